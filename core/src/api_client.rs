@@ -1,0 +1,104 @@
+//! API clients (frontends): identity, keys, served user types, origins.
+
+use crate::clock::UnixMillis;
+use crate::random::Random;
+use crate::user::UserType;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// A client's public identifier, sent as `X-Client-ID` (e.g. `cl_4f9a…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ClientId(pub String);
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A secret API key (`sk_` + 43 base64url characters of 32 random bytes).
+/// Shown once; only its SHA-256 is stored. The Debug form hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(pub String);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(sk_…)")
+    }
+}
+
+impl ApiKey {
+    /// A fresh key from 32 random bytes.
+    pub fn generate(rng: &dyn Random) -> ApiKey {
+        let bytes: [u8; 32] = crate::random::bytes(rng);
+        ApiKey(format!("sk_{}", URL_SAFE_NO_PAD.encode(bytes)))
+    }
+    /// The stored form. API keys carry 256 bits of entropy, so a fast hash
+    /// is enough (a slow password hash would only cost every request).
+    pub fn hash(&self) -> String {
+        key_hash(&self.0)
+    }
+}
+
+/// SHA-256 of a presented key, hex.
+pub fn key_hash(presented: &str) -> String {
+    let digest = Sha256::digest(presented.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh client id: `cl_` + 16 random bytes, base64url.
+pub fn generate_client_id(rng: &dyn Random) -> ClientId {
+    let bytes: [u8; 16] = crate::random::bytes(rng);
+    ClientId(format!("cl_{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// An API client as stored (the key only as its hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiClient {
+    pub id: ClientId,
+    pub name: String,
+    /// `web`, `mobile`, `admin`, `server`, …
+    pub client_type: String,
+    pub key_hash: String,
+    /// Requests allowed per `rate_period_secs`.
+    pub rate_limit: u32,
+    pub rate_period_secs: u32,
+    pub is_active: bool,
+    pub serves: Vec<UserType>,
+    /// Browser origins allowed to call with this client (`Origin` header).
+    pub allowed_origins: Vec<String>,
+    pub created_at: UnixMillis,
+}
+
+impl ApiClient {
+    pub fn serves(&self, t: UserType) -> bool {
+        self.serves.contains(&t)
+    }
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == "*" || o == origin)
+    }
+}
+
+/// What an operator gives to create a client.
+#[derive(Debug, Clone)]
+pub struct NewApiClient {
+    pub name: String,
+    pub client_type: String,
+    pub rate_limit: u32,
+    /// None: the default for the type (`admin` → staff + admin, else creators).
+    pub serves: Option<Vec<UserType>>,
+    pub allowed_origins: Vec<String>,
+    pub is_active: bool,
+}
+
+/// The user types a client of `client_type` serves unless told otherwise.
+pub fn default_serves(client_type: &str) -> Vec<UserType> {
+    match client_type {
+        "admin" => vec![UserType::Staff, UserType::Admin],
+        _ => vec![UserType::Creator],
+    }
+}

@@ -1,0 +1,71 @@
+//! Service configuration: lifetimes, token identity, limits. Hosts fill it
+//! from flags, environment variables or Worker vars.
+
+use crate::password::Argon2Params;
+use crate::rate_limit::Quota;
+
+/// Largest request body the service reads (larger → 413).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How tokens are signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigningConfig {
+    /// Ed25519. `None`: use the key kept in the database, generated on first
+    /// start. `Some(pem_or_b64)`: a configured key (shared between hosts).
+    EdDsa { private_key: Option<String> },
+    /// HMAC-SHA256 with a shared secret (at least 32 bytes).
+    Hs256 { secret: String },
+}
+
+/// Everything a deployment may tune.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Access-token lifetime in seconds (default 15 minutes).
+    pub access_ttl_secs: i64,
+    /// Refresh-token lifetime in seconds (default 7 days).
+    pub refresh_ttl_secs: i64,
+    /// Absolute lifetime of a login (refresh-token family), default 30 days.
+    pub session_max_age_secs: i64,
+    /// `iss` claim put in and required of every token.
+    pub issuer: String,
+    /// `aud` claim put in and required of every token.
+    pub audience: String,
+    pub signing: SigningConfig,
+    pub argon2: Argon2Params,
+    /// Failed logins allowed per account before 429.
+    pub failed_login_per_account: Quota,
+    /// Failed logins allowed per IP address before 429 (higher: NAT).
+    pub failed_login_per_ip: Quota,
+    /// Default window of a client's `rate_limit` (requests per this many seconds).
+    pub client_rate_period_secs: u32,
+    /// How long a user row read for access-token checks may be reused: the
+    /// bound on how long a deactivated user's access token keeps working.
+    pub user_cache_ttl_secs: i64,
+    /// How long an API-client row may be reused before it is read again.
+    pub client_cache_ttl_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 7 * 24 * 3600,
+            session_max_age_secs: 30 * 24 * 3600,
+            issuer: "gatehouse".into(),
+            audience: "gatehouse-api".into(),
+            signing: SigningConfig::EdDsa { private_key: None },
+            argon2: Argon2Params::default(),
+            failed_login_per_account: Quota {
+                limit: 10,
+                period_secs: 15 * 60,
+            },
+            failed_login_per_ip: Quota {
+                limit: 300,
+                period_secs: 15 * 60,
+            },
+            client_rate_period_secs: 3600,
+            user_cache_ttl_secs: 30,
+            client_cache_ttl_secs: 5,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The tiny SQL executor a host implements for its own libSQL connection.
+//! All SQL text lives in the core ([`crate::schema`], [`crate::store`]).
+
+use crate::async_trait_decl;
+
+/// A SQLite value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Integer(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Integer(v as i64)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Blob(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One result row, columns in `SELECT` order.
+pub type Row = Vec<Value>;
+
+/// A statement with positional (`?`) parameters.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>, params: Vec<Value>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+/// What one statement of a batch produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatementResult {
+    /// Rows changed by an INSERT/UPDATE/DELETE.
+    pub rows_affected: u64,
+    /// Rows returned (by a SELECT or a `RETURNING` clause).
+    pub rows: Vec<Row>,
+}
+
+/// A storage failure: the database did not answer, or refused a statement.
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    /// A UNIQUE constraint failed; the store turns this into a field error.
+    #[error("unique constraint failed: {0}")]
+    UniqueViolation(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+async_trait_decl! {
+/// Runs SQL against one libSQL database. Implementations map a UNIQUE
+/// constraint failure to [`SqlError::UniqueViolation`].
+pub trait SqlExecutor: crate::MaybeSendSync {
+    /// Runs one statement and returns its rows (empty for non-queries) and
+    /// the number of rows it changed.
+    async fn run(&self, stmt: Statement) -> Result<StatementResult, SqlError>;
+
+    /// Runs the statements in order inside one transaction: all take effect,
+    /// or (on the first error) none does. One round trip on a remote server.
+    async fn batch(&self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError>;
+}
+}
