@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// A client's public identifier, sent as `X-Client-ID` (e.g. `cl_4f9a…`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct ClientId(pub String);
 

@@ -1,1 +1,276 @@
-//! TODO
+//! Request bodies: content-type and size checks, JSON parsing, and DRF-style
+//! field extraction that collects every field error at once.
+
+use crate::config::MAX_BODY_BYTES;
+use crate::error::{ApiError, FieldErrors};
+use bytes::Bytes;
+use http::{header, Request};
+use serde_json::{Map, Value};
+
+/// A JSON object body.
+#[derive(Debug, Default)]
+pub struct JsonBody(Map<String, Value>);
+
+/// Parses a request body as a JSON object, or says why not (415, 413, 400).
+pub fn parse_body(req: &Request<Bytes>) -> Result<JsonBody, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" {
+        return Err(ApiError::unsupported_media_type(&content_type));
+    }
+    let body = req.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::parse_error("invalid UTF-8"))?;
+    let value: Value = serde_json::from_str(text).map_err(ApiError::parse_error)?;
+    match value {
+        Value::Object(map) => Ok(JsonBody(map)),
+        other => Err(ApiError::field(
+            "non_field_errors",
+            format!(
+                "Invalid data. Expected a dictionary, but got {}.",
+                json_type_name(&other)
+            ),
+        )),
+    }
+}
+
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// How a string field is read.
+#[derive(Debug, Clone, Copy)]
+pub struct StrField {
+    pub name: &'static str,
+    pub max_len: usize,
+    /// Absent is an error ("This field is required.").
+    pub required: bool,
+    /// Empty is allowed (Django's `blank=True`).
+    pub allow_blank: bool,
+    /// Strip surrounding white space (DRF's default; not for passwords).
+    pub trim: bool,
+}
+
+impl StrField {
+    pub const fn required(name: &'static str, max_len: usize) -> Self {
+        StrField {
+            name,
+            max_len,
+            required: true,
+            allow_blank: false,
+            trim: true,
+        }
+    }
+    pub const fn optional_blank(name: &'static str, max_len: usize) -> Self {
+        StrField {
+            name,
+            max_len,
+            required: false,
+            allow_blank: true,
+            trim: true,
+        }
+    }
+    pub const fn password(name: &'static str) -> Self {
+        StrField {
+            name,
+            max_len: 4096,
+            required: true,
+            allow_blank: false,
+            trim: false,
+        }
+    }
+    pub const fn required_when(self, required: bool) -> Self {
+        StrField { required, ..self }
+    }
+}
+
+impl JsonBody {
+    /// Reads a string field; on error, records it in `errors` and returns None.
+    pub fn str(&self, f: StrField, errors: &mut FieldErrors) -> Option<String> {
+        let mut fail = |msg: String| {
+            errors.entry(f.name.to_owned()).or_default().push(msg);
+            None
+        };
+        let raw = match self.0.get(f.name) {
+            None if f.required => return fail("This field is required.".into()),
+            None => return None,
+            Some(Value::Null) => return fail("This field may not be null.".into()),
+            Some(Value::String(s)) => s,
+            Some(_) => return fail("Not a valid string.".into()),
+        };
+        let s = if f.trim { raw.trim() } else { raw.as_str() };
+        if s.is_empty() && !f.allow_blank {
+            return fail("This field may not be blank.".into());
+        }
+        if s.chars().count() > f.max_len {
+            return fail(format!(
+                "Ensure this field has no more than {} characters.",
+                f.max_len
+            ));
+        }
+        if s.contains('\0') {
+            return fail("Null characters are not allowed.".into());
+        }
+        Some(s.to_owned())
+    }
+}
+
+/// `Ok(())` when no field errors were recorded.
+pub fn check(errors: FieldErrors) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Fields(errors))
+    }
+}
+
+/// Adds a message to a field.
+pub fn push(errors: &mut FieldErrors, field: &str, msg: impl Into<String>) {
+    errors.entry(field.to_owned()).or_default().push(msg.into());
+}
+
+/// Django's `EmailValidator`, simplified: one `@`, a non-empty local part
+/// without white space or control characters, and a dotted domain of
+/// letters, digits and hyphens (IDNs as Unicode letters). Hand-written: the
+/// rule is ten lines and a crate would bring a regex engine into the core.
+pub fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) || tld.starts_with("xn--"));
+    local_ok && domain_ok
+}
+
+/// Django's `UnicodeUsernameValidator`: letters, digits and `@.+-_`.
+pub fn is_valid_username(username: &str) -> bool {
+    !username.is_empty()
+        && username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(ct: Option<&str>, body: &[u8]) -> Request<Bytes> {
+        let mut b = Request::builder().method("POST").uri("/");
+        if let Some(ct) = ct {
+            b = b.header("content-type", ct);
+        }
+        b.body(Bytes::copy_from_slice(body)).unwrap()
+    }
+
+    #[test]
+    fn content_type_must_be_json() {
+        assert_eq!(parse_body(&req(None, b"{}")).unwrap_err().status(), 415);
+        assert_eq!(
+            parse_body(&req(Some("text/plain"), b"{}"))
+                .unwrap_err()
+                .status(),
+            415
+        );
+        assert!(parse_body(&req(Some("application/json; charset=utf-8"), b"{}")).is_ok());
+    }
+
+    #[test]
+    fn malformed_and_non_object_bodies_are_400() {
+        let e = parse_body(&req(Some("application/json"), b"{\"a\":")).unwrap_err();
+        assert!(matches!(
+            e,
+            ApiError::Detail {
+                code: "parse_error",
+                ..
+            }
+        ));
+        let e = parse_body(&req(Some("application/json"), b"\xff\xfe")).unwrap_err();
+        assert!(matches!(
+            e,
+            ApiError::Detail {
+                code: "parse_error",
+                ..
+            }
+        ));
+        let e = parse_body(&req(Some("application/json"), b"[1]")).unwrap_err();
+        assert_eq!(
+            e,
+            ApiError::field(
+                "non_field_errors",
+                "Invalid data. Expected a dictionary, but got list."
+            )
+        );
+    }
+
+    #[test]
+    fn string_fields_collect_every_error() {
+        let body = parse_body(&req(
+            Some("application/json"),
+            br#"{"a": 1, "b": "  ", "d": "xxxxx", "e": "a\u0000b"}"#,
+        ))
+        .unwrap();
+        let mut errors = FieldErrors::new();
+        assert_eq!(body.str(StrField::required("a", 10), &mut errors), None);
+        assert_eq!(body.str(StrField::required("b", 10), &mut errors), None);
+        assert_eq!(body.str(StrField::required("c", 10), &mut errors), None);
+        assert_eq!(body.str(StrField::required("d", 4), &mut errors), None);
+        assert_eq!(body.str(StrField::required("e", 4), &mut errors), None);
+        assert_eq!(errors["a"], vec!["Not a valid string."]);
+        assert_eq!(errors["b"], vec!["This field may not be blank."]);
+        assert_eq!(errors["c"], vec!["This field is required."]);
+        assert_eq!(
+            errors["d"],
+            vec!["Ensure this field has no more than 4 characters."]
+        );
+        assert_eq!(errors["e"], vec!["Null characters are not allowed."]);
+    }
+
+    #[test]
+    fn emails_and_usernames() {
+        for ok in ["a@b.co", "first.last+tag@example.com", "ü@exämple.de"] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in [
+            "", "a", "a@b", "a@@b.co", "a b@c.co", "a@b..co", "a@-b.co", "@b.co", "a@b.c0",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+        assert!(is_valid_username("alice_01.b+c@d-e"));
+        assert!(!is_valid_username("alice bob"));
+        assert!(!is_valid_username("a\u{202e}b"));
+    }
+}

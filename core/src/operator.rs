@@ -1,9 +1,16 @@
 //! Operator actions (the CLI now, the admin API later): create users and
 //! API clients, list, deactivate and rotate clients.
 
-use crate::api_client::{ApiClient, ApiKey, ClientId, NewApiClient};
+use crate::api_client::{
+    default_serves, generate_client_id, ApiClient, ApiKey, ClientId, NewApiClient,
+};
+use crate::error::FieldErrors;
+use crate::json::{is_valid_email, is_valid_username, push};
+use crate::password::validation::{validate_password, UserAttributes};
 use crate::service::Gatehouse;
-use crate::user::{NewUser, User};
+use crate::sql::SqlError;
+use crate::store::UserInsert;
+use crate::user::{normalize_email, NewUser, User};
 use std::collections::BTreeMap;
 
 /// Why an operator action failed.
@@ -15,7 +22,7 @@ pub enum OperatorError {
     #[error("not found: {0}")]
     NotFound(String),
     #[error(transparent)]
-    Sql(#[from] crate::sql::SqlError),
+    Sql(#[from] SqlError),
     #[error(transparent)]
     Password(#[from] crate::password::PasswordError),
 }
@@ -27,37 +34,175 @@ fn format_fields(f: &BTreeMap<String, Vec<String>>) -> String {
         .join("; ")
 }
 
+fn validated(errors: FieldErrors) -> Result<(), OperatorError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(OperatorError::Validation(errors))
+    }
+}
+
 impl Gatehouse {
     /// Creates a user of any type. The password passes the same validators
     /// as self-registration.
-    pub async fn create_user(&self, _new: NewUser) -> Result<User, OperatorError> {
-        todo!()
+    pub async fn create_user(&self, new: NewUser) -> Result<User, OperatorError> {
+        let mut errors = FieldErrors::new();
+        let email = new.email.trim();
+        let username = new.username.trim();
+        if !is_valid_email(email) || email.len() > 254 {
+            push(&mut errors, "email", "Enter a valid email address.");
+        }
+        if !is_valid_username(username) || username.chars().count() > 150 {
+            push(
+                &mut errors,
+                "username",
+                super::api::register_messages::BAD_USERNAME,
+            );
+        }
+        let attrs = UserAttributes {
+            username,
+            email,
+            first_name: &new.first_name,
+            last_name: &new.last_name,
+        };
+        for msg in validate_password(&new.password, &attrs) {
+            push(&mut errors, "password", msg);
+        }
+        let (email_taken, username_taken) = self
+            .store()
+            .taken(&normalize_email(email), username)
+            .await?;
+        if email_taken {
+            push(
+                &mut errors,
+                "email",
+                super::api::register_messages::EMAIL_TAKEN,
+            );
+        }
+        if username_taken {
+            push(
+                &mut errors,
+                "username",
+                super::api::register_messages::USERNAME_TAKEN,
+            );
+        }
+        validated(errors)?;
+        let salt: [u8; 16] = crate::random::bytes(self.env().random.as_ref());
+        let hash = self.env().hasher.hash(new.password, salt).await?;
+        let insert = UserInsert {
+            email,
+            username,
+            first_name: new.first_name.trim(),
+            last_name: new.last_name.trim(),
+            user_type: new.user_type,
+            password_hash: &hash,
+            now: self.env().clock.now(),
+        };
+        Ok(self.store().insert_user(&insert).await?)
     }
 
     /// Creates a client; the key is returned once and only its hash is kept.
     pub async fn create_api_client(
         &self,
-        _new: NewApiClient,
+        new: NewApiClient,
     ) -> Result<(ApiClient, ApiKey), OperatorError> {
-        todo!()
+        let mut errors = FieldErrors::new();
+        let name = new.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            push(
+                &mut errors,
+                "name",
+                "A name of 1 to 200 characters is required.",
+            );
+        }
+        let client_type = new.client_type.trim().to_ascii_lowercase();
+        if client_type.is_empty()
+            || !client_type
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            push(
+                &mut errors,
+                "type",
+                "A type such as web, mobile, admin or server is required.",
+            );
+        }
+        if new.rate_limit == 0 {
+            push(
+                &mut errors,
+                "rate_limit",
+                "The rate limit must be at least 1.",
+            );
+        }
+        for o in &new.allowed_origins {
+            if o != "*" && !(o.starts_with("http://") || o.starts_with("https://"))
+                || o.ends_with('/')
+                || o.contains('\n')
+            {
+                push(
+                    &mut errors,
+                    "origins",
+                    format!("{o:?} is not an origin like https://app.example.com"),
+                );
+            }
+        }
+        let serves = new.serves.unwrap_or_else(|| default_serves(&client_type));
+        if serves.is_empty() {
+            push(
+                &mut errors,
+                "serves",
+                "A client must serve at least one user type.",
+            );
+        }
+        validated(errors)?;
+        let rng = self.env().random.as_ref();
+        let key = ApiKey::generate(rng);
+        let client = ApiClient {
+            id: generate_client_id(rng),
+            name: name.to_owned(),
+            client_type,
+            key_hash: key.hash(),
+            rate_limit: new.rate_limit,
+            rate_period_secs: self.config().client_rate_period_secs,
+            is_active: new.is_active,
+            serves,
+            allowed_origins: new.allowed_origins,
+            created_at: self.env().clock.now(),
+        };
+        self.store().insert_client(&client).await?;
+        Ok((client, key))
     }
 
     pub async fn list_api_clients(&self) -> Result<Vec<ApiClient>, OperatorError> {
-        todo!()
+        Ok(self.store().clients().await?)
     }
 
     /// Activates or deactivates a client. Deactivating revokes every refresh
     /// token the client issued.
     pub async fn set_api_client_active(
         &self,
-        _id: &ClientId,
-        _active: bool,
+        id: &ClientId,
+        active: bool,
     ) -> Result<ApiClient, OperatorError> {
-        todo!()
+        if !self
+            .store()
+            .set_client_active(id, active, self.env().clock.now())
+            .await?
+        {
+            return Err(OperatorError::NotFound(format!("API client {id}")));
+        }
+        self.store()
+            .client(&id.0)
+            .await?
+            .ok_or_else(|| OperatorError::NotFound(format!("API client {id}")))
     }
 
     /// Replaces a client's key; the old key stops working at once.
-    pub async fn rotate_api_key(&self, _id: &ClientId) -> Result<ApiKey, OperatorError> {
-        todo!()
+    pub async fn rotate_api_key(&self, id: &ClientId) -> Result<ApiKey, OperatorError> {
+        let key = ApiKey::generate(self.env().random.as_ref());
+        if !self.store().set_client_key(id, &key.hash()).await? {
+            return Err(OperatorError::NotFound(format!("API client {id}")));
+        }
+        Ok(key)
     }
 }

@@ -31,12 +31,7 @@ pub struct RateDecision {
 /// Generic cell rate algorithm. `tat` is the stored "theoretical arrival
 /// time" (None for a fresh key). Returns the decision and the new `tat` to
 /// store (unchanged when the request is refused or `consume` is false).
-pub fn gcra(
-    tat: Option<i64>,
-    now: UnixMillis,
-    quota: Quota,
-    consume: bool,
-) -> (RateDecision, i64) {
+pub fn gcra(tat: Option<i64>, now: UnixMillis, quota: Quota, consume: bool) -> (RateDecision, i64) {
     let now = now.0;
     let limit = quota.limit.max(1);
     let period_ms = i64::from(quota.period_secs.max(1)) * 1000;
@@ -100,7 +95,13 @@ impl MemoryRateLimitStore {
     const PRUNE_AT: usize = 100_000;
 
     /// The pure part of [`RateLimitStore::check`], synchronous.
-    pub fn check_now(&self, key: &str, quota: Quota, now: UnixMillis, consume: bool) -> RateDecision {
+    pub fn check_now(
+        &self,
+        key: &str,
+        quota: Quota,
+        now: UnixMillis,
+        consume: bool,
+    ) -> RateDecision {
         let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
         if cells.len() >= Self::PRUNE_AT {
             // A tat in the past means a full bucket: forgetting it changes nothing.

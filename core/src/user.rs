@@ -58,7 +58,9 @@ impl FromStr for UserType {
             "creator" => Ok(UserType::Creator),
             "staff" => Ok(UserType::Staff),
             "admin" => Ok(UserType::Admin),
-            other => Err(format!("unknown user type {other:?} (creator, staff, admin)")),
+            other => Err(format!(
+                "unknown user type {other:?} (creator, staff, admin)"
+            )),
         }
     }
 }

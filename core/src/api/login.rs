@@ -1,0 +1,76 @@
+//! `POST /api/auth/token/`: log in with email and password.
+
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, parse_body, StrField};
+use crate::rate_limit::Quota;
+use crate::service::{Ctx, Gatehouse};
+use crate::user::normalize_email;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+impl Gatehouse {
+    pub(crate) async fn login(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+        let body = parse_body(ctx.req)?;
+        let mut errors = FieldErrors::new();
+        let email = body.str(StrField::required("email", 254), &mut errors);
+        let password = body.str(StrField::password("password"), &mut errors);
+        check(errors)?;
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(ApiError::no_active_account());
+        };
+        let email = normalize_email(&email);
+
+        // Failed-login throttles: looked at before any work, spent only on failure.
+        let keys = self.throttle_keys(&email, ctx);
+        for (key, quota) in &keys {
+            let d = self
+                .env()
+                .rate_limits
+                .check(key, *quota, ctx.now, false)
+                .await?;
+            if !d.allowed {
+                return Err(ApiError::throttled("login_throttled", d.retry_after_secs));
+            }
+        }
+
+        let found = self.store().user_by_email(&email).await?;
+        // Verify against a dummy hash when the email is unknown, so the
+        // answer takes as long as for a known email with a wrong password.
+        let phc = found.as_ref().map_or_else(
+            || self.inner.dummy_hash.clone(),
+            |f| f.password_hash.clone(),
+        );
+        let ok = self.env().hasher.verify(password, phc).await?;
+        let user = match found {
+            Some(f) if ok && f.user.is_active => f.user,
+            _ => {
+                for (key, quota) in &keys {
+                    self.env()
+                        .rate_limits
+                        .check(key, *quota, ctx.now, true)
+                        .await?;
+                }
+                return Err(ApiError::no_active_account());
+            }
+        };
+        if !ctx.client.serves(user.user_type) {
+            return Err(ApiError::user_type_not_allowed());
+        }
+        let pair = self.login_user(&user, ctx).await?;
+        Ok(json_response(StatusCode::OK, &pair))
+    }
+
+    /// The failed-login counters a login attempt is held to: per account
+    /// and, when the host knows it, per IP address.
+    fn throttle_keys(&self, email: &str, ctx: &Ctx<'_>) -> Vec<(String, Quota)> {
+        let cfg = self.config();
+        let mut keys = vec![(
+            format!("login-fail:account:{email}"),
+            cfg.failed_login_per_account,
+        )];
+        if let Some(ip) = ctx.ip() {
+            keys.push((format!("login-fail:ip:{ip}"), cfg.failed_login_per_ip));
+        }
+        keys
+    }
+}

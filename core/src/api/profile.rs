@@ -1,0 +1,48 @@
+//! `GET/PATCH/PUT /api/auth/profile/`: the caller's own user. Only
+//! `username`, `first_name` and `last_name` are writable; every other field
+//! is read-only and ignored, as DRF does with read-only fields.
+
+use super::register::{BAD_USERNAME, FIRST_NAME, LAST_NAME, USERNAME, USERNAME_TAKEN};
+use super::types::UserOut;
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, is_valid_username, parse_body, push};
+use crate::service::{Ctx, Gatehouse};
+use crate::sql::SqlError;
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+
+impl Gatehouse {
+    pub(crate) async fn profile(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+        let user = self.authenticate(ctx.req, ctx.now).await?;
+        if ctx.req.method() == Method::GET {
+            return Ok(json_response(StatusCode::OK, &UserOut::from(&user)));
+        }
+        let full = ctx.req.method() == Method::PUT;
+        let body = parse_body(ctx.req)?;
+        let mut errors = FieldErrors::new();
+        let username = body.str(USERNAME.required_when(full), &mut errors);
+        let first_name = body.str(FIRST_NAME.required_when(full), &mut errors);
+        let last_name = body.str(LAST_NAME.required_when(full), &mut errors);
+        if let Some(u) = &username {
+            if !is_valid_username(u) {
+                push(&mut errors, "username", BAD_USERNAME);
+            }
+        }
+        check(errors)?;
+        let updated = self
+            .store()
+            .update_profile(
+                user.id,
+                username.as_deref(),
+                first_name.as_deref(),
+                last_name.as_deref(),
+            )
+            .await;
+        match updated {
+            Ok(Some(u)) => Ok(json_response(StatusCode::OK, &UserOut::from(&u))),
+            Ok(None) => Err(ApiError::token_not_valid()),
+            Err(SqlError::UniqueViolation(_)) => Err(ApiError::field("username", USERNAME_TAKEN)),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! `POST /api/auth/register/`: self-registration, always as a creator.
+
+use super::types::{RegisterOut, UserOut};
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, is_valid_email, is_valid_username, parse_body, push, StrField};
+use crate::password::validation::{validate_password, UserAttributes};
+use crate::service::{Ctx, Gatehouse};
+use crate::sql::SqlError;
+use crate::store::UserInsert;
+use crate::user::{normalize_email, UserType};
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+pub(crate) const EMAIL: StrField = StrField::required("email", 254);
+pub(crate) const USERNAME: StrField = StrField::required("username", 150);
+pub(crate) const FIRST_NAME: StrField = StrField::optional_blank("first_name", 150);
+pub(crate) const LAST_NAME: StrField = StrField::optional_blank("last_name", 150);
+
+pub(crate) const EMAIL_TAKEN: &str = "user with this email already exists.";
+pub(crate) const USERNAME_TAKEN: &str = "A user with that username already exists.";
+pub(crate) const BAD_USERNAME: &str =
+    "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
+pub(crate) const MISMATCH: &str = "Password fields didn't match.";
+
+impl Gatehouse {
+    pub(crate) async fn register(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+        if !ctx.client.serves(UserType::Creator) {
+            return Err(ApiError::user_type_not_allowed());
+        }
+        let body = parse_body(ctx.req)?;
+        let mut errors = FieldErrors::new();
+        let email = body.str(EMAIL, &mut errors);
+        let username = body.str(USERNAME, &mut errors);
+        let password = body.str(StrField::password("password"), &mut errors);
+        let password2 = body.str(StrField::password("password2"), &mut errors);
+        let first_name = body.str(FIRST_NAME, &mut errors).unwrap_or_default();
+        let last_name = body.str(LAST_NAME, &mut errors).unwrap_or_default();
+
+        if let Some(e) = &email {
+            if !is_valid_email(e) {
+                push(&mut errors, "email", "Enter a valid email address.");
+            }
+        }
+        if let Some(u) = &username {
+            if !is_valid_username(u) {
+                push(&mut errors, "username", BAD_USERNAME);
+            }
+        }
+        if let (Some(p), Some(p2)) = (&password, &password2) {
+            if p != p2 {
+                push(&mut errors, "password", MISMATCH);
+            } else {
+                let attrs = UserAttributes {
+                    username: username.as_deref().unwrap_or_default(),
+                    email: email.as_deref().unwrap_or_default(),
+                    first_name: &first_name,
+                    last_name: &last_name,
+                };
+                for msg in validate_password(p, &attrs) {
+                    push(&mut errors, "password", msg);
+                }
+            }
+        }
+        if let (Some(e), Some(u)) = (&email, &username) {
+            self.check_taken(e, u, &mut errors).await?;
+        }
+        check(errors)?;
+        let (Some(email), Some(username), Some(password)) = (email, username, password) else {
+            return Err(ApiError::not_found()); // unreachable: missing fields are errors above
+        };
+
+        let salt: [u8; 16] = crate::random::bytes(self.env().random.as_ref());
+        let hash = self.env().hasher.hash(password, salt).await?;
+        let s = self.new_session();
+        let insert = UserInsert {
+            email: &email,
+            username: &username,
+            first_name: &first_name,
+            last_name: &last_name,
+            user_type: UserType::Creator,
+            password_hash: &hash,
+            now: ctx.now,
+        };
+        let session = self.session_insert(&s, &ctx.client, ctx);
+        let user = match self
+            .store()
+            .insert_user_with_session(&insert, &session)
+            .await
+        {
+            Ok(u) => u,
+            // Lost a race with a concurrent registration of the same email or name.
+            Err(SqlError::UniqueViolation(_)) => {
+                let mut errors = FieldErrors::new();
+                self.check_taken(&email, &username, &mut errors).await?;
+                check(errors)?;
+                return Err(SqlError::UniqueViolation("users".into()).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let pair = self.token_pair(
+            &user,
+            &ctx.client,
+            &s.id,
+            &s.jti,
+            self.first_refresh_ttl(),
+            ctx,
+        );
+        let out = RegisterOut {
+            user: UserOut::from(&user),
+            access: pair.access,
+            refresh: pair.refresh,
+        };
+        Ok(json_response(StatusCode::CREATED, &out))
+    }
+
+    /// Adds "already exists" errors for a taken email or username.
+    pub(crate) async fn check_taken(
+        &self,
+        email: &str,
+        username: &str,
+        errors: &mut FieldErrors,
+    ) -> Result<(), ApiError> {
+        let (email_taken, username_taken) = self
+            .store()
+            .taken(&normalize_email(email), username)
+            .await?;
+        if email_taken {
+            push(errors, "email", EMAIL_TAKEN);
+        }
+        if username_taken {
+            push(errors, "username", USERNAME_TAKEN);
+        }
+        Ok(())
+    }
+}
