@@ -128,3 +128,81 @@ impl RateLimitStore for MemoryRateLimitStore {
     }
 }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: UnixMillis = UnixMillis(1_800_000_000_000);
+    const FIVE_PER_HOUR: Quota = Quota {
+        limit: 5,
+        period_secs: 3600,
+    };
+
+    #[test]
+    fn a_fresh_key_allows_a_burst_of_the_whole_limit_then_refuses() {
+        let store = MemoryRateLimitStore::default();
+        for used in 1..=5u32 {
+            let d = store.check_now("k", FIVE_PER_HOUR, T0, true);
+            assert!(d.allowed, "request {used}");
+            assert_eq!(d.remaining, 5 - used);
+        }
+        let d = store.check_now("k", FIVE_PER_HOUR, T0, true);
+        assert!(!d.allowed);
+        assert_eq!(d.remaining, 0);
+        // One request's worth of time (12 minutes) must pass.
+        assert_eq!(d.retry_after_secs, 720);
+        assert_eq!(d.reset_after_secs, 3600);
+    }
+
+    #[test]
+    fn capacity_comes_back_at_the_steady_rate() {
+        let store = MemoryRateLimitStore::default();
+        for _ in 0..5 {
+            store.check_now("k", FIVE_PER_HOUR, T0, true);
+        }
+        let later = UnixMillis(T0.0 + 720_000 - 1);
+        assert!(!store.check_now("k", FIVE_PER_HOUR, later, true).allowed);
+        let later = UnixMillis(T0.0 + 720_000);
+        assert!(store.check_now("k", FIVE_PER_HOUR, later, true).allowed);
+        assert!(!store.check_now("k", FIVE_PER_HOUR, later, true).allowed);
+    }
+
+    #[test]
+    fn keys_are_isolated_and_peeking_does_not_spend() {
+        let store = MemoryRateLimitStore::default();
+        for _ in 0..5 {
+            assert!(store.check_now("a", FIVE_PER_HOUR, T0, true).allowed);
+        }
+        assert!(!store.check_now("a", FIVE_PER_HOUR, T0, false).allowed);
+        for _ in 0..10 {
+            assert!(store.check_now("b", FIVE_PER_HOUR, T0, false).allowed);
+        }
+        assert_eq!(store.check_now("b", FIVE_PER_HOUR, T0, true).remaining, 4);
+    }
+
+    proptest::proptest! {
+        /// GCRA's bound: in any window of length W, at most the burst
+        /// (`limit`) plus what the steady rate earns in W (W / interval) pass.
+        #[test]
+        fn never_more_than_the_limit_per_period(gaps in proptest::collection::vec(0i64..400_000, 1..200), limit in 1u32..20) {
+            let quota = Quota { limit, period_secs: 3600 };
+            let store = MemoryRateLimitStore::default();
+            let mut now = T0.0;
+            let mut allowed = Vec::new();
+            for g in gaps {
+                now += g;
+                if store.check_now("k", quota, UnixMillis(now), true).allowed {
+                    allowed.push(now);
+                }
+            }
+            let interval = 3_600_000 / i64::from(limit);
+            for window in [60_000i64, 600_000, 3_600_000] {
+                for (i, t) in allowed.iter().enumerate() {
+                    let in_window = allowed[i..].iter().take_while(|u| **u < t + window).count() as i64;
+                    proptest::prop_assert!(in_window <= i64::from(limit) + window / interval);
+                }
+            }
+        }
+    }
+}

@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn initial_migration_splits_into_statements() {
         let stmts: Vec<_> = super::split_statements(super::INITIAL).collect();
-        assert_eq!(stmts.len(), 8);
+        assert_eq!(stmts.len(), 7);
         assert!(stmts.iter().all(|s| !s.contains("--")));
     }
 }
