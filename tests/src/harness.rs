@@ -1,0 +1,1150 @@
+//! Targets, server processes, CLI setup and a small typed HTTP wrapper.
+//!
+//! The target is chosen by environment variables (see `tests/README.md`):
+//! - nothing set: `native-embedded`, the harness starts `$GATEHOUSE_BIN`
+//!   (else `<workspace>/target/debug/gatehouse`) on a file database in a
+//!   temporary directory;
+//! - `GATEHOUSE_TEST_DATABASE_URL` alone: the same, on that libSQL URL;
+//! - `GATEHOUSE_TEST_BASE_URL` (+ `GATEHOUSE_TEST_DATABASE_URL` for setup):
+//!   an external host; the harness starts nothing.
+//!
+//! One server process is shared per [`ServerConfig`]; tests stay independent
+//! by creating their own API clients and users with [`unique`] names.
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A password that passes every validator and is not similar to any name
+/// [`unique`] makes.
+pub const GOOD_PASSWORD: &str = "Correct-Horse-7-Battery";
+
+/// How long a change made through the CLI (deactivate, rotate-key) may take
+/// to reach a running server: the contract does not pin a cache lifetime, so
+/// tests poll up to this deadline instead of expecting it at once.
+pub const PROPAGATION_DEADLINE: Duration = Duration::from_secs(15);
+
+// ---------------------------------------------------------------- targets
+
+/// Which host the suite runs against.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The harness starts the binary on a file database of its own.
+    NativeEmbedded { bin: PathBuf },
+    /// The harness starts the binary on a running libSQL server (sqld).
+    NativeRemote { bin: PathBuf, database_url: String },
+    /// A host started by someone else (the Worker under `wrangler dev`).
+    External {
+        bin: PathBuf,
+        base_url: String,
+        database_url: Option<String>,
+    },
+}
+
+impl Target {
+    /// Reads the target from the environment once.
+    pub fn get() -> &'static Target {
+        static TARGET: OnceLock<Target> = OnceLock::new();
+        TARGET.get_or_init(|| {
+            let bin = std::env::var_os("GATEHOUSE_BIN")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/gatehouse")
+                });
+            let db = non_empty_env("GATEHOUSE_TEST_DATABASE_URL");
+            match (non_empty_env("GATEHOUSE_TEST_BASE_URL"), db) {
+                (Some(base_url), database_url) => Target::External {
+                    bin,
+                    base_url: base_url.trim_end_matches('/').to_owned(),
+                    database_url,
+                },
+                (None, Some(database_url)) => Target::NativeRemote { bin, database_url },
+                (None, None) => Target::NativeEmbedded { bin },
+            }
+        })
+    }
+
+    /// Short name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Target::NativeEmbedded { .. } => "native-embedded",
+            Target::NativeRemote { .. } => "native-remote",
+            Target::External { .. } => "external",
+        }
+    }
+
+    fn bin(&self) -> &PathBuf {
+        match self {
+            Target::NativeEmbedded { bin }
+            | Target::NativeRemote { bin, .. }
+            | Target::External { bin, .. } => bin,
+        }
+    }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+// ---------------------------------------------------------------- configs
+
+/// A server configuration some test group needs. Only [`ServerConfig::Default`]
+/// exists on an external target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerConfig {
+    /// No flags: the documented defaults.
+    Default,
+    /// `--access-ttl 2 --refresh-ttl 4`, for expiry on the wall clock.
+    ShortLifetimes,
+    /// HS256 with a secret the tests know, and a custom issuer/audience, so
+    /// tests can forge tokens with chosen claims.
+    Hs256,
+    /// `--login-failures-per-ip 5`, for the per-IP failed-login throttle.
+    LowIpLoginLimit,
+}
+
+/// The HS256 secret of [`ServerConfig::Hs256`].
+pub const HS256_SECRET: &str = "contract-suite-secret-0123456789-abcdefghij";
+/// The issuer of [`ServerConfig::Hs256`].
+pub const HS256_ISSUER: &str = "contract-issuer";
+/// The audience of [`ServerConfig::Hs256`].
+pub const HS256_AUDIENCE: &str = "contract-audience";
+/// The access lifetime of [`ServerConfig::ShortLifetimes`], seconds.
+pub const SHORT_ACCESS_TTL: i64 = 2;
+/// The refresh lifetime of [`ServerConfig::ShortLifetimes`], seconds.
+pub const SHORT_REFRESH_TTL: i64 = 4;
+
+impl ServerConfig {
+    const ALL: [ServerConfig; 4] = [
+        ServerConfig::Default,
+        ServerConfig::ShortLifetimes,
+        ServerConfig::Hs256,
+        ServerConfig::LowIpLoginLimit,
+    ];
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+
+    fn flags(self) -> Vec<String> {
+        let v: &[&str] = match self {
+            ServerConfig::Default => &[],
+            ServerConfig::ShortLifetimes => &["--access-ttl", "2", "--refresh-ttl", "4"],
+            ServerConfig::Hs256 => &[
+                "--jwt-algorithm",
+                "hs256",
+                "--jwt-secret",
+                HS256_SECRET,
+                "--issuer",
+                HS256_ISSUER,
+                "--audience",
+                HS256_AUDIENCE,
+            ],
+            ServerConfig::LowIpLoginLimit => &["--login-failures-per-ip", "5"],
+        };
+        v.iter().map(|s| s.to_string()).collect()
+    }
+}
+
+/// The access-token lifetime the default server is configured with
+/// (`GATEHOUSE_TEST_ACCESS_TTL` for an external host, else 15 minutes).
+pub fn default_access_ttl() -> i64 {
+    env_i64("GATEHOUSE_TEST_ACCESS_TTL").unwrap_or(15 * 60)
+}
+
+/// The refresh-token lifetime of the default server
+/// (`GATEHOUSE_TEST_REFRESH_TTL`, else 7 days).
+pub fn default_refresh_ttl() -> i64 {
+    env_i64("GATEHOUSE_TEST_REFRESH_TTL").unwrap_or(7 * 24 * 3600)
+}
+
+fn env_i64(name: &str) -> Option<i64> {
+    non_empty_env(name).and_then(|v| v.trim().parse().ok())
+}
+
+// ---------------------------------------------------------------- servers
+
+/// A running host and how to administer its database.
+#[derive(Debug)]
+pub struct Server {
+    /// `http://IP:PORT`, no trailing slash.
+    pub base_url: String,
+    /// What the CLI gets as `--database-url` (None: external host without
+    /// `GATEHOUSE_TEST_DATABASE_URL`, so no CLI setup is possible).
+    pub database_url: Option<String>,
+    /// The server's stderr, for diagnosis (harness-started servers only).
+    pub log: Option<PathBuf>,
+    pub config: ServerConfig,
+    child: Option<Mutex<Child>>,
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &self.child {
+            let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(dir) = &self.dir {
+            if std::env::var_os("GATEHOUSE_TEST_KEEP_LOGS").is_none() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+/// Why a test cannot run on this target.
+#[derive(Debug, Clone)]
+pub struct Skip(pub String);
+
+/// The shared server for `config`, started on first use. Panics (failing
+/// the test) if it cannot start; `Err(Skip)` if the target cannot provide
+/// that configuration.
+pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
+    static SERVERS: [OnceLock<Result<Server, String>>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    // Start one server at a time: parallel migrations on one sqld database
+    // are not what this suite tests, and the machine is small.
+    static STARTING: Mutex<()> = Mutex::new(());
+    let target = Target::get();
+    if let Target::External {
+        base_url,
+        database_url,
+        ..
+    } = target
+    {
+        if config != ServerConfig::Default {
+            return Err(Skip(format!(
+                "needs a server started with {:?}; the external target at {base_url} is not ours to configure",
+                config.flags().join(" ")
+            )));
+        }
+        let cell = &SERVERS[config.index()];
+        let s = cell.get_or_init(|| {
+            Ok(Server {
+                base_url: base_url.clone(),
+                database_url: database_url.clone(),
+                log: None,
+                config,
+                child: None,
+                dir: None,
+            })
+        });
+        return Ok(s.as_ref().expect("external server"));
+    }
+    let cell = &SERVERS[config.index()];
+    let s = cell.get_or_init(|| {
+        let _guard = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        start_server(target, config)
+    });
+    match s {
+        Ok(s) => Ok(s),
+        Err(e) => panic!("the {config:?} server did not start: {e}"),
+    }
+}
+
+/// The default server; every target has it.
+pub fn default_server() -> &'static Server {
+    match server(ServerConfig::Default) {
+        Ok(s) => s,
+        Err(Skip(r)) => panic!("default server unavailable: {r}"),
+    }
+}
+
+/// The server for `config`, or `None` after printing `SKIP <test>: <reason>`.
+pub fn server_or_skip(config: ServerConfig, test: &str) -> Option<&'static Server> {
+    match server(config) {
+        Ok(s) => Some(s),
+        Err(Skip(reason)) => {
+            eprintln!("SKIP {test}: {reason}");
+            None
+        }
+    }
+}
+
+/// Children to kill and directories to remove when the test binary exits:
+/// the shared servers live in statics, which Rust never drops.
+static CLEANUP: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+
+extern "C" fn cleanup_at_exit() {
+    let list = match CLEANUP.lock() {
+        Ok(l) => l.clone(),
+        Err(e) => e.into_inner().clone(),
+    };
+    for (pid, dir) in list {
+        // SAFETY: kill(2) on a pid this process spawned and has not reaped.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        }
+        if std::env::var_os("GATEHOUSE_TEST_KEEP_LOGS").is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
+fn register_cleanup(pid: u32, dir: PathBuf) {
+    static HOOK: OnceLock<()> = OnceLock::new();
+    HOOK.get_or_init(|| {
+        // SAFETY: registering a plain `extern "C" fn` with atexit(3).
+        unsafe {
+            libc::atexit(cleanup_at_exit);
+        }
+    });
+    CLEANUP
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((pid, dir));
+}
+
+/// A command for the gatehouse binary with no inherited `GATEHOUSE_*`
+/// settings (but the database auth token), so a developer's shell does not
+/// change what the tests see.
+fn gatehouse_command(bin: &PathBuf) -> Command {
+    let mut cmd = Command::new(bin);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("GATEHOUSE_") && k != "GATEHOUSE_DATABASE_AUTH_TOKEN" {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd
+}
+
+const LISTENING: &str = "gatehouse listening on ";
+
+fn start_server(target: &Target, config: ServerConfig) -> Result<Server, String> {
+    let bin = target.bin();
+    if !bin.exists() {
+        return Err(format!(
+            "no gatehouse binary at {} (build it with `cargo build -p gatehouse` or set GATEHOUSE_BIN)",
+            bin.display()
+        ));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("gatehouse-contract-")
+        .tempdir()
+        .map_err(|e| format!("tempdir: {e}"))?
+        .keep();
+    let database_url = match target {
+        Target::NativeRemote { database_url, .. } => database_url.clone(),
+        _ => dir.join("gh.db").to_string_lossy().into_owned(),
+    };
+    let log = dir.join("server.log");
+    let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
+    let mut cmd = gatehouse_command(bin);
+    cmd.arg("--database-url")
+        .arg(&database_url)
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .args(config.flags())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log_file));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+    register_cleanup(child.id(), dir.clone());
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let first = reader.read_line(&mut line).map(|_| line.clone());
+        let _ = tx.send(first);
+        // Keep draining so the server never blocks on a full pipe.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    let fail = |child: &mut Child, why: String| {
+        let _ = child.kill();
+        let _ = child.wait();
+        let mut tail = String::new();
+        if let Ok(mut f) = std::fs::File::open(&log) {
+            let _ = f.read_to_string(&mut tail);
+        }
+        let tail: String = tail
+            .chars()
+            .rev()
+            .take(3000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("{why}; server stderr ({}):\n{tail}", log.display())
+    };
+    let line = match rx.recv_timeout(Duration::from_secs(90)) {
+        Ok(Ok(line)) => line,
+        Ok(Err(e)) => return Err(fail(&mut child, format!("reading stdout: {e}"))),
+        Err(_) => {
+            return Err(fail(
+                &mut child,
+                "no `gatehouse listening on` line within 90 s".into(),
+            ))
+        }
+    };
+    let line = line.trim_end_matches(['\r', '\n']);
+    let Some(url) = line.strip_prefix(LISTENING) else {
+        return Err(fail(
+            &mut child,
+            format!("first stdout line was {line:?}, not `{LISTENING}http://IP:PORT`"),
+        ));
+    };
+    if !url.starts_with("http://") || url.ends_with(":0") || url.ends_with('/') {
+        return Err(fail(
+            &mut child,
+            format!("first stdout line {line:?} does not name the real address"),
+        ));
+    }
+    eprintln!(
+        "[harness] {config:?} server ({}) at {url}, log {}",
+        target.name(),
+        log.display()
+    );
+    Ok(Server {
+        base_url: url.to_owned(),
+        database_url: Some(database_url),
+        log: Some(log),
+        config,
+        child: Some(Mutex::new(child)),
+        dir: Some(dir),
+    })
+}
+
+// ---------------------------------------------------------------- names
+
+/// A name no other test (in this run or an earlier one against the same
+/// database) uses: `prefix` + a run id + a counter. Lowercase letters and
+/// digits only, so it is valid as a username and an email local part.
+pub fn unique(prefix: &str) -> String {
+    static RUN: OnceLock<String> = OnceLock::new();
+    static N: AtomicU64 = AtomicU64::new(0);
+    let run = RUN.get_or_init(|| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let mixed = (nanos as u64) ^ (u64::from(std::process::id()) << 40);
+        base36(mixed % 36u64.pow(8))
+    });
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}{run}x{n}")
+}
+
+fn base36(mut v: u64) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(digits[(v % 36) as usize]);
+        v /= 36;
+        if v == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii")
+}
+
+/// A fresh email address.
+pub fn unique_email() -> String {
+    format!("{}@example.com", unique("mail"))
+}
+
+// ---------------------------------------------------------------- CLI
+
+/// What a CLI run printed.
+#[derive(Debug)]
+pub struct CliOutput {
+    pub success: bool,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliOutput {
+    /// stdout as JSON; panics with the whole output otherwise.
+    pub fn json(&self) -> Value {
+        let t = self.stdout.trim();
+        serde_json::from_str(t)
+            .or_else(|_| {
+                // Tolerate text before the JSON document.
+                let i = t.find(['{', '[']).unwrap_or(0);
+                serde_json::from_str(&t[i..])
+            })
+            .unwrap_or_else(|e| panic!("CLI stdout is not JSON ({e}): {self:?}"))
+    }
+}
+
+/// Options of `create-api-client`.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    pub name: String,
+    pub client_type: String,
+    pub rate_limit: u32,
+    pub serves: Option<String>,
+    pub origins: Option<String>,
+    pub inactive: bool,
+}
+
+impl ClientSpec {
+    /// A web client with a budget no test reaches.
+    pub fn web() -> ClientSpec {
+        ClientSpec {
+            name: unique("client"),
+            client_type: "web".into(),
+            rate_limit: 100_000,
+            serves: None,
+            origins: None,
+            inactive: false,
+        }
+    }
+    /// An `admin`-type client (the admin dashboard).
+    pub fn admin() -> ClientSpec {
+        ClientSpec {
+            client_type: "admin".into(),
+            ..ClientSpec::web()
+        }
+    }
+    pub fn rate_limit(mut self, n: u32) -> Self {
+        self.rate_limit = n;
+        self
+    }
+    pub fn serves(mut self, s: &str) -> Self {
+        self.serves = Some(s.into());
+        self
+    }
+    pub fn origins(mut self, s: &str) -> Self {
+        self.origins = Some(s.into());
+        self
+    }
+    pub fn inactive(mut self) -> Self {
+        self.inactive = true;
+        self
+    }
+}
+
+/// An API client's credentials, and everything `create-api-client --json`
+/// printed.
+#[derive(Debug, Clone)]
+pub struct ClientCreds {
+    pub client_id: String,
+    pub api_key: String,
+    pub created: Value,
+}
+
+impl Server {
+    fn database_url_for_cli(&self) -> &str {
+        self.database_url.as_deref().unwrap_or_else(|| {
+            panic!(
+                "CLI setup needs GATEHOUSE_TEST_DATABASE_URL (the database the external host uses)"
+            )
+        })
+    }
+
+    /// Runs `gatehouse --database-url <db> ARGS...`.
+    pub fn cli(&self, args: &[&str]) -> CliOutput {
+        let bin = Target::get().bin();
+        let out = gatehouse_command(bin)
+            .arg("--database-url")
+            .arg(self.database_url_for_cli())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running {} {args:?}: {e}", bin.display()));
+        CliOutput {
+            success: out.status.success(),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs the CLI and panics unless it exits 0.
+    pub fn cli_ok(&self, args: &[&str]) -> CliOutput {
+        let out = self.cli(args);
+        assert!(out.success, "gatehouse {args:?} failed: {out:?}");
+        out
+    }
+
+    /// `create-api-client ... --json`.
+    pub fn create_client(&self, spec: &ClientSpec) -> ClientCreds {
+        let rate = spec.rate_limit.to_string();
+        let mut args = vec![
+            "create-api-client",
+            "--name",
+            &spec.name,
+            "--type",
+            &spec.client_type,
+            "--rate-limit",
+            &rate,
+        ];
+        if let Some(s) = &spec.serves {
+            args.extend(["--serves", s]);
+        }
+        if let Some(o) = &spec.origins {
+            args.extend(["--origins", o]);
+        }
+        if spec.inactive {
+            args.push("--inactive");
+        }
+        args.push("--json");
+        let v = self.cli_ok(&args).json();
+        let client_id = v["client_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("create-api-client printed no client_id: {v}"))
+            .to_owned();
+        let api_key = v["api_key"]
+            .as_str()
+            .unwrap_or_else(|| panic!("create-api-client printed no api_key: {v}"))
+            .to_owned();
+        ClientCreds {
+            client_id,
+            api_key,
+            created: v,
+        }
+    }
+
+    /// `create-user --type T --email E --username U --password P --json`.
+    pub fn create_user(&self, user_type: &str) -> TestUser {
+        let email = unique_email();
+        let username = unique("user");
+        self.cli_ok(&[
+            "create-user",
+            "--type",
+            user_type,
+            "--email",
+            &email,
+            "--username",
+            &username,
+            "--password",
+            GOOD_PASSWORD,
+            "--json",
+        ]);
+        TestUser {
+            email,
+            username,
+            password: GOOD_PASSWORD.into(),
+            id: None,
+        }
+    }
+
+    /// `clients deactivate ID`.
+    pub fn deactivate_client(&self, id: &str) {
+        self.cli_ok(&["clients", "deactivate", id]);
+    }
+
+    /// `clients activate ID`.
+    pub fn activate_client(&self, id: &str) {
+        self.cli_ok(&["clients", "activate", id]);
+    }
+
+    /// `clients rotate-key ID --json`; returns the new key.
+    pub fn rotate_key(&self, id: &str) -> Value {
+        self.cli_ok(&["clients", "rotate-key", id, "--json"]).json()
+    }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+/// An HTTP client bound to one server and (by default) one API client.
+#[derive(Clone)]
+pub struct Api {
+    http: HyperClient<HttpConnector, Full<Bytes>>,
+    pub base_url: String,
+    pub creds: Option<ClientCreds>,
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// What was asked, for messages.
+    pub request: String,
+}
+
+/// A request being built; see [`Api::req`].
+pub struct Req<'a> {
+    api: &'a Api,
+    method: Method,
+    path: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+    with_key: bool,
+}
+
+impl Api {
+    /// A client for `server` without API credentials.
+    pub fn anonymous(server: &Server) -> Api {
+        let http = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build_http();
+        Api {
+            http,
+            base_url: server.base_url.clone(),
+            creds: None,
+        }
+    }
+
+    /// A client for `server` that sends `creds` on every request.
+    pub fn new(server: &Server, creds: &ClientCreds) -> Api {
+        Api {
+            creds: Some(creds.clone()),
+            ..Api::anonymous(server)
+        }
+    }
+
+    /// The same connection pool with other credentials.
+    pub fn with_creds(&self, creds: &ClientCreds) -> Api {
+        Api {
+            creds: Some(creds.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// A request to `path` (starting with `/`).
+    pub fn req(&self, method: Method, path: &str) -> Req<'_> {
+        Req {
+            api: self,
+            method,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+            with_key: true,
+        }
+    }
+    pub fn get(&self, path: &str) -> Req<'_> {
+        self.req(Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> Req<'_> {
+        self.req(Method::POST, path)
+    }
+
+    // Typed calls. `prefix` is `/api` (or `/api/v1` for the aliases).
+
+    pub async fn register(&self, body: &Value) -> Resp {
+        self.post("/api/auth/register/").json(body).send().await
+    }
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post("/api/auth/token/")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+    }
+    pub async fn refresh(&self, refresh: &str) -> Resp {
+        self.post("/api/auth/token/refresh/")
+            .json(&json!({ "refresh": refresh }))
+            .send()
+            .await
+    }
+    pub async fn logout(&self, access: &str, refresh: &str) -> Resp {
+        self.post("/api/auth/logout/")
+            .bearer(access)
+            .json(&json!({ "refresh": refresh }))
+            .send()
+            .await
+    }
+    pub async fn profile(&self, access: &str) -> Resp {
+        self.get("/api/auth/profile/").bearer(access).send().await
+    }
+    pub async fn patch_profile(&self, access: &str, body: &Value) -> Resp {
+        self.req(Method::PATCH, "/api/auth/profile/")
+            .bearer(access)
+            .json(body)
+            .send()
+            .await
+    }
+    pub async fn put_profile(&self, access: &str, body: &Value) -> Resp {
+        self.req(Method::PUT, "/api/auth/profile/")
+            .bearer(access)
+            .json(body)
+            .send()
+            .await
+    }
+    pub async fn change_password(&self, access: &str, body: &Value) -> Resp {
+        self.post("/api/auth/change-password/")
+            .bearer(access)
+            .json(body)
+            .send()
+            .await
+    }
+
+    /// Registers a fresh creator and returns it with its tokens.
+    pub async fn new_creator(&self) -> (TestUser, Tokens) {
+        let user = TestUser::fresh();
+        let r = self.register(&user.register_body()).await;
+        r.expect(201);
+        let v = r.json();
+        let tokens = Tokens::from_json(&v);
+        let user = TestUser {
+            id: v["user"]["id"].as_i64(),
+            ..user
+        };
+        (user, tokens)
+    }
+
+    /// Logs `user` in; panics unless 200.
+    pub async fn login_ok(&self, user: &TestUser) -> Tokens {
+        let r = self.login(&user.email, &user.password).await;
+        r.expect(200);
+        Tokens::from_json(&r.json())
+    }
+}
+
+impl<'a> Req<'a> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((
+            HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+            HeaderValue::from_str(value).expect("header value"),
+        ));
+        self
+    }
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+    /// Sends `value` as `application/json`.
+    pub fn json(self, value: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .body(serde_json::to_vec(value).expect("json"))
+    }
+    /// A raw body; no content type is added.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = body.into();
+        self
+    }
+    /// Leaves out `X-API-Key` and `X-Client-ID`.
+    pub fn no_key(mut self) -> Self {
+        self.with_key = false;
+        self
+    }
+
+    pub async fn send(self) -> Resp {
+        let uri = format!("{}{}", self.api.base_url, self.path);
+        let mut b = Request::builder().method(self.method.clone()).uri(&uri);
+        if self.with_key {
+            if let Some(c) = &self.api.creds {
+                b = b
+                    .header("x-api-key", &c.api_key)
+                    .header("x-client-id", &c.client_id);
+            }
+        }
+        for (k, v) in &self.headers {
+            b = b.header(k, v);
+        }
+        let request = format!("{} {}", self.method, self.path);
+        let req = b.body(Full::new(self.body)).expect("request");
+        let res = tokio::time::timeout(Duration::from_secs(60), self.api.http.request(req))
+            .await
+            .unwrap_or_else(|_| panic!("{request}: no response within 60 s"))
+            .unwrap_or_else(|e| panic!("{request}: {e:?}"));
+        let (parts, body) = res.into_parts();
+        let body = body
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{request}: reading body: {e}"))
+            .to_bytes();
+        Resp {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+            request,
+        }
+    }
+}
+
+impl Resp {
+    /// The body as text (lossy), for messages.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; panics with the text otherwise.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} → {}: body is not JSON ({e}): {:?}",
+                self.request,
+                self.status,
+                self.text()
+            )
+        })
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A header that must be a non-negative integer.
+    pub fn header_u64(&self, name: &str) -> u64 {
+        let v = self
+            .header(name)
+            .unwrap_or_else(|| panic!("{}: no {name} header: {:?}", self.request, self.headers));
+        v.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{}: {name}: {v:?} is not an integer", self.request))
+    }
+
+    /// Asserts the status.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status,
+            status,
+            "{} → {} (expected {status}): {}",
+            self.request,
+            self.status,
+            self.text()
+        );
+        self
+    }
+
+    /// Asserts the status and a body of exactly `{"detail": <string>, "code": code}`.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, code: &str) -> &Self {
+        self.expect(status);
+        let v = self.json();
+        assert_eq!(
+            v["code"], code,
+            "{} → {status}: expected code {code:?}: {v}",
+            self.request
+        );
+        assert!(
+            v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{}: `detail` is not a non-empty string: {v}",
+            self.request
+        );
+        assert_eq!(
+            keys(&v),
+            ["code", "detail"],
+            "{}: error body has other keys: {v}",
+            self.request
+        );
+        self
+    }
+
+    /// Asserts the status and a body exactly equal to `expected`.
+    #[track_caller]
+    pub fn expect_body(&self, status: u16, expected: &Value) -> &Self {
+        self.expect(status);
+        assert_eq!(&self.json(), expected, "{} → {status}: body", self.request);
+        self
+    }
+
+    /// Asserts a 400 whose body is exactly the given fields, each a list of
+    /// strings; `Some(msg)` additionally requires that message in the list.
+    #[track_caller]
+    pub fn expect_fields(&self, fields: &[(&str, Option<&str>)]) -> &Self {
+        self.expect(400);
+        let v = self.json();
+        let mut want: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+        want.sort_unstable();
+        assert_eq!(
+            keys(&v),
+            want,
+            "{}: 400 body has other fields than expected: {v}",
+            self.request
+        );
+        for (field, msg) in fields {
+            let list = field_messages(&v, field);
+            assert!(
+                !list.is_empty(),
+                "{}: `{field}` has no messages: {v}",
+                self.request
+            );
+            if let Some(msg) = msg {
+                assert!(
+                    list.iter().any(|m| m == msg),
+                    "{}: `{field}` lacks {msg:?}: {v}",
+                    self.request
+                );
+            }
+        }
+        self
+    }
+
+    /// Asserts a 400 in which `field` (among possibly others) has `msg`.
+    #[track_caller]
+    pub fn expect_field_has(&self, field: &str, msg: &str) -> &Self {
+        self.expect(400);
+        let v = self.json();
+        let list = field_messages(&v, field);
+        assert!(
+            list.iter().any(|m| m == msg),
+            "{}: `{field}` lacks {msg:?}: {v}",
+            self.request
+        );
+        self
+    }
+}
+
+/// The sorted keys of a JSON object (empty if not an object).
+pub fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    k.sort_unstable();
+    k
+}
+
+/// The messages of a field error (`{"field": ["…", …]}`); panics if the
+/// field is there but not a list of strings.
+pub fn field_messages(v: &Value, field: &str) -> Vec<String> {
+    match &v[field] {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a
+            .iter()
+            .map(|m| {
+                m.as_str()
+                    .unwrap_or_else(|| panic!("`{field}` holds a non-string: {v}"))
+                    .to_owned()
+            })
+            .collect(),
+        other => panic!("`{field}` is not a list of messages: {other} in {v}"),
+    }
+}
+
+// ---------------------------------------------------------------- users
+
+/// A user the test knows the password of.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub id: Option<i64>,
+}
+
+impl TestUser {
+    /// A user not registered yet.
+    pub fn fresh() -> TestUser {
+        TestUser {
+            email: unique_email(),
+            username: unique("user"),
+            password: GOOD_PASSWORD.into(),
+            id: None,
+        }
+    }
+
+    /// A complete registration body.
+    pub fn register_body(&self) -> Value {
+        json!({
+            "email": self.email,
+            "username": self.username,
+            "password": self.password,
+            "password2": self.password,
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+        })
+    }
+}
+
+/// An access + refresh pair.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Tokens {
+    /// Reads `access` and `refresh` from a response body.
+    pub fn from_json(v: &Value) -> Tokens {
+        let get = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("no string `{k}` in {v}"))
+                .to_owned()
+        };
+        Tokens {
+            access: get("access"),
+            refresh: get("refresh"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- fixture
+
+/// A test's own view of a server: a fresh web client and an HTTP client.
+pub struct Ctx {
+    pub server: &'static Server,
+    pub creds: ClientCreds,
+    pub api: Api,
+}
+
+impl Ctx {
+    /// The default server with a fresh web client (serves creators).
+    pub fn new() -> Ctx {
+        Ctx::on(default_server())
+    }
+
+    /// `server` with a fresh web client.
+    pub fn on(server: &'static Server) -> Ctx {
+        let creds = server.create_client(&ClientSpec::web());
+        let api = Api::new(server, &creds);
+        Ctx { server, creds, api }
+    }
+
+    /// The server for `config` with a fresh web client, or `None` after
+    /// printing why the test is skipped.
+    pub fn with(config: ServerConfig, test: &str) -> Option<Ctx> {
+        server_or_skip(config, test).map(Ctx::on)
+    }
+
+    /// Creates another client and an [`Api`] for it.
+    pub fn client(&self, spec: &ClientSpec) -> (ClientCreds, Api) {
+        let creds = self.server.create_client(spec);
+        let api = self.api.with_creds(&creds);
+        (creds, api)
+    }
+
+    /// An [`Api`] without credentials.
+    pub fn anonymous(&self) -> Api {
+        Api {
+            creds: None,
+            ..self.api.clone()
+        }
+    }
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Ctx::new()
+    }
+}
+
+/// Polls `probe` until it returns `Some`, or panics after `deadline` with
+/// `what`. For effects whose delay the contract leaves open (a CLI change
+/// reaching a running server's cache, a token's expiry on the wall clock).
+pub async fn eventually<T, F, Fut>(deadline: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match probe().await {
+            Ok(v) => return v,
+            Err(last) => {
+                if start.elapsed() > deadline {
+                    panic!("{what}: not within {deadline:?}; last: {last}");
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -1,0 +1,95 @@
+//! Every auth endpoint also answers under `/api/v1/`.
+
+use crate::register::assert_user_shape;
+use gatehouse_contract::harness::*;
+use http::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_whole_flow_works_under_api_v1() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let r = ctx
+        .api
+        .post("/api/v1/auth/register/")
+        .json(&u.register_body())
+        .send()
+        .await;
+    r.expect(201);
+    assert_user_shape(&r.json()["user"]);
+
+    let r = ctx
+        .api
+        .post("/api/v1/auth/token/")
+        .json(&json!({"email": u.email, "password": u.password}))
+        .send()
+        .await;
+    r.expect(200);
+    let t = Tokens::from_json(&r.json());
+
+    let r = ctx
+        .api
+        .post("/api/v1/auth/token/refresh/")
+        .json(&json!({"refresh": t.refresh}))
+        .send()
+        .await;
+    r.expect(200);
+    let t = Tokens::from_json(&r.json());
+
+    let r = ctx
+        .api
+        .get("/api/v1/auth/profile/")
+        .bearer(&t.access)
+        .send()
+        .await;
+    r.expect(200);
+    assert_user_shape(&r.json());
+    for m in [Method::PATCH, Method::PUT] {
+        ctx.api
+            .req(m, "/api/v1/auth/profile/")
+            .bearer(&t.access)
+            .json(&json!({"username": unique("v1"), "first_name": "V", "last_name": "One"}))
+            .send()
+            .await
+            .expect(200);
+    }
+
+    let new_pw = "Version-One-Pass-77";
+    let r = ctx
+        .api
+        .post("/api/v1/auth/change-password/")
+        .bearer(&t.access)
+        .json(&json!({"old_password": u.password, "new_password": new_pw, "new_password2": new_pw}))
+        .send()
+        .await;
+    r.expect(200);
+    let t = Tokens::from_json(&r.json());
+
+    ctx.api
+        .post("/api/v1/auth/logout/")
+        .bearer(&t.access)
+        .json(&json!({"refresh": t.refresh}))
+        .send()
+        .await
+        .expect_body(200, &json!({}));
+    ctx.api
+        .refresh(&t.refresh)
+        .await
+        .expect_error(401, "token_not_valid");
+}
+
+#[tokio::test]
+async fn api_v1_applies_the_same_gatekeeping() {
+    let ctx = Ctx::new();
+    ctx.anonymous()
+        .post("/api/v1/auth/token/")
+        .json(&json!({"email": unique_email(), "password": GOOD_PASSWORD}))
+        .send()
+        .await
+        .expect_error(401, "api_key_missing");
+    ctx.api
+        .get("/api/v1/auth/token/")
+        .send()
+        .await
+        .expect_error(405, "method_not_allowed");
+}

@@ -1,0 +1,113 @@
+//! `POST /api/auth/change-password/`.
+
+use gatehouse_contract::harness::*;
+use gatehouse_contract::jwt;
+use serde_json::json;
+
+const NEW_PASSWORD: &str = "Fresh-Lantern-84-Orbit";
+
+#[tokio::test]
+async fn a_wrong_old_password_is_400() {
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    ctx.api
+        .change_password(
+            &t.access,
+            &json!({"old_password": "Not-It-123x", "new_password": NEW_PASSWORD, "new_password2": NEW_PASSWORD}),
+        )
+        .await
+        .expect_body(400, &json!({"old_password": ["Old password is not correct."]}));
+    ctx.api.login_ok(&u).await;
+}
+
+#[tokio::test]
+async fn mismatched_new_passwords_are_400() {
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    ctx.api
+        .change_password(
+            &t.access,
+            &json!({"old_password": u.password, "new_password": NEW_PASSWORD, "new_password2": "Fresh-Lantern-84-Orbiz"}),
+        )
+        .await
+        .expect_body(400, &json!({"new_password": ["Password fields didn't match."]}));
+    ctx.api.login_ok(&u).await;
+}
+
+#[tokio::test]
+async fn the_new_password_passes_the_validators() {
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    let r = ctx
+        .api
+        .change_password(
+            &t.access,
+            &json!({"old_password": u.password, "new_password": "qwerty123", "new_password2": "qwerty123"}),
+        )
+        .await;
+    r.expect(400);
+    let v = r.json();
+    assert_eq!(keys(&v), ["new_password"], "{v}");
+    assert!(
+        field_messages(&v, "new_password")
+            .iter()
+            .any(|m| m.to_lowercase().contains("common")),
+        "{v}"
+    );
+    ctx.api.login_ok(&u).await;
+}
+
+#[tokio::test]
+async fn change_password_needs_authentication() {
+    let ctx = Ctx::new();
+    ctx.api
+        .post("/api/auth/change-password/")
+        .json(&json!({"old_password": GOOD_PASSWORD, "new_password": NEW_PASSWORD, "new_password2": NEW_PASSWORD}))
+        .send()
+        .await
+        .expect_error(401, "not_authenticated");
+}
+
+#[tokio::test]
+async fn change_password_swaps_passwords_and_revokes_every_refresh_token() {
+    let ctx = Ctx::new();
+    let (u, first) = ctx.api.new_creator().await;
+    let second = ctx.api.login_ok(&u).await;
+    let r = ctx
+        .api
+        .change_password(
+            &first.access,
+            &json!({"old_password": u.password, "new_password": NEW_PASSWORD, "new_password2": NEW_PASSWORD}),
+        )
+        .await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(keys(&v), ["access", "detail", "refresh"], "{v}");
+    assert_eq!(v["detail"], "Password changed.");
+    let fresh = Tokens::from_json(&v);
+    let c = jwt::claims(&fresh.access);
+    assert_eq!(c["client_id"], ctx.creds.client_id.as_str(), "{c}");
+    assert_eq!(c["user_id"], json!(u.id), "{c}");
+
+    // Old password out, new one in.
+    ctx.api
+        .login(&u.email, &u.password)
+        .await
+        .expect_error(401, "no_active_account");
+    let new_user = TestUser {
+        password: NEW_PASSWORD.into(),
+        ..u.clone()
+    };
+    ctx.api.login_ok(&new_user).await;
+
+    // Every refresh token from before is dead…
+    for old in [&first.refresh, &second.refresh] {
+        ctx.api
+            .refresh(old)
+            .await
+            .expect_error(401, "token_not_valid");
+    }
+    // …and the returned pair works.
+    ctx.api.profile(&fresh.access).await.expect(200);
+    ctx.api.refresh(&fresh.refresh).await.expect(200);
+}

@@ -1,0 +1,155 @@
+//! `POST /api/auth/token/`.
+
+use gatehouse_contract::harness::*;
+use gatehouse_contract::jwt;
+use serde_json::json;
+
+fn no_account() -> serde_json::Value {
+    json!({
+        "detail": "No active account found with the given credentials",
+        "code": "no_active_account",
+    })
+}
+
+#[tokio::test]
+async fn login_returns_exactly_access_and_refresh() {
+    let ctx = Ctx::new();
+    let (u, _) = ctx.api.new_creator().await;
+    let r = ctx.api.login(&u.email, &u.password).await;
+    r.expect(200);
+    let v = r.json();
+    assert_eq!(keys(&v), ["access", "refresh"], "{v}");
+    let t = Tokens::from_json(&v);
+    assert_eq!(jwt::claims(&t.access)["token_type"], "access");
+    assert_eq!(jwt::claims(&t.refresh)["token_type"], "refresh");
+    assert_eq!(jwt::claims(&t.access)["user_id"], json!(u.id));
+    ctx.api.profile(&t.access).await.expect(200);
+}
+
+#[tokio::test]
+async fn login_failures_look_the_same_for_unknown_email_and_wrong_password() {
+    let ctx = Ctx::new();
+    let (u, _) = ctx.api.new_creator().await;
+    let wrong_pw = ctx.api.login(&u.email, "Not-The-Password-9").await;
+    wrong_pw.expect_body(401, &no_account());
+    let unknown = ctx.api.login(&unique_email(), GOOD_PASSWORD).await;
+    unknown.expect_body(401, &no_account());
+    assert_eq!(wrong_pw.body, unknown.body);
+}
+
+#[tokio::test]
+async fn login_requires_email_and_password() {
+    let ctx = Ctx::new();
+    ctx.api
+        .post("/api/auth/token/")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_fields(&[
+            ("email", Some("This field is required.")),
+            ("password", Some("This field is required.")),
+        ]);
+}
+
+#[tokio::test]
+async fn staff_through_a_creator_only_web_client_is_403() {
+    let ctx = Ctx::new();
+    for kind in ["staff", "admin"] {
+        let u = ctx.server.create_user(kind);
+        ctx.api
+            .login(&u.email, &u.password)
+            .await
+            .expect_error(403, "user_type_not_allowed");
+    }
+}
+
+#[tokio::test]
+async fn staff_and_admin_through_an_admin_client_get_tokens() {
+    let ctx = Ctx::new();
+    let (creds, admin_api) = ctx.client(&ClientSpec::admin());
+    let staff = ctx.server.create_user("staff");
+    let t = admin_api.login_ok(&staff).await;
+    let c = jwt::claims(&t.access);
+    assert_eq!(c["user_type"], "staff", "{c}");
+    assert_eq!(c["is_staff"], true, "{c}");
+    assert_eq!(c["is_superuser"], false, "{c}");
+    assert_eq!(c["client_id"], creds.client_id.as_str(), "{c}");
+    let p = admin_api.profile(&t.access).await;
+    p.expect(200);
+    assert_eq!(p.json()["user_type"], "staff");
+    assert_eq!(p.json()["is_staff"], true);
+
+    let admin = ctx.server.create_user("admin");
+    let t = admin_api.login_ok(&admin).await;
+    let c = jwt::claims(&t.access);
+    assert_eq!(c["user_type"], "admin", "{c}");
+    assert_eq!(c["is_staff"], true, "{c}");
+    assert_eq!(c["is_superuser"], true, "{c}");
+}
+
+#[tokio::test]
+async fn creator_through_an_admin_client_is_403() {
+    let ctx = Ctx::new();
+    let (u, _) = ctx.api.new_creator().await;
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    admin_api
+        .login(&u.email, &u.password)
+        .await
+        .expect_error(403, "user_type_not_allowed");
+}
+
+#[tokio::test]
+async fn a_client_serving_staff_lets_staff_in() {
+    let ctx = Ctx::new();
+    let (_, api) = ctx.client(&ClientSpec::web().serves("creator,staff"));
+    let staff = ctx.server.create_user("staff");
+    api.login_ok(&staff).await;
+    let (u, _) = api.new_creator().await;
+    api.login_ok(&u).await;
+}
+
+#[tokio::test]
+async fn login_is_throttled_after_ten_failures_for_one_account() {
+    let ctx = Ctx::new();
+    let (u, _) = ctx.api.new_creator().await;
+    for i in 1..=10 {
+        let r = ctx.api.login(&u.email, "Wrong-Password-42").await;
+        assert_eq!(
+            r.status,
+            401,
+            "failure {i} should still be 401: {}",
+            r.text()
+        );
+    }
+    let r = ctx.api.login(&u.email, "Wrong-Password-42").await;
+    r.expect_error(429, "login_throttled");
+    assert!(
+        r.header_u64("retry-after") > 0,
+        "Retry-After must be positive"
+    );
+    // The right password is refused too while throttled: otherwise the
+    // throttle would still confirm a correct guess.
+    ctx.api
+        .login(&u.email, &u.password)
+        .await
+        .expect_error(429, "login_throttled");
+    // Another account from the same address is not affected.
+    let (other, _) = ctx.api.new_creator().await;
+    ctx.api.login_ok(&other).await;
+}
+
+#[tokio::test]
+async fn login_is_throttled_per_ip() {
+    let Some(ctx) = Ctx::with(ServerConfig::LowIpLoginLimit, "login_is_throttled_per_ip") else {
+        return;
+    };
+    // Five failures for five different (unknown) emails from this address…
+    for i in 1..=5 {
+        let r = ctx.api.login(&unique_email(), "Wrong-Password-42").await;
+        assert_eq!(r.status, 401, "failure {i}: {}", r.text());
+    }
+    // …and a sixth email is refused.
+    let r = ctx.api.login(&unique_email(), "Wrong-Password-42").await;
+    r.expect_error(429, "login_throttled");
+    assert!(r.header_u64("retry-after") > 0);
+}

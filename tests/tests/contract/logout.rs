@@ -1,0 +1,85 @@
+//! `POST /api/auth/logout/`.
+
+use gatehouse_contract::harness::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn logout_returns_an_empty_object_and_kills_the_refresh_token() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    ctx.api
+        .logout(&t.access, &t.refresh)
+        .await
+        .expect_body(200, &json!({}));
+    ctx.api
+        .refresh(&t.refresh)
+        .await
+        .expect_error(401, "token_not_valid");
+}
+
+#[tokio::test]
+async fn logout_revokes_the_whole_login_and_only_it() {
+    let ctx = Ctx::new();
+    let (u, first) = ctx.api.new_creator().await;
+    let second = ctx.api.login_ok(&u).await;
+    // Rotate once, then log out with the newest token of the first login.
+    let r = ctx.api.refresh(&first.refresh).await;
+    r.expect(200);
+    let rotated = Tokens::from_json(&r.json());
+    ctx.api
+        .logout(&rotated.access, &rotated.refresh)
+        .await
+        .expect(200);
+    ctx.api
+        .refresh(&rotated.refresh)
+        .await
+        .expect_error(401, "token_not_valid");
+    // The other login is untouched.
+    ctx.api.refresh(&second.refresh).await.expect(200);
+}
+
+#[tokio::test]
+async fn logout_with_another_users_refresh_token_is_403() {
+    let ctx = Ctx::new();
+    let (_, mine) = ctx.api.new_creator().await;
+    let (_, theirs) = ctx.api.new_creator().await;
+    ctx.api
+        .logout(&mine.access, &theirs.refresh)
+        .await
+        .expect_error(403, "token_not_owned");
+    // Their token was not revoked by the refused request.
+    ctx.api.refresh(&theirs.refresh).await.expect(200);
+}
+
+#[tokio::test]
+async fn logout_without_authentication_is_401() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    let r = ctx
+        .api
+        .post("/api/auth/logout/")
+        .json(&json!({"refresh": t.refresh}))
+        .send()
+        .await;
+    r.expect_body(
+        401,
+        &json!({"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}),
+    );
+    // The token survives.
+    ctx.api.refresh(&t.refresh).await.expect(200);
+}
+
+#[tokio::test]
+async fn logout_with_an_invalid_refresh_token_is_401() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    ctx.api
+        .logout(&t.access, "garbage.token.here")
+        .await
+        .expect_error(401, "token_not_valid");
+    // An access token in the refresh field is not a refresh token.
+    ctx.api
+        .logout(&t.access, &t.access)
+        .await
+        .expect_error(401, "token_not_valid");
+}

@@ -1,0 +1,20 @@
+//! The HTTP contract of docs/CONTRACT.md, one module per topic, in one test
+//! binary (one link step, one shared server per configuration).
+//!
+//! Run: `cargo test -p gatehouse-contract` (see tests/README.md for targets).
+
+mod aliases;
+mod api_clients;
+mod bad_input;
+mod change_password;
+mod cli;
+mod cors;
+mod expiry;
+mod login;
+mod logout;
+mod profile;
+mod rate_limits;
+mod refresh;
+mod register;
+mod schema;
+mod tokens;

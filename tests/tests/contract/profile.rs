@@ -1,0 +1,182 @@
+//! `GET`, `PATCH`, `PUT /api/auth/profile/`.
+
+use crate::register::{assert_user_shape, is_rfc3339};
+use gatehouse_contract::harness::*;
+use gatehouse_contract::jwt;
+use serde_json::json;
+
+#[tokio::test]
+async fn get_profile_returns_the_user() {
+    let ctx = Ctx::new();
+    let (u, _) = ctx.api.new_creator().await;
+    let t = ctx.api.login_ok(&u).await;
+    let r = ctx.api.profile(&t.access).await;
+    r.expect(200);
+    let p = r.json();
+    assert_user_shape(&p);
+    assert_eq!(p["id"], json!(u.id));
+    assert_eq!(p["email"], u.email.as_str());
+    assert_eq!(p["username"], u.username.as_str());
+    assert_eq!(p["first_name"], "Ada");
+    assert_eq!(p["last_name"], "Lovelace");
+    assert_eq!(p["user_type"], "creator");
+    assert_eq!(p["is_staff"], false);
+    assert_eq!(p["is_superuser"], false);
+    let joined = p["date_joined"].as_str().unwrap_or_default();
+    let last = p["last_login"].as_str();
+    assert!(
+        last.is_some_and(is_rfc3339),
+        "last_login must be set after a login: {p}"
+    );
+    // Both in UTC "Z" or with the same offset, they compare as text too;
+    // compare only the date part to stay format-agnostic.
+    assert!(
+        last.unwrap_or_default()[..10] >= joined[..10],
+        "last_login before date_joined: {p}"
+    );
+}
+
+#[tokio::test]
+async fn profile_needs_authentication() {
+    let ctx = Ctx::new();
+    ctx.api
+        .get("/api/auth/profile/")
+        .send()
+        .await
+        .expect_error(401, "not_authenticated");
+    ctx.api
+        .profile("garbage")
+        .await
+        .expect_error(401, "token_not_valid");
+}
+
+#[tokio::test]
+async fn patch_changes_the_writable_fields() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    let new_name = unique("renamed");
+    let r = ctx
+        .api
+        .patch_profile(
+            &t.access,
+            &json!({"username": new_name, "first_name": "Katherine", "last_name": "Johnson"}),
+        )
+        .await;
+    r.expect(200);
+    let p = r.json();
+    assert_user_shape(&p);
+    assert_eq!(p["username"], new_name.as_str());
+    assert_eq!(p["first_name"], "Katherine");
+    assert_eq!(p["last_name"], "Johnson");
+    let g = ctx.api.profile(&t.access).await;
+    g.expect(200);
+    assert_eq!(g.json(), p, "GET after PATCH");
+    // A partial update touches only what it names.
+    let r = ctx
+        .api
+        .patch_profile(&t.access, &json!({"last_name": "Goble"}))
+        .await;
+    r.expect(200);
+    let p2 = r.json();
+    assert_eq!(p2["last_name"], "Goble");
+    assert_eq!(p2["first_name"], "Katherine");
+    assert_eq!(p2["username"], new_name.as_str());
+}
+
+#[tokio::test]
+async fn patch_ignores_read_only_fields() {
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    let before = ctx.api.profile(&t.access).await.json();
+    let r = ctx
+        .api
+        .patch_profile(
+            &t.access,
+            &json!({
+                "first_name": "Changed",
+                "user_type": "admin",
+                "is_staff": true,
+                "is_superuser": true,
+                "is_active": false,
+                "id": 987654321,
+                "email": unique_email(),
+                "date_joined": "2000-01-01T00:00:00Z",
+                "last_login": "2000-01-01T00:00:00Z",
+            }),
+        )
+        .await;
+    r.expect(200);
+    let after = ctx.api.profile(&t.access).await;
+    after.expect(200);
+    let after = after.json();
+    assert_eq!(after["first_name"], "Changed");
+    for k in [
+        "id",
+        "email",
+        "user_type",
+        "is_staff",
+        "is_superuser",
+        "date_joined",
+    ] {
+        assert_eq!(after[k], before[k], "read-only `{k}` changed: {after}");
+    }
+    assert_ne!(after["last_login"], "2000-01-01T00:00:00Z");
+    // Logging in again with the original email works (email unchanged,
+    // is_active ignored), and the new token still says creator.
+    let t2 = ctx.api.login_ok(&u).await;
+    let c = jwt::claims(&t2.access);
+    assert_eq!(c["user_type"], "creator", "{c}");
+    assert_eq!(c["is_staff"], false, "{c}");
+    assert_eq!(c["is_superuser"], false, "{c}");
+    assert_eq!(c["user_id"], before["id"], "{c}");
+}
+
+#[tokio::test]
+async fn put_requires_all_three_writable_fields() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    ctx.api
+        .put_profile(&t.access, &json!({"first_name": "Only"}))
+        .await
+        .expect_fields(&[
+            ("username", Some("This field is required.")),
+            ("last_name", Some("This field is required.")),
+        ]);
+    let name = unique("put");
+    let r = ctx
+        .api
+        .put_profile(
+            &t.access,
+            &json!({"username": name, "first_name": "Mary", "last_name": "Jackson", "is_staff": true}),
+        )
+        .await;
+    r.expect(200);
+    let p = r.json();
+    assert_user_shape(&p);
+    assert_eq!(p["username"], name.as_str());
+    assert_eq!(p["first_name"], "Mary");
+    assert_eq!(p["last_name"], "Jackson");
+    assert_eq!(p["is_staff"], false);
+}
+
+#[tokio::test]
+async fn patch_rejects_a_taken_or_blank_username() {
+    let ctx = Ctx::new();
+    let (other, _) = ctx.api.new_creator().await;
+    let (_, t) = ctx.api.new_creator().await;
+    ctx.api
+        .patch_profile(&t.access, &json!({"username": other.username}))
+        .await
+        .expect_body(
+            400,
+            &json!({"username": ["A user with that username already exists."]}),
+        );
+    ctx.api
+        .patch_profile(&t.access, &json!({"username": ""}))
+        .await
+        .expect_fields(&[("username", Some("This field may not be blank."))]);
+    ctx.api
+        .patch_profile(&t.access, &json!({"first_name": ["x"]}))
+        .await
+        .expect_fields(&[("first_name", Some("Not a valid string."))]);
+}

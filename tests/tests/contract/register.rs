@@ -1,0 +1,381 @@
+//! `POST /api/auth/register/`.
+
+use gatehouse_contract::harness::*;
+use gatehouse_contract::jwt;
+use serde_json::{json, Value};
+
+/// The fields of the contract's User object, sorted.
+pub const USER_KEYS: [&str; 10] = [
+    "date_joined",
+    "email",
+    "first_name",
+    "id",
+    "is_staff",
+    "is_superuser",
+    "last_login",
+    "last_name",
+    "user_type",
+    "username",
+];
+
+/// Whether `s` is an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`).
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    if b.len() < 20 || !digits(0..4) || b[4] != b'-' || !digits(5..7) || b[7] != b'-' {
+        return false;
+    }
+    if !digits(8..10) || !matches!(b[10], b'T' | b't') || !digits(11..13) || b[13] != b':' {
+        return false;
+    }
+    if !digits(14..16) || b[16] != b':' || !digits(17..19) {
+        return false;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match &b[i..] {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// Asserts `user` is a contract User object.
+#[track_caller]
+pub fn assert_user_shape(user: &Value) {
+    assert_eq!(keys(user), USER_KEYS, "User object keys: {user}");
+    assert!(user["id"].is_i64(), "id is not an integer: {user}");
+    for k in ["email", "username", "first_name", "last_name", "user_type"] {
+        assert!(user[k].is_string(), "{k} is not a string: {user}");
+    }
+    assert!(
+        ["creator", "staff", "admin"].contains(&user["user_type"].as_str().unwrap_or("")),
+        "user_type: {user}"
+    );
+    assert!(user["is_staff"].is_boolean(), "is_staff: {user}");
+    assert!(user["is_superuser"].is_boolean(), "is_superuser: {user}");
+    assert!(
+        user["date_joined"].as_str().is_some_and(is_rfc3339),
+        "date_joined is not RFC 3339: {user}"
+    );
+    assert!(
+        user["last_login"].is_null() || user["last_login"].as_str().is_some_and(is_rfc3339),
+        "last_login is neither null nor RFC 3339: {user}"
+    );
+}
+
+fn body(email: &str, username: &str, password: &str) -> Value {
+    json!({
+        "email": email,
+        "username": username,
+        "password": password,
+        "password2": password,
+        "first_name": "Grace",
+        "last_name": "Hopper",
+    })
+}
+
+#[test]
+fn rfc3339_checker_works() {
+    assert!(is_rfc3339("2026-11-26T08:00:00Z"));
+    assert!(is_rfc3339("2026-11-26T08:00:00.123456+00:00"));
+    assert!(!is_rfc3339("2026-11-26 08:00:00"));
+    assert!(!is_rfc3339("1700000000"));
+}
+
+#[tokio::test]
+async fn register_returns_201_with_user_and_token_pair() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let r = ctx.api.register(&u.register_body()).await;
+    r.expect(201);
+    let v = r.json();
+    assert_eq!(keys(&v), ["access", "refresh", "user"], "{v}");
+    let user = &v["user"];
+    assert_user_shape(user);
+    assert_eq!(user["email"], u.email.as_str());
+    assert_eq!(user["username"], u.username.as_str());
+    assert_eq!(user["first_name"], "Ada");
+    assert_eq!(user["last_name"], "Lovelace");
+    assert_eq!(user["user_type"], "creator");
+    assert_eq!(user["is_staff"], false);
+    assert_eq!(user["is_superuser"], false);
+    let t = Tokens::from_json(&v);
+    assert_eq!(jwt::claims(&t.access)["token_type"], "access");
+    assert_eq!(jwt::claims(&t.refresh)["token_type"], "refresh");
+    assert_eq!(jwt::claims(&t.access)["user_id"], user["id"]);
+    // The pair works.
+    let p = ctx.api.profile(&t.access).await;
+    p.expect(200);
+    assert_eq!(p.json()["id"], user["id"]);
+    ctx.api.refresh(&t.refresh).await.expect(200);
+}
+
+#[tokio::test]
+async fn register_always_makes_a_creator_whatever_the_body_says() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let mut b = u.register_body();
+    b["user_type"] = json!("admin");
+    b["is_staff"] = json!(true);
+    b["is_superuser"] = json!(true);
+    b["is_active"] = json!(false);
+    let r = ctx.api.register(&b).await;
+    r.expect(201);
+    let user = r.json()["user"].clone();
+    assert_eq!(user["user_type"], "creator", "{user}");
+    assert_eq!(user["is_staff"], false, "{user}");
+    assert_eq!(user["is_superuser"], false, "{user}");
+    // Also as stored: a fresh login (is_active was ignored too) carries creator claims.
+    let t = ctx.api.login_ok(&u).await;
+    let c = jwt::claims(&t.access);
+    assert_eq!(c["user_type"], "creator", "{c}");
+    assert_eq!(c["is_staff"], false, "{c}");
+    assert_eq!(c["is_superuser"], false, "{c}");
+    let p = ctx.api.profile(&t.access).await;
+    p.expect(200);
+    assert_eq!(p.json()["user_type"], "creator");
+}
+
+#[tokio::test]
+async fn register_password_mismatch() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let mut b = u.register_body();
+    b["password2"] = json!("Correct-Horse-7-Battery-not");
+    ctx.api
+        .register(&b)
+        .await
+        .expect_body(400, &json!({"password": ["Password fields didn't match."]}));
+    // Nothing was written: the same email and username register fine.
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
+
+/// Registers with `password` and asserts a 400 with only `password`
+/// messages, one of which contains `needle` (case-insensitive).
+async fn assert_password_rejected(
+    ctx: &Ctx,
+    email: &str,
+    username: &str,
+    password: &str,
+    needle: &str,
+) -> Vec<String> {
+    let r = ctx.api.register(&body(email, username, password)).await;
+    r.expect(400);
+    let v = r.json();
+    assert_eq!(keys(&v), ["password"], "password {password:?}: {v}");
+    let msgs = field_messages(&v, "password");
+    assert!(
+        msgs.iter().any(|m| m.to_lowercase().contains(needle)),
+        "password {password:?}: no message mentions {needle:?}: {v}"
+    );
+    msgs
+}
+
+#[tokio::test]
+async fn register_rejects_a_too_short_password() {
+    let ctx = Ctx::new();
+    let (e, n) = (unique_email(), unique("user"));
+    assert_password_rejected(&ctx, &e, &n, "Xy7#qw", "short").await;
+    ctx.api
+        .register(&body(&e, &n, GOOD_PASSWORD))
+        .await
+        .expect(201);
+}
+
+#[tokio::test]
+async fn register_rejects_an_entirely_numeric_password() {
+    let ctx = Ctx::new();
+    assert_password_rejected(
+        &ctx,
+        &unique_email(),
+        &unique("user"),
+        "80417395262",
+        "numeric",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn register_rejects_common_passwords() {
+    let ctx = Ctx::new();
+    for pw in ["qwerty123", "password1"] {
+        assert_password_rejected(&ctx, &unique_email(), &unique("user"), pw, "common").await;
+    }
+}
+
+#[tokio::test]
+async fn register_rejects_a_password_similar_to_the_username() {
+    let ctx = Ctx::new();
+    let username = unique("marmaladevoyager");
+    let password = format!("{username}!");
+    assert_password_rejected(&ctx, &unique_email(), &username, &password, "similar").await;
+}
+
+#[tokio::test]
+async fn register_rejects_a_password_similar_to_the_email() {
+    let ctx = Ctx::new();
+    let local = unique("ultravioletkoala");
+    let email = format!("{local}@example.com");
+    assert_password_rejected(&ctx, &email, &unique("u"), &local, "similar").await;
+}
+
+#[tokio::test]
+async fn register_reports_every_password_message_at_once() {
+    let ctx = Ctx::new();
+    // Too short and entirely numeric (and probably common): all reported.
+    let msgs =
+        assert_password_rejected(&ctx, &unique_email(), &unique("user"), "1234567", "short").await;
+    assert!(msgs.len() >= 2, "expected several messages: {msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.to_lowercase().contains("numeric")),
+        "no numeric message among {msgs:?}"
+    );
+}
+
+#[tokio::test]
+async fn register_reports_several_field_errors_at_once() {
+    let ctx = Ctx::new();
+    let r = ctx
+        .api
+        .register(&json!({
+            "email": "not-an-email",
+            "username": "",
+            "password": GOOD_PASSWORD,
+            "password2": GOOD_PASSWORD,
+            "first_name": "A",
+            "last_name": "B",
+        }))
+        .await;
+    r.expect_field_has("email", "Enter a valid email address.")
+        .expect_field_has("username", "This field may not be blank.");
+}
+
+#[tokio::test]
+async fn register_requires_its_fields() {
+    let ctx = Ctx::new();
+    let r = ctx.api.register(&json!({})).await;
+    for f in ["email", "username", "password", "password2"] {
+        r.expect_field_has(f, "This field is required.");
+    }
+}
+
+#[tokio::test]
+async fn register_rejects_blank_fields() {
+    let ctx = Ctx::new();
+    let r = ctx
+        .api
+        .register(&json!({"email": "", "username": "", "password": "", "password2": "", "first_name": "A", "last_name": "B"}))
+        .await;
+    for f in ["email", "username", "password", "password2"] {
+        r.expect_field_has(f, "This field may not be blank.");
+    }
+}
+
+#[tokio::test]
+async fn register_rejects_fields_of_the_wrong_type() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    for (field, bad) in [
+        ("email", json!(["a@example.com"])),
+        ("username", json!({"name": "x"})),
+        ("password", json!(true)),
+        ("first_name", json!(["Ada"])),
+    ] {
+        let mut b = u.register_body();
+        b[field] = bad.clone();
+        ctx.api
+            .register(&b)
+            .await
+            .expect_field_has(field, "Not a valid string.");
+    }
+    // None of them wrote anything.
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
+
+#[tokio::test]
+async fn register_rejects_an_invalid_email() {
+    let ctx = Ctx::new();
+    let mut b = TestUser::fresh().register_body();
+    b["email"] = json!("no-at-sign.example.com");
+    ctx.api
+        .register(&b)
+        .await
+        .expect_fields(&[("email", Some("Enter a valid email address."))]);
+}
+
+#[tokio::test]
+async fn register_rejects_a_taken_email_case_insensitively() {
+    let ctx = Ctx::new();
+    let (first, _) = ctx.api.new_creator().await;
+    let mut b = TestUser::fresh().register_body();
+    b["email"] = json!(first.email.to_uppercase());
+    ctx.api.register(&b).await.expect_body(
+        400,
+        &json!({"email": ["user with this email already exists."]}),
+    );
+}
+
+#[tokio::test]
+async fn register_rejects_a_taken_username() {
+    let ctx = Ctx::new();
+    let (first, _) = ctx.api.new_creator().await;
+    let mut b = TestUser::fresh().register_body();
+    b["username"] = json!(first.username);
+    ctx.api.register(&b).await.expect_body(
+        400,
+        &json!({"username": ["A user with that username already exists."]}),
+    );
+}
+
+#[tokio::test]
+async fn register_enforces_max_lengths() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let long_email = format!("{}@example.com", "e".repeat(250));
+    for (field, value, limit) in [
+        ("email", long_email, 254),
+        ("username", "u".repeat(151), 150),
+        ("first_name", "f".repeat(151), 150),
+        ("last_name", "l".repeat(151), 150),
+    ] {
+        let mut b = u.register_body();
+        b[field] = json!(value);
+        ctx.api.register(&b).await.expect_field_has(
+            field,
+            &format!("Ensure this field has no more than {limit} characters."),
+        );
+    }
+    let mut b = u.register_body();
+    let long_pw = format!("Zq-{}", "x7".repeat(2100));
+    b["password"] = json!(long_pw);
+    b["password2"] = json!(long_pw);
+    ctx.api.register(&b).await.expect_field_has(
+        "password",
+        "Ensure this field has no more than 4096 characters.",
+    );
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
+
+#[tokio::test]
+async fn register_through_a_client_that_does_not_serve_creators_is_403() {
+    let ctx = Ctx::new();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
+    let u = TestUser::fresh();
+    admin_api
+        .register(&u.register_body())
+        .await
+        .expect_error(403, "user_type_not_allowed");
+    // And nothing was written.
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
