@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds @gatehouse/client for the three targets into pkg/{web,bundler,nodejs}:
+# wasm-pack (its own wasm-opt off) then npm binaryen's wasm-opt -Oz on each wasm.
+# Needs scripts/install-wasm-tools.sh to have run. Usage: client-wasm/build.sh [target...]
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$HERE"
+export PATH="$HOME/.cargo/bin:$PATH"
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(web bundler nodejs)
+[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
+WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+for t in "${TARGETS[@]}"; do
+  rm -rf "pkg/$t"
+  wasm-pack --quiet build --release --target "$t" --out-dir "pkg/$t" --out-name gatehouse_client \
+    --scope gatehouse --no-default-features
+  w="pkg/$t/gatehouse_client_bg.wasm"
+  node_modules/.bin/wasm-opt -Oz "${WASM_OPT_FEATURES[@]}" "$w" -o "$w.opt"
+  mv "$w.opt" "$w"
+  rm -f "pkg/$t/.gitignore"
+  echo "build: pkg/$t ($(wc -c <"$w") bytes wasm)"
+done

@@ -1,0 +1,143 @@
+// End to end in headless Chromium (playwright-core, Debian's chromium): the
+// package's --target web build, served by a tiny static server, against a real
+// gatehouse (3-second access tokens) behind a counting proxy. Two pages of one
+// browser context share localStorage and stay signed in through several refresh
+// cycles without a single rejected refresh.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import http from "node:http";
+import { createRequire } from "node:module";
+import { extname, join, normalize } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ACCESS_TTL, newUser, startStack } from "./harness.mjs";
+
+const require = createRequire(import.meta.url);
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const { chromium } = require(join(root, "node_modules", "playwright-core"));
+const pkgDir = fileURLToPath(new URL("../pkg/web/", import.meta.url));
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse e2e</title>
+<script type="module">
+import init, { GatehouseClient, isGatehouseError } from "/pkg/gatehouse_client.js";
+window.isGatehouseError = isGatehouseError;
+window.ready = init().then(() => {
+  window.start = (cfg) => {
+    window.events = [];
+    window.gh = new GatehouseClient(cfg);
+    gh.onChange((ev) => events.push(ev));
+    return true;
+  };
+  return true;
+});
+</script>`;
+
+const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };
+
+async function staticServer() {
+  const srv = http.createServer(async (req, res) => {
+    const path = req.url.split("?")[0];
+    if (path === "/" || path === "/index.html") {
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end(PAGE);
+    }
+    if (path.startsWith("/pkg/")) {
+      const file = normalize(join(pkgDir, path.slice(5)));
+      if (file.startsWith(pkgDir)) {
+        try {
+          const body = await readFile(file);
+          res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream" });
+          return res.end(body);
+        } catch {}
+      }
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }) };
+}
+
+let site, stack, browser, context, cfg, user;
+
+before(async () => {
+  site = await staticServer();
+  stack = await startStack({ origins: [site.url] });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+  });
+  context = await browser.newContext();
+  cfg = { baseUrl: stack.baseUrl, apiKey: stack.client.api_key, clientId: stack.client.client_id, storage: "localStorage", refreshMargin: 60 };
+  user = newUser("web");
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await site?.close();
+});
+
+async function openPage() {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url + "/");
+  await page.evaluate(() => window.ready);
+  await page.evaluate((c) => window.start(c), cfg);
+  page.errors = errors;
+  return page;
+}
+
+test("register and login in a page (CORS, localStorage)", async () => {
+  const p = await openPage();
+  const r = await p.evaluate((u) => gh.register(u).then((r) => r.user.email), user);
+  assert.equal(r, user.email);
+  const stored = await p.evaluate(() => localStorage.getItem("gatehouse.session"));
+  assert.ok(stored && stored.includes("refresh"));
+  const bad = await p.evaluate(() => gh.login("nobody@example.com", "x").then(() => null, (e) => [isGatehouseError(e), e.status, e.code]));
+  assert.deepEqual(bad, [true, 401, "no_active_account"]);
+  await p.close();
+});
+
+test("two pages sharing localStorage stay signed in through refresh cycles with zero rejected refreshes", async () => {
+  const p1 = await openPage();
+  const p2 = await openPage();
+  await p1.evaluate((u) => gh.login(u.email, u.password).then(() => true), user);
+  const seen = await p2.evaluate(() => gh.getSession().then((s) => !!s));
+  assert.ok(seen, "the second page adopts the first page's login");
+  stack.proxy.reset();
+  const cycles = 4;
+  const ms = ACCESS_TTL * 1000 * cycles;
+  const work = (page) =>
+    page.evaluate(async (ms) => {
+      const end = Date.now() + ms;
+      let ok = 0;
+      const fail = [];
+      while (Date.now() < end) {
+        // Bursts of parallel calls, as a page that renders several widgets does.
+        const rs = await Promise.allSettled([gh.profile(), gh.profile(), gh.fetch("/api/auth/profile/").then((r) => (r.ok ? r : Promise.reject({ status: r.status })))]);
+        for (const r of rs) r.status === "fulfilled" ? ok++ : fail.push(r.reason.code + ":" + r.reason.status);
+        await new Promise((r) => setTimeout(r, 150 + Math.random() * 200));
+      }
+      return { ok, fail, events: window.events, refresh: (await gh.getSession())?.refresh ?? null };
+    }, ms);
+  const [r1, r2] = await Promise.all([work(p1), work(p2)]);
+  const stats = { ...stack.proxy.stats, byPath: undefined };
+  assert.deepEqual(r1.fail, [], "page 1 had no failed call");
+  assert.deepEqual(r2.fail, [], "page 2 had no failed call");
+  assert.ok(r1.ok > 20 && r2.ok > 20, `calls made: ${r1.ok}, ${r2.ok}`);
+  assert.equal(stack.proxy.stats.refreshRejected, 0, "no rejected refresh: " + JSON.stringify(stats));
+  assert.ok(stack.proxy.stats.refreshOk >= cycles - 1, "refreshed every cycle: " + JSON.stringify(stats));
+  assert.ok(!r1.events.includes("sessionExpired") && !r2.events.includes("sessionExpired"), JSON.stringify([r1.events, r2.events]));
+  assert.ok(r1.refresh && r1.refresh === r2.refresh, "both pages end on the same session");
+  console.log(`# two pages: ${r1.ok + r2.ok} calls, ${stats.refreshOk} refreshes, ${stats.refreshRejected} rejected`);
+  // Sign out in one page; the other follows.
+  await p2.evaluate(() => gh.logout());
+  const after = await p1.evaluate(() => gh.getSession());
+  assert.equal(after, null, "page 1 sees page 2's logout");
+  assert.deepEqual([...p1.errors, ...p2.errors], []);
+  await p1.close();
+  await p2.close();
+});

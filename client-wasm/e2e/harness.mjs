@@ -1,0 +1,101 @@
+// Shared setup for the end-to-end tests: a real native `gatehouse` (short access
+// lifetime), an API client made with its CLI, and a counting proxy in front of it.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+export const ACCESS_TTL = 3;
+
+export function gatehouseBin() {
+  const bin = process.env.GATEHOUSE_BIN;
+  if (!bin) throw new Error("GATEHOUSE_BIN must name the gatehouse binary (scripts/test-client-wasm.sh sets it)");
+  return bin;
+}
+
+function cli(db, args) {
+  return execFileSync(gatehouseBin(), ["--database-url", db, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+}
+
+/** Starts gatehouse + a counting proxy. `origins`: origins the API client allows. */
+export async function startStack({ origins = [] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
+  const db = join(dir, "e2e.db");
+  cli(db, ["migrate"]);
+  const createArgs = ["create-api-client", "--name", "e2e", "--type", "web", "--rate-limit", "100000", "--json"];
+  if (origins.length) createArgs.push("--origins", origins.join(","));
+  const client = JSON.parse(cli(db, createArgs));
+  const server = spawn(gatehouseBin(), ["serve", "--addr", "127.0.0.1:0", "--database-url", db, "--access-ttl", String(ACCESS_TTL)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const serverLog = [];
+  server.stderr.on("data", (d) => serverLog.push(String(d)));
+  const upstream = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("gatehouse did not start in 60 s:\n" + serverLog.join(""))), 60_000);
+    server.once("exit", (code) => reject(new Error(`gatehouse exited (${code}):\n` + serverLog.join(""))));
+    createInterface({ input: server.stdout }).once("line", (line) => {
+      clearTimeout(timer);
+      const m = /^gatehouse listening on (http:\/\/\S+)$/.exec(line.trim());
+      m ? resolve(m[1]) : reject(new Error("unexpected first line: " + line));
+    });
+  });
+  const proxy = await countingProxy(upstream);
+  return {
+    dir, db, upstream, client, proxy, baseUrl: proxy.url, serverLog,
+    async stop() {
+      await proxy.close();
+      server.kill("SIGTERM");
+      await new Promise((r) => (server.exitCode !== null ? r() : server.once("exit", r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A transparent HTTP proxy that counts refresh requests and their outcomes. */
+export async function countingProxy(upstream) {
+  const stats = { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, byPath: {} };
+  const target = new URL(upstream);
+  const srv = http.createServer((req, res) => {
+    stats.requests += 1;
+    const path = req.url.split("?")[0];
+    const isRefresh = req.method === "POST" && /\/api\/(v1\/)?auth\/token\/refresh\/$/.test(path);
+    if (isRefresh) stats.refresh += 1;
+    const key = req.method + " " + path;
+    stats.byPath[key] = (stats.byPath[key] || 0) + 1;
+    const up = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (ur) => {
+        if (isRefresh) ur.statusCode === 200 ? (stats.refreshOk += 1) : (stats.refreshRejected += 1);
+        res.writeHead(ur.statusCode, ur.headers);
+        ur.pipe(res);
+      },
+    );
+    up.on("error", (e) => {
+      res.writeHead(502);
+      res.end(String(e));
+    });
+    req.pipe(up);
+  });
+  srv.keepAliveTimeout = 1000;
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${srv.address().port}`,
+    stats,
+    reset() {
+      Object.assign(stats, { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, byPath: {} });
+    },
+    close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }),
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function newUser(tag) {
+  const n = `${tag}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  return {
+    email: `${n}@example.com`, username: n, password: "Quartz-Lantern-8841", password2: "Quartz-Lantern-8841",
+    first_name: "E2E", last_name: tag,
+  };
+}

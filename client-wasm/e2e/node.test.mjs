@@ -1,0 +1,129 @@
+// End to end in Node 20 (the package's --target nodejs build) against a running
+// native gatehouse with a 3-second access lifetime, through a counting proxy.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ACCESS_TTL, newUser, sleep, startStack } from "./harness.mjs";
+
+const require = createRequire(import.meta.url);
+const pkgDir = fileURLToPath(new URL("../pkg/nodejs/", import.meta.url));
+const { GatehouseClient, isGatehouseError } = require(pkgDir);
+
+let stack;
+let user;
+const clients = [];
+const make = (extra = {}) => {
+  const c = new GatehouseClient({ baseUrl: stack.baseUrl, apiKey: stack.client.api_key, clientId: stack.client.client_id, autoRefresh: false, ...extra });
+  clients.push(c);
+  return c;
+};
+
+before(async () => {
+  stack = await startStack();
+  user = newUser("node");
+});
+
+after(async () => {
+  for (const c of clients) c.close();
+  if (stack) await stack.stop();
+});
+
+test("register, login and an authenticated fetch", async () => {
+  const c = make();
+  const r = await c.register(user);
+  assert.equal(r.user.email, user.email);
+  assert.equal(r.user.user_type, "creator");
+  assert.ok(c.session);
+  const s = await c.login(user.email, user.password);
+  assert.ok(s.expiresAt > Date.now() && s.expiresAt <= Date.now() + ACCESS_TTL * 1000 + 50, "expiresAt from the 3 s lifetime");
+  const res = await c.fetch("/api/auth/profile/");
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).email, user.email);
+  const p = await c.profile();
+  assert.equal(p.username, user.username);
+  const u = await c.updateProfile({ first_name: "Changed" });
+  assert.equal(u.first_name, "Changed");
+});
+
+test("typed errors carry the server's DRF-shaped bodies", async () => {
+  const c = make();
+  await assert.rejects(c.login(user.email, "wrong-password"), (e) => {
+    assert.ok(isGatehouseError(e));
+    assert.equal(e.status, 401);
+    assert.equal(e.code, "no_active_account");
+    return true;
+  });
+  await assert.rejects(c.register({ ...newUser("bad"), password2: "something-else-1" }), (e) => {
+    assert.equal(e.status, 400);
+    assert.ok(Array.isArray(e.fields.password), JSON.stringify(e.fields));
+    return true;
+  });
+  await assert.rejects(c.profile(), (e) => e.status === 401 && e.code === "not_authenticated");
+});
+
+test("automatic refresh after the access token expired", async () => {
+  const c = make();
+  const s = await c.login(user.email, user.password);
+  await sleep(ACCESS_TTL * 1000 + 800);
+  stack.proxy.reset();
+  const p = await c.profile();
+  assert.equal(p.email, user.email);
+  assert.equal(stack.proxy.stats.refresh, 1, "one refresh");
+  assert.notEqual(c.session.refresh, s.refresh, "rotated");
+});
+
+test("20 concurrent fetches at expiry cause exactly one refresh request", async () => {
+  const c = make();
+  await c.login(user.email, user.password);
+  await sleep(ACCESS_TTL * 1000 + 800);
+  stack.proxy.reset();
+  const rs = await Promise.all(Array.from({ length: 20 }, () => c.fetch("/api/auth/profile/")));
+  assert.deepEqual(rs.map((r) => r.status), Array(20).fill(200));
+  assert.equal(stack.proxy.stats.refresh, 1, JSON.stringify(stack.proxy.stats));
+  assert.equal(stack.proxy.stats.refreshRejected, 0);
+});
+
+test("the timer refreshes before expiry with no request made", async () => {
+  const c = make({ autoRefresh: true });
+  await c.login(user.email, user.password);
+  stack.proxy.reset();
+  await sleep(ACCESS_TTL * 1000 * 2 + 500);
+  assert.ok(stack.proxy.stats.refreshOk >= 2, JSON.stringify(stack.proxy.stats));
+  assert.equal(stack.proxy.stats.refreshRejected, 0);
+  assert.ok(c.session.expiresAt > Date.now(), "still holds a live access token");
+  c.close();
+});
+
+test("logout blacklists the refresh token", async () => {
+  const c = make();
+  const events = [];
+  c.onChange((ev) => events.push(ev));
+  const s = await c.login(user.email, user.password);
+  await c.logout();
+  assert.equal(c.session, null);
+  assert.deepEqual(events, ["signedIn", "signedOut"]);
+  const r = await fetch(stack.baseUrl + "/api/auth/token/refresh/", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": stack.client.api_key, "x-client-id": stack.client.client_id },
+    body: JSON.stringify({ refresh: s.refresh }),
+  });
+  assert.equal(r.status, 401, "the logged-out refresh token is dead");
+});
+
+test("a rejected refresh ends the session with sessionExpired", async () => {
+  const a = make();
+  const events = [];
+  a.onChange((ev) => events.push(ev));
+  const s = await a.login(user.email, user.password);
+  // Spend the refresh token behind the client's back.
+  const r = await fetch(stack.baseUrl + "/api/auth/token/refresh/", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": stack.client.api_key, "x-client-id": stack.client.client_id },
+    body: JSON.stringify({ refresh: s.refresh }),
+  });
+  assert.equal(r.status, 200);
+  await assert.rejects(a.refresh(), (e) => e.status === 401);
+  assert.equal(a.session, null);
+  assert.deepEqual(events, ["signedIn", "sessionExpired"]);
+});

@@ -1,0 +1,145 @@
+//! The package's TypeScript declarations: precise where wasm-bindgen's own would
+//! say `any`. The class and `isGatehouseError` are `skip_typescript` in lib.rs
+//! and declared here instead.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS: &'static str = r#"
+/** A user as the API returns it. */
+export interface User {
+  id: number;
+  email: string;
+  username: string;
+  first_name: string;
+  last_name: string;
+  user_type: "creator" | "staff" | "admin";
+  is_staff: boolean;
+  is_superuser: boolean;
+  /** RFC 3339 */
+  date_joined: string;
+  /** RFC 3339, or null before the first login */
+  last_login: string | null;
+}
+
+export interface RegisterData {
+  email: string;
+  username: string;
+  password: string;
+  password2: string;
+  first_name?: string;
+  last_name?: string;
+}
+
+export interface RegisterResponse {
+  user: User;
+  access: string;
+  refresh: string;
+}
+
+export interface ChangePasswordResponse {
+  detail: string;
+  access: string;
+  refresh: string;
+}
+
+/** The writable profile fields. */
+export interface ProfileFields {
+  username: string;
+  first_name: string;
+  last_name: string;
+}
+
+/** The signed-in session. `expiresAt` is the access token's expiry in local
+ *  epoch milliseconds (corrected for clock skew), or null if the token has no `exp`. */
+export interface Session {
+  access: string;
+  refresh: string;
+  expiresAt: number | null;
+}
+
+export type AuthChangeEvent = "signedIn" | "refreshed" | "signedOut" | "sessionExpired";
+
+/** A custom storage: React Native's AsyncStorage, a Node store, a test double.
+ *  Methods may return promises. */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+}
+
+/** `localStorage`, `sessionStorage` or anything shaped like them. */
+export interface WebStorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface GatehouseClientOptions {
+  /** The API's origin, e.g. "https://auth.example.com" (no trailing path needed). */
+  baseUrl: string;
+  /** This frontend's key, "sk_…" (sent as X-API-Key). */
+  apiKey: string;
+  /** This frontend's client id (sent as X-Client-ID). */
+  clientId: string;
+  /** Where the session lives. Default "memory" (nothing persisted, no cross-tab
+   *  coordination). Shared storages coordinate refreshes across tabs/instances. */
+  storage?: "memory" | "localStorage" | WebStorageLike | StorageAdapter;
+  /** Storage key of the session; the refresh lock uses `${storageKey}.lock`.
+   *  Default "gatehouse.session". */
+  storageKey?: string;
+  /** Refresh this many seconds before the access token expires (capped at half
+   *  the token's lifetime). Default 60. */
+  refreshMargin?: number;
+  /** Refresh on a timer before expiry even when no request is made. Default true. */
+  autoRefresh?: boolean;
+  /** BroadcastChannel name for cross-tab coordination, or false for none.
+   *  Default `gatehouse:${storageKey}` when the storage is shared. */
+  channel?: string | false;
+  /** The fetch to use (default: globalThis.fetch). */
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/** Every rejection of the client's API methods. `status` 0 means the request did
+ *  not reach the server (`code` "network_error"). `fields` holds DRF validation
+ *  errors, e.g. `{ email: ["user with this email already exists."] }`. */
+export interface GatehouseError extends Error {
+  name: "GatehouseError";
+  status: number;
+  code: string;
+  detail: string;
+  fields: Record<string, string[]>;
+}
+
+export function isGatehouseError(e: unknown): e is GatehouseError;
+
+export class GatehouseClient {
+  constructor(options: GatehouseClientOptions);
+  /** Releases the wasm memory (call close() first). */
+  free(): void;
+  [Symbol.dispose](): void;
+  /** The session as last seen, or null. */
+  readonly session: Session | null;
+  /** Reads the session from storage (picking up other tabs' changes). */
+  getSession(): Promise<Session | null>;
+  /** Registers a creator and signs in. */
+  register(data: RegisterData): Promise<RegisterResponse>;
+  login(email: string, password: string): Promise<Session>;
+  /** Blacklists the refresh token and signs out (locally even if the server call fails). */
+  logout(): Promise<void>;
+  /** Refreshes now (single flight: joins a refresh already running). */
+  refresh(): Promise<Session>;
+  profile(): Promise<User>;
+  updateProfile(patch: Partial<ProfileFields>): Promise<User>;
+  replaceProfile(data: ProfileFields): Promise<User>;
+  changePassword(oldPassword: string, newPassword: string, newPassword2: string): Promise<ChangePasswordResponse>;
+  /** Drop-in fetch: adds Authorization, X-API-Key and X-Client-ID, refreshes
+   *  before expiry, and on a 401 refreshes once and retries once. Paths starting
+   *  with "/" are resolved against baseUrl. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Subscribes to sign-in, refresh, sign-out and expiry; returns the unsubscribe function. */
+  onChange(callback: (event: AuthChangeEvent, session: Session | null) => void): () => void;
+  /** Stops the refresh timer and the BroadcastChannel (hot reload, tests, Node). */
+  close(): void;
+}
+"#;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds and tests the wasm client (client-wasm/, npm @gatehouse/client):
+#   install   scripts/install-wasm-tools.sh (idempotent; skip with GATEHOUSE_SKIP_WASM_INSTALL=1)
+#   build     wasm-pack for web, bundler and nodejs + npm binaryen wasm-opt
+#   size      wasm + minified JS glue, gzip, against the 25 KB budget
+#   node      wasm-bindgen-test in Node
+#   chromium  wasm-bindgen-test in headless Chromium (chromedriver)
+#   gatehouse the native server for e2e: $GATEHOUSE_BIN if set, else `cargo build -p gatehouse`
+#   e2e       node --test client-wasm/e2e (Node + two Chromium pages, via playwright-core)
+# Prints what each stage cost in seconds; exits non-zero on the first failure.
+# Runnable from any cwd. Stages can be picked: test-client-wasm.sh build size node
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CW="$ROOT/client-wasm"
+export PATH="$HOME/.cargo/bin:$PATH"
+STAGES=("$@")
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(install build size node chromium gatehouse e2e)
+
+declare -a REPORT=()
+T_ALL=$SECONDS
+current=""
+on_exit() {
+  local rc=$?
+  for line in "${REPORT[@]}"; do echo "$line"; done
+  if [ $rc -ne 0 ]; then
+    echo "test-client-wasm: FAILED in stage '$current' (exit $rc) after $((SECONDS - T_ALL))s"
+  else
+    echo "test-client-wasm: all stages passed in $((SECONDS - T_ALL))s"
+  fi
+}
+trap on_exit EXIT
+
+stage() {
+  current="$1"
+  shift
+  echo "=== client-wasm: $current"
+  local t0=$SECONDS
+  "$@"
+  REPORT+=("test-client-wasm: stage $current: $((SECONDS - t0))s")
+  echo "=== client-wasm: $current done in $((SECONDS - t0))s"
+}
+
+do_install() {
+  if [ "${GATEHOUSE_SKIP_WASM_INSTALL:-}" = 1 ]; then echo "skipped"; return; fi
+  bash "$ROOT/scripts/install-wasm-tools.sh"
+}
+
+do_build() { bash "$CW/build.sh"; }
+
+do_size() { node "$CW/scripts/size.mjs" "$CW/pkg/web" --json "$CW/pkg/size.json"; }
+
+wasm_test() {
+  (cd "$CW" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    WASM_BINDGEN_TEST_TIMEOUT=60 cargo test --target wasm32-unknown-unknown "$@")
+}
+
+do_node() { wasm_test; }
+
+do_chromium() {
+  WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" wasm_test
+}
+
+do_gatehouse() {
+  if [ -n "${GATEHOUSE_BIN:-}" ]; then
+    echo "using GATEHOUSE_BIN=$GATEHOUSE_BIN"
+  else
+    (cd "$ROOT" && cargo build -p gatehouse)
+    local dir
+    dir="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+    export GATEHOUSE_BIN="$dir/debug/gatehouse"
+  fi
+  [ -x "$GATEHOUSE_BIN" ] || { echo "no gatehouse binary at $GATEHOUSE_BIN"; return 1; }
+}
+
+do_e2e() {
+  if [ -z "${GATEHOUSE_BIN:-}" ]; then do_gatehouse; fi
+  (cd "$CW" && node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs)
+}
+
+for s in "${STAGES[@]}"; do
+  case "$s" in
+    install) stage install do_install ;;
+    build) stage build do_build ;;
+    size) stage size do_size ;;
+    node) stage node do_node ;;
+    chromium) stage chromium do_chromium ;;
+    gatehouse) stage gatehouse do_gatehouse ;;
+    e2e) stage e2e do_e2e ;;
+    *) echo "unknown stage $s"; exit 2 ;;
+  esac
+done
