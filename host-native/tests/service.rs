@@ -1,0 +1,501 @@
+//! The core's service end to end, in process, over an embedded libSQL file,
+//! with a fake clock: the time-dependent rules (expiry, rotation windows,
+//! rate-limit recovery) are tested here without waiting on a real clock.
+
+use bytes::Bytes;
+use gatehouse::db::LibsqlExecutor;
+use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
+use gatehouse_core::clock::{FixedClock, UnixMillis};
+use gatehouse_core::password::{Argon2Params, InlineHasher};
+use gatehouse_core::permission::{IsAdminUser, IsAuthenticated, IsCreator, IsStaffUser};
+use gatehouse_core::random::SeededRandom;
+use gatehouse_core::rate_limit::MemoryRateLimitStore;
+use gatehouse_core::service::{ClientIp, RouteHandler, RouteRequest};
+use gatehouse_core::user::{NewUser, UserType};
+use gatehouse_core::{Config, Env, Gatehouse};
+use http::{Method, Request, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const T0: UnixMillis = UnixMillis(1_800_000_000_000);
+const PASSWORD: &str = "correct horse battery";
+
+/// Cheap Argon2: these tests check rules, not cost.
+const CHEAP: Argon2Params = Argon2Params {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+
+struct World {
+    gh: Gatehouse,
+    clock: Arc<FixedClock>,
+    client: (ApiClient, ApiKey),
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    body: Value,
+    headers: http::HeaderMap,
+}
+
+async fn world_with(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gh.db");
+    let sql = Arc::new(
+        LibsqlExecutor::open(path.to_str().unwrap(), None)
+            .await
+            .unwrap(),
+    );
+    gatehouse_core::schema::migrate(sql.as_ref()).await.unwrap();
+    let clock = Arc::new(FixedClock::new(T0));
+    let env = Env {
+        clock: clock.clone(),
+        random: Arc::new(SeededRandom::new(42)),
+        sql,
+        hasher: Arc::new(InlineHasher(CHEAP)),
+        rate_limits: Arc::new(MemoryRateLimitStore::default()),
+    };
+    let config = Config {
+        argon2: CHEAP,
+        ..config
+    };
+    let gh = extra(Gatehouse::start(config, env).await.unwrap());
+    let client = gh
+        .create_api_client(web_client("web", 10_000))
+        .await
+        .unwrap();
+    World {
+        gh,
+        clock,
+        client,
+        _dir: dir,
+    }
+}
+
+async fn world() -> World {
+    world_with(Config::default(), |g| g).await
+}
+
+fn web_client(name: &str, rate_limit: u32) -> NewApiClient {
+    NewApiClient {
+        name: name.into(),
+        client_type: "web".into(),
+        rate_limit,
+        serves: None,
+        allowed_origins: vec![],
+        is_active: true,
+    }
+}
+
+impl World {
+    async fn call_as(
+        &self,
+        client: &(ApiClient, ApiKey),
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+    ) -> Reply {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("x-api-key", client.1 .0.as_str())
+            .header("x-client-id", client.0.id.0.as_str());
+        if let Some(t) = bearer {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                b = b.header("content-type", "application/json");
+                Bytes::from(v.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let mut req = b.body(body).unwrap();
+        req.extensions_mut()
+            .insert(ClientIp("192.0.2.1".parse().unwrap()));
+        let resp = self.gh.handle(req).await;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+    ) -> Reply {
+        self.call_as(&self.client, method, path, body, bearer).await
+    }
+
+    async fn register(&self, name: &str) -> Reply {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/auth/register/",
+                Some(json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD, "password2": PASSWORD})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r
+    }
+
+    async fn refresh(&self, token: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/api/auth/token/refresh/",
+            Some(json!({"refresh": token})),
+            None,
+        )
+        .await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/api/auth/token/",
+            Some(json!({"email": email, "password": password})),
+            None,
+        )
+        .await
+    }
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn access_token_expires_at_its_lifetime() {
+    let w = world().await;
+    let access = s(&w.register("ann").await.body["access"]);
+    w.clock.advance_secs(15 * 60);
+    assert_eq!(
+        w.call(Method::GET, "/api/auth/profile/", None, Some(&access))
+            .await
+            .status,
+        200
+    );
+    // Past expiry plus the tolerated clock skew.
+    w.clock
+        .advance_secs(gatehouse_core::token::CLOCK_SKEW_SECS as i64 + 1);
+    let r = w
+        .call(Method::GET, "/api/auth/profile/", None, Some(&access))
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["code"], "token_not_valid");
+}
+
+#[tokio::test]
+async fn refresh_token_expires_after_seven_days() {
+    let w = world().await;
+    let refresh = s(&w.register("bob").await.body["refresh"]);
+    w.clock
+        .advance_secs(7 * 86400 + gatehouse_core::token::CLOCK_SKEW_SECS as i64 + 1);
+    assert_eq!(w.refresh(&refresh).await.status, 401);
+}
+
+#[tokio::test]
+async fn rotation_keeps_a_login_alive_until_its_absolute_lifetime() {
+    let w = world().await;
+    let mut refresh = s(&w.register("cat").await.body["refresh"]);
+    // Refresh every 6 days: each rotation stays inside the 7-day window,
+    // but the family dies at 30 days whatever happens.
+    for _ in 0..4 {
+        w.clock.advance_secs(6 * 86400);
+        let r = w.refresh(&refresh).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        refresh = s(&r.body["refresh"]);
+    }
+    w.clock.advance_secs(6 * 86400);
+    assert_eq!(w.refresh(&refresh).await.status, 401);
+}
+
+#[tokio::test]
+async fn replayed_refresh_token_revokes_the_family() {
+    let w = world().await;
+    let first = s(&w.register("dan").await.body["refresh"]);
+    let second = s(&w.refresh(&first).await.body["refresh"]);
+    assert_eq!(w.refresh(&first).await.status, 401);
+    assert_eq!(
+        w.refresh(&second).await.status,
+        401,
+        "the family is revoked"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_have_one_winner() {
+    let w = world().await;
+    let refresh = s(&w.register("eve").await.body["refresh"]);
+    let (a, b) = tokio::join!(w.refresh(&refresh), w.refresh(&refresh));
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401]);
+}
+
+#[tokio::test]
+async fn client_rate_limit_recovers_at_its_steady_rate() {
+    let w = world().await;
+    let tiny = w.gh.create_api_client(web_client("tiny", 3)).await.unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            w.call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
+                .await
+                .status,
+            401
+        );
+    }
+    let r = w
+        .call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
+        .await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.headers["retry-after"], "1200");
+    assert_eq!(r.headers["x-ratelimit-remaining"], "0");
+    // Another client is untouched.
+    assert_eq!(
+        w.call(Method::GET, "/api/auth/profile/", None, None)
+            .await
+            .status,
+        401
+    );
+    w.clock.advance_secs(1200);
+    assert_eq!(
+        w.call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account_and_recover() {
+    let w = world().await;
+    w.register("fay").await;
+    for _ in 0..10 {
+        assert_eq!(
+            w.login("fay@example.com", "wrong password!").await.status,
+            401
+        );
+    }
+    let r = w.login("fay@example.com", PASSWORD).await;
+    assert_eq!(r.status, 429, "even the right password waits");
+    assert_eq!(r.body["code"], "login_throttled");
+    assert_eq!(r.headers["retry-after"], "90");
+    // Another account from the same IP is not affected.
+    w.register("gus").await;
+    assert_eq!(w.login("gus@example.com", PASSWORD).await.status, 200);
+    w.clock.advance_secs(90);
+    assert_eq!(w.login("fay@example.com", PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_ip() {
+    let config = Config {
+        failed_login_per_ip: gatehouse_core::rate_limit::Quota {
+            limit: 5,
+            period_secs: 900,
+        },
+        ..Config::default()
+    };
+    let w = world_with(config, |g| g).await;
+    for i in 0..5 {
+        assert_eq!(
+            w.login(&format!("nobody{i}@example.com"), "whatever123")
+                .await
+                .status,
+            401
+        );
+    }
+    let r = w.login("nobody9@example.com", "whatever123").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.body["code"], "login_throttled");
+}
+
+#[tokio::test]
+async fn deactivated_user_loses_access_and_refresh_at_once() {
+    let w = world().await;
+    let reg = w.register("hal").await;
+    let id = reg.body["user"]["id"].as_i64().unwrap();
+    let sql = LibsqlExecutor::open(w._dir.path().join("gh.db").to_str().unwrap(), None)
+        .await
+        .unwrap();
+    use gatehouse_core::sql::{SqlExecutor, Statement};
+    sql.run(Statement::new(
+        "UPDATE users SET is_active = 0 WHERE id = ?",
+        vec![id.into()],
+    ))
+    .await
+    .unwrap();
+    let access = s(&reg.body["access"]);
+    assert_eq!(
+        w.call(Method::GET, "/api/auth/profile/", None, Some(&access))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(w.refresh(&s(&reg.body["refresh"])).await.status, 401);
+    assert_eq!(w.login("hal@example.com", PASSWORD).await.status, 401);
+}
+
+/// An embedder adds its own route with a guard in one line; the full matrix
+/// of user types × guards holds over HTTP.
+#[tokio::test]
+async fn embedder_routes_apply_the_guard_matrix() {
+    fn ok_handler() -> RouteHandler {
+        Arc::new(|r: RouteRequest| {
+            Box::pin(async move {
+                let who = r.user.map(|u| u.username).unwrap_or_default();
+                Ok(gatehouse_core::error::json_response(
+                    StatusCode::OK,
+                    &json!({"hello": who}),
+                ))
+            })
+        })
+    }
+    let w = world_with(Config::default(), |g| {
+        g.route(
+            Method::GET,
+            "/api/example/any-user/",
+            IsAuthenticated,
+            ok_handler(),
+        )
+        .route(
+            Method::GET,
+            "/api/example/creators/",
+            IsCreator,
+            ok_handler(),
+        )
+        .route(
+            Method::GET,
+            "/api/example/staff/",
+            IsStaffUser,
+            ok_handler(),
+        )
+        .route(
+            Method::GET,
+            "/api/example/admins/",
+            IsAdminUser,
+            ok_handler(),
+        )
+    })
+    .await;
+    let admin_client =
+        w.gh.create_api_client(NewApiClient {
+            client_type: "admin".into(),
+            serves: Some(UserType::ALL.to_vec()),
+            ..web_client("dash", 10_000)
+        })
+        .await
+        .unwrap();
+    let mut tokens = vec![(None, "anonymous")];
+    for t in UserType::ALL {
+        let name = format!("{t}user");
+        w.gh.create_user(NewUser {
+            email: format!("{name}@example.com"),
+            username: name.clone(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: t,
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+        let r = w
+            .call_as(
+                &admin_client,
+                Method::POST,
+                "/api/auth/token/",
+                Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        tokens.push((Some(s(&r.body["access"])), t.as_str()));
+    }
+    let matrix = [
+        ("/api/example/any-user/", [401, 200, 200, 200]),
+        ("/api/example/creators/", [401, 200, 403, 403]),
+        ("/api/example/staff/", [401, 403, 200, 200]),
+        ("/api/example/admins/", [401, 403, 403, 200]),
+    ];
+    for (path, expected) in matrix {
+        for ((token, who), want) in tokens.iter().zip(expected) {
+            let r = w.call(Method::GET, path, None, token.as_deref()).await;
+            assert_eq!(r.status.as_u16(), want, "{who} on {path}: {}", r.body);
+        }
+    }
+    // A wrong method on a custom path is 405 with Allow.
+    let r = w
+        .call(Method::POST, "/api/example/staff/", None, None)
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.headers["allow"], "GET");
+}
+
+#[tokio::test]
+async fn staff_cannot_log_in_through_a_creator_client() {
+    let w = world().await;
+    w.gh.create_user(NewUser {
+        email: "sam@example.com".into(),
+        username: "sam".into(),
+        first_name: String::new(),
+        last_name: String::new(),
+        user_type: UserType::Staff,
+        password: PASSWORD.into(),
+    })
+    .await
+    .unwrap();
+    let r = w.login("sam@example.com", PASSWORD).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body["code"], "user_type_not_allowed");
+}
+
+#[tokio::test]
+async fn signing_key_survives_a_restart_on_the_same_database() {
+    let w = world().await;
+    let access = s(&w.register("ivy").await.body["access"]);
+    let sql = Arc::new(
+        LibsqlExecutor::open(w._dir.path().join("gh.db").to_str().unwrap(), None)
+            .await
+            .unwrap(),
+    );
+    let env = Env {
+        clock: w.clock.clone(),
+        random: Arc::new(SeededRandom::new(7)),
+        sql,
+        hasher: Arc::new(InlineHasher(CHEAP)),
+        rate_limits: Arc::new(MemoryRateLimitStore::default()),
+    };
+    let restarted = Gatehouse::start(
+        Config {
+            argon2: CHEAP,
+            ..Config::default()
+        },
+        env,
+    )
+    .await
+    .unwrap();
+    let w2 = World {
+        gh: restarted,
+        clock: w.clock.clone(),
+        client: w.client.clone(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    assert_eq!(
+        w2.call(Method::GET, "/api/auth/profile/", None, Some(&access))
+            .await
+            .status,
+        200
+    );
+}
