@@ -8,7 +8,7 @@ import { ACCESS_TTL, newUser, sleep, startStack } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const pkgDir = fileURLToPath(new URL("../pkg/nodejs/", import.meta.url));
-const { GatehouseClient, isGatehouseError } = require(pkgDir);
+const { GatehouseClient, isGatehouseError } = require(pkgDir + "gatehouse_client.js");
 
 let stack;
 let user;

@@ -22,7 +22,7 @@ use core::future::Future;
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 mod rt;
 mod ts;
@@ -463,8 +463,9 @@ impl Inner {
         } else {
             // "d": that instance is done (refreshed, signed in or out): look at the storage.
             let me = self.clone();
-            spawn_local(async move {
+            run(async move {
                 me.load().await;
+                Ok(JsValue::UNDEFINED)
             });
         }
     }
@@ -595,7 +596,7 @@ impl Inner {
             Some(p) => p,
             None => {
                 let me = self.clone();
-                let p = future_to_promise(async move {
+                let p = run(async move {
                     let r = me.refresh_coordinated(old).await;
                     *me.inflight.borrow_mut() = None;
                     r.map(|s| JsValue::from_str(&s.raw()))
@@ -747,7 +748,12 @@ impl Inner {
     }
 }
 
-fn run<F: Future<Output = Result<JsValue, JsValue>> + 'static>(f: F) -> Promise {
+type JsResult = Result<JsValue, JsValue>;
+
+/// One `future_to_promise` instantiation for all methods (a boxed, type-erased
+/// future): each distinct future type would otherwise get its own copy.
+fn run<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
+    let f: core::pin::Pin<alloc::boxed::Box<dyn Future<Output = JsResult>>> = alloc::boxed::Box::pin(f);
     future_to_promise(f)
 }
 
@@ -816,8 +822,9 @@ impl GatehouseClient {
         let w = weak.clone();
         *inner.timer_cb.borrow_mut() = Some(Closure::new(move || {
             if let Some(i) = w.upgrade() {
-                spawn_local(async move {
+                run(async move {
                     i.fresh().await;
+                    Ok(JsValue::UNDEFINED)
                 });
             }
         }));
@@ -834,8 +841,9 @@ impl GatehouseClient {
         }
         // Pick up a stored session now (and arm the timer for it).
         let i = inner.clone();
-        spawn_local(async move {
+        run(async move {
             i.load().await;
+            Ok(JsValue::UNDEFINED)
         });
         Ok(GatehouseClient { inner })
     }
