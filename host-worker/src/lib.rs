@@ -1,0 +1,74 @@
+//! Gatehouse on Cloudflare Workers: a thin shell around the core.
+//!
+//! Everything here is Worker-specific plumbing; every route, status code,
+//! validation rule and SQL statement lives in `gatehouse_core`.
+//!
+//! - [`config`]: `[vars]` and secrets → [`gatehouse_core::Config`] and the libSQL address.
+//! - [`convert`]: `worker::Request`/`Response` ↔ `http::Request<Bytes>`/`Response<Bytes>`.
+//! - [`executor`]: the core's `SqlExecutor` over `libsql::wasm::Connection` (Hrana over HTTP).
+//! - [`clock`], [`random`]: `Date.now()` and `crypto.getRandomValues`.
+
+mod clock;
+mod config;
+mod convert;
+mod executor;
+mod random;
+
+use gatehouse_core::password::InlineHasher;
+use gatehouse_core::sql::SqlExecutor;
+use gatehouse_core::store::SqlRateLimitStore;
+use gatehouse_core::{Env as CoreEnv, Gatehouse};
+use std::cell::RefCell;
+use std::sync::Arc;
+use worker::{event, Context, Env, Request, Response, Result};
+
+thread_local! {
+    /// One service per isolate: built on the first request, reused after.
+    /// Isolates are single-threaded, so a thread-local is the isolate.
+    static SERVICE: RefCell<Option<Gatehouse>> = const { RefCell::new(None) };
+}
+
+#[event(start)]
+fn start() {
+    // A panic aborts the wasm instance; at least say why in the logs.
+    std::panic::set_hook(Box::new(|info| worker::console_error!("panic: {info}")));
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let service = service(&env).await?;
+    let req = match convert::to_http_request(req).await? {
+        convert::Incoming::Request(req) => req,
+        convert::Incoming::TooLarge => {
+            return convert::to_worker_response(Gatehouse::payload_too_large())
+        }
+    };
+    convert::to_worker_response(service.handle(req).await)
+}
+
+/// The isolate's service, built once. Two first requests racing both build
+/// one; the second simply replaces the first (start is idempotent).
+async fn service(env: &Env) -> Result<Gatehouse> {
+    if let Some(s) = SERVICE.with(|s| s.borrow().clone()) {
+        return Ok(s);
+    }
+    let settings = config::Settings::from_env(env)?;
+    let sql: Arc<dyn SqlExecutor> = Arc::new(executor::LibsqlExecutor::new(
+        settings.database_url,
+        settings.database_auth_token,
+    ));
+    let core_env = CoreEnv {
+        clock: Arc::new(clock::DateClock),
+        random: Arc::new(random::CryptoRandom),
+        sql: sql.clone(),
+        // Inline: a Worker has no threads to hand the hash to.
+        hasher: Arc::new(InlineHasher(settings.core.argon2)),
+        // Counters in libSQL: requests of one client land on many isolates.
+        rate_limits: Arc::new(SqlRateLimitStore::new(sql)),
+    };
+    let service = Gatehouse::start(settings.core, core_env)
+        .await
+        .map_err(|e| worker::Error::RustError(format!("gatehouse failed to start: {e}")))?;
+    SERVICE.with(|s| *s.borrow_mut() = Some(service.clone()));
+    Ok(service)
+}
