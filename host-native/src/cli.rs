@@ -1,0 +1,736 @@
+//! The command line (docs/CONTRACT.md, "CLI"): flags, their `GATEHOUSE_*`
+//! variables, and the [`Config`] they describe.
+
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use gatehouse_core::config::SigningConfig;
+use gatehouse_core::password::Argon2Params;
+use gatehouse_core::rate_limit::Quota;
+use gatehouse_core::user::UserType;
+use gatehouse_core::Config;
+use std::net::SocketAddr;
+
+/// Gatehouse: a JWT authentication service for several frontends.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about)]
+// `gatehouse --addr …` serves: `serve` is the default subcommand, so its
+// flags are accepted without it ([`Cli::parse_args`] refuses them before a
+// named subcommand).
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// `serve`'s flags as they appear at the top level (argument ids).
+const TOP_LEVEL_SERVE_ARGS: [&str; 3] = ["addr", "trust_proxy", "max_connections"];
+
+impl Cli {
+    /// Parses `args` (program name first). Like `Cli::try_parse_from`, and
+    /// refuses `serve`'s flags before a named subcommand, where they would
+    /// be silently ignored (`gatehouse --addr X migrate`).
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut cmd = Cli::command();
+        let matches = cmd.try_get_matches_from_mut(args)?;
+        if let Some(sub) = matches.subcommand_name() {
+            for id in TOP_LEVEL_SERVE_ARGS {
+                if matches.value_source(id) == Some(ValueSource::CommandLine) {
+                    let flag = id.replace('_', "-");
+                    return Err(cmd.error(
+                        ErrorKind::ArgumentConflict,
+                        format!("--{flag} goes after `serve`, and not with `{sub}`"),
+                    ));
+                }
+            }
+        }
+        Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    }
+
+    /// The subcommand to run (`serve` when none was named).
+    pub fn into_parts(self) -> (Command, DatabaseArgs, ConfigArgs) {
+        let command = self.command.unwrap_or(Command::Serve(self.serve));
+        (command, self.database, self.config)
+    }
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// A file path (embedded database, created if missing) or an
+    /// `http://`, `https://` or `libsql://` URL of a libSQL server.
+    #[arg(
+        long,
+        env = "GATEHOUSE_DATABASE_URL",
+        default_value = "gatehouse.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Auth token for a remote libSQL server.
+    #[arg(
+        long,
+        env = "GATEHOUSE_DATABASE_AUTH_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_auth_token: Option<String>,
+}
+
+/// Token lifetimes, signing and limits. Global, because the operator
+/// commands hash passwords too and must use the server's Argon2 cost.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// Access-token lifetime in seconds [default: 900].
+    #[arg(long, value_name = "SECS", env = "GATEHOUSE_ACCESS_TTL", global = true)]
+    pub access_ttl: Option<i64>,
+
+    /// Refresh-token lifetime in seconds [default: 604800].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_REFRESH_TTL",
+        global = true
+    )]
+    pub refresh_ttl: Option<i64>,
+
+    /// Absolute lifetime of a login in seconds [default: 2592000].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_SESSION_MAX_AGE",
+        global = true
+    )]
+    pub session_max_age: Option<i64>,
+
+    /// `iss` claim of issued tokens, required of presented ones [default: gatehouse].
+    #[arg(long, env = "GATEHOUSE_ISSUER", global = true)]
+    pub issuer: Option<String>,
+
+    /// `aud` claim of issued tokens, required of presented ones [default: gatehouse-api].
+    #[arg(long, env = "GATEHOUSE_AUDIENCE", global = true)]
+    pub audience: Option<String>,
+
+    /// Token signature algorithm [default: eddsa].
+    #[arg(long, value_enum, env = "GATEHOUSE_JWT_ALGORITHM", global = true)]
+    pub jwt_algorithm: Option<JwtAlgorithm>,
+
+    /// HS256 secret (at least 32 bytes); requires `--jwt-algorithm hs256`.
+    #[arg(
+        long,
+        env = "GATEHOUSE_JWT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// Ed25519 private key (base64, as `keys generate` prints). Without
+    /// it, a key kept in the database is used (created on first start).
+    #[arg(
+        long,
+        env = "GATEHOUSE_JWT_PRIVATE_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_private_key: Option<String>,
+
+    /// Failed logins per account in 15 minutes before 429 [default: 10].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT",
+        global = true
+    )]
+    pub login_failures_per_account: Option<u32>,
+
+    /// Failed logins per IP address in 15 minutes before 429 [default: 300].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_LOGIN_FAILURES_PER_IP",
+        global = true
+    )]
+    pub login_failures_per_ip: Option<u32>,
+
+    /// Argon2id memory cost in KiB [default: 19456].
+    #[arg(
+        long,
+        value_name = "KIB",
+        env = "GATEHOUSE_ARGON2_MEMORY_KIB",
+        global = true
+    )]
+    pub argon2_memory_kib: Option<u32>,
+
+    /// Argon2id iterations [default: 2].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_ARGON2_ITERATIONS",
+        global = true
+    )]
+    pub argon2_iterations: Option<u32>,
+
+    /// Argon2id parallelism [default: 1].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_ARGON2_PARALLELISM",
+        global = true
+    )]
+    pub argon2_parallelism: Option<u32>,
+}
+
+/// How tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    /// Ed25519 (public keys served at /.well-known/jwks.json).
+    Eddsa,
+    /// HMAC-SHA256 with a shared secret.
+    Hs256,
+}
+
+/// The flags do not describe a usable configuration.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("--jwt-algorithm hs256 needs --jwt-secret (or GATEHOUSE_JWT_SECRET)")]
+    MissingSecret,
+    #[error("--jwt-secret must be at least 32 bytes long")]
+    ShortSecret,
+    #[error("--jwt-secret is only used with --jwt-algorithm hs256")]
+    SecretWithoutHs256,
+    #[error("--jwt-private-key is only used with --jwt-algorithm eddsa")]
+    PrivateKeyWithHs256,
+    #[error("{0} must be positive")]
+    NotPositive(&'static str),
+}
+
+impl ConfigArgs {
+    /// The service configuration: the core's defaults, overridden by flags.
+    pub fn to_config(&self) -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        if let Some(v) = self.access_ttl {
+            c.access_ttl_secs = positive(v, "--access-ttl")?;
+        }
+        if let Some(v) = self.refresh_ttl {
+            c.refresh_ttl_secs = positive(v, "--refresh-ttl")?;
+        }
+        if let Some(v) = self.session_max_age {
+            c.session_max_age_secs = positive(v, "--session-max-age")?;
+        }
+        if let Some(v) = &self.issuer {
+            c.issuer = v.clone();
+        }
+        if let Some(v) = &self.audience {
+            c.audience = v.clone();
+        }
+        c.signing = match self.jwt_algorithm.unwrap_or(JwtAlgorithm::Eddsa) {
+            JwtAlgorithm::Eddsa => {
+                if self.jwt_secret.is_some() {
+                    return Err(ConfigError::SecretWithoutHs256);
+                }
+                SigningConfig::EdDsa {
+                    private_key: self.jwt_private_key.clone(),
+                }
+            }
+            JwtAlgorithm::Hs256 => {
+                if self.jwt_private_key.is_some() {
+                    return Err(ConfigError::PrivateKeyWithHs256);
+                }
+                let secret = self.jwt_secret.clone().ok_or(ConfigError::MissingSecret)?;
+                if secret.len() < 32 {
+                    return Err(ConfigError::ShortSecret);
+                }
+                SigningConfig::Hs256 { secret }
+            }
+        };
+        if let Some(n) = self.login_failures_per_account {
+            c.failed_login_per_account = Quota {
+                limit: positive(n, "--login-failures-per-account")?,
+                ..c.failed_login_per_account
+            };
+        }
+        if let Some(n) = self.login_failures_per_ip {
+            c.failed_login_per_ip = Quota {
+                limit: positive(n, "--login-failures-per-ip")?,
+                ..c.failed_login_per_ip
+            };
+        }
+        let d = Argon2Params::default();
+        c.argon2 = Argon2Params {
+            memory_kib: self.argon2_memory_kib.unwrap_or(d.memory_kib),
+            iterations: positive(
+                self.argon2_iterations.unwrap_or(d.iterations),
+                "--argon2-iterations",
+            )?,
+            parallelism: positive(
+                self.argon2_parallelism.unwrap_or(d.parallelism),
+                "--argon2-parallelism",
+            )?,
+        };
+        Ok(c)
+    }
+}
+
+fn positive<T: PartialOrd + Default>(v: T, flag: &'static str) -> Result<T, ConfigError> {
+    if v > T::default() {
+        Ok(v)
+    } else {
+        Err(ConfigError::NotPositive(flag))
+    }
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve HTTP (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create an admin (superuser).
+    #[command(name = "createsuperuser")]
+    CreateSuperuser(CreateSuperuserArgs),
+    /// Create a user of any type.
+    CreateUser(CreateUserArgs),
+    /// Create an API client (a frontend); its key is shown once.
+    CreateApiClient(CreateApiClientArgs),
+    /// List and manage API clients.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `serve`'s own flags.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, env = "GATEHOUSE_ADDR", default_value = "127.0.0.1:8000")]
+    pub addr: SocketAddr,
+
+    /// Take the client IP from the first `X-Forwarded-For` address (only
+    /// behind a proxy that sets it: clients can forge it).
+    #[arg(long, env = "GATEHOUSE_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// Most connections served at once; more wait to be accepted.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_MAX_CONNECTIONS",
+        default_value_t = 10_000
+    )]
+    pub max_connections: usize,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            trust_proxy: false,
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// `createsuperuser`'s flags.
+#[derive(Debug, Clone, Args)]
+pub struct CreateSuperuserArgs {
+    #[arg(long, env = "GATEHOUSE_SUPERUSER_EMAIL")]
+    pub email: String,
+    #[arg(long, env = "GATEHOUSE_SUPERUSER_USERNAME")]
+    pub username: String,
+    /// Without it: GATEHOUSE_SUPERUSER_PASSWORD, else a prompt on a terminal.
+    #[arg(long, env = "GATEHOUSE_SUPERUSER_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Print the user as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `create-user`'s flags.
+#[derive(Debug, Clone, Args)]
+pub struct CreateUserArgs {
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_user_type)]
+    pub user_type: UserType,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub username: String,
+    #[arg(long, default_value = "")]
+    pub first_name: String,
+    #[arg(long, default_value = "")]
+    pub last_name: String,
+    #[arg(long)]
+    pub password: String,
+    /// Print the user as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `create-api-client`'s flags.
+#[derive(Debug, Clone, Args)]
+pub struct CreateApiClientArgs {
+    #[arg(long)]
+    pub name: String,
+    /// `web`, `mobile`, `admin`, `server`, or another label.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub client_type: String,
+    /// Requests allowed per hour.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: u32,
+    /// User types it serves [default: staff,admin for `admin`, else creator].
+    #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = parse_user_type)]
+    pub serves: Option<Vec<UserType>>,
+    /// Browser origins allowed to use it (`*` for any).
+    #[arg(long, value_name = "ORIGINS", value_delimiter = ',')]
+    pub origins: Vec<String>,
+    /// Create it deactivated.
+    #[arg(long)]
+    pub inactive: bool,
+    /// Print the client (and its key) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `clients …`.
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// List every API client.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate a client; every refresh token it issued is revoked.
+    Deactivate {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Activate a client.
+    Activate {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a client's key; the old key stops working at once.
+    RotateKey {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new base64 Ed25519 private key (for --jwt-private-key).
+    Generate,
+}
+
+fn parse_user_type(s: &str) -> Result<UserType, String> {
+    s.trim().parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::parse_args(std::iter::once("gatehouse").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        let (cmd, db, _) = parse(&[]).into_parts();
+        assert_eq!(db.database_url, "gatehouse.db");
+        let Command::Serve(s) = cmd else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8000");
+        assert!(!s.trust_proxy);
+
+        let (cmd, _, _) = parse(&["--addr", "127.0.0.1:0", "--trust-proxy"]).into_parts();
+        let Command::Serve(s) = cmd else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(s.addr.port(), 0);
+        assert!(s.trust_proxy);
+    }
+
+    #[test]
+    fn serve_subcommand_and_global_flags() {
+        let (cmd, db, cfg) = parse(&[
+            "--database-url",
+            "/tmp/x.db",
+            "serve",
+            "--addr",
+            "0.0.0.0:9000",
+            "--access-ttl",
+            "60",
+            "--jwt-algorithm",
+            "hs256",
+            "--jwt-secret",
+            "0123456789abcdef0123456789abcdef",
+        ])
+        .into_parts();
+        assert_eq!(db.database_url, "/tmp/x.db");
+        assert!(matches!(cmd, Command::Serve(ref s) if s.addr.port() == 9000));
+        let c = cfg.to_config().unwrap();
+        assert_eq!(c.access_ttl_secs, 60);
+        assert_eq!(
+            c.signing,
+            SigningConfig::Hs256 {
+                secret: "0123456789abcdef0123456789abcdef".into()
+            }
+        );
+    }
+
+    #[test]
+    fn global_flags_after_a_subcommand() {
+        let (cmd, db, cfg) = parse(&[
+            "migrate",
+            "--database-url",
+            "libsql://db.example",
+            "--argon2-memory-kib",
+            "8192",
+        ])
+        .into_parts();
+        assert!(matches!(cmd, Command::Migrate));
+        assert_eq!(db.database_url, "libsql://db.example");
+        assert_eq!(cfg.to_config().unwrap().argon2.memory_kib, 8192);
+    }
+
+    #[test]
+    fn serve_flags_conflict_with_other_subcommands() {
+        for args in [
+            &["gatehouse", "--addr", "127.0.0.1:1", "migrate"][..],
+            &["gatehouse", "--trust-proxy", "serve"],
+        ] {
+            let e = Cli::parse_args(args).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ArgumentConflict, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn createsuperuser() {
+        let (cmd, _, _) = parse(&[
+            "createsuperuser",
+            "--email",
+            "a@example.com",
+            "--username",
+            "admin",
+            "--json",
+        ])
+        .into_parts();
+        let Command::CreateSuperuser(a) = cmd else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(a.email, "a@example.com");
+        assert_eq!(a.username, "admin");
+        assert!(a.json);
+        // The password may also come from the environment or a prompt.
+        assert!(a.password.is_none() || std::env::var("GATEHOUSE_SUPERUSER_PASSWORD").is_ok());
+    }
+
+    #[test]
+    fn create_user() {
+        let (cmd, _, _) = parse(&[
+            "create-user",
+            "--type",
+            "staff",
+            "--email",
+            "s@example.com",
+            "--username",
+            "s",
+            "--first-name",
+            "Sam",
+            "--password",
+            "pw",
+        ])
+        .into_parts();
+        let Command::CreateUser(a) = cmd else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(a.user_type, UserType::Staff);
+        assert_eq!(a.first_name, "Sam");
+        assert_eq!(a.last_name, "");
+        assert!(!a.json);
+        assert!(Cli::try_parse_from([
+            "gatehouse",
+            "create-user",
+            "--type",
+            "owner",
+            "--email",
+            "e",
+            "--username",
+            "u",
+            "--password",
+            "p"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn create_api_client() {
+        let (cmd, _, _) = parse(&[
+            "create-api-client",
+            "--name",
+            "Creator Web App",
+            "--type",
+            "web",
+            "--rate-limit",
+            "1000",
+            "--serves",
+            "creator,staff",
+            "--origins",
+            "https://a.example,https://b.example",
+            "--inactive",
+            "--json",
+        ])
+        .into_parts();
+        let Command::CreateApiClient(a) = cmd else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(a.name, "Creator Web App");
+        assert_eq!(a.client_type, "web");
+        assert_eq!(a.rate_limit, 1000);
+        assert_eq!(a.serves, Some(vec![UserType::Creator, UserType::Staff]));
+        assert_eq!(a.origins, vec!["https://a.example", "https://b.example"]);
+        assert!(a.inactive && a.json);
+
+        let (cmd, _, _) = parse(&[
+            "create-api-client",
+            "--name",
+            "n",
+            "--type",
+            "admin",
+            "--rate-limit",
+            "5",
+        ])
+        .into_parts();
+        let Command::CreateApiClient(a) = cmd else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(a.serves, None);
+        assert!(a.origins.is_empty());
+        assert!(!a.inactive);
+    }
+
+    #[test]
+    fn clients_and_keys() {
+        let (cmd, _, _) = parse(&["clients", "list", "--json"]).into_parts();
+        assert!(matches!(
+            cmd,
+            Command::Clients(ClientsCommand::List { json: true })
+        ));
+        let (cmd, _, _) = parse(&["clients", "deactivate", "cl_x"]).into_parts();
+        assert!(
+            matches!(cmd, Command::Clients(ClientsCommand::Deactivate { ref id, .. }) if id == "cl_x")
+        );
+        let (cmd, _, _) = parse(&["clients", "activate", "cl_x"]).into_parts();
+        assert!(matches!(
+            cmd,
+            Command::Clients(ClientsCommand::Activate { .. })
+        ));
+        let (cmd, _, _) = parse(&["clients", "rotate-key", "cl_x", "--json"]).into_parts();
+        assert!(matches!(
+            cmd,
+            Command::Clients(ClientsCommand::RotateKey { json: true, .. })
+        ));
+        let (cmd, _, _) = parse(&["keys", "generate"]).into_parts();
+        assert!(matches!(cmd, Command::Keys(KeysCommand::Generate)));
+    }
+
+    #[test]
+    fn default_config_is_the_cores() {
+        let c = ConfigArgs::default().to_config().unwrap();
+        let d = Config::default();
+        assert_eq!(c.access_ttl_secs, d.access_ttl_secs);
+        assert_eq!(c.refresh_ttl_secs, d.refresh_ttl_secs);
+        assert_eq!(c.signing, SigningConfig::EdDsa { private_key: None });
+        assert_eq!(c.argon2, d.argon2);
+        assert_eq!(c.failed_login_per_account, d.failed_login_per_account);
+    }
+
+    #[test]
+    fn config_from_flags() {
+        let cfg = ConfigArgs {
+            refresh_ttl: Some(3600),
+            session_max_age: Some(7200),
+            issuer: Some("iss".into()),
+            audience: Some("aud".into()),
+            jwt_private_key: Some("a2V5".into()),
+            login_failures_per_account: Some(3),
+            login_failures_per_ip: Some(50),
+            argon2_iterations: Some(3),
+            argon2_parallelism: Some(2),
+            ..ConfigArgs::default()
+        };
+        let c = cfg.to_config().unwrap();
+        assert_eq!(c.refresh_ttl_secs, 3600);
+        assert_eq!(c.session_max_age_secs, 7200);
+        assert_eq!((c.issuer.as_str(), c.audience.as_str()), ("iss", "aud"));
+        assert_eq!(
+            c.signing,
+            SigningConfig::EdDsa {
+                private_key: Some("a2V5".into())
+            }
+        );
+        assert_eq!(c.failed_login_per_account.limit, 3);
+        assert_eq!(c.failed_login_per_account.period_secs, 15 * 60);
+        assert_eq!(c.failed_login_per_ip.limit, 50);
+        assert_eq!((c.argon2.iterations, c.argon2.parallelism), (3, 2));
+    }
+
+    #[test]
+    fn config_errors() {
+        let hs = |secret: Option<&str>| ConfigArgs {
+            jwt_algorithm: Some(JwtAlgorithm::Hs256),
+            jwt_secret: secret.map(Into::into),
+            ..ConfigArgs::default()
+        };
+        assert_eq!(
+            hs(None).to_config().unwrap_err(),
+            ConfigError::MissingSecret
+        );
+        assert_eq!(
+            hs(Some("short")).to_config().unwrap_err(),
+            ConfigError::ShortSecret
+        );
+        let secret_with_eddsa = ConfigArgs {
+            jwt_secret: Some("x".repeat(32)),
+            ..ConfigArgs::default()
+        };
+        assert_eq!(
+            secret_with_eddsa.to_config().unwrap_err(),
+            ConfigError::SecretWithoutHs256
+        );
+        let zero_ttl = ConfigArgs {
+            access_ttl: Some(0),
+            ..ConfigArgs::default()
+        };
+        assert_eq!(
+            zero_ttl.to_config().unwrap_err(),
+            ConfigError::NotPositive("--access-ttl")
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The operator subcommands: open and migrate the database, start the
+//! service, call one operator action, print its result.
+
+use crate::cli::{
+    ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs, CreateUserArgs,
+    DatabaseArgs, KeysCommand,
+};
+use crate::db::LibsqlExecutor;
+use crate::runtime::{native_env, OsRandom};
+use crate::server;
+use gatehouse_core::api_client::{ApiClient, ApiKey, ClientId, NewApiClient};
+use gatehouse_core::user::{NewUser, User, UserType};
+use gatehouse_core::{Config, Gatehouse};
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+/// A failed command: the message printed on stderr before exiting with 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CommandError(pub String);
+
+impl CommandError {
+    fn from_display(e: impl std::fmt::Display) -> Self {
+        CommandError(e.to_string())
+    }
+}
+
+/// Runs one subcommand to completion.
+pub async fn run(
+    command: Command,
+    database: DatabaseArgs,
+    config: ConfigArgs,
+) -> Result<(), CommandError> {
+    // Needs no database: don't create one as a side effect.
+    if let Command::Keys(KeysCommand::Generate) = command {
+        println!(
+            "{}",
+            gatehouse_core::token::generate_ed25519_private_key(&OsRandom)
+        );
+        return Ok(());
+    }
+    let config = config.to_config().map_err(CommandError::from_display)?;
+    let (gatehouse, applied) = open(&database, config).await?;
+    match command {
+        Command::Serve(args) => server::serve(gatehouse, args)
+            .await
+            .map_err(CommandError::from_display),
+        Command::Migrate => {
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::CreateSuperuser(args) => create_superuser(&gatehouse, args).await,
+        Command::CreateUser(args) => create_user(&gatehouse, args).await,
+        Command::CreateApiClient(args) => create_api_client(&gatehouse, args).await,
+        Command::Clients(cmd) => clients(&gatehouse, cmd).await,
+        Command::Keys(KeysCommand::Generate) => unreachable!("handled above"),
+    }
+}
+
+/// Opens and migrates the database, then starts the service over it.
+/// Returns the service and the number of migrations that ran.
+async fn open(database: &DatabaseArgs, config: Config) -> Result<(Gatehouse, usize), CommandError> {
+    let exec = LibsqlExecutor::open(&database.database_url, database.database_auth_token.clone())
+        .await
+        .map_err(CommandError::from_display)?;
+    let applied = gatehouse_core::schema::migrate(&exec)
+        .await
+        .map_err(|e| CommandError(format!("migration failed: {e}")))?;
+    let env = native_env(Arc::new(exec), config.argon2);
+    let gatehouse = Gatehouse::start(config, env)
+        .await
+        .map_err(|e| CommandError(format!("cannot start: {e}")))?;
+    Ok((gatehouse, applied))
+}
+
+async fn create_superuser(gh: &Gatehouse, args: CreateSuperuserArgs) -> Result<(), CommandError> {
+    let password = match args.password {
+        Some(p) => p,
+        None => prompt_password()?,
+    };
+    let user = gh
+        .create_user(NewUser {
+            email: args.email,
+            username: args.username,
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: UserType::Admin,
+            password,
+        })
+        .await
+        .map_err(CommandError::from_display)?;
+    print_user(&user, args.json);
+    Ok(())
+}
+
+/// Asks twice on the terminal; with no terminal there is no one to ask.
+fn prompt_password() -> Result<String, CommandError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError(
+            "no password: pass --password or set GATEHOUSE_SUPERUSER_PASSWORD \
+             (no terminal to prompt on)"
+                .into(),
+        ));
+    }
+    let read = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| CommandError(format!("cannot read the password: {e}")))
+    };
+    let first = read("Password: ")?;
+    let second = read("Password (again): ")?;
+    if first != second {
+        return Err(CommandError("passwords didn't match".into()));
+    }
+    if first.is_empty() {
+        return Err(CommandError("the password may not be blank".into()));
+    }
+    Ok(first)
+}
+
+async fn create_user(gh: &Gatehouse, args: CreateUserArgs) -> Result<(), CommandError> {
+    let user = gh
+        .create_user(NewUser {
+            email: args.email,
+            username: args.username,
+            first_name: args.first_name,
+            last_name: args.last_name,
+            user_type: args.user_type,
+            password: args.password,
+        })
+        .await
+        .map_err(CommandError::from_display)?;
+    print_user(&user, args.json);
+    Ok(())
+}
+
+async fn create_api_client(gh: &Gatehouse, args: CreateApiClientArgs) -> Result<(), CommandError> {
+    let (client, key) = gh
+        .create_api_client(NewApiClient {
+            name: args.name,
+            client_type: args.client_type,
+            rate_limit: args.rate_limit,
+            serves: args.serves,
+            allowed_origins: args.origins,
+            is_active: !args.inactive,
+        })
+        .await
+        .map_err(CommandError::from_display)?;
+    if args.json {
+        let mut record = client_json(&client);
+        record["api_key"] = json!(key.0);
+        print_json(&record);
+    } else {
+        print_client(&client);
+        print_key(&client.id, &key);
+    }
+    Ok(())
+}
+
+async fn clients(gh: &Gatehouse, cmd: ClientsCommand) -> Result<(), CommandError> {
+    match cmd {
+        ClientsCommand::List { json } => {
+            let clients = gh
+                .list_api_clients()
+                .await
+                .map_err(CommandError::from_display)?;
+            if json {
+                print_json(&Value::Array(clients.iter().map(client_json).collect()));
+            } else if clients.is_empty() {
+                println!("no API clients");
+            } else {
+                for c in &clients {
+                    println!(
+                        "{}  {}  {}  {}/{}s  serves {}  {}",
+                        c.id,
+                        c.client_type,
+                        if c.is_active { "active" } else { "inactive" },
+                        c.rate_limit,
+                        c.rate_period_secs,
+                        join_types(&c.serves),
+                        c.name
+                    );
+                }
+            }
+        }
+        ClientsCommand::Deactivate { id, json } => set_active(gh, id, false, json).await?,
+        ClientsCommand::Activate { id, json } => set_active(gh, id, true, json).await?,
+        ClientsCommand::RotateKey { id, json } => {
+            let id = ClientId(id);
+            let key = gh
+                .rotate_api_key(&id)
+                .await
+                .map_err(CommandError::from_display)?;
+            if json {
+                print_json(&json!({"client_id": id.0, "api_key": key.0}));
+            } else {
+                print_key(&id, &key);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn set_active(
+    gh: &Gatehouse,
+    id: String,
+    active: bool,
+    json: bool,
+) -> Result<(), CommandError> {
+    let client = gh
+        .set_api_client_active(&ClientId(id), active)
+        .await
+        .map_err(CommandError::from_display)?;
+    if json {
+        print_json(&client_json(&client));
+    } else {
+        let state = if active { "activated" } else { "deactivated" };
+        println!("client {} {state}", client.id);
+    }
+    Ok(())
+}
+
+/// The User shape of the HTTP API (docs/CONTRACT.md).
+fn user_json(u: &User) -> Value {
+    json!({
+        "id": u.id.0,
+        "email": u.email,
+        "username": u.username,
+        "first_name": u.first_name,
+        "last_name": u.last_name,
+        "user_type": u.user_type.as_str(),
+        "is_staff": u.is_staff,
+        "is_superuser": u.is_superuser,
+        "date_joined": u.date_joined.to_rfc3339(),
+        "last_login": u.last_login.map(|t| t.to_rfc3339()),
+    })
+}
+
+/// A client record as `create-api-client --json` prints it, less the key.
+/// The key hash is left out: it is of no use to an operator.
+fn client_json(c: &ApiClient) -> Value {
+    json!({
+        "client_id": c.id.0,
+        "name": c.name,
+        "client_type": c.client_type,
+        "rate_limit": c.rate_limit,
+        "rate_period_secs": c.rate_period_secs,
+        "serves": c.serves.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "allowed_origins": c.allowed_origins,
+        "is_active": c.is_active,
+        "created_at": c.created_at.to_rfc3339(),
+    })
+}
+
+fn print_json(v: &Value) {
+    println!("{v}");
+}
+
+fn print_user(u: &User, json: bool) {
+    if json {
+        print_json(&user_json(u));
+    } else {
+        println!(
+            "created {} {} <{}> (id {})",
+            u.user_type, u.username, u.email, u.id
+        );
+    }
+}
+
+fn print_client(c: &ApiClient) {
+    println!("created API client {:?}", c.name);
+    println!("  client id:   {}", c.id);
+    println!("  type:        {}", c.client_type);
+    println!("  rate limit:  {}/{}s", c.rate_limit, c.rate_period_secs);
+    println!("  serves:      {}", join_types(&c.serves));
+    if !c.allowed_origins.is_empty() {
+        println!("  origins:     {}", c.allowed_origins.join(", "));
+    }
+    println!("  active:      {}", c.is_active);
+}
+
+fn print_key(id: &ClientId, key: &ApiKey) {
+    println!("  X-Client-ID: {id}");
+    println!("  X-API-Key:   {}", key.0);
+    println!("Store the key now: it is not shown again.");
+}
+
+fn join_types(types: &[UserType]) -> String {
+    types
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}

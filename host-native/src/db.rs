@@ -1,0 +1,506 @@
+//! [`LibsqlExecutor`]: the core's [`SqlExecutor`] over libSQL, either an
+//! embedded database file or a remote libSQL server (`sqld`, Turso) by URL.
+
+use async_trait::async_trait;
+use gatehouse_core::sql::{Row, SqlError, SqlExecutor, Statement, StatementResult, Value};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Environment variable holding the remote server's auth token.
+pub const AUTH_TOKEN_VAR: &str = "GATEHOUSE_DATABASE_AUTH_TOKEN";
+
+/// How long SQLite waits on a lock held by another process (the CLI while
+/// the server runs, or a second server on the same file) before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Idle embedded connections kept for reuse. Opening one costs a file open
+/// and a schema parse on first use, so they are kept; more than a few per
+/// core would only sit idle.
+const MAX_IDLE_LOCAL: usize = 32;
+
+/// Opening the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open database {url}: {source}")]
+    Open { url: String, source: libsql::Error },
+    #[error("cannot configure database {url}: {source}")]
+    Configure { url: String, source: SqlError },
+}
+
+/// Runs the core's SQL on libSQL.
+///
+/// Embedded file: connections are pooled (opening one is a file open plus a
+/// schema read), and statements that write take an in-process async lock
+/// first. SQLite allows one writer at a time; waiting on a tokio lock yields
+/// the worker thread, whereas SQLite's busy handler would sleep on it.
+///
+/// Remote server: a connection per call. A remote connection is a handle on
+/// a shared HTTP client, and one connection's requests are serialised on its
+/// stream, so sharing one would queue unrelated requests behind each other.
+pub struct LibsqlExecutor {
+    db: libsql::Database,
+    local: Option<LocalState>,
+}
+
+struct LocalState {
+    idle: Mutex<Vec<libsql::Connection>>,
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for LibsqlExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LibsqlExecutor")
+            .field("local", &self.local.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a database URL names a remote server rather than a file path.
+pub fn is_remote_url(url: &str) -> bool {
+    ["http://", "https://", "libsql://"]
+        .iter()
+        .any(|p| url.starts_with(p))
+}
+
+impl LibsqlExecutor {
+    /// Opens `url`: a file path for an embedded database (created if
+    /// missing, switched to WAL), or `http://`, `https://`, `libsql://` for a
+    /// remote server, authenticated with `auth_token` if given.
+    pub async fn open(url: &str, auth_token: Option<String>) -> Result<Self, OpenError> {
+        let open_err = |source| OpenError::Open {
+            url: url.to_owned(),
+            source,
+        };
+        if is_remote_url(url) {
+            let db = libsql::Builder::new_remote(url.to_owned(), auth_token.unwrap_or_default())
+                .build()
+                .await
+                .map_err(open_err)?;
+            return Ok(LibsqlExecutor { db, local: None });
+        }
+        let db = libsql::Builder::new_local(url)
+            .build()
+            .await
+            .map_err(open_err)?;
+        let exec = LibsqlExecutor {
+            db,
+            local: Some(LocalState {
+                idle: Mutex::new(Vec::new()),
+                writer: tokio::sync::Mutex::new(()),
+            }),
+        };
+        // WAL lets readers run beside the one writer and turns a commit into
+        // an append; it is a property of the file, so setting it once is
+        // enough. The pragma answers with a row, which must be read.
+        let conn = exec
+            .connect()
+            .await
+            .map_err(|source| OpenError::Configure {
+                url: url.to_owned(),
+                source,
+            })?;
+        let mode = query_all(&conn, "pragma journal_mode=wal", Vec::new())
+            .await
+            .map_err(|source| OpenError::Configure {
+                url: url.to_owned(),
+                source,
+            })?;
+        tracing::debug!(?mode, "journal mode");
+        exec.put_back(conn);
+        Ok(exec)
+    }
+
+    /// A new connection, set up for this process's use.
+    async fn connect(&self) -> Result<libsql::Connection, SqlError> {
+        let conn = self.db.connect().map_err(map_err)?;
+        if self.local.is_some() {
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+            // Per connection. With WAL, NORMAL syncs at checkpoints rather
+            // than at every commit: a power cut may lose the last commits,
+            // never corrupt the file.
+            query_all(&conn, "pragma synchronous=normal", Vec::new()).await?;
+        }
+        Ok(conn)
+    }
+
+    /// A pooled (embedded) or fresh (remote) connection.
+    async fn take(&self) -> Result<libsql::Connection, SqlError> {
+        if let Some(local) = &self.local {
+            let pooled = local.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            if let Some(conn) = pooled {
+                return Ok(conn);
+            }
+        }
+        self.connect().await
+    }
+
+    /// Returns an embedded connection to the pool. A connection left inside
+    /// a transaction (a cancelled request) is dropped instead: closing it
+    /// rolls the transaction back.
+    fn put_back(&self, conn: libsql::Connection) {
+        let Some(local) = &self.local else { return };
+        if !conn.is_autocommit() {
+            return;
+        }
+        let mut idle = local.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_LOCAL {
+            idle.push(conn);
+        }
+    }
+
+    /// Takes the in-process write lock when `writes` and the database is an
+    /// embedded file.
+    async fn write_guard(&self, writes: bool) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.local {
+            Some(local) if writes => Some(local.writer.lock().await),
+            _ => None,
+        }
+    }
+}
+
+/// Returns the connection to the pool when the call ends, however it ends.
+struct Pooled<'a> {
+    exec: &'a LibsqlExecutor,
+    conn: Option<libsql::Connection>,
+}
+
+impl Pooled<'_> {
+    fn conn(&self) -> &libsql::Connection {
+        self.conn.as_ref().expect("connection present until drop")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.exec.put_back(conn);
+        }
+    }
+}
+
+impl LibsqlExecutor {
+    async fn pooled(&self) -> Result<Pooled<'_>, SqlError> {
+        Ok(Pooled {
+            exec: self,
+            conn: Some(self.take().await?),
+        })
+    }
+}
+
+#[async_trait]
+impl SqlExecutor for LibsqlExecutor {
+    async fn run(&self, stmt: Statement) -> Result<StatementResult, SqlError> {
+        let _write = self.write_guard(may_write(&stmt.sql)).await;
+        let conn = self.pooled().await?;
+        run_one(conn.conn(), stmt).await
+    }
+
+    async fn batch(&self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError> {
+        if stmts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let writes = stmts.iter().any(|s| may_write(&s.sql));
+        let _write = self.write_guard(writes).await;
+        let conn = self.pooled().await?;
+        let conn = conn.conn();
+        // IMMEDIATE takes the write lock at BEGIN, so a transaction never
+        // fails half-way when a read lock cannot be upgraded.
+        let tx = conn
+            .transaction_with_behavior(libsql::TransactionBehavior::Immediate)
+            .await
+            .map_err(map_err)?;
+        let mut results = Vec::with_capacity(stmts.len());
+        for stmt in stmts {
+            match run_one(&tx, stmt).await {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    if let Err(rollback) = tx.rollback().await {
+                        tracing::warn!(error = %rollback, "rollback failed");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(results)
+    }
+}
+
+/// Whether a statement may change the database. Only a plain `SELECT`
+/// (without `RETURNING`, which no SELECT has) is known to be read-only.
+fn may_write(sql: &str) -> bool {
+    let head = sql.trim_start();
+    let is_select = head
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("select"));
+    !is_select
+}
+
+/// Runs one statement, reading every row (a write runs when stepped) and
+/// how many rows it changed.
+async fn run_one(conn: &libsql::Connection, stmt: Statement) -> Result<StatementResult, SqlError> {
+    // `changes()` keeps the count of the last INSERT/UPDATE/DELETE, even
+    // after a SELECT; the difference in the running total is exact for
+    // this statement (the core's schema has no triggers).
+    let before = conn.total_changes();
+    let rows = query_all(conn, &stmt.sql, stmt.params).await?;
+    let rows_affected = conn.total_changes().saturating_sub(before);
+    Ok(StatementResult {
+        rows_affected,
+        rows,
+    })
+}
+
+async fn query_all(
+    conn: &libsql::Connection,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<Vec<Row>, SqlError> {
+    let params: Vec<libsql::Value> = params.into_iter().map(to_libsql).collect();
+    let mut rows = conn.query(sql, params).await.map_err(map_err)?;
+    let width = rows.column_count().max(0);
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await.map_err(map_err)? {
+        let mut values = Vec::with_capacity(width as usize);
+        for i in 0..width {
+            values.push(from_libsql(row.get_value(i).map_err(map_err)?));
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+fn to_libsql(v: Value) -> libsql::Value {
+    match v {
+        Value::Null => libsql::Value::Null,
+        Value::Integer(i) => libsql::Value::Integer(i),
+        Value::Real(r) => libsql::Value::Real(r),
+        Value::Text(s) => libsql::Value::Text(s),
+        Value::Blob(b) => libsql::Value::Blob(b),
+    }
+}
+
+fn from_libsql(v: libsql::Value) -> Value {
+    match v {
+        libsql::Value::Null => Value::Null,
+        libsql::Value::Integer(i) => Value::Integer(i),
+        libsql::Value::Real(r) => Value::Real(r),
+        libsql::Value::Text(s) => Value::Text(s),
+        libsql::Value::Blob(b) => Value::Blob(b),
+    }
+}
+
+/// SQLite's extended result codes for a UNIQUE / PRIMARY KEY violation.
+const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
+const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
+const UNIQUE_MESSAGE: &str = "UNIQUE constraint failed: ";
+
+/// Maps a libSQL error. The embedded engine reports the extended code; a
+/// remote server only the message, so the message is matched too.
+fn map_err(e: libsql::Error) -> SqlError {
+    let text = e.to_string();
+    let coded = matches!(
+        e,
+        libsql::Error::SqliteFailure(code, _)
+            if code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY
+    );
+    match text.find(UNIQUE_MESSAGE) {
+        Some(at) => {
+            let cols = &text[at + UNIQUE_MESSAGE.len()..];
+            // Drop the quoting some error paths add around the message.
+            let cols = cols.trim_end_matches(['`', '"', '\'', ' ']);
+            SqlError::UniqueViolation(cols.to_owned())
+        }
+        None if coded => SqlError::UniqueViolation(text),
+        None => SqlError::Other(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn temp_db() -> (tempfile::TempDir, LibsqlExecutor) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let exec = LibsqlExecutor::open(path.to_str().unwrap(), None)
+            .await
+            .unwrap();
+        exec.run(Statement::new(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, score REAL, data BLOB)",
+            vec![],
+        ))
+        .await
+        .unwrap();
+        (dir, exec)
+    }
+
+    fn insert(name: &str) -> Statement {
+        Statement::new("INSERT INTO t (name) VALUES (?)", vec![name.into()])
+    }
+
+    async fn count(exec: &LibsqlExecutor) -> i64 {
+        let r = exec
+            .run(Statement::new("SELECT count(*) FROM t", vec![]))
+            .await
+            .unwrap();
+        match r.rows[0][0] {
+            Value::Integer(n) => n,
+            ref other => panic!("count: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn run_round_trips_values_and_counts_changes() {
+        let (_dir, exec) = temp_db().await;
+        let r = exec
+            .run(Statement::new(
+                "INSERT INTO t (name, score, data) VALUES (?, ?, ?), (?, ?, ?)",
+                vec![
+                    "a".into(),
+                    Value::Real(1.5),
+                    Value::Blob(vec![0, 1, 2]),
+                    "b".into(),
+                    Value::Null,
+                    Value::Null,
+                ],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r.rows_affected, 2);
+        assert!(r.rows.is_empty());
+
+        let r = exec
+            .run(Statement::new(
+                "SELECT id, name, score, data FROM t ORDER BY id",
+                vec![],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r.rows_affected, 0, "a SELECT changes nothing");
+        assert_eq!(
+            r.rows,
+            vec![
+                vec![
+                    Value::Integer(1),
+                    "a".into(),
+                    Value::Real(1.5),
+                    Value::Blob(vec![0, 1, 2])
+                ],
+                vec![Value::Integer(2), "b".into(), Value::Null, Value::Null],
+            ]
+        );
+
+        let r = exec
+            .run(Statement::new(
+                "UPDATE t SET score = ? WHERE name = ? RETURNING id",
+                vec![Value::Real(2.0), "b".into()],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r.rows_affected, 1);
+        assert_eq!(r.rows, vec![vec![Value::Integer(2)]]);
+    }
+
+    #[tokio::test]
+    async fn batch_commits_all_statements() {
+        let (_dir, exec) = temp_db().await;
+        let results = exec
+            .batch(vec![
+                insert("a"),
+                insert("b"),
+                Statement::new("SELECT name FROM t ORDER BY name", vec![]),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0].rows_affected, 1);
+        assert_eq!(results[2].rows, vec![vec!["a".into()], vec!["b".into()]]);
+        assert_eq!(count(&exec).await, 2);
+    }
+
+    #[tokio::test]
+    async fn batch_rolls_back_on_error() {
+        let (_dir, exec) = temp_db().await;
+        let err = exec
+            .batch(vec![
+                insert("a"),
+                Statement::new("INSERT INTO nowhere VALUES (1)", vec![]),
+            ])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SqlError::Other(_)), "{err:?}");
+        assert_eq!(count(&exec).await, 0, "the first insert was rolled back");
+        // The connection went back to the pool usable, outside a transaction.
+        exec.batch(vec![insert("a")]).await.unwrap();
+        assert_eq!(count(&exec).await, 1);
+    }
+
+    #[tokio::test]
+    async fn unique_violation_is_mapped() {
+        let (_dir, exec) = temp_db().await;
+        exec.run(insert("a")).await.unwrap();
+        let err = exec.run(insert("a")).await.unwrap_err();
+        match err {
+            SqlError::UniqueViolation(cols) => assert_eq!(cols, "t.name"),
+            other => panic!("expected a unique violation, got {other:?}"),
+        }
+        let err = exec
+            .batch(vec![insert("b"), insert("a")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SqlError::UniqueViolation(_)), "{err:?}");
+        assert_eq!(count(&exec).await, 1, "b was rolled back");
+    }
+
+    #[tokio::test]
+    async fn database_is_in_wal_mode() {
+        let (_dir, exec) = temp_db().await;
+        let r = exec
+            .run(Statement::new("pragma journal_mode", vec![]))
+            .await
+            .unwrap();
+        assert_eq!(r.rows, vec![vec!["wal".into()]]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_do_not_fail() {
+        let (_dir, exec) = temp_db().await;
+        let exec = std::sync::Arc::new(exec);
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let exec = exec.clone();
+            tasks.push(tokio::spawn(async move {
+                for j in 0..25 {
+                    exec.batch(vec![
+                        insert(&format!("{i}-{j}")),
+                        insert(&format!("{i}-{j}x")),
+                    ])
+                    .await
+                    .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(count(&exec).await, 400);
+    }
+
+    #[test]
+    fn classifies_reads_and_writes() {
+        assert!(!may_write("  select 1"));
+        assert!(!may_write("SELECT * FROM t"));
+        assert!(may_write("INSERT INTO t VALUES (1)"));
+        assert!(may_write("pragma journal_mode=wal"));
+        assert!(may_write("sel"));
+    }
+
+    #[test]
+    fn urls_are_classified() {
+        assert!(is_remote_url("http://127.0.0.1:8080"));
+        assert!(is_remote_url("libsql://db.example.turso.io"));
+        assert!(!is_remote_url("gatehouse.db"));
+        assert!(!is_remote_url("/var/lib/gatehouse/gatehouse.db"));
+    }
+}

@@ -1,0 +1,336 @@
+//! The HTTP server: hyper 1 over tokio. It turns each hyper request into an
+//! `http::Request<Bytes>`, hands it to [`Gatehouse::handle`], and sends the
+//! answer back. Every route and error body is the core's.
+
+use crate::cli::ServeArgs;
+use bytes::Bytes;
+use gatehouse_core::config::MAX_BODY_BYTES;
+use gatehouse_core::service::ClientIp;
+use gatehouse_core::Gatehouse;
+use http::{header, HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// A client gets this long to send the request line and headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// And this long for the body (at most 64 KiB: slower is an attack or dead).
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// In-flight requests get this long to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// Longest `X-Client-ID` written to the log.
+const MAX_LOGGED_CLIENT_ID: usize = 64;
+
+/// Binds `args.addr`, prints the listening line on stdout, and serves until
+/// SIGINT or SIGTERM; then stops accepting and lets open requests finish.
+pub async fn serve(gatehouse: Gatehouse, args: ServeArgs) -> std::io::Result<()> {
+    let listener = TcpListener::bind(args.addr).await?;
+    let local = listener.local_addr()?;
+    {
+        // Scripts and tests wait for this exact first line to learn the port.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "gatehouse listening on http://{local}")?;
+        out.flush()?;
+    }
+    tracing::info!(addr = %local, "listening");
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
+
+    let handler = Arc::new(Handler {
+        gatehouse,
+        trust_proxy: args.trust_proxy,
+    });
+    // Past the cap, connections wait in the kernel's accept queue instead
+    // of each taking memory and a task here.
+    let slots = Arc::new(Semaphore::new(args.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("semaphore never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Typically EMFILE: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Responses are small and written whole: don't let Nagle hold them.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "set_nodelay failed");
+        }
+        let handler = handler.clone();
+        let service = service_fn(move |req| {
+            let handler = handler.clone();
+            async move { Ok::<_, Infallible>(handler.handle(req, peer).await) }
+        });
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+
+    drop(listener);
+    tracing::info!("shutting down: finishing open requests");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("grace period over; closing remaining connections");
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received"),
+        () = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Converts between hyper and the core, and logs each request.
+struct Handler {
+    gatehouse: Gatehouse,
+    trust_proxy: bool,
+}
+
+impl Handler {
+    async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let client_id = logged_client_id(req.headers());
+
+        let response = self.dispatch(req, peer).await;
+
+        // Never the body, Authorization or X-API-Key: only these fields.
+        tracing::info!(
+            target: "gatehouse::access",
+            %method,
+            path = %path,
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            client_id = ?client_id,
+        );
+        response.map(Full::new)
+    }
+
+    async fn dispatch(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Bytes> {
+        if declared_length(req.headers()).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Gatehouse::payload_too_large();
+        }
+        let (mut parts, body) = req.into_parts();
+        let body = match tokio::time::timeout(
+            BODY_READ_TIMEOUT,
+            Limited::new(body, MAX_BODY_BYTES).collect(),
+        )
+        .await
+        {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(e)) if e.is::<LengthLimitError>() => return Gatehouse::payload_too_large(),
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "request body read failed");
+                return bad_body();
+            }
+            Err(_) => return request_timeout(),
+        };
+        let ip = client_ip(&parts.headers, peer.ip(), self.trust_proxy);
+        parts.extensions.insert(ClientIp(ip));
+        self.gatehouse
+            .handle(Request::from_parts(parts, body))
+            .await
+    }
+}
+
+/// The `Content-Length` the client declared, if any and well-formed.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The caller's address: the socket peer, or with `trust_proxy` the first
+/// (client-most) `X-Forwarded-For` entry when it parses.
+fn client_ip(headers: &HeaderMap, peer: IpAddr, trust_proxy: bool) -> IpAddr {
+    let forwarded = || -> Option<IpAddr> {
+        let value = headers.get("x-forwarded-for")?.to_str().ok()?;
+        value.split(',').next()?.trim().parse().ok()
+    };
+    let ip = if trust_proxy {
+        forwarded().unwrap_or(peer)
+    } else {
+        peer
+    };
+    // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; count
+    // them as the IPv4 address so per-IP limits see one key.
+    ip.to_canonical()
+}
+
+/// `X-Client-ID` for the log: shortened, and Debug-formatted by the caller
+/// so a hostile value cannot forge log lines.
+fn logged_client_id(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get("x-client-id")?;
+    let text = String::from_utf8_lossy(raw.as_bytes());
+    Some(text.chars().take(MAX_LOGGED_CLIENT_ID).collect())
+}
+
+// The two responses below exist only in the native host: the core never
+// reads a socket, so it has no 408 or broken-body case. Same DRF shape.
+
+/// 408 when the body does not arrive in time. The connection is closed:
+/// the rest of the body may still be on its way.
+fn request_timeout() -> Response<Bytes> {
+    let mut r = json_error(
+        StatusCode::REQUEST_TIMEOUT,
+        "Request body not received in time.",
+        "request_timeout",
+    );
+    r.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    r
+}
+
+/// 400 when the body could not be read (the client broke off mid-body).
+fn bad_body() -> Response<Bytes> {
+    json_error(
+        StatusCode::BAD_REQUEST,
+        "The request body could not be read.",
+        "parse_error",
+    )
+}
+
+fn json_error(status: StatusCode, detail: &str, code: &str) -> Response<Bytes> {
+    let body = serde_json::json!({ "detail": detail, "code": code }).to_string();
+    let mut r = Response::new(Bytes::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+
+    #[test]
+    fn client_ip_ignores_forwarded_for_unless_trusted() {
+        let h = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
+        assert_eq!(client_ip(&h, PEER, false), PEER);
+        assert_eq!(
+            client_ip(&h, PEER, true),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn client_ip_falls_back_on_a_bad_header() {
+        let h = headers(&[("x-forwarded-for", "unknown")]);
+        assert_eq!(client_ip(&h, PEER, true), PEER);
+        assert_eq!(client_ip(&HeaderMap::new(), PEER, true), PEER);
+    }
+
+    #[test]
+    fn client_ip_unmaps_ipv4_in_ipv6() {
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(client_ip(&HeaderMap::new(), mapped, false), PEER);
+    }
+
+    #[test]
+    fn declared_length_parses() {
+        assert_eq!(
+            declared_length(&headers(&[("content-length", "70000")])),
+            Some(70000)
+        );
+        assert_eq!(declared_length(&headers(&[("content-length", "x")])), None);
+        assert_eq!(declared_length(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn logged_client_id_is_bounded() {
+        let long = "c".repeat(500);
+        let h = headers(&[("x-client-id", &long)]);
+        assert_eq!(logged_client_id(&h).unwrap().len(), MAX_LOGGED_CLIENT_ID);
+        assert_eq!(logged_client_id(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn host_errors_are_drf_shaped() {
+        let r = request_timeout();
+        assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+        let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(v["code"], "request_timeout");
+        assert_eq!(r.headers()[header::CONNECTION], "close");
+    }
+}
