@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The whole test suite: what CI runs (.ci/run) and what a newcomer runs.
+# Installs what it needs (idempotently), then: format, lints, the core for
+# wasm32, unit + in-process service tests, the black-box contract suite
+# against the native host on embedded libSQL and on a real sqld, the OpenAPI
+# document, the README quick start, the wasm client, and the Worker.
+# Prints what each stage cost. Pick stages by name: scripts/test.sh clippy unit
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=never
+export GATEHOUSE_BIN="$ROOT/target/debug/gatehouse"
+
+ALL=(install fmt clippy wasm32 build unit remote openapi quickstart client-wasm worker)
+STAGES=("$@")
+[ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
+
+declare -a REPORT=()
+T_ALL=$SECONDS
+current=""
+summary() {
+  local rc=$?
+  echo
+  echo "=== stage timings"
+  for line in "${REPORT[@]}"; do echo "  $line"; done
+  if [ $rc -ne 0 ]; then
+    echo "scripts/test.sh: FAILED in stage '$current' (exit $rc) after $((SECONDS - T_ALL))s"
+  else
+    echo "scripts/test.sh: all stages passed in $((SECONDS - T_ALL))s"
+  fi
+}
+trap summary EXIT
+
+run_stage() {
+  current="$1"
+  echo
+  echo "=== stage: $current ($(date +%T))"
+  local t0=$SECONDS
+  "stage_$1"
+  REPORT+=("$(printf '%-12s %5ss' "$1" $((SECONDS - t0)))")
+}
+
+stage_install() { scripts/install-tools.sh; }
+stage_fmt() {
+  cargo fmt --all -- --check
+  for ws in client-wasm host-worker; do
+    [ -f "$ws/Cargo.toml" ] && cargo fmt --manifest-path "$ws/Cargo.toml" --all -- --check
+  done
+  return 0
+}
+stage_clippy() { cargo clippy --workspace --all-targets -- -D warnings; }
+stage_wasm32() { cargo build -p gatehouse-core --target wasm32-unknown-unknown; }
+stage_build() { cargo build --workspace --all-targets; }
+# Unit tests, the in-process service tests, and the contract suite against
+# the native host on an embedded libSQL file.
+stage_unit() { cargo test --workspace; }
+# The same contract suite against the native host on a real libSQL server.
+stage_remote() {
+  scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
+}
+stage_openapi() { scripts/check-openapi.sh "$GATEHOUSE_BIN"; }
+stage_quickstart() { scripts/test-quickstart.sh "$GATEHOUSE_BIN"; }
+stage_client-wasm() { scripts/test-client-wasm.sh; }
+stage_worker() { scripts/test-worker.sh; }
+
+for s in "${STAGES[@]}"; do run_stage "$s"; done
