@@ -4,6 +4,10 @@ use gatehouse_contract::harness::*;
 use gatehouse_contract::jwt;
 use std::time::Duration;
 
+/// The most exp leeway (seconds) a host may allow before the tests call an
+/// expired token accepted.
+const LEEWAY: i64 = 6;
+
 #[tokio::test]
 async fn an_access_token_stops_working_when_it_expires() {
     let Some(ctx) = Ctx::with(
@@ -20,7 +24,7 @@ async fn an_access_token_stops_working_when_it_expires() {
         SHORT_ACCESS_TTL,
         "{c}"
     );
-    let deadline = Duration::from_secs(SHORT_ACCESS_TTL as u64 + 8);
+    let deadline = Duration::from_secs((SHORT_ACCESS_TTL + LEEWAY) as u64 + 4);
     let r = eventually(deadline, "access token expires", || async {
         let r = ctx.api.profile(&t.access).await;
         match r.status {
@@ -56,8 +60,10 @@ async fn an_expired_refresh_token_is_refused() {
         SHORT_REFRESH_TTL,
         "{c}"
     );
-    // Using it would rotate it, so wait on the wall clock past its exp.
-    let wait = (exp - jwt::now() + 2).max(0) as u64;
+    // Using it would rotate it, so wait on the wall clock past its exp,
+    // allowing the verifier a clock-skew leeway of up to LEEWAY seconds (the
+    // contract pins none; a few seconds is common practice).
+    let wait = (exp - jwt::now() + LEEWAY + 1).max(0) as u64;
     tokio::time::sleep(Duration::from_secs(wait)).await;
     ctx.api
         .refresh(&t.refresh)

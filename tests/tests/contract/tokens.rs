@@ -186,14 +186,6 @@ async fn an_hs256_token_signed_with_the_public_key_is_refused() {
 mod hs256 {
     use super::*;
 
-    fn sign(claims: &Value) -> String {
-        jwt::sign_hs256(
-            &json!({"alg": "HS256", "typ": "JWT"}),
-            claims,
-            HS256_SECRET.as_bytes(),
-        )
-    }
-
     #[tokio::test]
     async fn hs256_tokens_carry_the_configured_identity_and_jwks_is_empty() {
         let Some(ctx) = Ctx::with(
@@ -226,6 +218,9 @@ mod hs256 {
         };
         let (_, t) = ctx.api.new_creator().await;
         let base = jwt::claims(&t.access);
+        // The server's own header (alg and kid), so only the claims differ.
+        let header = jwt::header(&t.access);
+        let sign = |c: &Value| jwt::sign_hs256(&header, c, HS256_SECRET.as_bytes());
         let now = jwt::now();
         let with = |f: &dyn Fn(&mut Value)| {
             let mut c = base.clone();
