@@ -112,6 +112,9 @@ pub enum ServerConfig {
     Hs256,
     /// `--login-failures-per-ip 5`, for the per-IP failed-login throttle.
     LowIpLoginLimit,
+    /// `--jwt-private-key <key>` with a key from `gatehouse keys generate`
+    /// ([`fixed_private_key`]).
+    FixedKey,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -126,18 +129,19 @@ pub const SHORT_ACCESS_TTL: i64 = 2;
 pub const SHORT_REFRESH_TTL: i64 = 4;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 4] = [
+    const ALL: [ServerConfig; 5] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
         ServerConfig::LowIpLoginLimit,
+        ServerConfig::FixedKey,
     ];
 
     fn index(self) -> usize {
         Self::ALL.iter().position(|c| *c == self).unwrap_or(0)
     }
 
-    fn flags(self) -> Vec<String> {
+    fn flags(self) -> Result<Vec<String>, String> {
         let v: &[&str] = match self {
             ServerConfig::Default => &[],
             ServerConfig::ShortLifetimes => &["--access-ttl", "2", "--refresh-ttl", "4"],
@@ -152,8 +156,14 @@ impl ServerConfig {
                 HS256_AUDIENCE,
             ],
             ServerConfig::LowIpLoginLimit => &["--login-failures-per-ip", "5"],
+            ServerConfig::FixedKey => {
+                return Ok(vec![
+                    "--jwt-private-key".into(),
+                    fixed_private_key()?.clone(),
+                ])
+            }
         };
-        v.iter().map(|s| s.to_string()).collect()
+        Ok(v.iter().map(|s| s.to_string()).collect())
     }
 }
 
@@ -171,6 +181,31 @@ pub fn default_refresh_ttl() -> i64 {
 
 fn env_i64(name: &str) -> Option<i64> {
     non_empty_env(name).and_then(|v| v.trim().parse().ok())
+}
+
+/// An Ed25519 private key printed by `gatehouse keys generate` (base64 of
+/// the 64-byte secret key), made once per run.
+pub fn fixed_private_key() -> Result<&'static String, String> {
+    static KEY: OnceLock<Result<String, String>> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let bin = Target::get().bin();
+        let dir = std::env::temp_dir();
+        let out = gatehouse_command(bin)
+            .current_dir(&dir)
+            .args(["keys", "generate"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("running {} keys generate: {e}", bin.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`gatehouse keys generate` failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
 
 // ---------------------------------------------------------------- servers
@@ -213,7 +248,8 @@ pub struct Skip(pub String);
 /// the test) if it cannot start; `Err(Skip)` if the target cannot provide
 /// that configuration.
 pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
-    static SERVERS: [OnceLock<Result<Server, String>>; 4] = [
+    static SERVERS: [OnceLock<Result<Server, String>>; 5] = [
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
@@ -231,8 +267,7 @@ pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
     {
         if config != ServerConfig::Default {
             return Err(Skip(format!(
-                "needs a server started with {:?}; the external target at {base_url} is not ours to configure",
-                config.flags().join(" ")
+                "needs a server started with the {config:?} flags; the external target at {base_url} is not ours to configure"
             )));
         }
         let cell = &SERVERS[config.index()];
@@ -352,7 +387,7 @@ fn start_server(target: &Target, config: ServerConfig) -> Result<Server, String>
         .arg(&database_url)
         .arg("serve")
         .args(["--addr", "127.0.0.1:0"])
-        .args(config.flags())
+        .args(config.flags()?)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log_file));

@@ -59,3 +59,78 @@ fn cli_failures_exit_1_with_a_message() {
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(!out.stderr.trim().is_empty(), "{out:?}");
 }
+
+#[test]
+fn migrate_is_idempotent() {
+    let server = default_server();
+    if server.database_url.is_none() {
+        eprintln!("SKIP migrate_is_idempotent: no GATEHOUSE_TEST_DATABASE_URL");
+        return;
+    }
+    // The server already migrated this database; twice more changes nothing.
+    server.cli_ok(&["migrate"]);
+    server.cli_ok(&["migrate"]);
+}
+
+#[tokio::test]
+async fn createsuperuser_makes_an_admin() {
+    let server = default_server();
+    if server.database_url.is_none() {
+        eprintln!("SKIP createsuperuser_makes_an_admin: no GATEHOUSE_TEST_DATABASE_URL");
+        return;
+    }
+    let ctx = Ctx::on(server);
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let u = TestUser::fresh();
+    server.cli_ok(&[
+        "createsuperuser",
+        "--email",
+        &u.email,
+        "--username",
+        &u.username,
+        "--password",
+        &u.password,
+        "--json",
+    ]);
+    let t = admin_api.login_ok(&u).await;
+    let p = admin_api.profile(&t.access).await;
+    p.expect(200);
+    let p = p.json();
+    assert_eq!(p["user_type"], "admin", "{p}");
+    assert_eq!(p["is_staff"], true, "{p}");
+    assert_eq!(p["is_superuser"], true, "{p}");
+}
+
+#[tokio::test]
+async fn create_user_sets_names_and_type() {
+    let server = default_server();
+    if server.database_url.is_none() {
+        eprintln!("SKIP create_user_sets_names_and_type: no GATEHOUSE_TEST_DATABASE_URL");
+        return;
+    }
+    let ctx = Ctx::on(server);
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let u = TestUser::fresh();
+    server.cli_ok(&[
+        "create-user",
+        "--type",
+        "staff",
+        "--email",
+        &u.email,
+        "--username",
+        &u.username,
+        "--first-name",
+        "Dorothy",
+        "--last-name",
+        "Vaughan",
+        "--password",
+        &u.password,
+        "--json",
+    ]);
+    let t = admin_api.login_ok(&u).await;
+    let p = admin_api.profile(&t.access).await.json();
+    assert_eq!(p["first_name"], "Dorothy", "{p}");
+    assert_eq!(p["last_name"], "Vaughan", "{p}");
+    assert_eq!(p["user_type"], "staff", "{p}");
+    assert_eq!(p["is_superuser"], false, "{p}");
+}

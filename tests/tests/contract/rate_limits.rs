@@ -25,6 +25,11 @@ async fn the_sixth_request_of_a_five_per_hour_client_is_throttled() {
     r.expect_error(429, "throttled");
     let n = r.header_u64("retry-after");
     assert!(n > 0, "Retry-After must be positive");
+    // The budget is per hour: never more than an hour to wait, and the
+    // wait for one request is no longer than for the whole budget.
+    let reset = r.header_u64("x-ratelimit-reset");
+    assert!(n <= 3600 && reset <= 3600, "Retry-After {n}, reset {reset}");
+    assert!(n <= reset, "Retry-After {n} > X-RateLimit-Reset {reset}");
     assert_eq!(
         r.json()["detail"],
         format!("Request was throttled. Expected available in {n} seconds."),

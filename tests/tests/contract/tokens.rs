@@ -1,5 +1,6 @@
 //! Token claims, JWKS, and forged/tampered tokens.
 
+use base64::Engine;
 use gatehouse_contract::harness::*;
 use gatehouse_contract::jwt;
 use serde_json::{json, Value};
@@ -284,4 +285,45 @@ mod hs256 {
             r.expect_error(401, "token_not_valid");
         }
     }
+}
+
+#[tokio::test]
+async fn a_configured_private_key_signs_the_tokens() {
+    let Some(ctx) = Ctx::with(
+        ServerConfig::FixedKey,
+        "a_configured_private_key_signs_the_tokens",
+    ) else {
+        return;
+    };
+    let key = fixed_private_key().expect("keys generate");
+    let secret = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .unwrap_or_else(|e| panic!("`keys generate` did not print standard base64 ({e}): {key:?}"));
+    // The contract says "a base64 Ed25519 private key": a 32-byte seed or
+    // the 64-byte seed + public key form are both that.
+    let pair = match secret.len() {
+        32 => ed25519_compact::KeyPair::from_seed(
+            ed25519_compact::Seed::from_slice(&secret).expect("seed"),
+        ),
+        64 => ed25519_compact::KeyPair::from_slice(&secret).expect("key pair"),
+        n => panic!("an Ed25519 private key is 32 or 64 bytes, not {n}"),
+    };
+    let public = jwt::b64e(pair.pk.as_ref());
+    let (_, t) = ctx.api.new_creator().await;
+    assert!(
+        jwt::verify_eddsa(&t.access, &public),
+        "not signed with the configured key"
+    );
+    let jwks = ctx
+        .anonymous()
+        .get("/.well-known/jwks.json")
+        .send()
+        .await
+        .json();
+    let kid = jwt::header(&t.access)["kid"].clone();
+    let k = jwks["keys"]
+        .as_array()
+        .and_then(|ks| ks.iter().find(|k| k["kid"] == kid))
+        .unwrap_or_else(|| panic!("kid {kid} not in {jwks}"));
+    assert_eq!(k["x"], public.as_str(), "JWKS publishes another key");
 }
