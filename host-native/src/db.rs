@@ -192,7 +192,7 @@ impl SqlExecutor for LibsqlExecutor {
     async fn run(&self, stmt: Statement) -> Result<StatementResult, SqlError> {
         let _write = self.write_guard(may_write(&stmt.sql)).await;
         let conn = self.pooled().await?;
-        run_one(conn.conn(), stmt).await
+        run_one(conn.conn(), stmt, self.local.is_none()).await
     }
 
     async fn batch(&self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError> {
@@ -211,7 +211,7 @@ impl SqlExecutor for LibsqlExecutor {
             .map_err(map_err)?;
         let mut results = Vec::with_capacity(stmts.len());
         for stmt in stmts {
-            match run_one(&tx, stmt).await {
+            match run_one(&tx, stmt, self.local.is_none()).await {
                 Ok(r) => results.push(r),
                 Err(e) => {
                     if let Err(rollback) = tx.rollback().await {
@@ -238,13 +238,23 @@ fn may_write(sql: &str) -> bool {
 
 /// Runs one statement, reading every row (a write runs when stepped) and
 /// how many rows it changed.
-async fn run_one(conn: &libsql::Connection, stmt: Statement) -> Result<StatementResult, SqlError> {
-    // `changes()` keeps the count of the last INSERT/UPDATE/DELETE, even
-    // after a SELECT; the difference in the running total is exact for
-    // this statement (the core's schema has no triggers).
+async fn run_one(
+    conn: &libsql::Connection,
+    stmt: Statement,
+    remote: bool,
+) -> Result<StatementResult, SqlError> {
+    // Embedded, `changes()` keeps the count of the last INSERT/UPDATE/DELETE
+    // even after a SELECT, so the running total's difference is used (exact
+    // here: the core's schema has no triggers). Remote, the total is not
+    // kept for queries, but `changes()` is this statement's own count, set
+    // when its last row has been read.
     let before = conn.total_changes();
     let rows = query_all(conn, &stmt.sql, stmt.params).await?;
-    let rows_affected = conn.total_changes().saturating_sub(before);
+    let rows_affected = if remote {
+        conn.changes()
+    } else {
+        conn.total_changes().saturating_sub(before)
+    };
     Ok(StatementResult {
         rows_affected,
         rows,
@@ -319,144 +329,220 @@ fn map_err(e: libsql::Error) -> SqlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicU32, Ordering};
 
-    async fn temp_db() -> (tempfile::TempDir, LibsqlExecutor) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let exec = LibsqlExecutor::open(path.to_str().unwrap(), None)
-            .await
-            .unwrap();
-        exec.run(Statement::new(
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, score REAL, data BLOB)",
-            vec![],
-        ))
-        .await
-        .unwrap();
-        (dir, exec)
+    /// Set to a libSQL server URL (`sqld --http-listen-addr …`) to run the
+    /// executor tests against it too, not only against an embedded file.
+    const REMOTE_VAR: &str = "GATEHOUSE_TEST_LIBSQL_URL";
+
+    /// A database with a fresh table of its own (`{t}` in SQL text), so
+    /// tests can share one remote server.
+    struct Db {
+        exec: LibsqlExecutor,
+        table: String,
+        _dir: Option<tempfile::TempDir>,
     }
 
-    fn insert(name: &str) -> Statement {
-        Statement::new("INSERT INTO t (name) VALUES (?)", vec![name.into()])
+    impl Db {
+        async fn local() -> Db {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.db");
+            let exec = LibsqlExecutor::open(path.to_str().unwrap(), None)
+                .await
+                .unwrap();
+            Db::with(exec, "t".into(), Some(dir)).await
+        }
+
+        async fn remote(url: &str) -> Db {
+            static N: AtomicU32 = AtomicU32::new(0);
+            let exec = LibsqlExecutor::open(url, std::env::var(AUTH_TOKEN_VAR).ok())
+                .await
+                .unwrap();
+            let table = format!(
+                "t_{}_{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            );
+            Db::with(exec, table, None).await
+        }
+
+        async fn with(exec: LibsqlExecutor, table: String, dir: Option<tempfile::TempDir>) -> Db {
+            let db = Db {
+                exec,
+                table,
+                _dir: dir,
+            };
+            db.exec
+                .run(db.stmt("DROP TABLE IF EXISTS {t}", vec![]))
+                .await
+                .unwrap();
+            db.exec
+                .run(db.stmt(
+                    "CREATE TABLE {t} (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, score REAL, data BLOB)",
+                    vec![],
+                ))
+                .await
+                .unwrap();
+            db
+        }
+
+        fn stmt(&self, sql: &str, params: Vec<Value>) -> Statement {
+            Statement::new(sql.replace("{t}", &self.table), params)
+        }
+
+        fn insert(&self, name: &str) -> Statement {
+            self.stmt("INSERT INTO {t} (name) VALUES (?)", vec![name.into()])
+        }
+
+        async fn count(&self) -> i64 {
+            let r = self
+                .exec
+                .run(self.stmt("SELECT count(*) FROM {t}", vec![]))
+                .await
+                .unwrap();
+            match r.rows[0][0] {
+                Value::Integer(n) => n,
+                ref other => panic!("count: {other:?}"),
+            }
+        }
     }
 
-    async fn count(exec: &LibsqlExecutor) -> i64 {
-        let r = exec
-            .run(Statement::new("SELECT count(*) FROM t", vec![]))
-            .await
-            .unwrap();
-        match r.rows[0][0] {
-            Value::Integer(n) => n,
-            ref other => panic!("count: {other:?}"),
+    /// Runs `test` on an embedded file, and on the remote server if one is
+    /// configured.
+    async fn on_each_backend<F, Fut>(test: F)
+    where
+        F: Fn(Db) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        test(Db::local().await).await;
+        if let Ok(url) = std::env::var(REMOTE_VAR) {
+            test(Db::remote(&url).await).await;
         }
     }
 
     #[tokio::test]
     async fn run_round_trips_values_and_counts_changes() {
-        let (_dir, exec) = temp_db().await;
-        let r = exec
-            .run(Statement::new(
-                "INSERT INTO t (name, score, data) VALUES (?, ?, ?), (?, ?, ?)",
-                vec![
-                    "a".into(),
-                    Value::Real(1.5),
-                    Value::Blob(vec![0, 1, 2]),
-                    "b".into(),
-                    Value::Null,
-                    Value::Null,
-                ],
-            ))
-            .await
-            .unwrap();
-        assert_eq!(r.rows_affected, 2);
-        assert!(r.rows.is_empty());
+        on_each_backend(|db| async move {
+            let r = db
+                .exec
+                .run(db.stmt(
+                    "INSERT INTO {t} (name, score, data) VALUES (?, ?, ?), (?, ?, ?)",
+                    vec![
+                        "a".into(),
+                        Value::Real(1.5),
+                        Value::Blob(vec![0, 1, 2]),
+                        "b".into(),
+                        Value::Null,
+                        Value::Null,
+                    ],
+                ))
+                .await
+                .unwrap();
+            assert_eq!(r.rows_affected, 2);
+            assert!(r.rows.is_empty());
 
-        let r = exec
-            .run(Statement::new(
-                "SELECT id, name, score, data FROM t ORDER BY id",
-                vec![],
-            ))
-            .await
-            .unwrap();
-        assert_eq!(r.rows_affected, 0, "a SELECT changes nothing");
-        assert_eq!(
-            r.rows,
-            vec![
+            let r = db
+                .exec
+                .run(db.stmt("SELECT id, name, score, data FROM {t} ORDER BY id", vec![]))
+                .await
+                .unwrap();
+            assert_eq!(r.rows_affected, 0, "a SELECT changes nothing");
+            assert_eq!(
+                r.rows,
                 vec![
-                    Value::Integer(1),
-                    "a".into(),
-                    Value::Real(1.5),
-                    Value::Blob(vec![0, 1, 2])
-                ],
-                vec![Value::Integer(2), "b".into(), Value::Null, Value::Null],
-            ]
-        );
+                    vec![
+                        Value::Integer(1),
+                        "a".into(),
+                        Value::Real(1.5),
+                        Value::Blob(vec![0, 1, 2])
+                    ],
+                    vec![Value::Integer(2), "b".into(), Value::Null, Value::Null],
+                ]
+            );
 
-        let r = exec
-            .run(Statement::new(
-                "UPDATE t SET score = ? WHERE name = ? RETURNING id",
-                vec![Value::Real(2.0), "b".into()],
-            ))
-            .await
-            .unwrap();
-        assert_eq!(r.rows_affected, 1);
-        assert_eq!(r.rows, vec![vec![Value::Integer(2)]]);
+            let r = db
+                .exec
+                .run(db.stmt(
+                    "UPDATE {t} SET score = ? WHERE name = ? RETURNING id",
+                    vec![Value::Real(2.0), "b".into()],
+                ))
+                .await
+                .unwrap();
+            assert_eq!(r.rows_affected, 1);
+            assert_eq!(r.rows, vec![vec![Value::Integer(2)]]);
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn batch_commits_all_statements() {
-        let (_dir, exec) = temp_db().await;
-        let results = exec
-            .batch(vec![
-                insert("a"),
-                insert("b"),
-                Statement::new("SELECT name FROM t ORDER BY name", vec![]),
-            ])
-            .await
-            .unwrap();
-        assert_eq!(results.len(), 3);
-        assert_eq!(results[0].rows_affected, 1);
-        assert_eq!(results[2].rows, vec![vec!["a".into()], vec!["b".into()]]);
-        assert_eq!(count(&exec).await, 2);
+        on_each_backend(|db| async move {
+            let results = db
+                .exec
+                .batch(vec![
+                    db.insert("a"),
+                    db.insert("b"),
+                    db.stmt("UPDATE {t} SET score = 1", vec![]),
+                    db.stmt("SELECT name FROM {t} ORDER BY name", vec![]),
+                ])
+                .await
+                .unwrap();
+            assert_eq!(results.len(), 4);
+            assert_eq!(results[0].rows_affected, 1);
+            assert_eq!(results[2].rows_affected, 2);
+            assert_eq!(results[3].rows_affected, 0);
+            assert_eq!(results[3].rows, vec![vec!["a".into()], vec!["b".into()]]);
+            assert_eq!(db.count().await, 2);
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn batch_rolls_back_on_error() {
-        let (_dir, exec) = temp_db().await;
-        let err = exec
-            .batch(vec![
-                insert("a"),
-                Statement::new("INSERT INTO nowhere VALUES (1)", vec![]),
-            ])
-            .await
-            .unwrap_err();
-        assert!(matches!(err, SqlError::Other(_)), "{err:?}");
-        assert_eq!(count(&exec).await, 0, "the first insert was rolled back");
-        // The connection went back to the pool usable, outside a transaction.
-        exec.batch(vec![insert("a")]).await.unwrap();
-        assert_eq!(count(&exec).await, 1);
+        on_each_backend(|db| async move {
+            let err = db
+                .exec
+                .batch(vec![
+                    db.insert("a"),
+                    db.stmt("INSERT INTO nowhere VALUES (1)", vec![]),
+                ])
+                .await
+                .unwrap_err();
+            assert!(matches!(err, SqlError::Other(_)), "{err:?}");
+            assert_eq!(db.count().await, 0, "the first insert was rolled back");
+            // The connection went back to the pool usable, outside a transaction.
+            db.exec.batch(vec![db.insert("a")]).await.unwrap();
+            assert_eq!(db.count().await, 1);
+        })
+        .await;
     }
 
     #[tokio::test]
     async fn unique_violation_is_mapped() {
-        let (_dir, exec) = temp_db().await;
-        exec.run(insert("a")).await.unwrap();
-        let err = exec.run(insert("a")).await.unwrap_err();
-        match err {
-            SqlError::UniqueViolation(cols) => assert_eq!(cols, "t.name"),
-            other => panic!("expected a unique violation, got {other:?}"),
-        }
-        let err = exec
-            .batch(vec![insert("b"), insert("a")])
-            .await
-            .unwrap_err();
-        assert!(matches!(err, SqlError::UniqueViolation(_)), "{err:?}");
-        assert_eq!(count(&exec).await, 1, "b was rolled back");
+        on_each_backend(|db| async move {
+            db.exec.run(db.insert("a")).await.unwrap();
+            let err = db.exec.run(db.insert("a")).await.unwrap_err();
+            match err {
+                SqlError::UniqueViolation(cols) => assert_eq!(cols, format!("{}.name", db.table)),
+                other => panic!("expected a unique violation, got {other:?}"),
+            }
+            let err = db
+                .exec
+                .batch(vec![db.insert("b"), db.insert("a")])
+                .await
+                .unwrap_err();
+            assert!(matches!(err, SqlError::UniqueViolation(_)), "{err:?}");
+            assert_eq!(db.count().await, 1, "b was rolled back");
+        })
+        .await;
     }
 
     #[tokio::test]
-    async fn database_is_in_wal_mode() {
-        let (_dir, exec) = temp_db().await;
-        let r = exec
+    async fn embedded_database_is_in_wal_mode() {
+        let db = Db::local().await;
+        let r = db
+            .exec
             .run(Statement::new("pragma journal_mode", vec![]))
             .await
             .unwrap();
@@ -465,26 +551,26 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writers_do_not_fail() {
-        let (_dir, exec) = temp_db().await;
-        let exec = std::sync::Arc::new(exec);
+        let db = std::sync::Arc::new(Db::local().await);
         let mut tasks = Vec::new();
         for i in 0..8 {
-            let exec = exec.clone();
+            let db = db.clone();
             tasks.push(tokio::spawn(async move {
                 for j in 0..25 {
-                    exec.batch(vec![
-                        insert(&format!("{i}-{j}")),
-                        insert(&format!("{i}-{j}x")),
-                    ])
-                    .await
-                    .unwrap();
+                    db.exec
+                        .batch(vec![
+                            db.insert(&format!("{i}-{j}")),
+                            db.insert(&format!("{i}-{j}x")),
+                        ])
+                        .await
+                        .unwrap();
                 }
             }));
         }
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(count(&exec).await, 400);
+        assert_eq!(db.count().await, 400);
     }
 
     #[test]

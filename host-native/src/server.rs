@@ -163,7 +163,7 @@ impl Handler {
             path = %path,
             status = response.status().as_u16(),
             latency_us = started.elapsed().as_micros() as u64,
-            client_id = ?client_id,
+            client_id = ?client_id.as_deref().unwrap_or("-"),
         );
         response.map(Full::new)
     }
