@@ -21,4 +21,5 @@ print(f"OpenAPI {doc['openapi']} document is valid: {len(paths)} paths")
 for p in paths:
     print("  ", p, ",".join(sorted(doc["paths"][p])))
 PY
-curl -fsS "$url/api/schema/?format=yaml" | head -1 | grep -q '^openapi:' && echo "YAML form served"
+curl -fsS "$url/api/schema/?format=yaml" >"$dir/openapi.yaml"
+head -1 "$dir/openapi.yaml" | grep -q '^openapi:' && echo "YAML form served"
