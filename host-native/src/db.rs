@@ -236,13 +236,22 @@ fn may_write(sql: &str) -> bool {
     !is_select
 }
 
-/// Runs one statement, reading every row (a write runs when stepped) and
-/// how many rows it changed.
+/// Runs one statement and reports its rows and how many rows it changed.
 async fn run_one(
     conn: &libsql::Connection,
     stmt: Statement,
     remote: bool,
 ) -> Result<StatementResult, SqlError> {
+    if !returns_rows(&stmt.sql) {
+        // One round trip on a remote server: a query costs two there (the
+        // client asks the server to describe the statement first).
+        let params: Vec<libsql::Value> = stmt.params.into_iter().map(to_libsql).collect();
+        let rows_affected = conn.execute(&stmt.sql, params).await.map_err(map_err)?;
+        return Ok(StatementResult {
+            rows_affected,
+            rows: Vec::new(),
+        });
+    }
     // Embedded, `changes()` keeps the count of the last INSERT/UPDATE/DELETE
     // even after a SELECT, so the running total's difference is used (exact
     // here: the core's schema has no triggers). Remote, the total is not
@@ -259,6 +268,22 @@ async fn run_one(
         rows_affected,
         rows,
     })
+}
+
+/// Whether a statement may return rows. Only a write or schema statement
+/// without `RETURNING` is known not to; anything else is read as a query,
+/// which is always correct, only slower on a remote server.
+fn returns_rows(sql: &str) -> bool {
+    const NO_ROWS: [&str; 7] = [
+        "insert", "update", "delete", "replace", "create", "drop", "alter",
+    ];
+    let head = sql.trim_start();
+    let first = head
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    let plain_write = NO_ROWS.iter().any(|k| first.eq_ignore_ascii_case(k));
+    !plain_write || sql.to_ascii_lowercase().contains("returning")
 }
 
 async fn query_all(
@@ -316,10 +341,13 @@ fn map_err(e: libsql::Error) -> SqlError {
     );
     match text.find(UNIQUE_MESSAGE) {
         Some(at) => {
-            let cols = &text[at + UNIQUE_MESSAGE.len()..];
-            // Drop the quoting some error paths add around the message.
-            let cols = cols.trim_end_matches(['`', '"', '\'', ' ']);
-            SqlError::UniqueViolation(cols.to_owned())
+            // `table.column[, table.column]`; the remote client wraps the
+            // message in quotes and more (a Debug-formatted struct).
+            let cols: String = text[at + UNIQUE_MESSAGE.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ',' | ' '))
+                .collect();
+            SqlError::UniqueViolation(cols.trim().to_owned())
         }
         None if coded => SqlError::UniqueViolation(text),
         None => SqlError::Other(text),
@@ -571,6 +599,37 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(db.count().await, 400);
+    }
+
+    #[test]
+    fn unique_messages_name_the_columns() {
+        let remote = libsql::Error::Hrana(
+            "StreamError(Error { message: \"UNIQUE constraint failed: users.email\", code: \"SQLITE_CONSTRAINT\" })".into(),
+        );
+        match map_err(remote) {
+            SqlError::UniqueViolation(cols) => assert_eq!(cols, "users.email"),
+            other => panic!("{other:?}"),
+        }
+        let local = libsql::Error::SqliteFailure(
+            SQLITE_CONSTRAINT_UNIQUE,
+            "UNIQUE constraint failed: t.a, t.b".into(),
+        );
+        match map_err(local) {
+            SqlError::UniqueViolation(cols) => assert_eq!(cols, "t.a, t.b"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn classifies_statements_with_rows() {
+        assert!(returns_rows("SELECT 1"));
+        assert!(returns_rows("pragma journal_mode"));
+        assert!(returns_rows("WITH x AS (SELECT 1) SELECT * FROM x"));
+        assert!(returns_rows("UPDATE t SET a = 1 RETURNING id"));
+        assert!(returns_rows("insert into t values (1) returning *"));
+        assert!(!returns_rows("  INSERT INTO t VALUES (1)"));
+        assert!(!returns_rows("DELETE FROM t"));
+        assert!(!returns_rows("CREATE TABLE IF NOT EXISTS t (a)"));
     }
 
     #[test]
