@@ -6,29 +6,33 @@
 //! instances that share a storage, a claim protocol over `BroadcastChannel` plus a
 //! lock entry in the storage itself (no Web Locks).
 //!
-//! Size matters here (the package's budget is 25 KB gzip, wasm + JS glue): JSON,
-//! fetch and timers are the host's, through `js-sys` and a few `extern` imports;
-//! no `serde`, no `format!` or other `core::fmt` users.
+//! Size matters here (the package's budget is 25 KB gzip, wasm + JS glue), so:
+//! JSON, fetch, base64 and timers are the host's; tokens and other strings stay
+//! JavaScript strings (`JsValue`) instead of being copied into Rust `String`s;
+//! `Cell` instead of `RefCell` (no borrow panics); no `format!`/`core::fmt`; and in
+//! the release build no `std` at all (a trapping panic handler, a small allocator).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
-use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use core::future::Future;
+use core::pin::Pin;
 
-use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-mod rt;
 mod ts;
 
-/// Without `std` (the release build): no panic machinery at all, so nothing pulls
-/// `core::fmt` in. A panic traps; the client's code is written not to panic.
+/// Without `std` (the release build): no panic machinery at all, so panics don't
+/// pull `core::fmt` in (a panic traps; the code is written not to panic), and
+/// lol_alloc's free-list allocator (~0.7 KB) instead of dlmalloc (~5 KB): the
+/// client's heap is a few kilobytes of short-lived strings and closures.
 #[cfg(all(not(feature = "std"), target_arch = "wasm32"))]
 mod bare {
     #[panic_handler]
@@ -36,8 +40,10 @@ mod bare {
         core::arch::wasm32::unreachable()
     }
 
+    // SAFETY: wasm32-unknown-unknown without atomics is single-threaded.
     #[global_allocator]
-    static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+    static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+        unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 }
 
 /// How long a claim or a storage lock holds before others may take over (a tab
@@ -50,6 +56,9 @@ const POLL_MS: f64 = 40.0;
 /// Storage value left behind when the server rejected the refresh token, so that
 /// other tabs report `sessionExpired` rather than `signedOut`.
 const TOMBSTONE: &str = "x";
+/// Channel message kinds.
+const CLAIM: f64 = 1.0;
+const DONE: f64 = 2.0;
 
 #[wasm_bindgen]
 extern "C" {
@@ -57,12 +66,18 @@ extern "C" {
     fn set_timeout(cb: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(catch)]
+    fn atob(s: &JsString) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse(s: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify)]
+    fn json_stringify(v: &JsValue) -> JsValue;
 
     type Headers;
     #[wasm_bindgen(constructor, catch)]
     fn new(init: &JsValue) -> Result<Headers, JsValue>;
     #[wasm_bindgen(method)]
-    fn set(this: &Headers, name: &str, value: &str);
+    fn set(this: &Headers, name: &str, value: &JsValue);
 
     type Response;
     #[wasm_bindgen(method, getter)]
@@ -72,7 +87,7 @@ extern "C" {
 
     type BroadcastChannel;
     #[wasm_bindgen(constructor, catch)]
-    fn new(name: &str) -> Result<BroadcastChannel, JsValue>;
+    fn new(name: &JsValue) -> Result<BroadcastChannel, JsValue>;
     #[wasm_bindgen(method, js_name = postMessage)]
     fn post_message(this: &BroadcastChannel, msg: &JsValue);
     #[wasm_bindgen(method, setter)]
@@ -91,15 +106,38 @@ fn put(o: &JsValue, k: &str, v: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(k), v);
 }
 
-fn cat(a: &str, b: &str) -> String {
-    let mut s = String::with_capacity(a.len() + b.len());
-    s.push_str(a);
-    s.push_str(b);
-    s
+fn s(v: &str) -> JsValue {
+    JsValue::from_str(v)
+}
+
+fn jstr(v: &JsValue) -> &JsString {
+    v.unchecked_ref()
 }
 
 fn now() -> f64 {
     js_sys::Date::now()
+}
+
+/// Reads a `Cell` holding a non-`Copy` value (take, clone, put back): `Cell`
+/// instead of `RefCell` keeps borrow-panic paths (and `core::fmt`) out.
+fn peek<T: Clone + Default>(c: &Cell<T>) -> T {
+    let v = c.take();
+    let out = v.clone();
+    c.set(v);
+    out
+}
+
+/// Node keeps a process alive while a timer or a `BroadcastChannel` is
+/// referenced; the client's background timer and channel must not do that.
+fn unref(v: &JsValue) {
+    if let Ok(f) = get(v, "unref").dyn_into::<Function>() {
+        let _ = f.call0(v);
+    }
+}
+
+/// Duck-typed `input instanceof Request` (works whatever realm built the Request).
+fn is_request(v: &JsValue) -> bool {
+    v.is_object() && get(v, "clone").is_function() && get(v, "headers").is_object()
 }
 
 /// Calls `f` (which may return a value or a promise) and awaits the result.
@@ -122,43 +160,52 @@ async fn sleep(ms: f64) {
 
 /// Builds the error that every rejection of the high-level methods carries: a real
 /// `Error` named `GatehouseError` with `status`, `code`, `detail` and `fields`.
-fn gh_error(status: f64, code: &str, detail: &str, fields: &JsValue) -> JsValue {
-    let e = js_sys::Error::new(detail);
-    e.set_name("GatehouseError");
-    let v: JsValue = e.into();
-    put(&v, "status", &JsValue::from_f64(status));
-    put(&v, "code", &JsValue::from_str(code));
-    put(&v, "detail", &JsValue::from_str(detail));
-    put(&v, "fields", fields);
-    v
+fn gh_error(status: f64, code: &JsValue, detail: &JsValue, fields: &JsValue) -> JsValue {
+    let e: JsValue = js_sys::Error::new("").into();
+    put(&e, "name", &s("GatehouseError"));
+    put(&e, "message", detail);
+    put(&e, "status", &JsValue::from_f64(status));
+    put(&e, "code", code);
+    put(&e, "detail", detail);
+    put(&e, "fields", fields);
+    e
+}
+
+fn simple_error(status: f64, code: &str, detail: &str) -> JsValue {
+    gh_error(status, &s(code), &s(detail), &Object::new())
 }
 
 /// Maps a DRF/simplejwt-shaped error body to a `GatehouseError`:
 /// `{"detail", "code"}` for general errors, `{"field": ["message", …]}` for validation.
 fn error_from(status: u16, data: &JsValue) -> JsValue {
     let fields = Object::new();
-    let mut first: Option<String> = None;
+    let mut first = JsValue::UNDEFINED;
     if data.is_object() {
-        let keys = Object::keys(data.unchecked_ref::<Object>());
-        for k in keys.iter() {
+        for k in Object::keys(data.unchecked_ref::<Object>()).iter() {
             let v = Reflect::get(data, &k).unwrap_or(JsValue::UNDEFINED);
             if Array::is_array(&v) {
-                if first.is_none() {
-                    first = Array::from(&v).get(0).as_string();
+                if first.is_undefined() {
+                    first = v.unchecked_ref::<Array>().get(0);
                 }
                 let _ = Reflect::set(&fields, &k, &v);
             }
         }
     }
-    let has_fields = first.is_some();
-    let detail = get(data, "detail")
-        .as_string()
-        .or(first)
-        .or_else(|| data.as_string())
-        .unwrap_or_else(|| String::from("Request failed."));
-    let code = get(data, "code").as_string().unwrap_or_else(|| {
-        String::from(if has_fields { "invalid" } else { "error" })
-    });
+    let has_fields = !first.is_undefined();
+    let mut detail = get(data, "detail");
+    if !detail.is_string() {
+        detail = if first.is_string() {
+            first
+        } else if data.is_string() && jstr(data).length() > 0 {
+            data.clone()
+        } else {
+            s("Request failed.")
+        };
+    }
+    let mut code = get(data, "code");
+    if !code.is_string() {
+        code = s(if has_fields { "invalid" } else { "error" });
+    }
     gh_error(status as f64, &code, &detail, &fields)
 }
 
@@ -167,52 +214,34 @@ fn status_of(e: &JsValue) -> f64 {
 }
 
 fn no_session() -> JsValue {
-    gh_error(401.0, "no_session", "Not signed in.", &Object::new())
-}
-
-/// Decodes base64url (padding and the standard alphabet tolerated).
-pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4 + 1);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    simple_error(401.0, "no_session", "Not signed in.")
 }
 
 /// The `exp` and `iat` claims of a JWT (NaN when absent or unreadable). The
 /// signature is not checked: the client only needs to know when to refresh.
-pub fn jwt_times(jwt: &str) -> (f64, f64) {
+/// (`atob` gives Latin-1, so non-ASCII claim strings come out garbled: harmless,
+/// only the two numbers are read.)
+pub fn jwt_times(jwt: &JsValue) -> (f64, f64) {
     let nan = (f64::NAN, f64::NAN);
-    let Some(payload) = jwt.split('.').nth(1) else { return nan };
-    let Some(bytes) = b64url_decode(payload) else { return nan };
-    let Ok(text) = core::str::from_utf8(&bytes) else { return nan };
-    let Ok(claims) = JSON::parse(text) else { return nan };
+    if !jwt.is_string() {
+        return nan;
+    }
+    let part = jstr(jwt).split(".").get(1);
+    if !part.is_string() {
+        return nan;
+    }
+    let b64 = jstr(&part).replace_all("-", "+").replace_all("_", "/");
+    let Ok(claims) = atob(&b64).and_then(|t| json_parse(&t)) else { return nan };
     let n = |k| get(&claims, k).as_f64().unwrap_or(f64::NAN);
     (n("exp"), n("iat"))
 }
 
 // ---------------------------------------------------------------- session
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct Session {
-    access: String,
-    refresh: String,
+    access: JsValue,
+    refresh: JsValue,
     /// Local time (ms) the pair was received.
     at: f64,
     /// Local time (ms) the access token expires: `at + (exp - iat)`, which is
@@ -223,50 +252,42 @@ struct Session {
 }
 
 impl Session {
-    fn new(access: String, refresh: String, at: f64) -> Session {
+    /// From a server response or a stored value: `{access, refresh[, at]}`.
+    fn from_js(v: &JsValue) -> Option<Session> {
+        let access = get(v, "access");
+        let refresh = get(v, "refresh");
+        if !access.is_string() || !refresh.is_string() {
+            return None;
+        }
+        let at = get(v, "at").as_f64().unwrap_or_else(now);
         let (exp, iat) = jwt_times(&access);
         let life = (exp - iat) * 1000.0;
         let expires = if life.is_finite() { at + life } else { exp * 1000.0 };
-        Session { access, refresh, at, expires, life }
+        Some(Session { access, refresh, at, expires, life })
     }
 
-    /// From a server response or a stored value: `{access, refresh[, at]}`.
-    fn from_js(v: &JsValue) -> Option<Session> {
-        let access = get(v, "access").as_string()?;
-        let refresh = get(v, "refresh").as_string()?;
-        let at = get(v, "at").as_f64().unwrap_or_else(now);
-        Some(Session::new(access, refresh, at))
+    fn parse(raw: &JsValue) -> Option<Session> {
+        Session::from_js(&json_parse(raw).ok()?)
     }
 
-    fn parse(raw: &str) -> Option<Session> {
-        Session::from_js(&JSON::parse(raw).ok()?)
-    }
-
-    fn pair(&self) -> Object {
-        let o = Object::new();
-        put(&o, "access", &JsValue::from_str(&self.access));
-        put(&o, "refresh", &JsValue::from_str(&self.refresh));
+    fn pair(&self) -> JsValue {
+        let o: JsValue = Object::new().into();
+        put(&o, "access", &self.access);
+        put(&o, "refresh", &self.refresh);
         o
     }
 
-    fn raw(&self) -> String {
+    fn raw(&self) -> JsValue {
         let o = self.pair();
         put(&o, "at", &JsValue::from_f64(self.at));
-        JSON::stringify(&o).ok().and_then(|s| s.as_string()).unwrap_or_default()
+        json_stringify(&o)
     }
 
     fn to_js(&self) -> JsValue {
         let o = self.pair();
         let e = if self.expires.is_finite() { JsValue::from_f64(self.expires) } else { JsValue::NULL };
         put(&o, "expiresAt", &e);
-        o.into()
-    }
-
-    /// Last characters of the refresh token (its signature): names the token in
-    /// claims and locks without spreading the token itself.
-    fn fp(&self) -> String {
-        let r = &self.refresh;
-        String::from(r.get(r.len().saturating_sub(16)..).unwrap_or(r))
+        o
     }
 }
 
@@ -276,63 +297,61 @@ fn opt_js(s: &Option<Session>) -> JsValue {
 
 // ---------------------------------------------------------------- storage
 
-enum Store {
-    /// In-memory (the default): nothing is shared, so no cross-tab coordination.
-    Mem(RefCell<Option<String>>),
-    /// `localStorage`, any Web Storage, or a custom `{get, set, remove}` adapter
-    /// (whose methods may return promises).
-    Js { obj: JsValue, get: Function, set: Function, rm: Function },
+/// Where the session lives: a JS `Map` (in memory, the default: nothing is
+/// shared, so no cross-tab coordination), `localStorage` or any Web Storage, or a
+/// custom `{get, set, remove}` adapter (whose methods may return promises).
+struct Store {
+    obj: JsValue,
+    get: Function,
+    set: Function,
+    rm: Function,
+    shared: bool,
 }
 
 impl Store {
     fn from_option(v: &JsValue) -> Result<Store, JsValue> {
-        let name = v.as_string();
-        if v.is_undefined() || v.is_null() || name.as_deref() == Some("memory") {
-            return Ok(Store::Mem(RefCell::new(None)));
-        }
-        let obj = if name.as_deref() == Some("localStorage") {
+        let mem = v.is_undefined() || v.is_null() || *v == s("memory");
+        let obj = if mem {
+            js_sys::Map::new().into()
+        } else if *v == s("localStorage") {
             get(&js_sys::global(), "localStorage")
         } else {
             v.clone()
         };
         let f = |k: &str| get(&obj, k).dyn_into::<Function>().ok();
-        if let (Some(g), Some(s), Some(r)) = (f("getItem"), f("setItem"), f("removeItem")) {
-            return Ok(Store::Js { obj, get: g, set: s, rm: r });
-        }
-        if let (Some(g), Some(s), Some(r)) = (f("get"), f("set"), f("remove")) {
-            return Ok(Store::Js { obj, get: g, set: s, rm: r });
-        }
-        Err(js_sys::TypeError::new(
-            "storage must be 'memory', 'localStorage', a Web Storage or an object with get, set and remove",
-        )
-        .into())
-    }
-
-    fn shared(&self) -> bool {
-        matches!(self, Store::Js { .. })
-    }
-
-    async fn get(&self, key: &str) -> Option<String> {
-        match self {
-            Store::Mem(m) => m.borrow().clone(),
-            Store::Js { obj, get, .. } => call_await(get, obj, &JsValue::from_str(key), &JsValue::UNDEFINED)
-                .await
-                .ok()
-                .and_then(|v| v.as_string()),
+        let methods = match (f("getItem"), f("setItem"), f("removeItem")) {
+            (Some(g), Some(s), Some(r)) => Some((g, s, r)),
+            _ => match (f("get"), f("set"), f(if mem { "delete" } else { "remove" })) {
+                (Some(g), Some(s), Some(r)) => Some((g, s, r)),
+                _ => None,
+            },
+        };
+        match methods {
+            Some((get, set, rm)) => Ok(Store { obj, get, set, rm, shared: !mem }),
+            None => Err(js_sys::TypeError::new(
+                "GatehouseClient: storage must be 'memory', 'localStorage', a Web Storage or {get, set, remove}",
+            )
+            .into()),
         }
     }
 
-    async fn set(&self, key: &str, value: Option<&str>) {
-        match self {
-            Store::Mem(m) => *m.borrow_mut() = value.map(String::from),
-            Store::Js { obj, set, rm, .. } => {
-                let k = JsValue::from_str(key);
-                let _ = match value {
-                    Some(v) => call_await(set, obj, &k, &JsValue::from_str(v)).await,
-                    None => call_await(rm, obj, &k, &JsValue::UNDEFINED).await,
-                };
-            }
+    /// The stored string, or null.
+    async fn get(&self, key: &JsValue) -> JsValue {
+        let v = call_await(&self.get, &self.obj, key, &JsValue::UNDEFINED).await.unwrap_or(JsValue::NULL);
+        if v.is_string() {
+            v
+        } else {
+            JsValue::NULL
         }
+    }
+
+    /// Stores `value`, or removes the key when it is null.
+    async fn set(&self, key: &JsValue, value: &JsValue) {
+        let _ = if value.is_null() {
+            call_await(&self.rm, &self.obj, key, &JsValue::UNDEFINED).await
+        } else {
+            call_await(&self.set, &self.obj, key, value).await
+        };
     }
 }
 
@@ -344,79 +363,82 @@ impl Store {
 struct Claim {
     id: f64,
     at: f64,
-    fp: String,
+    fp: JsValue,
 }
 
 impl Claim {
     fn before(&self, o: &Claim) -> bool {
         self.at < o.at || (self.at == o.at && self.id < o.id)
     }
-    fn live(&self, fp: &str) -> bool {
-        self.fp == fp && now() - self.at < LOCK_MS
+    fn live(&self, fp: &JsValue) -> bool {
+        self.fp == *fp && now() - self.at < LOCK_MS
     }
-    fn to_js(&self, kind: &str) -> JsValue {
-        let o = Object::new();
-        put(&o, "k", &JsValue::from_str(kind));
+    fn to_js(&self, kind: f64) -> JsValue {
+        let o: JsValue = Object::new().into();
+        put(&o, "k", &JsValue::from_f64(kind));
         put(&o, "i", &JsValue::from_f64(self.id));
         put(&o, "a", &JsValue::from_f64(self.at));
-        put(&o, "f", &JsValue::from_str(&self.fp));
-        o.into()
+        put(&o, "f", &self.fp);
+        o
     }
     fn from_js(v: &JsValue) -> Option<Claim> {
-        Some(Claim { id: get(v, "i").as_f64()?, at: get(v, "a").as_f64()?, fp: get(v, "f").as_string()? })
+        Some(Claim { id: get(v, "i").as_f64()?, at: get(v, "a").as_f64()?, fp: get(v, "f") })
     }
 }
 
 // ---------------------------------------------------------------- the client
 
 struct Inner {
-    base: String,
-    api_key: String,
-    client_id: String,
-    key: String,
-    lock_key: String,
+    base: JsString,
+    api_key: JsValue,
+    client_id: JsValue,
+    key: JsValue,
+    lock_key: JsValue,
     margin: f64,
     auto: bool,
     fetch_fn: Function,
     store: Store,
     /// The session as last read from or written to the storage (`raw` is the
     /// stored string it was parsed from, to detect changes by other tabs).
-    cache: RefCell<Option<Session>>,
-    raw: RefCell<Option<String>>,
+    cache: Cell<Option<Session>>,
+    raw: Cell<JsValue>,
     /// The refresh in flight in this instance: every caller awaits this one promise.
-    inflight: RefCell<Option<Promise>>,
-    listeners: RefCell<Vec<(u32, Function)>>,
-    next_listener: Cell<u32>,
+    inflight: Cell<Option<Promise>>,
+    listeners: js_sys::Set,
     me: f64,
     chan: Option<BroadcastChannel>,
-    claims: RefCell<Vec<Claim>>,
-    timer: RefCell<JsValue>,
-    timer_cb: RefCell<Option<Closure<dyn FnMut()>>>,
-    msg_cb: RefCell<Option<Closure<dyn FnMut(JsValue)>>>,
+    claims: Cell<Vec<Claim>>,
+    timer: Cell<JsValue>,
+    timer_cb: Cell<Option<Rc<Closure<dyn FnMut(JsValue)>>>>,
+    msg_cb: Cell<Option<Closure<dyn FnMut(JsValue)>>>,
     closed: Cell<bool>,
 }
 
 impl Inner {
     fn coordinated(&self) -> bool {
-        self.store.shared()
+        self.store.shared
+    }
+
+    fn current(&self) -> Option<Session> {
+        peek(&self.cache)
     }
 
     fn emit(&self, event: &str, s: &Option<Session>) {
-        let list: Vec<Function> = self.listeners.borrow().iter().map(|(_, f)| f.clone()).collect();
         let (ev, sv) = (JsValue::from_str(event), opt_js(s));
-        for f in list {
-            let _ = f.call2(&JsValue::UNDEFINED, &ev, &sv);
+        for f in Array::from(&self.listeners).iter() {
+            let _ = f.unchecked_into::<Function>().call2(&JsValue::UNDEFINED, &ev, &sv);
         }
     }
 
     /// Records a new current session, emits the matching event and re-arms the
     /// proactive refresh timer.
-    fn changed(&self, new: Option<Session>, raw: Option<String>, event: Option<&str>) {
+    fn changed(&self, new: Option<Session>, raw: JsValue, event: Option<&str>) {
         let old = self.cache.replace(new.clone());
-        *self.raw.borrow_mut() = raw.clone();
+        let expired = raw == s(TOMBSTONE);
+        self.raw.set(raw);
         let ev = event.or(match (&old, &new) {
             (None, Some(_)) => Some("signedIn"),
-            (Some(_), None) if raw.as_deref() == Some(TOMBSTONE) => Some("sessionExpired"),
+            (Some(_), None) if expired => Some("sessionExpired"),
             (Some(_), None) => Some("signedOut"),
             (Some(a), Some(b)) if a.refresh != b.refresh => Some("refreshed"),
             _ => None,
@@ -430,69 +452,71 @@ impl Inner {
     /// Reads the session from the storage; picks up what other tabs wrote.
     async fn load(&self) -> Option<Session> {
         let raw = self.store.get(&self.key).await;
-        if raw != *self.raw.borrow() {
-            let s = raw.as_deref().and_then(Session::parse);
+        if raw != peek(&self.raw) {
+            let s = Session::parse(&raw);
             self.changed(s, raw, None);
         }
-        self.cache.borrow().clone()
+        self.current()
     }
 
     /// Writes the session (or its absence, or the expiry tombstone) to the storage.
-    async fn commit(&self, s: Option<Session>, tomb: bool, event: Option<&str>) {
-        let raw = match &s {
-            Some(s) => Some(s.raw()),
-            None if tomb => Some(String::from(TOMBSTONE)),
-            None => None,
+    async fn commit(&self, new: Option<Session>, tomb: bool, event: Option<&str>) {
+        let raw = match &new {
+            Some(x) => x.raw(),
+            None if tomb => s(TOMBSTONE),
+            None => JsValue::NULL,
         };
-        self.store.set(&self.key, raw.as_deref()).await;
-        self.changed(s, raw, event);
+        self.store.set(&self.key, &raw).await;
+        self.changed(new, raw, event);
     }
 
-    fn post(&self, msg: &JsValue) {
+    fn post(&self, kind: f64, fp: &JsValue) {
         if let Some(c) = &self.chan {
-            c.post_message(msg);
+            c.post_message(&Claim { id: self.me, at: now(), fp: fp.clone() }.to_js(kind));
         }
     }
 
     fn on_message(self: &Rc<Self>, data: JsValue) {
         let Some(c) = Claim::from_js(&data) else { return };
-        let mut claims = self.claims.borrow_mut();
+        let mut claims = self.claims.take();
         claims.retain(|x| x.id != c.id && now() - x.at < LOCK_MS);
-        if get(&data, "k").as_string().as_deref() == Some("c") {
+        if get(&data, "k").as_f64() == Some(CLAIM) {
             claims.push(c);
         } else {
-            // "d": that instance is done (refreshed, signed in or out): look at the storage.
+            // DONE: that instance refreshed, signed in or out: look at the storage.
             let me = self.clone();
-            run(async move {
+            let _ = run(async move {
                 me.load().await;
                 Ok(JsValue::UNDEFINED)
             });
         }
+        self.claims.set(claims);
     }
 
     async fn read_lock(&self) -> Option<Claim> {
-        let raw = self.store.get(&self.lock_key).await?;
-        Claim::from_js(&JSON::parse(&raw).ok()?)
+        let raw = self.store.get(&self.lock_key).await;
+        Claim::from_js(&json_parse(&raw).ok()?)
     }
 
     /// Runs the claim protocol for the refresh token `fp`. `None`: this instance
     /// may refresh. `Some(winner)`: another instance is refreshing it.
-    async fn contest(&self, fp: &str) -> Option<Claim> {
+    async fn contest(&self, fp: &JsValue) -> Option<Claim> {
         if let Some(l) = self.read_lock().await {
             if l.id != self.me && l.live(fp) {
                 return Some(l);
             }
         }
-        let mine = Claim { id: self.me, at: now(), fp: String::from(fp) };
-        let msg = mine.to_js("c");
-        let lock = JSON::stringify(&msg).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        self.store.set(&self.lock_key, Some(&lock)).await;
-        self.post(&msg);
+        let mine = Claim { id: self.me, at: now(), fp: fp.clone() };
+        let msg = mine.to_js(CLAIM);
+        self.store.set(&self.lock_key, &json_stringify(&msg)).await;
+        if let Some(c) = &self.chan {
+            c.post_message(&msg);
+        }
         sleep(CLAIM_WINDOW_MS).await;
         let mut best = mine;
-        for c in self.claims.borrow().iter() {
+        for c in peek(&self.claims) {
             if c.live(fp) && c.before(&best) {
-                best = c.clone();
+                best = c;
             }
         }
         if let Some(l) = self.read_lock().await {
@@ -512,13 +536,13 @@ impl Inner {
     /// Waits until the winner of a claim has published a new session (or gave up,
     /// or its claim ran out).
     async fn wait_for(&self, old: &Session, w: &Claim) {
-        while w.live(&old.fp()) {
+        while w.live(&old.refresh) {
             sleep(POLL_MS).await;
             match self.load().await {
-                Some(s) if s.refresh == old.refresh => {}
+                Some(cur) if cur.refresh == old.refresh => {}
                 _ => return,
             }
-            let claimed = self.claims.borrow().iter().any(|c| c.id == w.id);
+            let claimed = peek(&self.claims).iter().any(|c| c.id == w.id);
             let locked = self.read_lock().await.is_some_and(|l| l.id == w.id);
             if !claimed && !locked {
                 return;
@@ -526,50 +550,43 @@ impl Inner {
         }
     }
 
-    async fn release(&self, fp: &str) {
+    async fn release(&self, fp: &JsValue) {
         if self.read_lock().await.is_some_and(|l| l.id == self.me) {
-            self.store.set(&self.lock_key, None).await;
+            self.store.set(&self.lock_key, &JsValue::NULL).await;
         }
-        self.post(&Claim { id: self.me, at: now(), fp: String::from(fp) }.to_js("d"));
+        self.post(DONE, fp);
     }
 
     /// Refreshes `old` unless another instance already did (or is doing) it.
     async fn refresh_coordinated(self: &Rc<Self>, old: Session) -> Result<Session, JsValue> {
-        let fp = old.fp();
-        let r = self.refresh_claimed(&old, &fp).await;
+        let r = self.refresh_claimed(&old).await;
         if self.coordinated() {
-            self.release(&fp).await;
+            self.release(&old.refresh).await;
         }
         r
     }
 
-    async fn refresh_claimed(self: &Rc<Self>, old: &Session, fp: &str) -> Result<Session, JsValue> {
+    async fn refresh_claimed(self: &Rc<Self>, old: &Session) -> Result<Session, JsValue> {
+        let mut won = !self.coordinated();
         loop {
             match self.load().await {
                 None => return Err(no_session()),
                 Some(cur) if cur.refresh != old.refresh => return Ok(cur),
+                _ if won => break,
                 _ => {}
             }
-            if !self.coordinated() {
-                break;
-            }
-            if let Some(w) = self.contest(fp).await {
-                self.wait_for(old, &w).await;
-                continue;
-            }
-            // Won the claim: one last look before spending the token.
-            match self.load().await {
-                None => return Err(no_session()),
-                Some(cur) if cur.refresh != old.refresh => return Ok(cur),
-                _ => break,
+            // Won the claim: one last look at the storage (above) before spending the token.
+            match self.contest(&old.refresh).await {
+                Some(w) => self.wait_for(old, &w).await,
+                None => won = true,
             }
         }
-        let body = Object::new();
-        put(&body, "refresh", &JsValue::from_str(&old.refresh));
+        let body: JsValue = Object::new().into();
+        put(&body, "refresh", &old.refresh);
         match self.api("POST", "/api/auth/token/refresh/", Some(&body), false).await {
             Ok(data) => {
                 let s = Session::from_js(&data)
-                    .ok_or_else(|| gh_error(0.0, "bad_response", "Refresh response had no tokens.", &Object::new()))?;
+                    .ok_or_else(|| simple_error(0.0, "bad_response", "Refresh response had no tokens."))?;
                 self.commit(Some(s.clone()), false, Some("refreshed")).await;
                 Ok(s)
             }
@@ -591,22 +608,20 @@ impl Inner {
     /// Single flight: every caller that needs a refresh while one is running
     /// awaits that one.
     async fn refresh_from(self: &Rc<Self>, old: Session) -> Result<Session, JsValue> {
-        let running = self.inflight.borrow().clone();
-        let p = match running {
+        let p = match peek(&self.inflight) {
             Some(p) => p,
             None => {
                 let me = self.clone();
                 let p = run(async move {
                     let r = me.refresh_coordinated(old).await;
-                    *me.inflight.borrow_mut() = None;
-                    r.map(|s| JsValue::from_str(&s.raw()))
+                    me.inflight.set(None);
+                    r.map(|s| s.raw())
                 });
-                *self.inflight.borrow_mut() = Some(p.clone());
+                self.inflight.set(Some(p.clone()));
                 p
             }
         };
-        let v = JsFuture::from(p).await?;
-        v.as_string().as_deref().and_then(Session::parse).ok_or_else(no_session)
+        Session::parse(&JsFuture::from(p).await?).ok_or_else(no_session)
     }
 
     fn margin_for(&self, s: &Session) -> f64 {
@@ -630,55 +645,55 @@ impl Inner {
         match self.refresh_from(s).await {
             Ok(n) => Some(n),
             // Expired: signed out now. Network failure: try the old token anyway.
-            Err(_) => self.cache.borrow().clone(),
+            Err(_) => self.current(),
         }
     }
 
     /// Re-arms the proactive refresh timer for the current session.
     fn schedule(&self) {
-        let old = self.timer.replace(JsValue::UNDEFINED);
+        let old = self.timer.take();
         if !old.is_undefined() {
             clear_timeout(&old);
         }
         if !self.auto || self.closed.get() {
             return;
         }
-        let Some(s) = self.cache.borrow().clone() else { return };
-        let Some(cb) = self.timer_cb.borrow().as_ref().map(|c| c.as_ref().clone()) else { return };
+        let (Some(s), Some(cb)) = (self.current(), peek(&self.timer_cb)) else { return };
         if !s.expires.is_finite() {
             return;
         }
-        // Fire inside the margin, with jitter so that tabs don't all wake at once.
+        // Fire inside the margin, with jitter so that tabs don't all wake at once;
+        // never sooner than a second (a token with a tiny lifetime must not spin).
         let m = self.margin_for(&s);
         let at = s.expires - m + js_sys::Math::random() * m / 4.0;
-        // Never sooner than a second: a token with a tiny lifetime must not spin.
-        let id = set_timeout(cb.unchecked_ref(), (at - now()).max(1000.0));
-        rt::unref(&id);
-        *self.timer.borrow_mut() = id;
+        let id = set_timeout((*cb).as_ref().unchecked_ref(), (at - now()).max(1000.0));
+        unref(&id);
+        self.timer.set(id);
     }
 
     fn resolve(&self, input: JsValue) -> JsValue {
-        match input.as_string() {
-            Some(s) if s.starts_with('/') => JsValue::from_str(&cat(&self.base, &s)),
-            _ => input,
+        if input.is_string() && jstr(&input).starts_with("/", 0) {
+            self.base.concat(&input).into()
+        } else {
+            input
         }
     }
 
-    async fn send(&self, input: &JsValue, init: &JsValue, token: Option<&str>) -> Result<Response, JsValue> {
+    async fn send(&self, input: &JsValue, init: &JsValue, token: Option<&JsValue>) -> Result<Response, JsValue> {
         let init2 = Object::new();
         let mut hsrc = JsValue::UNDEFINED;
         if init.is_object() {
             Object::assign(&init2, init.unchecked_ref());
             hsrc = get(init, "headers");
         }
-        if hsrc.is_undefined() && rt::is_request(input) {
+        if hsrc.is_undefined() && is_request(input) {
             hsrc = get(input, "headers");
         }
         let h = Headers::new(&hsrc)?;
         h.set("X-API-Key", &self.api_key);
         h.set("X-Client-ID", &self.client_id);
         if let Some(t) = token {
-            h.set("Authorization", &cat("Bearer ", t));
+            h.set("Authorization", &JsString::from("Bearer ").concat(t));
         }
         put(&init2, "headers", &h);
         let p = self.fetch_fn.call2(&JsValue::UNDEFINED, input, &init2)?;
@@ -689,13 +704,10 @@ impl Inner {
     /// and one retry.
     async fn authed(self: &Rc<Self>, input: JsValue, init: JsValue) -> Result<Response, JsValue> {
         let input = self.resolve(input);
-        let spare = if rt::is_request(&input) {
-            Function::from(get(&input, "clone")).call0(&input).ok()
-        } else {
-            None
-        };
+        // A Request's body can be read once: keep a copy for the retry.
+        let spare = if is_request(&input) { get(&input, "clone").unchecked_into::<Function>().call0(&input).ok() } else { None };
         let s = self.fresh().await;
-        let resp = self.send(&input, &init, s.as_ref().map(|s| s.access.as_str())).await?;
+        let resp = self.send(&input, &init, s.as_ref().map(|s| &s.access)).await?;
         if resp.status() != 401 {
             return Ok(resp);
         }
@@ -714,23 +726,26 @@ impl Inner {
     /// A JSON call to the API: resolves with the parsed body, rejects with a
     /// `GatehouseError`.
     async fn api(self: &Rc<Self>, method: &str, path: &str, body: Option<&JsValue>, auth: bool) -> Result<JsValue, JsValue> {
-        let init = Object::new();
-        put(&init, "method", &JsValue::from_str(method));
+        let init: JsValue = Object::new().into();
+        put(&init, "method", &s(method));
         if let Some(b) = body {
-            put(&init, "body", &JSON::stringify(b)?.into());
-            let h = Object::new();
-            put(&h, "Content-Type", &JsValue::from_str("application/json"));
+            put(&init, "body", &json_stringify(b));
+            let h: JsValue = Object::new().into();
+            put(&h, "Content-Type", &s("application/json"));
             put(&init, "headers", &h);
         }
-        let url = JsValue::from_str(&cat(&self.base, path));
-        let r = if auth { self.authed(url, init.into()).await } else { self.send(&url, &init.into(), None).await };
+        let url: JsValue = self.base.concat(&s(path)).into();
+        let r = if auth { self.authed(url, init).await } else { self.send(&url, &init, None).await };
         let resp = r.map_err(|e| {
-            let msg = get(&e, "message").as_string().unwrap_or_else(|| String::from("Network request failed."));
-            gh_error(0.0, "network_error", &msg, &Object::new())
+            let mut msg = get(&e, "message");
+            if !msg.is_string() {
+                msg = s("Network request failed.");
+            }
+            gh_error(0.0, &s("network_error"), &msg, &Object::new())
         })?;
         let status = resp.status();
-        let text = JsFuture::from(resp.text()).await.ok().and_then(|t| t.as_string()).unwrap_or_default();
-        let data = if text.is_empty() { Object::new().into() } else { JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text)) };
+        let text = JsFuture::from(resp.text()).await.unwrap_or(JsValue::UNDEFINED);
+        let data = json_parse(&text).unwrap_or_else(|_| if text.is_string() { text } else { Object::new().into() });
         if (200..300).contains(&status) {
             Ok(data)
         } else {
@@ -740,10 +755,9 @@ impl Inner {
 
     /// Takes `{access, refresh}` from a response as the new session.
     async fn take_pair(&self, data: &JsValue, event: &str) -> Result<Session, JsValue> {
-        let s = Session::from_js(data)
-            .ok_or_else(|| gh_error(0.0, "bad_response", "Response had no tokens.", &Object::new()))?;
+        let s = Session::from_js(data).ok_or_else(|| simple_error(0.0, "bad_response", "Response had no tokens."))?;
         self.commit(Some(s.clone()), false, Some(event)).await;
-        self.post(&Claim { id: self.me, at: now(), fp: s.fp() }.to_js("d"));
+        self.post(DONE, &s.refresh);
         Ok(s)
     }
 }
@@ -753,11 +767,11 @@ type JsResult = Result<JsValue, JsValue>;
 /// One `future_to_promise` instantiation for all methods (a boxed, type-erased
 /// future): each distinct future type would otherwise get its own copy.
 fn run<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
-    let f: core::pin::Pin<alloc::boxed::Box<dyn Future<Output = JsResult>>> = alloc::boxed::Box::pin(f);
+    let f: Pin<Box<dyn Future<Output = JsResult>>> = Box::pin(f);
     future_to_promise(f)
 }
 
-/// The Gatehouse client. See the package README and `index.d.ts`.
+/// The Gatehouse client. See the package README and the TypeScript declarations.
 #[wasm_bindgen(skip_typescript)]
 pub struct GatehouseClient {
     inner: Rc<Inner>,
@@ -767,30 +781,35 @@ pub struct GatehouseClient {
 impl GatehouseClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<GatehouseClient, JsValue> {
-        let req = |k: &str| {
-            get(&options, k).as_string().filter(|s| !s.is_empty()).ok_or_else(|| {
-                JsValue::from(js_sys::TypeError::new(&cat("GatehouseClient: missing option ", k)))
-            })
-        };
-        let mut base = req("baseUrl")?;
-        while base.ends_with('/') {
-            base.pop();
+        let opt = |k| get(&options, k);
+        let (base, api_key, client_id) = (opt("baseUrl"), opt("apiKey"), opt("clientId"));
+        for v in [&base, &api_key, &client_id] {
+            if !v.is_string() || jstr(v).length() == 0 {
+                return Err(js_sys::TypeError::new("GatehouseClient: baseUrl, apiKey and clientId are required").into());
+            }
         }
-        let api_key = req("apiKey")?;
-        let client_id = req("clientId")?;
-        let store = Store::from_option(&get(&options, "storage"))?;
-        let key = get(&options, "storageKey").as_string().unwrap_or_else(|| String::from("gatehouse.session"));
-        let margin = get(&options, "refreshMargin").as_f64().unwrap_or(60.0) * 1000.0;
-        let auto = get(&options, "autoRefresh").as_bool().unwrap_or(true);
-        let fetch_fn = get(&options, "fetch")
+        let mut base: JsString = base.unchecked_into();
+        while base.length() > 0 && base.ends_with("/", base.length() as i32) {
+            base = base.slice(0, base.length() - 1);
+        }
+        let store = Store::from_option(&opt("storage"))?;
+        let mut key = opt("storageKey");
+        if !key.is_string() {
+            key = s("gatehouse.session");
+        }
+        let margin = opt("refreshMargin").as_f64().unwrap_or(60.0) * 1000.0;
+        let auto = opt("autoRefresh").as_bool().unwrap_or(true);
+        let fetch_fn = opt("fetch")
             .dyn_into::<Function>()
             .or_else(|_| get(&js_sys::global(), "fetch").dyn_into::<Function>())
             .map_err(|_| JsValue::from(js_sys::TypeError::new("GatehouseClient: no fetch available")))?;
-        let ch = get(&options, "channel");
-        let chan_name = match ch.as_string() {
-            Some(n) => Some(n),
-            None if ch.as_bool() == Some(false) || !store.shared() => None,
-            None => Some(cat("gatehouse:", &key)),
+        let ch = opt("channel");
+        let chan_name = if ch.is_string() {
+            Some(ch)
+        } else if ch.as_bool() == Some(false) || !store.shared {
+            None
+        } else {
+            Some(JsString::from("gatehouse:").concat(&key).into())
         };
         let chan = chan_name
             .filter(|_| get(&js_sys::global(), "BroadcastChannel").is_function())
@@ -799,49 +818,47 @@ impl GatehouseClient {
             base,
             api_key,
             client_id,
-            lock_key: cat(&key, ".lock"),
+            lock_key: jstr(&key).concat(&s(".lock")).into(),
             key,
             margin,
             auto,
             fetch_fn,
             store,
-            cache: RefCell::new(None),
-            raw: RefCell::new(None),
-            inflight: RefCell::new(None),
-            listeners: RefCell::new(Vec::new()),
-            next_listener: Cell::new(0),
+            cache: Cell::new(None),
+            raw: Cell::new(JsValue::NULL),
+            inflight: Cell::new(None),
+            listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             me: js_sys::Math::random(),
             chan,
-            claims: RefCell::new(Vec::new()),
-            timer: RefCell::new(JsValue::UNDEFINED),
-            timer_cb: RefCell::new(None),
-            msg_cb: RefCell::new(None),
+            claims: Cell::new(Vec::new()),
+            timer: Cell::new(JsValue::UNDEFINED),
+            timer_cb: Cell::new(None),
+            msg_cb: Cell::new(None),
             closed: Cell::new(false),
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
         let w = weak.clone();
-        *inner.timer_cb.borrow_mut() = Some(Closure::new(move || {
+        inner.timer_cb.set(Some(Rc::new(Closure::new(move |_: JsValue| {
             if let Some(i) = w.upgrade() {
-                run(async move {
+                let _ = run(async move {
                     i.fresh().await;
                     Ok(JsValue::UNDEFINED)
                 });
             }
-        }));
+        }))));
         if let Some(c) = &inner.chan {
-            let w = weak;
             let cb = Closure::new(move |ev: JsValue| {
-                if let Some(i) = w.upgrade() {
+                if let Some(i) = weak.upgrade() {
                     i.on_message(get(&ev, "data"));
                 }
             });
             c.set_onmessage(cb.as_ref().unchecked_ref());
-            rt::unref(c);
-            *inner.msg_cb.borrow_mut() = Some(cb);
+            unref(c);
+            inner.msg_cb.set(Some(cb));
         }
         // Pick up a stored session now (and arm the timer for it).
         let i = inner.clone();
-        run(async move {
+        let _ = run(async move {
             i.load().await;
             Ok(JsValue::UNDEFINED)
         });
@@ -851,7 +868,7 @@ impl GatehouseClient {
     /// The current session as last seen (`null` when signed out).
     #[wasm_bindgen(getter)]
     pub fn session(&self) -> JsValue {
-        opt_js(&self.inner.cache.borrow())
+        opt_js(&self.inner.current())
     }
 
     /// Reads the session from the storage (picks up other tabs' changes).
@@ -870,12 +887,12 @@ impl GatehouseClient {
         })
     }
 
-    pub fn login(&self, email: String, password: String) -> Promise {
+    pub fn login(&self, email: JsValue, password: JsValue) -> Promise {
         let i = self.inner.clone();
         run(async move {
-            let body = Object::new();
-            put(&body, "email", &JsValue::from_str(&email));
-            put(&body, "password", &JsValue::from_str(&password));
+            let body: JsValue = Object::new().into();
+            put(&body, "email", &email);
+            put(&body, "password", &password);
             let r = i.api("POST", "/api/auth/token/", Some(&body), false).await?;
             Ok(i.take_pair(&r, "signedIn").await?.to_js())
         })
@@ -887,11 +904,11 @@ impl GatehouseClient {
         let i = self.inner.clone();
         run(async move {
             if let Some(s) = i.load().await {
-                let body = Object::new();
-                put(&body, "refresh", &JsValue::from_str(&s.refresh));
+                let body: JsValue = Object::new().into();
+                put(&body, "refresh", &s.refresh);
                 let _ = i.api("POST", "/api/auth/logout/", Some(&body), true).await;
                 i.commit(None, false, Some("signedOut")).await;
-                i.post(&Claim { id: i.me, at: now(), fp: s.fp() }.to_js("d"));
+                i.post(DONE, &s.refresh);
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -906,30 +923,27 @@ impl GatehouseClient {
     }
 
     pub fn profile(&self) -> Promise {
-        let i = self.inner.clone();
-        run(async move { i.api("GET", "/api/auth/profile/", None, true).await })
+        self.call("GET", JsValue::UNDEFINED)
     }
 
     #[wasm_bindgen(js_name = updateProfile)]
     pub fn update_profile(&self, patch: JsValue) -> Promise {
-        let i = self.inner.clone();
-        run(async move { i.api("PATCH", "/api/auth/profile/", Some(&patch), true).await })
+        self.call("PATCH", patch)
     }
 
     #[wasm_bindgen(js_name = replaceProfile)]
     pub fn replace_profile(&self, data: JsValue) -> Promise {
-        let i = self.inner.clone();
-        run(async move { i.api("PUT", "/api/auth/profile/", Some(&data), true).await })
+        self.call("PUT", data)
     }
 
     #[wasm_bindgen(js_name = changePassword)]
-    pub fn change_password(&self, old_password: String, new_password: String, new_password2: String) -> Promise {
+    pub fn change_password(&self, old_password: JsValue, new_password: JsValue, new_password2: JsValue) -> Promise {
         let i = self.inner.clone();
         run(async move {
-            let body = Object::new();
-            put(&body, "old_password", &JsValue::from_str(&old_password));
-            put(&body, "new_password", &JsValue::from_str(&new_password));
-            put(&body, "new_password2", &JsValue::from_str(&new_password2));
+            let body: JsValue = Object::new().into();
+            put(&body, "old_password", &old_password);
+            put(&body, "new_password", &new_password);
+            put(&body, "new_password2", &new_password2);
             let r = i.api("POST", "/api/auth/change-password/", Some(&body), true).await?;
             i.take_pair(&r, "refreshed").await?;
             Ok(r)
@@ -944,16 +958,11 @@ impl GatehouseClient {
 
     /// Subscribes to session changes; returns the unsubscribe function.
     #[wasm_bindgen(js_name = onChange)]
-    pub fn on_change(&self, callback: Function) -> JsValue {
-        let id = self.inner.next_listener.get();
-        self.inner.next_listener.set(id + 1);
-        self.inner.listeners.borrow_mut().push((id, callback));
-        let w = Rc::downgrade(&self.inner);
-        Closure::once_into_js(move || {
-            if let Some(i) = w.upgrade() {
-                i.listeners.borrow_mut().retain(|(x, _)| *x != id);
-            }
-        })
+    pub fn on_change(&self, callback: JsValue) -> JsValue {
+        let set = &self.inner.listeners;
+        set.add(&callback);
+        // `set.delete.bind(set, callback)`: an unsubscribe function without a Rust closure.
+        get(set, "delete").unchecked_into::<Function>().bind1(set, &callback).into()
     }
 
     /// Stops the timer and the channel (for hot reload, tests, Node processes).
@@ -964,12 +973,23 @@ impl GatehouseClient {
         if let Some(c) = &i.chan {
             c.close();
         }
-        i.listeners.borrow_mut().clear();
+        i.listeners.clear();
+    }
+}
+
+impl GatehouseClient {
+    /// The profile endpoint, authenticated: GET, PATCH or PUT.
+    fn call(&self, method: &'static str, body: JsValue) -> Promise {
+        let i = self.inner.clone();
+        run(async move {
+            let b = if body.is_undefined() { None } else { Some(&body) };
+            i.api(method, "/api/auth/profile/", b, true).await
+        })
     }
 }
 
 /// True for the errors this package rejects with.
 #[wasm_bindgen(js_name = isGatehouseError, skip_typescript)]
 pub fn is_gatehouse_error(e: &JsValue) -> bool {
-    get(e, "name").as_string().as_deref() == Some("GatehouseError")
+    e.is_object() && get(e, "name") == s("GatehouseError")
 }
