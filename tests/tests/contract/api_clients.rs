@@ -182,7 +182,9 @@ async fn rotate_key_replaces_the_key() {
 async fn an_access_token_works_with_another_clients_key() {
     let ctx = Ctx::new();
     let (_, t) = ctx.api.new_creator().await;
-    let (_, b) = ctx.client(&ClientSpec::web());
+    // A small budget, so that refill between two requests cannot hide the
+    // spending (at 100/h one request comes back every 36 s).
+    let (_, b) = ctx.client(&ClientSpec::web().rate_limit(100));
     let r = b.profile(&t.access).await;
     r.expect(200);
     // …and counts against the presenting client's budget.
@@ -240,4 +242,43 @@ async fn create_api_client_prints_the_documented_json() {
         .unwrap_or_default();
     serves.sort();
     assert_eq!(serves, ["admin", "staff"], "{}", admin.created);
+}
+
+/// The order of checks (CONTRACT.md, "Headers and gatekeeping"): the key
+/// checks and the budget come before the body is looked at.
+#[tokio::test]
+async fn gatekeeping_comes_before_the_body() {
+    let ctx = Ctx::new();
+    let bad_body = |api: &Api| {
+        let api = api.clone();
+        async move {
+            api.post("/api/auth/token/")
+                .header("content-type", "text/plain")
+                .body("{not json")
+                .send()
+                .await
+        }
+    };
+    // No key: 401 api_key_missing, not 415.
+    let anon = ctx.anonymous();
+    bad_body(&anon).await.expect_error(401, "api_key_missing");
+    // Wrong key: 401 api_key_invalid.
+    let wrong = ClientCreds {
+        api_key: format!("{}x", ctx.creds.api_key),
+        ..ctx.creds.clone()
+    };
+    bad_body(&ctx.api.with_creds(&wrong))
+        .await
+        .expect_error(401, "api_key_invalid");
+    // Inactive client: 403 client_inactive.
+    let (_, inactive) = ctx.client(&ClientSpec::web().inactive());
+    bad_body(&inactive)
+        .await
+        .expect_error(403, "client_inactive");
+    // Over budget: 429 throttled.
+    let (_, tiny) = ctx.client(&ClientSpec::web().rate_limit(1));
+    bad_body(&tiny)
+        .await
+        .expect_error(415, "unsupported_media_type");
+    bad_body(&tiny).await.expect_error(429, "throttled");
 }

@@ -54,7 +54,34 @@ async fn the_new_password_passes_the_validators() {
             .any(|m| m.to_lowercase().contains("common")),
         "{v}"
     );
+    // Similar to the user's own username: the validators see the user.
+    let similar = format!("{}!", u.username);
+    let r = ctx
+        .api
+        .change_password(
+            &t.access,
+            &json!({"old_password": u.password, "new_password": similar, "new_password2": similar}),
+        )
+        .await;
+    r.expect(400);
+    let v = r.json();
+    assert!(
+        field_messages(&v, "new_password")
+            .iter()
+            .any(|m| m.to_lowercase().contains("similar")),
+        "{v}"
+    );
     ctx.api.login_ok(&u).await;
+}
+
+#[tokio::test]
+async fn change_password_requires_its_fields() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    let r = ctx.api.change_password(&t.access, &json!({})).await;
+    for f in ["old_password", "new_password", "new_password2"] {
+        r.expect_field_has(f, "This field is required.");
+    }
 }
 
 #[tokio::test]

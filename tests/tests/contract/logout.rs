@@ -70,6 +70,26 @@ async fn logout_without_authentication_is_401() {
 }
 
 #[tokio::test]
+async fn logout_requires_the_refresh_field() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    ctx.api
+        .post("/api/auth/logout/")
+        .bearer(&t.access)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_fields(&[("refresh", Some("This field is required."))]);
+    ctx.api
+        .post("/api/auth/logout/")
+        .bearer(&t.access)
+        .json(&json!({"refresh": ["x"]}))
+        .send()
+        .await
+        .expect_fields(&[("refresh", Some("Not a valid string."))]);
+}
+
+#[tokio::test]
 async fn logout_with_an_invalid_refresh_token_is_401() {
     let ctx = Ctx::new();
     let (_, t) = ctx.api.new_creator().await;

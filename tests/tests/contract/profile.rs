@@ -132,6 +132,23 @@ async fn patch_ignores_read_only_fields() {
 }
 
 #[tokio::test]
+async fn an_empty_patch_changes_nothing() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    let before = ctx.api.profile(&t.access).await.json();
+    let r = ctx.api.patch_profile(&t.access, &json!({})).await;
+    r.expect(200);
+    assert_eq!(r.json(), before);
+    ctx.api
+        .patch_profile(&t.access, &json!([{"first_name": "x"}]))
+        .await
+        .expect_body(
+            400,
+            &json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
+        );
+}
+
+#[tokio::test]
 async fn put_requires_all_three_writable_fields() {
     let ctx = Ctx::new();
     let (_, t) = ctx.api.new_creator().await;

@@ -70,6 +70,18 @@ async fn refresh_requires_the_field() {
         .send()
         .await
         .expect_fields(&[("refresh", Some("This field is required."))]);
+    ctx.api
+        .post("/api/auth/token/refresh/")
+        .json(&json!({"refresh": ["x"]}))
+        .send()
+        .await
+        .expect_fields(&[("refresh", Some("Not a valid string."))]);
+    ctx.api
+        .post("/api/auth/token/refresh/")
+        .json(&json!({"refresh": ""}))
+        .send()
+        .await
+        .expect_fields(&[("refresh", Some("This field may not be blank."))]);
 }
 
 #[tokio::test]

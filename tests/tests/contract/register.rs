@@ -339,6 +339,62 @@ async fn register_rejects_a_taken_username() {
 }
 
 #[tokio::test]
+async fn concurrent_registrations_of_one_email_let_exactly_one_through() {
+    let ctx = Ctx::new();
+    for round in 0..3 {
+        let email = unique_email();
+        let (a, b) = (TestUser::fresh(), TestUser::fresh());
+        let mut ba = a.register_body();
+        let mut bb = b.register_body();
+        ba["email"] = json!(email);
+        bb["email"] = json!(email.to_uppercase());
+        let (ra, rb) = tokio::join!(ctx.api.register(&ba), ctx.api.register(&bb));
+        let mut statuses = [ra.status, rb.status];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [201, 400],
+            "round {round}: {} / {}",
+            ra.text(),
+            rb.text()
+        );
+        let loser = if ra.status == 400 { &ra } else { &rb };
+        loser.expect_body(
+            400,
+            &json!({"email": ["user with this email already exists."]}),
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_username_let_exactly_one_through() {
+    let ctx = Ctx::new();
+    for round in 0..3 {
+        let username = unique("race");
+        let (a, b) = (TestUser::fresh(), TestUser::fresh());
+        let mut ba = a.register_body();
+        let mut bb = b.register_body();
+        ba["username"] = json!(username);
+        bb["username"] = json!(username);
+        let (ra, rb) = tokio::join!(ctx.api.register(&ba), ctx.api.register(&bb));
+        let mut statuses = [ra.status, rb.status];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [201, 400],
+            "round {round}: {} / {}",
+            ra.text(),
+            rb.text()
+        );
+        let loser = if ra.status == 400 { &ra } else { &rb };
+        loser.expect_body(
+            400,
+            &json!({"username": ["A user with that username already exists."]}),
+        );
+    }
+}
+
+#[tokio::test]
 async fn register_enforces_max_lengths() {
     let ctx = Ctx::new();
     let u = TestUser::fresh();
