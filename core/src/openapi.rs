@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use crate::api::types::{
-    ChangePasswordIn, ChangePasswordOut, ErrorOut, LoginIn, ProfileIn, RefreshIn, RegisterIn,
-    RegisterOut, TokenPair, UserOut,
+    ChangePasswordIn, ChangePasswordOut, ErrorOut, LoginIn, LogoutAllOut, ProfileIn, RefreshIn,
+    RegisterIn, RegisterOut, SessionOut, TokenPair, UserOut,
 };
 use crate::user::UserType;
 use bytes::Bytes;
@@ -45,8 +45,8 @@ impl Modify for SecuritySchemes {
         description = "Multi-frontend JWT authentication. Every /api/auth/ route needs the X-API-Key and X-Client-ID headers of an API client. The same routes are served under /api/v1/.",
         version = "1.0.0"
     ),
-    paths(register, token, token_refresh, logout, profile_get, profile_patch, profile_put, change_password, schema, healthz, jwks),
-    components(schemas(UserOut, TokenPair, RegisterIn, RegisterOut, LoginIn, RefreshIn, ProfileIn, ChangePasswordIn, ChangePasswordOut, ErrorOut, UserType)),
+    paths(register, token, token_refresh, logout, profile_get, profile_patch, profile_put, change_password, sessions_list, session_delete, logout_all, schema, healthz, jwks),
+    components(schemas(UserOut, TokenPair, RegisterIn, RegisterOut, LoginIn, RefreshIn, ProfileIn, ChangePasswordIn, ChangePasswordOut, ErrorOut, UserType, SessionOut, LogoutAllOut)),
     modifiers(&SecuritySchemes),
     tags((name = "auth", description = "Registration, tokens and the caller's profile"), (name = "meta", description = "Schema, health and keys"))
 )]
@@ -143,6 +143,22 @@ fn profile_put() {}
         (status = 401, description = "Not authenticated", body = ErrorOut),
     ))]
 fn change_password() {}
+
+#[utoipa::path(get, path = "/api/auth/sessions/", tag = "auth",
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses((status = 200, description = "The caller's live logins", body = [SessionOut]), (status = 401, description = "Not authenticated", body = ErrorOut)))]
+fn sessions_list() {}
+
+#[utoipa::path(delete, path = "/api/auth/sessions/{id}/", tag = "auth",
+    params(("id" = String, Path, description = "A login id from the list")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses((status = 204, description = "Ended: its tokens stop working at once"), (status = 401, description = "Not authenticated", body = ErrorOut), (status = 404, description = "No such live login of the caller", body = ErrorOut)))]
+fn session_delete() {}
+
+#[utoipa::path(post, path = "/api/auth/logout-all/", tag = "auth",
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses((status = 200, description = "Every login ended", body = LogoutAllOut), (status = 401, description = "Not authenticated", body = ErrorOut)))]
+fn logout_all() {}
 
 #[utoipa::path(get, path = "/api/schema/", tag = "meta",
     params(("format" = Option<String>, Query, description = "`yaml` for YAML")),

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::permission::Permission;
 use crate::rate_limit::{Quota, RateDecision};
 use crate::store::Store;
-use crate::token::{SigningKey, TokenCodec, TokenType};
+use crate::token::{SessionId, SigningKey, TokenCodec, TokenType};
 use crate::user::User;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
@@ -66,7 +66,7 @@ pub(crate) struct CustomRoute {
 }
 
 /// The built-in routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
     Register,
     Token,
@@ -74,6 +74,10 @@ pub(crate) enum Route {
     Logout,
     Profile,
     ChangePassword,
+    Sessions,
+    /// `/api/auth/sessions/{id}/`
+    Session(String),
+    LogoutAll,
     Schema,
     Health,
     Jwks,
@@ -83,6 +87,7 @@ pub(crate) enum Route {
 const POST: &[Method] = &[Method::POST];
 const GET: &[Method] = &[Method::GET];
 const PROFILE: &[Method] = &[Method::GET, Method::PUT, Method::PATCH];
+const DELETE: &[Method] = &[Method::DELETE];
 
 /// The built-in route table: path → (route, allowed methods).
 fn builtin_route(path: &str) -> Option<(Route, &'static [Method])> {
@@ -93,10 +98,20 @@ fn builtin_route(path: &str) -> Option<(Route, &'static [Method])> {
         "/api/auth/logout/" => (Route::Logout, POST),
         "/api/auth/profile/" => (Route::Profile, PROFILE),
         "/api/auth/change-password/" => (Route::ChangePassword, POST),
+        "/api/auth/sessions/" => (Route::Sessions, GET),
+        "/api/auth/logout-all/" => (Route::LogoutAll, POST),
         "/api/schema/" => (Route::Schema, GET),
         "/healthz" => (Route::Health, GET),
         "/.well-known/jwks.json" => (Route::Jwks, GET),
-        _ => return None,
+        _ => {
+            let id = path
+                .strip_prefix("/api/auth/sessions/")?
+                .strip_suffix('/')?;
+            if id.is_empty() || id.contains('/') {
+                return None;
+            }
+            (Route::Session(id.to_owned()), DELETE)
+        }
     })
 }
 
@@ -122,6 +137,13 @@ pub(crate) struct Inner {
     /// Verified when the email is unknown, so a miss costs what a hit costs.
     pub(crate) dummy_hash: String,
     pub(crate) routes: Vec<CustomRoute>,
+}
+
+/// An authenticated caller.
+pub(crate) struct Caller {
+    pub(crate) user: User,
+    /// The login the access token belongs to.
+    pub(crate) sid: SessionId,
 }
 
 /// What every endpoint gets once the gate has passed.
@@ -281,21 +303,18 @@ impl Gatehouse {
         };
         let mut resp = match decision {
             d if !d.allowed => ApiError::throttled("throttled", d.retry_after_secs).into_response(),
-            _ => {
-                let client_for_route = client.clone();
-                match route {
-                    Route::Custom(i) => self.custom(i, req, client_for_route).await,
-                    _ => {
-                        let ctx = Ctx {
-                            req: &req,
-                            client: client_for_route,
-                            now,
-                        };
-                        self.builtin(route, &ctx).await
-                    }
+            _ => match route {
+                Route::Custom(i) => self.custom(i, req, client).await,
+                _ => {
+                    let ctx = Ctx {
+                        req: &req,
+                        client,
+                        now,
+                    };
+                    self.builtin(&route, &ctx).await
                 }
-                .unwrap_or_else(ApiError::into_response)
             }
+            .unwrap_or_else(ApiError::into_response),
         };
         add_rate_headers(resp.headers_mut(), &decision);
         if let Some(o) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
@@ -334,7 +353,7 @@ impl Gatehouse {
         Ok((Route::Custom(index), allowed))
     }
 
-    async fn builtin(&self, route: Route, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    async fn builtin(&self, route: &Route, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         match route {
             Route::Register => self.register(ctx).await,
             Route::Token => self.login(ctx).await,
@@ -342,6 +361,9 @@ impl Gatehouse {
             Route::Logout => self.logout(ctx).await,
             Route::Profile => self.profile(ctx).await,
             Route::ChangePassword => self.change_password(ctx).await,
+            Route::Sessions => self.list_sessions(ctx).await,
+            Route::Session(id) => self.end_session(ctx, id).await,
+            Route::LogoutAll => self.logout_all(ctx).await,
             Route::Schema | Route::Health | Route::Jwks | Route::Custom(_) => {
                 Err(ApiError::not_found())
             }
@@ -361,7 +383,7 @@ impl Gatehouse {
             .ok_or_else(ApiError::not_found)?;
         let now = self.inner.env.clock.now();
         let user = if req.headers().contains_key(header::AUTHORIZATION) {
-            Some(self.authenticate(&req, now).await?)
+            Some(self.authenticate(&req, now).await?.user)
         } else {
             None
         };
@@ -425,7 +447,7 @@ impl Gatehouse {
         &self,
         req: &Request<Bytes>,
         now: UnixMillis,
-    ) -> Result<User, ApiError> {
+    ) -> Result<Caller, ApiError> {
         let Some(value) = req.headers().get(header::AUTHORIZATION) else {
             return Err(ApiError::not_authenticated());
         };
@@ -439,8 +461,17 @@ impl Gatehouse {
             .codec
             .verify(token, TokenType::Access, now)
             .ok_or_else(ApiError::token_not_valid)?;
-        match self.inner.store.user(verified.claims.user_id).await? {
-            Some(u) if u.is_active => Ok(u),
+        let claims = verified.claims;
+        match self
+            .inner
+            .store
+            .user_in_session(claims.user_id, &claims.sid, now)
+            .await?
+        {
+            Some(user) if user.is_active => Ok(Caller {
+                user,
+                sid: claims.sid,
+            }),
             _ => Err(ApiError::token_not_valid()),
         }
     }

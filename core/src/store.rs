@@ -103,6 +103,18 @@ fn session_from_row(r: &Row) -> Result<SessionRow, SqlError> {
     f().ok_or_else(|| bad_row("session"))
 }
 
+/// A live login as its owner sees it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub created_at: UnixMillis,
+    pub last_used_at: UnixMillis,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
 /// A user row with its password hash.
 #[derive(Debug, Clone)]
 pub struct UserWithHash {
@@ -197,6 +209,95 @@ impl Store {
             )
             .await?;
         rows.first().map(user_from_row).transpose()
+    }
+
+    /// The user, if the login `sid` is theirs and still live: what an
+    /// access token needs on every request, in one query.
+    pub async fn user_in_session(
+        &self,
+        id: UserId,
+        sid: &SessionId,
+        now: UnixMillis,
+    ) -> Result<Option<User>, SqlError> {
+        let cols = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {cols} FROM users u JOIN sessions s ON s.id = ? AND s.user_id = u.id WHERE u.id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ?"
+                ),
+                vec![sid.0.clone().into(), id.0.into(), now.0.into()],
+            )
+            .await?;
+        rows.first().map(user_from_row).transpose()
+    }
+
+    /// A user's live logins, newest first.
+    pub async fn live_sessions(
+        &self,
+        user: UserId,
+        now: UnixMillis,
+    ) -> Result<Vec<SessionInfo>, SqlError> {
+        let rows = self
+            .rows(
+                "SELECT s.id, s.client_id, c.name, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ? AND s.refresh_expires_at > ? ORDER BY s.created_at DESC, s.id",
+                vec![user.0.into(), now.0.into(), now.0.into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let f = || -> Option<SessionInfo> {
+                    Some(SessionInfo {
+                        id: SessionId(text(r.first()?)?),
+                        client_id: ClientId(text(r.get(1)?)?),
+                        client_name: text(r.get(2)?)?,
+                        created_at: UnixMillis(int(r.get(3)?)?),
+                        last_used_at: UnixMillis(int(r.get(4)?)?),
+                        ip: text(r.get(5)?),
+                        user_agent: text(r.get(6)?),
+                    })
+                };
+                f().ok_or_else(|| bad_row("session"))
+            })
+            .collect()
+    }
+
+    /// Ends one of `user`'s logins; false when it is not theirs or not live.
+    pub async fn revoke_user_session(
+        &self,
+        user: UserId,
+        id: &SessionId,
+        now: UnixMillis,
+        reason: &str,
+    ) -> Result<bool, SqlError> {
+        let r = self
+            .sql
+            .run(Statement::new(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+                vec![now.0.into(), reason.into(), id.0.clone().into(), user.0.into()],
+            ))
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// Ends every login of `user`; returns how many.
+    pub async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        now: UnixMillis,
+        reason: &str,
+    ) -> Result<u64, SqlError> {
+        let r = self
+            .sql
+            .run(Statement::new(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
+                vec![now.0.into(), reason.into(), user.0.into()],
+            ))
+            .await?;
+        Ok(r.rows_affected)
     }
 
     pub async fn user_by_email(&self, normalized: &str) -> Result<Option<UserWithHash>, SqlError> {

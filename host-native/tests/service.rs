@@ -499,3 +499,111 @@ async fn signing_key_survives_a_restart_on_the_same_database() {
         200
     );
 }
+
+#[tokio::test]
+async fn users_list_and_end_their_own_logins() {
+    let w = world().await;
+    let first = w.register("jon").await;
+    let second = w.login("jon@example.com", PASSWORD).await;
+    let a1 = s(&first.body["access"]);
+    let a2 = s(&second.body["access"]);
+    let list = w
+        .call(Method::GET, "/api/auth/sessions/", None, Some(&a2))
+        .await;
+    assert_eq!(list.status, 200);
+    let sessions = list.body.as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    assert_eq!(sessions[0]["client_name"], "web");
+    assert_eq!(sessions[0]["ip"], "192.0.2.1");
+    // End the first login from the second: its access and refresh die at once.
+    let first_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = w
+        .call(
+            Method::DELETE,
+            &format!("/api/auth/sessions/{first_id}/"),
+            None,
+            Some(&a2),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        w.call(Method::GET, "/api/auth/profile/", None, Some(&a1))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(w.refresh(&s(&first.body["refresh"])).await.status, 401);
+    assert_eq!(
+        w.call(Method::GET, "/api/auth/profile/", None, Some(&a2))
+            .await
+            .status,
+        200
+    );
+    // Ending it again, or someone else's, is 404.
+    let r = w
+        .call(
+            Method::DELETE,
+            &format!("/api/auth/sessions/{first_id}/"),
+            None,
+            Some(&a2),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let other = w.register("kim").await;
+    let kim_access = s(&other.body["access"]);
+    let kims = w
+        .call(Method::GET, "/api/auth/sessions/", None, Some(&kim_access))
+        .await;
+    let kim_sid = kims.body[0]["id"].as_str().unwrap().to_owned();
+    let r = w
+        .call(
+            Method::DELETE,
+            &format!("/api/auth/sessions/{kim_sid}/"),
+            None,
+            Some(&a2),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        w.call(Method::GET, "/api/auth/profile/", None, Some(&kim_access))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn logout_all_ends_every_login() {
+    let w = world().await;
+    let first = w.register("lea").await;
+    let second = w.login("lea@example.com", PASSWORD).await;
+    let r = w
+        .call(
+            Method::POST,
+            "/api/auth/logout-all/",
+            None,
+            Some(&s(&second.body["access"])),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["ended"], 2);
+    for reply in [&first, &second] {
+        assert_eq!(
+            w.call(
+                Method::GET,
+                "/api/auth/profile/",
+                None,
+                Some(&s(&reply.body["access"]))
+            )
+            .await
+            .status,
+            401
+        );
+        assert_eq!(w.refresh(&s(&reply.body["refresh"])).await.status, 401);
+    }
+    assert_eq!(w.login("lea@example.com", PASSWORD).await.status, 200);
+}

@@ -13,7 +13,7 @@ use http::{Response, StatusCode};
 
 impl Gatehouse {
     pub(crate) async fn change_password(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let user = self.authenticate(ctx.req, ctx.now).await?;
+        let user = self.authenticate(ctx.req, ctx.now).await?.user;
         let body = parse_body(ctx.req)?;
         let mut errors = FieldErrors::new();
         let old = body.str(StrField::password("old_password"), &mut errors);

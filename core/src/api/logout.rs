@@ -7,7 +7,7 @@ use http::{Response, StatusCode};
 
 impl Gatehouse {
     pub(crate) async fn logout(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let user = self.authenticate(ctx.req, ctx.now).await?;
+        let user = self.authenticate(ctx.req, ctx.now).await?.user;
         let presented = self.refresh_from_body(ctx)?;
         if presented.claims.user_id != user.id {
             return Err(ApiError::detail(

@@ -7,6 +7,7 @@ mod logout;
 mod profile;
 mod refresh;
 mod register;
+mod sessions;
 pub mod types;
 
 /// Messages shared with the operator commands.

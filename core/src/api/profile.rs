@@ -13,7 +13,7 @@ use http::{Method, Response, StatusCode};
 
 impl Gatehouse {
     pub(crate) async fn profile(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let user = self.authenticate(ctx.req, ctx.now).await?;
+        let user = self.authenticate(ctx.req, ctx.now).await?.user;
         if ctx.req.method() == Method::GET {
             return Ok(json_response(StatusCode::OK, &UserOut::from(&user)));
         }

@@ -109,3 +109,27 @@ pub struct ErrorOut {
     pub detail: String,
     pub code: String,
 }
+
+/// One of the caller's live logins.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionOut {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339: the last refresh.
+    pub last_used_at: String,
+    /// At login.
+    pub ip: Option<String>,
+    /// At login.
+    pub user_agent: Option<String>,
+    /// The login of the access token that asked.
+    pub current: bool,
+}
+
+/// How many logins `logout-all` ended.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LogoutAllOut {
+    pub ended: u64,
+}

@@ -1,0 +1,66 @@
+//! The caller's own logins (OWASP ASVS 5.0 §7.4/7.5): `GET
+//! /api/auth/sessions/` lists them, `DELETE /api/auth/sessions/{id}/` ends
+//! one, `POST /api/auth/logout-all/` ends all. Ending a login kills its
+//! refresh token at once and its access tokens on their next use (every
+//! access token is checked against its login).
+
+use super::types::{LogoutAllOut, SessionOut};
+use crate::error::{json_response, ApiError};
+use crate::service::{Ctx, Gatehouse};
+use crate::token::SessionId;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+impl Gatehouse {
+    pub(crate) async fn list_sessions(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+        let caller = self.authenticate(ctx.req, ctx.now).await?;
+        let sessions = self.store().live_sessions(caller.user.id, ctx.now).await?;
+        let out: Vec<SessionOut> = sessions
+            .into_iter()
+            .map(|s| SessionOut {
+                current: s.id == caller.sid,
+                id: s.id.0,
+                client_id: s.client_id.0,
+                client_name: s.client_name,
+                created_at: s.created_at.to_rfc3339(),
+                last_used_at: s.last_used_at.to_rfc3339(),
+                ip: s.ip,
+                user_agent: s.user_agent,
+            })
+            .collect();
+        Ok(json_response(StatusCode::OK, &out))
+    }
+
+    pub(crate) async fn end_session(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &str,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let caller = self.authenticate(ctx.req, ctx.now).await?;
+        // Another user's session is "not found": ids are not confirmed to strangers.
+        if !self
+            .store()
+            .revoke_user_session(
+                caller.user.id,
+                &SessionId(id.to_owned()),
+                ctx.now,
+                "ended_by_user",
+            )
+            .await?
+        {
+            return Err(ApiError::not_found());
+        }
+        let mut resp = Response::new(Bytes::new());
+        *resp.status_mut() = StatusCode::NO_CONTENT;
+        Ok(resp)
+    }
+
+    pub(crate) async fn logout_all(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+        let caller = self.authenticate(ctx.req, ctx.now).await?;
+        let ended = self
+            .store()
+            .revoke_user_sessions(caller.user.id, ctx.now, "logout_all")
+            .await?;
+        Ok(json_response(StatusCode::OK, &LogoutAllOut { ended }))
+    }
+}
