@@ -881,7 +881,16 @@ impl<'a> Req<'a> {
         for (k, v) in &self.headers {
             b = b.header(k, v);
         }
-        let request = format!("{} {}", self.method, self.path);
+        let request = if self.body.is_empty() {
+            format!("{} {}", self.method, self.path)
+        } else {
+            format!(
+                "{} {} ({}-byte body)",
+                self.method,
+                self.path,
+                self.body.len()
+            )
+        };
         let req = b.body(Full::new(self.body)).expect("request");
         let res = tokio::time::timeout(Duration::from_secs(60), self.api.http.request(req))
             .await

@@ -226,6 +226,7 @@ async fn create_api_client_prints_the_documented_json() {
     assert_eq!(v["rate_limit"], 1234);
     assert_eq!(v["is_active"], true);
     assert_eq!(v["allowed_origins"], json!([origin]));
+    // Default `serves` (not in CONTRACT.md; the SPEC: creator apps serve creators).
     assert_eq!(
         v["serves"],
         json!(["creator"]),

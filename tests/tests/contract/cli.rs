@@ -80,7 +80,7 @@ async fn createsuperuser_makes_an_admin() {
         return;
     }
     let ctx = Ctx::on(server);
-    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     let u = TestUser::fresh();
     server.cli_ok(&[
         "createsuperuser",
@@ -109,7 +109,7 @@ async fn create_user_sets_names_and_type() {
         return;
     }
     let ctx = Ctx::on(server);
-    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     let u = TestUser::fresh();
     server.cli_ok(&[
         "create-user",

@@ -54,19 +54,40 @@ async fn login_requires_email_and_password() {
 #[tokio::test]
 async fn staff_through_a_creator_only_web_client_is_403() {
     let ctx = Ctx::new();
+    let (_, web) = ctx.client(&ClientSpec::web().serves("creator"));
     for kind in ["staff", "admin"] {
         let u = ctx.server.create_user(kind);
-        ctx.api
-            .login(&u.email, &u.password)
+        web.login(&u.email, &u.password)
             .await
             .expect_error(403, "user_type_not_allowed");
     }
 }
 
+/// The default `serves` of a client type is not in CONTRACT.md; the SPEC
+/// says creator apps serve creators and the admin dashboard serves staff
+/// (and admins). This holds the CLI to that reading.
+#[tokio::test]
+async fn client_types_serve_what_the_spec_says_by_default() {
+    let ctx = Ctx::new();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let staff = ctx.server.create_user("staff");
+    // The default web client (ctx.api) refuses staff; the admin one lets them in.
+    ctx.api
+        .login(&staff.email, &staff.password)
+        .await
+        .expect_error(403, "user_type_not_allowed");
+    admin_api.login_ok(&staff).await;
+    let (u, _) = ctx.api.new_creator().await;
+    admin_api
+        .login(&u.email, &u.password)
+        .await
+        .expect_error(403, "user_type_not_allowed");
+}
+
 #[tokio::test]
 async fn staff_and_admin_through_an_admin_client_get_tokens() {
     let ctx = Ctx::new();
-    let (creds, admin_api) = ctx.client(&ClientSpec::admin());
+    let (creds, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     let staff = ctx.server.create_user("staff");
     let t = admin_api.login_ok(&staff).await;
     let c = jwt::claims(&t.access);
@@ -91,7 +112,7 @@ async fn staff_and_admin_through_an_admin_client_get_tokens() {
 async fn creator_through_an_admin_client_is_403() {
     let ctx = Ctx::new();
     let (u, _) = ctx.api.new_creator().await;
-    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     admin_api
         .login(&u.email, &u.password)
         .await
