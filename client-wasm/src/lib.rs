@@ -62,6 +62,8 @@ const DONE: f64 = 2.0;
 
 #[wasm_bindgen]
 extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL: JsValue;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(cb: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -114,6 +116,10 @@ fn jstr(v: &JsValue) -> &JsString {
     v.unchecked_ref()
 }
 
+fn global(k: &str) -> JsValue {
+    GLOBAL.with(|g| get(g, k))
+}
+
 fn now() -> f64 {
     js_sys::Date::now()
 }
@@ -140,22 +146,16 @@ fn is_request(v: &JsValue) -> bool {
     v.is_object() && get(v, "clone").is_function() && get(v, "headers").is_object()
 }
 
-/// Calls `f` (which may return a value or a promise) and awaits the result.
-async fn call_await(f: &Function, this: &JsValue, a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue> {
-    let v = f.call2(this, a, b)?;
-    if get(&v, "then").is_function() {
-        JsFuture::from(Promise::resolve(&v)).await
-    } else {
-        Ok(v)
-    }
+/// Calls `f` (which may return a value or a promise): the promise of its result.
+fn call_p(f: &Function, this: &JsValue, a: &JsValue, b: &JsValue) -> JsFuture {
+    JsFuture::from(Promise::resolve(&f.call2(this, a, b).unwrap_or(JsValue::NULL)))
 }
 
 /// A timer someone awaits: not unref'd (Node would exit under the awaiting code).
-async fn sleep(ms: f64) {
-    let p = Promise::new(&mut |resolve, _| {
+fn sleep(ms: f64) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, _| {
         set_timeout(&resolve, ms);
-    });
-    let _ = JsFuture::from(p).await;
+    }))
 }
 
 /// Builds the error that every rejection of the high-level methods carries: a real
@@ -314,7 +314,7 @@ impl Store {
         let obj = if mem {
             js_sys::Map::new().into()
         } else if *v == s("localStorage") {
-            get(&js_sys::global(), "localStorage")
+            global("localStorage")
         } else {
             v.clone()
         };
@@ -337,7 +337,7 @@ impl Store {
 
     /// The stored string, or null.
     async fn get(&self, key: &JsValue) -> JsValue {
-        let v = call_await(&self.get, &self.obj, key, &JsValue::UNDEFINED).await.unwrap_or(JsValue::NULL);
+        let v = call_p(&self.get, &self.obj, key, &JsValue::UNDEFINED).await.unwrap_or(JsValue::NULL);
         if v.is_string() {
             v
         } else {
@@ -348,10 +348,11 @@ impl Store {
     /// Stores `value`, or removes the key when it is null.
     async fn set(&self, key: &JsValue, value: &JsValue) {
         let _ = if value.is_null() {
-            call_await(&self.rm, &self.obj, key, &JsValue::UNDEFINED).await
+            call_p(&self.rm, &self.obj, key, &JsValue::UNDEFINED)
         } else {
-            call_await(&self.set, &self.obj, key, value).await
-        };
+            call_p(&self.set, &self.obj, key, value)
+        }
+        .await;
     }
 }
 
@@ -494,8 +495,7 @@ impl Inner {
     }
 
     async fn read_lock(&self) -> Option<Claim> {
-        let raw = self.store.get(&self.lock_key).await;
-        Claim::from_js(&json_parse(&raw).ok()?)
+        Claim::from_js(&json_parse(&self.store.get(&self.lock_key).await).ok()?)
     }
 
     /// Runs the claim protocol for the refresh token `fp`. `None`: this instance
@@ -512,7 +512,7 @@ impl Inner {
         if let Some(c) = &self.chan {
             c.post_message(&msg);
         }
-        sleep(CLAIM_WINDOW_MS).await;
+        let _ = sleep(CLAIM_WINDOW_MS).await;
         let mut best = mine;
         for c in peek(&self.claims) {
             if c.live(fp) && c.before(&best) {
@@ -537,7 +537,7 @@ impl Inner {
     /// or its claim ran out).
     async fn wait_for(&self, old: &Session, w: &Claim) {
         while w.live(&old.refresh) {
-            sleep(POLL_MS).await;
+            let _ = sleep(POLL_MS).await;
             match self.load().await {
                 Some(cur) if cur.refresh == old.refresh => {}
                 _ => return,
@@ -801,7 +801,7 @@ impl GatehouseClient {
         let auto = opt("autoRefresh").as_bool().unwrap_or(true);
         let fetch_fn = opt("fetch")
             .dyn_into::<Function>()
-            .or_else(|_| get(&js_sys::global(), "fetch").dyn_into::<Function>())
+            .or_else(|_| global("fetch").dyn_into::<Function>())
             .map_err(|_| JsValue::from(js_sys::TypeError::new("GatehouseClient: no fetch available")))?;
         let ch = opt("channel");
         let chan_name = if ch.is_string() {
@@ -812,7 +812,7 @@ impl GatehouseClient {
             Some(JsString::from("gatehouse:").concat(&key).into())
         };
         let chan = chan_name
-            .filter(|_| get(&js_sys::global(), "BroadcastChannel").is_function())
+            .filter(|_| global("BroadcastChannel").is_function())
             .and_then(|n| BroadcastChannel::new(&n).ok());
         let inner = Rc::new(Inner {
             base,
@@ -874,86 +874,49 @@ impl GatehouseClient {
     /// Reads the session from the storage (picks up other tabs' changes).
     #[wasm_bindgen(js_name = getSession)]
     pub fn get_session(&self) -> Promise {
-        let i = self.inner.clone();
-        run(async move { Ok(opt_js(&i.load().await)) })
+        self.op(Op::GetSession, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
     pub fn register(&self, data: JsValue) -> Promise {
-        let i = self.inner.clone();
-        run(async move {
-            let r = i.api("POST", "/api/auth/register/", Some(&data), false).await?;
-            i.take_pair(&r, "signedIn").await?;
-            Ok(r)
-        })
+        self.op(Op::Register, data, JsValue::NULL, JsValue::NULL)
     }
 
     pub fn login(&self, email: JsValue, password: JsValue) -> Promise {
-        let i = self.inner.clone();
-        run(async move {
-            let body: JsValue = Object::new().into();
-            put(&body, "email", &email);
-            put(&body, "password", &password);
-            let r = i.api("POST", "/api/auth/token/", Some(&body), false).await?;
-            Ok(i.take_pair(&r, "signedIn").await?.to_js())
-        })
+        self.op(Op::Login, email, password, JsValue::NULL)
     }
 
     /// Blacklists the refresh token on the server and forgets the session; the
     /// session is forgotten locally even when the server call fails.
     pub fn logout(&self) -> Promise {
-        let i = self.inner.clone();
-        run(async move {
-            if let Some(s) = i.load().await {
-                let body: JsValue = Object::new().into();
-                put(&body, "refresh", &s.refresh);
-                let _ = i.api("POST", "/api/auth/logout/", Some(&body), true).await;
-                i.commit(None, false, Some("signedOut")).await;
-                i.post(DONE, &s.refresh);
-            }
-            Ok(JsValue::UNDEFINED)
-        })
+        self.op(Op::Logout, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
     pub fn refresh(&self) -> Promise {
-        let i = self.inner.clone();
-        run(async move {
-            let s = i.load().await.ok_or_else(no_session)?;
-            Ok(i.refresh_from(s).await?.to_js())
-        })
+        self.op(Op::Refresh, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
     pub fn profile(&self) -> Promise {
-        self.call("GET", JsValue::UNDEFINED)
+        self.op(Op::Profile("GET"), JsValue::UNDEFINED, JsValue::NULL, JsValue::NULL)
     }
 
     #[wasm_bindgen(js_name = updateProfile)]
     pub fn update_profile(&self, patch: JsValue) -> Promise {
-        self.call("PATCH", patch)
+        self.op(Op::Profile("PATCH"), patch, JsValue::NULL, JsValue::NULL)
     }
 
     #[wasm_bindgen(js_name = replaceProfile)]
     pub fn replace_profile(&self, data: JsValue) -> Promise {
-        self.call("PUT", data)
+        self.op(Op::Profile("PUT"), data, JsValue::NULL, JsValue::NULL)
     }
 
     #[wasm_bindgen(js_name = changePassword)]
     pub fn change_password(&self, old_password: JsValue, new_password: JsValue, new_password2: JsValue) -> Promise {
-        let i = self.inner.clone();
-        run(async move {
-            let body: JsValue = Object::new().into();
-            put(&body, "old_password", &old_password);
-            put(&body, "new_password", &new_password);
-            put(&body, "new_password2", &new_password2);
-            let r = i.api("POST", "/api/auth/change-password/", Some(&body), true).await?;
-            i.take_pair(&r, "refreshed").await?;
-            Ok(r)
-        })
+        self.op(Op::ChangePassword, old_password, new_password, new_password2)
     }
 
     /// Drop-in `fetch`: relative paths (`/api/…`) go to `baseUrl`.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        let i = self.inner.clone();
-        run(async move { Ok(i.authed(input, init).await?.into()) })
+        self.op(Op::Fetch, input, init, JsValue::NULL)
     }
 
     /// Subscribes to session changes; returns the unsubscribe function.
@@ -977,13 +940,61 @@ impl GatehouseClient {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Op {
+    GetSession,
+    Register,
+    Login,
+    Logout,
+    Refresh,
+    Profile(&'static str),
+    ChangePassword,
+    Fetch,
+}
+
 impl GatehouseClient {
-    /// The profile endpoint, authenticated: GET, PATCH or PUT.
-    fn call(&self, method: &'static str, body: JsValue) -> Promise {
+    /// Every async method goes through this one future (one state machine, one
+    /// set of drop glue, instead of one per method).
+    fn op(&self, op: Op, a: JsValue, b: JsValue, c: JsValue) -> Promise {
         let i = self.inner.clone();
         run(async move {
-            let b = if body.is_undefined() { None } else { Some(&body) };
-            i.api(method, "/api/auth/profile/", b, true).await
+            let body: JsValue = Object::new().into();
+            let (path, keys): (&str, [&str; 3]) = match op {
+                Op::GetSession => return Ok(opt_js(&i.load().await)),
+                Op::Fetch => return Ok(i.authed(a, b).await?.into()),
+                Op::Refresh => {
+                    let s = i.load().await.ok_or_else(no_session)?;
+                    return Ok(i.refresh_from(s).await?.to_js());
+                }
+                Op::Logout => {
+                    if let Some(s) = i.load().await {
+                        put(&body, "refresh", &s.refresh);
+                        let _ = i.api("POST", "/api/auth/logout/", Some(&body), true).await;
+                        i.commit(None, false, Some("signedOut")).await;
+                        i.post(DONE, &s.refresh);
+                    }
+                    return Ok(JsValue::UNDEFINED);
+                }
+                Op::Profile(method) => {
+                    return i.api(method, "/api/auth/profile/", if a.is_undefined() { None } else { Some(&a) }, true).await
+                }
+                Op::Register => ("/api/auth/register/", ["", "", ""]),
+                Op::Login => ("/api/auth/token/", ["email", "password", ""]),
+                Op::ChangePassword => ("/api/auth/change-password/", ["old_password", "new_password", "new_password2"]),
+            };
+            let body = if keys[0].is_empty() {
+                a
+            } else {
+                for (k, v) in keys.iter().zip([&a, &b, &c]) {
+                    if !k.is_empty() {
+                        put(&body, k, v);
+                    }
+                }
+                body
+            };
+            let r = i.api("POST", path, Some(&body), matches!(op, Op::ChangePassword)).await?;
+            let s = i.take_pair(&r, if matches!(op, Op::ChangePassword) { "refreshed" } else { "signedIn" }).await?;
+            Ok(if matches!(op, Op::Login) { s.to_js() } else { r })
         })
     }
 }
