@@ -124,7 +124,9 @@ fn padded(u: &TestUser, len: usize) -> Vec<u8> {
 async fn a_body_over_64_kib_is_413() {
     let ctx = Ctx::new();
     let u = TestUser::fresh();
-    ctx.api
+    // Each request on a fresh connection: what happens to a connection after
+    // a 413 is the next test's business.
+    Api::new(ctx.server, &ctx.creds)
         .post("/api/auth/register/")
         .header("content-type", "application/json")
         .body(padded(&u, 65_537))
@@ -132,13 +134,43 @@ async fn a_body_over_64_kib_is_413() {
         .await
         .expect_error(413, "payload_too_large");
     // Exactly 65,536 bytes is within the limit.
-    ctx.api
+    Api::new(ctx.server, &ctx.creds)
         .post("/api/auth/register/")
         .header("content-type", "application/json")
         .body(padded(&u, 65_536))
         .send()
         .await
         .expect(201);
+}
+
+/// HTTP/1.1 keep-alive after an early 413: a host that answers without
+/// reading the body must say `Connection: close`; one that keeps the
+/// connection open must keep it usable. Otherwise a client's next request on
+/// that connection fails (hyper: IncompleteMessage), which no frontend can
+/// tell from a network error.
+#[tokio::test]
+async fn after_a_413_the_connection_is_closed_cleanly_or_still_usable() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    // The failure is a race (server close vs. client reuse): several rounds.
+    for round in 0..30 {
+        let r = ctx
+            .api
+            .post("/api/auth/register/")
+            .header("content-type", "application/json")
+            .body(padded(&u, 65_537))
+            .send()
+            .await;
+        r.expect_error(413, "payload_too_large");
+        let closes = r
+            .header("connection")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("close"));
+        if !closes {
+            // Kept open: the next request on it must get an answer.
+            let next = ctx.api.refresh("junk").await;
+            assert_eq!(next.status, 401, "round {round}: {}", next.text());
+        }
+    }
 }
 
 #[tokio::test]
