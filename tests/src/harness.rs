@@ -115,6 +115,8 @@ pub enum ServerConfig {
     /// `--jwt-private-key <key>` with a key from `gatehouse keys generate`
     /// ([`fixed_private_key`]).
     FixedKey,
+    /// `--session-max-age 4`: a login's absolute lifetime.
+    ShortSession,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -127,14 +129,17 @@ pub const HS256_AUDIENCE: &str = "contract-audience";
 pub const SHORT_ACCESS_TTL: i64 = 2;
 /// The refresh lifetime of [`ServerConfig::ShortLifetimes`], seconds.
 pub const SHORT_REFRESH_TTL: i64 = 4;
+/// The login lifetime of [`ServerConfig::ShortSession`], seconds.
+pub const SHORT_SESSION_MAX_AGE: i64 = 4;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 5] = [
+    const ALL: [ServerConfig; 6] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
         ServerConfig::LowIpLoginLimit,
         ServerConfig::FixedKey,
+        ServerConfig::ShortSession,
     ];
 
     fn index(self) -> usize {
@@ -156,6 +161,7 @@ impl ServerConfig {
                 HS256_AUDIENCE,
             ],
             ServerConfig::LowIpLoginLimit => &["--login-failures-per-ip", "5"],
+            ServerConfig::ShortSession => &["--session-max-age", "4"],
             ServerConfig::FixedKey => {
                 return Ok(vec![
                     "--jwt-private-key".into(),
@@ -248,7 +254,8 @@ pub struct Skip(pub String);
 /// the test) if it cannot start; `Err(Skip)` if the target cannot provide
 /// that configuration.
 pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
-    static SERVERS: [OnceLock<Result<Server, String>>; 5] = [
+    static SERVERS: [OnceLock<Result<Server, String>>; 6] = [
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),

@@ -72,3 +72,42 @@ async fn an_expired_refresh_token_is_refused() {
     // The user logs in again.
     ctx.api.login_ok(&u).await;
 }
+
+#[tokio::test]
+async fn a_login_ends_at_its_max_age_however_often_it_is_refreshed() {
+    let Some(ctx) = Ctx::with(
+        ServerConfig::ShortSession,
+        "a_login_ends_at_its_max_age_however_often_it_is_refreshed",
+    ) else {
+        return;
+    };
+    let (u, _) = ctx.api.new_creator().await;
+    let t = ctx.api.login_ok(&u).await;
+    let started = jwt::claims(&t.refresh)["iat"].as_i64().unwrap_or(0);
+    let mut refresh = t.refresh;
+    // Keep the login busy: each refresh rotates, until the family is too old.
+    let deadline = std::time::Instant::now()
+        + Duration::from_secs((SHORT_SESSION_MAX_AGE + LEEWAY) as u64 + 4);
+    let last = loop {
+        let r = ctx.api.refresh(&refresh).await;
+        match r.status {
+            200 => refresh = Tokens::from_json(&r.json()).refresh,
+            401 => break r,
+            s => panic!("unexpected {s}: {}", r.text()),
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the login outlived its max age of {SHORT_SESSION_MAX_AGE}s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    last.expect_error(401, "token_not_valid");
+    assert!(
+        jwt::now() >= started + SHORT_SESSION_MAX_AGE - 1,
+        "the login ended {}s before its max age",
+        started + SHORT_SESSION_MAX_AGE - jwt::now()
+    );
+    // A new login starts a new family.
+    let t2 = ctx.api.login_ok(&u).await;
+    ctx.api.refresh(&t2.refresh).await.expect(200);
+}
