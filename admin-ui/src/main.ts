@@ -1,0 +1,112 @@
+import './style.css';
+import { api, claims, hasRefresh, loadConfig, onSessionChange, refresh, signedIn, signOut } from './api';
+import { append, clear, h } from './ui';
+import { loginPage } from './pages/login';
+import { overviewPage } from './pages/overview';
+import { usersPage } from './pages/users';
+import { clientsPage, clientDetailPage } from './pages/clients';
+import { auditPage } from './pages/audit';
+
+// Hash routes (#/users, #/clients/cl_x): the hosts serve one index.html and
+// need no fallback rules.
+type Page = (root: HTMLElement, params: string[]) => Promise<void> | void;
+
+const routes: [RegExp, Page, string][] = [
+  [/^\/$/, overviewPage, 'overview'],
+  [/^\/users$/, usersPage, 'users'],
+  [/^\/clients$/, clientsPage, 'clients'],
+  [/^\/clients\/([^/]+)$/, clientDetailPage, 'clients'],
+  [/^\/audit$/, auditPage, 'audit'],
+];
+
+const app = document.getElementById('app')!;
+
+function route(): { page: Page; params: string[]; nav: string } | null {
+  const path = decodeURIComponent(location.hash.replace(/^#/, '').split('?')[0] || '/');
+  for (const [re, page, nav] of routes) {
+    const m = re.exec(path);
+    if (m) return { page, params: m.slice(1), nav };
+  }
+  return null;
+}
+
+function navLink(href: string, label: string, key: string, active: string, icon: string) {
+  return h('a', { href, class: key === active ? 'nav-link active' : 'nav-link', 'aria-current': key === active ? 'page' : undefined }, h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, icon), label);
+}
+
+let renderSeq = 0;
+
+async function render() {
+  const seq = ++renderSeq;
+  if (!signedIn()) {
+    if (hasRefresh()) {
+      try {
+        await refresh();
+      } catch {
+        /* fall through to the sign-in page */
+      }
+      if (seq !== renderSeq) return;
+    }
+  }
+  const c = claims();
+  if (!signedIn() || !c || !c.is_staff) {
+    clear(app);
+    app.className = 'login-shell';
+    loginPage(app, () => {
+      if (!location.hash || location.hash === '#/login') location.hash = '#/';
+      else render();
+    });
+    return;
+  }
+  const r = route();
+  if (!r) {
+    location.hash = '#/';
+    return;
+  }
+  clear(app);
+  app.className = 'shell';
+  const main = h('main', { class: 'content', id: 'content' });
+  const role = c.is_superuser ? 'admin' : 'staff';
+  const who = h('span', { class: 'whoami-name' }, `User #${c.user_id}`);
+  api<{ username: string; email: string }>('GET', '/api/auth/profile/')
+    .then((p) => {
+      who.textContent = p.username;
+      who.title = p.email;
+    })
+    .catch(() => {});
+  append(app, [
+    h(
+      'aside',
+      { class: 'sidebar' },
+      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '⛨'), h('span', {}, 'Gatehouse')),
+      h(
+        'nav',
+        { class: 'nav', 'aria-label': 'Main' },
+        navLink('#/', 'Overview', 'overview', r.nav, '◔'),
+        navLink('#/users', 'Users', 'users', r.nav, '☺'),
+        navLink('#/clients', 'API clients', 'clients', r.nav, '⚿'),
+        navLink('#/audit', 'Audit log', 'audit', r.nav, '☰'),
+        h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, '⧉'), 'API docs'),
+      ),
+      h(
+        'div',
+        { class: 'whoami' },
+        h('div', { class: 'whoami-id' }, who, h('span', { class: `badge badge-${role}` }, role)),
+        h('button', { class: 'btn btn-ghost btn-sm', id: 'sign-out', onclick: () => signOut() }, 'Sign out'),
+      ),
+    ),
+    main,
+  ]);
+  try {
+    await r.page(main, r.params);
+  } catch (e) {
+    if (seq !== renderSeq) return;
+    clear(main);
+    append(main, [h('div', { class: 'empty error' }, e instanceof Error ? e.message : String(e))]);
+  }
+}
+
+window.addEventListener('hashchange', () => render());
+onSessionChange(() => render());
+
+loadConfig().then(render);

@@ -1,0 +1,299 @@
+import { api, credentials, qs } from '../api';
+import { append, badge, busy, clear, confirmDialog, field, fmtDate, fmtNum, h, modal, pager, toast } from '../ui';
+import { rangePicker, rangeQuery, usageView, type UsageData } from '../usage';
+
+export interface Client {
+  client_id: string;
+  name: string;
+  client_type: string;
+  rate_limit: number;
+  rate_period_secs: number;
+  serves: string[];
+  allowed_origins: string[];
+  is_active: boolean;
+  created_at: string;
+  api_key?: string;
+}
+
+interface Page<T> {
+  count: number;
+  results: T[];
+}
+
+const PAGE_SIZE = 20;
+const state = { search: '', page: 1 };
+
+function period(secs: number): string {
+  if (secs === 3600) return 'hour';
+  if (secs === 60) return 'minute';
+  if (secs === 86400) return 'day';
+  return `${secs} s`;
+}
+
+export async function clientsPage(root: HTMLElement): Promise<void> {
+  const tableBox = h('div', { class: 'table-box' });
+  const search = h('input', { type: 'search', placeholder: 'Search name or client id', 'aria-label': 'Search clients', value: state.search, class: 'search' });
+  let timer: number | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      state.search = search.value.trim();
+      state.page = 1;
+      load();
+    }, 250);
+  });
+  append(root, [
+    h(
+      'header',
+      { class: 'page-head' },
+      h('div', {}, h('h1', {}, 'API clients'), h('p', { class: 'muted' }, 'Each frontend has its own key, rate limit and usage.')),
+      h('div', { class: 'head-actions' }, h('button', { class: 'btn btn-primary', id: 'new-client', onclick: () => createClient(load) }, '+ New client')),
+    ),
+    h('div', { class: 'toolbar' }, search),
+    tableBox,
+  ]);
+
+  async function load() {
+    const page = await api<Page<Client>>('GET', `/api/admin/clients/${qs({ search: state.search, page: state.page, page_size: PAGE_SIZE })}`);
+    clear(tableBox);
+    if (!page.results.length) {
+      tableBox.appendChild(h('p', { class: 'empty' }, 'No clients yet.'));
+      return;
+    }
+    const mine = credentials()?.clientId;
+    append(tableBox, [
+      h(
+        'table',
+        { class: 'table', id: 'clients-table' },
+        h('thead', {}, h('tr', {}, ...['Client', 'Type', 'Rate limit', 'Serves', 'Status', 'Created'].map((t) => h('th', {}, t)))),
+        h(
+          'tbody',
+          {},
+          page.results.map((c) =>
+            h(
+              'tr',
+              { class: 'row-link', 'data-client': c.client_id, onclick: () => (location.hash = `#/clients/${encodeURIComponent(c.client_id)}`) },
+              h('td', {}, h('a', { class: 'cell-main', href: `#/clients/${encodeURIComponent(c.client_id)}` }, c.name), h('div', { class: 'cell-sub mono' }, c.client_id, c.client_id === mine ? ' · this dashboard' : '')),
+              h('td', {}, badge(c.client_type, 'type')),
+              h('td', { class: 'nowrap' }, `${fmtNum(c.rate_limit)} / ${period(c.rate_period_secs)}`),
+              h('td', {}, c.serves.map((s) => badge(s, s))),
+              h('td', {}, c.is_active ? badge('active', 'ok') : badge('inactive', 'off')),
+              h('td', { class: 'nowrap' }, fmtDate(c.created_at)),
+            ),
+          ),
+        ),
+      ),
+      pager(state.page, Math.ceil(page.count / PAGE_SIZE), page.count, (p) => {
+        state.page = p;
+        load();
+      }),
+    ]);
+  }
+  await load();
+}
+
+/** The key, once: a read-only field, a copy button and a warning. */
+function keyOnce(c: Client, close: () => void): Node[] {
+  const key = h('input', { class: 'mono key-field', readonly: true, value: c.api_key ?? '', id: 'new-api-key', 'aria-label': 'API key' });
+  const copy = h('button', { class: 'btn', type: 'button', id: 'copy-key' }, 'Copy');
+  copy.addEventListener('click', async () => {
+    key.select();
+    try {
+      await navigator.clipboard.writeText(key.value);
+    } catch {
+      document.execCommand('copy');
+    }
+    copy.textContent = 'Copied ✓';
+    setTimeout(() => (copy.textContent = 'Copy'), 2000);
+  });
+  return [
+    h('div', { class: 'callout callout-warn' }, h('strong', {}, 'Copy this key now. '), 'It is shown once; Gatehouse keeps only its hash.'),
+    field('Client ID', h('input', { class: 'mono', readonly: true, value: c.client_id, id: 'new-client-id' })),
+    h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'API key'), h('div', { class: 'copy-row' }, key, copy)),
+    h('div', { class: 'actions' }, h('button', { class: 'btn btn-primary', onclick: close, id: 'key-done' }, 'Done')),
+  ];
+}
+
+function servesBoxes(selected: string[]): { el: HTMLElement; value: () => string[] } {
+  const boxes = ['creator', 'staff', 'admin'].map((t) => ({ t, el: h('input', { type: 'checkbox', value: t, checked: selected.includes(t) }) }));
+  return {
+    el: h('div', { class: 'checks' }, boxes.map((b) => h('label', { class: 'check' }, b.el, ` ${b.t}`))),
+    value: () => boxes.filter((b) => b.el.checked).map((b) => b.t),
+  };
+}
+
+function lines(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function createClient(reload: () => void) {
+  const name = h('input', { name: 'name', required: true, maxlength: 200, placeholder: 'Creator Web App' });
+  const type = h('select', { name: 'client_type' }, ...['web', 'mobile', 'server', 'admin'].map((t) => h('option', { value: t }, t)));
+  const limit = h('input', { name: 'rate_limit', type: 'number', min: 1, value: 1000, required: true });
+  const serves = servesBoxes(['creator']);
+  type.addEventListener('change', () => {
+    const def = type.value === 'admin' ? ['staff', 'admin'] : ['creator'];
+    serves.el.querySelectorAll('input').forEach((i) => (i.checked = def.includes(i.value)));
+  });
+  const origins = h('textarea', { name: 'allowed_origins', rows: 2, placeholder: 'https://app.example.com' });
+  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  return modal('New API client', (close) => {
+    const body = h('div', {});
+    const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Create client');
+    const form = h(
+      'form',
+      {
+        class: 'form',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          error.hidden = true;
+          submit.disabled = true;
+          try {
+            const c = await api<Client>('POST', '/api/admin/clients/', {
+              name: name.value.trim(),
+              client_type: type.value,
+              rate_limit: Number(limit.value),
+              serves: serves.value(),
+              allowed_origins: lines(origins.value),
+            });
+            reload();
+            clear(body);
+            append(body, keyOnce(c, close));
+          } catch (err) {
+            error.textContent = err instanceof Error ? err.message : String(err);
+            error.hidden = false;
+          } finally {
+            submit.disabled = false;
+          }
+        },
+      },
+      error,
+      field('Name', name),
+      h('div', { class: 'row2' }, field('Type', type), field('Requests per hour', limit)),
+      field('Serves', serves.el, 'Which user types may sign in through this client.'),
+      field('Allowed origins', origins, 'Browser origins that may call with this key, one per line. Empty: no browser origin (servers, apps).'),
+      h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
+    );
+    body.appendChild(form);
+    return [body];
+  });
+}
+
+let range = '24h';
+
+export async function clientDetailPage(root: HTMLElement, params: string[]): Promise<void> {
+  const id = params[0];
+  const head = h('header', { class: 'page-head' });
+  const info = h('section', { class: 'card info-card' });
+  const usageBox = h('div', {}, h('div', { class: 'loading' }, 'Loading usage…'));
+  const picker = h('div', {});
+  append(root, [
+    h('a', { href: '#/clients', class: 'back' }, '← API clients'),
+    head,
+    info,
+    h('div', { class: 'section-head' }, h('h2', {}, 'Usage'), h('div', { class: 'head-actions' }, picker, h('button', { class: 'btn btn-sm', id: 'refresh-usage', onclick: () => loadUsage() }, '↻ Refresh'))),
+    usageBox,
+  ]);
+
+  async function loadClient() {
+    const c = await api<Client>('GET', `/api/admin/clients/${encodeURIComponent(id)}/`);
+    clear(head);
+    clear(info);
+    const isMine = credentials()?.clientId === c.client_id;
+    const rotate = h('button', { class: 'btn', id: 'rotate-key' }, 'Rotate key');
+    rotate.addEventListener('click', async () => {
+      const ok = await confirmDialog('Rotate key', `Issue a new key for ${c.name}? The current key stops working at once.`, 'Rotate', true);
+      if (!ok) return;
+      const r = await busy(rotate, () => api<Client>('POST', `/api/admin/clients/${encodeURIComponent(c.client_id)}/rotate-key/`));
+      if (r) modal('New key', (close) => keyOnce(r, close));
+    });
+    const toggle = h('button', { class: c.is_active ? 'btn btn-danger' : 'btn btn-primary', id: 'toggle-client', disabled: isMine && c.is_active, title: isMine ? 'The dashboard cannot deactivate its own client.' : undefined }, c.is_active ? 'Deactivate' : 'Activate');
+    toggle.addEventListener('click', async () => {
+      if (c.is_active) {
+        const ok = await confirmDialog('Deactivate client', `Deactivate ${c.name}? Its key stops working and every login it issued ends.`, 'Deactivate', true);
+        if (!ok) return;
+      }
+      const r = await busy(toggle, () => api<Client>('POST', `/api/admin/clients/${encodeURIComponent(c.client_id)}/${c.is_active ? 'deactivate' : 'activate'}/`));
+      if (r) {
+        toast(`${r.name} ${r.is_active ? 'activated' : 'deactivated'}.`);
+        loadClient();
+      }
+    });
+    const edit = h('button', { class: 'btn', id: 'edit-client', onclick: () => editClient(c, loadClient) }, 'Edit');
+    append(head, [
+      h('div', {}, h('h1', {}, c.name, ' ', c.is_active ? badge('active', 'ok') : badge('inactive', 'off')), h('p', { class: 'muted mono' }, c.client_id, isMine ? ' · this dashboard’s client' : '')),
+      h('div', { class: 'head-actions' }, edit, rotate, toggle),
+    ]);
+    const dl = (k: string, v: Node | string) => [h('dt', {}, k), h('dd', {}, v)];
+    append(info, [
+      h(
+        'dl',
+        { class: 'facts' },
+        dl('Type', badge(c.client_type, 'type')),
+        dl('Rate limit', h('span', { id: 'client-limit' }, `${fmtNum(c.rate_limit)} requests / ${period(c.rate_period_secs)}`)),
+        dl('Serves', h('span', {}, c.serves.map((s) => badge(s, s)))),
+        dl('Allowed origins', c.allowed_origins.length ? h('span', { class: 'mono' }, c.allowed_origins.join(', ')) : h('span', { class: 'muted' }, 'none (no browser origin)')),
+        dl('Created', fmtDate(c.created_at)),
+      ),
+    ]);
+  }
+
+  async function loadUsage() {
+    clear(picker);
+    picker.appendChild(rangePicker(range, (k) => { range = k; loadUsage(); }));
+    const u = await api<UsageData>('GET', `/api/admin/clients/${encodeURIComponent(id)}/usage/${rangeQuery(range)}`);
+    clear(usageBox);
+    usageBox.appendChild(usageView(u));
+  }
+  await Promise.all([loadClient(), loadUsage()]);
+}
+
+function editClient(c: Client, reload: () => void) {
+  const name = h('input', { name: 'name', required: true, maxlength: 200, value: c.name });
+  const limit = h('input', { name: 'rate_limit', type: 'number', min: 1, value: c.rate_limit, required: true, id: 'edit-limit' });
+  const serves = servesBoxes(c.serves);
+  const origins = h('textarea', { name: 'allowed_origins', rows: 2 });
+  origins.value = c.allowed_origins.join('\n');
+  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  return modal(`Edit ${c.name}`, (close) => {
+    const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Save');
+    return [
+      h(
+        'form',
+        {
+          class: 'form',
+          onsubmit: async (e: Event) => {
+            e.preventDefault();
+            error.hidden = true;
+            submit.disabled = true;
+            try {
+              await api<Client>('PATCH', `/api/admin/clients/${encodeURIComponent(c.client_id)}/`, {
+                name: name.value.trim(),
+                rate_limit: Number(limit.value),
+                serves: serves.value(),
+                allowed_origins: lines(origins.value),
+              });
+              toast('Saved.');
+              close();
+              reload();
+            } catch (err) {
+              error.textContent = err instanceof Error ? err.message : String(err);
+              error.hidden = false;
+            } finally {
+              submit.disabled = false;
+            }
+          },
+        },
+        error,
+        field('Name', name),
+        field(`Requests per ${period(c.rate_period_secs)}`, limit),
+        field('Serves', serves.el),
+        field('Allowed origins', origins, 'One per line.'),
+        h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
+      ),
+    ];
+  });
+}

@@ -1,0 +1,169 @@
+import { api, claims, qs } from '../api';
+import { append, badge, busy, clear, confirmDialog, field, fmtDate, h, modal, pager, toast } from '../ui';
+
+interface AdminUser {
+  id: number;
+  email: string;
+  username: string;
+  first_name: string;
+  last_name: string;
+  user_type: 'creator' | 'staff' | 'admin';
+  is_staff: boolean;
+  is_superuser: boolean;
+  is_active: boolean;
+  date_joined: string;
+  last_login: string | null;
+}
+
+interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+const PAGE_SIZE = 20;
+const state = { search: '', user_type: '', is_active: '', page: 1 };
+
+export async function usersPage(root: HTMLElement): Promise<void> {
+  const me = claims()!;
+  const isAdmin = me.is_superuser;
+  const tableBox = h('div', { class: 'table-box' });
+
+  const search = h('input', { type: 'search', placeholder: 'Search email, username or name', 'aria-label': 'Search users', value: state.search, class: 'search' });
+  let timer: number | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      state.search = search.value.trim();
+      state.page = 1;
+      load();
+    }, 250);
+  });
+  const typeSel = h('select', { 'aria-label': 'User type' }, h('option', { value: '' }, 'All types'), ...['creator', 'staff', 'admin'].map((t) => h('option', { value: t, selected: state.user_type === t }, t)));
+  typeSel.addEventListener('change', () => {
+    state.user_type = typeSel.value;
+    state.page = 1;
+    load();
+  });
+  const activeSel = h('select', { 'aria-label': 'Status' }, h('option', { value: '' }, 'Any status'), h('option', { value: 'true', selected: state.is_active === 'true' }, 'Active'), h('option', { value: 'false', selected: state.is_active === 'false' }, 'Inactive'));
+  activeSel.addEventListener('change', () => {
+    state.is_active = activeSel.value;
+    state.page = 1;
+    load();
+  });
+
+  append(root, [
+    h(
+      'header',
+      { class: 'page-head' },
+      h('div', {}, h('h1', {}, 'Users'), h('p', { class: 'muted' }, isAdmin ? 'Creators, staff and admins.' : 'Creators, staff and admins. Staff can manage creators; only admins manage staff and admins.')),
+      h('div', { class: 'head-actions' }, h('button', { class: 'btn btn-primary', id: 'new-user', onclick: () => createUser(isAdmin, load) }, '+ New user')),
+    ),
+    h('div', { class: 'toolbar' }, search, typeSel, activeSel),
+    tableBox,
+  ]);
+
+  async function load() {
+    const page = await api<Page<AdminUser>>('GET', `/api/admin/users/${qs({ search: state.search, user_type: state.user_type, is_active: state.is_active, page: state.page, page_size: PAGE_SIZE, ordering: '-date_joined' })}`);
+    clear(tableBox);
+    if (!page.results.length) {
+      tableBox.appendChild(h('p', { class: 'empty' }, state.search ? `No user matches “${state.search}”.` : 'No users.'));
+      return;
+    }
+    const rows = page.results.map((u) => {
+      const mayManage = isAdmin || u.user_type === 'creator';
+      const toggle = h(
+        'button',
+        { class: u.is_active ? 'btn btn-sm btn-danger-ghost' : 'btn btn-sm', disabled: !mayManage || u.id === me.user_id, title: mayManage ? undefined : 'Only admins manage staff and admins.' },
+        u.is_active ? 'Deactivate' : 'Reactivate',
+      );
+      toggle.addEventListener('click', async () => {
+        if (u.is_active) {
+          const ok = await confirmDialog('Deactivate user', `Deactivate ${u.email}? Every login of theirs ends at once.`, 'Deactivate', true);
+          if (!ok) return;
+        }
+        const r = await busy(toggle, () => api<AdminUser>('POST', `/api/admin/users/${u.id}/${u.is_active ? 'deactivate' : 'reactivate'}/`));
+        if (r) {
+          toast(`${r.email} ${r.is_active ? 'reactivated' : 'deactivated'}.`);
+          load();
+        }
+      });
+      return h(
+        'tr',
+        { 'data-email': u.email },
+        h('td', {}, h('div', { class: 'cell-main' }, u.username), h('div', { class: 'cell-sub' }, u.email)),
+        h('td', {}, [u.first_name, u.last_name].filter(Boolean).join(' ') || h('span', { class: 'muted' }, '—')),
+        h('td', {}, badge(u.user_type, u.user_type)),
+        h('td', {}, u.is_active ? badge('active', 'ok') : badge('inactive', 'off')),
+        h('td', { class: 'nowrap' }, fmtDate(u.date_joined)),
+        h('td', { class: 'nowrap' }, fmtDate(u.last_login)),
+        h('td', { class: 'actions-cell' }, toggle),
+      );
+    });
+    append(tableBox, [
+      h(
+        'table',
+        { class: 'table', id: 'users-table' },
+        h('thead', {}, h('tr', {}, ...['User', 'Name', 'Type', 'Status', 'Joined', 'Last login', ''].map((t) => h('th', {}, t)))),
+        h('tbody', {}, rows),
+      ),
+      pager(state.page, Math.ceil(page.count / PAGE_SIZE), page.count, (p) => {
+        state.page = p;
+        load();
+      }),
+    ]);
+  }
+  await load();
+}
+
+function createUser(isAdmin: boolean, reload: () => void) {
+  const email = h('input', { type: 'email', name: 'email', required: true });
+  const username = h('input', { name: 'username', required: true });
+  const first = h('input', { name: 'first_name' });
+  const last = h('input', { name: 'last_name' });
+  const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' });
+  const types = isAdmin ? ['staff', 'admin', 'creator'] : ['creator'];
+  const type = h('select', { name: 'user_type' }, ...types.map((t) => h('option', { value: t }, t)));
+  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  return modal('New user', (close) => {
+    const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Create user');
+    const form = h(
+      'form',
+      {
+        class: 'form',
+        onsubmit: async (e: Event) => {
+          e.preventDefault();
+          error.hidden = true;
+          submit.disabled = true;
+          try {
+            const u = await api<AdminUser>('POST', '/api/admin/users/', {
+              email: email.value.trim(),
+              username: username.value.trim(),
+              first_name: first.value.trim(),
+              last_name: last.value.trim(),
+              password: password.value,
+              user_type: type.value,
+            });
+            toast(`Created ${u.user_type} ${u.email}.`);
+            close();
+            reload();
+          } catch (err) {
+            error.textContent = err instanceof Error ? err.message : String(err);
+            error.hidden = false;
+          } finally {
+            submit.disabled = false;
+          }
+        },
+      },
+      error,
+      field('Type', type, isAdmin ? undefined : 'Only admins can create staff and admins.'),
+      field('Email', email),
+      field('Username', username),
+      h('div', { class: 'row2' }, field('First name', first), field('Last name', last)),
+      field('Password', password, 'At least 8 characters, not common, not all digits.'),
+      h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
+    );
+    return [form];
+  });
+}

@@ -1,0 +1,153 @@
+// DOM helpers. Everything is built with createElement and textContent, never
+// innerHTML, so data from the API cannot become markup (and the page's CSP can
+// forbid inline scripts and styles).
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | EventListener | undefined | null>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') {
+      el.addEventListener(k.slice(2), v as EventListener);
+    } else if (k === 'class') {
+      el.className = String(v);
+    } else if (v === true) {
+      el.setAttribute(k, '');
+    } else {
+      el.setAttribute(k, String(v));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el: Node, children: (Child | Child[])[]): void {
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el: Node): void {
+  while (el.firstChild) el.removeChild(el.firstChild);
+}
+
+const SVGNS = 'http://www.w3.org/2000/svg';
+
+export function s(tag: string, attrs: Record<string, string | number> = {}, ...children: (Node | string)[]): SVGElement {
+  const el = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  return el;
+}
+
+let toastBox: HTMLElement | null = null;
+
+export function toast(text: string, kind: 'ok' | 'error' = 'ok'): void {
+  if (!toastBox) {
+    toastBox = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+    document.body.appendChild(toastBox);
+  }
+  const t = h('div', { class: `toast toast-${kind}` }, text);
+  toastBox.appendChild(t);
+  setTimeout(() => t.remove(), kind === 'error' ? 6000 : 3500);
+}
+
+/** A modal dialog; resolves when closed. `build` gets a close function. */
+export function modal(title: string, build: (close: () => void) => Node[]): Promise<void> {
+  return new Promise((resolve) => {
+    const dlg = h('dialog', { class: 'modal', 'aria-label': title });
+    const close = () => {
+      dlg.close();
+      dlg.remove();
+      resolve();
+    };
+    append(dlg, [
+      h('header', { class: 'modal-head' }, h('h2', {}, title), h('button', { class: 'icon-btn', 'aria-label': 'Close', onclick: close }, '×')),
+      h('div', { class: 'modal-body' }, ...build(close)),
+    ]);
+    dlg.addEventListener('cancel', (e) => {
+      e.preventDefault();
+      close();
+    });
+    document.body.appendChild(dlg);
+    dlg.showModal();
+  });
+}
+
+export function confirmDialog(title: string, text: string, action: string, danger = false): Promise<boolean> {
+  let ok = false;
+  return modal(title, (close) => [
+    h('p', {}, text),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { class: 'btn', onclick: close }, 'Cancel'),
+      h(
+        'button',
+        {
+          class: danger ? 'btn btn-danger' : 'btn btn-primary',
+          onclick: () => {
+            ok = true;
+            close();
+          },
+        },
+        action,
+      ),
+    ),
+  ]).then(() => ok);
+}
+
+export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
+  return h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), input, hint ? h('small', { class: 'hint' }, hint) : null);
+}
+
+export function badge(text: string, kind: string): HTMLElement {
+  return h('span', { class: `badge badge-${kind}` }, text);
+}
+
+export function fmtDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+export function fmtNum(n: number | null | undefined): string {
+  if (n === null || n === undefined || Number.isNaN(n)) return '—';
+  return n.toLocaleString();
+}
+
+export function fmtMs(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  return n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`;
+}
+
+/** Runs an action with the button disabled; shows errors as toasts. */
+export async function busy<T>(btn: HTMLButtonElement | null, f: () => Promise<T>): Promise<T | undefined> {
+  if (btn) btn.disabled = true;
+  try {
+    return await f();
+  } catch (e) {
+    toast(e instanceof Error ? e.message : String(e), 'error');
+    return undefined;
+  } finally {
+    if (btn) btn.disabled = false;
+  }
+}
+
+export function pager(page: number, pages: number, total: number, go: (p: number) => void): HTMLElement {
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': 'Pages' },
+    h('span', { class: 'muted' }, `${fmtNum(total)} total · page ${page} of ${Math.max(pages, 1)}`),
+    h('button', { class: 'btn btn-sm', disabled: page <= 1, onclick: () => go(page - 1) }, '‹ Prev'),
+    h('button', { class: 'btn btn-sm', disabled: page >= pages, onclick: () => go(page + 1) }, 'Next ›'),
+  );
+}

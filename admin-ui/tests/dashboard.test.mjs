@@ -1,0 +1,221 @@
+// The admin dashboard in headless Chromium against a running native host.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, cspProblems, env, launch, newPage, shot, signIn } from './helpers.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+describe('sign-in gate', () => {
+  it('refuses a creator', async () => {
+    const page = await newPage(browser);
+    await signIn(page, env.creator);
+    const err = page.locator('.form-error');
+    await err.waitFor({ state: 'visible' });
+    assert.match(await err.textContent(), /staff and admins only/);
+    assert.equal(await page.locator('.sidebar').count(), 0);
+    await shot(page, 'sign-in-refused');
+    await page.context().close();
+  });
+
+  it('refuses a wrong password', async () => {
+    const page = await newPage(browser);
+    await signIn(page, { email: env.admin.email, password: 'not-the-password' });
+    const err = page.locator('.form-error');
+    await err.waitFor({ state: 'visible' });
+    assert.match(await err.textContent(), /No active account/);
+    await page.context().close();
+  });
+});
+
+describe('staff', () => {
+  it('cannot create an admin', async () => {
+    const page = await newPage(browser);
+    await signIn(page, env.staff);
+    await page.locator('.sidebar').waitFor();
+    await page.click('a[href="#/users"]');
+    await page.locator('#users-table').waitFor();
+    await page.click('#new-user');
+    const options = await page.locator('select[name=user_type] option').allTextContents();
+    assert.deepEqual(options, ['creator'], 'staff are offered creators only');
+    await page.click('dialog .icon-btn');
+
+    // And the API refuses it whatever the page offers.
+    const login = await call(env.dashboard, 'POST', '/api/auth/token/', env.staff);
+    assert.equal(login.status, 200);
+    const r = await call(
+      env.dashboard,
+      'POST',
+      '/api/admin/users/',
+      { email: 'sneaky@example.com', username: 'sneaky', password: 'a-long-enough-pass-9', user_type: 'admin' },
+      login.body.access,
+    );
+    assert.equal(r.status, 403);
+    assert.equal(r.body.code, 'permission_denied');
+    assert.deepEqual(cspProblems(page), []);
+    await page.context().close();
+  });
+});
+
+describe('an admin', () => {
+  let page;
+  let clientId;
+  let apiKey;
+  let creatorRefresh;
+  let staffEmail;
+
+  before(async () => {
+    page = await newPage(browser);
+    // The creator is signed in to a creator app before the admin acts.
+    const login = await call(env.web, 'POST', '/api/auth/token/', env.creator);
+    assert.equal(login.status, 200);
+    creatorRefresh = login.body.refresh;
+  });
+  after(async () => {
+    await page?.context().close();
+  });
+
+  it('signs in and sees the overview', async () => {
+    await signIn(page, env.admin);
+    await page.locator('#chart-requests').waitFor();
+    assert.match(await page.locator('.whoami').textContent(), /admin/);
+    await shot(page, 'overview');
+  });
+
+  it('creates a client and sees its key once', async () => {
+    await page.click('a[href="#/clients"]');
+    await page.locator('#clients-table').waitFor();
+    await page.click('#new-client');
+    await page.fill('input[name=name]', 'Playwright App');
+    await page.selectOption('select[name=client_type]', 'web');
+    await page.fill('input[name=rate_limit]', '500');
+    await page.click('dialog button[type=submit]');
+    const key = page.locator('#new-api-key');
+    await key.waitFor();
+    apiKey = await key.inputValue();
+    clientId = await page.locator('#new-client-id').inputValue();
+    assert.match(apiKey, /^sk_/);
+    assert.match(clientId, /^cl_/);
+    await page.click('#copy-key');
+    await page.locator('#copy-key', { hasText: 'Copied' }).waitFor();
+    await shot(page, 'client-key-once');
+    await page.click('#key-done');
+
+    // Gone for good: not on the list, not on the client's page.
+    await page.locator(`tr[data-client="${clientId}"]`).waitFor();
+    await shot(page, 'clients');
+    assert.ok(!(await page.content()).includes(apiKey));
+    await page.click(`tr[data-client="${clientId}"] a`);
+    await page.locator('#chart-requests').waitFor();
+    assert.ok(!(await page.content()).includes(apiKey));
+  });
+
+  it('sees the usage chart change after traffic', async () => {
+    const total = async () => Number(await page.locator('#chart-requests').getAttribute('data-total'));
+    const before = await total();
+    const client = { id: clientId, key: apiKey };
+    const email = `pw-${Date.now()}@example.com`;
+    const reg = await call(client, 'POST', '/api/auth/register/', {
+      email,
+      username: `pw${Date.now()}`,
+      password: 'traffic-generator-77',
+      password2: 'traffic-generator-77',
+      first_name: 'Play',
+      last_name: 'Wright',
+    });
+    assert.equal(reg.status, 201);
+    for (let i = 0; i < 4; i++) {
+      const ok = await call(client, 'POST', '/api/auth/token/', { email, password: 'traffic-generator-77' });
+      assert.equal(ok.status, 200);
+      const prof = await call(client, 'GET', '/api/auth/profile/', undefined, ok.body.access);
+      assert.equal(prof.status, 200);
+    }
+    const bad = await call(client, 'POST', '/api/auth/token/', { email, password: 'wrong-password-1' });
+    assert.equal(bad.status, 401);
+
+    await page.click('#refresh-usage');
+    await page.waitForFunction(
+      (b) => Number(document.querySelector('#chart-requests')?.getAttribute('data-total')) > b,
+      before,
+      { timeout: 15000 },
+    );
+    const after = await total();
+    assert.ok(after >= before + 10, `requests went from ${before} to ${after}`);
+    await shot(page, 'client-analytics');
+  });
+
+  it('edits the limit, rotates the key', async () => {
+    await page.click('#edit-client');
+    await page.fill('#edit-limit', '750');
+    await page.click('dialog button[type=submit]');
+    await page.locator('#client-limit', { hasText: '750' }).waitFor();
+    await page.click('#rotate-key');
+    await page.click('dialog .btn-danger');
+    const key = page.locator('#new-api-key');
+    await key.waitFor();
+    const rotated = await key.inputValue();
+    assert.match(rotated, /^sk_/);
+    assert.notEqual(rotated, apiKey);
+    await page.click('#key-done');
+    const old = await call({ id: clientId, key: apiKey }, 'GET', '/api/auth/profile/');
+    assert.equal(old.status, 401, 'the old key stops at once');
+    apiKey = rotated;
+  });
+
+  it('creates a staff user', async () => {
+    await page.click('a[href="#/users"]');
+    await page.locator('#users-table').waitFor();
+    await page.click('#new-user');
+    staffEmail = `staff-${Date.now()}@example.com`;
+    await page.selectOption('select[name=user_type]', 'staff');
+    await page.fill('dialog input[name=email]', staffEmail);
+    await page.fill('dialog input[name=username]', `staff${Date.now()}`);
+    await page.fill('dialog input[name=first_name]', 'Grace');
+    await page.fill('dialog input[name=last_name]', 'Hopper');
+    await page.fill('dialog input[name=password]', 'compiler-pioneer-1952');
+    await page.click('dialog button[type=submit]');
+    const row = page.locator(`tr[data-email="${staffEmail}"]`);
+    await row.waitFor();
+    assert.match(await row.textContent(), /staff/);
+    await shot(page, 'users');
+  });
+
+  it('deactivates a creator, who then cannot refresh', async () => {
+    await page.fill('input[type=search]', env.creator.email);
+    const row = page.locator(`tr[data-email="${env.creator.email}"]`);
+    await row.waitFor();
+    await row.locator('button', { hasText: 'Deactivate' }).click();
+    await page.click('dialog .btn-danger');
+    await row.locator('.badge', { hasText: 'inactive' }).waitFor();
+    const r = await call(env.web, 'POST', '/api/auth/token/refresh/', { refresh: creatorRefresh });
+    assert.equal(r.status, 401);
+    assert.equal(r.body.code, 'token_not_valid');
+  });
+
+  it('finds each action in the audit log', async () => {
+    await page.click('a[href="#/audit"]');
+    await page.locator('#audit-table').waitFor();
+    await shot(page, 'audit');
+    const eventsFor = async (filter) => {
+      await page.fill('input[name=event]', filter);
+      await page.click('#audit-filters button[type=submit]');
+      await page.waitForTimeout(300);
+      await page.locator('#audit-table, .table-box .empty').first().waitFor();
+      return page.locator('#audit-table tbody tr').evaluateAll((rows) => rows.map((r) => [r.dataset.event, r.textContent]));
+    };
+    const clientEvents = await eventsFor('client.*');
+    assert.ok(clientEvents.some(([e, t]) => /creat/.test(e) && t.includes(clientId)), `client created: ${JSON.stringify(clientEvents)}`);
+    assert.ok(clientEvents.some(([e]) => /rotat/.test(e)), 'key rotated');
+    assert.ok(clientEvents.some(([e, t]) => /updat/.test(e) && t.includes('750')), 'limit edited');
+    const userEvents = await eventsFor('user.*');
+    assert.ok(userEvents.some(([e, t]) => /creat/.test(e) && t.includes('staff')), `staff created: ${JSON.stringify(userEvents)}`);
+    assert.ok(userEvents.some(([e]) => /deactivat/.test(e)), 'creator deactivated');
+    await shot(page, 'audit-filtered');
+    assert.deepEqual(cspProblems(page), []);
+  });
+});
