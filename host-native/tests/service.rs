@@ -2,178 +2,21 @@
 //! with a fake clock: the time-dependent rules (expiry, rotation windows,
 //! rate-limit recovery) are tested here without waiting on a real clock.
 
-use bytes::Bytes;
+mod support;
+
 use gatehouse::db::LibsqlExecutor;
-use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
-use gatehouse_core::clock::{FixedClock, UnixMillis};
-use gatehouse_core::password::{Argon2Params, InlineHasher};
+use gatehouse_core::api_client::NewApiClient;
+use gatehouse_core::password::InlineHasher;
 use gatehouse_core::permission::{IsAdminUser, IsAuthenticated, IsCreator, IsStaffUser};
 use gatehouse_core::random::SeededRandom;
 use gatehouse_core::rate_limit::MemoryRateLimitStore;
-use gatehouse_core::service::{ClientIp, RouteHandler, RouteRequest};
+use gatehouse_core::service::{RouteHandler, RouteRequest};
 use gatehouse_core::user::{NewUser, UserType};
 use gatehouse_core::{Config, Env, Gatehouse};
-use http::{Method, Request, StatusCode};
-use serde_json::{json, Value};
+use http::{Method, StatusCode};
+use serde_json::json;
 use std::sync::Arc;
-
-const T0: UnixMillis = UnixMillis(1_800_000_000_000);
-const PASSWORD: &str = "correct horse battery";
-
-/// Cheap Argon2: these tests check rules, not cost.
-const CHEAP: Argon2Params = Argon2Params {
-    memory_kib: 64,
-    iterations: 1,
-    parallelism: 1,
-};
-
-struct World {
-    gh: Gatehouse,
-    clock: Arc<FixedClock>,
-    client: (ApiClient, ApiKey),
-    _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: StatusCode,
-    body: Value,
-    headers: http::HeaderMap,
-}
-
-async fn world_with(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gh.db");
-    let sql = Arc::new(
-        LibsqlExecutor::open(path.to_str().unwrap(), None)
-            .await
-            .unwrap(),
-    );
-    gatehouse_core::schema::migrate(sql.as_ref()).await.unwrap();
-    let clock = Arc::new(FixedClock::new(T0));
-    let env = Env {
-        clock: clock.clone(),
-        random: Arc::new(SeededRandom::new(42)),
-        sql,
-        hasher: Arc::new(InlineHasher(CHEAP)),
-        rate_limits: Arc::new(MemoryRateLimitStore::default()),
-    };
-    let config = Config {
-        argon2: CHEAP,
-        ..config
-    };
-    let gh = extra(Gatehouse::start(config, env).await.unwrap());
-    let client = gh
-        .create_api_client(web_client("web", 10_000))
-        .await
-        .unwrap();
-    World {
-        gh,
-        clock,
-        client,
-        _dir: dir,
-    }
-}
-
-async fn world() -> World {
-    world_with(Config::default(), |g| g).await
-}
-
-fn web_client(name: &str, rate_limit: u32) -> NewApiClient {
-    NewApiClient {
-        name: name.into(),
-        client_type: "web".into(),
-        rate_limit,
-        serves: None,
-        allowed_origins: vec![],
-        is_active: true,
-    }
-}
-
-impl World {
-    async fn call_as(
-        &self,
-        client: &(ApiClient, ApiKey),
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        bearer: Option<&str>,
-    ) -> Reply {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("x-api-key", client.1 .0.as_str())
-            .header("x-client-id", client.0.id.0.as_str());
-        if let Some(t) = bearer {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some(v) => {
-                b = b.header("content-type", "application/json");
-                Bytes::from(v.to_string())
-            }
-            None => Bytes::new(),
-        };
-        let mut req = b.body(body).unwrap();
-        req.extensions_mut()
-            .insert(ClientIp("192.0.2.1".parse().unwrap()));
-        let resp = self.gh.handle(req).await;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            headers,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        bearer: Option<&str>,
-    ) -> Reply {
-        self.call_as(&self.client, method, path, body, bearer).await
-    }
-
-    async fn register(&self, name: &str) -> Reply {
-        let r = self
-            .call(
-                Method::POST,
-                "/api/auth/register/",
-                Some(json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD, "password2": PASSWORD})),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        r
-    }
-
-    async fn refresh(&self, token: &str) -> Reply {
-        self.call(
-            Method::POST,
-            "/api/auth/token/refresh/",
-            Some(json!({"refresh": token})),
-            None,
-        )
-        .await
-    }
-
-    async fn login(&self, email: &str, password: &str) -> Reply {
-        self.call(
-            Method::POST,
-            "/api/auth/token/",
-            Some(json!({"email": email, "password": password})),
-            None,
-        )
-        .await
-    }
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap().to_owned()
-}
+use support::*;
 
 #[tokio::test]
 async fn access_token_expires_at_its_lifetime() {
