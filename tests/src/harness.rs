@@ -708,6 +708,8 @@ pub struct Api {
     http: HyperClient<HttpConnector, Full<Bytes>>,
     pub base_url: String,
     pub creds: Option<ClientCreds>,
+    /// The server's log, quoted when a request gets no response.
+    log: Option<PathBuf>,
 }
 
 /// A response, fully read.
@@ -740,6 +742,7 @@ impl Api {
             http,
             base_url: server.base_url.clone(),
             creds: None,
+            log: server.log.clone(),
         }
     }
 
@@ -901,8 +904,13 @@ impl<'a> Req<'a> {
         let req = b.body(Full::new(self.body)).expect("request");
         let res = tokio::time::timeout(Duration::from_secs(60), self.api.http.request(req))
             .await
-            .unwrap_or_else(|_| panic!("{request}: no response within 60 s"))
-            .unwrap_or_else(|e| panic!("{request}: {e:?}"));
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{request}: no response within 60 s{}",
+                    log_tail(self.api.log.as_ref())
+                )
+            })
+            .unwrap_or_else(|e| panic!("{request}: {e:?}{}", log_tail(self.api.log.as_ref())));
         let (parts, body) = res.into_parts();
         let body = body
             .collect()
@@ -1042,6 +1050,20 @@ impl Resp {
         );
         self
     }
+}
+
+/// The last lines of a server log, for a failure message ("" if none).
+fn log_tail(log: Option<&PathBuf>) -> String {
+    let Some(path) = log else {
+        return String::new();
+    };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+    format!(
+        "\nlast lines of the server log ({}):\n{tail}",
+        path.display()
+    )
 }
 
 /// The sorted keys of a JSON object (empty if not an object).
