@@ -175,3 +175,54 @@ async fn login_is_throttled_per_ip() {
     r.expect_error(429, "login_throttled");
     assert!(r.header_u64("retry-after") > 0);
 }
+
+/// "Inactive user → 401 no_active_account" and "user deactivated → bearer
+/// 401 token_not_valid". Deactivation goes through the admin API
+/// (docs/ADMIN_API.md), the only documented way; skipped where it is absent.
+#[tokio::test]
+async fn a_deactivated_user_is_locked_out() {
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
+    let admin = ctx.server.create_user("admin");
+    let at = admin_api.login_ok(&admin).await;
+    let id = u.id.expect("registered user id");
+    let r = admin_api
+        .post(&format!("/api/admin/users/{id}/deactivate/"))
+        .bearer(&at.access)
+        .json(&json!({}))
+        .send()
+        .await;
+    if r.status == 404 {
+        eprintln!(
+            "SKIP a_deactivated_user_is_locked_out: no admin API on this host ({})",
+            r.text()
+        );
+        return;
+    }
+    r.expect(200);
+    assert_eq!(r.json()["is_active"], false, "{}", r.text());
+    ctx.api
+        .login(&u.email, &u.password)
+        .await
+        .expect_body(401, &no_account());
+    ctx.api
+        .refresh(&t.refresh)
+        .await
+        .expect_error(401, "token_not_valid");
+    // The access token may live on in a host's user cache for a while; the
+    // contract bounds nothing, so allow a generous deadline.
+    eventually(
+        std::time::Duration::from_secs(45),
+        "deactivated user's access token refused",
+        || async {
+            let r = ctx.api.profile(&t.access).await;
+            match r.status {
+                401 => Ok(r),
+                s => Err(format!("{s} {}", r.text())),
+            }
+        },
+    )
+    .await
+    .expect_error(401, "token_not_valid");
+}
