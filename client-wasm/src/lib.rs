@@ -17,7 +17,6 @@ extern crate alloc;
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
-use alloc::vec::Vec;
 use core::cell::Cell;
 use core::future::Future;
 use core::pin::Pin;
@@ -62,8 +61,6 @@ const DONE: f64 = 2.0;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL: JsValue;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(cb: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -117,7 +114,7 @@ fn jstr(v: &JsValue) -> &JsString {
 }
 
 fn global(k: &str) -> JsValue {
-    GLOBAL.with(|g| get(g, k))
+    get(&js_sys::global(), k)
 }
 
 fn now() -> f64 {
@@ -153,8 +150,9 @@ fn call_p(f: &Function, this: &JsValue, a: &JsValue, b: &JsValue) -> JsFuture {
 
 /// A timer someone awaits: not unref'd (Node would exit under the awaiting code).
 fn sleep(ms: f64) -> JsFuture {
-    JsFuture::from(Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
+    // `new_typed`: the constructor binding `future_to_promise` already imports.
+    JsFuture::from(Promise::new_typed::<JsValue>(&mut |resolve, _| {
+        set_timeout(resolve.unchecked_ref(), ms);
     }))
 }
 
@@ -408,10 +406,12 @@ struct Inner {
     listeners: js_sys::Set,
     me: f64,
     chan: Option<BroadcastChannel>,
-    claims: Cell<Vec<Claim>>,
+    /// The latest claim heard from each other instance, by id (raw messages).
+    claims: js_sys::Map,
     timer: Cell<JsValue>,
-    timer_cb: Cell<Option<Rc<Closure<dyn FnMut(JsValue)>>>>,
-    msg_cb: Cell<Option<Closure<dyn FnMut(JsValue)>>>,
+    /// The one callback of both the refresh timer (called with no argument) and
+    /// the channel (called with a `MessageEvent`).
+    cb: Cell<Option<Rc<Closure<dyn FnMut(JsValue)>>>>,
     closed: Cell<bool>,
 }
 
@@ -478,20 +478,27 @@ impl Inner {
     }
 
     fn on_message(self: &Rc<Self>, data: JsValue) {
-        let Some(c) = Claim::from_js(&data) else { return };
-        let mut claims = self.claims.take();
-        claims.retain(|x| x.id != c.id && now() - x.at < LOCK_MS);
+        let id = get(&data, "i");
         if get(&data, "k").as_f64() == Some(CLAIM) {
-            claims.push(c);
+            self.claims.set(&id, &data);
         } else {
             // DONE: that instance refreshed, signed in or out: look at the storage.
-            let me = self.clone();
-            let _ = run(async move {
-                me.load().await;
-                Ok(JsValue::UNDEFINED)
-            });
+            self.claims.delete(&id);
+            self.background(false);
         }
-        self.claims.set(claims);
+    }
+
+    /// Reads the storage (or makes sure the session is fresh) in the background.
+    fn background(self: &Rc<Self>, fresh: bool) {
+        let me = self.clone();
+        let _ = run(async move {
+            if fresh {
+                me.fresh().await;
+            } else {
+                me.load().await;
+            }
+            Ok(JsValue::UNDEFINED)
+        });
     }
 
     async fn read_lock(&self) -> Option<Claim> {
@@ -514,9 +521,11 @@ impl Inner {
         }
         let _ = sleep(CLAIM_WINDOW_MS).await;
         let mut best = mine;
-        for c in peek(&self.claims) {
-            if c.live(fp) && c.before(&best) {
-                best = c;
+        for c in Array::from(&self.claims.values()).iter() {
+            if let Some(c) = Claim::from_js(&c) {
+                if c.live(fp) && c.before(&best) {
+                    best = c;
+                }
             }
         }
         if let Some(l) = self.read_lock().await {
@@ -542,7 +551,7 @@ impl Inner {
                 Some(cur) if cur.refresh == old.refresh => {}
                 _ => return,
             }
-            let claimed = peek(&self.claims).iter().any(|c| c.id == w.id);
+            let claimed = self.claims.has(&JsValue::from_f64(w.id));
             let locked = self.read_lock().await.is_some_and(|l| l.id == w.id);
             if !claimed && !locked {
                 return;
@@ -550,35 +559,36 @@ impl Inner {
         }
     }
 
+    /// The winner removes the lock (whoever wrote it last: the others lost to it);
+    /// a loser's lock names the old token and is dead once the winner is done.
     async fn release(&self, fp: &JsValue) {
-        if self.read_lock().await.is_some_and(|l| l.id == self.me) {
-            self.store.set(&self.lock_key, &JsValue::NULL).await;
-        }
+        self.store.set(&self.lock_key, &JsValue::NULL).await;
         self.post(DONE, fp);
     }
 
     /// Refreshes `old` unless another instance already did (or is doing) it.
     async fn refresh_coordinated(self: &Rc<Self>, old: Session) -> Result<Session, JsValue> {
-        let r = self.refresh_claimed(&old).await;
-        if self.coordinated() {
+        let won = Cell::new(false);
+        let r = self.refresh_claimed(&old, &won).await;
+        if self.coordinated() && won.get() {
             self.release(&old.refresh).await;
         }
         r
     }
 
-    async fn refresh_claimed(self: &Rc<Self>, old: &Session) -> Result<Session, JsValue> {
-        let mut won = !self.coordinated();
+    async fn refresh_claimed(self: &Rc<Self>, old: &Session, won: &Cell<bool>) -> Result<Session, JsValue> {
+        let coordinated = self.coordinated();
         loop {
             match self.load().await {
                 None => return Err(no_session()),
                 Some(cur) if cur.refresh != old.refresh => return Ok(cur),
-                _ if won => break,
+                _ if won.get() || !coordinated => break,
                 _ => {}
             }
             // Won the claim: one last look at the storage (above) before spending the token.
             match self.contest(&old.refresh).await {
                 Some(w) => self.wait_for(old, &w).await,
-                None => won = true,
+                None => won.set(true),
             }
         }
         let body: JsValue = Object::new().into();
@@ -658,7 +668,7 @@ impl Inner {
         if !self.auto || self.closed.get() {
             return;
         }
-        let (Some(s), Some(cb)) = (self.current(), peek(&self.timer_cb)) else { return };
+        let (Some(s), Some(cb)) = (self.current(), peek(&self.cb)) else { return };
         if !s.expires.is_finite() {
             return;
         }
@@ -830,38 +840,28 @@ impl GatehouseClient {
             listeners: js_sys::Set::new(&JsValue::UNDEFINED),
             me: js_sys::Math::random(),
             chan,
-            claims: Cell::new(Vec::new()),
+            claims: js_sys::Map::new(),
             timer: Cell::new(JsValue::UNDEFINED),
-            timer_cb: Cell::new(None),
-            msg_cb: Cell::new(None),
+            cb: Cell::new(None),
             closed: Cell::new(false),
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
-        let w = weak.clone();
-        inner.timer_cb.set(Some(Rc::new(Closure::new(move |_: JsValue| {
-            if let Some(i) = w.upgrade() {
-                let _ = run(async move {
-                    i.fresh().await;
-                    Ok(JsValue::UNDEFINED)
-                });
-            }
-        }))));
-        if let Some(c) = &inner.chan {
-            let cb = Closure::new(move |ev: JsValue| {
-                if let Some(i) = weak.upgrade() {
+        let cb = Rc::new(Closure::new(move |ev: JsValue| {
+            if let Some(i) = weak.upgrade() {
+                if ev.is_undefined() {
+                    i.background(true);
+                } else {
                     i.on_message(get(&ev, "data"));
                 }
-            });
-            c.set_onmessage(cb.as_ref().unchecked_ref());
+            }
+        }));
+        if let Some(c) = &inner.chan {
+            c.set_onmessage((*cb).as_ref().unchecked_ref());
             unref(c);
-            inner.msg_cb.set(Some(cb));
         }
+        inner.cb.set(Some(cb));
         // Pick up a stored session now (and arm the timer for it).
-        let i = inner.clone();
-        let _ = run(async move {
-            i.load().await;
-            Ok(JsValue::UNDEFINED)
-        });
+        inner.background(false);
         Ok(GatehouseClient { inner })
     }
 
