@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/index-CmLIeFUE.js",
+        path: "/admin/assets/index-BDF4Myek.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"0d57f678c9c3134e8e0f\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CmLIeFUE.js")),
+        etag: "\"73f7cea5e6eb54fa3f3f\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BDF4Myek.js")),
     },
     Asset {
-        path: "/admin/assets/index-DUdGX9RM.css",
+        path: "/admin/assets/index-KJsFNuEf.css",
         content_type: "text/css; charset=utf-8",
-        etag: "\"2ac5b6dd2ebd20258e10\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DUdGX9RM.css")),
+        etag: "\"a53e2dcc68d99d2ad054\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-KJsFNuEf.css")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -22,7 +22,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"c437a48c6469fa458c59\"",
+        etag: "\"4a78a7af289224dc5f01\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {
@@ -52,7 +52,7 @@
     Asset {
         path: "/api/schema/redoc/redoc.standalone.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"dcaf76612bc4a3fbcc92\"",
+        etag: "\"e3d4361ba4ecdba1fad6\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/api/schema/redoc/redoc.standalone.js")),
     },
     Asset {

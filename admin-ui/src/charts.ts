@@ -10,14 +10,17 @@ export interface Series {
   area?: boolean;
 }
 
-const W = 640;
-const H = 220;
-const PAD = { l: 44, r: 12, t: 12, b: 28 };
+const PAD = { l: 48, r: 14, t: 12, b: 28 };
 
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+/** A round tick step so that four steps cover `v`. Counts step by at least 1. */
+function niceStep(v: number, integer: boolean): number {
+  const raw = Math.max(v / 4, integer ? 1 : 0.5);
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 2, 2.5, 5, 10]) {
+    if (integer && m * p < 1) continue;
+    if (integer && m === 2.5 && p < 10) continue;
+    if (m * p >= raw) return m * p;
+  }
   return 10 * p;
 }
 
@@ -27,10 +30,14 @@ function fmtTick(v: number, unit: string): string {
 }
 
 /** Line chart over `times` (ISO strings, one per bucket). */
-export function lineChart(times: string[], series: Series[], opts: { unit?: string; label: string; daily?: boolean }): HTMLElement {
+export function lineChart(times: string[], series: Series[], opts: { unit?: string; label: string; daily?: boolean; wide?: boolean }): HTMLElement {
   const unit = opts.unit ?? '';
   const n = times.length;
-  const max = niceMax(Math.max(0, ...series.flatMap((x) => x.values.filter((v): v is number => v !== null))));
+  // The viewBox roughly matches the card's pixel size, so text stays ~11px.
+  const W = opts.wide ? 1080 : 540;
+  const H = opts.wide ? 260 : 230;
+  const step0 = niceStep(Math.max(0, ...series.flatMap((x) => x.values.filter((v): v is number => v !== null))), !unit);
+  const max = step0 * 4;
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const x = (i: number) => PAD.l + (n <= 1 ? iw / 2 : (i * iw) / (n - 1));
@@ -39,18 +46,19 @@ export function lineChart(times: string[], series: Series[], opts: { unit?: stri
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': opts.label });
   // Grid and y ticks.
   for (let k = 0; k <= 4; k++) {
-    const v = (max * k) / 4;
+    const v = step0 * k;
     svg.appendChild(s('line', { x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v), class: 'gridline' }));
     svg.appendChild(s('text', { x: PAD.l - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, fmtTick(v, unit)));
   }
-  // X ticks: about six labels.
-  const step = Math.max(1, Math.ceil(n / 6));
+  // X ticks: about six (wide: ten) labels.
+  const step = Math.max(1, Math.ceil(n / (opts.wide ? 10 : 6)));
   for (let i = 0; i < n; i += step) {
     const d = new Date(times[i]);
     const label = opts.daily
       ? d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })
       : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-    svg.appendChild(s('text', { x: x(i), y: H - 8, class: 'tick', 'text-anchor': 'middle' }, label));
+    const anchor = x(i) > W - PAD.r - 30 ? 'end' : 'middle';
+    svg.appendChild(s('text', { x: x(i), y: H - 8, class: 'tick', 'text-anchor': anchor }, label));
   }
   for (const se of series) {
     const pts: string[] = [];

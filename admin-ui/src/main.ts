@@ -1,6 +1,6 @@
 import './style.css';
 import { api, claims, hasRefresh, loadConfig, onSessionChange, refresh, signedIn, signOut } from './api';
-import { append, clear, h } from './ui';
+import { append, clear, h, icon } from './ui';
 import { loginPage } from './pages/login';
 import { overviewPage } from './pages/overview';
 import { usersPage } from './pages/users';
@@ -30,10 +30,17 @@ function route(): { page: Page; params: string[]; nav: string } | null {
   return null;
 }
 
-function navLink(href: string, label: string, key: string, active: string, icon: string) {
-  return h('a', { href, class: key === active ? 'nav-link active' : 'nav-link', 'aria-current': key === active ? 'page' : undefined }, h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, icon), label);
+function navLink(href: string, label: string, key: string, active: string, ic: string) {
+  return h('a', { href, class: key === active ? 'nav-link active' : 'nav-link', 'aria-current': key === active ? 'page' : undefined }, h('span', { class: 'nav-icon' }, icon(ic)), label);
 }
 
+interface Profile {
+  id: number;
+  username: string;
+  email: string;
+}
+let profile: Promise<Profile> | null = null;
+let profileOf = 0;
 let renderSeq = 0;
 
 async function render() {
@@ -68,25 +75,31 @@ async function render() {
   const main = h('main', { class: 'content', id: 'content' });
   const role = c.is_superuser ? 'admin' : 'staff';
   const who = h('span', { class: 'whoami-name' }, `User #${c.user_id}`);
-  api<{ username: string; email: string }>('GET', '/api/auth/profile/')
+  if (!profile || profileOf !== c.user_id) {
+    profileOf = c.user_id;
+    profile = api<Profile>('GET', '/api/auth/profile/');
+  }
+  profile
     .then((p) => {
       who.textContent = p.username;
       who.title = p.email;
     })
-    .catch(() => {});
+    .catch(() => {
+      profile = null;
+    });
   append(app, [
     h(
       'aside',
       { class: 'sidebar' },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '⛨'), h('span', {}, 'Gatehouse')),
+      h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('shield', 18)), h('span', {}, 'Gatehouse')),
       h(
         'nav',
         { class: 'nav', 'aria-label': 'Main' },
-        navLink('#/', 'Overview', 'overview', r.nav, '◔'),
-        navLink('#/users', 'Users', 'users', r.nav, '☺'),
-        navLink('#/clients', 'API clients', 'clients', r.nav, '⚿'),
-        navLink('#/audit', 'Audit log', 'audit', r.nav, '☰'),
-        h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, '⧉'), 'API docs'),
+        navLink('#/', 'Overview', 'overview', r.nav, 'overview'),
+        navLink('#/users', 'Users', 'users', r.nav, 'users'),
+        navLink('#/clients', 'API clients', 'clients', r.nav, 'key'),
+        navLink('#/audit', 'Audit log', 'audit', r.nav, 'audit'),
+        h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('docs')), 'API docs'),
       ),
       h(
         'div',

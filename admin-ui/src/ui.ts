@@ -151,3 +151,19 @@ export function pager(page: number, pages: number, total: number, go: (p: number
     h('button', { class: 'btn btn-sm', disabled: page >= pages, onclick: () => go(page + 1) }, 'Next ›'),
   );
 }
+
+const ICONS: Record<string, string[]> = {
+  shield: ['M12 3l8 3v6c0 5-3.5 8.5-8 9.5C7.5 20.5 4 17 4 12V6z', 'M9 12l2 2 4-4'],
+  overview: ['M3 12h4l3 8 4-16 3 8h4'],
+  users: ['M9 11a4 4 0 100-8 4 4 0 000 8z', 'M2 21c0-4 3-6.5 7-6.5s7 2.5 7 6.5', 'M16 3.5a4 4 0 010 7.5', 'M22 21c0-3-1.8-5.2-4.5-6'],
+  key: ['M8 19a4 4 0 100-8 4 4 0 000 8z', 'M11 12l9-9', 'M16.5 6.5l3 3', 'M14 9l2 2'],
+  audit: ['M9 6h12', 'M9 12h12', 'M9 18h12', 'M4 6h.01', 'M4 12h.01', 'M4 18h.01'],
+  docs: ['M14 3h7v7', 'M10 14L21 3', 'M21 14v7H3V3h7'],
+};
+
+/** A 24×24 stroke icon. */
+export function icon(name: string, size = 18): SVGElement {
+  const svg = s('svg', { viewBox: '0 0 24 24', width: size, height: size, fill: 'none', stroke: 'currentColor', 'stroke-width': 2, 'stroke-linecap': 'round', 'stroke-linejoin': 'round', 'aria-hidden': 'true', class: 'icon' });
+  for (const d of ICONS[name] ?? []) svg.appendChild(s('path', { d }));
+  return svg;
+}

@@ -82,7 +82,7 @@ export function usageView(u: UsageData): HTMLElement {
       { name: '5xx', color: 'red', values: u.series.map((b) => b.status_5xx) },
       { name: '429', color: 'purple', values: u.series.map((b) => b.throttled) },
     ],
-    { label: 'Requests and errors over time', daily },
+    { label: 'Requests and errors over time', daily, wide: true },
   );
   traffic.id = 'chart-requests';
 

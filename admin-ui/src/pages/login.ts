@@ -1,5 +1,5 @@
 import { ApiError, credentials, hasServerCredentials, setCredentials, signIn } from '../api';
-import { append, field, h } from '../ui';
+import { append, field, h, icon } from '../ui';
 
 export function loginPage(root: HTMLElement, done: () => void): void {
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true });
@@ -42,7 +42,7 @@ export function loginPage(root: HTMLElement, done: () => void): void {
         }
       },
     },
-    h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, '⛨'), h('h1', {}, 'Gatehouse')),
+    h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark' }, icon('shield', 18)), h('h1', {}, 'Gatehouse')),
     h('p', { class: 'muted' }, 'Sign in to the admin dashboard.'),
     error,
     field('Email', email),
