@@ -117,6 +117,9 @@ pub enum ServerConfig {
     FixedKey,
     /// `--session-max-age 4`: a login's absolute lifetime.
     ShortSession,
+    /// `--trust-proxy --login-failures-per-ip 5`: the client IP comes from
+    /// `X-Forwarded-For`.
+    TrustProxy,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -133,13 +136,14 @@ pub const SHORT_REFRESH_TTL: i64 = 4;
 pub const SHORT_SESSION_MAX_AGE: i64 = 4;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 6] = [
+    const ALL: [ServerConfig; 7] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
         ServerConfig::LowIpLoginLimit,
         ServerConfig::FixedKey,
         ServerConfig::ShortSession,
+        ServerConfig::TrustProxy,
     ];
 
     fn index(self) -> usize {
@@ -162,6 +166,7 @@ impl ServerConfig {
             ],
             ServerConfig::LowIpLoginLimit => &["--login-failures-per-ip", "5"],
             ServerConfig::ShortSession => &["--session-max-age", "4"],
+            ServerConfig::TrustProxy => &["--trust-proxy", "--login-failures-per-ip", "5"],
             ServerConfig::FixedKey => {
                 return Ok(vec![
                     "--jwt-private-key".into(),
@@ -254,7 +259,8 @@ pub struct Skip(pub String);
 /// the test) if it cannot start; `Err(Skip)` if the target cannot provide
 /// that configuration.
 pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
-    static SERVERS: [OnceLock<Result<Server, String>>; 6] = [
+    static SERVERS: [OnceLock<Result<Server, String>>; 7] = [
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),

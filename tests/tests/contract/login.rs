@@ -165,15 +165,46 @@ async fn login_is_throttled_per_ip() {
     let Some(ctx) = Ctx::with(ServerConfig::LowIpLoginLimit, "login_is_throttled_per_ip") else {
         return;
     };
-    // Five failures for five different (unknown) emails from this address…
+    // Five failures for five different (unknown) emails from this address,
+    // each claiming another X-Forwarded-For: without --trust-proxy the
+    // header must not let a client spread its failures over made-up IPs…
     for i in 1..=5 {
-        let r = ctx.api.login(&unique_email(), "Wrong-Password-42").await;
+        let r = xff_login(&ctx.api, &format!("192.0.2.{i}"), &unique_email()).await;
         assert_eq!(r.status, 401, "failure {i}: {}", r.text());
     }
-    // …and a sixth email is refused.
-    let r = ctx.api.login(&unique_email(), "Wrong-Password-42").await;
+    // …so a sixth email is refused, whatever the header says.
+    let r = xff_login(&ctx.api, "192.0.2.99", &unique_email()).await;
     r.expect_error(429, "login_throttled");
     assert!(r.header_u64("retry-after") > 0);
+}
+
+async fn xff_login(api: &Api, xff: &str, email: &str) -> Resp {
+    api.post("/api/auth/token/")
+        .header("x-forwarded-for", xff)
+        .json(&json!({"email": email, "password": "Wrong-Password-42"}))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_ip_throttle_uses_x_forwarded_for() {
+    let Some(ctx) = Ctx::with(
+        ServerConfig::TrustProxy,
+        "behind_a_proxy_the_ip_throttle_uses_x_forwarded_for",
+    ) else {
+        return;
+    };
+    // Documentation addresses (RFC 5737), only ever sent as header text.
+    for i in 1..=5 {
+        let r = xff_login(&ctx.api, "198.51.100.7", &unique_email()).await;
+        assert_eq!(r.status, 401, "failure {i}: {}", r.text());
+    }
+    xff_login(&ctx.api, "198.51.100.7", &unique_email())
+        .await
+        .expect_error(429, "login_throttled");
+    // Another client address behind the same proxy is not affected.
+    let r = xff_login(&ctx.api, "198.51.100.8", &unique_email()).await;
+    r.expect_error(401, "no_active_account");
 }
 
 /// "Inactive user → 401 no_active_account" and "user deactivated → bearer
