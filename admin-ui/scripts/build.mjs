@@ -44,6 +44,25 @@ mkdirSync(redoc, { recursive: true });
 writeFileSync(join(redoc, 'redoc.standalone.js'), redocJs.replaceAll(REDOC_LOGO, 'data:,'));
 copy(join(nm, 'redoc/LICENSE'), join(redoc, 'LICENSE.txt'));
 
+// Headers for the Worker's static assets (Cloudflare reads dist/_headers);
+// the native host sets the same ones in host-native/src/assets.rs: keep the
+// two in step.
+const CSP_ADMIN =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP_DOCS =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const common = ['X-Content-Type-Options: nosniff', 'Referrer-Policy: no-referrer', 'X-Frame-Options: DENY', 'Cross-Origin-Opener-Policy: same-origin', 'Cross-Origin-Resource-Policy: same-origin'];
+const rule = (path, lines) => [path, ...lines.map((l) => `  ${l}`)].join('\n');
+writeFileSync(
+  join(dist, '_headers'),
+  [
+    rule('/admin/*', [`Content-Security-Policy: ${CSP_ADMIN}`, ...common, 'Cache-Control: no-cache']),
+    rule('/admin/assets/*', ['! Cache-Control', 'Cache-Control: public, max-age=31536000, immutable']),
+    rule('/api/schema/swagger/*', [`Content-Security-Policy: ${CSP_DOCS}`, ...common, 'Cache-Control: no-cache']),
+    rule('/api/schema/redoc/*', [`Content-Security-Policy: ${CSP_DOCS}`, ...common, 'Cache-Control: no-cache']),
+  ].join('\n') + '\n',
+);
+
 const TYPES = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -63,7 +82,10 @@ function walk(dir) {
   });
 }
 
-const files = walk(dist).sort();
+// Files starting with _ (_headers) are for the Worker only.
+const files = walk(dist)
+  .filter((f) => !relative(dist, f).split(sep).some((part) => part.startsWith('_')))
+  .sort();
 const rows = [];
 const entries = [];
 for (const file of files) {

@@ -40,8 +40,8 @@ export async function newPage(browser) {
   return page;
 }
 
-export async function shot(page, name) {
-  await page.screenshot({ path: join(env.shots, `${name}.png`), fullPage: true });
+export async function shot(page, name, { full = true } = {}) {
+  await page.screenshot({ path: join(env.shots, `${name}.png`), fullPage: full });
 }
 
 /** Only the problems that are not expected 4xx answers logged by Chrome. */
@@ -70,4 +70,8 @@ export async function signIn(page, who) {
   await page.fill('input[name=email]', who.email);
   await page.fill('input[name=password]', who.password);
   await page.click('button[type=submit]');
+}
+
+export async function shotOf(locator, name) {
+  await locator.screenshot({ path: join(env.shots, `${name}.png`) });
 }
