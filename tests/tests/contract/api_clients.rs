@@ -283,3 +283,35 @@ async fn gatekeeping_comes_before_the_body() {
         .expect_error(415, "unsupported_media_type");
     bad_body(&tiny).await.expect_error(429, "throttled");
 }
+
+/// The size limit is a body rule (CONTRACT.md check 5), so like 415 and
+/// parse errors it comes after the route (404/405) and the key checks: an
+/// oversized body to an unknown path is a 404, without a key a 401.
+#[tokio::test]
+async fn an_oversized_body_is_judged_after_route_and_key() {
+    let ctx = Ctx::new();
+    let big = vec![b' '; 70_000];
+    // Fresh connections: a host may close one after an early answer.
+    Api::new(ctx.server, &ctx.creds)
+        .post("/api/auth/nope/")
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .expect_error(404, "not_found");
+    Api::anonymous(ctx.server)
+        .post("/api/auth/register/")
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .expect_error(401, "api_key_missing");
+    let (_, inactive) = ctx.client(&ClientSpec::web().inactive());
+    Api::new(ctx.server, inactive.creds.as_ref().expect("creds"))
+        .post("/api/auth/register/")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .expect_error(403, "client_inactive");
+}
