@@ -257,3 +257,36 @@ async fn a_deactivated_user_is_locked_out() {
     .await
     .expect_error(401, "token_not_valid");
 }
+
+/// "A dummy hash is verified when the email is unknown": an unknown email
+/// must not answer markedly faster than a wrong password (which costs a
+/// real password-hash check), or response times would reveal who has an
+/// account. Interleaved samples and a generous ratio keep this robust on a
+/// busy machine: without a dummy hash the ratio is far below it.
+#[tokio::test]
+async fn an_unknown_email_costs_as_much_as_a_wrong_password() {
+    let ctx = Ctx::new();
+    let (u, _) = ctx.api.new_creator().await;
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for _ in 0..6 {
+        let t = std::time::Instant::now();
+        ctx.api
+            .login(&unique_email(), "Wrong-Password-42")
+            .await
+            .expect(401);
+        unknown.push(t.elapsed());
+        let t = std::time::Instant::now();
+        ctx.api
+            .login(&u.email, "Wrong-Password-42")
+            .await
+            .expect(401);
+        wrong.push(t.elapsed());
+    }
+    unknown.sort();
+    wrong.sort();
+    let (mu, mw) = (unknown[3], wrong[3]);
+    assert!(
+        mu.as_secs_f64() >= 0.2 * mw.as_secs_f64(),
+        "unknown email median {mu:?} vs wrong password median {mw:?}: no dummy hash?"
+    );
+}
