@@ -1,24 +1,23 @@
 //! `worker::Request` → `http::Request<Bytes>` and `http::Response<Bytes>` →
-//! `worker::Response`. Nothing is decided here except the body size cap,
-//! which must be enforced while reading.
+//! `worker::Response`. Nothing is decided here.
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use gatehouse_core::config::MAX_BODY_BYTES;
 use gatehouse_core::service::ClientIp;
 use std::net::IpAddr;
-use worker::{Headers, Request, Response, ResponseBuilder};
+use worker::{ByteStream, Headers, Request, Response, ResponseBuilder};
 
-/// A converted request, or the sign that its body is over the cap.
-pub enum Incoming {
-    Request(http::Request<Bytes>),
-    TooLarge,
-}
-
-/// Converts a Worker request. The body is read only up to
-/// [`MAX_BODY_BYTES`]: a larger one (by `Content-Length` or by counting) is
-/// reported as [`Incoming::TooLarge`] without reading the rest.
-pub async fn to_http_request(mut req: Request) -> worker::Result<Incoming> {
+/// Converts a Worker request. At most [`MAX_BODY_BYTES`] + 1 bytes of the
+/// body are read: enough for the core to see that a body is too large, and
+/// to answer 413 at its place in the order of checks (after the route and
+/// the API key), without holding more than that in memory.
+///
+/// When the body was cut short, the rest of it comes back as [`Unread`], to
+/// be drained after the response is ready.
+pub async fn to_http_request(
+    mut req: Request,
+) -> worker::Result<(http::Request<Bytes>, Option<Unread>)> {
     let url = req.url()?;
     let path_and_query = match url.query() {
         Some(q) => format!("{}?{}", url.path(), q),
@@ -29,15 +28,8 @@ pub async fn to_http_request(mut req: Request) -> worker::Result<Incoming> {
     let mut builder = http::Request::builder()
         .method(req.inner().method().as_str())
         .uri(path_and_query);
-    let mut declared_len: Option<usize> = None;
     for (name, value) in req.headers().entries() {
-        if name.eq_ignore_ascii_case("content-length") {
-            declared_len = value.trim().parse().ok();
-        }
         builder = builder.header(name, value);
-    }
-    if declared_len.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Ok(Incoming::TooLarge);
     }
     // The runtime's own record of the caller: set by Cloudflare's edge (and
     // by `wrangler dev`), not forgeable by the client.
@@ -48,31 +40,50 @@ pub async fn to_http_request(mut req: Request) -> worker::Result<Incoming> {
     {
         builder = builder.extension(ClientIp(ip));
     }
-    let body = match read_body(&mut req).await? {
-        Some(body) => body,
-        None => return Ok(Incoming::TooLarge),
-    };
-    let request = builder
+    let (body, unread) = read_body(&mut req, MAX_BODY_BYTES + 1).await?;
+    let req = builder
         .body(body)
         .map_err(|e| worker::Error::RustError(format!("unrepresentable request: {e}")))?;
-    Ok(Incoming::Request(request))
+    Ok((req, unread))
 }
 
-/// The body, or None once it passes [`MAX_BODY_BYTES`].
-async fn read_body(req: &mut Request) -> worker::Result<Option<Bytes>> {
+/// The body's first `cap` bytes, and the rest unread if there is more.
+async fn read_body(req: &mut Request, cap: usize) -> worker::Result<(Bytes, Option<Unread>)> {
     if req.inner().body().is_none() {
-        return Ok(Some(Bytes::new()));
+        return Ok((Bytes::new(), None));
     }
     let mut stream = req.stream()?;
     let mut body = BytesMut::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Ok(None);
+        let room = cap - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == cap {
+            return Ok((body.freeze(), Some(Unread(stream))));
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(Some(body.freeze()))
+    Ok((body.freeze(), None))
+}
+
+/// The unread rest of an oversized body.
+pub struct Unread(ByteStream);
+
+impl Unread {
+    /// Most to read and discard; past it the client is simply cut off.
+    const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
+    /// Reads and discards the rest of the body (up to a bound). Answering
+    /// while the client is still sending makes `wrangler dev`'s proxy
+    /// replace the answer with a 503 ("worker restarted mid-request").
+    pub async fn drain(mut self) {
+        let mut drained = 0usize;
+        while let Some(Ok(chunk)) = self.0.next().await {
+            drained += chunk.len();
+            if drained > Self::DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
 }
 
 /// Converts the core's response. Header values the core wrote are ASCII; a

@@ -37,13 +37,12 @@ fn start() {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let service = service(&env).await?;
-    let req = match convert::to_http_request(req).await? {
-        convert::Incoming::Request(req) => req,
-        convert::Incoming::TooLarge => {
-            return convert::to_worker_response(Gatehouse::payload_too_large())
-        }
-    };
-    convert::to_worker_response(service.handle(req).await)
+    let (req, unread) = convert::to_http_request(req).await?;
+    let response = service.handle(req).await;
+    if let Some(rest) = unread {
+        rest.drain().await;
+    }
+    convert::to_worker_response(response)
 }
 
 /// The isolate's service, built once. Two first requests racing both build

