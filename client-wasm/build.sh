@@ -11,12 +11,17 @@ TARGETS=("$@")
 [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
+# Panic locations name dependency sources by path: keep the build machine's paths out.
+export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/="
 for t in "${TARGETS[@]}"; do
   rm -rf "pkg/$t"
   wasm-pack --quiet build --release --target "$t" --out-dir "pkg/$t" --out-name gatehouse_client \
     --scope gatehouse --no-default-features
   w="pkg/$t/gatehouse_client_bg.wasm"
-  node_modules/.bin/wasm-opt -Oz "${WASM_OPT_FEATURES[@]}" "$w" -o "$w.opt"
+  # -tnh (traps never happen): the module's only traps are panics, i.e. bugs; binaryen
+  # may then drop the checks that lead to them. See README "Size".
+  node_modules/.bin/wasm-opt -Oz --converge -tnh --strip-producers --strip-target-features \
+    "${WASM_OPT_FEATURES[@]}" "$w" -o "$w.opt"
   mv "$w.opt" "$w"
   rm -f "pkg/$t/.gitignore"
   echo "build: pkg/$t ($(wc -c <"$w") bytes wasm)"

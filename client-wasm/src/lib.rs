@@ -134,13 +134,13 @@ fn peek<T: Clone + Default>(c: &Cell<T>) -> T {
 /// referenced; the client's background timer and channel must not do that.
 fn unref(v: &JsValue) {
     if let Ok(f) = get(v, "unref").dyn_into::<Function>() {
-        let _ = f.call0(v);
+        let _ = f.call2(v, &JsValue::UNDEFINED, &JsValue::UNDEFINED);
     }
 }
 
 /// Duck-typed `input instanceof Request` (works whatever realm built the Request).
 fn is_request(v: &JsValue) -> bool {
-    v.is_object() && get(v, "clone").is_function() && get(v, "headers").is_object()
+    !v.is_string() && get(v, "clone").is_function()
 }
 
 /// Calls `f` (which may return a value or a promise): the promise of its result.
@@ -174,41 +174,28 @@ fn simple_error(status: f64, code: &str, detail: &str) -> JsValue {
 }
 
 /// Maps a DRF/simplejwt-shaped error body to a `GatehouseError`:
-/// `{"detail", "code"}` for general errors, `{"field": ["message", …]}` for validation.
+/// `{"detail", "code"}` for general errors; a validation body (`{"field":
+/// ["message", …]}`, `non_field_errors` included) becomes `fields` as it is, with
+/// code `invalid` and DRF's own "Invalid input." as the detail.
 fn error_from(status: u16, data: &JsValue) -> JsValue {
-    let fields = Object::new();
-    let mut first = JsValue::UNDEFINED;
-    if data.is_object() {
-        for k in Object::keys(data.unchecked_ref::<Object>()).iter() {
-            let v = Reflect::get(data, &k).unwrap_or(JsValue::UNDEFINED);
-            if Array::is_array(&v) {
-                if first.is_undefined() {
-                    first = v.unchecked_ref::<Array>().get(0);
-                }
-                let _ = Reflect::set(&fields, &k, &v);
-            }
-        }
-    }
-    let has_fields = !first.is_undefined();
-    let mut detail = get(data, "detail");
-    if !detail.is_string() {
-        detail = if first.is_string() {
-            first
-        } else if data.is_string() && jstr(data).length() > 0 {
-            data.clone()
-        } else {
-            s("Request failed.")
-        };
-    }
-    let mut code = get(data, "code");
-    if !code.is_string() {
-        code = s(if has_fields { "invalid" } else { "error" });
-    }
+    let detail = get(data, "detail");
+    let (code, detail, fields) = if detail.is_string() {
+        let code = get(data, "code");
+        (if code.is_string() { code } else { s("error") }, detail, Object::new().into())
+    } else if data.is_object() {
+        (s("invalid"), s("Invalid input."), data.clone())
+    } else {
+        (s("error"), s("Request failed."), Object::new().into())
+    };
     gh_error(status as f64, &code, &detail, &fields)
 }
 
 fn status_of(e: &JsValue) -> f64 {
     get(e, "status").as_f64().unwrap_or(0.0)
+}
+
+fn bad_response() -> JsValue {
+    simple_error(0.0, "bad_response", "Response had no tokens.")
 }
 
 fn no_session() -> JsValue {
@@ -308,7 +295,7 @@ struct Store {
 
 impl Store {
     fn from_option(v: &JsValue) -> Result<Store, JsValue> {
-        let mem = v.is_undefined() || v.is_null() || *v == s("memory");
+        let mem = v.is_undefined() || *v == JsValue::NULL || *v == s("memory");
         let obj = if mem {
             js_sys::Map::new().into()
         } else if *v == s("localStorage") {
@@ -327,7 +314,7 @@ impl Store {
         match methods {
             Some((get, set, rm)) => Ok(Store { obj, get, set, rm, shared: !mem }),
             None => Err(js_sys::TypeError::new(
-                "GatehouseClient: storage must be 'memory', 'localStorage', a Web Storage or {get, set, remove}",
+                "GatehouseClient: bad storage option",
             )
             .into()),
         }
@@ -345,7 +332,7 @@ impl Store {
 
     /// Stores `value`, or removes the key when it is null.
     async fn set(&self, key: &JsValue, value: &JsValue) {
-        let _ = if value.is_null() {
+        let _ = if !value.is_string() {
             call_p(&self.rm, &self.obj, key, &JsValue::UNDEFINED)
         } else {
             call_p(&self.set, &self.obj, key, value)
@@ -372,16 +359,16 @@ impl Claim {
     fn live(&self, fp: &JsValue) -> bool {
         self.fp == *fp && now() - self.at < LOCK_MS
     }
+    /// As a message or lock value: `[kind, id, at, fp]`.
     fn to_js(&self, kind: f64) -> JsValue {
-        let o: JsValue = Object::new().into();
-        put(&o, "k", &JsValue::from_f64(kind));
-        put(&o, "i", &JsValue::from_f64(self.id));
-        put(&o, "a", &JsValue::from_f64(self.at));
-        put(&o, "f", &self.fp);
-        o
+        Array::of4(&JsValue::from_f64(kind), &JsValue::from_f64(self.id), &JsValue::from_f64(self.at), &self.fp).into()
     }
     fn from_js(v: &JsValue) -> Option<Claim> {
-        Some(Claim { id: get(v, "i").as_f64()?, at: get(v, "a").as_f64()?, fp: get(v, "f") })
+        if !Array::is_array(v) {
+            return None;
+        }
+        let a: &Array = v.unchecked_ref();
+        Some(Claim { id: a.get(1).as_f64()?, at: a.get(2).as_f64()?, fp: a.get(3) })
     }
 }
 
@@ -403,7 +390,8 @@ struct Inner {
     raw: Cell<JsValue>,
     /// The refresh in flight in this instance: every caller awaits this one promise.
     inflight: Cell<Option<Promise>>,
-    listeners: js_sys::Set,
+    /// Listener → itself (a Map: its `delete`, bound, is the unsubscribe function).
+    listeners: js_sys::Map,
     me: f64,
     chan: Option<BroadcastChannel>,
     /// The latest claim heard from each other instance, by id (raw messages).
@@ -426,7 +414,7 @@ impl Inner {
 
     fn emit(&self, event: &str, s: &Option<Session>) {
         let (ev, sv) = (JsValue::from_str(event), opt_js(s));
-        for f in Array::from(&self.listeners).iter() {
+        for f in Array::from(&self.listeners.values()).iter() {
             let _ = f.unchecked_into::<Function>().call2(&JsValue::UNDEFINED, &ev, &sv);
         }
     }
@@ -478,8 +466,12 @@ impl Inner {
     }
 
     fn on_message(self: &Rc<Self>, data: JsValue) {
-        let id = get(&data, "i");
-        if get(&data, "k").as_f64() == Some(CLAIM) {
+        if !Array::is_array(&data) {
+            return;
+        }
+        let a: &Array = data.unchecked_ref();
+        let id = a.get(1);
+        if a.get(0).as_f64() == Some(CLAIM) {
             self.claims.set(&id, &data);
         } else {
             // DONE: that instance refreshed, signed in or out: look at the storage.
@@ -596,7 +588,7 @@ impl Inner {
         match self.api("POST", "/api/auth/token/refresh/", Some(&body), false).await {
             Ok(data) => {
                 let s = Session::from_js(&data)
-                    .ok_or_else(|| simple_error(0.0, "bad_response", "Refresh response had no tokens."))?;
+                    .ok_or_else(bad_response)?;
                 self.commit(Some(s.clone()), false, Some("refreshed")).await;
                 Ok(s)
             }
@@ -712,24 +704,35 @@ impl Inner {
 
     /// The drop-in `fetch`: headers, proactive refresh, and on a 401 one refresh
     /// and one retry.
-    async fn authed(self: &Rc<Self>, input: JsValue, init: JsValue) -> Result<Response, JsValue> {
-        let input = self.resolve(input);
+    async fn authed(self: &Rc<Self>, input: JsValue, init: JsValue, auth: bool) -> Result<Response, JsValue> {
+        let mut input = self.resolve(input);
         // A Request's body can be read once: keep a copy for the retry.
-        let spare = if is_request(&input) { get(&input, "clone").unchecked_into::<Function>().call0(&input).ok() } else { None };
-        let s = self.fresh().await;
-        let resp = self.send(&input, &init, s.as_ref().map(|s| &s.access)).await?;
-        if resp.status() != 401 {
-            return Ok(resp);
-        }
-        let Some(used) = s else { return Ok(resp) };
-        let next = match self.load().await {
-            Some(cur) if cur.access != used.access => Ok(cur),
-            Some(cur) => self.refresh_from(cur).await,
-            None => return Ok(resp),
+        let mut spare = if auth && is_request(&input) {
+            get(&input, "clone").unchecked_into::<Function>().call2(&input, &JsValue::UNDEFINED, &JsValue::UNDEFINED).ok()
+        } else {
+            None
         };
-        match next {
-            Ok(n) => self.send(&spare.unwrap_or(input), &init, Some(&n.access)).await,
-            Err(_) => Ok(resp),
+        let mut s = if auth { self.fresh().await } else { None };
+        let mut retried = !auth;
+        loop {
+            let resp = self.send(&input, &init, s.as_ref().map(|s| &s.access)).await?;
+            if retried || resp.status() != 401 {
+                return Ok(resp);
+            }
+            retried = true;
+            let Some(used) = s.take() else { return Ok(resp) };
+            s = match self.load().await {
+                // Someone refreshed meanwhile: just retry with the new token.
+                Some(cur) if cur.access != used.access => Some(cur),
+                Some(cur) => match self.refresh_from(cur).await {
+                    Ok(n) => Some(n),
+                    Err(_) => return Ok(resp),
+                },
+                None => return Ok(resp),
+            };
+            if let Some(r) = spare.take() {
+                input = r;
+            }
         }
     }
 
@@ -745,7 +748,7 @@ impl Inner {
             put(&init, "headers", &h);
         }
         let url: JsValue = self.base.concat(&s(path)).into();
-        let r = if auth { self.authed(url, init).await } else { self.send(&url, &init, None).await };
+        let r = self.authed(url, init, auth).await;
         let resp = r.map_err(|e| {
             let mut msg = get(&e, "message");
             if !msg.is_string() {
@@ -765,7 +768,7 @@ impl Inner {
 
     /// Takes `{access, refresh}` from a response as the new session.
     async fn take_pair(&self, data: &JsValue, event: &str) -> Result<Session, JsValue> {
-        let s = Session::from_js(data).ok_or_else(|| simple_error(0.0, "bad_response", "Response had no tokens."))?;
+        let s = Session::from_js(data).ok_or_else(bad_response)?;
         self.commit(Some(s.clone()), false, Some(event)).await;
         self.post(DONE, &s.refresh);
         Ok(s)
@@ -808,7 +811,7 @@ impl GatehouseClient {
             key = s("gatehouse.session");
         }
         let margin = opt("refreshMargin").as_f64().unwrap_or(60.0) * 1000.0;
-        let auto = opt("autoRefresh").as_bool().unwrap_or(true);
+        let auto = opt("autoRefresh") != JsValue::FALSE;
         let fetch_fn = opt("fetch")
             .dyn_into::<Function>()
             .or_else(|_| global("fetch").dyn_into::<Function>())
@@ -816,7 +819,7 @@ impl GatehouseClient {
         let ch = opt("channel");
         let chan_name = if ch.is_string() {
             Some(ch)
-        } else if ch.as_bool() == Some(false) || !store.shared {
+        } else if ch == JsValue::FALSE || !store.shared {
             None
         } else {
             Some(JsString::from("gatehouse:").concat(&key).into())
@@ -837,7 +840,7 @@ impl GatehouseClient {
             cache: Cell::new(None),
             raw: Cell::new(JsValue::NULL),
             inflight: Cell::new(None),
-            listeners: js_sys::Set::new(&JsValue::UNDEFINED),
+            listeners: js_sys::Map::new(),
             me: js_sys::Math::random(),
             chan,
             claims: js_sys::Map::new(),
@@ -923,7 +926,7 @@ impl GatehouseClient {
     #[wasm_bindgen(js_name = onChange)]
     pub fn on_change(&self, callback: JsValue) -> JsValue {
         let set = &self.inner.listeners;
-        set.add(&callback);
+        set.set(&callback, &callback);
         // `set.delete.bind(set, callback)`: an unsubscribe function without a Rust closure.
         get(set, "delete").unchecked_into::<Function>().bind1(set, &callback).into()
     }
@@ -936,7 +939,6 @@ impl GatehouseClient {
         if let Some(c) = &i.chan {
             c.close();
         }
-        i.listeners.clear();
     }
 }
 
@@ -961,7 +963,7 @@ impl GatehouseClient {
             let body: JsValue = Object::new().into();
             let (path, keys): (&str, [&str; 3]) = match op {
                 Op::GetSession => return Ok(opt_js(&i.load().await)),
-                Op::Fetch => return Ok(i.authed(a, b).await?.into()),
+                Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
                 Op::Refresh => {
                     let s = i.load().await.ok_or_else(no_session)?;
                     return Ok(i.refresh_from(s).await?.to_js());
@@ -1002,5 +1004,5 @@ impl GatehouseClient {
 /// True for the errors this package rejects with.
 #[wasm_bindgen(js_name = isGatehouseError, skip_typescript)]
 pub fn is_gatehouse_error(e: &JsValue) -> bool {
-    e.is_object() && get(e, "name") == s("GatehouseError")
+    get(e, "name") == s("GatehouseError")
 }

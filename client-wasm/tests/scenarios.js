@@ -217,7 +217,7 @@ const scenarios = {
     eq(e2.status, 400, "validation status");
     eq(e2.code, "invalid", "validation code");
     eq(e2.fields.password[0], "Password fields didn't match.", "field error");
-    eq(e2.detail, "Password fields didn't match.", "detail is the first message");
+    eq(e2.detail, "Invalid input.", "DRF's detail for validation errors");
     const e3 = await rejects(c.profile(), "not signed in");
     eq(e3.code, "not_authenticated", "server's code when not signed in");
     const e4 = await rejects(c.refresh(), "refresh without session");
