@@ -7,7 +7,7 @@
 #   - wasm-bindgen-cli 0.2.130 (must equal the wasm-bindgen pinned in client-wasm/Cargo.toml)
 #   - wasm-pack 0.15.1
 #   - chromium + chromium-driver (Debian), for wasm-bindgen-test and the e2e browser tests
-#   - client-wasm/node_modules (npm ci): binaryen's wasm-opt (npm, never Debian's), esbuild
+#   - client-wasm/node_modules (npm ci): binaryen's wasm-opt (npm, never Debian's), esbuild, typescript
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -66,7 +66,7 @@ chromium_pkgs() {
 
 npm_tools() {
   cd "$ROOT/client-wasm"
-  if [ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/esbuild ] \
+  if [ -x node_modules/.bin/wasm-opt ] && [ -x node_modules/.bin/esbuild ] && [ -x node_modules/.bin/tsc ] \
      && [ node_modules/.package-lock.json -nt package-lock.json ]; then
     echo "client-wasm node_modules up to date"
   else

@@ -3,6 +3,7 @@
 #   install   scripts/install-wasm-tools.sh (idempotent; skip with GATEHOUSE_SKIP_WASM_INSTALL=1)
 #   build     wasm-pack for web, bundler and nodejs + npm binaryen wasm-opt
 #   size      wasm + minified JS glue, gzip, against the 25 KB budget
+#   types     tsc --strict over a usage file against the package's declarations
 #   node      wasm-bindgen-test in Node
 #   chromium  wasm-bindgen-test in headless Chromium (chromedriver)
 #   gatehouse the native server for e2e: $GATEHOUSE_BIN if set, else `cargo build -p gatehouse`
@@ -15,7 +16,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CW="$ROOT/client-wasm"
 export PATH="$HOME/.cargo/bin:$PATH"
 STAGES=("$@")
-[ ${#STAGES[@]} -gt 0 ] || STAGES=(install build size node chromium gatehouse e2e)
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(install build size types node chromium gatehouse e2e)
 
 declare -a REPORT=()
 T_ALL=$SECONDS
@@ -47,6 +48,8 @@ do_install() {
 }
 
 do_build() { bash "$CW/build.sh"; }
+
+do_types() { (cd "$CW" && node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "types: ok"); }
 
 do_size() { node "$CW/scripts/size.mjs" "$CW/pkg/web" --json "$CW/pkg/size.json"; }
 
@@ -83,6 +86,7 @@ for s in "${STAGES[@]}"; do
     install) stage install do_install ;;
     build) stage build do_build ;;
     size) stage size do_size ;;
+    types) stage types do_types ;;
     node) stage node do_node ;;
     chromium) stage chromium do_chromium ;;
     gatehouse) stage gatehouse do_gatehouse ;;

@@ -101,8 +101,10 @@ export interface GatehouseClientOptions {
 }
 
 /** Every rejection of the client's API methods. `status` 0 means the request did
- *  not reach the server (`code` "network_error"). `fields` holds DRF validation
- *  errors, e.g. `{ email: ["user with this email already exists."] }`. */
+ *  not reach the server (`code` "network_error"). For `{"detail", "code"}` bodies,
+ *  `detail` and `code` are the server's and `fields` is `{}`. For DRF validation
+ *  bodies, `fields` is the body itself, e.g. `{ email: ["user with this email
+ *  already exists."] }`, `code` is "invalid" and `detail` "Invalid input.". */
 export interface GatehouseError extends Error {
   name: "GatehouseError";
   status: number;
