@@ -78,7 +78,7 @@ do_gatehouse() {
 
 do_e2e() {
   if [ -z "${GATEHOUSE_BIN:-}" ]; then do_gatehouse; fi
-  (cd "$CW" && node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs)
+  (cd "$CW" && node --test --test-concurrency=1 e2e/targets.test.mjs e2e/node.test.mjs e2e/browser.test.mjs)
 }
 
 for s in "${STAGES[@]}"; do
