@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The benchmark: builds the release `gatehouse` and `gatehouse-bench`,
+# starts `gatehouse serve` on a free port over a temp database, creates an
+# API client with a huge rate limit through the CLI, runs the load generator
+# (profile GET, login, chained refresh, register, profile GET during a login
+# storm; 50 connections, 10 s each by default) and stops the server by pid.
+#
+#   scripts/bench.sh                         # everything, default figures
+#   scripts/bench.sh --duration 2s           # quicker (CI)
+#   scripts/bench.sh --scenarios profile,storm --connections 100
+#
+# Arguments go to `gatehouse-bench` (see `gatehouse-bench --help`).
+# Environment:
+#   GATEHOUSE_DATABASE_URL / GATEHOUSE_DATABASE_AUTH_TOKEN
+#       bench on that database (a remote sqld: http://127.0.0.1:8080) instead
+#       of a fresh temp file. Each run creates its own client and users.
+#   GATEHOUSE_BENCH_URL + GATEHOUSE_BENCH_API_KEY + GATEHOUSE_BENCH_CLIENT_ID
+#       bench a host that is already running (e.g. the Worker under
+#       `wrangler dev`): nothing is started, only the load generator is built.
+#   GATEHOUSE_LOG   the server's log filter (default: warn, so per-request
+#       access logs don't cost the server its throughput).
+#   CARGO_TARGET_DIR  where cargo builds (default: target).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target_dir/release"
+
+if [ -n "${GATEHOUSE_BENCH_URL:-}" ]; then
+    echo "== bench: building the load generator (release)" >&2
+    cargo build --release -p gatehouse-bench >&2
+    echo "== bench: external host $GATEHOUSE_BENCH_URL" >&2
+    exec "$bin/gatehouse-bench" "$@"
+fi
+
+echo "== bench: building gatehouse and gatehouse-bench (release)" >&2
+cargo build --release -p gatehouse -p gatehouse-bench >&2
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX")"
+server_pid=""
+cleanup() {
+    status=$?
+    if [ -n "$server_pid" ]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [ "$status" -ne 0 ] && [ -s "$work/server.log" ]; then
+        echo "== bench: failed (exit $status); last lines of the server log:" >&2
+        tail -n 20 "$work/server.log" >&2 || true
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+db="${GATEHOUSE_DATABASE_URL:-$work/bench.db}"
+export GATEHOUSE_LOG="${GATEHOUSE_LOG:-warn}"
+
+echo "== bench: API client (rate limit 100000000) on $db" >&2
+creds="$("$bin/gatehouse" --database-url "$db" create-api-client \
+    --name "bench-$$" --type web --rate-limit 100000000 --json)"
+json_field() { printf '%s' "$creds" | sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p"; }
+client_id="$(json_field client_id)"
+api_key="$(json_field api_key)"
+if [ -z "$client_id" ] || [ -z "$api_key" ]; then
+    echo "bench: cannot read client_id/api_key from: $creds" >&2
+    exit 1
+fi
+
+echo "== bench: starting gatehouse serve" >&2
+mkfifo "$work/stdout"
+"$bin/gatehouse" --database-url "$db" serve --addr 127.0.0.1:0 \
+    >"$work/stdout" 2>"$work/server.log" &
+server_pid=$!
+exec 3<"$work/stdout"
+line=""
+if ! read -r -t 120 line <&3; then
+    echo "bench: the server printed no listening line within 120 s" >&2
+    exit 1
+fi
+# Keep draining stdout so the server never blocks on a full pipe.
+cat <&3 >/dev/null &
+exec 3<&-
+url="${line#gatehouse listening on }"
+case "$url" in
+http://*) ;;
+*)
+    echo "bench: unexpected first line: $line" >&2
+    exit 1
+    ;;
+esac
+echo "== bench: server pid $server_pid at $url" >&2
+
+"$bin/gatehouse-bench" --base-url "$url" --api-key "$api_key" --client-id "$client_id" "$@"
