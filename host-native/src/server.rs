@@ -169,6 +169,10 @@ impl Handler {
     }
 
     async fn dispatch(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Bytes> {
+        // The dashboard and API docs: files embedded in the binary.
+        if let Some(r) = crate::assets::respond(req.method(), req.uri().path(), req.headers()) {
+            return r;
+        }
         if declared_length(req.headers()).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Gatehouse::payload_too_large();
         }
