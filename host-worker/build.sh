@@ -9,4 +9,5 @@ cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$cargo_bin/wasm-bindgen}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
 cd "$here"
-exec "$cargo_bin/worker-build" --release "$@"
+"$cargo_bin/worker-build" --release "$@"
+node strip-names.mjs build/index_bg.wasm
