@@ -118,7 +118,8 @@ pub enum ServerConfig {
     /// `--session-max-age 4`: a login's absolute lifetime.
     ShortSession,
     /// `--trust-proxy --login-failures-per-ip 5`: the client IP comes from
-    /// `X-Forwarded-For`.
+    /// `X-Forwarded-For`. Tests sharing it must claim disjoint addresses
+    /// (login.rs uses 203.0.113.77-78, attacks.rs 198.51.100.0/24).
     TrustProxy,
 }
 

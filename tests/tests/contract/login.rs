@@ -196,14 +196,14 @@ async fn behind_a_proxy_the_ip_throttle_uses_x_forwarded_for() {
     };
     // Documentation addresses (RFC 5737), only ever sent as header text.
     for i in 1..=5 {
-        let r = xff_login(&ctx.api, "198.51.100.7", &unique_email()).await;
+        let r = xff_login(&ctx.api, "203.0.113.77", &unique_email()).await;
         assert_eq!(r.status, 401, "failure {i}: {}", r.text());
     }
-    xff_login(&ctx.api, "198.51.100.7", &unique_email())
+    xff_login(&ctx.api, "203.0.113.77", &unique_email())
         .await
         .expect_error(429, "login_throttled");
     // Another client address behind the same proxy is not affected.
-    let r = xff_login(&ctx.api, "198.51.100.8", &unique_email()).await;
+    let r = xff_login(&ctx.api, "203.0.113.78", &unique_email()).await;
     r.expect_error(401, "no_active_account");
 }
 
