@@ -775,6 +775,18 @@ impl Inner {
     }
 }
 
+/// A client dropped without `close()` (its JS object collected): stop the timer
+/// and the channel, whose callback would otherwise outlive the Rust closure.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.closed.set(true);
+        self.schedule();
+        if let Some(c) = &self.chan {
+            c.close();
+        }
+    }
+}
+
 type JsResult = Result<JsValue, JsValue>;
 
 /// One `future_to_promise` instantiation for all methods (a boxed, type-erased
