@@ -15,7 +15,9 @@ mod executor;
 mod random;
 
 use gatehouse_core::password::InlineHasher;
-use gatehouse_core::sql::SqlExecutor;
+use gatehouse_core::error::ApiError;
+use gatehouse_core::service::StartError;
+use gatehouse_core::sql::{SqlError, SqlExecutor};
 use gatehouse_core::store::SqlRateLimitStore;
 use gatehouse_core::{Env as CoreEnv, Gatehouse};
 use std::cell::RefCell;
@@ -36,7 +38,17 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let service = service(&env).await?;
+    let service = match service(&env).await {
+        Ok(s) => s,
+        // The database did not answer while the isolate started: the core's
+        // answer to a storage failure (503), and the next request retries.
+        Err(StartFailure::Database(e)) => {
+            worker::console_error!("gatehouse could not start: {e}");
+            return convert::to_worker_response(ApiError::from(e).into_response());
+        }
+        // Bad configuration: workerd's 500, with the reason in the log.
+        Err(StartFailure::Config(e)) => return Err(e),
+    };
     let (req, unread) = convert::to_http_request(req).await?;
     let response = service.handle(req).await;
     if let Some(rest) = unread {
@@ -45,13 +57,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     convert::to_worker_response(response)
 }
 
+/// Why the isolate's service could not be built.
+enum StartFailure {
+    Database(SqlError),
+    Config(worker::Error),
+}
+
 /// The isolate's service, built once. Two first requests racing both build
 /// one; the second simply replaces the first (start is idempotent).
-async fn service(env: &Env) -> Result<Gatehouse> {
+async fn service(env: &Env) -> std::result::Result<Gatehouse, StartFailure> {
     if let Some(s) = SERVICE.with(|s| s.borrow().clone()) {
         return Ok(s);
     }
-    let settings = config::Settings::from_env(env)?;
+    let settings = config::Settings::from_env(env).map_err(StartFailure::Config)?;
     let sql: Arc<dyn SqlExecutor> = Arc::new(executor::LibsqlExecutor::new(
         settings.database_url,
         settings.database_auth_token,
@@ -67,7 +85,12 @@ async fn service(env: &Env) -> Result<Gatehouse> {
     };
     let service = Gatehouse::start(settings.core, core_env)
         .await
-        .map_err(|e| worker::Error::RustError(format!("gatehouse failed to start: {e}")))?;
+        .map_err(|e| match e {
+            StartError::Sql(e) => StartFailure::Database(e),
+            other => StartFailure::Config(worker::Error::RustError(format!(
+                "gatehouse failed to start: {other}"
+            ))),
+        })?;
     SERVICE.with(|s| *s.borrow_mut() = Some(service.clone()));
     Ok(service)
 }
