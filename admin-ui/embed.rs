@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/index-BDF4Myek.js",
-        content_type: "text/javascript; charset=utf-8",
-        etag: "\"73f7cea5e6eb54fa3f3f\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BDF4Myek.js")),
+        path: "/admin/assets/index-B7e2Ye7A.css",
+        content_type: "text/css; charset=utf-8",
+        etag: "\"2fb989e25cca8f3ec5ac\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-B7e2Ye7A.css")),
     },
     Asset {
-        path: "/admin/assets/index-KJsFNuEf.css",
-        content_type: "text/css; charset=utf-8",
-        etag: "\"a53e2dcc68d99d2ad054\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-KJsFNuEf.css")),
+        path: "/admin/assets/index-CJdGlFmw.js",
+        content_type: "text/javascript; charset=utf-8",
+        etag: "\"8d6723e4b96050d3c570\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CJdGlFmw.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -22,7 +22,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"4a78a7af289224dc5f01\"",
+        etag: "\"c295637fafb78e449b0f\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -201,20 +201,31 @@ describe('an admin', () => {
     await page.click('a[href="#/audit"]');
     await page.locator('#audit-table').waitFor();
     await shot(page, 'audit');
-    const eventsFor = async (filter) => {
-      await page.fill('input[name=event]', filter);
+    const eventsFor = async (filters) => {
+      await page.click('#audit-filters button[type=button]'); // reset
+      for (const [name, value] of Object.entries(filters)) await page.fill(`#audit-filters input[name=${name}]`, value);
+      const wanted = Object.entries(filters).map(([k, v]) => `${k}=${v}`);
+      const answered = page.waitForResponse((r) => {
+        const url = decodeURIComponent(r.url());
+        return url.includes('/api/admin/audit/') && wanted.every((w) => url.includes(w));
+      });
       await page.click('#audit-filters button[type=submit]');
-      await page.waitForTimeout(300);
+      await answered;
+      await page.waitForTimeout(150); // the table is drawn right after the answer
       await page.locator('#audit-table, .table-box .empty').first().waitFor();
       return page.locator('#audit-table tbody tr').evaluateAll((rows) => rows.map((r) => [r.dataset.event, r.textContent]));
     };
-    const clientEvents = await eventsFor('client.*');
-    assert.ok(clientEvents.some(([e, t]) => /creat/.test(e) && t.includes(clientId)), `client created: ${JSON.stringify(clientEvents)}`);
-    assert.ok(clientEvents.some(([e]) => /rotat/.test(e)), 'key rotated');
-    assert.ok(clientEvents.some(([e, t]) => /updat/.test(e) && t.includes('750')), 'limit edited');
-    const userEvents = await eventsFor('user.*');
-    assert.ok(userEvents.some(([e, t]) => /creat/.test(e) && t.includes('staff')), `staff created: ${JSON.stringify(userEvents)}`);
-    assert.ok(userEvents.some(([e]) => /deactivat/.test(e)), 'creator deactivated');
+    const has = (events, name, text = '') => events.some(([e, t]) => e === name && t.includes(text));
+    const clientEvents = await eventsFor({ event: 'client.*' });
+    assert.ok(has(clientEvents, 'client.created', clientId), `client created: ${JSON.stringify(clientEvents)}`);
+    assert.ok(has(clientEvents, 'client.key_rotated', clientId), 'key rotated');
+    assert.ok(has(clientEvents, 'client.updated', '750'), 'limit edited');
+    const traffic = await eventsFor({ event: 'login.*', client: clientId });
+    assert.ok(has(traffic, 'login.succeeded'), `logins through the new client: ${JSON.stringify(traffic)}`);
+    assert.ok(has(traffic, 'login.failed'), 'the failed login');
+    const userEvents = await eventsFor({ event: 'user.*' });
+    assert.ok(has(userEvents, 'user.created', staffEmail), `staff created: ${JSON.stringify(userEvents)}`);
+    assert.ok(has(userEvents, 'user.deactivated', 'is_active'), 'creator deactivated');
     await shot(page, 'audit-filtered');
     assert.deepEqual(cspProblems(page), []);
   });

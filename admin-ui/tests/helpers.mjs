@@ -41,6 +41,7 @@ export async function newPage(browser) {
 }
 
 export async function shot(page, name, { full = true } = {}) {
+  await page.evaluate(() => document.querySelector('.toasts')?.replaceChildren());
   await page.screenshot({ path: join(env.shots, `${name}.png`), fullPage: full });
 }
 

@@ -1,5 +1,5 @@
 import { api, qs } from '../api';
-import { append, clear, field, fmtDate, h, pager } from '../ui';
+import { append, clear, field, h, pager } from '../ui';
 
 interface AuditEvent {
   id: number;
@@ -16,15 +16,40 @@ interface AuditEvent {
 const PAGE_SIZE = 25;
 const state = { event: '', actor: '', target_user: '', client: '', from: '', to: '', page: 1 };
 
-const SUGGESTED = ['user.*', 'client.*', 'auth.*', 'auth.login', 'auth.login_failed', 'auth.register', 'auth.refresh_replay', 'auth.logout', 'auth.password_changed', 'user.created', 'user.updated', 'user.deactivated', 'user.reactivated', 'client.created', 'client.updated', 'client.key_rotated', 'client.deactivated'];
+// docs/AUDIT.md
+const SUGGESTED = ['login.*', 'login.succeeded', 'login.failed', 'user.*', 'user.registered', 'user.created', 'user.updated', 'user.deactivated', 'user.reactivated', 'user.sessions_revoked', 'client.*', 'client.created', 'client.updated', 'client.key_rotated', 'client.deactivated', 'client.activated', 'token.replay_detected', 'password.changed', 'logout', 'logout_all', 'session.ended'];
 
 function eventKind(e: string): string {
-  if (/fail|replay|denied|throttl/.test(e)) return 'bad';
-  if (e.startsWith('user.') || e.startsWith('client.')) return 'admin';
+  if (e === 'login.failed' || e === 'token.replay_detected') return 'bad';
+  if (e.startsWith('client.') || (e.startsWith('user.') && e !== 'user.registered')) return 'admin';
   return 'auth';
 }
 
-/** The fields that differ between before and after, as "field: a → b". */
+function show(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > 80 ? `${s.slice(0, 77)}…` : s;
+}
+
+// Shown behind "more": useful when digging, noise in the list.
+const QUIET = new Set(['user_agent', 'session_id', 'created_at', 'client_id', 'rate_period_secs', 'is_active', 'first_name', 'last_name']);
+
+function fields(o: Record<string, unknown>): HTMLElement {
+  const entries = Object.entries(o).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  const loud = entries.filter(([k]) => !QUIET.has(k));
+  const quiet = entries.filter(([k]) => QUIET.has(k));
+  const shown = loud.slice(0, 4);
+  const rest = [...loud.slice(4), ...quiet];
+  const li = ([k, v]: [string, unknown]) => h('li', {}, h('code', {}, k), ' ', show(v));
+  return h(
+    'div',
+    {},
+    h('ul', { class: 'diff' }, shown.map(li)),
+    rest.length ? h('details', { class: 'more' }, h('summary', {}, `${rest.length} more`), h('ul', { class: 'diff' }, rest.map(li))) : null,
+  );
+}
+
+/** The fields that differ between before and after, as "field: a → b";
+ * otherwise the detail's fields (a created object's `after` unwrapped). */
 function changes(detail: any): Node | null {
   if (!detail || typeof detail !== 'object') return null;
   const { before, after } = detail;
@@ -34,16 +59,17 @@ function changes(detail: any): Node | null {
     return h(
       'ul',
       { class: 'diff' },
-      keys.map((k) => h('li', {}, h('code', {}, k), ' ', h('del', {}, JSON.stringify(before[k])), ' → ', h('ins', {}, JSON.stringify(after[k])))),
+      keys.map((k) => h('li', {}, h('code', {}, k), ' ', h('del', {}, show(before[k])), ' → ', h('ins', {}, show(after[k])))),
     );
   }
-  const rest = Object.entries(detail).filter(([, v]) => v !== null && v !== undefined);
-  if (!rest.length) return null;
-  return h(
-    'ul',
-    { class: 'diff' },
-    rest.map(([k, v]) => h('li', {}, h('code', {}, k), ' ', typeof v === 'object' ? JSON.stringify(v) : String(v))),
-  );
+  if (after && typeof after === 'object' && Object.keys(detail).length === 1) return fields(after);
+  if (!Object.keys(detail).length) return null;
+  return fields(detail);
+}
+
+function fmtTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
 function toIso(local: string): string {
@@ -55,7 +81,7 @@ function toIso(local: string): string {
 export async function auditPage(root: HTMLElement): Promise<void> {
   const tableBox = h('div', { class: 'table-box' });
   const list = h('datalist', { id: 'audit-events' }, SUGGESTED.map((e) => h('option', { value: e })));
-  const ev = h('input', { name: 'event', list: 'audit-events', placeholder: 'e.g. user.* or auth.login', value: state.event });
+  const ev = h('input', { name: 'event', list: 'audit-events', placeholder: 'e.g. user.* or login.failed', value: state.event });
   const actor = h('input', { name: 'actor', inputmode: 'numeric', placeholder: 'user id', value: state.actor });
   const target = h('input', { name: 'target_user', inputmode: 'numeric', placeholder: 'user id', value: state.target_user });
   const client = h('input', { name: 'client', placeholder: 'cl_…', value: state.client });
@@ -117,7 +143,7 @@ export async function auditPage(root: HTMLElement): Promise<void> {
             h(
               'tr',
               { 'data-event': e.event },
-              h('td', { class: 'nowrap' }, fmtDate(e.at)),
+              h('td', { class: 'nowrap', title: e.at }, fmtTime(e.at)),
               h('td', {}, h('span', { class: `badge badge-ev-${eventKind(e.event)}` }, e.event)),
               h(
                 'td',
