@@ -2,16 +2,22 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/index-B7e2Ye7A.css",
-        content_type: "text/css; charset=utf-8",
-        etag: "\"2fb989e25cca8f3ec5ac\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-B7e2Ye7A.css")),
+        path: "/admin/assets/gatehouse_client_bg-BBcQUzlN.wasm",
+        content_type: "application/wasm",
+        etag: "\"86e985c5fea19bcd231c\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-BBcQUzlN.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-CJdGlFmw.js",
+        path: "/admin/assets/index-BvRVs4RB.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"8d6723e4b96050d3c570\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CJdGlFmw.js")),
+        etag: "\"555ad136fd9db8b32f8c\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BvRVs4RB.js")),
+    },
+    Asset {
+        path: "/admin/assets/index-DTWyUdlt.css",
+        content_type: "text/css; charset=utf-8",
+        etag: "\"2985d34a66915137c8ee\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DTWyUdlt.css")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -22,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"c295637fafb78e449b0f\"",
+        etag: "\"9692456715a88dc24262\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

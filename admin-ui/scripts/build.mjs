@@ -48,7 +48,7 @@ copy(join(nm, 'redoc/LICENSE'), join(redoc, 'LICENSE.txt'));
 // the native host sets the same ones in host-native/src/assets.rs: keep the
 // two in step.
 const CSP_ADMIN =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const CSP_DOCS =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const common = ['X-Content-Type-Options: nosniff', 'Referrer-Policy: no-referrer', 'X-Frame-Options: DENY', 'Cross-Origin-Opener-Policy: same-origin', 'Cross-Origin-Resource-Policy: same-origin'];
@@ -73,6 +73,7 @@ const TYPES = {
   txt: 'text/plain; charset=utf-8',
   ico: 'image/x-icon',
   woff2: 'font/woff2',
+  wasm: 'application/wasm',
 };
 
 function walk(dir) {

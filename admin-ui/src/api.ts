@@ -1,9 +1,11 @@
-// The dashboard's only door to Gatehouse: the public HTTP API, called with the
-// dashboard's own API-client headers and the signed-in user's bearer token.
-//
-// Plain fetch (see README.md, "Why plain fetch and not the wasm client"): the
-// access token lives in memory, the refresh token in sessionStorage (this tab
-// only, gone when the tab closes), and one refresh is in flight at a time.
+// The dashboard's only door to Gatehouse: @gatehouse/client, the wasm client
+// package of this repository (vendored from client-wasm/pkg/web), with the
+// dashboard's own API-client credentials. The client holds the tokens (in
+// sessionStorage: this tab only, gone when it closes), adds the headers,
+// refreshes before expiry and never sends two refreshes of one token.
+
+import initClient, { GatehouseClient, isGatehouseError } from '../vendor/gatehouse-client/gatehouse_client.js';
+import wasmUrl from '../vendor/gatehouse-client/gatehouse_client_bg.wasm?url';
 
 export interface ClientCredentials {
   clientId: string;
@@ -46,17 +48,33 @@ export class ApiError extends Error {
 }
 
 const CREDS_KEY = 'gatehouse.dashboard.client';
-const REFRESH_KEY = 'gatehouse.dashboard.refresh';
+const SESSION_KEY = 'gatehouse.dashboard.session';
 
 let creds: ClientCredentials | null = null;
 let credsFromServer = false;
-let access: string | null = null;
-let refreshing: Promise<void> | null = null;
+let gh: GatehouseClient | null = null;
 const listeners = new Set<() => void>();
 
-/** Loads the dashboard's client credentials: from the host's config endpoint
- * (operator-configured), else from what the user typed on the sign-in page. */
+function connect(c: ClientCredentials): void {
+  gh?.close();
+  gh = new GatehouseClient({
+    baseUrl: location.origin,
+    apiKey: c.apiKey,
+    clientId: c.clientId,
+    storage: sessionStorage,
+    storageKey: SESSION_KEY,
+    channel: false,
+  });
+  gh.onChange((event) => {
+    if (event === 'signedOut' || event === 'sessionExpired') emit();
+  });
+}
+
+/** Loads the wasm client and the dashboard's client credentials: from the
+ * host's config endpoint (operator-configured), else from what the user typed
+ * on the sign-in page. Picks up this tab's session if there is one. */
 export async function loadConfig(): Promise<void> {
+  await initClient({ module_or_path: wasmUrl });
   try {
     const r = await fetch('/admin/config.json', { cache: 'no-store' });
     if (r.ok) {
@@ -64,19 +82,24 @@ export async function loadConfig(): Promise<void> {
       if (c.client_id && c.api_key) {
         creds = { clientId: c.client_id, apiKey: c.api_key };
         credsFromServer = true;
-        return;
       }
     }
   } catch {
     /* not configured: ask on the sign-in page */
   }
-  const saved = localStorage.getItem(CREDS_KEY);
-  if (saved) {
-    try {
-      creds = JSON.parse(saved);
-    } catch {
-      localStorage.removeItem(CREDS_KEY);
+  if (!creds) {
+    const saved = localStorage.getItem(CREDS_KEY);
+    if (saved) {
+      try {
+        creds = JSON.parse(saved);
+      } catch {
+        localStorage.removeItem(CREDS_KEY);
+      }
     }
+  }
+  if (creds) {
+    connect(creds);
+    await gh!.getSession();
   }
 }
 
@@ -87,6 +110,7 @@ export function setCredentials(c: ClientCredentials, remember: boolean): void {
   creds = c;
   if (remember) localStorage.setItem(CREDS_KEY, JSON.stringify(c));
   else localStorage.removeItem(CREDS_KEY);
+  connect(c);
 }
 
 export function onSessionChange(f: () => void): void {
@@ -98,6 +122,7 @@ function emit() {
 }
 
 export function claims(): Claims | null {
+  const access = gh?.session?.access;
   if (!access) return null;
   try {
     const part = access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
@@ -107,27 +132,54 @@ export function claims(): Claims | null {
   }
 }
 
-export const signedIn = () => access !== null;
-export const hasRefresh = () => sessionStorage.getItem(REFRESH_KEY) !== null;
+export const signedIn = () => !!gh?.session;
 
-function headers(json: boolean): Headers {
-  const h = new Headers();
-  if (creds) {
-    h.set('X-API-Key', creds.apiKey);
-    h.set('X-Client-ID', creds.clientId);
-  }
-  if (json) h.set('Content-Type', 'application/json');
-  if (access) h.set('Authorization', `Bearer ${access}`);
-  return h;
+/** The client's errors as the dashboard's. */
+function asApiError(e: unknown): unknown {
+  if (!isGatehouseError(e)) return e;
+  const fields = e.fields && Object.keys(e.fields).length ? e.fields : null;
+  return new ApiError(e.status, fields ?? { detail: e.detail, code: e.code });
 }
 
-async function raw(method: string, path: string, body?: unknown): Promise<any> {
-  const r = await fetch(path, {
-    method,
-    headers: headers(body !== undefined),
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'omit',
-  });
+/** Signs in; refuses (and ends the fresh login of) anyone not staff. */
+export async function signIn(email: string, password: string): Promise<Claims> {
+  if (!gh) throw new ApiError(401, { detail: 'No dashboard API client is configured.', code: 'api_key_missing' });
+  try {
+    await gh.login(email, password);
+  } catch (e) {
+    throw asApiError(e);
+  }
+  const c = claims();
+  if (!c || !c.is_staff) {
+    await signOut();
+    throw new ApiError(403, { detail: 'The dashboard is for staff and admins only.', code: 'not_staff' });
+  }
+  emit();
+  return c;
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await gh?.logout();
+  } catch {
+    /* signed out locally whatever the server said */
+  }
+  emit();
+}
+
+/** An authenticated JSON call through the client (which refreshes as needed). */
+export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  if (!gh) throw new ApiError(401, { detail: 'Signed out.', code: 'not_authenticated' });
+  let r: Response;
+  try {
+    r = await gh.fetch(path, {
+      method,
+      headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw asApiError(e);
+  }
   const text = await r.text();
   let data: any = null;
   if (text) {
@@ -137,88 +189,12 @@ async function raw(method: string, path: string, body?: unknown): Promise<any> {
       data = { detail: text };
     }
   }
-  if (!r.ok) throw new ApiError(r.status, data);
-  return data;
-}
-
-function setTokens(a: string, refresh: string) {
-  access = a;
-  sessionStorage.setItem(REFRESH_KEY, refresh);
-}
-
-function clearTokens() {
-  access = null;
-  sessionStorage.removeItem(REFRESH_KEY);
-}
-
-/** Signs in; refuses (and revokes the fresh login of) anyone not staff. */
-export async function signIn(email: string, password: string): Promise<Claims> {
-  const t = await raw('POST', '/api/auth/token/', { email, password });
-  setTokens(t.access, t.refresh);
-  const c = claims();
-  if (!c || !c.is_staff) {
-    await signOut();
-    throw new ApiError(403, {
-      detail: 'The dashboard is for staff and admins only.',
-      code: 'not_staff',
-    });
+  if (!r.ok) {
+    // The client already refreshed and retried once: the login is over.
+    if (r.status === 401 && gh.session === null) emit();
+    throw new ApiError(r.status, data);
   }
-  emit();
-  return c;
-}
-
-/** One refresh at a time; a second caller waits for the first. */
-export function refresh(): Promise<void> {
-  if (!refreshing) {
-    refreshing = (async () => {
-      const token = sessionStorage.getItem(REFRESH_KEY);
-      if (!token) throw new ApiError(401, { detail: 'Signed out.', code: 'not_authenticated' });
-      access = null;
-      try {
-        const t = await raw('POST', '/api/auth/token/refresh/', { refresh: token });
-        setTokens(t.access, t.refresh);
-      } catch (e) {
-        clearTokens();
-        emit();
-        throw e;
-      }
-    })().finally(() => {
-      refreshing = null;
-    });
-  }
-  return refreshing;
-}
-
-export async function signOut(): Promise<void> {
-  const token = sessionStorage.getItem(REFRESH_KEY);
-  if (token && access) {
-    try {
-      await raw('POST', '/api/auth/logout/', { refresh: token });
-    } catch {
-      /* the login may already be gone */
-    }
-  }
-  clearTokens();
-  emit();
-}
-
-/** An authenticated call; refreshes once on an expired access token. */
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  if (refreshing) await refreshing;
-  if (!access && hasRefresh()) await refresh();
-  try {
-    return await raw(method, path, body);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 401 && e.code === 'token_not_valid' && hasRefresh()) {
-      await refresh();
-      return raw(method, path, body);
-    }
-    if (e instanceof ApiError && e.status === 401) {
-      clearTokens();
-      emit();
-    }
-    throw e;
-  }
+  return data as T;
 }
 
 /** `?a=1&b=2` from the defined, non-empty values. */

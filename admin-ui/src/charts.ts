@@ -25,6 +25,7 @@ function niceStep(v: number, integer: boolean): number {
 }
 
 function fmtTick(v: number, unit: string): string {
+  if (unit === 'ms' && v >= 1000) return `${+(v / 1000).toFixed(2)}s`;
   const t = v >= 1000 ? `${+(v / 1000).toFixed(1)}k` : `${+v.toFixed(v < 10 ? 1 : 0)}`;
   return unit ? `${t}${unit}` : t;
 }

@@ -1,5 +1,5 @@
 import './style.css';
-import { api, claims, hasRefresh, loadConfig, onSessionChange, refresh, signedIn, signOut } from './api';
+import { api, claims, loadConfig, onSessionChange, signedIn, signOut } from './api';
 import { append, clear, h, icon } from './ui';
 import { loginPage } from './pages/login';
 import { overviewPage } from './pages/overview';
@@ -45,16 +45,6 @@ let renderSeq = 0;
 
 async function render() {
   const seq = ++renderSeq;
-  if (!signedIn()) {
-    if (hasRefresh()) {
-      try {
-        await refresh();
-      } catch {
-        /* fall through to the sign-in page */
-      }
-      if (seq !== renderSeq) return;
-    }
-  }
   const c = claims();
   if (!signedIn() || !c || !c.is_staff) {
     clear(app);
@@ -122,4 +112,7 @@ async function render() {
 window.addEventListener('hashchange', () => render());
 onSessionChange(() => render());
 
-loadConfig().then(render);
+loadConfig().then(render, (e) => {
+  clear(app);
+  append(app, [h('div', { class: 'login-card form-error' }, `The dashboard could not start: ${e instanceof Error ? e.message : String(e)}`)]);
+});

@@ -71,7 +71,7 @@ export function usageView(u: UsageData): HTMLElement {
     stat('Throttled (429)', fmtNum(t.throttled), undefined, t.throttled ? 'stat-warn' : ''),
     stat('Logins', fmtNum(t.logins), `${fmtNum(t.failed_logins)} failed`),
     stat('Registrations', fmtNum(t.registrations), `${fmtNum(t.refreshes)} refreshes`),
-    stat('Latency p50 / p99', t.latency_p50_ms === null ? '—' : `${t.latency_p50_ms} / ${t.latency_p99_ms} ms`, t.latency_avg_ms === null ? 'no requests' : `avg ${fmtMs(t.latency_avg_ms)}`),
+    stat('Latency p50 / p99, ms', t.latency_p50_ms === null ? '—' : `${fmtNum(t.latency_p50_ms)} / ${fmtNum(t.latency_p99_ms)}`, t.latency_avg_ms === null ? 'no requests' : `avg ${fmtMs(t.latency_avg_ms)}`),
   );
 
   const traffic = lineChart(

@@ -1,0 +1,196 @@
+/* tslint:disable */
+/* eslint-disable */
+
+/** A user as the API returns it. */
+export interface User {
+    id: number;
+    email: string;
+    username: string;
+    first_name: string;
+    last_name: string;
+    user_type: "creator" | "staff" | "admin";
+    is_staff: boolean;
+    is_superuser: boolean;
+    /** RFC 3339 */
+    date_joined: string;
+    /** RFC 3339, or null before the first login */
+    last_login: string | null;
+}
+
+export interface RegisterData {
+    email: string;
+    username: string;
+    password: string;
+    password2: string;
+    first_name?: string;
+    last_name?: string;
+}
+
+export interface RegisterResponse {
+    user: User;
+    access: string;
+    refresh: string;
+}
+
+export interface ChangePasswordResponse {
+    detail: string;
+    access: string;
+    refresh: string;
+}
+
+/** The writable profile fields. */
+export interface ProfileFields {
+    username: string;
+    first_name: string;
+    last_name: string;
+}
+
+/** The signed-in session. `expiresAt` is the access token's expiry in local
+ *  epoch milliseconds (corrected for clock skew), or null if the token has no `exp`. */
+export interface Session {
+    access: string;
+    refresh: string;
+    expiresAt: number | null;
+}
+
+export type AuthChangeEvent = "signedIn" | "refreshed" | "signedOut" | "sessionExpired";
+
+/** A custom storage: React Native's AsyncStorage, a Node store, a test double.
+ *  Methods may return promises. */
+export interface StorageAdapter {
+    get(key: string): string | null | undefined | Promise<string | null | undefined>;
+    set(key: string, value: string): void | Promise<void>;
+    remove(key: string): void | Promise<void>;
+}
+
+/** `localStorage`, `sessionStorage` or anything shaped like them. */
+export interface WebStorageLike {
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+    removeItem(key: string): void;
+}
+
+export interface GatehouseClientOptions {
+    /** The API's origin, e.g. "https://auth.example.com" (no trailing path needed). */
+    baseUrl: string;
+    /** This frontend's key, "sk_…" (sent as X-API-Key). */
+    apiKey: string;
+    /** This frontend's client id (sent as X-Client-ID). */
+    clientId: string;
+    /** Where the session lives. Default "memory" (nothing persisted, no cross-tab
+     *  coordination). Shared storages coordinate refreshes across tabs/instances. */
+    storage?: "memory" | "localStorage" | WebStorageLike | StorageAdapter;
+    /** Storage key of the session; the refresh lock uses `${storageKey}.lock`.
+     *  Default "gatehouse.session". */
+    storageKey?: string;
+    /** Refresh this many seconds before the access token expires (capped at half
+     *  the token's lifetime). Default 60. */
+    refreshMargin?: number;
+    /** Refresh on a timer before expiry even when no request is made. Default true. */
+    autoRefresh?: boolean;
+    /** BroadcastChannel name for cross-tab coordination, or false for none.
+     *  Default `gatehouse:${storageKey}` when the storage is shared. */
+    channel?: string | false;
+    /** The fetch to use (default: globalThis.fetch). */
+    fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/** Every rejection of the client's API methods. `status` 0 means the request did
+ *  not reach the server (`code` "network_error"). For `{"detail", "code"}` bodies,
+ *  `detail` and `code` are the server's and `fields` is `{}`. For DRF validation
+ *  bodies, `fields` is the body itself, e.g. `{ email: ["user with this email
+ *  already exists."] }`, `code` is "invalid" and `detail` "Invalid input.". */
+export interface GatehouseError extends Error {
+    name: "GatehouseError";
+    status: number;
+    code: string;
+    detail: string;
+    fields: Record<string, string[]>;
+}
+
+export function isGatehouseError(e: unknown): e is GatehouseError;
+
+export class GatehouseClient {
+    constructor(options: GatehouseClientOptions);
+    /** Releases the wasm memory (call close() first). */
+    free(): void;
+    [Symbol.dispose](): void;
+    /** The session as last seen, or null. */
+    readonly session: Session | null;
+    /** Reads the session from storage (picking up other tabs' changes). */
+    getSession(): Promise<Session | null>;
+    /** Registers a creator and signs in. */
+    register(data: RegisterData): Promise<RegisterResponse>;
+    login(email: string, password: string): Promise<Session>;
+    /** Blacklists the refresh token and signs out (locally even if the server call fails). */
+    logout(): Promise<void>;
+    /** Refreshes now (single flight: joins a refresh already running). */
+    refresh(): Promise<Session>;
+    profile(): Promise<User>;
+    updateProfile(patch: Partial<ProfileFields>): Promise<User>;
+    replaceProfile(data: ProfileFields): Promise<User>;
+    changePassword(oldPassword: string, newPassword: string, newPassword2: string): Promise<ChangePasswordResponse>;
+    /** Drop-in fetch: adds Authorization, X-API-Key and X-Client-ID, refreshes
+     *  before expiry, and on a 401 refreshes once and retries once. Paths starting
+     *  with "/" are resolved against baseUrl. */
+    fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+    /** Subscribes to sign-in, refresh, sign-out and expiry; returns the unsubscribe function. */
+    onChange(callback: (event: AuthChangeEvent, session: Session | null) => void): () => void;
+    /** Stops the refresh timer and the BroadcastChannel (hot reload, tests, Node). */
+    close(): void;
+}
+
+
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly __wbg_gatehouseclient_free: (a: number, b: number) => void;
+    readonly gatehouseclient_changePassword: (a: number, b: any, c: any, d: any) => any;
+    readonly gatehouseclient_close: (a: number) => void;
+    readonly gatehouseclient_fetch: (a: number, b: any, c: any) => any;
+    readonly gatehouseclient_getSession: (a: number) => any;
+    readonly gatehouseclient_login: (a: number, b: any, c: any) => any;
+    readonly gatehouseclient_logout: (a: number) => any;
+    readonly gatehouseclient_new: (a: any) => [number, number, number];
+    readonly gatehouseclient_onChange: (a: number, b: any) => any;
+    readonly gatehouseclient_profile: (a: number) => any;
+    readonly gatehouseclient_refresh: (a: number) => any;
+    readonly gatehouseclient_register: (a: number, b: any) => any;
+    readonly gatehouseclient_replaceProfile: (a: number, b: any) => any;
+    readonly gatehouseclient_session: (a: number) => any;
+    readonly gatehouseclient_updateProfile: (a: number, b: any) => any;
+    readonly isGatehouseError: (a: any) => number;
+    readonly wasm_bindgen__convert__closures_____invoke__h36b612059ede6d03: (a: number, b: number, c: any, d: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__hff0ee63e39e23348: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__ha12e2f26f438a559: (a: number, b: number, c: any) => void;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __externref_table_alloc: () => number;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __wbindgen_destroy_closure: (a: number, b: number) => void;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
+}
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;
