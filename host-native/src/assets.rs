@@ -33,8 +33,9 @@ pub struct Asset {
 /// Every embedded file, sorted by path (admin-ui/embed.rs is generated).
 pub static FILES: &[Asset] = include!("../../admin-ui/embed.rs");
 
-/// The dashboard: scripts, styles and requests only from this origin.
-const CSP_ADMIN: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+/// The dashboard: scripts, styles and requests only from this origin;
+/// `'wasm-unsafe-eval'` lets it compile the wasm client (no JS eval).
+const CSP_ADMIN: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -210,6 +211,7 @@ fn is_compressible(a: &Asset) -> bool {
     a.body.len() >= GZIP_MIN
         && (a.content_type.starts_with("text/")
             || a.content_type.starts_with("application/json")
+            || a.content_type == "application/wasm"
             || a.content_type.starts_with("image/svg"))
 }
 
