@@ -4,6 +4,7 @@
 //! Run: `cargo test -p gatehouse-contract` (see tests/README.md for targets).
 
 mod aliases;
+mod attacks;
 mod api_clients;
 mod bad_input;
 mod change_password;
