@@ -3,7 +3,8 @@
 # Installs what it needs (idempotently), then: format, lints, the core for
 # wasm32, unit + in-process service tests, the black-box contract suite
 # against the native host on embedded libSQL and on a real sqld, the OpenAPI
-# document, the README quick start, the wasm client, and the Worker.
+# document, the README quick start, the admin dashboard in Chromium, the
+# wasm client, the Worker, the robustness suite and a bounded fuzzing run.
 # Prints what each stage cost. Pick stages by name: scripts/test.sh clippy unit
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="$ROOT/target/debug/gatehouse"
 
-ALL=(install fmt clippy wasm32 build unit remote openapi quickstart client-wasm worker)
+ALL=(install fmt clippy wasm32 build unit remote openapi quickstart admin-ui client-wasm worker robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -61,7 +62,12 @@ stage_remote() {
 }
 stage_openapi() { scripts/check-openapi.sh "$GATEHOUSE_BIN"; }
 stage_quickstart() { scripts/test-quickstart.sh "$GATEHOUSE_BIN"; }
+stage_admin-ui() { scripts/test-admin-ui.sh; }
 stage_client-wasm() { scripts/test-client-wasm.sh; }
 stage_worker() { scripts/test-worker.sh; }
+# Crash safety, a 60 s soak at 1,000 connections, slow clients, secrets in logs.
+stage_robustness() { scripts/test-robustness.sh; }
+# libFuzzer on the core's service for 2 minutes (skipped without nightly).
+stage_fuzz() { scripts/fuzz.sh 120; }
 
 for s in "${STAGES[@]}"; do run_stage "$s"; done
