@@ -133,6 +133,113 @@ impl JsonBody {
     }
 }
 
+impl JsonBody {
+    /// Is the field present (even as null)?
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// Reads an optional boolean field (a JSON `true`/`false`).
+    pub fn bool(&self, name: &str, errors: &mut FieldErrors) -> Option<bool> {
+        match self.0.get(name)? {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                push(errors, name, "Must be a valid boolean.");
+                None
+            }
+        }
+    }
+
+    /// Reads an integer field in `min..=max` (`required`: absent is an error).
+    pub fn int(
+        &self,
+        name: &str,
+        required: bool,
+        min: i64,
+        max: i64,
+        errors: &mut FieldErrors,
+    ) -> Option<i64> {
+        let v = match self.0.get(name) {
+            None if required => {
+                push(errors, name, "This field is required.");
+                return None;
+            }
+            None => return None,
+            Some(v) => v,
+        };
+        let Some(n) = v.as_i64().or_else(|| {
+            // DRF accepts integral strings and floats ("5", 5.0) too.
+            v.as_str()
+                .and_then(|s| s.trim().parse().ok())
+                .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+        }) else {
+            push(errors, name, "A valid integer is required.");
+            return None;
+        };
+        if n < min {
+            push(
+                errors,
+                name,
+                format!("Ensure this value is greater than or equal to {min}."),
+            );
+            return None;
+        }
+        if n > max {
+            push(
+                errors,
+                name,
+                format!("Ensure this value is less than or equal to {max}."),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    /// Reads an optional list of strings (each at most `max_len` characters).
+    pub fn str_list(
+        &self,
+        name: &str,
+        max_len: usize,
+        errors: &mut FieldErrors,
+    ) -> Option<Vec<String>> {
+        let items = match self.0.get(name)? {
+            Value::Array(items) => items,
+            other => {
+                push(
+                    errors,
+                    name,
+                    format!(
+                        "Expected a list of items but got type \"{}\".",
+                        json_type_name(other)
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item.as_str() {
+                Some(s) if s.chars().count() <= max_len && !s.contains('\0') => {
+                    out.push(s.trim().to_owned())
+                }
+                Some(_) => {
+                    push(
+                        errors,
+                        name,
+                        format!("Ensure each item has no more than {max_len} characters."),
+                    );
+                    return None;
+                }
+                None => {
+                    push(errors, name, "Not a valid string.");
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
 /// `Ok(())` when no field errors were recorded.
 pub fn check(errors: FieldErrors) -> Result<(), ApiError> {
     if errors.is_empty() {

@@ -10,6 +10,9 @@
 //! The map:
 //! - [`service`]: the one HTTP surface: routing, API-client checks, CORS, rate limits.
 //! - [`api`]: one module per endpoint (`register`, `login`, `refresh`, ...).
+//! - [`admin`]: the admin API under `/api/admin/` (users, clients, usage, audit).
+//! - [`audit`]: audit events, written in the same transaction as their change.
+//! - [`usage`]: per-client usage counted in memory, flushed in batches.
 //! - [`token`]: JWT claims, signing keys, issue and verify.
 //! - [`session`]: refresh-token families and the pure rotate/reuse/reject decision.
 //! - [`password`]: Argon2id hashing and Django-style password validation.
@@ -19,8 +22,10 @@
 //! - [`schema`]: migrations.
 //! - [`error`]: the one place errors become DRF-shaped JSON responses.
 
+pub mod admin;
 pub mod api;
 pub mod api_client;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod env;
@@ -30,6 +35,7 @@ pub mod openapi;
 pub mod operator;
 pub mod password;
 pub mod permission;
+pub mod query;
 pub mod random;
 pub mod rate_limit;
 pub mod schema;
@@ -38,6 +44,7 @@ pub mod session;
 pub mod sql;
 pub mod store;
 pub mod token;
+pub mod usage;
 pub mod user;
 
 pub use config::Config;

@@ -52,9 +52,12 @@ impl Modify for SecuritySchemes {
 )]
 struct ApiDoc;
 
-/// The document, built once per call (cheap; only `/api/schema/` asks).
+/// The document, built once per call (cheap; only `/api/schema/` asks):
+/// the auth routes and the admin API.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::admin::openapi::AdminDoc::openapi());
+    doc
 }
 
 /// `GET /api/schema/` (JSON, or YAML with `?format=yaml`).

@@ -1,9 +1,13 @@
-//! Operator actions (the CLI now, the admin API later): create users and
-//! API clients, list, deactivate and rotate clients.
+//! Operator actions (the CLI and the admin API): create users and API
+//! clients, list, deactivate and rotate clients. Each change is audited in
+//! its own transaction; the plain forms record [`Actor::operator`], the
+//! `_as` forms the given actor (the admin API's caller).
 
+use crate::admin::types::ClientOut;
 use crate::api_client::{
     default_serves, generate_client_id, ApiClient, ApiKey, ClientId, NewApiClient,
 };
+use crate::audit::{event, Actor, AuditEvent, UserRef};
 use crate::error::FieldErrors;
 use crate::json::{is_valid_email, is_valid_username, push};
 use crate::password::validation::{validate_password, UserAttributes};
@@ -34,6 +38,13 @@ fn format_fields(f: &BTreeMap<String, Vec<String>>) -> String {
         .join("; ")
 }
 
+/// `*`, or `http(s)://host[:port]` without a path or trailing slash.
+pub(crate) fn is_valid_origin(o: &str) -> bool {
+    (o == "*" || o.starts_with("http://") || o.starts_with("https://"))
+        && !o.ends_with('/')
+        && !o.contains('\n')
+}
+
 fn validated(errors: FieldErrors) -> Result<(), OperatorError> {
     if errors.is_empty() {
         Ok(())
@@ -46,6 +57,11 @@ impl Gatehouse {
     /// Creates a user of any type. The password passes the same validators
     /// as self-registration.
     pub async fn create_user(&self, new: NewUser) -> Result<User, OperatorError> {
+        self.create_user_as(new, &Actor::operator()).await
+    }
+
+    /// [`Gatehouse::create_user`] on behalf of `actor`.
+    pub async fn create_user_as(&self, new: NewUser, actor: &Actor) -> Result<User, OperatorError> {
         let mut errors = FieldErrors::new();
         let email = new.email.trim();
         let username = new.username.trim();
@@ -89,6 +105,7 @@ impl Gatehouse {
         validated(errors)?;
         let salt: [u8; 16] = crate::random::bytes(self.env().random.as_ref());
         let hash = self.env().hasher.hash(new.password, salt).await?;
+        let now = self.env().clock.now();
         let insert = UserInsert {
             email,
             username,
@@ -96,15 +113,34 @@ impl Gatehouse {
             last_name: new.last_name.trim(),
             user_type: new.user_type,
             password_hash: &hash,
-            now: self.env().clock.now(),
+            now,
         };
-        Ok(self.store().insert_user(&insert).await?)
+        let audit = AuditEvent::new(event::USER_CREATED, actor, now)
+            .target_user(UserRef::LastInsert)
+            .detail(serde_json::json!({"after": {
+                "email": insert.email,
+                "username": insert.username,
+                "first_name": insert.first_name,
+                "last_name": insert.last_name,
+                "user_type": insert.user_type,
+                "is_active": true,
+            }}));
+        Ok(self.store().insert_user(&insert, &audit).await?)
     }
 
     /// Creates a client; the key is returned once and only its hash is kept.
     pub async fn create_api_client(
         &self,
         new: NewApiClient,
+    ) -> Result<(ApiClient, ApiKey), OperatorError> {
+        self.create_api_client_as(new, &Actor::operator()).await
+    }
+
+    /// [`Gatehouse::create_api_client`] on behalf of `actor`.
+    pub async fn create_api_client_as(
+        &self,
+        new: NewApiClient,
+        actor: &Actor,
     ) -> Result<(ApiClient, ApiKey), OperatorError> {
         let mut errors = FieldErrors::new();
         let name = new.name.trim();
@@ -135,10 +171,7 @@ impl Gatehouse {
             );
         }
         for o in &new.allowed_origins {
-            if o != "*" && !(o.starts_with("http://") || o.starts_with("https://"))
-                || o.ends_with('/')
-                || o.contains('\n')
-            {
+            if !is_valid_origin(o) {
                 push(
                     &mut errors,
                     "origins",
@@ -169,7 +202,10 @@ impl Gatehouse {
             allowed_origins: new.allowed_origins,
             created_at: self.env().clock.now(),
         };
-        self.store().insert_client(&client).await?;
+        let audit = AuditEvent::new(event::CLIENT_CREATED, actor, client.created_at)
+            .target_client(&client.id)
+            .detail(serde_json::json!({"after": ClientOut::from(&client)}));
+        self.store().insert_client(&client, &audit).await?;
         Ok((client, key))
     }
 
@@ -184,9 +220,29 @@ impl Gatehouse {
         id: &ClientId,
         active: bool,
     ) -> Result<ApiClient, OperatorError> {
+        self.set_api_client_active_as(id, active, &Actor::operator())
+            .await
+    }
+
+    /// [`Gatehouse::set_api_client_active`] on behalf of `actor`.
+    pub async fn set_api_client_active_as(
+        &self,
+        id: &ClientId,
+        active: bool,
+        actor: &Actor,
+    ) -> Result<ApiClient, OperatorError> {
+        let now = self.env().clock.now();
+        let name = if active {
+            event::CLIENT_ACTIVATED
+        } else {
+            event::CLIENT_DEACTIVATED
+        };
+        let audit = AuditEvent::new(name, actor, now)
+            .target_client(id)
+            .detail(serde_json::json!({"is_active": active}));
         if !self
             .store()
-            .set_client_active(id, active, self.env().clock.now())
+            .set_client_active(id, active, now, &audit)
             .await?
         {
             return Err(OperatorError::NotFound(format!("API client {id}")));
@@ -199,8 +255,19 @@ impl Gatehouse {
 
     /// Replaces a client's key; the old key stops working at once.
     pub async fn rotate_api_key(&self, id: &ClientId) -> Result<ApiKey, OperatorError> {
+        self.rotate_api_key_as(id, &Actor::operator()).await
+    }
+
+    /// [`Gatehouse::rotate_api_key`] on behalf of `actor`.
+    pub async fn rotate_api_key_as(
+        &self,
+        id: &ClientId,
+        actor: &Actor,
+    ) -> Result<ApiKey, OperatorError> {
         let key = ApiKey::generate(self.env().random.as_ref());
-        if !self.store().set_client_key(id, &key.hash()).await? {
+        let audit = AuditEvent::new(event::CLIENT_KEY_ROTATED, actor, self.env().clock.now())
+            .target_client(id);
+        if !self.store().set_client_key(id, &key.hash(), &audit).await? {
             return Err(OperatorError::NotFound(format!("API client {id}")));
         }
         Ok(key)

@@ -4,7 +4,7 @@
 use crate::sql::{SqlError, SqlExecutor, Statement};
 
 /// Migrations in order. Never edit one that has shipped: add a new one.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, INITIAL)];
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, INITIAL), (2, AUDIT_AND_USAGE)];
 
 const INITIAL: &str = "
 CREATE TABLE IF NOT EXISTS users (
@@ -65,6 +65,63 @@ CREATE TABLE IF NOT EXISTS rate_limits (
 );
 ";
 
+/// The audit log (append-only: triggers refuse UPDATE and DELETE; each
+/// trigger sits on one line because statements split at `;` + newline) and
+/// the hourly usage counters, added to by the flush's UPSERTs.
+const AUDIT_AND_USAGE: &str = "
+CREATE TABLE IF NOT EXISTS audit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    actor_user_id INTEGER,
+    actor_client_id TEXT,
+    ip TEXT,
+    target_user_id INTEGER,
+    target_client_id TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_events_at ON audit_events(at);
+CREATE INDEX IF NOT EXISTS audit_events_event ON audit_events(event, id);
+CREATE INDEX IF NOT EXISTS audit_events_actor ON audit_events(actor_user_id, id);
+CREATE INDEX IF NOT EXISTS audit_events_target_user ON audit_events(target_user_id, id);
+CREATE INDEX IF NOT EXISTS audit_events_client ON audit_events(actor_client_id, id);
+CREATE INDEX IF NOT EXISTS audit_events_target_client ON audit_events(target_client_id, id);
+CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TABLE IF NOT EXISTS usage_hourly (
+    client_id TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    status_2xx INTEGER NOT NULL DEFAULT 0,
+    status_4xx INTEGER NOT NULL DEFAULT 0,
+    status_5xx INTEGER NOT NULL DEFAULT 0,
+    throttled INTEGER NOT NULL DEFAULT 0,
+    logins INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    registrations INTEGER NOT NULL DEFAULT 0,
+    refreshes INTEGER NOT NULL DEFAULT 0,
+    latency_sum_ms INTEGER NOT NULL DEFAULT 0,
+    lat_0 INTEGER NOT NULL DEFAULT 0,
+    lat_1 INTEGER NOT NULL DEFAULT 0,
+    lat_2 INTEGER NOT NULL DEFAULT 0,
+    lat_3 INTEGER NOT NULL DEFAULT 0,
+    lat_4 INTEGER NOT NULL DEFAULT 0,
+    lat_5 INTEGER NOT NULL DEFAULT 0,
+    lat_6 INTEGER NOT NULL DEFAULT 0,
+    lat_7 INTEGER NOT NULL DEFAULT 0,
+    lat_8 INTEGER NOT NULL DEFAULT 0,
+    lat_9 INTEGER NOT NULL DEFAULT 0,
+    lat_10 INTEGER NOT NULL DEFAULT 0,
+    lat_11 INTEGER NOT NULL DEFAULT 0,
+    lat_12 INTEGER NOT NULL DEFAULT 0,
+    lat_13 INTEGER NOT NULL DEFAULT 0,
+    lat_14 INTEGER NOT NULL DEFAULT 0,
+    lat_15 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (client_id, hour)
+);
+CREATE INDEX IF NOT EXISTS usage_hourly_hour ON usage_hourly(hour);
+";
+
 /// Applies every migration not yet applied; returns how many ran.
 pub async fn migrate(sql: &dyn SqlExecutor) -> Result<usize, SqlError> {
     sql.run(Statement::new(
@@ -101,7 +158,8 @@ pub async fn migrate(sql: &dyn SqlExecutor) -> Result<usize, SqlError> {
     Ok(ran)
 }
 
-/// Splits migration text on `;` at line ends (migrations hold no triggers).
+/// Splits migration text on `;` at line ends (a trigger is written on one
+/// line, so the `;` inside its body is not at a line end).
 fn split_statements(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(";\n")
         .map(|s| {
@@ -120,5 +178,15 @@ mod tests {
         let stmts: Vec<_> = super::split_statements(super::INITIAL).collect();
         assert_eq!(stmts.len(), 7);
         assert!(stmts.iter().all(|s| !s.contains("--")));
+    }
+
+    #[test]
+    fn triggers_stay_whole_statements() {
+        let stmts: Vec<_> = super::split_statements(super::AUDIT_AND_USAGE).collect();
+        assert_eq!(stmts.len(), 11);
+        assert!(stmts
+            .iter()
+            .filter(|s| s.contains("TRIGGER"))
+            .all(|s| s.trim_end().ends_with("END")));
     }
 }

@@ -11,6 +11,7 @@ use crate::permission::Permission;
 use crate::rate_limit::{Quota, RateDecision};
 use crate::store::Store;
 use crate::token::{SessionId, SigningKey, TokenCodec, TokenType};
+use crate::usage::RequestKind;
 use crate::user::User;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
@@ -78,6 +79,8 @@ pub(crate) enum Route {
     /// `/api/auth/sessions/{id}/`
     Session(String),
     LogoutAll,
+    /// `/api/admin/…`
+    Admin(crate::admin::AdminRoute),
     Schema,
     Health,
     Jwks,
@@ -104,6 +107,10 @@ fn builtin_route(path: &str) -> Option<(Route, &'static [Method])> {
         "/healthz" => (Route::Health, GET),
         "/.well-known/jwks.json" => (Route::Jwks, GET),
         _ => {
+            if let Some(rest) = path.strip_prefix("/api/admin/") {
+                let (route, methods) = crate::admin::admin_route(rest)?;
+                return Some((Route::Admin(route), methods));
+            }
             let id = path
                 .strip_prefix("/api/auth/sessions/")?
                 .strip_suffix('/')?;
@@ -137,6 +144,8 @@ pub(crate) struct Inner {
     /// Verified when the email is unknown, so a miss costs what a hit costs.
     pub(crate) dummy_hash: String,
     pub(crate) routes: Vec<CustomRoute>,
+    /// Usage counted since the last [`Gatehouse::flush_usage`].
+    pub(crate) usage: crate::usage::UsageAggregator,
 }
 
 /// An authenticated caller.
@@ -156,6 +165,22 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     pub(crate) fn ip(&self) -> Option<IpAddr> {
         self.req.extensions().get::<ClientIp>().map(|c| c.0)
+    }
+    /// The audit actor of this request: `user` through this client from this IP.
+    pub(crate) fn actor(&self, user: Option<crate::user::UserId>) -> crate::audit::Actor {
+        crate::audit::Actor {
+            user,
+            client: Some(self.client.id.clone()),
+            ip: self.ip().map(|ip| ip.to_string()),
+        }
+    }
+    /// An audit event of this request by `user`, at the request's time.
+    pub(crate) fn audit(
+        &self,
+        event: &'static str,
+        user: Option<crate::user::UserId>,
+    ) -> crate::audit::AuditEvent {
+        crate::audit::AuditEvent::new(event, &self.actor(user), self.now)
     }
     pub(crate) fn user_agent(&self) -> Option<String> {
         self.req
@@ -197,6 +222,7 @@ impl Gatehouse {
                 codec,
                 dummy_hash,
                 routes: Vec::new(),
+                usage: Default::default(),
             }),
         })
     }
@@ -277,6 +303,32 @@ impl Gatehouse {
             Ok(c) => c,
             Err(e) => return e.into_response(),
         };
+        // Usage is counted for every request that passed the key check: an
+        // in-memory add, written to the database later by `flush_usage`.
+        let client_id = client.id.0.clone();
+        let kind = match route {
+            Route::Token => RequestKind::Login,
+            Route::Register => RequestKind::Register,
+            Route::Refresh => RequestKind::Refresh,
+            _ => RequestKind::Other,
+        };
+        let resp = self.serve_client(req, route, client, origin, now).await;
+        let end = self.inner.env.clock.now();
+        self.inner
+            .usage
+            .record(&client_id, end, resp.status().as_u16(), kind, end.0 - now.0);
+        resp
+    }
+
+    /// Everything after the API-key gate: origin, rate limit, the route.
+    async fn serve_client(
+        &self,
+        req: Request<Bytes>,
+        route: Route,
+        client: ApiClient,
+        origin: Option<String>,
+        now: UnixMillis,
+    ) -> Response<Bytes> {
         if let Some(o) = &origin {
             if !client.allows_origin(o) {
                 return ApiError::detail(
@@ -364,6 +416,7 @@ impl Gatehouse {
             Route::Sessions => self.list_sessions(ctx).await,
             Route::Session(id) => self.end_session(ctx, id).await,
             Route::LogoutAll => self.logout_all(ctx).await,
+            Route::Admin(r) => self.admin(r, ctx).await,
             Route::Schema | Route::Health | Route::Jwks | Route::Custom(_) => {
                 Err(ApiError::not_found())
             }

@@ -4,6 +4,7 @@
 
 use crate::api_client::{ApiClient, ClientId};
 use crate::async_trait_decl;
+use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::rate_limit::{gcra, Quota, RateDecision, RateLimitStore};
 use crate::session::SessionRow;
@@ -12,37 +13,37 @@ use crate::token::SessionId;
 use crate::user::{User, UserId, UserType};
 use std::sync::Arc;
 
-const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login";
-const CLIENT_COLUMNS: &str =
+pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login";
+pub(crate) const CLIENT_COLUMNS: &str =
     "id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at";
 const SESSION_COLUMNS: &str = "id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, revoked_at";
 
 /// A row that does not have the expected shape: a schema mismatch.
-fn bad_row(what: &str) -> SqlError {
+pub(crate) fn bad_row(what: &str) -> SqlError {
     SqlError::Other(format!("unexpected {what} row shape"))
 }
 
-fn int(v: &Value) -> Option<i64> {
+pub(crate) fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Integer(i) => Some(*i),
         Value::Real(f) => Some(*f as i64),
         _ => None,
     }
 }
-fn text(v: &Value) -> Option<String> {
+pub(crate) fn text(v: &Value) -> Option<String> {
     match v {
         Value::Text(s) => Some(s.clone()),
         _ => None,
     }
 }
-fn opt_int(v: &Value) -> Option<Option<i64>> {
+pub(crate) fn opt_int(v: &Value) -> Option<Option<i64>> {
     match v {
         Value::Null => Some(None),
         other => int(other).map(Some),
     }
 }
 
-fn user_from_row(r: &Row) -> Result<User, SqlError> {
+pub(crate) fn user_from_row(r: &Row) -> Result<User, SqlError> {
     let f = || -> Option<User> {
         Some(User {
             id: UserId(int(r.first()?)?),
@@ -61,7 +62,7 @@ fn user_from_row(r: &Row) -> Result<User, SqlError> {
     f().ok_or_else(|| bad_row("user"))
 }
 
-fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
+pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
     let f = || -> Option<ApiClient> {
         Some(ApiClient {
             id: ClientId(text(r.first()?)?),
@@ -182,7 +183,7 @@ impl SessionInsert<'_> {
 /// Storage operations of the service.
 #[derive(Clone)]
 pub struct Store {
-    sql: Arc<dyn SqlExecutor>,
+    pub(crate) sql: Arc<dyn SqlExecutor>,
 }
 
 impl Store {
@@ -190,7 +191,7 @@ impl Store {
         Store { sql }
     }
 
-    async fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, SqlError> {
+    pub(crate) async fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, SqlError> {
         Ok(self.sql.run(Statement::new(sql, params)).await?.rows)
     }
 
@@ -272,15 +273,19 @@ impl Store {
         id: &SessionId,
         now: UnixMillis,
         reason: &str,
+        audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
         let r = self
             .sql
-            .run(Statement::new(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-                vec![now.0.into(), reason.into(), id.0.clone().into(), user.0.into()],
-            ))
+            .batch(vec![
+                Statement::new(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+                    vec![now.0.into(), reason.into(), id.0.clone().into(), user.0.into()],
+                ),
+                audit.clone().only_if_changed().statement(),
+            ])
             .await?;
-        Ok(r.rows_affected == 1)
+        Ok(r.first().is_some_and(|r| r.rows_affected == 1))
     }
 
     /// Ends every login of `user`; returns how many.
@@ -289,15 +294,19 @@ impl Store {
         user: UserId,
         now: UnixMillis,
         reason: &str,
+        audit: &AuditEvent,
     ) -> Result<u64, SqlError> {
         let r = self
             .sql
-            .run(Statement::new(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
-                vec![now.0.into(), reason.into(), user.0.into()],
-            ))
+            .batch(vec![
+                Statement::new(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    vec![now.0.into(), reason.into(), user.0.into()],
+                ),
+                audit.clone().changes_as("sessions_ended").statement(),
+            ])
             .await?;
-        Ok(r.rows_affected)
+        Ok(r.first().map_or(0, |r| r.rows_affected))
     }
 
     pub async fn user_by_email(&self, normalized: &str) -> Result<Option<UserWithHash>, SqlError> {
@@ -367,8 +376,13 @@ impl Store {
         )
     }
 
-    /// Inserts a user (no session).
-    pub async fn insert_user(&self, u: &UserInsert<'_>) -> Result<User, SqlError> {
+    /// Inserts a user (no session) and its audit event (whose target is the
+    /// new row: give it `UserRef::LastInsert`).
+    pub async fn insert_user(
+        &self,
+        u: &UserInsert<'_>,
+        audit: &AuditEvent,
+    ) -> Result<User, SqlError> {
         let results = self
             .sql
             .batch(vec![
@@ -377,6 +391,7 @@ impl Store {
                     format!("SELECT {USER_COLUMNS} FROM users WHERE id = last_insert_rowid()"),
                     vec![],
                 ),
+                audit.statement(),
             ])
             .await?;
         let row = results
@@ -386,11 +401,13 @@ impl Store {
         user_from_row(row)
     }
 
-    /// Inserts a user and its first login in one transaction (registration).
+    /// Inserts a user and its first login in one transaction (registration),
+    /// with its audit event.
     pub async fn insert_user_with_session(
         &self,
         u: &UserInsert<'_>,
         s: &SessionInsert<'_>,
+        audit: &AuditEvent,
     ) -> Result<User, SqlError> {
         let results = self
             .sql
@@ -405,6 +422,7 @@ impl Store {
                     format!("SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM sessions WHERE id = ?)"),
                     vec![s.id.0.clone().into()],
                 ),
+                audit.statement(),
             ])
             .await?;
         let row = results
@@ -414,11 +432,13 @@ impl Store {
         user_from_row(row)
     }
 
-    /// Records a login: a new session and `last_login`, in one transaction.
+    /// Records a login: a new session, `last_login` and the audit event, in
+    /// one transaction.
     pub async fn insert_session(
         &self,
         user: UserId,
         s: &SessionInsert<'_>,
+        audit: &AuditEvent,
     ) -> Result<(), SqlError> {
         self.sql
             .batch(vec![
@@ -427,6 +447,7 @@ impl Store {
                     "UPDATE users SET last_login = ? WHERE id = ?",
                     vec![s.now.0.into(), user.0.into()],
                 ),
+                audit.statement(),
             ])
             .await
             .map(|_| ())
@@ -458,6 +479,7 @@ impl Store {
         id: UserId,
         new_hash: &str,
         s: &SessionInsert<'_>,
+        audit: &AuditEvent,
     ) -> Result<(), SqlError> {
         self.sql
             .batch(vec![
@@ -469,6 +491,7 @@ impl Store {
                     "UPDATE sessions SET revoked_at = ?, revoked_reason = 'password_changed' WHERE user_id = ? AND revoked_at IS NULL",
                     vec![s.now.0.into(), id.0.into()],
                 ),
+                audit.clone().changes_as("sessions_revoked").statement(),
                 s.statement(Some(id)),
             ])
             .await
@@ -514,20 +537,30 @@ impl Store {
         Ok(r.rows_affected == 1)
     }
 
-    /// Revokes one session (idempotent).
+    /// Revokes one session (idempotent) and records why, in one transaction.
     pub async fn revoke_session(
         &self,
         id: &SessionId,
         now: UnixMillis,
         reason: &str,
+        audit: &AuditEvent,
     ) -> Result<(), SqlError> {
         self.sql
-            .run(Statement::new(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
-                vec![now.0.into(), reason.into(), id.0.clone().into()],
-            ))
+            .batch(vec![
+                Statement::new(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+                    vec![now.0.into(), reason.into(), id.0.clone().into()],
+                ),
+                audit.clone().changes_as("sessions_ended").statement(),
+            ])
             .await
             .map(|_| ())
+    }
+
+    /// Appends one audit event on its own (an event without a change, such
+    /// as a failed login).
+    pub async fn insert_audit(&self, audit: &AuditEvent) -> Result<(), SqlError> {
+        self.sql.run(audit.statement()).await.map(|_| ())
     }
 
     // ---- API clients ----
@@ -564,9 +597,10 @@ impl Store {
         Ok(!rows.is_empty())
     }
 
-    pub async fn insert_client(&self, c: &ApiClient) -> Result<(), SqlError> {
+    /// Inserts a client and its audit event, in one transaction.
+    pub async fn insert_client(&self, c: &ApiClient, audit: &AuditEvent) -> Result<(), SqlError> {
         self.sql
-            .run(Statement::new(
+            .batch(vec![Statement::new(
                 format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                 vec![
                     c.id.0.clone().into(),
@@ -580,7 +614,7 @@ impl Store {
                     c.allowed_origins.join("\n").into(),
                     c.created_at.0.into(),
                 ],
-            ))
+            ), audit.statement()])
             .await
             .map(|_| ())
     }
@@ -592,11 +626,15 @@ impl Store {
         id: &ClientId,
         active: bool,
         now: UnixMillis,
+        audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
-        let mut stmts = vec![Statement::new(
-            "UPDATE api_clients SET is_active = ? WHERE id = ?",
-            vec![active.into(), id.0.clone().into()],
-        )];
+        let mut stmts = vec![
+            Statement::new(
+                "UPDATE api_clients SET is_active = ? WHERE id = ?",
+                vec![active.into(), id.0.clone().into()],
+            ),
+            audit.clone().only_if_changed().statement(),
+        ];
         if !active {
             stmts.push(Statement::new(
                 "UPDATE sessions SET revoked_at = ?, revoked_reason = 'client_deactivated' WHERE client_id = ? AND revoked_at IS NULL",
@@ -607,16 +645,24 @@ impl Store {
         Ok(results.first().is_some_and(|r| r.rows_affected == 1))
     }
 
-    /// Replaces a client's key hash. False when no such client.
-    pub async fn set_client_key(&self, id: &ClientId, key_hash: &str) -> Result<bool, SqlError> {
+    /// Replaces a client's key hash and records it. False when no such client.
+    pub async fn set_client_key(
+        &self,
+        id: &ClientId,
+        key_hash: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
         let r = self
             .sql
-            .run(Statement::new(
-                "UPDATE api_clients SET key_hash = ? WHERE id = ?",
-                vec![key_hash.into(), id.0.clone().into()],
-            ))
+            .batch(vec![
+                Statement::new(
+                    "UPDATE api_clients SET key_hash = ? WHERE id = ?",
+                    vec![key_hash.into(), id.0.clone().into()],
+                ),
+                audit.clone().only_if_changed().statement(),
+            ])
             .await?;
-        Ok(r.rows_affected == 1)
+        Ok(r.first().is_some_and(|r| r.rows_affected == 1))
     }
 
     // ---- signing key ----

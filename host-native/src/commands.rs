@@ -43,9 +43,26 @@ pub async fn run(
     let config = config.to_config().map_err(CommandError::from_display)?;
     let (gatehouse, applied) = open(&database, config).await?;
     match command {
-        Command::Serve(args) => server::serve(gatehouse, args)
-            .await
-            .map_err(CommandError::from_display),
+        Command::Serve(args) => {
+            // Usage is counted in memory; write it every few seconds and once
+            // more after the last request.
+            let flusher = gatehouse.clone();
+            let task = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = flusher.flush_usage().await {
+                        tracing::warn!(error = %e, "usage flush failed; will retry");
+                    }
+                }
+            });
+            let served = server::serve(gatehouse.clone(), args).await;
+            task.abort();
+            if let Err(e) = gatehouse.flush_usage().await {
+                tracing::warn!(error = %e, "final usage flush failed");
+            }
+            served.map_err(CommandError::from_display)
+        }
         Command::Migrate => {
             println!("applied {applied} migration(s)");
             Ok(())

@@ -52,8 +52,12 @@ impl Gatehouse {
         let hash = self.env().hasher.hash(new, salt).await?;
         let s = self.new_session();
         let insert = self.session_insert(&s, &ctx.client, ctx);
+        let audit = ctx
+            .audit(crate::audit::event::PASSWORD_CHANGED, Some(user.id))
+            .target_user(crate::audit::UserRef::Id(user.id))
+            .detail(serde_json::json!({"session_id": s.id.0}));
         self.store()
-            .change_password(user.id, &hash, &insert)
+            .change_password(user.id, &hash, &insert, &audit)
             .await?;
         let pair = self.token_pair(
             &user,

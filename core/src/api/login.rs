@@ -1,5 +1,6 @@
 //! `POST /api/auth/token/`: log in with email and password.
 
+use crate::audit::{event, UserRef};
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, StrField};
 use crate::rate_limit::Quota;
@@ -43,7 +44,14 @@ impl Gatehouse {
         let ok = self.env().hasher.verify(password, phc).await?;
         let user = match found {
             Some(f) if ok && f.user.is_active => f.user,
-            _ => {
+            found => {
+                let (target, reason) = match &found {
+                    None => (UserRef::None, "invalid_credentials"),
+                    Some(f) if !ok => (UserRef::Id(f.user.id), "invalid_credentials"),
+                    Some(f) => (UserRef::Id(f.user.id), "inactive"),
+                };
+                self.audit_login_failure(ctx, &email, target, reason)
+                    .await?;
                 for (key, quota) in &keys {
                     self.env()
                         .rate_limits
@@ -54,10 +62,27 @@ impl Gatehouse {
             }
         };
         if !ctx.client.serves(user.user_type) {
+            self.audit_login_failure(ctx, &email, UserRef::Id(user.id), "user_type_not_allowed")
+                .await?;
             return Err(ApiError::user_type_not_allowed());
         }
         let pair = self.login_user(&user, ctx).await?;
         Ok(json_response(StatusCode::OK, &pair))
+    }
+
+    /// A failed login has no change to ride along with: one INSERT.
+    async fn audit_login_failure(
+        &self,
+        ctx: &Ctx<'_>,
+        email: &str,
+        target: UserRef,
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        let e = ctx
+            .audit(event::LOGIN_FAILED, None)
+            .target_user(target)
+            .detail(serde_json::json!({"email": email, "reason": reason, "user_agent": ctx.user_agent()}));
+        Ok(self.store().insert_audit(&e).await?)
     }
 
     /// The failed-login counters a login attempt is held to: per account

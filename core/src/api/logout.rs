@@ -16,8 +16,12 @@ impl Gatehouse {
                 "This refresh token belongs to another user.",
             ));
         }
+        let audit = ctx
+            .audit(crate::audit::event::LOGOUT, Some(user.id))
+            .target_user(crate::audit::UserRef::Id(user.id))
+            .detail(serde_json::json!({"session_id": presented.claims.sid.0}));
         self.store()
-            .revoke_session(&presented.claims.sid, ctx.now, "logout")
+            .revoke_session(&presented.claims.sid, ctx.now, "logout", &audit)
             .await?;
         Ok(json_response(StatusCode::OK, &serde_json::json!({})))
     }

@@ -110,7 +110,13 @@ impl Gatehouse {
     ) -> Result<TokenPair, ApiError> {
         let s = self.new_session();
         let insert = self.session_insert(&s, &ctx.client, ctx);
-        self.store().insert_session(user.id, &insert).await?;
+        let audit = ctx
+            .audit(crate::audit::event::LOGIN_SUCCEEDED, Some(user.id))
+            .target_user(crate::audit::UserRef::Id(user.id))
+            .detail(serde_json::json!({"session_id": s.id.0, "user_agent": ctx.user_agent()}));
+        self.store()
+            .insert_session(user.id, &insert, &audit)
+            .await?;
         Ok(self.token_pair(
             user,
             &ctx.client,

@@ -36,8 +36,16 @@ impl Gatehouse {
         match decide(session.as_ref(), &presented, &ctx.client.id, ctx.now) {
             RefreshDecision::Reject(_) => Err(ApiError::token_not_valid()),
             RefreshDecision::Reuse => {
+                let audit = ctx
+                    .audit(crate::audit::event::REPLAY_DETECTED, None)
+                    .target_user(crate::audit::UserRef::Id(presented.claims.user_id))
+                    .detail(serde_json::json!({
+                        "session_id": presented.claims.sid.0,
+                        "issued_to_client": presented.claims.client_id.0,
+                        "user_agent": ctx.user_agent(),
+                    }));
                 store
-                    .revoke_session(&presented.claims.sid, ctx.now, "reuse_detected")
+                    .revoke_session(&presented.claims.sid, ctx.now, "reuse_detected", &audit)
                     .await?;
                 Err(ApiError::token_not_valid())
             }

@@ -82,9 +82,16 @@ impl Gatehouse {
             now: ctx.now,
         };
         let session = self.session_insert(&s, &ctx.client, ctx);
+        let audit = ctx
+            .audit(crate::audit::event::USER_REGISTERED, None)
+            .actor_user(crate::audit::UserRef::OwnerOf(s.id.clone()))
+            .target_user(crate::audit::UserRef::OwnerOf(s.id.clone()))
+            .detail(
+                serde_json::json!({"email": email, "username": username, "session_id": s.id.0}),
+            );
         let user = match self
             .store()
-            .insert_user_with_session(&insert, &session)
+            .insert_user_with_session(&insert, &session, &audit)
             .await
         {
             Ok(u) => u,

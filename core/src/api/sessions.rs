@@ -37,6 +37,10 @@ impl Gatehouse {
         id: &str,
     ) -> Result<Response<Bytes>, ApiError> {
         let caller = self.authenticate(ctx.req, ctx.now).await?;
+        let audit = ctx
+            .audit(crate::audit::event::SESSION_ENDED, Some(caller.user.id))
+            .target_user(crate::audit::UserRef::Id(caller.user.id))
+            .detail(serde_json::json!({"session_id": id}));
         // Another user's session is "not found": ids are not confirmed to strangers.
         if !self
             .store()
@@ -45,6 +49,7 @@ impl Gatehouse {
                 &SessionId(id.to_owned()),
                 ctx.now,
                 "ended_by_user",
+                &audit,
             )
             .await?
         {
@@ -57,9 +62,12 @@ impl Gatehouse {
 
     pub(crate) async fn logout_all(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         let caller = self.authenticate(ctx.req, ctx.now).await?;
+        let audit = ctx
+            .audit(crate::audit::event::LOGOUT_ALL, Some(caller.user.id))
+            .target_user(crate::audit::UserRef::Id(caller.user.id));
         let ended = self
             .store()
-            .revoke_user_sessions(caller.user.id, ctx.now, "logout_all")
+            .revoke_user_sessions(caller.user.id, ctx.now, "logout_all", &audit)
             .await?;
         Ok(json_response(StatusCode::OK, &LogoutAllOut { ended }))
     }

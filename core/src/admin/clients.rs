@@ -1,0 +1,300 @@
+//! `/api/admin/clients/…`: list, create (the key shown once), read, update,
+//! rotate the key, deactivate and activate API clients.
+
+use super::store::ClientFilter;
+use super::types::{ClientOut, ClientPage, ClientWithKeyOut};
+use super::users::operator_error;
+use super::{bad_choice, page_links, paging, AdminCaller};
+use crate::api_client::{ApiClient, ClientId, NewApiClient};
+use crate::audit::{event, AuditEvent};
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, parse_body, push, JsonBody, StrField};
+use crate::operator::{is_valid_origin, OperatorError};
+use crate::query::Query;
+use crate::service::{Ctx, Gatehouse};
+use crate::sql::SqlError;
+use crate::user::UserType;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+const NAME: StrField = StrField::required("name", 200);
+const CLIENT_TYPE: StrField = StrField::required("client_type", 32);
+/// The largest rate limit accepted (the column is an integer; the GCRA
+/// interval stays at least 1 ms per request within an hour up to this).
+const MAX_RATE_LIMIT: i64 = 3_600_000;
+
+/// Reads `serves` (a list of user types, not empty).
+fn serves(body: &JsonBody, errors: &mut FieldErrors) -> Option<Vec<UserType>> {
+    let raw = body.str_list("serves", 16, errors)?;
+    let mut out = Vec::new();
+    for s in &raw {
+        match s.parse::<UserType>() {
+            Ok(t) if !out.contains(&t) => out.push(t),
+            Ok(_) => {}
+            Err(_) => {
+                push(errors, "serves", bad_choice(s));
+                return None;
+            }
+        }
+    }
+    if out.is_empty() {
+        push(
+            errors,
+            "serves",
+            "A client must serve at least one user type.",
+        );
+        return None;
+    }
+    Some(out)
+}
+
+/// Reads `allowed_origins` (each `*` or an `http(s)://` origin).
+fn origins(body: &JsonBody, errors: &mut FieldErrors) -> Option<Vec<String>> {
+    let raw = body.str_list("allowed_origins", 2048, errors)?;
+    let mut ok = true;
+    for o in &raw {
+        if !is_valid_origin(o) {
+            push(
+                errors,
+                "allowed_origins",
+                format!("\"{o}\" is not an origin like https://app.example.com"),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(raw)
+}
+
+fn rate_limit(body: &JsonBody, required: bool, errors: &mut FieldErrors) -> Option<u32> {
+    body.int("rate_limit", required, 1, MAX_RATE_LIMIT, errors)
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+fn current_client() -> ApiError {
+    ApiError::detail(
+        StatusCode::BAD_REQUEST,
+        "current_client",
+        "This request came through this client; deactivate it through another admin client or the CLI.",
+    )
+}
+
+impl Gatehouse {
+    pub(crate) async fn admin_list_clients(
+        &self,
+        ctx: &Ctx<'_>,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let q = Query::parse(ctx.req.uri().query());
+        let mut errors = FieldErrors::new();
+        let filter = ClientFilter {
+            search: q.get("search").map(|s| s.chars().take(200).collect()),
+            client_type: q.get("client_type").map(|s| s.trim().to_ascii_lowercase()),
+            is_active: q.bool("is_active", &mut errors),
+        };
+        check(errors)?;
+        let p = paging(&q)?;
+        let (count, clients) = self
+            .store()
+            .admin_clients(&filter, p.size, p.offset())
+            .await?;
+        let links = page_links(ctx, &q, p, count)?;
+        let results = clients.iter().map(ClientOut::from).collect();
+        Ok(json_response(
+            StatusCode::OK,
+            &ClientPage::new(links, results),
+        ))
+    }
+
+    pub(crate) async fn admin_create_client(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let body = parse_body(ctx.req)?;
+        let mut errors = FieldErrors::new();
+        let name = body.str(NAME, &mut errors);
+        let client_type = body.str(CLIENT_TYPE, &mut errors);
+        let rate_limit = rate_limit(&body, true, &mut errors);
+        let serves = serves(&body, &mut errors);
+        let allowed_origins = origins(&body, &mut errors).unwrap_or_default();
+        let is_active = body.bool("is_active", &mut errors).unwrap_or(true);
+        if let Some(t) = &client_type {
+            if !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                push(
+                    &mut errors,
+                    "client_type",
+                    "A type such as web, mobile, admin or server is required.",
+                );
+            }
+        }
+        check(errors)?;
+        let (Some(name), Some(client_type), Some(rate_limit)) = (name, client_type, rate_limit)
+        else {
+            return Err(ApiError::not_found()); // unreachable: missing fields are errors above
+        };
+        let new = NewApiClient {
+            name,
+            client_type,
+            rate_limit,
+            serves,
+            allowed_origins,
+            is_active,
+        };
+        let (client, key) = self
+            .create_api_client_as(new, &caller.actor)
+            .await
+            .map_err(|e| operator_error(rename_fields(e)))?;
+        Ok(json_response(
+            StatusCode::CREATED,
+            &ClientWithKeyOut {
+                client: ClientOut::from(&client),
+                api_key: key.0,
+            },
+        ))
+    }
+
+    pub(crate) async fn admin_get_client(
+        &self,
+        id: &ClientId,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let client = self.found_client(id).await?;
+        Ok(json_response(StatusCode::OK, &ClientOut::from(&client)))
+    }
+
+    pub(crate) async fn admin_patch_client(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        id: &ClientId,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let before = self.found_client(id).await?;
+        let body = parse_body(ctx.req)?;
+        let mut errors = FieldErrors::new();
+        let mut after = before.clone();
+        if let Some(n) = body.str(NAME.required_when(false), &mut errors) {
+            after.name = n;
+        }
+        if let Some(r) = rate_limit(&body, false, &mut errors) {
+            after.rate_limit = r;
+        }
+        if let Some(s) = serves(&body, &mut errors) {
+            after.serves = s;
+        }
+        if let Some(o) = origins(&body, &mut errors) {
+            after.allowed_origins = o;
+        }
+        if let Some(a) = body.bool("is_active", &mut errors) {
+            after.is_active = a;
+        }
+        check(errors)?;
+        self.admin_update_client(ctx, caller, before, after).await
+    }
+
+    pub(crate) async fn admin_set_client_active(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        id: &ClientId,
+        active: bool,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let before = self.found_client(id).await?;
+        let after = ApiClient {
+            is_active: active,
+            ..before.clone()
+        };
+        self.admin_update_client(ctx, caller, before, after).await
+    }
+
+    pub(crate) async fn admin_rotate_key(
+        &self,
+        _ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        id: &ClientId,
+    ) -> Result<Response<Bytes>, ApiError> {
+        self.found_client(id).await?;
+        let key = self
+            .rotate_api_key_as(id, &caller.actor)
+            .await
+            .map_err(operator_error)?;
+        let client = self.found_client(id).await?;
+        Ok(json_response(
+            StatusCode::OK,
+            &ClientWithKeyOut {
+                client: ClientOut::from(&client),
+                api_key: key.0,
+            },
+        ))
+    }
+
+    async fn found_client(&self, id: &ClientId) -> Result<ApiClient, ApiError> {
+        self.store()
+            .client(&id.0)
+            .await?
+            .ok_or_else(ApiError::not_found)
+    }
+
+    /// The compare-and-swap of a client with its audit event; deactivation
+    /// ends the client's logins in the same transaction.
+    async fn admin_update_client(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        before: ApiClient,
+        after: ApiClient,
+    ) -> Result<Response<Bytes>, ApiError> {
+        if after == before {
+            return Ok(json_response(StatusCode::OK, &ClientOut::from(&before)));
+        }
+        if !after.is_active && before.is_active && before.id == ctx.client.id {
+            return Err(current_client());
+        }
+        let only_active_changed = ApiClient {
+            is_active: before.is_active,
+            ..after.clone()
+        } == before;
+        let name = match (only_active_changed, after.is_active) {
+            (true, false) => event::CLIENT_DEACTIVATED,
+            (true, true) => event::CLIENT_ACTIVATED,
+            (false, _) => event::CLIENT_UPDATED,
+        };
+        let audit = AuditEvent::new(name, &caller.actor, ctx.now)
+            .target_client(&before.id)
+            .detail(serde_json::json!({
+                "before": ClientOut::from(&before),
+                "after": ClientOut::from(&after),
+            }));
+        if self
+            .store()
+            .admin_update_client(&before, &after, ctx.now, &audit)
+            .await?
+        {
+            Ok(json_response(StatusCode::OK, &ClientOut::from(&after)))
+        } else {
+            self.found_client(&before.id).await?;
+            Err(SqlError::UniqueViolation("api_clients".into()).into())
+        }
+    }
+}
+
+/// The operator's field names (`type`, `origins`, as the CLI flags) as the
+/// API's body fields.
+fn rename_fields(e: OperatorError) -> OperatorError {
+    match e {
+        OperatorError::Validation(fields) => OperatorError::Validation(
+            fields
+                .into_iter()
+                .map(|(k, v)| {
+                    let k = match k.as_str() {
+                        "type" => "client_type".to_owned(),
+                        "origins" => "allowed_origins".to_owned(),
+                        _ => k,
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}

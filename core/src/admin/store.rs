@@ -1,0 +1,498 @@
+//! The admin API's SQL: filtered, paged lists; compare-and-swap updates of
+//! users and clients with their audit events in the same transaction; the
+//! audit log; usage writes (UPSERTs that add) and reads (sums per bucket).
+
+use crate::api_client::ApiClient;
+use crate::audit::AuditEvent;
+use crate::clock::UnixMillis;
+use crate::sql::{Row, SqlError, Statement, Value};
+use crate::store::{
+    bad_row, client_from_row, int, text, user_from_row, Store, CLIENT_COLUMNS, USER_COLUMNS,
+};
+use crate::usage::{column_names, Counters, Pending};
+use crate::user::{User, UserId, UserType};
+
+/// A WHERE clause under construction: conditions joined by AND, and their
+/// parameters in order.
+#[derive(Default)]
+struct Where {
+    conds: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Where {
+    fn add(&mut self, cond: &str, params: impl IntoIterator<Item = Value>) {
+        self.conds.push(cond.to_owned());
+        self.params.extend(params);
+    }
+    fn sql(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conds.join(" AND "))
+        }
+    }
+}
+
+/// Filters of the user list.
+#[derive(Debug, Default)]
+pub(crate) struct UserFilter {
+    pub(crate) search: Option<String>,
+    pub(crate) user_type: Option<UserType>,
+    pub(crate) is_active: Option<bool>,
+}
+
+/// Filters of the client list.
+#[derive(Debug, Default)]
+pub(crate) struct ClientFilter {
+    pub(crate) search: Option<String>,
+    pub(crate) client_type: Option<String>,
+    pub(crate) is_active: Option<bool>,
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Default)]
+pub(crate) struct AuditFilter {
+    /// Exact name, or a prefix when it ends in `*`.
+    pub(crate) event: Option<String>,
+    pub(crate) actor: Option<i64>,
+    pub(crate) target_user: Option<i64>,
+    /// Actor or target.
+    pub(crate) user: Option<i64>,
+    /// Actor or target client.
+    pub(crate) client: Option<String>,
+    pub(crate) from: Option<UnixMillis>,
+    pub(crate) to: Option<UnixMillis>,
+}
+
+/// One stored audit record.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditRow {
+    pub(crate) id: i64,
+    pub(crate) at: UnixMillis,
+    pub(crate) event: String,
+    pub(crate) actor_user_id: Option<i64>,
+    pub(crate) actor_client_id: Option<String>,
+    pub(crate) ip: Option<String>,
+    pub(crate) target_user_id: Option<i64>,
+    pub(crate) target_client_id: Option<String>,
+    pub(crate) detail: String,
+}
+
+/// A client's usage totals with its name and type (None once unknown).
+#[derive(Debug, Clone)]
+pub(crate) struct ClientTotals {
+    pub(crate) client_id: String,
+    pub(crate) name: Option<String>,
+    pub(crate) client_type: Option<String>,
+    pub(crate) counts: Counters,
+}
+
+fn serves_text(c: &ApiClient) -> String {
+    c.serves
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn opt_text(v: Option<&Value>) -> Option<String> {
+    v.and_then(text)
+}
+
+fn count_of(rows: Option<&crate::sql::StatementResult>) -> Result<u64, SqlError> {
+    rows.and_then(|r| r.rows.first())
+        .and_then(|r| r.first())
+        .and_then(int)
+        .map(|n| n.max(0) as u64)
+        .ok_or_else(|| bad_row("count"))
+}
+
+/// `SUM(col)` of every usage column, in [`Counters::columns`] order.
+fn usage_sums(prefix: &str) -> String {
+    column_names()
+        .iter()
+        .map(|c| format!("coalesce(SUM({prefix}{c}), 0)"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn counters_from(row: &Row, start: usize) -> Counters {
+    let cols: Vec<u64> = row[start.min(row.len())..]
+        .iter()
+        .map(|v| int(v).unwrap_or(0).max(0) as u64)
+        .collect();
+    Counters::from_columns(&cols)
+}
+
+impl Store {
+    /// A page of users matching `f`, and how many match in all.
+    pub(crate) async fn admin_users(
+        &self,
+        f: &UserFilter,
+        order: &str,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(u64, Vec<User>), SqlError> {
+        let mut w = Where::default();
+        if let Some(s) = &f.search {
+            w.add(
+                "(instr(lower(email), lower(?)) > 0 OR instr(lower(username), lower(?)) > 0 OR instr(lower(first_name), lower(?)) > 0 OR instr(lower(last_name), lower(?)) > 0)",
+                std::iter::repeat_n(Value::from(s.as_str()), 4),
+            );
+        }
+        if let Some(t) = f.user_type {
+            w.add("user_type = ?", [t.as_str().into()]);
+        }
+        if let Some(a) = f.is_active {
+            w.add("is_active = ?", [a.into()]);
+        }
+        let clause = w.sql();
+        let mut page_params = w.params.clone();
+        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
+        let results = self
+            .sql
+            .batch(vec![
+                Statement::new(format!("SELECT count(*) FROM users{clause}"), w.params),
+                Statement::new(
+                    format!("SELECT {USER_COLUMNS} FROM users{clause} ORDER BY {order} LIMIT ? OFFSET ?"),
+                    page_params,
+                ),
+            ])
+            .await?;
+        let count = count_of(results.first())?;
+        let users = results
+            .get(1)
+            .map(|r| r.rows.iter().map(user_from_row).collect())
+            .unwrap_or_else(|| Ok(Vec::new()))?;
+        Ok((count, users))
+    }
+
+    /// Active superusers other than `id`.
+    pub(crate) async fn other_active_superusers(&self, id: UserId) -> Result<u64, SqlError> {
+        let r = self
+            .sql
+            .run(Statement::new(
+                "SELECT count(*) FROM users WHERE is_superuser = 1 AND is_active = 1 AND id <> ?",
+                vec![id.0.into()],
+            ))
+            .await?;
+        count_of(Some(&r))
+    }
+
+    /// Moves a user from `before` to `after` if the row still is `before`
+    /// (compare-and-swap), with the audit event; `keep_a_superuser` refuses
+    /// the change when no other active superuser would remain;
+    /// `revoke_reason` ends the user's logins in the same transaction.
+    /// False when the row was not `before` (or the guard refused).
+    pub(crate) async fn admin_update_user(
+        &self,
+        before: &User,
+        after: &User,
+        keep_a_superuser: bool,
+        revoke_reason: Option<&str>,
+        now: UnixMillis,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let guard = if keep_a_superuser {
+            " AND (SELECT count(*) FROM users WHERE is_superuser = 1 AND is_active = 1 AND id <> ?) > 0"
+        } else {
+            ""
+        };
+        let mut params: Vec<Value> = vec![
+            after.username.clone().into(),
+            after.first_name.clone().into(),
+            after.last_name.clone().into(),
+            after.user_type.as_str().into(),
+            after.user_type.is_staff().into(),
+            after.user_type.is_superuser().into(),
+            after.is_active.into(),
+            before.id.0.into(),
+            before.username.clone().into(),
+            before.first_name.clone().into(),
+            before.last_name.clone().into(),
+            before.user_type.as_str().into(),
+            before.is_active.into(),
+        ];
+        if keep_a_superuser {
+            params.push(before.id.0.into());
+        }
+        let mut stmts = vec![
+            Statement::new(
+                format!("UPDATE users SET username = ?, first_name = ?, last_name = ?, user_type = ?, is_staff = ?, is_superuser = ?, is_active = ? WHERE id = ? AND username = ? AND first_name = ? AND last_name = ? AND user_type = ? AND is_active = ?{guard}"),
+                params,
+            ),
+            audit.clone().only_if_changed().statement(),
+        ];
+        if let Some(reason) = revoke_reason {
+            // Keyed to the new state, not to the UPDATE's success: ending the
+            // logins of a user who is in that state is right either way.
+            stmts.push(Statement::new(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM users WHERE id = ? AND user_type = ? AND is_active = ?)",
+                vec![
+                    now.0.into(),
+                    reason.into(),
+                    before.id.0.into(),
+                    before.id.0.into(),
+                    after.user_type.as_str().into(),
+                    after.is_active.into(),
+                ],
+            ));
+        }
+        let results = self.sql.batch(stmts).await?;
+        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+    }
+
+    /// A page of clients matching `f` (oldest first), and how many match.
+    pub(crate) async fn admin_clients(
+        &self,
+        f: &ClientFilter,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(u64, Vec<ApiClient>), SqlError> {
+        let mut w = Where::default();
+        if let Some(s) = &f.search {
+            w.add(
+                "(instr(lower(name), lower(?)) > 0 OR instr(id, ?) > 0)",
+                [s.as_str().into(), s.as_str().into()],
+            );
+        }
+        if let Some(t) = &f.client_type {
+            w.add("client_type = ?", [t.as_str().into()]);
+        }
+        if let Some(a) = f.is_active {
+            w.add("is_active = ?", [a.into()]);
+        }
+        let clause = w.sql();
+        let mut page_params = w.params.clone();
+        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
+        let results = self
+            .sql
+            .batch(vec![
+                Statement::new(format!("SELECT count(*) FROM api_clients{clause}"), w.params),
+                Statement::new(
+                    format!("SELECT {CLIENT_COLUMNS} FROM api_clients{clause} ORDER BY created_at, id LIMIT ? OFFSET ?"),
+                    page_params,
+                ),
+            ])
+            .await?;
+        let count = count_of(results.first())?;
+        let clients = results
+            .get(1)
+            .map(|r| r.rows.iter().map(client_from_row).collect())
+            .unwrap_or_else(|| Ok(Vec::new()))?;
+        Ok((count, clients))
+    }
+
+    /// Moves a client from `before` to `after` (compare-and-swap) with the
+    /// audit event; deactivating ends every login it issued, in the same
+    /// transaction. False when the row was not `before`.
+    pub(crate) async fn admin_update_client(
+        &self,
+        before: &ApiClient,
+        after: &ApiClient,
+        now: UnixMillis,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let mut stmts = vec![
+            Statement::new(
+                "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ?",
+                vec![
+                    after.name.clone().into(),
+                    i64::from(after.rate_limit).into(),
+                    serves_text(after).into(),
+                    after.allowed_origins.join("\n").into(),
+                    after.is_active.into(),
+                    before.id.0.clone().into(),
+                    before.name.clone().into(),
+                    i64::from(before.rate_limit).into(),
+                    serves_text(before).into(),
+                    before.allowed_origins.join("\n").into(),
+                    before.is_active.into(),
+                ],
+            ),
+            audit.clone().only_if_changed().statement(),
+        ];
+        if !after.is_active {
+            stmts.push(Statement::new(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'client_deactivated' WHERE client_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM api_clients WHERE id = ? AND is_active = 0)",
+                vec![now.0.into(), before.id.0.clone().into(), before.id.0.clone().into()],
+            ));
+        }
+        let results = self.sql.batch(stmts).await?;
+        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+    }
+
+    /// A page of audit events matching `f`, newest first, and how many match.
+    pub(crate) async fn audit_events(
+        &self,
+        f: &AuditFilter,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(u64, Vec<AuditRow>), SqlError> {
+        let mut w = Where::default();
+        if let Some(e) = &f.event {
+            match e.strip_suffix('*') {
+                Some(prefix) => w.add(
+                    "substr(event, 1, length(?)) = ?",
+                    [prefix.into(), prefix.into()],
+                ),
+                None => w.add("event = ?", [e.as_str().into()]),
+            }
+        }
+        if let Some(a) = f.actor {
+            w.add("actor_user_id = ?", [a.into()]);
+        }
+        if let Some(t) = f.target_user {
+            w.add("target_user_id = ?", [t.into()]);
+        }
+        if let Some(u) = f.user {
+            w.add(
+                "(actor_user_id = ? OR target_user_id = ?)",
+                [u.into(), u.into()],
+            );
+        }
+        if let Some(c) = &f.client {
+            w.add(
+                "(actor_client_id = ? OR target_client_id = ?)",
+                [c.as_str().into(), c.as_str().into()],
+            );
+        }
+        if let Some(from) = f.from {
+            w.add("at >= ?", [from.0.into()]);
+        }
+        if let Some(to) = f.to {
+            w.add("at < ?", [to.0.into()]);
+        }
+        let clause = w.sql();
+        let mut page_params = w.params.clone();
+        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
+        let results = self
+            .sql
+            .batch(vec![
+                Statement::new(format!("SELECT count(*) FROM audit_events{clause}"), w.params),
+                Statement::new(
+                    format!("SELECT id, at, event, actor_user_id, actor_client_id, ip, target_user_id, target_client_id, detail FROM audit_events{clause} ORDER BY id DESC LIMIT ? OFFSET ?"),
+                    page_params,
+                ),
+            ])
+            .await?;
+        let count = count_of(results.first())?;
+        let rows = results.get(1).map(|r| r.rows.as_slice()).unwrap_or(&[]);
+        let events = rows
+            .iter()
+            .map(|r| {
+                let f = || -> Option<AuditRow> {
+                    Some(AuditRow {
+                        id: int(r.first()?)?,
+                        at: UnixMillis(int(r.get(1)?)?),
+                        event: text(r.get(2)?)?,
+                        actor_user_id: r.get(3).and_then(int),
+                        actor_client_id: opt_text(r.get(4)),
+                        ip: opt_text(r.get(5)),
+                        target_user_id: r.get(6).and_then(int),
+                        target_client_id: opt_text(r.get(7)),
+                        detail: text(r.get(8)?)?,
+                    })
+                };
+                f().ok_or_else(|| bad_row("audit event"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((count, events))
+    }
+
+    /// Adds a pending aggregate to `usage_hourly`: one UPSERT per (client,
+    /// hour), all in one batch. Returns the number of rows written.
+    pub(crate) async fn add_usage(&self, pending: &Pending) -> Result<usize, SqlError> {
+        let names = column_names();
+        let cols = names.join(", ");
+        let marks = vec!["?"; names.len()].join(", ");
+        let adds = names
+            .iter()
+            .map(|c| format!("{c} = {c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO usage_hourly (client_id, hour, {cols}) VALUES (?, ?, {marks}) ON CONFLICT(client_id, hour) DO UPDATE SET {adds}"
+        );
+        let mut stmts = Vec::new();
+        for (hour, clients) in pending {
+            for (client, c) in clients {
+                let mut params: Vec<Value> = vec![client.as_str().into(), (*hour).into()];
+                params.extend(
+                    c.columns()
+                        .iter()
+                        .map(|n| Value::Integer(i64::try_from(*n).unwrap_or(i64::MAX))),
+                );
+                stmts.push(Statement::new(sql.clone(), params));
+            }
+        }
+        let n = stmts.len();
+        if n > 0 {
+            self.sql.batch(stmts).await?;
+        }
+        Ok(n)
+    }
+
+    /// Usage summed per bucket of `bucket_secs` (aligned to the epoch) over
+    /// hours in `[from_secs, to_secs)`, for one client or all.
+    pub(crate) async fn usage_series(
+        &self,
+        client: Option<&str>,
+        from_secs: i64,
+        to_secs: i64,
+        bucket_secs: i64,
+    ) -> Result<Vec<(i64, Counters)>, SqlError> {
+        let mut params: Vec<Value> = vec![bucket_secs.into(), from_secs.into(), to_secs.into()];
+        let by_client = match client {
+            Some(c) => {
+                params.push(c.into());
+                " AND client_id = ?"
+            }
+            None => "",
+        };
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT hour - (hour % ?) AS b, {} FROM usage_hourly WHERE hour >= ? AND hour < ?{by_client} GROUP BY b ORDER BY b",
+                    usage_sums("")
+                ),
+                params,
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let start = r.first().and_then(int).ok_or_else(|| bad_row("usage"))?;
+                Ok((start, counters_from(r, 1)))
+            })
+            .collect()
+    }
+
+    /// The busiest clients over hours in `[from_secs, to_secs)`.
+    pub(crate) async fn usage_top(
+        &self,
+        from_secs: i64,
+        to_secs: i64,
+        limit: u64,
+    ) -> Result<Vec<ClientTotals>, SqlError> {
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT u.client_id, c.name, c.client_type, {} FROM usage_hourly u LEFT JOIN api_clients c ON c.id = u.client_id WHERE u.hour >= ? AND u.hour < ? GROUP BY u.client_id ORDER BY SUM(u.requests) DESC, u.client_id LIMIT ?",
+                    usage_sums("u.")
+                ),
+                vec![from_secs.into(), to_secs.into(), (limit as i64).into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClientTotals {
+                    client_id: r.first().and_then(text).ok_or_else(|| bad_row("usage"))?,
+                    name: opt_text(r.get(1)),
+                    client_type: opt_text(r.get(2)),
+                    counts: counters_from(r, 3),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,309 @@
+//! The JSON shapes of the admin API, also the OpenAPI document's schemas.
+
+use crate::api_client::ApiClient;
+use crate::store::SessionInfo;
+use crate::usage::Counters;
+use crate::user::{User, UserType};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A user as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdminUserOut {
+    pub id: i64,
+    pub email: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub user_type: UserType,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub is_active: bool,
+    /// RFC 3339.
+    pub date_joined: String,
+    /// RFC 3339, null before the first login.
+    pub last_login: Option<String>,
+}
+
+impl From<&User> for AdminUserOut {
+    fn from(u: &User) -> Self {
+        AdminUserOut {
+            id: u.id.0,
+            email: u.email.clone(),
+            username: u.username.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            user_type: u.user_type,
+            is_staff: u.is_staff,
+            is_superuser: u.is_superuser,
+            is_active: u.is_active,
+            date_joined: u.date_joined.to_rfc3339(),
+            last_login: u.last_login.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// A new user (staff: creators only; admins: any type).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdminUserCreateIn {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub user_type: UserType,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+/// A partial update of a user; absent fields stay as they are.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdminUserPatchIn {
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Only admins may set or leave `staff` / `admin`.
+    pub user_type: Option<UserType>,
+    pub is_active: Option<bool>,
+}
+
+/// A live login of a user.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdminSessionOut {
+    pub id: String,
+    pub client_id: String,
+    pub client_name: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339: the last refresh.
+    pub last_used_at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl From<SessionInfo> for AdminSessionOut {
+    fn from(s: SessionInfo) -> Self {
+        AdminSessionOut {
+            id: s.id.0,
+            client_id: s.client_id.0,
+            client_name: s.client_name,
+            created_at: s.created_at.to_rfc3339(),
+            last_used_at: s.last_used_at.to_rfc3339(),
+            ip: s.ip,
+            user_agent: s.user_agent,
+        }
+    }
+}
+
+/// How many logins were ended.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EndedOut {
+    pub ended: u64,
+}
+
+/// An API client (never its key or key hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ClientOut {
+    pub client_id: String,
+    pub name: String,
+    pub client_type: String,
+    pub rate_limit: u32,
+    pub rate_period_secs: u32,
+    pub serves: Vec<UserType>,
+    pub allowed_origins: Vec<String>,
+    pub is_active: bool,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&ApiClient> for ClientOut {
+    fn from(c: &ApiClient) -> Self {
+        ClientOut {
+            client_id: c.id.0.clone(),
+            name: c.name.clone(),
+            client_type: c.client_type.clone(),
+            rate_limit: c.rate_limit,
+            rate_period_secs: c.rate_period_secs,
+            serves: c.serves.clone(),
+            allowed_origins: c.allowed_origins.clone(),
+            is_active: c.is_active,
+            created_at: c.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A client with its key: only in the answers to create and rotate.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ClientWithKeyOut {
+    #[serde(flatten)]
+    pub client: ClientOut,
+    /// Shown once; only its hash is kept.
+    pub api_key: String,
+}
+
+/// A new API client.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ClientCreateIn {
+    pub name: String,
+    pub client_type: String,
+    pub rate_limit: u32,
+    /// Default: `admin` → staff and admin; any other type → creator.
+    pub serves: Option<Vec<UserType>>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+}
+
+/// A partial update of a client.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ClientPatchIn {
+    pub name: Option<String>,
+    pub rate_limit: Option<u32>,
+    pub serves: Option<Vec<UserType>>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+}
+
+/// Usage figures over a bucket or a range.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UsageCountsOut {
+    pub requests: u64,
+    pub status_2xx: u64,
+    /// Includes the 429s.
+    pub status_4xx: u64,
+    pub status_5xx: u64,
+    /// 429 answers (client rate limit and login throttle).
+    pub throttled: u64,
+    pub logins: u64,
+    pub failed_logins: u64,
+    pub registrations: u64,
+    pub refreshes: u64,
+    pub latency_avg_ms: Option<f64>,
+    /// Upper bound of the histogram bucket holding the median.
+    pub latency_p50_ms: Option<u32>,
+    /// Upper bound of the histogram bucket holding the 99th percentile.
+    pub latency_p99_ms: Option<u32>,
+}
+
+impl From<&Counters> for UsageCountsOut {
+    fn from(c: &Counters) -> Self {
+        UsageCountsOut {
+            requests: c.requests,
+            status_2xx: c.status_2xx,
+            status_4xx: c.status_4xx,
+            status_5xx: c.status_5xx,
+            throttled: c.throttled,
+            logins: c.logins,
+            failed_logins: c.failed_logins,
+            registrations: c.registrations,
+            refreshes: c.refreshes,
+            latency_avg_ms: c.latency_avg_ms(),
+            latency_p50_ms: c.latency_quantile_ms(0.5),
+            latency_p99_ms: c.latency_quantile_ms(0.99),
+        }
+    }
+}
+
+/// One bucket of a usage series.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UsageBucketOut {
+    /// RFC 3339: the bucket's first instant.
+    pub start: String,
+    #[serde(flatten)]
+    pub counts: UsageCountsOut,
+}
+
+/// One client's usage over a range.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ClientUsageOut {
+    pub client_id: String,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    /// `hour` or `day`.
+    pub bucket: String,
+    pub totals: UsageCountsOut,
+    pub series: Vec<UsageBucketOut>,
+}
+
+/// A client's totals in the top-clients summary.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TopClientOut {
+    pub client_id: String,
+    pub name: String,
+    pub client_type: String,
+    #[serde(flatten)]
+    pub counts: UsageCountsOut,
+}
+
+/// Every client's usage over a range, and the busiest clients.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UsageSummaryOut {
+    pub from: String,
+    pub to: String,
+    /// `hour` or `day`.
+    pub bucket: String,
+    pub totals: UsageCountsOut,
+    pub series: Vec<UsageBucketOut>,
+    pub top_clients: Vec<TopClientOut>,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEventOut {
+    pub id: i64,
+    /// RFC 3339.
+    pub at: String,
+    pub event: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_client_id: Option<String>,
+    pub ip: Option<String>,
+    pub target_user_id: Option<i64>,
+    pub target_client_id: Option<String>,
+    /// Event-specific; admin changes carry `before` and `after`.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// Paging links of a list answer (DRF's `PageNumberPagination`).
+#[derive(Debug, Clone, Default)]
+pub struct PageLinks {
+    pub count: u64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+}
+
+/// A page type per result type: concrete structs keep the OpenAPI schemas
+/// plain (no generic schema names).
+macro_rules! page {
+    ($name:ident, $t:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+        pub struct $name {
+            pub count: u64,
+            /// The next page's path and query, or null.
+            pub next: Option<String>,
+            /// The previous page's path and query, or null.
+            pub previous: Option<String>,
+            pub results: Vec<$t>,
+        }
+
+        impl $name {
+            pub fn new(links: PageLinks, results: Vec<$t>) -> Self {
+                $name {
+                    count: links.count,
+                    next: links.next,
+                    previous: links.previous,
+                    results,
+                }
+            }
+        }
+    };
+}
+
+page!(AdminUserPage, AdminUserOut, "A page of users.");
+page!(ClientPage, ClientOut, "A page of API clients.");
+page!(
+    AuditEventPage,
+    AuditEventOut,
+    "A page of audit events, newest first."
+);

@@ -1,0 +1,379 @@
+//! `/api/admin/users/…`: list, create, read, update, deactivate and
+//! reactivate users, and list or end their logins. Staff manage creators;
+//! only admins create or change staff and admins; nobody removes the last
+//! active superuser.
+
+use super::store::UserFilter;
+use super::types::{AdminSessionOut, AdminUserOut, AdminUserPage, EndedOut};
+use super::{bad_choice, no_content, page_links, paging, AdminCaller};
+use crate::api::register_messages::{BAD_USERNAME, EMAIL_TAKEN, USERNAME_TAKEN};
+use crate::audit::{event, AuditEvent, UserRef};
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, is_valid_username, parse_body, push, JsonBody, StrField};
+use crate::operator::OperatorError;
+use crate::query::Query;
+use crate::service::{Ctx, Gatehouse};
+use crate::sql::SqlError;
+use crate::token::SessionId;
+use crate::user::{normalize_email, NewUser, User, UserId, UserType};
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+const EMAIL: StrField = StrField::required("email", 254);
+const USERNAME: StrField = StrField::required("username", 150);
+const FIRST_NAME: StrField = StrField::optional_blank("first_name", 150);
+const LAST_NAME: StrField = StrField::optional_blank("last_name", 150);
+const USER_TYPE: StrField = StrField::required("user_type", 32);
+
+/// The orderings the list accepts (anything else: the default).
+const ORDERINGS: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("-id", "id DESC"),
+    ("email", "email_normalized, id"),
+    ("-email", "email_normalized DESC, id DESC"),
+    ("username", "username, id"),
+    ("-username", "username DESC, id DESC"),
+    ("date_joined", "date_joined, id"),
+    ("-date_joined", "date_joined DESC, id DESC"),
+    ("last_login", "last_login, id"),
+    ("-last_login", "last_login DESC, id DESC"),
+];
+
+fn last_superuser() -> ApiError {
+    ApiError::detail(
+        StatusCode::BAD_REQUEST,
+        "last_superuser",
+        "This is the last active superuser; it cannot be deactivated or demoted.",
+    )
+}
+
+/// Reads a `user_type` choice.
+fn user_type(body: &JsonBody, required: bool, errors: &mut FieldErrors) -> Option<UserType> {
+    let raw = body.str(USER_TYPE.required_when(required), errors)?;
+    match raw.parse() {
+        Ok(t) => Some(t),
+        Err(_) => {
+            push(errors, "user_type", bad_choice(&raw));
+            None
+        }
+    }
+}
+
+/// What an update asks for; None leaves a field as it is.
+#[derive(Debug, Default)]
+struct UserPatch {
+    username: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    user_type: Option<UserType>,
+    is_active: Option<bool>,
+}
+
+impl UserPatch {
+    fn apply(&self, u: &User) -> User {
+        let mut after = u.clone();
+        if let Some(v) = &self.username {
+            after.username.clone_from(v);
+        }
+        if let Some(v) = &self.first_name {
+            after.first_name.clone_from(v);
+        }
+        if let Some(v) = &self.last_name {
+            after.last_name.clone_from(v);
+        }
+        if let Some(t) = self.user_type {
+            after.user_type = t;
+            after.is_staff = t.is_staff();
+            after.is_superuser = t.is_superuser();
+        }
+        if let Some(a) = self.is_active {
+            after.is_active = a;
+        }
+        after
+    }
+}
+
+impl Gatehouse {
+    pub(crate) async fn admin_list_users(
+        &self,
+        ctx: &Ctx<'_>,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let q = Query::parse(ctx.req.uri().query());
+        let mut errors = FieldErrors::new();
+        let user_type = q.get("user_type").and_then(|t| match t.parse() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                push(&mut errors, "user_type", bad_choice(t));
+                None
+            }
+        });
+        let filter = UserFilter {
+            search: q.get("search").map(|s| s.chars().take(254).collect()),
+            user_type,
+            is_active: q.bool("is_active", &mut errors),
+        };
+        check(errors)?;
+        let order = q
+            .get("ordering")
+            .and_then(|o| ORDERINGS.iter().find(|(k, _)| *k == o))
+            .map_or("id", |(_, sql)| sql);
+        let p = paging(&q)?;
+        let (count, users) = self
+            .store()
+            .admin_users(&filter, order, p.size, p.offset())
+            .await?;
+        let links = page_links(ctx, &q, p, count)?;
+        let results = users.iter().map(AdminUserOut::from).collect();
+        Ok(json_response(
+            StatusCode::OK,
+            &AdminUserPage::new(links, results),
+        ))
+    }
+
+    pub(crate) async fn admin_create_user(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let body = parse_body(ctx.req)?;
+        let mut errors = FieldErrors::new();
+        let user_type = user_type(&body, true, &mut errors);
+        if user_type.is_some_and(|t| !caller.may_manage(t)) {
+            return Err(ApiError::permission_denied());
+        }
+        let email = body.str(EMAIL, &mut errors);
+        let username = body.str(USERNAME, &mut errors);
+        let password = body.str(StrField::password("password"), &mut errors);
+        let first_name = body.str(FIRST_NAME, &mut errors).unwrap_or_default();
+        let last_name = body.str(LAST_NAME, &mut errors).unwrap_or_default();
+        check(errors)?;
+        let (Some(user_type), Some(email), Some(username), Some(password)) =
+            (user_type, email, username, password)
+        else {
+            return Err(ApiError::not_found()); // unreachable: missing fields are errors above
+        };
+        let new = NewUser {
+            email: email.clone(),
+            username: username.clone(),
+            first_name,
+            last_name,
+            user_type,
+            password,
+        };
+        match self.create_user_as(new, &caller.actor).await {
+            Ok(u) => Ok(json_response(StatusCode::CREATED, &AdminUserOut::from(&u))),
+            // Lost a race with a concurrent creation of the same email or name.
+            Err(OperatorError::Sql(SqlError::UniqueViolation(_))) => {
+                let (email_taken, username_taken) = self
+                    .store()
+                    .taken(&normalize_email(&email), &username)
+                    .await?;
+                let mut errors = FieldErrors::new();
+                if email_taken {
+                    push(&mut errors, "email", EMAIL_TAKEN);
+                }
+                if username_taken {
+                    push(&mut errors, "username", USERNAME_TAKEN);
+                }
+                check(errors)?;
+                Err(SqlError::UniqueViolation("users".into()).into())
+            }
+            Err(e) => Err(operator_error(e)),
+        }
+    }
+
+    pub(crate) async fn admin_get_user(&self, id: UserId) -> Result<Response<Bytes>, ApiError> {
+        let user = self
+            .store()
+            .user(id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        Ok(json_response(StatusCode::OK, &AdminUserOut::from(&user)))
+    }
+
+    pub(crate) async fn admin_patch_user(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        id: UserId,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let before = self.managed_user(caller, id).await?;
+        let body = parse_body(ctx.req)?;
+        let mut errors = FieldErrors::new();
+        let patch = UserPatch {
+            username: body.str(USERNAME.required_when(false), &mut errors),
+            first_name: body.str(FIRST_NAME, &mut errors),
+            last_name: body.str(LAST_NAME, &mut errors),
+            user_type: user_type(&body, false, &mut errors),
+            is_active: body.bool("is_active", &mut errors),
+        };
+        if patch.user_type.is_some_and(|t| !caller.may_manage(t)) {
+            return Err(ApiError::permission_denied());
+        }
+        if let Some(u) = &patch.username {
+            if !is_valid_username(u) {
+                push(&mut errors, "username", BAD_USERNAME);
+            }
+        }
+        check(errors)?;
+        self.admin_update_user(ctx, caller, before, &patch).await
+    }
+
+    pub(crate) async fn admin_set_user_active(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        id: UserId,
+        active: bool,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let before = self.managed_user(caller, id).await?;
+        let patch = UserPatch {
+            is_active: Some(active),
+            ..UserPatch::default()
+        };
+        self.admin_update_user(ctx, caller, before, &patch).await
+    }
+
+    pub(crate) async fn admin_user_sessions(
+        &self,
+        ctx: &Ctx<'_>,
+        id: UserId,
+    ) -> Result<Response<Bytes>, ApiError> {
+        self.store()
+            .user(id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let sessions = self.store().live_sessions(id, ctx.now).await?;
+        let out: Vec<AdminSessionOut> = sessions.into_iter().map(Into::into).collect();
+        Ok(json_response(StatusCode::OK, &out))
+    }
+
+    pub(crate) async fn admin_end_user_sessions(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        id: UserId,
+    ) -> Result<Response<Bytes>, ApiError> {
+        self.managed_user(caller, id).await?;
+        let audit = AuditEvent::new(event::USER_SESSIONS_REVOKED, &caller.actor, ctx.now)
+            .target_user(UserRef::Id(id));
+        let ended = self
+            .store()
+            .revoke_user_sessions(id, ctx.now, "ended_by_admin", &audit)
+            .await?;
+        Ok(json_response(StatusCode::OK, &EndedOut { ended }))
+    }
+
+    pub(crate) async fn admin_end_user_session(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        id: UserId,
+        sid: &str,
+    ) -> Result<Response<Bytes>, ApiError> {
+        self.managed_user(caller, id).await?;
+        let audit = AuditEvent::new(event::USER_SESSIONS_REVOKED, &caller.actor, ctx.now)
+            .target_user(UserRef::Id(id))
+            .detail(serde_json::json!({"session_id": sid}));
+        if !self
+            .store()
+            .revoke_user_session(
+                id,
+                &SessionId(sid.to_owned()),
+                ctx.now,
+                "ended_by_admin",
+                &audit,
+            )
+            .await?
+        {
+            return Err(ApiError::not_found());
+        }
+        Ok(no_content())
+    }
+
+    /// The user `id` if it exists (404) and the caller may manage it (403).
+    async fn managed_user(&self, caller: &AdminCaller, id: UserId) -> Result<User, ApiError> {
+        let user = self
+            .store()
+            .user(id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        if !caller.may_manage(user.user_type) {
+            return Err(ApiError::permission_denied());
+        }
+        Ok(user)
+    }
+
+    /// Applies a validated patch: the last-superuser rule, the
+    /// compare-and-swap with its audit event, and ending the user's logins
+    /// when they are deactivated or change type.
+    async fn admin_update_user(
+        &self,
+        ctx: &Ctx<'_>,
+        caller: &AdminCaller,
+        before: User,
+        patch: &UserPatch,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let after = patch.apply(&before);
+        if after == before {
+            return Ok(json_response(StatusCode::OK, &AdminUserOut::from(&before)));
+        }
+        let removes_superuser =
+            before.is_superuser && before.is_active && !(after.is_superuser && after.is_active);
+        if removes_superuser && self.store().other_active_superusers(before.id).await? == 0 {
+            return Err(last_superuser());
+        }
+        let only_active_changed = User {
+            is_active: before.is_active,
+            ..after.clone()
+        } == before;
+        let name = match (only_active_changed, after.is_active) {
+            (true, false) => event::USER_DEACTIVATED,
+            (true, true) => event::USER_REACTIVATED,
+            (false, _) => event::USER_UPDATED,
+        };
+        let revoke = if !after.is_active && before.is_active {
+            Some("user_deactivated")
+        } else if after.user_type != before.user_type {
+            Some("user_type_changed")
+        } else {
+            None
+        };
+        let audit = AuditEvent::new(name, &caller.actor, ctx.now)
+            .target_user(UserRef::Id(before.id))
+            .detail(serde_json::json!({
+                "before": AdminUserOut::from(&before),
+                "after": AdminUserOut::from(&after),
+            }));
+        let swapped = self
+            .store()
+            .admin_update_user(&before, &after, removes_superuser, revoke, ctx.now, &audit)
+            .await;
+        match swapped {
+            Ok(true) => Ok(json_response(StatusCode::OK, &AdminUserOut::from(&after))),
+            Ok(false) => {
+                // Lost a race: say why, as far as can be known now.
+                if self.store().user(before.id).await?.is_none() {
+                    return Err(ApiError::not_found());
+                }
+                if removes_superuser && self.store().other_active_superusers(before.id).await? == 0
+                {
+                    return Err(last_superuser());
+                }
+                Err(SqlError::UniqueViolation("users".into()).into())
+            }
+            Err(SqlError::UniqueViolation(_)) => Err(ApiError::field("username", USERNAME_TAKEN)),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// An operator action's failure as an API error.
+pub(crate) fn operator_error(e: OperatorError) -> ApiError {
+    match e {
+        OperatorError::Validation(fields) => ApiError::Fields(fields),
+        OperatorError::NotFound(_) => ApiError::not_found(),
+        OperatorError::Sql(e) => e.into(),
+        OperatorError::Password(e) => e.into(),
+    }
+}

@@ -1,0 +1,1572 @@
+//! The admin API (docs/ADMIN_API.md), the audit log (docs/AUDIT.md) and
+//! usage counting, end to end in process over an embedded libSQL file with
+//! a fake clock.
+
+use bytes::Bytes;
+use gatehouse::db::LibsqlExecutor;
+use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
+use gatehouse_core::clock::{FixedClock, UnixMillis};
+use gatehouse_core::password::{Argon2Params, InlineHasher};
+use gatehouse_core::random::SeededRandom;
+use gatehouse_core::rate_limit::MemoryRateLimitStore;
+use gatehouse_core::service::ClientIp;
+use gatehouse_core::sql::{SqlExecutor, Statement};
+use gatehouse_core::user::{NewUser, User, UserType};
+use gatehouse_core::{Config, Env, Gatehouse};
+use http::{Method, Request, StatusCode};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// 2027-01-15T08:00:00Z: on an hour boundary, so bucket arithmetic is plain.
+const T0: UnixMillis = UnixMillis(1_800_000_000_000);
+const PASSWORD: &str = "correct horse battery";
+
+const CHEAP: Argon2Params = Argon2Params {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+
+type Client = (ApiClient, ApiKey);
+
+struct World {
+    gh: Gatehouse,
+    clock: Arc<FixedClock>,
+    sql: Arc<LibsqlExecutor>,
+    /// A creator web app (type `web`).
+    web: Client,
+    /// The dashboard's client (type `admin`, serves staff and admins).
+    dash: Client,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    body: Value,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gh.db");
+    let sql = Arc::new(
+        LibsqlExecutor::open(path.to_str().unwrap(), None)
+            .await
+            .unwrap(),
+    );
+    gatehouse_core::schema::migrate(sql.as_ref()).await.unwrap();
+    let clock = Arc::new(FixedClock::new(T0));
+    let env = Env {
+        clock: clock.clone(),
+        random: Arc::new(SeededRandom::new(42)),
+        sql: sql.clone(),
+        hasher: Arc::new(InlineHasher(CHEAP)),
+        rate_limits: Arc::new(MemoryRateLimitStore::default()),
+    };
+    let config = Config {
+        argon2: CHEAP,
+        ..Config::default()
+    };
+    let gh = Gatehouse::start(config, env).await.unwrap();
+    let web = gh
+        .create_api_client(new_client("web", "web", 10_000))
+        .await
+        .unwrap();
+    let dash = gh
+        .create_api_client(new_client("dash", "admin", 10_000))
+        .await
+        .unwrap();
+    World {
+        gh,
+        clock,
+        sql,
+        web,
+        dash,
+        _dir: dir,
+    }
+}
+
+fn new_client(name: &str, client_type: &str, rate_limit: u32) -> NewApiClient {
+    NewApiClient {
+        name: name.into(),
+        client_type: client_type.into(),
+        rate_limit,
+        serves: None,
+        allowed_origins: vec![],
+        is_active: true,
+    }
+}
+
+fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_owned()
+}
+
+impl World {
+    async fn call(
+        &self,
+        client: &Client,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+    ) -> Reply {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("x-api-key", client.1 .0.as_str())
+            .header("x-client-id", client.0.id.0.as_str())
+            .header("user-agent", "admin-tests");
+        if let Some(t) = bearer {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                b = b.header("content-type", "application/json");
+                Bytes::from(v.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let mut req = b.body(body).unwrap();
+        req.extensions_mut()
+            .insert(ClientIp("192.0.2.1".parse().unwrap()));
+        let resp = self.gh.handle(req).await;
+        Reply {
+            status: resp.status(),
+            body: serde_json::from_slice(resp.body()).unwrap_or(Value::Null),
+        }
+    }
+
+    /// A call through the dashboard client.
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>, bearer: &str) -> Reply {
+        self.call(&self.dash, method, path, body, Some(bearer))
+            .await
+    }
+
+    async fn user(&self, name: &str, t: UserType) -> User {
+        self.gh
+            .create_user(NewUser {
+                email: format!("{name}@example.com"),
+                username: name.into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                user_type: t,
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn login_via(&self, client: &Client, name: &str) -> Reply {
+        self.call(
+            client,
+            Method::POST,
+            "/api/auth/token/",
+            Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
+            None,
+        )
+        .await
+    }
+
+    /// Creates a user and returns its access token, logged in through the
+    /// client that serves its type.
+    async fn token(&self, name: &str, t: UserType) -> (User, String, String) {
+        let u = self.user(name, t).await;
+        let client = if t == UserType::Creator {
+            &self.web
+        } else {
+            &self.dash
+        };
+        let r = self.login_via(client, name).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        (u, s(&r.body["access"]), s(&r.body["refresh"]))
+    }
+
+    async fn audit(&self, admin: &str, query: &str) -> Vec<Value> {
+        let r = self
+            .admin(
+                Method::GET,
+                &format!("/api/admin/audit/?page_size=200&{query}"),
+                None,
+                admin,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["results"].as_array().unwrap().clone()
+    }
+}
+
+/// Every admin endpoint × (anonymous, creator, staff, admin). Each cell runs
+/// on fresh targets, so a change made by one caller does not decide another.
+#[tokio::test]
+async fn permission_matrix_of_every_admin_endpoint() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staff0", UserType::Staff).await;
+    let (_, admin, _) = w.token("admin0", UserType::Admin).await;
+    let (_, creator, _) = w.token("creator0", UserType::Creator).await;
+    let callers: [(&str, Option<&str>); 4] = [
+        ("anonymous", None),
+        ("creator", Some(&creator)),
+        ("staff", Some(&staff)),
+        ("admin", Some(&admin)),
+    ];
+    // (method, path, body, [anonymous, creator, staff, admin]);
+    // {c} = a creator, {s} = a staff user, {k} = a web client, {n} = unique.
+    let rows: Vec<(Method, &str, Option<&str>, [u16; 4])> = vec![
+        (Method::GET, "/api/admin/users/", None, [401, 403, 200, 200]),
+        (
+            Method::POST,
+            "/api/admin/users/",
+            Some(
+                r#"{"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "creator"}"#,
+            ),
+            [401, 403, 201, 201],
+        ),
+        (
+            Method::POST,
+            "/api/admin/users/",
+            Some(
+                r#"{"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "staff"}"#,
+            ),
+            [401, 403, 403, 201],
+        ),
+        (
+            Method::POST,
+            "/api/admin/users/",
+            Some(
+                r#"{"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "admin"}"#,
+            ),
+            [401, 403, 403, 201],
+        ),
+        (
+            Method::GET,
+            "/api/admin/users/{c}/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/admin/users/{s}/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/users/{c}/",
+            Some(r#"{"first_name": "Changed"}"#),
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/users/{s}/",
+            Some(r#"{"first_name": "Changed"}"#),
+            [401, 403, 403, 200],
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/users/{c}/",
+            Some(r#"{"user_type": "staff"}"#),
+            [401, 403, 403, 200],
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/users/{c}/",
+            Some(r#"{"user_type": "admin"}"#),
+            [401, 403, 403, 200],
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/users/{s}/",
+            Some(r#"{"user_type": "creator"}"#),
+            [401, 403, 403, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/users/{c}/deactivate/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/users/{s}/deactivate/",
+            None,
+            [401, 403, 403, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/users/{c}/reactivate/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/users/{s}/reactivate/",
+            None,
+            [401, 403, 403, 200],
+        ),
+        (
+            Method::GET,
+            "/api/admin/users/{c}/sessions/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/admin/users/{s}/sessions/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::DELETE,
+            "/api/admin/users/{c}/sessions/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::DELETE,
+            "/api/admin/users/{s}/sessions/",
+            None,
+            [401, 403, 403, 200],
+        ),
+        (
+            Method::DELETE,
+            "/api/admin/users/{c}/sessions/nope/",
+            None,
+            [401, 403, 404, 404],
+        ),
+        (
+            Method::DELETE,
+            "/api/admin/users/{s}/sessions/nope/",
+            None,
+            [401, 403, 403, 404],
+        ),
+        (
+            Method::GET,
+            "/api/admin/clients/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/clients/",
+            Some(r#"{"name": "c{n}", "client_type": "web", "rate_limit": 100}"#),
+            [401, 403, 201, 201],
+        ),
+        (
+            Method::GET,
+            "/api/admin/clients/{k}/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::PATCH,
+            "/api/admin/clients/{k}/",
+            Some(r#"{"rate_limit": 5}"#),
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/clients/{k}/rotate-key/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/clients/{k}/deactivate/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/admin/clients/{k}/activate/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/admin/clients/{k}/usage/",
+            None,
+            [401, 403, 200, 200],
+        ),
+        (Method::GET, "/api/admin/usage/", None, [401, 403, 200, 200]),
+        (Method::GET, "/api/admin/audit/", None, [401, 403, 200, 200]),
+    ];
+    let mut n = 0;
+    for (method, path, body, expected) in &rows {
+        for ((who, token), want) in callers.iter().zip(expected) {
+            n += 1;
+            let c = w.user(&format!("tc{n}"), UserType::Creator).await;
+            let st = w.user(&format!("ts{n}"), UserType::Staff).await;
+            let (k, _) =
+                w.gh.create_api_client(new_client(&format!("k{n}"), "web", 100))
+                    .await
+                    .unwrap();
+            let fill = |t: &str| {
+                t.replace("{c}", &c.id.to_string())
+                    .replace("{s}", &st.id.to_string())
+                    .replace("{k}", &k.id.0)
+                    .replace("{n}", &n.to_string())
+            };
+            let path = fill(path);
+            let body = body.map(|b| serde_json::from_str::<Value>(&fill(b)).unwrap());
+            let r = w.call(&w.dash, method.clone(), &path, body, *token).await;
+            assert_eq!(
+                r.status.as_u16(),
+                *want,
+                "{who}: {method} {path}: {}",
+                r.body
+            );
+        }
+    }
+    // The admin API is for admin clients only, whoever calls.
+    for token in [&creator, &staff, &admin] {
+        let r = w
+            .call(&w.web, Method::GET, "/api/admin/users/", None, Some(token))
+            .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(r.body["code"], "admin_client_required");
+    }
+    // A creator's token through the dashboard's client: the client does not
+    // serve creators.
+    let r = w
+        .admin(Method::GET, "/api/admin/users/", None, &creator)
+        .await;
+    assert_eq!(r.body["code"], "user_type_not_allowed");
+    // Unknown admin paths are 404 and wrong methods 405, before the key check.
+    let r = w
+        .admin(Method::GET, "/api/admin/users/abc/", None, &admin)
+        .await;
+    assert_eq!(r.status, 404);
+    let r = w
+        .admin(Method::PUT, "/api/admin/users/1/", None, &admin)
+        .await;
+    assert_eq!(r.status, 405);
+    // And under /api/v1/ too.
+    let r = w
+        .admin(Method::GET, "/api/v1/admin/users/", None, &admin)
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn user_list_searches_filters_and_pages_like_drf() {
+    let w = world().await;
+    let (_, admin, _) = w.token("boss", UserType::Admin).await;
+    for i in 0..5 {
+        w.user(&format!("Writer{i}"), UserType::Creator).await;
+    }
+    w.user("someone", UserType::Staff).await;
+
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?search=WRITER&page_size=2",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["count"], 5);
+    assert_eq!(r.body["results"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["previous"], Value::Null);
+    assert_eq!(
+        r.body["next"],
+        "/api/admin/users/?search=WRITER&page_size=2&page=2"
+    );
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?search=WRITER&page_size=2&page=3",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.body["results"].as_array().unwrap().len(), 1);
+    assert_eq!(r.body["next"], Value::Null);
+    assert_eq!(
+        r.body["previous"],
+        "/api/admin/users/?search=WRITER&page_size=2&page=2"
+    );
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?search=WRITER&page_size=2&page=4",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["detail"], "Invalid page.");
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?search=nobody-at-all",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["count"].clone()),
+        (200, json!(0))
+    );
+
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?user_type=staff",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.body["count"], 1);
+    assert_eq!(r.body["results"][0]["username"], "someone");
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?user_type=overlord&is_active=maybe",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body["user_type"][0],
+        "\"overlord\" is not a valid choice."
+    );
+    assert_eq!(r.body["is_active"][0], "Must be a valid boolean.");
+
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?ordering=-username&page_size=1",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.body["results"][0]["username"], "someone");
+    assert_eq!(r.body["count"], 7);
+
+    // Deactivated users are found by the filter.
+    let victim = w.user("victim", UserType::Creator).await;
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/users/{}/deactivate/", victim.id),
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["is_active"], false);
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/users/?is_active=false",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.body["count"], 1);
+    assert_eq!(r.body["results"][0]["id"], victim.id.0);
+}
+
+#[tokio::test]
+async fn create_and_update_users_with_field_errors() {
+    let w = world().await;
+    let (_, admin, _) = w.token("boss", UserType::Admin).await;
+    let r = w
+        .admin(
+            Method::POST,
+            "/api/admin/users/",
+            Some(json!({"email": "bad", "username": "a b", "password": "short", "user_type": "wizard"})),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["user_type"][0], "\"wizard\" is not a valid choice.");
+    let r = w
+        .admin(
+            Method::POST,
+            "/api/admin/users/",
+            Some(json!({"email": "bad", "username": "a b", "password": "short", "user_type": "staff"})),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body["email"].is_array()
+            && r.body["username"].is_array()
+            && r.body["password"].is_array(),
+        "{}",
+        r.body
+    );
+    let r = w
+        .admin(
+            Method::POST,
+            "/api/admin/users/",
+            Some(json!({"email": "Sam@Example.com", "username": "sam", "password": PASSWORD, "user_type": "staff", "first_name": "Sam", "is_superuser": true})),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["user_type"], "staff");
+    assert_eq!(r.body["is_staff"], true);
+    assert_eq!(r.body["is_superuser"], false, "is_superuser is read-only");
+    let sam = r.body["id"].as_i64().unwrap();
+    let r = w
+        .admin(
+            Method::POST,
+            "/api/admin/users/",
+            Some(json!({"email": "sam@example.com", "username": "sam", "password": PASSWORD, "user_type": "creator"})),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.body["email"][0], "user with this email already exists.");
+    assert_eq!(
+        r.body["username"][0],
+        "A user with that username already exists."
+    );
+    // The new staff user can sign in to the dashboard.
+    assert_eq!(w.login_via(&w.dash, "sam").await.status, 200);
+
+    // Update: names, username; conflicts and bad values are field errors.
+    w.user("taken", UserType::Creator).await;
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/users/{sam}/"),
+            Some(json!({"username": "taken"})),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        r.body["username"][0],
+        "A user with that username already exists."
+    );
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/users/{sam}/"),
+            Some(json!({"is_active": "no", "username": ""})),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["is_active"][0], "Must be a valid boolean.");
+    assert_eq!(r.body["username"][0], "This field may not be blank.");
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/users/{sam}/"),
+            Some(
+                json!({"username": "samuel", "last_name": "Vimes", "email": "ignored@example.com"}),
+            ),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["username"], "samuel");
+    assert_eq!(r.body["last_name"], "Vimes");
+    assert_eq!(r.body["email"], "Sam@Example.com");
+    let r = w
+        .admin(Method::GET, "/api/admin/users/999999/", None, &admin)
+        .await;
+    assert_eq!(r.status, 404);
+    // An empty patch changes nothing and records nothing.
+    let before = w.audit(&admin, "event=user.updated").await.len();
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/users/{sam}/"),
+            Some(json!({})),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(w.audit(&admin, "event=user.updated").await.len(), before);
+}
+
+#[tokio::test]
+async fn staff_manage_creators_only_and_cannot_grant_staff() {
+    let w = world().await;
+    let (staff_user, staff, _) = w.token("staffer", UserType::Staff).await;
+    let creator = w.user("crafty", UserType::Creator).await;
+    // Staff cannot promote a creator, nor themselves.
+    for (id, t) in [
+        (creator.id, "staff"),
+        (creator.id, "admin"),
+        (staff_user.id, "admin"),
+    ] {
+        let r = w
+            .admin(
+                Method::PATCH,
+                &format!("/api/admin/users/{id}/"),
+                Some(json!({"user_type": t})),
+                &staff,
+            )
+            .await;
+        assert_eq!(r.status, 403, "{id} → {t}: {}", r.body);
+    }
+    // A creator stays a creator whatever else is sent.
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/users/{}/", creator.id),
+            Some(json!({"is_staff": true, "is_superuser": true, "first_name": "C"})),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (r.body["is_staff"].clone(), r.body["is_superuser"].clone()),
+        (json!(false), json!(false))
+    );
+    // A creator's own token gets nowhere, whatever client it uses.
+    let r = w.login_via(&w.web, "crafty").await;
+    let token = s(&r.body["access"]);
+    for client in [&w.web, &w.dash] {
+        let r = w
+            .call(
+                client,
+                Method::PATCH,
+                &format!("/api/admin/users/{}/", creator.id),
+                Some(json!({"user_type": "admin"})),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+    }
+    let r = w
+        .admin(
+            Method::GET,
+            &format!("/api/admin/users/{}/", creator.id),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["user_type"], "creator");
+}
+
+#[tokio::test]
+async fn nobody_removes_the_last_active_superuser() {
+    let w = world().await;
+    let (root, admin, _) = w.token("root", UserType::Admin).await;
+    let path = format!("/api/admin/users/{}/", root.id);
+    for body in [
+        json!({"is_active": false}),
+        json!({"user_type": "staff"}),
+        json!({"user_type": "creator"}),
+    ] {
+        let r = w
+            .admin(Method::PATCH, &path, Some(body.clone()), &admin)
+            .await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert_eq!(r.body["code"], "last_superuser");
+    }
+    let r = w
+        .admin(Method::POST, &format!("{path}deactivate/"), None, &admin)
+        .await;
+    assert_eq!(r.body["code"], "last_superuser");
+    // With a second admin, the first may step down; then the second is the last.
+    let (second, admin2, _) = w.token("second", UserType::Admin).await;
+    let r = w
+        .admin(
+            Method::PATCH,
+            &path,
+            Some(json!({"user_type": "staff"})),
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["is_superuser"], false);
+    // The type change ended root's logins: their old token is dead at once.
+    let r = w
+        .admin(Method::GET, "/api/admin/users/", None, &admin)
+        .await;
+    assert_eq!(r.status, 401);
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/users/{}/deactivate/", second.id),
+            None,
+            &admin2,
+        )
+        .await;
+    assert_eq!(r.body["code"], "last_superuser");
+    // An inactive admin does not count as the remaining superuser.
+    let third = w.user("third", UserType::Admin).await;
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/users/{}/deactivate/", third.id),
+            None,
+            &admin2,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/users/{}/", second.id),
+            Some(json!({"user_type": "creator"})),
+            &admin2,
+        )
+        .await;
+    assert_eq!(r.body["code"], "last_superuser");
+}
+
+#[tokio::test]
+async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (victim, access, refresh) = w.token("victim", UserType::Creator).await;
+    // A second login, to see both listed and both ended.
+    assert_eq!(w.login_via(&w.web, "victim").await.status, 200);
+    let r = w
+        .admin(
+            Method::GET,
+            &format!("/api/admin/users/{}/sessions/", victim.id),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 2, "{}", r.body);
+    assert_eq!(r.body[0]["client_name"], "web");
+
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/users/{}/deactivate/", victim.id),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = w
+        .call(
+            &w.web,
+            Method::POST,
+            "/api/auth/token/refresh/",
+            Some(json!({"refresh": refresh})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    let r = w
+        .call(
+            &w.web,
+            Method::GET,
+            "/api/auth/profile/",
+            None,
+            Some(&access),
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(w.login_via(&w.web, "victim").await.status, 401);
+    let r = w
+        .admin(
+            Method::GET,
+            &format!("/api/admin/users/{}/sessions/", victim.id),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body, json!([]));
+
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/users/{}/reactivate/", victim.id),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["is_active"], true);
+    let r = w.login_via(&w.web, "victim").await;
+    assert_eq!(r.status, 200);
+    let refresh = s(&r.body["refresh"]);
+
+    // Ending sessions: one by id, then all.
+    let r = w
+        .admin(
+            Method::GET,
+            &format!("/api/admin/users/{}/sessions/", victim.id),
+            None,
+            &staff,
+        )
+        .await;
+    let sid = s(&r.body[0]["id"]);
+    let path = format!("/api/admin/users/{}/sessions/{sid}/", victim.id);
+    assert_eq!(
+        w.admin(Method::DELETE, &path, None, &staff).await.status,
+        204
+    );
+    assert_eq!(
+        w.admin(Method::DELETE, &path, None, &staff).await.status,
+        404
+    );
+    let r = w
+        .call(
+            &w.web,
+            Method::POST,
+            "/api/auth/token/refresh/",
+            Some(json!({"refresh": refresh})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    w.login_via(&w.web, "victim").await;
+    w.login_via(&w.web, "victim").await;
+    let r = w
+        .admin(
+            Method::DELETE,
+            &format!("/api/admin/users/{}/sessions/", victim.id),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body, json!({"ended": 2}));
+
+    // Each of those is in the audit log, by whom, to whom.
+    let events: Vec<String> = w
+        .audit(&staff, &format!("target_user={}", victim.id))
+        .await
+        .iter()
+        .map(|e| s(&e["event"]))
+        .collect();
+    for e in [
+        "user.deactivated",
+        "user.reactivated",
+        "user.sessions_revoked",
+    ] {
+        assert!(events.contains(&e.to_owned()), "{e} in {events:?}");
+    }
+    let deact = &w.audit(&staff, "event=user.deactivated").await[0];
+    assert_eq!(deact["detail"]["before"]["is_active"], true);
+    assert_eq!(deact["detail"]["after"]["is_active"], false);
+    assert_eq!(deact["actor_client_id"], w.dash.0.id.0.as_str());
+    assert_eq!(deact["ip"], "192.0.2.1");
+    let ended = w.audit(&staff, "event=user.sessions_revoked").await;
+    assert_eq!(ended[0]["detail"]["sessions_ended"], 2);
+}
+
+#[tokio::test]
+async fn clients_create_with_key_once_update_rotate_deactivate() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let r = w
+        .admin(
+            Method::POST,
+            "/api/admin/clients/",
+            Some(json!({"name": "", "client_type": "web site", "rate_limit": 0, "serves": ["gods"], "allowed_origins": ["ftp://x"]})),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    for f in [
+        "name",
+        "client_type",
+        "rate_limit",
+        "serves",
+        "allowed_origins",
+    ] {
+        assert!(r.body[f].is_array(), "{f}: {}", r.body);
+    }
+    let r = w
+        .admin(
+            Method::POST,
+            "/api/admin/clients/",
+            Some(json!({"name": "Mobile", "client_type": "mobile", "rate_limit": 500, "allowed_origins": ["https://m.example.com"]})),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["serves"], json!(["creator"]));
+    let id = s(&r.body["client_id"]);
+    let key = s(&r.body["api_key"]);
+    assert!(key.starts_with("sk_"));
+    let mobile: Client = (
+        w.gh.list_api_clients()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.id.0 == id)
+            .unwrap(),
+        ApiKey(key.clone()),
+    );
+    let reg = json!({"email": "m@example.com", "username": "m", "password": PASSWORD, "password2": PASSWORD});
+    assert_eq!(
+        w.call(
+            &mobile,
+            Method::POST,
+            "/api/auth/register/",
+            Some(reg),
+            None
+        )
+        .await
+        .status,
+        201
+    );
+    // Never shown again.
+    let r = w
+        .admin(
+            Method::GET,
+            &format!("/api/admin/clients/{id}/"),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.get("api_key").is_none() && r.body.get("key_hash").is_none());
+    let r = w
+        .admin(Method::GET, "/api/admin/clients/?search=mob", None, &staff)
+        .await;
+    assert_eq!(r.body["count"], 1);
+    assert!(r.body["results"][0].get("api_key").is_none());
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/clients/?client_type=admin",
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["count"], 1);
+
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/clients/{id}/"),
+            Some(json!({"rate_limit": 100, "name": "Mobile app", "serves": ["creator", "staff"]})),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["rate_limit"], 100);
+    assert_eq!(r.body["serves"], json!(["creator", "staff"]));
+    let r = w
+        .admin(
+            Method::PATCH,
+            &format!("/api/admin/clients/{id}/"),
+            Some(json!({"rate_limit": "many", "serves": []})),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["rate_limit"][0], "A valid integer is required.");
+    assert_eq!(
+        r.body["serves"][0],
+        "A client must serve at least one user type."
+    );
+
+    // Rotate: the old key dies at once, the new one works.
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/clients/{id}/rotate-key/"),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let new_key = s(&r.body["api_key"]);
+    assert_ne!(new_key, key);
+    let r = w
+        .call(&mobile, Method::GET, "/api/auth/profile/", None, None)
+        .await;
+    assert_eq!(r.body["code"], "api_key_invalid");
+    let mobile = (mobile.0, ApiKey(new_key));
+    assert_eq!(w.login_via(&mobile, "m").await.status, 200);
+
+    // Deactivate: the client is refused and its logins end.
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/clients/{id}/deactivate/"),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["is_active"], false);
+    let r = w.login_via(&mobile, "m").await;
+    assert_eq!(r.body["code"], "client_inactive");
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/clients/{id}/activate/"),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["is_active"], true);
+    assert_eq!(w.login_via(&mobile, "m").await.status, 200);
+
+    // The dashboard cannot switch itself off.
+    let dash = &w.dash.0.id.0;
+    let r = w
+        .admin(
+            Method::POST,
+            &format!("/api/admin/clients/{dash}/deactivate/"),
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.body["code"], "current_client");
+    let r = w
+        .admin(Method::GET, "/api/admin/clients/cl_nope/", None, &staff)
+        .await;
+    assert_eq!(r.status, 404);
+
+    let events: Vec<String> = w
+        .audit(&staff, &format!("client={id}"))
+        .await
+        .iter()
+        .map(|e| s(&e["event"]))
+        .collect();
+    for e in [
+        "client.created",
+        "client.updated",
+        "client.key_rotated",
+        "client.deactivated",
+        "client.activated",
+    ] {
+        assert!(events.contains(&e.to_owned()), "{e} in {events:?}");
+    }
+    let updated = &w.audit(&staff, "event=client.updated").await[0];
+    assert_eq!(updated["detail"]["before"]["rate_limit"], 500);
+    assert_eq!(updated["detail"]["after"]["rate_limit"], 100);
+    assert!(
+        !updated.to_string().contains("sk_"),
+        "no key in the audit log"
+    );
+}
+
+#[tokio::test]
+async fn usage_counts_requests_by_client_and_hour() {
+    let w = world().await;
+    w.user("boss", UserType::Admin).await;
+    let other =
+        w.gh.create_api_client(new_client("other", "web", 10_000))
+            .await
+            .unwrap();
+    w.user("ann", UserType::Creator).await;
+    // web: a registration, a login, two failed logins, a refresh.
+    let reg = json!({"email": "bob@example.com", "username": "bob", "password": PASSWORD, "password2": PASSWORD});
+    assert_eq!(
+        w.call(&w.web, Method::POST, "/api/auth/register/", Some(reg), None)
+            .await
+            .status,
+        201
+    );
+    let r = w.login_via(&w.web, "ann").await;
+    let refresh = s(&r.body["refresh"]);
+    for _ in 0..2 {
+        let r = w
+            .call(
+                &w.web,
+                Method::POST,
+                "/api/auth/token/",
+                Some(json!({"email": "ann@example.com", "password": "wrong"})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    w.clock.advance_millis(3);
+    assert_eq!(
+        w.call(
+            &w.web,
+            Method::POST,
+            "/api/auth/token/refresh/",
+            Some(json!({"refresh": refresh})),
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    // Next hour: the other client, throttled after 2 of 3.
+    w.clock.advance_secs(3600);
+    let tight =
+        w.gh.create_api_client(new_client("tight", "web", 2))
+            .await
+            .unwrap();
+    for _ in 0..3 {
+        w.call(&tight, Method::GET, "/api/auth/profile/", None, None)
+            .await;
+    }
+    w.call(&other, Method::GET, "/api/auth/profile/", None, None)
+        .await;
+    let admin = s(&w.login_via(&w.dash, "boss").await.body["access"]);
+
+    let web_id = &w.web.0.id.0;
+    let r = w
+        .admin(
+            Method::GET,
+            &format!("/api/admin/clients/{web_id}/usage/?from={}", T0.as_secs()),
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["bucket"], "hour");
+    let t = &r.body["totals"];
+    assert_eq!(t["requests"], 5, "{t}");
+    assert_eq!(t["registrations"], 1);
+    assert_eq!(t["logins"], 1);
+    assert_eq!(t["failed_logins"], 2);
+    assert_eq!(t["refreshes"], 1);
+    assert_eq!(t["status_2xx"], 3);
+    assert_eq!(t["status_4xx"], 2);
+    assert_eq!(t["latency_p50_ms"], 1);
+    let series = r.body["series"].as_array().unwrap();
+    assert_eq!(series.len(), 2, "two hours: {series:?}");
+    assert_eq!(series[0]["start"], "2027-01-15T08:00:00Z");
+    assert_eq!(series[0]["requests"], 5);
+    assert_eq!(series[1]["requests"], 0);
+
+    let r = w
+        .admin(Method::GET, "/api/admin/usage/", None, &admin)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let top = r.body["top_clients"].as_array().unwrap();
+    assert_eq!(top[0]["client_id"], web_id.as_str(), "{top:?}");
+    let tight_row = top.iter().find(|c| c["name"] == "tight").unwrap();
+    assert_eq!(tight_row["requests"], 3);
+    assert_eq!(tight_row["throttled"], 1);
+    assert_eq!(tight_row["status_4xx"], 3);
+
+    // Longer ranges are per day; the range is checked.
+    let r = w
+        .admin(
+            Method::GET,
+            &format!(
+                "/api/admin/usage/?from={}&to={}",
+                T0.as_secs() - 6 * 86400,
+                T0.as_secs() + 86400
+            ),
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.body["bucket"], "day");
+    assert_eq!(r.body["series"].as_array().unwrap().len(), 8);
+    assert_eq!(r.body["totals"]["requests"].as_u64().unwrap() >= 9, true);
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/usage/?from=2027-01-15T10:00:00Z&to=2027-01-15T09:00:00Z",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["from"].is_array());
+    let r = w
+        .admin(Method::GET, "/api/admin/usage/?from=soon", None, &admin)
+        .await;
+    assert_eq!(r.status, 400);
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/usage/?from=0&bucket=hour",
+            None,
+            &admin,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn flush_adds_to_stored_counts_and_is_free_when_empty() {
+    let w = world().await;
+    assert_eq!(w.gh.flush_usage().await.unwrap(), 0);
+    w.call(&w.web, Method::GET, "/api/auth/profile/", None, None)
+        .await;
+    w.call(&w.dash, Method::GET, "/api/auth/profile/", None, None)
+        .await;
+    assert_eq!(w.gh.flush_usage().await.unwrap(), 2);
+    assert_eq!(w.gh.flush_usage().await.unwrap(), 0);
+    w.call(&w.web, Method::GET, "/api/auth/profile/", None, None)
+        .await;
+    assert_eq!(w.gh.flush_usage().await.unwrap(), 1);
+    let r = w
+        .sql
+        .run(Statement::new(
+            "SELECT requests, status_4xx FROM usage_hourly WHERE client_id = ?",
+            vec![w.web.0.id.0.clone().into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.rows,
+        vec![vec![
+            gatehouse_core::sql::Value::Integer(2),
+            gatehouse_core::sql::Value::Integer(2)
+        ]]
+    );
+    // Requests that fail the key check belong to no client and are not counted.
+    let mut req = Request::builder()
+        .uri("/api/auth/profile/")
+        .header("x-api-key", "sk_wrong")
+        .header("x-client-id", w.web.0.id.0.as_str())
+        .body(Bytes::new())
+        .unwrap();
+    req.extensions_mut()
+        .insert(ClientIp("192.0.2.9".parse().unwrap()));
+    assert_eq!(w.gh.handle(req).await.status(), 401);
+    assert_eq!(w.gh.flush_usage().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn audit_log_records_auth_events_with_client_and_ip() {
+    let w = world().await;
+    let (_, admin, _) = w.token("boss", UserType::Admin).await;
+    let reg = json!({"email": "eve@example.com", "username": "eve", "password": PASSWORD, "password2": PASSWORD});
+    let r = w
+        .call(&w.web, Method::POST, "/api/auth/register/", Some(reg), None)
+        .await;
+    let eve = r.body["user"]["id"].as_i64().unwrap();
+    let access = s(&r.body["access"]);
+    let first_refresh = s(&r.body["refresh"]);
+    // Failed logins: unknown email, wrong password, type not served.
+    w.call(
+        &w.web,
+        Method::POST,
+        "/api/auth/token/",
+        Some(json!({"email": "nobody@example.com", "password": "x"})),
+        None,
+    )
+    .await;
+    w.call(
+        &w.web,
+        Method::POST,
+        "/api/auth/token/",
+        Some(json!({"email": "eve@example.com", "password": "x"})),
+        None,
+    )
+    .await;
+    assert_eq!(w.login_via(&w.dash, "eve").await.status, 403);
+    // Refresh, then replay the spent token.
+    let r = w
+        .call(
+            &w.web,
+            Method::POST,
+            "/api/auth/token/refresh/",
+            Some(json!({"refresh": first_refresh})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = w
+        .call(
+            &w.web,
+            Method::POST,
+            "/api/auth/token/refresh/",
+            Some(json!({"refresh": first_refresh})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    // Password change, logout, ending a session, logout-all.
+    let r = w.login_via(&w.web, "eve").await;
+    let access2 = s(&r.body["access"]);
+    let r = w
+        .call(&w.web, Method::POST, "/api/auth/change-password/", Some(json!({"old_password": PASSWORD, "new_password": "another fine password", "new_password2": "another fine password"})), Some(&access2))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        w.call(
+            &w.web,
+            Method::GET,
+            "/api/auth/profile/",
+            None,
+            Some(&access)
+        )
+        .await
+        .status,
+        401,
+        "the password change ended the first login"
+    );
+    let (access3, refresh3) = (s(&r.body["access"]), s(&r.body["refresh"]));
+    let r = w
+        .call(
+            &w.web,
+            Method::POST,
+            "/api/auth/logout/",
+            Some(json!({"refresh": refresh3})),
+            Some(&access3),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let login = |pw: &'static str| {
+        let w = &w;
+        async move {
+            let r = w
+                .call(
+                    &w.web,
+                    Method::POST,
+                    "/api/auth/token/",
+                    Some(json!({"email": "eve@example.com", "password": pw})),
+                    None,
+                )
+                .await;
+            s(&r.body["access"])
+        }
+    };
+    let a = login("another fine password").await;
+    let r = w
+        .call(
+            &w.web,
+            Method::DELETE,
+            "/api/auth/sessions/nope/",
+            None,
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    login("another fine password").await;
+    let r = w
+        .call(
+            &w.web,
+            Method::POST,
+            "/api/auth/logout-all/",
+            None,
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let all = w.audit(&admin, &format!("user={eve}")).await;
+    let names: Vec<String> = all.iter().rev().map(|e| s(&e["event"])).collect();
+    assert_eq!(
+        names,
+        [
+            "user.registered",
+            "login.failed",
+            "login.failed",
+            "token.replay_detected",
+            "login.succeeded",
+            "password.changed",
+            "logout",
+            "login.succeeded",
+            "login.succeeded",
+            "logout_all",
+        ],
+        "{all:#?}"
+    );
+    let reg = all.last().unwrap();
+    assert_eq!(reg["actor_user_id"], eve);
+    assert_eq!(reg["target_user_id"], eve);
+    assert_eq!(reg["actor_client_id"], w.web.0.id.0.as_str());
+    assert_eq!(reg["ip"], "192.0.2.1");
+    let failed = w.audit(&admin, "event=login.failed").await;
+    let reasons: Vec<String> = failed
+        .iter()
+        .rev()
+        .map(|e| s(&e["detail"]["reason"]))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "invalid_credentials",
+            "invalid_credentials",
+            "user_type_not_allowed"
+        ]
+    );
+    assert_eq!(failed.last().unwrap()["target_user_id"], Value::Null);
+    assert_eq!(
+        failed.last().unwrap()["detail"]["email"],
+        "nobody@example.com"
+    );
+    let replay = &w.audit(&admin, "event=token.replay_detected").await[0];
+    assert_eq!(replay["detail"]["sessions_ended"], 1);
+    let logout_all = &w.audit(&admin, "event=logout_all").await[0];
+    assert_eq!(logout_all["detail"]["sessions_ended"], 2);
+    // A session that did not end is not recorded as ended.
+    assert!(w.audit(&admin, "event=session.ended").await.is_empty());
+
+    // Filters: prefix, actor, client, time; bad values are field errors.
+    let logins = w.audit(&admin, "event=login.*").await;
+    assert!(logins.iter().all(|e| s(&e["event"]).starts_with("login.")));
+    assert_eq!(logins.len(), 7, "4 successes (boss, eve ×3) and 3 failures");
+    let by_dash = w.audit(&admin, &format!("client={}", w.dash.0.id.0)).await;
+    assert!(!by_dash.is_empty());
+    assert!(by_dash
+        .iter()
+        .all(|e| e["actor_client_id"] == w.dash.0.id.0.as_str()
+            || e["target_client_id"] == w.dash.0.id.0.as_str()));
+    assert!(w
+        .audit(&admin, &format!("from={}", T0.as_secs() + 60))
+        .await
+        .is_empty());
+    let r = w
+        .admin(Method::GET, "/api/admin/audit/?actor=me", None, &admin)
+        .await;
+    assert_eq!(r.body["actor"][0], "A valid integer is required.");
+}
+
+#[tokio::test]
+async fn audit_log_is_append_only() {
+    let w = world().await;
+    w.user("ann", UserType::Creator).await;
+    for sql in [
+        "UPDATE audit_events SET event = 'x'",
+        "DELETE FROM audit_events",
+    ] {
+        let r = w.sql.run(Statement::new(sql, vec![])).await;
+        assert!(r.is_err(), "{sql} must fail");
+    }
+    // Operator (CLI) actions are recorded with no user or client.
+    let r = w
+        .sql
+        .run(Statement::new(
+            "SELECT event, actor_user_id, actor_client_id FROM audit_events WHERE event = 'user.created'",
+            vec![],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0][1], gatehouse_core::sql::Value::Null);
+}
+
+#[tokio::test]
+async fn openapi_document_has_every_admin_route_with_security() {
+    let doc = serde_json::to_value(gatehouse_core::openapi::document()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/admin/users/",
+        "/api/admin/users/{id}/",
+        "/api/admin/users/{id}/deactivate/",
+        "/api/admin/users/{id}/reactivate/",
+        "/api/admin/users/{id}/sessions/",
+        "/api/admin/users/{id}/sessions/{session_id}/",
+        "/api/admin/clients/",
+        "/api/admin/clients/{client_id}/",
+        "/api/admin/clients/{client_id}/rotate-key/",
+        "/api/admin/clients/{client_id}/deactivate/",
+        "/api/admin/clients/{client_id}/activate/",
+        "/api/admin/clients/{client_id}/usage/",
+        "/api/admin/usage/",
+        "/api/admin/audit/",
+    ] {
+        let item = paths.get(p).unwrap_or_else(|| panic!("{p} missing"));
+        for (_, op) in item.as_object().unwrap() {
+            assert_eq!(
+                op["security"],
+                json!([{"api_key": [], "client_id": [], "bearer": []}]),
+                "{p}"
+            );
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for s in [
+        "AdminUserOut",
+        "AdminUserPage",
+        "ClientWithKeyOut",
+        "UsageSummaryOut",
+        "AuditEventPage",
+    ] {
+        assert!(schemas.contains_key(s), "{s}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
