@@ -93,4 +93,5 @@ http://*) ;;
 esac
 echo "== bench: server pid $server_pid at $url" >&2
 
-"$bin/gatehouse-bench" --base-url "$url" --api-key "$api_key" --client-id "$client_id" "$@"
+"$bin/gatehouse-bench" --base-url "$url" --api-key "$api_key" --client-id "$client_id" \
+    --server-pid "$server_pid" "$@"

@@ -8,6 +8,7 @@
 //! it at any other host (the Worker under `wrangler dev`, say).
 
 mod client;
+mod cpu;
 mod report;
 mod scenario;
 
@@ -74,6 +75,11 @@ struct Args {
     /// Argon2 parallelism the server uses.
     #[arg(long, env = "GATEHOUSE_ARGON2_PARALLELISM")]
     argon2_parallelism: Option<u32>,
+    /// Pid of the server when it runs on this machine: its CPU time per
+    /// request is reported (a figure that other load on a shared machine
+    /// does not distort).
+    #[arg(long)]
+    server_pid: Option<u32>,
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -166,13 +172,15 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
         "gatehouse-bench: timing Argon2id (m={} KiB, t={}, p={}) x{} ...",
         params.memory_kib, params.iterations, params.parallelism, args.argon2_runs
     );
-    let hash_time = tokio::task::spawn_blocking(move || time_argon2(params, args.argon2_runs))
-        .await
-        .map_err(|e| format!("argon2 timing task: {e}"))??;
+    let (hash_time, hash_cpu) =
+        tokio::task::spawn_blocking(move || time_argon2(params, args.argon2_runs))
+            .await
+            .map_err(|e| format!("argon2 timing task: {e}"))??;
     let bound = cores as f64 / hash_time.as_secs_f64();
     eprintln!(
-        "gatehouse-bench: one hash {:.1} ms, {cores} cores -> bound {bound:.1} hashes/s",
-        hash_time.as_secs_f64() * 1000.0
+        "gatehouse-bench: one hash {:.1} ms ({} ms CPU), {cores} cores -> bound {bound:.1} hashes/s",
+        hash_time.as_secs_f64() * 1000.0,
+        hash_cpu.map_or("?".to_owned(), |c| format!("{:.1}", c.as_secs_f64() * 1000.0)),
     );
 
     // Preflight: the server answers and the key works.
@@ -197,6 +205,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                 });
                 let out = run_scenario(&target, "profile GET", jobs, &args).await;
                 rows.push(Row::new(
+                    cores,
                     "profile GET",
                     conns,
                     &out,
@@ -213,6 +222,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                 });
                 let out = run_scenario(&target, "login", jobs, &args).await;
                 rows.push(Row::new(
+                    cores,
                     "login",
                     conns,
                     &out,
@@ -242,6 +252,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     .collect();
                 let out = run_scenario(&target, "refresh", jobs, &args).await;
                 rows.push(Row::new(
+                    cores,
                     "refresh (chained)",
                     conns,
                     &out,
@@ -257,6 +268,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     .collect();
                 let out = run_scenario(&target, "register", jobs, &args).await;
                 rows.push(Row::new(
+                    cores,
                     "register",
                     conns,
                     &out,
@@ -279,12 +291,14 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                 jobs.append(&mut readers_jobs);
                 let out = run_split(&target, jobs, logins, &args).await;
                 rows.push(Row::new(
+                    cores,
                     "profile GET during login storm",
                     readers,
                     &out.1,
                     Goal::P99(20.0),
                 ));
                 rows.push(Row::new(
+                    cores,
                     "login (the storm)",
                     logins,
                     &out.0,
@@ -301,6 +315,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
         cores,
         params,
         hash_time,
+        hash_cpu,
         bound,
         rows,
     };
@@ -333,14 +348,29 @@ async fn run_split(
     split: usize,
     args: &Args,
 ) -> (Outcome, Outcome) {
+    let n_jobs = jobs.len();
+    let start = std::time::Instant::now();
+    let sampler = tokio::spawn(cpu::sample_window(
+        args.server_pid,
+        start + args.warmup,
+        start + args.warmup + args.duration,
+    ));
     let results = scenario::run(target, jobs, args.warmup, args.duration).await;
+    // CPU time is per scenario; with two kinds of request in one window it
+    // would mean nothing per request.
+    let cpu = sampler.await.unwrap_or_default();
+    let cpu = if split == n_jobs {
+        cpu
+    } else {
+        cpu::WindowCpu::default()
+    };
     let (a, b): (Vec<_>, Vec<_>) = results
         .into_iter()
         .enumerate()
         .partition(|(i, _)| *i < split);
     (
-        Outcome::merge(a.into_iter().map(|x| x.1), args.duration),
-        Outcome::merge(b.into_iter().map(|x| x.1), args.duration),
+        Outcome::merge(a.into_iter().map(|x| x.1), args.duration, cpu),
+        Outcome::merge(b.into_iter().map(|x| x.1), args.duration, cpu),
     )
 }
 
@@ -353,8 +383,9 @@ fn argon2_params(args: &Args) -> Argon2Params {
     }
 }
 
-/// Average wall time of one Argon2id hash with `params` (one warm-up first).
-fn time_argon2(params: Argon2Params, runs: u32) -> Result<Duration, Error> {
+/// Average wall time of one Argon2id hash with `params` (one warm-up first),
+/// and its CPU time (which other load on the machine does not inflate).
+fn time_argon2(params: Argon2Params, runs: u32) -> Result<(Duration, Option<Duration>), Error> {
     let runs = runs.max(1);
     let hash = |i: u32| {
         let mut salt = [0x5a_u8; 16];
@@ -362,11 +393,17 @@ fn time_argon2(params: Argon2Params, runs: u32) -> Result<Duration, Error> {
         gatehouse_core::password::hash_password(params, &format!("Bench-pass-{i}-xyz"), salt)
     };
     hash(u32::MAX)?;
+    let cpu0 = cpu::this_thread();
     let t = Instant::now();
     for i in 0..runs {
         std::hint::black_box(hash(i)?);
     }
-    Ok(t.elapsed() / runs)
+    let wall = t.elapsed() / runs;
+    let cpu = match (cpu0, cpu::this_thread()) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a) / runs),
+        _ => None,
+    };
+    Ok((wall, cpu))
 }
 
 /// A short id that keeps this run's emails apart from earlier runs'.

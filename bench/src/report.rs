@@ -19,10 +19,17 @@ pub struct Outcome {
     /// The measuring window (answers arriving inside it are the samples).
     pub elapsed: Duration,
     pub reconnects: u64,
+    /// CPU time spent in the window (for the whole scenario, both sides of
+    /// the storm together).
+    pub cpu: crate::cpu::WindowCpu,
 }
 
 impl Outcome {
-    pub fn merge(stats: impl Iterator<Item = Stats>, duration: Duration) -> Outcome {
+    pub fn merge(
+        stats: impl Iterator<Item = Stats>,
+        duration: Duration,
+        cpu: crate::cpu::WindowCpu,
+    ) -> Outcome {
         let mut out = Outcome {
             name: String::new(),
             hist: Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds"),
@@ -32,6 +39,7 @@ impl Outcome {
             first_failure: None,
             elapsed: duration,
             reconnects: 0,
+            cpu,
         };
         for s in stats {
             out.hist.add(&s.hist).expect("same bounds");
@@ -121,11 +129,27 @@ pub struct Row {
     /// requests/s as a share of the Argon2 bound, for the hashing rows.
     pub of_bound: Option<f64>,
     pub met: bool,
+    /// Server CPU time per answer in the window, microseconds.
+    pub server_us: Option<f64>,
+    /// The load generator's CPU time per answer, microseconds.
+    pub generator_us: Option<f64>,
+    /// cores / (server + generator CPU per answer): the rate with the
+    /// cores to themselves, if CPU is what bounds it.
+    pub cpu_bound_rps: Option<f64>,
 }
 
 impl Row {
-    pub fn new(name: &str, connections: usize, o: &Outcome, target: Target) -> Row {
+    pub fn new(cores: usize, name: &str, connections: usize, o: &Outcome, target: Target) -> Row {
         let rps = o.rps();
+        let per_req = |d: Option<Duration>| {
+            d.filter(|_| o.requests > 0)
+                .map(|d| d.as_secs_f64() * 1e6 / o.requests as f64)
+        };
+        let (server_us, generator_us) = (per_req(o.cpu.server), per_req(o.cpu.generator));
+        let cpu_bound_rps = match (server_us, generator_us) {
+            (Some(s), Some(g)) if s + g > 0.0 => Some(cores as f64 * 1e6 / (s + g)),
+            _ => None,
+        };
         let (p50, p99) = (o.p50_ms(), o.p99_ms());
         // Errors fail a row: a fast stream of 4xx proves nothing.
         let clean = o.requests > 0 && o.errors == 0;
@@ -152,6 +176,9 @@ impl Row {
             target,
             of_bound,
             met: met && clean,
+            server_us,
+            generator_us,
+            cpu_bound_rps,
         }
     }
 }
@@ -163,6 +190,7 @@ pub struct Summary {
     pub cores: usize,
     pub params: Argon2Params,
     pub hash_time: Duration,
+    pub hash_cpu: Option<Duration>,
     pub bound: f64,
     pub rows: Vec<Row>,
 }
@@ -191,7 +219,7 @@ impl Summary {
         );
         let _ = writeln!(
             s,
-            "Argon2 bound: {} cores / {:.1} ms per Argon2id hash (m={} KiB, t={}, p={}) = {:.1} hashes/s\n",
+            "Argon2 bound: {} cores / {:.1} ms per Argon2id hash (m={} KiB, t={}, p={}) = {:.1} hashes/s",
             self.cores,
             self.hash_time.as_secs_f64() * 1000.0,
             self.params.memory_kib,
@@ -199,10 +227,34 @@ impl Summary {
             self.params.parallelism,
             self.bound
         );
+        if let Some(cpu) = self.hash_cpu {
+            let _ = writeln!(
+                s,
+                "  (one hash took {:.1} ms of CPU: with the cores to itself the bound is {:.1}/s)",
+                cpu.as_secs_f64() * 1000.0,
+                self.cores as f64 / cpu.as_secs_f64()
+            );
+        }
+        s.push('\n');
         let header = [
-            "scenario", "conns", "requests", "req/s", "p50", "p99", "errors", "target", "result",
+            "scenario",
+            "conns",
+            "requests",
+            "req/s",
+            "p50",
+            "p99",
+            "errors",
+            "srv CPU/req",
+            "gen CPU/req",
+            "CPU-bound req/s",
+            "target",
+            "result",
         ];
-        let mut lines: Vec<[String; 9]> = vec![header.map(str::to_owned)];
+        const N: usize = 12;
+        // Columns from this one on are text, left-aligned.
+        const TEXT_FROM: usize = 10;
+        let us = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.0} us"));
+        let mut lines: Vec<[String; N]> = vec![header.map(str::to_owned)];
         for r in &self.rows {
             let verdict = if r.met { "ok" } else { "MISS" };
             let result = match r.of_bound {
@@ -217,11 +269,21 @@ impl Summary {
                 fmt_ms(r.p50_ms),
                 fmt_ms(r.p99_ms),
                 r.errors.to_string(),
+                us(r.server_us),
+                us(r.generator_us),
+                match (r.cpu_bound_rps, r.of_bound, self.hash_cpu) {
+                    (Some(v), Some(_), Some(h)) => {
+                        let cpu_bound = self.cores as f64 / h.as_secs_f64();
+                        format!("{v:.0} ({:.0}% of CPU bound)", v / cpu_bound * 100.0)
+                    }
+                    (Some(v), _, _) => format!("{v:.0}"),
+                    _ => "-".to_owned(),
+                },
                 r.target.describe(),
                 result,
             ]);
         }
-        let mut widths = [0usize; 9];
+        let mut widths = [0usize; N];
         for l in &lines {
             for (w, c) in widths.iter_mut().zip(l) {
                 *w = (*w).max(c.chars().count());
@@ -230,8 +292,7 @@ impl Summary {
         for (i, l) in lines.iter().enumerate() {
             let mut line = String::new();
             for (j, (c, w)) in l.iter().zip(widths).enumerate() {
-                // Text columns left-aligned, figures right-aligned.
-                if j == 0 || j >= 7 {
+                if j == 0 || j >= TEXT_FROM {
                     let _ = write!(line, "{c:<w$}  ");
                 } else {
                     let _ = write!(line, "{c:>w$}  ");
@@ -239,9 +300,18 @@ impl Summary {
             }
             let _ = writeln!(s, "{}", line.trim_end());
             if i == 0 {
-                let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+                let total: usize = widths.iter().sum::<usize>() + 2 * (N - 1);
                 let _ = writeln!(s, "{}", "-".repeat(total));
             }
+        }
+        if self.rows.iter().any(|r| r.server_us.is_some()) {
+            let _ = writeln!(
+                s,
+                "CPU/req: CPU time (user+sys) of the server / this generator per answer in the window;\n\
+                 CPU-bound req/s = {} cores / (server + generator CPU per answer): the rate if both had\n\
+                 the cores to themselves (other processes on a shared machine skew req/s and latency, far less this).",
+                self.cores
+            );
         }
         for r in &self.rows {
             if r.errors > 0 {
@@ -276,6 +346,7 @@ impl Summary {
                 "iterations": self.params.iterations,
                 "parallelism": self.params.parallelism,
                 "hash_ms": self.hash_time.as_secs_f64() * 1000.0,
+                "hash_cpu_ms": self.hash_cpu.map(|c| c.as_secs_f64() * 1000.0),
                 "cores": self.cores,
                 "bound_per_sec": self.bound,
             },
@@ -290,6 +361,9 @@ impl Summary {
                 "failures": r.failures,
                 "target": r.target.describe(),
                 "of_bound": r.of_bound.map(finite),
+                "server_cpu_us_per_req": r.server_us.map(finite),
+                "generator_cpu_us_per_req": r.generator_us.map(finite),
+                "cpu_bound_rps": r.cpu_bound_rps.map(finite),
                 "met": r.met,
             })).collect::<Vec<_>>(),
             "all_met": self.all_met(),
