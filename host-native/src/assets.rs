@@ -35,7 +35,8 @@ pub static FILES: &[Asset] = include!("../../admin-ui/embed.rs");
 
 /// The dashboard: scripts, styles and requests only from this origin;
 /// `'wasm-unsafe-eval'` lets it compile the wasm client (no JS eval).
-const CSP_ADMIN: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+const CSP_ADMIN: &str =
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -76,12 +77,18 @@ pub fn respond(method: &Method, path: &str, headers: &HeaderMap) -> Option<Respo
     let mount = MOUNTS
         .iter()
         .find(|m| path == **m || path.strip_prefix(**m).is_some_and(|r| r.starts_with('/')))?;
-    let csp = if *mount == "/admin" { CSP_ADMIN } else { CSP_DOCS };
+    let csp = if *mount == "/admin" {
+        CSP_ADMIN
+    } else {
+        CSP_DOCS
+    };
 
     if method != Method::GET && method != Method::HEAD {
         let mut r = json(
             StatusCode::METHOD_NOT_ALLOWED,
-            format!(r#"{{"detail":"Method \"{method}\" not allowed.","code":"method_not_allowed"}}"#),
+            format!(
+                r#"{{"detail":"Method \"{method}\" not allowed.","code":"method_not_allowed"}}"#
+            ),
         );
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -188,7 +195,10 @@ fn finish(mut r: Response<Bytes>, csp: &'static str, method: &Method) -> Respons
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         "cross-origin-opener-policy",
@@ -293,13 +303,19 @@ fn crc32(data: &[u8]) -> u32 {
         for (i, slot) in t.iter_mut().enumerate() {
             let mut c = i as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
             *slot = c;
         }
         t
     });
-    !data.iter().fold(!0u32, |c, &b| table[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8))
+    !data.iter().fold(!0u32, |c, &b| {
+        table[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8)
+    })
 }
 
 #[cfg(test)]
@@ -318,7 +334,9 @@ mod tests {
     fn files_are_sorted_for_binary_search() {
         assert!(FILES.windows(2).all(|w| w[0].path < w[1].path));
         assert!(FILES.iter().any(|a| a.path == "/admin/index.html"));
-        assert!(FILES.iter().any(|a| a.path == "/api/schema/swagger/index.html"));
+        assert!(FILES
+            .iter()
+            .any(|a| a.path == "/api/schema/swagger/index.html"));
     }
 
     #[test]
@@ -333,7 +351,10 @@ mod tests {
     fn index_redirect_and_404() {
         let r = get("/admin/", &[]).unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
         assert!(r.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap()
@@ -342,7 +363,10 @@ mod tests {
         let r = get("/admin", &[]).unwrap();
         assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
         assert_eq!(r.headers()[header::LOCATION], "/admin/");
-        assert_eq!(get("/admin/nope.js", &[]).unwrap().status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            get("/admin/nope.js", &[]).unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
         let r = respond(&Method::POST, "/admin/", &HeaderMap::new()).unwrap();
         assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     }
