@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-BBcQUzlN.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BvRVs4RB.js",
+        path: "/admin/assets/index-CbgC7JoX.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"555ad136fd9db8b32f8c\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BvRVs4RB.js")),
+        etag: "\"21d92eb2c2eced6a560d\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CbgC7JoX.js")),
     },
     Asset {
-        path: "/admin/assets/index-DTWyUdlt.css",
+        path: "/admin/assets/index-rMk-zIHW.css",
         content_type: "text/css; charset=utf-8",
-        etag: "\"2985d34a66915137c8ee\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DTWyUdlt.css")),
+        etag: "\"260b4b0a3cacd68e797f\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-rMk-zIHW.css")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"9692456715a88dc24262\"",
+        etag: "\"ec5a0114955153cbaf92\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -186,8 +186,15 @@ describe('an admin', () => {
 
   it('deactivates a creator, who then cannot refresh', async () => {
     await page.fill('input[type=search]', env.creator.email);
+    await page.waitForFunction(() => document.querySelectorAll('#users-table tbody tr').length === 1);
     const row = page.locator(`tr[data-email="${env.creator.email}"]`);
     await row.waitFor();
+    // Their live login (from the creator app) is listed.
+    await row.locator('.sessions-btn').click();
+    await page.locator('dialog .session').first().waitFor();
+    assert.match(await page.locator('dialog .session-list').textContent(), /Creator Web App/);
+    await shot(page, 'user-sessions', { full: false });
+    await page.click('dialog .actions .btn:not(.btn-danger)');
     await row.locator('button', { hasText: 'Deactivate' }).click();
     await page.click('dialog .btn-danger');
     await row.locator('.badge', { hasText: 'inactive' }).waitFor();

@@ -89,6 +89,7 @@ export async function usersPage(root: HTMLElement): Promise<void> {
           load();
         }
       });
+      const sessions = h('button', { class: 'btn btn-sm sessions-btn', onclick: () => showSessions(u, mayManage) }, 'Sessions');
       return h(
         'tr',
         { 'data-email': u.email },
@@ -98,7 +99,7 @@ export async function usersPage(root: HTMLElement): Promise<void> {
         h('td', {}, u.is_active ? badge('active', 'ok') : badge('inactive', 'off')),
         h('td', { class: 'nowrap' }, fmtDate(u.date_joined)),
         h('td', { class: 'nowrap' }, fmtDate(u.last_login)),
-        h('td', { class: 'actions-cell' }, toggle),
+        h('td', { class: 'actions-cell' }, h('div', { class: 'row-actions' }, sessions, toggle)),
       );
     });
     append(tableBox, [
@@ -165,5 +166,64 @@ function createUser(isAdmin: boolean, reload: () => void) {
       h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
     );
     return [form];
+  });
+}
+
+interface AdminSession {
+  id: string;
+  client_id: string;
+  client_name: string;
+  created_at: string;
+  last_used_at: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** A user's live logins, each with an End button (admins, or staff on creators). */
+function showSessions(u: AdminUser, mayManage: boolean) {
+  return modal(`Sessions of ${u.username}`, (close) => {
+    const box = h('div', { class: 'sessions' }, h('div', { class: 'loading' }, 'Loading…'));
+    const base = `/api/admin/users/${u.id}/sessions/`;
+    const load = async () => {
+      let list: AdminSession[];
+      try {
+        list = await api<AdminSession[]>('GET', base);
+      } catch (e) {
+        clear(box);
+        box.appendChild(h('div', { class: 'form-error' }, e instanceof Error ? e.message : String(e)));
+        return;
+      }
+      clear(box);
+      if (!list.length) {
+        box.appendChild(h('p', { class: 'empty' }, 'No live logins.'));
+        return;
+      }
+      const endAll = h('button', { class: 'btn btn-danger btn-sm', disabled: !mayManage, id: 'end-all-sessions' }, `End all ${list.length}`);
+      endAll.addEventListener('click', async () => {
+        const r = await busy(endAll, () => api<{ ended: number }>('DELETE', base));
+        if (r) {
+          toast(`Ended ${r.ended} login${r.ended === 1 ? '' : 's'}.`);
+          load();
+        }
+      });
+      append(box, [
+        h('ul', { class: 'session-list' }, list.map((s) => {
+          const end = h('button', { class: 'btn btn-sm btn-danger-ghost', disabled: !mayManage }, 'End');
+          end.addEventListener('click', async () => {
+            const ok = await busy(end, () => api('DELETE', `${base}${encodeURIComponent(s.id)}/`).then(() => true));
+            if (ok) load();
+          });
+          return h(
+            'li',
+            { class: 'session' },
+            h('div', {}, h('div', { class: 'cell-main' }, s.client_name, ' ', h('span', { class: 'cell-sub mono' }, s.client_id)), h('div', { class: 'cell-sub' }, `signed in ${fmtDate(s.created_at)} · last used ${fmtDate(s.last_used_at)}${s.ip ? ` · ${s.ip}` : ''}`), s.user_agent ? h('div', { class: 'cell-sub ua' }, s.user_agent) : null),
+            end,
+          );
+        })),
+        h('div', { class: 'actions' }, h('button', { class: 'btn', onclick: close }, 'Close'), endAll),
+      ]);
+    };
+    load();
+    return [box];
   });
 }
