@@ -69,20 +69,12 @@ async fn read_body(req: &mut Request, cap: usize) -> worker::Result<(Bytes, Opti
 pub struct Unread(ByteStream);
 
 impl Unread {
-    /// Most to read and discard; past it the client is simply cut off.
-    const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
-
-    /// Reads and discards the rest of the body (up to a bound). Answering
-    /// while the client is still sending makes `wrangler dev`'s proxy
-    /// replace the answer with a 503 ("worker restarted mid-request").
+    /// Reads and discards the rest of the body, chunk by chunk (memory stays
+    /// bounded; Cloudflare caps request bodies by plan). Answering while the
+    /// client is still sending makes `wrangler dev`'s proxy replace the
+    /// answer with a 503 ("worker restarted mid-request") or cut it off.
     pub async fn drain(mut self) {
-        let mut drained = 0usize;
-        while let Some(Ok(chunk)) = self.0.next().await {
-            drained += chunk.len();
-            if drained > Self::DRAIN_LIMIT {
-                break;
-            }
-        }
+        while let Some(Ok(_)) = self.0.next().await {}
     }
 }
 
