@@ -19,7 +19,7 @@
 //! - [`permission`]: `IsAuthenticated`, `IsCreator`, `IsStaffUser`, `IsAdminUser`.
 //! - [`rate_limit`]: GCRA math and the in-memory counter store.
 //! - [`store`]: all storage logic, as SQL text over [`sql::SqlExecutor`].
-//! - [`schema`]: migrations.
+//! - [`schema`]: the migrations.
 //! - [`error`]: the one place errors become DRF-shaped JSON responses.
 
 pub mod admin;
