@@ -7,6 +7,12 @@ use bytes::Bytes;
 use http::{header, Request};
 use serde_json::{Map, Value};
 
+/// Put into a request's extensions by a host that stopped reading a body
+/// over [`MAX_BODY_BYTES`]: the body routes answer 413 in their turn (after
+/// the route, API-key and content-type checks), as if it had been read.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTooLarge;
+
 /// A JSON object body.
 #[derive(Debug, Default)]
 pub struct JsonBody(Map<String, Value>);
@@ -28,7 +34,7 @@ pub fn parse_body(req: &Request<Bytes>) -> Result<JsonBody, ApiError> {
         return Err(ApiError::unsupported_media_type(&content_type));
     }
     let body = req.body();
-    if body.len() > MAX_BODY_BYTES {
+    if body.len() > MAX_BODY_BYTES || req.extensions().get::<BodyTooLarge>().is_some() {
         return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
     }
     let text = std::str::from_utf8(body).map_err(|_| ApiError::parse_error("invalid UTF-8"))?;

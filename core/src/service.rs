@@ -264,10 +264,17 @@ impl Gatehouse {
         &self.inner.codec
     }
 
-    /// The 413 response a host sends when a body exceeds
-    /// [`crate::config::MAX_BODY_BYTES`] (the host stops reading early).
+    /// The 413 response for a body over [`crate::config::MAX_BODY_BYTES`].
+    /// Hosts that stop reading early should rather mark the request with
+    /// [`crate::json::BodyTooLarge`], so the 413 comes in the contract's order.
     pub fn payload_too_large() -> Response<Bytes> {
         ApiError::payload_too_large(crate::config::MAX_BODY_BYTES).into_response()
+    }
+
+    /// A JSON error response for a host-level failure (a body that did not
+    /// arrive in time, a broken connection), in the same shape as the core's.
+    pub fn host_error(status: StatusCode, code: &'static str, detail: &str) -> Response<Bytes> {
+        ApiError::detail(status, code, detail).into_response()
     }
 
     /// Serves one request. Never panics on bad input; every error is a JSON body.

@@ -5,6 +5,7 @@
 use crate::cli::ServeArgs;
 use bytes::Bytes;
 use gatehouse_core::config::MAX_BODY_BYTES;
+use gatehouse_core::json::BodyTooLarge;
 use gatehouse_core::service::ClientIp;
 use gatehouse_core::Gatehouse;
 use http::{header, HeaderMap, Request, Response, StatusCode};
@@ -173,29 +174,48 @@ impl Handler {
         if let Some(r) = crate::assets::respond(req.method(), req.uri().path(), req.headers()) {
             return r;
         }
-        if declared_length(req.headers()).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-            return Gatehouse::payload_too_large();
-        }
+        // A body over the limit is not read: the core is told, and answers
+        // 413 in the contract's order (after route, key and content type).
+        // The unread rest would be taken for the next request, so the
+        // connection is closed after the answer.
+        let too_large = declared_length(req.headers()).is_some_and(|n| n > MAX_BODY_BYTES as u64);
         let (mut parts, body) = req.into_parts();
-        let body = match tokio::time::timeout(
-            BODY_READ_TIMEOUT,
-            Limited::new(body, MAX_BODY_BYTES).collect(),
-        )
-        .await
-        {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e)) if e.is::<LengthLimitError>() => return Gatehouse::payload_too_large(),
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "request body read failed");
-                return bad_body();
+        let body = if too_large {
+            parts.extensions.insert(BodyTooLarge);
+            Bytes::new()
+        } else {
+            match tokio::time::timeout(
+                BODY_READ_TIMEOUT,
+                Limited::new(body, MAX_BODY_BYTES).collect(),
+            )
+            .await
+            {
+                Ok(Ok(collected)) => collected.to_bytes(),
+                Ok(Err(e)) if e.is::<LengthLimitError>() => {
+                    parts.extensions.insert(BodyTooLarge);
+                    Bytes::new()
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "request body read failed");
+                    return bad_body();
+                }
+                Err(_) => return request_timeout(),
             }
-            Err(_) => return request_timeout(),
         };
+        let unread = parts.extensions.get::<BodyTooLarge>().is_some();
         let ip = client_ip(&parts.headers, peer.ip(), self.trust_proxy);
         parts.extensions.insert(ClientIp(ip));
-        self.gatehouse
+        let mut response = self
+            .gatehouse
             .handle(Request::from_parts(parts, body))
-            .await
+            .await;
+        if unread {
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 
@@ -262,15 +282,8 @@ fn bad_body() -> Response<Bytes> {
     )
 }
 
-fn json_error(status: StatusCode, detail: &str, code: &str) -> Response<Bytes> {
-    let body = serde_json::json!({ "detail": detail, "code": code }).to_string();
-    let mut r = Response::new(Bytes::from(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    r
+fn json_error(status: StatusCode, detail: &str, code: &'static str) -> Response<Bytes> {
+    Gatehouse::host_error(status, code, detail)
 }
 
 #[cfg(test)]
