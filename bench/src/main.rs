@@ -196,10 +196,12 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
     );
 
     let conns = args.connections;
+    let mut tokens_at = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
     for sc in &args.scenarios {
         match sc {
             Scenario::Profile => {
+                fresh_access(&target, &mut users, &mut tokens_at, conns).await?;
                 let jobs = per_conn(conns, &users, |u| Job::Profile {
                     access: u.access.clone(),
                 });
@@ -230,7 +232,8 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                 ));
             }
             Scenario::Refresh => {
-                // Each connection chains its own user's refresh token; one
+                // Each connection chains its own refresh token, from a login
+                // of its own (a session apart from the profile tokens'): one
                 // user per connection so no two chains share a family.
                 if users.len() < conns {
                     let more = scenario::register_users(
@@ -242,10 +245,12 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     .await?;
                     users.extend(more);
                 }
+                let pairs = scenario::login_all(&target, &users[..conns], conns).await?;
                 let jobs: Vec<Job> = users[..conns]
                     .iter()
-                    .map(|u| Job::Refresh {
-                        refresh: u.refresh.clone(),
+                    .zip(pairs)
+                    .map(|(u, (_, refresh))| Job::Refresh {
+                        refresh,
                         email: u.email.clone(),
                         password: u.password.clone(),
                     })
@@ -281,6 +286,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                 if readers == 0 {
                     return Err("storm needs at least one profile connection".into());
                 }
+                fresh_access(&target, &mut users, &mut tokens_at, conns).await?;
                 let mut jobs = per_conn(logins, &users, |u| Job::Login {
                     email: u.email.clone(),
                     password: u.password.clone(),
@@ -328,6 +334,26 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Access tokens live 15 minutes by default: past half of that, log the
+/// users in again before a scenario that presents them.
+async fn fresh_access(
+    target: &Target,
+    users: &mut [User],
+    tokens_at: &mut Instant,
+    conns: usize,
+) -> Result<(), Error> {
+    if tokens_at.elapsed() < Duration::from_secs(7 * 60) {
+        return Ok(());
+    }
+    eprintln!("gatehouse-bench: renewing access tokens ...");
+    let pairs = scenario::login_all(target, users, conns).await?;
+    for (u, (access, _)) in users.iter_mut().zip(pairs) {
+        u.access = access;
+    }
+    *tokens_at = Instant::now();
+    Ok(())
 }
 
 /// One job per connection, cycling through the users.

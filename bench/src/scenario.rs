@@ -14,13 +14,12 @@ const TOKEN: &str = "/api/auth/token/";
 const REFRESH: &str = "/api/auth/token/refresh/";
 const REGISTER: &str = "/api/auth/register/";
 
-/// A registered user and the pair it got at registration.
+/// A registered user and a live access token of theirs.
 #[derive(Debug, Clone)]
 pub struct User {
     pub email: String,
     pub password: String,
     pub access: String,
-    pub refresh: String,
 }
 
 /// One connection's loop body.
@@ -241,7 +240,7 @@ pub async fn register_users(
                         format!("setup: register {email} -> {s}: {}", snippet(&b)).into(),
                     );
                 }
-                let (Some(access), Some(refresh)) = (field(&b, "access"), field(&b, "refresh"))
+                let (Some(access), Some(_refresh)) = (field(&b, "access"), field(&b, "refresh"))
                 else {
                     return Err(
                         format!("setup: register answer without tokens: {}", snippet(&b)).into(),
@@ -253,7 +252,6 @@ pub async fn register_users(
                         email,
                         password,
                         access,
-                        refresh,
                     },
                 ));
             }
@@ -266,6 +264,52 @@ pub async fn register_users(
     }
     all.sort_by_key(|(i, _)| *i);
     Ok(all.into_iter().map(|(_, u)| u).collect())
+}
+
+/// Logs every user in again over `conns` connections; returns the new
+/// (access, refresh) pairs in order (new sessions, unrelated to earlier ones).
+pub async fn login_all(
+    target: &Target,
+    users: &[User],
+    conns: usize,
+) -> Result<Vec<(String, String)>, Error> {
+    let n = users.len();
+    let workers = conns.clamp(1, n.max(1));
+    let mut set = tokio::task::JoinSet::new();
+    for w in 0..workers {
+        let target = target.clone();
+        let mine: Vec<(usize, User)> = (w..n)
+            .step_by(workers)
+            .map(|i| (i, users[i].clone()))
+            .collect();
+        set.spawn(async move {
+            let mut conn = Conn::new(&target);
+            let mut out = Vec::new();
+            for (i, u) in mine {
+                let call = Call {
+                    method: Method::POST,
+                    path: TOKEN,
+                    bearer: None,
+                    body: login_body(&u.email, &u.password),
+                };
+                let (s, b) = conn.send(&call).await?;
+                let pair = (field(&b, "access"), field(&b, "refresh"));
+                let (true, (Some(access), Some(refresh))) = (s.is_success(), pair) else {
+                    return Err::<_, Error>(
+                        format!("setup: login {} -> {s}: {}", u.email, snippet(&b)).into(),
+                    );
+                };
+                out.push((i, (access, refresh)));
+            }
+            Ok(out)
+        });
+    }
+    let mut all = Vec::with_capacity(n);
+    while let Some(r) = set.join_next().await {
+        all.extend(r.map_err(|e| format!("setup task: {e}"))??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, p)| p).collect())
 }
 
 /// Runs each job on its own connection: `warmup` unmeasured, then
