@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use gatehouse_core::sql::{Row, SqlError, SqlExecutor, Statement, StatementResult, Value};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,6 +19,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// core would only sit idle.
 const MAX_IDLE_LOCAL: usize = 32;
 
+/// Prepared statements kept per embedded connection. The core's SQL is a
+/// fixed set of texts; the bound only guards against one that is not.
+const MAX_CACHED_STATEMENTS: usize = 256;
+
 /// Opening the database failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -30,8 +35,9 @@ pub enum OpenError {
 /// Runs the core's SQL on libSQL.
 ///
 /// Embedded file: connections are pooled (opening one is a file open plus a
-/// schema read), and statements that write take an in-process async lock
-/// first. SQLite allows one writer at a time; waiting on a tokio lock yields
+/// schema read) with their prepared statements (preparing costs about twice
+/// as much as running a key lookup), and statements that write take an
+/// in-process async lock first. SQLite allows one writer at a time; waiting on a tokio lock yields
 /// the worker thread, whereas SQLite's busy handler would sleep on it.
 ///
 /// Remote server: a connection per call. A remote connection is a handle on
@@ -43,7 +49,7 @@ pub struct LibsqlExecutor {
 }
 
 struct LocalState {
-    idle: Mutex<Vec<libsql::Connection>>,
+    idle: Mutex<Vec<LocalConn>>,
     writer: tokio::sync::Mutex<()>,
 }
 
@@ -99,7 +105,7 @@ impl LibsqlExecutor {
                 url: url.to_owned(),
                 source,
             })?;
-        let mode = query_all(&conn, "pragma journal_mode=wal", Vec::new())
+        let mode = query_all(&conn.conn, "pragma journal_mode=wal", Vec::new())
             .await
             .map_err(|source| OpenError::Configure {
                 url: url.to_owned(),
@@ -110,36 +116,38 @@ impl LibsqlExecutor {
         Ok(exec)
     }
 
-    /// A new connection, set up for this process's use.
-    async fn connect(&self) -> Result<libsql::Connection, SqlError> {
+    /// A new embedded connection, set up for this process's use.
+    async fn connect(&self) -> Result<LocalConn, SqlError> {
         let conn = self.db.connect().map_err(map_err)?;
-        if self.local.is_some() {
-            conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
-            // Per connection. With WAL, NORMAL syncs at checkpoints rather
-            // than at every commit: a power cut may lose the last commits,
-            // never corrupt the file.
-            query_all(&conn, "pragma synchronous=normal", Vec::new()).await?;
-        }
-        Ok(conn)
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+        // Per connection. With WAL, NORMAL syncs at checkpoints rather than
+        // at every commit: a power cut may lose the last commits, never
+        // corrupt the file.
+        query_all(&conn, "pragma synchronous=normal", Vec::new()).await?;
+        Ok(LocalConn {
+            conn,
+            statements: HashMap::new(),
+        })
     }
 
     /// A pooled (embedded) or fresh (remote) connection.
-    async fn take(&self) -> Result<libsql::Connection, SqlError> {
-        if let Some(local) = &self.local {
-            let pooled = local.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-            if let Some(conn) = pooled {
-                return Ok(conn);
-            }
+    async fn take(&self) -> Result<Conn, SqlError> {
+        let Some(local) = &self.local else {
+            return Ok(Conn::Remote(self.db.connect().map_err(map_err)?));
+        };
+        let pooled = local.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match pooled {
+            Some(conn) => Ok(Conn::Local(conn)),
+            None => Ok(Conn::Local(self.connect().await?)),
         }
-        self.connect().await
     }
 
     /// Returns an embedded connection to the pool. A connection left inside
     /// a transaction (a cancelled request) is dropped instead: closing it
     /// rolls the transaction back.
-    fn put_back(&self, conn: libsql::Connection) {
+    fn put_back(&self, conn: LocalConn) {
         let Some(local) = &self.local else { return };
-        if !conn.is_autocommit() {
+        if !conn.conn.is_autocommit() {
             return;
         }
         let mut idle = local.idle.lock().unwrap_or_else(|e| e.into_inner());
@@ -158,21 +166,33 @@ impl LibsqlExecutor {
     }
 }
 
-/// Returns the connection to the pool when the call ends, however it ends.
+/// An embedded connection and its prepared statements.
+struct LocalConn {
+    conn: libsql::Connection,
+    statements: HashMap<String, libsql::Statement>,
+}
+
+enum Conn {
+    Local(LocalConn),
+    Remote(libsql::Connection),
+}
+
+/// Returns an embedded connection to the pool when the call ends, however
+/// it ends (a request future may be dropped mid-call).
 struct Pooled<'a> {
     exec: &'a LibsqlExecutor,
-    conn: Option<libsql::Connection>,
+    conn: Option<Conn>,
 }
 
 impl Pooled<'_> {
-    fn conn(&self) -> &libsql::Connection {
-        self.conn.as_ref().expect("connection present until drop")
+    fn conn(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("connection present until drop")
     }
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
+        if let Some(Conn::Local(conn)) = self.conn.take() {
             self.exec.put_back(conn);
         }
     }
@@ -191,8 +211,11 @@ impl LibsqlExecutor {
 impl SqlExecutor for LibsqlExecutor {
     async fn run(&self, stmt: Statement) -> Result<StatementResult, SqlError> {
         let _write = self.write_guard(may_write(&stmt.sql)).await;
-        let conn = self.pooled().await?;
-        run_one(conn.conn(), stmt, self.local.is_none()).await
+        let mut pooled = self.pooled().await?;
+        match pooled.conn() {
+            Conn::Local(conn) => conn.run(stmt).await,
+            Conn::Remote(conn) => run_remote(conn, stmt).await,
+        }
     }
 
     async fn batch(&self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError> {
@@ -201,29 +224,140 @@ impl SqlExecutor for LibsqlExecutor {
         }
         let writes = stmts.iter().any(|s| may_write(&s.sql));
         let _write = self.write_guard(writes).await;
-        let conn = self.pooled().await?;
-        let conn = conn.conn();
+        let mut pooled = self.pooled().await?;
+        match pooled.conn() {
+            Conn::Local(conn) => conn.batch(stmts).await,
+            Conn::Remote(conn) => batch_remote(conn, stmts).await,
+        }
+    }
+}
+
+impl LocalConn {
+    /// Runs one statement through the statement cache.
+    async fn run(&mut self, stmt: Statement) -> Result<StatementResult, SqlError> {
+        let with_rows = returns_rows(&stmt.sql);
+        if self.statements.len() >= MAX_CACHED_STATEMENTS
+            && !self.statements.contains_key(&stmt.sql)
+        {
+            self.statements.clear();
+        }
+        let prepared = match self.statements.entry(stmt.sql) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let p = self.conn.prepare(e.key()).await.map_err(map_err)?;
+                e.insert(p)
+            }
+        };
+        let params: Vec<libsql::Value> = stmt.params.into_iter().map(to_libsql).collect();
+        let result = if with_rows {
+            // `changes()` keeps the count of the last INSERT/UPDATE/DELETE
+            // even after a SELECT; the running total's difference is exact
+            // (the core's schema has no triggers that write).
+            let before = self.conn.total_changes();
+            match prepared.query(params).await {
+                Ok(rows) => collect_rows(rows).await.map(|rows| StatementResult {
+                    rows_affected: self.conn.total_changes().saturating_sub(before),
+                    rows,
+                }),
+                Err(e) => Err(map_err(e)),
+            }
+        } else {
+            prepared
+                .execute(params)
+                .await
+                .map(|n| StatementResult {
+                    rows_affected: n as u64,
+                    rows: Vec::new(),
+                })
+                .map_err(map_err)
+        };
+        // Ready for the next use, and no read lock held by a half-read query.
+        prepared.reset();
+        result
+    }
+
+    /// Runs the statements in one transaction. Plain BEGIN/COMMIT rather
+    /// than libsql's `Transaction`, so the statements go through the cache;
+    /// a dropped call leaves the connection in the transaction, and
+    /// [`LibsqlExecutor::put_back`] then closes it, which rolls back.
+    async fn batch(&mut self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError> {
         // IMMEDIATE takes the write lock at BEGIN, so a transaction never
         // fails half-way when a read lock cannot be upgraded.
-        let tx = conn
-            .transaction_with_behavior(libsql::TransactionBehavior::Immediate)
+        self.conn
+            .execute("BEGIN IMMEDIATE", ())
             .await
             .map_err(map_err)?;
         let mut results = Vec::with_capacity(stmts.len());
         for stmt in stmts {
-            match run_one(&tx, stmt, self.local.is_none()).await {
+            match self.run(stmt).await {
                 Ok(r) => results.push(r),
                 Err(e) => {
-                    if let Err(rollback) = tx.rollback().await {
+                    if let Err(rollback) = self.conn.execute("ROLLBACK", ()).await {
                         tracing::warn!(error = %rollback, "rollback failed");
                     }
                     return Err(e);
                 }
             }
         }
-        tx.commit().await.map_err(map_err)?;
+        if let Err(e) = self.conn.execute("COMMIT", ()).await {
+            // A failed COMMIT may leave the transaction open.
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute("ROLLBACK", ()).await;
+            }
+            return Err(map_err(e));
+        }
         Ok(results)
     }
+}
+
+/// Runs one statement on a remote server.
+async fn run_remote(
+    conn: &libsql::Connection,
+    stmt: Statement,
+) -> Result<StatementResult, SqlError> {
+    let params: Vec<libsql::Value> = stmt.params.into_iter().map(to_libsql).collect();
+    if !returns_rows(&stmt.sql) {
+        // One round trip: a query costs two (the client has the server
+        // describe the statement first).
+        let rows_affected = conn.execute(&stmt.sql, params).await.map_err(map_err)?;
+        return Ok(StatementResult {
+            rows_affected,
+            rows: Vec::new(),
+        });
+    }
+    let rows = conn.query(&stmt.sql, params).await.map_err(map_err)?;
+    let rows = collect_rows(rows).await?;
+    // The remote client keeps no running total for queries, but
+    // `changes()` is this statement's own count once its rows are read.
+    Ok(StatementResult {
+        rows_affected: conn.changes(),
+        rows,
+    })
+}
+
+/// Runs the statements in one remote transaction (its own stream).
+async fn batch_remote(
+    conn: &libsql::Connection,
+    stmts: Vec<Statement>,
+) -> Result<Vec<StatementResult>, SqlError> {
+    let tx = conn
+        .transaction_with_behavior(libsql::TransactionBehavior::Immediate)
+        .await
+        .map_err(map_err)?;
+    let mut results = Vec::with_capacity(stmts.len());
+    for stmt in stmts {
+        match run_remote(&tx, stmt).await {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rollback failed");
+                }
+                return Err(e);
+            }
+        }
+    }
+    tx.commit().await.map_err(map_err)?;
+    Ok(results)
 }
 
 /// Whether a statement may change the database. Only a plain `SELECT`
@@ -234,40 +368,6 @@ fn may_write(sql: &str) -> bool {
         .get(..6)
         .is_some_and(|w| w.eq_ignore_ascii_case("select"));
     !is_select
-}
-
-/// Runs one statement and reports its rows and how many rows it changed.
-async fn run_one(
-    conn: &libsql::Connection,
-    stmt: Statement,
-    remote: bool,
-) -> Result<StatementResult, SqlError> {
-    if !returns_rows(&stmt.sql) {
-        // One round trip on a remote server: a query costs two there (the
-        // client asks the server to describe the statement first).
-        let params: Vec<libsql::Value> = stmt.params.into_iter().map(to_libsql).collect();
-        let rows_affected = conn.execute(&stmt.sql, params).await.map_err(map_err)?;
-        return Ok(StatementResult {
-            rows_affected,
-            rows: Vec::new(),
-        });
-    }
-    // Embedded, `changes()` keeps the count of the last INSERT/UPDATE/DELETE
-    // even after a SELECT, so the running total's difference is used (exact
-    // here: the core's schema has no triggers). Remote, the total is not
-    // kept for queries, but `changes()` is this statement's own count, set
-    // when its last row has been read.
-    let before = conn.total_changes();
-    let rows = query_all(conn, &stmt.sql, stmt.params).await?;
-    let rows_affected = if remote {
-        conn.changes()
-    } else {
-        conn.total_changes().saturating_sub(before)
-    };
-    Ok(StatementResult {
-        rows_affected,
-        rows,
-    })
 }
 
 /// Whether a statement may return rows. Only a write or schema statement
@@ -292,7 +392,11 @@ async fn query_all(
     params: Vec<Value>,
 ) -> Result<Vec<Row>, SqlError> {
     let params: Vec<libsql::Value> = params.into_iter().map(to_libsql).collect();
-    let mut rows = conn.query(sql, params).await.map_err(map_err)?;
+    let rows = conn.query(sql, params).await.map_err(map_err)?;
+    collect_rows(rows).await
+}
+
+async fn collect_rows(mut rows: libsql::Rows) -> Result<Vec<Row>, SqlError> {
     let width = rows.column_count().max(0);
     let mut out = Vec::new();
     while let Some(row) = rows.next().await.map_err(map_err)? {
@@ -562,6 +666,35 @@ mod tests {
                 .unwrap_err();
             assert!(matches!(err, SqlError::UniqueViolation(_)), "{err:?}");
             assert_eq!(db.count().await, 1, "b was rolled back");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn cached_statements_rebind_and_recover_from_errors() {
+        on_each_backend(|db| async move {
+            db.exec.run(db.insert("a")).await.unwrap();
+            db.exec.run(db.insert("b")).await.unwrap();
+            let by_name = |n: &str| db.stmt("SELECT id FROM {t} WHERE name = ?", vec![n.into()]);
+            let a = db.exec.run(by_name("a")).await.unwrap();
+            let b = db.exec.run(by_name("b")).await.unwrap();
+            assert_eq!(a.rows, vec![vec![Value::Integer(1)]]);
+            assert_eq!(b.rows, vec![vec![Value::Integer(2)]]);
+            // The cached INSERT failed once, and still works afterwards.
+            assert!(db.exec.run(db.insert("a")).await.is_err());
+            db.exec.run(db.insert("c")).await.unwrap();
+            // A query read in full holds no lock: a write after it goes through.
+            db.exec
+                .run(db.stmt("SELECT name FROM {t}", vec![]))
+                .await
+                .unwrap();
+            db.exec
+                .batch(vec![
+                    db.stmt("DELETE FROM {t} WHERE name = ?", vec!["c".into()])
+                ])
+                .await
+                .unwrap();
+            assert_eq!(db.count().await, 2);
         })
         .await;
     }
