@@ -134,12 +134,18 @@ fn main() {
     let attack_start = Instant::now();
     let mut holders = Vec::new();
     for i in 0..connections {
+        // Paced, 25 every 50 ms: a burst past the server's listen backlog
+        // (128) would make the kernel delay the handshake, and the
+        // server's timers would start seconds after ours.
+        if i > 0 && i % 25 == 0 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let kind = kinds[i % kinds.len()];
         let (addr, c) = (target.addr.clone(), creds.clone());
         holders.push(rt.spawn(hold_one(addr, c, kind, hold, attack_start)));
     }
     // Let them all connect and start misbehaving.
-    std::thread::sleep(Duration::from_millis(1000));
+    std::thread::sleep(Duration::from_millis(500));
     let fds_attack = server.open_fds().unwrap_or(0);
     let rss_attack = server.rss_kib().unwrap_or(0);
 

@@ -8,7 +8,7 @@
 //! 2% login (adds a family). RSS (VmRSS of the server) is sampled every
 //! 5 s; "start" is taken after the warm-up, "end" when the load stops.
 //!
-//!   soak [--connections 1000] [--duration 60s] [--warmup 10s] [--users 20]
+//!   soak [--connections 1000] [--duration 60s] [--warmup 20s] [--users 20]
 //!        [--mix 90,8,2] [--rss-tolerance-pct 25] [--rss-slack-mib 16]
 //!        [--p99-max-ms N] [--seed N] [--work-dir DIR] [--gatehouse-bin PATH]
 //!        [--server-arg ARG]…  (e.g. --server-arg=--argon2-memory-kib=4096)
@@ -51,7 +51,7 @@ fn main() {
     let args = Args::from_env();
     let connections: usize = args.parse("connections", 1000);
     let duration = duration_arg(&args, "duration", Duration::from_secs(60));
-    let warmup = duration_arg(&args, "warmup", Duration::from_secs(10).min(duration / 4));
+    let warmup = duration_arg(&args, "warmup", Duration::from_secs(20).min(duration / 3));
     let users: usize = args.parse("users", 20);
     let mix: Vec<u64> = args
         .value("mix")
