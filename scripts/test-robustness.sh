@@ -15,6 +15,9 @@
 #   CARGO_TARGET_DIR   where cargo builds (default: target)
 #   CRASH_SEED         seed for the crash test's kill moments
 #   SOAK_DURATION / SOAK_CONNECTIONS   override the soak's bounds
+#   SECRETS_EXTRA_LOGS  more log files (space-separated) for secrets-scan's
+#                       pattern scan, e.g. the server logs of a contract run
+#                       kept with GATEHOUSE_TEST_KEEP_LOGS=1 GATEHOUSE_LOG=trace
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -108,7 +111,9 @@ stage() {
 stage crash "$bin/crash-test" "${crash_args[@]}"
 stage soak "$bin/soak" --connections "$soak_connections" --duration "$soak_duration" "${soak_args[@]}"
 stage slow "$bin/slow-clients" "${slow_args[@]}"
-stage secrets "$bin/secrets-scan"
+secrets_args=()
+for f in ${SECRETS_EXTRA_LOGS:-}; do secrets_args+=("--extra-log=$f"); done
+stage secrets "$bin/secrets-scan" "${secrets_args[@]}"
 
 echo
 echo "== robustness: stages (wall time)"
