@@ -308,7 +308,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     "login (the storm)",
                     logins,
                     &out.0,
-                    Goal::BoundShare { bound, share: 0.8 },
+                    Goal::InfoBound(bound),
                 ));
             }
         }

@@ -90,6 +90,8 @@ pub enum Target {
     },
     Rps(f64),
     P99(f64),
+    /// No target: shown for information, against the Argon2 bound.
+    InfoBound(f64),
     /// At least `share` of `bound` requests/s.
     BoundShare {
         bound: f64,
@@ -103,6 +105,7 @@ impl Target {
             Target::RpsAndP99 { rps, p99_ms } => format!(">= {rps:.0}/s, p99 <= {p99_ms:.0} ms"),
             Target::Rps(rps) => format!(">= {rps:.0}/s"),
             Target::P99(p99_ms) => format!("p99 <= {p99_ms:.0} ms"),
+            Target::InfoBound(_) => "(none; for information)".to_owned(),
             Target::BoundShare { bound, share } => {
                 format!(
                     ">= {:.0}% of bound (>= {:.1}/s)",
@@ -157,6 +160,7 @@ impl Row {
             Target::RpsAndP99 { rps: r, p99_ms } => (rps >= r && p99 <= p99_ms, None),
             Target::Rps(r) => (rps >= r, None),
             Target::P99(p) => (p99 <= p, None),
+            Target::InfoBound(bound) => (true, Some(rps / bound)),
             Target::BoundShare { bound, share } => {
                 let of = rps / bound;
                 (of >= share, Some(of))
@@ -256,7 +260,11 @@ impl Summary {
         let us = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.0} us"));
         let mut lines: Vec<[String; N]> = vec![header.map(str::to_owned)];
         for r in &self.rows {
-            let verdict = if r.met { "ok" } else { "MISS" };
+            let verdict = match (r.target, r.met) {
+                (Target::InfoBound(_), _) => "info",
+                (_, true) => "ok",
+                (_, false) => "MISS",
+            };
             let result = match r.of_bound {
                 Some(of) => format!("{verdict} ({:.0}% of bound)", of * 100.0),
                 None => verdict.to_owned(),
