@@ -91,7 +91,9 @@ pub trait SqlExecutor: crate::MaybeSendSync {
     async fn run(&self, stmt: Statement) -> Result<StatementResult, SqlError>;
 
     /// Runs the statements in order inside one transaction: all take effect,
-    /// or (on the first error) none does. One round trip on a remote server.
+    /// or (on the first error) none does. Hosts make it as few round trips
+    /// as their driver allows (libsql 0.10's remote client needs BEGIN, one
+    /// per statement, and COMMIT).
     async fn batch(&self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError>;
 }
 }
