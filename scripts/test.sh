@@ -13,7 +13,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="$ROOT/target/debug/gatehouse"
 
-ALL=(install fmt clippy wasm32 build unit remote openapi quickstart admin-ui client-wasm worker robustness fuzz)
+ALL=(install fmt clippy wasm32 unit remote openapi quickstart admin-ui client-wasm worker robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -52,9 +52,9 @@ stage_fmt() {
 }
 stage_clippy() { cargo clippy --workspace --all-targets -- -D warnings; }
 stage_wasm32() { cargo build -p gatehouse-core --target wasm32-unknown-unknown; }
-stage_build() { cargo build --workspace --all-targets; }
 # Unit tests, the in-process service tests, and the contract suite against
-# the native host on an embedded libSQL file.
+# the native host on an embedded libSQL file (cargo builds the `gatehouse`
+# binary for host-native's own integration tests, before any test runs).
 stage_unit() { cargo test --workspace; }
 # The same contract suite against the native host on a real libSQL server.
 stage_remote() {
@@ -66,7 +66,8 @@ stage_admin-ui() { scripts/test-admin-ui.sh; }
 stage_client-wasm() { scripts/test-client-wasm.sh; }
 stage_worker() { scripts/test-worker.sh; }
 # Crash safety, a 60 s soak at 1,000 connections, slow clients, secrets in logs.
-stage_robustness() { scripts/test-robustness.sh; }
+# It builds and drives the release binary, not the debug one the others use.
+stage_robustness() { env -u GATEHOUSE_BIN scripts/test-robustness.sh; }
 # libFuzzer on the core's service for 2 minutes (skipped without nightly).
 stage_fuzz() { scripts/fuzz.sh 120; }
 
