@@ -57,7 +57,7 @@ impl Args {
 
     pub fn flag(&self, name: &str) -> bool {
         let flag = format!("--{name}");
-        self.0.iter().any(|a| *a == flag)
+        self.0.contains(&flag)
     }
 }
 
@@ -212,18 +212,15 @@ impl Server {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("no listening line within 120 s (log: {})", log.display()).into());
+                return Err(
+                    format!("no listening line within 120 s (log: {})", log.display()).into(),
+                );
             }
         };
         let addr = line
             .trim()
             .strip_prefix("gatehouse listening on http://")
-            .ok_or_else(|| {
-                format!(
-                    "unexpected first line {line:?} (log: {})",
-                    log.display()
-                )
-            })?
+            .ok_or_else(|| format!("unexpected first line {line:?} (log: {})", log.display()))?
             .to_owned();
         Ok(Server {
             child,
@@ -460,7 +457,8 @@ impl Conn {
         body: Option<&serde_json::Value>,
     ) -> Result<Resp, Failure> {
         let body = body.map(|b| Bytes::from(b.to_string()));
-        self.raw(method, path, bearer, body, "application/json").await
+        self.raw(method, path, bearer, body, "application/json")
+            .await
     }
 
     pub async fn get(&mut self, path: &str, bearer: Option<&str>) -> Result<Resp, Failure> {
@@ -656,7 +654,11 @@ pub fn base64_encode(bytes: &[u8], url: bool, pad: bool) -> String {
     };
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);

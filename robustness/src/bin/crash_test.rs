@@ -3,16 +3,18 @@
 //! and nothing was half-written.
 //!
 //! Each round: start the server (on the database the last round left),
-//! verify what the previous round recorded, run register + chained refresh
-//! + change-password load from several connections, SIGKILL the server at a
+//! verify what the previous round recorded, run register, chained refresh
+//! and change-password load from several connections, SIGKILL the server at a
 //! random moment (seeded RNG, seed printed), then open the file read-only
 //! and check it. After the last kill: one more restart and a full
 //! verification, then a clean SIGTERM.
 //!
-//!   crash-test [--rounds 5] [--seed N] [--min-load 300ms] [--max-load 2500ms]
-//!              [--registrars 2] [--refreshers 6] [--changers 2]
-//!              [--argon2-memory-kib 1024] [--argon2-iterations 1]
-//!              [--work-dir DIR] [--gatehouse-bin PATH]
+//! ```text
+//! crash-test [--rounds 5] [--seed N] [--min-load 300ms] [--max-load 2500ms]
+//!            [--registrars 2] [--refreshers 6] [--changers 2]
+//!            [--argon2-memory-kib 1024] [--argon2-iterations 1]
+//!            [--work-dir DIR] [--gatehouse-bin PATH]
+//! ```
 
 use gatehouse_robustness::*;
 use serde_json::json;
@@ -105,7 +107,15 @@ fn main() {
     let db = work.join("crash.db");
     let log = work.join("server.log");
     info(P, format!("seed {seed} (rerun with --seed {seed}); {rounds} rounds; load {min_load:?}..{max_load:?} before each SIGKILL"));
-    info(P, format!("binary {}; database {}; server log {}", bin.display(), db.display(), log.display()));
+    info(
+        P,
+        format!(
+            "binary {}; database {}; server log {}",
+            bin.display(),
+            db.display(),
+            log.display()
+        ),
+    );
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -176,7 +186,9 @@ fn main() {
         let load_for = min_load + (max_load - min_load).mul_f64(rng.unit());
         let stop = Arc::new(AtomicBool::new(false));
         let before = counts(&ledger);
-        let handles = spawn_load(&rt, &ctx, &target, &ledger, &stop, round, registrars, refreshers, changers);
+        let handles = spawn_load(
+            &rt, &ctx, &target, &ledger, &stop, round, registrars, refreshers, changers,
+        );
         std::thread::sleep(load_for);
         let killed_at = Instant::now();
         server.kill9();
@@ -190,7 +202,10 @@ fn main() {
         let pending = {
             let l = ledger.lock().unwrap();
             (
-                l.registered.iter().filter(|r| !r.confirmed && r.round == round).count(),
+                l.registered
+                    .iter()
+                    .filter(|r| !r.confirmed && r.round == round)
+                    .count(),
                 l.families.iter().filter(|f| f.pending).count(),
                 l.changers.iter().filter(|c| c.pending.is_some()).count(),
             )
@@ -219,7 +234,11 @@ fn main() {
         if l.unexpected.is_empty() {
             "none".to_owned()
         } else {
-            format!("{} e.g. {:?}", l.unexpected.len(), &l.unexpected[..l.unexpected.len().min(5)])
+            format!(
+                "{} e.g. {:?}",
+                l.unexpected.len(),
+                &l.unexpected[..l.unexpected.len().min(5)]
+            )
         },
     );
     info(
@@ -365,7 +384,8 @@ async fn register_loop(
             }
             Ok(r) => {
                 let mut l = ledger.lock().unwrap();
-                l.unexpected.push(format!("register {email}: {} {}", r.status, r.text()));
+                l.unexpected
+                    .push(format!("register {email}: {} {}", r.status, r.text()));
                 return;
             }
             Err(_) => return, // the kill: stays unconfirmed
@@ -393,7 +413,11 @@ async fn refresh_loop(
             l.families[f].current.clone()
         };
         match conn
-            .post("/api/auth/token/refresh/", None, &json!({"refresh": current}))
+            .post(
+                "/api/auth/token/refresh/",
+                None,
+                &json!({"refresh": current}),
+            )
             .await
         {
             Ok(r) if r.status.as_u16() == 200 => {
@@ -406,13 +430,16 @@ async fn refresh_loop(
                         fam.rotations += 1;
                         l.ok_refresh += 1;
                     }
-                    None => l.unexpected.push(format!("refresh: 200 without a token: {}", r.text())),
+                    None => l
+                        .unexpected
+                        .push(format!("refresh: 200 without a token: {}", r.text())),
                 }
             }
             Ok(r) => {
                 let mut l = ledger.lock().unwrap();
                 l.families[f].pending = false;
-                l.unexpected.push(format!("refresh family {f}: {} {}", r.status, r.text()));
+                l.unexpected
+                    .push(format!("refresh family {f}: {} {}", r.status, r.text()));
                 return;
             }
             Err(_) => return, // the kill: stays pending
@@ -439,7 +466,10 @@ async fn change_loop(
         };
         let Some(access) = access else { return };
         let body = json!({"old_password": old, "new_password": new, "new_password2": new});
-        match conn.post("/api/auth/change-password/", Some(&access), &body).await {
+        match conn
+            .post("/api/auth/change-password/", Some(&access), &body)
+            .await
+        {
             Ok(r) if r.status.as_u16() == 200 => {
                 let mut l = ledger.lock().unwrap();
                 let c = &mut l.changers[who];
@@ -451,7 +481,8 @@ async fn change_loop(
             Ok(r) => {
                 let mut l = ledger.lock().unwrap();
                 l.changers[who].pending = None;
-                l.unexpected.push(format!("change-password {who}: {} {}", r.status, r.text()));
+                l.unexpected
+                    .push(format!("change-password {who}: {} {}", r.status, r.text()));
                 return;
             }
             Err(_) => return, // the kill: stays pending
@@ -501,7 +532,9 @@ async fn verify(
     };
     let (mut ok, mut bad, mut cut_in, mut cut_out) = (0, Vec::new(), 0, 0);
     for (i, u) in &users {
-        let status = login(&mut conn, &u.email, &u.password).await.map(|r| r.status.as_u16());
+        let status = login(&mut conn, &u.email, &u.password)
+            .await
+            .map(|r| r.status.as_u16());
         match (u.confirmed, status) {
             (true, Ok(200)) => ok += 1,
             (true, s) => bad.push(format!("{} → {s:?}", u.email)),
@@ -543,19 +576,31 @@ async fn verify(
                     access = r.field("access");
                 }
                 Ok(r) if r.status.as_u16() == 401 => not_applied += 1,
-                other => bad.push(format!("{} cut password → {:?}", c.email, other.map(|r| r.status))),
+                other => bad.push(format!(
+                    "{} cut password → {:?}",
+                    c.email,
+                    other.map(|r| r.status)
+                )),
             }
         }
         if access.is_none() {
             match login(&mut conn, &c.email, &current).await {
                 Ok(r) if r.status.as_u16() == 200 => access = r.field("access"),
-                other => bad.push(format!("{} latest 200'd password → {:?}", c.email, other.map(|r| r.status))),
+                other => bad.push(format!(
+                    "{} latest 200'd password → {:?}",
+                    c.email,
+                    other.map(|r| r.status)
+                )),
             }
         }
         if let Some(prev) = &previous {
             match login(&mut conn, &c.email, prev).await {
                 Ok(r) if r.status.as_u16() == 401 => {}
-                other => bad.push(format!("{} replaced password → {:?}", c.email, other.map(|r| r.status))),
+                other => bad.push(format!(
+                    "{} replaced password → {:?}",
+                    c.email,
+                    other.map(|r| r.status)
+                )),
             }
         }
         let mut l = ledger.lock().unwrap();
@@ -569,7 +614,10 @@ async fn verify(
         bad.is_empty(),
         &format!("{r}: the last 200'd password works, the one it replaced does not"),
         if bad.is_empty() {
-            format!("{} users; cut changes: {applied} applied, {not_applied} not", changers.len())
+            format!(
+                "{} users; cut changes: {applied} applied, {not_applied} not",
+                changers.len()
+            )
         } else {
             format!("{bad:?}")
         },
@@ -590,7 +638,11 @@ async fn verify(
         // the kill, it may have rotated already: then it is spent, this is
         // a replay (401) and the family is revoked.
         let new = match conn
-            .post("/api/auth/token/refresh/", None, &json!({"refresh": f.current}))
+            .post(
+                "/api/auth/token/refresh/",
+                None,
+                &json!({"refresh": f.current}),
+            )
             .await
         {
             Ok(r) if r.status.as_u16() == 200 => {
@@ -604,7 +656,10 @@ async fn verify(
                 continue;
             }
             other => {
-                bad.push(format!("{who}: latest 200'd token → {:?}", other.map(|r| r.status)));
+                bad.push(format!(
+                    "{who}: latest 200'd token → {:?}",
+                    other.map(|r| r.status)
+                ));
                 continue;
             }
         };
@@ -669,7 +724,10 @@ async fn verify(
                     have.insert(u);
                 }
             }
-            other => bad.push(format!("refresh user {email} login → {:?}", other.map(|r| r.status))),
+            other => bad.push(format!(
+                "refresh user {email} login → {:?}",
+                other.map(|r| r.status)
+            )),
         }
     }
     next.sort_by_key(|f| f.user);
@@ -688,9 +746,18 @@ async fn check_file(db: &Path, ledger: &Mutex<Ledger>, round: u32, checks: &mut 
     };
     let integrity = query(&conn, "PRAGMA integrity_check").await;
     let integrity = integrity
-        .map(|rows| rows.iter().map(|r| value_text(&r[0])).collect::<Vec<_>>().join("; "))
+        .map(|rows| {
+            rows.iter()
+                .map(|r| value_text(&r[0]))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
         .unwrap_or_else(|e| format!("error: {e}"));
-    checks.check(integrity == "ok", &format!("{r}: integrity_check"), &integrity);
+    checks.check(
+        integrity == "ok",
+        &format!("{r}: integrity_check"),
+        &integrity,
+    );
 
     let scalar = |sql: &'static str| {
         let conn = &conn;
@@ -721,14 +788,22 @@ async fn check_file(db: &Path, ledger: &Mutex<Ledger>, round: u32, checks: &mut 
         .await
         .map(|rows| rows.iter().map(|r| value_text(&r[0])).collect())
         .unwrap_or_default();
-    let sessions: HashMap<String, (String, bool)> = query(&conn, "SELECT id, current_jti, revoked_at IS NULL FROM sessions")
-        .await
-        .map(|rows| {
-            rows.iter()
-                .map(|r| (value_text(&r[0]), (value_text(&r[1]), value_text(&r[2]) == "1")))
-                .collect()
-        })
-        .unwrap_or_default();
+    let sessions: HashMap<String, (String, bool)> = query(
+        &conn,
+        "SELECT id, current_jti, revoked_at IS NULL FROM sessions",
+    )
+    .await
+    .map(|rows| {
+        rows.iter()
+            .map(|r| {
+                (
+                    value_text(&r[0]),
+                    (value_text(&r[1]), value_text(&r[2]) == "1"),
+                )
+            })
+            .collect()
+    })
+    .unwrap_or_default();
     let l = ledger.lock().unwrap();
     let missing: Vec<&str> = l
         .registered
@@ -743,7 +818,11 @@ async fn check_file(db: &Path, ledger: &Mutex<Ledger>, round: u32, checks: &mut 
             "{} confirmed, {} missing{}",
             l.registered.iter().filter(|u| u.confirmed).count(),
             missing.len(),
-            if missing.is_empty() { String::new() } else { format!(": {:?}", &missing[..missing.len().min(5)]) }
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(": {:?}", &missing[..missing.len().min(5)])
+            }
         ),
     );
     // The session row holds the jti of the last 200'd refresh (one live
@@ -751,7 +830,8 @@ async fn check_file(db: &Path, ledger: &Mutex<Ledger>, round: u32, checks: &mut 
     let mut bad = Vec::new();
     let (mut exact, mut cut_moved) = (0, 0);
     for f in &l.families {
-        let (Some(sid), Some(jti)) = (jwt_claim(&f.current, "sid"), jwt_claim(&f.current, "jti")) else {
+        let (Some(sid), Some(jti)) = (jwt_claim(&f.current, "sid"), jwt_claim(&f.current, "jti"))
+        else {
             bad.push("a token without sid/jti".to_owned());
             continue;
         };
@@ -760,7 +840,9 @@ async fn check_file(db: &Path, ledger: &Mutex<Ledger>, round: u32, checks: &mut 
             Some((_, false)) => bad.push(format!("session {sid} revoked")),
             Some((cur, true)) if *cur == jti => exact += 1,
             Some((_, true)) if f.pending => cut_moved += 1,
-            Some((cur, true)) => bad.push(format!("session {sid}: current_jti {cur}, last 200'd jti {jti}")),
+            Some((cur, true)) => bad.push(format!(
+                "session {sid}: current_jti {cur}, last 200'd jti {jti}"
+            )),
         }
     }
     checks.check(

@@ -4,9 +4,11 @@
 //! secret sent with its request, and that the signing key (table
 //! `signing_keys`, read from the file after the run) is never served.
 //!
-//!   secrets-scan [--log-filter trace] [--work-dir DIR] [--gatehouse-bin PATH]
-//!                [--extra-log FILE]…   (more logs to scan for the generic
-//!                                       patterns, e.g. a contract run's)
+//! ```text
+//! secrets-scan [--log-filter trace] [--work-dir DIR] [--gatehouse-bin PATH]
+//!              [--extra-log=FILE]…   (more logs to scan for the generic
+//!                                     patterns, e.g. a contract run's)
+//! ```
 
 use gatehouse_robustness::*;
 use http::Method;
@@ -50,7 +52,11 @@ impl Flow {
                 }
                 self.exchanges.push(Exchange {
                     what: what.to_owned(),
-                    sent: sent.iter().map(|s| s.to_string()).filter(|s| !s.is_empty()).collect(),
+                    sent: sent
+                        .iter()
+                        .map(|s| s.to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
                     status: resp.status.as_u16(),
                     response: text,
                 });
@@ -82,20 +88,39 @@ fn main() {
     let log = work.join("server.log");
     let cli_log = work.join("cli.log");
     let mut checks = Checks::new(P);
-    info(P, format!("server log filter {filter}; log {}", log.display()));
+    info(
+        P,
+        format!("server log filter {filter}; log {}", log.display()),
+    );
 
     // The API client through the CLI, its stderr kept for the scan too.
     let out = Command::new(&bin)
         .arg("--database-url")
         .arg(&db)
-        .args(["create-api-client", "--name", "secrets", "--type", "web", "--rate-limit", "100000000", "--json"])
+        .args([
+            "create-api-client",
+            "--name",
+            "secrets",
+            "--type",
+            "web",
+            "--rate-limit",
+            "100000000",
+            "--json",
+        ])
         .env("GATEHOUSE_LOG", &filter)
         .output()
         .expect("run gatehouse");
     std::fs::write(&cli_log, &out.stderr).ok();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
     let (Some(client_id), Some(api_key)) = (v["client_id"].as_str(), v["api_key"].as_str()) else {
-        checks.check(false, "setup", format!("create-api-client: {}", String::from_utf8_lossy(&out.stderr)));
+        checks.check(
+            false,
+            "setup",
+            format!(
+                "create-api-client: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        );
         checks.finish();
     };
     let creds = Creds {
@@ -129,7 +154,13 @@ fn main() {
     flow.api_keys.push(creds.api_key.clone());
     rt.block_on(run_flow(&target, &mut flow));
     let status = server.terminate();
-    info(P, format!("{} exchanges; server stopped with SIGTERM ({status})", flow.exchanges.len()));
+    info(
+        P,
+        format!(
+            "{} exchanges; server stopped with SIGTERM ({status})",
+            flow.exchanges.len()
+        ),
+    );
 
     // The signing key, from the file.
     let keys: Vec<Vec<u8>> = rt.block_on(async {
@@ -147,7 +178,15 @@ fn main() {
             Err(_) => Vec::new(),
         }
     });
-    checks.check(!keys.is_empty(), "signing key read from the file", format!("{} key(s), {:?} bytes", keys.len(), keys.iter().map(Vec::len).collect::<Vec<_>>()));
+    checks.check(
+        !keys.is_empty(),
+        "signing key read from the file",
+        format!(
+            "{} key(s), {:?} bytes",
+            keys.len(),
+            keys.iter().map(Vec::len).collect::<Vec<_>>()
+        ),
+    );
     let mut key_forms: Vec<String> = Vec::new();
     for k in &keys {
         // The whole record and, for a 64-byte seed‖public key, the seed
@@ -169,13 +208,17 @@ fn main() {
         }
     }
 
-    let logs = std::fs::read_to_string(&log).unwrap_or_default() + &std::fs::read_to_string(&cli_log).unwrap_or_default();
+    let logs = std::fs::read_to_string(&log).unwrap_or_default()
+        + &std::fs::read_to_string(&cli_log).unwrap_or_default();
     let lines = logs.lines().count();
     let access_lines = logs.matches("gatehouse::access").count();
     checks.check(
         lines > 0 && access_lines >= flow.exchanges.len() / 2,
         "the logs are not empty (the scan means something)",
-        format!("{lines} log lines, {access_lines} access lines, {} bytes", logs.len()),
+        format!(
+            "{lines} log lines, {access_lines} access lines, {} bytes",
+            logs.len()
+        ),
     );
 
     // 1. Logs: no value used.
@@ -211,22 +254,43 @@ fn main() {
             flow.tokens.len(),
             flow.api_keys.len(),
             key_forms.len(),
-            if leaks.is_empty() { String::new() } else { format!("; found: {leaks:?}") }
+            if leaks.is_empty() {
+                String::new()
+            } else {
+                format!("; found: {leaks:?}")
+            }
         ),
     );
     let patterns = generic_patterns(&logs);
-    checks.check(patterns.is_empty(), "no JWT-, API-key- or hash-shaped strings in the logs", if patterns.is_empty() { "none".into() } else { format!("{patterns:?}") });
-    for extra in std::env::args().filter_map(|a| a.strip_prefix("--extra-log=").map(str::to_owned)) {
+    checks.check(
+        patterns.is_empty(),
+        "no JWT-, API-key- or hash-shaped strings in the logs",
+        if patterns.is_empty() {
+            "none".into()
+        } else {
+            format!("{patterns:?}")
+        },
+    );
+    for extra in std::env::args().filter_map(|a| a.strip_prefix("--extra-log=").map(str::to_owned))
+    {
         let text = std::fs::read_to_string(&extra).unwrap_or_default();
         let p = generic_patterns(&text);
-        checks.check(p.is_empty(), &format!("no secret-shaped strings in {extra}"), format!("{} lines; {p:?}", text.lines().count()));
+        checks.check(
+            p.is_empty(),
+            &format!("no secret-shaped strings in {extra}"),
+            format!("{} lines; {p:?}", text.lines().count()),
+        );
     }
 
     // 2. Responses: never a password, the API key or the signing key; never
     //    a secret of their own request.
     let mut echoes = Vec::new();
     for x in &flow.exchanges {
-        for (kind, values) in [("password", &flow.passwords), ("API key", &flow.api_keys), ("signing key", &key_forms)] {
+        for (kind, values) in [
+            ("password", &flow.passwords),
+            ("API key", &flow.api_keys),
+            ("signing key", &key_forms),
+        ] {
             for v in values {
                 if x.response.contains(v.as_str()) {
                     echoes.push(format!("{} ({}) carries a {kind}", x.what, x.status));
@@ -235,17 +299,33 @@ fn main() {
         }
         for s in &x.sent {
             if x.response.contains(s.as_str()) {
-                echoes.push(format!("{} ({}) echoes a secret of its request", x.what, x.status));
+                echoes.push(format!(
+                    "{} ({}) echoes a secret of its request",
+                    x.what, x.status
+                ));
             }
         }
     }
     checks.check(
         echoes.is_empty(),
         "no response carries a password, the API key, the signing key, or a secret sent with it",
-        if echoes.is_empty() { format!("{} responses scanned", flow.exchanges.len()) } else { format!("{echoes:?}") },
+        if echoes.is_empty() {
+            format!("{} responses scanned", flow.exchanges.len())
+        } else {
+            format!("{echoes:?}")
+        },
     );
-    let unanswered: Vec<&str> = flow.exchanges.iter().filter(|x| x.status == 0 || x.status >= 500).map(|x| x.what.as_str()).collect();
-    checks.check(unanswered.is_empty(), "every request of the flow answered without a 5xx", format!("{unanswered:?}"));
+    let unanswered: Vec<&str> = flow
+        .exchanges
+        .iter()
+        .filter(|x| x.status == 0 || x.status >= 500)
+        .map(|x| x.what.as_str())
+        .collect();
+    checks.check(
+        unanswered.is_empty(),
+        "every request of the flow answered without a 5xx",
+        format!("{unanswered:?}"),
+    );
     if checks.failed == 0 && args.value("work-dir").is_none() {
         let _ = std::fs::remove_dir_all(&work);
     }
@@ -294,7 +374,17 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
     let trunc = format!("Trunc-{}", rng.token(16));
     let typed = format!("Typed-{}", rng.token(16));
     let numeric = format!("{}", 10_000_000_000u64 + rng.below(1_000_000_000));
-    for p in [&pw1, &pw2, &wrong, &unknown_pw, &mismatch_a, &mismatch_b, &trunc, &typed, &numeric] {
+    for p in [
+        &pw1,
+        &pw2,
+        &wrong,
+        &unknown_pw,
+        &mismatch_a,
+        &mismatch_b,
+        &trunc,
+        &typed,
+        &numeric,
+    ] {
         flow.passwords.push(p.clone());
     }
 
@@ -303,11 +393,29 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
         .post("/api/auth/register/", None, &json!({"email": email, "username": user, "password": pw1, "password2": pw1, "first_name": "Sec"}))
         .await;
     flow.record("register", &[&pw1], &r);
-    let r = c.post("/api/auth/token/", None, &json!({"email": email, "password": pw1})).await;
+    let r = c
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": email, "password": pw1}),
+        )
+        .await;
     let login = flow.record("login", &[&pw1], &r);
-    let mut access = login.as_ref().and_then(|r| r.field("access")).unwrap_or_default();
-    let mut refresh = login.as_ref().and_then(|r| r.field("refresh")).unwrap_or_default();
-    let r = c.post("/api/auth/token/refresh/", None, &json!({"refresh": refresh})).await;
+    let mut access = login
+        .as_ref()
+        .and_then(|r| r.field("access"))
+        .unwrap_or_default();
+    let mut refresh = login
+        .as_ref()
+        .and_then(|r| r.field("refresh"))
+        .unwrap_or_default();
+    let r = c
+        .post(
+            "/api/auth/token/refresh/",
+            None,
+            &json!({"refresh": refresh}),
+        )
+        .await;
     let rotated = flow.record("refresh", &[&refresh], &r);
     let spent = refresh.clone();
     if let Some(t) = rotated.as_ref().and_then(|r| r.field("refresh")) {
@@ -318,62 +426,148 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
     }
     let r = c.get("/api/auth/profile/", Some(&access)).await;
     flow.record("profile GET", &[&access], &r);
-    let r = c.call(Method::PATCH, "/api/auth/profile/", Some(&access), Some(&json!({"first_name": "Secret", "password": pw1}))).await;
+    let r = c
+        .call(
+            Method::PATCH,
+            "/api/auth/profile/",
+            Some(&access),
+            Some(&json!({"first_name": "Secret", "password": pw1})),
+        )
+        .await;
     flow.record("profile PATCH with a password field", &[&access, &pw1], &r);
     let r = c.get("/api/auth/sessions/", Some(&access)).await;
     flow.record("sessions list", &[&access], &r);
 
     // Change password, then log out with the new pair.
     let r = c
-        .post("/api/auth/change-password/", Some(&access), &json!({"old_password": pw1, "new_password": pw2, "new_password2": pw2}))
+        .post(
+            "/api/auth/change-password/",
+            Some(&access),
+            &json!({"old_password": pw1, "new_password": pw2, "new_password2": pw2}),
+        )
         .await;
     let changed = flow.record("change-password", &[&access, &pw1, &pw2], &r);
     let r = c
         .post("/api/auth/change-password/", Some(&access), &json!({"old_password": wrong, "new_password": mismatch_a, "new_password2": mismatch_b}))
         .await;
-    flow.record("change-password, wrong old + mismatch", &[&wrong, &mismatch_a, &mismatch_b], &r);
+    flow.record(
+        "change-password, wrong old + mismatch",
+        &[&wrong, &mismatch_a, &mismatch_b],
+        &r,
+    );
     if let Some(resp) = &changed {
         access = resp.field("access").unwrap_or(access);
         refresh = resp.field("refresh").unwrap_or(refresh);
     }
-    let r = c.post("/api/auth/logout/", Some(&access), &json!({"refresh": refresh})).await;
+    let r = c
+        .post(
+            "/api/auth/logout/",
+            Some(&access),
+            &json!({"refresh": refresh}),
+        )
+        .await;
     flow.record("logout", &[&access, &refresh], &r);
 
     // Failures: bad logins, replay, bad keys, bad bodies.
-    let r = c.post("/api/auth/token/", None, &json!({"email": email, "password": wrong})).await;
+    let r = c
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": email, "password": wrong}),
+        )
+        .await;
     flow.record("login, wrong password", &[&wrong], &r);
-    let r = c.post("/api/auth/token/", None, &json!({"email": format!("nobody{run}@example.com"), "password": unknown_pw})).await;
+    let r = c
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": format!("nobody{run}@example.com"), "password": unknown_pw}),
+        )
+        .await;
     flow.record("login, unknown email", &[&unknown_pw], &r);
-    let r = c.post("/api/auth/token/", None, &json!({"email": email, "password": pw2})).await;
+    let r = c
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": email, "password": pw2}),
+        )
+        .await;
     let relog = flow.record("login, new password", &[&pw2], &r);
-    let r = c.post("/api/auth/token/refresh/", None, &json!({"refresh": spent})).await;
+    let r = c
+        .post("/api/auth/token/refresh/", None, &json!({"refresh": spent}))
+        .await;
     flow.record("refresh, replayed token", &[&spent], &r);
     let tampered = format!("{}x", &refresh[..refresh.len().saturating_sub(1)]);
-    let r = c.post("/api/auth/token/refresh/", None, &json!({"refresh": tampered})).await;
+    let r = c
+        .post(
+            "/api/auth/token/refresh/",
+            None,
+            &json!({"refresh": tampered}),
+        )
+        .await;
     flow.record("refresh, tampered token", &[&tampered], &r);
     let r = c.get("/api/auth/profile/", Some(&spent)).await;
     flow.record("profile with a refresh token as bearer", &[&spent], &r);
     let r = c
         .post("/api/auth/register/", None, &json!({"email": format!("mis{run}@example.com"), "username": format!("mis{run}"), "password": mismatch_a, "password2": mismatch_b}))
         .await;
-    flow.record("register, passwords differ", &[&mismatch_a, &mismatch_b], &r);
+    flow.record(
+        "register, passwords differ",
+        &[&mismatch_a, &mismatch_b],
+        &r,
+    );
     let r = c
         .post("/api/auth/register/", None, &json!({"email": format!("num{run}@example.com"), "username": format!("num{run}"), "password": numeric, "password2": numeric}))
         .await;
     flow.record("register, numeric password", &[&numeric], &r);
     let body = format!("{{\"email\": \"{email}\", \"password\": \"{trunc}");
-    let r = c.raw(Method::POST, "/api/auth/token/", None, Some(body.into()), "application/json").await;
+    let r = c
+        .raw(
+            Method::POST,
+            "/api/auth/token/",
+            None,
+            Some(body.into()),
+            "application/json",
+        )
+        .await;
     flow.record("login, truncated JSON", &[&trunc], &r);
-    let r = c.post("/api/auth/token/", None, &json!({"email": email, "password": [typed]})).await;
+    let r = c
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": email, "password": [typed]}),
+        )
+        .await;
     flow.record("login, password of the wrong type", &[&typed], &r);
-    let r = c.post("/api/auth/token/", None, &json!({"email": [email], "password": typed})).await;
+    let r = c
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": [email], "password": typed}),
+        )
+        .await;
     flow.record("login, email of the wrong type", &[&typed], &r);
     let body = format!("email={email}&password={typed}");
-    let r = c.raw(Method::POST, "/api/auth/token/", None, Some(body.into()), "application/x-www-form-urlencoded").await;
+    let r = c
+        .raw(
+            Method::POST,
+            "/api/auth/token/",
+            None,
+            Some(body.into()),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
     flow.record("login, form-encoded", &[&typed], &r);
 
-    let wrong_key = format!("{}A", &target.creds.api_key[..target.creds.api_key.len() - 1]);
-    let wrong_key = if wrong_key == target.creds.api_key { format!("{}B", &wrong_key[..wrong_key.len() - 1]) } else { wrong_key };
+    let wrong_key = format!(
+        "{}A",
+        &target.creds.api_key[..target.creds.api_key.len() - 1]
+    );
+    let wrong_key = if wrong_key == target.creds.api_key {
+        format!("{}B", &wrong_key[..wrong_key.len() - 1])
+    } else {
+        wrong_key
+    };
     flow.api_keys.push(wrong_key.clone());
     let mut bad = Conn::new(&Target {
         addr: target.addr.clone(),
@@ -382,7 +576,13 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
             api_key: wrong_key.clone(),
         },
     });
-    let r = bad.post("/api/auth/token/", None, &json!({"email": email, "password": pw2})).await;
+    let r = bad
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": email, "password": pw2}),
+        )
+        .await;
     flow.record("login with a wrong API key", &[&wrong_key, &pw2], &r);
     let mut other = Conn::new(&Target {
         addr: target.addr.clone(),
@@ -392,10 +592,19 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
         },
     });
     let r = other.get("/api/auth/profile/", None).await;
-    flow.record("the API key with another client id", &[&target.creds.api_key], &r);
+    flow.record(
+        "the API key with another client id",
+        &[&target.creds.api_key],
+        &r,
+    );
     let mut nokey = Conn::new(target);
     nokey.no_api_key = true;
-    let r = nokey.get("/api/auth/profile/", relog.as_ref().and_then(|r| r.field("access")).as_deref()).await;
+    let r = nokey
+        .get(
+            "/api/auth/profile/",
+            relog.as_ref().and_then(|r| r.field("access")).as_deref(),
+        )
+        .await;
     flow.record("profile without an API key", &[], &r);
 
     // Open routes, and paths that might serve keys.
@@ -411,7 +620,12 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
         "/gatehouse.db",
         "/../gatehouse.db",
     ] {
-        let r = c.get(path, relog.as_ref().and_then(|r| r.field("access")).as_deref()).await;
+        let r = c
+            .get(
+                path,
+                relog.as_ref().and_then(|r| r.field("access")).as_deref(),
+            )
+            .await;
         flow.record(&format!("GET {path}"), &[], &r);
     }
 }

@@ -18,10 +18,12 @@
 //! connections, and one more request: it must wait (not be served past the
 //! cap) and be served once the header timeout frees a slot.
 //!
-//!   slow-clients [--connections 500] [--hold 25s] [--requests 200]
-//!                [--p99-max-ms 500] [--header-timeout-s 10]
-//!                [--body-timeout-s 15] [--kinds idle,slow-header,…]
-//!                [--skip-cap] [--work-dir DIR] [--gatehouse-bin PATH]
+//! ```text
+//! slow-clients [--connections 500] [--hold 25s] [--requests 200]
+//!              [--p99-max-ms 500] [--header-timeout-s 10]
+//!              [--body-timeout-s 15] [--kinds idle,slow-header,…]
+//!              [--skip-cap] [--work-dir DIR] [--gatehouse-bin PATH]
+//! ```
 
 use gatehouse_robustness::*;
 use serde_json::json;
@@ -152,7 +154,9 @@ fn main() {
     // Normal requests meanwhile, each on a new connection, spread over the
     // ~8 s before the header timeout would free anything.
     let per_worker = requests.div_ceil(4);
-    let pause = Duration::from_millis(((header_timeout - 2.5).max(1.0) * 1000.0 / per_worker as f64) as u64);
+    let pause = Duration::from_millis(
+        ((header_timeout - 2.5).max(1.0) * 1000.0 / per_worker as f64) as u64,
+    );
     let normal_start = attack_start.elapsed();
     let results: Vec<(u16, u64)> = rt.block_on(async {
         let mut workers = Vec::new();
@@ -241,13 +245,20 @@ fn main() {
         by_kind.entry(h.kind).or_default().push(h);
     }
     for (kind, hs) in &by_kind {
-        let mut closed: Vec<f64> = hs.iter().filter_map(|h| h.closed_after.map(|d| d.as_secs_f64())).collect();
+        let mut closed: Vec<f64> = hs
+            .iter()
+            .filter_map(|h| h.closed_after.map(|d| d.as_secs_f64()))
+            .collect();
         closed.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let open = hs.len() - closed.len();
         let (lo, med, hi) = if closed.is_empty() {
             (f64::NAN, f64::NAN, f64::NAN)
         } else {
-            (closed[0], closed[closed.len() / 2], closed[closed.len() - 1])
+            (
+                closed[0],
+                closed[closed.len() / 2],
+                closed[closed.len() - 1],
+            )
         };
         let answers: BTreeMap<String, usize> = hs.iter().fold(BTreeMap::new(), |mut m, h| {
             *m.entry(h.answer.clone()).or_default() += 1;
@@ -273,7 +284,10 @@ fn main() {
         };
         checks.check(
             all_closed,
-            &format!("{} connections closed by the {what} (≤ {bound:.0} s)", kind.name()),
+            &format!(
+                "{} connections closed by the {what} (≤ {bound:.0} s)",
+                kind.name()
+            ),
             format!("{summary}{extra}"),
         );
     }
@@ -301,7 +315,8 @@ async fn register(target: &Target) -> Result<String, Error> {
         )
         .await
         .map_err(|e| e.to_string())?;
-    r.field("access").ok_or_else(|| format!("register: {} {}", r.status, r.text()).into())
+    r.field("access")
+        .ok_or_else(|| format!("register: {} {}", r.status, r.text()).into())
 }
 
 /// Holds one misbehaving connection until the server closes it or `hold`
@@ -313,7 +328,9 @@ async fn hold_one(addr: String, creds: Creds, kind: Kind, hold: Duration, start:
         closed_after: None,
         answer: String::new(),
     };
-    let Ok(Ok(mut s)) = tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&addr)).await else {
+    let Ok(Ok(mut s)) =
+        tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(&addr)).await
+    else {
         return held;
     };
     held.connected = true;
@@ -379,7 +396,11 @@ async fn hold_one(addr: String, creds: Creds, kind: Kind, hold: Duration, start:
         }
     }
     held.answer = if kind == Kind::H2Idle {
-        if got.is_empty() { "-".into() } else { format!("{} bytes of HTTP/2 frames", got.len().min(512)) }
+        if got.is_empty() {
+            "-".into()
+        } else {
+            format!("{} bytes of HTTP/2 frames", got.len().min(512))
+        }
     } else {
         String::from_utf8_lossy(&got)
             .lines()
@@ -396,7 +417,13 @@ async fn hold_one(addr: String, creds: Creds, kind: Kind, hold: Duration, start:
 /// With `--max-connections 50` and 50 idle connections held, one more
 /// request waits (is not served past the cap) and is served after the
 /// header timeout frees a slot.
-async fn cap_check(bin: &std::path::Path, work: &std::path::Path, header_timeout: f64, slack: f64, checks: &mut Checks) {
+async fn cap_check(
+    bin: &std::path::Path,
+    work: &std::path::Path,
+    header_timeout: f64,
+    slack: f64,
+    checks: &mut Checks,
+) {
     const CAP: usize = 50;
     let db = work.join("cap.db");
     let creds = match create_client(bin, &db, "cap") {
@@ -439,7 +466,10 @@ async fn cap_check(bin: &std::path::Path, work: &std::path::Path, header_timeout
     checks.check(
         fds_full.saturating_sub(fds_idle) <= CAP + 2,
         "cap: no more than --max-connections sockets accepted",
-        format!("{} connections opened, the server's fds went {fds_idle} → {fds_full} (cap {CAP})", CAP + 10),
+        format!(
+            "{} connections opened, the server's fds went {fds_idle} → {fds_full} (cap {CAP})",
+            CAP + 10
+        ),
     );
     checks.check(
         served && waited >= 1.0 && waited <= header_timeout * 2.0 + slack,

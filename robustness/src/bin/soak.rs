@@ -8,10 +8,12 @@
 //! 2% login (adds a family). RSS (VmRSS of the server) is sampled every
 //! 5 s; "start" is taken after the warm-up, "end" when the load stops.
 //!
-//!   soak [--connections 1000] [--duration 60s] [--warmup 20s] [--users 20]
-//!        [--mix 90,8,2] [--rss-tolerance-pct 25] [--rss-slack-mib 16]
-//!        [--p99-max-ms N] [--seed N] [--work-dir DIR] [--gatehouse-bin PATH]
-//!        [--server-arg ARG]…  (e.g. --server-arg=--argon2-memory-kib=4096)
+//! ```text
+//! soak [--connections 1000] [--duration 60s] [--warmup 20s] [--users 20]
+//!      [--mix 90,8,2] [--rss-tolerance-pct 25] [--rss-slack-mib 16]
+//!      [--p99-max-ms N] [--seed N] [--work-dir DIR] [--gatehouse-bin PATH]
+//!      [--server-arg=ARG]…  (e.g. --server-arg=--argon2-memory-kib=4096)
+//! ```
 
 use gatehouse_robustness::*;
 use serde_json::json;
@@ -59,10 +61,15 @@ fn main() {
         .split(',')
         .map(|s| s.trim().parse().expect("--mix a,b,c"))
         .collect();
-    assert!(mix.len() == 3 && mix.iter().sum::<u64>() > 0, "--mix profile,refresh,login");
+    assert!(
+        mix.len() == 3 && mix.iter().sum::<u64>() > 0,
+        "--mix profile,refresh,login"
+    );
     let tol_pct: f64 = args.parse("rss-tolerance-pct", 25.0);
     let slack_mib: f64 = args.parse("rss-slack-mib", 16.0);
-    let p99_max_ms: Option<u64> = args.value("p99-max-ms").map(|v| v.parse().expect("--p99-max-ms"));
+    let p99_max_ms: Option<u64> = args
+        .value("p99-max-ms")
+        .map(|v| v.parse().expect("--p99-max-ms"));
     let seed: u64 = args.parse("seed", Rng::fresh_seed());
     let bin = gatehouse_bin(&args);
     let server_args: Vec<String> = std::env::args()
@@ -78,7 +85,14 @@ fn main() {
     let log = work.join("server.log");
     let mut checks = Checks::new(P);
     info(P, format!("{connections} connections for {duration:?} (warm-up {warmup:?}), mix profile/refresh/login = {mix:?}, seed {seed}"));
-    info(P, format!("binary {}; server args {server_args:?}; log {}", bin.display(), log.display()));
+    info(
+        P,
+        format!(
+            "binary {}; server args {server_args:?}; log {}",
+            bin.display(),
+            log.display()
+        ),
+    );
 
     let creds = match create_client(&bin, &db, "soak") {
         Ok(c) => c,
@@ -121,7 +135,13 @@ fn main() {
         }
     };
     let rss_idle = server.rss_kib().unwrap_or(0);
-    info(P, format!("setup done: {users} users registered; server RSS idle {} MiB", mib(rss_idle)));
+    info(
+        P,
+        format!(
+            "setup done: {users} users registered; server RSS idle {} MiB",
+            mib(rss_idle)
+        ),
+    );
 
     // Connect everything first, then start together.
     let gate = Arc::new(tokio::sync::Semaphore::new(0));
@@ -129,14 +149,22 @@ fn main() {
     let connected = Arc::new(AtomicU64::new(0));
     let mut handles = Vec::with_capacity(connections);
     for i in 0..connections {
-        let (t, s, g, d, c) = (target.clone(), shared.clone(), gate.clone(), deadline.clone(), connected.clone());
+        let (t, s, g, d, c) = (
+            target.clone(),
+            shared.clone(),
+            gate.clone(),
+            deadline.clone(),
+            connected.clone(),
+        );
         let mix = [mix[0], mix[1], mix[2]];
         let rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x9E37_79B9));
         handles.push(rt.spawn(connection(t, s, g, d, c, mix, rng)));
     }
     let t_connect = Instant::now();
     rt.block_on(async {
-        while connected.load(Ordering::SeqCst) < connections as u64 && t_connect.elapsed() < Duration::from_secs(60) {
+        while connected.load(Ordering::SeqCst) < connections as u64
+            && t_connect.elapsed() < Duration::from_secs(60)
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
@@ -205,7 +233,13 @@ fn main() {
     let mut every: Vec<u64> = lat.values().flatten().copied().collect();
     every.sort_unstable();
     let total = every.len() as u64;
-    info(P, format!("{total} requests in {elapsed:.1} s = {:.0} req/s", total as f64 / elapsed));
+    info(
+        P,
+        format!(
+            "{total} requests in {elapsed:.1} s = {:.0} req/s",
+            total as f64 / elapsed
+        ),
+    );
     info(
         P,
         format!(
@@ -245,10 +279,24 @@ fn main() {
                 .join(" ")
         ),
     );
-    info(P, format!("server fds at most {max_fds}; families in the pool {}", shared.families.lock().unwrap().len()));
+    info(
+        P,
+        format!(
+            "server fds at most {max_fds}; families in the pool {}",
+            shared.families.lock().unwrap().len()
+        ),
+    );
 
-    let five = status.iter().filter(|(k, _)| **k >= 500).map(|(_, v)| v).sum::<u64>();
-    checks.check(alive, "server alive at the end", if alive { "yes" } else { "no: it died" });
+    let five = status
+        .iter()
+        .filter(|(k, _)| **k >= 500)
+        .map(|(_, v)| v)
+        .sum::<u64>();
+    checks.check(
+        alive,
+        "server alive at the end",
+        if alive { "yes" } else { "no: it died" },
+    );
     checks.check(
         n_connected == connections as u64 && connect_failed == 0,
         "all connections established",
@@ -266,7 +314,11 @@ fn main() {
         if unexpected.is_empty() {
             "yes".to_owned()
         } else {
-            format!("{} unexpected, e.g. {:?}", unexpected.len(), &unexpected[..unexpected.len().min(3)])
+            format!(
+                "{} unexpected, e.g. {:?}",
+                unexpected.len(),
+                &unexpected[..unexpected.len().min(3)]
+            )
         },
     );
     let limit = rss_start as f64 * (1.0 + tol_pct / 100.0) + slack_mib * 1024.0;
@@ -282,7 +334,11 @@ fn main() {
     );
     if let Some(max) = p99_max_ms {
         let p99 = percentile(&every, 99.0);
-        checks.check(p99 <= max * 1000, "p99 bound", format!("{} (bound {max} ms)", ms(p99)));
+        checks.check(
+            p99 <= max * 1000,
+            "p99 bound",
+            format!("{} (bound {max} ms)", ms(p99)),
+        );
     }
     let status = server.terminate();
     info(P, format!("server stopped with SIGTERM ({status})"));
@@ -304,7 +360,12 @@ async fn setup(target: &Target, users: usize, seed: u64) -> Result<Shared, Error
         let t = target.clone();
         let mine: Vec<(String, String)> = (0..users)
             .filter(|i| i % 4 == chunk)
-            .map(|i| (format!("soak{run}u{i}"), format!("Soak-{}-{}", rng.token(10), i)))
+            .map(|i| {
+                (
+                    format!("soak{run}u{i}"),
+                    format!("Soak-{}-{}", rng.token(10), i),
+                )
+            })
             .collect();
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::new(&t);
@@ -359,7 +420,9 @@ async fn connection(
         return stats;
     }
     connected.fetch_add(1, Ordering::SeqCst);
-    let Ok(permit) = gate.acquire().await else { return stats };
+    let Ok(permit) = gate.acquire().await else {
+        return stats;
+    };
     permit.forget();
     let deadline = deadline.lock().unwrap().expect("set before the gate opens");
     let total: u64 = mix.iter().sum();
@@ -407,7 +470,9 @@ async fn connection(
                 *stats.status.entry(code).or_default() += 1;
                 stats.lat.entry(op).or_default().push(us);
                 if code != 200 && stats.unexpected.len() < 10 {
-                    stats.unexpected.push(format!("{op:?}: {code} {}", r.text()));
+                    stats
+                        .unexpected
+                        .push(format!("{op:?}: {code} {}", r.text()));
                 }
             }
             Err(Failure::Timeout) => stats.timeouts += 1,
@@ -426,7 +491,11 @@ async fn connection(
 async fn login(conn: &mut Conn, shared: &Shared, rng: &mut Rng) -> (Op, Result<Resp, Failure>) {
     let (email, pw) = &shared.users[rng.below(shared.users.len() as u64) as usize];
     let r = conn
-        .post("/api/auth/token/", None, &json!({"email": email, "password": pw}))
+        .post(
+            "/api/auth/token/",
+            None,
+            &json!({"email": email, "password": pw}),
+        )
         .await;
     if let Ok(resp) = &r {
         if let (Some(a), Some(f)) = (resp.field("access"), resp.field("refresh")) {
