@@ -86,17 +86,43 @@ pub async fn serve(gatehouse: Gatehouse, args: ServeArgs) -> std::io::Result<()>
             tracing::debug!(error = %e, "set_nodelay failed");
         }
         let handler = handler.clone();
-        let service = service_fn(move |req| {
-            let handler = handler.clone();
-            async move { Ok::<_, Infallible>(handler.handle(req, peer).await) }
-        });
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            // hyper-util's auto builder reads the first bytes (HTTP/1 or
+            // HTTP/2?) with no timeout: a client that connects and says
+            // nothing would hold its slot forever.
+            if !client_spoke(&stream).await {
+                tracing::debug!(%peer, "closed a connection that sent no request");
+                drop(slot);
+                return;
+            }
+            let activity = Arc::new(Activity::new());
+            let busy = activity.clone();
+            let service = service_fn(move |req| {
+                let handler = handler.clone();
+                let _busy = busy.begin();
+                async move {
+                    let _busy = _busy;
+                    Ok::<_, Infallible>(handler.handle(req, peer).await)
+                }
+            });
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .into_owned();
+            let conn = watcher.watch(conn);
+            tokio::select! {
+                result = conn => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                }
+                // HTTP/1 keep-alive is bounded by the header read timeout;
+                // HTTP/2 has no idle bound of its own. Dropping the
+                // connection closes the socket.
+                () = activity.idle_for(IDLE_TIMEOUT) => {
+                    tracing::debug!(%peer, "closed an idle connection");
+                }
             }
             drop(slot);
         });
@@ -111,6 +137,79 @@ pub async fn serve(gatehouse: Gatehouse, args: ServeArgs) -> std::io::Result<()>
         }
     }
     Ok(())
+}
+
+/// A connection with no request in flight is closed after this long
+/// (HTTP/1 keep-alive already is, by the header read timeout).
+const IDLE_TIMEOUT: Duration = HEADER_READ_TIMEOUT;
+
+/// Waits (at most [`HEADER_READ_TIMEOUT`]) until the client has sent
+/// enough to tell HTTP/1 from HTTP/2. False: it closed or stayed silent.
+async fn client_spoke(stream: &tokio::net::TcpStream) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let deadline = tokio::time::Instant::now() + HEADER_READ_TIMEOUT;
+    let mut buf = [0u8; 24];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return false,
+            Ok(Ok(n)) if n == PREFACE.len() || buf[..n] != PREFACE[..n] => return true,
+            // A prefix of the HTTP/2 preface: peek returns at once while
+            // it is buffered, so poll for the rest.
+            Ok(Ok(_)) => {
+                if tokio::time::Instant::now() >= deadline {
+                    return false;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// Requests in flight on one connection and when the last one ended.
+struct Activity {
+    state: std::sync::Mutex<(usize, Instant)>,
+}
+
+/// Marks a request in flight until dropped.
+struct Busy(Arc<Activity>);
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            state: std::sync::Mutex::new((0, Instant::now())),
+        }
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
+        Busy(self.clone())
+    }
+
+    /// Resolves once no request has been in flight for `limit`.
+    async fn idle_for(&self, limit: Duration) {
+        loop {
+            let wait = {
+                let (in_flight, last) = *self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if in_flight > 0 {
+                    limit
+                } else {
+                    match limit.checked_sub(last.elapsed()) {
+                        Some(left) if !left.is_zero() => left,
+                        _ => return,
+                    }
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut s = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.0 -= 1;
+        s.1 = Instant::now();
+    }
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
