@@ -50,8 +50,10 @@ pub struct AdminUserCreateIn {
     pub username: String,
     pub password: String,
     pub user_type: UserType,
+    #[schema(nullable = false)]
     #[serde(default)]
     pub first_name: Option<String>,
+    #[schema(nullable = false)]
     #[serde(default)]
     pub last_name: Option<String>,
 }
@@ -59,11 +61,16 @@ pub struct AdminUserCreateIn {
 /// A partial update of a user; absent fields stay as they are.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AdminUserPatchIn {
+    #[schema(nullable = false)]
     pub username: Option<String>,
+    #[schema(nullable = false)]
     pub first_name: Option<String>,
+    #[schema(nullable = false)]
     pub last_name: Option<String>,
     /// Only admins may set or leave `staff` / `admin`.
+    #[schema(nullable = false)]
     pub user_type: Option<UserType>,
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
 }
 
@@ -148,18 +155,26 @@ pub struct ClientCreateIn {
     pub client_type: String,
     pub rate_limit: u32,
     /// Default: `admin` → staff and admin; any other type → creator.
+    #[schema(nullable = false)]
     pub serves: Option<Vec<UserType>>,
+    #[schema(nullable = false)]
     pub allowed_origins: Option<Vec<String>>,
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
 }
 
 /// A partial update of a client.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClientPatchIn {
+    #[schema(nullable = false)]
     pub name: Option<String>,
+    #[schema(nullable = false)]
     pub rate_limit: Option<u32>,
+    #[schema(nullable = false)]
     pub serves: Option<Vec<UserType>>,
+    #[schema(nullable = false)]
     pub allowed_origins: Option<Vec<String>>,
+    #[schema(nullable = false)]
     pub is_active: Option<bool>,
 }
 
