@@ -145,7 +145,9 @@ fn is_request(v: &JsValue) -> bool {
 
 /// Calls `f` (which may return a value or a promise): the promise of its result.
 fn call_p(f: &Function, this: &JsValue, a: &JsValue, b: &JsValue) -> JsFuture {
-    JsFuture::from(Promise::resolve(&f.call2(this, a, b).unwrap_or(JsValue::NULL)))
+    JsFuture::from(Promise::resolve(
+        &f.call2(this, a, b).unwrap_or(JsValue::NULL),
+    ))
 }
 
 /// A timer someone awaits: not unref'd (Node would exit under the awaiting code).
@@ -181,7 +183,11 @@ fn error_from(status: u16, data: &JsValue) -> JsValue {
     let detail = get(data, "detail");
     let (code, detail, fields) = if detail.is_string() {
         let code = get(data, "code");
-        (if code.is_string() { code } else { s("error") }, detail, Object::new().into())
+        (
+            if code.is_string() { code } else { s("error") },
+            detail,
+            Object::new().into(),
+        )
     } else if data.is_object() {
         (s("invalid"), s("Invalid input."), data.clone())
     } else {
@@ -216,7 +222,9 @@ pub fn jwt_times(jwt: &JsValue) -> (f64, f64) {
         return nan;
     }
     let b64 = jstr(&part).replace_all("-", "+").replace_all("_", "/");
-    let Ok(claims) = atob(&b64).and_then(|t| json_parse(&t)) else { return nan };
+    let Ok(claims) = atob(&b64).and_then(|t| json_parse(&t)) else {
+        return nan;
+    };
     let n = |k| get(&claims, k).as_f64().unwrap_or(f64::NAN);
     (n("exp"), n("iat"))
 }
@@ -247,8 +255,18 @@ impl Session {
         let at = get(v, "at").as_f64().unwrap_or_else(now);
         let (exp, iat) = jwt_times(&access);
         let life = (exp - iat) * 1000.0;
-        let expires = if life.is_finite() { at + life } else { exp * 1000.0 };
-        Some(Session { access, refresh, at, expires, life })
+        let expires = if life.is_finite() {
+            at + life
+        } else {
+            exp * 1000.0
+        };
+        Some(Session {
+            access,
+            refresh,
+            at,
+            expires,
+            life,
+        })
     }
 
     fn parse(raw: &JsValue) -> Option<Session> {
@@ -270,7 +288,11 @@ impl Session {
 
     fn to_js(&self) -> JsValue {
         let o = self.pair();
-        let e = if self.expires.is_finite() { JsValue::from_f64(self.expires) } else { JsValue::NULL };
+        let e = if self.expires.is_finite() {
+            JsValue::from_f64(self.expires)
+        } else {
+            JsValue::NULL
+        };
         put(&o, "expiresAt", &e);
         o
     }
@@ -312,17 +334,22 @@ impl Store {
             },
         };
         match methods {
-            Some((get, set, rm)) => Ok(Store { obj, get, set, rm, shared: !mem }),
-            None => Err(js_sys::TypeError::new(
-                "GatehouseClient: bad storage option",
-            )
-            .into()),
+            Some((get, set, rm)) => Ok(Store {
+                obj,
+                get,
+                set,
+                rm,
+                shared: !mem,
+            }),
+            None => Err(js_sys::TypeError::new("GatehouseClient: bad storage option").into()),
         }
     }
 
     /// The stored string, or null.
     async fn get(&self, key: &JsValue) -> JsValue {
-        let v = call_p(&self.get, &self.obj, key, &JsValue::UNDEFINED).await.unwrap_or(JsValue::NULL);
+        let v = call_p(&self.get, &self.obj, key, &JsValue::UNDEFINED)
+            .await
+            .unwrap_or(JsValue::NULL);
         if v.is_string() {
             v
         } else {
@@ -361,14 +388,24 @@ impl Claim {
     }
     /// As a message or lock value: `[kind, id, at, fp]`.
     fn to_js(&self, kind: f64) -> JsValue {
-        Array::of4(&JsValue::from_f64(kind), &JsValue::from_f64(self.id), &JsValue::from_f64(self.at), &self.fp).into()
+        Array::of4(
+            &JsValue::from_f64(kind),
+            &JsValue::from_f64(self.id),
+            &JsValue::from_f64(self.at),
+            &self.fp,
+        )
+        .into()
     }
     fn from_js(v: &JsValue) -> Option<Claim> {
         if !Array::is_array(v) {
             return None;
         }
         let a: &Array = v.unchecked_ref();
-        Some(Claim { id: a.get(1).as_f64()?, at: a.get(2).as_f64()?, fp: a.get(3) })
+        Some(Claim {
+            id: a.get(1).as_f64()?,
+            at: a.get(2).as_f64()?,
+            fp: a.get(3),
+        })
     }
 }
 
@@ -415,7 +452,9 @@ impl Inner {
     fn emit(&self, event: &str, s: &Option<Session>) {
         let (ev, sv) = (JsValue::from_str(event), opt_js(s));
         for f in Array::from(&self.listeners.values()).iter() {
-            let _ = f.unchecked_into::<Function>().call2(&JsValue::UNDEFINED, &ev, &sv);
+            let _ = f
+                .unchecked_into::<Function>()
+                .call2(&JsValue::UNDEFINED, &ev, &sv);
         }
     }
 
@@ -461,7 +500,14 @@ impl Inner {
 
     fn post(&self, kind: f64, fp: &JsValue) {
         if let Some(c) = &self.chan {
-            c.post_message(&Claim { id: self.me, at: now(), fp: fp.clone() }.to_js(kind));
+            c.post_message(
+                &Claim {
+                    id: self.me,
+                    at: now(),
+                    fp: fp.clone(),
+                }
+                .to_js(kind),
+            );
         }
     }
 
@@ -505,7 +551,11 @@ impl Inner {
                 return Some(l);
             }
         }
-        let mine = Claim { id: self.me, at: now(), fp: fp.clone() };
+        let mine = Claim {
+            id: self.me,
+            at: now(),
+            fp: fp.clone(),
+        };
         let msg = mine.to_js(CLAIM);
         self.store.set(&self.lock_key, &json_stringify(&msg)).await;
         if let Some(c) = &self.chan {
@@ -523,7 +573,13 @@ impl Inner {
         if let Some(l) = self.read_lock().await {
             // With a channel, every claimant sees the same claims and agrees on the
             // earliest; without one, the storage decides: the last writer wins.
-            if l.live(fp) && (if self.chan.is_some() { l.before(&best) } else { l.id != self.me }) {
+            if l.live(fp)
+                && (if self.chan.is_some() {
+                    l.before(&best)
+                } else {
+                    l.id != self.me
+                })
+            {
                 best = l;
             }
         }
@@ -568,7 +624,11 @@ impl Inner {
         r
     }
 
-    async fn refresh_claimed(self: &Rc<Self>, old: &Session, won: &Cell<bool>) -> Result<Session, JsValue> {
+    async fn refresh_claimed(
+        self: &Rc<Self>,
+        old: &Session,
+        won: &Cell<bool>,
+    ) -> Result<Session, JsValue> {
         let coordinated = self.coordinated();
         loop {
             match self.load().await {
@@ -585,10 +645,12 @@ impl Inner {
         }
         let body: JsValue = Object::new().into();
         put(&body, "refresh", &old.refresh);
-        match self.api("POST", "/api/auth/token/refresh/", Some(&body), false).await {
+        match self
+            .api("POST", "/api/auth/token/refresh/", Some(&body), false)
+            .await
+        {
             Ok(data) => {
-                let s = Session::from_js(&data)
-                    .ok_or_else(bad_response)?;
+                let s = Session::from_js(&data).ok_or_else(bad_response)?;
                 self.commit(Some(s.clone()), false, Some("refreshed")).await;
                 Ok(s)
             }
@@ -660,7 +722,9 @@ impl Inner {
         if !self.auto || self.closed.get() {
             return;
         }
-        let (Some(s), Some(cb)) = (self.current(), peek(&self.cb)) else { return };
+        let (Some(s), Some(cb)) = (self.current(), peek(&self.cb)) else {
+            return;
+        };
         if !s.expires.is_finite() {
             return;
         }
@@ -681,7 +745,12 @@ impl Inner {
         }
     }
 
-    async fn send(&self, input: &JsValue, init: &JsValue, token: Option<&JsValue>) -> Result<Response, JsValue> {
+    async fn send(
+        &self,
+        input: &JsValue,
+        init: &JsValue,
+        token: Option<&JsValue>,
+    ) -> Result<Response, JsValue> {
         let init2 = Object::new();
         let mut hsrc = JsValue::UNDEFINED;
         if init.is_object() {
@@ -704,23 +773,35 @@ impl Inner {
 
     /// The drop-in `fetch`: headers, proactive refresh, and on a 401 one refresh
     /// and one retry.
-    async fn authed(self: &Rc<Self>, input: JsValue, init: JsValue, auth: bool) -> Result<Response, JsValue> {
+    async fn authed(
+        self: &Rc<Self>,
+        input: JsValue,
+        init: JsValue,
+        auth: bool,
+    ) -> Result<Response, JsValue> {
         let mut input = self.resolve(input);
         // A Request's body can be read once: keep a copy for the retry.
         let mut spare = if auth && is_request(&input) {
-            get(&input, "clone").unchecked_into::<Function>().call2(&input, &JsValue::UNDEFINED, &JsValue::UNDEFINED).ok()
+            get(&input, "clone")
+                .unchecked_into::<Function>()
+                .call2(&input, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+                .ok()
         } else {
             None
         };
         let mut s = if auth { self.fresh().await } else { None };
         let mut retried = !auth;
         loop {
-            let resp = self.send(&input, &init, s.as_ref().map(|s| &s.access)).await?;
+            let resp = self
+                .send(&input, &init, s.as_ref().map(|s| &s.access))
+                .await?;
             if retried || resp.status() != 401 {
                 return Ok(resp);
             }
             retried = true;
-            let Some(used) = s.take() else { return Ok(resp) };
+            let Some(used) = s.take() else {
+                return Ok(resp);
+            };
             s = match self.load().await {
                 // Someone refreshed meanwhile: just retry with the new token.
                 Some(cur) if cur.access != used.access => Some(cur),
@@ -738,7 +819,13 @@ impl Inner {
 
     /// A JSON call to the API: resolves with the parsed body, rejects with a
     /// `GatehouseError`.
-    async fn api(self: &Rc<Self>, method: &str, path: &str, body: Option<&JsValue>, auth: bool) -> Result<JsValue, JsValue> {
+    async fn api(
+        self: &Rc<Self>,
+        method: &str,
+        path: &str,
+        body: Option<&JsValue>,
+        auth: bool,
+    ) -> Result<JsValue, JsValue> {
         let init: JsValue = Object::new().into();
         put(&init, "method", &s(method));
         if let Some(b) = body {
@@ -757,8 +844,16 @@ impl Inner {
             gh_error(0.0, &s("network_error"), &msg, &Object::new())
         })?;
         let status = resp.status();
-        let text = JsFuture::from(resp.text()).await.unwrap_or(JsValue::UNDEFINED);
-        let data = json_parse(&text).unwrap_or_else(|_| if text.is_string() { text } else { Object::new().into() });
+        let text = JsFuture::from(resp.text())
+            .await
+            .unwrap_or(JsValue::UNDEFINED);
+        let data = json_parse(&text).unwrap_or_else(|_| {
+            if text.is_string() {
+                text
+            } else {
+                Object::new().into()
+            }
+        });
         if (200..300).contains(&status) {
             Ok(data)
         } else {
@@ -810,7 +905,10 @@ impl GatehouseClient {
         let (base, api_key, client_id) = (opt("baseUrl"), opt("apiKey"), opt("clientId"));
         for v in [&base, &api_key, &client_id] {
             if !v.is_string() || jstr(v).length() == 0 {
-                return Err(js_sys::TypeError::new("GatehouseClient: baseUrl, apiKey and clientId are required").into());
+                return Err(js_sys::TypeError::new(
+                    "GatehouseClient: baseUrl, apiKey and clientId are required",
+                )
+                .into());
             }
         }
         let mut base: JsString = base.unchecked_into();
@@ -827,7 +925,11 @@ impl GatehouseClient {
         let fetch_fn = opt("fetch")
             .dyn_into::<Function>()
             .or_else(|_| global("fetch").dyn_into::<Function>())
-            .map_err(|_| JsValue::from(js_sys::TypeError::new("GatehouseClient: no fetch available")))?;
+            .map_err(|_| {
+                JsValue::from(js_sys::TypeError::new(
+                    "GatehouseClient: no fetch available",
+                ))
+            })?;
         let ch = opt("channel");
         let chan_name = if ch.is_string() {
             Some(ch)
@@ -911,7 +1013,12 @@ impl GatehouseClient {
     }
 
     pub fn profile(&self) -> Promise {
-        self.op(Op::Profile("GET"), JsValue::UNDEFINED, JsValue::NULL, JsValue::NULL)
+        self.op(
+            Op::Profile("GET"),
+            JsValue::UNDEFINED,
+            JsValue::NULL,
+            JsValue::NULL,
+        )
     }
 
     #[wasm_bindgen(js_name = updateProfile)]
@@ -925,8 +1032,18 @@ impl GatehouseClient {
     }
 
     #[wasm_bindgen(js_name = changePassword)]
-    pub fn change_password(&self, old_password: JsValue, new_password: JsValue, new_password2: JsValue) -> Promise {
-        self.op(Op::ChangePassword, old_password, new_password, new_password2)
+    pub fn change_password(
+        &self,
+        old_password: JsValue,
+        new_password: JsValue,
+        new_password2: JsValue,
+    ) -> Promise {
+        self.op(
+            Op::ChangePassword,
+            old_password,
+            new_password,
+            new_password2,
+        )
     }
 
     /// Drop-in `fetch`: relative paths (`/api/…`) go to `baseUrl`.
@@ -940,7 +1057,10 @@ impl GatehouseClient {
         let set = &self.inner.listeners;
         set.set(&callback, &callback);
         // `set.delete.bind(set, callback)`: an unsubscribe function without a Rust closure.
-        get(set, "delete").unchecked_into::<Function>().bind1(set, &callback).into()
+        get(set, "delete")
+            .unchecked_into::<Function>()
+            .bind1(set, &callback)
+            .into()
     }
 
     /// Stops the timer and the channel (for hot reload, tests, Node processes).
@@ -990,11 +1110,21 @@ impl GatehouseClient {
                     return Ok(JsValue::UNDEFINED);
                 }
                 Op::Profile(method) => {
-                    return i.api(method, "/api/auth/profile/", if a.is_undefined() { None } else { Some(&a) }, true).await
+                    return i
+                        .api(
+                            method,
+                            "/api/auth/profile/",
+                            if a.is_undefined() { None } else { Some(&a) },
+                            true,
+                        )
+                        .await
                 }
                 Op::Register => ("/api/auth/register/", ["", "", ""]),
                 Op::Login => ("/api/auth/token/", ["email", "password", ""]),
-                Op::ChangePassword => ("/api/auth/change-password/", ["old_password", "new_password", "new_password2"]),
+                Op::ChangePassword => (
+                    "/api/auth/change-password/",
+                    ["old_password", "new_password", "new_password2"],
+                ),
             };
             let body = if keys[0].is_empty() {
                 a
@@ -1006,9 +1136,24 @@ impl GatehouseClient {
                 }
                 body
             };
-            let r = i.api("POST", path, Some(&body), matches!(op, Op::ChangePassword)).await?;
-            let s = i.take_pair(&r, if matches!(op, Op::ChangePassword) { "refreshed" } else { "signedIn" }).await?;
-            Ok(if matches!(op, Op::Login) { s.to_js() } else { r })
+            let r = i
+                .api("POST", path, Some(&body), matches!(op, Op::ChangePassword))
+                .await?;
+            let s = i
+                .take_pair(
+                    &r,
+                    if matches!(op, Op::ChangePassword) {
+                        "refreshed"
+                    } else {
+                        "signedIn"
+                    },
+                )
+                .await?;
+            Ok(if matches!(op, Op::Login) {
+                s.to_js()
+            } else {
+                r
+            })
         })
     }
 }

@@ -31,8 +31,13 @@ async fn scenario(name: &str) {
             }
         }
         Err(e) => {
-            let msg = Reflect::get(&e, &"stack".into()).ok().and_then(|m| m.as_string());
-            panic!("scenario {name} failed: {}", msg.unwrap_or_else(|| format!("{e:?}")));
+            let msg = Reflect::get(&e, &"stack".into())
+                .ok()
+                .and_then(|m| m.as_string());
+            panic!(
+                "scenario {name} failed: {}",
+                msg.unwrap_or_else(|| format!("{e:?}"))
+            );
         }
     }
 }
@@ -40,7 +45,8 @@ async fn scenario(name: &str) {
 #[wasm_bindgen_test]
 fn jwt_claims_are_read_without_verification() {
     // {"alg":"EdDSA"} . {"exp":1700000300,"iat":1700000000,"name":"é"}
-    let jwt = "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjE3MDAwMDAzMDAsImlhdCI6MTcwMDAwMDAwMCwibmFtZSI6IsOpIn0.c2ln";
+    let jwt =
+        "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjE3MDAwMDAzMDAsImlhdCI6MTcwMDAwMDAwMCwibmFtZSI6IsOpIn0.c2ln";
     assert_eq!(jwt_times(&jwt.into()), (1_700_000_300.0, 1_700_000_000.0));
     let (e, i) = jwt_times(&"not-a-jwt".into());
     assert!(e.is_nan() && i.is_nan());

@@ -38,11 +38,6 @@ pub struct Config {
     pub failed_login_per_ip: Quota,
     /// Default window of a client's `rate_limit` (requests per this many seconds).
     pub client_rate_period_secs: u32,
-    /// How long a user row read for access-token checks may be reused: the
-    /// bound on how long a deactivated user's access token keeps working.
-    pub user_cache_ttl_secs: i64,
-    /// How long an API-client row may be reused before it is read again.
-    pub client_cache_ttl_secs: i64,
 }
 
 impl Default for Config {
@@ -64,8 +59,6 @@ impl Default for Config {
                 period_secs: 15 * 60,
             },
             client_rate_period_secs: 3600,
-            user_cache_ttl_secs: 30,
-            client_cache_ttl_secs: 5,
         }
     }
 }

@@ -43,15 +43,15 @@ impl Settings {
             "GATEHOUSE_LOGIN_FAILURES_PER_IP",
             &mut core.failed_login_per_ip.limit,
         )?;
-        vars.parse_into("GATEHOUSE_USER_CACHE_TTL", &mut core.user_cache_ttl_secs)?;
-        vars.parse_into("GATEHOUSE_CLIENT_CACHE_TTL", &mut core.client_cache_ttl_secs)?;
 
         let database_url = vars.get("GATEHOUSE_DATABASE_URL").ok_or_else(|| {
             worker::Error::RustError(
                 "GATEHOUSE_DATABASE_URL is not set (a [vars] entry or a secret)".into(),
             )
         })?;
-        let database_auth_token = vars.get("GATEHOUSE_DATABASE_AUTH_TOKEN").unwrap_or_default();
+        let database_auth_token = vars
+            .get("GATEHOUSE_DATABASE_AUTH_TOKEN")
+            .unwrap_or_default();
         Ok(Settings {
             core,
             database_url,
@@ -62,7 +62,9 @@ impl Settings {
 
 /// `GATEHOUSE_JWT_ALGORITHM` = `eddsa` (default) or `hs256`.
 fn signing(vars: &Vars) -> worker::Result<SigningConfig> {
-    let algorithm = vars.get("GATEHOUSE_JWT_ALGORITHM").unwrap_or_else(|| "eddsa".into());
+    let algorithm = vars
+        .get("GATEHOUSE_JWT_ALGORITHM")
+        .unwrap_or_else(|| "eddsa".into());
     match algorithm.to_ascii_lowercase().as_str() {
         "eddsa" => Ok(SigningConfig::EdDsa {
             private_key: vars.get("GATEHOUSE_JWT_PRIVATE_KEY"),

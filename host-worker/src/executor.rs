@@ -195,11 +195,23 @@ mod tests {
     fn shapes() {
         assert_eq!(Shape::of("SELECT 1"), Shape::Read);
         assert_eq!(Shape::of("  select * from users where id = ?"), Shape::Read);
-        assert_eq!(Shape::of("WITH x AS (SELECT 1) SELECT * FROM x"), Shape::Read);
-        assert_eq!(Shape::of("WITH x AS (SELECT 1) DELETE FROM t WHERE id IN x"), Shape::Write);
+        assert_eq!(
+            Shape::of("WITH x AS (SELECT 1) SELECT * FROM x"),
+            Shape::Read
+        );
+        assert_eq!(
+            Shape::of("WITH x AS (SELECT 1) DELETE FROM t WHERE id IN x"),
+            Shape::Write
+        );
         assert_eq!(Shape::of("INSERT INTO t (a) VALUES (?)"), Shape::Write);
-        assert_eq!(Shape::of("INSERT INTO t (a) VALUES (?) RETURNING id"), Shape::WriteReturning);
-        assert_eq!(Shape::of("UPDATE s SET j = ? WHERE j = ?\nRETURNING id"), Shape::WriteReturning);
+        assert_eq!(
+            Shape::of("INSERT INTO t (a) VALUES (?) RETURNING id"),
+            Shape::WriteReturning
+        );
+        assert_eq!(
+            Shape::of("UPDATE s SET j = ? WHERE j = ?\nRETURNING id"),
+            Shape::WriteReturning
+        );
         assert_eq!(Shape::of("CREATE TABLE t (a)"), Shape::Write);
     }
 }

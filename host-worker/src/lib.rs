@@ -14,8 +14,8 @@ mod convert;
 mod executor;
 mod random;
 
-use gatehouse_core::password::InlineHasher;
 use gatehouse_core::error::ApiError;
+use gatehouse_core::password::InlineHasher;
 use gatehouse_core::service::StartError;
 use gatehouse_core::sql::{SqlError, SqlExecutor};
 use gatehouse_core::store::SqlRateLimitStore;

@@ -4,8 +4,8 @@
 //! Run: `cargo test -p gatehouse-contract` (see tests/README.md for targets).
 
 mod aliases;
-mod attacks;
 mod api_clients;
+mod attacks;
 mod bad_input;
 mod change_password;
 mod cli;
