@@ -37,7 +37,7 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let service = match service(&env).await {
         Ok(s) => s,
         // The database did not answer while the isolate started: the core's
@@ -54,6 +54,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if let Some(rest) = unread {
         rest.drain().await;
     }
+    // Usage counters are written after the response, off the request path.
+    ctx.wait_until(async move {
+        if let Err(e) = service.flush_usage().await {
+            worker::console_error!("usage flush failed: {e}");
+        }
+    });
     convert::to_worker_response(response)
 }
 
