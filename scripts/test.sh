@@ -11,7 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
-export GATEHOUSE_BIN="$ROOT/target/debug/gatehouse"
+export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
 ALL=(install fmt clippy wasm32 unit remote openapi quickstart admin-ui client-wasm worker robustness fuzz)
 STAGES=("$@")
