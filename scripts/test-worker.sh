@@ -89,7 +89,12 @@ if [ -z "$ready" ]; then echo "wrangler dev did not become ready" >&2; exit 1; f
 stage_done
 
 stage "contract suite"
+# Two tests at a time, not one per core: libsql's wasm connection makes two
+# HTTP round trips per statement and holds sqld's write lock across them,
+# so many concurrent writers time out in sqld ("Timed out while opening
+# database connection" → 503). A known limit of the Worker host (see
+# docs/worker.md); the tests themselves are the same as on every host.
 GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
-    cargo test -p gatehouse-contract
+    cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}"
 stage_done
 echo "== test-worker: passed"
