@@ -2,30 +2,20 @@
 //! usage counting, end to end in process over an embedded libSQL file with
 //! a fake clock.
 
+mod support;
+
 use bytes::Bytes;
 use gatehouse::db::LibsqlExecutor;
 use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
-use gatehouse_core::clock::{FixedClock, UnixMillis};
-use gatehouse_core::password::{Argon2Params, InlineHasher};
-use gatehouse_core::random::SeededRandom;
-use gatehouse_core::rate_limit::MemoryRateLimitStore;
+use gatehouse_core::clock::FixedClock;
 use gatehouse_core::service::ClientIp;
 use gatehouse_core::sql::{SqlExecutor, Statement};
 use gatehouse_core::user::{NewUser, User, UserType};
-use gatehouse_core::{Config, Env, Gatehouse};
+use gatehouse_core::{Config, Gatehouse};
 use http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// 2027-01-15T08:00:00Z: on an hour boundary, so bucket arithmetic is plain.
-const T0: UnixMillis = UnixMillis(1_800_000_000_000);
-const PASSWORD: &str = "correct horse battery";
-
-const CHEAP: Argon2Params = Argon2Params {
-    memory_kib: 64,
-    iterations: 1,
-    parallelism: 1,
-};
+use support::{PASSWORD, T0};
 
 type Client = (ApiClient, ApiKey);
 
@@ -46,27 +36,12 @@ struct Reply {
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gh.db");
-    let sql = Arc::new(
-        LibsqlExecutor::open(path.to_str().unwrap(), None)
-            .await
-            .unwrap(),
-    );
-    gatehouse_core::schema::migrate(sql.as_ref()).await.unwrap();
-    let clock = Arc::new(FixedClock::new(T0));
-    let env = Env {
-        clock: clock.clone(),
-        random: Arc::new(SeededRandom::new(42)),
-        sql: sql.clone(),
-        hasher: Arc::new(InlineHasher(CHEAP)),
-        rate_limits: Arc::new(MemoryRateLimitStore::default()),
-    };
-    let config = Config {
-        argon2: CHEAP,
-        ..Config::default()
-    };
-    let gh = Gatehouse::start(config, env).await.unwrap();
+    let support::Service {
+        gh,
+        clock,
+        sql,
+        dir,
+    } = support::service(Config::default(), |g| g).await;
     let web = gh
         .create_api_client(new_client("web", "web", 10_000))
         .await

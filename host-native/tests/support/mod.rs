@@ -39,7 +39,19 @@ pub struct Reply {
     pub headers: http::HeaderMap,
 }
 
-pub async fn world_with(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse) -> World {
+/// A started service over a fresh embedded database, with its fake clock,
+/// its executor (for tests that look at the tables) and the folder that
+/// holds the file.
+pub struct Service {
+    pub gh: Gatehouse,
+    pub clock: Arc<FixedClock>,
+    pub sql: Arc<LibsqlExecutor>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Starts the service at [`T0`] with seeded randomness and cheap Argon2;
+/// `extra` may add routes before the service is shared.
+pub async fn service(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse) -> Service {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gh.db");
     let sql = Arc::new(
@@ -52,7 +64,7 @@ pub async fn world_with(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehou
     let env = Env {
         clock: clock.clone(),
         random: Arc::new(SeededRandom::new(42)),
-        sql,
+        sql: sql.clone(),
         hasher: Arc::new(InlineHasher(CHEAP)),
         rate_limits: Arc::new(MemoryRateLimitStore::default()),
     };
@@ -61,6 +73,16 @@ pub async fn world_with(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehou
         ..config
     };
     let gh = extra(Gatehouse::start(config, env).await.unwrap());
+    Service {
+        gh,
+        clock,
+        sql,
+        dir,
+    }
+}
+
+pub async fn world_with(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse) -> World {
+    let Service { gh, clock, dir, .. } = service(config, extra).await;
     let client = gh
         .create_api_client(web_client("web", 10_000))
         .await
