@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/gatehouse_client_bg-BBcQUzlN.wasm",
+        path: "/admin/assets/gatehouse_client_bg-BHQB7h4E.wasm",
         content_type: "application/wasm",
-        etag: "\"86e985c5fea19bcd231c\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-BBcQUzlN.wasm")),
+        etag: "\"52a02722db627f219a29\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-BHQB7h4E.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-CbgC7JoX.js",
+        path: "/admin/assets/index-C_psYj_U.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"21d92eb2c2eced6a560d\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CbgC7JoX.js")),
+        etag: "\"d4c633583e514e65d41b\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-C_psYj_U.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"ec5a0114955153cbaf92\"",
+        etag: "\"5a5c58cf3a67d62cf2da\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

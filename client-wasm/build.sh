@@ -11,8 +11,15 @@ TARGETS=("$@")
 [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
-# Panic locations name dependency sources by path: keep the build machine's paths out.
-export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/="
+# Panic locations name dependency sources by path: keep the build machine's
+# paths out, and the registry's cache directory (it is named for the registry's
+# host), so a location reads `js-sys-0.3.107/src/…`.
+cargo fetch --quiet --target wasm32-unknown-unknown # so the cache directory exists to be named
+RUSTFLAGS="${RUSTFLAGS:-}"
+for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  RUSTFLAGS+=" --remap-path-prefix=${dir}="
+done
+export RUSTFLAGS
 for t in "${TARGETS[@]}"; do
   rm -rf "pkg/$t"
   wasm-pack --quiet build --release --target "$t" --out-dir "pkg/$t" --out-name gatehouse_client \
