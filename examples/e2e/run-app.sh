@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds one example app and runs the shared browser flow against it.
+# Called by examples/<name>/test.sh from the app's folder:
+#
+#   ../e2e/run-app.sh <name> <port> <dist-dir>      # dist-dir relative to the app folder
+#
+# Needs GATEHOUSE_URL, GATEHOUSE_CLIENT_ID, GATEHOUSE_API_KEY (scripts/test-examples.sh
+# exports them). Steps: `npm ci` (skipped when node_modules is newer than the
+# lockfile), `npm run build` (skipped when there is no package.json: the fetch
+# page has no build), then serves <dist-dir> with serve.mjs on 127.0.0.1:<port>
+# (SPA fallback, /config.json from the environment) and runs flow.mjs.
+# Prints "example <name>: npm-ci Ns build Ns test Ns bundle <raw> B raw / <gz> B gzip".
+set -euo pipefail
+name="$1"; port="$2"; dist="$3"
+E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+: "${GATEHOUSE_URL:?set by scripts/test-examples.sh}" "${GATEHOUSE_CLIENT_ID:?}" "${GATEHOUSE_API_KEY:?}"
+
+now() { date +%s.%N; }
+dt() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+t_ci=0 t_build=0
+if [ -f package.json ]; then
+  t=$(now)
+  if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    echo "$name: node_modules up to date"
+  else
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  t_ci=$(dt "$t")
+  t=$(now)
+  npm run build
+  t_build=$(dt "$t")
+fi
+[ -f "$dist/index.html" ] || { echo "$name: no $dist/index.html after the build" >&2; exit 1; }
+
+# What a browser downloads: every JS and wasm file of the build, raw and gzip -9.
+read -r raw gz < <(find "$dist" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' \) -print0 |
+  xargs -0 -r -n1 sh -c 'printf "%s %s\n" "$(wc -c <"$0")" "$(gzip -9 -c "$0" | wc -c)"' |
+  awk '{ r += $1; g += $2 } END { printf "%d %d\n", r, g }')
+
+log=$(mktemp)
+node "$E2E/serve.mjs" "$dist" "$port" >"$log" 2>&1 &
+spid=$!
+trap 'kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 200); do grep -q serving "$log" && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+grep -q serving "$log" || { cat "$log"; echo "$name: static server did not start on $port" >&2; exit 1; }
+
+t=$(now)
+node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name"
+t_test=$(dt "$t")
+echo "example $name: npm-ci ${t_ci}s build ${t_build}s test ${t_test}s bundle $raw B raw / $gz B gzip (JS+wasm)"

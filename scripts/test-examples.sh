@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# End-to-end tests of the frontend examples (examples/*/test.sh).
+#
+#   scripts/test-examples.sh               # every examples/<name>/test.sh, sorted
+#   scripts/test-examples.sh fetch react   # only these
+#
+# Installs what it needs (idempotently): examples/e2e's npm deps (playwright-core,
+# `npm ci` with its lockfile), Debian's chromium when missing, the wasm client's
+# bundler package when client-wasm/pkg/bundler is missing (client-wasm/build.sh),
+# and `gatehouse` when $GATEHOUSE_BIN is unset or missing (cargo build -p gatehouse).
+# Starts ONE native gatehouse on a temporary libSQL file with --access-ttl 3 on
+# 127.0.0.1:$EXAMPLES_GATEHOUSE_PORT (28600), creates one web API client serving
+# creators and allowing every example's origin, and exports GATEHOUSE_URL,
+# GATEHOUSE_CLIENT_ID, GATEHOUSE_API_KEY (and GATEHOUSE_BIN, GATEHOUSE_DATABASE_URL)
+# to each example's test.sh. Example ports: fetch 5101, react 5102, vue 5103,
+# angular 5104. Prints each example's seconds; stops everything it started on exit.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+EX="$ROOT/examples"
+export PATH="$HOME/.cargo/bin:$PATH"
+PORT="${EXAMPLES_GATEHOUSE_PORT:-28600}"
+T_ALL=$SECONDS
+
+declare -a REPORT=()
+current="setup"
+dir=$(mktemp -d)
+pid=""
+on_exit() {
+  local rc=$?
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  if [ $rc -ne 0 ] && [ -f "$dir/err" ]; then echo "--- gatehouse log (tail)"; tail -n 30 "$dir/err"; fi
+  rm -rf "$dir"
+  echo "=== examples"
+  for line in "${REPORT[@]}"; do echo "  $line"; done
+  if [ $rc -ne 0 ]; then
+    echo "test-examples: FAILED in '$current' (exit $rc) after $((SECONDS - T_ALL))s"
+  else
+    echo "test-examples: all passed in $((SECONDS - T_ALL))s"
+  fi
+}
+trap on_exit EXIT
+step() { # step LABEL CMD... : runs and records its seconds
+  current="$1"; shift
+  local t0=$SECONDS
+  "$@"
+  REPORT+=("$(printf '%-28s %5ss' "$current" $((SECONDS - t0)))")
+}
+
+NAMES=("$@")
+if [ ${#NAMES[@]} -eq 0 ]; then
+  for t in "$EX"/*/test.sh; do [ -x "$t" ] && NAMES+=("$(basename "$(dirname "$t")")"); done
+fi
+for n in "${NAMES[@]}"; do
+  [ -x "$EX/$n/test.sh" ] || { echo "no executable examples/$n/test.sh" >&2; exit 2; }
+done
+echo "test-examples: ${NAMES[*]}"
+
+# --- tools ----------------------------------------------------------------------
+tools() {
+  if [ -d "$EX/e2e/node_modules/playwright-core" ] && [ "$EX/e2e/node_modules/.package-lock.json" -nt "$EX/e2e/package-lock.json" ]; then
+    echo "examples/e2e node_modules up to date"
+  else
+    (cd "$EX/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ -z "${CHROMIUM:-}" ]; then
+    if ! command -v chromium >/dev/null 2>&1; then
+      echo "installing chromium (Debian package)"
+      local SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null ||
+        { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+    fi
+    export CHROMIUM="$(command -v chromium)"
+  fi
+  # The JS examples depend on file:../../client-wasm/pkg/bundler (the client-wasm stage builds it).
+  if [ ! -f "$ROOT/client-wasm/pkg/bundler/package.json" ]; then
+    bash "$ROOT/scripts/install-wasm-tools.sh"
+    bash "$ROOT/client-wasm/build.sh" bundler
+  fi
+  if [ -z "${GATEHOUSE_BIN:-}" ] || [ ! -x "$GATEHOUSE_BIN" ]; then
+    (cd "$ROOT" && cargo build -p gatehouse)
+    local target
+    target="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+    GATEHOUSE_BIN="$target/debug/gatehouse"
+  fi
+  export GATEHOUSE_BIN
+}
+step "tools" tools
+
+# --- one server, one API client ---------------------------------------------------
+server() {
+  export GATEHOUSE_DATABASE_URL="$dir/gatehouse.db"
+  "$GATEHOUSE_BIN" migrate >/dev/null
+  local origins="" p
+  for p in 5101 5102 5103 5104; do origins+="http://127.0.0.1:$p,http://localhost:$p,"; done
+  "$GATEHOUSE_BIN" create-api-client --name "Examples" --type web --rate-limit 100000 \
+    --serves creator --origins "${origins%,}" --json >"$dir/client.json"
+  field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$dir/client.json" "$1"; }
+  GATEHOUSE_CLIENT_ID=$(field client_id)
+  GATEHOUSE_API_KEY=$(field api_key)
+  export GATEHOUSE_CLIENT_ID GATEHOUSE_API_KEY
+  "$GATEHOUSE_BIN" serve --addr "127.0.0.1:$PORT" --access-ttl 3 >"$dir/out" 2>"$dir/err" &
+  pid=$!
+  for _ in $(seq 1 400); do grep -q listening "$dir/out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  grep -q listening "$dir/out" || { cat "$dir/err"; echo "gatehouse did not start on $PORT" >&2; return 1; }
+  export GATEHOUSE_URL="http://127.0.0.1:$PORT"
+  echo "gatehouse on $GATEHOUSE_URL (access-ttl 3 s), client $GATEHOUSE_CLIENT_ID"
+}
+step "gatehouse" server
+
+# --- each example -----------------------------------------------------------------
+for n in "${NAMES[@]}"; do
+  echo "=== example: $n ($(date +%T))"
+  step "example $n" bash -c 'cd "$1" && ./test.sh' _ "$EX/$n"
+done
