@@ -1,0 +1,37 @@
+import { InjectionToken } from '@angular/core';
+// pkg/web build of the client: its default export compiles the wasm from a URL.
+// (Why not pkg/bundler: see the README, "Why pkg/web".)
+import init, { GatehouseClient } from '@gatehouse/client';
+
+export interface GatehouseConfig {
+  baseUrl: string;
+  clientId: string;
+  apiKey: string;
+}
+
+/** The one GatehouseClient of the app (created before bootstrap in main.ts). */
+export const GATEHOUSE = new InjectionToken<GatehouseClient>('GatehouseClient');
+export const GATEHOUSE_CONFIG = new InjectionToken<GatehouseConfig>('GatehouseConfig');
+
+/** The API's origin and this frontend's credentials, read at run time so that one
+ *  build works against any server (`public/config.json` in development). */
+export async function loadConfig(): Promise<GatehouseConfig> {
+  const res = await fetch('/config.json', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`/config.json: HTTP ${res.status}`);
+  const c = (await res.json()) as Partial<GatehouseConfig>;
+  if (!c.baseUrl || !c.clientId || !c.apiKey) throw new Error('/config.json needs baseUrl, clientId and apiKey');
+  return { baseUrl: c.baseUrl.replace(/\/+$/, ''), clientId: c.clientId, apiKey: c.apiKey };
+}
+
+export async function createClient(config: GatehouseConfig): Promise<GatehouseClient> {
+  // angular.json copies gatehouse_client_bg.wasm from the package to the site root.
+  await init({ module_or_path: new URL('gatehouse_client_bg.wasm', document.baseURI) });
+  return new GatehouseClient({
+    ...config,
+    // The session survives a reload and is shared (refreshes included) by tabs.
+    storage: 'localStorage',
+    // No refresh timer: the HTTP interceptor refreshes when a request needs a token
+    // (auth.service.ts accessToken()), so an idle tab spends no refresh tokens.
+    autoRefresh: false,
+  });
+}
