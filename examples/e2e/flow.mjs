@@ -125,7 +125,8 @@ async function step(label, fn) {
 const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const email = `e2e-${name}-${stamp}@example.com`;
 const username = `e2e_${name}_${stamp}`;
-const password = `Gatehouse-${stamp}-horse`;
+// Nothing of the username in it: the server rejects passwords too similar to the user's attributes.
+const password = `correct-Horse-${Math.random().toString(36).slice(2, 8)}-battery-staple`;
 const firstName = `Ada${stamp}`;
 let firstAccess;
 

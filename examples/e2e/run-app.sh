@@ -32,8 +32,8 @@ if [ -f package.json ]; then
 fi
 [ -f "$dist/index.html" ] || { echo "$name: no $dist/index.html after the build" >&2; exit 1; }
 
-# What a browser downloads: every JS and wasm file of the build, raw and gzip -9.
-read -r raw gz < <(find "$dist" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' \) -print0 |
+# What a browser downloads: every JS, wasm and HTML file of the build, raw and gzip -9.
+read -r raw gz < <(find "$dist" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' -o -name '*.html' \) -print0 |
   xargs -0 -r -n1 sh -c 'printf "%s %s\n" "$(wc -c <"$0")" "$(gzip -9 -c "$0" | wc -c)"' |
   awk '{ r += $1; g += $2 } END { printf "%d %d\n", r, g }')
 
@@ -47,4 +47,4 @@ grep -q serving "$log" || { cat "$log"; echo "$name: static server did not start
 t=$(now)
 node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name"
 t_test=$(dt "$t")
-echo "example $name: npm-ci ${t_ci}s build ${t_build}s test ${t_test}s bundle $raw B raw / $gz B gzip (JS+wasm)"
+echo "example $name: npm-ci ${t_ci}s build ${t_build}s test ${t_test}s bundle $raw B raw / $gz B gzip (JS, wasm, HTML)"
