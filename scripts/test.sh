@@ -17,7 +17,7 @@ export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 # the audit log's writes joined the auth transactions, a change-password
 # batch fails under workerd and leaves sqld's write lock held, so every
 # later request times out (issue 3 stays open). Run it by name: scripts/test.sh worker
-ALL=(install fmt clippy wasm32 unit remote openapi quickstart admin-ui client-wasm robustness fuzz)
+ALL=(install fmt clippy wasm32 unit remote openapi schemathesis quickstart admin-ui client-wasm robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -65,6 +65,9 @@ stage_remote() {
   scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
 stage_openapi() { scripts/check-openapi.sh "$GATEHOUSE_BIN"; }
+# Property-based API tests against the served OpenAPI document (no 5xx,
+# every answer as documented); installs schemathesis into .venv-schemathesis/.
+stage_schemathesis() { scripts/test-schemathesis.sh "$GATEHOUSE_BIN"; }
 stage_quickstart() { scripts/test-quickstart.sh "$GATEHOUSE_BIN"; }
 stage_admin-ui() { scripts/test-admin-ui.sh; }
 stage_client-wasm() { scripts/test-client-wasm.sh; }

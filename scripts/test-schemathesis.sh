@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Property-based API testing with schemathesis against the served OpenAPI
+# document (/api/schema/) on a running native host: no 5xx, and every
+# response (status, content type, headers, body) as the document describes.
+#   scripts/test-schemathesis.sh [path/to/gatehouse]
+# Env: ST_MAX_EXAMPLES (default 25 per operation and phase), ST_SEED,
+#      ST_PORT (default 28900).
+#
+# Checks: all of schemathesis' checks except
+#   - positive_data_acceptance: it expects 2xx for any schema-valid input, but
+#     valid-looking input is refused by rules the schema cannot state (unknown
+#     or already-taken ids and usernames, a wrong current password, a
+#     non-staff type for a staff-only client, the last-superuser rule): such
+#     answers are documented 4xx, not bugs.
+#   - use_after_free / ensure_resource_availability: they assume DELETE
+#     removes a resource and creation makes one readable at a URL the run
+#     can follow; our DELETEs end logins (sessions) that still list as
+#     ended, and nothing is deleted for good.
+# Operations that would lock the run out are kept, with these guards:
+#   - the run's bearer token comes from a log-in hook, re-done whenever an
+#     answer is 401 (logout-all, ending the admin's logins, deactivated
+#     client...), so those operations run like any other;
+#   - cases that would act on the run's own admin account (id in the path)
+#     or its own API client are dropped (deactivating or rotating the key of
+#     the caller's client would end the run, not test anything);
+#   - the failed-login throttles are raised: schemathesis sends hundreds of
+#     wrong passwords, and the 429 that would follow (covered by the
+#     contract suite) would also refuse the hook's own log-in.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BIN="${1:-${GATEHOUSE_BIN:-}}"
+if [ -z "$BIN" ]; then
+  cargo build -q -p gatehouse
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
+fi
+PORT="${ST_PORT:-28900}"
+MAX_EXAMPLES="${ST_MAX_EXAMPLES:-25}"
+SEED="${ST_SEED:-20261126}"
+VERSION=4.32.5
+
+# schemathesis, pinned, in its own venv (idempotent).
+VENV="$ROOT/.venv-schemathesis"
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q " $VERSION\$"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$VERSION"
+fi
+
+dir=$(mktemp -d)
+pid=""
+cleanup() {
+  [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+export GATEHOUSE_DATABASE_URL="$dir/gh.db"
+# A cheap Argon2 cost: the hook logs in again after every 401.
+export GATEHOUSE_ARGON2_MEMORY_KIB=1024 GATEHOUSE_ARGON2_ITERATIONS=1
+export GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT=1000000 GATEHOUSE_LOGIN_FAILURES_PER_IP=1000000
+ADMIN_EMAIL=schemathesis-admin@gatehouse.test
+ADMIN_PASSWORD="st-$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
+"$BIN" migrate >/dev/null
+"$BIN" createsuperuser --email "$ADMIN_EMAIL" --username schemathesis-admin \
+  --password "$ADMIN_PASSWORD" --json >"$dir/admin.json"
+# Serves every user type, so creator flows (register) run too.
+"$BIN" create-api-client --name schemathesis --type admin --rate-limit 100000000 \
+  --serves creator,staff,admin --json >"$dir/client.json"
+ADMIN_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$dir/admin.json")
+CLIENT_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_id"])' "$dir/client.json")
+API_KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$dir/client.json")
+
+"$BIN" serve --addr "127.0.0.1:$PORT" >"$dir/out" 2>"$dir/err" &
+pid=$!
+for _ in $(seq 1 200); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.05; done
+grep -q listening "$dir/out" || { cat "$dir/err"; echo "server did not start"; exit 1; }
+BASE="http://127.0.0.1:$PORT"
+
+cat >"$dir/gatehouse_hooks.py" <<'PY'
+"""Auth and guards for the schemathesis run (see scripts/test-schemathesis.sh)."""
+import json
+import os
+import urllib.request
+
+import schemathesis
+
+BASE = os.environ["ST_BASE"]
+ADMIN_ID = int(os.environ["ST_ADMIN_ID"])
+CLIENT_ID = os.environ["ST_CLIENT_ID"]
+API_KEY = os.environ["ST_API_KEY"]
+LOGINS = 0
+
+
+@schemathesis.auth(refresh_interval=600)
+class AdminLogin:
+    """A fresh admin access token; schemathesis calls `get` again after a 401."""
+
+    def get(self, case, ctx):
+        global LOGINS
+        req = urllib.request.Request(
+            BASE + "/api/auth/token/",
+            data=json.dumps({"email": os.environ["ST_ADMIN_EMAIL"],
+                             "password": os.environ["ST_ADMIN_PASSWORD"]}).encode(),
+            headers={"Content-Type": "application/json", "X-API-Key": API_KEY,
+                     "X-Client-ID": CLIENT_ID},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            LOGINS += 1
+            return json.load(r)["access"]
+
+    def set(self, case, data, ctx):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {data}"
+
+
+@schemathesis.hook
+def filter_case(ctx, case):
+    """Never act on the run's own admin account or its own API client."""
+    params = case.path_parameters or {}
+    path = case.operation.path
+    if path.startswith("/api/admin/users/{id}") and str(params.get("id")) == str(ADMIN_ID):
+        return False
+    if path.startswith("/api/admin/clients/{client_id}") and params.get("client_id") == CLIENT_ID:
+        return False
+    return True
+PY
+
+export ST_BASE="$BASE" ST_ADMIN_ID="$ADMIN_ID" ST_CLIENT_ID="$CLIENT_ID" ST_API_KEY="$API_KEY"
+export ST_ADMIN_EMAIL="$ADMIN_EMAIL" ST_ADMIN_PASSWORD="$ADMIN_PASSWORD"
+export PYTHONPATH="$dir" SCHEMATHESIS_HOOKS=gatehouse_hooks
+mkdir -p "$ROOT/artifacts"
+t0=$SECONDS
+set +e
+"$VENV/bin/schemathesis" run "$BASE/api/schema/" \
+  -H "X-API-Key: $API_KEY" -H "X-Client-ID: $CLIENT_ID" \
+  --checks all \
+  --exclude-checks positive_data_acceptance,use_after_free,ensure_resource_availability \
+  --max-examples "$MAX_EXAMPLES" --seed "$SEED" --generation-database none \
+  --workers 1 --request-timeout 30 --no-color \
+  --report ndjson --report-ndjson-path "$ROOT/artifacts/schemathesis-events.ndjson" 2>&1 |
+  tee "$ROOT/artifacts/schemathesis.log"
+rc=${PIPESTATUS[0]}
+set -e
+# What ran: operations, test cases, requests by status (from the events).
+python3 - "$ROOT/artifacts/schemathesis-events.ndjson" <<'SUM' || rc=1
+import collections, json, sys
+statuses, requests = collections.Counter(), 0
+for line in open(sys.argv[1]):
+    ev = json.loads(line).get("ScenarioFinished")
+    if not ev:
+        continue
+    for i in ev["recorder"].get("interactions", {}).values():
+        requests += 1
+        statuses[(i.get("response") or {}).get("status_code")] += 1
+print(f"schemathesis: {requests} requests; statuses:",
+      ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items(), key=str)))
+server_errors = sum(v for k, v in statuses.items() if isinstance(k, int) and k >= 500)
+if server_errors:
+    sys.exit(f"{server_errors} responses were 5xx")
+SUM
+grep -E '^\s+(Selected|Tested):|generated,' "$ROOT/artifacts/schemathesis.log" || true
+echo "schemathesis: exit $rc in $((SECONDS - t0))s (log and events in artifacts/)"
+exit "$rc"
