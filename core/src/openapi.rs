@@ -57,7 +57,100 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::admin::openapi::AdminDoc::openapi());
-    doc
+    complete_responses(doc)
+}
+
+/// Adds the answers that whole groups of routes can give (the API-key gate,
+/// rate limit, JSON body parsing, storage), where a path's own annotation
+/// does not list them, and a JSON body to every error answer and untyped
+/// success: with it the document describes every status the server sends
+/// (held by `scripts/test-schemathesis.sh`).
+fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use serde_json::{json, Value};
+    let mut v = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    v["components"]["schemas"]["FieldErrors"] = json!({
+        "type": "object",
+        "description": "Field name → messages (DRF's validation errors); `non_field_errors` for the body as a whole",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}}
+    });
+    let error = json!({"$ref": "#/components/schemas/ErrorOut"});
+    let bad_request = json!({"anyOf": [
+        {"$ref": "#/components/schemas/FieldErrors"},
+        {"$ref": "#/components/schemas/ErrorOut"}
+    ]});
+    let json_body = |schema: &Value| json!({"application/json": {"schema": schema}});
+    let retry_after = json!({"Retry-After": {
+        "description": "Seconds until a request may succeed",
+        "schema": {"type": "integer"}
+    }});
+    let Some(paths) = v["paths"].as_object_mut() else {
+        return doc;
+    };
+    for (path, item) in paths.iter_mut() {
+        // Behind the API-key gate: everything but the open meta routes.
+        let gated = path.starts_with("/api/auth/") || path.starts_with("/api/admin/");
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let write = matches!(method.as_str(), "post" | "put" | "patch" | "delete");
+            if !write && method != "get" {
+                continue;
+            }
+            let has_body = op.get("requestBody").is_some();
+            let Some(responses) = op["responses"].as_object_mut() else {
+                continue;
+            };
+            let mut add = |code: &str, description: &str| {
+                responses
+                    .entry(code)
+                    .or_insert_with(|| json!({"description": description}));
+            };
+            if has_body {
+                add("400", "Field errors, or a body that is not a JSON object");
+                add("413", "Body over 64 KiB");
+                add("415", "Content-Type is not application/json");
+            }
+            if gated {
+                add(
+                    "401",
+                    "Missing or invalid API key or client id, or not authenticated",
+                );
+                add(
+                    "403",
+                    "API client inactive, Origin not allowed for it, or not permitted",
+                );
+                add(
+                    "429",
+                    "The API client's rate limit (or the failed-login throttle)",
+                );
+                if write {
+                    add("409", "Changed concurrently; retry");
+                }
+                add("503", "The database is unavailable; retry shortly");
+            }
+            for (code, r) in responses.iter_mut() {
+                let has_content = r
+                    .get("content")
+                    .is_some_and(|c| c.as_object().is_some_and(|c| !c.is_empty()));
+                if code.starts_with('4') || code.starts_with('5') {
+                    if !has_content {
+                        r["content"] = json_body(if code == "400" { &bad_request } else { &error });
+                    }
+                    if code == "429" {
+                        r["headers"] = retry_after.clone();
+                    }
+                } else if code != "204" && !has_content {
+                    // `{}` (logout), `{"status": "ok"}`, the JWKS.
+                    r["content"] = json_body(&json!({"type": "object"}));
+                }
+            }
+        }
+    }
+    if let Some(ok) = v.pointer_mut("/paths/~1api~1schema~1/get/responses/200/content") {
+        ok["application/yaml"] = json!({"schema": {"type": "string"}});
+    }
+    serde_json::from_value(v).expect("the completed document deserializes")
 }
 
 /// `GET /api/schema/` (JSON, or YAML with `?format=yaml`).

@@ -37,7 +37,7 @@ pub(crate) struct AdminDoc;
         ("is_active" = Option<bool>, Query, description = "true or false"),
         ("ordering" = Option<String>, Query, description = "id, email, username, date_joined, last_login; `-` for descending"),
         ("page" = Option<u64>, Query, description = "1-based page"),
-        ("page_size" = Option<u64>, Query, description = "Default 50, at most 200"),
+        ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
     ),
     security(("api_key" = [], "client_id" = [], "bearer" = [])),
     responses(
@@ -145,7 +145,7 @@ fn user_session_end() {}
         ("client_type" = Option<String>, Query, description = "web, mobile, admin, server, …"),
         ("is_active" = Option<bool>, Query, description = "true or false"),
         ("page" = Option<u64>, Query, description = "1-based page"),
-        ("page_size" = Option<u64>, Query, description = "Default 50, at most 200"),
+        ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
     ),
     security(("api_key" = [], "client_id" = [], "bearer" = [])),
     responses(
@@ -268,7 +268,7 @@ fn usage() {}
         ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds (inclusive)"),
         ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds (exclusive)"),
         ("page" = Option<u64>, Query, description = "1-based page"),
-        ("page_size" = Option<u64>, Query, description = "Default 50, at most 200"),
+        ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
     ),
     security(("api_key" = [], "client_id" = [], "bearer" = [])),
     responses(
