@@ -17,6 +17,8 @@
 #   GATEHOUSE_BENCH_URL + GATEHOUSE_BENCH_API_KEY + GATEHOUSE_BENCH_CLIENT_ID
 #       bench a host that is already running (e.g. the Worker under
 #       `wrangler dev`): nothing is started, only the load generator is built.
+#   GATEHOUSE_BENCH_NO_USAGE=1  the server counts no usage (analytics), to
+#       measure what counting costs: compare a run with and without it.
 #   GATEHOUSE_LOG   the server's log filter (default: warn, so per-request
 #       access logs don't cost the server its throughput).
 #   CARGO_TARGET_DIR  where cargo builds (default: target).

@@ -146,6 +146,8 @@ pub(crate) struct Inner {
     pub(crate) routes: Vec<CustomRoute>,
     /// Usage counted since the last [`Gatehouse::flush_usage`].
     pub(crate) usage: crate::usage::UsageAggregator,
+    /// Off only to measure what counting costs (see `without_usage_counting`).
+    pub(crate) count_usage: bool,
 }
 
 /// An authenticated caller.
@@ -223,6 +225,7 @@ impl Gatehouse {
                 dummy_hash,
                 routes: Vec::new(),
                 usage: Default::default(),
+                count_usage: true,
             }),
         })
     }
@@ -245,6 +248,15 @@ impl Gatehouse {
             guard: Box::new(guard),
             handler,
         });
+        self
+    }
+
+    /// Stops counting usage (analytics then show no traffic). For measuring
+    /// its cost on a benchmark only; call before the service is cloned.
+    pub fn without_usage_counting(mut self) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("without_usage_counting must be called before the service is cloned")
+            .count_usage = false;
         self
     }
 
@@ -312,18 +324,22 @@ impl Gatehouse {
         };
         // Usage is counted for every request that passed the key check: an
         // in-memory add, written to the database later by `flush_usage`.
-        let client_id = client.id.0.clone();
-        let kind = match route {
-            Route::Token => RequestKind::Login,
-            Route::Register => RequestKind::Register,
-            Route::Refresh => RequestKind::Refresh,
-            _ => RequestKind::Other,
-        };
+        let counted = self.inner.count_usage.then(|| {
+            let kind = match route {
+                Route::Token => RequestKind::Login,
+                Route::Register => RequestKind::Register,
+                Route::Refresh => RequestKind::Refresh,
+                _ => RequestKind::Other,
+            };
+            (client.id.0.clone(), kind)
+        });
         let resp = self.serve_client(req, route, client, origin, now).await;
-        let end = self.inner.env.clock.now();
-        self.inner
-            .usage
-            .record(&client_id, end, resp.status().as_u16(), kind, end.0 - now.0);
+        if let Some((client_id, kind)) = counted {
+            let end = self.inner.env.clock.now();
+            self.inner
+                .usage
+                .record(&client_id, end, resp.status().as_u16(), kind, end.0 - now.0);
+        }
         resp
     }
 

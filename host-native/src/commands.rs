@@ -41,7 +41,11 @@ pub async fn run(
         return Ok(());
     }
     let config = config.to_config().map_err(CommandError::from_display)?;
-    let (gatehouse, applied) = open(&database, config).await?;
+    let (mut gatehouse, applied) = open(&database, config).await?;
+    // Benchmarks only: measure the request path without usage counting.
+    if std::env::var_os("GATEHOUSE_BENCH_NO_USAGE").is_some_and(|v| v == "1") {
+        gatehouse = gatehouse.without_usage_counting();
+    }
     match command {
         Command::Serve(args) => {
             // Usage is counted in memory; write it every few seconds and once
