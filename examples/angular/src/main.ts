@@ -7,11 +7,11 @@ import { authInterceptor } from './app/auth.interceptor';
 import { createClient, GATEHOUSE, GATEHOUSE_CONFIG, loadConfig } from './app/gatehouse';
 import { routes } from './app/routes';
 
-// The client needs its wasm compiled and its options known before anything
-// injects it, so both happen before bootstrap (see app/gatehouse.ts).
+// The client's options come from /config.json at run time, so the client is made
+// before bootstrap and provided as a value (see app/gatehouse.ts).
 async function main() {
   const config = await loadConfig();
-  const client = await createClient(config);
+  const client = createClient(config);
   await bootstrapApplication(AppComponent, {
     providers: [
       provideZonelessChangeDetection(),

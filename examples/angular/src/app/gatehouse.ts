@@ -1,7 +1,8 @@
 import { InjectionToken } from '@angular/core';
-// pkg/web build of the client: its default export compiles the wasm from a URL.
-// (Why not pkg/bundler: see the README, "Why pkg/web".)
-import init, { GatehouseClient } from '@gatehouse/client';
+// The pkg/bundler build: it imports its .wasm as an ES module, which Angular's
+// esbuild-based builder resolves (emitted under media/, instantiated with a
+// top-level await, which needs a zoneless app). See the README, "The wasm".
+import { GatehouseClient } from '@gatehouse/client';
 
 export interface GatehouseConfig {
   baseUrl: string;
@@ -23,9 +24,7 @@ export async function loadConfig(): Promise<GatehouseConfig> {
   return { baseUrl: c.baseUrl.replace(/\/+$/, ''), clientId: c.clientId, apiKey: c.apiKey };
 }
 
-export async function createClient(config: GatehouseConfig): Promise<GatehouseClient> {
-  // angular.json copies gatehouse_client_bg.wasm from the package to the site root.
-  await init({ module_or_path: new URL('gatehouse_client_bg.wasm', document.baseURI) });
+export function createClient(config: GatehouseConfig): GatehouseClient {
   return new GatehouseClient({
     ...config,
     // The session survives a reload and is shared (refreshes included) by tabs.
