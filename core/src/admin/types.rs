@@ -46,8 +46,11 @@ impl From<&User> for AdminUserOut {
 /// A new user (staff: creators only; admins: any type).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AdminUserCreateIn {
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub username: String,
+    #[schema(min_length = 8)]
     pub password: String,
     pub user_type: UserType,
     #[schema(nullable = false)]
@@ -61,7 +64,7 @@ pub struct AdminUserCreateIn {
 /// A partial update of a user; absent fields stay as they are.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AdminUserPatchIn {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1)]
     pub username: Option<String>,
     #[schema(nullable = false)]
     pub first_name: Option<String>,
@@ -151,7 +154,9 @@ pub struct ClientWithKeyOut {
 /// A new API client.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClientCreateIn {
+    #[schema(min_length = 1)]
     pub name: String,
+    #[schema(min_length = 1)]
     pub client_type: String,
     pub rate_limit: u32,
     /// Default: `admin` → staff and admin; any other type → creator.
@@ -166,7 +171,7 @@ pub struct ClientCreateIn {
 /// A partial update of a client.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClientPatchIn {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1)]
     pub name: Option<String>,
     #[schema(nullable = false)]
     pub rate_limit: Option<u32>,

@@ -64,12 +64,18 @@ pub struct ChangePasswordOut {
 /// Self-registration. Any other field (`user_type`, `is_staff`, …) is ignored.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RegisterIn {
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub username: String,
+    #[schema(min_length = 8)]
     pub password: String,
+    #[schema(min_length = 1)]
     pub password2: String,
+    #[schema(nullable = false)]
     #[serde(default)]
     pub first_name: Option<String>,
+    #[schema(nullable = false)]
     #[serde(default)]
     pub last_name: Option<String>,
 }
@@ -77,29 +83,38 @@ pub struct RegisterIn {
 /// Login.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginIn {
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
 /// A refresh token (refresh and logout).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RefreshIn {
+    #[schema(min_length = 1)]
     pub refresh: String,
 }
 
 /// The writable profile fields (PUT: all required; PATCH: any).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProfileIn {
+    #[schema(nullable = false, min_length = 1)]
     pub username: Option<String>,
+    #[schema(nullable = false)]
     pub first_name: Option<String>,
+    #[schema(nullable = false)]
     pub last_name: Option<String>,
 }
 
 /// A password change.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ChangePasswordIn {
+    #[schema(min_length = 1)]
     pub old_password: String,
+    #[schema(min_length = 8)]
     pub new_password: String,
+    #[schema(min_length = 1)]
     pub new_password2: String,
 }
 
