@@ -10,6 +10,7 @@
 # page has no build), then serves <dist-dir> with serve.mjs on 127.0.0.1:<port>
 # (SPA fallback, /config.json from the environment) and runs flow.mjs.
 # Prints "example <name>: npm-ci Ns build Ns test Ns bundle <raw> B raw / <gz> B gzip".
+# EXAMPLES_SERVE=1 (examples/run.sh) builds and serves without running the flow.
 set -euo pipefail
 name="$1"; port="$2"; dist="$3"
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,6 +44,13 @@ spid=$!
 trap 'kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 200); do grep -q serving "$log" && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
 grep -q serving "$log" || { cat "$log"; echo "$name: static server did not start on $port" >&2; exit 1; }
+
+# examples/run.sh: build and serve only, in the foreground, until Ctrl-C.
+if [ "${EXAMPLES_SERVE:-}" = 1 ]; then
+  echo "$name: open http://127.0.0.1:$port/ (against $GATEHOUSE_URL; Ctrl-C stops)"
+  wait "$spid"
+  exit 0
+fi
 
 t=$(now)
 node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name"

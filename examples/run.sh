@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Starts one example against a local gatehouse, in one command:
+#
+#   examples/run.sh react        # or fetch, vue, angular; then open the printed URL
+#
+# Without GATEHOUSE_URL it starts its own `gatehouse serve` on 127.0.0.1:8000
+# ($GATEHOUSE_PORT) over examples/.run/gatehouse.db (kept between runs), with
+# --access-ttl $ACCESS_TTL (60 s, so the header's refresh counter moves while
+# you watch), and creates one web API client for the example origins the first
+# time (examples/.run/client.json). The binary is $GATEHOUSE_BIN, else
+# target/debug/gatehouse, built with cargo if missing.
+# With GATEHOUSE_URL, GATEHOUSE_CLIENT_ID and GATEHOUSE_API_KEY set, it uses
+# that server and client instead (its origins must allow http://127.0.0.1:<port>).
+# Then it runs the example's test.sh in serve mode: npm ci if needed, build,
+# serve on the example's port with /config.json. Ctrl-C stops everything.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+name="${1:?usage: examples/run.sh fetch|react|vue|angular}"
+[ -x "$ROOT/examples/$name/test.sh" ] || { echo "no examples/$name/test.sh" >&2; exit 2; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+pid="" app=""
+stop() { for p in $app $pid; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT
+if [ -z "${GATEHOUSE_URL:-}" ]; then
+  state="$ROOT/examples/.run"
+  mkdir -p "$state"
+  BIN="${GATEHOUSE_BIN:-$ROOT/target/debug/gatehouse}"
+  [ -x "$BIN" ] || (cd "$ROOT" && cargo build -p gatehouse)
+  [ -f "$ROOT/client-wasm/pkg/bundler/package.json" ] ||
+    { bash "$ROOT/scripts/install-wasm-tools.sh" && bash "$ROOT/client-wasm/build.sh" bundler; }
+  export GATEHOUSE_DATABASE_URL="$state/gatehouse.db"
+  "$BIN" migrate >/dev/null
+  if [ ! -s "$state/client.json" ]; then
+    origins=""
+    for p in 5101 5102 5103 5104; do origins+="http://127.0.0.1:$p,http://localhost:$p,"; done
+    "$BIN" create-api-client --name "Examples (local)" --type web --rate-limit 100000 \
+      --serves creator --origins "${origins%,}" --json >"$state/client.json"
+  fi
+  field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$state/client.json" "$1"; }
+  GATEHOUSE_CLIENT_ID=$(field client_id)
+  GATEHOUSE_API_KEY=$(field api_key)
+  GATEHOUSE_URL="http://127.0.0.1:${GATEHOUSE_PORT:-8000}"
+  export GATEHOUSE_CLIENT_ID GATEHOUSE_API_KEY GATEHOUSE_URL
+  "$BIN" serve --addr "127.0.0.1:${GATEHOUSE_PORT:-8000}" --access-ttl "${ACCESS_TTL:-60}" >"$state/out" 2>"$state/log" &
+  pid=$!
+  for _ in $(seq 1 400); do grep -q listening "$state/out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  grep -q listening "$state/out" || { tail "$state/log"; echo "gatehouse did not start" >&2; exit 1; }
+  echo "gatehouse on $GATEHOUSE_URL (log: examples/.run/log); API client $GATEHOUSE_CLIENT_ID"
+  # For `npm run dev` (vite, ng serve): the same configuration as a file.
+  printf '{"baseUrl":"%s","clientId":"%s","apiKey":"%s"}\n' "$GATEHOUSE_URL" "$GATEHOUSE_CLIENT_ID" "$GATEHOUSE_API_KEY" >"$state/config.json"
+fi
+cd "$ROOT/examples/$name"
+EXAMPLES_SERVE=1 ./test.sh &
+app=$!
+wait "$app"
