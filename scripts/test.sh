@@ -17,7 +17,7 @@ export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 # the audit log's writes joined the auth transactions, a change-password
 # batch fails under workerd and leaves sqld's write lock held, so every
 # later request times out (issue 3 stays open). Run it by name: scripts/test.sh worker
-ALL=(install fmt clippy wasm32 unit remote openapi schemathesis quickstart admin-ui client-wasm robustness fuzz)
+ALL=(install fmt clippy wasm32 unit remote openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -71,6 +71,9 @@ stage_schemathesis() { scripts/test-schemathesis.sh "$GATEHOUSE_BIN"; }
 stage_quickstart() { scripts/test-quickstart.sh "$GATEHOUSE_BIN"; }
 stage_admin-ui() { scripts/test-admin-ui.sh; }
 stage_client-wasm() { scripts/test-client-wasm.sh; }
+# Every example app built (npm ci && npm run build) and driven through the shared
+# browser flow against one gatehouse with --access-ttl 3 (examples/README.md).
+stage_examples() { scripts/test-examples.sh; }
 stage_worker() { scripts/test-worker.sh; }
 # Crash safety, a 60 s soak at 1,000 connections, slow clients, secrets in logs.
 # It builds and drives the release binary, not the debug one the others use.
