@@ -60,6 +60,17 @@ impl Settings {
     }
 }
 
+/// The dashboard's API client for `/admin/config.json`: vars or secrets
+/// `GATEHOUSE_DASHBOARD_CLIENT_ID` and `GATEHOUSE_DASHBOARD_API_KEY`, both
+/// set, as the native host reads them from its environment.
+pub fn dashboard(env: &Env) -> Option<(String, String)> {
+    let vars = Vars(env);
+    Some((
+        vars.get("GATEHOUSE_DASHBOARD_CLIENT_ID")?,
+        vars.get("GATEHOUSE_DASHBOARD_API_KEY")?,
+    ))
+}
+
 /// `GATEHOUSE_JWT_ALGORITHM` = `eddsa` (default) or `hs256`.
 fn signing(vars: &Vars) -> worker::Result<SigningConfig> {
     let algorithm = vars

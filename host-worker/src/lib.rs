@@ -5,13 +5,15 @@
 //!
 //! - [`config`]: `[vars]` and secrets → [`gatehouse_core::Config`] and the libSQL address.
 //! - [`convert`]: `worker::Request`/`Response` ↔ `http::Request<Bytes>`/`Response<Bytes>`.
-//! - [`executor`]: the core's `SqlExecutor` over `libsql::wasm::Connection` (Hrana over HTTP).
+//! - [`executor`]: the core's `SqlExecutor`: one Hrana pipeline request per call (`fetch`).
+//! - [`pages`]: what reaches the Worker under the dashboard/docs asset prefixes.
 //! - [`clock`], [`random`]: `Date.now()` and `crypto.getRandomValues`.
 
 mod clock;
 mod config;
 mod convert;
 mod executor;
+mod pages;
 mod random;
 
 use gatehouse_core::error::ApiError;
@@ -38,6 +40,13 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    // Under the dashboard/docs prefixes, what no asset file matched; needs
+    // no database.
+    if let Ok(method) = http::Method::from_bytes(req.inner().method().as_bytes()) {
+        if let Some(r) = pages::respond(&method, &req.path(), || config::dashboard(&env)) {
+            return convert::to_worker_response(r);
+        }
+    }
     let service = match service(&env).await {
         Ok(s) => s,
         // The database did not answer while the isolate started: the core's
@@ -71,14 +80,16 @@ enum StartFailure {
 
 /// The isolate's service, built once. Two first requests racing both build
 /// one; the second simply replaces the first (start is idempotent).
+// The core's `Env` takes `Arc`s on every target; an isolate has one thread.
+#[allow(clippy::arc_with_non_send_sync)]
 async fn service(env: &Env) -> std::result::Result<Gatehouse, StartFailure> {
     if let Some(s) = SERVICE.with(|s| s.borrow().clone()) {
         return Ok(s);
     }
     let settings = config::Settings::from_env(env).map_err(StartFailure::Config)?;
-    let sql: Arc<dyn SqlExecutor> = Arc::new(executor::LibsqlExecutor::new(
-        settings.database_url,
-        settings.database_auth_token,
+    let sql: Arc<dyn SqlExecutor> = Arc::new(executor::HranaExecutor::new(
+        &settings.database_url,
+        &settings.database_auth_token,
     ));
     let core_env = CoreEnv {
         clock: Arc::new(clock::DateClock),

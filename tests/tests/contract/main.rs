@@ -13,6 +13,7 @@ mod cors;
 mod expiry;
 mod login;
 mod logout;
+mod pages;
 mod profile;
 mod rate_limits;
 mod refresh;

@@ -43,6 +43,33 @@ async fn the_sixth_request_of_a_five_per_hour_client_is_throttled() {
     assert!(r.header_u64("x-ratelimit-remaining") > 0);
 }
 
+/// The budget is one counter per client however the requests arrive: a burst
+/// of concurrent requests (on the Worker: one database row shared by every
+/// isolate) lets exactly the budget through.
+#[tokio::test]
+async fn a_concurrent_burst_gets_exactly_the_budget() {
+    const LIMIT: usize = 8;
+    const SENT: usize = 24;
+    let ctx = Ctx::new();
+    let (_, api) = ctx.client(&ClientSpec::web().rate_limit(LIMIT as u32));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..SENT {
+        let api = api.clone();
+        tasks.spawn(async move { hit(&api).await });
+    }
+    let mut statuses = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        statuses.push(r.expect("request task").status);
+    }
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    let passed = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        (passed, throttled),
+        (LIMIT, SENT - LIMIT),
+        "statuses: {statuses:?}"
+    );
+}
+
 #[tokio::test]
 async fn remaining_goes_down_with_each_request() {
     let ctx = Ctx::new();
