@@ -86,6 +86,34 @@ fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
     let Some(paths) = v["paths"].as_object_mut() else {
         return doc;
     };
+    // Query values as `crate::query` reads them: an empty value is no value
+    // (as django-filter), numbers and booleans may have white space around
+    // them, booleans are true/false/1/0/yes/no in any case.
+    let empty_or_int = json!({"type": "string", "pattern": "^\\s*([+-]?[0-9]+)?\\s*$"});
+    let query_bool = json!({
+        "type": "string",
+        "pattern": "^\\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|1|0)?\\s*$"
+    });
+    for item in paths.values_mut() {
+        let ops = item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut());
+        for op in ops {
+            let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+            for p in params.into_iter().flatten() {
+                if p["in"] != "query" {
+                    continue;
+                }
+                let schema = p["schema"].take();
+                p["schema"] = match schema["type"].as_str() {
+                    Some("boolean") => query_bool.clone(),
+                    Some("integer") => json!({"anyOf": [schema, empty_or_int]}),
+                    _ => schema,
+                };
+            }
+        }
+    }
     for (path, item) in paths.iter_mut() {
         // Behind the API-key gate: everything but the open meta routes.
         let gated = path.starts_with("/api/auth/") || path.starts_with("/api/admin/");

@@ -247,7 +247,7 @@ fn client_usage() {}
         ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds; default `to` − 24 h"),
         ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds; default now"),
         ("bucket" = Option<String>, Query, description = "hour or day; default hour up to 48 h, else day"),
-        ("limit" = Option<u32>, Query, description = "How many top clients (1–100, default 10)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many top clients (1–100, default 10)"),
     ),
     security(("api_key" = [], "client_id" = [], "bearer" = [])),
     responses(
