@@ -11,6 +11,7 @@
 # (SPA fallback, /config.json from the environment) and runs flow.mjs.
 # Prints "example <name>: npm-ci Ns build Ns test Ns bundle <raw> B raw / <gz> B gzip".
 # EXAMPLES_SERVE=1 (examples/run.sh) builds and serves without running the flow.
+# EXAMPLE_EXTRA_TEST="cmd args" runs `cmd args <app-url>` after the flow (an example's own test).
 set -euo pipefail
 name="$1"; port="$2"; dist="$3"
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,7 +35,7 @@ fi
 [ -f "$dist/index.html" ] || { echo "$name: no $dist/index.html after the build" >&2; exit 1; }
 
 # What a browser downloads: every JS, wasm and HTML file of the build, raw and gzip -9.
-read -r raw gz < <(find "$dist" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' -o -name '*.html' \) -print0 |
+read -r raw gz < <(find "$dist" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' -o -name '*.html' \) ! -name '*.test.mjs' -print0 |
   xargs -0 -r -n1 sh -c 'printf "%s %s\n" "$(wc -c <"$0")" "$(gzip -9 -c "$0" | wc -c)"' |
   awk '{ r += $1; g += $2 } END { printf "%d %d\n", r, g }')
 
@@ -54,5 +55,7 @@ fi
 
 t=$(now)
 node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name"
+# An example's own extra check, against the same server: $EXAMPLE_EXTRA_TEST <app-url>.
+if [ -n "${EXAMPLE_EXTRA_TEST:-}" ]; then $EXAMPLE_EXTRA_TEST "http://127.0.0.1:$port"; fi
 t_test=$(dt "$t")
 echo "example $name: npm-ci ${t_ci}s build ${t_build}s test ${t_test}s bundle $raw B raw / $gz B gzip (JS, wasm, HTML)"
