@@ -6,5 +6,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 export NG_CLI_ANALYTICS=false
-export EXAMPLE_EXTRA_TEST="node $PWD/interceptor.test.mjs"
+export EXAMPLE_EXTRA_TEST="node interceptor.test.mjs"  # run-app.sh runs in this folder
 exec ../e2e/run-app.sh angular 5104 dist/browser

@@ -106,6 +106,10 @@ call 200 PATCH /api/auth/profile/ '{"first_name": "Augusta"}' "$ACCESS"
 expect_field first_name Augusta
 expect_field last_name Lovelace
 
+echo "# 4b. Changing the password needs the old one: a validation error by field"
+call 400 POST /api/auth/change-password/ "{\"old_password\": \"wrong\", \"new_password\": \"$NEW_PASSWORD\", \"new_password2\": \"$NEW_PASSWORD\"}" "$ACCESS"
+[ -n "$(field old_password)" ] || { echo "FAIL step $STEP: no old_password error in $BODY" >&2; exit 1; }
+
 echo "# 5. Refresh: a new pair; the refresh token rotates"
 call 200 POST /api/auth/token/refresh/ "{\"refresh\": \"$REFRESH\"}"
 ACCESS="$(expect_token access)"
@@ -123,8 +127,6 @@ expect_field code token_not_valid
 echo "# 8. Change password (log in again first: the login above was revoked)"
 call 200 POST /api/auth/token/ "{\"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}"
 ACCESS="$(expect_token access)"
-call 400 POST /api/auth/change-password/ "{\"old_password\": \"wrong\", \"new_password\": \"$NEW_PASSWORD\", \"new_password2\": \"$NEW_PASSWORD\"}" "$ACCESS"
-[ -n "$(field old_password)" ] || { echo "FAIL step $STEP: no old_password error in $BODY" >&2; exit 1; }
 call 200 POST /api/auth/change-password/ "{\"old_password\": \"$PASSWORD\", \"new_password\": \"$NEW_PASSWORD\", \"new_password2\": \"$NEW_PASSWORD\"}" "$ACCESS"
 expect_field detail "Password changed."
 expect_token access >/dev/null
