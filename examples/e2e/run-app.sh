@@ -11,7 +11,7 @@
 # (SPA fallback, /config.json from the environment) and runs flow.mjs.
 # Prints "example <name>: npm-ci Ns build Ns test Ns bundle <raw> B raw / <gz> B gzip".
 # EXAMPLES_SERVE=1 (examples/run.sh) builds and serves without running the flow.
-# EXAMPLE_EXTRA_TEST="cmd args" runs `cmd args <app-url>` after the flow (an example's own test).
+# EXAMPLE_EXTRA_TEST="cmd args" runs `cmd args <app-url>` beside the flow (an example's own test).
 set -euo pipefail
 name="$1"; port="$2"; dist="$3"
 E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -54,8 +54,16 @@ if [ "${EXAMPLES_SERVE:-}" = 1 ]; then
 fi
 
 t=$(now)
-node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name"
-# An example's own extra check, against the same server: $EXAMPLE_EXTRA_TEST <app-url>.
-if [ -n "${EXAMPLE_EXTRA_TEST:-}" ]; then $EXAMPLE_EXTRA_TEST "http://127.0.0.1:$port"; fi
+if [ -n "${EXAMPLE_EXTRA_TEST:-}" ]; then
+  # An example's own check, beside the flow (its own user; both mostly wait on the clock).
+  $EXAMPLE_EXTRA_TEST "http://127.0.0.1:$port" &
+  xpid=$!
+  rc=0
+  node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name" || rc=$?
+  wait "$xpid" || rc=$?
+  [ "$rc" = 0 ] || exit "$rc"
+else
+  node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name"
+fi
 t_test=$(dt "$t")
 echo "example $name: npm-ci ${t_ci}s build ${t_build}s test ${t_test}s bundle $raw B raw / $gz B gzip (JS, wasm, HTML)"
