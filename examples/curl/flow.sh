@@ -4,7 +4,7 @@
 #
 #   GATEHOUSE_URL=http://127.0.0.1:8000 GATEHOUSE_CLIENT_ID=cl_… GATEHOUSE_API_KEY=sk_… ./flow.sh
 #
-# Needs bash, curl and python3 (only to read JSON fields; no jq).
+# Needs only bash and curl (no jq, no python: see `field`).
 set -euo pipefail
 
 URL="${GATEHOUSE_URL:-http://127.0.0.1:8000}"
@@ -45,14 +45,23 @@ call() {
   if [ -z "$QUIET" ]; then echo "        $BODY" | cut -c1-160; fi
 }
 
-# field PATH: reads a dotted path (e.g. user.email) out of $BODY; empty if absent.
+# field PATH: the value at PATH (`key` or `parent.key`) in $BODY, empty if absent;
+# "[list]" for a list (a DRF field error). Plain bash regex, no subprocess: with
+# 3-second access tokens on a busy CI machine, every process spawned between a
+# login and the token's use counts. It reads what this flow needs (tokens, emails,
+# codes, names: strings without escapes, numbers, booleans), not arbitrary JSON.
 field() {
-  BODY="$BODY" python3 -c '
-import json, os, sys
-v = json.loads(os.environ["BODY"])
-for k in sys.argv[1].split("."):
-    v = v.get(k) if isinstance(v, dict) else None
-print("" if v is None else v)' "$1"
+  local key="${1##*.}" prefix="" ws='[[:space:]]*'
+  [[ "$1" == *.* ]] && prefix="\"${1%%.*}\":$ws\\{[^{}]*"
+  local re="$prefix\"$key\":$ws(\"([^\"\\\\]*)\"|\\[|[-0-9.a-z]+)"
+  if [[ "$BODY" =~ $re ]]; then
+    case "${BASH_REMATCH[1]}" in
+      \"*) printf '%s\n' "${BASH_REMATCH[2]}" ;;
+      "[") echo "[list]" ;;
+      null) echo "" ;;
+      *) printf '%s\n' "${BASH_REMATCH[1]}" ;;
+    esac
+  fi
 }
 
 # expect_field PATH VALUE: fails unless $BODY has that value at PATH.
