@@ -88,11 +88,12 @@ fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
     };
     // Query values as `crate::query` reads them: an empty value is no value
     // (as django-filter), numbers and booleans may have white space around
-    // them, booleans are true/false/1/0/yes/no in any case.
-    let empty_or_int = json!({"type": "string", "pattern": "^\\s*([+-]?[0-9]+)?\\s*$"});
+    // them (but are not white space only), booleans are true/false/1/0/yes/no
+    // in any case.
+    let empty_or_int = json!({"type": "string", "pattern": "^(\\s*[+-]?[0-9]+\\s*)?$"});
     let query_bool = json!({
         "type": "string",
-        "pattern": "^\\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|1|0)?\\s*$"
+        "pattern": "^(\\s*([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|1|0)\\s*)?$"
     });
     for item in paths.values_mut() {
         let ops = item
