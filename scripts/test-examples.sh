@@ -109,37 +109,54 @@ server() {
 step "gatehouse" server
 
 # --- each example -----------------------------------------------------------------
-# In parallel by default: most of a flow is waiting for a 3 s token (plus the
-# server's 5 s clock-skew tolerance) to die, so the apps overlap well even on
-# 2 cores. Each writes its own log, printed whole when all are done.
-# EXAMPLES_PARALLEL=0 runs them one by one with live output.
+# Two phases, each in parallel, each app with its own log (printed whole when the
+# phase ends):
+#  1. build: the browser apps (test.sh through e2e/run-app.sh) run `npm ci` and
+#     `npm run build` (EXAMPLES_PHASE=build). CPU-heavy, and no clock involved.
+#  2. test: every test.sh (the apps with EXAMPLES_PHASE=test: serve + flow). Most
+#     of a flow is waiting for a 3 s token (plus the server's 5 s clock-skew
+#     tolerance) to die, so they overlap well even on 2 cores; keeping the builds
+#     out of this phase keeps 3 s tokens from dying mid-step under load.
+# EXAMPLES_PARALLEL=0 runs everything one by one with live output.
+APPS=()
+for n in "${NAMES[@]}"; do grep -q 'run-app.sh' "$EX/$n/test.sh" && APPS+=("$n"); done
+is_app() { local a; for a in "${APPS[@]}"; do [ "$a" = "$1" ] && return 0; done; return 1; }
+run_one() { # run_one PHASE NAME
+  if is_app "$2"; then (cd "$EX/$2" && EXAMPLES_PHASE="$1" ./test.sh); else (cd "$EX/$2" && ./test.sh); fi
+}
+
 if [ "${EXAMPLES_PARALLEL:-1}" = 0 ]; then
   for n in "${NAMES[@]}"; do
     echo "=== example: $n ($(date +%T))"
-    step "example $n" bash -c 'cd "$1" && ./test.sh' _ "$EX/$n"
+    step "example $n" run_one all "$n"
   done
   exit 0
 fi
-current="examples (parallel)"
-t_par=$SECONDS
-jobs_=()
-for n in "${NAMES[@]}"; do
-  (
-    t0=$SECONDS rc=0
-    (cd "$EX/$n" && ./test.sh) >"$dir/$n.log" 2>&1 || rc=$?
-    echo "$rc $((SECONDS - t0))" >"$dir/$n.rc"
-  ) &
-  jobs_+=($!)
-done
-wait "${jobs_[@]}" # these only: a bare `wait` would also wait for the server
-failed=()
-for n in "${NAMES[@]}"; do
-  read -r rc secs <"$dir/$n.rc"
-  echo "=== example: $n (exit $rc, ${secs}s)"
-  cat "$dir/$n.log"
-  REPORT+=("$(printf '%-28s %5ss%s' "example $n" "$secs" "$([ "$rc" = 0 ] || echo '  FAILED')")")
-  [ "$rc" = 0 ] || failed+=("$n")
-done
-REPORT+=("$(printf '%-28s %5ss' "examples (wall)" $((SECONDS - t_par)))")
-current="examples: ${failed[*]:-}"
-[ ${#failed[@]} -eq 0 ]
+
+phase() { # phase PHASE NAME... : runs them in parallel, prints their logs, records seconds
+  local ph="$1"; shift
+  local t_par=$SECONDS n rc secs
+  local -a pids=() failed=()
+  current="$ph"
+  for n in "$@"; do
+    (
+      t0=$SECONDS rc=0
+      run_one "$ph" "$n" >"$dir/$ph-$n.log" 2>&1 || rc=$?
+      echo "$rc $((SECONDS - t0))" >"$dir/$ph-$n.rc"
+    ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}" # these only: a bare `wait` would also wait for the server
+  for n in "$@"; do
+    read -r rc secs <"$dir/$ph-$n.rc"
+    echo "=== $ph: $n (exit $rc, ${secs}s)"
+    cat "$dir/$ph-$n.log"
+    REPORT+=("$(printf '%-28s %5ss%s' "$ph $n" "$secs" "$([ "$rc" = 0 ] || echo '  FAILED')")")
+    [ "$rc" = 0 ] || failed+=("$n")
+  done
+  REPORT+=("$(printf '%-28s %5ss' "$ph (wall)" $((SECONDS - t_par)))")
+  current="$ph: ${failed[*]:-}"
+  [ ${#failed[@]} -eq 0 ]
+}
+[ ${#APPS[@]} -eq 0 ] || phase build "${APPS[@]}"
+phase test "${NAMES[@]}"

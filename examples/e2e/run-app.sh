@@ -10,6 +10,8 @@
 # page has no build), then serves <dist-dir> with serve.mjs on 127.0.0.1:<port>
 # (SPA fallback, /config.json from the environment) and runs flow.mjs.
 # Prints "example <name>: npm-ci Ns build Ns test Ns bundle <raw> B raw / <gz> B gzip".
+# EXAMPLES_PHASE=build stops after the build; EXAMPLES_PHASE=test skips npm ci and
+# the build (scripts/test-examples.sh runs all builds first, then all tests).
 # EXAMPLES_SERVE=1 (examples/run.sh) builds and serves without running the flow.
 # EXAMPLE_EXTRA_TEST="cmd args" runs `cmd args <app-url>` beside the flow (an example's own test).
 set -euo pipefail
@@ -20,7 +22,8 @@ E2E="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 now() { date +%s.%N; }
 dt() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 t_ci=0 t_build=0
-if [ -f package.json ]; then
+phase="${EXAMPLES_PHASE:-all}" # build | test | all (scripts/test-examples.sh builds every app first)
+if [ -f package.json ] && [ "$phase" != test ]; then
   t=$(now)
   if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
     echo "$name: node_modules up to date"
@@ -33,6 +36,10 @@ if [ -f package.json ]; then
   t_build=$(dt "$t")
 fi
 [ -f "$dist/index.html" ] || { echo "$name: no $dist/index.html after the build" >&2; exit 1; }
+if [ "$phase" = build ]; then
+  echo "example $name: npm-ci ${t_ci}s build ${t_build}s"
+  exit 0
+fi
 
 # What a browser downloads: every JS, wasm and HTML file of the build, raw and gzip -9.
 read -r raw gz < <(find "$dist" -type f \( -name '*.js' -o -name '*.mjs' -o -name '*.wasm' -o -name '*.html' \) ! -name '*.test.mjs' -print0 |
@@ -66,4 +73,8 @@ else
   node "$E2E/flow.mjs" "http://127.0.0.1:$port" "$name"
 fi
 t_test=$(dt "$t")
-echo "example $name: npm-ci ${t_ci}s build ${t_build}s test ${t_test}s bundle $raw B raw / $gz B gzip (JS, wasm, HTML)"
+if [ "$phase" = test ]; then
+  echo "example $name: test ${t_test}s bundle $raw B raw / $gz B gzip (JS, wasm, HTML)"
+else
+  echo "example $name: npm-ci ${t_ci}s build ${t_build}s test ${t_test}s bundle $raw B raw / $gz B gzip (JS, wasm, HTML)"
+fi
