@@ -36,6 +36,8 @@ export class AuthService {
       }
     });
     inject(DestroyRef).onDestroy(unsubscribe);
+    // The stored session (a custom async storage is read only on demand).
+    void this.gh.getSession().then((s) => this.signedIn.set(s !== null));
   }
 
   register(data: RegisterData) {
