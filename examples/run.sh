@@ -2,6 +2,7 @@
 # Starts one example against a local gatehouse, in one command:
 #
 #   examples/run.sh react        # or fetch, vue, angular; then open the printed URL
+#   examples/run.sh server       # only the gatehouse, for an app's `npm run dev`
 #
 # Without GATEHOUSE_URL it starts its own `gatehouse serve` on 127.0.0.1:8000
 # ($GATEHOUSE_PORT) over examples/.run/gatehouse.db (kept between runs), with
@@ -15,8 +16,9 @@
 # serve on the example's port with /config.json. Ctrl-C stops everything.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-name="${1:?usage: examples/run.sh fetch|react|vue|angular}"
-[ -x "$ROOT/examples/$name/test.sh" ] || { echo "no examples/$name/test.sh" >&2; exit 2; }
+name="${1:?usage: examples/run.sh fetch|react|vue|angular|server}"
+# `server`: only the gatehouse (and examples/.run/config.json), for `npm run dev` in an app.
+[ "$name" = server ] || [ -x "$ROOT/examples/$name/test.sh" ] || { echo "no examples/$name/test.sh" >&2; exit 2; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
 pid="" app=""
@@ -49,6 +51,12 @@ if [ -z "${GATEHOUSE_URL:-}" ]; then
   echo "gatehouse on $GATEHOUSE_URL (log: examples/.run/log); API client $GATEHOUSE_CLIENT_ID"
   # For `npm run dev` (vite, ng serve): the same configuration as a file.
   printf '{"baseUrl":"%s","clientId":"%s","apiKey":"%s"}\n' "$GATEHOUSE_URL" "$GATEHOUSE_CLIENT_ID" "$GATEHOUSE_API_KEY" >"$state/config.json"
+fi
+if [ "$name" = server ]; then
+  [ -n "$pid" ] || { echo "GATEHOUSE_URL is set: nothing to start" >&2; exit 2; }
+  echo "for a dev server: cd examples/<app> && mkdir -p public && cp ../.run/config.json public/ && npm run dev"
+  wait "$pid"
+  exit 0
 fi
 cd "$ROOT/examples/$name"
 EXAMPLES_SERVE=1 ./test.sh &
