@@ -6,8 +6,8 @@ import { AuthService } from './auth.service';
 /**
  * For requests to the Gatehouse origin: adds X-Client-ID and X-API-Key, and
  * `Authorization: Bearer` with a token from AuthService (refreshed through the
- * client when it is about to expire). On a 401 it gets a new token once (joining a
- * refresh already under way) and retries once.
+ * client when it is about to expire). On a 401 `token_not_valid` it gets a new token
+ * once (joining a refresh already under way) and retries once.
  */
 export const authInterceptor: HttpInterceptorFn = (req, next) => {
   const auth = inject(AuthService);
@@ -26,7 +26,9 @@ export const authInterceptor: HttpInterceptorFn = (req, next) => {
     switchMap((token) =>
       next(withHeaders(req, token)).pipe(
         catchError((err: unknown) => {
-          if (!token || !(err instanceof HttpErrorResponse) || err.status !== 401) return throwError(() => err);
+          // Only a rejected token is worth a refresh (not, say, a wrong API key: 401 api_key_invalid).
+          const rejected = err instanceof HttpErrorResponse && err.status === 401 && err.error?.code === 'token_not_valid';
+          if (!token || !rejected) return throwError(() => err);
           return from(auth.tokenAfter401(token)).pipe(
             switchMap((fresh) => (fresh ? next(withHeaders(req, fresh)) : throwError(() => err))),
           );
