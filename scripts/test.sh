@@ -3,7 +3,7 @@
 # Installs what it needs (idempotently), then: format, lints, the core for
 # wasm32, unit + in-process service tests, the black-box contract suite
 # against the native host on embedded libSQL and on a real sqld, the OpenAPI
-# document, the README quick start, the admin dashboard in Chromium, the
+# document and schemathesis against it, the README quick start, the admin dashboard in Chromium, the
 # wasm client, the robustness suite and a bounded fuzzing run.
 # Prints what each stage cost. Pick stages by name: scripts/test.sh clippy unit
 set -euo pipefail
