@@ -3,8 +3,9 @@
 # Installs what it needs (idempotently), then: format, lints, the core for
 # wasm32, unit + in-process service tests, the black-box contract suite
 # against the native host on embedded libSQL and on a real sqld, the OpenAPI
-# document and schemathesis against it, the README quick start, the admin dashboard in Chromium, the
-# wasm client, the robustness suite and a bounded fuzzing run.
+# document and schemathesis against it, the README quick start, the admin
+# dashboard in Chromium, the wasm client, the robustness suite and a bounded
+# fuzzing run.
 # Prints what each stage cost. Pick stages by name: scripts/test.sh clippy unit
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
