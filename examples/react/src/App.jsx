@@ -10,7 +10,7 @@ export default function App() {
       <header>
         <h1>Gatehouse + React</h1>
         <span className="muted">
-          {status === 'signedIn' ? `signed in · ${refreshes} token refreshes` : status === 'signedOut' ? 'signed out' : ''}
+          {status === 'signedIn' ? `signed in · token refreshes: ${refreshes}` : status === 'signedOut' ? 'signed out' : ''}
         </span>
       </header>
       <Routes>
