@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/gatehouse_client_bg-BHQB7h4E.wasm",
+        path: "/admin/assets/gatehouse_client_bg-O9oxFCUx.wasm",
         content_type: "application/wasm",
-        etag: "\"52a02722db627f219a29\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-BHQB7h4E.wasm")),
+        etag: "\"d8c882d812f4f96f80b5\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-O9oxFCUx.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-C_psYj_U.js",
+        path: "/admin/assets/index-BVW2u2kG.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"d4c633583e514e65d41b\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-C_psYj_U.js")),
+        etag: "\"ddbc65194b3329f11982\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BVW2u2kG.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"5a5c58cf3a67d62cf2da\"",
+        etag: "\"3e7c1f3eb33f4698db94\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

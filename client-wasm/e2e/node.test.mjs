@@ -84,6 +84,26 @@ test("20 concurrent fetches at expiry cause exactly one refresh request", async 
   assert.equal(stack.proxy.stats.refreshRejected, 0);
 });
 
+test("freshSession: the live token as is, an expired one refreshed once for concurrent callers", async () => {
+  const c = make();
+  assert.equal(await c.freshSession(), null, "signed out");
+  const s = await c.login(user.email, user.password);
+  stack.proxy.reset();
+  const live = await c.freshSession();
+  assert.equal(live.access, s.access, "a live token is returned as is");
+  assert.equal(stack.proxy.stats.refresh, 0);
+  await sleep(ACCESS_TTL * 1000 + 800);
+  const got = await Promise.all(Array.from({ length: 5 }, () => c.freshSession()));
+  assert.equal(stack.proxy.stats.refresh, 1, JSON.stringify(stack.proxy.stats));
+  assert.equal(new Set(got.map((g) => g.access)).size, 1, "every caller gets the one new token");
+  assert.notEqual(got[0].access, s.access);
+  assert.ok(got[0].expiresAt > Date.now());
+  const res = await fetch(stack.baseUrl + "/api/auth/profile/", {
+    headers: { Authorization: `Bearer ${got[0].access}`, "X-API-Key": stack.client.api_key, "X-Client-ID": stack.client.client_id },
+  });
+  assert.equal(res.status, 200, "the token it gave is accepted");
+});
+
 test("the timer refreshes before expiry with no request made", async () => {
   const c = make({ autoRefresh: true });
   await c.login(user.email, user.password);

@@ -994,6 +994,19 @@ impl GatehouseClient {
         self.op(Op::GetSession, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
+    /// The session with an access token fit to send: refreshed first when it is
+    /// close to expiry (single flight, like `fetch`). For callers that attach
+    /// the token themselves, such as an Angular `HttpInterceptor`.
+    #[wasm_bindgen(js_name = freshSession)]
+    pub fn fresh_session(&self) -> Promise {
+        self.op(
+            Op::FreshSession,
+            JsValue::NULL,
+            JsValue::NULL,
+            JsValue::NULL,
+        )
+    }
+
     pub fn register(&self, data: JsValue) -> Promise {
         self.op(Op::Register, data, JsValue::NULL, JsValue::NULL)
     }
@@ -1077,6 +1090,7 @@ impl GatehouseClient {
 #[derive(Clone, Copy)]
 enum Op {
     GetSession,
+    FreshSession,
     Register,
     Login,
     Logout,
@@ -1095,6 +1109,7 @@ impl GatehouseClient {
             let body: JsValue = Object::new().into();
             let (path, keys): (&str, [&str; 3]) = match op {
                 Op::GetSession => return Ok(opt_js(&i.load().await)),
+                Op::FreshSession => return Ok(opt_js(&i.fresh().await)),
                 Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
                 Op::Refresh => {
                     let s = i.load().await.ok_or_else(no_session)?;

@@ -124,6 +124,10 @@ export class GatehouseClient {
   readonly session: Session | null;
   /** Reads the session from storage (picking up other tabs' changes). */
   getSession(): Promise<Session | null>;
+  /** The session with an access token fit to send, refreshed first when close
+   * to expiry (single flight); null when signed out. For code that attaches the
+   * token itself (an HTTP interceptor). */
+  freshSession(): Promise<Session | null>;
   /** Registers a creator and signs in. */
   register(data: RegisterData): Promise<RegisterResponse>;
   login(email: string, password: string): Promise<Session>;

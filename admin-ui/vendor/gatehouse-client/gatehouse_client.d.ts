@@ -119,6 +119,10 @@ export class GatehouseClient {
     readonly session: Session | null;
     /** Reads the session from storage (picking up other tabs' changes). */
     getSession(): Promise<Session | null>;
+    /** The session with an access token fit to send, refreshed first when close
+     * to expiry (single flight); null when signed out. For code that attaches the
+     * token itself (an HTTP interceptor). */
+    freshSession(): Promise<Session | null>;
     /** Registers a creator and signs in. */
     register(data: RegisterData): Promise<RegisterResponse>;
     login(email: string, password: string): Promise<Session>;
@@ -150,6 +154,7 @@ export interface InitOutput {
     readonly gatehouseclient_changePassword: (a: number, b: any, c: any, d: any) => any;
     readonly gatehouseclient_close: (a: number) => void;
     readonly gatehouseclient_fetch: (a: number, b: any, c: any) => any;
+    readonly gatehouseclient_freshSession: (a: number) => any;
     readonly gatehouseclient_getSession: (a: number) => any;
     readonly gatehouseclient_login: (a: number, b: any, c: any) => any;
     readonly gatehouseclient_logout: (a: number) => any;

@@ -41,6 +41,16 @@ export class GatehouseClient {
         return ret;
     }
     /**
+     * The session with an access token fit to send: refreshed first when it is
+     * close to expiry (single flight, like `fetch`). For callers that attach
+     * the token themselves, such as an Angular `HttpInterceptor`.
+     * @returns {Promise<any>}
+     */
+    freshSession() {
+        const ret = wasm.gatehouseclient_freshSession(this.__wbg_ptr);
+        return ret;
+    }
+    /**
      * Reads the session from the storage (picks up other tabs' changes).
      * @returns {Promise<any>}
      */

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   });
   const cur: Session | null = gh.session;
   const again: Session | null = await gh.getSession();
+  const toSend: Session | null = await gh.freshSession();
   const fresh: Session = await gh.refresh();
   await gh.logout();
   try {
