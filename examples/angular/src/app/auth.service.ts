@@ -6,10 +6,6 @@ import { isGatehouseError } from '@gatehouse/client';
 import { firstValueFrom } from 'rxjs';
 import { GATEHOUSE, GATEHOUSE_CONFIG } from './gatehouse';
 
-/** Refresh before sending when the access token has less than this left
- *  (covers the request's own travel time). */
-const EXPIRY_MARGIN_MS = 1000;
-
 /**
  * The app's view of the session, around the GatehouseClient. Sign-in, sign-up and
  * sign-out go through the client (it stores and rotates the tokens). Profile calls go
@@ -64,17 +60,12 @@ export class AuthService {
   }
 
   /**
-   * A usable access token, or null when signed out. If the token is about to expire,
-   * refreshes through the client first: `refresh()` is single flight, so parallel
-   * requests (and other tabs, through the storage) share one refresh.
+   * A usable access token, or null when signed out. `freshSession()` refreshes
+   * first when the token is close to expiry, single flight: parallel requests
+   * (and other tabs, through the storage) share one refresh.
    */
   async accessToken(): Promise<string | null> {
-    const s = await this.gh.getSession();
-    if (!s) return null;
-    if (s.expiresAt !== null && s.expiresAt - Date.now() < EXPIRY_MARGIN_MS) {
-      return this.refreshed(s.access);
-    }
-    return s.access;
+    return (await this.gh.freshSession())?.access ?? null;
   }
 
   /** After a 401 with `used`: a newer token if some other call already refreshed,
