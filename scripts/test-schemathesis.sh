@@ -150,6 +150,8 @@ export ST_BASE="$BASE" ST_ADMIN_ID="$ADMIN_ID" ST_OTHER_IDS="$OTHER_IDS" ST_CLIE
 export ST_ADMIN_EMAIL="$ADMIN_EMAIL" ST_ADMIN_PASSWORD="$ADMIN_PASSWORD"
 export PYTHONPATH="$dir" SCHEMATHESIS_HOOKS=gatehouse_hooks
 mkdir -p "$ROOT/artifacts"
+# Reproducible: a fixed seed, one worker (cases in one order), no example
+# database carried between runs.
 t0=$SECONDS
 set +e
 "$VENV/bin/schemathesis" run "$BASE/api/schema/" \
