@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/gatehouse_client_bg-O9oxFCUx.wasm",
+        path: "/admin/assets/gatehouse_client_bg-DI1SmLh4.wasm",
         content_type: "application/wasm",
-        etag: "\"d8c882d812f4f96f80b5\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-O9oxFCUx.wasm")),
+        etag: "\"86bfe295ed7441a7c7dd\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-DI1SmLh4.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BVW2u2kG.js",
+        path: "/admin/assets/index-BWLaUe3Q.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"ddbc65194b3329f11982\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BVW2u2kG.js")),
+        etag: "\"d4c3446ed2c6c7e40aa5\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BWLaUe3Q.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"3e7c1f3eb33f4698db94\"",
+        etag: "\"de65867fb6b2a83657a0\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

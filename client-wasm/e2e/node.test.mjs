@@ -84,6 +84,19 @@ test("20 concurrent fetches at expiry cause exactly one refresh request", async 
   assert.equal(stack.proxy.stats.refreshRejected, 0);
 });
 
+test("a new client sees a session in synchronous storage at once, an async adapter's after getSession()", async () => {
+  const data = new Map();
+  const webStorage = { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
+  const a = make({ storage: webStorage, channel: false });
+  const s = await a.login(user.email, user.password);
+  const b = make({ storage: webStorage, channel: false });
+  assert.equal(b.session?.refresh, s.refresh, "read in the constructor");
+  const asyncAdapter = { get: async (k) => data.get(k) ?? null, set: async (k, v) => void data.set(k, v), remove: async (k) => void data.delete(k) };
+  const c = make({ storage: asyncAdapter, channel: false });
+  assert.equal(c.session, null, "not read yet");
+  assert.equal((await c.getSession())?.refresh, s.refresh);
+});
+
 test("freshSession: the live token as is, an expired one refreshed once for concurrent callers", async () => {
   const c = make();
   assert.equal(await c.freshSession(), null, "signed out");

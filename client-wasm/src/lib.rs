@@ -977,7 +977,14 @@ impl GatehouseClient {
             unref(c);
         }
         inner.cb.set(Some(cb));
-        // Pick up a stored session now (and arm the timer for it).
+        // A synchronous storage (Web Storage, the in-memory Map) is read now, so
+        // `session` is right as soon as the client exists; a custom adapter that
+        // returns a promise is read in the background (and arms the timer).
+        if let Ok(raw) = inner.store.get.call1(&inner.store.obj, &inner.key) {
+            if raw.is_string() {
+                inner.changed(Session::parse(&raw), raw, None);
+            }
+        }
         inner.background(false);
         Ok(GatehouseClient { inner })
     }
