@@ -110,32 +110,100 @@ async fn post(_url: &str, _authorization: &str, _body: String) -> Result<String,
 async_trait_decl! {
 impl SqlExecutor for HranaExecutor {
     async fn run(&self, stmt: Statement) -> Result<StatementResult, SqlError> {
-        let results = self
-            .pipeline(vec![Req::Execute { stmt: Stmt::new(&stmt) }, Req::Close])
-            .await?;
-        match results.into_iter().next() {
-            Some(StreamResult::Ok { response: StreamResp::Execute { result } }) => result.convert(),
-            Some(StreamResult::Error { error }) => Err(error.into_sql_error()),
-            _ => Err(SqlError::Other("hrana: no execute result".into())),
+        let mut waits = BUSY_WAITS_MS.iter();
+        loop {
+            match (self.execute(stmt.clone()).await, waits.next()) {
+                (Err(e), Some(ms)) if is_busy(&e) => pause(*ms, &e).await,
+                (r, _) => return r.inspect_err(log),
+            }
         }
     }
 
     async fn batch(&self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError> {
+        let mut waits = BUSY_WAITS_MS.iter();
+        loop {
+            match (self.transaction(&stmts).await, waits.next()) {
+                (Err(e), Some(ms)) if is_busy(&e) => pause(*ms, &e).await,
+                (r, _) => return r.inspect_err(log),
+            }
+        }
+    }
+}
+}
+
+/// How long to wait before each new try after SQLITE_BUSY (about 1 s in
+/// all). sqld waits for a busy lock itself, but under concurrent writers a
+/// statement still now and then gets "database is locked" at once (seen
+/// with 8 contract tests at a time against one sqld). Trying again is safe:
+/// a busy statement changed nothing, and a busy batch was rolled back (its
+/// ROLLBACK step runs whenever COMMIT did not succeed).
+const BUSY_WAITS_MS: [u64; 6] = [5, 20, 50, 100, 250, 500];
+
+fn is_busy(e: &SqlError) -> bool {
+    matches!(e, SqlError::Other(m) if m.starts_with("SQLITE_BUSY"))
+}
+
+/// Waits `ms` (a timer: no CPU) before the next try.
+async fn pause(ms: u64, e: &SqlError) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        worker::console_warn!("gatehouse sql: busy, trying again in {ms} ms: {e}");
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (ms, e);
+}
+
+impl HranaExecutor {
+    async fn execute(&self, stmt: Statement) -> Result<StatementResult, SqlError> {
+        let results = self
+            .pipeline(vec![
+                Req::Execute {
+                    stmt: Stmt::new(&stmt),
+                },
+                Req::Close,
+            ])
+            .await?;
+        match results.into_iter().next() {
+            Some(StreamResult::Ok {
+                response: StreamResp::Execute { result },
+            }) => result.convert(),
+            Some(StreamResult::Error { error }) => Err(within(error.into_sql_error(), &stmt.sql)),
+            _ => Err(SqlError::Other("hrana: no execute result".into())),
+        }
+    }
+
+    async fn transaction(&self, stmts: &[Statement]) -> Result<Vec<StatementResult>, SqlError> {
         if stmts.is_empty() {
             return Ok(Vec::new());
         }
         let results = self
-            .pipeline(vec![Req::Batch { batch: transaction(&stmts) }, Req::Close])
+            .pipeline(vec![
+                Req::Batch {
+                    batch: transaction(stmts),
+                },
+                Req::Close,
+            ])
             .await?;
         match results.into_iter().next() {
-            Some(StreamResult::Ok { response: StreamResp::Batch { result } }) => {
-                batch_results(result, stmts.len())
-            }
+            Some(StreamResult::Ok {
+                response: StreamResp::Batch { result },
+            }) => batch_results(result, stmts),
             Some(StreamResult::Error { error }) => Err(error.into_sql_error()),
             _ => Err(SqlError::Other("hrana: no batch result".into())),
         }
     }
 }
+
+/// A storage failure becomes the core's 503; the reason goes to the log
+/// (`wrangler tail`). A unique violation is an expected answer, not logged.
+fn log(e: &SqlError) {
+    if let SqlError::Other(m) = e {
+        #[cfg(target_arch = "wasm32")]
+        worker::console_error!("gatehouse sql: {m}");
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = m;
+    }
 }
 
 /// `libsql://host` is Turso's alias for `https://host`.
@@ -187,7 +255,11 @@ fn transaction(stmts: &[Statement]) -> Batch<'_> {
 
 /// The statements' results, or the first error among BEGIN, the statements
 /// and COMMIT (the ROLLBACK step's own outcome does not matter).
-fn batch_results(result: BatchResult, n: usize) -> Result<Vec<StatementResult>, SqlError> {
+fn batch_results(
+    result: BatchResult,
+    stmts: &[Statement],
+) -> Result<Vec<StatementResult>, SqlError> {
+    let n = stmts.len();
     let BatchResult {
         step_results,
         mut step_errors,
@@ -195,7 +267,12 @@ fn batch_results(result: BatchResult, n: usize) -> Result<Vec<StatementResult>, 
     // Steps 0 (BEGIN) to n + 1 (COMMIT) must all have run without error.
     for i in 0..=n + 1 {
         if let Some(Some(e)) = step_errors.get_mut(i).map(Option::take) {
-            return Err(e.into_sql_error());
+            let step = match i {
+                0 => "BEGIN",
+                i if i <= n => &stmts[i - 1].sql,
+                _ => "COMMIT",
+            };
+            return Err(within(e.into_sql_error(), step));
         }
     }
     let mut steps = step_results.into_iter();
@@ -214,6 +291,17 @@ fn batch_results(result: BatchResult, n: usize) -> Result<Vec<StatementResult>, 
                 .convert()
         })
         .collect()
+}
+
+/// Names the statement in a storage failure's message (for the log).
+fn within(e: SqlError, sql: &str) -> SqlError {
+    match e {
+        SqlError::Other(m) => {
+            let head: String = sql.chars().take(60).collect();
+            SqlError::Other(format!("{m} (in `{head}`)"))
+        }
+        unique => unique,
+    }
 }
 
 /// Only a plain SELECT is known not to write.
@@ -498,6 +586,12 @@ mod tests {
     /// statement broke a UNIQUE constraint (recorded with curl).
     const FAILED_BATCH: &str = r#"{"baton":null,"base_url":null,"results":[{"type":"ok","response":{"type":"batch","result":{"step_results":[{"cols":[],"rows":[],"affected_row_count":0,"last_insert_rowid":null,"replication_index":null,"rows_read":0,"rows_written":0,"query_duration_ms":0.016},{"cols":[],"rows":[],"affected_row_count":1,"last_insert_rowid":"3","replication_index":null,"rows_read":0,"rows_written":2,"query_duration_ms":0.023},null,null,{"cols":[],"rows":[],"affected_row_count":0,"last_insert_rowid":null,"replication_index":null,"rows_read":0,"rows_written":0,"query_duration_ms":0.009}],"step_errors":[null,null,{"message":"SQLite error: UNIQUE constraint failed: t.b","code":"SQLITE_CONSTRAINT"},null,null],"replication_index":"4"}}},{"type":"ok","response":{"type":"close"}}]}"#;
 
+    fn stmts(n: usize) -> Vec<Statement> {
+        (0..n)
+            .map(|i| Statement::new(format!("SELECT {i}"), vec![]))
+            .collect()
+    }
+
     fn batch_of(text: &str) -> BatchResult {
         let resp: PipelineResp = serde_json::from_str(text).unwrap();
         match resp.results.into_iter().next() {
@@ -510,7 +604,7 @@ mod tests {
 
     #[test]
     fn a_unique_violation_in_a_batch_is_reported_as_such() {
-        match batch_results(batch_of(FAILED_BATCH), 2) {
+        match batch_results(batch_of(FAILED_BATCH), &stmts(2)) {
             Err(SqlError::UniqueViolation(cols)) => assert_eq!(cols, "t.b"),
             other => panic!("{:?}", other.map(|_| ())),
         }
@@ -524,7 +618,7 @@ mod tests {
             {"cols":[{"name":"a"},{"name":"b"},{"name":"c"},{"name":"d"},{"name":"e"}],"rows":[[{"type":"integer","value":"-7"},{"type":"text","value":"x"},{"type":"float","value":1.5},{"type":"null"},{"type":"blob","base64":"AAH/"}]],"affected_row_count":0},
             {"cols":[],"rows":[],"affected_row_count":0},
             null],"step_errors":[null,null,null,null,null]}}},{"type":"ok","response":{"type":"close"}}]}"#;
-        let results = batch_results(batch_of(text), 2).unwrap();
+        let results = batch_results(batch_of(text), &stmts(2)).unwrap();
         assert_eq!(results[0].rows_affected, 1);
         assert_eq!(results[0].rows, vec![vec![Value::Integer(2)]]);
         assert_eq!(results[1].rows_affected, 0);
@@ -545,14 +639,19 @@ mod tests {
         let commit_failed = r#"{"baton":null,"results":[{"type":"ok","response":{"type":"batch","result":{"step_results":[
             {"rows":[],"affected_row_count":0},{"rows":[],"affected_row_count":1},null,{"rows":[],"affected_row_count":0}],
             "step_errors":[null,null,{"message":"SQLite error: database is locked","code":"SQLITE_BUSY"},null]}}}]}"#;
-        match batch_results(batch_of(commit_failed), 1) {
-            Err(SqlError::Other(m)) => assert!(m.contains("SQLITE_BUSY"), "{m}"),
+        match batch_results(batch_of(commit_failed), &stmts(1)) {
+            Err(SqlError::Other(m)) => {
+                assert!(
+                    m.contains("SQLITE_BUSY") && m.contains("in `COMMIT`"),
+                    "{m}"
+                )
+            }
             other => panic!("{:?}", other.map(|_| ())),
         }
         let nothing_ran = r#"{"baton":null,"results":[{"type":"ok","response":{"type":"batch","result":{
             "step_results":[null,null,null,null],"step_errors":[null,null,null,null]}}}]}"#;
         assert!(matches!(
-            batch_results(batch_of(nothing_ran), 1),
+            batch_results(batch_of(nothing_ran), &stmts(1)),
             Err(SqlError::Other(_))
         ));
     }
