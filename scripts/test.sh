@@ -2,7 +2,8 @@
 # The whole test suite: what CI runs (.ci/run) and what a newcomer runs.
 # Installs what it needs (idempotently), then: format, lints, the core for
 # wasm32, unit + in-process service tests, the black-box contract suite
-# against the native host on embedded libSQL and on a real sqld, the OpenAPI
+# against the native host on embedded libSQL and on a real sqld and against
+# the Cloudflare Worker under `wrangler dev` (same sqld setup), the OpenAPI
 # document and schemathesis against it, the README quick start, the admin
 # dashboard in Chromium, the wasm client, the robustness suite and a bounded
 # fuzzing run.
@@ -14,11 +15,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
-# The Worker stage (scripts/test-worker.sh) is not in the default run: since
-# the audit log's writes joined the auth transactions, a change-password
-# batch fails under workerd and leaves sqld's write lock held, so every
-# later request times out (issue 3 stays open). Run it by name: scripts/test.sh worker
-ALL=(install fmt clippy wasm32 unit remote openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
+ALL=(install fmt clippy wasm32 unit remote worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
