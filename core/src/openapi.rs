@@ -188,6 +188,40 @@ pub fn schema_response(req: &Request<Bytes>) -> Response<Bytes> {
         .uri()
         .query()
         .is_some_and(|q| q.split('&').any(|kv| kv == "format=yaml"));
+    #[cfg(feature = "prerendered-openapi")]
+    return prerendered_response(yaml);
+    #[cfg(not(feature = "prerendered-openapi"))]
+    rendered_response(yaml)
+}
+
+/// The JSON and YAML texts of [`rendered_response`], made at build time by
+/// a host with the `prerendered-openapi` feature (the Worker renders them in
+/// its build script, from this module compiled natively).
+#[cfg(feature = "prerendered-openapi")]
+static PRERENDERED: std::sync::OnceLock<(&'static str, &'static str)> = std::sync::OnceLock::new();
+
+/// Sets the texts `GET /api/schema/` serves (`prerendered-openapi` only).
+#[cfg(feature = "prerendered-openapi")]
+pub fn use_prerendered(json: &'static str, yaml: &'static str) {
+    let _ = PRERENDERED.set((json, yaml));
+}
+
+#[cfg(feature = "prerendered-openapi")]
+fn prerendered_response(yaml: bool) -> Response<Bytes> {
+    let (json_text, yaml_text) = PRERENDERED.get().copied().unwrap_or(("{}", ""));
+    let (text, content_type) = if yaml {
+        (yaml_text, "application/yaml")
+    } else {
+        (json_text, "application/json")
+    };
+    let mut resp = Response::new(Bytes::from_static(text.as_bytes()));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+/// Builds the document and writes it as JSON or YAML.
+pub fn rendered_response(yaml: bool) -> Response<Bytes> {
     let doc = document();
     if yaml {
         let text = doc.to_yaml().unwrap_or_default();
