@@ -36,6 +36,11 @@ thread_local! {
 fn start() {
     // A panic aborts the wasm instance; at least say why in the logs.
     std::panic::set_hook(Box::new(|info| worker::console_error!("panic: {info}")));
+    // GET /api/schema/: the texts build.rs rendered (see there).
+    gatehouse_core::openapi::use_prerendered(
+        include_str!(concat!(env!("OUT_DIR"), "/openapi.json")),
+        include_str!(concat!(env!("OUT_DIR"), "/openapi.yaml")),
+    );
 }
 
 #[event(fetch)]
