@@ -59,10 +59,19 @@ if [ ! -f "$state/client.json" ]; then
 fi
 client_id="$(sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p' "$state/client.json")"
 api_key="$(sed -n 's/.*"api_key" *: *"\([^"]*\)".*/\1/p' "$state/client.json")"
+# The dashboard's own client (/admin/config.json hands it to the dashboard).
+if [ ! -f "$state/dashboard.json" ]; then
+    "$gatehouse" --database-url "$db_url" create-api-client \
+        --name "Dashboard (local dev)" --type admin --rate-limit 1000 \
+        --origins "http://127.0.0.1:$wport" --json >"$state/dashboard.json"
+fi
+dash_id="$(sed -n 's/.*"client_id" *: *"\([^"]*\)".*/\1/p' "$state/dashboard.json")"
+dash_key="$(sed -n 's/.*"api_key" *: *"\([^"]*\)".*/\1/p' "$state/dashboard.json")"
 
 cat <<INFO
 
   Gatehouse Worker (wrangler dev)  http://127.0.0.1:$wport
+  dashboard                        http://127.0.0.1:$wport/admin/   (API docs: /api/schema/swagger/)
   libSQL (sqld)                    $db_url   data in host-worker/.dev/
   dev admin                        $admin_email / $admin_password
   dev API client                   X-Client-ID: $client_id
@@ -75,6 +84,7 @@ cat <<INFO
 INFO
 
 node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$wport" \
-    --var "GATEHOUSE_DATABASE_URL:$db_url" &
+    --var "GATEHOUSE_DATABASE_URL:$db_url" \
+    --var "GATEHOUSE_DASHBOARD_CLIENT_ID:$dash_id" --var "GATEHOUSE_DASHBOARD_API_KEY:$dash_key" &
 pids+=("$!")
 wait "${pids[-1]}"
