@@ -9,5 +9,14 @@ cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$cargo_bin/wasm-bindgen}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
 cd "$here"
+# Panic locations name sources by path: keep the checkout's path and the
+# registry cache directory's name (it is the registry's host) out of the
+# upload. The cache must exist to be named, hence the fetch.
+"$cargo_bin/cargo" fetch --quiet --target wasm32-unknown-unknown
+flags="${RUSTFLAGS:-} --remap-path-prefix=$root/="
+for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  [ -d "$dir" ] && flags="$flags --remap-path-prefix=$dir="
+done
+export RUSTFLAGS="$flags"
 "$cargo_bin/worker-build" --release "$@"
 node strip-names.mjs build/index_bg.wasm
