@@ -21,6 +21,7 @@
 //! - [`store`]: all storage logic, as SQL text over [`sql::SqlExecutor`].
 //! - [`schema`]: the migrations.
 //! - [`error`]: the one place errors become DRF-shaped JSON responses.
+//! - [`pages`]: the dashboard and API-docs answers that are not files (the hosts serve the files).
 
 pub mod admin;
 pub mod api;
@@ -33,6 +34,7 @@ pub mod error;
 pub mod json;
 pub mod openapi;
 pub mod operator;
+pub mod pages;
 pub mod password;
 pub mod permission;
 pub mod query;

@@ -16,6 +16,7 @@
 //! `GATEHOUSE_DASHBOARD_API_KEY` (or calls [`configure_dashboard`]).
 
 use bytes::Bytes;
+use gatehouse_core::pages::{self, finish, Page};
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -33,25 +34,8 @@ pub struct Asset {
 /// Every embedded file, sorted by path (admin-ui/embed.rs is generated).
 pub static FILES: &[Asset] = include!("../../admin-ui/embed.rs");
 
-/// The dashboard: scripts, styles and requests only from this origin;
-/// `'wasm-unsafe-eval'` lets it compile the wasm client (no JS eval).
-const CSP_ADMIN: &str =
-    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-    img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
-    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-/// Swagger UI and Redoc set inline styles (React style props,
-/// styled-components), and Redoc runs its search in a blob: worker. Scripts
-/// still come only from this origin.
-const CSP_DOCS: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data:; connect-src 'self'; font-src 'self' data:; worker-src 'self' blob:; \
-    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
 /// Files smaller than this are not worth compressing.
 const GZIP_MIN: usize = 1024;
-
-/// Prefixes this module owns; everything else goes to the core.
-const MOUNTS: [&str; 3] = ["/admin", "/api/schema/swagger", "/api/schema/redoc"];
 
 static DASHBOARD: OnceLock<Option<(String, String)>> = OnceLock::new();
 
@@ -74,56 +58,12 @@ fn dashboard() -> Option<&'static (String, String)> {
 /// Answers a request for an embedded file, or `None` when `path` is not
 /// under one of the asset mounts (the core handles it).
 pub fn respond(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response<Bytes>> {
-    let mount = MOUNTS
-        .iter()
-        .find(|m| path == **m || path.strip_prefix(**m).is_some_and(|r| r.starts_with('/')))?;
-    let csp = if *mount == "/admin" {
-        CSP_ADMIN
-    } else {
-        CSP_DOCS
-    };
-
-    if method != Method::GET && method != Method::HEAD {
-        let mut r = json(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!(
-                r#"{{"detail":"Method \"{method}\" not allowed.","code":"method_not_allowed"}}"#
-            ),
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return Some(finish(r, csp, method));
-    }
-    if path == *mount {
-        let mut r = Response::new(Bytes::new());
-        *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
-        let to = format!("{mount}/");
-        r.headers_mut()
-            .insert(header::LOCATION, HeaderValue::from_str(&to).ok()?);
-        return Some(finish(r, csp, method));
-    }
-    if path == "/admin/config.json" {
-        let body = match dashboard() {
-            Some((id, key)) => serde_json::json!({ "client_id": id, "api_key": key }),
-            None => serde_json::json!({}),
-        };
-        let mut r = json(StatusCode::OK, body.to_string());
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return Some(finish(r, csp, method));
-    }
-
-    let lookup = if path.ends_with('/') {
-        format!("{path}index.html")
-    } else {
-        path.to_owned()
+    let (page, csp) = pages::route(method, path)?;
+    let Page::File(lookup) = &page else {
+        return Some(page.answer(method, csp, || dashboard().cloned()));
     };
     let Ok(index) = FILES.binary_search_by(|a| a.path.cmp(lookup.as_str())) else {
-        let r = json(
-            StatusCode::NOT_FOUND,
-            r#"{"detail":"Not found.","code":"not_found"}"#.to_owned(),
-        );
-        return Some(finish(r, csp, method));
+        return Some(Page::not_found(method, csp));
     };
     let asset = &FILES[index];
     let compressible = is_compressible(asset);
@@ -171,50 +111,6 @@ pub fn respond(method: &Method, path: &str, headers: &HeaderMap) -> Option<Respo
     };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Some(finish(r, csp, method))
-}
-
-fn json(status: StatusCode, body: String) -> Response<Bytes> {
-    let mut r = Response::new(Bytes::from(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-/// Security headers on every answer of this module; HEAD drops the body
-/// (and keeps the GET answer's Content-Length).
-fn finish(mut r: Response<Bytes>, csp: &'static str, method: &Method) -> Response<Bytes> {
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    if method == Method::HEAD {
-        let len = r.body().len();
-        r.headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        *r.body_mut() = Bytes::new();
-    }
-    r
 }
 
 fn is_compressible(a: &Asset) -> bool {
