@@ -2,6 +2,7 @@
 # Starts one example against a local gatehouse, in one command:
 #
 #   examples/run.sh react        # or fetch, vue, angular; then open the printed URL
+#   examples/run.sh curl         # or postman: runs it once against the server, then stops
 #   examples/run.sh server       # only the gatehouse, for an app's `npm run dev`
 #
 # Without GATEHOUSE_URL it starts its own `gatehouse serve` on 127.0.0.1:8000
@@ -16,7 +17,7 @@
 # serve on the example's port with /config.json. Ctrl-C stops everything.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-name="${1:?usage: examples/run.sh fetch|react|vue|angular|server}"
+name="${1:?usage: examples/run.sh fetch|react|vue|angular|curl|postman|server}"
 # `server`: only the gatehouse (and examples/.run/config.json), for `npm run dev` in an app.
 [ "$name" = server ] || [ -x "$ROOT/examples/$name/test.sh" ] || { echo "no examples/$name/test.sh" >&2; exit 2; }
 export PATH="$HOME/.cargo/bin:$PATH"
