@@ -114,6 +114,6 @@ cargo test -q -p gatehouse-contract --no-run
 GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$dash_id" GATEHOUSE_TEST_DASHBOARD_API_KEY="$dash_key" \
     GATEHOUSE_BIN="$gatehouse" \
-    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}"
+    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output
 stage_done
 echo "== test-worker: passed"
