@@ -5,7 +5,8 @@
 # against the native host on embedded libSQL and on a real sqld and against
 # the Cloudflare Worker under `wrangler dev` (same sqld setup), the OpenAPI
 # document and schemathesis against it, the README quick start, the admin
-# dashboard in Chromium, the wasm client, the robustness suite and a bounded
+# dashboard in Chromium, the wasm client, the frontend examples (React, Vue,
+# Angular, fetch in Chromium; curl; newman), the robustness suite and a bounded
 # fuzzing run.
 # Prints what each stage cost. Pick stages by name: scripts/test.sh clippy unit
 set -euo pipefail
