@@ -126,6 +126,41 @@ fn counters_from(row: &Row, start: usize) -> Counters {
 }
 
 impl Store {
+    /// One page of `table` under the filter `w`, in `order`, with the
+    /// filter's total count; both read in one transaction, so they agree.
+    async fn page(
+        &self,
+        table: &str,
+        columns: &str,
+        w: Where,
+        order: &str,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(u64, Vec<Row>), SqlError> {
+        let clause = w.sql();
+        let mut page_params = w.params.clone();
+        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
+        let mut results = self
+            .sql
+            .batch(vec![
+                Statement::new(format!("SELECT count(*) FROM {table}{clause}"), w.params),
+                Statement::new(
+                    format!(
+                        "SELECT {columns} FROM {table}{clause} ORDER BY {order} LIMIT ? OFFSET ?"
+                    ),
+                    page_params,
+                ),
+            ])
+            .await?;
+        let count = count_of(results.first())?;
+        let rows = if results.len() > 1 {
+            results.swap_remove(1).rows
+        } else {
+            Vec::new()
+        };
+        Ok((count, rows))
+    }
+
     /// A page of users matching `f`, and how many match in all.
     pub(crate) async fn admin_users(
         &self,
@@ -147,24 +182,10 @@ impl Store {
         if let Some(a) = f.is_active {
             w.add("is_active = ?", [a.into()]);
         }
-        let clause = w.sql();
-        let mut page_params = w.params.clone();
-        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
-        let results = self
-            .sql
-            .batch(vec![
-                Statement::new(format!("SELECT count(*) FROM users{clause}"), w.params),
-                Statement::new(
-                    format!("SELECT {USER_COLUMNS} FROM users{clause} ORDER BY {order} LIMIT ? OFFSET ?"),
-                    page_params,
-                ),
-            ])
+        let (count, rows) = self
+            .page("users", USER_COLUMNS, w, order, limit, offset)
             .await?;
-        let count = count_of(results.first())?;
-        let users = results
-            .get(1)
-            .map(|r| r.rows.iter().map(user_from_row).collect())
-            .unwrap_or_else(|| Ok(Vec::new()))?;
+        let users = rows.iter().map(user_from_row).collect::<Result<_, _>>()?;
         Ok((count, users))
     }
 
@@ -263,24 +284,17 @@ impl Store {
         if let Some(a) = f.is_active {
             w.add("is_active = ?", [a.into()]);
         }
-        let clause = w.sql();
-        let mut page_params = w.params.clone();
-        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
-        let results = self
-            .sql
-            .batch(vec![
-                Statement::new(format!("SELECT count(*) FROM api_clients{clause}"), w.params),
-                Statement::new(
-                    format!("SELECT {CLIENT_COLUMNS} FROM api_clients{clause} ORDER BY created_at, id LIMIT ? OFFSET ?"),
-                    page_params,
-                ),
-            ])
+        let (count, rows) = self
+            .page(
+                "api_clients",
+                CLIENT_COLUMNS,
+                w,
+                "created_at, id",
+                limit,
+                offset,
+            )
             .await?;
-        let count = count_of(results.first())?;
-        let clients = results
-            .get(1)
-            .map(|r| r.rows.iter().map(client_from_row).collect())
-            .unwrap_or_else(|| Ok(Vec::new()))?;
+        let clients = rows.iter().map(client_from_row).collect::<Result<_, _>>()?;
         Ok((count, clients))
     }
 
@@ -364,21 +378,16 @@ impl Store {
         if let Some(to) = f.to {
             w.add("at < ?", [to.0.into()]);
         }
-        let clause = w.sql();
-        let mut page_params = w.params.clone();
-        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
-        let results = self
-            .sql
-            .batch(vec![
-                Statement::new(format!("SELECT count(*) FROM audit_events{clause}"), w.params),
-                Statement::new(
-                    format!("SELECT id, at, event, actor_user_id, actor_client_id, ip, target_user_id, target_client_id, detail FROM audit_events{clause} ORDER BY id DESC LIMIT ? OFFSET ?"),
-                    page_params,
-                ),
-            ])
+        let (count, rows) = self
+            .page(
+                "audit_events",
+                "id, at, event, actor_user_id, actor_client_id, ip, target_user_id, target_client_id, detail",
+                w,
+                "id DESC",
+                limit,
+                offset,
+            )
             .await?;
-        let count = count_of(results.first())?;
-        let rows = results.get(1).map(|r| r.rows.as_slice()).unwrap_or(&[]);
         let events = rows
             .iter()
             .map(|r| {
