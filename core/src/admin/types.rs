@@ -1,5 +1,6 @@
 //! The JSON shapes of the admin API, also the OpenAPI document's schemas.
 
+use crate::api::types::UserOut;
 use crate::api_client::ApiClient;
 use crate::store::SessionInfo;
 use crate::usage::Counters;
@@ -7,38 +8,20 @@ use crate::user::{User, UserType};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A user as the admin API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// A user as the admin API shows it: the API's user, and whether the
+/// account is active.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AdminUserOut {
-    pub id: i64,
-    pub email: String,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub user_type: UserType,
-    pub is_staff: bool,
-    pub is_superuser: bool,
+    #[serde(flatten)]
+    pub user: UserOut,
     pub is_active: bool,
-    /// RFC 3339.
-    pub date_joined: String,
-    /// RFC 3339, null before the first login.
-    pub last_login: Option<String>,
 }
 
 impl From<&User> for AdminUserOut {
     fn from(u: &User) -> Self {
         AdminUserOut {
-            id: u.id.0,
-            email: u.email.clone(),
-            username: u.username.clone(),
-            first_name: u.first_name.clone(),
-            last_name: u.last_name.clone(),
-            user_type: u.user_type,
-            is_staff: u.is_staff,
-            is_superuser: u.is_superuser,
+            user: UserOut::from(u),
             is_active: u.is_active,
-            date_joined: u.date_joined.to_rfc3339(),
-            last_login: u.last_login.map(|t| t.to_rfc3339()),
         }
     }
 }
