@@ -12,10 +12,10 @@ use gatehouse_core::service::ClientIp;
 use gatehouse_core::sql::{SqlExecutor, Statement};
 use gatehouse_core::user::{NewUser, User, UserType};
 use gatehouse_core::{Config, Gatehouse};
-use http::{Method, Request, StatusCode};
+use http::{Method, Request};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use support::{PASSWORD, T0};
+use support::{Reply, PASSWORD, T0};
 
 type Client = (ApiClient, ApiKey);
 
@@ -28,11 +28,6 @@ struct World {
     /// The dashboard's client (type `admin`, serves staff and admins).
     dash: Client,
     _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: StatusCode,
-    body: Value,
 }
 
 async fn world() -> World {
@@ -86,30 +81,7 @@ impl World {
         body: Option<Value>,
         bearer: Option<&str>,
     ) -> Reply {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("x-api-key", client.1 .0.as_str())
-            .header("x-client-id", client.0.id.0.as_str())
-            .header("user-agent", "admin-tests");
-        if let Some(t) = bearer {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some(v) => {
-                b = b.header("content-type", "application/json");
-                Bytes::from(v.to_string())
-            }
-            None => Bytes::new(),
-        };
-        let mut req = b.body(body).unwrap();
-        req.extensions_mut()
-            .insert(ClientIp("192.0.2.1".parse().unwrap()));
-        let resp = self.gh.handle(req).await;
-        Reply {
-            status: resp.status(),
-            body: serde_json::from_slice(resp.body()).unwrap_or(Value::Null),
-        }
+        support::send(&self.gh, client, method, path, body, bearer).await
     }
 
     /// A call through the dashboard client.

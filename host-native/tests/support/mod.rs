@@ -110,6 +110,45 @@ pub fn web_client(name: &str, rate_limit: u32) -> NewApiClient {
     }
 }
 
+/// Sends one request through `gh` as `client` (its API key headers), with
+/// an optional bearer token and JSON body, from the fixed address 192.0.2.1.
+pub async fn send(
+    gh: &Gatehouse,
+    client: &(ApiClient, ApiKey),
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    bearer: Option<&str>,
+) -> Reply {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("x-api-key", client.1 .0.as_str())
+        .header("x-client-id", client.0.id.0.as_str());
+    if let Some(t) = bearer {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(v) => {
+            b = b.header("content-type", "application/json");
+            Bytes::from(v.to_string())
+        }
+        None => Bytes::new(),
+    };
+    let mut req = b.body(body).unwrap();
+    req.extensions_mut()
+        .insert(ClientIp("192.0.2.1".parse().unwrap()));
+    let resp = gh.handle(req).await;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+    Reply {
+        status,
+        body,
+        headers,
+    }
+}
+
 impl World {
     pub async fn call_as(
         &self,
@@ -119,33 +158,7 @@ impl World {
         body: Option<Value>,
         bearer: Option<&str>,
     ) -> Reply {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("x-api-key", client.1 .0.as_str())
-            .header("x-client-id", client.0.id.0.as_str());
-        if let Some(t) = bearer {
-            b = b.header("authorization", format!("Bearer {t}"));
-        }
-        let body = match body {
-            Some(v) => {
-                b = b.header("content-type", "application/json");
-                Bytes::from(v.to_string())
-            }
-            None => Bytes::new(),
-        };
-        let mut req = b.body(body).unwrap();
-        req.extensions_mut()
-            .insert(ClientIp("192.0.2.1".parse().unwrap()));
-        let resp = self.gh.handle(req).await;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            headers,
-        }
+        send(&self.gh, client, method, path, body, bearer).await
     }
 
     pub async fn call(
