@@ -173,10 +173,34 @@ impl SessionInsert<'_> {
         ]);
         Statement::new(
             format!(
-                "INSERT INTO sessions (id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, ip, user_agent) VALUES (?, {user_expr}, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO sessions (id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, ip, user_agent) SELECT ?, {user_expr}, ?, ?, ?, ?, ?, ?, ?, ?"
             ),
             params,
         )
+    }
+}
+
+/// A condition that makes a write of a batch apply only if it holds.
+struct Guard {
+    sql: &'static str,
+    params: Vec<Value>,
+}
+
+impl Guard {
+    /// For a statement that ends in a `WHERE` clause: `… AND <guard>`.
+    fn and(self, stmt: Statement) -> Statement {
+        self.append(stmt, " AND ")
+    }
+
+    /// For an `INSERT … SELECT …` without a `WHERE`: `… WHERE <guard>`.
+    fn where_(self, stmt: Statement) -> Statement {
+        self.append(stmt, " WHERE ")
+    }
+
+    fn append(self, mut stmt: Statement, joiner: &str) -> Statement {
+        stmt.sql = format!("{}{joiner}{}", stmt.sql, self.sql);
+        stmt.params.extend(self.params);
+        stmt
     }
 }
 
@@ -474,28 +498,40 @@ impl Store {
 
     /// Sets a new password hash, revokes every login of the user and opens
     /// the new one, in one transaction.
+    /// Sets a new password hash if the stored one is still `old_hash` (a
+    /// compare-and-swap), and in the same transaction revokes every login
+    /// of the user, starts the new one and records it. Every statement
+    /// after the swap is guarded by "the stored hash is ours", which only
+    /// the winner's salted hash can satisfy. True for the one caller that
+    /// wins.
     pub async fn change_password(
         &self,
         id: UserId,
+        old_hash: &str,
         new_hash: &str,
         s: &SessionInsert<'_>,
         audit: &AuditEvent,
-    ) -> Result<(), SqlError> {
-        self.sql
+    ) -> Result<bool, SqlError> {
+        let guard = || Guard {
+            sql: "EXISTS (SELECT 1 FROM users WHERE id = ? AND password_hash = ?)",
+            params: vec![id.0.into(), new_hash.into()],
+        };
+        let results = self
+            .sql
             .batch(vec![
                 Statement::new(
-                    "UPDATE users SET password_hash = ? WHERE id = ?",
-                    vec![new_hash.into(), id.0.into()],
+                    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                    vec![new_hash.into(), id.0.into(), old_hash.into()],
                 ),
-                Statement::new(
+                guard().and(Statement::new(
                     "UPDATE sessions SET revoked_at = ?, revoked_reason = 'password_changed' WHERE user_id = ? AND revoked_at IS NULL",
                     vec![s.now.0.into(), id.0.into()],
-                ),
-                audit.clone().changes_as("sessions_revoked").statement(),
-                s.statement(Some(id)),
+                )),
+                guard().where_(audit.clone().changes_as("sessions_revoked").statement()),
+                guard().where_(s.statement(Some(id))),
             ])
-            .await
-            .map(|_| ())
+            .await?;
+        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
     }
 
     // ---- sessions ----

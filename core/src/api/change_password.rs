@@ -24,14 +24,24 @@ impl Gatehouse {
             return Err(ApiError::token_not_valid());
         };
 
+        // A wrong current password is a failed login: the same counters, so
+        // a stolen token cannot be used to guess the password.
+        let keys = self.failure_throttle_keys(&user.email, ctx);
+        self.check_failure_throttles(&keys, ctx).await?;
         let phc = self
             .store()
             .password_hash(user.id)
             .await?
             .ok_or_else(ApiError::token_not_valid)?;
         let mut errors = FieldErrors::new();
-        if !self.env().hasher.verify(old, phc).await? {
-            push(&mut errors, "old_password", "Old password is not correct.");
+        if !self.env().hasher.verify(old, phc.clone()).await? {
+            let failed = ctx
+                .audit(crate::audit::event::PASSWORD_CHANGE_FAILED, Some(user.id))
+                .target_user(crate::audit::UserRef::Id(user.id))
+                .detail(serde_json::json!({"reason": "invalid_old_password", "user_agent": ctx.user_agent()}));
+            self.store().insert_audit(&failed).await?;
+            self.spend_failure_throttles(&keys, ctx).await?;
+            push(&mut errors, "old_password", OLD_PASSWORD_WRONG);
         }
         if new != new2 {
             push(&mut errors, "new_password", MISMATCH);
@@ -56,9 +66,15 @@ impl Gatehouse {
             .audit(crate::audit::event::PASSWORD_CHANGED, Some(user.id))
             .target_user(crate::audit::UserRef::Id(user.id))
             .detail(serde_json::json!({"session_id": s.id.0}));
-        self.store()
-            .change_password(user.id, &hash, &insert, &audit)
+        // Compare-and-swap on the hash: of concurrent changes made with the
+        // same current password exactly one wins; the others see it as wrong.
+        let changed = self
+            .store()
+            .change_password(user.id, &phc, &hash, &insert, &audit)
             .await?;
+        if !changed {
+            return Err(old_password_wrong());
+        }
         let pair = self.token_pair(
             &user,
             &ctx.client,
@@ -76,4 +92,10 @@ impl Gatehouse {
             },
         ))
     }
+}
+
+const OLD_PASSWORD_WRONG: &str = "Old password is not correct.";
+
+fn old_password_wrong() -> ApiError {
+    ApiError::field("old_password", OLD_PASSWORD_WRONG)
 }

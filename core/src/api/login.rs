@@ -22,17 +22,8 @@ impl Gatehouse {
         let email = normalize_email(&email);
 
         // Failed-login throttles: looked at before any work, spent only on failure.
-        let keys = self.throttle_keys(&email, ctx);
-        for (key, quota) in &keys {
-            let d = self
-                .env()
-                .rate_limits
-                .check(key, *quota, ctx.now, false)
-                .await?;
-            if !d.allowed {
-                return Err(ApiError::throttled("login_throttled", d.retry_after_secs));
-            }
-        }
+        let keys = self.failure_throttle_keys(&email, ctx);
+        self.check_failure_throttles(&keys, ctx).await?;
 
         let found = self.store().user_by_email(&email).await?;
         // Verify against a dummy hash when the email is unknown, so the
@@ -52,12 +43,7 @@ impl Gatehouse {
                 };
                 self.audit_login_failure(ctx, &email, target, reason)
                     .await?;
-                for (key, quota) in &keys {
-                    self.env()
-                        .rate_limits
-                        .check(key, *quota, ctx.now, true)
-                        .await?;
-                }
+                self.spend_failure_throttles(&keys, ctx).await?;
                 return Err(ApiError::no_active_account());
             }
         };
@@ -85,17 +71,63 @@ impl Gatehouse {
         Ok(self.store().insert_audit(&e).await?)
     }
 
-    /// The failed-login counters a login attempt is held to: per account
-    /// and, when the host knows it, per IP address.
-    fn throttle_keys(&self, email: &str, ctx: &Ctx<'_>) -> Vec<(String, Quota)> {
+    /// The failed-password counters a login attempt (or a change-password
+    /// with a wrong current password) is held to: per (account, IP), a
+    /// looser per-account ceiling and, when the host knows it, per IP.
+    ///
+    /// The tight counter is keyed by (account, IP) so that failures from
+    /// one address never lock the owner out from another; the ceiling
+    /// still bounds guessing spread over many addresses.
+    pub(crate) fn failure_throttle_keys(&self, email: &str, ctx: &Ctx<'_>) -> Vec<(String, Quota)> {
         let cfg = self.config();
-        let mut keys = vec![(
-            format!("login-fail:account:{email}"),
-            cfg.failed_login_per_account,
-        )];
+        let ip = ctx.ip().map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+        let mut keys = vec![
+            (
+                format!("login-fail:account-ip:{email}|{ip}"),
+                cfg.failed_login_per_account_ip,
+            ),
+            (
+                format!("login-fail:account:{email}"),
+                cfg.failed_login_per_account,
+            ),
+        ];
         if let Some(ip) = ctx.ip() {
             keys.push((format!("login-fail:ip:{ip}"), cfg.failed_login_per_ip));
         }
         keys
+    }
+
+    /// 429 `login_throttled` when any counter is spent (nothing is consumed).
+    pub(crate) async fn check_failure_throttles(
+        &self,
+        keys: &[(String, Quota)],
+        ctx: &Ctx<'_>,
+    ) -> Result<(), ApiError> {
+        for (key, quota) in keys {
+            let d = self
+                .env()
+                .rate_limits
+                .check(key, *quota, ctx.now, false)
+                .await?;
+            if !d.allowed {
+                return Err(ApiError::throttled("login_throttled", d.retry_after_secs));
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one failure against every counter.
+    pub(crate) async fn spend_failure_throttles(
+        &self,
+        keys: &[(String, Quota)],
+        ctx: &Ctx<'_>,
+    ) -> Result<(), ApiError> {
+        for (key, quota) in keys {
+            self.env()
+                .rate_limits
+                .check(key, *quota, ctx.now, true)
+                .await?;
+        }
+        Ok(())
     }
 }
