@@ -32,10 +32,20 @@ pub struct Config {
     pub audience: String,
     pub signing: SigningConfig,
     pub argon2: Argon2Params,
-    /// Failed logins allowed per account before 429.
+    /// Failed logins (and wrong current passwords) allowed per account from
+    /// one IP address before that address gets 429 for that account. Keyed
+    /// by (account, IP) so a stranger cannot lock the owner out.
+    pub failed_login_per_account_ip: Quota,
+    /// Failed logins allowed per account from all addresses together before
+    /// 429: a looser ceiling on guessing spread over many addresses.
     pub failed_login_per_account: Quota,
     /// Failed logins allowed per IP address before 429 (higher: NAT).
     pub failed_login_per_ip: Quota,
+    /// Registration attempts allowed per IP address before 429.
+    pub registrations_per_ip: Quota,
+    /// A cap on each client's budget for requests without a valid access
+    /// token, counted per (client, IP). `None`: the client's `rate_limit`.
+    pub anonymous_rate_limit: Option<u32>,
     /// Default window of a client's `rate_limit` (requests per this many seconds).
     pub client_rate_period_secs: u32,
 }
@@ -50,14 +60,23 @@ impl Default for Config {
             audience: "gatehouse-api".into(),
             signing: SigningConfig::EdDsa { private_key: None },
             argon2: Argon2Params::default(),
-            failed_login_per_account: Quota {
+            failed_login_per_account_ip: Quota {
                 limit: 10,
+                period_secs: 15 * 60,
+            },
+            failed_login_per_account: Quota {
+                limit: 100,
                 period_secs: 15 * 60,
             },
             failed_login_per_ip: Quota {
                 limit: 300,
                 period_secs: 15 * 60,
             },
+            registrations_per_ip: Quota {
+                limit: 30,
+                period_secs: 3600,
+            },
+            anonymous_rate_limit: None,
             client_rate_period_secs: 3600,
         }
     }

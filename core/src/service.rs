@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::permission::Permission;
 use crate::rate_limit::{Quota, RateDecision};
 use crate::store::Store;
-use crate::token::{SessionId, SigningKey, TokenCodec, TokenType};
+use crate::token::{SessionId, SigningKey, TokenCodec, TokenType, VerifiedToken};
 use crate::usage::RequestKind;
 use crate::user::User;
 use bytes::Bytes;
@@ -362,15 +362,40 @@ impl Gatehouse {
                 .into_response();
             }
         }
+        // One budget per caller, not per client: a client's public key
+        // must not let one anonymous caller spend everybody's budget. A
+        // valid access token (checked here without a database read, and
+        // kept for the endpoint) counts against its user; everything else
+        // against its IP address.
+        let mut req = req;
+        let access = self.verified_access(&req, now);
+        let (bucket, limit) = match &access {
+            Some(v) => (
+                format!("client:{}:user:{}", client.id, v.claims.user_id),
+                client.rate_limit,
+            ),
+            None => {
+                let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
+                let ip = ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+                let limit = match self.inner.config.anonymous_rate_limit {
+                    Some(cap) => cap.min(client.rate_limit),
+                    None => client.rate_limit,
+                };
+                (format!("client:{}:ip:{ip}", client.id), limit)
+            }
+        };
+        if let Some(v) = access {
+            req.extensions_mut().insert(v);
+        }
         let quota = Quota {
-            limit: client.rate_limit,
+            limit,
             period_secs: client.rate_period_secs,
         };
         let decision = self
             .inner
             .env
             .rate_limits
-            .check(&format!("client:{}", client.id), quota, now, true)
+            .check(&bucket, quota, now, true)
             .await;
         let decision = match decision {
             Ok(d) => d,
@@ -392,6 +417,11 @@ impl Gatehouse {
             .unwrap_or_else(ApiError::into_response),
         };
         add_rate_headers(resp.headers_mut(), &decision);
+        // Answers carry tokens and personal data: never stored by a cache
+        // (RFC 6749 §5.1; Pragma for HTTP/1.0 caches).
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if let Some(o) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
             let h = resp.headers_mut();
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
@@ -480,6 +510,7 @@ impl Gatehouse {
 
     /// Checks `X-API-Key` + `X-Client-ID` and returns the active client.
     async fn gate(&self, req: &Request<Bytes>) -> Result<ApiClient, ApiError> {
+        refuse_repeated_headers(req.headers())?;
         let key = header_str(req.headers(), "x-api-key");
         let id = header_str(req.headers(), "x-client-id");
         let (Some(key), Some(id)) = (key, id) else {
@@ -532,12 +563,17 @@ impl Gatehouse {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
             _ => return Err(ApiError::token_not_valid()),
         };
-        let verified = self
-            .inner
-            .codec
-            .verify(token, TokenType::Access, now)
-            .ok_or_else(ApiError::token_not_valid)?;
-        let claims = verified.claims;
+        let claims = match req.extensions().get::<VerifiedToken>() {
+            // Verified by the rate-limit step, from this same header.
+            Some(v) => v.claims.clone(),
+            None => {
+                self.inner
+                    .codec
+                    .verify(token, TokenType::Access, now)
+                    .ok_or_else(ApiError::token_not_valid)?
+                    .claims
+            }
+        };
         match self
             .inner
             .store
@@ -550,6 +586,20 @@ impl Gatehouse {
             }),
             _ => Err(ApiError::token_not_valid()),
         }
+    }
+
+    /// The access token of `Authorization: Bearer …` if its signature,
+    /// type, audience and lifetime check out (no database read: a revoked
+    /// login still passes here and is refused by [`Self::authenticate`]).
+    fn verified_access(&self, req: &Request<Bytes>, now: UnixMillis) -> Option<VerifiedToken> {
+        let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        self.inner
+            .codec
+            .verify(token.trim(), TokenType::Access, now)
     }
 
     async fn preflight(&self, origin: &str) -> Response<Bytes> {
@@ -609,6 +659,31 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name)
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty())
+}
+
+/// 400 when a credential header comes more than once (or folded into one
+/// value with commas, as the Fetch API and proxies join repeats): which
+/// copy counts must never depend on the parser.
+fn refuse_repeated_headers(h: &HeaderMap) -> Result<(), ApiError> {
+    for name in ["x-api-key", "x-client-id", "authorization"] {
+        let mut values = h.get_all(name).iter();
+        let first = values.next();
+        // A JWT, key or client id has no comma; another auth scheme may.
+        let folded = first.is_some_and(|v| {
+            let v = v.as_bytes();
+            let bearer = v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ");
+            (name != "authorization" || bearer) && v.contains(&b',')
+        });
+        let repeated = values.next().is_some() || folded;
+        if repeated {
+            return Err(ApiError::detail(
+                StatusCode::BAD_REQUEST,
+                "duplicate_header",
+                format!("The {name} header must be sent once."),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn add_rate_headers(h: &mut HeaderMap, d: &RateDecision) {

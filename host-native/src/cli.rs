@@ -32,7 +32,8 @@ pub struct Cli {
 }
 
 /// `serve`'s flags as they appear at the top level (argument ids).
-const TOP_LEVEL_SERVE_ARGS: [&str; 3] = ["addr", "trust_proxy", "max_connections"];
+const TOP_LEVEL_SERVE_ARGS: [&str; 4] =
+    ["addr", "trust_proxy", "trusted_proxies", "max_connections"];
 
 impl Cli {
     /// Parses `args` (program name first). Like `Cli::try_parse_from`, and
@@ -146,7 +147,18 @@ pub struct ConfigArgs {
     )]
     pub jwt_private_key: Option<String>,
 
-    /// Failed logins per account in 15 minutes before 429 [default: 10].
+    /// Failed logins per account from one IP address in 15 minutes before
+    /// that address gets 429 for the account [default: 10].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT_IP",
+        global = true
+    )]
+    pub login_failures_per_account_ip: Option<u32>,
+
+    /// Failed logins per account from all addresses in 15 minutes before
+    /// 429 (a ceiling on spread-out guessing) [default: 100].
     #[arg(
         long,
         value_name = "N",
@@ -154,6 +166,25 @@ pub struct ConfigArgs {
         global = true
     )]
     pub login_failures_per_account: Option<u32>,
+
+    /// Registration attempts per IP address in an hour before 429 [default: 30].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_REGISTRATIONS_PER_IP",
+        global = true
+    )]
+    pub registrations_per_ip: Option<u32>,
+
+    /// Caps every client's budget for requests without a valid access
+    /// token, counted per (client, IP) [default: the client's rate limit].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_ANONYMOUS_RATE_LIMIT",
+        global = true
+    )]
+    pub anonymous_rate_limit: Option<u32>,
 
     /// Failed logins per IP address in 15 minutes before 429 [default: 300].
     #[arg(
@@ -255,6 +286,21 @@ impl ConfigArgs {
                 SigningConfig::Hs256 { secret }
             }
         };
+        if let Some(n) = self.login_failures_per_account_ip {
+            c.failed_login_per_account_ip = Quota {
+                limit: positive(n, "--login-failures-per-account-ip")?,
+                ..c.failed_login_per_account_ip
+            };
+        }
+        if let Some(n) = self.registrations_per_ip {
+            c.registrations_per_ip = Quota {
+                limit: positive(n, "--registrations-per-ip")?,
+                ..c.registrations_per_ip
+            };
+        }
+        if let Some(n) = self.anonymous_rate_limit {
+            c.anonymous_rate_limit = Some(positive(n, "--anonymous-rate-limit")?);
+        }
         if let Some(n) = self.login_failures_per_account {
             c.failed_login_per_account = Quota {
                 limit: positive(n, "--login-failures-per-account")?,
@@ -320,10 +366,23 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_ADDR", default_value = "127.0.0.1:8000")]
     pub addr: SocketAddr,
 
-    /// Take the client IP from the first `X-Forwarded-For` address (only
-    /// behind a proxy that sets it: clients can forge it).
+    /// Take the client IP from `X-Forwarded-For` as the trusted proxies
+    /// appended it (only behind a proxy that appends it; see
+    /// --trusted-proxies).
     #[arg(long, env = "GATEHOUSE_TRUST_PROXY")]
     pub trust_proxy: bool,
+
+    /// How many proxies in front of Gatehouse append to `X-Forwarded-For`:
+    /// the client IP is the N-th entry from the right (the leftmost ones are
+    /// written by the client and never trusted). Used with --trust-proxy.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_TRUSTED_PROXIES",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u8).range(1..)
+    )]
+    pub trusted_proxies: u8,
 
     /// Most connections served at once; more wait to be accepted.
     #[arg(
@@ -340,6 +399,7 @@ impl Default for ServeArgs {
         ServeArgs {
             addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
             trust_proxy: false,
+            trusted_proxies: 1,
             max_connections: 10_000,
         }
     }

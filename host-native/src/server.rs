@@ -55,7 +55,7 @@ pub async fn serve(gatehouse: Gatehouse, args: ServeArgs) -> std::io::Result<()>
 
     let handler = Arc::new(Handler {
         gatehouse,
-        trust_proxy: args.trust_proxy,
+        trusted_proxies: args.trust_proxy.then_some(args.trusted_proxies),
     });
     // Past the cap, connections wait in the kernel's accept queue instead
     // of each taking memory and a task here.
@@ -244,7 +244,8 @@ async fn shutdown_signal() {
 /// Converts between hyper and the core, and logs each request.
 struct Handler {
     gatehouse: Gatehouse,
-    trust_proxy: bool,
+    /// Proxies that append to `X-Forwarded-For` (None: trust no header).
+    trusted_proxies: Option<u8>,
 }
 
 impl Handler {
@@ -302,7 +303,7 @@ impl Handler {
             }
         };
         let unread = parts.extensions.get::<BodyTooLarge>().is_some();
-        let ip = client_ip(&parts.headers, peer.ip(), self.trust_proxy);
+        let ip = client_ip(&parts.headers, peer.ip(), self.trusted_proxies);
         parts.extensions.insert(ClientIp(ip));
         let mut response = self
             .gatehouse
@@ -329,18 +330,30 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// The caller's address: the socket peer, or with `trust_proxy` the first
-/// (client-most) `X-Forwarded-For` entry when it parses.
-fn client_ip(headers: &HeaderMap, peer: IpAddr, trust_proxy: bool) -> IpAddr {
-    let forwarded = || -> Option<IpAddr> {
-        let value = headers.get("x-forwarded-for")?.to_str().ok()?;
-        value.split(',').next()?.trim().parse().ok()
+/// The caller's address: the socket peer or, behind `trusted_proxies`
+/// proxies, the address the outermost of them appended to
+/// `X-Forwarded-For`: the N-th entry from the right. Entries left of it
+/// were written by the client and prove nothing. A header with fewer
+/// entries than proxies, or a bad entry there, means the request did not
+/// come the way configured: the peer is used.
+fn client_ip(headers: &HeaderMap, peer: IpAddr, trusted_proxies: Option<u8>) -> IpAddr {
+    let forwarded = |hops: u8| -> Option<IpAddr> {
+        // Repeated headers are one list, in order (RFC 9110 §5.3): walk it
+        // from the right.
+        let values: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str())
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let entry = values
+            .iter()
+            .rev()
+            .flat_map(|v| v.rsplit(','))
+            .nth(usize::from(hops) - 1)?;
+        entry.trim().parse().ok()
     };
-    let ip = if trust_proxy {
-        forwarded().unwrap_or(peer)
-    } else {
-        peer
-    };
+    let ip = trusted_proxies.and_then(forwarded).unwrap_or(peer);
     // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; count
     // them as the IPv4 address so per-IP limits see one key.
     ip.to_canonical()
@@ -400,27 +413,51 @@ mod tests {
 
     const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 
-    #[test]
-    fn client_ip_ignores_forwarded_for_unless_trusted() {
-        let h = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
-        assert_eq!(client_ip(&h, PEER, false), PEER);
-        assert_eq!(
-            client_ip(&h, PEER, true),
-            "203.0.113.7".parse::<IpAddr>().unwrap()
-        );
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
     }
 
     #[test]
-    fn client_ip_falls_back_on_a_bad_header() {
+    fn client_ip_ignores_forwarded_for_unless_trusted() {
+        let h = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
+        assert_eq!(client_ip(&h, PEER, None), PEER);
+        assert_eq!(client_ip(&h, PEER, Some(1)), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn client_ip_takes_what_the_trusted_proxy_appended_not_the_leftmost() {
+        // The client wrote "1.2.3.4"; nginx appended the real peer.
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.9")]);
+        assert_eq!(client_ip(&h, PEER, Some(1)), ip("198.51.100.9"));
+        // Two proxies (a CDN, then nginx): the CDN's entry is second from the right.
+        let h = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.9, 192.0.2.50")]);
+        assert_eq!(client_ip(&h, PEER, Some(2)), ip("198.51.100.9"));
+        // Repeated headers are one list.
+        let h = headers(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-for", "198.51.100.9"),
+        ]);
+        assert_eq!(client_ip(&h, PEER, Some(1)), ip("198.51.100.9"));
+        assert_eq!(client_ip(&h, PEER, Some(2)), ip("1.2.3.4"));
+    }
+
+    #[test]
+    fn client_ip_falls_back_on_a_bad_or_short_header() {
         let h = headers(&[("x-forwarded-for", "unknown")]);
-        assert_eq!(client_ip(&h, PEER, true), PEER);
-        assert_eq!(client_ip(&HeaderMap::new(), PEER, true), PEER);
+        assert_eq!(client_ip(&h, PEER, Some(1)), PEER);
+        assert_eq!(client_ip(&HeaderMap::new(), PEER, Some(1)), PEER);
+        let h = headers(&[("x-forwarded-for", "198.51.100.9")]);
+        assert_eq!(
+            client_ip(&h, PEER, Some(2)),
+            PEER,
+            "fewer entries than proxies"
+        );
     }
 
     #[test]
     fn client_ip_unmaps_ipv4_in_ipv6() {
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
-        assert_eq!(client_ip(&HeaderMap::new(), mapped, false), PEER);
+        assert_eq!(client_ip(&HeaderMap::new(), mapped, None), PEER);
     }
 
     #[test]

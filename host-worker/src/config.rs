@@ -43,6 +43,19 @@ impl Settings {
             "GATEHOUSE_LOGIN_FAILURES_PER_IP",
             &mut core.failed_login_per_ip.limit,
         )?;
+        vars.parse_into(
+            "GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT_IP",
+            &mut core.failed_login_per_account_ip.limit,
+        )?;
+        vars.parse_into(
+            "GATEHOUSE_REGISTRATIONS_PER_IP",
+            &mut core.registrations_per_ip.limit,
+        )?;
+        if vars.get("GATEHOUSE_ANONYMOUS_RATE_LIMIT").is_some() {
+            let mut n = 0u32;
+            vars.parse_into("GATEHOUSE_ANONYMOUS_RATE_LIMIT", &mut n)?;
+            core.anonymous_rate_limit = Some(n);
+        }
 
         let database_url = vars.get("GATEHOUSE_DATABASE_URL").ok_or_else(|| {
             worker::Error::RustError(

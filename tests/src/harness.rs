@@ -103,7 +103,8 @@ fn non_empty_env(name: &str) -> Option<String> {
 /// exists on an external target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServerConfig {
-    /// No flags: the documented defaults.
+    /// The documented defaults, but for `--registrations-per-ip` (raised on
+    /// every configuration except `LowRegisterLimit`: see `flags`).
     Default,
     /// `--access-ttl 2 --refresh-ttl 4`, for expiry on the wall clock.
     ShortLifetimes,
@@ -119,8 +120,11 @@ pub enum ServerConfig {
     ShortSession,
     /// `--trust-proxy --login-failures-per-ip 5`: the client IP comes from
     /// `X-Forwarded-For`. Tests sharing it must claim disjoint addresses
-    /// (login.rs uses 203.0.113.77-78, attacks.rs 198.51.100.0/24).
+    /// (login.rs uses 203.0.113.77-78, attacks.rs 198.51.100.0/24,
+    /// hardening.rs 203.0.113.90-99).
     TrustProxy,
+    /// `--registrations-per-ip 3`: the registration throttle at its edge.
+    LowRegisterLimit,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -137,7 +141,7 @@ pub const SHORT_REFRESH_TTL: i64 = 4;
 pub const SHORT_SESSION_MAX_AGE: i64 = 4;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 7] = [
+    const ALL: [ServerConfig; 8] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
@@ -145,6 +149,7 @@ impl ServerConfig {
         ServerConfig::FixedKey,
         ServerConfig::ShortSession,
         ServerConfig::TrustProxy,
+        ServerConfig::LowRegisterLimit,
     ];
 
     fn index(self) -> usize {
@@ -168,14 +173,20 @@ impl ServerConfig {
             ServerConfig::LowIpLoginLimit => &["--login-failures-per-ip", "5"],
             ServerConfig::ShortSession => &["--session-max-age", "4"],
             ServerConfig::TrustProxy => &["--trust-proxy", "--login-failures-per-ip", "5"],
-            ServerConfig::FixedKey => {
-                return Ok(vec![
-                    "--jwt-private-key".into(),
-                    fixed_private_key()?.clone(),
-                ])
+            ServerConfig::LowRegisterLimit => {
+                return Ok(vec!["--registrations-per-ip".into(), "3".into()])
             }
+            ServerConfig::FixedKey => &[],
         };
-        Ok(v.iter().map(|s| s.to_string()).collect())
+        let mut flags: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        if self == ServerConfig::FixedKey {
+            flags.extend(["--jwt-private-key".into(), fixed_private_key()?.clone()]);
+        }
+        // The suite registers hundreds of users from 127.0.0.1; the default
+        // registration throttle (30 an hour per IP) is held by
+        // `LowRegisterLimit` and hardening.rs instead.
+        flags.extend(["--registrations-per-ip".into(), "1000000".into()]);
+        Ok(flags)
     }
 }
 
@@ -260,7 +271,8 @@ pub struct Skip(pub String);
 /// the test) if it cannot start; `Err(Skip)` if the target cannot provide
 /// that configuration.
 pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
-    static SERVERS: [OnceLock<Result<Server, String>>; 7] = [
+    static SERVERS: [OnceLock<Result<Server, String>>; 8] = [
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
@@ -758,6 +770,22 @@ impl Api {
         Api {
             creds: Some(creds.clone()),
             ..Api::anonymous(server)
+        }
+    }
+
+    /// The same server and credentials, connecting from another loopback
+    /// source address (on Linux all of 127.0.0.0/8 reaches a server on
+    /// 127.0.0.1), so per-IP counters see another caller. The Worker under
+    /// `wrangler dev` sees it too: it sets `CF-Connecting-IP` from the peer.
+    pub fn from_address(&self, ip: std::net::IpAddr) -> Api {
+        let mut connector = HttpConnector::new();
+        connector.set_local_address(Some(ip));
+        let http = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build(connector);
+        Api {
+            http,
+            ..self.clone()
         }
     }
 

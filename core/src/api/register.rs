@@ -27,6 +27,26 @@ impl Gatehouse {
         if !ctx.client.serves(UserType::Creator) {
             return Err(ApiError::user_type_not_allowed());
         }
+        // Every attempt counts, so the throttle also slows probing for
+        // taken addresses through "already exists".
+        if let Some(ip) = ctx.ip() {
+            let d = self
+                .env()
+                .rate_limits
+                .check(
+                    &format!("register:ip:{ip}"),
+                    self.config().registrations_per_ip,
+                    ctx.now,
+                    true,
+                )
+                .await?;
+            if !d.allowed {
+                return Err(ApiError::throttled(
+                    "register_throttled",
+                    d.retry_after_secs,
+                ));
+            }
+        }
         let body = parse_body(ctx.req)?;
         let mut errors = FieldErrors::new();
         let email = body.str(EMAIL, &mut errors);

@@ -11,6 +11,7 @@ mod change_password;
 mod cli;
 mod cors;
 mod expiry;
+mod hardening;
 mod login;
 mod logout;
 mod pages;
