@@ -59,6 +59,8 @@ trap 'exit 130' INT TERM
 
 db="${GATEHOUSE_DATABASE_URL:-$work/bench.db}"
 export GATEHOUSE_LOG="${GATEHOUSE_LOG:-warn}"
+# Every simulated user registers from 127.0.0.1.
+export GATEHOUSE_REGISTRATIONS_PER_IP="${GATEHOUSE_REGISTRATIONS_PER_IP:-1000000}"
 
 echo "== bench: API client (rate limit 100000000) on $db" >&2
 creds="$("$bin/gatehouse" --database-url "$db" create-api-client \

@@ -57,6 +57,7 @@ export GATEHOUSE_DATABASE_URL="$dir/gh.db"
 # A cheap Argon2 cost: the hook logs in again after every 401.
 export GATEHOUSE_ARGON2_MEMORY_KIB=1024 GATEHOUSE_ARGON2_ITERATIONS=1
 export GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT=1000000 GATEHOUSE_LOGIN_FAILURES_PER_IP=1000000
+export GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT_IP=1000000 GATEHOUSE_REGISTRATIONS_PER_IP=1000000
 ADMIN_EMAIL=schemathesis-admin@gatehouse.test
 ADMIN_PASSWORD="st-$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
 "$BIN" migrate >/dev/null

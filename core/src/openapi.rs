@@ -141,6 +141,7 @@ fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
                 add("415", "Content-Type is not application/json");
             }
             if gated {
+                add("400", "A credential header sent more than once");
                 add(
                     "401",
                     "Missing or invalid API key or client id, or not authenticated",
@@ -151,7 +152,7 @@ fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
                 );
                 add(
                     "429",
-                    "The API client's rate limit (or the failed-login throttle)",
+                    "The caller's rate limit on this API client (or a failed-login or registration throttle)",
                 );
                 if write {
                     add("409", "Changed concurrently; retry");
@@ -164,7 +165,11 @@ fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
                     .is_some_and(|c| c.as_object().is_some_and(|c| !c.is_empty()));
                 if code.starts_with('4') || code.starts_with('5') {
                     if !has_content {
-                        r["content"] = json_body(if code == "400" { &bad_request } else { &error });
+                        r["content"] = json_body(if code == "400" && has_body {
+                            &bad_request
+                        } else {
+                            &error
+                        });
                     }
                     if code == "429" {
                         r["headers"] = retry_after.clone();
@@ -246,7 +251,7 @@ pub fn rendered_response(yaml: bool) -> Response<Bytes> {
         (status = 403, description = "Client inactive or does not serve creators", body = ErrorOut),
         (status = 413, description = "Body over 64 KiB", body = ErrorOut),
         (status = 415, description = "Not application/json", body = ErrorOut),
-        (status = 429, description = "Client rate limit", body = ErrorOut),
+        (status = 429, description = "Client rate limit, or too many registrations from this IP", body = ErrorOut),
     ))]
 fn register() {}
 
