@@ -38,11 +38,70 @@ fn format_fields(f: &BTreeMap<String, Vec<String>>) -> String {
         .join("; ")
 }
 
-/// `*`, or `http(s)://host[:port]` without a path or trailing slash.
-pub(crate) fn is_valid_origin(o: &str) -> bool {
-    (o == "*" || o.starts_with("http://") || o.starts_with("https://"))
-        && !o.ends_with('/')
-        && !o.contains('\n')
+/// Why `o` is not an allowed origin, or `None` when it is: `*`;
+/// `https://HOST[:PORT]`; `http://` only with `localhost`, `127.0.0.1` or
+/// `[::1]` (browsers treat those as secure, and nothing else should be
+/// trusted over plain http). HOST is a DNS name (letters, digits, `-`,
+/// dot-separated labels of 1–63) or an IP literal; PORT is 1–65535.
+pub(crate) fn origin_error(o: &str) -> Option<String> {
+    if o == "*" {
+        return None;
+    }
+    let like = || {
+        Some(format!(
+            "\"{o}\" is not an origin like https://app.example.com"
+        ))
+    };
+    let (https, rest) = match (o.strip_prefix("https://"), o.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return like(),
+    };
+    // HOST[:PORT]; an IPv6 host is bracketed.
+    let (host, port) = match rest.find(']') {
+        Some(i) if rest.starts_with('[') => match &rest[i + 1..] {
+            "" => (&rest[..=i], None),
+            after => match after.strip_prefix(':') {
+                Some(p) => (&rest[..=i], Some(p)),
+                None => return like(),
+            },
+        },
+        _ => match rest.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| {
+        (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n >= 1)
+    });
+    if !port_ok || !valid_host(host) {
+        return like();
+    }
+    if !https && !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+        return Some(format!(
+            "\"{o}\" is not allowed: plain http:// only for localhost, 127.0.0.1 or [::1]; use https://"
+        ));
+    }
+    None
+}
+
+/// A DNS name or an IP literal (IPv6 in brackets).
+fn valid_host(host: &str) -> bool {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 fn validated(errors: FieldErrors) -> Result<(), OperatorError> {
@@ -171,12 +230,8 @@ impl Gatehouse {
             );
         }
         for o in &new.allowed_origins {
-            if !is_valid_origin(o) {
-                push(
-                    &mut errors,
-                    "origins",
-                    format!("{o:?} is not an origin like https://app.example.com"),
-                );
+            if let Some(msg) = origin_error(o) {
+                push(&mut errors, "origins", msg);
             }
         }
         let serves = new.serves.unwrap_or_else(|| default_serves(&client_type));
@@ -271,5 +326,67 @@ impl Gatehouse {
             return Err(OperatorError::NotFound(format!("API client {id}")));
         }
         Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_error;
+
+    #[test]
+    fn https_anywhere_plain_http_only_on_loopback() {
+        for ok in [
+            "*",
+            "https://app.example.com",
+            "https://app.example.com:8443",
+            "https://localhost",
+            "https://192.0.2.1:3000",
+            "https://[2001:db8::1]:8443",
+            "http://localhost",
+            "http://localhost:3000",
+            "http://localhost:8000",
+            "http://127.0.0.1",
+            "http://127.0.0.1:65535",
+            "http://[::1]",
+            "http://[::1]:5173",
+        ] {
+            assert_eq!(origin_error(ok), None, "{ok}");
+        }
+        for bad in [
+            "http://evil.example",
+            "http://evil.example:80",
+            "http://localhost.evil.example",
+            "http://127.0.0.2:3000",
+            "http://[::2]",
+            "http://0.0.0.0:8000",
+            "http://192.168.1.10",
+        ] {
+            let msg = origin_error(bad).unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(msg.contains("plain http://"), "{bad}: {msg}");
+        }
+        for bad in [
+            "",
+            "**",
+            "ftp://x",
+            "https://",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "https://app.example.com:0",
+            "https://app.example.com:65536",
+            "https://app.example.com:",
+            "https://app.example.com:+80",
+            "https://a b.example",
+            "https://app..example",
+            "https://-app.example",
+            "https://user@app.example",
+            "https://[::1",
+            "https://[::1]x",
+            "https://[nope]",
+            "http://localhost/",
+            "http://localhost:3000\nhttps://x",
+        ] {
+            let msg = origin_error(bad).unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert!(msg.contains("is not an origin like"), "{bad}: {msg}");
+        }
     }
 }

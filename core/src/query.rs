@@ -81,12 +81,13 @@ impl Query {
         }
     }
 
-    /// An optional time, RFC 3339 or Unix seconds.
+    /// An optional time, RFC 3339 or Unix seconds, within
+    /// [`TIME_MIN`]..=[`TIME_MAX`]; anything else is a field error.
     pub fn time(&self, name: &str, errors: &mut FieldErrors) -> Option<UnixMillis> {
         let v = self.get(name)?;
         match parse_time(v) {
-            Some(t) => Some(t),
-            None => {
+            Ok(t) => Some(t),
+            Err(TimeError::Invalid) => {
                 push(
                     errors,
                     name,
@@ -94,20 +95,58 @@ impl Query {
                 );
                 None
             }
+            Err(TimeError::OutOfRange) => {
+                push(errors, name, OUT_OF_RANGE);
+                None
+            }
         }
     }
 }
 
-/// RFC 3339 (`2026-11-26T09:00:00Z`, `…+01:00`, fractions) or Unix seconds.
-pub fn parse_time(v: &str) -> Option<UnixMillis> {
+/// The earliest time a query accepts: 1970-01-01T00:00:00Z.
+pub const TIME_MIN: UnixMillis = UnixMillis(0);
+/// The latest time a query accepts: 9999-12-31T23:59:59.999Z (the last
+/// instant RFC 3339 can write). Every time in the window, and every sum of
+/// two of them, fits an `i64` of milliseconds with room to spare.
+pub const TIME_MAX: UnixMillis = UnixMillis(253_402_300_799_999);
+
+const OUT_OF_RANGE: &str =
+    "Enter a date/time between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.";
+
+/// Why a time parameter was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeError {
+    /// Neither RFC 3339 nor an integer.
+    Invalid,
+    /// Well-formed, but outside [`TIME_MIN`]..=[`TIME_MAX`].
+    OutOfRange,
+}
+
+/// RFC 3339 (`2026-11-26T09:00:00Z`, `…+01:00`, fractions) or Unix seconds,
+/// within [`TIME_MIN`]..=[`TIME_MAX`]. No arithmetic here can overflow:
+/// seconds are range-checked before they are scaled, and RFC 3339 times are
+/// compared as `i128` nanoseconds.
+pub fn parse_time(v: &str) -> Result<UnixMillis, TimeError> {
     let v = v.trim();
-    if let Ok(secs) = v.parse::<i64>() {
-        return Some(UnixMillis::from_secs(secs));
+    let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // An integer: Unix seconds. Too large for an i64 is out of range
+        // too, not malformed.
+        let secs = v.parse::<i64>().map_err(|_| TimeError::OutOfRange)?;
+        if !(TIME_MIN.as_secs()..=TIME_MAX.as_secs()).contains(&secs) {
+            return Err(TimeError::OutOfRange);
+        }
+        return Ok(UnixMillis::from_secs(secs));
     }
-    let t = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
-        .ok()
+    let t = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| TimeError::Invalid)?;
+    let millis = t.unix_timestamp_nanos().div_euclid(1_000_000);
+    if !(i128::from(TIME_MIN.0)..=i128::from(TIME_MAX.0)).contains(&millis) {
+        return Err(TimeError::OutOfRange);
+    }
+    i64::try_from(millis)
         .map(UnixMillis)
+        .map_err(|_| TimeError::OutOfRange)
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -178,13 +217,53 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(parse_time("0"), Some(UnixMillis(0)));
+        assert_eq!(parse_time("0"), Ok(UnixMillis(0)));
         assert_eq!(
             parse_time("2026-11-26T09:00:00Z"),
             parse_time("2026-11-26T10:00:00+01:00")
         );
-        assert_eq!(parse_time("1970-01-01T00:00:01.5Z"), Some(UnixMillis(1500)));
-        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("1970-01-01T00:00:01.5Z"), Ok(UnixMillis(1500)));
+        assert_eq!(parse_time("yesterday"), Err(TimeError::Invalid));
+        assert_eq!(parse_time("12abc"), Err(TimeError::Invalid));
+        assert_eq!(parse_time("-"), Err(TimeError::Invalid));
+    }
+
+    #[test]
+    fn times_outside_the_window_are_refused_in_both_forms() {
+        // The window's edges, in both forms.
+        assert_eq!(
+            parse_time("253402300799"),
+            Ok(UnixMillis(253_402_300_799_000))
+        );
+        assert_eq!(parse_time("9999-12-31T23:59:59.999Z"), Ok(TIME_MAX));
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Ok(TIME_MIN));
+        assert_eq!(parse_time("+0"), Ok(TIME_MIN));
+        for v in [
+            "253402300800",
+            "100000000000000",
+            "9223372036854775",
+            "9223372036854775807",
+            "9223372036854775808",
+            "99999999999999999999999999",
+            "-1",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1969-12-31T23:59:59.999Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-00:01",
+            "1970-01-01T00:30:00+01:00",
+        ] {
+            assert_eq!(parse_time(v), Err(TimeError::OutOfRange), "{v}");
+        }
+        let q = Query::parse(Some("to=9223372036854775807&from=x"));
+        let mut e = FieldErrors::new();
+        assert_eq!(q.time("to", &mut e), None);
+        assert_eq!(q.time("from", &mut e), None);
+        assert_eq!(e["to"], [OUT_OF_RANGE]);
+        assert_eq!(
+            e["from"],
+            ["Enter a valid date/time (RFC 3339 or Unix seconds)."]
+        );
     }
 
     #[test]

@@ -266,10 +266,20 @@ impl Store {
         user: UserId,
         now: UnixMillis,
     ) -> Result<Vec<SessionInfo>, SqlError> {
+        self.newest_live_sessions(user, now, u32::MAX).await
+    }
+
+    /// At most `limit` of a user's live logins, newest first.
+    pub async fn newest_live_sessions(
+        &self,
+        user: UserId,
+        now: UnixMillis,
+        limit: u32,
+    ) -> Result<Vec<SessionInfo>, SqlError> {
         let rows = self
             .rows(
-                "SELECT s.id, s.client_id, c.name, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ? AND s.refresh_expires_at > ? ORDER BY s.created_at DESC, s.id",
-                vec![user.0.into(), now.0.into(), now.0.into()],
+                "SELECT s.id, s.client_id, c.name, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ? AND s.refresh_expires_at > ? ORDER BY s.created_at DESC, s.id LIMIT ?",
+                vec![user.0.into(), now.0.into(), now.0.into(), i64::from(limit).into()],
             )
             .await?;
         rows.iter()

@@ -454,7 +454,7 @@ pub struct CreateApiClientArgs {
     /// User types it serves [default: staff,admin for `admin`, else creator].
     #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = parse_user_type)]
     pub serves: Option<Vec<UserType>>,
-    /// Browser origins allowed to use it (`*` for any).
+    /// Browser origins allowed to use it: `https://HOST[:PORT]`, `http://` only for localhost, 127.0.0.1 or [::1], or `*` for any.
     #[arg(long, value_name = "ORIGINS", value_delimiter = ',')]
     pub origins: Vec<String>,
     /// Create it deactivated.

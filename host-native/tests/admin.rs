@@ -1590,3 +1590,364 @@ async fn usage_cost() {
         record_ns / (handle_us * 1000.0) * 100.0
     );
 }
+
+// ------------------------------------------------ bounds (issue 11, item 1)
+
+/// The keys of a JSON object, sorted.
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    k.sort();
+    k
+}
+
+const OUT_OF_WINDOW: &str =
+    "Enter a date/time between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z.";
+
+/// Each of the issue's values on both usage routes: a 400 naming the
+/// parameter, at once (today's main panics on overflow in a debug build and
+/// allocates until OOM in a release build), and the server answers after.
+#[tokio::test]
+async fn usage_times_out_of_range_are_400_on_both_usage_routes() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let web_id = w.web.0.id.0.clone();
+    for route in [
+        "/api/admin/usage/".to_owned(),
+        format!("/api/admin/clients/{web_id}/usage/"),
+    ] {
+        for (query, field) in [
+            ("to=9223372036854775807", "to"),
+            ("to=9223372036854775", "to"),
+            ("to=253402300800", "to"),
+            ("to=100000000000000", "to"),
+            ("from=-9223372036854775808", "from"),
+            ("from=9223372036854775807", "from"),
+            ("to=-9223372036854775808", "to"),
+            ("to=99999999999999999999999", "to"),
+            ("from=-1", "from"),
+            ("to=1969-12-31T23:59:59Z", "to"),
+            ("to=9999-12-31T23:59:59-01:00", "to"),
+            ("from=0000-01-01T00:00:00Z", "from"),
+        ] {
+            let path = format!("{route}?{query}");
+            let r = w.admin(Method::GET, &path, None, &staff).await;
+            assert_eq!(r.status, 400, "{path}: {}", r.body);
+            assert_eq!(keys(&r.body), [field], "{path}: {}", r.body);
+            assert_eq!(r.body[field], json!([OUT_OF_WINDOW]), "{path}");
+        }
+        // Both bad at once: both named.
+        let path = format!("{route}?from=-9223372036854775808&to=9223372036854775807");
+        let r = w.admin(Method::GET, &path, None, &staff).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(keys(&r.body), ["from", "to"], "{path}: {}", r.body);
+        // Still serving.
+        let r = w.admin(Method::GET, &route, None, &staff).await;
+        assert_eq!(r.status, 200, "{route}: {}", r.body);
+        assert_eq!(r.body["series"].as_array().unwrap().len(), 24, "{route}");
+    }
+}
+
+/// The series never exceeds 31 × 24 + 1 buckets (hourly) or 366 + 1 (daily),
+/// the window's last second is served in both forms, and one past it is not.
+#[tokio::test]
+async fn usage_series_length_is_bounded_and_the_window_edges_hold() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let get = |q: String| {
+        let w = &w;
+        let staff = staff.clone();
+        async move {
+            w.admin(Method::GET, &format!("/api/admin/usage/?{q}"), None, &staff)
+                .await
+        }
+    };
+    let t0 = T0.as_secs();
+    assert_eq!(t0 % 3600, 0);
+    // Hourly: 31 days, from and to mid-hour → 745 buckets, the most.
+    let r = get(format!(
+        "from={}&to={}&bucket=hour",
+        t0 - 31 * 86400 + 1800,
+        t0 + 1800
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["series"].as_array().unwrap().len(), 31 * 24 + 1);
+    // One second more is refused, not built.
+    let r = get(format!(
+        "from={}&to={}&bucket=hour",
+        t0 - 31 * 86400 + 1800,
+        t0 + 1801
+    ))
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), keys(&r.body)),
+        (400, vec!["bucket".to_owned()])
+    );
+    // Daily: 366 days, from mid-day → 367 buckets.
+    let day0 = t0 - t0 % 86400;
+    let r = get(format!(
+        "from={}&to={}",
+        day0 - 366 * 86400 + 43200,
+        day0 + 43200
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["bucket"], "day");
+    assert_eq!(r.body["series"].as_array().unwrap().len(), 367);
+    let r = get(format!(
+        "from={}&to={}",
+        day0 - 366 * 86400 + 43200,
+        day0 + 43201
+    ))
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), keys(&r.body)),
+        (400, vec!["to".to_owned()])
+    );
+    // The last second of the window, as seconds and as RFC 3339.
+    for to in [
+        "253402300799",
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59.999Z",
+    ] {
+        let r = get(format!("to={to}")).await;
+        assert_eq!(r.status, 200, "{to}: {}", r.body);
+        assert!(
+            s(&r.body["to"]).starts_with("9999-12-31T23:59:59"),
+            "{}",
+            r.body
+        );
+        let series = r.body["series"].as_array().unwrap();
+        assert_eq!(series.len(), 25, "{to}");
+        assert_eq!(series[24]["start"], "9999-12-31T23:00:00Z");
+    }
+    // The first: 1970-01-01, in both forms.
+    for (from, to) in [
+        ("0", "3600"),
+        ("1970-01-01T00:00:00Z", "1970-01-01T01:00:00Z"),
+    ] {
+        let r = get(format!("from={from}&to={to}")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let series = r.body["series"].as_array().unwrap();
+        assert_eq!(series.len(), 1);
+        assert_eq!(series[0]["start"], "1970-01-01T00:00:00Z");
+    }
+    // 366 days ending at the window's last second are fine; a default
+    // `from` before 1970 is clamped, and `to` at the epoch leaves no range.
+    let r = get(format!(
+        "from={}&to=253402300799",
+        253_402_300_799_i64 - 366 * 86400
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["series"].as_array().unwrap().len() <= 367);
+    let r = get("to=3600".into()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["from"], "1970-01-01T00:00:00Z");
+    let r = get("to=0".into()).await;
+    assert_eq!(
+        (r.status.as_u16(), keys(&r.body)),
+        (400, vec!["from".to_owned()])
+    );
+}
+
+/// `limit` of the top clients: 1–100, anything else (extremes included) a
+/// field error. (A regression guard: today's main already holds this.)
+#[tokio::test]
+async fn usage_limit_edges() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    for bad in [
+        "0",
+        "101",
+        "-1",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "x",
+    ] {
+        let path = format!("/api/admin/usage/?limit={bad}");
+        let r = w.admin(Method::GET, &path, None, &staff).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(keys(&r.body), ["limit"], "{path}: {}", r.body);
+    }
+    for ok in ["1", "100"] {
+        let path = format!("/api/admin/usage/?limit={ok}");
+        let r = w.admin(Method::GET, &path, None, &staff).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let n: usize = ok.parse().unwrap();
+        assert!(r.body["top_clients"].as_array().unwrap().len() <= n);
+    }
+}
+
+/// Pages whose offset cannot fit the database's integer are 404 before
+/// any query; sizes are clamped; audit times obey the same window.
+#[tokio::test]
+async fn list_paging_extremes_and_audit_times() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    for list in ["users", "clients", "audit"] {
+        for q in [
+            "page=18446744073709551615",
+            "page=18446744073709551616",
+            "page=9223372036854775808&page_size=2",
+            "page=9223372036854775807&page_size=200",
+            "page=0",
+            "page=-1",
+        ] {
+            let path = format!("/api/admin/{list}/?{q}");
+            let r = w.admin(Method::GET, &path, None, &staff).await;
+            assert_eq!(r.status, 404, "{path}: {}", r.body);
+            assert_eq!(r.body["detail"], "Invalid page.", "{path}");
+        }
+        for (q, want) in [
+            ("page_size=18446744073709551615", 200),
+            ("page_size=99999999999999999999", 50),
+            ("page_size=0", 50),
+            ("page_size=-3", 50),
+        ] {
+            let path = format!("/api/admin/{list}/?{q}");
+            let r = w.admin(Method::GET, &path, None, &staff).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+            let n = r.body["results"].as_array().unwrap().len();
+            assert!(n <= want, "{path}: {n} > {want}");
+            assert_eq!(r.body["next"], Value::Null, "{path}");
+        }
+    }
+    for (q, field) in [
+        ("to=9223372036854775807", "to"),
+        ("from=-9223372036854775808", "from"),
+        ("to=253402300800", "to"),
+        ("actor=9223372036854775808", "actor"),
+    ] {
+        let path = format!("/api/admin/audit/?{q}");
+        let r = w.admin(Method::GET, &path, None, &staff).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(keys(&r.body), [field], "{path}: {}", r.body);
+    }
+    let r = w
+        .admin(
+            Method::GET,
+            "/api/admin/audit/?from=0&to=253402300799&actor=9223372036854775807",
+            None,
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// A user can pile up logins; the (unpaged) admin list of them stops at
+/// the 200 newest.
+#[tokio::test]
+async fn admin_session_list_is_capped_at_the_newest_200() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let ann = w.user("ann", UserType::Creator).await;
+    let mut newest = String::new();
+    for _ in 0..205 {
+        w.clock.advance_millis(1);
+        let r = w.login_via(&w.web, "ann").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        newest = s(&r.body["refresh"]);
+    }
+    assert!(!newest.is_empty());
+    let path = format!("/api/admin/users/{}/sessions/", ann.id.0);
+    let r = w.admin(Method::GET, &path, None, &staff).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let list = r.body.as_array().unwrap();
+    assert_eq!(list.len(), 200);
+    let at = |i: usize| s(&list[i]["created_at"]);
+    assert!(at(0) > at(199), "newest first: {} vs {}", at(0), at(199));
+    // Ending them all still reaches every one.
+    let r = w.admin(Method::DELETE, &path, None, &staff).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["ended"], 205);
+}
+
+/// Item 12: `https://` anywhere, `*`, and plain `http://` only on loopback
+/// hosts, through the admin API (create and update) and the operator path
+/// the CLI uses.
+#[tokio::test]
+async fn client_origins_allow_plain_http_only_on_loopback() {
+    let w = world().await;
+    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let create = |origins: Value| {
+        let w = &w;
+        let staff = staff.clone();
+        async move {
+            w.admin(
+                Method::POST,
+                "/api/admin/clients/",
+                Some(json!({"name": "Site", "client_type": "web", "rate_limit": 10, "allowed_origins": origins})),
+                &staff,
+            )
+            .await
+        }
+    };
+    for bad in [
+        "http://evil.example",
+        "http://evil.example:3000",
+        "http://localhost.evil.example",
+        "http://127.0.0.2",
+        "https://evil.example/",
+        "https://",
+        "javascript://x",
+    ] {
+        let r = create(json!([bad])).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(keys(&r.body), ["allowed_origins"], "{bad}: {}", r.body);
+    }
+    let r = create(json!(["http://evil.example"])).await;
+    assert!(
+        s(&r.body["allowed_origins"][0]).contains("plain http:// only for localhost"),
+        "{}",
+        r.body
+    );
+    let good = json!([
+        "http://localhost:3000",
+        "http://localhost",
+        "http://127.0.0.1:8000",
+        "http://[::1]:5173",
+        "https://app.example.com",
+        "https://app.example.com:8443",
+        "*"
+    ]);
+    let r = create(good.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["allowed_origins"], good);
+    let id = s(&r.body["client_id"]);
+    let path = format!("/api/admin/clients/{id}/");
+    let r = w
+        .admin(
+            Method::PATCH,
+            &path,
+            Some(json!({"allowed_origins": ["http://evil.example"]})),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(keys(&r.body), ["allowed_origins"]);
+    let r = w
+        .admin(
+            Method::PATCH,
+            &path,
+            Some(json!({"allowed_origins": ["http://127.0.0.1:9000"]})),
+            &staff,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The operator path (`create-api-client --origins`).
+    let mut bad = new_client("cli", "web", 10);
+    bad.allowed_origins = vec!["http://evil.example".into()];
+    let e = w.gh.create_api_client(bad).await.unwrap_err();
+    assert!(e.to_string().contains("origins"), "{e}");
+    let mut ok = new_client("cli", "web", 10);
+    ok.allowed_origins = vec![
+        "http://localhost:8000".into(),
+        "http://127.0.0.1:5101".into(),
+    ];
+    w.gh.create_api_client(ok).await.unwrap();
+}

@@ -9,7 +9,7 @@ use crate::api_client::{ApiClient, ClientId, NewApiClient};
 use crate::audit::{event, AuditEvent};
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, push, JsonBody, StrField};
-use crate::operator::{is_valid_origin, OperatorError};
+use crate::operator::{origin_error, OperatorError};
 use crate::query::Query;
 use crate::service::{Ctx, Gatehouse};
 use crate::sql::SqlError;
@@ -48,17 +48,14 @@ fn serves(body: &JsonBody, errors: &mut FieldErrors) -> Option<Vec<UserType>> {
     Some(out)
 }
 
-/// Reads `allowed_origins` (each `*` or an `http(s)://` origin).
+/// Reads `allowed_origins` (each `*`, an `https://` origin, or an
+/// `http://` one on a loopback host).
 fn origins(body: &JsonBody, errors: &mut FieldErrors) -> Option<Vec<String>> {
     let raw = body.str_list("allowed_origins", 2048, errors)?;
     let mut ok = true;
     for o in &raw {
-        if !is_valid_origin(o) {
-            push(
-                errors,
-                "allowed_origins",
-                format!("\"{o}\" is not an origin like https://app.example.com"),
-            );
+        if let Some(msg) = origin_error(o) {
+            push(errors, "allowed_origins", msg);
             ok = false;
         }
     }

@@ -174,7 +174,9 @@ impl Gatehouse {
 const PAGE_SIZE: u64 = 50;
 const MAX_PAGE_SIZE: u64 = 200;
 
-/// A requested page.
+/// A requested page. Built only by [`paging`], which guarantees
+/// `1 <= size <= MAX_PAGE_SIZE` and an offset that fits the database's
+/// signed 64-bit integer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Paging {
     pub(crate) page: u64,
@@ -182,6 +184,7 @@ pub(crate) struct Paging {
 }
 
 impl Paging {
+    /// Rows to skip: at most `i64::MAX` (checked in [`paging`]).
     pub(crate) fn offset(&self) -> u64 {
         (self.page - 1).saturating_mul(self.size)
     }
@@ -192,21 +195,28 @@ fn invalid_page() -> ApiError {
 }
 
 /// `?page=&page_size=` as DRF reads them: a bad page is 404, a bad size
-/// the default.
+/// the default. A page whose offset would not fit an `i64` cannot exist
+/// (no table has that many rows), so it is 404 before any query.
 pub(crate) fn paging(q: &Query) -> Result<Paging, ApiError> {
+    let size = q
+        .get("page_size")
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s >= 1)
+        .map_or(PAGE_SIZE, |s| s.min(MAX_PAGE_SIZE));
     let page = match q.get("page") {
         None => 1,
         Some(p) => p
             .parse::<u64>()
             .ok()
             .filter(|p| *p >= 1)
+            .filter(|p| {
+                (p - 1)
+                    .checked_mul(size)
+                    .is_some_and(|o| i64::try_from(o).is_ok())
+            })
             .ok_or_else(invalid_page)?,
     };
-    let size = q
-        .get("page_size")
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|s| *s >= 1)
-        .map_or(PAGE_SIZE, |s| s.min(MAX_PAGE_SIZE));
+    debug_assert!((1..=MAX_PAGE_SIZE).contains(&size));
     Ok(Paging { page, size })
 }
 
@@ -279,5 +289,30 @@ mod tests {
         assert_eq!((p.page, p.size), (1, 50));
         assert!(paging(&Query::parse(Some("page=0"))).is_err());
         assert!(paging(&Query::parse(Some("page=x"))).is_err());
+    }
+
+    #[test]
+    fn paging_extremes_are_404_or_clamped_never_overflowing() {
+        for q in [
+            "page=18446744073709551615",
+            "page=18446744073709551616",
+            "page=-1",
+            "page=9223372036854775807&page_size=2",
+            "page=46116860184273881&page_size=200",
+        ] {
+            assert!(paging(&Query::parse(Some(q))).is_err(), "{q}");
+        }
+        // The largest page whose offset fits, and sizes that are clamped or
+        // defaulted.
+        let p = paging(&Query::parse(Some("page=9223372036854775808&page_size=1"))).unwrap();
+        assert_eq!(p.offset(), i64::MAX as u64);
+        for (q, size) in [
+            ("page_size=18446744073709551615", MAX_PAGE_SIZE),
+            ("page_size=99999999999999999999999", PAGE_SIZE),
+            ("page_size=0", PAGE_SIZE),
+            ("page_size=-5", PAGE_SIZE),
+        ] {
+            assert_eq!(paging(&Query::parse(Some(q))).unwrap().size, size, "{q}");
+        }
     }
 }

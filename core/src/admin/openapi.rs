@@ -110,7 +110,7 @@ fn user_reactivate() {}
     params(("id" = i64, Path, description = "User id")),
     security(("api_key" = [], "client_id" = [], "bearer" = [])),
     responses(
-        (status = 200, description = "The user's live logins, newest first", body = [AdminSessionOut]),
+        (status = 200, description = "The user's live logins, newest first (at most the 200 newest)", body = [AdminSessionOut]),
         (status = 401, description = "Not authenticated", body = ErrorOut),
         (status = 403, description = "Not staff", body = ErrorOut),
         (status = 404, description = "No such user", body = ErrorOut),
@@ -228,8 +228,8 @@ fn client_activate() {}
 #[utoipa::path(get, path = "/api/admin/clients/{client_id}/usage/", tag = "admin",
     params(
         ("client_id" = String, Path, description = "Client id (cl_…)"),
-        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds; default `to` − 24 h"),
-        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds; default now"),
+        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default `to` − 24 h"),
+        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default now"),
         ("bucket" = Option<String>, Query, description = "hour or day; default hour up to 48 h, else day"),
     ),
     security(("api_key" = [], "client_id" = [], "bearer" = [])),
@@ -244,8 +244,8 @@ fn client_usage() {}
 
 #[utoipa::path(get, path = "/api/admin/usage/", tag = "admin",
     params(
-        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds; default `to` − 24 h"),
-        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds; default now"),
+        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default `to` − 24 h"),
+        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default now"),
         ("bucket" = Option<String>, Query, description = "hour or day; default hour up to 48 h, else day"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many top clients (1–100, default 10)"),
     ),
@@ -265,8 +265,8 @@ fn usage() {}
         ("target_user" = Option<i64>, Query, description = "Target user id"),
         ("user" = Option<i64>, Query, description = "User id as actor or target"),
         ("client" = Option<String>, Query, description = "Client id as actor or target"),
-        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds (inclusive)"),
-        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds (exclusive)"),
+        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (inclusive)"),
+        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (exclusive)"),
         ("page" = Option<u64>, Query, description = "1-based page"),
         ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
     ),

@@ -139,7 +139,9 @@ impl Store {
     ) -> Result<(u64, Vec<Row>), SqlError> {
         let clause = w.sql();
         let mut page_params = w.params.clone();
-        page_params.extend([(limit as i64).into(), (offset as i64).into()]);
+        // `paging` keeps both within i64; saturate rather than wrap anyway.
+        let sql_int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        page_params.extend([sql_int(limit).into(), sql_int(offset).into()]);
         let mut results = self
             .sql
             .batch(vec![
@@ -490,7 +492,11 @@ impl Store {
                     "SELECT u.client_id, c.name, c.client_type, {} FROM usage_hourly u LEFT JOIN api_clients c ON c.id = u.client_id WHERE u.hour >= ? AND u.hour < ? GROUP BY u.client_id ORDER BY SUM(u.requests) DESC, u.client_id LIMIT ?",
                     usage_sums("u.")
                 ),
-                vec![from_secs.into(), to_secs.into(), (limit as i64).into()],
+                vec![
+                    from_secs.into(),
+                    to_secs.into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
             )
             .await?;
         rows.iter()

@@ -145,6 +145,8 @@ pub struct ClientCreateIn {
     /// Default: `admin` → staff and admin; any other type → creator.
     #[schema(nullable = false)]
     pub serves: Option<Vec<UserType>>,
+    /// `*`, `https://HOST[:PORT]`, or `http://` on `localhost`, `127.0.0.1`
+    /// or `[::1]` only.
     #[schema(nullable = false)]
     pub allowed_origins: Option<Vec<String>>,
     #[schema(nullable = false)]
@@ -160,6 +162,8 @@ pub struct ClientPatchIn {
     pub rate_limit: Option<u32>,
     #[schema(nullable = false)]
     pub serves: Option<Vec<UserType>>,
+    /// `*`, `https://HOST[:PORT]`, or `http://` on `localhost`, `127.0.0.1`
+    /// or `[::1]` only.
     #[schema(nullable = false)]
     pub allowed_origins: Option<Vec<String>>,
     #[schema(nullable = false)]

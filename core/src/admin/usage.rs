@@ -7,7 +7,7 @@ use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, push};
-use crate::query::Query;
+use crate::query::{Query, TIME_MAX, TIME_MIN};
 use crate::service::{Ctx, Gatehouse};
 use crate::usage::Counters;
 use bytes::Bytes;
@@ -20,34 +20,56 @@ const DAY: i64 = 24 * HOUR;
 const HOURLY_DEFAULT_MAX: i64 = 48 * HOUR;
 const HOURLY_MAX: i64 = 31 * DAY;
 const RANGE_MAX: i64 = 366 * DAY;
+/// The most buckets a series can have: a range of at most [`HOURLY_MAX`]
+/// in hours, or [`RANGE_MAX`] in days, plus one for `from` rounded down.
+pub(crate) const MAX_BUCKETS: usize = {
+    let hourly = HOURLY_MAX / HOUR + 1;
+    let daily = RANGE_MAX / DAY + 1;
+    (if hourly > daily { hourly } else { daily }) as usize
+};
 
-/// A validated range and bucket width (seconds).
+/// The most `top_clients` a summary lists (`limit`).
+const MAX_TOP: i64 = 100;
+
+/// A validated range and bucket width (seconds). Built only by
+/// [`Range::parse`], which guarantees `from < to`, both within the query
+/// time window, and `buckets <= MAX_BUCKETS`.
 struct Range {
     from: UnixMillis,
     to: UnixMillis,
     bucket: i64,
+    /// How many buckets the series has.
+    buckets: usize,
 }
 
 impl Range {
+    /// Reads `from`, `to` and `bucket`. Everything is checked here, before
+    /// anything is allocated or read by the range: times within the query
+    /// window (so no arithmetic below can overflow), `from < to`, the span,
+    /// and the number of buckets.
     fn parse(q: &Query, now: UnixMillis) -> Result<Range, ApiError> {
         let mut errors = FieldErrors::new();
-        let to = q.time("to", &mut errors).unwrap_or(now);
-        let from = q
-            .time("from", &mut errors)
-            .unwrap_or(UnixMillis(to.0 - DAY * 1000));
+        let to = q.time("to", &mut errors);
+        let from = q.time("from", &mut errors);
         check(errors)?;
+        // The host's clock is trusted, but kept in the window all the same.
+        let to = to.unwrap_or_else(|| now.clamp(TIME_MIN, TIME_MAX));
+        let from =
+            from.unwrap_or_else(|| UnixMillis(to.0.saturating_sub(DAY * 1000).max(TIME_MIN.0)));
         let mut errors = FieldErrors::new();
-        let span = (to.0 - from.0) / 1000;
-        if from >= to {
-            push(&mut errors, "from", "Must be before \"to\".");
-        } else if span > RANGE_MAX {
-            push(&mut errors, "to", "The range may be at most 366 days.");
+        // Milliseconds; `None` only if the window's promise broke.
+        let span = to.0.checked_sub(from.0);
+        match span {
+            _ if from >= to => push(&mut errors, "from", "Must be before \"to\"."),
+            Some(ms) if ms <= RANGE_MAX * 1000 => {}
+            _ => push(&mut errors, "to", "The range may be at most 366 days."),
         }
+        let span = span.unwrap_or(i64::MAX);
         let bucket = match q.get("bucket") {
-            None if span <= HOURLY_DEFAULT_MAX => HOUR,
+            None if span <= HOURLY_DEFAULT_MAX * 1000 => HOUR,
             None | Some("day") => DAY,
             Some("hour") => {
-                if span > HOURLY_MAX {
+                if span > HOURLY_MAX * 1000 {
                     push(
                         &mut errors,
                         "bucket",
@@ -62,7 +84,16 @@ impl Range {
             }
         };
         check(errors)?;
-        Ok(Range { from, to, bucket })
+        let buckets = bucket_count(from, to, bucket)
+            .filter(|n| *n <= MAX_BUCKETS)
+            // Unreachable after the checks above; refused, never built.
+            .ok_or_else(|| ApiError::field("to", "The range has too many buckets."))?;
+        Ok(Range {
+            from,
+            to,
+            bucket,
+            buckets,
+        })
     }
 
     fn bucket_name(&self) -> String {
@@ -71,32 +102,56 @@ impl Range {
 
     /// First bucket start (seconds): `from` rounded down to the bucket.
     fn start(&self) -> i64 {
-        self.from.as_secs().div_euclid(self.bucket) * self.bucket
+        bucket_start(self.from, self.bucket)
     }
 
     /// End of the hours to read (exclusive, seconds): every hour starting
     /// before `to`.
     fn end(&self) -> i64 {
-        (self.to.0 + 999).div_euclid(1000)
+        self.to.as_secs() + i64::from(self.to.0.rem_euclid(1000) != 0)
     }
 
-    /// Every bucket of the range, zeros where the store had nothing.
+    /// Every bucket of the range, zeros where the store had nothing: exactly
+    /// `self.buckets` of them, so never more than [`MAX_BUCKETS`].
     fn series(&self, rows: Vec<(i64, Counters)>, totals: &mut Counters) -> Vec<UsageBucketOut> {
+        debug_assert!(self.buckets <= MAX_BUCKETS);
         let by_start: HashMap<i64, Counters> = rows.into_iter().collect();
         let empty = Counters::default();
-        let mut out = Vec::new();
-        let mut t = self.start();
-        while t * 1000 < self.to.0 {
+        let start = self.start();
+        let mut out = Vec::with_capacity(self.buckets);
+        // `i < buckets <= MAX_BUCKETS` and `start` is within the window, so
+        // `t` stays far from overflowing.
+        for t in (0..self.buckets as i64).map(|i| start + i * self.bucket) {
             let c = by_start.get(&t).unwrap_or(&empty);
             totals.merge(c);
             out.push(UsageBucketOut {
                 start: UnixMillis::from_secs(t).to_rfc3339(),
                 counts: UsageCountsOut::from(c),
             });
-            t += self.bucket;
         }
         out
     }
+}
+
+/// `t` (milliseconds) rounded down to a multiple of `bucket` seconds, in
+/// seconds.
+fn bucket_start(t: UnixMillis, bucket: i64) -> i64 {
+    t.as_secs().div_euclid(bucket) * bucket
+}
+
+/// How many buckets of `bucket` seconds, the first starting at `from`
+/// rounded down, start before `to`; `None` on overflow (checked arithmetic
+/// throughout, whatever the inputs).
+fn bucket_count(from: UnixMillis, to: UnixMillis, bucket: i64) -> Option<usize> {
+    let bucket_ms = bucket.checked_mul(1000)?;
+    let start_ms = bucket_start(from, bucket).checked_mul(1000)?;
+    let len = to.0.checked_sub(start_ms)?;
+    if len <= 0 || bucket_ms <= 0 {
+        return Some(0);
+    }
+    // ceil(len / bucket_ms) without `len + bucket_ms - 1` overflowing.
+    let n = len / bucket_ms + i64::from(len % bucket_ms != 0);
+    usize::try_from(n).ok()
 }
 
 impl Gatehouse {
@@ -126,7 +181,7 @@ impl Gatehouse {
         let range = Range::parse(&q, ctx.now)?;
         let mut errors = FieldErrors::new();
         let limit = q.int("limit", &mut errors).unwrap_or(10);
-        if !(1..=100).contains(&limit) {
+        if !(1..=MAX_TOP).contains(&limit) {
             push(&mut errors, "limit", "Must be between 1 and 100.");
         }
         check(errors)?;
@@ -139,7 +194,7 @@ impl Gatehouse {
         let series = range.series(rows, &mut totals);
         let top = self
             .store()
-            .usage_top(range.start(), range.end(), limit as u64)
+            .usage_top(range.start(), range.end(), limit.unsigned_abs())
             .await?;
         let out = UsageSummaryOut {
             from: range.from.to_rfc3339(),
@@ -189,5 +244,95 @@ impl Gatehouse {
             series,
         };
         Ok(json_response(StatusCode::OK, &out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: UnixMillis = UnixMillis(1_800_000_000_000);
+
+    fn parse(q: &str) -> Result<Range, ApiError> {
+        Range::parse(&Query::parse(Some(q)), NOW)
+    }
+
+    fn field_of(e: ApiError) -> Vec<String> {
+        match e {
+            ApiError::Fields(f) => f.into_keys().collect(),
+            other => panic!("not field errors: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_largest_series_is_max_buckets() {
+        assert_eq!(MAX_BUCKETS, 31 * 24 + 1);
+        // Hourly: 31 days from the middle of an hour to the middle of one.
+        let from = NOW.as_secs() - HOURLY_MAX + 1800;
+        let r = parse(&format!("from={from}&to={}&bucket=hour", from + HOURLY_MAX)).unwrap();
+        assert_eq!(r.buckets, MAX_BUCKETS);
+        assert_eq!(
+            r.series(Vec::new(), &mut Counters::default()).len(),
+            MAX_BUCKETS
+        );
+        // Daily: 366 days from the middle of a day.
+        let from = NOW.as_secs().div_euclid(DAY) * DAY - RANGE_MAX + 43_200;
+        let r = parse(&format!("from={from}&to={}", from + RANGE_MAX)).unwrap();
+        assert_eq!((r.bucket, r.buckets), (DAY, 367));
+    }
+
+    #[test]
+    fn extreme_times_are_field_errors_not_series() {
+        for (q, field) in [
+            ("to=9223372036854775807", "to"),
+            ("to=9223372036854775", "to"),
+            ("to=253402300800", "to"),
+            ("to=100000000000000", "to"),
+            ("to=-9223372036854775808", "to"),
+            ("from=-9223372036854775808", "from"),
+            ("from=9223372036854775807", "from"),
+            ("from=0&to=253402300799", "to"),
+            ("from=253402300799&to=0", "from"),
+            ("to=0", "from"),
+        ] {
+            let e = parse(q).err().unwrap_or_else(|| panic!("{q} accepted"));
+            assert_eq!(field_of(e), [field], "{q}");
+        }
+    }
+
+    #[test]
+    fn the_window_edges_are_served() {
+        // 24 h back from 23:59:59 touches 25 hours.
+        let r = parse("to=253402300799").unwrap();
+        assert_eq!((r.bucket, r.buckets), (HOUR, 25));
+        assert_eq!(r.end(), 253_402_300_799);
+        let r = parse("to=9999-12-31T23:59:59.999Z").unwrap();
+        assert_eq!(r.to, TIME_MAX);
+        assert_eq!(r.end(), 253_402_300_800);
+        assert_eq!(r.buckets, 25);
+        let r = parse("from=0&to=1").unwrap();
+        assert_eq!((r.start(), r.buckets), (0, 1));
+    }
+
+    #[test]
+    fn bucket_count_cannot_overflow() {
+        for a in [i64::MIN, -1, 0, 1, i64::MAX - 1, i64::MAX] {
+            for b in [i64::MIN, -1, 0, 1, i64::MAX - 1, i64::MAX] {
+                for bucket in [HOUR, DAY] {
+                    // Any answer is fine; a panic is not.
+                    let _ = bucket_count(UnixMillis(a), UnixMillis(b), bucket);
+                }
+            }
+        }
+        assert_eq!(bucket_count(UnixMillis(0), UnixMillis(1), HOUR), Some(1));
+        assert_eq!(
+            bucket_count(UnixMillis(0), UnixMillis(HOUR * 1000), HOUR),
+            Some(1)
+        );
+        assert_eq!(
+            bucket_count(UnixMillis(0), UnixMillis(HOUR * 1000 + 1), HOUR),
+            Some(2)
+        );
+        assert_eq!(bucket_count(UnixMillis(0), UnixMillis(0), HOUR), Some(0));
     }
 }

@@ -93,6 +93,10 @@ impl UserPatch {
     }
 }
 
+/// The most live logins `GET /api/admin/users/{id}/sessions/` lists (the
+/// newest): a user can pile up logins, and the list is not paged.
+const MAX_SESSIONS_LISTED: u32 = 200;
+
 impl Gatehouse {
     pub(crate) async fn admin_list_users(
         &self,
@@ -243,7 +247,11 @@ impl Gatehouse {
             .user(id)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        let sessions = self.store().live_sessions(id, ctx.now).await?;
+        let sessions = self
+            .store()
+            .newest_live_sessions(id, ctx.now, MAX_SESSIONS_LISTED)
+            .await?;
+        debug_assert!(sessions.len() <= MAX_SESSIONS_LISTED as usize);
         let out: Vec<AdminSessionOut> = sessions.into_iter().map(Into::into).collect();
         Ok(json_response(StatusCode::OK, &out))
     }

@@ -3,6 +3,7 @@
 //!
 //! Run: `cargo test -p gatehouse-contract` (see tests/README.md for targets).
 
+mod admin_bounds;
 mod aliases;
 mod api_clients;
 mod attacks;
