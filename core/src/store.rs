@@ -260,15 +260,6 @@ impl Store {
         rows.first().map(user_from_row).transpose()
     }
 
-    /// A user's live logins, newest first.
-    pub async fn live_sessions(
-        &self,
-        user: UserId,
-        now: UnixMillis,
-    ) -> Result<Vec<SessionInfo>, SqlError> {
-        self.newest_live_sessions(user, now, u32::MAX).await
-    }
-
     /// At most `limit` of a user's live logins, newest first.
     pub async fn newest_live_sessions(
         &self,

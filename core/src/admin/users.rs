@@ -93,9 +93,9 @@ impl UserPatch {
     }
 }
 
-/// The most live logins `GET /api/admin/users/{id}/sessions/` lists (the
-/// newest): a user can pile up logins, and the list is not paged.
-const MAX_SESSIONS_LISTED: u32 = 200;
+// `GET /api/admin/users/{id}/sessions/` lists at most the newest
+// `MAX_SESSIONS_LISTED`: a user can pile up logins, and the list is not paged.
+use crate::api::MAX_SESSIONS_LISTED;
 
 impl Gatehouse {
     pub(crate) async fn admin_list_users(

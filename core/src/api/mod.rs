@@ -10,6 +10,8 @@ mod register;
 mod sessions;
 pub mod types;
 
+pub(crate) use sessions::MAX_SESSIONS_LISTED;
+
 /// Messages shared with the operator commands.
 pub(crate) mod register_messages {
     pub(crate) use super::register::{BAD_USERNAME, EMAIL_TAKEN, USERNAME_TAKEN};

@@ -11,10 +11,17 @@ use crate::token::SessionId;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
+/// The most logins one answer lists (newest first).
+pub(crate) const MAX_SESSIONS_LISTED: u32 = 200;
+
 impl Gatehouse {
     pub(crate) async fn list_sessions(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         let caller = self.authenticate(ctx.req, ctx.now).await?;
-        let sessions = self.store().live_sessions(caller.user.id, ctx.now).await?;
+        // A user can open logins without limit; the answer has a fixed bound.
+        let sessions = self
+            .store()
+            .newest_live_sessions(caller.user.id, ctx.now, MAX_SESSIONS_LISTED)
+            .await?;
         let out: Vec<SessionOut> = sessions
             .into_iter()
             .map(|s| SessionOut {
