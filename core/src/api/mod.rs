@@ -12,7 +12,7 @@ pub mod types;
 
 /// Messages shared with the operator commands.
 pub(crate) mod register_messages {
-    pub(crate) use super::register::{BAD_USERNAME, EMAIL_TAKEN, USERNAME_TAKEN};
+    pub(crate) use super::register::{EMAIL_TAKEN, USERNAME_TAKEN};
 }
 
 use crate::api_client::ApiClient;
