@@ -65,7 +65,12 @@ async fn existing_users_get_keys_and_lookalikes_stay_apart() {
     assert_eq!(
         got,
         vec![
-            vec![t("alice@example.com"), t("alice@example.com"), t("alice"), t("alice")],
+            vec![
+                t("alice@example.com"),
+                t("alice@example.com"),
+                t("alice"),
+                t("alice")
+            ],
             // Its new email key is the first row's: it keeps its old one.
             // Its username key is the first row's too: none.
             vec![
@@ -80,7 +85,12 @@ async fn existing_users_get_keys_and_lookalikes_stay_apart() {
                 t("\u{ff22}\u{ff2f}\u{ff22}"),
                 t("bob")
             ],
-            vec![t("Carol@EXAMPLE.com"), t("carol@example.com"), t("carol"), t("carol")],
+            vec![
+                t("Carol@EXAMPLE.com"),
+                t("carol@example.com"),
+                t("carol"),
+                t("carol")
+            ],
             vec![t("dave@example.com"), t("dave@example.com"), t("ALICE"), n],
         ],
         "the stored emails and usernames are unchanged"
@@ -130,7 +140,10 @@ async fn existing_users_get_keys_and_lookalikes_stay_apart() {
         .create_user(new("new@example.com", "\u{ff4e}ew"))
         .await
         .unwrap();
-    assert_eq!((u.email.as_str(), u.username.as_str()), ("new@example.com", "new"));
+    assert_eq!(
+        (u.email.as_str(), u.username.as_str()),
+        ("new@example.com", "new")
+    );
 
     // Every insert carries a username key.
     let e = sql

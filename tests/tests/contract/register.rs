@@ -501,7 +501,10 @@ async fn register_stores_the_email_nfkc_with_an_ascii_domain() {
     let stored = r.json()["user"]["email"].clone();
     // NFKC; the local part keeps its case, the domain is lowercased.
     let (local, _) = u.email.split_once('@').unwrap();
-    assert_eq!(stored, json!(format!("{}@example.com", local.to_uppercase())));
+    assert_eq!(
+        stored,
+        json!(format!("{}@example.com", local.to_uppercase()))
+    );
     // Logging in with the plain spelling finds it.
     ctx.api.login(&u.email, &u.password).await.expect(200);
 }
@@ -512,10 +515,10 @@ async fn register_refuses_a_cyrillic_letter_in_the_domain() {
     let u = TestUser::fresh();
     let (local, _) = u.email.split_once('@').unwrap();
     for domain in [
-        "ex\u{0430}mple.com",    // Cyrillic а
-        "exampl\u{0435}.com",    // Cyrillic е
-        "example.c\u{043e}m",    // Cyrillic о in the TLD
-        "xn--exmple-4nf.com",    // ex<Cyrillic а>mple, typed as punycode
+        "ex\u{0430}mple.com", // Cyrillic а
+        "exampl\u{0435}.com", // Cyrillic е
+        "example.c\u{043e}m", // Cyrillic о in the TLD
+        "xn--exmple-4nf.com", // ex<Cyrillic а>mple, typed as punycode
         "p\u{0430}yp\u{0430}l.com",
     ] {
         let mut b = u.register_body();
@@ -535,8 +538,8 @@ async fn register_refuses_a_non_ascii_local_part() {
     let u = TestUser::fresh();
     let (local, domain) = u.email.split_once('@').unwrap();
     for copy in [
-        format!("{}\u{0301}@{domain}", local),         // combining acute accent
-        format!("{}\u{00e9}@{domain}", local),         // precomposed é
+        format!("{}\u{0301}@{domain}", local), // combining acute accent
+        format!("{}\u{00e9}@{domain}", local), // precomposed é
         local.replacen('a', "\u{0430}", 1) + "@" + domain, // Cyrillic а
     ] {
         let mut b = u.register_body();
@@ -559,7 +562,10 @@ async fn register_a_combining_accent_in_the_domain_is_the_precomposed_domain() {
     };
     let r = ctx.api.register(&first.register_body()).await;
     r.expect(201);
-    let stored = r.json()["user"]["email"].as_str().unwrap_or_default().to_owned();
+    let stored = r.json()["user"]["email"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(
         stored.starts_with("x@xn--caf") && stored.ends_with(".example") && stored.is_ascii(),
         "the domain is stored as UTS-46 ASCII: {stored}"
@@ -592,7 +598,11 @@ async fn register_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
         first.username.to_uppercase(),
         fullwidth(&first.username),
         fullwidth(&first.username.to_uppercase()),
-        format!("{}{}", first.username[..1].to_uppercase(), &first.username[1..]),
+        format!(
+            "{}{}",
+            first.username[..1].to_uppercase(),
+            &first.username[1..]
+        ),
     ] {
         assert_ne!(copy, first.username);
         let mut b = TestUser::fresh().register_body();
@@ -640,7 +650,10 @@ async fn register_refuses_a_username_that_mixes_scripts() {
         .expect_body(400, &json!({"username": [USERNAME_MIXED_SCRIPT]}));
     // One script other than Latin is fine.
     let mut b = TestUser::fresh().register_body();
-    b["username"] = json!(format!("дмитрий{}", unique("").replace(char::is_alphabetic, "")));
+    b["username"] = json!(format!(
+        "дмитрий{}",
+        unique("").replace(char::is_alphabetic, "")
+    ));
     ctx.api.register(&b).await.expect(201);
     ctx.api.register(&u.register_body()).await.expect(201);
 }
@@ -654,10 +667,7 @@ async fn register_refuses_a_whitespace_only_password() {
         "\t \t \t \t \t \t ".into(),
         "\u{00a0}\u{2003}\u{3000}\u{2009}\u{00a0}\u{2003}\u{3000}\u{2009}".into(),
     ] {
-        let r = ctx
-            .api
-            .register(&body(&u.email, &u.username, &blank))
-            .await;
+        let r = ctx.api.register(&body(&u.email, &u.username, &blank)).await;
         r.expect_body(400, &json!({"password": ["This field may not be blank."]}));
     }
     // Nothing was written.
