@@ -170,6 +170,7 @@ async fn rekey_users(sql: &dyn SqlExecutor) -> Result<Vec<Statement>, SqlError> 
     let mut new_email_keys: HashSet<String> = HashSet::new();
     let mut username_keys: HashSet<String> = HashSet::new();
     let mut stmts = Vec::new();
+    let mut lowercase_ids: Vec<i64> = Vec::new();
     for r in &rows {
         let Some(Value::Integer(id)) = r.first() else {
             return Err(SqlError::Other("unexpected users row shape".into()));
@@ -182,12 +183,26 @@ async fn rekey_users(sql: &dyn SqlExecutor) -> Result<Vec<Statement>, SqlError> 
         .then_some(new_key);
         let ukey = username_key(username);
         let ukey = username_keys.insert(ukey.clone()).then_some(ukey);
-        if email_key.is_some() || ukey.is_some() {
-            stmts.push(Statement::new(
+        match (email_key, ukey) {
+            // The common case, an ASCII name (whose key is SQL's lower())
+            // and an unchanged email key: many rows per statement, as a
+            // remote database pays a round trip per statement.
+            (None, Some(k)) if username.is_ascii() && k == username.to_ascii_lowercase() => {
+                lowercase_ids.push(*id);
+            }
+            (None, None) => {}
+            (email_key, ukey) => stmts.push(Statement::new(
                 "UPDATE users SET email_normalized = coalesce(?, email_normalized), username_key = ? WHERE id = ?",
                 vec![email_key.into(), ukey.into(), (*id).into()],
-            ));
+            )),
         }
+    }
+    for ids in lowercase_ids.chunks(500) {
+        let marks = vec!["?"; ids.len()].join(", ");
+        stmts.push(Statement::new(
+            format!("UPDATE users SET username_key = lower(username) WHERE id IN ({marks})"),
+            ids.iter().map(|&id| id.into()).collect(),
+        ));
     }
     Ok(stmts)
 }
