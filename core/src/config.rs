@@ -48,6 +48,12 @@ pub struct Config {
     pub anonymous_rate_limit: Option<u32>,
     /// Default window of a client's `rate_limit` (requests per this many seconds).
     pub client_rate_period_secs: u32,
+    /// Accept emails whose local part (before the `@`) is not ASCII after
+    /// NFKC, e.g. `josé@example.com`. Default false: refused, because
+    /// `jose` + U+0301, `jоse` with a Cyrillic о and the like would be other
+    /// accounts that look the same (see `user::canonical_email`). When on,
+    /// such a local part must still be of a single script.
+    pub allow_unicode_email_local_part: bool,
 }
 
 impl Default for Config {
@@ -78,6 +84,7 @@ impl Default for Config {
             },
             anonymous_rate_limit: None,
             client_rate_period_secs: 3600,
+            allow_unicode_email_local_part: false,
         }
     }
 }

@@ -9,12 +9,12 @@ use crate::api_client::{
 };
 use crate::audit::{event, Actor, AuditEvent, UserRef};
 use crate::error::FieldErrors;
-use crate::json::{is_valid_email, is_valid_username, push};
+use crate::json::push;
 use crate::password::validation::{validate_password, UserAttributes};
 use crate::service::Gatehouse;
 use crate::sql::SqlError;
 use crate::store::UserInsert;
-use crate::user::{normalize_email, NewUser, User};
+use crate::user::{canonical_email, canonical_username, NewUser, User};
 use std::collections::BTreeMap;
 
 /// Why an operator action failed.
@@ -122,18 +122,15 @@ impl Gatehouse {
     /// [`Gatehouse::create_user`] on behalf of `actor`.
     pub async fn create_user_as(&self, new: NewUser, actor: &Actor) -> Result<User, OperatorError> {
         let mut errors = FieldErrors::new();
-        let email = new.email.trim();
-        let username = new.username.trim();
-        if !is_valid_email(email) || email.len() > 254 {
-            push(&mut errors, "email", "Enter a valid email address.");
-        }
-        if !is_valid_username(username) || username.chars().count() > 150 {
-            push(
-                &mut errors,
-                "username",
-                super::api::register_messages::BAD_USERNAME,
-            );
-        }
+        // The same normalisation and refusals as self-registration.
+        let allow_unicode_local = self.config().allow_unicode_email_local_part;
+        let email = canonical_email(&new.email, allow_unicode_local)
+            .map_err(|msg| push(&mut errors, "email", msg))
+            .unwrap_or_default();
+        let username = canonical_username(&new.username)
+            .map_err(|msg| push(&mut errors, "username", msg))
+            .unwrap_or_default();
+        let (email, username) = (email.as_str(), username.as_str());
         let attrs = UserAttributes {
             username,
             email,
@@ -143,10 +140,7 @@ impl Gatehouse {
         for msg in validate_password(&new.password, &attrs) {
             push(&mut errors, "password", msg);
         }
-        let (email_taken, username_taken) = self
-            .store()
-            .taken(&normalize_email(email), username)
-            .await?;
+        let (email_taken, username_taken) = self.store().taken(email, username).await?;
         if email_taken {
             push(
                 &mut errors,

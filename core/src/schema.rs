@@ -1,10 +1,10 @@
 //! The libSQL schema, as numbered migrations. Both hosts and the CLI run
 //! [`migrate`]; it is idempotent and safe to run from two processes at once.
 
-use crate::sql::{SqlError, SqlExecutor, Statement};
+use crate::sql::{SqlError, SqlExecutor, Statement, Value};
 
 /// Migrations in order. Never edit one that has shipped: add a new one.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, INITIAL), (2, AUDIT_AND_USAGE)];
+pub const MIGRATIONS: &[(i64, &str)] = &[(1, INITIAL), (2, AUDIT_AND_USAGE), (3, LOOKALIKE_KEYS)];
 
 const INITIAL: &str = "
 CREATE TABLE IF NOT EXISTS users (
@@ -122,22 +122,117 @@ CREATE TABLE IF NOT EXISTS usage_hourly (
 CREATE INDEX IF NOT EXISTS usage_hourly_hour ON usage_hourly(hour);
 ";
 
+/// Look-alike accounts: usernames unique by their case-folded NFKC key
+/// (`user::username_key`; SQLite's `lower()` folds ASCII only, and has no
+/// NFKC, so the key is a column the core fills), and email keys
+/// recomputed with NFKC and UTS-46 domains (`user::normalize_email`).
+/// Existing rows get their keys from [`rekey_users`], in the same
+/// transaction. Every INSERT must give `username_key` (the trigger says so
+/// loudly rather than leave a row outside the unique index).
+const LOOKALIKE_KEYS: &str = "
+ALTER TABLE users ADD COLUMN username_key TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON users(username_key);
+CREATE TRIGGER IF NOT EXISTS users_username_key_required BEFORE INSERT ON users WHEN NEW.username_key IS NULL BEGIN SELECT RAISE(ABORT, 'users.username_key is required'); END;
+";
+
+/// The statements that give existing users the keys of [`LOOKALIKE_KEYS`]
+/// (computed here: SQL has no NFKC). Rows are taken in `id` order and the
+/// first one keeps a contested key, so existing rows stay valid:
+///
+/// - `username_key`: set to the row's key unless an earlier row has it
+///   (`Alice` after `alice`: the later row keeps no key, NULL, which the
+///   unique index allows; the name stays taken through the earlier row's
+///   key).
+/// - `email_normalized`: set to the new key when it differs and no row
+///   has it yet, neither before nor after. A row whose new key is another
+///   row's (a fullwidth copy registered before this fix) keeps its old key:
+///   a login with that spelling now finds the original account.
+async fn rekey_users(sql: &dyn SqlExecutor) -> Result<Vec<Statement>, SqlError> {
+    use crate::user::{normalize_email, username_key};
+    use std::collections::HashSet;
+    let rows = sql
+        .run(Statement::new(
+            "SELECT id, email, email_normalized, username FROM users ORDER BY id",
+            vec![],
+        ))
+        .await?
+        .rows;
+    fn text(v: Option<&Value>) -> Result<&str, SqlError> {
+        match v {
+            Some(Value::Text(s)) => Ok(s),
+            _ => Err(SqlError::Other("unexpected users row shape".into())),
+        }
+    }
+    let mut email_keys: HashSet<&str> = HashSet::new();
+    for r in &rows {
+        email_keys.insert(text(r.get(2))?);
+    }
+    let mut new_email_keys: HashSet<String> = HashSet::new();
+    let mut username_keys: HashSet<String> = HashSet::new();
+    let mut stmts = Vec::new();
+    let mut lowercase_ids: Vec<i64> = Vec::new();
+    for r in &rows {
+        let Some(Value::Integer(id)) = r.first() else {
+            return Err(SqlError::Other("unexpected users row shape".into()));
+        };
+        let (email, old_key, username) = (text(r.get(1))?, text(r.get(2))?, text(r.get(3))?);
+        let new_key = normalize_email(email);
+        let email_key = (new_key != old_key
+            && !email_keys.contains(new_key.as_str())
+            && new_email_keys.insert(new_key.clone()))
+        .then_some(new_key);
+        let ukey = username_key(username);
+        let ukey = username_keys.insert(ukey.clone()).then_some(ukey);
+        match (email_key, ukey) {
+            // The common case, an ASCII name (whose key is SQL's lower())
+            // and an unchanged email key: many rows per statement, as a
+            // remote database pays a round trip per statement.
+            (None, Some(k)) if username.is_ascii() && k == username.to_ascii_lowercase() => {
+                lowercase_ids.push(*id);
+            }
+            (None, None) => {}
+            (email_key, ukey) => stmts.push(Statement::new(
+                "UPDATE users SET email_normalized = coalesce(?, email_normalized), username_key = ? WHERE id = ?",
+                vec![email_key.into(), ukey.into(), (*id).into()],
+            )),
+        }
+    }
+    for ids in lowercase_ids.chunks(500) {
+        let marks = vec!["?"; ids.len()].join(", ");
+        stmts.push(Statement::new(
+            format!("UPDATE users SET username_key = lower(username) WHERE id IN ({marks})"),
+            ids.iter().map(|&id| id.into()).collect(),
+        ));
+    }
+    Ok(stmts)
+}
+
+async fn is_applied(sql: &dyn SqlExecutor, version: i64) -> Result<bool, SqlError> {
+    let applied = sql
+        .run(Statement::new(
+            "SELECT 1 FROM schema_migrations WHERE version = ?",
+            vec![version.into()],
+        ))
+        .await?;
+    Ok(!applied.rows.is_empty())
+}
+
 /// Applies every migration not yet applied; returns how many ran.
 pub async fn migrate(sql: &dyn SqlExecutor) -> Result<usize, SqlError> {
+    migrate_to(sql, i64::MAX).await
+}
+
+/// Applies the migrations up to `last` (inclusive) not yet applied; returns
+/// how many ran. For tests of a later migration on an older schema.
+pub async fn migrate_to(sql: &dyn SqlExecutor, last: i64) -> Result<usize, SqlError> {
     sql.run(Statement::new(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))",
         vec![],
     ))
     .await?;
     let mut ran = 0;
-    for (version, text) in MIGRATIONS {
-        let applied = sql
-            .run(Statement::new(
-                "SELECT 1 FROM schema_migrations WHERE version = ?",
-                vec![(*version).into()],
-            ))
-            .await?;
-        if !applied.rows.is_empty() {
+    for (version, text) in MIGRATIONS.iter().filter(|(v, _)| *v <= last) {
+        if is_applied(sql, *version).await? {
             continue;
         }
         // The statements and the version row commit together; the version
@@ -145,13 +240,18 @@ pub async fn migrate(sql: &dyn SqlExecutor) -> Result<usize, SqlError> {
         let mut stmts: Vec<Statement> = split_statements(text)
             .map(|s| Statement::new(s, vec![]))
             .collect();
+        if *version == 3 {
+            stmts.extend(rekey_users(sql).await?);
+        }
         stmts.push(Statement::new(
             "INSERT INTO schema_migrations (version) VALUES (?)",
             vec![(*version).into()],
         ));
         match sql.batch(stmts).await {
             Ok(_) => ran += 1,
-            Err(SqlError::UniqueViolation(_)) => {}
+            // A concurrent run applied it first (its version row, or the
+            // column an ALTER TABLE adds, is there already).
+            Err(_) if is_applied(sql, *version).await? => {}
             Err(e) => return Err(e),
         }
     }
@@ -178,6 +278,13 @@ mod tests {
         let stmts: Vec<_> = super::split_statements(super::INITIAL).collect();
         assert_eq!(stmts.len(), 7);
         assert!(stmts.iter().all(|s| !s.contains("--")));
+    }
+
+    #[test]
+    fn lookalike_keys_split_into_statements() {
+        let stmts: Vec<_> = super::split_statements(super::LOOKALIKE_KEYS).collect();
+        assert_eq!(stmts.len(), 3);
+        assert!(stmts[2].trim_end().ends_with("END"));
     }
 
     #[test]

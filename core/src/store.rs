@@ -363,16 +363,17 @@ impl Store {
         Ok(rows.first().and_then(|r| r.first()).and_then(text))
     }
 
-    /// Which of email (normalized) and username are taken.
-    pub async fn taken(
-        &self,
-        email_normalized: &str,
-        username: &str,
-    ) -> Result<(bool, bool), SqlError> {
+    /// Which of email and username are taken, each compared by its key
+    /// ([`normalize_email`](crate::user::normalize_email),
+    /// [`username_key`](crate::user::username_key)).
+    pub async fn taken(&self, email: &str, username: &str) -> Result<(bool, bool), SqlError> {
         let rows = self
             .rows(
-                "SELECT (SELECT count(*) FROM users WHERE email_normalized = ?), (SELECT count(*) FROM users WHERE username = ?)",
-                vec![email_normalized.into(), username.into()],
+                "SELECT (SELECT count(*) FROM users WHERE email_normalized = ?), (SELECT count(*) FROM users WHERE username_key = ?)",
+                vec![
+                    crate::user::normalize_email(email).into(),
+                    crate::user::username_key(username).into(),
+                ],
             )
             .await?;
         let r = rows.first().ok_or_else(|| bad_row("count"))?;
@@ -384,11 +385,12 @@ impl Store {
 
     fn user_insert_statement(u: &UserInsert<'_>) -> Statement {
         Statement::new(
-            "INSERT INTO users (email, email_normalized, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, password_hash, date_joined, last_login) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            "INSERT INTO users (email, email_normalized, username, username_key, first_name, last_name, user_type, is_staff, is_superuser, is_active, password_hash, date_joined, last_login) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
             vec![
                 u.email.into(),
                 crate::user::normalize_email(u.email).into(),
                 u.username.into(),
+                crate::user::username_key(u.username).into(),
                 u.first_name.into(),
                 u.last_name.into(),
                 u.user_type.as_str().into(),
@@ -479,6 +481,7 @@ impl Store {
     }
 
     /// Updates the writable profile fields; None leaves a field unchanged.
+    /// A new username (already canonical) brings its key along.
     pub async fn update_profile(
         &self,
         id: UserId,
@@ -489,9 +492,15 @@ impl Store {
         let rows = self
             .rows(
                 &format!(
-                    "UPDATE users SET username = coalesce(?, username), first_name = coalesce(?, first_name), last_name = coalesce(?, last_name) WHERE id = ? RETURNING {USER_COLUMNS}"
+                    "UPDATE users SET username = coalesce(?, username), username_key = coalesce(?, username_key), first_name = coalesce(?, first_name), last_name = coalesce(?, last_name) WHERE id = ? RETURNING {USER_COLUMNS}"
                 ),
-                vec![username.into(), first_name.into(), last_name.into(), id.0.into()],
+                vec![
+                    username.into(),
+                    username.map(crate::user::username_key).into(),
+                    first_name.into(),
+                    last_name.into(),
+                    id.0.into(),
+                ],
             )
             .await?;
         rows.first().map(user_from_row).transpose()

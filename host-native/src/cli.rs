@@ -176,6 +176,11 @@ pub struct ConfigArgs {
     )]
     pub registrations_per_ip: Option<u32>,
 
+    /// Accept emails whose local part (before the @) is not ASCII; it must
+    /// still be of one script [default: refused].
+    #[arg(long, env = "GATEHOUSE_ALLOW_UNICODE_EMAIL_LOCAL_PART", global = true)]
+    pub allow_unicode_email_local_part: bool,
+
     /// Caps every client's budget for requests without a valid access
     /// token, counted per (client, IP) [default: the client's rate limit].
     #[arg(
@@ -298,6 +303,7 @@ impl ConfigArgs {
                 ..c.registrations_per_ip
             };
         }
+        c.allow_unicode_email_local_part = self.allow_unicode_email_local_part;
         if let Some(n) = self.anonymous_rate_limit {
             c.anonymous_rate_limit = Some(positive(n, "--anonymous-rate-limit")?);
         }

@@ -51,6 +51,10 @@ impl Settings {
             "GATEHOUSE_REGISTRATIONS_PER_IP",
             &mut core.registrations_per_ip.limit,
         )?;
+        core.allow_unicode_email_local_part = matches!(
+            vars.get("GATEHOUSE_ALLOW_UNICODE_EMAIL_LOCAL_PART").as_deref(),
+            Some("1" | "true" | "yes")
+        );
         if vars.get("GATEHOUSE_ANONYMOUS_RATE_LIMIT").is_some() {
             let mut n = 0u32;
             vars.parse_into("GATEHOUSE_ANONYMOUS_RATE_LIMIT", &mut n)?;

@@ -224,6 +224,7 @@ impl Store {
         };
         let mut params: Vec<Value> = vec![
             after.username.clone().into(),
+            crate::user::username_key(&after.username).into(),
             after.first_name.clone().into(),
             after.last_name.clone().into(),
             after.user_type.as_str().into(),
@@ -242,7 +243,7 @@ impl Store {
         }
         let mut stmts = vec![
             Statement::new(
-                format!("UPDATE users SET username = ?, first_name = ?, last_name = ?, user_type = ?, is_staff = ?, is_superuser = ?, is_active = ? WHERE id = ? AND username = ? AND first_name = ? AND last_name = ? AND user_type = ? AND is_active = ?{guard}"),
+                format!("UPDATE users SET username = ?, username_key = ?, first_name = ?, last_name = ?, user_type = ?, is_staff = ?, is_superuser = ?, is_active = ? WHERE id = ? AND username = ? AND first_name = ? AND last_name = ? AND user_type = ? AND is_active = ?{guard}"),
                 params,
             ),
             audit.clone().only_if_changed().statement(),

@@ -6,16 +6,16 @@
 use super::store::UserFilter;
 use super::types::{AdminSessionOut, AdminUserOut, AdminUserPage, EndedOut};
 use super::{bad_choice, no_content, page_links, paging, AdminCaller};
-use crate::api::register_messages::{BAD_USERNAME, EMAIL_TAKEN, USERNAME_TAKEN};
+use crate::api::register_messages::{EMAIL_TAKEN, USERNAME_TAKEN};
 use crate::audit::{event, AuditEvent, UserRef};
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, is_valid_username, parse_body, push, JsonBody, StrField};
+use crate::json::{check, parse_body, push, JsonBody, StrField};
 use crate::operator::OperatorError;
 use crate::query::Query;
 use crate::service::{Ctx, Gatehouse};
 use crate::sql::SqlError;
 use crate::token::SessionId;
-use crate::user::{normalize_email, NewUser, User, UserId, UserType};
+use crate::user::{canonical_username, NewUser, User, UserId, UserType};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -168,10 +168,7 @@ impl Gatehouse {
             Ok(u) => Ok(json_response(StatusCode::CREATED, &AdminUserOut::from(&u))),
             // Lost a race with a concurrent creation of the same email or name.
             Err(OperatorError::Sql(SqlError::UniqueViolation(_))) => {
-                let (email_taken, username_taken) = self
-                    .store()
-                    .taken(&normalize_email(&email), &username)
-                    .await?;
+                let (email_taken, username_taken) = self.store().taken(&email, &username).await?;
                 let mut errors = FieldErrors::new();
                 if email_taken {
                     push(&mut errors, "email", EMAIL_TAKEN);
@@ -204,7 +201,7 @@ impl Gatehouse {
         let before = self.managed_user(caller, id).await?;
         let body = parse_body(ctx.req)?;
         let mut errors = FieldErrors::new();
-        let patch = UserPatch {
+        let mut patch = UserPatch {
             username: body.str(USERNAME.required_when(false), &mut errors),
             first_name: body.str(FIRST_NAME, &mut errors),
             last_name: body.str(LAST_NAME, &mut errors),
@@ -214,10 +211,10 @@ impl Gatehouse {
         if patch.user_type.is_some_and(|t| !caller.may_manage(t)) {
             return Err(ApiError::permission_denied());
         }
-        if let Some(u) = &patch.username {
-            if !is_valid_username(u) {
-                push(&mut errors, "username", BAD_USERNAME);
-            }
+        if let Some(u) = patch.username.take() {
+            patch.username = canonical_username(&u)
+                .map_err(|msg| push(&mut errors, "username", msg))
+                .ok();
         }
         check(errors)?;
         self.admin_update_user(ctx, caller, before, &patch).await

@@ -26,7 +26,7 @@ impl Gatehouse {
 
         // A wrong current password is a failed login: the same counters, so
         // a stolen token cannot be used to guess the password.
-        let keys = self.failure_throttle_keys(&user.email, ctx);
+        let keys = self.failure_throttle_keys(&crate::user::normalize_email(&user.email), ctx);
         self.check_failure_throttles(&keys, ctx).await?;
         let phc = self
             .store()

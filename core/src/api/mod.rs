@@ -14,7 +14,7 @@ pub(crate) use sessions::MAX_SESSIONS_LISTED;
 
 /// Messages shared with the operator commands.
 pub(crate) mod register_messages {
-    pub(crate) use super::register::{BAD_USERNAME, EMAIL_TAKEN, USERNAME_TAKEN};
+    pub(crate) use super::register::{EMAIL_TAKEN, USERNAME_TAKEN};
 }
 
 use crate::api_client::ApiClient;

@@ -2,12 +2,13 @@
 //! `username`, `first_name` and `last_name` are writable; every other field
 //! is read-only and ignored, as DRF does with read-only fields.
 
-use super::register::{BAD_USERNAME, FIRST_NAME, LAST_NAME, USERNAME, USERNAME_TAKEN};
+use super::register::{field_value, FIRST_NAME, LAST_NAME, USERNAME, USERNAME_TAKEN};
 use super::types::UserOut;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, is_valid_username, parse_body, push};
+use crate::json::{check, parse_body};
 use crate::service::{Ctx, Gatehouse};
 use crate::sql::SqlError;
+use crate::user::canonical_username;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 
@@ -20,14 +21,11 @@ impl Gatehouse {
         let full = ctx.req.method() == Method::PUT;
         let body = parse_body(ctx.req)?;
         let mut errors = FieldErrors::new();
-        let username = body.str(USERNAME.required_when(full), &mut errors);
+        let username = body
+            .str(USERNAME.required_when(full), &mut errors)
+            .and_then(|u| field_value(canonical_username(&u), "username", &mut errors));
         let first_name = body.str(FIRST_NAME.required_when(full), &mut errors);
         let last_name = body.str(LAST_NAME.required_when(full), &mut errors);
-        if let Some(u) = &username {
-            if !is_valid_username(u) {
-                push(&mut errors, "username", BAD_USERNAME);
-            }
-        }
         check(errors)?;
         let updated = self
             .store()

@@ -2,12 +2,12 @@
 
 use super::types::{RegisterOut, UserOut};
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, is_valid_email, is_valid_username, parse_body, push, StrField};
+use crate::json::{check, parse_body, push, StrField};
 use crate::password::validation::{validate_password, UserAttributes};
 use crate::service::{Ctx, Gatehouse};
 use crate::sql::SqlError;
 use crate::store::UserInsert;
-use crate::user::{normalize_email, UserType};
+use crate::user::{canonical_email, canonical_username, UserType};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -18,8 +18,6 @@ pub(crate) const LAST_NAME: StrField = StrField::optional_blank("last_name", 150
 
 pub(crate) const EMAIL_TAKEN: &str = "user with this email already exists.";
 pub(crate) const USERNAME_TAKEN: &str = "A user with that username already exists.";
-pub(crate) const BAD_USERNAME: &str =
-    "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
 pub(crate) const MISMATCH: &str = "Password fields didn't match.";
 
 impl Gatehouse {
@@ -49,23 +47,22 @@ impl Gatehouse {
         }
         let body = parse_body(ctx.req)?;
         let mut errors = FieldErrors::new();
-        let email = body.str(EMAIL, &mut errors);
-        let username = body.str(USERNAME, &mut errors);
+        let allow_unicode_local = self.config().allow_unicode_email_local_part;
+        let email = body.str(EMAIL, &mut errors).and_then(|e| {
+            field_value(
+                canonical_email(&e, allow_unicode_local),
+                "email",
+                &mut errors,
+            )
+        });
+        let username = body
+            .str(USERNAME, &mut errors)
+            .and_then(|u| field_value(canonical_username(&u), "username", &mut errors));
         let password = body.str(StrField::password("password"), &mut errors);
         let password2 = body.str(StrField::password("password2"), &mut errors);
         let first_name = body.str(FIRST_NAME, &mut errors).unwrap_or_default();
         let last_name = body.str(LAST_NAME, &mut errors).unwrap_or_default();
 
-        if let Some(e) = &email {
-            if !is_valid_email(e) {
-                push(&mut errors, "email", "Enter a valid email address.");
-            }
-        }
-        if let Some(u) = &username {
-            if !is_valid_username(u) {
-                push(&mut errors, "username", BAD_USERNAME);
-            }
-        }
         if let (Some(p), Some(p2)) = (&password, &password2) {
             if p != p2 {
                 push(&mut errors, "password", MISMATCH);
@@ -81,8 +78,10 @@ impl Gatehouse {
                 }
             }
         }
-        if let (Some(e), Some(u)) = (&email, &username) {
-            self.check_taken(e, u, &mut errors).await?;
+        if email.is_some() || username.is_some() {
+            let (e, u) = (email.as_deref(), username.as_deref());
+            self.check_taken(e.unwrap_or_default(), u.unwrap_or_default(), &mut errors)
+                .await?;
         }
         check(errors)?;
         let (Some(email), Some(username), Some(password)) = (email, username, password) else {
@@ -140,17 +139,15 @@ impl Gatehouse {
         Ok(json_response(StatusCode::CREATED, &out))
     }
 
-    /// Adds "already exists" errors for a taken email or username.
+    /// Adds "already exists" errors for a taken email or username (compared
+    /// by their keys; an empty one is never taken).
     pub(crate) async fn check_taken(
         &self,
         email: &str,
         username: &str,
         errors: &mut FieldErrors,
     ) -> Result<(), ApiError> {
-        let (email_taken, username_taken) = self
-            .store()
-            .taken(&normalize_email(email), username)
-            .await?;
+        let (email_taken, username_taken) = self.store().taken(email, username).await?;
         if email_taken {
             push(errors, "email", EMAIL_TAKEN);
         }
@@ -159,4 +156,13 @@ impl Gatehouse {
         }
         Ok(())
     }
+}
+
+/// A validated value, or its message recorded under `name`.
+pub(crate) fn field_value<T>(
+    r: Result<T, &'static str>,
+    name: &str,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    r.map_err(|msg| push(errors, name, msg)).ok()
 }

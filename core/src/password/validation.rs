@@ -28,12 +28,23 @@ const MAX_SIMILARITY: f64 = 0.7;
 /// Django's common-password list: lowercased and stripped, one per line.
 const COMMON_PASSWORDS_TXT: &str = include_str!("../../data/common-passwords.txt");
 
+/// The answer for a password of white space only.
+pub const BLANK: &str = "This field may not be blank.";
+
 /// Every validator's message for `password`, Django's wording; empty when it passes.
+///
+/// A non-empty password of white space only (Python's `str.isspace()`) is
+/// refused with [`BLANK`] alone, which is what DRF answers for it (its
+/// `CharField` trims, then finds the field blank). Passwords are not
+/// trimmed otherwise: white space inside or around a password is part of it.
 ///
 /// Validators run in the order of Django's default `AUTH_PASSWORD_VALIDATORS`
 /// (attribute similarity, minimum length, common, numeric) and each adds at
 /// most one message.
 pub fn validate_password(password: &str, user: &UserAttributes<'_>) -> Vec<String> {
+    if !password.is_empty() && password.chars().all(is_python_space) {
+        return vec![BLANK.to_owned()];
+    }
     let mut errors = Vec::new();
     if let Some(verbose_name) = too_similar_attribute(password, user) {
         errors.push(format!(
@@ -297,6 +308,28 @@ mod tests {
             }
         }
         calculate_ratio(matches, a.len() + b.len())
+    }
+
+    #[test]
+    fn white_space_only_is_blank() {
+        for p in [
+            " ",
+            "            ",
+            "\t\n\r\u{b}\u{c}        ",
+            "\u{a0}\u{2003}\u{3000}\u{2028}\u{85}\u{1c}\u{1f}\u{2009}\u{202f}",
+        ] {
+            assert_eq!(validate_password(p, &john()), vec![BLANK], "{p:?}");
+        }
+        // Not trimmed: white space around or inside a good password is kept
+        // and counts towards its length.
+        assert!(validate_password("  Xk9#mQ2!vLp7  ", &no_user()).is_empty());
+        assert!(validate_password(" correct horse battery staple ", &john()).is_empty());
+        assert_eq!(
+            validate_password("   Xk9   ", &no_user()),
+            Vec::<String>::new()
+        );
+        // A zero-width space is not white space (Python agrees).
+        assert!(!validate_password("\u{200b}", &no_user()).contains(&BLANK.to_owned()));
     }
 
     #[test]

@@ -138,3 +138,22 @@ async fn change_password_swaps_passwords_and_revokes_every_refresh_token() {
     ctx.api.profile(&fresh.access).await.expect(200);
     ctx.api.refresh(&fresh.refresh).await.expect(200);
 }
+
+#[tokio::test]
+async fn change_password_refuses_a_whitespace_only_new_password() {
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    let blank = " ".repeat(12);
+    ctx.api
+        .change_password(
+            &t.access,
+            &json!({"old_password": u.password, "new_password": blank, "new_password2": blank}),
+        )
+        .await
+        .expect_body(
+            400,
+            &json!({"new_password": ["This field may not be blank."]}),
+        );
+    // The password did not change.
+    ctx.api.login_ok(&u).await;
+}

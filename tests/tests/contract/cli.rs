@@ -134,3 +134,41 @@ async fn create_user_sets_names_and_type() {
     assert_eq!(p["user_type"], "staff", "{p}");
     assert_eq!(p["is_superuser"], false, "{p}");
 }
+
+#[test]
+fn create_user_refuses_lookalikes_and_blank_passwords() {
+    let server = default_server();
+    if server.database_url.is_none() {
+        eprintln!("SKIP create_user_refuses_lookalikes_and_blank_passwords: no GATEHOUSE_TEST_DATABASE_URL");
+        return;
+    }
+    let u = server.create_user("staff");
+    let fullwidth = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+                c => c,
+            })
+            .collect()
+    };
+    let blank = " ".repeat(12);
+    for (email, username, password) in [
+        (fullwidth(&u.email), unique("dup"), GOOD_PASSWORD),
+        (unique_email(), u.username.to_uppercase(), GOOD_PASSWORD),
+        (unique_email(), fullwidth(&u.username), GOOD_PASSWORD),
+        (unique_email(), unique("blank"), blank.as_str()),
+    ] {
+        let out = server.cli(&[
+            "create-user",
+            "--type",
+            "staff",
+            "--email",
+            &email,
+            "--username",
+            &username,
+            "--password",
+            password,
+        ]);
+        assert_eq!(out.code, Some(1), "{email} / {username}: {out:?}");
+    }
+}

@@ -197,3 +197,79 @@ async fn patch_rejects_a_taken_or_blank_username() {
         .await
         .expect_fields(&[("first_name", Some("Not a valid string."))]);
 }
+
+#[tokio::test]
+async fn patch_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
+    let ctx = Ctx::new();
+    let (other, _) = ctx.api.new_creator().await;
+    let (me, t) = ctx.api.new_creator().await;
+    for copy in [
+        other.username.to_uppercase(),
+        crate::register::fullwidth(&other.username),
+    ] {
+        for put in [false, true] {
+            let b = json!({"username": copy, "first_name": "A", "last_name": "B"});
+            let r = if put {
+                ctx.api.put_profile(&t.access, &b).await
+            } else {
+                ctx.api.patch_profile(&t.access, &b).await
+            };
+            r.expect_body(
+                400,
+                &json!({"username": ["A user with that username already exists."]}),
+            );
+        }
+    }
+    // Nothing changed.
+    let p = ctx.api.profile(&t.access).await.json();
+    assert_eq!(p["username"], json!(me.username));
+    assert_eq!(p["first_name"], "Ada");
+}
+
+#[tokio::test]
+async fn patch_stores_the_username_nfkc_and_may_change_its_own_case() {
+    let ctx = Ctx::new();
+    let (me, t) = ctx.api.new_creator().await;
+    // One's own name in another case is not "taken".
+    let upper = me.username.to_uppercase();
+    let r = ctx
+        .api
+        .patch_profile(&t.access, &json!({"username": upper}))
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["username"], json!(upper));
+    // A fullwidth name is stored as NFKC, and keeps its uniqueness.
+    let name = unique("Wide");
+    let r = ctx
+        .api
+        .patch_profile(
+            &t.access,
+            &json!({"username": crate::register::fullwidth(&name)}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["username"], json!(name));
+    let mut b = TestUser::fresh().register_body();
+    b["username"] = json!(name.to_lowercase());
+    ctx.api.register(&b).await.expect_body(
+        400,
+        &json!({"username": ["A user with that username already exists."]}),
+    );
+    // The old name is free again, in any case.
+    let mut b = TestUser::fresh().register_body();
+    b["username"] = json!(me.username.to_uppercase());
+    ctx.api.register(&b).await.expect(201);
+}
+
+#[tokio::test]
+async fn patch_refuses_a_username_that_mixes_scripts() {
+    let ctx = Ctx::new();
+    let (_, t) = ctx.api.new_creator().await;
+    ctx.api
+        .patch_profile(&t.access, &json!({"username": format!("p\u{0430}ypal{}", unique(""))}))
+        .await
+        .expect_body(
+            400,
+            &json!({"username": ["Enter a valid username. It may not mix letters of different scripts."]}),
+        );
+}

@@ -435,3 +435,257 @@ async fn register_through_a_client_that_does_not_serve_creators_is_403() {
     // And nothing was written.
     ctx.api.register(&u.register_body()).await.expect(201);
 }
+
+// ------------------------------------------------- look-alike accounts
+
+/// `s` with every printable ASCII character as its fullwidth form
+/// (U+FF01..U+FF5E), which NFKC maps back.
+pub fn fullwidth(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
+const EMAIL_TAKEN: &str = "user with this email already exists.";
+const USERNAME_TAKEN: &str = "A user with that username already exists.";
+const EMAIL_MIXED_SCRIPT: &str =
+    "Enter a valid email address. It may not mix letters of different scripts.";
+const EMAIL_LOCAL_NOT_ASCII: &str =
+    "Enter a valid email address. The part before the @ may contain only ASCII characters.";
+const USERNAME_MIXED_SCRIPT: &str =
+    "Enter a valid username. It may not mix letters of different scripts.";
+
+#[tokio::test]
+async fn register_rejects_a_fullwidth_copy_of_a_taken_email() {
+    let ctx = Ctx::new();
+    let (first, _) = ctx.api.new_creator().await;
+    let (local, domain) = first.email.split_once('@').unwrap();
+    let one_letter = format!("{}{}", fullwidth(&local[..1]), &first.email[1..]);
+    for copy in [
+        one_letter.clone(),
+        fullwidth(&first.email),
+        format!("{}@{}", local.to_uppercase(), fullwidth(domain)),
+        first.email.replace(".com", "\u{3002}com"), // ideographic full stop
+    ] {
+        assert_ne!(copy, first.email);
+        let mut b = TestUser::fresh().register_body();
+        b["email"] = json!(copy);
+        ctx.api
+            .register(&b)
+            .await
+            .expect_body(400, &json!({"email": [EMAIL_TAKEN]}));
+    }
+    // A login with the copy finds the same account, not another one.
+    let r = ctx.api.login(&one_letter, &first.password).await;
+    r.expect(200);
+    let t = Tokens::from_json(&r.json());
+    assert_eq!(jwt::claims(&t.access)["user_id"], json!(first.id));
+    // And with a wrong password fails as for the original.
+    ctx.api
+        .login(&fullwidth(&first.email), "Wrong-Horse-9-Battery")
+        .await
+        .expect_error(401, "no_active_account");
+}
+
+#[tokio::test]
+async fn register_stores_the_email_nfkc_with_an_ascii_domain() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let mut b = u.register_body();
+    b["email"] = json!(fullwidth(&u.email.to_uppercase()));
+    let r = ctx.api.register(&b).await;
+    r.expect(201);
+    let stored = r.json()["user"]["email"].clone();
+    // NFKC; the local part keeps its case, the domain is lowercased.
+    let (local, _) = u.email.split_once('@').unwrap();
+    assert_eq!(
+        stored,
+        json!(format!("{}@example.com", local.to_uppercase()))
+    );
+    // Logging in with the plain spelling finds it.
+    ctx.api.login(&u.email, &u.password).await.expect(200);
+}
+
+#[tokio::test]
+async fn register_refuses_a_cyrillic_letter_in_the_domain() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let (local, _) = u.email.split_once('@').unwrap();
+    for domain in [
+        "ex\u{0430}mple.com", // Cyrillic а
+        "exampl\u{0435}.com", // Cyrillic е
+        "example.c\u{043e}m", // Cyrillic о in the TLD
+        "xn--exmple-4nf.com", // ex<Cyrillic а>mple, typed as punycode
+        "p\u{0430}yp\u{0430}l.com",
+    ] {
+        let mut b = u.register_body();
+        b["email"] = json!(format!("{local}@{domain}"));
+        ctx.api
+            .register(&b)
+            .await
+            .expect_body(400, &json!({"email": [EMAIL_MIXED_SCRIPT]}));
+    }
+    // Nothing was written.
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
+
+#[tokio::test]
+async fn register_refuses_a_non_ascii_local_part() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let (local, domain) = u.email.split_once('@').unwrap();
+    for copy in [
+        format!("{}\u{0301}@{domain}", local), // combining acute accent
+        format!("{}\u{00e9}@{domain}", local), // precomposed é
+        local.replacen('a', "\u{0430}", 1) + "@" + domain, // Cyrillic а
+    ] {
+        let mut b = u.register_body();
+        b["email"] = json!(copy);
+        ctx.api
+            .register(&b)
+            .await
+            .expect_body(400, &json!({"email": [EMAIL_LOCAL_NOT_ASCII]}));
+    }
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
+
+#[tokio::test]
+async fn register_a_combining_accent_in_the_domain_is_the_precomposed_domain() {
+    let ctx = Ctx::new();
+    let tag = unique("");
+    let first = TestUser {
+        email: format!("x@caf\u{00e9}{tag}.example"),
+        ..TestUser::fresh()
+    };
+    let r = ctx.api.register(&first.register_body()).await;
+    r.expect(201);
+    let stored = r.json()["user"]["email"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        stored.starts_with("x@xn--caf") && stored.ends_with(".example") && stored.is_ascii(),
+        "the domain is stored as UTS-46 ASCII: {stored}"
+    );
+    for copy in [
+        format!("x@cafe\u{0301}{tag}.example"), // e + combining acute
+        format!("X@CAF\u{00c9}{tag}.EXAMPLE"),  // uppercase É
+        stored.clone(),                         // the punycode itself
+    ] {
+        let mut b = TestUser::fresh().register_body();
+        b["email"] = json!(copy);
+        ctx.api
+            .register(&b)
+            .await
+            .expect_body(400, &json!({"email": [EMAIL_TAKEN]}));
+    }
+    // Every spelling logs in to the one account.
+    ctx.api
+        .login(&format!("x@cafe\u{0301}{tag}.example"), &first.password)
+        .await
+        .expect(200);
+    ctx.api.login(&stored, &first.password).await.expect(200);
+}
+
+#[tokio::test]
+async fn register_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
+    let ctx = Ctx::new();
+    let (first, _) = ctx.api.new_creator().await;
+    for copy in [
+        first.username.to_uppercase(),
+        fullwidth(&first.username),
+        fullwidth(&first.username.to_uppercase()),
+        format!(
+            "{}{}",
+            first.username[..1].to_uppercase(),
+            &first.username[1..]
+        ),
+    ] {
+        assert_ne!(copy, first.username);
+        let mut b = TestUser::fresh().register_body();
+        b["username"] = json!(copy);
+        ctx.api
+            .register(&b)
+            .await
+            .expect_body(400, &json!({"username": [USERNAME_TAKEN]}));
+    }
+}
+
+#[tokio::test]
+async fn register_stores_the_username_nfkc_and_keeps_its_case() {
+    let ctx = Ctx::new();
+    let name = unique("Nfkc");
+    let mut b = TestUser::fresh().register_body();
+    b["username"] = json!(fullwidth(&name));
+    let r = ctx.api.register(&b).await;
+    r.expect(201);
+    assert_eq!(r.json()["user"]["username"], json!(name));
+    // A decomposed accent is stored composed, and collides with the composed form.
+    let accented = format!("jos\u{00e9}{}", unique(""));
+    let mut b = TestUser::fresh().register_body();
+    b["username"] = json!(accented.replacen('\u{00e9}', "e\u{0301}", 1));
+    let r = ctx.api.register(&b).await;
+    r.expect(201);
+    assert_eq!(r.json()["user"]["username"], json!(accented));
+    let mut b = TestUser::fresh().register_body();
+    b["username"] = json!(accented.to_uppercase());
+    ctx.api
+        .register(&b)
+        .await
+        .expect_body(400, &json!({"username": [USERNAME_TAKEN]}));
+}
+
+#[tokio::test]
+async fn register_refuses_a_username_that_mixes_scripts() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    let mut b = u.register_body();
+    b["username"] = json!(u.username.replacen('u', "\u{0443}", 1)); // Cyrillic у
+    ctx.api
+        .register(&b)
+        .await
+        .expect_body(400, &json!({"username": [USERNAME_MIXED_SCRIPT]}));
+    // One script other than Latin is fine.
+    let mut b = TestUser::fresh().register_body();
+    b["username"] = json!(format!(
+        "дмитрий{}",
+        unique("").replace(char::is_alphabetic, "")
+    ));
+    ctx.api.register(&b).await.expect(201);
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
+
+#[tokio::test]
+async fn register_refuses_a_whitespace_only_password() {
+    let ctx = Ctx::new();
+    let u = TestUser::fresh();
+    for blank in [
+        " ".repeat(12),
+        "\t \t \t \t \t \t ".into(),
+        "\u{00a0}\u{2003}\u{3000}\u{2009}\u{00a0}\u{2003}\u{3000}\u{2009}".into(),
+    ] {
+        let r = ctx.api.register(&body(&u.email, &u.username, &blank)).await;
+        r.expect_body(400, &json!({"password": ["This field may not be blank."]}));
+    }
+    // Nothing was written.
+    ctx.api.register(&u.register_body()).await.expect(201);
+}
+
+#[tokio::test]
+async fn register_keeps_white_space_around_a_password() {
+    let ctx = Ctx::new();
+    let u = TestUser {
+        password: format!("  {GOOD_PASSWORD}  "),
+        ..TestUser::fresh()
+    };
+    ctx.api.register(&u.register_body()).await.expect(201);
+    ctx.api.login(&u.email, &u.password).await.expect(200);
+    // Not trimmed: the password without its spaces is another password.
+    ctx.api
+        .login(&u.email, GOOD_PASSWORD)
+        .await
+        .expect_error(401, "no_active_account");
+}
