@@ -5,27 +5,24 @@
 use crate::api_client::{key_hash, ApiClient};
 use crate::clock::UnixMillis;
 use crate::config::{Config, SigningConfig};
+use crate::context::{authenticate, verified_access, Ctx, Shared};
 use crate::env::Env;
 use crate::error::ApiError;
-use crate::permission::Permission;
+use crate::permission::{IsStaffUser, Permission};
 use crate::rate_limit::{Quota, RateDecision};
+use crate::routes::{Found, Guard, Route};
 use crate::store::Store;
-use crate::token::{SessionId, SigningKey, TokenCodec, TokenType, VerifiedToken};
+use crate::token::{SigningKey, TokenCodec};
 use crate::usage::RequestKind;
 use crate::user::User;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-/// The caller's IP address, put into the request's extensions by the host
-/// (socket peer natively, `CF-Connecting-IP` on the Worker). Used for the
-/// per-IP failed-login throttle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub use crate::context::ClientIp;
 
 /// Failure to start the service (database unreachable, bad key config).
 #[derive(Debug, thiserror::Error)]
@@ -66,62 +63,6 @@ pub(crate) struct CustomRoute {
     pub(crate) handler: RouteHandler,
 }
 
-/// The built-in routes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Route {
-    Register,
-    Token,
-    Refresh,
-    Logout,
-    Profile,
-    ChangePassword,
-    Sessions,
-    /// `/api/auth/sessions/{id}/`
-    Session(String),
-    LogoutAll,
-    /// `/api/admin/…`
-    Admin(crate::admin::AdminRoute),
-    Schema,
-    Health,
-    Jwks,
-    Custom(usize),
-}
-
-const POST: &[Method] = &[Method::POST];
-const GET: &[Method] = &[Method::GET];
-const PROFILE: &[Method] = &[Method::GET, Method::PUT, Method::PATCH];
-const DELETE: &[Method] = &[Method::DELETE];
-
-/// The built-in route table: path → (route, allowed methods).
-fn builtin_route(path: &str) -> Option<(Route, &'static [Method])> {
-    Some(match path {
-        "/api/auth/register/" => (Route::Register, POST),
-        "/api/auth/token/" => (Route::Token, POST),
-        "/api/auth/token/refresh/" => (Route::Refresh, POST),
-        "/api/auth/logout/" => (Route::Logout, POST),
-        "/api/auth/profile/" => (Route::Profile, PROFILE),
-        "/api/auth/change-password/" => (Route::ChangePassword, POST),
-        "/api/auth/sessions/" => (Route::Sessions, GET),
-        "/api/auth/logout-all/" => (Route::LogoutAll, POST),
-        "/api/schema/" => (Route::Schema, GET),
-        "/healthz" => (Route::Health, GET),
-        "/.well-known/jwks.json" => (Route::Jwks, GET),
-        _ => {
-            if let Some(rest) = path.strip_prefix("/api/admin/") {
-                let (route, methods) = crate::admin::admin_route(rest)?;
-                return Some((Route::Admin(route), methods));
-            }
-            let id = path
-                .strip_prefix("/api/auth/sessions/")?
-                .strip_suffix('/')?;
-            if id.is_empty() || id.contains('/') {
-                return None;
-            }
-            (Route::Session(id.to_owned()), DELETE)
-        }
-    })
-}
-
 /// `/api/v1/…` is the same API as `/api/…`; a future `/api/v2/` can differ.
 fn normalize_path(path: &str) -> String {
     match path.strip_prefix("/api/v1/") {
@@ -137,60 +78,17 @@ pub struct Gatehouse {
 }
 
 pub(crate) struct Inner {
-    pub(crate) config: Config,
-    pub(crate) env: Env,
-    pub(crate) store: Store,
-    pub(crate) codec: TokenCodec,
-    /// Verified when the email is unknown, so a miss costs what a hit costs.
-    pub(crate) dummy_hash: String,
+    pub(crate) shared: Shared,
     pub(crate) routes: Vec<CustomRoute>,
-    /// Usage counted since the last [`Gatehouse::flush_usage`].
-    pub(crate) usage: crate::usage::UsageAggregator,
     /// Off only to measure what counting costs (see `without_usage_counting`).
     pub(crate) count_usage: bool,
 }
 
-/// An authenticated caller.
-pub(crate) struct Caller {
-    pub(crate) user: User,
-    /// The login the access token belongs to.
-    pub(crate) sid: SessionId,
-}
-
-/// What every endpoint gets once the gate has passed.
-pub(crate) struct Ctx<'a> {
-    pub(crate) req: &'a Request<Bytes>,
-    pub(crate) client: ApiClient,
-    pub(crate) now: UnixMillis,
-}
-
-impl Ctx<'_> {
-    pub(crate) fn ip(&self) -> Option<IpAddr> {
-        self.req.extensions().get::<ClientIp>().map(|c| c.0)
-    }
-    /// The audit actor of this request: `user` through this client from this IP.
-    pub(crate) fn actor(&self, user: Option<crate::user::UserId>) -> crate::audit::Actor {
-        crate::audit::Actor {
-            user,
-            client: Some(self.client.id.clone()),
-            ip: self.ip().map(|ip| ip.to_string()),
-        }
-    }
-    /// An audit event of this request by `user`, at the request's time.
-    pub(crate) fn audit(
-        &self,
-        event: &'static str,
-        user: Option<crate::user::UserId>,
-    ) -> crate::audit::AuditEvent {
-        crate::audit::AuditEvent::new(event, &self.actor(user), self.now)
-    }
-    pub(crate) fn user_agent(&self) -> Option<String> {
-        self.req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect())
-    }
+/// Where a request goes: a built-in route (with its path parameters) or an
+/// embedder's.
+enum Target<'p> {
+    Builtin(&'static Route, Vec<&'p str>),
+    Custom(usize),
 }
 
 impl Gatehouse {
@@ -218,13 +116,15 @@ impl Gatehouse {
             .map_err(|e| StartError::Key(e.0))?;
         Ok(Gatehouse {
             inner: Arc::new(Inner {
-                config,
-                env,
-                store,
-                codec,
-                dummy_hash,
+                shared: Shared {
+                    config,
+                    env,
+                    store,
+                    codec,
+                    dummy_hash,
+                    usage: Default::default(),
+                },
                 routes: Vec::new(),
-                usage: Default::default(),
                 count_usage: true,
             }),
         })
@@ -261,19 +161,28 @@ impl Gatehouse {
     }
 
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        &self.inner.shared.config
     }
 
-    pub(crate) fn store(&self) -> &Store {
-        &self.inner.store
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.inner.shared
     }
 
-    pub(crate) fn env(&self) -> &Env {
-        &self.inner.env
+    /// The host's clock, for operator commands (not requests: those read
+    /// it once in [`Gatehouse::handle`]).
+    pub(crate) fn now(&self) -> UnixMillis {
+        self.shared().env.clock.now()
     }
 
-    pub(crate) fn codec(&self) -> &TokenCodec {
-        &self.inner.codec
+    /// Writes the usage counted in memory since the last flush to
+    /// `usage_hourly`, in one batch; returns how many (client, hour) rows it
+    /// added to. Cheap when nothing is pending (no database call). On
+    /// failure the counts are kept for the next flush.
+    ///
+    /// The native host calls this every few seconds and at shutdown; the
+    /// Worker after each response (`wait_until`).
+    pub async fn flush_usage(&self) -> Result<usize, crate::sql::SqlError> {
+        crate::usage::flush(&self.shared().store, &self.shared().usage).await
     }
 
     /// The 413 response for a body over [`crate::config::MAX_BODY_BYTES`].
@@ -290,8 +199,9 @@ impl Gatehouse {
     }
 
     /// Serves one request. Never panics on bad input; every error is a JSON body.
+    /// The time is read here, once; every decision of the request uses it.
     pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
-        let now = self.inner.env.clock.now();
+        let now = self.shared().env.clock.now();
         let path = normalize_path(req.uri().path());
         let origin = header_str(req.headers(), header::ORIGIN.as_str()).map(str::to_owned);
 
@@ -304,18 +214,18 @@ impl Gatehouse {
             return self.preflight(origin.as_deref().unwrap_or_default()).await;
         }
 
-        let (route, allowed) = match self.find_route(&path, req.method()) {
-            Ok(found) => found,
+        let target = match self.find(&path, req.method()) {
+            Ok(t) => t,
             Err(e) => return e.into_response(),
         };
-        if !allowed.contains(req.method()) {
-            return ApiError::method_not_allowed(req.method(), &allowed).into_response();
-        }
-        match route {
-            Route::Health => return self.health().await,
-            Route::Jwks => return self.jwks(),
-            Route::Schema => return crate::openapi::schema_response(&req),
-            _ => {}
+        if let Target::Builtin(route, _) = &target {
+            if route.guard == Guard::Open {
+                return match route.path {
+                    "/healthz" => self.health().await,
+                    "/.well-known/jwks.json" => self.jwks(),
+                    _ => crate::openapi::schema_response(&req),
+                };
+            }
         }
 
         let client = match self.gate(&req).await {
@@ -325,29 +235,37 @@ impl Gatehouse {
         // Usage is counted for every request that passed the key check: an
         // in-memory add, written to the database later by `flush_usage`.
         let counted = self.inner.count_usage.then(|| {
-            let kind = match route {
-                Route::Token => RequestKind::Login,
-                Route::Register => RequestKind::Register,
-                Route::Refresh => RequestKind::Refresh,
-                _ => RequestKind::Other,
+            let kind = match &target {
+                Target::Builtin(r, _) => match r.path {
+                    "/api/auth/token/" => RequestKind::Login,
+                    "/api/auth/register/" => RequestKind::Register,
+                    "/api/auth/token/refresh/" => RequestKind::Refresh,
+                    _ => RequestKind::Other,
+                },
+                Target::Custom(_) => RequestKind::Other,
             };
             (client.id.0.clone(), kind)
         });
-        let resp = self.serve_client(req, route, client, origin, now).await;
+        let resp = self.serve_client(req, target, client, origin, now).await;
         if let Some((client_id, kind)) = counted {
-            let end = self.inner.env.clock.now();
-            self.inner
-                .usage
-                .record(&client_id, end, resp.status().as_u16(), kind, end.0 - now.0);
+            // The latency is the host's clock's business, not a decision.
+            let end = self.shared().env.clock.now();
+            self.shared().usage.record(
+                &client_id,
+                end,
+                resp.status().as_u16(),
+                kind,
+                end.0 - now.0,
+            );
         }
         resp
     }
 
-    /// Everything after the API-key gate: origin, rate limit, the route.
+    /// Everything after the API-key gate: origin, rate limit, guard, handler.
     async fn serve_client(
         &self,
-        req: Request<Bytes>,
-        route: Route,
+        mut req: Request<Bytes>,
+        target: Target<'_>,
         client: ApiClient,
         origin: Option<String>,
         now: UnixMillis,
@@ -367,8 +285,7 @@ impl Gatehouse {
         // valid access token (checked here without a database read, and
         // kept for the endpoint) counts against its user; everything else
         // against its IP address.
-        let mut req = req;
-        let access = self.verified_access(&req, now);
+        let access = verified_access(&self.shared().codec, &req, now);
         let (bucket, limit) = match &access {
             Some(v) => (
                 format!("client:{}:user:{}", client.id, v.claims.user_id),
@@ -377,7 +294,7 @@ impl Gatehouse {
             None => {
                 let ip = req.extensions().get::<ClientIp>().map(|c| c.0);
                 let ip = ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
-                let limit = match self.inner.config.anonymous_rate_limit {
+                let limit = match self.config().anonymous_rate_limit {
                     Some(cap) => cap.min(client.rate_limit),
                     None => client.rate_limit,
                 };
@@ -392,7 +309,7 @@ impl Gatehouse {
             period_secs: client.rate_period_secs,
         };
         let decision = self
-            .inner
+            .shared()
             .env
             .rate_limits
             .check(&bucket, quota, now, true)
@@ -403,15 +320,10 @@ impl Gatehouse {
         };
         let mut resp = match decision {
             d if !d.allowed => ApiError::throttled("throttled", d.retry_after_secs).into_response(),
-            _ => match route {
-                Route::Custom(i) => self.custom(i, req, client).await,
-                _ => {
-                    let ctx = Ctx {
-                        req: &req,
-                        client,
-                        now,
-                    };
-                    self.builtin(&route, &ctx).await
+            _ => match target {
+                Target::Custom(i) => self.custom(i, req, client, now).await,
+                Target::Builtin(route, params) => {
+                    self.builtin(route, params, &req, client, now).await
                 }
             }
             .unwrap_or_else(ApiError::into_response),
@@ -436,9 +348,15 @@ impl Gatehouse {
         resp
     }
 
-    fn find_route(&self, path: &str, method: &Method) -> Result<(Route, Vec<Method>), ApiError> {
-        if let Some((route, allowed)) = builtin_route(path) {
-            return Ok((route, allowed.to_vec()));
+    /// The route table first, then the embedder's routes. 404 and 405 are
+    /// decided here, before the API key is looked at.
+    fn find<'p>(&self, path: &'p str, method: &Method) -> Result<Target<'p>, ApiError> {
+        match crate::routes::find(path, method) {
+            Found::Route(route, params) => return Ok(Target::Builtin(route, params)),
+            Found::WrongMethod(allowed) => {
+                return Err(ApiError::method_not_allowed(method, &allowed))
+            }
+            Found::Nothing => {}
         }
         let matching: Vec<(usize, &CustomRoute)> = self
             .inner
@@ -450,30 +368,55 @@ impl Gatehouse {
         if matching.is_empty() {
             return Err(ApiError::not_found());
         }
-        let allowed: Vec<Method> = matching.iter().map(|(_, r)| r.method.clone()).collect();
-        let index = matching
-            .iter()
-            .find(|(_, r)| r.method == method)
-            .map_or(matching[0].0, |(i, _)| *i);
-        Ok((Route::Custom(index), allowed))
-    }
-
-    async fn builtin(&self, route: &Route, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        match route {
-            Route::Register => self.register(ctx).await,
-            Route::Token => self.login(ctx).await,
-            Route::Refresh => self.refresh(ctx).await,
-            Route::Logout => self.logout(ctx).await,
-            Route::Profile => self.profile(ctx).await,
-            Route::ChangePassword => self.change_password(ctx).await,
-            Route::Sessions => self.list_sessions(ctx).await,
-            Route::Session(id) => self.end_session(ctx, id).await,
-            Route::LogoutAll => self.logout_all(ctx).await,
-            Route::Admin(r) => self.admin(r, ctx).await,
-            Route::Schema | Route::Health | Route::Jwks | Route::Custom(_) => {
-                Err(ApiError::not_found())
+        match matching.iter().find(|(_, r)| r.method == method) {
+            Some((i, _)) => Ok(Target::Custom(*i)),
+            None => {
+                let allowed: Vec<Method> = matching.iter().map(|(_, r)| r.method.clone()).collect();
+                Err(ApiError::method_not_allowed(method, &allowed))
             }
         }
+    }
+
+    /// The route's guard, then its handler.
+    async fn builtin(
+        &self,
+        route: &'static Route,
+        params: Vec<&str>,
+        req: &Request<Bytes>,
+        client: ApiClient,
+        now: UnixMillis,
+    ) -> Result<Response<Bytes>, ApiError> {
+        let caller = match route.guard {
+            Guard::Open | Guard::Client => None,
+            Guard::Authenticated => Some(authenticate(self.shared(), req, now).await?),
+            Guard::Staff => {
+                // Admin client → bearer token → client serves the type → staff.
+                if client.client_type != "admin" {
+                    return Err(ApiError::detail(
+                        StatusCode::FORBIDDEN,
+                        "admin_client_required",
+                        "The admin API is served only to API clients of type admin.",
+                    ));
+                }
+                let caller = authenticate(self.shared(), req, now).await?;
+                if !client.serves(caller.user.user_type) {
+                    return Err(ApiError::user_type_not_allowed());
+                }
+                if !IsStaffUser.has_permission(Some(&caller.user)) {
+                    return Err(ApiError::permission_denied());
+                }
+                Some(caller)
+            }
+        };
+        let ctx = Ctx {
+            shared: self.shared(),
+            req,
+            client,
+            now,
+            params,
+            caller,
+        };
+        (route.handler)(&ctx).await
     }
 
     async fn custom(
@@ -481,15 +424,15 @@ impl Gatehouse {
         index: usize,
         req: Request<Bytes>,
         client: ApiClient,
+        now: UnixMillis,
     ) -> Result<Response<Bytes>, ApiError> {
         let route = self
             .inner
             .routes
             .get(index)
             .ok_or_else(ApiError::not_found)?;
-        let now = self.inner.env.clock.now();
         let user = if req.headers().contains_key(header::AUTHORIZATION) {
-            Some(self.authenticate(&req, now).await?.user)
+            Some(authenticate(self.shared(), &req, now).await?.user)
         } else {
             None
         };
@@ -529,7 +472,7 @@ impl Gatehouse {
         };
         let presented = key_hash(key);
         let client = if id.len() <= 64 {
-            self.inner.store.client(id).await?
+            self.shared().store.client(id).await?
         } else {
             None
         };
@@ -549,61 +492,8 @@ impl Gatehouse {
         Ok(client)
     }
 
-    /// The user behind `Authorization: Bearer <access>`.
-    pub(crate) async fn authenticate(
-        &self,
-        req: &Request<Bytes>,
-        now: UnixMillis,
-    ) -> Result<Caller, ApiError> {
-        let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-            return Err(ApiError::not_authenticated());
-        };
-        let value = value.to_str().map_err(|_| ApiError::token_not_valid())?;
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => return Err(ApiError::token_not_valid()),
-        };
-        let claims = match req.extensions().get::<VerifiedToken>() {
-            // Verified by the rate-limit step, from this same header.
-            Some(v) => v.claims.clone(),
-            None => {
-                self.inner
-                    .codec
-                    .verify(token, TokenType::Access, now)
-                    .ok_or_else(ApiError::token_not_valid)?
-                    .claims
-            }
-        };
-        match self
-            .inner
-            .store
-            .user_in_session(claims.user_id, &claims.sid, now)
-            .await?
-        {
-            Some(user) if user.is_active => Ok(Caller {
-                user,
-                sid: claims.sid,
-            }),
-            _ => Err(ApiError::token_not_valid()),
-        }
-    }
-
-    /// The access token of `Authorization: Bearer …` if its signature,
-    /// type, audience and lifetime check out (no database read: a revoked
-    /// login still passes here and is refused by [`Self::authenticate`]).
-    fn verified_access(&self, req: &Request<Bytes>, now: UnixMillis) -> Option<VerifiedToken> {
-        let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return None;
-        }
-        self.inner
-            .codec
-            .verify(token.trim(), TokenType::Access, now)
-    }
-
     async fn preflight(&self, origin: &str) -> Response<Bytes> {
-        match self.inner.store.origin_allowed_by_any(origin).await {
+        match self.shared().store.origin_allowed_by_any(origin).await {
             Ok(true) => {
                 let mut resp = Response::new(Bytes::new());
                 *resp.status_mut() = StatusCode::NO_CONTENT;
@@ -637,7 +527,7 @@ impl Gatehouse {
     }
 
     async fn health(&self) -> Response<Bytes> {
-        match self.inner.store.ping().await {
+        match self.shared().store.ping().await {
             Ok(()) => {
                 crate::error::json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}))
             }
@@ -646,7 +536,8 @@ impl Gatehouse {
     }
 
     fn jwks(&self) -> Response<Bytes> {
-        let mut resp = crate::error::json_response(StatusCode::OK, &self.inner.codec.key().jwks());
+        let mut resp =
+            crate::error::json_response(StatusCode::OK, &self.shared().codec.key().jwks());
         resp.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=300"),

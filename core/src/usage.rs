@@ -7,6 +7,8 @@
 //! be merged by adding counts, and p50/p99 read from the sum.
 
 use crate::clock::UnixMillis;
+use crate::sql::SqlError;
+use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -247,6 +249,24 @@ impl UsageAggregator {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_empty()
+    }
+}
+
+/// Writes the usage counted in memory since the last flush to
+/// `usage_hourly`, in one batch; returns how many (client, hour) rows it
+/// added to. Cheap when nothing is pending (no database call). On failure
+/// the counts are kept for the next flush.
+pub(crate) async fn flush(store: &Store, usage: &UsageAggregator) -> Result<usize, SqlError> {
+    let pending = usage.take();
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    match store.add_usage(&pending).await {
+        Ok(n) => Ok(n),
+        Err(e) => {
+            usage.restore(pending);
+            Err(e)
+        }
     }
 }
 

@@ -1,53 +1,51 @@
 //! `GET /api/admin/audit/`: the audit log, newest first, filtered and paged.
 
+use super::common::{page_links, paging};
 use super::store::AuditFilter;
 use super::types::{AuditEventOut, AuditEventPage};
-use super::{page_links, paging};
+use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::check;
 use crate::query::Query;
-use crate::service::{Ctx, Gatehouse};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-impl Gatehouse {
-    pub(crate) async fn admin_audit(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let q = Query::parse(ctx.req.uri().query());
-        let mut errors = FieldErrors::new();
-        let filter = AuditFilter {
-            event: q.get("event").map(|e| e.chars().take(64).collect()),
-            actor: q.int("actor", &mut errors),
-            target_user: q.int("target_user", &mut errors),
-            user: q.int("user", &mut errors),
-            client: q.get("client").map(|c| c.chars().take(64).collect()),
-            from: q.time("from", &mut errors),
-            to: q.time("to", &mut errors),
-        };
-        check(errors)?;
-        let p = paging(&q)?;
-        let (count, rows) = self
-            .store()
-            .audit_events(&filter, p.size, p.offset())
-            .await?;
-        let links = page_links(ctx, &q, p, count)?;
-        let results = rows
-            .into_iter()
-            .map(|r| AuditEventOut {
-                id: r.id,
-                at: r.at.to_rfc3339(),
-                event: r.event,
-                actor_user_id: r.actor_user_id,
-                actor_client_id: r.actor_client_id,
-                ip: r.ip,
-                target_user_id: r.target_user_id,
-                target_client_id: r.target_client_id,
-                detail: serde_json::from_str(&r.detail)
-                    .unwrap_or_else(|_| serde_json::Value::Object(Default::default())),
-            })
-            .collect();
-        Ok(json_response(
-            StatusCode::OK,
-            &AuditEventPage::new(links, results),
-        ))
-    }
+pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let q = Query::parse(ctx.req.uri().query());
+    let mut errors = FieldErrors::new();
+    let filter = AuditFilter {
+        event: q.get("event").map(|e| e.chars().take(64).collect()),
+        actor: q.int("actor", &mut errors),
+        target_user: q.int("target_user", &mut errors),
+        user: q.int("user", &mut errors),
+        client: q.get("client").map(|c| c.chars().take(64).collect()),
+        from: q.time("from", &mut errors),
+        to: q.time("to", &mut errors),
+    };
+    check(errors)?;
+    let p = paging(&q)?;
+    let (count, rows) = ctx
+        .store()
+        .audit_events(&filter, p.size, p.offset())
+        .await?;
+    let links = page_links(ctx, &q, p, count)?;
+    let results = rows
+        .into_iter()
+        .map(|r| AuditEventOut {
+            id: r.id,
+            at: r.at.to_rfc3339(),
+            event: r.event,
+            actor_user_id: r.actor_user_id,
+            actor_client_id: r.actor_client_id,
+            ip: r.ip,
+            target_user_id: r.target_user_id,
+            target_client_id: r.target_client_id,
+            detail: serde_json::from_str(&r.detail)
+                .unwrap_or_else(|_| serde_json::Value::Object(Default::default())),
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &AuditEventPage::new(links, results),
+    ))
 }

@@ -1,17 +1,18 @@
 //! `/api/admin/clients/…`: list, create (the key shown once), read, update,
 //! rotate the key, deactivate and activate API clients.
 
+use super::common::{bad_choice, page_links, paging};
 use super::store::ClientFilter;
 use super::types::{ClientOut, ClientPage, ClientWithKeyOut};
 use super::users::operator_error;
-use super::{bad_choice, page_links, paging, AdminCaller};
 use crate::api_client::{ApiClient, ClientId, NewApiClient};
 use crate::audit::{event, AuditEvent};
+use crate::context::AdminCaller;
+use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, push, JsonBody, StrField};
 use crate::operator::{origin_error, OperatorError};
 use crate::query::Query;
-use crate::service::{Ctx, Gatehouse};
 use crate::sql::SqlError;
 use crate::user::UserType;
 use bytes::Bytes;
@@ -75,203 +76,187 @@ fn current_client() -> ApiError {
     )
 }
 
-impl Gatehouse {
-    pub(crate) async fn admin_list_clients(
-        &self,
-        ctx: &Ctx<'_>,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let q = Query::parse(ctx.req.uri().query());
-        let mut errors = FieldErrors::new();
-        let filter = ClientFilter {
-            search: q.get("search").map(|s| s.chars().take(200).collect()),
-            client_type: q.get("client_type").map(|s| s.trim().to_ascii_lowercase()),
-            is_active: q.bool("is_active", &mut errors),
-        };
-        check(errors)?;
-        let p = paging(&q)?;
-        let (count, clients) = self
-            .store()
-            .admin_clients(&filter, p.size, p.offset())
-            .await?;
-        let links = page_links(ctx, &q, p, count)?;
-        let results = clients.iter().map(ClientOut::from).collect();
-        Ok(json_response(
-            StatusCode::OK,
-            &ClientPage::new(links, results),
-        ))
-    }
+pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let q = Query::parse(ctx.req.uri().query());
+    let mut errors = FieldErrors::new();
+    let filter = ClientFilter {
+        search: q.get("search").map(|s| s.chars().take(200).collect()),
+        client_type: q.get("client_type").map(|s| s.trim().to_ascii_lowercase()),
+        is_active: q.bool("is_active", &mut errors),
+    };
+    check(errors)?;
+    let p = paging(&q)?;
+    let (count, clients) = ctx
+        .store()
+        .admin_clients(&filter, p.size, p.offset())
+        .await?;
+    let links = page_links(ctx, &q, p, count)?;
+    let results = clients.iter().map(ClientOut::from).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &ClientPage::new(links, results),
+    ))
+}
 
-    pub(crate) async fn admin_create_client(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let body = parse_body(ctx.req)?;
-        let mut errors = FieldErrors::new();
-        let name = body.str(NAME, &mut errors);
-        let client_type = body.str(CLIENT_TYPE, &mut errors);
-        let rate_limit = rate_limit(&body, true, &mut errors);
-        let serves = serves(&body, &mut errors);
-        let allowed_origins = origins(&body, &mut errors).unwrap_or_default();
-        let is_active = body.bool("is_active", &mut errors).unwrap_or(true);
-        if let Some(t) = &client_type {
-            if !t
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                push(
-                    &mut errors,
-                    "client_type",
-                    "A type such as web, mobile, admin or server is required.",
-                );
-            }
+pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let caller = &ctx.admin()?;
+    let body = parse_body(ctx.req)?;
+    let mut errors = FieldErrors::new();
+    let name = body.str(NAME, &mut errors);
+    let client_type = body.str(CLIENT_TYPE, &mut errors);
+    let rate_limit = rate_limit(&body, true, &mut errors);
+    let serves = serves(&body, &mut errors);
+    let allowed_origins = origins(&body, &mut errors).unwrap_or_default();
+    let is_active = body.bool("is_active", &mut errors).unwrap_or(true);
+    if let Some(t) = &client_type {
+        if !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            push(
+                &mut errors,
+                "client_type",
+                "A type such as web, mobile, admin or server is required.",
+            );
         }
-        check(errors)?;
-        let (Some(name), Some(client_type), Some(rate_limit)) = (name, client_type, rate_limit)
-        else {
-            return Err(ApiError::not_found()); // unreachable: missing fields are errors above
-        };
-        let new = NewApiClient {
-            name,
-            client_type,
-            rate_limit,
-            serves,
-            allowed_origins,
-            is_active,
-        };
-        let (client, key) = self
-            .create_api_client_as(new, &caller.actor)
+    }
+    check(errors)?;
+    let (Some(name), Some(client_type), Some(rate_limit)) = (name, client_type, rate_limit) else {
+        return Err(ApiError::not_found()); // unreachable: missing fields are errors above
+    };
+    let new = NewApiClient {
+        name,
+        client_type,
+        rate_limit,
+        serves,
+        allowed_origins,
+        is_active,
+    };
+    let (client, key) =
+        crate::operator::create_api_client_as(ctx.shared, ctx.now, new, &caller.actor)
             .await
             .map_err(|e| operator_error(rename_fields(e)))?;
-        Ok(json_response(
-            StatusCode::CREATED,
-            &ClientWithKeyOut {
-                client: ClientOut::from(&client),
-                api_key: key.0,
-            },
-        ))
-    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        &ClientWithKeyOut {
+            client: ClientOut::from(&client),
+            api_key: key.0,
+        },
+    ))
+}
 
-    pub(crate) async fn admin_get_client(
-        &self,
-        id: &ClientId,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let client = self.found_client(id).await?;
-        Ok(json_response(StatusCode::OK, &ClientOut::from(&client)))
-    }
+pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let id = &client_id(ctx);
+    let client = found_client(ctx, id).await?;
+    Ok(json_response(StatusCode::OK, &ClientOut::from(&client)))
+}
 
-    pub(crate) async fn admin_patch_client(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        id: &ClientId,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let before = self.found_client(id).await?;
-        let body = parse_body(ctx.req)?;
-        let mut errors = FieldErrors::new();
-        let mut after = before.clone();
-        if let Some(n) = body.str(NAME.required_when(false), &mut errors) {
-            after.name = n;
-        }
-        if let Some(r) = rate_limit(&body, false, &mut errors) {
-            after.rate_limit = r;
-        }
-        if let Some(s) = serves(&body, &mut errors) {
-            after.serves = s;
-        }
-        if let Some(o) = origins(&body, &mut errors) {
-            after.allowed_origins = o;
-        }
-        if let Some(a) = body.bool("is_active", &mut errors) {
-            after.is_active = a;
-        }
-        check(errors)?;
-        self.admin_update_client(ctx, caller, before, after).await
+pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id) = (&ctx.admin()?, &client_id(ctx));
+    let before = found_client(ctx, id).await?;
+    let body = parse_body(ctx.req)?;
+    let mut errors = FieldErrors::new();
+    let mut after = before.clone();
+    if let Some(n) = body.str(NAME.required_when(false), &mut errors) {
+        after.name = n;
     }
-
-    pub(crate) async fn admin_set_client_active(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        id: &ClientId,
-        active: bool,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let before = self.found_client(id).await?;
-        let after = ApiClient {
-            is_active: active,
-            ..before.clone()
-        };
-        self.admin_update_client(ctx, caller, before, after).await
+    if let Some(r) = rate_limit(&body, false, &mut errors) {
+        after.rate_limit = r;
     }
-
-    pub(crate) async fn admin_rotate_key(
-        &self,
-        _ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        id: &ClientId,
-    ) -> Result<Response<Bytes>, ApiError> {
-        self.found_client(id).await?;
-        let key = self
-            .rotate_api_key_as(id, &caller.actor)
-            .await
-            .map_err(operator_error)?;
-        let client = self.found_client(id).await?;
-        Ok(json_response(
-            StatusCode::OK,
-            &ClientWithKeyOut {
-                client: ClientOut::from(&client),
-                api_key: key.0,
-            },
-        ))
+    if let Some(s) = serves(&body, &mut errors) {
+        after.serves = s;
     }
-
-    async fn found_client(&self, id: &ClientId) -> Result<ApiClient, ApiError> {
-        self.store()
-            .client(&id.0)
-            .await?
-            .ok_or_else(ApiError::not_found)
+    if let Some(o) = origins(&body, &mut errors) {
+        after.allowed_origins = o;
     }
+    if let Some(a) = body.bool("is_active", &mut errors) {
+        after.is_active = a;
+    }
+    check(errors)?;
+    admin_update_client(ctx, caller, before, after).await
+}
 
-    /// The compare-and-swap of a client with its audit event; deactivation
-    /// ends the client's logins in the same transaction.
-    async fn admin_update_client(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        before: ApiClient,
-        after: ApiClient,
-    ) -> Result<Response<Bytes>, ApiError> {
-        if after == before {
-            return Ok(json_response(StatusCode::OK, &ClientOut::from(&before)));
-        }
-        if !after.is_active && before.is_active && before.id == ctx.client.id {
-            return Err(current_client());
-        }
-        let only_active_changed = ApiClient {
-            is_active: before.is_active,
-            ..after.clone()
-        } == before;
-        let name = match (only_active_changed, after.is_active) {
-            (true, false) => event::CLIENT_DEACTIVATED,
-            (true, true) => event::CLIENT_ACTIVATED,
-            (false, _) => event::CLIENT_UPDATED,
-        };
-        let audit = AuditEvent::new(name, &caller.actor, ctx.now)
-            .target_client(&before.id)
-            .detail(serde_json::json!({
-                "before": ClientOut::from(&before),
-                "after": ClientOut::from(&after),
-            }));
-        if self
-            .store()
-            .admin_update_client(&before, &after, ctx.now, &audit)
-            .await?
-        {
-            Ok(json_response(StatusCode::OK, &ClientOut::from(&after)))
-        } else {
-            self.found_client(&before.id).await?;
-            Err(SqlError::UniqueViolation("api_clients".into()).into())
-        }
+/// `POST …/deactivate/`.
+pub(crate) async fn deactivate(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    set_active(ctx, false).await
+}
+
+/// `POST …/activate/`.
+pub(crate) async fn activate(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    set_active(ctx, true).await
+}
+
+async fn set_active(ctx: &Ctx<'_>, active: bool) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id) = (&ctx.admin()?, &client_id(ctx));
+    let before = found_client(ctx, id).await?;
+    let after = ApiClient {
+        is_active: active,
+        ..before.clone()
+    };
+    admin_update_client(ctx, caller, before, after).await
+}
+
+pub(crate) async fn rotate_key(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id) = (&ctx.admin()?, &client_id(ctx));
+    found_client(ctx, id).await?;
+    let key = crate::operator::rotate_api_key_as(ctx.shared, ctx.now, id, &caller.actor)
+        .await
+        .map_err(operator_error)?;
+    let client = found_client(ctx, id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &ClientWithKeyOut {
+            client: ClientOut::from(&client),
+            api_key: key.0,
+        },
+    ))
+}
+
+async fn found_client(ctx: &Ctx<'_>, id: &ClientId) -> Result<ApiClient, ApiError> {
+    ctx.store()
+        .client(&id.0)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The compare-and-swap of a client with its audit event; deactivation
+/// ends the client's logins in the same transaction.
+async fn admin_update_client(
+    ctx: &Ctx<'_>,
+    caller: &AdminCaller,
+    before: ApiClient,
+    after: ApiClient,
+) -> Result<Response<Bytes>, ApiError> {
+    if after == before {
+        return Ok(json_response(StatusCode::OK, &ClientOut::from(&before)));
+    }
+    if !after.is_active && before.is_active && before.id == ctx.client.id {
+        return Err(current_client());
+    }
+    let only_active_changed = ApiClient {
+        is_active: before.is_active,
+        ..after.clone()
+    } == before;
+    let name = match (only_active_changed, after.is_active) {
+        (true, false) => event::CLIENT_DEACTIVATED,
+        (true, true) => event::CLIENT_ACTIVATED,
+        (false, _) => event::CLIENT_UPDATED,
+    };
+    let audit = AuditEvent::new(name, &caller.actor, ctx.now)
+        .target_client(&before.id)
+        .detail(serde_json::json!({
+            "before": ClientOut::from(&before),
+            "after": ClientOut::from(&after),
+        }));
+    if ctx
+        .store()
+        .admin_update_client(&before, &after, ctx.now, &audit)
+        .await?
+    {
+        Ok(json_response(StatusCode::OK, &ClientOut::from(&after)))
+    } else {
+        found_client(ctx, &before.id).await?;
+        Err(SqlError::UniqueViolation("api_clients".into()).into())
     }
 }
 
@@ -294,4 +279,9 @@ fn rename_fields(e: OperatorError) -> OperatorError {
         ),
         other => other,
     }
+}
+
+/// The `{client_id}` of the path.
+fn client_id(ctx: &Ctx<'_>) -> ClientId {
+    ClientId(ctx.param(0).to_owned())
 }

@@ -14,12 +14,6 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(
-        users_list, users_create, user_get, user_patch, user_deactivate, user_reactivate,
-        user_sessions, user_sessions_end, user_session_end,
-        clients_list, clients_create, client_get, client_patch, client_rotate_key,
-        client_deactivate, client_activate, client_usage, usage, audit
-    ),
     components(schemas(
         AdminUserOut, AdminUserCreateIn, AdminUserPatchIn, AdminUserPage, AdminSessionOut,
         EndedOut, ClientOut, ClientWithKeyOut, ClientCreateIn, ClientPatchIn, ClientPage,

@@ -1,14 +1,14 @@
 //! `GET /api/admin/usage/` (every client, and the busiest) and
 //! `GET /api/admin/clients/{id}/usage/`: counts per hour or day over a range.
 
-use super::bad_choice;
+use super::common::bad_choice;
 use super::types::{ClientUsageOut, TopClientOut, UsageBucketOut, UsageCountsOut, UsageSummaryOut};
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
+use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, push};
 use crate::query::{Query, TIME_MAX, TIME_MIN};
-use crate::service::{Ctx, Gatehouse};
 use crate::usage::Counters;
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -154,97 +154,71 @@ fn bucket_count(from: UnixMillis, to: UnixMillis, bucket: i64) -> Option<usize> 
     usize::try_from(n).ok()
 }
 
-impl Gatehouse {
-    /// Writes the usage counted in memory since the last flush to
-    /// `usage_hourly`, in one batch; returns how many (client, hour) rows it
-    /// added to. Cheap when nothing is pending (no database call). On
-    /// failure the counts are kept for the next flush.
-    ///
-    /// The native host calls this every few seconds and at shutdown; the
-    /// Worker after each response (`wait_until`).
-    pub async fn flush_usage(&self) -> Result<usize, crate::sql::SqlError> {
-        let pending = self.inner.usage.take();
-        if pending.is_empty() {
-            return Ok(0);
-        }
-        match self.store().add_usage(&pending).await {
-            Ok(n) => Ok(n),
-            Err(e) => {
-                self.inner.usage.restore(pending);
-                Err(e)
-            }
-        }
+pub(crate) async fn all(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let q = Query::parse(ctx.req.uri().query());
+    let range = Range::parse(&q, ctx.now)?;
+    let mut errors = FieldErrors::new();
+    let limit = q.int("limit", &mut errors).unwrap_or(10);
+    if !(1..=MAX_TOP).contains(&limit) {
+        push(&mut errors, "limit", "Must be between 1 and 100.");
     }
+    check(errors)?;
+    crate::usage::flush(ctx.store(), &ctx.shared.usage).await?;
+    let rows = ctx
+        .store()
+        .usage_series(None, range.start(), range.end(), range.bucket)
+        .await?;
+    let mut totals = Counters::default();
+    let series = range.series(rows, &mut totals);
+    let top = ctx
+        .store()
+        .usage_top(range.start(), range.end(), limit.unsigned_abs())
+        .await?;
+    let out = UsageSummaryOut {
+        from: range.from.to_rfc3339(),
+        to: range.to.to_rfc3339(),
+        bucket: range.bucket_name(),
+        totals: UsageCountsOut::from(&totals),
+        series,
+        top_clients: top
+            .into_iter()
+            .map(|t| TopClientOut {
+                client_id: t.client_id,
+                name: t.name.unwrap_or_default(),
+                client_type: t.client_type.unwrap_or_default(),
+                counts: UsageCountsOut::from(&t.counts),
+            })
+            .collect(),
+    };
+    Ok(json_response(StatusCode::OK, &out))
+}
 
-    pub(crate) async fn admin_usage(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let q = Query::parse(ctx.req.uri().query());
-        let range = Range::parse(&q, ctx.now)?;
-        let mut errors = FieldErrors::new();
-        let limit = q.int("limit", &mut errors).unwrap_or(10);
-        if !(1..=MAX_TOP).contains(&limit) {
-            push(&mut errors, "limit", "Must be between 1 and 100.");
-        }
-        check(errors)?;
-        self.flush_usage().await?;
-        let rows = self
-            .store()
-            .usage_series(None, range.start(), range.end(), range.bucket)
-            .await?;
-        let mut totals = Counters::default();
-        let series = range.series(rows, &mut totals);
-        let top = self
-            .store()
-            .usage_top(range.start(), range.end(), limit.unsigned_abs())
-            .await?;
-        let out = UsageSummaryOut {
-            from: range.from.to_rfc3339(),
-            to: range.to.to_rfc3339(),
-            bucket: range.bucket_name(),
-            totals: UsageCountsOut::from(&totals),
-            series,
-            top_clients: top
-                .into_iter()
-                .map(|t| TopClientOut {
-                    client_id: t.client_id,
-                    name: t.name.unwrap_or_default(),
-                    client_type: t.client_type.unwrap_or_default(),
-                    counts: UsageCountsOut::from(&t.counts),
-                })
-                .collect(),
-        };
-        Ok(json_response(StatusCode::OK, &out))
-    }
-
-    pub(crate) async fn admin_client_usage(
-        &self,
-        ctx: &Ctx<'_>,
-        id: &ClientId,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let client = self
-            .store()
-            .client(&id.0)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        let q = Query::parse(ctx.req.uri().query());
-        let range = Range::parse(&q, ctx.now)?;
-        self.flush_usage().await?;
-        let rows = self
-            .store()
-            .usage_series(Some(&id.0), range.start(), range.end(), range.bucket)
-            .await?;
-        let mut totals = Counters::default();
-        let series = range.series(rows, &mut totals);
-        let out = ClientUsageOut {
-            client_id: client.id.0,
-            name: client.name,
-            from: range.from.to_rfc3339(),
-            to: range.to.to_rfc3339(),
-            bucket: range.bucket_name(),
-            totals: UsageCountsOut::from(&totals),
-            series,
-        };
-        Ok(json_response(StatusCode::OK, &out))
-    }
+pub(crate) async fn client(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let id = &ClientId(ctx.param(0).to_owned());
+    let client = ctx
+        .store()
+        .client(&id.0)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let q = Query::parse(ctx.req.uri().query());
+    let range = Range::parse(&q, ctx.now)?;
+    crate::usage::flush(ctx.store(), &ctx.shared.usage).await?;
+    let rows = ctx
+        .store()
+        .usage_series(Some(&id.0), range.start(), range.end(), range.bucket)
+        .await?;
+    let mut totals = Counters::default();
+    let series = range.series(rows, &mut totals);
+    let out = ClientUsageOut {
+        client_id: client.id.0,
+        name: client.name,
+        from: range.from.to_rfc3339(),
+        to: range.to.to_rfc3339(),
+        bucket: range.bucket_name(),
+        totals: UsageCountsOut::from(&totals),
+        series,
+    };
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 #[cfg(test)]

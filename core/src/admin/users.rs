@@ -3,16 +3,17 @@
 //! only admins create or change staff and admins; nobody removes the last
 //! active superuser.
 
+use super::common::{bad_choice, no_content, page_links, paging};
 use super::store::UserFilter;
 use super::types::{AdminSessionOut, AdminUserOut, AdminUserPage, EndedOut};
-use super::{bad_choice, no_content, page_links, paging, AdminCaller};
-use crate::api::register_messages::{EMAIL_TAKEN, USERNAME_TAKEN};
+use crate::api::register::{EMAIL_TAKEN, USERNAME_TAKEN};
 use crate::audit::{event, AuditEvent, UserRef};
+use crate::context::AdminCaller;
+use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, push, JsonBody, StrField};
 use crate::operator::OperatorError;
 use crate::query::Query;
-use crate::service::{Ctx, Gatehouse};
 use crate::sql::SqlError;
 use crate::token::SessionId;
 use crate::user::{canonical_username, NewUser, User, UserId, UserType};
@@ -95,281 +96,261 @@ impl UserPatch {
 
 // `GET /api/admin/users/{id}/sessions/` lists at most the newest
 // `MAX_SESSIONS_LISTED`: a user can pile up logins, and the list is not paged.
-use crate::api::MAX_SESSIONS_LISTED;
+use crate::api::sessions::MAX_SESSIONS_LISTED;
 
-impl Gatehouse {
-    pub(crate) async fn admin_list_users(
-        &self,
-        ctx: &Ctx<'_>,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let q = Query::parse(ctx.req.uri().query());
-        let mut errors = FieldErrors::new();
-        let user_type = q.get("user_type").and_then(|t| match t.parse() {
-            Ok(t) => Some(t),
-            Err(_) => {
-                push(&mut errors, "user_type", bad_choice(t));
-                None
-            }
-        });
-        let filter = UserFilter {
-            search: q.get("search").map(|s| s.chars().take(254).collect()),
-            user_type,
-            is_active: q.bool("is_active", &mut errors),
-        };
-        check(errors)?;
-        let order = q
-            .get("ordering")
-            .and_then(|o| ORDERINGS.iter().find(|(k, _)| *k == o))
-            .map_or("id", |(_, sql)| sql);
-        let p = paging(&q)?;
-        let (count, users) = self
-            .store()
-            .admin_users(&filter, order, p.size, p.offset())
-            .await?;
-        let links = page_links(ctx, &q, p, count)?;
-        let results = users.iter().map(AdminUserOut::from).collect();
-        Ok(json_response(
-            StatusCode::OK,
-            &AdminUserPage::new(links, results),
-        ))
-    }
-
-    pub(crate) async fn admin_create_user(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let body = parse_body(ctx.req)?;
-        let mut errors = FieldErrors::new();
-        let user_type = user_type(&body, true, &mut errors);
-        if user_type.is_some_and(|t| !caller.may_manage(t)) {
-            return Err(ApiError::permission_denied());
-        }
-        let email = body.str(EMAIL, &mut errors);
-        let username = body.str(USERNAME, &mut errors);
-        let password = body.str(StrField::password("password"), &mut errors);
-        let first_name = body.str(FIRST_NAME, &mut errors).unwrap_or_default();
-        let last_name = body.str(LAST_NAME, &mut errors).unwrap_or_default();
-        check(errors)?;
-        let (Some(user_type), Some(email), Some(username), Some(password)) =
-            (user_type, email, username, password)
-        else {
-            return Err(ApiError::not_found()); // unreachable: missing fields are errors above
-        };
-        let new = NewUser {
-            email: email.clone(),
-            username: username.clone(),
-            first_name,
-            last_name,
-            user_type,
-            password,
-        };
-        match self.create_user_as(new, &caller.actor).await {
-            Ok(u) => Ok(json_response(StatusCode::CREATED, &AdminUserOut::from(&u))),
-            // Lost a race with a concurrent creation of the same email or name.
-            Err(OperatorError::Sql(SqlError::UniqueViolation(_))) => {
-                let (email_taken, username_taken) = self.store().taken(&email, &username).await?;
-                let mut errors = FieldErrors::new();
-                if email_taken {
-                    push(&mut errors, "email", EMAIL_TAKEN);
-                }
-                if username_taken {
-                    push(&mut errors, "username", USERNAME_TAKEN);
-                }
-                check(errors)?;
-                Err(SqlError::UniqueViolation("users".into()).into())
-            }
-            Err(e) => Err(operator_error(e)),
-        }
-    }
-
-    pub(crate) async fn admin_get_user(&self, id: UserId) -> Result<Response<Bytes>, ApiError> {
-        let user = self
-            .store()
-            .user(id)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        Ok(json_response(StatusCode::OK, &AdminUserOut::from(&user)))
-    }
-
-    pub(crate) async fn admin_patch_user(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        id: UserId,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let before = self.managed_user(caller, id).await?;
-        let body = parse_body(ctx.req)?;
-        let mut errors = FieldErrors::new();
-        let mut patch = UserPatch {
-            username: body.str(USERNAME.required_when(false), &mut errors),
-            first_name: body.str(FIRST_NAME, &mut errors),
-            last_name: body.str(LAST_NAME, &mut errors),
-            user_type: user_type(&body, false, &mut errors),
-            is_active: body.bool("is_active", &mut errors),
-        };
-        if patch.user_type.is_some_and(|t| !caller.may_manage(t)) {
-            return Err(ApiError::permission_denied());
-        }
-        if let Some(u) = patch.username.take() {
-            patch.username = canonical_username(&u)
-                .map_err(|msg| push(&mut errors, "username", msg))
-                .ok();
-        }
-        check(errors)?;
-        self.admin_update_user(ctx, caller, before, &patch).await
-    }
-
-    pub(crate) async fn admin_set_user_active(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        id: UserId,
-        active: bool,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let before = self.managed_user(caller, id).await?;
-        let patch = UserPatch {
-            is_active: Some(active),
-            ..UserPatch::default()
-        };
-        self.admin_update_user(ctx, caller, before, &patch).await
-    }
-
-    pub(crate) async fn admin_user_sessions(
-        &self,
-        ctx: &Ctx<'_>,
-        id: UserId,
-    ) -> Result<Response<Bytes>, ApiError> {
-        self.store()
-            .user(id)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        let sessions = self
-            .store()
-            .newest_live_sessions(id, ctx.now, MAX_SESSIONS_LISTED)
-            .await?;
-        debug_assert!(sessions.len() <= MAX_SESSIONS_LISTED as usize);
-        let out: Vec<AdminSessionOut> = sessions.into_iter().map(Into::into).collect();
-        Ok(json_response(StatusCode::OK, &out))
-    }
-
-    pub(crate) async fn admin_end_user_sessions(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        id: UserId,
-    ) -> Result<Response<Bytes>, ApiError> {
-        self.managed_user(caller, id).await?;
-        let audit = AuditEvent::new(event::USER_SESSIONS_REVOKED, &caller.actor, ctx.now)
-            .target_user(UserRef::Id(id));
-        let ended = self
-            .store()
-            .revoke_user_sessions(id, ctx.now, "ended_by_admin", &audit)
-            .await?;
-        Ok(json_response(StatusCode::OK, &EndedOut { ended }))
-    }
-
-    pub(crate) async fn admin_end_user_session(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        id: UserId,
-        sid: &str,
-    ) -> Result<Response<Bytes>, ApiError> {
-        self.managed_user(caller, id).await?;
-        let audit = AuditEvent::new(event::USER_SESSIONS_REVOKED, &caller.actor, ctx.now)
-            .target_user(UserRef::Id(id))
-            .detail(serde_json::json!({"session_id": sid}));
-        if !self
-            .store()
-            .revoke_user_session(
-                id,
-                &SessionId(sid.to_owned()),
-                ctx.now,
-                "ended_by_admin",
-                &audit,
-            )
-            .await?
-        {
-            return Err(ApiError::not_found());
-        }
-        Ok(no_content())
-    }
-
-    /// The user `id` if it exists (404) and the caller may manage it (403).
-    async fn managed_user(&self, caller: &AdminCaller, id: UserId) -> Result<User, ApiError> {
-        let user = self
-            .store()
-            .user(id)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        if !caller.may_manage(user.user_type) {
-            return Err(ApiError::permission_denied());
-        }
-        Ok(user)
-    }
-
-    /// Applies a validated patch: the last-superuser rule, the
-    /// compare-and-swap with its audit event, and ending the user's logins
-    /// when they are deactivated or change type.
-    async fn admin_update_user(
-        &self,
-        ctx: &Ctx<'_>,
-        caller: &AdminCaller,
-        before: User,
-        patch: &UserPatch,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let after = patch.apply(&before);
-        if after == before {
-            return Ok(json_response(StatusCode::OK, &AdminUserOut::from(&before)));
-        }
-        let removes_superuser =
-            before.is_superuser && before.is_active && !(after.is_superuser && after.is_active);
-        if removes_superuser && self.store().other_active_superusers(before.id).await? == 0 {
-            return Err(last_superuser());
-        }
-        let only_active_changed = User {
-            is_active: before.is_active,
-            ..after.clone()
-        } == before;
-        let name = match (only_active_changed, after.is_active) {
-            (true, false) => event::USER_DEACTIVATED,
-            (true, true) => event::USER_REACTIVATED,
-            (false, _) => event::USER_UPDATED,
-        };
-        let revoke = if !after.is_active && before.is_active {
-            Some("user_deactivated")
-        } else if after.user_type != before.user_type {
-            Some("user_type_changed")
-        } else {
+pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let q = Query::parse(ctx.req.uri().query());
+    let mut errors = FieldErrors::new();
+    let user_type = q.get("user_type").and_then(|t| match t.parse() {
+        Ok(t) => Some(t),
+        Err(_) => {
+            push(&mut errors, "user_type", bad_choice(t));
             None
-        };
-        let audit = AuditEvent::new(name, &caller.actor, ctx.now)
-            .target_user(UserRef::Id(before.id))
-            .detail(serde_json::json!({
-                "before": AdminUserOut::from(&before),
-                "after": AdminUserOut::from(&after),
-            }));
-        let swapped = self
-            .store()
-            .admin_update_user(&before, &after, removes_superuser, revoke, ctx.now, &audit)
-            .await;
-        match swapped {
-            Ok(true) => Ok(json_response(StatusCode::OK, &AdminUserOut::from(&after))),
-            Ok(false) => {
-                // Lost a race: say why, as far as can be known now.
-                if self.store().user(before.id).await?.is_none() {
-                    return Err(ApiError::not_found());
-                }
-                if removes_superuser && self.store().other_active_superusers(before.id).await? == 0
-                {
-                    return Err(last_superuser());
-                }
-                Err(SqlError::UniqueViolation("users".into()).into())
-            }
-            Err(SqlError::UniqueViolation(_)) => Err(ApiError::field("username", USERNAME_TAKEN)),
-            Err(e) => Err(e.into()),
         }
+    });
+    let filter = UserFilter {
+        search: q.get("search").map(|s| s.chars().take(254).collect()),
+        user_type,
+        is_active: q.bool("is_active", &mut errors),
+    };
+    check(errors)?;
+    let order = q
+        .get("ordering")
+        .and_then(|o| ORDERINGS.iter().find(|(k, _)| *k == o))
+        .map_or("id", |(_, sql)| sql);
+    let p = paging(&q)?;
+    let (count, users) = ctx
+        .store()
+        .admin_users(&filter, order, p.size, p.offset())
+        .await?;
+    let links = page_links(ctx, &q, p, count)?;
+    let results = users.iter().map(AdminUserOut::from).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &AdminUserPage::new(links, results),
+    ))
+}
+
+pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let caller = &ctx.admin()?;
+    let body = parse_body(ctx.req)?;
+    let mut errors = FieldErrors::new();
+    let user_type = user_type(&body, true, &mut errors);
+    if user_type.is_some_and(|t| !caller.may_manage(t)) {
+        return Err(ApiError::permission_denied());
+    }
+    let email = body.str(EMAIL, &mut errors);
+    let username = body.str(USERNAME, &mut errors);
+    let password = body.str(StrField::password("password"), &mut errors);
+    let first_name = body.str(FIRST_NAME, &mut errors).unwrap_or_default();
+    let last_name = body.str(LAST_NAME, &mut errors).unwrap_or_default();
+    check(errors)?;
+    let (Some(user_type), Some(email), Some(username), Some(password)) =
+        (user_type, email, username, password)
+    else {
+        return Err(ApiError::not_found()); // unreachable: missing fields are errors above
+    };
+    let new = NewUser {
+        email: email.clone(),
+        username: username.clone(),
+        first_name,
+        last_name,
+        user_type,
+        password,
+    };
+    match crate::operator::create_user_as(ctx.shared, ctx.now, new, &caller.actor).await {
+        Ok(u) => Ok(json_response(StatusCode::CREATED, &AdminUserOut::from(&u))),
+        // Lost a race with a concurrent creation of the same email or name.
+        Err(OperatorError::Sql(SqlError::UniqueViolation(_))) => {
+            let (email_taken, username_taken) = ctx.store().taken(&email, &username).await?;
+            let mut errors = FieldErrors::new();
+            if email_taken {
+                push(&mut errors, "email", EMAIL_TAKEN);
+            }
+            if username_taken {
+                push(&mut errors, "username", USERNAME_TAKEN);
+            }
+            check(errors)?;
+            Err(SqlError::UniqueViolation("users".into()).into())
+        }
+        Err(e) => Err(operator_error(e)),
+    }
+}
+
+pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let id = user_id(ctx);
+    let user = ctx
+        .store()
+        .user(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(json_response(StatusCode::OK, &AdminUserOut::from(&user)))
+}
+
+pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id) = (&ctx.admin()?, user_id(ctx));
+    let before = managed_user(ctx, caller, id).await?;
+    let body = parse_body(ctx.req)?;
+    let mut errors = FieldErrors::new();
+    let mut patch = UserPatch {
+        username: body.str(USERNAME.required_when(false), &mut errors),
+        first_name: body.str(FIRST_NAME, &mut errors),
+        last_name: body.str(LAST_NAME, &mut errors),
+        user_type: user_type(&body, false, &mut errors),
+        is_active: body.bool("is_active", &mut errors),
+    };
+    if patch.user_type.is_some_and(|t| !caller.may_manage(t)) {
+        return Err(ApiError::permission_denied());
+    }
+    if let Some(u) = patch.username.take() {
+        patch.username = canonical_username(&u)
+            .map_err(|msg| push(&mut errors, "username", msg))
+            .ok();
+    }
+    check(errors)?;
+    admin_update_user(ctx, caller, before, &patch).await
+}
+
+/// `POST …/deactivate/`.
+pub(crate) async fn deactivate(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    set_active(ctx, false).await
+}
+
+/// `POST …/reactivate/`.
+pub(crate) async fn reactivate(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    set_active(ctx, true).await
+}
+
+async fn set_active(ctx: &Ctx<'_>, active: bool) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id) = (&ctx.admin()?, user_id(ctx));
+    let before = managed_user(ctx, caller, id).await?;
+    let patch = UserPatch {
+        is_active: Some(active),
+        ..UserPatch::default()
+    };
+    admin_update_user(ctx, caller, before, &patch).await
+}
+
+pub(crate) async fn sessions(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let id = user_id(ctx);
+    ctx.store()
+        .user(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let sessions = ctx
+        .store()
+        .newest_live_sessions(id, ctx.now, MAX_SESSIONS_LISTED)
+        .await?;
+    debug_assert!(sessions.len() <= MAX_SESSIONS_LISTED as usize);
+    let out: Vec<AdminSessionOut> = sessions.into_iter().map(Into::into).collect();
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+pub(crate) async fn end_sessions(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id) = (&ctx.admin()?, user_id(ctx));
+    managed_user(ctx, caller, id).await?;
+    let audit = AuditEvent::new(event::USER_SESSIONS_REVOKED, &caller.actor, ctx.now)
+        .target_user(UserRef::Id(id));
+    let ended = ctx
+        .store()
+        .revoke_user_sessions(id, ctx.now, "ended_by_admin", &audit)
+        .await?;
+    Ok(json_response(StatusCode::OK, &EndedOut { ended }))
+}
+
+pub(crate) async fn end_session(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id, sid) = (&ctx.admin()?, user_id(ctx), ctx.param(1));
+    managed_user(ctx, caller, id).await?;
+    let audit = AuditEvent::new(event::USER_SESSIONS_REVOKED, &caller.actor, ctx.now)
+        .target_user(UserRef::Id(id))
+        .detail(serde_json::json!({"session_id": sid}));
+    if !ctx
+        .store()
+        .revoke_user_session(
+            id,
+            &SessionId(sid.to_owned()),
+            ctx.now,
+            "ended_by_admin",
+            &audit,
+        )
+        .await?
+    {
+        return Err(ApiError::not_found());
+    }
+    Ok(no_content())
+}
+
+/// The user `id` if it exists (404) and the caller may manage it (403).
+async fn managed_user(ctx: &Ctx<'_>, caller: &AdminCaller, id: UserId) -> Result<User, ApiError> {
+    let user = ctx
+        .store()
+        .user(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if !caller.may_manage(user.user_type) {
+        return Err(ApiError::permission_denied());
+    }
+    Ok(user)
+}
+
+/// Applies a validated patch: the last-superuser rule, the
+/// compare-and-swap with its audit event, and ending the user's logins
+/// when they are deactivated or change type.
+async fn admin_update_user(
+    ctx: &Ctx<'_>,
+    caller: &AdminCaller,
+    before: User,
+    patch: &UserPatch,
+) -> Result<Response<Bytes>, ApiError> {
+    let after = patch.apply(&before);
+    if after == before {
+        return Ok(json_response(StatusCode::OK, &AdminUserOut::from(&before)));
+    }
+    let removes_superuser =
+        before.is_superuser && before.is_active && !(after.is_superuser && after.is_active);
+    if removes_superuser && ctx.store().other_active_superusers(before.id).await? == 0 {
+        return Err(last_superuser());
+    }
+    let only_active_changed = User {
+        is_active: before.is_active,
+        ..after.clone()
+    } == before;
+    let name = match (only_active_changed, after.is_active) {
+        (true, false) => event::USER_DEACTIVATED,
+        (true, true) => event::USER_REACTIVATED,
+        (false, _) => event::USER_UPDATED,
+    };
+    let revoke = if !after.is_active && before.is_active {
+        Some("user_deactivated")
+    } else if after.user_type != before.user_type {
+        Some("user_type_changed")
+    } else {
+        None
+    };
+    let audit = AuditEvent::new(name, &caller.actor, ctx.now)
+        .target_user(UserRef::Id(before.id))
+        .detail(serde_json::json!({
+            "before": AdminUserOut::from(&before),
+            "after": AdminUserOut::from(&after),
+        }));
+    let swapped = ctx
+        .store()
+        .admin_update_user(&before, &after, removes_superuser, revoke, ctx.now, &audit)
+        .await;
+    match swapped {
+        Ok(true) => Ok(json_response(StatusCode::OK, &AdminUserOut::from(&after))),
+        Ok(false) => {
+            // Lost a race: say why, as far as can be known now.
+            if ctx.store().user(before.id).await?.is_none() {
+                return Err(ApiError::not_found());
+            }
+            if removes_superuser && ctx.store().other_active_superusers(before.id).await? == 0 {
+                return Err(last_superuser());
+            }
+            Err(SqlError::UniqueViolation("users".into()).into())
+        }
+        Err(SqlError::UniqueViolation(_)) => Err(ApiError::field("username", USERNAME_TAKEN)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -381,4 +362,9 @@ pub(crate) fn operator_error(e: OperatorError) -> ApiError {
         OperatorError::Sql(e) => e.into(),
         OperatorError::Password(e) => e.into(),
     }
+}
+
+/// The `{id}` of the path (the route table checked its form).
+fn user_id(ctx: &Ctx<'_>) -> UserId {
+    UserId(ctx.param(0).parse().unwrap_or_default())
 }

@@ -1,8 +1,8 @@
 //! `POST /api/auth/token/refresh/`: rotate a refresh token.
 
+use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, StrField};
-use crate::service::{Ctx, Gatehouse};
 use crate::session::{decide, RefreshDecision};
 use crate::token::{new_jti, TokenType, VerifiedToken};
 use bytes::Bytes;
@@ -17,67 +17,65 @@ pub(crate) const TOKEN_FIELD: StrField = StrField {
     trim: true,
 };
 
-impl Gatehouse {
-    /// Reads and verifies the `refresh` field of the body.
-    pub(crate) fn refresh_from_body(&self, ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError> {
-        let body = parse_body(ctx.req)?;
-        let mut errors = FieldErrors::new();
-        let token = body.str(TOKEN_FIELD, &mut errors);
-        check(errors)?;
-        token
-            .and_then(|t| self.codec().verify(&t, TokenType::Refresh, ctx.now))
-            .ok_or_else(ApiError::token_not_valid)
-    }
+/// Reads and verifies the `refresh` field of the body.
+pub(crate) fn refresh_from_body(ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError> {
+    let body = parse_body(ctx.req)?;
+    let mut errors = FieldErrors::new();
+    let token = body.str(TOKEN_FIELD, &mut errors);
+    check(errors)?;
+    token
+        .and_then(|t| ctx.codec().verify(&t, TokenType::Refresh, ctx.now))
+        .ok_or_else(ApiError::token_not_valid)
+}
 
-    pub(crate) async fn refresh(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let presented = self.refresh_from_body(ctx)?;
-        let store = self.store();
-        let session = store.session(&presented.claims.sid).await?;
-        match decide(session.as_ref(), &presented, &ctx.client.id, ctx.now) {
-            RefreshDecision::Reject(_) => Err(ApiError::token_not_valid()),
-            RefreshDecision::Reuse => {
-                let audit = ctx
-                    .audit(crate::audit::event::REPLAY_DETECTED, None)
-                    .target_user(crate::audit::UserRef::Id(presented.claims.user_id))
-                    .detail(serde_json::json!({
-                        "session_id": presented.claims.sid.0,
-                        "issued_to_client": presented.claims.client_id.0,
-                        "user_agent": ctx.user_agent(),
-                    }));
-                store
-                    .revoke_session(&presented.claims.sid, ctx.now, "reuse_detected", &audit)
-                    .await?;
-                Err(ApiError::token_not_valid())
+pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let presented = refresh_from_body(ctx)?;
+    let store = ctx.store();
+    let session = store.session(&presented.claims.sid).await?;
+    match decide(session.as_ref(), &presented, &ctx.client.id, ctx.now) {
+        RefreshDecision::Reject(_) => Err(ApiError::token_not_valid()),
+        RefreshDecision::Reuse => {
+            let audit = ctx
+                .audit(crate::audit::event::REPLAY_DETECTED, None)
+                .target_user(crate::audit::UserRef::Id(presented.claims.user_id))
+                .detail(serde_json::json!({
+                    "session_id": presented.claims.sid.0,
+                    "issued_to_client": presented.claims.client_id.0,
+                    "user_agent": ctx.user_agent(),
+                }));
+            store
+                .revoke_session(&presented.claims.sid, ctx.now, "reuse_detected", &audit)
+                .await?;
+            Err(ApiError::token_not_valid())
+        }
+        RefreshDecision::Rotate => {
+            let Some(session) = session else {
+                return Err(ApiError::token_not_valid());
+            };
+            let user = match store.user(presented.claims.user_id).await? {
+                Some(u) if u.is_active => u,
+                _ => return Err(ApiError::token_not_valid()),
+            };
+            let ttl = ctx
+                .config()
+                .refresh_ttl_secs
+                .min((session.absolute_expires_at.0 - ctx.now.0) / 1000);
+            let next_jti = new_jti(ctx.env().random.as_ref());
+            // The compare-and-swap: of two concurrent refreshes, one wins.
+            if !store
+                .rotate_session(
+                    &session.id,
+                    &presented.jti,
+                    &next_jti,
+                    ctx.now,
+                    ctx.now.plus_secs(ttl),
+                )
+                .await?
+            {
+                return Err(ApiError::token_not_valid());
             }
-            RefreshDecision::Rotate => {
-                let Some(session) = session else {
-                    return Err(ApiError::token_not_valid());
-                };
-                let user = match store.user(presented.claims.user_id).await? {
-                    Some(u) if u.is_active => u,
-                    _ => return Err(ApiError::token_not_valid()),
-                };
-                let ttl = self
-                    .config()
-                    .refresh_ttl_secs
-                    .min((session.absolute_expires_at.0 - ctx.now.0) / 1000);
-                let next_jti = new_jti(self.env().random.as_ref());
-                // The compare-and-swap: of two concurrent refreshes, one wins.
-                if !store
-                    .rotate_session(
-                        &session.id,
-                        &presented.jti,
-                        &next_jti,
-                        ctx.now,
-                        ctx.now.plus_secs(ttl),
-                    )
-                    .await?
-                {
-                    return Err(ApiError::token_not_valid());
-                }
-                let pair = self.token_pair(&user, &ctx.client, &session.id, &next_jti, ttl, ctx);
-                Ok(json_response(StatusCode::OK, &pair))
-            }
+            let pair = super::tokens::token_pair(ctx, &user, &session.id, &next_jti, ttl);
+            Ok(json_response(StatusCode::OK, &pair))
         }
     }
 }

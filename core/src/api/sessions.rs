@@ -5,8 +5,8 @@
 //! access token is checked against its login).
 
 use super::types::{LogoutAllOut, SessionOut};
+use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
-use crate::service::{Ctx, Gatehouse};
 use crate::token::SessionId;
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -14,68 +14,63 @@ use http::{Response, StatusCode};
 /// The most logins one answer lists (newest first).
 pub(crate) const MAX_SESSIONS_LISTED: u32 = 200;
 
-impl Gatehouse {
-    pub(crate) async fn list_sessions(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let caller = self.authenticate(ctx.req, ctx.now).await?;
-        // A user can open logins without limit; the answer has a fixed bound.
-        let sessions = self
-            .store()
-            .newest_live_sessions(caller.user.id, ctx.now, MAX_SESSIONS_LISTED)
-            .await?;
-        let out: Vec<SessionOut> = sessions
-            .into_iter()
-            .map(|s| SessionOut {
-                current: s.id == caller.sid,
-                id: s.id.0,
-                client_id: s.client_id.0,
-                client_name: s.client_name,
-                created_at: s.created_at.to_rfc3339(),
-                last_used_at: s.last_used_at.to_rfc3339(),
-                ip: s.ip,
-                user_agent: s.user_agent,
-            })
-            .collect();
-        Ok(json_response(StatusCode::OK, &out))
-    }
+pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let caller = ctx.caller()?;
+    // A user can open logins without limit; the answer has a fixed bound.
+    let sessions = ctx
+        .store()
+        .newest_live_sessions(caller.user.id, ctx.now, MAX_SESSIONS_LISTED)
+        .await?;
+    let out: Vec<SessionOut> = sessions
+        .into_iter()
+        .map(|s| SessionOut {
+            current: s.id == caller.sid,
+            id: s.id.0,
+            client_id: s.client_id.0,
+            client_name: s.client_name,
+            created_at: s.created_at.to_rfc3339(),
+            last_used_at: s.last_used_at.to_rfc3339(),
+            ip: s.ip,
+            user_agent: s.user_agent,
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &out))
+}
 
-    pub(crate) async fn end_session(
-        &self,
-        ctx: &Ctx<'_>,
-        id: &str,
-    ) -> Result<Response<Bytes>, ApiError> {
-        let caller = self.authenticate(ctx.req, ctx.now).await?;
-        let audit = ctx
-            .audit(crate::audit::event::SESSION_ENDED, Some(caller.user.id))
-            .target_user(crate::audit::UserRef::Id(caller.user.id))
-            .detail(serde_json::json!({"session_id": id}));
-        // Another user's session is "not found": ids are not confirmed to strangers.
-        if !self
-            .store()
-            .revoke_user_session(
-                caller.user.id,
-                &SessionId(id.to_owned()),
-                ctx.now,
-                "ended_by_user",
-                &audit,
-            )
-            .await?
-        {
-            return Err(ApiError::not_found());
-        }
-        let mut resp = Response::new(Bytes::new());
-        *resp.status_mut() = StatusCode::NO_CONTENT;
-        Ok(resp)
+pub(crate) async fn end(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let caller = ctx.caller()?;
+    let id = ctx.param(0);
+    let audit = ctx
+        .audit(crate::audit::event::SESSION_ENDED, Some(caller.user.id))
+        .target_user(crate::audit::UserRef::Id(caller.user.id))
+        .detail(serde_json::json!({"session_id": id}));
+    // Another user's session is "not found": ids are not confirmed to strangers.
+    if !ctx
+        .store()
+        .revoke_user_session(
+            caller.user.id,
+            &SessionId(id.to_owned()),
+            ctx.now,
+            "ended_by_user",
+            &audit,
+        )
+        .await?
+    {
+        return Err(ApiError::not_found());
     }
+    let mut resp = Response::new(Bytes::new());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
+}
 
-    pub(crate) async fn logout_all(&self, ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-        let caller = self.authenticate(ctx.req, ctx.now).await?;
-        let audit = ctx
-            .audit(crate::audit::event::LOGOUT_ALL, Some(caller.user.id))
-            .target_user(crate::audit::UserRef::Id(caller.user.id));
-        let ended = self
-            .store()
-            .revoke_user_sessions(caller.user.id, ctx.now, "logout_all", &audit)
-            .await?;
-        Ok(json_response(StatusCode::OK, &LogoutAllOut { ended }))
-    }
+pub(crate) async fn end_all(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let caller = ctx.caller()?;
+    let audit = ctx
+        .audit(crate::audit::event::LOGOUT_ALL, Some(caller.user.id))
+        .target_user(crate::audit::UserRef::Id(caller.user.id));
+    let ended = ctx
+        .store()
+        .revoke_user_sessions(caller.user.id, ctx.now, "logout_all", &audit)
+        .await?;
+    Ok(json_response(StatusCode::OK, &LogoutAllOut { ended }))
 }

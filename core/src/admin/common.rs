@@ -1,0 +1,132 @@
+//! What the admin handlers share: DRF-style paging, 204 answers, choice
+//! messages.
+
+use super::types::PageLinks;
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::query::Query;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+/// Default and largest page sizes.
+const PAGE_SIZE: u64 = 50;
+const MAX_PAGE_SIZE: u64 = 200;
+
+/// A requested page. Built only by [`paging`], which guarantees
+/// `1 <= size <= MAX_PAGE_SIZE` and an offset that fits the database's
+/// signed 64-bit integer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paging {
+    pub(crate) page: u64,
+    pub(crate) size: u64,
+}
+
+impl Paging {
+    /// Rows to skip: at most `i64::MAX` (checked in [`paging`]).
+    pub(crate) fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.size)
+    }
+}
+
+fn invalid_page() -> ApiError {
+    ApiError::detail(StatusCode::NOT_FOUND, "not_found", "Invalid page.")
+}
+
+/// `?page=&page_size=` as DRF reads them: a bad page is 404, a bad size
+/// the default. A page whose offset would not fit an `i64` cannot exist
+/// (no table has that many rows), so it is 404 before any query.
+pub(crate) fn paging(q: &Query) -> Result<Paging, ApiError> {
+    let size = q
+        .get("page_size")
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s >= 1)
+        .map_or(PAGE_SIZE, |s| s.min(MAX_PAGE_SIZE));
+    let page = match q.get("page") {
+        None => 1,
+        Some(p) => p
+            .parse::<u64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .filter(|p| {
+                (p - 1)
+                    .checked_mul(size)
+                    .is_some_and(|o| i64::try_from(o).is_ok())
+            })
+            .ok_or_else(invalid_page)?,
+    };
+    debug_assert!((1..=MAX_PAGE_SIZE).contains(&size));
+    Ok(Paging { page, size })
+}
+
+/// The page's links, or 404 when the page is past the last (page 1 of an
+/// empty list is fine).
+pub(crate) fn page_links(
+    ctx: &Ctx<'_>,
+    q: &Query,
+    p: Paging,
+    count: u64,
+) -> Result<PageLinks, ApiError> {
+    let pages = count.div_ceil(p.size).max(1);
+    if p.page > pages {
+        return Err(invalid_page());
+    }
+    let path = ctx.req.uri().path();
+    let link = |n: u64| format!("{path}?{}", q.with("page", &n.to_string()));
+    Ok(PageLinks {
+        count,
+        next: (p.page < pages).then(|| link(p.page + 1)),
+        previous: (p.page > 1).then(|| link(p.page - 1)),
+    })
+}
+
+/// A `204 No Content`.
+pub(crate) fn no_content() -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::new());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    resp
+}
+
+/// "\"x\" is not a valid choice.", DRF's message.
+pub(crate) fn bad_choice(v: &str) -> String {
+    format!("\"{v}\" is not a valid choice.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_reads_like_drf() {
+        let p = paging(&Query::parse(Some("page=2&page_size=500"))).unwrap();
+        assert_eq!((p.page, p.size, p.offset()), (2, 200, 200));
+        let p = paging(&Query::parse(Some("page_size=x"))).unwrap();
+        assert_eq!((p.page, p.size), (1, 50));
+        assert!(paging(&Query::parse(Some("page=0"))).is_err());
+        assert!(paging(&Query::parse(Some("page=x"))).is_err());
+    }
+
+    #[test]
+    fn paging_extremes_are_404_or_clamped_never_overflowing() {
+        for q in [
+            "page=18446744073709551615",
+            "page=18446744073709551616",
+            "page=-1",
+            "page=9223372036854775807&page_size=2",
+            "page=46116860184273881&page_size=200",
+        ] {
+            assert!(paging(&Query::parse(Some(q))).is_err(), "{q}");
+        }
+        // The largest page whose offset fits, and sizes that are clamped or
+        // defaulted.
+        let p = paging(&Query::parse(Some("page=9223372036854775808&page_size=1"))).unwrap();
+        assert_eq!(p.offset(), i64::MAX as u64);
+        for (q, size) in [
+            ("page_size=18446744073709551615", MAX_PAGE_SIZE),
+            ("page_size=99999999999999999999999", PAGE_SIZE),
+            ("page_size=0", PAGE_SIZE),
+            ("page_size=-5", PAGE_SIZE),
+        ] {
+            assert_eq!(paging(&Query::parse(Some(q))).unwrap().size, size, "{q}");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Opening a login (a refresh-token family) and signing its tokens: what
+//! register, login, refresh and change-password share.
+
+use super::types::TokenPair;
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::store::SessionInsert;
+use crate::token::{new_jti, Issue, SessionId, TokenType};
+use crate::user::User;
+
+/// A login about to be stored, and the tokens that go with it.
+pub(crate) struct NewSession {
+    pub(crate) id: SessionId,
+    pub(crate) jti: String,
+}
+
+/// Ids for a new login (refresh-token family).
+pub(crate) fn new_session(ctx: &Ctx<'_>) -> NewSession {
+    let rng = ctx.env().random.as_ref();
+    NewSession {
+        id: SessionId(new_jti(rng)),
+        jti: new_jti(rng),
+    }
+}
+
+/// The row that stores `s` for this request's client.
+pub(crate) fn session_insert<'a>(ctx: &'a Ctx<'_>, s: &'a NewSession) -> SessionInsert<'a> {
+    let cfg = ctx.config();
+    SessionInsert {
+        id: &s.id,
+        client_id: &ctx.client.id,
+        jti: &s.jti,
+        now: ctx.now,
+        refresh_expires_at: ctx.now.plus_secs(first_refresh_ttl(ctx)),
+        absolute_expires_at: ctx.now.plus_secs(cfg.session_max_age_secs),
+        ip: ctx.ip().map(|ip| ip.to_string()),
+        user_agent: ctx.user_agent(),
+    }
+}
+
+/// Signs an access token and the refresh token `refresh_jti` of login
+/// `sid`, for this request's client. The refresh token never outlives its
+/// family.
+pub(crate) fn token_pair(
+    ctx: &Ctx<'_>,
+    user: &User,
+    sid: &SessionId,
+    refresh_jti: &str,
+    refresh_ttl_secs: i64,
+) -> TokenPair {
+    let access_jti = new_jti(ctx.env().random.as_ref());
+    let issue = |token_type, jti, ttl_secs| {
+        ctx.codec().issue(Issue {
+            token_type,
+            user,
+            client_id: &ctx.client.id,
+            sid,
+            jti,
+            now: ctx.now,
+            ttl_secs,
+        })
+    };
+    TokenPair {
+        access: issue(TokenType::Access, &access_jti, ctx.config().access_ttl_secs),
+        refresh: issue(TokenType::Refresh, refresh_jti, refresh_ttl_secs),
+    }
+}
+
+/// The refresh lifetime of a brand-new login.
+pub(crate) fn first_refresh_ttl(ctx: &Ctx<'_>) -> i64 {
+    let cfg = ctx.config();
+    cfg.refresh_ttl_secs.min(cfg.session_max_age_secs)
+}
+
+/// Opens a login for `user` through the calling client and returns its
+/// tokens.
+pub(crate) async fn login_user(ctx: &Ctx<'_>, user: &User) -> Result<TokenPair, ApiError> {
+    let s = new_session(ctx);
+    let insert = session_insert(ctx, &s);
+    let audit = ctx
+        .audit(crate::audit::event::LOGIN_SUCCEEDED, Some(user.id))
+        .target_user(crate::audit::UserRef::Id(user.id))
+        .detail(serde_json::json!({"session_id": s.id.0, "user_agent": ctx.user_agent()}));
+    ctx.store().insert_session(user.id, &insert, &audit).await?;
+    Ok(token_pair(ctx, user, &s.id, &s.jti, first_refresh_ttl(ctx)))
+}

@@ -1,0 +1,319 @@
+//! Every built-in endpoint, one row each: method, path (also served under
+//! `/api/v1/`), guard, handler and OpenAPI operation. The router
+//! ([`find`]), the OpenAPI document ([`crate::openapi::document`]) and the
+//! fuzz target's list of paths ([`paths`]) all read this table.
+//!
+//! Adding an endpoint: write `api/<name>.rs` with an
+//! `async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError>` and
+//! a `#[utoipa::path]` stub, then add its row here (docs/ARCHITECTURE.md).
+
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::{admin, api, openapi};
+use bytes::Bytes;
+use http::{Method, Response};
+use std::future::Future;
+use std::pin::Pin;
+use utoipa::openapi::path::Operation;
+
+/// Who may call a route; the service checks it before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No API key: the meta routes (schema, health, keys).
+    Open,
+    /// An active API client's key and origin, within its budget.
+    Client,
+    /// `Client`, and a valid access token of an active user with a live
+    /// login (DRF's `IsAuthenticated`).
+    Authenticated,
+    /// `Client` of type `admin`, and an access token of a staff or admin
+    /// user that the client serves (`IsStaffUser`).
+    Staff,
+}
+
+/// What a `{…}` path segment must look like for the path to match (a
+/// segment that does not is a 404 before the API key is looked at).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// Digits without a leading zero, at most 18 ("+5" or "05" are not 5).
+    UserId,
+    /// At most 64 characters.
+    ClientId,
+    /// At most 128 characters.
+    SessionId,
+    /// Any non-empty segment.
+    Any,
+}
+
+impl Param {
+    fn matches(self, segment: &str) -> bool {
+        !segment.is_empty()
+            && match self {
+                Param::UserId => {
+                    segment.len() <= 18
+                        && segment.bytes().all(|b| b.is_ascii_digit())
+                        && !segment.starts_with('0')
+                }
+                Param::ClientId => segment.len() <= 64,
+                Param::SessionId => segment.len() <= 128,
+                Param::Any => true,
+            }
+    }
+}
+
+/// A handler's future: `Send` natively, not on wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type HandlerFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Response<Bytes>, ApiError>> + Send + 'a>>;
+/// A handler's future: `Send` natively, not on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub(crate) type HandlerFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Response<Bytes>, ApiError>> + 'a>>;
+
+/// An endpoint's handler, as a plain function pointer.
+pub(crate) type Handler = for<'a> fn(&'a Ctx<'a>) -> HandlerFuture<'a>;
+
+/// An endpoint's OpenAPI path and operation (from its `#[utoipa::path]` stub).
+pub(crate) type Doc = fn() -> (String, Operation);
+
+/// One endpoint.
+pub struct Route {
+    pub method: Method,
+    /// `{…}` marks a parameter segment; its name is the OpenAPI parameter's.
+    pub path: &'static str,
+    /// The kind of each `{…}` segment, in order.
+    pub params: &'static [Param],
+    pub guard: Guard,
+    pub(crate) handler: Handler,
+    pub(crate) doc: Doc,
+}
+
+/// Wraps `async fn(&Ctx) -> Result<Response<Bytes>, ApiError>` as a [`Handler`].
+macro_rules! handler {
+    ($f:path) => {{
+        fn call<'a>(ctx: &'a Ctx<'a>) -> HandlerFuture<'a> {
+            Box::pin($f(ctx))
+        }
+        call as Handler
+    }};
+}
+
+/// The path and operation of a `#[utoipa::path]` stub, with its tags (kept
+/// apart by utoipa, which the `OpenApi` derive would otherwise merge in).
+fn doc<P>() -> (String, Operation)
+where
+    P: utoipa::Path + for<'t> utoipa::__dev::Tags<'t>,
+{
+    let mut op = P::operation();
+    let tags = <P as utoipa::__dev::Tags>::tags();
+    op.tags
+        .get_or_insert_with(Vec::new)
+        .extend(tags.iter().map(ToString::to_string));
+    (P::path(), op)
+}
+
+/// Builds a row; the table below reads as one line per endpoint.
+macro_rules! route {
+    ($method:ident $path:literal $params:expr, $guard:ident, $handler:path, $doc:ty) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            params: $params,
+            guard: Guard::$guard,
+            handler: handler!($handler),
+            doc: doc::<$doc>,
+        }
+    };
+}
+
+const NONE: &[Param] = &[];
+const USER: &[Param] = &[Param::UserId];
+const USER_SESSION: &[Param] = &[Param::UserId, Param::SessionId];
+const CLIENT: &[Param] = &[Param::ClientId];
+const ANY: &[Param] = &[Param::Any];
+
+use admin::openapi as ad;
+use openapi as od;
+
+#[rustfmt::skip]
+static ROUTES: &[Route] = &[
+    // The auth API: any active API client.
+    route!(POST   "/api/auth/register/"        NONE, Client,        api::register::handle,        od::__path_register),
+    route!(POST   "/api/auth/token/"           NONE, Client,        api::login::handle,           od::__path_token),
+    route!(POST   "/api/auth/token/refresh/"   NONE, Client,        api::refresh::handle,         od::__path_token_refresh),
+    route!(POST   "/api/auth/logout/"          NONE, Authenticated, api::logout::handle,          od::__path_logout),
+    route!(GET    "/api/auth/profile/"         NONE, Authenticated, api::profile::get,            od::__path_profile_get),
+    route!(PUT    "/api/auth/profile/"         NONE, Authenticated, api::profile::put,            od::__path_profile_put),
+    route!(PATCH  "/api/auth/profile/"         NONE, Authenticated, api::profile::patch,          od::__path_profile_patch),
+    route!(POST   "/api/auth/change-password/" NONE, Authenticated, api::change_password::handle, od::__path_change_password),
+    route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          od::__path_sessions_list),
+    route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           od::__path_session_delete),
+    route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       od::__path_logout_all),
+    // The admin API: an admin-type client and a staff or admin user.
+    route!(GET    "/api/admin/users/"                                    NONE,         Staff, admin::users::list,              ad::__path_users_list),
+    route!(POST   "/api/admin/users/"                                    NONE,         Staff, admin::users::create,            ad::__path_users_create),
+    route!(GET    "/api/admin/users/{id}/"                               USER,         Staff, admin::users::get,               ad::__path_user_get),
+    route!(PATCH  "/api/admin/users/{id}/"                               USER,         Staff, admin::users::patch,             ad::__path_user_patch),
+    route!(POST   "/api/admin/users/{id}/deactivate/"                    USER,         Staff, admin::users::deactivate,        ad::__path_user_deactivate),
+    route!(POST   "/api/admin/users/{id}/reactivate/"                    USER,         Staff, admin::users::reactivate,        ad::__path_user_reactivate),
+    route!(GET    "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::sessions,          ad::__path_user_sessions),
+    route!(DELETE "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::end_sessions,      ad::__path_user_sessions_end),
+    route!(DELETE "/api/admin/users/{id}/sessions/{session_id}/"         USER_SESSION, Staff, admin::users::end_session,       ad::__path_user_session_end),
+    route!(GET    "/api/admin/clients/"                                  NONE,         Staff, admin::clients::list,            ad::__path_clients_list),
+    route!(POST   "/api/admin/clients/"                                  NONE,         Staff, admin::clients::create,          ad::__path_clients_create),
+    route!(GET    "/api/admin/clients/{client_id}/"                      CLIENT,       Staff, admin::clients::get,             ad::__path_client_get),
+    route!(PATCH  "/api/admin/clients/{client_id}/"                      CLIENT,       Staff, admin::clients::patch,           ad::__path_client_patch),
+    route!(POST   "/api/admin/clients/{client_id}/rotate-key/"           CLIENT,       Staff, admin::clients::rotate_key,      ad::__path_client_rotate_key),
+    route!(POST   "/api/admin/clients/{client_id}/deactivate/"           CLIENT,       Staff, admin::clients::deactivate,      ad::__path_client_deactivate),
+    route!(POST   "/api/admin/clients/{client_id}/activate/"             CLIENT,       Staff, admin::clients::activate,        ad::__path_client_activate),
+    route!(GET    "/api/admin/clients/{client_id}/usage/"                CLIENT,       Staff, admin::usage::client,            ad::__path_client_usage),
+    route!(GET    "/api/admin/usage/"                                    NONE,         Staff, admin::usage::all,               ad::__path_usage),
+    route!(GET    "/api/admin/audit/"                                    NONE,         Staff, admin::audit_log::list,          ad::__path_audit),
+    // Meta: no API key. The service answers these itself (see `Meta`).
+    route!(GET    "/api/schema/"               NONE, Open, meta_unreachable, od::__path_schema),
+    route!(GET    "/healthz"                   NONE, Open, meta_unreachable, od::__path_healthz),
+    route!(GET    "/.well-known/jwks.json"     NONE, Open, meta_unreachable, od::__path_jwks),
+];
+
+/// The `Open` routes are answered by the service before any context
+/// exists; this handler is never called.
+async fn meta_unreachable(_: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    Err(ApiError::not_found())
+}
+
+/// Every built-in route.
+pub fn all() -> &'static [Route] {
+    ROUTES
+}
+
+/// Every distinct path pattern, in table order (for fuzzing and docs).
+pub fn paths() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in ROUTES {
+        if !out.contains(&r.path) {
+            out.push(r.path);
+        }
+    }
+    out
+}
+
+/// What [`find`] makes of a path and method.
+pub(crate) enum Found<'p> {
+    /// The route, and its parameter segments.
+    Route(&'static Route, Vec<&'p str>),
+    /// The path exists; these methods are allowed on it.
+    WrongMethod(Vec<Method>),
+    /// No route has this path.
+    Nothing,
+}
+
+/// Routes `path` (already without the `/api/v1/` alias) and `method`.
+pub(crate) fn find<'p>(path: &'p str, method: &Method) -> Found<'p> {
+    let mut allowed: Vec<Method> = Vec::new();
+    for route in ROUTES {
+        let Some(params) = match_path(route, path) else {
+            continue;
+        };
+        if route.method == method {
+            return Found::Route(route, params);
+        }
+        allowed.push(route.method.clone());
+    }
+    if allowed.is_empty() {
+        Found::Nothing
+    } else {
+        Found::WrongMethod(allowed)
+    }
+}
+
+/// The parameter segments if `path` matches the route's pattern.
+fn match_path<'p>(route: &Route, path: &'p str) -> Option<Vec<&'p str>> {
+    if !route.path.contains('{') {
+        return (route.path == path).then(Vec::new);
+    }
+    let mut params = Vec::with_capacity(route.params.len());
+    let mut kinds = route.params.iter();
+    let mut segments = path.split('/');
+    for pattern in route.path.split('/') {
+        let segment = segments.next()?;
+        if pattern.starts_with('{') {
+            if !kinds.next()?.matches(segment) {
+                return None;
+            }
+            params.push(segment);
+        } else if pattern != segment {
+            return None;
+        }
+    }
+    segments.next().is_none().then_some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route_of(path: &str, method: Method) -> Option<(&'static str, Vec<&str>)> {
+        match find(path, &method) {
+            Found::Route(r, p) => Some((r.path, p)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn parameters_are_checked_by_kind() {
+        assert_eq!(
+            route_of("/api/admin/users/42/", Method::GET),
+            Some(("/api/admin/users/{id}/", vec!["42"]))
+        );
+        for bad in ["05", "+5", "x", "1234567890123456789"] {
+            assert!(
+                route_of(&format!("/api/admin/users/{bad}/"), Method::GET).is_none(),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            route_of("/api/admin/users/7/sessions/abc/", Method::DELETE),
+            Some((
+                "/api/admin/users/{id}/sessions/{session_id}/",
+                vec!["7", "abc"]
+            ))
+        );
+        let long = "s".repeat(129);
+        assert!(route_of(
+            &format!("/api/admin/users/7/sessions/{long}/"),
+            Method::DELETE
+        )
+        .is_none());
+        assert!(route_of(&format!("/api/auth/sessions/{long}/"), Method::DELETE).is_some());
+        assert!(route_of("/api/auth/sessions//", Method::DELETE).is_none());
+        assert!(route_of("/api/auth/sessions/a/b/", Method::DELETE).is_none());
+    }
+
+    #[test]
+    fn a_known_path_with_another_method_lists_the_allowed_ones() {
+        match find("/api/auth/profile/", &Method::POST) {
+            Found::WrongMethod(m) => assert_eq!(m, [Method::GET, Method::PUT, Method::PATCH]),
+            _ => panic!("expected 405"),
+        }
+        assert!(matches!(
+            find("/api/auth/nope/", &Method::GET),
+            Found::Nothing
+        ));
+        assert!(matches!(
+            find("/api/auth/profile", &Method::GET),
+            Found::Nothing
+        ));
+    }
+
+    #[test]
+    fn every_row_is_documented_at_its_own_path() {
+        // The document is built from the table; a stub written for another
+        // path would put the operation in the wrong place.
+        for r in ROUTES {
+            let (path, _) = (r.doc)();
+            assert_eq!(path, r.path, "{} {}", r.method, r.path);
+        }
+        let doc = crate::openapi::document();
+        assert_eq!(paths().len(), doc.paths.paths.len());
+    }
+}
