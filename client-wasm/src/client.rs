@@ -374,6 +374,15 @@ impl Inner {
         }
     }
 
+    /// Stops the timer and the channel, for good.
+    pub(crate) fn close(&self) {
+        self.closed.set(true);
+        self.schedule();
+        if let Some(c) = &self.chan {
+            c.close();
+        }
+    }
+
     /// Takes `{access, refresh}` from a response as the new session.
     pub(crate) async fn take_pair(&self, data: &JsValue, event: &str) -> Result<Session, JsValue> {
         let s = Session::from_js(data).ok_or_else(bad_response)?;
@@ -387,11 +396,7 @@ impl Inner {
 /// and the channel, whose callback would otherwise outlive the Rust closure.
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.closed.set(true);
-        self.schedule();
-        if let Some(c) = &self.chan {
-            c.close();
-        }
+        self.close();
     }
 }
 

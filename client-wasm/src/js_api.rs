@@ -209,12 +209,7 @@ impl GatehouseClient {
 
     /// Stops the timer and the channel (for hot reload, tests, Node processes).
     pub fn close(&self) {
-        let i = &self.inner;
-        i.closed.set(true);
-        i.schedule();
-        if let Some(c) = &i.chan {
-            c.close();
-        }
+        self.inner.close();
     }
 }
 
