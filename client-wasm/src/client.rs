@@ -1,6 +1,7 @@
 //! The client's state and its behaviour: the current session and its events,
-//! single-flight refresh, the proactive timer, and the authenticated `fetch`
-//! and JSON calls. The JS-facing class wraps it (`js_api.rs`).
+//! single-flight refresh, the proactive timer, the authenticated `fetch` and
+//! JSON calls, and what each async method of the class does (`Op`). The
+//! JS-facing class wraps it (`js_api.rs`).
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -374,6 +375,79 @@ impl Inner {
         }
     }
 
+    /// Every async method of the class goes through this one future (one state
+    /// machine, one set of drop glue, instead of one per method). It is here, not
+    /// in `js_api.rs`, because each file with async code adds its name to the
+    /// wasm (panic locations).
+    pub(crate) fn op(self: &Rc<Self>, op: Op, a: JsValue, b: JsValue, c: JsValue) -> Promise {
+        let i = self.clone();
+        run(async move {
+            let body: JsValue = Object::new().into();
+            let (path, keys): (&str, [&str; 3]) = match op {
+                Op::GetSession => return Ok(opt_js(&i.load().await)),
+                Op::FreshSession => return Ok(opt_js(&i.fresh().await)),
+                Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
+                Op::Refresh => {
+                    let s = i.load().await.ok_or_else(no_session)?;
+                    return Ok(i.refresh_from(s).await?.to_js());
+                }
+                Op::Logout => {
+                    if let Some(s) = i.load().await {
+                        put(&body, "refresh", &s.refresh);
+                        let _ = i.api("POST", "/api/auth/logout/", Some(&body), true).await;
+                        i.commit(None, false, Some("signedOut")).await;
+                        i.post(DONE, &s.refresh);
+                    }
+                    return Ok(JsValue::UNDEFINED);
+                }
+                Op::Profile(method) => {
+                    return i
+                        .api(
+                            method,
+                            "/api/auth/profile/",
+                            if a.is_undefined() { None } else { Some(&a) },
+                            true,
+                        )
+                        .await
+                }
+                Op::Register => ("/api/auth/register/", ["", "", ""]),
+                Op::Login => ("/api/auth/token/", ["email", "password", ""]),
+                Op::ChangePassword => (
+                    "/api/auth/change-password/",
+                    ["old_password", "new_password", "new_password2"],
+                ),
+            };
+            let body = if keys[0].is_empty() {
+                a
+            } else {
+                for (k, v) in keys.iter().zip([&a, &b, &c]) {
+                    if !k.is_empty() {
+                        put(&body, k, v);
+                    }
+                }
+                body
+            };
+            let r = i
+                .api("POST", path, Some(&body), matches!(op, Op::ChangePassword))
+                .await?;
+            let s = i
+                .take_pair(
+                    &r,
+                    if matches!(op, Op::ChangePassword) {
+                        "refreshed"
+                    } else {
+                        "signedIn"
+                    },
+                )
+                .await?;
+            Ok(if matches!(op, Op::Login) {
+                s.to_js()
+            } else {
+                r
+            })
+        })
+    }
+
     /// Stops the timer and the channel, for good.
     pub(crate) fn close(&self) {
         self.closed.set(true);
@@ -407,4 +481,18 @@ type JsResult = Result<JsValue, JsValue>;
 pub(crate) fn run<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
     let f: Pin<Box<dyn Future<Output = JsResult>>> = Box::pin(f);
     future_to_promise(f)
+}
+
+/// What a method of the JS class asks for (`js_api.rs` maps each method to one).
+#[derive(Clone, Copy)]
+pub(crate) enum Op {
+    GetSession,
+    FreshSession,
+    Register,
+    Login,
+    Logout,
+    Refresh,
+    Profile(&'static str),
+    ChangePassword,
+    Fetch,
 }

@@ -4,14 +4,12 @@
 use alloc::rc::{Rc, Weak};
 use core::cell::Cell;
 
-use js_sys::{Function, JsString, Object, Promise};
+use js_sys::{Function, JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::claim::DONE;
-use crate::client::{run, Inner};
-use crate::error::no_session;
-use crate::host::{get, global, jstr, put, s, unref, BroadcastChannel};
+use crate::client::{Inner, Op};
+use crate::host::{get, global, jstr, s, unref, BroadcastChannel};
 use crate::session::{opt_js, Session};
 use crate::storage::Store;
 
@@ -122,7 +120,8 @@ impl GatehouseClient {
     /// Reads the session from the storage (picks up other tabs' changes).
     #[wasm_bindgen(js_name = getSession)]
     pub fn get_session(&self) -> Promise {
-        self.op(Op::GetSession, JsValue::NULL, JsValue::NULL, JsValue::NULL)
+        self.inner
+            .op(Op::GetSession, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
     /// The session with an access token fit to send: refreshed first when it is
@@ -130,7 +129,7 @@ impl GatehouseClient {
     /// the token themselves, such as an Angular `HttpInterceptor`.
     #[wasm_bindgen(js_name = freshSession)]
     pub fn fresh_session(&self) -> Promise {
-        self.op(
+        self.inner.op(
             Op::FreshSession,
             JsValue::NULL,
             JsValue::NULL,
@@ -139,25 +138,28 @@ impl GatehouseClient {
     }
 
     pub fn register(&self, data: JsValue) -> Promise {
-        self.op(Op::Register, data, JsValue::NULL, JsValue::NULL)
+        self.inner
+            .op(Op::Register, data, JsValue::NULL, JsValue::NULL)
     }
 
     pub fn login(&self, email: JsValue, password: JsValue) -> Promise {
-        self.op(Op::Login, email, password, JsValue::NULL)
+        self.inner.op(Op::Login, email, password, JsValue::NULL)
     }
 
     /// Blacklists the refresh token on the server and forgets the session; the
     /// session is forgotten locally even when the server call fails.
     pub fn logout(&self) -> Promise {
-        self.op(Op::Logout, JsValue::NULL, JsValue::NULL, JsValue::NULL)
+        self.inner
+            .op(Op::Logout, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
     pub fn refresh(&self) -> Promise {
-        self.op(Op::Refresh, JsValue::NULL, JsValue::NULL, JsValue::NULL)
+        self.inner
+            .op(Op::Refresh, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
     pub fn profile(&self) -> Promise {
-        self.op(
+        self.inner.op(
             Op::Profile("GET"),
             JsValue::UNDEFINED,
             JsValue::NULL,
@@ -167,12 +169,14 @@ impl GatehouseClient {
 
     #[wasm_bindgen(js_name = updateProfile)]
     pub fn update_profile(&self, patch: JsValue) -> Promise {
-        self.op(Op::Profile("PATCH"), patch, JsValue::NULL, JsValue::NULL)
+        self.inner
+            .op(Op::Profile("PATCH"), patch, JsValue::NULL, JsValue::NULL)
     }
 
     #[wasm_bindgen(js_name = replaceProfile)]
     pub fn replace_profile(&self, data: JsValue) -> Promise {
-        self.op(Op::Profile("PUT"), data, JsValue::NULL, JsValue::NULL)
+        self.inner
+            .op(Op::Profile("PUT"), data, JsValue::NULL, JsValue::NULL)
     }
 
     #[wasm_bindgen(js_name = changePassword)]
@@ -182,7 +186,7 @@ impl GatehouseClient {
         new_password: JsValue,
         new_password2: JsValue,
     ) -> Promise {
-        self.op(
+        self.inner.op(
             Op::ChangePassword,
             old_password,
             new_password,
@@ -192,7 +196,7 @@ impl GatehouseClient {
 
     /// Drop-in `fetch`: relative paths (`/api/…`) go to `baseUrl`.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        self.op(Op::Fetch, input, init, JsValue::NULL)
+        self.inner.op(Op::Fetch, input, init, JsValue::NULL)
     }
 
     /// Subscribes to session changes; returns the unsubscribe function.
@@ -210,92 +214,6 @@ impl GatehouseClient {
     /// Stops the timer and the channel (for hot reload, tests, Node processes).
     pub fn close(&self) {
         self.inner.close();
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Op {
-    GetSession,
-    FreshSession,
-    Register,
-    Login,
-    Logout,
-    Refresh,
-    Profile(&'static str),
-    ChangePassword,
-    Fetch,
-}
-
-impl GatehouseClient {
-    /// Every async method goes through this one future (one state machine, one
-    /// set of drop glue, instead of one per method).
-    fn op(&self, op: Op, a: JsValue, b: JsValue, c: JsValue) -> Promise {
-        let i = self.inner.clone();
-        run(async move {
-            let body: JsValue = Object::new().into();
-            let (path, keys): (&str, [&str; 3]) = match op {
-                Op::GetSession => return Ok(opt_js(&i.load().await)),
-                Op::FreshSession => return Ok(opt_js(&i.fresh().await)),
-                Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
-                Op::Refresh => {
-                    let s = i.load().await.ok_or_else(no_session)?;
-                    return Ok(i.refresh_from(s).await?.to_js());
-                }
-                Op::Logout => {
-                    if let Some(s) = i.load().await {
-                        put(&body, "refresh", &s.refresh);
-                        let _ = i.api("POST", "/api/auth/logout/", Some(&body), true).await;
-                        i.commit(None, false, Some("signedOut")).await;
-                        i.post(DONE, &s.refresh);
-                    }
-                    return Ok(JsValue::UNDEFINED);
-                }
-                Op::Profile(method) => {
-                    return i
-                        .api(
-                            method,
-                            "/api/auth/profile/",
-                            if a.is_undefined() { None } else { Some(&a) },
-                            true,
-                        )
-                        .await
-                }
-                Op::Register => ("/api/auth/register/", ["", "", ""]),
-                Op::Login => ("/api/auth/token/", ["email", "password", ""]),
-                Op::ChangePassword => (
-                    "/api/auth/change-password/",
-                    ["old_password", "new_password", "new_password2"],
-                ),
-            };
-            let body = if keys[0].is_empty() {
-                a
-            } else {
-                for (k, v) in keys.iter().zip([&a, &b, &c]) {
-                    if !k.is_empty() {
-                        put(&body, k, v);
-                    }
-                }
-                body
-            };
-            let r = i
-                .api("POST", path, Some(&body), matches!(op, Op::ChangePassword))
-                .await?;
-            let s = i
-                .take_pair(
-                    &r,
-                    if matches!(op, Op::ChangePassword) {
-                        "refreshed"
-                    } else {
-                        "signedIn"
-                    },
-                )
-                .await?;
-            Ok(if matches!(op, Op::Login) {
-                s.to_js()
-            } else {
-                r
-            })
-        })
     }
 }
 

@@ -18,7 +18,8 @@
 //!   and methods, and `isGatehouseError`.
 //! - `ts`: the TypeScript declarations for them.
 //! - `client`: the state behind the class: session events, single-flight
-//!   refresh, the refresh timer, the authenticated `fetch` and JSON calls.
+//!   refresh, the refresh timer, the authenticated `fetch` and JSON calls, and
+//!   what each async method does (`Op`, one future for all).
 //! - `claim`: the cross-tab claim protocol run before spending a refresh token.
 //! - `session`: the token pair and its expiry (`jwt_times`).
 //! - `storage`: memory, Web Storage or a custom adapter.
