@@ -1,7 +1,6 @@
-//! The client's state and its behaviour: the current session and its events,
-//! single-flight refresh, the proactive timer, the authenticated `fetch` and
-//! JSON calls, and what each async method of the class does (`Op`). The
-//! JS-facing class wraps it (`js_api.rs`).
+//! The client's state and behaviour: session events, single-flight refresh, the
+//! proactive timer, the authenticated `fetch` and JSON calls, and what each async
+//! method of the JS class (`js_api.rs`) does (`Op`).
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -376,9 +375,7 @@ impl Inner {
     }
 
     /// Every async method of the class goes through this one future (one state
-    /// machine, one set of drop glue, instead of one per method). It is here, not
-    /// in `js_api.rs`, because each file with async code adds its name to the
-    /// wasm (panic locations).
+    /// machine, one set of drop glue, instead of one per method).
     pub(crate) fn op(self: &Rc<Self>, op: Op, a: JsValue, b: JsValue, c: JsValue) -> Promise {
         let i = self.clone();
         run(async move {
@@ -484,6 +481,8 @@ pub(crate) fn run<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
 }
 
 /// What a method of the JS class asks for (`js_api.rs` maps each method to one).
+/// `Inner::op` runs it here, not in `js_api.rs`: each file with async code adds
+/// its name to the wasm (panic locations), so async code stays in few files.
 #[derive(Clone, Copy)]
 pub(crate) enum Op {
     GetSession,
