@@ -1,5 +1,5 @@
 //! The package's TypeScript declarations: precise where wasm-bindgen's own would
-//! say `any`. The class and `isGatehouseError` are `skip_typescript` in lib.rs
+//! say `any`. The class and `isGatehouseError` are `skip_typescript` in js_api.rs
 //! and declared here instead.
 
 use wasm_bindgen::prelude::*;

@@ -1,0 +1,497 @@
+//! The client's state and behaviour: session events, single-flight refresh, the
+//! proactive timer, the authenticated `fetch` and JSON calls, and what each async
+//! method of the JS class (`js_api.rs`) does (`Op`).
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use core::cell::Cell;
+use core::future::Future;
+use core::pin::Pin;
+
+use js_sys::{Array, Function, JsString, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::claim::DONE;
+use crate::error::{bad_response, error_from, gh_error, no_session, status_of};
+use crate::host::{
+    clear_timeout, get, is_request, json_parse, json_stringify, jstr, now, peek, put, s,
+    set_timeout, unref, BroadcastChannel, Headers, Response,
+};
+use crate::session::{opt_js, Session};
+use crate::storage::{Store, TOMBSTONE};
+
+/// The timer's and the channel's shared callback (see `Inner::cb`).
+type Callback = Rc<Closure<dyn FnMut(JsValue)>>;
+
+/// The state behind one `GatehouseClient`. Futures in flight share it by `Rc`;
+/// the callback holds only a `Weak`, so it does not keep the client alive.
+pub(crate) struct Inner {
+    pub(crate) base: JsString,
+    pub(crate) api_key: JsValue,
+    pub(crate) client_id: JsValue,
+    pub(crate) key: JsValue,
+    pub(crate) lock_key: JsValue,
+    pub(crate) margin: f64,
+    pub(crate) auto: bool,
+    pub(crate) fetch_fn: Function,
+    pub(crate) store: Store,
+    /// The session as last read from or written to the storage (`raw` is the
+    /// stored string it was parsed from, to detect changes by other tabs).
+    pub(crate) cache: Cell<Option<Session>>,
+    pub(crate) raw: Cell<JsValue>,
+    /// The refresh in flight in this instance: every caller awaits this one promise.
+    pub(crate) inflight: Cell<Option<Promise>>,
+    /// Listener → itself (a Map: its `delete`, bound, is the unsubscribe function).
+    pub(crate) listeners: js_sys::Map,
+    pub(crate) me: f64,
+    pub(crate) chan: Option<BroadcastChannel>,
+    /// The latest claim heard from each other instance, by id (raw messages).
+    pub(crate) claims: js_sys::Map,
+    pub(crate) timer: Cell<JsValue>,
+    /// The one callback of both the refresh timer (called with no argument) and
+    /// the channel (called with a `MessageEvent`).
+    pub(crate) cb: Cell<Option<Callback>>,
+    pub(crate) closed: Cell<bool>,
+}
+
+impl Inner {
+    fn coordinated(&self) -> bool {
+        self.store.shared
+    }
+
+    pub(crate) fn current(&self) -> Option<Session> {
+        peek(&self.cache)
+    }
+
+    fn emit(&self, event: &str, s: &Option<Session>) {
+        let (ev, sv) = (JsValue::from_str(event), opt_js(s));
+        for f in Array::from(&self.listeners.values()).iter() {
+            let _ = f
+                .unchecked_into::<Function>()
+                .call2(&JsValue::UNDEFINED, &ev, &sv);
+        }
+    }
+
+    /// Records a new current session, emits the matching event and re-arms the
+    /// proactive refresh timer.
+    pub(crate) fn changed(&self, new: Option<Session>, raw: JsValue, event: Option<&str>) {
+        let old = self.cache.replace(new.clone());
+        let expired = raw == s(TOMBSTONE);
+        self.raw.set(raw);
+        let ev = event.or(match (&old, &new) {
+            (None, Some(_)) => Some("signedIn"),
+            (Some(_), None) if expired => Some("sessionExpired"),
+            (Some(_), None) => Some("signedOut"),
+            (Some(a), Some(b)) if a.refresh != b.refresh => Some("refreshed"),
+            _ => None,
+        });
+        self.schedule();
+        if let Some(ev) = ev {
+            self.emit(ev, &new);
+        }
+    }
+
+    /// Reads the session from the storage; picks up what other tabs wrote.
+    pub(crate) async fn load(&self) -> Option<Session> {
+        let raw = self.store.get(&self.key).await;
+        if raw != peek(&self.raw) {
+            let s = Session::parse(&raw);
+            self.changed(s, raw, None);
+        }
+        self.current()
+    }
+
+    /// Writes the session (or its absence, or the expiry tombstone) to the storage.
+    pub(crate) async fn commit(&self, new: Option<Session>, tomb: bool, event: Option<&str>) {
+        let raw = match &new {
+            Some(x) => x.raw(),
+            None if tomb => s(TOMBSTONE),
+            None => JsValue::NULL,
+        };
+        self.store.set(&self.key, &raw).await;
+        self.changed(new, raw, event);
+    }
+
+    /// Reads the storage (or makes sure the session is fresh) in the background.
+    pub(crate) fn background(self: &Rc<Self>, fresh: bool) {
+        let me = self.clone();
+        let _ = run(async move {
+            if fresh {
+                me.fresh().await;
+            } else {
+                me.load().await;
+            }
+            Ok(JsValue::UNDEFINED)
+        });
+    }
+
+    /// Refreshes `old` unless another instance already did (or is doing) it.
+    async fn refresh_coordinated(self: &Rc<Self>, old: Session) -> Result<Session, JsValue> {
+        let won = Cell::new(false);
+        let r = self.refresh_claimed(&old, &won).await;
+        if self.coordinated() && won.get() {
+            self.release(&old.refresh).await;
+        }
+        r
+    }
+
+    async fn refresh_claimed(
+        self: &Rc<Self>,
+        old: &Session,
+        won: &Cell<bool>,
+    ) -> Result<Session, JsValue> {
+        let coordinated = self.coordinated();
+        loop {
+            match self.load().await {
+                None => return Err(no_session()),
+                Some(cur) if cur.refresh != old.refresh => return Ok(cur),
+                _ if won.get() || !coordinated => break,
+                _ => {}
+            }
+            // Won the claim: one last look at the storage (above) before spending the token.
+            match self.contest(&old.refresh).await {
+                Some(w) => self.wait_for(old, &w).await,
+                None => won.set(true),
+            }
+        }
+        let body: JsValue = Object::new().into();
+        put(&body, "refresh", &old.refresh);
+        match self
+            .api("POST", "/api/auth/token/refresh/", Some(&body), false)
+            .await
+        {
+            Ok(data) => {
+                let s = Session::from_js(&data).ok_or_else(bad_response)?;
+                self.commit(Some(s.clone()), false, Some("refreshed")).await;
+                Ok(s)
+            }
+            Err(e) if status_of(&e) == 401.0 => {
+                // Did another (uncoordinated) instance win the race? Then adopt its pair.
+                match self.load().await {
+                    Some(cur) if cur.refresh != old.refresh => Ok(cur),
+                    _ => {
+                        self.commit(None, true, Some("sessionExpired")).await;
+                        Err(e)
+                    }
+                }
+            }
+            // Network failure, throttling, server error: keep the session.
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Single flight: every caller that needs a refresh while one is running
+    /// awaits that one.
+    pub(crate) async fn refresh_from(self: &Rc<Self>, old: Session) -> Result<Session, JsValue> {
+        let p = match peek(&self.inflight) {
+            Some(p) => p,
+            None => {
+                let me = self.clone();
+                let p = run(async move {
+                    let r = me.refresh_coordinated(old).await;
+                    me.inflight.set(None);
+                    r.map(|s| s.raw())
+                });
+                self.inflight.set(Some(p.clone()));
+                p
+            }
+        };
+        Session::parse(&JsFuture::from(p).await?).ok_or_else(no_session)
+    }
+
+    fn margin_for(&self, s: &Session) -> f64 {
+        if s.life.is_finite() {
+            self.margin.min(s.life / 2.0)
+        } else {
+            self.margin
+        }
+    }
+
+    fn needs_refresh(&self, s: &Session) -> bool {
+        s.expires.is_finite() && now() >= s.expires - self.margin_for(s)
+    }
+
+    /// The session to use for a request: refreshed first when close to expiry.
+    pub(crate) async fn fresh(self: &Rc<Self>) -> Option<Session> {
+        let s = self.load().await?;
+        if !self.needs_refresh(&s) {
+            return Some(s);
+        }
+        match self.refresh_from(s).await {
+            Ok(n) => Some(n),
+            // Expired: signed out now. Network failure: try the old token anyway.
+            Err(_) => self.current(),
+        }
+    }
+
+    /// Re-arms the proactive refresh timer for the current session.
+    pub(crate) fn schedule(&self) {
+        let old = self.timer.take();
+        if !old.is_undefined() {
+            clear_timeout(&old);
+        }
+        if !self.auto || self.closed.get() {
+            return;
+        }
+        let (Some(s), Some(cb)) = (self.current(), peek(&self.cb)) else {
+            return;
+        };
+        if !s.expires.is_finite() {
+            return;
+        }
+        // Fire inside the margin, with jitter so that tabs don't all wake at once;
+        // never sooner than a second (a token with a tiny lifetime must not spin).
+        let m = self.margin_for(&s);
+        let at = s.expires - m + js_sys::Math::random() * m / 4.0;
+        let id = set_timeout((*cb).as_ref().unchecked_ref(), (at - now()).max(1000.0));
+        unref(&id);
+        self.timer.set(id);
+    }
+
+    fn resolve(&self, input: JsValue) -> JsValue {
+        if input.is_string() && jstr(&input).starts_with("/", 0) {
+            self.base.concat(&input).into()
+        } else {
+            input
+        }
+    }
+
+    async fn send(
+        &self,
+        input: &JsValue,
+        init: &JsValue,
+        token: Option<&JsValue>,
+    ) -> Result<Response, JsValue> {
+        let init2 = Object::new();
+        let mut hsrc = JsValue::UNDEFINED;
+        if init.is_object() {
+            Object::assign(&init2, init.unchecked_ref());
+            hsrc = get(init, "headers");
+        }
+        if hsrc.is_undefined() && is_request(input) {
+            hsrc = get(input, "headers");
+        }
+        let h = Headers::new(&hsrc)?;
+        h.set("X-API-Key", &self.api_key);
+        h.set("X-Client-ID", &self.client_id);
+        if let Some(t) = token {
+            h.set("Authorization", &JsString::from("Bearer ").concat(t));
+        }
+        put(&init2, "headers", &h);
+        let p = self.fetch_fn.call2(&JsValue::UNDEFINED, input, &init2)?;
+        Ok(JsFuture::from(Promise::resolve(&p)).await?.unchecked_into())
+    }
+
+    /// The drop-in `fetch`: headers, proactive refresh, and on a 401 one refresh
+    /// and one retry.
+    pub(crate) async fn authed(
+        self: &Rc<Self>,
+        input: JsValue,
+        init: JsValue,
+        auth: bool,
+    ) -> Result<Response, JsValue> {
+        let mut input = self.resolve(input);
+        // A Request's body can be read once: keep a copy for the retry.
+        let mut spare = if auth && is_request(&input) {
+            get(&input, "clone")
+                .unchecked_into::<Function>()
+                .call2(&input, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
+                .ok()
+        } else {
+            None
+        };
+        let mut s = if auth { self.fresh().await } else { None };
+        let mut retried = !auth;
+        loop {
+            let resp = self
+                .send(&input, &init, s.as_ref().map(|s| &s.access))
+                .await?;
+            if retried || resp.status() != 401 {
+                return Ok(resp);
+            }
+            retried = true;
+            let Some(used) = s.take() else {
+                return Ok(resp);
+            };
+            s = match self.load().await {
+                // Someone refreshed meanwhile: just retry with the new token.
+                Some(cur) if cur.access != used.access => Some(cur),
+                Some(cur) => match self.refresh_from(cur).await {
+                    Ok(n) => Some(n),
+                    Err(_) => return Ok(resp),
+                },
+                None => return Ok(resp),
+            };
+            if let Some(r) = spare.take() {
+                input = r;
+            }
+        }
+    }
+
+    /// A JSON call to the API: resolves with the parsed body, rejects with a
+    /// `GatehouseError`.
+    pub(crate) async fn api(
+        self: &Rc<Self>,
+        method: &str,
+        path: &str,
+        body: Option<&JsValue>,
+        auth: bool,
+    ) -> Result<JsValue, JsValue> {
+        let init: JsValue = Object::new().into();
+        put(&init, "method", &s(method));
+        if let Some(b) = body {
+            put(&init, "body", &json_stringify(b));
+            let h: JsValue = Object::new().into();
+            put(&h, "Content-Type", &s("application/json"));
+            put(&init, "headers", &h);
+        }
+        let url: JsValue = self.base.concat(&s(path)).into();
+        let r = self.authed(url, init, auth).await;
+        let resp = r.map_err(|e| {
+            let mut msg = get(&e, "message");
+            if !msg.is_string() {
+                msg = s("Network request failed.");
+            }
+            gh_error(0.0, &s("network_error"), &msg, &Object::new())
+        })?;
+        let status = resp.status();
+        let text = JsFuture::from(resp.text())
+            .await
+            .unwrap_or(JsValue::UNDEFINED);
+        let data = json_parse(&text).unwrap_or_else(|_| {
+            if text.is_string() {
+                text
+            } else {
+                Object::new().into()
+            }
+        });
+        if (200..300).contains(&status) {
+            Ok(data)
+        } else {
+            Err(error_from(status, &data))
+        }
+    }
+
+    /// Every async method of the class goes through this one future (one state
+    /// machine, one set of drop glue, instead of one per method).
+    pub(crate) fn op(self: &Rc<Self>, op: Op, a: JsValue, b: JsValue, c: JsValue) -> Promise {
+        let i = self.clone();
+        run(async move {
+            let body: JsValue = Object::new().into();
+            let (path, keys): (&str, [&str; 3]) = match op {
+                Op::GetSession => return Ok(opt_js(&i.load().await)),
+                Op::FreshSession => return Ok(opt_js(&i.fresh().await)),
+                Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
+                Op::Refresh => {
+                    let s = i.load().await.ok_or_else(no_session)?;
+                    return Ok(i.refresh_from(s).await?.to_js());
+                }
+                Op::Logout => {
+                    if let Some(s) = i.load().await {
+                        put(&body, "refresh", &s.refresh);
+                        let _ = i.api("POST", "/api/auth/logout/", Some(&body), true).await;
+                        i.commit(None, false, Some("signedOut")).await;
+                        i.post(DONE, &s.refresh);
+                    }
+                    return Ok(JsValue::UNDEFINED);
+                }
+                Op::Profile(method) => {
+                    return i
+                        .api(
+                            method,
+                            "/api/auth/profile/",
+                            if a.is_undefined() { None } else { Some(&a) },
+                            true,
+                        )
+                        .await
+                }
+                Op::Register => ("/api/auth/register/", ["", "", ""]),
+                Op::Login => ("/api/auth/token/", ["email", "password", ""]),
+                Op::ChangePassword => (
+                    "/api/auth/change-password/",
+                    ["old_password", "new_password", "new_password2"],
+                ),
+            };
+            let body = if keys[0].is_empty() {
+                a
+            } else {
+                for (k, v) in keys.iter().zip([&a, &b, &c]) {
+                    if !k.is_empty() {
+                        put(&body, k, v);
+                    }
+                }
+                body
+            };
+            let r = i
+                .api("POST", path, Some(&body), matches!(op, Op::ChangePassword))
+                .await?;
+            let s = i
+                .take_pair(
+                    &r,
+                    if matches!(op, Op::ChangePassword) {
+                        "refreshed"
+                    } else {
+                        "signedIn"
+                    },
+                )
+                .await?;
+            Ok(if matches!(op, Op::Login) {
+                s.to_js()
+            } else {
+                r
+            })
+        })
+    }
+
+    /// Stops the timer and the channel, for good.
+    pub(crate) fn close(&self) {
+        self.closed.set(true);
+        self.schedule();
+        if let Some(c) = &self.chan {
+            c.close();
+        }
+    }
+
+    /// Takes `{access, refresh}` from a response as the new session.
+    pub(crate) async fn take_pair(&self, data: &JsValue, event: &str) -> Result<Session, JsValue> {
+        let s = Session::from_js(data).ok_or_else(bad_response)?;
+        self.commit(Some(s.clone()), false, Some(event)).await;
+        self.post(DONE, &s.refresh);
+        Ok(s)
+    }
+}
+
+/// A client dropped without `close()` (its JS object collected): stop the timer
+/// and the channel, whose callback would otherwise outlive the Rust closure.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+type JsResult = Result<JsValue, JsValue>;
+
+/// One `future_to_promise` instantiation for all methods (a boxed, type-erased
+/// future): each distinct future type would otherwise get its own copy.
+pub(crate) fn run<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
+    let f: Pin<Box<dyn Future<Output = JsResult>>> = Box::pin(f);
+    future_to_promise(f)
+}
+
+/// What a method of the JS class asks for (`js_api.rs` maps each method to one).
+/// `Inner::op` runs it here, not in `js_api.rs`: each file with async code adds
+/// its name to the wasm (panic locations), so async code stays in few files.
+#[derive(Clone, Copy)]
+pub(crate) enum Op {
+    GetSession,
+    FreshSession,
+    Register,
+    Login,
+    Logout,
+    Refresh,
+    Profile(&'static str),
+    ChangePassword,
+    Fetch,
+}
