@@ -33,6 +33,7 @@ mod context;
 pub mod env;
 pub mod error;
 pub mod json;
+mod meta;
 pub mod openapi;
 pub mod operator;
 pub mod pages;

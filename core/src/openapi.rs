@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of every route, generated from the API's types
-//! with `utoipa`. The functions below exist only to carry the path docs.
-#![allow(dead_code)]
+//! with `utoipa`: the schemas and tags here, each operation beside its
+//! handler, placed at its path by the route table ([`crate::routes`]).
 
 use crate::api::types::{
     ChangePasswordIn, ChangePasswordOut, ErrorOut, LoginIn, LogoutAllOut, ProfileIn, RefreshIn,
@@ -257,98 +257,3 @@ pub fn rendered_response(yaml: bool) -> Response<Bytes> {
         crate::error::json_response(StatusCode::OK, &doc)
     }
 }
-
-#[utoipa::path(post, path = "/api/auth/register/", tag = "auth", request_body = RegisterIn,
-    security(("api_key" = [], "client_id" = [])),
-    responses(
-        (status = 201, description = "Registered as a creator", body = RegisterOut),
-        (status = 400, description = "Field errors: {\"field\": [\"message\", …]}"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
-        (status = 403, description = "Client inactive or does not serve creators", body = ErrorOut),
-        (status = 413, description = "Body over 64 KiB", body = ErrorOut),
-        (status = 415, description = "Not application/json", body = ErrorOut),
-        (status = 429, description = "Client rate limit, or too many registrations from this IP", body = ErrorOut),
-    ))]
-fn register() {}
-
-#[utoipa::path(post, path = "/api/auth/token/", tag = "auth", request_body = LoginIn,
-    security(("api_key" = [], "client_id" = [])),
-    responses(
-        (status = 200, description = "Logged in", body = TokenPair),
-        (status = 400, description = "Field errors"),
-        (status = 401, description = "Bad credentials or API key", body = ErrorOut),
-        (status = 403, description = "This client does not serve the user's type", body = ErrorOut),
-        (status = 429, description = "Too many failed logins or requests", body = ErrorOut),
-    ))]
-fn token() {}
-
-#[utoipa::path(post, path = "/api/auth/token/refresh/", tag = "auth", request_body = RefreshIn,
-    security(("api_key" = [], "client_id" = [])),
-    responses(
-        (status = 200, description = "Rotated: a new pair; the old refresh token is dead", body = TokenPair),
-        (status = 400, description = "Field errors"),
-        (status = 401, description = "Invalid, spent or foreign refresh token", body = ErrorOut),
-    ))]
-fn token_refresh() {}
-
-#[utoipa::path(post, path = "/api/auth/logout/", tag = "auth", request_body = RefreshIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Logged out: `{}`"),
-        (status = 401, description = "Not authenticated or invalid token", body = ErrorOut),
-        (status = 403, description = "The refresh token belongs to another user", body = ErrorOut),
-    ))]
-fn logout() {}
-
-#[utoipa::path(get, path = "/api/auth/profile/", tag = "auth",
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "The caller", body = UserOut), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn profile_get() {}
-
-#[utoipa::path(patch, path = "/api/auth/profile/", tag = "auth", request_body = ProfileIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn profile_patch() {}
-
-#[utoipa::path(put, path = "/api/auth/profile/", tag = "auth", request_body = ProfileIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn profile_put() {}
-
-#[utoipa::path(post, path = "/api/auth/change-password/", tag = "auth", request_body = ChangePasswordIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Changed; every other login revoked; a fresh pair", body = ChangePasswordOut),
-        (status = 400, description = "Wrong old password or invalid new one"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-    ))]
-fn change_password() {}
-
-#[utoipa::path(get, path = "/api/auth/sessions/", tag = "auth",
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "The caller's live logins", body = [SessionOut]), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn sessions_list() {}
-
-#[utoipa::path(delete, path = "/api/auth/sessions/{id}/", tag = "auth",
-    params(("id" = String, Path, description = "A login id from the list")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 204, description = "Ended: its tokens stop working at once"), (status = 401, description = "Not authenticated", body = ErrorOut), (status = 404, description = "No such live login of the caller", body = ErrorOut)))]
-fn session_delete() {}
-
-#[utoipa::path(post, path = "/api/auth/logout-all/", tag = "auth",
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "Every login ended", body = LogoutAllOut), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn logout_all() {}
-
-#[utoipa::path(get, path = "/api/schema/", tag = "meta",
-    params(("format" = Option<String>, Query, description = "`yaml` for YAML")),
-    responses((status = 200, description = "This document")))]
-fn schema() {}
-
-#[utoipa::path(get, path = "/healthz", tag = "meta",
-    responses((status = 200, description = "The database answers"), (status = 503, description = "It does not", body = ErrorOut)))]
-fn healthz() {}
-
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "meta",
-    responses((status = 200, description = "The public signing keys (JWKS)")))]
-fn jwks() {}

@@ -9,7 +9,7 @@
 
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::{admin, api, openapi};
+use crate::{admin, api, meta};
 use bytes::Bytes;
 use http::{Method, Response};
 use std::future::Future;
@@ -132,47 +132,44 @@ const USER_SESSION: &[Param] = &[Param::UserId, Param::SessionId];
 const CLIENT: &[Param] = &[Param::ClientId];
 const ANY: &[Param] = &[Param::Any];
 
-use admin::openapi as ad;
-use openapi as od;
-
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
     // The auth API: any active API client.
-    route!(POST   "/api/auth/register/"        NONE, Client,        api::register::handle,        od::__path_register),
-    route!(POST   "/api/auth/token/"           NONE, Client,        api::login::handle,           od::__path_token),
-    route!(POST   "/api/auth/token/refresh/"   NONE, Client,        api::refresh::handle,         od::__path_token_refresh),
-    route!(POST   "/api/auth/logout/"          NONE, Authenticated, api::logout::handle,          od::__path_logout),
-    route!(GET    "/api/auth/profile/"         NONE, Authenticated, api::profile::get,            od::__path_profile_get),
-    route!(PUT    "/api/auth/profile/"         NONE, Authenticated, api::profile::put,            od::__path_profile_put),
-    route!(PATCH  "/api/auth/profile/"         NONE, Authenticated, api::profile::patch,          od::__path_profile_patch),
-    route!(POST   "/api/auth/change-password/" NONE, Authenticated, api::change_password::handle, od::__path_change_password),
-    route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          od::__path_sessions_list),
-    route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           od::__path_session_delete),
-    route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       od::__path_logout_all),
+    route!(POST   "/api/auth/register/"        NONE, Client,        api::register::handle,        api::register::__path_register),
+    route!(POST   "/api/auth/token/"           NONE, Client,        api::login::handle,           api::login::__path_token),
+    route!(POST   "/api/auth/token/refresh/"   NONE, Client,        api::refresh::handle,         api::refresh::__path_token_refresh),
+    route!(POST   "/api/auth/logout/"          NONE, Authenticated, api::logout::handle,          api::logout::__path_logout),
+    route!(GET    "/api/auth/profile/"         NONE, Authenticated, api::profile::get,            api::profile::__path_profile_get),
+    route!(PUT    "/api/auth/profile/"         NONE, Authenticated, api::profile::put,            api::profile::__path_profile_put),
+    route!(PATCH  "/api/auth/profile/"         NONE, Authenticated, api::profile::patch,          api::profile::__path_profile_patch),
+    route!(POST   "/api/auth/change-password/" NONE, Authenticated, api::change_password::handle, api::change_password::__path_change_password),
+    route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          api::sessions::__path_sessions_list),
+    route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           api::sessions::__path_session_delete),
+    route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       api::sessions::__path_logout_all),
     // The admin API: an admin-type client and a staff or admin user.
-    route!(GET    "/api/admin/users/"                                    NONE,         Staff, admin::users::list,              ad::__path_users_list),
-    route!(POST   "/api/admin/users/"                                    NONE,         Staff, admin::users::create,            ad::__path_users_create),
-    route!(GET    "/api/admin/users/{id}/"                               USER,         Staff, admin::users::get,               ad::__path_user_get),
-    route!(PATCH  "/api/admin/users/{id}/"                               USER,         Staff, admin::users::patch,             ad::__path_user_patch),
-    route!(POST   "/api/admin/users/{id}/deactivate/"                    USER,         Staff, admin::users::deactivate,        ad::__path_user_deactivate),
-    route!(POST   "/api/admin/users/{id}/reactivate/"                    USER,         Staff, admin::users::reactivate,        ad::__path_user_reactivate),
-    route!(GET    "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::sessions,          ad::__path_user_sessions),
-    route!(DELETE "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::end_sessions,      ad::__path_user_sessions_end),
-    route!(DELETE "/api/admin/users/{id}/sessions/{session_id}/"         USER_SESSION, Staff, admin::users::end_session,       ad::__path_user_session_end),
-    route!(GET    "/api/admin/clients/"                                  NONE,         Staff, admin::clients::list,            ad::__path_clients_list),
-    route!(POST   "/api/admin/clients/"                                  NONE,         Staff, admin::clients::create,          ad::__path_clients_create),
-    route!(GET    "/api/admin/clients/{client_id}/"                      CLIENT,       Staff, admin::clients::get,             ad::__path_client_get),
-    route!(PATCH  "/api/admin/clients/{client_id}/"                      CLIENT,       Staff, admin::clients::patch,           ad::__path_client_patch),
-    route!(POST   "/api/admin/clients/{client_id}/rotate-key/"           CLIENT,       Staff, admin::clients::rotate_key,      ad::__path_client_rotate_key),
-    route!(POST   "/api/admin/clients/{client_id}/deactivate/"           CLIENT,       Staff, admin::clients::deactivate,      ad::__path_client_deactivate),
-    route!(POST   "/api/admin/clients/{client_id}/activate/"             CLIENT,       Staff, admin::clients::activate,        ad::__path_client_activate),
-    route!(GET    "/api/admin/clients/{client_id}/usage/"                CLIENT,       Staff, admin::usage::client,            ad::__path_client_usage),
-    route!(GET    "/api/admin/usage/"                                    NONE,         Staff, admin::usage::all,               ad::__path_usage),
-    route!(GET    "/api/admin/audit/"                                    NONE,         Staff, admin::audit_log::list,          ad::__path_audit),
+    route!(GET    "/api/admin/users/"                                    NONE,         Staff, admin::users::list,              admin::users::__path_users_list),
+    route!(POST   "/api/admin/users/"                                    NONE,         Staff, admin::users::create,            admin::users::__path_users_create),
+    route!(GET    "/api/admin/users/{id}/"                               USER,         Staff, admin::users::get,               admin::users::__path_user_get),
+    route!(PATCH  "/api/admin/users/{id}/"                               USER,         Staff, admin::users::patch,             admin::users::__path_user_patch),
+    route!(POST   "/api/admin/users/{id}/deactivate/"                    USER,         Staff, admin::users::deactivate,        admin::users::__path_user_deactivate),
+    route!(POST   "/api/admin/users/{id}/reactivate/"                    USER,         Staff, admin::users::reactivate,        admin::users::__path_user_reactivate),
+    route!(GET    "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::sessions,          admin::users::__path_user_sessions),
+    route!(DELETE "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::end_sessions,      admin::users::__path_user_sessions_end),
+    route!(DELETE "/api/admin/users/{id}/sessions/{session_id}/"         USER_SESSION, Staff, admin::users::end_session,       admin::users::__path_user_session_end),
+    route!(GET    "/api/admin/clients/"                                  NONE,         Staff, admin::clients::list,            admin::clients::__path_clients_list),
+    route!(POST   "/api/admin/clients/"                                  NONE,         Staff, admin::clients::create,          admin::clients::__path_clients_create),
+    route!(GET    "/api/admin/clients/{client_id}/"                      CLIENT,       Staff, admin::clients::get,             admin::clients::__path_client_get),
+    route!(PATCH  "/api/admin/clients/{client_id}/"                      CLIENT,       Staff, admin::clients::patch,           admin::clients::__path_client_patch),
+    route!(POST   "/api/admin/clients/{client_id}/rotate-key/"           CLIENT,       Staff, admin::clients::rotate_key,      admin::clients::__path_client_rotate_key),
+    route!(POST   "/api/admin/clients/{client_id}/deactivate/"           CLIENT,       Staff, admin::clients::deactivate,      admin::clients::__path_client_deactivate),
+    route!(POST   "/api/admin/clients/{client_id}/activate/"             CLIENT,       Staff, admin::clients::activate,        admin::clients::__path_client_activate),
+    route!(GET    "/api/admin/clients/{client_id}/usage/"                CLIENT,       Staff, admin::usage::client,            admin::usage::__path_client_usage),
+    route!(GET    "/api/admin/usage/"                                    NONE,         Staff, admin::usage::all,               admin::usage::__path_usage),
+    route!(GET    "/api/admin/audit/"                                    NONE,         Staff, admin::audit_log::list,          admin::audit_log::__path_audit),
     // Meta: no API key. The service answers these itself (see `Meta`).
-    route!(GET    "/api/schema/"               NONE, Open, meta_unreachable, od::__path_schema),
-    route!(GET    "/healthz"                   NONE, Open, meta_unreachable, od::__path_healthz),
-    route!(GET    "/.well-known/jwks.json"     NONE, Open, meta_unreachable, od::__path_jwks),
+    route!(GET    "/api/schema/"               NONE, Open, meta_unreachable, meta::__path_schema),
+    route!(GET    "/healthz"                   NONE, Open, meta_unreachable, meta::__path_healthz),
+    route!(GET    "/.well-known/jwks.json"     NONE, Open, meta_unreachable, meta::__path_jwks),
 ];
 
 /// The `Open` routes are answered by the service before any context

@@ -3,6 +3,7 @@
 
 use super::common::bad_choice;
 use super::types::{ClientUsageOut, TopClientOut, UsageBucketOut, UsageCountsOut, UsageSummaryOut};
+use crate::api::types::ErrorOut;
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
 use crate::context::Ctx;
@@ -310,3 +311,40 @@ mod tests {
         assert_eq!(bucket_count(UnixMillis(0), UnixMillis(0), HOUR), Some(0));
     }
 }
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(get, path = "/api/admin/clients/{client_id}/usage/", tag = "admin",
+    params(
+        ("client_id" = String, Path, description = "Client id (cl_…)"),
+        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default `to` − 24 h"),
+        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default now"),
+        ("bucket" = Option<String>, Query, description = "hour or day; default hour up to 48 h, else day"),
+    ),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "The client's usage per bucket", body = ClientUsageOut),
+        (status = 400, description = "Bad range"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not staff", body = ErrorOut),
+        (status = 404, description = "No such client", body = ErrorOut),
+    ))]
+fn client_usage() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(get, path = "/api/admin/usage/", tag = "admin",
+    params(
+        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default `to` − 24 h"),
+        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default now"),
+        ("bucket" = Option<String>, Query, description = "hour or day; default hour up to 48 h, else day"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many top clients (1–100, default 10)"),
+    ),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "Usage of every client per bucket, and the busiest clients", body = UsageSummaryOut),
+        (status = 400, description = "Bad range"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not staff", body = ErrorOut),
+    ))]
+fn usage() {}

@@ -5,8 +5,11 @@
 
 use super::common::{bad_choice, no_content, page_links, paging};
 use super::store::UserFilter;
-use super::types::{AdminSessionOut, AdminUserOut, AdminUserPage, EndedOut};
+use super::types::{
+    AdminSessionOut, AdminUserCreateIn, AdminUserOut, AdminUserPage, AdminUserPatchIn, EndedOut,
+};
 use crate::api::register::{EMAIL_TAKEN, USERNAME_TAKEN};
+use crate::api::types::ErrorOut;
 use crate::audit::{event, AuditEvent, UserRef};
 use crate::context::AdminCaller;
 use crate::context::Ctx;
@@ -368,3 +371,123 @@ pub(crate) fn operator_error(e: OperatorError) -> ApiError {
 fn user_id(ctx: &Ctx<'_>) -> UserId {
     UserId(ctx.param(0).parse().unwrap_or_default())
 }
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(get, path = "/api/admin/users/", tag = "admin",
+    params(
+        ("search" = Option<String>, Query, description = "Case-insensitive substring of email, username, first or last name"),
+        ("user_type" = Option<String>, Query, description = "creator, staff or admin"),
+        ("is_active" = Option<bool>, Query, description = "true or false"),
+        ("ordering" = Option<String>, Query, description = "id, email, username, date_joined, last_login; `-` for descending"),
+        ("page" = Option<u64>, Query, description = "1-based page"),
+        ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
+    ),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "A page of users", body = AdminUserPage),
+        (status = 400, description = "Bad filter: {\"field\": [\"message\"]}"),
+        (status = 401, description = "Not authenticated or bad API key", body = ErrorOut),
+        (status = 403, description = "Not staff, or not an admin client", body = ErrorOut),
+        (status = 404, description = "Invalid page", body = ErrorOut),
+    ))]
+fn users_list() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(post, path = "/api/admin/users/", tag = "admin", request_body = AdminUserCreateIn,
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = AdminUserOut),
+        (status = 400, description = "Field errors"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Staff creating staff or admin, or not staff", body = ErrorOut),
+    ))]
+fn users_create() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(get, path = "/api/admin/users/{id}/", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = AdminUserOut),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not staff", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+    ))]
+fn user_get() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(patch, path = "/api/admin/users/{id}/", tag = "admin", request_body = AdminUserPatchIn,
+    params(("id" = i64, Path, description = "User id")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "Updated (deactivation or a type change ends every login)", body = AdminUserOut),
+        (status = 400, description = "Field errors, or `last_superuser`"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Staff acting on staff/admin or granting staff/admin", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+        (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
+    ))]
+fn user_patch() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(post, path = "/api/admin/users/{id}/deactivate/", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "Deactivated; every login ended", body = AdminUserOut),
+        (status = 400, description = "`last_superuser`", body = ErrorOut),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not allowed on this user", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+    ))]
+fn user_deactivate() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(post, path = "/api/admin/users/{id}/reactivate/", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "Reactivated", body = AdminUserOut),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not allowed on this user", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+    ))]
+fn user_reactivate() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(get, path = "/api/admin/users/{id}/sessions/", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "The user's live logins, newest first (at most the 200 newest)", body = [AdminSessionOut]),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not staff", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+    ))]
+fn user_sessions() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(delete, path = "/api/admin/users/{id}/sessions/", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "Every login ended", body = EndedOut),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not allowed on this user", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+    ))]
+fn user_sessions_end() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(delete, path = "/api/admin/users/{id}/sessions/{session_id}/", tag = "admin",
+    params(("id" = i64, Path, description = "User id"), ("session_id" = String, Path, description = "A login id from the list")),
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not allowed on this user", body = ErrorOut),
+        (status = 404, description = "No such user or live login of theirs", body = ErrorOut),
+    ))]
+fn user_session_end() {}

@@ -1,5 +1,6 @@
 //! `POST /api/auth/token/`: log in with email and password.
 
+use super::types::{ErrorOut, LoginIn, TokenPair};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
@@ -126,3 +127,17 @@ pub(crate) async fn spend_failure_throttles(
     }
     Ok(())
 }
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(post, path = "/api/auth/token/", tag = "auth", request_body = LoginIn,
+    security(("api_key" = [], "client_id" = [])),
+    responses(
+        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 400, description = "Field errors"),
+        (status = 401, description = "Bad credentials or API key", body = ErrorOut),
+        (status = 403, description = "This client does not serve the user's type", body = ErrorOut),
+        (status = 429, description = "Too many failed logins or requests", body = ErrorOut),
+    ))]
+fn token() {}

@@ -1,5 +1,6 @@
 //! `POST /api/auth/logout/`: end the login a refresh token belongs to.
 
+use super::types::{ErrorOut, RefreshIn};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
 use bytes::Bytes;
@@ -24,3 +25,15 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .await?;
     Ok(json_response(StatusCode::OK, &serde_json::json!({})))
 }
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(post, path = "/api/auth/logout/", tag = "auth", request_body = RefreshIn,
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses(
+        (status = 200, description = "Logged out: `{}`"),
+        (status = 401, description = "Not authenticated or invalid token", body = ErrorOut),
+        (status = 403, description = "The refresh token belongs to another user", body = ErrorOut),
+    ))]
+fn logout() {}

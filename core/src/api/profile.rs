@@ -3,7 +3,7 @@
 //! is read-only and ignored, as DRF does with read-only fields.
 
 use super::register::{field_value, FIRST_NAME, LAST_NAME, USERNAME, USERNAME_TAKEN};
-use super::types::UserOut;
+use super::types::{ErrorOut, ProfileIn, UserOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body};
@@ -54,3 +54,23 @@ async fn update(ctx: &Ctx<'_>, full: bool) -> Result<Response<Bytes>, ApiError> 
         Err(e) => Err(e.into()),
     }
 }
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(get, path = "/api/auth/profile/", tag = "auth",
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses((status = 200, description = "The caller", body = UserOut), (status = 401, description = "Not authenticated", body = ErrorOut)))]
+fn profile_get() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(patch, path = "/api/auth/profile/", tag = "auth", request_body = ProfileIn,
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), (status = 401, description = "Not authenticated", body = ErrorOut)))]
+fn profile_patch() {}
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(put, path = "/api/auth/profile/", tag = "auth", request_body = ProfileIn,
+    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), (status = 401, description = "Not authenticated", body = ErrorOut)))]
+fn profile_put() {}

@@ -1,5 +1,6 @@
 //! `POST /api/auth/token/refresh/`: rotate a refresh token.
 
+use super::types::{ErrorOut, RefreshIn, TokenPair};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, StrField};
@@ -79,3 +80,15 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         }
     }
 }
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(post, path = "/api/auth/token/refresh/", tag = "auth", request_body = RefreshIn,
+    security(("api_key" = [], "client_id" = [])),
+    responses(
+        (status = 200, description = "Rotated: a new pair; the old refresh token is dead", body = TokenPair),
+        (status = 400, description = "Field errors"),
+        (status = 401, description = "Invalid, spent or foreign refresh token", body = ErrorOut),
+    ))]
+fn token_refresh() {}

@@ -1,7 +1,7 @@
 //! `POST /api/auth/register/`: self-registration, always as a creator.
 
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{RegisterOut, UserOut};
+use super::types::{ErrorOut, RegisterIn, RegisterOut, UserOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, push, StrField};
@@ -161,3 +161,19 @@ pub(crate) fn field_value<T>(
 ) -> Option<T> {
     r.map_err(|msg| push(errors, name, msg)).ok()
 }
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
+#[utoipa::path(post, path = "/api/auth/register/", tag = "auth", request_body = RegisterIn,
+    security(("api_key" = [], "client_id" = [])),
+    responses(
+        (status = 201, description = "Registered as a creator", body = RegisterOut),
+        (status = 400, description = "Field errors: {\"field\": [\"message\", …]}"),
+        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
+        (status = 403, description = "Client inactive or does not serve creators", body = ErrorOut),
+        (status = 413, description = "Body over 64 KiB", body = ErrorOut),
+        (status = 415, description = "Not application/json", body = ErrorOut),
+        (status = 429, description = "Client rate limit, or too many registrations from this IP", body = ErrorOut),
+    ))]
+fn register() {}
