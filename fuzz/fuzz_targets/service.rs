@@ -16,24 +16,27 @@ use gatehouse_core::{Config, Env, Gatehouse};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
 
-/// Paths worth reaching: every route, its `/api/v1/` alias, and near misses.
-const PATHS: &[&str] = &[
-    "/api/auth/register/",
-    "/api/auth/token/",
-    "/api/auth/token/refresh/",
-    "/api/auth/logout/",
-    "/api/auth/profile/",
-    "/api/auth/change-password/",
-    "/api/auth/sessions/",
-    "/api/auth/sessions/x/",
-    "/api/auth/logout-all/",
-    "/api/v1/auth/profile/",
-    "/api/schema/",
-    "/healthz",
-    "/.well-known/jwks.json",
-    "/api/auth/profile",
-    "/",
-];
+/// Paths worth reaching: every route of the core's table (parameters filled
+/// in), its `/api/v1/` alias, and near misses.
+fn paths() -> &'static [String] {
+    static PATHS: OnceLock<Vec<String>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        let mut out = Vec::new();
+        for pattern in gatehouse_core::routes::paths() {
+            let filled: Vec<&str> = pattern
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+                .collect();
+            let path = filled.join("/");
+            if let Some(rest) = path.strip_prefix("/api/") {
+                out.push(format!("/api/v1/{rest}"));
+            }
+            out.push(path);
+        }
+        out.extend(["/api/auth/profile".to_owned(), "/".to_owned()]);
+        out
+    })
+}
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"];
 const FIELDS: &[&str] = &[
     "email", "username", "password", "password2", "first_name", "last_name", "refresh",
@@ -134,7 +137,7 @@ fuzz_target!(|input: Input| {
     let f = fixture();
     let method = METHODS[input.method as usize % METHODS.len()];
     let path = match &input.path {
-        Ok(i) => PATHS[*i as usize % PATHS.len()].to_owned(),
+        Ok(i) => paths()[*i as usize % paths().len()].clone(),
         Err(raw) => format!("/{}", raw.chars().filter(|c| c.is_ascii_graphic()).collect::<String>()),
     };
     let Ok(mut b) = http::Request::builder().method(method).uri(path.as_str()).body(()) else {
