@@ -37,6 +37,35 @@ impl Random for OsRandom {
     }
 }
 
+/// Tells glibc's allocator to hand memory back to the OS instead of keeping
+/// it per thread. Call once, before any thread starts; does nothing off
+/// glibc, or when the operator set `GLIBC_TUNABLES` / `MALLOC_ARENA_MAX`.
+///
+/// Why: glibc gives each thread that allocates its own arena (up to 8 per
+/// core) and raises its mmap threshold to the largest block freed (up to
+/// 32 MiB), so freed Argon2 areas and request buffers stayed resident in
+/// per-thread arenas: 0.7–1 GB after login storms (docs/ROBUSTNESS.md).
+/// Two arenas, and a fixed 128 KiB threshold (large blocks are mmapped and
+/// unmapped on free; the heap top is trimmed past 128 KiB), keep RSS at
+/// what is live. Measured against jemalloc-free alternatives in
+/// docs/ROBUSTNESS.md ("Memory under login storms").
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        if std::env::var_os("GLIBC_TUNABLES").is_some()
+            || std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        {
+            return;
+        }
+        // SAFETY: mallopt only sets allocator parameters; it is called
+        // before the runtime starts other threads.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        }
+    }
+}
+
 /// Cores this process may use (1 if unknown).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
