@@ -11,7 +11,9 @@
 //! point the wait outlasts any client's patience. Past `workers +
 //! queue_limit` hashes admitted, [`HashPool`] refuses at once with
 //! [`PasswordError::Busy`] (503 `server_busy` with `Retry-After`), and the
-//! rest of the service keeps answering.
+//! rest of the service keeps answering. A hash that waited
+//! [`MAX_QUEUE_WAIT`] in the queue is refused the same way when its turn
+//! comes, rather than answered after its client has given up.
 
 use async_trait::async_trait;
 use gatehouse_core::password::{Argon2Params, HashMemory, PasswordError, PasswordHasher};
@@ -19,6 +21,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// Queued hashes allowed per worker by default. A default-cost hash takes
@@ -29,6 +32,13 @@ pub const DEFAULT_QUEUE_PER_WORKER: usize = 32;
 
 /// `Retry-After` of a refusal: the queue drains in about a second.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+/// A hash that waited this long in the queue is refused (503 `server_busy`)
+/// instead of run: when the cores are saturated by other requests the
+/// nice-10 hashing threads slow down, and a full queue could otherwise
+/// keep its callers past their timeouts (the soak's is 30 s) for work they
+/// no longer wait for.
+pub const MAX_QUEUE_WAIT: Duration = Duration::from_secs(10);
 
 type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
 
@@ -44,6 +54,7 @@ struct Inner {
     params: Argon2Params,
     workers: usize,
     queue_limit: usize,
+    max_wait: Duration,
     /// Hashes queued or running.
     admitted: Arc<AtomicUsize>,
     jobs: mpsc::Sender<Job>,
@@ -71,8 +82,18 @@ impl Drop for Ticket {
 
 impl HashPool {
     /// A pool making hashes with `params` on `workers` threads (at least
-    /// one), refusing past `queue_limit` waiting hashes.
+    /// one), refusing past `queue_limit` waiting hashes, and hashes that
+    /// waited [`MAX_QUEUE_WAIT`].
     pub fn new(params: Argon2Params, workers: usize, queue_limit: usize) -> Self {
+        Self::with_max_wait(params, workers, queue_limit, MAX_QUEUE_WAIT)
+    }
+
+    fn with_max_wait(
+        params: Argon2Params,
+        workers: usize,
+        queue_limit: usize,
+        max_wait: Duration,
+    ) -> Self {
         let workers = workers.max(1);
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
@@ -88,6 +109,7 @@ impl HashPool {
                 params,
                 workers,
                 queue_limit,
+                max_wait,
                 admitted: Arc::new(AtomicUsize::new(0)),
                 jobs: tx,
             }),
@@ -136,12 +158,19 @@ impl HashPool {
             })?;
         let ticket = Ticket(admitted.clone());
         let (tx, rx) = oneshot::channel();
+        let (queued, max_wait) = (Instant::now(), self.inner.max_wait);
         let job: Job = Box::new(move |memory| {
             // The caller went away (its client hung up): skip the work.
             if tx.is_closed() {
                 return;
             }
-            let out = work(memory);
+            let out = if queued.elapsed() > max_wait {
+                Err(PasswordError::Busy {
+                    retry_after_secs: BUSY_RETRY_AFTER_SECS,
+                })
+            } else {
+                work(memory)
+            };
             // Released before the answer, so a caller that has its answer
             // sees the slot free.
             drop(ticket);
@@ -363,6 +392,27 @@ mod tests {
         // a start); the next job proves the worker has moved past it.
         pool.hash("pw".into(), [0; 16]).await.unwrap();
         assert!(started.try_recv().is_err());
+        assert_eq!(pool.admitted(), 0);
+    }
+
+    #[tokio::test]
+    async fn pool_refuses_a_hash_that_waited_too_long() {
+        let pool = HashPool::with_max_wait(CHEAP, 1, 4, Duration::from_millis(100));
+        let (started_tx, started) = mpsc::channel();
+        let (release, rx) = mpsc::channel();
+        let first = blocked(&pool, &started_tx, rx).unwrap();
+        // The first has passed its check; the next waits behind it.
+        started.recv().unwrap();
+        let late = pool.submit(|_| Ok(())).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        release.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        assert!(matches!(
+            late.await.unwrap(),
+            Err(PasswordError::Busy { .. })
+        ));
+        // A fresh one runs.
+        pool.hash("pw".into(), [0; 16]).await.unwrap();
         assert_eq!(pool.admitted(), 0);
     }
 
