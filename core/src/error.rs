@@ -192,12 +192,23 @@ impl From<SqlError> for ApiError {
 }
 
 impl From<crate::password::PasswordError> for ApiError {
-    fn from(_: crate::password::PasswordError) -> Self {
-        Self::detail(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "Internal server error.",
-        )
+    /// A full hashing queue is load shedding (503 `server_busy`, with
+    /// `Retry-After`); any other hashing failure is a server error.
+    fn from(e: crate::password::PasswordError) -> Self {
+        match e {
+            crate::password::PasswordError::Busy { retry_after_secs } => ApiError::Detail {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "server_busy",
+                detail: format!("The server is busy; try again in {retry_after_secs} seconds."),
+                retry_after: Some(retry_after_secs),
+                allow: None,
+            },
+            crate::password::PasswordError::Failed(_) => Self::detail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Internal server error.",
+            ),
+        }
     }
 }
 
@@ -214,4 +225,29 @@ pub fn json_response<T: serde::Serialize + ?Sized>(
         HeaderValue::from_static("application/json"),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::password::PasswordError;
+
+    #[test]
+    fn busy_hasher_is_503_server_busy_with_retry_after() {
+        let resp = ApiError::from(PasswordError::Busy {
+            retry_after_secs: 2,
+        })
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+        let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
+        assert_eq!(body["code"], "server_busy");
+    }
+
+    #[test]
+    fn failed_hash_is_500() {
+        let resp = ApiError::from(PasswordError::Failed("bad".into())).into_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(resp.headers().get(header::RETRY_AFTER).is_none());
+    }
 }

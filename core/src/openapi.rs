@@ -173,7 +173,11 @@ fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
                 if write {
                     add("409", "Changed concurrently; retry");
                 }
-                add("503", "The database is unavailable; retry shortly");
+                add(
+                    "503",
+                    "The database is unavailable, or the password-hashing queue is full \
+                     (`server_busy`, with `Retry-After`); retry shortly",
+                );
             }
             for (code, r) in responses.iter_mut() {
                 let has_content = r

@@ -113,7 +113,7 @@ impl Gatehouse {
         let salt: [u8; 16] = crate::random::bytes(env.random.as_ref());
         let dummy_password = crate::token::new_jti(env.random.as_ref());
         let dummy_hash = crate::password::hash_password(config.argon2, &dummy_password, salt)
-            .map_err(|e| StartError::Key(e.0))?;
+            .map_err(|e| StartError::Key(e.to_string()))?;
         Ok(Gatehouse {
             inner: Arc::new(Inner {
                 shared: Shared {

@@ -1,7 +1,7 @@
 //! Feeds arbitrary method, path, headers and body into the core's service
 //! over an embedded in-memory libSQL database. The service must never panic
-//! and never answer 5xx except 503 for a storage failure, and every error
-//! must be a JSON body.
+//! and never answer 5xx except 503 (a storage failure, `database_unavailable`,
+//! or a full hashing queue, `server_busy`), and every error must be a JSON body.
 #![no_main]
 
 use arbitrary::Arbitrary;

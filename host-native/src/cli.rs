@@ -226,6 +226,12 @@ pub struct ConfigArgs {
         global = true
     )]
     pub argon2_parallelism: Option<u32>,
+
+    /// Password hashes that may wait for a hashing thread (one per core);
+    /// past them, logins and registrations get 503 `server_busy`
+    /// [default: 32 per core].
+    #[arg(long, value_name = "N", env = "GATEHOUSE_HASH_QUEUE", global = true)]
+    pub hash_queue: Option<usize>,
 }
 
 /// How tokens are signed.

@@ -40,8 +40,9 @@ pub async fn run(
         );
         return Ok(());
     }
+    let hash_queue = config.hash_queue;
     let config = config.to_config().map_err(CommandError::from_display)?;
-    let (mut gatehouse, applied) = open(&database, config).await?;
+    let (mut gatehouse, applied) = open(&database, config, hash_queue).await?;
     // Benchmarks only: measure the request path without usage counting.
     if std::env::var_os("GATEHOUSE_BENCH_NO_USAGE").is_some_and(|v| v == "1") {
         gatehouse = gatehouse.without_usage_counting();
@@ -81,14 +82,18 @@ pub async fn run(
 
 /// Opens and migrates the database, then starts the service over it.
 /// Returns the service and the number of migrations that ran.
-async fn open(database: &DatabaseArgs, config: Config) -> Result<(Gatehouse, usize), CommandError> {
+async fn open(
+    database: &DatabaseArgs,
+    config: Config,
+    hash_queue: Option<usize>,
+) -> Result<(Gatehouse, usize), CommandError> {
     let exec = LibsqlExecutor::open(&database.database_url, database.database_auth_token.clone())
         .await
         .map_err(CommandError::from_display)?;
     let applied = gatehouse_core::schema::migrate(&exec)
         .await
         .map_err(|e| CommandError(format!("migration failed: {e}")))?;
-    let env = native_env(Arc::new(exec), config.argon2);
+    let env = native_env(Arc::new(exec), config.argon2, hash_queue);
     let gatehouse = Gatehouse::start(config, env)
         .await
         .map_err(|e| CommandError(format!("cannot start: {e}")))?;

@@ -6,11 +6,13 @@
 //! - [`commands`]: each subcommand (serve, migrate, operator actions).
 //! - [`server`]: hyper 1 + tokio in front of [`gatehouse_core::Gatehouse`].
 //! - [`db`]: the core's SQL executor over libSQL (embedded file or remote).
-//! - [`runtime`]: clock, randomness and the bounded Argon2 pool.
+//! - [`runtime`]: clock, randomness, the allocator setting.
+//! - [`hash_pool`]: Argon2 on one thread per core, each with its own memory, behind a bounded queue.
 
 pub mod assets;
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod hash_pool;
 pub mod runtime;
 pub mod server;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    gatehouse::runtime::tune_allocator();
     let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     // Logs go to stderr: stdout carries the listening line and records.
     // GATEHOUSE_LOG (or RUST_LOG) overrides the `info` default.

@@ -371,6 +371,20 @@ impl Resp {
     }
 }
 
+/// The wait (seconds) of a well-formed refusal by a full hashing queue: 503,
+/// code `server_busy`, a `Retry-After` in whole seconds. `None` otherwise.
+pub fn server_busy_retry_after(r: &Resp) -> Option<u64> {
+    if r.status.as_u16() != 503 || r.json()["code"] != "server_busy" {
+        return None;
+    }
+    r.headers
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
 /// Why a request got no answer.
 #[derive(Debug)]
 pub enum Failure {

@@ -1,6 +1,7 @@
 //! soak: N concurrent keep-alive connections of mixed traffic against the
-//! native host for a bounded time; zero 5xx, zero dropped connections, p99
-//! reported, resident memory flat.
+//! native host for a bounded time; zero 5xx (a 503 `server_busy` from a full
+//! hashing queue is counted and waited out, not a failure), zero dropped
+//! connections, p99 reported, resident memory flat.
 //!
 //! Traffic (closed loop, per connection): 90% profile GET with an access
 //! token, 8% refresh (a family taken from a shared pool and put back
@@ -37,6 +38,8 @@ struct TaskStats {
     lat: BTreeMap<Op, Vec<u64>>,
     status: BTreeMap<u16, u64>,
     unexpected: Vec<String>,
+    /// 503 `server_busy` answers (a full hashing queue), waited out.
+    busy: u64,
     io_errors: u64,
     timeouts: u64,
     reconnects: u64,
@@ -216,6 +219,7 @@ fn main() {
     let mut lat: BTreeMap<Op, Vec<u64>> = BTreeMap::new();
     let mut status: BTreeMap<u16, u64> = BTreeMap::new();
     let (mut io, mut timeouts, mut reconnects, mut connect_failed) = (0, 0, 0, 0);
+    let mut busy = 0;
     let mut unexpected = Vec::new();
     for s in all {
         for (op, v) in s.lat {
@@ -228,6 +232,7 @@ fn main() {
         timeouts += s.timeouts;
         reconnects += s.reconnects;
         connect_failed += u64::from(s.connect_failed);
+        busy += s.busy;
         unexpected.extend(s.unexpected);
     }
     let mut every: Vec<u64> = lat.values().flatten().copied().collect();
@@ -287,11 +292,14 @@ fn main() {
         ),
     );
 
+    // A full hashing queue sheds logins with 503 `server_busy`: counted,
+    // not a failure. Any other 5xx is.
     let five = status
         .iter()
         .filter(|(k, _)| **k >= 500)
         .map(|(_, v)| v)
-        .sum::<u64>();
+        .sum::<u64>()
+        - busy;
     checks.check(
         alive,
         "server alive at the end",
@@ -302,7 +310,11 @@ fn main() {
         "all connections established",
         format!("{n_connected} of {connections}, {connect_failed} failed"),
     );
-    checks.check(five == 0, "zero 5xx", format!("{five} of {total}"));
+    checks.check(
+        five == 0,
+        "zero 5xx (but 503 server_busy)",
+        format!("{five} of {total}; {busy} × 503 server_busy with Retry-After"),
+    );
     checks.check(
         io == 0 && timeouts == 0 && reconnects == 0,
         "zero dropped connections",
@@ -310,7 +322,7 @@ fn main() {
     );
     checks.check(
         unexpected.is_empty(),
-        "every answer as expected (200)",
+        "every answer as expected (200, or 503 server_busy)",
         if unexpected.is_empty() {
             "yes".to_owned()
         } else {
@@ -469,7 +481,15 @@ async fn connection(
                 let code = r.status.as_u16();
                 *stats.status.entry(code).or_default() += 1;
                 stats.lat.entry(op).or_default().push(us);
-                if code != 200 && stats.unexpected.len() < 10 {
+                if let Some(secs) = server_busy_retry_after(&r) {
+                    // Load shedding, not a failure: honour Retry-After.
+                    stats.busy += 1;
+                    let wait = Duration::from_secs(secs.max(1));
+                    tokio::time::sleep(
+                        wait.min(deadline.saturating_duration_since(Instant::now())),
+                    )
+                    .await;
+                } else if code != 200 && stats.unexpected.len() < 10 {
                     stats
                         .unexpected
                         .push(format!("{op:?}: {code} {}", r.text()));
