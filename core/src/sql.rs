@@ -3,10 +3,13 @@
 //! so does what the hosts' executors need to know about it:
 //! - [`classify`]: whether a statement may write or return rows, and how a
 //!   driver's failure becomes a [`SqlError`] (UNIQUE violation, busy).
+//! - [`hrana`]: the Hrana-over-HTTP protocol (sqld, Turso) as pure functions,
+//!   for a host that speaks it through its own HTTP client (the Worker).
 
 use crate::async_trait_decl;
 
 pub mod classify;
+pub mod hrana;
 
 pub use classify::{may_write, returns_rows, ErrorCode};
 
