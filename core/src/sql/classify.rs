@@ -122,68 +122,82 @@ mod tests {
         assert!(!returns_rows("ALTER TABLE t ADD COLUMN b"));
     }
 
-    fn unique(e: SqlError) -> String {
-        match e {
-            SqlError::UniqueViolation(cols) => cols,
-            other => panic!("expected a unique violation, got {other:?}"),
-        }
-    }
-
-    fn other(e: SqlError) -> String {
-        match e {
-            SqlError::Other(m) => m,
-            other => panic!("expected Other, got {other:?}"),
+    /// What a failure becomes: `Ok(columns)` for a unique violation,
+    /// `Err(message)` for anything else.
+    fn mapped(message: &str, code: ErrorCode<'_>) -> Result<String, String> {
+        match SqlError::from_failure(message.into(), code) {
+            SqlError::UniqueViolation(cols) => Ok(cols),
+            SqlError::Other(m) => Err(m),
         }
     }
 
     #[test]
     fn unique_messages_name_the_columns() {
-        // The embedded engine (libsql's Display of a SqliteFailure).
-        let e = SqlError::from_failure(
-            "SQLite failure: `UNIQUE constraint failed: t.a, t.b`".into(),
-            ErrorCode::Extended(SQLITE_CONSTRAINT_UNIQUE),
-        );
-        assert_eq!(unique(e), "t.a, t.b");
-        // libsql's remote client: a Debug-formatted Hrana error.
-        let e = SqlError::from_failure(
-            "Hrana: `StreamError(Error { message: \"UNIQUE constraint failed: users.email\", code: \"SQLITE_CONSTRAINT\" })`".into(),
-            ErrorCode::None,
-        );
-        assert_eq!(unique(e), "users.email");
-        // The Worker's Hrana client: sqld's message and code.
-        let e = SqlError::from_failure(
-            "SQLite error: UNIQUE constraint failed: t.b".into(),
-            ErrorCode::Name("SQLITE_CONSTRAINT"),
-        );
-        assert_eq!(unique(e), "t.b");
-    }
-
-    #[test]
-    fn a_unique_code_without_the_message_is_still_a_unique_violation() {
-        for code in [SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY] {
-            let e = SqlError::from_failure("constraint failed".into(), ErrorCode::Extended(code));
-            assert_eq!(unique(e), "constraint failed");
+        let cases = [
+            // The embedded engine (libsql's Display of a SqliteFailure).
+            (
+                "SQLite failure: `UNIQUE constraint failed: t.a, t.b`",
+                ErrorCode::Extended(SQLITE_CONSTRAINT_UNIQUE),
+                "t.a, t.b",
+            ),
+            // libsql's remote client: a Debug-formatted Hrana error.
+            (
+                "Hrana: `StreamError(Error { message: \"UNIQUE constraint failed: users.email\", code: \"SQLITE_CONSTRAINT\" })`",
+                ErrorCode::None,
+                "users.email",
+            ),
+            // The Worker's Hrana client: sqld's message and code.
+            (
+                "SQLite error: UNIQUE constraint failed: t.b",
+                ErrorCode::Name("SQLITE_CONSTRAINT"),
+                "t.b",
+            ),
+            // A PRIMARY KEY is worded the same.
+            (
+                "UNIQUE constraint failed: t.id",
+                ErrorCode::Extended(SQLITE_CONSTRAINT_PRIMARYKEY),
+                "t.id",
+            ),
+            // Without the message, the extended code still tells.
+            (
+                "constraint failed",
+                ErrorCode::Extended(SQLITE_CONSTRAINT_UNIQUE),
+                "constraint failed",
+            ),
+            (
+                "constraint failed",
+                ErrorCode::Extended(SQLITE_CONSTRAINT_PRIMARYKEY),
+                "constraint failed",
+            ),
+        ];
+        for (message, code, cols) in cases {
+            assert_eq!(mapped(message, code), Ok(cols.to_owned()), "{message}");
         }
-        // SQLITE_CONSTRAINT_NOTNULL is not.
-        let e = SqlError::from_failure(
-            "NOT NULL constraint failed: t.a".into(),
-            ErrorCode::Extended(1299),
-        );
-        assert_eq!(other(e), "NOT NULL constraint failed: t.a");
     }
 
     #[test]
     fn other_failures_keep_the_message_led_by_a_named_code() {
-        let e = SqlError::from_failure(
-            "SQLite error: no such table: nope".into(),
-            ErrorCode::Name("SQLITE_UNKNOWN"),
-        );
-        assert_eq!(
-            other(e),
-            "SQLITE_UNKNOWN: SQLite error: no such table: nope"
-        );
-        let e = SqlError::from_failure("no such table: nope".into(), ErrorCode::None);
-        assert_eq!(other(e), "no such table: nope");
+        let cases = [
+            (
+                "SQLite error: no such table: nope",
+                ErrorCode::Name("SQLITE_UNKNOWN"),
+                "SQLITE_UNKNOWN: SQLite error: no such table: nope",
+            ),
+            (
+                "no such table: nope",
+                ErrorCode::None,
+                "no such table: nope",
+            ),
+            // SQLITE_CONSTRAINT_NOTNULL is not a unique violation.
+            (
+                "NOT NULL constraint failed: t.a",
+                ErrorCode::Extended(1299),
+                "NOT NULL constraint failed: t.a",
+            ),
+        ];
+        for (message, code, expected) in cases {
+            assert_eq!(mapped(message, code), Err(expected.to_owned()));
+        }
     }
 
     #[test]
@@ -193,13 +207,16 @@ mod tests {
             ErrorCode::Name("SQLITE_BUSY"),
         );
         assert!(busy.is_busy());
-        let named_elsewhere = SqlError::Other("hrana: HTTP 503: SQLITE_BUSY".into());
-        assert!(!named_elsewhere.is_busy());
-        assert!(!SqlError::UniqueViolation("SQLITE_BUSY".into()).is_busy());
-        let constraint = SqlError::from_failure(
-            "SQLite error: CHECK constraint failed".into(),
-            ErrorCode::Name("SQLITE_CONSTRAINT"),
-        );
-        assert!(!constraint.is_busy());
+        let not_busy = [
+            SqlError::Other("hrana: HTTP 503: SQLITE_BUSY".into()),
+            SqlError::UniqueViolation("SQLITE_BUSY".into()),
+            SqlError::from_failure(
+                "SQLite error: CHECK constraint failed".into(),
+                ErrorCode::Name("SQLITE_CONSTRAINT"),
+            ),
+        ];
+        for e in not_busy {
+            assert!(!e.is_busy(), "{e:?}");
+        }
     }
 }
