@@ -1,7 +1,17 @@
 //! The tiny SQL executor a host implements for its own libSQL connection.
-//! All SQL text lives in the core ([`crate::schema`], [`crate::store`]).
+//! All SQL text lives in the core ([`crate::schema`], [`crate::store`]), and
+//! so does what the hosts' executors need to know about it:
+//! - [`classify`]: whether a statement may write or return rows, and how a
+//!   driver's failure becomes a [`SqlError`] (UNIQUE violation, busy).
+//! - [`hrana`]: the Hrana-over-HTTP protocol (sqld, Turso) as pure functions,
+//!   for a host that speaks it through its own HTTP client (the Worker).
 
 use crate::async_trait_decl;
+
+pub mod classify;
+pub mod hrana;
+
+pub use classify::{may_write, returns_rows, ErrorCode};
 
 /// A SQLite value.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,8 +93,9 @@ pub enum SqlError {
 }
 
 async_trait_decl! {
-/// Runs SQL against one libSQL database. Implementations map a UNIQUE
-/// constraint failure to [`SqlError::UniqueViolation`].
+/// Runs SQL against one libSQL database. Implementations map a failure with
+/// [`SqlError::from_failure`] (a UNIQUE constraint failure becomes
+/// [`SqlError::UniqueViolation`]).
 pub trait SqlExecutor: crate::MaybeSendSync {
     /// Runs one statement and returns its rows (empty for non-queries) and
     /// the number of rows it changed.

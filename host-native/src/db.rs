@@ -2,7 +2,10 @@
 //! embedded database file or a remote libSQL server (`sqld`, Turso) by URL.
 
 use async_trait::async_trait;
-use gatehouse_core::sql::{Row, SqlError, SqlExecutor, Statement, StatementResult, Value};
+use gatehouse_core::sql::{
+    may_write, returns_rows, ErrorCode, Row, SqlError, SqlExecutor, Statement, StatementResult,
+    Value,
+};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -360,32 +363,6 @@ async fn batch_remote(
     Ok(results)
 }
 
-/// Whether a statement may change the database. Only a plain `SELECT`
-/// (without `RETURNING`, which no SELECT has) is known to be read-only.
-fn may_write(sql: &str) -> bool {
-    let head = sql.trim_start();
-    let is_select = head
-        .get(..6)
-        .is_some_and(|w| w.eq_ignore_ascii_case("select"));
-    !is_select
-}
-
-/// Whether a statement may return rows. Only a write or schema statement
-/// without `RETURNING` is known not to; anything else is read as a query,
-/// which is always correct, only slower on a remote server.
-fn returns_rows(sql: &str) -> bool {
-    const NO_ROWS: [&str; 7] = [
-        "insert", "update", "delete", "replace", "create", "drop", "alter",
-    ];
-    let head = sql.trim_start();
-    let first = head
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()
-        .unwrap_or("");
-    let plain_write = NO_ROWS.iter().any(|k| first.eq_ignore_ascii_case(k));
-    !plain_write || sql.to_ascii_lowercase().contains("returning")
-}
-
 async fn query_all(
     conn: &libsql::Connection,
     sql: &str,
@@ -429,38 +406,20 @@ fn from_libsql(v: libsql::Value) -> Value {
     }
 }
 
-/// SQLite's extended result codes for a UNIQUE / PRIMARY KEY violation.
-const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
-const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
-const UNIQUE_MESSAGE: &str = "UNIQUE constraint failed: ";
-
 /// Maps a libSQL error. The embedded engine reports the extended code; a
-/// remote server only the message, so the message is matched too.
+/// remote server only the message, which the core reads too.
 fn map_err(e: libsql::Error) -> SqlError {
-    let text = e.to_string();
-    let coded = matches!(
-        e,
-        libsql::Error::SqliteFailure(code, _)
-            if code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY
-    );
-    match text.find(UNIQUE_MESSAGE) {
-        Some(at) => {
-            // `table.column[, table.column]`; the remote client wraps the
-            // message in quotes and more (a Debug-formatted struct).
-            let cols: String = text[at + UNIQUE_MESSAGE.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ',' | ' '))
-                .collect();
-            SqlError::UniqueViolation(cols.trim().to_owned())
-        }
-        None if coded => SqlError::UniqueViolation(text),
-        None => SqlError::Other(text),
-    }
+    let code = match &e {
+        libsql::Error::SqliteFailure(code, _) => ErrorCode::Extended(*code),
+        _ => ErrorCode::None,
+    };
+    SqlError::from_failure(e.to_string(), code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatehouse_core::sql::classify::SQLITE_CONSTRAINT_UNIQUE;
     use std::future::Future;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -735,7 +694,7 @@ mod tests {
     }
 
     #[test]
-    fn unique_messages_name_the_columns() {
+    fn libsql_errors_are_mapped_by_the_core() {
         let remote = libsql::Error::Hrana(
             "StreamError(Error { message: \"UNIQUE constraint failed: users.email\", code: \"SQLITE_CONSTRAINT\" })".into(),
         );
@@ -743,35 +702,11 @@ mod tests {
             SqlError::UniqueViolation(cols) => assert_eq!(cols, "users.email"),
             other => panic!("{other:?}"),
         }
-        let local = libsql::Error::SqliteFailure(
-            SQLITE_CONSTRAINT_UNIQUE,
-            "UNIQUE constraint failed: t.a, t.b".into(),
-        );
-        match map_err(local) {
-            SqlError::UniqueViolation(cols) => assert_eq!(cols, "t.a, t.b"),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn classifies_statements_with_rows() {
-        assert!(returns_rows("SELECT 1"));
-        assert!(returns_rows("pragma journal_mode"));
-        assert!(returns_rows("WITH x AS (SELECT 1) SELECT * FROM x"));
-        assert!(returns_rows("UPDATE t SET a = 1 RETURNING id"));
-        assert!(returns_rows("insert into t values (1) returning *"));
-        assert!(!returns_rows("  INSERT INTO t VALUES (1)"));
-        assert!(!returns_rows("DELETE FROM t"));
-        assert!(!returns_rows("CREATE TABLE IF NOT EXISTS t (a)"));
-    }
-
-    #[test]
-    fn classifies_reads_and_writes() {
-        assert!(!may_write("  select 1"));
-        assert!(!may_write("SELECT * FROM t"));
-        assert!(may_write("INSERT INTO t VALUES (1)"));
-        assert!(may_write("pragma journal_mode=wal"));
-        assert!(may_write("sel"));
+        // The embedded engine's extended code reaches the core.
+        let local = libsql::Error::SqliteFailure(SQLITE_CONSTRAINT_UNIQUE, "no columns".into());
+        assert!(matches!(map_err(local), SqlError::UniqueViolation(_)));
+        let other = libsql::Error::SqliteFailure(1299, "NOT NULL constraint failed: t.a".into());
+        assert!(matches!(map_err(other), SqlError::Other(_)));
     }
 
     #[test]
