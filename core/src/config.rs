@@ -1,8 +1,13 @@
 //! Service configuration: lifetimes, token identity, limits. Hosts fill it
-//! from flags, environment variables or Worker vars.
+//! with [`Config::from_vars`] (in [`vars`]) from their flags, environment
+//! variables or Worker vars.
 
 use crate::password::Argon2Params;
 use crate::rate_limit::Quota;
+use std::fmt;
+
+pub mod vars;
+pub use vars::{ConfigError, Naming};
 
 /// Largest request body the service reads (larger → 413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -54,6 +59,25 @@ pub struct Config {
     /// accounts that look the same (see `user::canonical_email`). When on,
     /// such a local part must still be of a single script.
     pub allow_unicode_email_local_part: bool,
+    /// The dashboard's API client, for `/admin/config.json` (which the
+    /// hosts answer). `None`: that answers `{}`.
+    pub dashboard: Option<Dashboard>,
+}
+
+/// The API client the dashboard uses: an `admin`-type client's id and key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Dashboard {
+    pub client_id: String,
+    pub api_key: String,
+}
+
+/// Without the key.
+impl fmt::Debug for Dashboard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dashboard")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -85,6 +109,7 @@ impl Default for Config {
             anonymous_rate_limit: None,
             client_rate_period_secs: 3600,
             allow_unicode_email_local_part: false,
+            dashboard: None,
         }
     }
 }

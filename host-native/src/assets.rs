@@ -13,9 +13,11 @@
 //! `/admin/config.json` tells the dashboard which API client it is (see
 //! `admin-ui/README.md`, "Dashboard credentials"): the operator passes an
 //! `admin`-type client's id and key in `GATEHOUSE_DASHBOARD_CLIENT_ID` and
-//! `GATEHOUSE_DASHBOARD_API_KEY` (or calls [`configure_dashboard`]).
+//! `GATEHOUSE_DASHBOARD_API_KEY`, which the core's configuration reader
+//! turns into [`Config::dashboard`](gatehouse_core::Config::dashboard).
 
 use bytes::Bytes;
+use gatehouse_core::config::Dashboard;
 use gatehouse_core::pages::{self, finish, Page};
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,30 +39,19 @@ pub static FILES: &[Asset] = include!("../../admin-ui/embed.rs");
 /// Files smaller than this are not worth compressing.
 const GZIP_MIN: usize = 1024;
 
-static DASHBOARD: OnceLock<Option<(String, String)>> = OnceLock::new();
-
-/// Sets the dashboard's API client (id, key) for `/admin/config.json`,
-/// instead of the environment. Only the first call (or first read) counts.
-pub fn configure_dashboard(client_id: String, api_key: String) {
-    let _ = DASHBOARD.set(Some((client_id, api_key)));
-}
-
-fn dashboard() -> Option<&'static (String, String)> {
-    DASHBOARD
-        .get_or_init(|| {
-            let id = std::env::var("GATEHOUSE_DASHBOARD_CLIENT_ID").ok()?;
-            let key = std::env::var("GATEHOUSE_DASHBOARD_API_KEY").ok()?;
-            (!id.is_empty() && !key.is_empty()).then_some((id, key))
-        })
-        .as_ref()
-}
-
 /// Answers a request for an embedded file, or `None` when `path` is not
-/// under one of the asset mounts (the core handles it).
-pub fn respond(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response<Bytes>> {
+/// under one of the asset mounts (the core handles it). `dashboard`: the
+/// dashboard's API client, for `/admin/config.json`.
+pub fn respond(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    dashboard: Option<&Dashboard>,
+) -> Option<Response<Bytes>> {
     let (page, csp) = pages::route(method, path)?;
     let Page::File(lookup) = &page else {
-        return Some(page.answer(method, csp, || dashboard().cloned()));
+        let dashboard = || dashboard.map(|d| (d.client_id.clone(), d.api_key.clone()));
+        return Some(page.answer(method, csp, dashboard));
     };
     let Ok(index) = FILES.binary_search_by(|a| a.path.cmp(lookup.as_str())) else {
         return Some(Page::not_found(method, csp));
@@ -223,7 +214,7 @@ mod tests {
         for (k, v) in pairs {
             h.append(*k, v.parse().unwrap());
         }
-        respond(&Method::GET, path, &h)
+        respond(&Method::GET, path, &h, None)
     }
 
     #[test]
@@ -263,8 +254,30 @@ mod tests {
             get("/admin/nope.js", &[]).unwrap().status(),
             StatusCode::NOT_FOUND
         );
-        let r = respond(&Method::POST, "/admin/", &HeaderMap::new()).unwrap();
+        let r = respond(&Method::POST, "/admin/", &HeaderMap::new(), None).unwrap();
         assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+
+    #[test]
+    fn config_json_is_the_configured_dashboard() {
+        let d = Dashboard {
+            client_id: "cl_dash".into(),
+            api_key: "k".into(),
+        };
+        let r = respond(
+            &Method::GET,
+            "/admin/config.json",
+            &HeaderMap::new(),
+            Some(&d),
+        )
+        .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"client_id": "cl_dash", "api_key": "k"})
+        );
+        let r = get("/admin/config.json", &[]).unwrap();
+        assert_eq!(r.body().as_ref(), b"{}");
     }
 
     #[test]

@@ -4,9 +4,7 @@
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use gatehouse_core::config::SigningConfig;
-use gatehouse_core::password::Argon2Params;
-use gatehouse_core::rate_limit::Quota;
+use gatehouse_core::config::{vars, ConfigError, Naming};
 use gatehouse_core::user::UserType;
 use gatehouse_core::Config;
 use std::net::SocketAddr;
@@ -243,109 +241,53 @@ pub enum JwtAlgorithm {
     Hs256,
 }
 
-/// The flags do not describe a usable configuration.
+/// A core [`ConfigError`], told with flag names.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error("--jwt-algorithm hs256 needs --jwt-secret (or GATEHOUSE_JWT_SECRET)")]
-    MissingSecret,
-    #[error("--jwt-secret must be at least 32 bytes long")]
-    ShortSecret,
-    #[error("--jwt-secret is only used with --jwt-algorithm hs256")]
-    SecretWithoutHs256,
-    #[error("--jwt-private-key is only used with --jwt-algorithm eddsa")]
-    PrivateKeyWithHs256,
-    #[error("{0} must be positive")]
-    NotPositive(&'static str),
-}
+#[error("{}", .0.message(Naming::Flag))]
+pub struct FlagError(pub ConfigError);
 
 impl ConfigArgs {
     /// The service configuration: the core's defaults, overridden by flags.
-    pub fn to_config(&self) -> Result<Config, ConfigError> {
-        let mut c = Config::default();
-        if let Some(v) = self.access_ttl {
-            c.access_ttl_secs = positive(v, "--access-ttl")?;
-        }
-        if let Some(v) = self.refresh_ttl {
-            c.refresh_ttl_secs = positive(v, "--refresh-ttl")?;
-        }
-        if let Some(v) = self.session_max_age {
-            c.session_max_age_secs = positive(v, "--session-max-age")?;
-        }
-        if let Some(v) = &self.issuer {
-            c.issuer = v.clone();
-        }
-        if let Some(v) = &self.audience {
-            c.audience = v.clone();
-        }
-        c.signing = match self.jwt_algorithm.unwrap_or(JwtAlgorithm::Eddsa) {
-            JwtAlgorithm::Eddsa => {
-                if self.jwt_secret.is_some() {
-                    return Err(ConfigError::SecretWithoutHs256);
-                }
-                SigningConfig::EdDsa {
-                    private_key: self.jwt_private_key.clone(),
-                }
-            }
-            JwtAlgorithm::Hs256 => {
-                if self.jwt_private_key.is_some() {
-                    return Err(ConfigError::PrivateKeyWithHs256);
-                }
-                let secret = self.jwt_secret.clone().ok_or(ConfigError::MissingSecret)?;
-                if secret.len() < 32 {
-                    return Err(ConfigError::ShortSecret);
-                }
-                SigningConfig::Hs256 { secret }
-            }
-        };
-        if let Some(n) = self.login_failures_per_account_ip {
-            c.failed_login_per_account_ip = Quota {
-                limit: positive(n, "--login-failures-per-account-ip")?,
-                ..c.failed_login_per_account_ip
-            };
-        }
-        if let Some(n) = self.registrations_per_ip {
-            c.registrations_per_ip = Quota {
-                limit: positive(n, "--registrations-per-ip")?,
-                ..c.registrations_per_ip
-            };
-        }
-        c.allow_unicode_email_local_part = self.allow_unicode_email_local_part;
-        if let Some(n) = self.anonymous_rate_limit {
-            c.anonymous_rate_limit = Some(positive(n, "--anonymous-rate-limit")?);
-        }
-        if let Some(n) = self.login_failures_per_account {
-            c.failed_login_per_account = Quota {
-                limit: positive(n, "--login-failures-per-account")?,
-                ..c.failed_login_per_account
-            };
-        }
-        if let Some(n) = self.login_failures_per_ip {
-            c.failed_login_per_ip = Quota {
-                limit: positive(n, "--login-failures-per-ip")?,
-                ..c.failed_login_per_ip
-            };
-        }
-        let d = Argon2Params::default();
-        c.argon2 = Argon2Params {
-            memory_kib: self.argon2_memory_kib.unwrap_or(d.memory_kib),
-            iterations: positive(
-                self.argon2_iterations.unwrap_or(d.iterations),
-                "--argon2-iterations",
-            )?,
-            parallelism: positive(
-                self.argon2_parallelism.unwrap_or(d.parallelism),
-                "--argon2-parallelism",
-            )?,
-        };
-        Ok(c)
+    //
+    // One reader for both hosts: clap only merges each flag with its
+    // variable (the flag wins) and checks its type; `Config::from_vars`, the
+    // Worker's reader too, gets the result under the variable names and
+    // alone applies the defaults, checks and cross-checks. Handing it the
+    // parsed values, rather than a lookup that reads the environment again,
+    // leaves the flag-over-variable precedence to clap alone.
+    pub fn to_config(&self) -> Result<Config, FlagError> {
+        Config::from_vars(|name| self.value(name)).map_err(FlagError)
     }
-}
 
-fn positive<T: PartialOrd + Default>(v: T, flag: &'static str) -> Result<T, ConfigError> {
-    if v > T::default() {
-        Ok(v)
-    } else {
-        Err(ConfigError::NotPositive(flag))
+    /// The setting the variable `name` names, as clap parsed it; for the
+    /// names without a flag (the dashboard's client), the environment's.
+    fn value(&self, name: &str) -> Option<String> {
+        fn text(v: Option<impl ToString>) -> Option<String> {
+            v.map(|v| v.to_string())
+        }
+        match name {
+            vars::ACCESS_TTL => text(self.access_ttl),
+            vars::REFRESH_TTL => text(self.refresh_ttl),
+            vars::SESSION_MAX_AGE => text(self.session_max_age),
+            vars::ISSUER => self.issuer.clone(),
+            vars::AUDIENCE => self.audience.clone(),
+            vars::JWT_ALGORITHM => self
+                .jwt_algorithm
+                .and_then(|a| a.to_possible_value())
+                .map(|v| v.get_name().to_owned()),
+            vars::JWT_SECRET => self.jwt_secret.clone(),
+            vars::JWT_PRIVATE_KEY => self.jwt_private_key.clone(),
+            vars::LOGIN_FAILURES_PER_ACCOUNT_IP => text(self.login_failures_per_account_ip),
+            vars::LOGIN_FAILURES_PER_ACCOUNT => text(self.login_failures_per_account),
+            vars::LOGIN_FAILURES_PER_IP => text(self.login_failures_per_ip),
+            vars::REGISTRATIONS_PER_IP => text(self.registrations_per_ip),
+            vars::ANONYMOUS_RATE_LIMIT => text(self.anonymous_rate_limit),
+            vars::ALLOW_UNICODE_EMAIL_LOCAL_PART => text(Some(self.allow_unicode_email_local_part)),
+            vars::ARGON2_MEMORY_KIB => text(self.argon2_memory_kib),
+            vars::ARGON2_ITERATIONS => text(self.argon2_iterations),
+            vars::ARGON2_PARALLELISM => text(self.argon2_parallelism),
+            _ => std::env::var(name).ok().filter(|v| !v.is_empty()),
+        }
     }
 }
 
@@ -519,6 +461,7 @@ fn parse_user_type(s: &str) -> Result<UserType, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatehouse_core::config::SigningConfig;
 
     fn parse(args: &[&str]) -> Cli {
         Cli::parse_args(std::iter::once("gatehouse").chain(args.iter().copied()))
@@ -780,29 +723,55 @@ mod tests {
             jwt_secret: secret.map(Into::into),
             ..ConfigArgs::default()
         };
-        assert_eq!(
-            hs(None).to_config().unwrap_err(),
-            ConfigError::MissingSecret
-        );
-        assert_eq!(
-            hs(Some("short")).to_config().unwrap_err(),
-            ConfigError::ShortSecret
-        );
+        let error = |args: ConfigArgs| args.to_config().unwrap_err().0;
+        assert_eq!(error(hs(None)), ConfigError::MissingSecret);
+        assert_eq!(error(hs(Some("short"))), ConfigError::ShortSecret);
         let secret_with_eddsa = ConfigArgs {
             jwt_secret: Some("x".repeat(32)),
             ..ConfigArgs::default()
         };
-        assert_eq!(
-            secret_with_eddsa.to_config().unwrap_err(),
-            ConfigError::SecretWithoutHs256
-        );
+        assert_eq!(error(secret_with_eddsa), ConfigError::SecretWithoutHs256);
         let zero_ttl = ConfigArgs {
             access_ttl: Some(0),
             ..ConfigArgs::default()
         };
+        let e = zero_ttl.to_config().unwrap_err();
+        assert_eq!(e.0, ConfigError::NotPositive(vars::ACCESS_TTL));
         assert_eq!(
-            zero_ttl.to_config().unwrap_err(),
-            ConfigError::NotPositive("--access-ttl")
+            e.to_string(),
+            "--access-ttl (or GATEHOUSE_ACCESS_TTL) must be positive"
         );
+    }
+
+    /// Every config flag's value reaches the core under its variable's
+    /// name, and every variable the core reads is a flag's but the
+    /// dashboard pair's (read from the environment).
+    #[test]
+    fn every_config_flag_reaches_the_core() {
+        let flags = ConfigArgs::augment_args(clap::Command::new("t"));
+        let mut argv = vec!["t".to_owned()];
+        let mut names = Vec::new();
+        for arg in flags.get_arguments() {
+            let env = arg.get_env().and_then(|e| e.to_str()).unwrap();
+            names.push(env.to_owned());
+            argv.push(format!("--{}", arg.get_long().unwrap()));
+            if arg.get_action().takes_values() {
+                let value = match arg.get_possible_values().first() {
+                    Some(v) => v.get_name().to_owned(),
+                    None => "7".to_owned(),
+                };
+                argv.push(value);
+            }
+        }
+        let matches = flags.try_get_matches_from(argv).unwrap();
+        let cfg = ConfigArgs::from_arg_matches(&matches).unwrap();
+        for name in &names {
+            assert!(cfg.value(name).is_some(), "{name} does not reach the core");
+        }
+        names.extend([vars::DASHBOARD_CLIENT_ID, vars::DASHBOARD_API_KEY].map(String::from));
+        names.sort();
+        let mut core = vars::NAMES.map(String::from).to_vec();
+        core.sort();
+        assert_eq!(names, core);
     }
 }

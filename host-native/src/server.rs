@@ -271,7 +271,10 @@ impl Handler {
 
     async fn dispatch(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Bytes> {
         // The dashboard and API docs: files embedded in the binary.
-        if let Some(r) = crate::assets::respond(req.method(), req.uri().path(), req.headers()) {
+        let dashboard = self.gatehouse.config().dashboard.as_ref();
+        if let Some(r) =
+            crate::assets::respond(req.method(), req.uri().path(), req.headers(), dashboard)
+        {
             return r;
         }
         // A body over the limit is not read: the core is told, and answers

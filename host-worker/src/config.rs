@@ -1,10 +1,10 @@
 //! Configuration from the Worker's `[vars]` and secrets. The names are the
-//! native binary's `GATEHOUSE_*` environment variables, so one deployment
-//! guide covers both hosts.
+//! native binary's `GATEHOUSE_*` environment variables, and the core's
+//! [`Config::from_vars`] reads them on both hosts, so one deployment guide
+//! (and one set of checks) covers both.
 
-use gatehouse_core::config::SigningConfig;
+use gatehouse_core::config::Dashboard;
 use gatehouse_core::Config;
-use std::str::FromStr;
 use worker::wasm_bindgen::JsValue;
 use worker::{js_sys, Env};
 
@@ -18,49 +18,12 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads every setting; unset ones keep the core's defaults.
+    /// Reads every setting; unset ones keep the core's defaults. A value
+    /// the core refuses stops the start, naming the variable.
     pub fn from_env(env: &Env) -> worker::Result<Settings> {
         let vars = Vars(env);
-        let mut core = Config::default();
-        vars.parse_into("GATEHOUSE_ACCESS_TTL", &mut core.access_ttl_secs)?;
-        vars.parse_into("GATEHOUSE_REFRESH_TTL", &mut core.refresh_ttl_secs)?;
-        vars.parse_into("GATEHOUSE_SESSION_MAX_AGE", &mut core.session_max_age_secs)?;
-        if let Some(v) = vars.get("GATEHOUSE_ISSUER") {
-            core.issuer = v;
-        }
-        if let Some(v) = vars.get("GATEHOUSE_AUDIENCE") {
-            core.audience = v;
-        }
-        core.signing = signing(&vars)?;
-        vars.parse_into("GATEHOUSE_ARGON2_MEMORY_KIB", &mut core.argon2.memory_kib)?;
-        vars.parse_into("GATEHOUSE_ARGON2_ITERATIONS", &mut core.argon2.iterations)?;
-        vars.parse_into("GATEHOUSE_ARGON2_PARALLELISM", &mut core.argon2.parallelism)?;
-        vars.parse_into(
-            "GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT",
-            &mut core.failed_login_per_account.limit,
-        )?;
-        vars.parse_into(
-            "GATEHOUSE_LOGIN_FAILURES_PER_IP",
-            &mut core.failed_login_per_ip.limit,
-        )?;
-        vars.parse_into(
-            "GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT_IP",
-            &mut core.failed_login_per_account_ip.limit,
-        )?;
-        vars.parse_into(
-            "GATEHOUSE_REGISTRATIONS_PER_IP",
-            &mut core.registrations_per_ip.limit,
-        )?;
-        core.allow_unicode_email_local_part = matches!(
-            vars.get("GATEHOUSE_ALLOW_UNICODE_EMAIL_LOCAL_PART").as_deref(),
-            Some("1" | "true" | "yes")
-        );
-        if vars.get("GATEHOUSE_ANONYMOUS_RATE_LIMIT").is_some() {
-            let mut n = 0u32;
-            vars.parse_into("GATEHOUSE_ANONYMOUS_RATE_LIMIT", &mut n)?;
-            core.anonymous_rate_limit = Some(n);
-        }
-
+        let core = Config::from_vars(|name| vars.get(name))
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
         let database_url = vars.get("GATEHOUSE_DATABASE_URL").ok_or_else(|| {
             worker::Error::RustError(
                 "GATEHOUSE_DATABASE_URL is not set (a [vars] entry or a secret)".into(),
@@ -79,35 +42,16 @@ impl Settings {
 
 /// The dashboard's API client for `/admin/config.json`: vars or secrets
 /// `GATEHOUSE_DASHBOARD_CLIENT_ID` and `GATEHOUSE_DASHBOARD_API_KEY`, both
-/// set, as the native host reads them from its environment.
+/// set. Read on its own, as that page needs no service; only one of them
+/// set is logged here, and stops the service's start.
 pub fn dashboard(env: &Env) -> Option<(String, String)> {
     let vars = Vars(env);
-    Some((
-        vars.get("GATEHOUSE_DASHBOARD_CLIENT_ID")?,
-        vars.get("GATEHOUSE_DASHBOARD_API_KEY")?,
-    ))
-}
-
-/// `GATEHOUSE_JWT_ALGORITHM` = `eddsa` (default) or `hs256`.
-fn signing(vars: &Vars) -> worker::Result<SigningConfig> {
-    let algorithm = vars
-        .get("GATEHOUSE_JWT_ALGORITHM")
-        .unwrap_or_else(|| "eddsa".into());
-    match algorithm.to_ascii_lowercase().as_str() {
-        "eddsa" => Ok(SigningConfig::EdDsa {
-            private_key: vars.get("GATEHOUSE_JWT_PRIVATE_KEY"),
-        }),
-        "hs256" => {
-            let secret = vars.get("GATEHOUSE_JWT_SECRET").ok_or_else(|| {
-                worker::Error::RustError(
-                    "GATEHOUSE_JWT_ALGORITHM=hs256 needs the GATEHOUSE_JWT_SECRET secret".into(),
-                )
-            })?;
-            Ok(SigningConfig::Hs256 { secret })
+    match Dashboard::from_vars(|name| vars.get(name)) {
+        Ok(d) => d.map(|d| (d.client_id, d.api_key)),
+        Err(e) => {
+            worker::console_error!("{e}");
+            None
         }
-        other => Err(worker::Error::RustError(format!(
-            "GATEHOUSE_JWT_ALGORITHM must be eddsa or hs256, not {other:?}"
-        ))),
     }
 }
 
@@ -127,26 +71,5 @@ impl Vars<'_> {
         };
         let text = text.trim().to_owned();
         (!text.is_empty()).then_some(text)
-    }
-
-    /// Overwrites `slot` when the binding is set; a value that is not a
-    /// positive number stops the start, naming the variable (as the native
-    /// binary refuses such flags).
-    fn parse_into<T: FromStr + PartialOrd + Default>(
-        &self,
-        name: &str,
-        slot: &mut T,
-    ) -> worker::Result<()> {
-        if let Some(text) = self.get(name) {
-            match text.parse::<T>() {
-                Ok(v) if v > T::default() => *slot = v,
-                _ => {
-                    return Err(worker::Error::RustError(format!(
-                        "{name}: cannot use {text:?} (expected a positive whole number)"
-                    )))
-                }
-            }
-        }
-        Ok(())
     }
 }

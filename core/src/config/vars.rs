@@ -1,0 +1,576 @@
+//! [`Config::from_vars`]: the one reader of the `GATEHOUSE_*` settings.
+//!
+//! Both hosts call it: the Worker with its `[vars]` and secrets, the native
+//! host with its flags (clap fills each from its `GATEHOUSE_*` variable when
+//! the flag is not given). The defaults, the check of each value and the
+//! cross-checks between values live here only.
+
+use super::{Config, Dashboard, SigningConfig};
+use crate::password::Argon2Params;
+use crate::rate_limit::Quota;
+use std::fmt;
+use std::str::FromStr;
+
+pub const ACCESS_TTL: &str = "GATEHOUSE_ACCESS_TTL";
+pub const REFRESH_TTL: &str = "GATEHOUSE_REFRESH_TTL";
+pub const SESSION_MAX_AGE: &str = "GATEHOUSE_SESSION_MAX_AGE";
+pub const ISSUER: &str = "GATEHOUSE_ISSUER";
+pub const AUDIENCE: &str = "GATEHOUSE_AUDIENCE";
+pub const JWT_ALGORITHM: &str = "GATEHOUSE_JWT_ALGORITHM";
+pub const JWT_SECRET: &str = "GATEHOUSE_JWT_SECRET";
+pub const JWT_PRIVATE_KEY: &str = "GATEHOUSE_JWT_PRIVATE_KEY";
+pub const ARGON2_MEMORY_KIB: &str = "GATEHOUSE_ARGON2_MEMORY_KIB";
+pub const ARGON2_ITERATIONS: &str = "GATEHOUSE_ARGON2_ITERATIONS";
+pub const ARGON2_PARALLELISM: &str = "GATEHOUSE_ARGON2_PARALLELISM";
+pub const LOGIN_FAILURES_PER_ACCOUNT_IP: &str = "GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT_IP";
+pub const LOGIN_FAILURES_PER_ACCOUNT: &str = "GATEHOUSE_LOGIN_FAILURES_PER_ACCOUNT";
+pub const LOGIN_FAILURES_PER_IP: &str = "GATEHOUSE_LOGIN_FAILURES_PER_IP";
+pub const REGISTRATIONS_PER_IP: &str = "GATEHOUSE_REGISTRATIONS_PER_IP";
+pub const ANONYMOUS_RATE_LIMIT: &str = "GATEHOUSE_ANONYMOUS_RATE_LIMIT";
+pub const ALLOW_UNICODE_EMAIL_LOCAL_PART: &str = "GATEHOUSE_ALLOW_UNICODE_EMAIL_LOCAL_PART";
+pub const DASHBOARD_CLIENT_ID: &str = "GATEHOUSE_DASHBOARD_CLIENT_ID";
+pub const DASHBOARD_API_KEY: &str = "GATEHOUSE_DASHBOARD_API_KEY";
+
+/// Every variable [`Config::from_vars`] reads.
+pub const NAMES: [&str; 19] = [
+    ACCESS_TTL,
+    REFRESH_TTL,
+    SESSION_MAX_AGE,
+    ISSUER,
+    AUDIENCE,
+    JWT_ALGORITHM,
+    JWT_SECRET,
+    JWT_PRIVATE_KEY,
+    ARGON2_MEMORY_KIB,
+    ARGON2_ITERATIONS,
+    ARGON2_PARALLELISM,
+    LOGIN_FAILURES_PER_ACCOUNT_IP,
+    LOGIN_FAILURES_PER_ACCOUNT,
+    LOGIN_FAILURES_PER_IP,
+    REGISTRATIONS_PER_IP,
+    ANONYMOUS_RATE_LIMIT,
+    ALLOW_UNICODE_EMAIL_LOCAL_PART,
+    DASHBOARD_CLIENT_ID,
+    DASHBOARD_API_KEY,
+];
+
+/// The settings do not describe a usable configuration. Variants name the
+/// variable at fault; [`ConfigError::message`] tells it with flag names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Not a whole number of the setting's type.
+    NotANumber { name: &'static str, value: String },
+    /// Zero or negative.
+    NotPositive(&'static str),
+    /// Neither true (`true`, `1`, `yes`, …) nor false (`false`, `0`, `no`, …).
+    NotABool { name: &'static str, value: String },
+    /// `GATEHOUSE_JWT_ALGORITHM` other than `eddsa` or `hs256`.
+    UnknownAlgorithm(String),
+    /// HS256 without `GATEHOUSE_JWT_SECRET`.
+    MissingSecret,
+    /// An HS256 secret under 32 bytes.
+    ShortSecret,
+    /// `GATEHOUSE_JWT_SECRET` with EdDSA.
+    SecretWithoutHs256,
+    /// `GATEHOUSE_JWT_PRIVATE_KEY` with HS256.
+    PrivateKeyWithHs256,
+    /// One of the dashboard's client id and key without the other.
+    HalfDashboard {
+        set: &'static str,
+        missing: &'static str,
+    },
+}
+
+/// How a [`ConfigError`] message names a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// `GATEHOUSE_JWT_ALGORITHM=hs256`: the Worker's vars and secrets.
+    Variable,
+    /// `--jwt-algorithm hs256`: the native host's flags, each also named by
+    /// its variable (`--jwt-secret (or GATEHOUSE_JWT_SECRET)`).
+    Flag,
+}
+
+impl Naming {
+    fn name(self, var: &str) -> String {
+        match self {
+            Naming::Variable => var.to_owned(),
+            Naming::Flag => format!("{} (or {var})", flag(var)),
+        }
+    }
+
+    /// The setting `var` given `value`.
+    fn set(self, var: &str, value: &str) -> String {
+        match self {
+            Naming::Variable => format!("{var}={value}"),
+            Naming::Flag => format!("{} {value}", flag(var)),
+        }
+    }
+}
+
+/// The native host's flag for a variable: `GATEHOUSE_ACCESS_TTL` → `--access-ttl`.
+fn flag(var: &str) -> String {
+    let name = var.strip_prefix("GATEHOUSE_").unwrap_or(var);
+    format!("--{}", name.to_ascii_lowercase().replace('_', "-"))
+}
+
+impl ConfigError {
+    /// The message, naming settings as `naming` says.
+    pub fn message(&self, naming: Naming) -> String {
+        let n = |var| naming.name(var);
+        match self {
+            ConfigError::NotANumber { name, value } => {
+                format!(
+                    "{}: cannot use {value:?} (expected a positive whole number)",
+                    n(name)
+                )
+            }
+            ConfigError::NotPositive(name) => format!("{} must be positive", n(name)),
+            ConfigError::NotABool { name, value } => {
+                format!("{}: cannot use {value:?} (expected true or false)", n(name))
+            }
+            ConfigError::UnknownAlgorithm(value) => {
+                format!("{} must be eddsa or hs256, not {value:?}", n(JWT_ALGORITHM))
+            }
+            ConfigError::MissingSecret => format!(
+                "{} needs {}",
+                naming.set(JWT_ALGORITHM, "hs256"),
+                n(JWT_SECRET)
+            ),
+            ConfigError::ShortSecret => {
+                format!("{} must be at least 32 bytes long", n(JWT_SECRET))
+            }
+            ConfigError::SecretWithoutHs256 => format!(
+                "{} is only used with {}",
+                n(JWT_SECRET),
+                naming.set(JWT_ALGORITHM, "hs256")
+            ),
+            ConfigError::PrivateKeyWithHs256 => format!(
+                "{} is only used with {}",
+                n(JWT_PRIVATE_KEY),
+                naming.set(JWT_ALGORITHM, "eddsa")
+            ),
+            // Variables on both hosts: the native host has no flags for them.
+            ConfigError::HalfDashboard { set, missing } => {
+                format!("{set} is set but {missing} is not: set both or neither")
+            }
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message(Naming::Variable))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The configuration `lookup` describes: `lookup(name)` is the value of
+    /// the `GATEHOUSE_*` variable `name` (see [`NAMES`]), `None` when unset,
+    /// which keeps the core's default. Numbers must be positive; the signing
+    /// settings must agree with each other (an HS256 secret of at least 32
+    /// bytes and no private key, or EdDSA and no secret); the dashboard's
+    /// client id and key come together.
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let d = Config::default();
+        let quota = |name, default: Quota| -> Result<Quota, ConfigError> {
+            Ok(Quota {
+                limit: positive(&lookup, name)?.unwrap_or(default.limit),
+                ..default
+            })
+        };
+        Ok(Config {
+            access_ttl_secs: positive(&lookup, ACCESS_TTL)?.unwrap_or(d.access_ttl_secs),
+            refresh_ttl_secs: positive(&lookup, REFRESH_TTL)?.unwrap_or(d.refresh_ttl_secs),
+            session_max_age_secs: positive(&lookup, SESSION_MAX_AGE)?
+                .unwrap_or(d.session_max_age_secs),
+            issuer: lookup(ISSUER).unwrap_or(d.issuer),
+            audience: lookup(AUDIENCE).unwrap_or(d.audience),
+            signing: signing(&lookup)?,
+            argon2: Argon2Params {
+                memory_kib: positive(&lookup, ARGON2_MEMORY_KIB)?.unwrap_or(d.argon2.memory_kib),
+                iterations: positive(&lookup, ARGON2_ITERATIONS)?.unwrap_or(d.argon2.iterations),
+                parallelism: positive(&lookup, ARGON2_PARALLELISM)?.unwrap_or(d.argon2.parallelism),
+            },
+            failed_login_per_account_ip: quota(
+                LOGIN_FAILURES_PER_ACCOUNT_IP,
+                d.failed_login_per_account_ip,
+            )?,
+            failed_login_per_account: quota(
+                LOGIN_FAILURES_PER_ACCOUNT,
+                d.failed_login_per_account,
+            )?,
+            failed_login_per_ip: quota(LOGIN_FAILURES_PER_IP, d.failed_login_per_ip)?,
+            registrations_per_ip: quota(REGISTRATIONS_PER_IP, d.registrations_per_ip)?,
+            anonymous_rate_limit: positive(&lookup, ANONYMOUS_RATE_LIMIT)?
+                .or(d.anonymous_rate_limit),
+            client_rate_period_secs: d.client_rate_period_secs,
+            allow_unicode_email_local_part: boolean(&lookup, ALLOW_UNICODE_EMAIL_LOCAL_PART)?
+                .unwrap_or(d.allow_unicode_email_local_part),
+            dashboard: Dashboard::from_vars(&lookup)?,
+        })
+    }
+}
+
+impl Dashboard {
+    /// `GATEHOUSE_DASHBOARD_CLIENT_ID` and `GATEHOUSE_DASHBOARD_API_KEY`:
+    /// both or neither. For a host that answers `/admin/config.json`
+    /// without the rest of the configuration.
+    pub fn from_vars(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Dashboard>, ConfigError> {
+        match (lookup(DASHBOARD_CLIENT_ID), lookup(DASHBOARD_API_KEY)) {
+            (Some(client_id), Some(api_key)) => Ok(Some(Dashboard { client_id, api_key })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ConfigError::HalfDashboard {
+                set: DASHBOARD_CLIENT_ID,
+                missing: DASHBOARD_API_KEY,
+            }),
+            (None, Some(_)) => Err(ConfigError::HalfDashboard {
+                set: DASHBOARD_API_KEY,
+                missing: DASHBOARD_CLIENT_ID,
+            }),
+        }
+    }
+}
+
+/// `GATEHOUSE_JWT_ALGORITHM` = `eddsa` (default) or `hs256`, and the key or
+/// secret that goes with it.
+fn signing(lookup: &impl Fn(&str) -> Option<String>) -> Result<SigningConfig, ConfigError> {
+    let algorithm = lookup(JWT_ALGORITHM).unwrap_or_else(|| "eddsa".into());
+    let secret = lookup(JWT_SECRET);
+    let private_key = lookup(JWT_PRIVATE_KEY);
+    match algorithm.to_ascii_lowercase().as_str() {
+        "eddsa" if secret.is_some() => Err(ConfigError::SecretWithoutHs256),
+        "eddsa" => Ok(SigningConfig::EdDsa { private_key }),
+        "hs256" if private_key.is_some() => Err(ConfigError::PrivateKeyWithHs256),
+        "hs256" => match secret {
+            None => Err(ConfigError::MissingSecret),
+            Some(s) if s.len() < 32 => Err(ConfigError::ShortSecret),
+            Some(secret) => Ok(SigningConfig::Hs256 { secret }),
+        },
+        _ => Err(ConfigError::UnknownAlgorithm(algorithm)),
+    }
+}
+
+/// The variable as a positive number, `None` when unset.
+fn positive<T: FromStr + PartialOrd + Default>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError> {
+    let Some(value) = lookup(name) else {
+        return Ok(None);
+    };
+    match value.parse::<T>() {
+        Ok(v) if v > T::default() => Ok(Some(v)),
+        Ok(_) => Err(ConfigError::NotPositive(name)),
+        Err(_) => Err(ConfigError::NotANumber { name, value }),
+    }
+}
+
+/// The variable as a boolean (the words clap's boolish flags take), `None`
+/// when unset.
+fn boolean(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<bool>, ConfigError> {
+    let Some(value) = lookup(name) else {
+        return Ok(None);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "y" | "on" => Ok(Some(true)),
+        "0" | "false" | "f" | "no" | "n" | "off" => Ok(Some(false)),
+        _ => Err(ConfigError::NotABool { name, value }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn read(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars(|name| map.get(name).cloned())
+    }
+
+    fn ok(vars: &[(&str, &str)]) -> Config {
+        read(vars).unwrap_or_else(|e| panic!("{vars:?}: {e}"))
+    }
+
+    fn err(vars: &[(&str, &str)]) -> ConfigError {
+        match read(vars) {
+            Ok(c) => panic!("{vars:?} was accepted: {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn nothing_set_is_the_default() {
+        let c = ok(&[]);
+        let d = Config::default();
+        assert_eq!(c.access_ttl_secs, d.access_ttl_secs);
+        assert_eq!(c.refresh_ttl_secs, d.refresh_ttl_secs);
+        assert_eq!(c.session_max_age_secs, d.session_max_age_secs);
+        assert_eq!((c.issuer, c.audience), (d.issuer, d.audience));
+        assert_eq!(c.signing, SigningConfig::EdDsa { private_key: None });
+        assert_eq!(c.argon2, d.argon2);
+        assert_eq!(c.failed_login_per_account_ip, d.failed_login_per_account_ip);
+        assert_eq!(c.failed_login_per_account, d.failed_login_per_account);
+        assert_eq!(c.failed_login_per_ip, d.failed_login_per_ip);
+        assert_eq!(c.registrations_per_ip, d.registrations_per_ip);
+        assert_eq!(c.anonymous_rate_limit, None);
+        assert_eq!(c.client_rate_period_secs, d.client_rate_period_secs);
+        assert!(!c.allow_unicode_email_local_part);
+        assert_eq!(c.dashboard, None);
+    }
+
+    #[test]
+    fn lifetimes_and_token_identity() {
+        let c = ok(&[
+            (ACCESS_TTL, "60"),
+            (REFRESH_TTL, "3600"),
+            (SESSION_MAX_AGE, "7200"),
+            (ISSUER, "iss"),
+            (AUDIENCE, "aud"),
+        ]);
+        assert_eq!(c.access_ttl_secs, 60);
+        assert_eq!(c.refresh_ttl_secs, 3600);
+        assert_eq!(c.session_max_age_secs, 7200);
+        assert_eq!((c.issuer.as_str(), c.audience.as_str()), ("iss", "aud"));
+    }
+
+    #[test]
+    fn argon2_params() {
+        let c = ok(&[
+            (ARGON2_MEMORY_KIB, "8192"),
+            (ARGON2_ITERATIONS, "3"),
+            (ARGON2_PARALLELISM, "2"),
+        ]);
+        assert_eq!(
+            c.argon2,
+            Argon2Params {
+                memory_kib: 8192,
+                iterations: 3,
+                parallelism: 2
+            }
+        );
+    }
+
+    #[test]
+    fn throttles_keep_their_periods() {
+        let c = ok(&[
+            (LOGIN_FAILURES_PER_ACCOUNT_IP, "4"),
+            (LOGIN_FAILURES_PER_ACCOUNT, "3"),
+            (LOGIN_FAILURES_PER_IP, "50"),
+            (REGISTRATIONS_PER_IP, "7"),
+            (ANONYMOUS_RATE_LIMIT, "20"),
+        ]);
+        let d = Config::default();
+        let q = |limit, period_secs| Quota { limit, period_secs };
+        assert_eq!(
+            c.failed_login_per_account_ip,
+            q(4, d.failed_login_per_account_ip.period_secs)
+        );
+        assert_eq!(
+            c.failed_login_per_account,
+            q(3, d.failed_login_per_account.period_secs)
+        );
+        assert_eq!(c.failed_login_per_ip, q(50, 15 * 60));
+        assert_eq!(c.registrations_per_ip, q(7, 3600));
+        assert_eq!(c.anonymous_rate_limit, Some(20));
+    }
+
+    #[test]
+    fn numbers_must_be_positive_whole_numbers() {
+        let not_numbers = [
+            ISSUER,
+            AUDIENCE,
+            JWT_ALGORITHM,
+            JWT_SECRET,
+            JWT_PRIVATE_KEY,
+            ALLOW_UNICODE_EMAIL_LOCAL_PART,
+            DASHBOARD_CLIENT_ID,
+            DASHBOARD_API_KEY,
+        ];
+        let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
+        assert_eq!(numbers.clone().count(), 11);
+        for name in numbers {
+            assert_eq!(err(&[(name, "0")]), ConfigError::NotPositive(name));
+            for bad in ["", "ten", "1.5", " 5", "99999999999999999999"] {
+                assert_eq!(
+                    err(&[(name, bad)]),
+                    ConfigError::NotANumber {
+                        name,
+                        value: bad.into()
+                    },
+                    "{name}={bad:?}"
+                );
+            }
+        }
+        for name in [ACCESS_TTL, REFRESH_TTL, SESSION_MAX_AGE] {
+            assert_eq!(err(&[(name, "-5")]), ConfigError::NotPositive(name));
+        }
+    }
+
+    #[test]
+    fn allow_unicode_email_local_part_is_a_boolean() {
+        for yes in ["1", "true", "TRUE", "yes", "on", "y", "t"] {
+            assert!(ok(&[(ALLOW_UNICODE_EMAIL_LOCAL_PART, yes)]).allow_unicode_email_local_part);
+        }
+        for no in ["0", "false", "False", "no", "off", "n", "f"] {
+            assert!(!ok(&[(ALLOW_UNICODE_EMAIL_LOCAL_PART, no)]).allow_unicode_email_local_part);
+        }
+        assert_eq!(
+            err(&[(ALLOW_UNICODE_EMAIL_LOCAL_PART, "maybe")]),
+            ConfigError::NotABool {
+                name: ALLOW_UNICODE_EMAIL_LOCAL_PART,
+                value: "maybe".into()
+            }
+        );
+    }
+
+    #[test]
+    fn eddsa_with_or_without_a_key() {
+        assert_eq!(
+            ok(&[(JWT_ALGORITHM, "eddsa")]).signing,
+            SigningConfig::EdDsa { private_key: None }
+        );
+        assert_eq!(
+            ok(&[(JWT_PRIVATE_KEY, "a2V5")]).signing,
+            SigningConfig::EdDsa {
+                private_key: Some("a2V5".into())
+            }
+        );
+        assert_eq!(
+            ok(&[(JWT_ALGORITHM, "EdDSA"), (JWT_PRIVATE_KEY, "a2V5")]).signing,
+            SigningConfig::EdDsa {
+                private_key: Some("a2V5".into())
+            }
+        );
+    }
+
+    #[test]
+    fn hs256_with_a_long_secret() {
+        for alg in ["hs256", "HS256"] {
+            assert_eq!(
+                ok(&[(JWT_ALGORITHM, alg), (JWT_SECRET, SECRET)]).signing,
+                SigningConfig::Hs256 {
+                    secret: SECRET.into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn signing_cross_checks() {
+        assert_eq!(err(&[(JWT_ALGORITHM, "hs256")]), ConfigError::MissingSecret);
+        assert_eq!(
+            err(&[(JWT_ALGORITHM, "hs256"), (JWT_SECRET, &SECRET[1..])]),
+            ConfigError::ShortSecret
+        );
+        assert_eq!(
+            err(&[(JWT_SECRET, SECRET)]),
+            ConfigError::SecretWithoutHs256
+        );
+        assert_eq!(
+            err(&[(JWT_ALGORITHM, "eddsa"), (JWT_SECRET, SECRET)]),
+            ConfigError::SecretWithoutHs256
+        );
+        assert_eq!(
+            err(&[
+                (JWT_ALGORITHM, "hs256"),
+                (JWT_SECRET, SECRET),
+                (JWT_PRIVATE_KEY, "a2V5")
+            ]),
+            ConfigError::PrivateKeyWithHs256
+        );
+        assert_eq!(
+            err(&[(JWT_ALGORITHM, "rs256")]),
+            ConfigError::UnknownAlgorithm("rs256".into())
+        );
+    }
+
+    #[test]
+    fn dashboard_both_or_neither() {
+        let both = ok(&[(DASHBOARD_CLIENT_ID, "cl_1"), (DASHBOARD_API_KEY, "key")]);
+        assert_eq!(
+            both.dashboard,
+            Some(Dashboard {
+                client_id: "cl_1".into(),
+                api_key: "key".into()
+            })
+        );
+        assert!(
+            !format!("{both:?}").contains("\"key\""),
+            "the key leaked into Debug"
+        );
+        assert_eq!(
+            err(&[(DASHBOARD_CLIENT_ID, "cl_1")]),
+            ConfigError::HalfDashboard {
+                set: DASHBOARD_CLIENT_ID,
+                missing: DASHBOARD_API_KEY
+            }
+        );
+        assert_eq!(
+            err(&[(DASHBOARD_API_KEY, "key")]),
+            ConfigError::HalfDashboard {
+                set: DASHBOARD_API_KEY,
+                missing: DASHBOARD_CLIENT_ID
+            }
+        );
+    }
+
+    #[test]
+    fn reads_every_name_and_nothing_else() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        Config::from_vars(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        })
+        .unwrap();
+        let mut asked = asked.into_inner();
+        asked.sort();
+        let mut names = NAMES.map(String::from).to_vec();
+        names.sort();
+        assert_eq!(asked, names);
+    }
+
+    #[test]
+    fn messages_name_variables_or_flags() {
+        let e = ConfigError::MissingSecret;
+        assert_eq!(
+            e.to_string(),
+            "GATEHOUSE_JWT_ALGORITHM=hs256 needs GATEHOUSE_JWT_SECRET"
+        );
+        assert_eq!(
+            e.message(Naming::Flag),
+            "--jwt-algorithm hs256 needs --jwt-secret (or GATEHOUSE_JWT_SECRET)"
+        );
+        let e = ConfigError::NotPositive(ACCESS_TTL);
+        assert_eq!(e.to_string(), "GATEHOUSE_ACCESS_TTL must be positive");
+        assert_eq!(
+            e.message(Naming::Flag),
+            "--access-ttl (or GATEHOUSE_ACCESS_TTL) must be positive"
+        );
+        assert_eq!(
+            ConfigError::PrivateKeyWithHs256.message(Naming::Flag),
+            "--jwt-private-key (or GATEHOUSE_JWT_PRIVATE_KEY) is only used with --jwt-algorithm eddsa"
+        );
+        let e = ConfigError::NotANumber {
+            name: REGISTRATIONS_PER_IP,
+            value: "x".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "GATEHOUSE_REGISTRATIONS_PER_IP: cannot use \"x\" (expected a positive whole number)"
+        );
+    }
+}
