@@ -2,6 +2,10 @@
 //! counters live behind [`RateLimitStore`] (in memory for one native process,
 //! in libSQL for the Worker's many isolates).
 
+mod sql;
+
+pub use sql::SqlRateLimitStore;
+
 use crate::async_trait_decl;
 use crate::clock::UnixMillis;
 use crate::sql::SqlError;
