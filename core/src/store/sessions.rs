@@ -4,9 +4,9 @@ use super::{bad_row, int, opt_int, text, Store};
 use crate::api_client::ClientId;
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
-use crate::session::SessionRow;
+use crate::session::{SessionId, SessionRow};
 use crate::sql::{Row, SqlError, Statement, Value};
-use crate::token::SessionId;
+
 use crate::user::UserId;
 
 const SESSION_COLUMNS: &str = "id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, revoked_at";

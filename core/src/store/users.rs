@@ -4,8 +4,8 @@ use super::sessions::SessionInsert;
 use super::{bad_row, int, opt_int, text, Guard, Store};
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
+use crate::session::SessionId;
 use crate::sql::{Row, SqlError, Statement, Value};
-use crate::token::SessionId;
 use crate::user::{User, UserId, UserType};
 
 pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login";
