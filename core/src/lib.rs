@@ -35,7 +35,6 @@ pub mod error;
 pub mod json;
 mod meta;
 pub mod openapi;
-pub mod operator;
 pub mod pages;
 pub mod password;
 pub mod permission;
@@ -52,6 +51,7 @@ pub mod token;
 pub mod usage;
 pub mod user;
 
+pub use admin::operator;
 pub use config::Config;
 pub use env::Env;
 pub use service::Gatehouse;

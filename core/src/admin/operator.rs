@@ -3,7 +3,7 @@
 //! its own transaction; the plain forms record [`Actor::operator`], the
 //! `_as` forms the given actor (the admin API's caller).
 
-use crate::admin::types::ClientOut;
+use super::types::ClientOut;
 use crate::api_client::{
     default_serves, generate_client_id, ApiClient, ApiKey, ClientId, NewApiClient,
 };
