@@ -29,12 +29,6 @@ pub struct SessionRow {
     pub revoked_at: Option<UnixMillis>,
 }
 
-impl SessionRow {
-    pub fn is_live(&self, now: UnixMillis) -> bool {
-        self.revoked_at.is_none() && now < self.absolute_expires_at && now < self.refresh_expires_at
-    }
-}
-
 /// What to do with a presented refresh token (already signature-checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshDecision {

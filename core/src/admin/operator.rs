@@ -1,6 +1,6 @@
 //! Operator actions (the CLI and the admin API): create users and API
 //! clients, list, deactivate and rotate clients. Each change is audited in
-//! its own transaction; the plain forms record [`Actor::operator`], the
+//! its own transaction; the plain forms record `Actor::operator`, the
 //! `_as` forms the given actor (the admin API's caller).
 
 use super::types::ClientOut;

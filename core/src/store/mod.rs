@@ -14,8 +14,8 @@ mod users;
 
 pub(crate) use clients::{client_from_row, CLIENT_COLUMNS};
 pub use sessions::{SessionInfo, SessionInsert};
+pub use users::UserInsert;
 pub(crate) use users::{user_from_row, USER_COLUMNS};
-pub use users::{UserInsert, UserWithHash};
 
 use crate::audit::AuditEvent;
 use crate::sql::{Row, SqlError, SqlExecutor, Statement, Value};
