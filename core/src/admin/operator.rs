@@ -15,7 +15,7 @@ use crate::json::push;
 use crate::password::validation::{validate_password, UserAttributes};
 use crate::service::Gatehouse;
 use crate::sql::SqlError;
-use crate::store::UserInsert;
+use crate::store::users::UserInsert;
 use crate::user::{canonical_email, canonical_username, NewUser, User};
 use std::collections::BTreeMap;
 

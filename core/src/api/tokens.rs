@@ -5,7 +5,7 @@ use super::types::TokenPair;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::session::SessionId;
-use crate::store::SessionInsert;
+use crate::store::sessions::SessionInsert;
 use crate::token::{new_jti, Issue, TokenType};
 use crate::user::User;
 

@@ -3,19 +3,16 @@
 //! because a remote libSQL server costs ~0.65 ms per round trip.
 //!
 //! One file per concern, each an `impl Store` block: [`users`], [`sessions`],
-//! [`clients`] and [`keys`] (the signing key). The admin API's listings and
+//! [`clients`] and [`keys`] (the signing key). They build on this file's
+//! row helpers; this file imports nothing of theirs (their types are named
+//! by their own paths, `crate::store::users::UserInsert`). The admin API's listings and
 //! edits are in `crate::admin`'s own store; the SQL rate-limit counters
 //! beside the in-memory ones, in `crate::rate_limit`.
 
-mod clients;
+pub(crate) mod clients;
 mod keys;
-mod sessions;
-mod users;
-
-pub(crate) use clients::{client_from_row, CLIENT_COLUMNS};
-pub use sessions::{SessionInfo, SessionInsert};
-pub use users::UserInsert;
-pub(crate) use users::{user_from_row, USER_COLUMNS};
+pub(crate) mod sessions;
+pub(crate) mod users;
 
 use crate::audit::AuditEvent;
 use crate::sql::{Row, SqlError, SqlExecutor, Statement, Value};
