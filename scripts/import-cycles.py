@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Import cycles among one crate's files: which files `use` (or name by a
 crate::/super:: path) a file that uses them back. Usage:
-    scripts/import-cycles.py core/src
+    scripts/import-cycles.py core/src [--with-tests]
 Uses of crate-root items (lib.rs: macros, MaybeSendSync) are not counted;
 root re-exports (`pub use x::Item`) count as uses of x."""
 import os, re, sys, itertools
-root = sys.argv[1]  # core/src
+args = [a for a in sys.argv[1:] if not a.startswith('--')]
+WITH_TESTS = '--with-tests' in sys.argv
+root = args[0]  # core/src
 files = {}
 for d, _, fs in os.walk(root):
     for f in fs:
@@ -19,6 +21,12 @@ ALIAS = {}  # crate-root re-exports: name -> full path
 
 def strip_comments(s):
     s = re.sub(r'//[^\n]*', '', s)
+    if not WITH_TESTS:
+        # A file's `#[cfg(test)] mod tests` (at its end, by convention) is
+        # left out unless --with-tests.
+        m = re.search(r'#\[cfg\(test\)\]\s*mod\s', s)
+        if m:
+            s = s[:m.start()]
     return s
 def expand(prefix, body):
     # body: the text after prefix (may be {a, b::{c}} or a::b)
