@@ -5,9 +5,9 @@
 //! One file per concern, each an `impl Store` block: [`users`], [`sessions`],
 //! [`clients`] and [`keys`] (the signing key). They build on this file's
 //! row helpers; this file imports nothing of theirs (their types are named
-//! by their own paths, `crate::store::users::UserInsert`). The admin API's listings and
-//! edits are in `crate::admin`'s own store; the SQL rate-limit counters
-//! beside the in-memory ones, in `crate::rate_limit`.
+//! by their own paths, `crate::store::users::UserInsert`). The admin API's
+//! listings and edits are in `crate::admin`'s own store; the SQL rate-limit
+//! counters beside the in-memory ones, in `crate::rate_limit`.
 
 pub(crate) mod clients;
 mod keys;
