@@ -5,8 +5,8 @@
 
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
+use crate::session::SessionId;
 use crate::sql::{Statement, Value};
-use crate::token::SessionId;
 use crate::user::UserId;
 
 /// Event names (`event` column). Filters match them exactly or by prefix.

@@ -7,51 +7,65 @@
 //! A host converts its request type into an `http::Request<Bytes>`, calls
 //! [`service::Gatehouse::handle`], and converts the response back.
 //!
-//! The map:
-//! - [`service`]: the one HTTP surface: routing, API-client checks, CORS, rate limits.
-//! - [`api`]: one module per endpoint (`register`, `login`, `refresh`, ...).
-//! - [`admin`]: the admin API under `/api/admin/` (users, clients, usage, audit).
-//! - [`audit`]: audit events, written in the same transaction as their change.
+//! The map (file: what it holds). `pub` modules are the ones the hosts, the
+//! tests, the fuzz target and the bench use; the rest are private.
+//! - `service.rs`: the one HTTP surface: API-client checks, CORS, rate limits,
+//!   dispatch through `routes.rs` (the route table) to handlers that take a
+//!   `context.rs` request context.
+//! - `api/`: one file per endpoint (`register`, `login`, `refresh`, ...).
+//! - `admin/`: the admin API under `/api/admin/` (users, clients, usage,
+//!   audit), its own SQL (`admin/store.rs`) and the operator actions the CLI
+//!   shares with it (`admin/operator.rs`, re-exported as [`operator`]).
+//! - `audit.rs`: audit events, written in the same transaction as their change.
 //! - [`usage`]: per-client usage counted in memory, flushed in batches.
 //! - [`token`]: JWT claims, signing keys, issue and verify.
-//! - [`session`]: refresh-token families and the pure rotate/reuse/reject decision.
+//! - `session.rs`: `SessionId`, refresh-token families and the pure
+//!   rotate/reuse/reject decision.
+//! - [`user`]: users, their types, and the email and username rules.
+//! - [`api_client`]: API clients (frontends), keys and origins.
 //! - [`password`]: Argon2id hashing and Django-style password validation.
 //! - [`permission`]: `IsAuthenticated`, `IsCreator`, `IsStaffUser`, `IsAdminUser`.
-//! - [`rate_limit`]: GCRA math and the in-memory counter store.
-//! - [`store`]: all storage logic, as SQL text over [`sql::SqlExecutor`].
+//! - [`rate_limit`]: GCRA math, the in-memory counter store and the SQL one
+//!   (`rate_limit/sql.rs`).
+//! - `store/`: the service's SQL over [`sql::SqlExecutor`], one file per
+//!   concern: `users.rs`, `sessions.rs`, `clients.rs`, `keys.rs`; the row
+//!   helpers in `store/mod.rs`.
 //! - [`schema`]: the migrations.
+//! - [`json`], `query.rs`: request bodies and query strings.
 //! - [`error`]: the one place errors become DRF-shaped JSON responses.
+//! - [`openapi`]: the OpenAPI document, from the route table.
 //! - [`pages`]: the dashboard and API-docs answers that are not files (the hosts serve the files).
+//! - [`config`], `env.rs` ([`Env`]), [`clock`], [`random`], [`sql`]: what a host supplies.
 
-pub mod admin;
-pub mod api;
+mod admin;
+mod api;
 pub mod api_client;
-pub mod audit;
+mod audit;
 pub mod clock;
 pub mod config;
 mod context;
-pub mod env;
+mod env;
 pub mod error;
 pub mod json;
 mod meta;
 pub mod openapi;
-pub mod operator;
 pub mod pages;
 pub mod password;
 pub mod permission;
-pub mod query;
+mod query;
 pub mod random;
 pub mod rate_limit;
 pub mod routes;
 pub mod schema;
 pub mod service;
-pub mod session;
+mod session;
 pub mod sql;
-pub mod store;
+mod store;
 pub mod token;
 pub mod usage;
 pub mod user;
 
+pub use admin::operator;
 pub use config::Config;
 pub use env::Env;
 pub use service::Gatehouse;

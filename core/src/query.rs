@@ -4,7 +4,7 @@
 //! core for it.
 
 use crate::clock::UnixMillis;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::FieldErrors;
 use crate::json::push;
 
 /// The decoded `name=value` pairs of a query string, in order.
@@ -191,11 +191,6 @@ fn encode(s: &str) -> String {
         }
     }
     out
-}
-
-/// The 400 for collected query errors.
-pub fn check(errors: FieldErrors) -> Result<(), ApiError> {
-    crate::json::check(errors)
 }
 
 #[cfg(test)]

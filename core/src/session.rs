@@ -5,8 +5,13 @@
 
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
-use crate::token::{SessionId, VerifiedToken};
 use crate::user::UserId;
+use serde::{Deserialize, Serialize};
+
+/// Identifies one login (a refresh-token family).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(pub String);
 
 /// A login as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +27,6 @@ pub struct SessionRow {
     /// The family dies here however often it rotates.
     pub absolute_expires_at: UnixMillis,
     pub revoked_at: Option<UnixMillis>,
-}
-
-impl SessionRow {
-    pub fn is_live(&self, now: UnixMillis) -> bool {
-        self.revoked_at.is_none() && now < self.absolute_expires_at && now < self.refresh_expires_at
-    }
 }
 
 /// What to do with a presented refresh token (already signature-checked).
@@ -52,10 +51,19 @@ pub enum RejectReason {
     WrongUser,
 }
 
+/// What [`decide`] reads of a presented refresh token: `crate::token`
+/// implements it for its verified tokens (so this module needs nothing of
+/// that one).
+pub trait PresentedRefresh {
+    fn jti(&self) -> &str;
+    fn user_id(&self) -> UserId;
+    fn client_id(&self) -> &ClientId;
+}
+
 /// The pure refresh rule.
 pub fn decide(
     session: Option<&SessionRow>,
-    presented: &VerifiedToken,
+    presented: &impl PresentedRefresh,
     presenting_client: &ClientId,
     now: UnixMillis,
 ) -> RefreshDecision {
@@ -64,10 +72,10 @@ pub fn decide(
         return Reject(RejectReason::UnknownSession);
     };
     // RFC 6749 §6: a refresh token works only for the client it was issued to.
-    if &presented.claims.client_id != presenting_client || &s.client_id != presenting_client {
+    if presented.client_id() != presenting_client || &s.client_id != presenting_client {
         return Reject(RejectReason::WrongClient);
     }
-    if s.user_id != presented.claims.user_id {
+    if s.user_id != presented.user_id() {
         return Reject(RejectReason::WrongUser);
     }
     if s.revoked_at.is_some() {
@@ -76,7 +84,7 @@ pub fn decide(
     if now >= s.absolute_expires_at {
         return Reject(RejectReason::Expired);
     }
-    if presented.jti == s.current_jti {
+    if presented.jti() == s.current_jti {
         Rotate
     } else {
         Reuse
@@ -86,8 +94,6 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::{GatehouseClaims, TokenType};
-    use crate::user::UserType;
 
     const T0: UnixMillis = UnixMillis(1_800_000_000_000);
 
@@ -105,20 +111,30 @@ mod tests {
         }
     }
 
-    fn token(jti: &str, client: &str, user: i64) -> VerifiedToken {
-        VerifiedToken {
-            claims: GatehouseClaims {
-                token_type: TokenType::Refresh,
-                user_id: UserId(user),
-                user_type: UserType::Creator,
-                is_staff: false,
-                is_superuser: false,
-                client_id: ClientId(client.into()),
-                sid: SessionId("s".into()),
-            },
+    /// A presented refresh token of the family "s".
+    struct Token {
+        jti: String,
+        user_id: UserId,
+        client_id: ClientId,
+    }
+
+    impl PresentedRefresh for Token {
+        fn jti(&self) -> &str {
+            &self.jti
+        }
+        fn user_id(&self) -> UserId {
+            self.user_id
+        }
+        fn client_id(&self) -> &ClientId {
+            &self.client_id
+        }
+    }
+
+    fn token(jti: &str, client: &str, user: i64) -> Token {
+        Token {
             jti: jti.into(),
-            issued_at: T0,
-            expires_at: T0.plus_secs(7 * 86400),
+            user_id: UserId(user),
+            client_id: ClientId(client.into()),
         }
     }
 

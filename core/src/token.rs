@@ -5,6 +5,7 @@
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
 use crate::random::Random;
+use crate::session::{PresentedRefresh, SessionId};
 use crate::user::{User, UserId, UserType};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -28,11 +29,6 @@ pub enum TokenType {
     Refresh,
 }
 
-/// Identifies one login (a refresh-token family).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SessionId(pub String);
-
 /// The claims Gatehouse adds to the registered ones (`jti`, `exp`, `iat`,
 /// `iss`, `aud`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +50,18 @@ pub struct VerifiedToken {
     pub jti: String,
     pub issued_at: UnixMillis,
     pub expires_at: UnixMillis,
+}
+
+impl PresentedRefresh for VerifiedToken {
+    fn jti(&self) -> &str {
+        &self.jti
+    }
+    fn user_id(&self) -> UserId {
+        self.claims.user_id
+    }
+    fn client_id(&self) -> &ClientId {
+        &self.claims.client_id
+    }
 }
 
 /// The signing key in use.

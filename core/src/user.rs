@@ -128,6 +128,43 @@ pub const BAD_USERNAME: &str =
 pub const USERNAME_MIXED_SCRIPT: &str =
     "Enter a valid username. It may not mix letters of different scripts.";
 
+/// Django's `EmailValidator`, simplified: one `@`, a non-empty local part
+/// without white space or control characters, and a dotted domain of
+/// letters, digits and hyphens (IDNs as Unicode letters). Hand-written: the
+/// rule is ten lines and a crate would bring a regex engine into the core.
+pub fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) || tld.starts_with("xn--"));
+    local_ok && domain_ok
+}
+
+/// Django's `UnicodeUsernameValidator`: letters, digits and `@.+-_`.
+pub fn is_valid_username(username: &str) -> bool {
+    !username.is_empty()
+        && username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+}
+
 fn nfkc(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     s.nfkc().collect()
@@ -188,7 +225,7 @@ pub fn canonical_email(email: &str, allow_unicode_local: bool) -> Result<String,
         return Err(EMAIL_MIXED_SCRIPT);
     }
     let out = format!("{local}@{ascii}");
-    if !crate::json::is_valid_email(&out) || out.chars().count() > MAX_EMAIL_CHARS {
+    if !is_valid_email(&out) || out.chars().count() > MAX_EMAIL_CHARS {
         return Err(BAD_EMAIL);
     }
     Ok(out)
@@ -223,7 +260,7 @@ pub fn normalize_username(username: &str) -> String {
 /// different scripts.
 pub fn canonical_username(username: &str) -> Result<String, &'static str> {
     let username = normalize_username(username.trim());
-    if !crate::json::is_valid_username(&username) {
+    if !is_valid_username(&username) {
         return Err(BAD_USERNAME);
     }
     if username.chars().count() > MAX_USERNAME_CHARS {
@@ -459,5 +496,20 @@ mod tests {
         for mixed in ["pаypal", "аpple", "Ωmega", "abcσ", "dmitriй"] {
             assert!(!is_single_script(mixed), "{mixed:?}");
         }
+    }
+
+    #[test]
+    fn emails_and_usernames() {
+        for ok in ["a@b.co", "first.last+tag@example.com", "ü@exämple.de"] {
+            assert!(is_valid_email(ok), "{ok}");
+        }
+        for bad in [
+            "", "a", "a@b", "a@@b.co", "a b@c.co", "a@b..co", "a@-b.co", "@b.co", "a@b.c0",
+        ] {
+            assert!(!is_valid_email(bad), "{bad}");
+        }
+        assert!(is_valid_username("alice_01.b+c@d-e"));
+        assert!(!is_valid_username("alice bob"));
+        assert!(!is_valid_username("a\u{202e}b"));
     }
 }

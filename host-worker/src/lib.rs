@@ -18,9 +18,9 @@ mod random;
 
 use gatehouse_core::error::ApiError;
 use gatehouse_core::password::InlineHasher;
+use gatehouse_core::rate_limit::sql::SqlRateLimitStore;
 use gatehouse_core::service::StartError;
 use gatehouse_core::sql::{SqlError, SqlExecutor};
-use gatehouse_core::store::SqlRateLimitStore;
 use gatehouse_core::{Env as CoreEnv, Gatehouse};
 use std::cell::RefCell;
 use std::sync::Arc;

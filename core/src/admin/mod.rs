@@ -7,11 +7,16 @@
 //! token, the client serves the caller's type, the caller is staff
 //! (`IsStaffUser`); then each handler looks the object up (404) and applies
 //! the object rules (staff manage creators only; admins anyone).
+//!
+//! [`operator`] holds the actions the CLI shares with this API (create users
+//! and clients, deactivate, rotate keys); the crate root re-exports it as
+//! `gatehouse_core::operator`.
 
 pub(crate) mod audit_log;
 pub(crate) mod clients;
 mod common;
 pub(crate) mod openapi;
+pub mod operator;
 mod store;
 pub mod types;
 pub(crate) mod usage;

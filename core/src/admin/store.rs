@@ -6,9 +6,9 @@ use crate::api_client::ApiClient;
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::sql::{Row, SqlError, Statement, Value};
-use crate::store::{
-    bad_row, client_from_row, int, text, user_from_row, Store, CLIENT_COLUMNS, USER_COLUMNS,
-};
+use crate::store::clients::{client_from_row, CLIENT_COLUMNS};
+use crate::store::users::{user_from_row, USER_COLUMNS};
+use crate::store::{bad_row, int, text, Store};
 use crate::usage::{column_names, Counters, Pending};
 use crate::user::{User, UserId, UserType};
 

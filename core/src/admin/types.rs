@@ -2,7 +2,7 @@
 
 use crate::api::types::UserOut;
 use crate::api_client::ApiClient;
-use crate::store::SessionInfo;
+use crate::store::sessions::SessionInfo;
 use crate::usage::Counters;
 use crate::user::{User, UserType};
 use serde::{Deserialize, Serialize};

@@ -7,7 +7,7 @@ use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, push, StrField};
 use crate::password::validation::{validate_password, UserAttributes};
 use crate::sql::SqlError;
-use crate::store::UserInsert;
+use crate::store::users::UserInsert;
 use crate::user::{canonical_email, canonical_username, UserType};
 use bytes::Bytes;
 use http::{Response, StatusCode};

@@ -7,7 +7,7 @@
 use super::types::{ErrorOut, LogoutAllOut, SessionOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
-use crate::token::SessionId;
+use crate::session::SessionId;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 

@@ -4,8 +4,9 @@
 use super::types::TokenPair;
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::store::SessionInsert;
-use crate::token::{new_jti, Issue, SessionId, TokenType};
+use crate::session::SessionId;
+use crate::store::sessions::SessionInsert;
+use crate::token::{new_jti, Issue, TokenType};
 use crate::user::User;
 
 /// A login about to be stored, and the tokens that go with it.

@@ -1,9 +1,9 @@
 //! Operator actions (the CLI and the admin API): create users and API
 //! clients, list, deactivate and rotate clients. Each change is audited in
-//! its own transaction; the plain forms record [`Actor::operator`], the
+//! its own transaction; the plain forms record `Actor::operator`, the
 //! `_as` forms the given actor (the admin API's caller).
 
-use crate::admin::types::ClientOut;
+use super::types::ClientOut;
 use crate::api_client::{
     default_serves, generate_client_id, ApiClient, ApiKey, ClientId, NewApiClient,
 };
@@ -15,7 +15,7 @@ use crate::json::push;
 use crate::password::validation::{validate_password, UserAttributes};
 use crate::service::Gatehouse;
 use crate::sql::SqlError;
-use crate::store::UserInsert;
+use crate::store::users::UserInsert;
 use crate::user::{canonical_email, canonical_username, NewUser, User};
 use std::collections::BTreeMap;
 

@@ -1,6 +1,8 @@
 //! Rate limits: the GCRA math as a pure function ([`gcra`]), and where the
 //! counters live behind [`RateLimitStore`] (in memory for one native process,
-//! in libSQL for the Worker's many isolates).
+//! in libSQL for the Worker's many isolates: [`sql`]).
+
+pub mod sql;
 
 use crate::async_trait_decl;
 use crate::clock::UnixMillis;

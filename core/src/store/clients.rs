@@ -1,0 +1,138 @@
+//! API clients: lookups, the CORS origin check, insert, activate and key rotation.
+
+use super::{bad_row, int, text, Store};
+use crate::api_client::{ApiClient, ClientId};
+use crate::audit::AuditEvent;
+use crate::clock::UnixMillis;
+use crate::sql::{Row, SqlError, Statement};
+use crate::user::UserType;
+
+pub(crate) const CLIENT_COLUMNS: &str =
+    "id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at";
+
+pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
+    let f = || -> Option<ApiClient> {
+        Some(ApiClient {
+            id: ClientId(text(r.first()?)?),
+            name: text(r.get(1)?)?,
+            client_type: text(r.get(2)?)?,
+            key_hash: text(r.get(3)?)?,
+            rate_limit: u32::try_from(int(r.get(4)?)?).ok()?,
+            rate_period_secs: u32::try_from(int(r.get(5)?)?).ok()?,
+            is_active: int(r.get(6)?)? != 0,
+            serves: text(r.get(7)?)?
+                .split(',')
+                .filter_map(|s| s.parse::<UserType>().ok())
+                .collect(),
+            allowed_origins: text(r.get(8)?)?
+                .split('\n')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            created_at: UnixMillis(int(r.get(9)?)?),
+        })
+    };
+    f().ok_or_else(|| bad_row("api client"))
+}
+
+impl Store {
+    pub async fn client(&self, id: &str) -> Result<Option<ApiClient>, SqlError> {
+        let rows = self
+            .rows(
+                &format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?"),
+                vec![id.into()],
+            )
+            .await?;
+        rows.first().map(client_from_row).transpose()
+    }
+
+    pub async fn clients(&self) -> Result<Vec<ApiClient>, SqlError> {
+        self.rows(
+            &format!("SELECT {CLIENT_COLUMNS} FROM api_clients ORDER BY created_at, id"),
+            vec![],
+        )
+        .await?
+        .iter()
+        .map(client_from_row)
+        .collect()
+    }
+
+    /// Does some active client allow this browser origin?
+    pub async fn origin_allowed_by_any(&self, origin: &str) -> Result<bool, SqlError> {
+        let rows = self
+            .rows(
+                "SELECT 1 FROM api_clients WHERE is_active = 1 AND (instr(char(10) || allowed_origins || char(10), char(10) || ? || char(10)) > 0 OR instr(char(10) || allowed_origins || char(10), char(10) || '*' || char(10)) > 0) LIMIT 1",
+                vec![origin.into()],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Inserts a client and its audit event, in one transaction.
+    pub async fn insert_client(&self, c: &ApiClient, audit: &AuditEvent) -> Result<(), SqlError> {
+        self.sql
+            .batch(vec![Statement::new(
+                format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                vec![
+                    c.id.0.clone().into(),
+                    c.name.clone().into(),
+                    c.client_type.clone().into(),
+                    c.key_hash.clone().into(),
+                    i64::from(c.rate_limit).into(),
+                    i64::from(c.rate_period_secs).into(),
+                    c.is_active.into(),
+                    c.serves.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",").into(),
+                    c.allowed_origins.join("\n").into(),
+                    c.created_at.0.into(),
+                ],
+            ), audit.statement()])
+            .await
+            .map(|_| ())
+    }
+
+    /// Sets a client's active flag; deactivating also revokes every session
+    /// it issued, in the same transaction. False when no such client.
+    pub async fn set_client_active(
+        &self,
+        id: &ClientId,
+        active: bool,
+        now: UnixMillis,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let mut stmts = vec![
+            Statement::new(
+                "UPDATE api_clients SET is_active = ? WHERE id = ?",
+                vec![active.into(), id.0.clone().into()],
+            ),
+            audit.clone().only_if_changed().statement(),
+        ];
+        if !active {
+            stmts.push(Statement::new(
+                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'client_deactivated' WHERE client_id = ? AND revoked_at IS NULL",
+                vec![now.0.into(), id.0.clone().into()],
+            ));
+        }
+        let results = self.sql.batch(stmts).await?;
+        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+    }
+
+    /// Replaces a client's key hash and records it. False when no such client.
+    pub async fn set_client_key(
+        &self,
+        id: &ClientId,
+        key_hash: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let r = self
+            .sql
+            .batch(vec![
+                Statement::new(
+                    "UPDATE api_clients SET key_hash = ? WHERE id = ?",
+                    vec![key_hash.into(), id.0.clone().into()],
+                ),
+                audit.clone().only_if_changed().statement(),
+            ])
+            .await?;
+        Ok(r.first().is_some_and(|r| r.rows_affected == 1))
+    }
+}

@@ -1,0 +1,95 @@
+//! All storage logic, as SQL text over [`SqlExecutor`]. Each method is one
+//! round trip (a statement or a one-transaction batch) where the logic allows,
+//! because a remote libSQL server costs ~0.65 ms per round trip.
+//!
+//! One file per concern, each an `impl Store` block: [`users`], [`sessions`],
+//! [`clients`] and [`keys`] (the signing key). They build on this file's
+//! row helpers; this file imports nothing of theirs (their types are named
+//! by their own paths, `crate::store::users::UserInsert`). The admin API's
+//! listings and edits are in `crate::admin`'s own store; the SQL rate-limit
+//! counters beside the in-memory ones, in `crate::rate_limit`.
+
+pub(crate) mod clients;
+mod keys;
+pub(crate) mod sessions;
+pub(crate) mod users;
+
+use crate::audit::AuditEvent;
+use crate::sql::{Row, SqlError, SqlExecutor, Statement, Value};
+use std::sync::Arc;
+
+/// A row that does not have the expected shape: a schema mismatch.
+pub(crate) fn bad_row(what: &str) -> SqlError {
+    SqlError::Other(format!("unexpected {what} row shape"))
+}
+
+pub(crate) fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) => Some(*i),
+        Value::Real(f) => Some(*f as i64),
+        _ => None,
+    }
+}
+pub(crate) fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+pub(crate) fn opt_int(v: &Value) -> Option<Option<i64>> {
+    match v {
+        Value::Null => Some(None),
+        other => int(other).map(Some),
+    }
+}
+
+/// A condition that makes a write of a batch apply only if it holds.
+struct Guard {
+    sql: &'static str,
+    params: Vec<Value>,
+}
+
+impl Guard {
+    /// For a statement that ends in a `WHERE` clause: `… AND <guard>`.
+    fn and(self, stmt: Statement) -> Statement {
+        self.append(stmt, " AND ")
+    }
+
+    /// For an `INSERT … SELECT …` without a `WHERE`: `… WHERE <guard>`.
+    fn where_(self, stmt: Statement) -> Statement {
+        self.append(stmt, " WHERE ")
+    }
+
+    fn append(self, mut stmt: Statement, joiner: &str) -> Statement {
+        stmt.sql = format!("{}{joiner}{}", stmt.sql, self.sql);
+        stmt.params.extend(self.params);
+        stmt
+    }
+}
+
+/// Storage operations of the service.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) sql: Arc<dyn SqlExecutor>,
+}
+
+impl Store {
+    pub fn new(sql: Arc<dyn SqlExecutor>) -> Self {
+        Store { sql }
+    }
+
+    pub(crate) async fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, SqlError> {
+        Ok(self.sql.run(Statement::new(sql, params)).await?.rows)
+    }
+
+    /// `SELECT 1`: does the database answer?
+    pub async fn ping(&self) -> Result<(), SqlError> {
+        self.rows("SELECT 1", vec![]).await.map(|_| ())
+    }
+
+    /// Appends one audit event on its own (an event without a change, such
+    /// as a failed login).
+    pub async fn insert_audit(&self, audit: &AuditEvent) -> Result<(), SqlError> {
+        self.sql.run(audit.statement()).await.map(|_| ())
+    }
+}

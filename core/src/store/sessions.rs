@@ -1,0 +1,240 @@
+//! Sessions (logins): insert, rotate, list and revoke.
+
+use super::{bad_row, int, opt_int, text, Store};
+use crate::api_client::ClientId;
+use crate::audit::AuditEvent;
+use crate::clock::UnixMillis;
+use crate::session::{SessionId, SessionRow};
+use crate::sql::{Row, SqlError, Statement, Value};
+
+use crate::user::UserId;
+
+const SESSION_COLUMNS: &str = "id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, revoked_at";
+
+fn session_from_row(r: &Row) -> Result<SessionRow, SqlError> {
+    let f = || -> Option<SessionRow> {
+        Some(SessionRow {
+            id: SessionId(text(r.first()?)?),
+            user_id: UserId(int(r.get(1)?)?),
+            client_id: ClientId(text(r.get(2)?)?),
+            current_jti: text(r.get(3)?)?,
+            created_at: UnixMillis(int(r.get(4)?)?),
+            last_used_at: UnixMillis(int(r.get(5)?)?),
+            refresh_expires_at: UnixMillis(int(r.get(6)?)?),
+            absolute_expires_at: UnixMillis(int(r.get(7)?)?),
+            revoked_at: opt_int(r.get(8)?)?.map(UnixMillis),
+        })
+    };
+    f().ok_or_else(|| bad_row("session"))
+}
+
+/// A live login as its owner sees it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub client_id: ClientId,
+    pub client_name: String,
+    pub created_at: UnixMillis,
+    pub last_used_at: UnixMillis,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A session (login) to insert.
+#[derive(Debug, Clone)]
+pub struct SessionInsert<'a> {
+    pub id: &'a SessionId,
+    pub client_id: &'a ClientId,
+    pub jti: &'a str,
+    pub now: UnixMillis,
+    pub refresh_expires_at: UnixMillis,
+    pub absolute_expires_at: UnixMillis,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl SessionInsert<'_> {
+    /// The INSERT for this session; `user_id` None means "the user inserted
+    /// by the previous statement of the batch".
+    pub(super) fn statement(&self, user_id: Option<UserId>) -> Statement {
+        let user_expr = if user_id.is_some() {
+            "?"
+        } else {
+            "last_insert_rowid()"
+        };
+        let mut params: Vec<Value> = vec![self.id.0.clone().into()];
+        if let Some(u) = user_id {
+            params.push(u.0.into());
+        }
+        params.extend([
+            self.client_id.0.clone().into(),
+            self.jti.into(),
+            self.now.0.into(),
+            self.now.0.into(),
+            self.refresh_expires_at.0.into(),
+            self.absolute_expires_at.0.into(),
+            self.ip.clone().into(),
+            self.user_agent.clone().into(),
+        ]);
+        Statement::new(
+            format!(
+                "INSERT INTO sessions (id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, ip, user_agent) SELECT ?, {user_expr}, ?, ?, ?, ?, ?, ?, ?, ?"
+            ),
+            params,
+        )
+    }
+}
+
+impl Store {
+    pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRow>, SqlError> {
+        let rows = self
+            .rows(
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"),
+                vec![id.0.clone().into()],
+            )
+            .await?;
+        rows.first().map(session_from_row).transpose()
+    }
+
+    /// The compare-and-swap of a refresh: moves the session from `old_jti`
+    /// to `new_jti` only if `old_jti` is still current and the session is
+    /// live. True for the one caller that wins.
+    pub async fn rotate_session(
+        &self,
+        id: &SessionId,
+        old_jti: &str,
+        new_jti: &str,
+        now: UnixMillis,
+        refresh_expires_at: UnixMillis,
+    ) -> Result<bool, SqlError> {
+        let r = self
+            .sql
+            .run(Statement::new(
+                "UPDATE sessions SET current_jti = ?, last_used_at = ?, refresh_expires_at = ? WHERE id = ? AND current_jti = ? AND revoked_at IS NULL",
+                vec![
+                    new_jti.into(),
+                    now.0.into(),
+                    refresh_expires_at.0.into(),
+                    id.0.clone().into(),
+                    old_jti.into(),
+                ],
+            ))
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// Revokes one session (idempotent) and records why, in one transaction.
+    pub async fn revoke_session(
+        &self,
+        id: &SessionId,
+        now: UnixMillis,
+        reason: &str,
+        audit: &AuditEvent,
+    ) -> Result<(), SqlError> {
+        self.sql
+            .batch(vec![
+                Statement::new(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+                    vec![now.0.into(), reason.into(), id.0.clone().into()],
+                ),
+                audit.clone().changes_as("sessions_ended").statement(),
+            ])
+            .await
+            .map(|_| ())
+    }
+
+    /// Records a login: a new session, `last_login` and the audit event, in
+    /// one transaction.
+    pub async fn insert_session(
+        &self,
+        user: UserId,
+        s: &SessionInsert<'_>,
+        audit: &AuditEvent,
+    ) -> Result<(), SqlError> {
+        self.sql
+            .batch(vec![
+                s.statement(Some(user)),
+                Statement::new(
+                    "UPDATE users SET last_login = ? WHERE id = ?",
+                    vec![s.now.0.into(), user.0.into()],
+                ),
+                audit.statement(),
+            ])
+            .await
+            .map(|_| ())
+    }
+
+    /// At most `limit` of a user's live logins, newest first.
+    pub async fn newest_live_sessions(
+        &self,
+        user: UserId,
+        now: UnixMillis,
+        limit: u32,
+    ) -> Result<Vec<SessionInfo>, SqlError> {
+        let rows = self
+            .rows(
+                "SELECT s.id, s.client_id, c.name, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ? AND s.refresh_expires_at > ? ORDER BY s.created_at DESC, s.id LIMIT ?",
+                vec![user.0.into(), now.0.into(), now.0.into(), i64::from(limit).into()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let f = || -> Option<SessionInfo> {
+                    Some(SessionInfo {
+                        id: SessionId(text(r.first()?)?),
+                        client_id: ClientId(text(r.get(1)?)?),
+                        client_name: text(r.get(2)?)?,
+                        created_at: UnixMillis(int(r.get(3)?)?),
+                        last_used_at: UnixMillis(int(r.get(4)?)?),
+                        ip: text(r.get(5)?),
+                        user_agent: text(r.get(6)?),
+                    })
+                };
+                f().ok_or_else(|| bad_row("session"))
+            })
+            .collect()
+    }
+
+    /// Ends one of `user`'s logins; false when it is not theirs or not live.
+    pub async fn revoke_user_session(
+        &self,
+        user: UserId,
+        id: &SessionId,
+        now: UnixMillis,
+        reason: &str,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let r = self
+            .sql
+            .batch(vec![
+                Statement::new(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+                    vec![now.0.into(), reason.into(), id.0.clone().into(), user.0.into()],
+                ),
+                audit.clone().only_if_changed().statement(),
+            ])
+            .await?;
+        Ok(r.first().is_some_and(|r| r.rows_affected == 1))
+    }
+
+    /// Ends every login of `user`; returns how many.
+    pub async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        now: UnixMillis,
+        reason: &str,
+        audit: &AuditEvent,
+    ) -> Result<u64, SqlError> {
+        let r = self
+            .sql
+            .batch(vec![
+                Statement::new(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    vec![now.0.into(), reason.into(), user.0.into()],
+                ),
+                audit.clone().changes_as("sessions_ended").statement(),
+            ])
+            .await?;
+        Ok(r.first().map_or(0, |r| r.rows_affected))
+    }
+}

@@ -1,0 +1,274 @@
+//! Users: lookups, registration, profile and password changes.
+
+use super::sessions::SessionInsert;
+use super::{bad_row, int, opt_int, text, Guard, Store};
+use crate::audit::AuditEvent;
+use crate::clock::UnixMillis;
+use crate::session::SessionId;
+use crate::sql::{Row, SqlError, Statement, Value};
+use crate::user::{User, UserId, UserType};
+
+pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login";
+
+pub(crate) fn user_from_row(r: &Row) -> Result<User, SqlError> {
+    let f = || -> Option<User> {
+        Some(User {
+            id: UserId(int(r.first()?)?),
+            email: text(r.get(1)?)?,
+            username: text(r.get(2)?)?,
+            first_name: text(r.get(3)?)?,
+            last_name: text(r.get(4)?)?,
+            user_type: text(r.get(5)?)?.parse().ok()?,
+            is_staff: int(r.get(6)?)? != 0,
+            is_superuser: int(r.get(7)?)? != 0,
+            is_active: int(r.get(8)?)? != 0,
+            date_joined: UnixMillis(int(r.get(9)?)?),
+            last_login: opt_int(r.get(10)?)?.map(UnixMillis),
+        })
+    };
+    f().ok_or_else(|| bad_row("user"))
+}
+
+/// A user row with its password hash.
+#[derive(Debug, Clone)]
+pub struct UserWithHash {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A user to insert (the hash already computed).
+#[derive(Debug, Clone)]
+pub struct UserInsert<'a> {
+    pub email: &'a str,
+    pub username: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub user_type: UserType,
+    pub password_hash: &'a str,
+    pub now: UnixMillis,
+}
+
+impl Store {
+    pub async fn user(&self, id: UserId) -> Result<Option<User>, SqlError> {
+        let rows = self
+            .rows(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"),
+                vec![id.0.into()],
+            )
+            .await?;
+        rows.first().map(user_from_row).transpose()
+    }
+
+    /// The user, if the login `sid` is theirs and still live: what an
+    /// access token needs on every request, in one query.
+    pub async fn user_in_session(
+        &self,
+        id: UserId,
+        sid: &SessionId,
+        now: UnixMillis,
+    ) -> Result<Option<User>, SqlError> {
+        let cols = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {cols} FROM users u JOIN sessions s ON s.id = ? AND s.user_id = u.id WHERE u.id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ?"
+                ),
+                vec![sid.0.clone().into(), id.0.into(), now.0.into()],
+            )
+            .await?;
+        rows.first().map(user_from_row).transpose()
+    }
+
+    pub async fn user_by_email(&self, normalized: &str) -> Result<Option<UserWithHash>, SqlError> {
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {USER_COLUMNS}, password_hash FROM users WHERE email_normalized = ?"
+                ),
+                vec![normalized.into()],
+            )
+            .await?;
+        rows.first()
+            .map(|r| {
+                Ok(UserWithHash {
+                    user: user_from_row(r)?,
+                    password_hash: r.get(11).and_then(text).ok_or_else(|| bad_row("user"))?,
+                })
+            })
+            .transpose()
+    }
+
+    pub async fn password_hash(&self, id: UserId) -> Result<Option<String>, SqlError> {
+        let rows = self
+            .rows(
+                "SELECT password_hash FROM users WHERE id = ?",
+                vec![id.0.into()],
+            )
+            .await?;
+        Ok(rows.first().and_then(|r| r.first()).and_then(text))
+    }
+
+    /// Which of email and username are taken, each compared by its key
+    /// ([`normalize_email`](crate::user::normalize_email),
+    /// [`username_key`](crate::user::username_key)).
+    pub async fn taken(&self, email: &str, username: &str) -> Result<(bool, bool), SqlError> {
+        let rows = self
+            .rows(
+                "SELECT (SELECT count(*) FROM users WHERE email_normalized = ?), (SELECT count(*) FROM users WHERE username_key = ?)",
+                vec![
+                    crate::user::normalize_email(email).into(),
+                    crate::user::username_key(username).into(),
+                ],
+            )
+            .await?;
+        let r = rows.first().ok_or_else(|| bad_row("count"))?;
+        Ok((
+            r.first().and_then(int).unwrap_or(0) > 0,
+            r.get(1).and_then(int).unwrap_or(0) > 0,
+        ))
+    }
+
+    fn user_insert_statement(u: &UserInsert<'_>) -> Statement {
+        Statement::new(
+            "INSERT INTO users (email, email_normalized, username, username_key, first_name, last_name, user_type, is_staff, is_superuser, is_active, password_hash, date_joined, last_login) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            vec![
+                u.email.into(),
+                crate::user::normalize_email(u.email).into(),
+                u.username.into(),
+                crate::user::username_key(u.username).into(),
+                u.first_name.into(),
+                u.last_name.into(),
+                u.user_type.as_str().into(),
+                u.user_type.is_staff().into(),
+                u.user_type.is_superuser().into(),
+                u.password_hash.into(),
+                u.now.0.into(),
+                Value::Null,
+            ],
+        )
+    }
+
+    /// Inserts a user (no session) and its audit event (whose target is the
+    /// new row: give it `UserRef::LastInsert`).
+    pub async fn insert_user(
+        &self,
+        u: &UserInsert<'_>,
+        audit: &AuditEvent,
+    ) -> Result<User, SqlError> {
+        let results = self
+            .sql
+            .batch(vec![
+                Self::user_insert_statement(u),
+                Statement::new(
+                    format!("SELECT {USER_COLUMNS} FROM users WHERE id = last_insert_rowid()"),
+                    vec![],
+                ),
+                audit.statement(),
+            ])
+            .await?;
+        let row = results
+            .get(1)
+            .and_then(|r| r.rows.first())
+            .ok_or_else(|| bad_row("user"))?;
+        user_from_row(row)
+    }
+
+    /// Inserts a user and its first login in one transaction (registration),
+    /// with its audit event.
+    pub async fn insert_user_with_session(
+        &self,
+        u: &UserInsert<'_>,
+        s: &SessionInsert<'_>,
+        audit: &AuditEvent,
+    ) -> Result<User, SqlError> {
+        let results = self
+            .sql
+            .batch(vec![
+                Self::user_insert_statement(u),
+                s.statement(None),
+                Statement::new(
+                    "UPDATE users SET last_login = ? WHERE id = (SELECT user_id FROM sessions WHERE id = ?)",
+                    vec![s.now.0.into(), s.id.0.clone().into()],
+                ),
+                Statement::new(
+                    format!("SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM sessions WHERE id = ?)"),
+                    vec![s.id.0.clone().into()],
+                ),
+                audit.statement(),
+            ])
+            .await?;
+        let row = results
+            .get(3)
+            .and_then(|r| r.rows.first())
+            .ok_or_else(|| bad_row("user"))?;
+        user_from_row(row)
+    }
+
+    /// Updates the writable profile fields; None leaves a field unchanged.
+    /// A new username (already canonical) brings its key along.
+    pub async fn update_profile(
+        &self,
+        id: UserId,
+        username: Option<&str>,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+    ) -> Result<Option<User>, SqlError> {
+        let rows = self
+            .rows(
+                &format!(
+                    "UPDATE users SET username = coalesce(?, username), username_key = coalesce(?, username_key), first_name = coalesce(?, first_name), last_name = coalesce(?, last_name) WHERE id = ? RETURNING {USER_COLUMNS}"
+                ),
+                vec![
+                    username.into(),
+                    username.map(crate::user::username_key).into(),
+                    first_name.into(),
+                    last_name.into(),
+                    id.0.into(),
+                ],
+            )
+            .await?;
+        rows.first().map(user_from_row).transpose()
+    }
+
+    /// Sets a new password hash, revokes every login of the user and opens
+    /// the new one, in one transaction.
+    /// Sets a new password hash if the stored one is still `old_hash` (a
+    /// compare-and-swap), and in the same transaction revokes every login
+    /// of the user, starts the new one and records it. Every statement
+    /// after the swap is guarded by "the stored hash is ours", which only
+    /// the winner's salted hash can satisfy. True for the one caller that
+    /// wins.
+    pub async fn change_password(
+        &self,
+        id: UserId,
+        old_hash: &str,
+        new_hash: &str,
+        s: &SessionInsert<'_>,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let guard = || Guard {
+            sql: "EXISTS (SELECT 1 FROM users WHERE id = ? AND password_hash = ?)",
+            params: vec![id.0.into(), new_hash.into()],
+        };
+        let results = self
+            .sql
+            .batch(vec![
+                Statement::new(
+                    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                    vec![new_hash.into(), id.0.into(), old_hash.into()],
+                ),
+                guard().and(Statement::new(
+                    "UPDATE sessions SET revoked_at = ?, revoked_reason = 'password_changed' WHERE user_id = ? AND revoked_at IS NULL",
+                    vec![s.now.0.into(), id.0.into()],
+                )),
+                guard().where_(audit.clone().changes_as("sessions_revoked").statement()),
+                guard().where_(s.statement(Some(id))),
+            ])
+            .await?;
+        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+    }
+}
