@@ -7,7 +7,6 @@ use crate::rate_limit::Quota;
 use std::fmt;
 
 pub mod vars;
-pub use vars::{ConfigError, Naming};
 
 /// Largest request body the service reads (larger → 413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

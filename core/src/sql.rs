@@ -11,8 +11,6 @@ use crate::async_trait_decl;
 pub mod classify;
 pub mod hrana;
 
-pub use classify::{may_write, returns_rows, ErrorCode};
-
 /// A SQLite value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

@@ -4,7 +4,7 @@
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use gatehouse_core::config::{vars, ConfigError, Naming};
+use gatehouse_core::config::vars::{self, ConfigError, Naming};
 use gatehouse_core::user::UserType;
 use gatehouse_core::Config;
 use std::net::SocketAddr;

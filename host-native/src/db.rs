@@ -2,10 +2,8 @@
 //! embedded database file or a remote libSQL server (`sqld`, Turso) by URL.
 
 use async_trait::async_trait;
-use gatehouse_core::sql::{
-    may_write, returns_rows, ErrorCode, Row, SqlError, SqlExecutor, Statement, StatementResult,
-    Value,
-};
+use gatehouse_core::sql::classify::{may_write, returns_rows, ErrorCode};
+use gatehouse_core::sql::{Row, SqlError, SqlExecutor, Statement, StatementResult, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;

@@ -15,7 +15,8 @@
 //! taken from `libsql-hrana`: that crate brings prost and protobuf encodings
 //! the Worker has no use for, and only this subset is needed.
 
-use super::{may_write, ErrorCode, SqlError, Statement, StatementResult, Value};
+use super::classify::{may_write, ErrorCode};
+use super::{SqlError, Statement, StatementResult, Value};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
