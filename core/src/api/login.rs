@@ -6,7 +6,7 @@ use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, StrField};
 use crate::rate_limit::Quota;
-use crate::user::normalize_email;
+use crate::user::{normalize_email, User};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -33,25 +33,79 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         |f| f.password_hash.clone(),
     );
     let ok = ctx.env().hasher.verify(password, phc).await?;
-    let user = match found {
-        Some(f) if ok && f.user.is_active => f.user,
-        found => {
-            let (target, reason) = match &found {
-                None => (UserRef::None, "invalid_credentials"),
-                Some(f) if !ok => (UserRef::Id(f.user.id), "invalid_credentials"),
-                Some(f) => (UserRef::Id(f.user.id), "inactive"),
-            };
-            audit_login_failure(ctx, &email, target, reason).await?;
+    let account = found.map(|f| f.user);
+    let serves = account
+        .as_ref()
+        .is_some_and(|u| ctx.client.serves(u.user_type));
+    let user = match decide(account, ok, serves) {
+        LoginOutcome::Issue(user) => user,
+        LoginOutcome::Refuse { target, reason } => {
+            audit_login_failure(ctx, &email, target, reason.as_str()).await?;
             spend_failure_throttles(ctx, &keys).await?;
             return Err(ApiError::no_active_account());
         }
+        LoginOutcome::NotServed(target) => {
+            audit_login_failure(ctx, &email, target, "user_type_not_allowed").await?;
+            return Err(ApiError::user_type_not_allowed());
+        }
     };
-    if !ctx.client.serves(user.user_type) {
-        audit_login_failure(ctx, &email, UserRef::Id(user.id), "user_type_not_allowed").await?;
-        return Err(ApiError::user_type_not_allowed());
-    }
     let pair = super::tokens::login_user(ctx, &user).await?;
     Ok(json_response(StatusCode::OK, &pair))
+}
+
+/// Why a login is refused with the one answer that reveals nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefuseReason {
+    /// Unknown email or wrong password: the same to the caller.
+    InvalidCredentials,
+    /// The right password of a deactivated account.
+    Inactive,
+}
+
+impl RefuseReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            RefuseReason::InvalidCredentials => "invalid_credentials",
+            RefuseReason::Inactive => "inactive",
+        }
+    }
+}
+
+/// What a login attempt comes to, once the throttles let it through.
+#[derive(Debug, PartialEq)]
+pub(crate) enum LoginOutcome {
+    /// Open a login and answer with its tokens.
+    Issue(User),
+    /// 401 `no_active_account`, audited, and a failure counted.
+    Refuse {
+        target: UserRef,
+        reason: RefuseReason,
+    },
+    /// The right password, but this client does not serve the user's type:
+    /// 403, audited, not counted as a guess.
+    NotServed(UserRef),
+}
+
+/// The login decision: the account found by email (if any), whether the
+/// password verified (against the dummy hash when there is no account), and
+/// whether the client serves the account's type.
+pub(crate) fn decide(account: Option<User>, password_ok: bool, serves: bool) -> LoginOutcome {
+    match account {
+        None => LoginOutcome::Refuse {
+            target: UserRef::None,
+            reason: RefuseReason::InvalidCredentials,
+        },
+        Some(u) if !password_ok => LoginOutcome::Refuse {
+            target: UserRef::Id(u.id),
+            reason: RefuseReason::InvalidCredentials,
+        },
+        Some(u) if !u.is_active => LoginOutcome::Refuse {
+            target: UserRef::Id(u.id),
+            reason: RefuseReason::Inactive,
+        },
+        Some(u) if !serves => LoginOutcome::NotServed(UserRef::Id(u.id)),
+        Some(u) => LoginOutcome::Issue(u),
+    }
 }
 
 /// A failed login has no change to ride along with: one INSERT.
@@ -141,3 +195,79 @@ pub(crate) async fn spend_failure_throttles(
         (status = 429, description = "Too many failed logins or requests", body = ErrorOut),
     ))]
 fn token() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::UnixMillis;
+    use crate::user::{UserId, UserType};
+
+    fn user(active: bool) -> User {
+        User {
+            id: UserId(7),
+            email: "ada@example.com".into(),
+            username: "ada".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: UserType::Creator,
+            is_staff: false,
+            is_superuser: false,
+            is_active: active,
+            date_joined: UnixMillis(0),
+            last_login: None,
+        }
+    }
+
+    fn refused(target: UserRef, reason: RefuseReason) -> LoginOutcome {
+        LoginOutcome::Refuse { target, reason }
+    }
+
+    #[test]
+    fn unknown_email_and_wrong_password_look_the_same_to_the_caller() {
+        let unknown = decide(None, false, false);
+        assert_eq!(
+            unknown,
+            refused(UserRef::None, RefuseReason::InvalidCredentials)
+        );
+        // Even a (dummy-hash) "match" without an account is a refusal.
+        assert_eq!(decide(None, true, true), unknown);
+        assert_eq!(
+            decide(Some(user(true)), false, true),
+            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
+        );
+    }
+
+    #[test]
+    fn an_inactive_account_is_refused_even_with_the_right_password() {
+        assert_eq!(
+            decide(Some(user(false)), true, true),
+            refused(UserRef::Id(UserId(7)), RefuseReason::Inactive)
+        );
+        // A wrong password on an inactive account says nothing of its state.
+        assert_eq!(
+            decide(Some(user(false)), false, true),
+            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
+        );
+    }
+
+    #[test]
+    fn the_right_password_through_a_client_that_does_not_serve_the_type_is_403() {
+        assert_eq!(
+            decide(Some(user(true)), true, false),
+            LoginOutcome::NotServed(UserRef::Id(UserId(7)))
+        );
+        // A wrong password there is still an ordinary failure (counted).
+        assert!(matches!(
+            decide(Some(user(true)), false, false),
+            LoginOutcome::Refuse { .. }
+        ));
+    }
+
+    #[test]
+    fn the_right_password_of_an_active_served_account_issues() {
+        assert_eq!(
+            decide(Some(user(true)), true, true),
+            LoginOutcome::Issue(user(true))
+        );
+    }
+}
