@@ -47,6 +47,8 @@ pub mod service;
 pub mod session;
 pub mod sql;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token;
 pub mod usage;
 pub mod user;
