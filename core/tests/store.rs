@@ -61,6 +61,17 @@ fn session<'a>(id: &'a SessionId, client: &'a ClientId, jti: &'a str) -> Session
     }
 }
 
+/// Records a login of `user` through `client` at [`T0`].
+async fn login(s: &Store, user: UserId, id: &SessionId, client: &ClientId, jti: &str) {
+    s.insert_session(
+        user,
+        &session(id, client, jti),
+        &audit(event::LOGIN_SUCCEEDED),
+    )
+    .await
+    .unwrap();
+}
+
 /// A store with one client (`c`) and one user (`ann`).
 async fn with_user() -> (TestEnv, Store, ClientId, UserId) {
     let (t, s) = store().await;
@@ -130,9 +141,7 @@ async fn users_insert_look_up_and_are_taken_by_their_keys() {
 async fn sessions_insert_rotate_once_and_revoke() {
     let (_t, s, c, u) = with_user().await;
     let sid = SessionId("s1".into());
-    s.insert_session(u, &session(&sid, &c, "j1"), &audit(event::LOGIN_SUCCEEDED))
-        .await
-        .unwrap();
+    login(&s, u, &sid, &c, "j1").await;
     assert_eq!(s.user(u).await.unwrap().unwrap().last_login, Some(T0));
     let row = s.session(&sid).await.unwrap().unwrap();
     assert_eq!((row.user_id, row.current_jti.as_str()), (u, "j1"));
@@ -205,9 +214,7 @@ async fn clients_insert_look_up_change_key_and_deactivate() {
 
     // Deactivating ends the logins the client issued.
     let sid = SessionId("s1".into());
-    s.insert_session(u, &session(&sid, &c, "j1"), &audit(event::LOGIN_SUCCEEDED))
-        .await
-        .unwrap();
+    login(&s, u, &sid, &c, "j1").await;
     let now = T0.plus_secs(5);
     assert!(s
         .set_client_active(&c, false, now, &audit(event::CLIENT_DEACTIVATED))
@@ -253,9 +260,7 @@ async fn signing_key_is_created_once() {
 async fn of_two_password_changes_from_the_same_hash_exactly_one_wins() {
     let (t, s, c, u) = with_user().await;
     let old = SessionId("old".into());
-    s.insert_session(u, &session(&old, &c, "j0"), &audit(event::LOGIN_SUCCEEDED))
-        .await
-        .unwrap();
+    login(&s, u, &old, &c, "j0").await;
     let (a, b) = (SessionId("a".into()), SessionId("b".into()));
     let now = T0.plus_secs(10);
     let sa = SessionInsert {
