@@ -61,6 +61,8 @@ pub mod service;
 mod session;
 pub mod sql;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token;
 pub mod usage;
 pub mod user;

@@ -1,20 +1,17 @@
 //! Feeds arbitrary method, path, headers and body into the core's service
-//! over an embedded in-memory libSQL database. The service must never panic
-//! and never answer 5xx except 503 (a storage failure, `database_unavailable`,
-//! or a full hashing queue, `server_busy`), and every error must be a JSON body.
+//! over the core's test kit (an embedded in-memory libSQL database). The
+//! service must never panic and never answer 5xx except 503 (a storage
+//! failure, `database_unavailable`, or a full hashing queue, `server_busy`),
+//! and every error must be a JSON body.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use bytes::Bytes;
-use gatehouse::db::LibsqlExecutor;
 use gatehouse_core::api_client::NewApiClient;
-use gatehouse_core::clock::{FixedClock, UnixMillis};
-use gatehouse_core::password::{Argon2Params, InlineHasher};
-use gatehouse_core::random::SeededRandom;
-use gatehouse_core::rate_limit::MemoryRateLimitStore;
-use gatehouse_core::{Config, Env, Gatehouse};
+use gatehouse_core::testing::TestEnv;
+use gatehouse_core::{Config, Gatehouse};
 use libfuzzer_sys::fuzz_target;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// Paths worth reaching: every route of the core's table (parameters filled
 /// in), its `/api/v1/` alias, and near misses.
@@ -86,17 +83,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let (gh, key, client_id, access) = rt.block_on(async {
-            let sql = Arc::new(LibsqlExecutor::open(":memory:", None).await.unwrap());
-            gatehouse_core::schema::migrate(sql.as_ref()).await.unwrap();
-            let cheap = Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 };
-            let env = Env {
-                clock: Arc::new(FixedClock::new(UnixMillis(1_800_000_000_000))),
-                random: Arc::new(SeededRandom::new(1)),
-                sql,
-                hasher: Arc::new(InlineHasher(cheap)),
-                rate_limits: Arc::new(MemoryRateLimitStore::default()),
-            };
-            let gh = Gatehouse::start(Config { argon2: cheap, ..Config::default() }, env).await.unwrap();
+            let gh = TestEnv::in_memory().await.seeded(1).start(Config::default()).await;
             let (client, key) = gh
                 .create_api_client(NewApiClient {
                     name: "fuzz".into(),

@@ -10,12 +10,13 @@ use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
 use gatehouse_core::clock::FixedClock;
 use gatehouse_core::service::ClientIp;
 use gatehouse_core::sql::{SqlExecutor, Statement};
+use gatehouse_core::testing::T0;
 use gatehouse_core::user::{NewUser, User, UserType};
 use gatehouse_core::{Config, Gatehouse};
 use http::{Method, Request};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use support::{Reply, PASSWORD, T0};
+use support::{Reply, PASSWORD};
 
 type Client = (ApiClient, ApiKey);
 

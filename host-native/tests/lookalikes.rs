@@ -9,19 +9,15 @@ mod support;
 
 use gatehouse::db::LibsqlExecutor;
 use gatehouse_core::api_client::NewApiClient;
-use gatehouse_core::clock::FixedClock;
 use gatehouse_core::operator::OperatorError;
-use gatehouse_core::password::InlineHasher;
-use gatehouse_core::random::SeededRandom;
-use gatehouse_core::rate_limit::MemoryRateLimitStore;
 use gatehouse_core::schema::{migrate, migrate_to};
 use gatehouse_core::sql::{SqlExecutor, Statement, Value};
+use gatehouse_core::testing::TestEnv;
 use gatehouse_core::user::{NewUser, UserType};
-use gatehouse_core::{Config, Env, Gatehouse};
+use gatehouse_core::Config;
 use http::{Method, StatusCode};
 use serde_json::json;
-use std::sync::Arc;
-use support::{s, CHEAP, PASSWORD, T0};
+use support::{s, PASSWORD};
 
 async fn rows(sql: &LibsqlExecutor, q: &str) -> Vec<Vec<Value>> {
     sql.run(Statement::new(q, vec![])).await.unwrap().rows
@@ -34,12 +30,7 @@ fn t(s: &str) -> Value {
 #[tokio::test]
 async fn existing_users_get_keys_and_lookalikes_stay_apart() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gh.db");
-    let sql = Arc::new(
-        LibsqlExecutor::open(path.to_str().unwrap(), None)
-            .await
-            .unwrap(),
-    );
+    let sql = support::open(&dir).await;
     assert_eq!(migrate_to(sql.as_ref(), 2).await.unwrap(), 2);
     // Rows as the code before migration 3 wrote them: email_normalized was
     // trim + lowercase, usernames were unique as spelt.
@@ -109,18 +100,9 @@ async fn existing_users_get_keys_and_lookalikes_stay_apart() {
     );
 
     // The service on the migrated database: every spelling is taken.
-    let env = Env {
-        clock: Arc::new(FixedClock::new(T0)),
-        random: Arc::new(SeededRandom::new(7)),
-        sql: sql.clone(),
-        hasher: Arc::new(InlineHasher(CHEAP)),
-        rate_limits: Arc::new(MemoryRateLimitStore::default()),
-    };
-    let config = Config {
-        argon2: CHEAP,
-        ..Config::default()
-    };
-    let gh = Gatehouse::start(config, env).await.unwrap();
+    let gh = TestEnv::with_sql(sql.clone())
+        .start(Config::default())
+        .await;
     let new = |email: &str, username: &str| NewUser {
         email: email.into(),
         username: username.into(),

@@ -4,15 +4,12 @@
 
 mod support;
 
-use gatehouse::db::LibsqlExecutor;
 use gatehouse_core::api_client::NewApiClient;
-use gatehouse_core::password::InlineHasher;
 use gatehouse_core::permission::{IsAdminUser, IsAuthenticated, IsCreator, IsStaffUser};
-use gatehouse_core::random::SeededRandom;
-use gatehouse_core::rate_limit::MemoryRateLimitStore;
 use gatehouse_core::service::{RouteHandler, RouteRequest};
+use gatehouse_core::testing::TestEnv;
 use gatehouse_core::user::{NewUser, UserType};
-use gatehouse_core::{Config, Env, Gatehouse};
+use gatehouse_core::Config;
 use http::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
@@ -170,9 +167,7 @@ async fn deactivated_user_loses_access_and_refresh_at_once() {
     let w = world().await;
     let reg = w.register("hal").await;
     let id = reg.body["user"]["id"].as_i64().unwrap();
-    let sql = LibsqlExecutor::open(w._dir.path().join("gh.db").to_str().unwrap(), None)
-        .await
-        .unwrap();
+    let sql = open(&w._dir).await;
     use gatehouse_core::sql::{SqlExecutor, Statement};
     sql.run(Statement::new(
         "UPDATE users SET is_active = 0 WHERE id = ?",
@@ -308,27 +303,13 @@ async fn staff_cannot_log_in_through_a_creator_client() {
 async fn signing_key_survives_a_restart_on_the_same_database() {
     let w = world().await;
     let access = s(&w.register("ivy").await.body["access"]);
-    let sql = Arc::new(
-        LibsqlExecutor::open(w._dir.path().join("gh.db").to_str().unwrap(), None)
-            .await
-            .unwrap(),
-    );
-    let env = Env {
-        clock: w.clock.clone(),
-        random: Arc::new(SeededRandom::new(7)),
-        sql,
-        hasher: Arc::new(InlineHasher(CHEAP)),
-        rate_limits: Arc::new(MemoryRateLimitStore::default()),
-    };
-    let restarted = Gatehouse::start(
-        Config {
-            argon2: CHEAP,
-            ..Config::default()
-        },
-        env,
-    )
-    .await
-    .unwrap();
+    // Other seeded bytes than the first start's: a key generated again
+    // would differ from the stored one.
+    let restarted = TestEnv::with_sql(open(&w._dir).await)
+        .seeded(7)
+        .with_clock(w.clock.clone())
+        .start(Config::default())
+        .await;
     let w2 = World {
         gh: restarted,
         clock: w.clock.clone(),

@@ -14,6 +14,11 @@ mod keys;
 pub(crate) mod sessions;
 pub(crate) mod users;
 
+// Needs the test kit's embedded libSQL (`cargo test` turns `testing` on
+// through core's dev-dependency on itself).
+#[cfg(all(test, feature = "testing"))]
+mod tests;
+
 use crate::audit::AuditEvent;
 use crate::sql::{Row, SqlError, SqlExecutor, Statement, Value};
 use std::sync::Arc;

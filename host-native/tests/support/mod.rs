@@ -1,30 +1,21 @@
 //! The in-process test harness shared by the tests in this folder: the
-//! core's service over an embedded libSQL file, with a fake clock, seeded
-//! randomness and cheap Argon2.
+//! core's service over the native host's executor on an embedded libSQL
+//! file, with the core's test kit (`gatehouse_core::testing`: fake clock,
+//! seeded randomness, cheap Argon2).
 #![allow(dead_code)]
 
 use bytes::Bytes;
 use gatehouse::db::LibsqlExecutor;
 use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
-use gatehouse_core::clock::{FixedClock, UnixMillis};
-use gatehouse_core::password::{Argon2Params, InlineHasher};
-use gatehouse_core::random::SeededRandom;
-use gatehouse_core::rate_limit::MemoryRateLimitStore;
+use gatehouse_core::clock::FixedClock;
 use gatehouse_core::service::ClientIp;
-use gatehouse_core::{Config, Env, Gatehouse};
+use gatehouse_core::testing::TestEnv;
+use gatehouse_core::{Config, Gatehouse};
 use http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-pub const T0: UnixMillis = UnixMillis(1_800_000_000_000);
 pub const PASSWORD: &str = "correct horse battery";
-
-/// Cheap Argon2: these tests check rules, not cost.
-pub const CHEAP: Argon2Params = Argon2Params {
-    memory_kib: 64,
-    iterations: 1,
-    parallelism: 1,
-};
 
 pub struct World {
     pub gh: Gatehouse,
@@ -53,32 +44,27 @@ pub struct Service {
 /// `extra` may add routes before the service is shared.
 pub async fn service(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse) -> Service {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gh.db");
-    let sql = Arc::new(
-        LibsqlExecutor::open(path.to_str().unwrap(), None)
-            .await
-            .unwrap(),
-    );
+    let sql = open(&dir).await;
     gatehouse_core::schema::migrate(sql.as_ref()).await.unwrap();
-    let clock = Arc::new(FixedClock::new(T0));
-    let env = Env {
-        clock: clock.clone(),
-        random: Arc::new(SeededRandom::new(42)),
-        sql: sql.clone(),
-        hasher: Arc::new(InlineHasher(CHEAP)),
-        rate_limits: Arc::new(MemoryRateLimitStore::default()),
-    };
-    let config = Config {
-        argon2: CHEAP,
-        ..config
-    };
-    let gh = extra(Gatehouse::start(config, env).await.unwrap());
+    let t = TestEnv::with_sql(sql.clone());
+    let gh = extra(t.start(config).await);
     Service {
         gh,
-        clock,
+        clock: t.clock,
         sql,
         dir,
     }
+}
+
+/// The native executor on `dir`'s database file (`gh.db`), created if
+/// missing: a second one on the same file is a restart.
+pub async fn open(dir: &tempfile::TempDir) -> Arc<LibsqlExecutor> {
+    let path = dir.path().join("gh.db");
+    Arc::new(
+        LibsqlExecutor::open(path.to_str().unwrap(), None)
+            .await
+            .unwrap(),
+    )
 }
 
 pub async fn world_with(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse) -> World {
