@@ -185,11 +185,7 @@ fn complete_responses(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
                     .is_some_and(|c| c.as_object().is_some_and(|c| !c.is_empty()));
                 if code.starts_with('4') || code.starts_with('5') {
                     if !has_content {
-                        r["content"] = json_body(if code == "400" && has_body {
-                            &bad_request
-                        } else {
-                            &error
-                        });
+                        r["content"] = json_body(if code == "400" { &bad_request } else { &error });
                     }
                     if code == "429" {
                         r["headers"] = retry_after.clone();
