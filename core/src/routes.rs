@@ -9,6 +9,7 @@
 
 use crate::context::Ctx;
 use crate::error::ApiError;
+use crate::usage::RequestKind;
 use crate::{admin, api, meta};
 use bytes::Bytes;
 use http::{Method, Response};
@@ -16,11 +17,9 @@ use std::future::Future;
 use std::pin::Pin;
 use utoipa::openapi::path::Operation;
 
-/// Who may call a route; the service checks it before the handler runs.
+/// Who may call a gated route; the service checks it before the handler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
-    /// No API key: the meta routes (schema, health, keys).
-    Open,
     /// An active API client's key and origin, within its budget.
     Client,
     /// `Client`, and a valid access token of an active user with a live
@@ -83,9 +82,26 @@ pub struct Route {
     pub path: &'static str,
     /// The kind of each `{…}` segment, in order.
     pub params: &'static [Param],
-    pub guard: Guard,
-    pub(crate) handler: Handler,
+    pub(crate) serve: Serve,
+    /// How the client's usage analytics count a request to it.
+    pub(crate) counts_as: RequestKind,
     pub(crate) doc: Doc,
+}
+
+/// How a route is answered.
+pub(crate) enum Serve {
+    /// Behind the API-key gate and its guard, by its handler.
+    Gated(Guard, Handler),
+    /// With no API key, by the service itself, before any client check.
+    Open(Meta),
+}
+
+/// The open routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Meta {
+    Schema,
+    Health,
+    Jwks,
 }
 
 /// Wraps `async fn(&Ctx) -> Result<Response<Bytes>, ApiError>` as a [`Handler`].
@@ -112,17 +128,38 @@ where
     (P::path(), op)
 }
 
-/// Builds a row; the table below reads as one line per endpoint.
+/// Builds a row; the table below reads as one line per endpoint. A gated
+/// row may end in `counts Login` (or `Register`, `Refresh`) for the usage
+/// analytics; the rest count as `Other`.
 macro_rules! route {
-    ($method:ident $path:literal $params:expr, $guard:ident, $handler:path, $doc:ty) => {
+    ($method:ident $path:literal $params:expr, $guard:ident, $handler:path, $doc:ty $(, counts $kind:ident)?) => {
         Route {
             method: Method::$method,
             path: $path,
             params: $params,
-            guard: Guard::$guard,
-            handler: handler!($handler),
+            serve: Serve::Gated(Guard::$guard, handler!($handler)),
+            counts_as: counts!($($kind)?),
             doc: doc::<$doc>,
         }
+    };
+    (open $method:ident $path:literal, $meta:ident, $doc:ty) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            params: NONE,
+            serve: Serve::Open(Meta::$meta),
+            counts_as: RequestKind::Other,
+            doc: doc::<$doc>,
+        }
+    };
+}
+
+macro_rules! counts {
+    () => {
+        RequestKind::Other
+    };
+    ($kind:ident) => {
+        RequestKind::$kind
     };
 }
 
@@ -135,9 +172,9 @@ const ANY: &[Param] = &[Param::Any];
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
     // The auth API: any active API client.
-    route!(POST   "/api/auth/register/"        NONE, Client,        api::register::handle,        api::register::__path_register),
-    route!(POST   "/api/auth/token/"           NONE, Client,        api::login::handle,           api::login::__path_token),
-    route!(POST   "/api/auth/token/refresh/"   NONE, Client,        api::refresh::handle,         api::refresh::__path_token_refresh),
+    route!(POST   "/api/auth/register/"        NONE, Client,        api::register::handle,        api::register::__path_register, counts Register),
+    route!(POST   "/api/auth/token/"           NONE, Client,        api::login::handle,           api::login::__path_token, counts Login),
+    route!(POST   "/api/auth/token/refresh/"   NONE, Client,        api::refresh::handle,         api::refresh::__path_token_refresh, counts Refresh),
     route!(POST   "/api/auth/logout/"          NONE, Authenticated, api::logout::handle,          api::logout::__path_logout),
     route!(GET    "/api/auth/profile/"         NONE, Authenticated, api::profile::get,            api::profile::__path_profile_get),
     route!(PUT    "/api/auth/profile/"         NONE, Authenticated, api::profile::put,            api::profile::__path_profile_put),
@@ -166,17 +203,11 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/admin/clients/{client_id}/usage/"                CLIENT,       Staff, admin::usage::client,            admin::usage::__path_client_usage),
     route!(GET    "/api/admin/usage/"                                    NONE,         Staff, admin::usage::all,               admin::usage::__path_usage),
     route!(GET    "/api/admin/audit/"                                    NONE,         Staff, admin::audit_log::list,          admin::audit_log::__path_audit),
-    // Meta: no API key. The service answers these itself (see `Meta`).
-    route!(GET    "/api/schema/"               NONE, Open, meta_unreachable, meta::__path_schema),
-    route!(GET    "/healthz"                   NONE, Open, meta_unreachable, meta::__path_healthz),
-    route!(GET    "/.well-known/jwks.json"     NONE, Open, meta_unreachable, meta::__path_jwks),
+    // Open: no API key. The service answers these itself (see `Meta`).
+    route!(open GET "/api/schema/",           Schema, meta::__path_schema),
+    route!(open GET "/healthz",               Health, meta::__path_healthz),
+    route!(open GET "/.well-known/jwks.json", Jwks,   meta::__path_jwks),
 ];
-
-/// The `Open` routes are answered by the service before any context
-/// exists; this handler is never called.
-async fn meta_unreachable(_: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    Err(ApiError::not_found())
-}
 
 /// Every built-in route.
 pub fn all() -> &'static [Route] {

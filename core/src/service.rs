@@ -10,7 +10,7 @@ use crate::env::Env;
 use crate::error::ApiError;
 use crate::permission::{IsStaffUser, Permission};
 use crate::rate_limit::{Quota, RateDecision};
-use crate::routes::{Found, Guard, Route};
+use crate::routes::{Found, Guard, Meta, Route, Serve};
 use crate::store::Store;
 use crate::token::{SigningKey, TokenCodec};
 use crate::usage::RequestKind;
@@ -219,11 +219,11 @@ impl Gatehouse {
             Err(e) => return e.into_response(),
         };
         if let Target::Builtin(route, _) = &target {
-            if route.guard == Guard::Open {
-                return match route.path {
-                    "/healthz" => self.health().await,
-                    "/.well-known/jwks.json" => self.jwks(),
-                    _ => crate::openapi::schema_response(&req),
+            if let Serve::Open(meta) = route.serve {
+                return match meta {
+                    Meta::Health => self.health().await,
+                    Meta::Jwks => self.jwks(),
+                    Meta::Schema => crate::openapi::schema_response(&req),
                 };
             }
         }
@@ -236,12 +236,7 @@ impl Gatehouse {
         // in-memory add, written to the database later by `flush_usage`.
         let counted = self.inner.count_usage.then(|| {
             let kind = match &target {
-                Target::Builtin(r, _) => match r.path {
-                    "/api/auth/token/" => RequestKind::Login,
-                    "/api/auth/register/" => RequestKind::Register,
-                    "/api/auth/token/refresh/" => RequestKind::Refresh,
-                    _ => RequestKind::Other,
-                },
+                Target::Builtin(r, _) => r.counts_as,
                 Target::Custom(_) => RequestKind::Other,
             };
             (client.id.0.clone(), kind)
@@ -386,8 +381,11 @@ impl Gatehouse {
         client: ApiClient,
         now: UnixMillis,
     ) -> Result<Response<Bytes>, ApiError> {
-        let caller = match route.guard {
-            Guard::Open | Guard::Client => None,
+        let Serve::Gated(guard, handler) = route.serve else {
+            return Err(ApiError::not_found()); // open routes never get here
+        };
+        let caller = match guard {
+            Guard::Client => None,
             Guard::Authenticated => Some(authenticate(self.shared(), req, now).await?),
             Guard::Staff => {
                 // Admin client → bearer token → client serves the type → staff.
@@ -416,7 +414,7 @@ impl Gatehouse {
             params,
             caller,
         };
-        (route.handler)(&ctx).await
+        handler(&ctx).await
     }
 
     async fn custom(
