@@ -4,7 +4,12 @@
 use crate::sql::{SqlError, SqlExecutor, Statement, Value};
 
 /// Migrations in order. Never edit one that has shipped: add a new one.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, INITIAL), (2, AUDIT_AND_USAGE), (3, LOOKALIKE_KEYS)];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, INITIAL),
+    (2, AUDIT_AND_USAGE),
+    (3, LOOKALIKE_KEYS),
+    (4, LEGACY_TOKENS),
+];
 
 const INITIAL: &str = "
 CREATE TABLE IF NOT EXISTS users (
@@ -133,6 +138,22 @@ const LOOKALIKE_KEYS: &str = "
 ALTER TABLE users ADD COLUMN username_key TEXT;
 CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON users(username_key);
 CREATE TRIGGER IF NOT EXISTS users_username_key_required BEFORE INSERT ON users WHEN NEW.username_key IS NULL BEGIN SELECT RAISE(ABORT, 'users.username_key is required'); END;
+";
+
+/// The seed's (Django simplejwt) refresh tokens during a cutover:
+/// `gatehouse import-django` writes the outstanding ones (with
+/// `blacklisted_at` for those in simplejwt's blacklist), and the refresh
+/// endpoint marks one `exchanged_at` when it trades it for a Gatehouse pair;
+/// that UPDATE's `WHERE exchanged_at IS NULL` gives an exchange race one
+/// winner. Only the `jti` is kept, never the token. Times are unix millis.
+const LEGACY_TOKENS: &str = "
+CREATE TABLE IF NOT EXISTS legacy_refresh_tokens (
+    jti TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    blacklisted_at INTEGER,
+    exchanged_at INTEGER
+);
 ";
 
 /// The statements that give existing users the keys of [`LOOKALIKE_KEYS`]
