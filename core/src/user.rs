@@ -280,6 +280,32 @@ pub fn username_key(username: &str) -> String {
     nfkc(&nfkc(username).to_uppercase().to_lowercase())
 }
 
+/// The answer to "already exists" for an email.
+pub const EMAIL_TAKEN: &str = "user with this email already exists.";
+/// The answer to "already exists" for a username.
+pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
+
+/// Which of an email and a username already belong to a user (each compared
+/// by its key; an empty one is never taken).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Taken {
+    pub email: bool,
+    pub username: bool,
+}
+
+impl Taken {
+    /// Adds the "already exists" errors, as registration, the admin API and
+    /// the CLI all report them.
+    pub fn push_errors(self, errors: &mut crate::error::FieldErrors) {
+        if self.email {
+            crate::json::push(errors, "email", EMAIL_TAKEN);
+        }
+        if self.username {
+            crate::json::push(errors, "username", USERNAME_TAKEN);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

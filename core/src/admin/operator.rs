@@ -175,17 +175,11 @@ pub(crate) async fn create_user_as(
     for msg in validate_password(&new.password, &attrs) {
         push(&mut errors, "password", msg);
     }
-    let (email_taken, username_taken) = shared.store.taken(email, username).await?;
-    if email_taken {
-        push(&mut errors, "email", crate::api::register::EMAIL_TAKEN);
-    }
-    if username_taken {
-        push(
-            &mut errors,
-            "username",
-            crate::api::register::USERNAME_TAKEN,
-        );
-    }
+    shared
+        .store
+        .taken(email, username)
+        .await?
+        .push_errors(&mut errors);
     validated(errors)?;
     let salt: [u8; 16] = crate::random::bytes(shared.env.random.as_ref());
     let hash = shared.env.hasher.hash(new.password, salt).await?;

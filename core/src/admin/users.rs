@@ -8,7 +8,7 @@ use super::store::UserFilter;
 use super::types::{
     AdminSessionOut, AdminUserCreateIn, AdminUserOut, AdminUserPage, AdminUserPatchIn, EndedOut,
 };
-use crate::api::register::{EMAIL_TAKEN, USERNAME_TAKEN};
+use crate::api::register::{field_value, lost_race};
 use crate::api::types::ErrorOut;
 use crate::audit::{event, AuditEvent, UserRef};
 use crate::context::AdminCaller;
@@ -19,7 +19,7 @@ use crate::operator::OperatorError;
 use crate::query::Query;
 use crate::session::SessionId;
 use crate::sql::SqlError;
-use crate::user::{canonical_username, NewUser, User, UserId, UserType};
+use crate::user::{canonical_username, NewUser, User, UserId, UserType, USERNAME_TAKEN};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -65,7 +65,7 @@ fn user_type(body: &JsonBody, required: bool, errors: &mut FieldErrors) -> Optio
 
 /// What an update asks for; None leaves a field as it is.
 #[derive(Debug, Default)]
-struct UserPatch {
+pub(crate) struct UserPatch {
     username: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
@@ -165,16 +165,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         Ok(u) => Ok(json_response(StatusCode::CREATED, &AdminUserOut::from(&u))),
         // Lost a race with a concurrent creation of the same email or name.
         Err(OperatorError::Sql(SqlError::UniqueViolation(_))) => {
-            let (email_taken, username_taken) = ctx.store().taken(&email, &username).await?;
-            let mut errors = FieldErrors::new();
-            if email_taken {
-                push(&mut errors, "email", EMAIL_TAKEN);
-            }
-            if username_taken {
-                push(&mut errors, "username", USERNAME_TAKEN);
-            }
-            check(errors)?;
-            Err(SqlError::UniqueViolation("users".into()).into())
+            Err(lost_race(ctx, &email, &username).await)
         }
         Err(e) => Err(operator_error(e)),
     }
@@ -195,23 +186,16 @@ pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let before = managed_user(ctx, caller, id).await?;
     let body = parse_body(ctx.req)?;
     let mut errors = FieldErrors::new();
-    let mut patch = UserPatch {
-        username: body.str(USERNAME.required_when(false), &mut errors),
+    let patch = UserPatch {
+        username: body
+            .str(USERNAME.required_when(false), &mut errors)
+            .and_then(|u| field_value(canonical_username(&u), "username", &mut errors)),
         first_name: body.str(FIRST_NAME, &mut errors),
         last_name: body.str(LAST_NAME, &mut errors),
         user_type: user_type(&body, false, &mut errors),
         is_active: body.bool("is_active", &mut errors),
     };
-    if patch.user_type.is_some_and(|t| !caller.may_manage(t)) {
-        return Err(ApiError::permission_denied());
-    }
-    if let Some(u) = patch.username.take() {
-        patch.username = canonical_username(&u)
-            .map_err(|msg| push(&mut errors, "username", msg))
-            .ok();
-    }
-    check(errors)?;
-    admin_update_user(ctx, caller, before, &patch).await
+    admin_update_user(ctx, caller, before, &patch, errors).await
 }
 
 /// `POST …/deactivate/`.
@@ -231,7 +215,7 @@ async fn set_active(ctx: &Ctx<'_>, active: bool) -> Result<Response<Bytes>, ApiE
         is_active: Some(active),
         ..UserPatch::default()
     };
-    admin_update_user(ctx, caller, before, &patch).await
+    admin_update_user(ctx, caller, before, &patch, FieldErrors::new()).await
 }
 
 pub(crate) async fn sessions(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
@@ -296,29 +280,69 @@ async fn managed_user(ctx: &Ctx<'_>, caller: &AdminCaller, id: UserId) -> Result
     Ok(user)
 }
 
-/// Applies a validated patch: the last-superuser rule, the
-/// compare-and-swap with its audit event, and ending the user's logins
-/// when they are deactivated or change type.
-async fn admin_update_user(
-    ctx: &Ctx<'_>,
+/// What an admin update of a user comes to.
+#[derive(Debug, PartialEq)]
+pub(crate) enum UpdateOutcome {
+    /// 403: the patch grants a type the caller may not manage (staff never
+    /// make staff or admins).
+    Forbidden,
+    /// 400 with these field errors.
+    Refuse(FieldErrors),
+    /// 400 `last_superuser`: the change would leave no active superuser.
+    LastSuperuser,
+    /// Nothing changes: 200 with the user as it is, no write, no audit.
+    Unchanged,
+    /// Write `after` (a compare-and-swap on the user as read), with the
+    /// audit event `event` in the same batch, ending every login of the user
+    /// for `revoke` when it is set.
+    Update(UserUpdate),
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) struct UserUpdate {
+    pub(crate) after: User,
+    pub(crate) event: &'static str,
+    pub(crate) revoke: Option<&'static str>,
+    /// The change takes an active superuser away: the write is guarded by
+    /// "another one is left".
+    pub(crate) removes_superuser: bool,
+}
+
+/// True when going from `before` to `after` leaves one fewer active superuser.
+fn removes_superuser(before: &User, after: &User) -> bool {
+    before.is_superuser && before.is_active && !(after.is_superuser && after.is_active)
+}
+
+/// The admin update decision. `caller` may manage `before` (checked when it
+/// was read); `errors` are the body's field errors; `other_superusers` is
+/// the number of other active superusers, read only when `before` is one
+/// (None otherwise: it cannot matter).
+pub(crate) fn decide(
     caller: &AdminCaller,
-    before: User,
+    before: &User,
     patch: &UserPatch,
-) -> Result<Response<Bytes>, ApiError> {
-    let after = patch.apply(&before);
-    if after == before {
-        return Ok(json_response(StatusCode::OK, &AdminUserOut::from(&before)));
+    errors: FieldErrors,
+    other_superusers: Option<u64>,
+) -> UpdateOutcome {
+    if patch.user_type.is_some_and(|t| !caller.may_manage(t)) {
+        return UpdateOutcome::Forbidden;
     }
-    let removes_superuser =
-        before.is_superuser && before.is_active && !(after.is_superuser && after.is_active);
-    if removes_superuser && ctx.store().other_active_superusers(before.id).await? == 0 {
-        return Err(last_superuser());
+    if !errors.is_empty() {
+        return UpdateOutcome::Refuse(errors);
+    }
+    let after = patch.apply(before);
+    if after == *before {
+        return UpdateOutcome::Unchanged;
+    }
+    let removes_superuser = removes_superuser(before, &after);
+    if removes_superuser && other_superusers.unwrap_or(0) == 0 {
+        return UpdateOutcome::LastSuperuser;
     }
     let only_active_changed = User {
         is_active: before.is_active,
         ..after.clone()
-    } == before;
-    let name = match (only_active_changed, after.is_active) {
+    } == *before;
+    let event = match (only_active_changed, after.is_active) {
         (true, false) => event::USER_DEACTIVATED,
         (true, true) => event::USER_REACTIVATED,
         (false, _) => event::USER_UPDATED,
@@ -330,7 +354,45 @@ async fn admin_update_user(
     } else {
         None
     };
-    let audit = AuditEvent::new(name, &caller.actor, ctx.now)
+    UpdateOutcome::Update(UserUpdate {
+        after,
+        event,
+        revoke,
+        removes_superuser,
+    })
+}
+
+/// Gathers what [`decide`] needs, and acts on its answer: the
+/// compare-and-swap with its audit event, and ending the user's logins
+/// when they are deactivated or change type.
+async fn admin_update_user(
+    ctx: &Ctx<'_>,
+    caller: &AdminCaller,
+    before: User,
+    patch: &UserPatch,
+    errors: FieldErrors,
+) -> Result<Response<Bytes>, ApiError> {
+    let other_superusers = if before.is_superuser && before.is_active && errors.is_empty() {
+        Some(ctx.store().other_active_superusers(before.id).await?)
+    } else {
+        None
+    };
+    let update = match decide(caller, &before, patch, errors, other_superusers) {
+        UpdateOutcome::Forbidden => return Err(ApiError::permission_denied()),
+        UpdateOutcome::Refuse(errors) => return Err(ApiError::Fields(errors)),
+        UpdateOutcome::LastSuperuser => return Err(last_superuser()),
+        UpdateOutcome::Unchanged => {
+            return Ok(json_response(StatusCode::OK, &AdminUserOut::from(&before)))
+        }
+        UpdateOutcome::Update(u) => u,
+    };
+    let UserUpdate {
+        after,
+        event,
+        revoke,
+        removes_superuser,
+    } = update;
+    let audit = AuditEvent::new(event, &caller.actor, ctx.now)
         .target_user(UserRef::Id(before.id))
         .detail(serde_json::json!({
             "before": AdminUserOut::from(&before),
@@ -491,3 +553,171 @@ fn user_sessions_end() {}
         (status = 404, description = "No such user or live login of theirs", body = ErrorOut),
     ))]
 fn user_session_end() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Actor;
+    use crate::clock::UnixMillis;
+
+    fn user(id: i64, t: UserType) -> User {
+        User {
+            id: UserId(id),
+            email: format!("u{id}@example.com"),
+            username: format!("u{id}"),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: t,
+            is_staff: t.is_staff(),
+            is_superuser: t.is_superuser(),
+            is_active: true,
+            date_joined: UnixMillis(0),
+            last_login: None,
+        }
+    }
+
+    fn caller(t: UserType) -> AdminCaller {
+        AdminCaller {
+            user: user(1, t),
+            actor: Actor::default(),
+        }
+    }
+
+    fn type_change(t: UserType) -> UserPatch {
+        UserPatch {
+            user_type: Some(t),
+            ..UserPatch::default()
+        }
+    }
+
+    fn active(a: bool) -> UserPatch {
+        UserPatch {
+            is_active: Some(a),
+            ..UserPatch::default()
+        }
+    }
+
+    fn update(o: UpdateOutcome) -> UserUpdate {
+        match o {
+            UpdateOutcome::Update(u) => u,
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    const NO_ERRORS: FieldErrors = FieldErrors::new();
+
+    #[test]
+    fn staff_never_grant_staff_or_admin_rights() {
+        let target = user(2, UserType::Creator);
+        for t in [UserType::Staff, UserType::Admin] {
+            let p = type_change(t);
+            assert_eq!(
+                decide(&caller(UserType::Staff), &target, &p, NO_ERRORS, None),
+                UpdateOutcome::Forbidden
+            );
+            // The 403 comes before the body's other field errors.
+            let mut errors = FieldErrors::new();
+            push(&mut errors, "username", "bad");
+            assert_eq!(
+                decide(&caller(UserType::Staff), &target, &p, errors, None),
+                UpdateOutcome::Forbidden
+            );
+        }
+        // An admin may; the change ends the user's logins.
+        let u = update(decide(
+            &caller(UserType::Admin),
+            &target,
+            &type_change(UserType::Staff),
+            NO_ERRORS,
+            None,
+        ));
+        assert!(u.after.is_staff && !u.after.is_superuser);
+        assert_eq!(u.revoke, Some("user_type_changed"));
+        assert_eq!(u.event, event::USER_UPDATED);
+    }
+
+    #[test]
+    fn field_errors_refuse_the_whole_patch() {
+        let mut errors = FieldErrors::new();
+        push(&mut errors, "username", "bad");
+        let p = UserPatch {
+            first_name: Some("Ada".into()),
+            ..UserPatch::default()
+        };
+        let o = decide(
+            &caller(UserType::Admin),
+            &user(2, UserType::Creator),
+            &p,
+            errors.clone(),
+            None,
+        );
+        assert_eq!(o, UpdateOutcome::Refuse(errors));
+    }
+
+    #[test]
+    fn a_patch_that_changes_nothing_writes_nothing() {
+        let target = user(2, UserType::Creator);
+        let p = UserPatch {
+            username: Some("u2".into()),
+            is_active: Some(true),
+            user_type: Some(UserType::Creator),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            decide(&caller(UserType::Staff), &target, &p, NO_ERRORS, None),
+            UpdateOutcome::Unchanged
+        );
+    }
+
+    #[test]
+    fn the_last_active_superuser_is_neither_deactivated_nor_demoted() {
+        let admin = user(2, UserType::Admin);
+        let c = caller(UserType::Admin);
+        for p in [active(false), type_change(UserType::Staff)] {
+            assert_eq!(
+                decide(&c, &admin, &p, NO_ERRORS, Some(0)),
+                UpdateOutcome::LastSuperuser
+            );
+            // With another one left, it goes through, guarded by "one is left".
+            let u = update(decide(&c, &admin, &p, NO_ERRORS, Some(1)));
+            assert!(u.removes_superuser);
+        }
+        // An admin acting on themselves is held to the same rule.
+        assert_eq!(
+            decide(&c, &c.user, &active(false), NO_ERRORS, Some(0)),
+            UpdateOutcome::LastSuperuser
+        );
+        // Renaming the last one is fine and needs no guard.
+        let rename = UserPatch {
+            first_name: Some("Root".into()),
+            ..UserPatch::default()
+        };
+        let u = update(decide(&c, &admin, &rename, NO_ERRORS, Some(0)));
+        assert!(!u.removes_superuser);
+        assert_eq!(u.revoke, None);
+    }
+
+    #[test]
+    fn deactivation_and_reactivation_are_their_own_events() {
+        let c = caller(UserType::Staff);
+        let target = user(2, UserType::Creator);
+        let off = update(decide(&c, &target, &active(false), NO_ERRORS, None));
+        assert_eq!(off.event, event::USER_DEACTIVATED);
+        assert_eq!(off.revoke, Some("user_deactivated"));
+        assert!(!off.after.is_active);
+
+        let on = update(decide(&c, &off.after, &active(true), NO_ERRORS, None));
+        assert_eq!(on.event, event::USER_REACTIVATED);
+        assert_eq!(on.revoke, None);
+
+        // Deactivating while renaming is an ordinary update (still ending logins).
+        let both = UserPatch {
+            last_name: Some("L".into()),
+            is_active: Some(false),
+            ..UserPatch::default()
+        };
+        let u = update(decide(&c, &target, &both, NO_ERRORS, None));
+        assert_eq!(u.event, event::USER_UPDATED);
+        assert_eq!(u.revoke, Some("user_deactivated"));
+    }
+}

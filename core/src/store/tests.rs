@@ -11,7 +11,7 @@ use crate::clock::UnixMillis;
 use crate::session::SessionId;
 use crate::sql::{Statement, Value};
 use crate::testing::{TestEnv, T0};
-use crate::user::{UserId, UserType};
+use crate::user::{Taken, UserId, UserType};
 
 async fn store() -> (TestEnv, Store) {
     let t = TestEnv::in_memory().await;
@@ -114,15 +114,21 @@ async fn users_insert_look_up_and_are_taken_by_their_keys() {
 
     assert_eq!(
         s.taken("ANN@example.com", "ANN").await.unwrap(),
-        (true, true)
+        Taken {
+            email: true,
+            username: true
+        }
     );
     assert_eq!(
         s.taken("ann@example.com", "bob").await.unwrap(),
-        (true, false)
+        Taken {
+            email: true,
+            username: false
+        }
     );
     assert_eq!(
         s.taken("bob@example.com", "bob").await.unwrap(),
-        (false, false)
+        Taken::default()
     );
     let again = s
         .insert_user(

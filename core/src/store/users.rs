@@ -115,7 +115,7 @@ impl Store {
     /// Which of email and username are taken, each compared by its key
     /// ([`normalize_email`](crate::user::normalize_email),
     /// [`username_key`](crate::user::username_key)).
-    pub async fn taken(&self, email: &str, username: &str) -> Result<(bool, bool), SqlError> {
+    pub async fn taken(&self, email: &str, username: &str) -> Result<crate::user::Taken, SqlError> {
         let rows = self
             .rows(
                 "SELECT (SELECT count(*) FROM users WHERE email_normalized = ?), (SELECT count(*) FROM users WHERE username_key = ?)",
@@ -126,10 +126,10 @@ impl Store {
             )
             .await?;
         let r = rows.first().ok_or_else(|| bad_row("count"))?;
-        Ok((
-            r.first().and_then(int).unwrap_or(0) > 0,
-            r.get(1).and_then(int).unwrap_or(0) > 0,
-        ))
+        Ok(crate::user::Taken {
+            email: r.first().and_then(int).unwrap_or(0) > 0,
+            username: r.get(1).and_then(int).unwrap_or(0) > 0,
+        })
     }
 
     fn user_insert_statement(u: &UserInsert<'_>) -> Statement {
