@@ -37,6 +37,8 @@
 //! - [`pages`]: the dashboard and API-docs answers that are not files (the hosts serve the files).
 //! - [`config`], `env.rs` ([`Env`]), [`clock`], [`random`], [`sql`]: what a host supplies.
 
+#[macro_use]
+mod operation; // first: its macro is used by the modules below
 mod admin;
 mod api;
 pub mod api_client;

@@ -1,6 +1,6 @@
 //! `GET /api/admin/audit/`: the audit log, newest first, filtered and paged.
 
-use super::common::{page_links, paging};
+use super::common::{page_links, paging, PageParams, StaffErrors};
 use super::store::AuditFilter;
 use super::types::{AuditEventOut, AuditEventPage};
 use crate::api::types::ErrorOut;
@@ -53,25 +53,20 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/audit/", tag = "admin",
-    params(
-        ("event" = Option<String>, Query, description = "Exact event name, or a prefix ending in `*` (e.g. `user.*`)"),
-        ("actor" = Option<i64>, Query, description = "Actor user id"),
-        ("target_user" = Option<i64>, Query, description = "Target user id"),
-        ("user" = Option<i64>, Query, description = "User id as actor or target"),
-        ("client" = Option<String>, Query, description = "Client id as actor or target"),
-        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (inclusive)"),
-        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (exclusive)"),
-        ("page" = Option<u64>, Query, description = "1-based page"),
-        ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
-    ),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "A page of audit events, newest first", body = AuditEventPage),
-        (status = 400, description = "Bad filter"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "Invalid page", body = ErrorOut),
-    ))]
-fn audit() {}
+operation!(admin audit, get "/api/admin/audit/",
+params(
+    ("event" = Option<String>, Query, description = "Exact event name, or a prefix ending in `*` (e.g. `user.*`)"),
+    ("actor" = Option<i64>, Query, description = "Actor user id"),
+    ("target_user" = Option<i64>, Query, description = "Target user id"),
+    ("user" = Option<i64>, Query, description = "User id as actor or target"),
+    ("client" = Option<String>, Query, description = "Client id as actor or target"),
+    ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (inclusive)"),
+    ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (exclusive)"),
+    PageParams,
+),
+responses(
+    (status = 200, description = "A page of audit events, newest first", body = AuditEventPage),
+    (status = 400, description = "Bad filter"),
+    StaffErrors,
+    (status = 404, description = "Invalid page", body = ErrorOut),
+));

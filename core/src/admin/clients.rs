@@ -1,7 +1,9 @@
 //! `/api/admin/clients/…`: list, create (the key shown once), read, update,
 //! rotate the key, deactivate and activate API clients.
 
-use super::common::{bad_choice, page_links, paging};
+use super::common::{
+    bad_choice, page_links, paging, ClientErrors, ClientIdPath, PageParams, StaffErrors,
+};
 use super::store::ClientFilter;
 use super::types::{ClientCreateIn, ClientOut, ClientPage, ClientPatchIn, ClientWithKeyOut};
 use super::users::operator_error;
@@ -289,95 +291,51 @@ fn client_id(ctx: &Ctx<'_>) -> ClientId {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/clients/", tag = "admin",
-    params(
-        ("search" = Option<String>, Query, description = "Substring of the name or client id"),
-        ("client_type" = Option<String>, Query, description = "web, mobile, admin, server, …"),
-        ("is_active" = Option<bool>, Query, description = "true or false"),
-        ("page" = Option<u64>, Query, description = "1-based page"),
-        ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
-    ),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "A page of clients, oldest first", body = ClientPage),
-        (status = 400, description = "Bad filter"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "Invalid page", body = ErrorOut),
-    ))]
-fn clients_list() {}
+operation!(admin clients_list, get "/api/admin/clients/",
+params(
+    ("search" = Option<String>, Query, description = "Substring of the name or client id"),
+    ("client_type" = Option<String>, Query, description = "web, mobile, admin, server, …"),
+    ("is_active" = Option<bool>, Query, description = "true or false"),
+    PageParams,
+),
+responses(
+    (status = 200, description = "A page of clients, oldest first", body = ClientPage),
+    (status = 400, description = "Bad filter"),
+    StaffErrors,
+    (status = 404, description = "Invalid page", body = ErrorOut),
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/admin/clients/", tag = "admin", request_body = ClientCreateIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 201, description = "Created; `api_key` is shown this once", body = ClientWithKeyOut),
-        (status = 400, description = "Field errors"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-    ))]
-fn clients_create() {}
+operation!(admin clients_create, post "/api/admin/clients/", request_body = ClientCreateIn,
+responses(
+    (status = 201, description = "Created; `api_key` is shown this once", body = ClientWithKeyOut),
+    (status = 400, description = "Field errors"),
+    StaffErrors,
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/clients/{client_id}/", tag = "admin",
-    params(("client_id" = String, Path, description = "Client id (cl_…)")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "The client", body = ClientOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such client", body = ErrorOut),
-    ))]
-fn client_get() {}
+operation!(admin client_get, get "/api/admin/clients/{client_id}/", params(ClientIdPath),
+    responses((status = 200, description = "The client", body = ClientOut), ClientErrors));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(patch, path = "/api/admin/clients/{client_id}/", tag = "admin", request_body = ClientPatchIn,
-    params(("client_id" = String, Path, description = "Client id (cl_…)")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Updated (deactivation ends the client's logins)", body = ClientOut),
-        (status = 400, description = "Field errors, or `current_client`"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such client", body = ErrorOut),
-        (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
-    ))]
-fn client_patch() {}
+operation!(admin client_patch, patch "/api/admin/clients/{client_id}/", request_body = ClientPatchIn,
+params(ClientIdPath),
+responses(
+    (status = 200, description = "Updated (deactivation ends the client's logins)", body = ClientOut),
+    (status = 400, description = "Field errors, or `current_client`"),
+    ClientErrors,
+    (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/admin/clients/{client_id}/rotate-key/", tag = "admin",
-    params(("client_id" = String, Path, description = "Client id (cl_…)")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "A new key, shown this once; the old one is dead", body = ClientWithKeyOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such client", body = ErrorOut),
-    ))]
-fn client_rotate_key() {}
+operation!(admin client_rotate_key, post "/api/admin/clients/{client_id}/rotate-key/", params(ClientIdPath),
+responses(
+    (status = 200, description = "A new key, shown this once; the old one is dead", body = ClientWithKeyOut),
+    ClientErrors,
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/admin/clients/{client_id}/deactivate/", tag = "admin",
-    params(("client_id" = String, Path, description = "Client id (cl_…)")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Deactivated; its logins ended", body = ClientOut),
-        (status = 400, description = "`current_client`: the request came through it", body = ErrorOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such client", body = ErrorOut),
-    ))]
-fn client_deactivate() {}
+operation!(admin client_deactivate, post "/api/admin/clients/{client_id}/deactivate/", params(ClientIdPath),
+responses(
+    (status = 200, description = "Deactivated; its logins ended", body = ClientOut),
+    (status = 400, description = "`current_client`: the request came through it", body = ErrorOut),
+    ClientErrors,
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/admin/clients/{client_id}/activate/", tag = "admin",
-    params(("client_id" = String, Path, description = "Client id (cl_…)")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Activated", body = ClientOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such client", body = ErrorOut),
-    ))]
-fn client_activate() {}
+operation!(admin client_activate, post "/api/admin/clients/{client_id}/activate/", params(ClientIdPath),
+    responses((status = 200, description = "Activated", body = ClientOut), ClientErrors));

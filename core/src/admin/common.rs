@@ -2,6 +2,7 @@
 //! messages.
 
 use super::types::PageLinks;
+use crate::api::types::ErrorOut;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::query::Query;
@@ -129,4 +130,80 @@ mod tests {
             assert_eq!(paging(&Query::parse(Some(q))).unwrap().size, size, "{q}");
         }
     }
+}
+
+/// The refusals every admin route shares: no staff user behind the token.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) enum StaffErrors {
+    #[response(status = 401, description = "Not authenticated")]
+    Unauthenticated(ErrorOut),
+    #[response(status = 403, description = "Not staff")]
+    NotStaff(ErrorOut),
+}
+
+/// The refusals of an admin route on one API client.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) enum ClientErrors {
+    #[response(status = 401, description = "Not authenticated")]
+    Unauthenticated(ErrorOut),
+    #[response(status = 403, description = "Not staff")]
+    NotStaff(ErrorOut),
+    #[response(status = 404, description = "No such client")]
+    NoSuchClient(ErrorOut),
+}
+
+/// The `{client_id}` of an admin route's path.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("client_id"), parameter_in = Path)]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) struct ClientIdPath(
+    /// Client id (cl_…)
+    String,
+);
+
+/// The refusals of an admin route that reads one user.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) enum UserErrors {
+    #[response(status = 401, description = "Not authenticated")]
+    Unauthenticated(ErrorOut),
+    #[response(status = 403, description = "Not staff")]
+    NotStaff(ErrorOut),
+    #[response(status = 404, description = "No such user")]
+    NoSuchUser(ErrorOut),
+}
+
+/// The refusals of an admin route that acts on one user (staff act on
+/// creators only).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) enum ManagedUserErrors {
+    #[response(status = 401, description = "Not authenticated")]
+    Unauthenticated(ErrorOut),
+    #[response(status = 403, description = "Not allowed on this user")]
+    NotAllowed(ErrorOut),
+    #[response(status = 404, description = "No such user")]
+    NoSuchUser(ErrorOut),
+}
+
+/// The `{id}` of an admin user route's path.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) struct UserIdPath(
+    /// User id
+    i64,
+);
+
+/// `?page=&page_size=`, as [`paging`] reads them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) struct PageParams {
+    /// 1-based page
+    page: Option<u64>,
+    /// Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)
+    page_size: Option<String>,
 }

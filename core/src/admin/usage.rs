@@ -1,9 +1,8 @@
 //! `GET /api/admin/usage/` (every client, and the busiest) and
 //! `GET /api/admin/clients/{id}/usage/`: counts per hour or day over a range.
 
-use super::common::bad_choice;
+use super::common::{bad_choice, ClientErrors, ClientIdPath, StaffErrors};
 use super::types::{ClientUsageOut, TopClientOut, UsageBucketOut, UsageCountsOut, UsageSummaryOut};
-use crate::api::types::ErrorOut;
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
 use crate::context::Ctx;
@@ -314,37 +313,34 @@ mod tests {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/clients/{client_id}/usage/", tag = "admin",
-    params(
-        ("client_id" = String, Path, description = "Client id (cl_…)"),
-        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default `to` − 24 h"),
-        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default now"),
-        ("bucket" = Option<String>, Query, description = "hour or day; default hour up to 48 h, else day"),
-    ),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "The client's usage per bucket", body = ClientUsageOut),
-        (status = 400, description = "Bad range"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such client", body = ErrorOut),
-    ))]
-fn client_usage() {}
+operation!(admin client_usage, get "/api/admin/clients/{client_id}/usage/",
+params(ClientIdPath, RangeParams),
+responses(
+    (status = 200, description = "The client's usage per bucket", body = ClientUsageOut),
+    (status = 400, description = "Bad range"),
+    ClientErrors,
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/usage/", tag = "admin",
-    params(
-        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default `to` − 24 h"),
-        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default now"),
-        ("bucket" = Option<String>, Query, description = "hour or day; default hour up to 48 h, else day"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many top clients (1–100, default 10)"),
-    ),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Usage of every client per bucket, and the busiest clients", body = UsageSummaryOut),
-        (status = 400, description = "Bad range"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-    ))]
-fn usage() {}
+operation!(admin usage, get "/api/admin/usage/",
+params(
+    RangeParams,
+    ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many top clients (1–100, default 10)"),
+),
+responses(
+    (status = 200, description = "Usage of every client per bucket, and the busiest clients", body = UsageSummaryOut),
+    (status = 400, description = "Bad range"),
+    StaffErrors,
+));
+
+/// `?from=&to=&bucket=`, as the usage routes read them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // OpenAPI only
+struct RangeParams {
+    /// RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default `to` − 24 h
+    from: Option<String>,
+    /// RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31; default now
+    to: Option<String>,
+    /// hour or day; default hour up to 48 h, else day
+    bucket: Option<String>,
+}

@@ -3,7 +3,10 @@
 //! only admins create or change staff and admins; nobody removes the last
 //! active superuser.
 
-use super::common::{bad_choice, no_content, page_links, paging};
+use super::common::{
+    bad_choice, no_content, page_links, paging, ManagedUserErrors, PageParams, UserErrors,
+    UserIdPath,
+};
 use super::store::UserFilter;
 use super::types::{
     AdminSessionOut, AdminUserCreateIn, AdminUserOut, AdminUserPage, AdminUserPatchIn, EndedOut,
@@ -436,123 +439,71 @@ fn user_id(ctx: &Ctx<'_>) -> UserId {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/users/", tag = "admin",
-    params(
-        ("search" = Option<String>, Query, description = "Case-insensitive substring of email, username, first or last name"),
-        ("user_type" = Option<String>, Query, description = "creator, staff or admin"),
-        ("is_active" = Option<bool>, Query, description = "true or false"),
-        ("ordering" = Option<String>, Query, description = "id, email, username, date_joined, last_login; `-` for descending"),
-        ("page" = Option<u64>, Query, description = "1-based page"),
-        ("page_size" = Option<String>, Query, description = "Default 50; larger sizes are capped at 200, and a value that is not a positive integer means the default (as DRF reads it)"),
-    ),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "A page of users", body = AdminUserPage),
-        (status = 400, description = "Bad filter: {\"field\": [\"message\"]}"),
-        (status = 401, description = "Not authenticated or bad API key", body = ErrorOut),
-        (status = 403, description = "Not staff, or not an admin client", body = ErrorOut),
-        (status = 404, description = "Invalid page", body = ErrorOut),
-    ))]
-fn users_list() {}
+operation!(admin users_list, get "/api/admin/users/",
+params(
+    ("search" = Option<String>, Query, description = "Case-insensitive substring of email, username, first or last name"),
+    ("user_type" = Option<String>, Query, description = "creator, staff or admin"),
+    ("is_active" = Option<bool>, Query, description = "true or false"),
+    ("ordering" = Option<String>, Query, description = "id, email, username, date_joined, last_login; `-` for descending"),
+    PageParams,
+),
+responses(
+    (status = 200, description = "A page of users", body = AdminUserPage),
+    (status = 400, description = "Bad filter: {\"field\": [\"message\"]}"),
+    (status = 401, description = "Not authenticated or bad API key", body = ErrorOut),
+    (status = 403, description = "Not staff, or not an admin client", body = ErrorOut),
+    (status = 404, description = "Invalid page", body = ErrorOut),
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/admin/users/", tag = "admin", request_body = AdminUserCreateIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 201, description = "Created", body = AdminUserOut),
-        (status = 400, description = "Field errors"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Staff creating staff or admin, or not staff", body = ErrorOut),
-    ))]
-fn users_create() {}
+operation!(admin users_create, post "/api/admin/users/", request_body = AdminUserCreateIn,
+responses(
+    (status = 201, description = "Created", body = AdminUserOut),
+    (status = 400, description = "Field errors"),
+    (status = 401, description = "Not authenticated", body = ErrorOut),
+    (status = 403, description = "Staff creating staff or admin, or not staff", body = ErrorOut),
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/users/{id}/", tag = "admin",
-    params(("id" = i64, Path, description = "User id")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "The user", body = AdminUserOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such user", body = ErrorOut),
-    ))]
-fn user_get() {}
+operation!(admin user_get, get "/api/admin/users/{id}/", params(UserIdPath),
+    responses((status = 200, description = "The user", body = AdminUserOut), UserErrors));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(patch, path = "/api/admin/users/{id}/", tag = "admin", request_body = AdminUserPatchIn,
-    params(("id" = i64, Path, description = "User id")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Updated (deactivation or a type change ends every login)", body = AdminUserOut),
-        (status = 400, description = "Field errors, or `last_superuser`"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Staff acting on staff/admin or granting staff/admin", body = ErrorOut),
-        (status = 404, description = "No such user", body = ErrorOut),
-        (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
-    ))]
-fn user_patch() {}
+operation!(admin user_patch, patch "/api/admin/users/{id}/", request_body = AdminUserPatchIn,
+params(UserIdPath),
+responses(
+    (status = 200, description = "Updated (deactivation or a type change ends every login)", body = AdminUserOut),
+    (status = 400, description = "Field errors, or `last_superuser`"),
+    (status = 401, description = "Not authenticated", body = ErrorOut),
+    (status = 403, description = "Staff acting on staff/admin or granting staff/admin", body = ErrorOut),
+    (status = 404, description = "No such user", body = ErrorOut),
+    (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/admin/users/{id}/deactivate/", tag = "admin",
-    params(("id" = i64, Path, description = "User id")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Deactivated; every login ended", body = AdminUserOut),
-        (status = 400, description = "`last_superuser`", body = ErrorOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not allowed on this user", body = ErrorOut),
-        (status = 404, description = "No such user", body = ErrorOut),
-    ))]
-fn user_deactivate() {}
+operation!(admin user_deactivate, post "/api/admin/users/{id}/deactivate/", params(UserIdPath),
+responses(
+    (status = 200, description = "Deactivated; every login ended", body = AdminUserOut),
+    (status = 400, description = "`last_superuser`", body = ErrorOut),
+    ManagedUserErrors,
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/admin/users/{id}/reactivate/", tag = "admin",
-    params(("id" = i64, Path, description = "User id")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Reactivated", body = AdminUserOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not allowed on this user", body = ErrorOut),
-        (status = 404, description = "No such user", body = ErrorOut),
-    ))]
-fn user_reactivate() {}
+operation!(admin user_reactivate, post "/api/admin/users/{id}/reactivate/", params(UserIdPath),
+    responses((status = 200, description = "Reactivated", body = AdminUserOut), ManagedUserErrors));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/admin/users/{id}/sessions/", tag = "admin",
-    params(("id" = i64, Path, description = "User id")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "The user's live logins, newest first (at most the 200 newest)", body = [AdminSessionOut]),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not staff", body = ErrorOut),
-        (status = 404, description = "No such user", body = ErrorOut),
-    ))]
-fn user_sessions() {}
+operation!(admin user_sessions, get "/api/admin/users/{id}/sessions/", params(UserIdPath),
+responses(
+    (status = 200, description = "The user's live logins, newest first (at most the 200 newest)", body = [AdminSessionOut]),
+    UserErrors,
+));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(delete, path = "/api/admin/users/{id}/sessions/", tag = "admin",
-    params(("id" = i64, Path, description = "User id")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 200, description = "Every login ended", body = EndedOut),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not allowed on this user", body = ErrorOut),
-        (status = 404, description = "No such user", body = ErrorOut),
-    ))]
-fn user_sessions_end() {}
+operation!(admin user_sessions_end, delete "/api/admin/users/{id}/sessions/", params(UserIdPath),
+    responses((status = 200, description = "Every login ended", body = EndedOut), ManagedUserErrors));
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(delete, path = "/api/admin/users/{id}/sessions/{session_id}/", tag = "admin",
-    params(("id" = i64, Path, description = "User id"), ("session_id" = String, Path, description = "A login id from the list")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses(
-        (status = 204, description = "Ended"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-        (status = 403, description = "Not allowed on this user", body = ErrorOut),
-        (status = 404, description = "No such user or live login of theirs", body = ErrorOut),
-    ))]
-fn user_session_end() {}
+operation!(admin user_session_end, delete "/api/admin/users/{id}/sessions/{session_id}/",
+params(UserIdPath, ("session_id" = String, Path, description = "A login id from the list")),
+responses(
+    (status = 204, description = "Ended"),
+    (status = 401, description = "Not authenticated", body = ErrorOut),
+    (status = 403, description = "Not allowed on this user", body = ErrorOut),
+    (status = 404, description = "No such user or live login of theirs", body = ErrorOut),
+));
 
 #[cfg(test)]
 mod tests {
