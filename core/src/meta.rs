@@ -4,18 +4,15 @@
 
 use crate::api::types::ErrorOut;
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/schema/", tag = "meta",
+operation! { open schema, get "/api/schema/", "meta",
     params(("format" = Option<String>, Query, description = "`yaml` for YAML")),
-    responses((status = 200, description = "This document")))]
-fn schema() {}
+    responses((status = 200, description = "This document"))
+}
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/healthz", tag = "meta",
-    responses((status = 200, description = "The database answers"), (status = 503, description = "It does not", body = ErrorOut)))]
-fn healthz() {}
+operation! { open healthz, get "/healthz", "meta",
+    responses((status = 200, description = "The database answers"), (status = 503, description = "It does not", body = ErrorOut))
+}
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "meta",
-    responses((status = 200, description = "The public signing keys (JWKS)")))]
-fn jwks() {}
+operation! { open jwks, get "/.well-known/jwks.json", "meta",
+    responses((status = 200, description = "The public signing keys (JWKS)"))
+}

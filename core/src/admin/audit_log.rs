@@ -53,20 +53,21 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-operation!(admin audit, get "/api/admin/audit/",
-params(
-    ("event" = Option<String>, Query, description = "Exact event name, or a prefix ending in `*` (e.g. `user.*`)"),
-    ("actor" = Option<i64>, Query, description = "Actor user id"),
-    ("target_user" = Option<i64>, Query, description = "Target user id"),
-    ("user" = Option<i64>, Query, description = "User id as actor or target"),
-    ("client" = Option<String>, Query, description = "Client id as actor or target"),
-    ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (inclusive)"),
-    ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (exclusive)"),
-    PageParams,
-),
-responses(
-    (status = 200, description = "A page of audit events, newest first", body = AuditEventPage),
-    (status = 400, description = "Bad filter"),
-    StaffErrors,
-    (status = 404, description = "Invalid page", body = ErrorOut),
-));
+operation! { admin audit, get "/api/admin/audit/",
+    params(
+        ("event" = Option<String>, Query, description = "Exact event name, or a prefix ending in `*` (e.g. `user.*`)"),
+        ("actor" = Option<i64>, Query, description = "Actor user id"),
+        ("target_user" = Option<i64>, Query, description = "Target user id"),
+        ("user" = Option<i64>, Query, description = "User id as actor or target"),
+        ("client" = Option<String>, Query, description = "Client id as actor or target"),
+        ("from" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (inclusive)"),
+        ("to" = Option<String>, Query, description = "RFC 3339 or Unix seconds, 1970-01-01 .. 9999-12-31 (exclusive)"),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of audit events, newest first", body = AuditEventPage),
+        (status = 400, description = "Bad filter"),
+        StaffErrors,
+        (status = 404, description = "Invalid page", body = ErrorOut),
+    )
+}

@@ -291,51 +291,58 @@ fn client_id(ctx: &Ctx<'_>) -> ClientId {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-operation!(admin clients_list, get "/api/admin/clients/",
-params(
-    ("search" = Option<String>, Query, description = "Substring of the name or client id"),
-    ("client_type" = Option<String>, Query, description = "web, mobile, admin, server, …"),
-    ("is_active" = Option<bool>, Query, description = "true or false"),
-    PageParams,
-),
-responses(
-    (status = 200, description = "A page of clients, oldest first", body = ClientPage),
-    (status = 400, description = "Bad filter"),
-    StaffErrors,
-    (status = 404, description = "Invalid page", body = ErrorOut),
-));
+operation! { admin clients_list, get "/api/admin/clients/",
+    params(
+        ("search" = Option<String>, Query, description = "Substring of the name or client id"),
+        ("client_type" = Option<String>, Query, description = "web, mobile, admin, server, …"),
+        ("is_active" = Option<bool>, Query, description = "true or false"),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of clients, oldest first", body = ClientPage),
+        (status = 400, description = "Bad filter"),
+        StaffErrors,
+        (status = 404, description = "Invalid page", body = ErrorOut),
+    )
+}
 
-operation!(admin clients_create, post "/api/admin/clients/", request_body = ClientCreateIn,
-responses(
-    (status = 201, description = "Created; `api_key` is shown this once", body = ClientWithKeyOut),
-    (status = 400, description = "Field errors"),
-    StaffErrors,
-));
+operation! { admin clients_create, post "/api/admin/clients/", request_body = ClientCreateIn,
+    responses(
+        (status = 201, description = "Created; `api_key` is shown this once", body = ClientWithKeyOut),
+        (status = 400, description = "Field errors"),
+        StaffErrors,
+    )
+}
 
-operation!(admin client_get, get "/api/admin/clients/{client_id}/", params(ClientIdPath),
-    responses((status = 200, description = "The client", body = ClientOut), ClientErrors));
+operation! { admin client_get, get "/api/admin/clients/{client_id}/", params(ClientIdPath),
+    responses((status = 200, description = "The client", body = ClientOut), ClientErrors)
+}
 
-operation!(admin client_patch, patch "/api/admin/clients/{client_id}/", request_body = ClientPatchIn,
-params(ClientIdPath),
-responses(
-    (status = 200, description = "Updated (deactivation ends the client's logins)", body = ClientOut),
-    (status = 400, description = "Field errors, or `current_client`"),
-    ClientErrors,
-    (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
-));
+operation! { admin client_patch, patch "/api/admin/clients/{client_id}/", request_body = ClientPatchIn,
+    params(ClientIdPath),
+    responses(
+        (status = 200, description = "Updated (deactivation ends the client's logins)", body = ClientOut),
+        (status = 400, description = "Field errors, or `current_client`"),
+        ClientErrors,
+        (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
+    )
+}
 
-operation!(admin client_rotate_key, post "/api/admin/clients/{client_id}/rotate-key/", params(ClientIdPath),
-responses(
-    (status = 200, description = "A new key, shown this once; the old one is dead", body = ClientWithKeyOut),
-    ClientErrors,
-));
+operation! { admin client_rotate_key, post "/api/admin/clients/{client_id}/rotate-key/", params(ClientIdPath),
+    responses(
+        (status = 200, description = "A new key, shown this once; the old one is dead", body = ClientWithKeyOut),
+        ClientErrors,
+    )
+}
 
-operation!(admin client_deactivate, post "/api/admin/clients/{client_id}/deactivate/", params(ClientIdPath),
-responses(
-    (status = 200, description = "Deactivated; its logins ended", body = ClientOut),
-    (status = 400, description = "`current_client`: the request came through it", body = ErrorOut),
-    ClientErrors,
-));
+operation! { admin client_deactivate, post "/api/admin/clients/{client_id}/deactivate/", params(ClientIdPath),
+    responses(
+        (status = 200, description = "Deactivated; its logins ended", body = ClientOut),
+        (status = 400, description = "`current_client`: the request came through it", body = ErrorOut),
+        ClientErrors,
+    )
+}
 
-operation!(admin client_activate, post "/api/admin/clients/{client_id}/activate/", params(ClientIdPath),
-    responses((status = 200, description = "Activated", body = ClientOut), ClientErrors));
+operation! { admin client_activate, post "/api/admin/clients/{client_id}/activate/", params(ClientIdPath),
+    responses((status = 200, description = "Activated", body = ClientOut), ClientErrors)
+}

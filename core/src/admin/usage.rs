@@ -313,24 +313,26 @@ mod tests {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-operation!(admin client_usage, get "/api/admin/clients/{client_id}/usage/",
-params(ClientIdPath, RangeParams),
-responses(
-    (status = 200, description = "The client's usage per bucket", body = ClientUsageOut),
-    (status = 400, description = "Bad range"),
-    ClientErrors,
-));
+operation! { admin client_usage, get "/api/admin/clients/{client_id}/usage/",
+    params(ClientIdPath, RangeParams),
+    responses(
+        (status = 200, description = "The client's usage per bucket", body = ClientUsageOut),
+        (status = 400, description = "Bad range"),
+        ClientErrors,
+    )
+}
 
-operation!(admin usage, get "/api/admin/usage/",
-params(
-    RangeParams,
-    ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many top clients (1–100, default 10)"),
-),
-responses(
-    (status = 200, description = "Usage of every client per bucket, and the busiest clients", body = UsageSummaryOut),
-    (status = 400, description = "Bad range"),
-    StaffErrors,
-));
+operation! { admin usage, get "/api/admin/usage/",
+    params(
+        RangeParams,
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many top clients (1–100, default 10)"),
+    ),
+    responses(
+        (status = 200, description = "Usage of every client per bucket, and the busiest clients", body = UsageSummaryOut),
+        (status = 400, description = "Bad range"),
+        StaffErrors,
+    )
+}
 
 /// `?from=&to=&bucket=`, as the usage routes read them.
 #[derive(utoipa::IntoParams)]

@@ -439,71 +439,80 @@ fn user_id(ctx: &Ctx<'_>) -> UserId {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-operation!(admin users_list, get "/api/admin/users/",
-params(
-    ("search" = Option<String>, Query, description = "Case-insensitive substring of email, username, first or last name"),
-    ("user_type" = Option<String>, Query, description = "creator, staff or admin"),
-    ("is_active" = Option<bool>, Query, description = "true or false"),
-    ("ordering" = Option<String>, Query, description = "id, email, username, date_joined, last_login; `-` for descending"),
-    PageParams,
-),
-responses(
-    (status = 200, description = "A page of users", body = AdminUserPage),
-    (status = 400, description = "Bad filter: {\"field\": [\"message\"]}"),
-    (status = 401, description = "Not authenticated or bad API key", body = ErrorOut),
-    (status = 403, description = "Not staff, or not an admin client", body = ErrorOut),
-    (status = 404, description = "Invalid page", body = ErrorOut),
-));
+operation! { admin users_list, get "/api/admin/users/",
+    params(
+        ("search" = Option<String>, Query, description = "Case-insensitive substring of email, username, first or last name"),
+        ("user_type" = Option<String>, Query, description = "creator, staff or admin"),
+        ("is_active" = Option<bool>, Query, description = "true or false"),
+        ("ordering" = Option<String>, Query, description = "id, email, username, date_joined, last_login; `-` for descending"),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of users", body = AdminUserPage),
+        (status = 400, description = "Bad filter: {\"field\": [\"message\"]}"),
+        (status = 401, description = "Not authenticated or bad API key", body = ErrorOut),
+        (status = 403, description = "Not staff, or not an admin client", body = ErrorOut),
+        (status = 404, description = "Invalid page", body = ErrorOut),
+    )
+}
 
-operation!(admin users_create, post "/api/admin/users/", request_body = AdminUserCreateIn,
-responses(
-    (status = 201, description = "Created", body = AdminUserOut),
-    (status = 400, description = "Field errors"),
-    (status = 401, description = "Not authenticated", body = ErrorOut),
-    (status = 403, description = "Staff creating staff or admin, or not staff", body = ErrorOut),
-));
+operation! { admin users_create, post "/api/admin/users/", request_body = AdminUserCreateIn,
+    responses(
+        (status = 201, description = "Created", body = AdminUserOut),
+        (status = 400, description = "Field errors"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Staff creating staff or admin, or not staff", body = ErrorOut),
+    )
+}
 
-operation!(admin user_get, get "/api/admin/users/{id}/", params(UserIdPath),
-    responses((status = 200, description = "The user", body = AdminUserOut), UserErrors));
+operation! { admin user_get, get "/api/admin/users/{id}/", params(UserIdPath),
+    responses((status = 200, description = "The user", body = AdminUserOut), UserErrors)
+}
 
-operation!(admin user_patch, patch "/api/admin/users/{id}/", request_body = AdminUserPatchIn,
-params(UserIdPath),
-responses(
-    (status = 200, description = "Updated (deactivation or a type change ends every login)", body = AdminUserOut),
-    (status = 400, description = "Field errors, or `last_superuser`"),
-    (status = 401, description = "Not authenticated", body = ErrorOut),
-    (status = 403, description = "Staff acting on staff/admin or granting staff/admin", body = ErrorOut),
-    (status = 404, description = "No such user", body = ErrorOut),
-    (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
-));
+operation! { admin user_patch, patch "/api/admin/users/{id}/", request_body = AdminUserPatchIn,
+    params(UserIdPath),
+    responses(
+        (status = 200, description = "Updated (deactivation or a type change ends every login)", body = AdminUserOut),
+        (status = 400, description = "Field errors, or `last_superuser`"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Staff acting on staff/admin or granting staff/admin", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+        (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
+    )
+}
 
-operation!(admin user_deactivate, post "/api/admin/users/{id}/deactivate/", params(UserIdPath),
-responses(
-    (status = 200, description = "Deactivated; every login ended", body = AdminUserOut),
-    (status = 400, description = "`last_superuser`", body = ErrorOut),
-    ManagedUserErrors,
-));
+operation! { admin user_deactivate, post "/api/admin/users/{id}/deactivate/", params(UserIdPath),
+    responses(
+        (status = 200, description = "Deactivated; every login ended", body = AdminUserOut),
+        (status = 400, description = "`last_superuser`", body = ErrorOut),
+        ManagedUserErrors,
+    )
+}
 
-operation!(admin user_reactivate, post "/api/admin/users/{id}/reactivate/", params(UserIdPath),
-    responses((status = 200, description = "Reactivated", body = AdminUserOut), ManagedUserErrors));
+operation! { admin user_reactivate, post "/api/admin/users/{id}/reactivate/", params(UserIdPath),
+    responses((status = 200, description = "Reactivated", body = AdminUserOut), ManagedUserErrors)
+}
 
-operation!(admin user_sessions, get "/api/admin/users/{id}/sessions/", params(UserIdPath),
-responses(
-    (status = 200, description = "The user's live logins, newest first (at most the 200 newest)", body = [AdminSessionOut]),
-    UserErrors,
-));
+operation! { admin user_sessions, get "/api/admin/users/{id}/sessions/", params(UserIdPath),
+    responses(
+        (status = 200, description = "The user's live logins, newest first (at most the 200 newest)", body = [AdminSessionOut]),
+        UserErrors,
+    )
+}
 
-operation!(admin user_sessions_end, delete "/api/admin/users/{id}/sessions/", params(UserIdPath),
-    responses((status = 200, description = "Every login ended", body = EndedOut), ManagedUserErrors));
+operation! { admin user_sessions_end, delete "/api/admin/users/{id}/sessions/", params(UserIdPath),
+    responses((status = 200, description = "Every login ended", body = EndedOut), ManagedUserErrors)
+}
 
-operation!(admin user_session_end, delete "/api/admin/users/{id}/sessions/{session_id}/",
-params(UserIdPath, ("session_id" = String, Path, description = "A login id from the list")),
-responses(
-    (status = 204, description = "Ended"),
-    (status = 401, description = "Not authenticated", body = ErrorOut),
-    (status = 403, description = "Not allowed on this user", body = ErrorOut),
-    (status = 404, description = "No such user or live login of theirs", body = ErrorOut),
-));
+operation! { admin user_session_end, delete "/api/admin/users/{id}/sessions/{session_id}/",
+    params(UserIdPath, ("session_id" = String, Path, description = "A login id from the list")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not authenticated", body = ErrorOut),
+        (status = 403, description = "Not allowed on this user", body = ErrorOut),
+        (status = 404, description = "No such user or live login of theirs", body = ErrorOut),
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
 use super::register::MISMATCH;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{ChangePasswordIn, ChangePasswordOut, ErrorOut};
+use super::types::{ChangePasswordIn, ChangePasswordOut, NotAuthenticated};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, push, StrField};
@@ -95,12 +95,10 @@ fn old_password_wrong() -> ApiError {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/auth/change-password/", tag = "auth", request_body = ChangePasswordIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+operation! { bearer change_password, post "/api/auth/change-password/", "auth", request_body = ChangePasswordIn,
     responses(
         (status = 200, description = "Changed; every other login revoked; a fresh pair", body = ChangePasswordOut),
         (status = 400, description = "Wrong old password or invalid new one"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
-    ))]
-fn change_password() {}
+        NotAuthenticated,
+    )
+}

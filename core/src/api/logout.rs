@@ -28,12 +28,10 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/auth/logout/", tag = "auth", request_body = RefreshIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
+operation! { bearer logout, post "/api/auth/logout/", "auth", request_body = RefreshIn,
     responses(
         (status = 200, description = "Logged out: `{}`"),
         (status = 401, description = "Not authenticated or invalid token", body = ErrorOut),
         (status = 403, description = "The refresh token belongs to another user", body = ErrorOut),
-    ))]
-fn logout() {}
+    )
+}

@@ -3,7 +3,7 @@
 //! is read-only and ignored, as DRF does with read-only fields.
 
 use super::register::{field_value, FIRST_NAME, LAST_NAME, USERNAME};
-use super::types::{ErrorOut, ProfileIn, UserOut};
+use super::types::{NotAuthenticated, ProfileIn, UserOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{parse_body, JsonBody};
@@ -115,23 +115,17 @@ pub(crate) fn decide(caller: &User, form: ProfileForm) -> ProfileOutcome {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/auth/profile/", tag = "auth",
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "The caller", body = UserOut), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn profile_get() {}
+operation! { bearer profile_get, get "/api/auth/profile/", "auth",
+    responses((status = 200, description = "The caller", body = UserOut), NotAuthenticated)
+}
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(patch, path = "/api/auth/profile/", tag = "auth", request_body = ProfileIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn profile_patch() {}
+operation! { bearer profile_patch, patch "/api/auth/profile/", "auth", request_body = ProfileIn,
+    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), NotAuthenticated)
+}
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(put, path = "/api/auth/profile/", tag = "auth", request_body = ProfileIn,
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn profile_put() {}
+operation! { bearer profile_put, put "/api/auth/profile/", "auth", request_body = ProfileIn,
+    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), NotAuthenticated)
+}
 
 #[cfg(test)]
 mod tests {

@@ -256,9 +256,7 @@ pub(crate) fn field_value<T>(
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/auth/register/", tag = "auth", request_body = RegisterIn,
-    security(("api_key" = [], "client_id" = [])),
+operation! { client register, post "/api/auth/register/", "auth", request_body = RegisterIn,
     responses(
         (status = 201, description = "Registered as a creator", body = RegisterOut),
         (status = 400, description = "Field errors: {\"field\": [\"message\", …]}"),
@@ -267,8 +265,8 @@ pub(crate) fn field_value<T>(
         (status = 413, description = "Body over 64 KiB", body = ErrorOut),
         (status = 415, description = "Not application/json", body = ErrorOut),
         (status = 429, description = "Client rate limit, or too many registrations from this IP", body = ErrorOut),
-    ))]
-fn register() {}
+    )
+}
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -4,7 +4,7 @@
 //! refresh token at once and its access tokens on their next use (every
 //! access token is checked against its login).
 
-use super::types::{ErrorOut, LogoutAllOut, SessionOut};
+use super::types::{ErrorOut, LogoutAllOut, NotAuthenticated, SessionOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
 use crate::session::SessionId;
@@ -77,21 +77,15 @@ pub(crate) async fn end_all(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(get, path = "/api/auth/sessions/", tag = "auth",
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "The caller's live logins", body = [SessionOut]), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn sessions_list() {}
+operation! { bearer sessions_list, get "/api/auth/sessions/", "auth",
+    responses((status = 200, description = "The caller's live logins", body = [SessionOut]), NotAuthenticated)
+}
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(delete, path = "/api/auth/sessions/{id}/", tag = "auth",
+operation! { bearer session_delete, delete "/api/auth/sessions/{id}/", "auth",
     params(("id" = String, Path, description = "A login id from the list")),
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 204, description = "Ended: its tokens stop working at once"), (status = 401, description = "Not authenticated", body = ErrorOut), (status = 404, description = "No such live login of the caller", body = ErrorOut)))]
-fn session_delete() {}
+    responses((status = 204, description = "Ended: its tokens stop working at once"), NotAuthenticated, (status = 404, description = "No such live login of the caller", body = ErrorOut))
+}
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/auth/logout-all/", tag = "auth",
-    security(("api_key" = [], "client_id" = [], "bearer" = [])),
-    responses((status = 200, description = "Every login ended", body = LogoutAllOut), (status = 401, description = "Not authenticated", body = ErrorOut)))]
-fn logout_all() {}
+operation! { bearer logout_all, post "/api/auth/logout-all/", "auth",
+    responses((status = 200, description = "Every login ended", body = LogoutAllOut), NotAuthenticated)
+}

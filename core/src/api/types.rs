@@ -148,3 +148,9 @@ pub struct SessionOut {
 pub struct LogoutAllOut {
     pub ended: u64,
 }
+
+/// The refusal of every route that needs a signed-in user.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "Not authenticated")]
+#[allow(dead_code)] // OpenAPI only
+pub struct NotAuthenticated(ErrorOut);
