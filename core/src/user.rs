@@ -307,6 +307,26 @@ impl Taken {
 }
 
 #[cfg(test)]
+impl User {
+    /// An active user of type `t` for unit tests: `u{id}`, `u{id}@example.com`.
+    pub(crate) fn sample(id: i64, t: UserType) -> User {
+        User {
+            id: UserId(id),
+            email: format!("u{id}@example.com"),
+            username: format!("u{id}"),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: t,
+            is_staff: t.is_staff(),
+            is_superuser: t.is_superuser(),
+            is_active: true,
+            date_joined: UnixMillis(0),
+            last_login: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

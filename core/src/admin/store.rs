@@ -6,7 +6,7 @@ use crate::api_client::ApiClient;
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::sql::{Row, SqlError, Statement, Value};
-use crate::store::clients::{client_from_row, CLIENT_COLUMNS};
+use crate::store::clients::{client_from_row, end_sessions_of_inactive_client, CLIENT_COLUMNS};
 use crate::store::users::{user_from_row, USER_COLUMNS};
 use crate::store::{bad_row, int, text, Store};
 use crate::usage::{column_names, Counters, Pending};
@@ -241,17 +241,14 @@ impl Store {
         if keep_a_superuser {
             params.push(before.id.0.into());
         }
-        let mut stmts = vec![
+        let change = Statement::new(
+            format!("UPDATE users SET username = ?, username_key = ?, first_name = ?, last_name = ?, user_type = ?, is_staff = ?, is_superuser = ?, is_active = ? WHERE id = ? AND username = ? AND first_name = ? AND last_name = ? AND user_type = ? AND is_active = ?{guard}"),
+            params,
+        );
+        // Keyed to the new state, not to the UPDATE's success: ending the
+        // logins of a user who is in that state is right either way.
+        let end_logins = revoke_reason.map(|reason| {
             Statement::new(
-                format!("UPDATE users SET username = ?, username_key = ?, first_name = ?, last_name = ?, user_type = ?, is_staff = ?, is_superuser = ?, is_active = ? WHERE id = ? AND username = ? AND first_name = ? AND last_name = ? AND user_type = ? AND is_active = ?{guard}"),
-                params,
-            ),
-            audit.clone().only_if_changed().statement(),
-        ];
-        if let Some(reason) = revoke_reason {
-            // Keyed to the new state, not to the UPDATE's success: ending the
-            // logins of a user who is in that state is right either way.
-            stmts.push(Statement::new(
                 "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM users WHERE id = ? AND user_type = ? AND is_active = ?)",
                 vec![
                     now.0.into(),
@@ -261,10 +258,9 @@ impl Store {
                     after.user_type.as_str().into(),
                     after.is_active.into(),
                 ],
-            ));
-        }
-        let results = self.sql.batch(stmts).await?;
-        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+            )
+        });
+        self.audited_change(change, audit, end_logins).await
     }
 
     /// A page of clients matching `f` (oldest first), and how many match.
@@ -311,33 +307,25 @@ impl Store {
         now: UnixMillis,
         audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
-        let mut stmts = vec![
-            Statement::new(
-                "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ?",
-                vec![
-                    after.name.clone().into(),
-                    i64::from(after.rate_limit).into(),
-                    serves_text(after).into(),
-                    after.allowed_origins.join("\n").into(),
-                    after.is_active.into(),
-                    before.id.0.clone().into(),
-                    before.name.clone().into(),
-                    i64::from(before.rate_limit).into(),
-                    serves_text(before).into(),
-                    before.allowed_origins.join("\n").into(),
-                    before.is_active.into(),
-                ],
-            ),
-            audit.clone().only_if_changed().statement(),
-        ];
-        if !after.is_active {
-            stmts.push(Statement::new(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'client_deactivated' WHERE client_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM api_clients WHERE id = ? AND is_active = 0)",
-                vec![now.0.into(), before.id.0.clone().into(), before.id.0.clone().into()],
-            ));
-        }
-        let results = self.sql.batch(stmts).await?;
-        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+        let change = Statement::new(
+            "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ?",
+            vec![
+                after.name.clone().into(),
+                i64::from(after.rate_limit).into(),
+                serves_text(after).into(),
+                after.allowed_origins.join("\n").into(),
+                after.is_active.into(),
+                before.id.0.clone().into(),
+                before.name.clone().into(),
+                i64::from(before.rate_limit).into(),
+                serves_text(before).into(),
+                before.allowed_origins.join("\n").into(),
+                before.is_active.into(),
+            ],
+        );
+        let end_logins =
+            (!after.is_active).then(|| end_sessions_of_inactive_client(&before.id, now));
+        self.audited_change(change, audit, end_logins).await
     }
 
     /// A page of audit events matching `f`, newest first, and how many match.

@@ -518,22 +518,9 @@ operation! { admin user_session_end, delete "/api/admin/users/{id}/sessions/{ses
 mod tests {
     use super::*;
     use crate::audit::Actor;
-    use crate::clock::UnixMillis;
 
     fn user(id: i64, t: UserType) -> User {
-        User {
-            id: UserId(id),
-            email: format!("u{id}@example.com"),
-            username: format!("u{id}"),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: t,
-            is_staff: t.is_staff(),
-            is_superuser: t.is_superuser(),
-            is_active: true,
-            date_joined: UnixMillis(0),
-            last_login: None,
-        }
+        User::sample(id, t)
     }
 
     fn caller(t: UserType) -> AdminCaller {

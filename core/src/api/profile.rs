@@ -131,23 +131,10 @@ operation! { bearer profile_put, put "/api/auth/profile/", "auth", request_body 
 mod tests {
     use super::*;
     use crate::api::register::tests::body;
-    use crate::clock::UnixMillis;
     use crate::user::UserType;
 
     fn creator() -> User {
-        User {
-            id: UserId(7),
-            email: "ada@example.com".into(),
-            username: "ada".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Creator,
-            is_staff: false,
-            is_superuser: false,
-            is_active: true,
-            date_joined: UnixMillis(0),
-            last_login: None,
-        }
+        User::sample(7, UserType::Creator)
     }
 
     fn outcome(v: serde_json::Value, full: bool) -> ProfileOutcome {

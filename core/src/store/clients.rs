@@ -99,21 +99,12 @@ impl Store {
         now: UnixMillis,
         audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
-        let mut stmts = vec![
-            Statement::new(
-                "UPDATE api_clients SET is_active = ? WHERE id = ?",
-                vec![active.into(), id.0.clone().into()],
-            ),
-            audit.clone().only_if_changed().statement(),
-        ];
-        if !active {
-            stmts.push(Statement::new(
-                "UPDATE sessions SET revoked_at = ?, revoked_reason = 'client_deactivated' WHERE client_id = ? AND revoked_at IS NULL",
-                vec![now.0.into(), id.0.clone().into()],
-            ));
-        }
-        let results = self.sql.batch(stmts).await?;
-        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+        let change = Statement::new(
+            "UPDATE api_clients SET is_active = ? WHERE id = ?",
+            vec![active.into(), id.0.clone().into()],
+        );
+        let after = (!active).then(|| end_sessions_of_inactive_client(id, now));
+        self.audited_change(change, audit, after).await
     }
 
     /// Replaces a client's key hash and records it. False when no such client.
@@ -123,16 +114,20 @@ impl Store {
         key_hash: &str,
         audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
-        let r = self
-            .sql
-            .batch(vec![
-                Statement::new(
-                    "UPDATE api_clients SET key_hash = ? WHERE id = ?",
-                    vec![key_hash.into(), id.0.clone().into()],
-                ),
-                audit.clone().only_if_changed().statement(),
-            ])
-            .await?;
-        Ok(r.first().is_some_and(|r| r.rows_affected == 1))
+        let change = Statement::new(
+            "UPDATE api_clients SET key_hash = ? WHERE id = ?",
+            vec![key_hash.into(), id.0.clone().into()],
+        );
+        self.audited_change(change, audit, None).await
     }
+}
+
+/// Ends every live login the client `id` issued, if the client is inactive
+/// (in a batch after the change that deactivates it: a no-op when that
+/// change did not happen).
+pub(crate) fn end_sessions_of_inactive_client(id: &ClientId, now: UnixMillis) -> Statement {
+    Statement::new(
+        "UPDATE sessions SET revoked_at = ?, revoked_reason = 'client_deactivated' WHERE client_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM api_clients WHERE id = ? AND is_active = 0)",
+        vec![now.0.into(), id.0.clone().into(), id.0.clone().into()],
+    )
 }

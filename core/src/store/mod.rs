@@ -92,6 +92,21 @@ impl Store {
         self.rows("SELECT 1", vec![]).await.map(|_| ())
     }
 
+    /// In one transaction: `change` (an UPDATE of at most one row, often a
+    /// compare-and-swap), its audit event only if it changed the row, then
+    /// `after` (what goes with the change). True when the row changed.
+    pub(crate) async fn audited_change(
+        &self,
+        change: Statement,
+        audit: &AuditEvent,
+        after: Option<Statement>,
+    ) -> Result<bool, SqlError> {
+        let mut stmts = vec![change, audit.clone().only_if_changed().statement()];
+        stmts.extend(after);
+        let results = self.sql.batch(stmts).await?;
+        Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+    }
+
     /// Appends one audit event on its own (an event without a change, such
     /// as a failed login).
     pub async fn insert_audit(&self, audit: &AuditEvent) -> Result<(), SqlError> {
