@@ -11,7 +11,7 @@
 //! no file matches.
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Response, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 
 /// The dashboard: scripts, styles and requests only from this origin;
 /// `'wasm-unsafe-eval'` lets it compile the wasm client (no JS eval).
@@ -135,30 +135,34 @@ fn json(status: StatusCode, body: String) -> Response<Bytes> {
     r
 }
 
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-resource-policy");
+
+/// Sets fixed headers (each replaces any value already there).
+pub(crate) fn insert_static<const N: usize>(
+    h: &mut HeaderMap,
+    headers: [(HeaderName, &'static str); N],
+) {
+    for (name, value) in headers {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+}
+
 /// The security headers every page answer carries; HEAD drops the body and
 /// keeps the GET answer's Content-Length.
 pub fn finish(mut r: Response<Bytes>, csp: &'static str, method: &Method) -> Response<Bytes> {
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("same-origin"),
+    insert_static(
+        r.headers_mut(),
+        [
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (CROSS_ORIGIN_OPENER_POLICY, "same-origin"),
+            (CROSS_ORIGIN_RESOURCE_POLICY, "same-origin"),
+        ],
     );
     if method == Method::HEAD {
         let len = r.body().len();

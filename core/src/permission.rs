@@ -57,23 +57,9 @@ impl Permission for AllowAny {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::UnixMillis;
-    use crate::user::UserId;
 
     fn user(t: UserType) -> User {
-        User {
-            id: UserId(1),
-            email: "a@b.co".into(),
-            username: "a".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: t,
-            is_staff: t.is_staff(),
-            is_superuser: t.is_superuser(),
-            is_active: true,
-            date_joined: UnixMillis(0),
-            last_login: None,
-        }
+        User::sample(1, t)
     }
 
     /// The full matrix: (anonymous, creator, staff, admin) × each guard.

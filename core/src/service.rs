@@ -499,19 +499,21 @@ impl Gatehouse {
                 if let Ok(o) = HeaderValue::from_str(origin) {
                     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
                 }
-                h.insert(
-                    header::ACCESS_CONTROL_ALLOW_METHODS,
-                    HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+                crate::pages::insert_static(
+                    h,
+                    [
+                        (
+                            header::ACCESS_CONTROL_ALLOW_METHODS,
+                            "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+                        ),
+                        (
+                            header::ACCESS_CONTROL_ALLOW_HEADERS,
+                            "authorization, content-type, x-api-key, x-client-id",
+                        ),
+                        (header::ACCESS_CONTROL_MAX_AGE, "600"),
+                        (header::VARY, "Origin"),
+                    ],
                 );
-                h.insert(
-                    header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    HeaderValue::from_static("authorization, content-type, x-api-key, x-client-id"),
-                );
-                h.insert(
-                    header::ACCESS_CONTROL_MAX_AGE,
-                    HeaderValue::from_static("600"),
-                );
-                h.insert(header::VARY, HeaderValue::from_static("Origin"));
                 resp
             }
             Ok(false) => ApiError::detail(

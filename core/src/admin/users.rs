@@ -12,7 +12,7 @@ use super::types::{
     AdminSessionOut, AdminUserCreateIn, AdminUserOut, AdminUserPage, AdminUserPatchIn, EndedOut,
 };
 use crate::api::register::{field_value, lost_race};
-use crate::api::types::ErrorOut;
+use crate::api::types::{ErrorOut, NotAuthenticated};
 use crate::audit::{event, AuditEvent, UserRef};
 use crate::context::AdminCaller;
 use crate::context::Ctx;
@@ -460,7 +460,7 @@ operation! { admin users_create, post "/api/admin/users/", request_body = AdminU
     responses(
         (status = 201, description = "Created", body = AdminUserOut),
         (status = 400, description = "Field errors"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
+        NotAuthenticated,
         (status = 403, description = "Staff creating staff or admin, or not staff", body = ErrorOut),
     )
 }
@@ -474,7 +474,7 @@ operation! { admin user_patch, patch "/api/admin/users/{id}/", request_body = Ad
     responses(
         (status = 200, description = "Updated (deactivation or a type change ends every login)", body = AdminUserOut),
         (status = 400, description = "Field errors, or `last_superuser`"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
+        NotAuthenticated,
         (status = 403, description = "Staff acting on staff/admin or granting staff/admin", body = ErrorOut),
         (status = 404, description = "No such user", body = ErrorOut),
         (status = 409, description = "Changed concurrently; retry", body = ErrorOut),
@@ -508,7 +508,7 @@ operation! { admin user_session_end, delete "/api/admin/users/{id}/sessions/{ses
     params(UserIdPath, ("session_id" = String, Path, description = "A login id from the list")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Not authenticated", body = ErrorOut),
+        NotAuthenticated,
         (status = 403, description = "Not allowed on this user", body = ErrorOut),
         (status = 404, description = "No such user or live login of theirs", body = ErrorOut),
     )

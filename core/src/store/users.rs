@@ -5,7 +5,7 @@ use super::{bad_row, int, opt_int, text, Guard, Store};
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::session::SessionId;
-use crate::sql::{Row, SqlError, Statement, Value};
+use crate::sql::{Row, SqlError, Statement, StatementResult, Value};
 use crate::user::{User, UserId, UserType};
 
 pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login";
@@ -27,6 +27,15 @@ pub(crate) fn user_from_row(r: &Row) -> Result<User, SqlError> {
         })
     };
     f().ok_or_else(|| bad_row("user"))
+}
+
+/// The user in the first row of the `i`th result of a batch.
+fn user_in(results: &[StatementResult], i: usize) -> Result<User, SqlError> {
+    let row = results
+        .get(i)
+        .and_then(|r| r.rows.first())
+        .ok_or_else(|| bad_row("user"))?;
+    user_from_row(row)
 }
 
 /// A user row with its password hash.
@@ -170,11 +179,7 @@ impl Store {
                 audit.statement(),
             ])
             .await?;
-        let row = results
-            .get(1)
-            .and_then(|r| r.rows.first())
-            .ok_or_else(|| bad_row("user"))?;
-        user_from_row(row)
+        user_in(&results, 1)
     }
 
     /// Inserts a user and its first login in one transaction (registration),
@@ -201,11 +206,7 @@ impl Store {
                 audit.statement(),
             ])
             .await?;
-        let row = results
-            .get(3)
-            .and_then(|r| r.rows.first())
-            .ok_or_else(|| bad_row("user"))?;
-        user_from_row(row)
+        user_in(&results, 3)
     }
 
     /// Updates the writable profile fields; None leaves a field unchanged.
