@@ -1,15 +1,15 @@
 //! `GET /api/admin/audit/`: the audit log, newest first, filtered and paged.
 
-use super::common::{page_links, paging, PageParams, StaffErrors};
+use super::common::{page_answer, paging, PageParams, StaffErrors};
 use super::store::AuditFilter;
 use super::types::{AuditEventOut, AuditEventPage};
 use crate::api::types::ErrorOut;
 use crate::context::Ctx;
-use crate::error::{json_response, ApiError, FieldErrors};
+use crate::error::{ApiError, FieldErrors};
 use crate::json::check;
 use crate::query::Query;
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::Response;
 
 pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let q = Query::parse(ctx.req.uri().query());
@@ -29,7 +29,6 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .store()
         .audit_events(&filter, p.size, p.offset())
         .await?;
-    let links = page_links(ctx, &q, p, count)?;
     let results = rows
         .into_iter()
         .map(|r| AuditEventOut {
@@ -45,10 +44,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
                 .unwrap_or_else(|_| serde_json::Value::Object(Default::default())),
         })
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &AuditEventPage::new(links, results),
-    ))
+    page_answer::<AuditEventPage>(ctx, &q, p, count, results)
 }
 
 // ---- OpenAPI: the operation(s) of this file's route(s)

@@ -2,7 +2,7 @@
 //! rotate the key, deactivate and activate API clients.
 
 use super::common::{
-    bad_choice, page_links, paging, ClientErrors, ClientIdPath, PageParams, StaffErrors,
+    bad_choice, page_answer, paging, ClientErrors, ClientIdPath, PageParams, StaffErrors,
 };
 use super::store::ClientFilter;
 use super::types::{ClientCreateIn, ClientOut, ClientPage, ClientPatchIn, ClientWithKeyOut};
@@ -93,12 +93,8 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .store()
         .admin_clients(&filter, p.size, p.offset())
         .await?;
-    let links = page_links(ctx, &q, p, count)?;
     let results = clients.iter().map(ClientOut::from).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &ClientPage::new(links, results),
-    ))
+    page_answer::<ClientPage>(ctx, &q, p, count, results)
 }
 
 pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {

@@ -1,10 +1,10 @@
 //! What the admin handlers share: DRF-style paging, 204 answers, choice
 //! messages.
 
-use super::types::PageLinks;
+use super::types::{ListPage, PageLinks};
 use crate::api::types::ErrorOut;
 use crate::context::Ctx;
-use crate::error::ApiError;
+use crate::error::{json_response, ApiError};
 use crate::query::Query;
 use bytes::Bytes;
 use http::{Response, StatusCode};
@@ -61,12 +61,20 @@ pub(crate) fn paging(q: &Query) -> Result<Paging, ApiError> {
 
 /// The page's links, or 404 when the page is past the last (page 1 of an
 /// empty list is fine).
-pub(crate) fn page_links(
+/// The 200 answer of a listing: `results`, the rows of page `p` of `count`
+/// (404 for a page past the last).
+pub(crate) fn page_answer<P: ListPage>(
     ctx: &Ctx<'_>,
     q: &Query,
     p: Paging,
     count: u64,
-) -> Result<PageLinks, ApiError> {
+    results: Vec<P::Item>,
+) -> Result<Response<Bytes>, ApiError> {
+    let links = page_links(ctx, q, p, count)?;
+    Ok(json_response(StatusCode::OK, &P::new(links, results)))
+}
+
+fn page_links(ctx: &Ctx<'_>, q: &Query, p: Paging, count: u64) -> Result<PageLinks, ApiError> {
     let pages = count.div_ceil(p.size).max(1);
     if p.page > pages {
         return Err(invalid_page());
@@ -78,13 +86,6 @@ pub(crate) fn page_links(
         next: (p.page < pages).then(|| link(p.page + 1)),
         previous: (p.page > 1).then(|| link(p.page - 1)),
     })
-}
-
-/// A `204 No Content`.
-pub(crate) fn no_content() -> Response<Bytes> {
-    let mut resp = Response::new(Bytes::new());
-    *resp.status_mut() = StatusCode::NO_CONTENT;
-    resp
 }
 
 /// "\"x\" is not a valid choice.", DRF's message.

@@ -279,6 +279,12 @@ pub struct PageLinks {
     pub previous: Option<String>,
 }
 
+/// A page of a listing, built from its links and rows.
+pub trait ListPage: Serialize {
+    type Item;
+    fn new(links: PageLinks, results: Vec<Self::Item>) -> Self;
+}
+
 /// A page type per result type: concrete structs keep the OpenAPI schemas
 /// plain (no generic schema names).
 macro_rules! page {
@@ -294,8 +300,9 @@ macro_rules! page {
             pub results: Vec<$t>,
         }
 
-        impl $name {
-            pub fn new(links: PageLinks, results: Vec<$t>) -> Self {
+        impl ListPage for $name {
+            type Item = $t;
+            fn new(links: PageLinks, results: Vec<$t>) -> Self {
                 $name {
                     count: links.count,
                     next: links.next,

@@ -4,8 +4,7 @@
 //! active superuser.
 
 use super::common::{
-    bad_choice, no_content, page_links, paging, ManagedUserErrors, PageParams, UserErrors,
-    UserIdPath,
+    bad_choice, page_answer, paging, ManagedUserErrors, PageParams, UserErrors, UserIdPath,
 };
 use super::store::UserFilter;
 use super::types::{
@@ -20,7 +19,6 @@ use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, push, JsonBody, StrField};
 use crate::operator::OperatorError;
 use crate::query::Query;
-use crate::session::SessionId;
 use crate::sql::SqlError;
 use crate::user::{canonical_username, NewUser, User, UserId, UserType, USERNAME_TAKEN};
 use bytes::Bytes;
@@ -129,12 +127,8 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .store()
         .admin_users(&filter, order, p.size, p.offset())
         .await?;
-    let links = page_links(ctx, &q, p, count)?;
     let results = users.iter().map(AdminUserOut::from).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &AdminUserPage::new(links, results),
-    ))
+    page_answer::<AdminUserPage>(ctx, &q, p, count, results)
 }
 
 pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
@@ -254,20 +248,7 @@ pub(crate) async fn end_session(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiErr
     let audit = AuditEvent::new(event::USER_SESSIONS_REVOKED, &caller.actor, ctx.now)
         .target_user(UserRef::Id(id))
         .detail(serde_json::json!({"session_id": sid}));
-    if !ctx
-        .store()
-        .revoke_user_session(
-            id,
-            &SessionId(sid.to_owned()),
-            ctx.now,
-            "ended_by_admin",
-            &audit,
-        )
-        .await?
-    {
-        return Err(ApiError::not_found());
-    }
-    Ok(no_content())
+    crate::api::sessions::end_one(ctx, id, sid, "ended_by_admin", &audit).await
 }
 
 /// The user `id` if it exists (404) and the caller may manage it (403).

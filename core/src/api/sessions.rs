@@ -5,9 +5,11 @@
 //! access token is checked against its login).
 
 use super::types::{ErrorOut, LogoutAllOut, NotAuthenticated, SessionOut};
+use crate::audit::AuditEvent;
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
 use crate::session::SessionId;
+use crate::user::UserId;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -44,18 +46,23 @@ pub(crate) async fn end(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .audit(crate::audit::event::SESSION_ENDED, Some(caller.user.id))
         .target_user(crate::audit::UserRef::Id(caller.user.id))
         .detail(serde_json::json!({"session_id": id}));
-    // Another user's session is "not found": ids are not confirmed to strangers.
-    if !ctx
+    end_one(ctx, caller.user.id, id, "ended_by_user", &audit).await
+}
+
+/// Ends `user`'s live login `sid`, with its audit event: 204, or 404 when
+/// the login is not theirs or not live (ids are not confirmed to strangers).
+pub(crate) async fn end_one(
+    ctx: &Ctx<'_>,
+    user: UserId,
+    sid: &str,
+    reason: &str,
+    audit: &AuditEvent,
+) -> Result<Response<Bytes>, ApiError> {
+    let ended = ctx
         .store()
-        .revoke_user_session(
-            caller.user.id,
-            &SessionId(id.to_owned()),
-            ctx.now,
-            "ended_by_user",
-            &audit,
-        )
-        .await?
-    {
+        .revoke_user_session(user, &SessionId(sid.to_owned()), ctx.now, reason, audit)
+        .await?;
+    if !ended {
         return Err(ApiError::not_found());
     }
     let mut resp = Response::new(Bytes::new());
