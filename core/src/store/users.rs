@@ -58,14 +58,18 @@ pub struct UserInsert<'a> {
 }
 
 impl Store {
-    pub async fn user(&self, id: UserId) -> Result<Option<User>, SqlError> {
-        let rows = self
-            .rows(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"),
-                vec![id.0.into()],
-            )
-            .await?;
+    /// The user in the first row `sql` answers, if any.
+    async fn one_user(&self, sql: &str, params: Vec<Value>) -> Result<Option<User>, SqlError> {
+        let rows = self.rows(sql, params).await?;
         rows.first().map(user_from_row).transpose()
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<Option<User>, SqlError> {
+        self.one_user(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"),
+            vec![id.0.into()],
+        )
+        .await
     }
 
     /// The user, if the login `sid` is theirs and still live: what an
@@ -81,15 +85,13 @@ impl Store {
             .map(|c| format!("u.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows = self
-            .rows(
-                &format!(
-                    "SELECT {cols} FROM users u JOIN sessions s ON s.id = ? AND s.user_id = u.id WHERE u.id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ?"
-                ),
-                vec![sid.0.clone().into(), id.0.into(), now.0.into()],
-            )
-            .await?;
-        rows.first().map(user_from_row).transpose()
+        self.one_user(
+            &format!(
+                "SELECT {cols} FROM users u JOIN sessions s ON s.id = ? AND s.user_id = u.id WHERE u.id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ?"
+            ),
+            vec![sid.0.clone().into(), id.0.into(), now.0.into()],
+        )
+        .await
     }
 
     pub async fn user_by_email(&self, normalized: &str) -> Result<Option<UserWithHash>, SqlError> {
@@ -218,21 +220,19 @@ impl Store {
         first_name: Option<&str>,
         last_name: Option<&str>,
     ) -> Result<Option<User>, SqlError> {
-        let rows = self
-            .rows(
-                &format!(
-                    "UPDATE users SET username = coalesce(?, username), username_key = coalesce(?, username_key), first_name = coalesce(?, first_name), last_name = coalesce(?, last_name) WHERE id = ? RETURNING {USER_COLUMNS}"
-                ),
-                vec![
-                    username.into(),
-                    username.map(crate::user::username_key).into(),
-                    first_name.into(),
-                    last_name.into(),
-                    id.0.into(),
-                ],
-            )
-            .await?;
-        rows.first().map(user_from_row).transpose()
+        self.one_user(
+            &format!(
+                "UPDATE users SET username = coalesce(?, username), username_key = coalesce(?, username_key), first_name = coalesce(?, first_name), last_name = coalesce(?, last_name) WHERE id = ? RETURNING {USER_COLUMNS}"
+            ),
+            vec![
+                username.into(),
+                username.map(crate::user::username_key).into(),
+                first_name.into(),
+                last_name.into(),
+                id.0.into(),
+            ],
+        )
+        .await
     }
 
     /// Sets a new password hash, revokes every login of the user and opens
