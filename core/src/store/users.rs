@@ -170,18 +170,11 @@ impl Store {
         u: &UserInsert<'_>,
         audit: &AuditEvent,
     ) -> Result<User, SqlError> {
-        let results = self
-            .sql
-            .batch(vec![
-                Self::user_insert_statement(u),
-                Statement::new(
-                    format!("SELECT {USER_COLUMNS} FROM users WHERE id = last_insert_rowid()"),
-                    vec![],
-                ),
-                audit.statement(),
-            ])
-            .await?;
-        user_in(&results, 1)
+        let read_back = Statement::new(
+            format!("SELECT {USER_COLUMNS} FROM users WHERE id = last_insert_rowid()"),
+            vec![],
+        );
+        self.insert_user_batch(u, vec![], read_back, audit).await
     }
 
     /// Inserts a user and its first login in one transaction (registration),
@@ -192,23 +185,37 @@ impl Store {
         s: &SessionInsert<'_>,
         audit: &AuditEvent,
     ) -> Result<User, SqlError> {
-        let results = self
-            .sql
-            .batch(vec![
-                Self::user_insert_statement(u),
-                s.statement(None),
-                Statement::new(
-                    "UPDATE users SET last_login = ? WHERE id = (SELECT user_id FROM sessions WHERE id = ?)",
-                    vec![s.now.0.into(), s.id.0.clone().into()],
-                ),
-                Statement::new(
-                    format!("SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM sessions WHERE id = ?)"),
-                    vec![s.id.0.clone().into()],
-                ),
-                audit.statement(),
-            ])
-            .await?;
-        user_in(&results, 3)
+        let first_login = vec![
+            s.statement(None),
+            Statement::new(
+                "UPDATE users SET last_login = ? WHERE id = (SELECT user_id FROM sessions WHERE id = ?)",
+                vec![s.now.0.into(), s.id.0.clone().into()],
+            ),
+        ];
+        let read_back = Statement::new(
+            format!("SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM sessions WHERE id = ?)"),
+            vec![s.id.0.clone().into()],
+        );
+        self.insert_user_batch(u, first_login, read_back, audit)
+            .await
+    }
+
+    /// One transaction: the user's INSERT, `with` (what goes with the new
+    /// user), `read_back` (a SELECT of the new row) and the audit event.
+    async fn insert_user_batch(
+        &self,
+        u: &UserInsert<'_>,
+        with: Vec<Statement>,
+        read_back: Statement,
+        audit: &AuditEvent,
+    ) -> Result<User, SqlError> {
+        let read_at = 1 + with.len();
+        let mut stmts = vec![Self::user_insert_statement(u)];
+        stmts.extend(with);
+        stmts.push(read_back);
+        stmts.push(audit.statement());
+        let results = self.sql.batch(stmts).await?;
+        user_in(&results, read_at)
     }
 
     /// Updates the writable profile fields; None leaves a field unchanged.
