@@ -2,6 +2,7 @@
 //! with [`Config::from_vars`] (in [`vars`]) from their flags, environment
 //! variables or Worker vars.
 
+use crate::clock::UnixMillis;
 use crate::password::Argon2Params;
 use crate::rate_limit::Quota;
 use std::fmt;
@@ -61,6 +62,28 @@ pub struct Config {
     /// The dashboard's API client, for `/admin/config.json` (which the
     /// hosts answer). `None`: that answers `{}`.
     pub dashboard: Option<Dashboard>,
+    /// The seed's (Django + simplejwt) tokens honoured during the cutover
+    /// (docs/LEGACY_TOKENS.md). `None`: they are invalid tokens like any other.
+    pub legacy_tokens: Option<LegacyTokens>,
+}
+
+/// The seed's HS256 signing key and the end of the cutover.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LegacyTokens {
+    /// The seed's `SIMPLE_JWT["SIGNING_KEY"]` (Django's `SECRET_KEY`), as
+    /// text: PyJWT uses its UTF-8 bytes as the HMAC key.
+    pub signing_key: String,
+    /// From this instant on, seed tokens are refused.
+    pub until: UnixMillis,
+}
+
+/// Without the key.
+impl fmt::Debug for LegacyTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LegacyTokens")
+            .field("until", &self.until)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The API client the dashboard uses: an `admin`-type client's id and key.
@@ -109,6 +132,7 @@ impl Default for Config {
             client_rate_period_secs: 3600,
             allow_unicode_email_local_part: false,
             dashboard: None,
+            legacy_tokens: None,
         }
     }
 }

@@ -163,11 +163,11 @@ pub(crate) async fn authenticate(
     let claims = match req.extensions().get::<VerifiedToken>() {
         // Verified by the rate-limit step, from this same header.
         Some(v) => v.claims.clone(),
-        None => {
-            verified_access(&shared.codec, req, now)
-                .ok_or_else(ApiError::token_not_valid)?
-                .claims
-        }
+        None => match verified_access(&shared.codec, req, now) {
+            Some(v) => v.claims,
+            // Only when Gatehouse's own verification failed: a seed token?
+            None => return legacy_caller(shared, value, now).await,
+        },
     };
     match shared
         .store
@@ -177,6 +177,28 @@ pub(crate) async fn authenticate(
         Some(user) if user.is_active => Ok(Caller {
             user,
             sid: claims.sid,
+        }),
+        _ => Err(ApiError::token_not_valid()),
+    }
+}
+
+/// The caller of a seed (simplejwt) access token during the cutover
+/// (`legacy_token`): its user, if active, as simplejwt's
+/// `JWTAuthentication` checks. Such a caller has no Gatehouse login; its
+/// `sid` names none. Outside the cutover, an invalid token like any other.
+async fn legacy_caller(
+    shared: &Shared,
+    authorization: &str,
+    now: UnixMillis,
+) -> Result<Caller, ApiError> {
+    let legacy = shared.config.legacy_tokens.as_ref();
+    let token = authorization.split_once(' ').map_or("", |(_, t)| t.trim());
+    let claims = crate::legacy_token::verify(legacy, token, TokenType::Access, now)
+        .ok_or_else(ApiError::token_not_valid)?;
+    match shared.store.user(claims.user_id).await? {
+        Some(user) if user.is_active => Ok(Caller {
+            user,
+            sid: SessionId(format!("legacy:{}", claims.jti)),
         }),
         _ => Err(ApiError::token_not_valid()),
     }

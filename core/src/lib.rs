@@ -49,6 +49,7 @@ mod context;
 mod env;
 pub mod error;
 pub mod json;
+pub mod legacy_token;
 mod meta;
 pub mod openapi;
 pub mod pages;

@@ -145,6 +145,28 @@ pub struct ConfigArgs {
     )]
     pub jwt_private_key: Option<String>,
 
+    /// The seed's (Django + simplejwt) HS256 signing key, its `SECRET_KEY`:
+    /// with `--legacy-tokens-until`, the seed's tokens are honoured until
+    /// then (docs/LEGACY_TOKENS.md).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "GATEHOUSE_DJANGO_SIGNING_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub django_signing_key: Option<HiddenText>,
+
+    /// End of the cutover (RFC 3339, e.g. 2027-01-31T00:00:00Z): from then
+    /// on the seed's tokens are refused. Requires `--django-signing-key`.
+    #[arg(
+        long,
+        value_name = "TIME",
+        env = "GATEHOUSE_LEGACY_TOKENS_UNTIL",
+        global = true
+    )]
+    pub legacy_tokens_until: Option<String>,
+
     /// Failed logins per account from one IP address in 15 minutes before
     /// that address gets 429 for the account [default: 10].
     #[arg(
@@ -232,6 +254,24 @@ pub struct ConfigArgs {
     pub hash_queue: Option<usize>,
 }
 
+/// A secret flag value: `Debug` (and so a logged `ConfigArgs`) does not
+/// print it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HiddenText(pub String);
+
+impl std::str::FromStr for HiddenText {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(HiddenText(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for HiddenText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HiddenText(..)")
+    }
+}
+
 /// How tokens are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum JwtAlgorithm {
@@ -277,6 +317,8 @@ impl ConfigArgs {
                 .map(|v| v.get_name().to_owned()),
             vars::JWT_SECRET => self.jwt_secret.clone(),
             vars::JWT_PRIVATE_KEY => self.jwt_private_key.clone(),
+            vars::DJANGO_SIGNING_KEY => self.django_signing_key.clone().map(|k| k.0),
+            vars::LEGACY_TOKENS_UNTIL => self.legacy_tokens_until.clone(),
             vars::LOGIN_FAILURES_PER_ACCOUNT_IP => text(self.login_failures_per_account_ip),
             vars::LOGIN_FAILURES_PER_ACCOUNT => text(self.login_failures_per_account),
             vars::LOGIN_FAILURES_PER_IP => text(self.login_failures_per_ip),
@@ -714,6 +756,26 @@ mod tests {
         assert_eq!(c.failed_login_per_account.period_secs, 15 * 60);
         assert_eq!(c.failed_login_per_ip.limit, 50);
         assert_eq!((c.argon2.iterations, c.argon2.parallelism), (3, 2));
+    }
+
+    #[test]
+    fn the_django_key_is_not_in_debug() {
+        let cfg = ConfigArgs {
+            django_signing_key: Some(HiddenText("seed-secret-key".into())),
+            legacy_tokens_until: Some("2027-01-31T00:00:00Z".into()),
+            ..ConfigArgs::default()
+        };
+        assert!(!format!("{cfg:?}").contains("seed-secret-key"));
+        let c = cfg.to_config().unwrap();
+        assert_eq!(c.legacy_tokens.unwrap().signing_key, "seed-secret-key");
+        let half = ConfigArgs {
+            legacy_tokens_until: Some("2027-01-31T00:00:00Z".into()),
+            ..ConfigArgs::default()
+        };
+        assert_eq!(
+            half.to_config().unwrap_err().to_string(),
+            "--legacy-tokens-until (or GATEHOUSE_LEGACY_TOKENS_UNTIL) is set but --django-signing-key (or GATEHOUSE_DJANGO_SIGNING_KEY) is not: set both or neither"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! ([`types`]) and opening a login and signing its tokens ([`tokens`]).
 
 pub(crate) mod change_password;
+pub(crate) mod legacy_exchange;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod profile;

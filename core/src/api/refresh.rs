@@ -30,6 +30,9 @@ pub(crate) fn refresh_from_body(ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError
 }
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    if let Some(answer) = super::legacy_exchange::exchange(ctx, TOKEN_FIELD).await? {
+        return Ok(answer); // a seed token during the cutover (docs/LEGACY_TOKENS.md)
+    }
     let presented = refresh_from_body(ctx)?;
     let store = ctx.store();
     let session = store.session(&presented.claims.sid).await?;

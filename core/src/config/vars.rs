@@ -5,7 +5,8 @@
 //! the flag is not given). The defaults, the check of each value and the
 //! cross-checks between values live here only.
 
-use super::{Config, Dashboard, SigningConfig};
+use super::{Config, Dashboard, LegacyTokens, SigningConfig};
+use crate::clock::UnixMillis;
 use crate::password::Argon2Params;
 use crate::rate_limit::Quota;
 use std::fmt;
@@ -30,9 +31,11 @@ pub const ANONYMOUS_RATE_LIMIT: &str = "GATEHOUSE_ANONYMOUS_RATE_LIMIT";
 pub const ALLOW_UNICODE_EMAIL_LOCAL_PART: &str = "GATEHOUSE_ALLOW_UNICODE_EMAIL_LOCAL_PART";
 pub const DASHBOARD_CLIENT_ID: &str = "GATEHOUSE_DASHBOARD_CLIENT_ID";
 pub const DASHBOARD_API_KEY: &str = "GATEHOUSE_DASHBOARD_API_KEY";
+pub const DJANGO_SIGNING_KEY: &str = "GATEHOUSE_DJANGO_SIGNING_KEY";
+pub const LEGACY_TOKENS_UNTIL: &str = "GATEHOUSE_LEGACY_TOKENS_UNTIL";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 19] = [
+pub const NAMES: [&str; 21] = [
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
@@ -52,6 +55,8 @@ pub const NAMES: [&str; 19] = [
     ALLOW_UNICODE_EMAIL_LOCAL_PART,
     DASHBOARD_CLIENT_ID,
     DASHBOARD_API_KEY,
+    DJANGO_SIGNING_KEY,
+    LEGACY_TOKENS_UNTIL,
 ];
 
 /// The settings do not describe a usable configuration. Variants name the
@@ -79,6 +84,16 @@ pub enum ConfigError {
         set: &'static str,
         missing: &'static str,
     },
+    /// One of the seed's signing key and the cutover deadline without the
+    /// other.
+    HalfLegacy {
+        set: &'static str,
+        missing: &'static str,
+    },
+    /// An empty `GATEHOUSE_DJANGO_SIGNING_KEY`.
+    EmptyDjangoKey,
+    /// `GATEHOUSE_LEGACY_TOKENS_UNTIL` that is not an RFC 3339 time.
+    NotATime { name: &'static str, value: String },
 }
 
 /// How a [`ConfigError`] message names a setting.
@@ -154,6 +169,16 @@ impl ConfigError {
             ConfigError::HalfDashboard { set, missing } => {
                 format!("{set} is set but {missing} is not: set both or neither")
             }
+            ConfigError::HalfLegacy { set, missing } => format!(
+                "{} is set but {} is not: set both or neither",
+                n(set),
+                n(missing)
+            ),
+            ConfigError::EmptyDjangoKey => format!("{} must not be empty", n(DJANGO_SIGNING_KEY)),
+            ConfigError::NotATime { name, value } => format!(
+                "{}: cannot use {value:?} (expected an RFC 3339 time such as 2027-01-31T00:00:00Z)",
+                n(name)
+            ),
         }
     }
 }
@@ -210,6 +235,7 @@ impl Config {
             allow_unicode_email_local_part: boolean(&lookup, ALLOW_UNICODE_EMAIL_LOCAL_PART)?
                 .unwrap_or(d.allow_unicode_email_local_part),
             dashboard: Dashboard::from_vars(&lookup)?,
+            legacy_tokens: legacy_tokens(&lookup)?,
         })
     }
 }
@@ -232,6 +258,46 @@ impl Dashboard {
                 set: DASHBOARD_API_KEY,
                 missing: DASHBOARD_CLIENT_ID,
             }),
+        }
+    }
+}
+
+/// `GATEHOUSE_DJANGO_SIGNING_KEY` and `GATEHOUSE_LEGACY_TOKENS_UNTIL`: both
+/// or neither. A key without a deadline would honour the seed's tokens for
+/// ever; a deadline without a key means nothing.
+fn legacy_tokens(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<LegacyTokens>, ConfigError> {
+    match (lookup(DJANGO_SIGNING_KEY), lookup(LEGACY_TOKENS_UNTIL)) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::HalfLegacy {
+            set: DJANGO_SIGNING_KEY,
+            missing: LEGACY_TOKENS_UNTIL,
+        }),
+        (None, Some(_)) => Err(ConfigError::HalfLegacy {
+            set: LEGACY_TOKENS_UNTIL,
+            missing: DJANGO_SIGNING_KEY,
+        }),
+        (Some(key), Some(_)) if key.is_empty() => Err(ConfigError::EmptyDjangoKey),
+        (Some(signing_key), Some(until)) => {
+            let t = time::OffsetDateTime::parse(
+                until.trim(),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map_err(|_| ConfigError::NotATime {
+                name: LEGACY_TOKENS_UNTIL,
+                value: until.clone(),
+            })?;
+            let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| {
+                ConfigError::NotATime {
+                    name: LEGACY_TOKENS_UNTIL,
+                    value: until.clone(),
+                }
+            })?;
+            Ok(Some(LegacyTokens {
+                signing_key,
+                until: UnixMillis(ms),
+            }))
         }
     }
 }
@@ -330,6 +396,65 @@ mod tests {
         assert_eq!(c.client_rate_period_secs, d.client_rate_period_secs);
         assert!(!c.allow_unicode_email_local_part);
         assert_eq!(c.dashboard, None);
+        assert_eq!(c.legacy_tokens, None);
+    }
+
+    #[test]
+    fn legacy_tokens_key_and_deadline_together() {
+        let c = ok(&[
+            (DJANGO_SIGNING_KEY, "django-insecure-key"),
+            (LEGACY_TOKENS_UNTIL, "2027-01-31T12:00:00+01:00"),
+        ]);
+        let l = c.legacy_tokens.clone().unwrap();
+        assert_eq!(l.signing_key, "django-insecure-key");
+        assert_eq!(l.until, UnixMillis(1_801_393_200_000));
+        assert!(
+            !format!("{c:?}").contains("django-insecure-key"),
+            "the key leaked into Debug"
+        );
+        assert_eq!(
+            err(&[(DJANGO_SIGNING_KEY, "k")]),
+            ConfigError::HalfLegacy {
+                set: DJANGO_SIGNING_KEY,
+                missing: LEGACY_TOKENS_UNTIL
+            }
+        );
+        assert_eq!(
+            err(&[(LEGACY_TOKENS_UNTIL, "2027-01-31T00:00:00Z")]),
+            ConfigError::HalfLegacy {
+                set: LEGACY_TOKENS_UNTIL,
+                missing: DJANGO_SIGNING_KEY
+            }
+        );
+        assert_eq!(
+            err(&[
+                (DJANGO_SIGNING_KEY, ""),
+                (LEGACY_TOKENS_UNTIL, "2027-01-31T00:00:00Z")
+            ]),
+            ConfigError::EmptyDjangoKey
+        );
+        for bad in [
+            "2027-01-31",
+            "tomorrow",
+            "2027-01-31 00:00:00",
+            "1801393200",
+        ] {
+            assert_eq!(
+                err(&[(DJANGO_SIGNING_KEY, "k"), (LEGACY_TOKENS_UNTIL, bad)]),
+                ConfigError::NotATime {
+                    name: LEGACY_TOKENS_UNTIL,
+                    value: bad.into()
+                }
+            );
+        }
+        let e = ConfigError::HalfLegacy {
+            set: DJANGO_SIGNING_KEY,
+            missing: LEGACY_TOKENS_UNTIL,
+        };
+        assert_eq!(
+            e.message(Naming::Flag),
+            "--django-signing-key (or GATEHOUSE_DJANGO_SIGNING_KEY) is set but --legacy-tokens-until (or GATEHOUSE_LEGACY_TOKENS_UNTIL) is not: set both or neither"
+        );
     }
 
     #[test]
@@ -399,6 +524,8 @@ mod tests {
             ALLOW_UNICODE_EMAIL_LOCAL_PART,
             DASHBOARD_CLIENT_ID,
             DASHBOARD_API_KEY,
+            DJANGO_SIGNING_KEY,
+            LEGACY_TOKENS_UNTIL,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
         assert_eq!(numbers.clone().count(), 11);

@@ -3,7 +3,8 @@
 //! because a remote libSQL server costs ~0.65 ms per round trip.
 //!
 //! One file per concern, each an `impl Store` block: [`users`], [`sessions`],
-//! [`clients`] and [`keys`] (the signing key). They build on this file's
+//! [`clients`], [`keys`] (the signing key) and [`legacy`] (the seed's refresh
+//! tokens). They build on this file's
 //! row helpers; this file imports nothing of theirs (their types are named
 //! by their own paths, `crate::store::users::UserInsert`). The admin API's
 //! listings and edits are in `crate::admin`'s own store; the SQL rate-limit
@@ -11,6 +12,7 @@
 
 pub(crate) mod clients;
 mod keys;
+pub(crate) mod legacy;
 pub(crate) mod sessions;
 pub(crate) mod users;
 

@@ -314,3 +314,114 @@ async fn of_two_password_changes_from_the_same_hash_exactly_one_wins() {
         "one audit event, the winner's"
     );
 }
+
+// ---- the seed's refresh tokens (store/legacy.rs)
+
+/// Exchanges seed token `jti` of `user` (expiring at T0 + 1 h) at `now`,
+/// opening login `sid`. True for a win.
+async fn exchange(
+    s: &Store,
+    c: &ClientId,
+    user: UserId,
+    jti: &str,
+    sid: &str,
+    now: UnixMillis,
+) -> bool {
+    use super::legacy::LegacyExchange;
+    let sid = SessionId(sid.into());
+    let mut insert = session(&sid, c, "gj");
+    insert.now = now;
+    s.exchange_legacy_refresh(
+        &LegacyExchange {
+            jti,
+            user,
+            expires_at: T0.plus_secs(3600),
+            now,
+        },
+        &insert,
+        &audit(event::LEGACY_EXCHANGED).target_user(UserRef::Id(user)),
+    )
+    .await
+    .unwrap()
+}
+
+async fn count(s: &Store, sql: &str) -> i64 {
+    let rows = s.rows(sql, vec![]).await.unwrap();
+    super::int(&rows[0][0]).unwrap()
+}
+
+async fn legacy_row(s: &Store, jti: &str, user: UserId, blacklisted: bool) {
+    s.sql
+        .run(Statement::new(
+            "INSERT INTO legacy_refresh_tokens (jti, user_id, expires_at, blacklisted_at) VALUES (?, ?, ?, ?)",
+            vec![
+                jti.into(),
+                user.0.into(),
+                T0.plus_secs(3600).0.into(),
+                if blacklisted { Value::Integer(T0.0) } else { Value::Null },
+            ],
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_seed_refresh_token_is_exchanged_once() {
+    let (_t, s, c, u) = with_user().await;
+    legacy_row(&s, "imported", u, false).await;
+    assert!(exchange(&s, &c, u, "imported", "s1", T0).await);
+    assert!(!exchange(&s, &c, u, "imported", "s2", T0).await);
+    // One login opened, one event: the loser wrote nothing.
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 1);
+    assert!(s.session(&SessionId("s1".into())).await.unwrap().is_some());
+    assert_eq!(
+        count(
+            &s,
+            "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT COUNT(*) FROM legacy_refresh_tokens WHERE exchanged_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn blacklisted_expired_and_foreign_seed_tokens_are_refused() {
+    let (_t, s, c, u) = with_user().await;
+    legacy_row(&s, "blacklisted", u, true).await;
+    assert!(!exchange(&s, &c, u, "blacklisted", "s1", T0).await);
+    // The row says it expired (the import's expiry wins over the claim's).
+    legacy_row(&s, "old", u, false).await;
+    assert!(!exchange(&s, &c, u, "old", "s2", T0.plus_secs(3600)).await);
+    // A row of another user (a jti collision or a forged pairing).
+    legacy_row(&s, "theirs", UserId(u.0 + 1), false).await;
+    assert!(!exchange(&s, &c, u, "theirs", "s3", T0).await);
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(
+        count(
+            &s,
+            "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_seed_token_the_import_missed_is_recorded_and_exchanged_once() {
+    let (_t, s, c, u) = with_user().await;
+    assert!(exchange(&s, &c, u, "unseen", "s1", T0).await);
+    assert!(!exchange(&s, &c, u, "unseen", "s2", T0).await);
+    assert_eq!(
+        count(&s, "SELECT COUNT(*) FROM legacy_refresh_tokens").await,
+        1
+    );
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 1);
+}
