@@ -125,6 +125,12 @@ pub enum ServerConfig {
     TrustProxy,
     /// `--registrations-per-ip 3`: the registration throttle at its edge.
     LowRegisterLimit,
+    /// `--django-signing-key` [`LEGACY_SIGNING_KEY`] with a deadline far
+    /// ahead: the seed's tokens are honoured. On an external host, when
+    /// `GATEHOUSE_TEST_LEGACY_TOKENS=1` says it was started so.
+    Legacy,
+    /// The same key with a deadline in the past: the cutover is over.
+    LegacyAfterDeadline,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -133,6 +139,12 @@ pub const HS256_SECRET: &str = "contract-suite-secret-0123456789-abcdefghij";
 pub const HS256_ISSUER: &str = "contract-issuer";
 /// The audience of [`ServerConfig::Hs256`].
 pub const HS256_AUDIENCE: &str = "contract-audience";
+/// The seed's signing key of [`ServerConfig::Legacy`] (its Django `SECRET_KEY`).
+pub const LEGACY_SIGNING_KEY: &str = "django-insecure-contract-suite-seed-key!";
+/// The cutover deadline of [`ServerConfig::Legacy`].
+pub const LEGACY_UNTIL: &str = "2099-01-01T00:00:00Z";
+/// The deadline of [`ServerConfig::LegacyAfterDeadline`].
+pub const LEGACY_UNTIL_PAST: &str = "2020-01-01T00:00:00Z";
 /// The access lifetime of [`ServerConfig::ShortLifetimes`], seconds.
 pub const SHORT_ACCESS_TTL: i64 = 2;
 /// The refresh lifetime of [`ServerConfig::ShortLifetimes`], seconds.
@@ -141,7 +153,7 @@ pub const SHORT_REFRESH_TTL: i64 = 4;
 pub const SHORT_SESSION_MAX_AGE: i64 = 4;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 8] = [
+    const ALL: [ServerConfig; 10] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
@@ -150,6 +162,8 @@ impl ServerConfig {
         ServerConfig::ShortSession,
         ServerConfig::TrustProxy,
         ServerConfig::LowRegisterLimit,
+        ServerConfig::Legacy,
+        ServerConfig::LegacyAfterDeadline,
     ];
 
     fn index(self) -> usize {
@@ -177,6 +191,18 @@ impl ServerConfig {
                 return Ok(vec!["--registrations-per-ip".into(), "3".into()])
             }
             ServerConfig::FixedKey => &[],
+            ServerConfig::Legacy => &[
+                "--django-signing-key",
+                LEGACY_SIGNING_KEY,
+                "--legacy-tokens-until",
+                LEGACY_UNTIL,
+            ],
+            ServerConfig::LegacyAfterDeadline => &[
+                "--django-signing-key",
+                LEGACY_SIGNING_KEY,
+                "--legacy-tokens-until",
+                LEGACY_UNTIL_PAST,
+            ],
         };
         let mut flags: Vec<String> = v.iter().map(|s| s.to_string()).collect();
         if self == ServerConfig::FixedKey {
@@ -271,7 +297,9 @@ pub struct Skip(pub String);
 /// the test) if it cannot start; `Err(Skip)` if the target cannot provide
 /// that configuration.
 pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
-    static SERVERS: [OnceLock<Result<Server, String>>; 8] = [
+    static SERVERS: [OnceLock<Result<Server, String>>; 10] = [
+        OnceLock::new(),
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
@@ -291,7 +319,11 @@ pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
         ..
     } = target
     {
-        if config != ServerConfig::Default {
+        // The Worker's script can start it with the seed's key and a
+        // future deadline ([`ServerConfig::Legacy`]'s settings).
+        let legacy = config == ServerConfig::Legacy
+            && non_empty_env("GATEHOUSE_TEST_LEGACY_TOKENS").as_deref() == Some("1");
+        if config != ServerConfig::Default && !legacy {
             return Err(Skip(format!(
                 "needs a server started with the {config:?} flags; the external target at {base_url} is not ours to configure"
             )));

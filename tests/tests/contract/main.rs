@@ -13,6 +13,7 @@ mod cli;
 mod cors;
 mod expiry;
 mod hardening;
+mod legacy_tokens;
 mod login;
 mod logout;
 mod pages;
