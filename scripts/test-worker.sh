@@ -80,6 +80,11 @@ dash_key="$(printf '%s' "$dashboard" | sed -n 's/.*"api_key" *: *"\([^"]*\)".*/\
 stage_done
 
 stage "start wrangler dev"
+# The seed's tokens are honoured (the contract suite's ServerConfig::Legacy:
+# its key and a future deadline), so tests/tests/contract/legacy_tokens.rs
+# runs here too (GATEHOUSE_TEST_LEGACY_TOKENS=1 below).
+legacy_key="django-insecure-contract-suite-seed-key!"
+legacy_until="2099-01-01T00:00:00Z"
 base_url="http://127.0.0.1:$wport"
 # wrangler.toml without its [build] section, so wrangler serves the worker
 # just built instead of rebuilding it and watching core/src for changes;
@@ -90,6 +95,7 @@ node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --p
     --var "GATEHOUSE_DATABASE_URL:$db_url" \
     --var "GATEHOUSE_REGISTRATIONS_PER_IP:1000000" \
     --var "GATEHOUSE_DASHBOARD_CLIENT_ID:$dash_id" --var "GATEHOUSE_DASHBOARD_API_KEY:$dash_key" \
+    --var "GATEHOUSE_DJANGO_SIGNING_KEY:$legacy_key" --var "GATEHOUSE_LEGACY_TOKENS_UNTIL:$legacy_until" \
     </dev/null >"$work/wrangler.log" 2>&1 &
 pids+=("$!")
 ready=""
@@ -114,7 +120,7 @@ cargo test -q -p gatehouse-contract --no-run
 # The timeout turns such a hang into a failure instead of a stuck CI.
 GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$dash_id" GATEHOUSE_TEST_DASHBOARD_API_KEY="$dash_key" \
-    GATEHOUSE_BIN="$gatehouse" \
+    GATEHOUSE_BIN="$gatehouse" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
     timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output
 stage_done
 echo "== test-worker: passed"
