@@ -14,7 +14,8 @@ use http::{Response, StatusCode};
 
 /// `Some(answer)` when the body's `field` is a seed refresh token: a new
 /// pair for the one exchange that wins, 401 for a blacklisted, exchanged,
-/// expired or foreign one. `None` for anything else (outside the cutover,
+/// expired or foreign one, 403 `user_type_not_allowed` when this client
+/// does not serve the user's type. `None` for anything else (outside the cutover,
 /// a bad body, a Gatehouse token, garbage): the refresh handler answers
 /// those as it always does, so a seed token after the deadline gets the
 /// answer of any invalid token.
@@ -41,6 +42,11 @@ pub(crate) async fn exchange(
         Some(u) if u.is_active => u,
         _ => return Err(ApiError::token_not_valid()),
     };
+    // The exchange opens a login through this client, as a login would:
+    // the same refusal (the token stays unspent).
+    if !ctx.client.serves(user.user_type) {
+        return Err(ApiError::user_type_not_allowed());
+    }
     let s = new_session(ctx);
     let audit = ctx
         .audit(crate::audit::event::LEGACY_EXCHANGED, Some(user.id))

@@ -128,6 +128,22 @@ async fn a_seed_refresh_token_is_exchanged_once() {
 }
 
 #[tokio::test]
+async fn the_exchange_opens_a_login_only_through_a_client_serving_the_user() {
+    let Some(ctx) = Ctx::with(ServerConfig::Legacy, "legacy serves") else {
+        return;
+    };
+    let id = creator(&ctx).await;
+    let token = seed("refresh", id);
+    let (_, staff_only) = ctx.client(&ClientSpec::web().serves("staff"));
+    staff_only
+        .refresh(&token)
+        .await
+        .expect_error(403, "user_type_not_allowed");
+    // Refused, not spent: a client serving creators gets the pair.
+    ctx.api.refresh(&token).await.expect(200);
+}
+
+#[tokio::test]
 async fn an_exchange_race_has_one_winner() {
     let Some(ctx) = Ctx::with(ServerConfig::Legacy, "legacy race") else {
         return;
