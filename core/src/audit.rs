@@ -15,6 +15,7 @@ pub mod event {
     pub const LOGIN_FAILED: &str = "login.failed";
     pub const USER_REGISTERED: &str = "user.registered";
     pub const REPLAY_DETECTED: &str = "token.replay_detected";
+    pub const REFRESH_REISSUED: &str = "token.refresh_reissued";
     pub const PASSWORD_CHANGED: &str = "password.changed";
     pub const PASSWORD_CHANGE_FAILED: &str = "password.change_failed";
     pub const LOGOUT: &str = "logout";
