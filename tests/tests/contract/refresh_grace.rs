@@ -65,7 +65,7 @@ async fn race_rounds(apis: &[Api], width: usize, rounds: usize, tokens: Tokens) 
 async fn parallel_refreshes_of_one_token_end_on_one_chain() {
     let ctx = Ctx::new();
     let (_, t) = ctx.api.new_creator().await;
-    race_rounds(&[ctx.api.clone()], 8, 5, t).await;
+    race_rounds(std::slice::from_ref(&ctx.api), 8, 5, t).await;
 }
 
 /// The same with HS256 signing (its own signing path).
@@ -78,7 +78,7 @@ async fn parallel_refreshes_end_on_one_chain_with_hs256() {
         return;
     };
     let (_, t) = ctx.api.new_creator().await;
-    race_rounds(&[ctx.api.clone()], 8, 2, t).await;
+    race_rounds(std::slice::from_ref(&ctx.api), 8, 2, t).await;
 }
 
 /// Two gatehouse processes on one database, the racers split between them.
