@@ -74,8 +74,9 @@ pub trait PresentedRefresh {
 
 /// The pure refresh rule. `reuse_grace_ms`: how long after a rotation its
 /// parent token still gets the current one (the window is
-/// `[rotated_at, rotated_at + grace)`; 0 turns the grace off). Any older
-/// token, or the parent after the window, is a replay.
+/// `(rotated_at - grace, rotated_at + grace)`: a request may have read its
+/// clock before the rotation it raced; 0 turns the grace off). Any older
+/// token, or the parent outside the window, is a replay.
 pub fn decide(
     session: Option<&SessionRow>,
     presented: &impl PresentedRefresh,
@@ -104,8 +105,12 @@ pub fn decide(
         return Rotate;
     }
     match (&s.previous_jti, s.rotated_at) {
+        // A request that read its clock before the rotation (`now < at`; or
+        // another host's clock is a little behind) raced it: inside too, as
+        // far before as the grace reaches after. A grace of 0 is off.
         (Some(parent), Some(at))
-            if presented.jti() == parent && now.0 < at.0.saturating_add(reuse_grace_ms) =>
+            if presented.jti() == parent
+                && now.0.abs_diff(at.0) < reuse_grace_ms.unsigned_abs() =>
         {
             // The answer would be the current token: no use once it expired.
             if now >= s.refresh_expires_at {
@@ -201,10 +206,19 @@ mod tests {
             at(&s, "j1", UnixMillis(T0.0 + GRACE - 1)),
             RefreshDecision::Reissue
         );
-        // A host whose clock is behind the one that rotated: still inside.
+        // A host whose clock is behind the one that rotated: still inside,
+        // as far back as the grace reaches forward.
         assert_eq!(
             at(&s, "j1", UnixMillis(T0.0 - 500)),
             RefreshDecision::Reissue
+        );
+        assert_eq!(
+            at(&s, "j1", UnixMillis(T0.0 - GRACE + 1)),
+            RefreshDecision::Reissue
+        );
+        assert_eq!(
+            at(&s, "j1", UnixMillis(T0.0 - GRACE)),
+            RefreshDecision::Reuse
         );
     }
 
@@ -221,10 +235,13 @@ mod tests {
     #[test]
     fn a_grace_of_zero_turns_reissue_off() {
         let t = token("j1", "cl_a", 1);
-        assert_eq!(
-            decide(Some(&row()), &t, &client("cl_a"), T0, 0),
-            RefreshDecision::Reuse
-        );
+        // Even for a request whose clock read came before the rotation.
+        for now in [T0, UnixMillis(T0.0 - 1)] {
+            assert_eq!(
+                decide(Some(&row()), &t, &client("cl_a"), now, 0),
+                RefreshDecision::Reuse
+            );
+        }
     }
 
     #[test]
