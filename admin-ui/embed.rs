@@ -8,10 +8,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-DI1SmLh4.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BWLaUe3Q.js",
+        path: "/admin/assets/index-DWu4h6qA.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"d4c3446ed2c6c7e40aa5\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BWLaUe3Q.js")),
+        etag: "\"b937da92e79e568416a8\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DWu4h6qA.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"de65867fb6b2a83657a0\"",
+        etag: "\"6adafeec1e6cca974d5f\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

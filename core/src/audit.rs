@@ -16,6 +16,7 @@ pub mod event {
     pub const USER_REGISTERED: &str = "user.registered";
     pub const REPLAY_DETECTED: &str = "token.replay_detected";
     pub const LEGACY_EXCHANGED: &str = "token.legacy_exchanged";
+    pub const REFRESH_REISSUED: &str = "token.refresh_reissued";
     pub const PASSWORD_CHANGED: &str = "password.changed";
     pub const PASSWORD_CHANGE_FAILED: &str = "password.change_failed";
     pub const LOGOUT: &str = "logout";

@@ -12,6 +12,10 @@ pub mod vars;
 /// Largest request body the service reads (larger → 413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The longest refresh reuse grace accepted: the grace is for requests in
+/// flight together, not a second lifetime for spent tokens.
+pub const MAX_REFRESH_REUSE_GRACE_SECS: i64 = 300;
+
 /// How tokens are signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SigningConfig {
@@ -31,6 +35,11 @@ pub struct Config {
     pub refresh_ttl_secs: i64,
     /// Absolute lifetime of a login (refresh-token family), default 30 days.
     pub session_max_age_secs: i64,
+    /// For this long after a rotation, the spent token's immediate parent
+    /// gets the current refresh token again instead of revoking the login
+    /// (racing tabs, a retried request): default 30 s, 0 turns it off,
+    /// at most [`MAX_REFRESH_REUSE_GRACE_SECS`]. See `session::decide`.
+    pub refresh_reuse_grace_secs: i64,
     /// `iss` claim put in and required of every token.
     pub issuer: String,
     /// `aud` claim put in and required of every token.
@@ -108,6 +117,7 @@ impl Default for Config {
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 7 * 24 * 3600,
             session_max_age_secs: 30 * 24 * 3600,
+            refresh_reuse_grace_secs: 30,
             issuer: "gatehouse".into(),
             audience: "gatehouse-api".into(),
             signing: SigningConfig::EdDsa { private_key: None },

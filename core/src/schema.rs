@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, AUDIT_AND_USAGE),
     (3, LOOKALIKE_KEYS),
     (4, LEGACY_TOKENS),
+    (5, REFRESH_REUSE_GRACE),
 ];
 
 const INITIAL: &str = "
@@ -154,6 +155,15 @@ CREATE TABLE IF NOT EXISTS legacy_refresh_tokens (
     blacklisted_at INTEGER,
     exchanged_at INTEGER
 );
+";
+
+/// The refresh reuse grace (`session::decide`): the jti the last rotation
+/// replaced (the current token's parent) and when it happened (ms; also
+/// the current refresh token's `iat`, which a reissue signs again). NULL
+/// until a login's first rotation.
+const REFRESH_REUSE_GRACE: &str = "
+ALTER TABLE sessions ADD COLUMN previous_jti TEXT;
+ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
 ";
 
 /// The statements that give existing users the keys of [`LOOKALIKE_KEYS`]

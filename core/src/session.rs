@@ -1,7 +1,9 @@
 //! Logins as refresh-token families. A session row holds the one refresh
 //! token (`current_jti`) that may still be spent; every older token of the
-//! family is dead ("blacklisted"). [`decide`] is the pure rule; the store
-//! applies a rotation with one compare-and-swap statement.
+//! family is dead ("blacklisted"), but for a short grace after a rotation
+//! its immediate parent (`previous_jti`) gets the current token again, so
+//! racing or retried refreshes end on one chain. [`decide`] is the pure
+//! rule; the store applies a rotation with one compare-and-swap statement.
 
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
@@ -27,6 +29,11 @@ pub struct SessionRow {
     /// The family dies here however often it rotates.
     pub absolute_expires_at: UnixMillis,
     pub revoked_at: Option<UnixMillis>,
+    /// The `jti` the last rotation replaced (the current token's parent);
+    /// `None` before the first rotation.
+    pub previous_jti: Option<String>,
+    /// When the last rotation happened: the current refresh token's `iat`.
+    pub rotated_at: Option<UnixMillis>,
 }
 
 /// What to do with a presented refresh token (already signature-checked).
@@ -34,6 +41,11 @@ pub struct SessionRow {
 pub enum RefreshDecision {
     /// The current token of a live family: issue the next one.
     Rotate,
+    /// The current token's parent, inside the reuse grace after the
+    /// rotation that spent it (a racing or retried refresh): answer with the
+    /// current refresh token again and a fresh access token; the family
+    /// does not fork.
+    Reissue,
     /// A token of the family that was already spent: someone replayed it.
     /// Revoke the whole family (RFC 9700 §4.14.2).
     Reuse,
@@ -60,12 +72,17 @@ pub trait PresentedRefresh {
     fn client_id(&self) -> &ClientId;
 }
 
-/// The pure refresh rule.
+/// The pure refresh rule. `reuse_grace_ms`: how long after a rotation its
+/// parent token still gets the current one (the window is
+/// `(rotated_at - grace, rotated_at + grace)`: a request may have read its
+/// clock before the rotation it raced; 0 turns the grace off). Any older
+/// token, or the parent outside the window, is a replay.
 pub fn decide(
     session: Option<&SessionRow>,
     presented: &impl PresentedRefresh,
     presenting_client: &ClientId,
     now: UnixMillis,
+    reuse_grace_ms: i64,
 ) -> RefreshDecision {
     use RefreshDecision::*;
     let Some(s) = session else {
@@ -85,9 +102,24 @@ pub fn decide(
         return Reject(RejectReason::Expired);
     }
     if presented.jti() == s.current_jti {
-        Rotate
-    } else {
-        Reuse
+        return Rotate;
+    }
+    match (&s.previous_jti, s.rotated_at) {
+        // A request that read its clock before the rotation (`now < at`; or
+        // another host's clock is a little behind) raced it: inside too, as
+        // far before as the grace reaches after. A grace of 0 is off.
+        (Some(parent), Some(at))
+            if presented.jti() == parent
+                && now.0.abs_diff(at.0) < reuse_grace_ms.unsigned_abs() =>
+        {
+            // The answer would be the current token: no use once it expired.
+            if now >= s.refresh_expires_at {
+                Reject(RejectReason::Expired)
+            } else {
+                Reissue
+            }
+        }
+        _ => Reuse,
     }
 }
 
@@ -108,7 +140,17 @@ mod tests {
             refresh_expires_at: T0.plus_secs(7 * 86400),
             absolute_expires_at: T0.plus_secs(30 * 86400),
             revoked_at: None,
+            // j1 was rotated to j2 at T0; j0 before it.
+            previous_jti: Some("j1".into()),
+            rotated_at: Some(T0),
         }
+    }
+
+    const GRACE: i64 = 30_000;
+
+    /// `decide` for a token of user 1 presented by client `cl_a`.
+    fn at(s: &SessionRow, jti: &str, now: UnixMillis) -> RefreshDecision {
+        decide(Some(s), &token(jti, "cl_a", 1), &client("cl_a"), now, GRACE)
     }
 
     /// A presented refresh token of the family "s".
@@ -145,16 +187,143 @@ mod tests {
     #[test]
     fn current_token_rotates() {
         assert_eq!(
-            decide(Some(&row()), &token("j2", "cl_a", 1), &client("cl_a"), T0),
+            decide(
+                Some(&row()),
+                &token("j2", "cl_a", 1),
+                &client("cl_a"),
+                T0,
+                GRACE
+            ),
             RefreshDecision::Rotate
         );
     }
 
     #[test]
-    fn spent_token_is_reuse() {
+    fn the_parent_inside_the_grace_gets_the_current_token_again() {
+        let s = row();
+        assert_eq!(at(&s, "j1", T0), RefreshDecision::Reissue);
         assert_eq!(
-            decide(Some(&row()), &token("j1", "cl_a", 1), &client("cl_a"), T0),
+            at(&s, "j1", UnixMillis(T0.0 + GRACE - 1)),
+            RefreshDecision::Reissue
+        );
+        // A host whose clock is behind the one that rotated: still inside,
+        // as far back as the grace reaches forward.
+        assert_eq!(
+            at(&s, "j1", UnixMillis(T0.0 - 500)),
+            RefreshDecision::Reissue
+        );
+        assert_eq!(
+            at(&s, "j1", UnixMillis(T0.0 - GRACE + 1)),
+            RefreshDecision::Reissue
+        );
+        assert_eq!(
+            at(&s, "j1", UnixMillis(T0.0 - GRACE)),
             RefreshDecision::Reuse
+        );
+    }
+
+    #[test]
+    fn the_parent_at_and_after_the_edge_of_the_window_is_a_replay() {
+        let s = row();
+        assert_eq!(
+            at(&s, "j1", UnixMillis(T0.0 + GRACE)),
+            RefreshDecision::Reuse
+        );
+        assert_eq!(at(&s, "j1", T0.plus_secs(3600)), RefreshDecision::Reuse);
+    }
+
+    #[test]
+    fn a_grace_of_zero_turns_reissue_off() {
+        let t = token("j1", "cl_a", 1);
+        // Even for a request whose clock read came before the rotation.
+        for now in [T0, UnixMillis(T0.0 - 1)] {
+            assert_eq!(
+                decide(Some(&row()), &t, &client("cl_a"), now, 0),
+                RefreshDecision::Reuse
+            );
+        }
+    }
+
+    #[test]
+    fn older_tokens_are_a_replay_at_any_time() {
+        let s = row();
+        for now in [T0, UnixMillis(T0.0 + 1), T0.plus_secs(3600)] {
+            assert_eq!(at(&s, "j0", now), RefreshDecision::Reuse, "grandparent");
+            assert_eq!(at(&s, "jx", now), RefreshDecision::Reuse, "unknown jti");
+        }
+        // Before any rotation there is no parent: only the current token works.
+        let fresh = SessionRow {
+            previous_jti: None,
+            rotated_at: None,
+            ..row()
+        };
+        assert_eq!(at(&fresh, "j1", T0), RefreshDecision::Reuse);
+        assert_eq!(at(&fresh, "j2", T0), RefreshDecision::Rotate);
+    }
+
+    #[test]
+    fn the_parent_of_an_ended_login_is_refused_without_a_reissue() {
+        // Logged out or revoked (a replay, an admin) inside the window.
+        let revoked = SessionRow {
+            revoked_at: Some(T0),
+            ..row()
+        };
+        assert_eq!(
+            at(&revoked, "j1", UnixMillis(T0.0 + 1)),
+            RefreshDecision::Reject(RejectReason::Revoked)
+        );
+        // The current token expired: nothing to hand out again.
+        let expired = SessionRow {
+            refresh_expires_at: UnixMillis(T0.0 + 10),
+            ..row()
+        };
+        assert_eq!(
+            at(&expired, "j1", UnixMillis(T0.0 + 10)),
+            RefreshDecision::Reject(RejectReason::Expired)
+        );
+        let ended = SessionRow {
+            absolute_expires_at: UnixMillis(T0.0 + 10),
+            ..row()
+        };
+        assert_eq!(
+            at(&ended, "j1", UnixMillis(T0.0 + 10)),
+            RefreshDecision::Reject(RejectReason::Expired)
+        );
+    }
+
+    #[test]
+    fn the_parent_from_another_client_or_user_is_refused_inside_the_window() {
+        use RejectReason::*;
+        let s = row();
+        assert_eq!(
+            decide(
+                Some(&s),
+                &token("j1", "cl_a", 1),
+                &client("cl_b"),
+                T0,
+                GRACE
+            ),
+            RefreshDecision::Reject(WrongClient)
+        );
+        assert_eq!(
+            decide(
+                Some(&s),
+                &token("j1", "cl_b", 1),
+                &client("cl_b"),
+                T0,
+                GRACE
+            ),
+            RefreshDecision::Reject(WrongClient)
+        );
+        assert_eq!(
+            decide(
+                Some(&s),
+                &token("j1", "cl_a", 2),
+                &client("cl_a"),
+                T0,
+                GRACE
+            ),
+            RefreshDecision::Reject(WrongUser)
         );
     }
 
@@ -163,19 +332,31 @@ mod tests {
         use RejectReason::*;
         let t = token("j2", "cl_a", 1);
         assert_eq!(
-            decide(None, &t, &client("cl_a"), T0),
+            decide(None, &t, &client("cl_a"), T0, GRACE),
             RefreshDecision::Reject(UnknownSession)
         );
         assert_eq!(
-            decide(Some(&row()), &t, &client("cl_b"), T0),
+            decide(Some(&row()), &t, &client("cl_b"), T0, GRACE),
             RefreshDecision::Reject(WrongClient)
         );
         assert_eq!(
-            decide(Some(&row()), &token("j2", "cl_b", 1), &client("cl_b"), T0),
+            decide(
+                Some(&row()),
+                &token("j2", "cl_b", 1),
+                &client("cl_b"),
+                T0,
+                GRACE
+            ),
             RefreshDecision::Reject(WrongClient)
         );
         assert_eq!(
-            decide(Some(&row()), &token("j2", "cl_a", 2), &client("cl_a"), T0),
+            decide(
+                Some(&row()),
+                &token("j2", "cl_a", 2),
+                &client("cl_a"),
+                T0,
+                GRACE
+            ),
             RefreshDecision::Reject(WrongUser)
         );
         let revoked = SessionRow {
@@ -183,17 +364,23 @@ mod tests {
             ..row()
         };
         assert_eq!(
-            decide(Some(&revoked), &t, &client("cl_a"), T0),
+            decide(Some(&revoked), &t, &client("cl_a"), T0, GRACE),
             RefreshDecision::Reject(Revoked)
         );
         // A replay of a revoked family changes nothing further.
         assert_eq!(
-            decide(Some(&revoked), &token("j1", "cl_a", 1), &client("cl_a"), T0),
+            decide(
+                Some(&revoked),
+                &token("j1", "cl_a", 1),
+                &client("cl_a"),
+                T0,
+                GRACE
+            ),
             RefreshDecision::Reject(Revoked)
         );
         let late = T0.plus_secs(30 * 86400);
         assert_eq!(
-            decide(Some(&row()), &t, &client("cl_a"), late),
+            decide(Some(&row()), &t, &client("cl_a"), late, GRACE),
             RefreshDecision::Reject(Expired)
         );
     }

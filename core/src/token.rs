@@ -1,6 +1,11 @@
 //! JWT access and refresh tokens: claims (simplejwt's names), signing keys,
 //! issue and verify. Verification pins the algorithm to the configured key's
 //! and checks `token_type`, `iss`, `aud`, `exp`, `nbf` and a future `iat`.
+//!
+//! Signing is deterministic (HS256 is; Ed25519 is signed as RFC 8032 has
+//! it, without the extra noise jwt-simple adds): the same claims give the
+//! same token, which the refresh reuse grace relies on to hand a racing
+//! request the very refresh token the winner got.
 
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
@@ -10,8 +15,8 @@ use crate::user::{User, UserId, UserType};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jwt_simple::prelude::{
-    Audiences, Duration, Ed25519KeyPair, Ed25519PublicKey, EdDSAKeyPairLike, EdDSAPublicKeyLike,
-    HS256Key, JWTClaims, MACLike, VerificationOptions,
+    Audiences, Duration, Ed25519KeyPair, Ed25519PublicKey, EdDSAPublicKeyLike, HS256Key, JWTClaims,
+    MACLike, VerificationOptions,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -67,7 +72,7 @@ impl PresentedRefresh for VerifiedToken {
 /// The signing key in use.
 pub enum SigningKey {
     EdDsa {
-        pair: Ed25519KeyPair,
+        pair: ed25519_compact::KeyPair,
         public: Ed25519PublicKey,
         kid: String,
         public_bytes: Vec<u8>,
@@ -102,12 +107,12 @@ impl SigningKey {
         };
         let public_bytes = kp.pk.to_vec();
         let kid = kid_for(&public_bytes);
-        let pair = Ed25519KeyPair::from_bytes(kp.as_ref())
+        let public = Ed25519KeyPair::from_bytes(kp.as_ref())
             .map_err(|e| KeyError(e.to_string()))?
+            .public_key()
             .with_key_id(&kid);
-        let public = pair.public_key().with_key_id(&kid);
         Ok(SigningKey::EdDsa {
-            pair,
+            pair: kp,
             public,
             kid,
             public_bytes,
@@ -246,8 +251,8 @@ impl TokenCodec {
         };
         // Signing only fails on serialisation errors, which these claims cannot have.
         match &self.key {
-            SigningKey::EdDsa { pair, .. } => pair.sign(claims),
-            SigningKey::Hs256 { key, .. } => key.authenticate(claims),
+            SigningKey::EdDsa { pair, kid, .. } => sign_ed25519(pair, kid, &claims),
+            SigningKey::Hs256 { key, .. } => key.authenticate(claims).ok(),
         }
         .unwrap_or_default()
     }
@@ -315,6 +320,36 @@ impl TokenCodec {
             claims: claims.custom,
         })
     }
+}
+
+/// The JOSE header of an EdDSA token, as jwt-simple writes it (and reads
+/// it back on verification).
+#[derive(Serialize)]
+struct EdDsaHeader<'a> {
+    alg: &'static str,
+    kid: &'a str,
+    typ: &'static str,
+}
+
+/// A compact JWS over `claims`, signed with Ed25519 without noise, so the
+/// same claims always give the same token.
+fn sign_ed25519(
+    pair: &ed25519_compact::KeyPair,
+    kid: &str,
+    claims: &JWTClaims<GatehouseClaims>,
+) -> Option<String> {
+    let header = EdDsaHeader {
+        alg: "EdDSA",
+        kid,
+        typ: "JWT",
+    };
+    let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).ok()?);
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).ok()?));
+    let signature = pair.sk.sign(token.as_bytes(), None);
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(signature.as_ref()));
+    Some(token)
 }
 
 fn secs(s: i64) -> Duration {
@@ -444,6 +479,52 @@ mod tests {
         let mut forged = tok.clone();
         forged.insert(forged.len() - 2, 'A');
         assert!(c.verify(&forged, TokenType::Access, T0).is_none());
+    }
+
+    #[test]
+    fn the_same_claims_sign_to_the_same_token() {
+        let eddsa = codec(&SeededRandom::new(7));
+        let hs = TokenCodec::new(
+            SigningKey::hs256(&"k".repeat(40)).unwrap(),
+            "iss".into(),
+            "aud".into(),
+        );
+        for c in [&eddsa, &hs] {
+            let a = issue(c, TokenType::Refresh, T0);
+            assert_eq!(a, issue(c, TokenType::Refresh, T0));
+            assert_ne!(a, issue(c, TokenType::Refresh, T0.plus_secs(1)));
+            assert!(c.verify(&a, TokenType::Refresh, T0).is_some());
+        }
+    }
+
+    #[test]
+    fn eddsa_tokens_have_jwt_simples_header_and_verify_with_its_key() {
+        let c = codec(&SeededRandom::new(8));
+        let tok = issue(&c, TokenType::Access, T0);
+        let header: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(tok.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            header,
+            serde_json::json!({"alg": "EdDSA", "kid": c.key().kid(), "typ": "JWT"})
+        );
+        // jwt-simple's own verification of the public key accepts it.
+        let SigningKey::EdDsa { public, .. } = c.key() else {
+            panic!("an EdDSA key")
+        };
+        let claims = public
+            .verify_token::<GatehouseClaims>(
+                &tok,
+                Some(VerificationOptions {
+                    artificial_time: Some(secs(T0.as_secs())),
+                    ..VerificationOptions::default()
+                }),
+            )
+            .unwrap();
+        assert_eq!(claims.custom.user_id, UserId(7));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole Gatehouse flow with curl: register, login, profile, refresh (rotation and
-# replay), change password, logout. Stops with exit 1 at the first unexpected status.
+# The whole Gatehouse flow with curl: register, login, profile, refresh (rotation, a
+# retry inside the reuse grace, replay), change password, logout. Stops with exit 1
+# at the first unexpected status.
 #
 #   GATEHOUSE_URL=http://127.0.0.1:8000 GATEHOUSE_CLIENT_ID=cl_… GATEHOUSE_API_KEY=sk_… ./flow.sh
 #
@@ -126,33 +127,40 @@ NEW_REFRESH="$(expect_token refresh)"
 call 200 GET /api/auth/profile/ "" "$ACCESS"
 expect_field first_name Augusta
 
-echo "# 6. The old refresh token is dead at once (a replay)"
+echo "# 6. The spent refresh token sent again at once (a retry whose answer was lost, or"
+echo "#    a racing tab) gets the same new refresh token: the reuse grace, 30 s by default"
+call 200 POST /api/auth/token/refresh/ "{\"refresh\": \"$REFRESH\"}"
+[ "$(expect_token refresh)" = "$NEW_REFRESH" ] || { echo "FAIL step $STEP: not the same refresh token" >&2; exit 1; }
+echo "# 7. Refresh again: the chain goes on; the first token is now two rotations old"
+call 200 POST /api/auth/token/refresh/ "{\"refresh\": \"$NEW_REFRESH\"}"
+NEWER_REFRESH="$(expect_token refresh)"
+echo "# 8. The token two rotations old is dead (a replay)"
 call 401 POST /api/auth/token/refresh/ "{\"refresh\": \"$REFRESH\"}"
 expect_field code token_not_valid
-echo "# 7. ...and a replay revokes its whole login, so the new refresh token is dead too"
-call 401 POST /api/auth/token/refresh/ "{\"refresh\": \"$NEW_REFRESH\"}"
+echo "# 9. ...and a replay revokes its whole login, so the newest refresh token is dead too"
+call 401 POST /api/auth/token/refresh/ "{\"refresh\": \"$NEWER_REFRESH\"}"
 expect_field code token_not_valid
 
-echo "# 8. Change password (log in again first: the login above was revoked)"
+echo "# 10. Change password (log in again first: the login above was revoked)"
 call 200 POST /api/auth/token/ "{\"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}"
 ACCESS="$(expect_token access)"
 call 200 POST /api/auth/change-password/ "{\"old_password\": \"$PASSWORD\", \"new_password\": \"$NEW_PASSWORD\", \"new_password2\": \"$NEW_PASSWORD\"}" "$ACCESS"
 expect_field detail "Password changed."
 expect_token access >/dev/null
 expect_token refresh >/dev/null
-echo "# 9. Every older refresh token of the user is revoked (here: the one from register)"
+echo "# 11. Every older refresh token of the user is revoked (here: the one from register)"
 call 401 POST /api/auth/token/refresh/ "{\"refresh\": \"$REG_REFRESH\"}"
 
-echo "# 10. The old password no longer works; the new one does"
+echo "# 12. The old password no longer works; the new one does"
 call 401 POST /api/auth/token/ "{\"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}"
 expect_field code no_active_account
 call 200 POST /api/auth/token/ "{\"email\": \"$EMAIL\", \"password\": \"$NEW_PASSWORD\"}"
 ACCESS="$(expect_token access)"
 REFRESH="$(expect_token refresh)"
 
-echo "# 11. Log out (revokes this login's refresh token)"
+echo "# 13. Log out (revokes this login's refresh token)"
 call 200 POST /api/auth/logout/ "{\"refresh\": \"$REFRESH\"}" "$ACCESS"
-echo "# 12. A refresh after logout is rejected"
+echo "# 14. A refresh after logout is rejected"
 call 401 POST /api/auth/token/refresh/ "{\"refresh\": \"$REFRESH\"}"
 expect_field code token_not_valid
 

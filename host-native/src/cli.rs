@@ -114,6 +114,19 @@ pub struct ConfigArgs {
     )]
     pub session_max_age: Option<i64>,
 
+    /// Seconds after a refresh during which the refresh token it spent
+    /// still gets the new one again (racing tabs, retried requests) instead
+    /// of revoking the login as a replay; 0 turns it off, at most 300
+    /// [default: 30].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_REFRESH_REUSE_GRACE",
+        allow_negative_numbers = true,
+        global = true
+    )]
+    pub refresh_reuse_grace: Option<i64>,
+
     /// `iss` claim of issued tokens, required of presented ones [default: gatehouse].
     #[arg(long, env = "GATEHOUSE_ISSUER", global = true)]
     pub issuer: Option<String>,
@@ -309,6 +322,7 @@ impl ConfigArgs {
             vars::ACCESS_TTL => text(self.access_ttl),
             vars::REFRESH_TTL => text(self.refresh_ttl),
             vars::SESSION_MAX_AGE => text(self.session_max_age),
+            vars::REFRESH_REUSE_GRACE => text(self.refresh_reuse_grace),
             vars::ISSUER => self.issuer.clone(),
             vars::AUDIENCE => self.audience.clone(),
             vars::JWT_ALGORITHM => self
@@ -733,6 +747,7 @@ mod tests {
         let cfg = ConfigArgs {
             refresh_ttl: Some(3600),
             session_max_age: Some(7200),
+            refresh_reuse_grace: Some(0),
             issuer: Some("iss".into()),
             audience: Some("aud".into()),
             jwt_private_key: Some("a2V5".into()),
@@ -745,6 +760,7 @@ mod tests {
         let c = cfg.to_config().unwrap();
         assert_eq!(c.refresh_ttl_secs, 3600);
         assert_eq!(c.session_max_age_secs, 7200);
+        assert_eq!(c.refresh_reuse_grace_secs, 0);
         assert_eq!((c.issuer.as_str(), c.audience.as_str()), ("iss", "aud"));
         assert_eq!(
             c.signing,

@@ -62,10 +62,23 @@ async fn rotation_keeps_a_login_alive_until_its_absolute_lifetime() {
 }
 
 #[tokio::test]
-async fn replayed_refresh_token_revokes_the_family() {
+async fn the_spent_token_inside_the_grace_gets_the_same_new_token_again() {
     let w = world().await;
     let first = s(&w.register("dan").await.body["refresh"]);
     let second = s(&w.refresh(&first).await.body["refresh"]);
+    w.clock.advance_millis(29_999);
+    let again = w.refresh(&first).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(s(&again.body["refresh"]), second, "the same refresh token");
+    assert_eq!(w.refresh(&second).await.status, 200, "the chain goes on");
+}
+
+#[tokio::test]
+async fn replayed_refresh_token_after_the_grace_revokes_the_family() {
+    let w = world().await;
+    let first = s(&w.register("dan").await.body["refresh"]);
+    let second = s(&w.refresh(&first).await.body["refresh"]);
+    w.clock.advance_secs(30);
     assert_eq!(w.refresh(&first).await.status, 401);
     assert_eq!(
         w.refresh(&second).await.status,
@@ -75,8 +88,36 @@ async fn replayed_refresh_token_revokes_the_family() {
 }
 
 #[tokio::test]
-async fn concurrent_refreshes_of_one_token_have_one_winner() {
+async fn a_grandparent_token_revokes_the_family_at_once() {
     let w = world().await;
+    let first = s(&w.register("dan").await.body["refresh"]);
+    let second = s(&w.refresh(&first).await.body["refresh"]);
+    let third = s(&w.refresh(&second).await.body["refresh"]);
+    assert_eq!(w.refresh(&first).await.status, 401);
+    assert_eq!(w.refresh(&third).await.status, 401, "the family is revoked");
+    assert_eq!(w.refresh(&second).await.status, 401);
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_end_on_one_chain() {
+    let w = world().await;
+    let refresh = s(&w.register("eve").await.body["refresh"]);
+    let (a, b) = tokio::join!(w.refresh(&refresh), w.refresh(&refresh));
+    assert_eq!([a.status.as_u16(), b.status.as_u16()], [200, 200]);
+    assert_eq!(a.body["refresh"], b.body["refresh"]);
+    assert_eq!(w.refresh(&s(&a.body["refresh"])).await.status, 200);
+}
+
+#[tokio::test]
+async fn without_a_grace_concurrent_refreshes_of_one_token_have_one_winner() {
+    let w = world_with(
+        gatehouse_core::Config {
+            refresh_reuse_grace_secs: 0,
+            ..gatehouse_core::Config::default()
+        },
+        |g| g,
+    )
+    .await;
     let refresh = s(&w.register("eve").await.body["refresh"]);
     let (a, b) = tokio::join!(w.refresh(&refresh), w.refresh(&refresh));
     let mut statuses = [a.status.as_u16(), b.status.as_u16()];

@@ -2,7 +2,8 @@
 //! sequences of refresh, replay, logout and clock jumps on one login, run
 //! on the real service (embedded libSQL, fake clock). The service must
 //! answer exactly as the model predicts, and the model never has more than
-//! one live refresh token in the family.
+//! one live refresh token in the family (the reuse grace hands the current
+//! token's parent that same token again, never another one).
 
 mod support;
 
@@ -27,6 +28,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0usize..8).prop_map(Op::Refresh),
         1 => (0usize..8).prop_map(Op::Logout),
         2 => (0i64..4 * 86400).prop_map(Op::Advance),
+        // Short steps, around the reuse grace.
+        1 => (0i64..60).prop_map(Op::Advance),
     ]
 }
 
@@ -35,11 +38,15 @@ struct Model {
     /// Issued refresh tokens with their expiry (ms).
     issued: Vec<(String, i64)>,
     current: Option<usize>,
+    /// The token the last rotation spent, and when (ms).
+    parent: Option<(usize, i64)>,
     revoked: bool,
     absolute_expiry: i64,
 }
 
 const SKEW_MS: i64 = gatehouse_core::token::CLOCK_SKEW_SECS as i64 * 1000;
+/// The default reuse grace.
+const GRACE_MS: i64 = 30_000;
 
 impl Model {
     fn live_tokens(&self, now: i64) -> usize {
@@ -61,6 +68,7 @@ async fn run(ops: Vec<Op>) {
     let mut m = Model {
         issued: vec![(s(&reg.body["refresh"]), now() + 7 * 86400 * 1000)],
         current: Some(0),
+        parent: None,
         revoked: false,
         absolute_expiry: now() + 30 * 86400 * 1000,
     };
@@ -71,9 +79,10 @@ async fn run(ops: Vec<Op>) {
                 let i = n % m.issued.len();
                 let (token, exp) = m.issued[i].clone();
                 let t = now();
+                let reissue = matches!(m.parent, Some((p, at)) if p == i && t < at + GRACE_MS);
                 let expected = if t > exp + SKEW_MS || m.revoked || t >= m.absolute_expiry {
                     401
-                } else if Some(i) == m.current {
+                } else if Some(i) == m.current || reissue {
                     200
                 } else {
                     m.revoked = true; // a replay ends the family
@@ -86,9 +95,13 @@ async fn run(ops: Vec<Op>) {
                     "refresh with token {i} at {t}: {}",
                     r.body
                 );
-                if expected == 200 {
+                if expected == 200 && reissue {
+                    let current = &m.issued[m.current.unwrap()].0;
+                    assert_eq!(&s(&r.body["refresh"]), current, "a reissue of token {i}");
+                } else if expected == 200 {
                     let exp = (t + 7 * 86400 * 1000).min(m.absolute_expiry);
                     m.issued.push((s(&r.body["refresh"]), exp));
+                    m.parent = Some((i, t));
                     m.current = Some(m.issued.len() - 1);
                 }
             }

@@ -131,6 +131,13 @@ pub enum ServerConfig {
     Legacy,
     /// The same key with a deadline in the past: the cutover is over.
     LegacyAfterDeadline,
+    /// `--refresh-reuse-grace 0`: no reuse grace, so a spent refresh token
+    /// presented again at once is a replay (the Worker, which takes no
+    /// flags, holds replay through a grandparent token instead).
+    NoReuseGrace,
+    /// `--refresh-reuse-grace 1` ([`SHORT_REUSE_GRACE`]): a replay after the
+    /// window, on the wall clock (see [`short_grace_server`]).
+    ShortReuseGrace,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -151,9 +158,11 @@ pub const SHORT_ACCESS_TTL: i64 = 2;
 pub const SHORT_REFRESH_TTL: i64 = 4;
 /// The login lifetime of [`ServerConfig::ShortSession`], seconds.
 pub const SHORT_SESSION_MAX_AGE: i64 = 4;
+/// The refresh reuse grace of [`ServerConfig::ShortReuseGrace`], seconds.
+pub const SHORT_REUSE_GRACE: i64 = 1;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 10] = [
+    const ALL: [ServerConfig; 12] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
@@ -164,6 +173,8 @@ impl ServerConfig {
         ServerConfig::LowRegisterLimit,
         ServerConfig::Legacy,
         ServerConfig::LegacyAfterDeadline,
+        ServerConfig::NoReuseGrace,
+        ServerConfig::ShortReuseGrace,
     ];
 
     fn index(self) -> usize {
@@ -186,6 +197,8 @@ impl ServerConfig {
             ],
             ServerConfig::LowIpLoginLimit => &["--login-failures-per-ip", "5"],
             ServerConfig::ShortSession => &["--session-max-age", "4"],
+            ServerConfig::NoReuseGrace => &["--refresh-reuse-grace", "0"],
+            ServerConfig::ShortReuseGrace => &["--refresh-reuse-grace", "1"],
             ServerConfig::TrustProxy => &["--trust-proxy", "--login-failures-per-ip", "5"],
             ServerConfig::LowRegisterLimit => {
                 return Ok(vec!["--registrations-per-ip".into(), "3".into()])
@@ -226,6 +239,28 @@ pub fn default_access_ttl() -> i64 {
 /// (`GATEHOUSE_TEST_REFRESH_TTL`, else 7 days).
 pub fn default_refresh_ttl() -> i64 {
     env_i64("GATEHOUSE_TEST_REFRESH_TTL").unwrap_or(7 * 24 * 3600)
+}
+
+/// The refresh reuse grace of the default server, seconds
+/// (`GATEHOUSE_TEST_REFRESH_REUSE_GRACE` for an external host, else 30).
+pub fn default_reuse_grace() -> i64 {
+    match Target::get() {
+        Target::External { .. } => env_i64("GATEHOUSE_TEST_REFRESH_REUSE_GRACE").unwrap_or(30),
+        _ => 30,
+    }
+}
+
+/// A server whose reuse grace is short enough (at most 2 s) to wait out on
+/// the wall clock, with that grace: the default server when it is (the
+/// Worker's test run sets it so), else [`ServerConfig::ShortReuseGrace`];
+/// `None` after printing why the test is skipped.
+pub fn short_grace_server(test: &str) -> Option<(&'static Server, Duration)> {
+    let grace = default_reuse_grace();
+    if (1..=2).contains(&grace) {
+        return Some((default_server(), Duration::from_secs(grace as u64)));
+    }
+    let s = server_or_skip(ServerConfig::ShortReuseGrace, test)?;
+    Some((s, Duration::from_secs(SHORT_REUSE_GRACE as u64)))
 }
 
 fn env_i64(name: &str) -> Option<i64> {
@@ -309,9 +344,6 @@ pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
         OnceLock::new(),
         OnceLock::new(),
     ];
-    // Start one server at a time: parallel migrations on one sqld database
-    // are not what this suite tests, and the machine is small.
-    static STARTING: Mutex<()> = Mutex::new(());
     let target = Target::get();
     if let Target::External {
         base_url,
@@ -344,7 +376,7 @@ pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
     let cell = &SERVERS[config.index()];
     let s = cell.get_or_init(|| {
         let _guard = STARTING.lock().unwrap_or_else(|e| e.into_inner());
-        start_server(target, config)
+        start_server(target, config, None)
     });
     match s {
         Ok(s) => Ok(s),
@@ -421,7 +453,39 @@ fn gatehouse_command(bin: &PathBuf) -> Command {
 
 const LISTENING: &str = "gatehouse listening on ";
 
-fn start_server(target: &Target, config: ServerConfig) -> Result<Server, String> {
+impl Server {
+    /// Another gatehouse process with this one's flags on this one's
+    /// database, for behaviour that must hold across processes; stopped
+    /// when dropped. `Err(Skip)` on an external target (one host only).
+    pub fn second_process(&self) -> Result<Server, Skip> {
+        let target = Target::get();
+        let db = match (target, &self.database_url, &self.child) {
+            (Target::External { .. }, _, _) | (_, None, _) | (_, _, None) => {
+                return Err(Skip(format!(
+                    "needs a second process on the database of the {:?} server; {} is not ours to start",
+                    self.config,
+                    target.name()
+                )))
+            }
+            (_, Some(db), Some(_)) => db.clone(),
+        };
+        let _guard = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        start_server(target, self.config, Some(db))
+            .map_err(|e| panic!("a second {:?} process did not start: {e}", self.config))
+    }
+}
+
+/// Server starts, one at a time: parallel migrations on one sqld database
+/// are not what this suite tests, and the machine is small.
+static STARTING: Mutex<()> = Mutex::new(());
+
+/// Starts the binary with `config`'s flags on `database` (None: the
+/// target's, or a new file).
+fn start_server(
+    target: &Target,
+    config: ServerConfig,
+    database: Option<String>,
+) -> Result<Server, String> {
     let bin = target.bin();
     if !bin.exists() {
         return Err(format!(
@@ -434,9 +498,11 @@ fn start_server(target: &Target, config: ServerConfig) -> Result<Server, String>
         .tempdir()
         .map_err(|e| format!("tempdir: {e}"))?
         .keep();
-    let database_url = match target {
-        Target::NativeRemote { database_url, .. } => database_url.clone(),
-        _ => dir.join("gh.db").to_string_lossy().into_owned(),
+    let second = database.is_some();
+    let database_url = match (database, target) {
+        (Some(db), _) => db,
+        (None, Target::NativeRemote { database_url, .. }) => database_url.clone(),
+        (None, _) => dir.join("gh.db").to_string_lossy().into_owned(),
     };
     let log = dir.join("server.log");
     let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
@@ -452,7 +518,12 @@ fn start_server(target: &Target, config: ServerConfig) -> Result<Server, String>
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
-    register_cleanup(child.id(), dir.clone());
+    // The shared servers live in statics, never dropped; a second process
+    // is a test's local, stopped by its Drop (even on a panic), and must
+    // not be killed at exit by a pid that may have been reused by then.
+    if !second {
+        register_cleanup(child.id(), dir.clone());
+    }
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -17,7 +17,7 @@ const PAGE_SIZE = 25;
 const state = { event: '', actor: '', target_user: '', client: '', from: '', to: '', page: 1 };
 
 // docs/AUDIT.md
-const SUGGESTED = ['login.*', 'login.succeeded', 'login.failed', 'user.*', 'user.registered', 'user.created', 'user.updated', 'user.deactivated', 'user.reactivated', 'user.sessions_revoked', 'client.*', 'client.created', 'client.updated', 'client.key_rotated', 'client.deactivated', 'client.activated', 'token.replay_detected', 'password.changed', 'logout', 'logout_all', 'session.ended'];
+const SUGGESTED = ['login.*', 'login.succeeded', 'login.failed', 'user.*', 'user.registered', 'user.created', 'user.updated', 'user.deactivated', 'user.reactivated', 'user.sessions_revoked', 'client.*', 'client.created', 'client.updated', 'client.key_rotated', 'client.deactivated', 'client.activated', 'token.replay_detected', 'token.refresh_reissued', 'password.changed', 'logout', 'logout_all', 'session.ended'];
 
 function eventKind(e: string): string {
   if (e === 'login.failed' || e === 'token.replay_detected') return 'bad';

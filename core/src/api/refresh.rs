@@ -4,8 +4,9 @@ use super::types::{ErrorOut, RefreshIn, TokenPair};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, StrField};
-use crate::session::{decide, RefreshDecision};
+use crate::session::{decide, RefreshDecision, SessionRow};
 use crate::token::{new_jti, TokenType, VerifiedToken};
+use crate::user::User;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -34,54 +35,110 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         return Ok(answer); // a seed token during the cutover (docs/LEGACY_TOKENS.md)
     }
     let presented = refresh_from_body(ctx)?;
-    let store = ctx.store();
-    let session = store.session(&presented.claims.sid).await?;
-    match decide(session.as_ref(), &presented, &ctx.client.id, ctx.now) {
-        RefreshDecision::Reject(_) => Err(ApiError::token_not_valid()),
-        RefreshDecision::Reuse => {
-            let audit = ctx
-                .audit(crate::audit::event::REPLAY_DETECTED, None)
-                .target_user(crate::audit::UserRef::Id(presented.claims.user_id))
-                .detail(serde_json::json!({
-                    "session_id": presented.claims.sid.0,
-                    "issued_to_client": presented.claims.client_id.0,
-                    "user_agent": ctx.user_agent(),
-                }));
-            store
-                .revoke_session(&presented.claims.sid, ctx.now, "reuse_detected", &audit)
-                .await?;
-            Err(ApiError::token_not_valid())
-        }
-        RefreshDecision::Rotate => {
-            let Some(session) = session else {
-                return Err(ApiError::token_not_valid());
-            };
-            let user = match store.user(presented.claims.user_id).await? {
-                Some(u) if u.is_active => u,
-                _ => return Err(ApiError::token_not_valid()),
-            };
-            let ttl = ctx
-                .config()
-                .refresh_ttl_secs
-                .min((session.absolute_expires_at.0 - ctx.now.0) / 1000);
-            let next_jti = new_jti(ctx.env().random.as_ref());
-            // The compare-and-swap: of two concurrent refreshes, one wins.
-            if !store
-                .rotate_session(
-                    &session.id,
-                    &presented.jti,
-                    &next_jti,
-                    ctx.now,
-                    ctx.now.plus_secs(ttl),
-                )
-                .await?
-            {
-                return Err(ApiError::token_not_valid());
-            }
-            let pair = super::tokens::token_pair(ctx, &user, &session.id, &next_jti, ttl);
-            Ok(json_response(StatusCode::OK, &pair))
-        }
+    let session = ctx.store().session(&presented.claims.sid).await?;
+    match (decide_for(ctx, session.as_ref(), &presented), &session) {
+        (RefreshDecision::Rotate, Some(s)) => rotate(ctx, s, &presented).await,
+        (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, &presented).await,
+        (RefreshDecision::Reuse, _) => revoke_replayed(ctx, &presented).await,
+        _ => Err(ApiError::token_not_valid()),
     }
+}
+
+/// What `session::decide` says, with this deployment's reuse grace.
+fn decide_for(
+    ctx: &Ctx<'_>,
+    session: Option<&SessionRow>,
+    presented: &VerifiedToken,
+) -> RefreshDecision {
+    let grace_ms = ctx.config().refresh_reuse_grace_secs.saturating_mul(1000);
+    decide(session, presented, &ctx.client.id, ctx.now, grace_ms)
+}
+
+/// The login's user, if still active.
+async fn active_user(ctx: &Ctx<'_>, presented: &VerifiedToken) -> Result<User, ApiError> {
+    match ctx.store().user(presented.claims.user_id).await? {
+        Some(u) if u.is_active => Ok(u),
+        _ => Err(ApiError::token_not_valid()),
+    }
+}
+
+/// Rotate: the compare-and-swap from the presented token to a new one
+/// (of two concurrent refreshes, one wins), and the new pair.
+async fn rotate(
+    ctx: &Ctx<'_>,
+    session: &SessionRow,
+    presented: &VerifiedToken,
+) -> Result<Response<Bytes>, ApiError> {
+    let user = active_user(ctx, presented).await?;
+    let ttl = ctx
+        .config()
+        .refresh_ttl_secs
+        .min((session.absolute_expires_at.0 - ctx.now.0) / 1000);
+    let next_jti = new_jti(ctx.env().random.as_ref());
+    let store = ctx.store();
+    let expires = ctx.now.plus_secs(ttl);
+    if store
+        .rotate_session(&session.id, &presented.jti, &next_jti, ctx.now, expires)
+        .await?
+    {
+        let pair = super::tokens::token_pair(ctx, &user, &session.id, &next_jti, ttl);
+        return Ok(json_response(StatusCode::OK, &pair));
+    }
+    // A concurrent refresh of this token won: its rotation made this token
+    // the parent, which the grace answers. Anything else is a lost race,
+    // not a replay: refused, nothing revoked.
+    let now_stored = store.session(&session.id).await?;
+    match (decide_for(ctx, now_stored.as_ref(), presented), &now_stored) {
+        (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, presented).await,
+        _ => Err(ApiError::token_not_valid()),
+    }
+}
+
+/// Reissue (the reuse grace): the current refresh token again, with a
+/// fresh access token, if the login still holds it.
+async fn reissue(
+    ctx: &Ctx<'_>,
+    session: &SessionRow,
+    presented: &VerifiedToken,
+) -> Result<Response<Bytes>, ApiError> {
+    let user = active_user(ctx, presented).await?;
+    let pair =
+        super::tokens::reissued_pair(ctx, &user, session).ok_or_else(ApiError::token_not_valid)?;
+    let audit = ctx
+        .audit(crate::audit::event::REFRESH_REISSUED, None)
+        .target_user(crate::audit::UserRef::Id(user.id))
+        .detail(serde_json::json!({
+            "session_id": session.id.0,
+            "user_agent": ctx.user_agent(),
+        }));
+    if !ctx
+        .store()
+        .confirm_reissue(&session.id, &session.current_jti, ctx.now, &audit)
+        .await?
+    {
+        return Err(ApiError::token_not_valid());
+    }
+    Ok(json_response(StatusCode::OK, &pair))
+}
+
+/// Reuse: a spent token came back (RFC 9700 §4.14.2). The whole family is
+/// revoked and audited in one batch; the answer is the usual 401.
+async fn revoke_replayed(
+    ctx: &Ctx<'_>,
+    presented: &VerifiedToken,
+) -> Result<Response<Bytes>, ApiError> {
+    let audit = ctx
+        .audit(crate::audit::event::REPLAY_DETECTED, None)
+        .target_user(crate::audit::UserRef::Id(presented.claims.user_id))
+        .detail(serde_json::json!({
+            "session_id": presented.claims.sid.0,
+            "issued_to_client": presented.claims.client_id.0,
+            "user_agent": ctx.user_agent(),
+        }));
+    ctx.store()
+        .revoke_session(&presented.claims.sid, ctx.now, "reuse_detected", &audit)
+        .await?;
+    Err(ApiError::token_not_valid())
 }
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
@@ -90,7 +147,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 #[utoipa::path(post, path = "/api/auth/token/refresh/", tag = "auth", request_body = RefreshIn,
     security(("api_key" = [], "client_id" = [])),
     responses(
-        (status = 200, description = "Rotated: a new pair; the old refresh token is dead", body = TokenPair),
+        (status = 200, description = "Rotated: a new pair; the old refresh token is dead (but for the reuse grace, in which it gets the same new refresh token again)", body = TokenPair),
         (status = 400, description = "Field errors"),
         (status = 401, description = "Invalid, spent or foreign refresh token", body = ErrorOut),
     ))]

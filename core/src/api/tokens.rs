@@ -2,9 +2,10 @@
 //! register, login, refresh and change-password share.
 
 use super::types::TokenPair;
+use crate::clock::UnixMillis;
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::session::SessionId;
+use crate::session::{SessionId, SessionRow};
 use crate::store::sessions::SessionInsert;
 use crate::token::{new_jti, Issue, TokenType};
 use crate::user::User;
@@ -49,22 +50,69 @@ pub(crate) fn token_pair(
     refresh_jti: &str,
     refresh_ttl_secs: i64,
 ) -> TokenPair {
-    let access_jti = new_jti(ctx.env().random.as_ref());
-    let issue = |token_type, jti, ttl_secs| {
-        ctx.codec().issue(Issue {
-            token_type,
-            user,
-            client_id: &ctx.client.id,
-            sid,
-            jti,
-            now: ctx.now,
-            ttl_secs,
-        })
-    };
     TokenPair {
-        access: issue(TokenType::Access, &access_jti, ctx.config().access_ttl_secs),
-        refresh: issue(TokenType::Refresh, refresh_jti, refresh_ttl_secs),
+        access: access_token(ctx, user, sid),
+        refresh: sign(
+            ctx,
+            user,
+            sid,
+            TokenType::Refresh,
+            refresh_jti,
+            ctx.now,
+            refresh_ttl_secs,
+        ),
     }
+}
+
+/// A reissue's answer (the refresh reuse grace): a fresh access token,
+/// and login `s`'s current refresh token signed again with the claims it
+/// was issued with (`iat` the last rotation, `exp` the row's refresh
+/// expiry; signing is deterministic), so the very string the rotation's
+/// winner got, as long as the user's claims did not change in between.
+/// None before the login's first rotation (no rotation to repeat).
+pub(crate) fn reissued_pair(ctx: &Ctx<'_>, user: &User, s: &SessionRow) -> Option<TokenPair> {
+    let issued_at = s.rotated_at?;
+    let ttl_secs = s.refresh_expires_at.as_secs() - issued_at.as_secs();
+    Some(TokenPair {
+        access: access_token(ctx, user, &s.id),
+        refresh: sign(
+            ctx,
+            user,
+            &s.id,
+            TokenType::Refresh,
+            &s.current_jti,
+            issued_at,
+            ttl_secs,
+        ),
+    })
+}
+
+/// A new access token of login `sid`.
+fn access_token(ctx: &Ctx<'_>, user: &User, sid: &SessionId) -> String {
+    let jti = new_jti(ctx.env().random.as_ref());
+    let ttl_secs = ctx.config().access_ttl_secs;
+    sign(ctx, user, sid, TokenType::Access, &jti, ctx.now, ttl_secs)
+}
+
+/// One token of login `sid` for this request's client.
+fn sign(
+    ctx: &Ctx<'_>,
+    user: &User,
+    sid: &SessionId,
+    token_type: TokenType,
+    jti: &str,
+    now: UnixMillis,
+    ttl_secs: i64,
+) -> String {
+    ctx.codec().issue(Issue {
+        token_type,
+        user,
+        client_id: &ctx.client.id,
+        sid,
+        jti,
+        now,
+        ttl_secs,
+    })
 }
 
 /// The refresh lifetime of a brand-new login.

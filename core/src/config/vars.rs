@@ -5,7 +5,7 @@
 //! the flag is not given). The defaults, the check of each value and the
 //! cross-checks between values live here only.
 
-use super::{Config, Dashboard, LegacyTokens, SigningConfig};
+use super::{Config, Dashboard, LegacyTokens, SigningConfig, MAX_REFRESH_REUSE_GRACE_SECS};
 use crate::clock::UnixMillis;
 use crate::password::Argon2Params;
 use crate::rate_limit::Quota;
@@ -15,6 +15,7 @@ use std::str::FromStr;
 pub const ACCESS_TTL: &str = "GATEHOUSE_ACCESS_TTL";
 pub const REFRESH_TTL: &str = "GATEHOUSE_REFRESH_TTL";
 pub const SESSION_MAX_AGE: &str = "GATEHOUSE_SESSION_MAX_AGE";
+pub const REFRESH_REUSE_GRACE: &str = "GATEHOUSE_REFRESH_REUSE_GRACE";
 pub const ISSUER: &str = "GATEHOUSE_ISSUER";
 pub const AUDIENCE: &str = "GATEHOUSE_AUDIENCE";
 pub const JWT_ALGORITHM: &str = "GATEHOUSE_JWT_ALGORITHM";
@@ -35,10 +36,11 @@ pub const DJANGO_SIGNING_KEY: &str = "GATEHOUSE_DJANGO_SIGNING_KEY";
 pub const LEGACY_TOKENS_UNTIL: &str = "GATEHOUSE_LEGACY_TOKENS_UNTIL";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 21] = [
+pub const NAMES: [&str; 22] = [
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
+    REFRESH_REUSE_GRACE,
     ISSUER,
     AUDIENCE,
     JWT_ALGORITHM,
@@ -67,6 +69,12 @@ pub enum ConfigError {
     NotANumber { name: &'static str, value: String },
     /// Zero or negative.
     NotPositive(&'static str),
+    /// A whole number outside the setting's range.
+    OutOfRange {
+        name: &'static str,
+        min: i64,
+        max: i64,
+    },
     /// Neither true (`true`, `1`, `yes`, …) nor false (`false`, `0`, `no`, …).
     NotABool { name: &'static str, value: String },
     /// `GATEHOUSE_JWT_ALGORITHM` other than `eddsa` or `hs256`.
@@ -141,6 +149,9 @@ impl ConfigError {
                 )
             }
             ConfigError::NotPositive(name) => format!("{} must be positive", n(name)),
+            ConfigError::OutOfRange { name, min, max } => {
+                format!("{} must be from {min} to {max}", n(name))
+            }
             ConfigError::NotABool { name, value } => {
                 format!("{}: cannot use {value:?} (expected true or false)", n(name))
             }
@@ -211,6 +222,12 @@ impl Config {
             refresh_ttl_secs: positive(&lookup, REFRESH_TTL)?.unwrap_or(d.refresh_ttl_secs),
             session_max_age_secs: positive(&lookup, SESSION_MAX_AGE)?
                 .unwrap_or(d.session_max_age_secs),
+            refresh_reuse_grace_secs: in_range(
+                &lookup,
+                REFRESH_REUSE_GRACE,
+                0..=MAX_REFRESH_REUSE_GRACE_SECS,
+            )?
+            .unwrap_or(d.refresh_reuse_grace_secs),
             issuer: lookup(ISSUER).unwrap_or(d.issuer),
             audience: lookup(AUDIENCE).unwrap_or(d.audience),
             signing: signing(&lookup)?,
@@ -336,6 +353,26 @@ fn positive<T: FromStr + PartialOrd + Default>(
     }
 }
 
+/// The variable as a whole number in `range`, `None` when unset.
+fn in_range(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, ConfigError> {
+    let Some(value) = lookup(name) else {
+        return Ok(None);
+    };
+    match value.parse::<i64>() {
+        Ok(v) if range.contains(&v) => Ok(Some(v)),
+        Ok(_) => Err(ConfigError::OutOfRange {
+            name,
+            min: *range.start(),
+            max: *range.end(),
+        }),
+        Err(_) => Err(ConfigError::NotANumber { name, value }),
+    }
+}
+
 /// The variable as a boolean (the words clap's boolish flags take), `None`
 /// when unset.
 fn boolean(
@@ -385,6 +422,7 @@ mod tests {
         assert_eq!(c.access_ttl_secs, d.access_ttl_secs);
         assert_eq!(c.refresh_ttl_secs, d.refresh_ttl_secs);
         assert_eq!(c.session_max_age_secs, d.session_max_age_secs);
+        assert_eq!(c.refresh_reuse_grace_secs, 30);
         assert_eq!((c.issuer, c.audience), (d.issuer, d.audience));
         assert_eq!(c.signing, SigningConfig::EdDsa { private_key: None });
         assert_eq!(c.argon2, d.argon2);
@@ -516,6 +554,7 @@ mod tests {
     #[test]
     fn numbers_must_be_positive_whole_numbers() {
         let not_numbers = [
+            REFRESH_REUSE_GRACE, // 0 allowed: `refresh_reuse_grace_is_0_to_300`
             ISSUER,
             AUDIENCE,
             JWT_ALGORITHM,
@@ -545,6 +584,36 @@ mod tests {
         for name in [ACCESS_TTL, REFRESH_TTL, SESSION_MAX_AGE] {
             assert_eq!(err(&[(name, "-5")]), ConfigError::NotPositive(name));
         }
+    }
+
+    #[test]
+    fn refresh_reuse_grace_is_0_to_300() {
+        for (text, secs) in [("0", 0), ("1", 1), ("10", 10), ("300", 300)] {
+            assert_eq!(
+                ok(&[(REFRESH_REUSE_GRACE, text)]).refresh_reuse_grace_secs,
+                secs
+            );
+        }
+        let range = ConfigError::OutOfRange {
+            name: REFRESH_REUSE_GRACE,
+            min: 0,
+            max: 300,
+        };
+        assert_eq!(err(&[(REFRESH_REUSE_GRACE, "301")]), range);
+        assert_eq!(err(&[(REFRESH_REUSE_GRACE, "-1")]), range);
+        for bad in ["", "thirty", "1.5", "99999999999999999999"] {
+            assert_eq!(
+                err(&[(REFRESH_REUSE_GRACE, bad)]),
+                ConfigError::NotANumber {
+                    name: REFRESH_REUSE_GRACE,
+                    value: bad.into()
+                }
+            );
+        }
+        assert_eq!(
+            range.message(Naming::Flag),
+            "--refresh-reuse-grace (or GATEHOUSE_REFRESH_REUSE_GRACE) must be from 0 to 300"
+        );
     }
 
     #[test]

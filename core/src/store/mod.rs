@@ -49,6 +49,12 @@ pub(crate) fn opt_int(v: &Value) -> Option<Option<i64>> {
         other => int(other).map(Some),
     }
 }
+pub(crate) fn opt_text(v: &Value) -> Option<Option<String>> {
+    match v {
+        Value::Null => Some(None),
+        other => text(other).map(Some),
+    }
+}
 
 /// A condition that makes a write of a batch apply only if it holds.
 struct Guard {

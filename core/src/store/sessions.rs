@@ -1,6 +1,6 @@
 //! Sessions (logins): insert, rotate, list and revoke.
 
-use super::{bad_row, int, opt_int, text, Store};
+use super::{bad_row, int, opt_int, opt_text, text, Store};
 use crate::api_client::ClientId;
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
@@ -9,7 +9,7 @@ use crate::sql::{Row, SqlError, Statement, Value};
 
 use crate::user::UserId;
 
-const SESSION_COLUMNS: &str = "id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, revoked_at";
+const SESSION_COLUMNS: &str = "id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, revoked_at, previous_jti, rotated_at";
 
 fn session_from_row(r: &Row) -> Result<SessionRow, SqlError> {
     let f = || -> Option<SessionRow> {
@@ -23,6 +23,8 @@ fn session_from_row(r: &Row) -> Result<SessionRow, SqlError> {
             refresh_expires_at: UnixMillis(int(r.get(6)?)?),
             absolute_expires_at: UnixMillis(int(r.get(7)?)?),
             revoked_at: opt_int(r.get(8)?)?.map(UnixMillis),
+            previous_jti: opt_text(r.get(9)?)?,
+            rotated_at: opt_int(r.get(10)?)?.map(UnixMillis),
         })
     };
     f().ok_or_else(|| bad_row("session"))
@@ -98,7 +100,9 @@ impl Store {
 
     /// The compare-and-swap of a refresh: moves the session from `old_jti`
     /// to `new_jti` only if `old_jti` is still current and the session is
-    /// live. True for the one caller that wins.
+    /// live, and keeps `old_jti` as the new token's parent with the time of
+    /// the rotation (the reuse grace and the new token's `iat`). True for
+    /// the one caller that wins.
     pub async fn rotate_session(
         &self,
         id: &SessionId,
@@ -110,9 +114,10 @@ impl Store {
         let r = self
             .sql
             .run(Statement::new(
-                "UPDATE sessions SET current_jti = ?, last_used_at = ?, refresh_expires_at = ? WHERE id = ? AND current_jti = ? AND revoked_at IS NULL",
+                "UPDATE sessions SET current_jti = ?, previous_jti = current_jti, rotated_at = ?, last_used_at = ?, refresh_expires_at = ? WHERE id = ? AND current_jti = ? AND revoked_at IS NULL",
                 vec![
                     new_jti.into(),
+                    now.0.into(),
                     now.0.into(),
                     refresh_expires_at.0.into(),
                     id.0.clone().into(),
@@ -121,6 +126,30 @@ impl Store {
             ))
             .await?;
         Ok(r.rows_affected == 1)
+    }
+
+    /// A reissue (the reuse grace): counts as a use of the login and is
+    /// audited, only if the login is live and still holds `current_jti`
+    /// (another rotation or a revocation may have come in since it was
+    /// read). True when it did.
+    pub async fn confirm_reissue(
+        &self,
+        id: &SessionId,
+        current_jti: &str,
+        now: UnixMillis,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let r = self
+            .sql
+            .batch(vec![
+                Statement::new(
+                    "UPDATE sessions SET last_used_at = max(last_used_at, ?) WHERE id = ? AND current_jti = ? AND revoked_at IS NULL",
+                    vec![now.0.into(), id.0.clone().into(), current_jti.into()],
+                ),
+                audit.clone().only_if_changed().statement(),
+            ])
+            .await?;
+        Ok(r.first().is_some_and(|r| r.rows_affected == 1))
     }
 
     /// Revokes one session (idempotent) and records why, in one transaction.

@@ -20,6 +20,7 @@ mod pages;
 mod profile;
 mod rate_limits;
 mod refresh;
+mod refresh_grace;
 mod register;
 mod schema;
 mod tokens;
