@@ -25,7 +25,7 @@ window.start = (cfg) => {
   window.gh = new GatehouseClient(cfg);
   window.early = gh.session;
   gh.onChange((e, s) => events.push([e, !!s]));
-  return gh.ready.then((s) => !!s, (e) => "rejected:" + (e instanceof GatehouseError) + ":" + e.code);
+  return Promise.all([gh.ready, gh.loaded]).then(([s]) => !!s, (e) => "rejected:" + (e instanceof GatehouseError) + ":" + e.code);
 };
 window.loaded = true;
 </script>`;
@@ -135,7 +135,7 @@ test("a session stored at load: early sync read, initialSession event, ready rep
   void p1;
 });
 
-test("CSP: ready with 'wasm-unsafe-eval'; without it ready rejects (GatehouseError), never hangs", async () => {
+test("CSP: loaded with 'wasm-unsafe-eval'; without it `loaded` rejects (GatehouseError), never hangs", async () => {
   const ctx = await browser.newContext();
   const ok = await open(ctx, "?csp=1");
   assert.equal(ok.readyResult, false, "ready (signed out) under script-src 'self' 'wasm-unsafe-eval'");

@@ -72,9 +72,15 @@ export function makeClient(loaded, getCore) {
       } catch (e) {
         first = Promise.reject(e);
       }
-      /** Resolves with the stored session (or null) once the client is usable. */
-      this.ready = first.catch((e) => Promise.reject(toError(e)));
-      this.ready.catch(() => {});
+      /** Resolves once the wasm core is up and has read the storage; rejects
+       *  (GatehouseError) if the wasm cannot load (e.g. a CSP without 'wasm-unsafe-eval'). */
+      this.loaded = first.catch((e) => Promise.reject(toError(e)));
+      this.loaded.catch(() => {});
+      /** Resolves with the stored session (or null) as soon as it is known: at
+       *  once for Web Storage and memory (read synchronously, before the wasm is
+       *  up: calls made meanwhile wait for it), else when `loaded` resolves. */
+      const sync = o.storage == null || o.storage === "memory" || o.storage === "localStorage" || !!o.storage.getItem;
+      this.ready = sync ? Promise.resolve(this.#early) : this.loaded;
     }
 
     #emit(ev, s) {
@@ -101,7 +107,7 @@ export function makeClient(loaded, getCore) {
     #call(name, args) {
       if (this.#closed) return closed();
       const go = () => (this.#closed ? closed() : this.#core[name](...args));
-      return (this.#core ? go() : this.ready.then(go)).catch((e) => Promise.reject(toError(e)));
+      return (this.#core ? go() : this.loaded.then(go)).catch((e) => Promise.reject(toError(e)));
     }
 
     /** The session as last seen (the stored one before the wasm is up), or null. */

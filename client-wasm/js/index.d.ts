@@ -137,9 +137,13 @@ export interface LoginSession {
 
 export class GatehouseClient {
   constructor(options: GatehouseClientOptions);
-  /** Resolves with the stored session (or null) once the client is usable (the
-   *  wasm up); rejects with a GatehouseError if it cannot load. */
+  /** Resolves with the stored session (or null) as soon as it is known: at once
+   *  for Web Storage and memory (read synchronously, before the wasm is up; calls
+   *  made meanwhile wait for it), otherwise once `loaded` resolves. */
   readonly ready: Promise<Session | null>;
+  /** Resolves once the wasm core is up; rejects with a GatehouseError if it
+   *  cannot load (e.g. a CSP without 'wasm-unsafe-eval'). */
+  readonly loaded: Promise<Session | null>;
   /** The session as last seen, or null; before `ready`, the stored session read
    *  synchronously. */
   readonly session: Session | null;
