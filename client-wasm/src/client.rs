@@ -455,6 +455,8 @@ impl Inner {
                 Op::FreshSession => return Ok(opt_js(&i.fresh().await)),
                 Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
                 Op::Refresh => {
+                    // Asked for explicitly: not held back by a backoff.
+                    i.retry_at.set(0.0);
                     let s = i.load().await.ok_or_else(no_session)?;
                     return Ok(i.refresh_from(s).await?.to_js());
                 }
