@@ -65,13 +65,9 @@ export function makeClient(loaded, getCore) {
         this.#wire(core);
         return core.getSession();
       };
-      // Synchronously when the wasm is already up (Node, Workers, a second client).
-      let first;
-      try {
-        first = getCore() ? Promise.resolve(start()) : loaded.then(start);
-      } catch (e) {
-        first = Promise.reject(e);
-      }
+      // Synchronously when the wasm is already up (Node, Workers, a second
+      // client): bad options then throw here, as a TypeError.
+      const first = getCore() ? Promise.resolve(start()) : loaded.then(start);
       /** Resolves once the wasm core is up and has read the storage; rejects
        *  (GatehouseError) if the wasm cannot load (e.g. a CSP without 'wasm-unsafe-eval'). */
       this.loaded = first.catch((e) => Promise.reject(toError(e)));
@@ -120,23 +116,30 @@ export function makeClient(loaded, getCore) {
     login(email, password) { return this.#call("login", [email, password]); }
     logout() { return this.#call("logout", []); }
     refresh() { return this.#call("refresh", []); }
-    profile() { return this.#call("profile", []); }
-    updateProfile(patch) { return this.#call("updateProfile", [patch]); }
-    replaceProfile(data) { return this.#call("replaceProfile", [data]); }
+    profile() { return this.#json("GET", "/api/auth/profile/"); }
+    updateProfile(patch) { return this.#json("PATCH", "/api/auth/profile/", patch); }
+    replaceProfile(data) { return this.#json("PUT", "/api/auth/profile/", data); }
     changePassword(a, b, c) { return this.#call("changePassword", [a, b, c]); }
     fetch(input, init) { return this.#call("fetch", [input, init]); }
 
     /** A JSON call through `fetch`: the parsed body, or a GatehouseError. */
-    async #json(method, path) {
-      const r = await this.fetch(path, { method });
+    async #json(method, path, body) {
+      const init = { method };
+      if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        init.headers = { "Content-Type": "application/json" };
+      }
+      const r = await this.fetch(path, init);
       const text = await r.text().catch(() => "");
-      let data = {};
-      try { data = text ? JSON.parse(text) : undefined; } catch {}
+      let data;
+      try { data = text ? JSON.parse(text) : undefined; } catch { data = text; }
       if (r.ok) return data;
-      const d = data || {};
-      throw typeof d.detail == "string"
-        ? new GatehouseError(r.status, d.code || "error", d.detail)
-        : new GatehouseError(r.status, "error", "Request failed.");
+      // `{"detail", "code"}`, or a validation body (`{"field": ["message"]}`).
+      throw data && typeof data.detail == "string"
+        ? new GatehouseError(r.status, typeof data.code == "string" ? data.code : "error", data.detail)
+        : data && typeof data == "object"
+          ? new GatehouseError(r.status, "invalid", "Invalid input.", data)
+          : new GatehouseError(r.status, "error", "Request failed.");
     }
     /** The signed-in user's live logins, newest first. */
     listSessions() { return this.#json("GET", "/api/auth/sessions/"); }

@@ -469,16 +469,6 @@ impl Inner {
                     }
                     return Ok(JsValue::UNDEFINED);
                 }
-                Op::Profile(method) => {
-                    return i
-                        .api(
-                            method,
-                            "/api/auth/profile/",
-                            if a.is_undefined() { None } else { Some(&a) },
-                            true,
-                        )
-                        .await
-                }
                 Op::Register => ("/api/auth/register/", ["", "", ""]),
                 Op::Login => ("/api/auth/token/", ["email", "password", ""]),
                 Op::ChangePassword => (
@@ -565,7 +555,6 @@ pub(crate) enum Op {
     Login,
     Logout,
     Refresh,
-    Profile(&'static str),
     ChangePassword,
     Fetch,
 }
