@@ -248,3 +248,12 @@ test("a tab reloaded mid-refresh: the other stalls < 1.5 s, the reloaded tab is 
   console.log(`# tab reloaded mid-refresh: other tab stalled ${stall} ms`);
   assert.equal(reloaded, true, "the reloaded tab finds the session");
 });
+
+test("a tab that crashes mid-refresh (no pagehide): its heartbeat stops, the other takes over < 1.5 s", async () => {
+  const { stall } = await midRefresh(async (p) => {
+    const cdp = await p.context().newCDPSession(p);
+    void cdp.send("Page.crash").catch(() => {}); // the renderer dies: no pagehide, no release (never answers)
+  });
+  console.log(`# tab crashed mid-refresh: other tab stalled ${stall} ms`);
+  assert.ok(stall > 300, `the dead claim was waited out by its heartbeat, not released (${stall} ms)`);
+});
