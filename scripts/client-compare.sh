@@ -7,7 +7,7 @@
 #   added gzip  = the app's dist/ JS + wasm gzipped, minus the empty app's
 #   ready       = page load (navigation start) → session usable (gatehouse: `ready`
 #                 resolved; auth-js: getSession() resolved), minus the empty
-#                 app's time to run its module; median of RUNS loads
+#                 app's time to run its module in the same round; median of RUNS rounds
 # Usage: scripts/client-compare.sh [TARBALL]   (default: pack it; RUNS=15)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
