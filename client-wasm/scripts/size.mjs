@@ -18,7 +18,7 @@ const flag = (name, dflt) => {
 };
 // The budget is what the package reaches today (see README "Size"); the issue's
 // target is 22,000 B.
-const BUDGET = Number(flag("--budget", process.env.CLIENT_WASM_BUDGET || 24_700));
+const BUDGET = Number(flag("--budget", process.env.CLIENT_WASM_BUDGET || 25_100));
 const jsonOut = flag("--json", null);
 const tgz = args[0];
 if (!tgz) throw new Error("usage: size.mjs TARBALL");

@@ -469,6 +469,16 @@ impl Inner {
                     }
                     return Ok(JsValue::UNDEFINED);
                 }
+                Op::Profile(method) => {
+                    return i
+                        .api(
+                            method,
+                            "/api/auth/profile/",
+                            if a.is_undefined() { None } else { Some(&a) },
+                            true,
+                        )
+                        .await
+                }
                 Op::Register => ("/api/auth/register/", ["", "", ""]),
                 Op::Login => ("/api/auth/token/", ["email", "password", ""]),
                 Op::ChangePassword => (
@@ -555,6 +565,7 @@ pub(crate) enum Op {
     Login,
     Logout,
     Refresh,
+    Profile(&'static str),
     ChangePassword,
     Fetch,
 }

@@ -164,6 +164,27 @@ impl GatehouseClient {
             .op(Op::Refresh, JsValue::NULL, JsValue::NULL, JsValue::NULL)
     }
 
+    pub fn profile(&self) -> Promise {
+        self.inner.op(
+            Op::Profile("GET"),
+            JsValue::UNDEFINED,
+            JsValue::NULL,
+            JsValue::NULL,
+        )
+    }
+
+    #[wasm_bindgen(js_name = updateProfile)]
+    pub fn update_profile(&self, patch: JsValue) -> Promise {
+        self.inner
+            .op(Op::Profile("PATCH"), patch, JsValue::NULL, JsValue::NULL)
+    }
+
+    #[wasm_bindgen(js_name = replaceProfile)]
+    pub fn replace_profile(&self, data: JsValue) -> Promise {
+        self.inner
+            .op(Op::Profile("PUT"), data, JsValue::NULL, JsValue::NULL)
+    }
+
     #[wasm_bindgen(js_name = changePassword)]
     pub fn change_password(
         &self,
@@ -207,4 +228,10 @@ impl GatehouseClient {
     pub fn close(&self) {
         self.inner.close();
     }
+}
+
+/// True for the errors this package rejects with.
+#[wasm_bindgen(js_name = isGatehouseError, skip_typescript)]
+pub fn is_gatehouse_error(e: &JsValue) -> bool {
+    get(e, "name") == s("GatehouseError")
 }

@@ -46,5 +46,5 @@ mod storage;
 
 // The crate's Rust API is what the tests use; JavaScript sees the same items
 // through wasm-bindgen.
-pub use js_api::GatehouseClient;
+pub use js_api::{is_gatehouse_error, GatehouseClient};
 pub use session::jwt_times;
