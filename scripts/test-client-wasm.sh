@@ -62,7 +62,11 @@ packed() { [ -n "$TGZ" ] || TGZ="$(ls "$CW"/pkg/gatehouse-client-*.tgz | tail -1
 
 do_fresh() { packed; bash "$CW/e2e/fresh-projects.sh" "$TGZ"; }
 
-do_types() { (cd "$CW" && node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "types: ok"); }
+# The Vite template's compiler options, then the Angular template's.
+do_types() {
+  (cd "$CW" && node_modules/.bin/tsc -p tests/types/tsconfig.json \
+    && node_modules/.bin/tsc -p tests/types/tsconfig.angular.json && echo "types: ok (vite, angular)")
+}
 
 do_size() { packed; node "$CW/scripts/size.mjs" "$TGZ" --json "$CW/pkg/size.json"; }
 
