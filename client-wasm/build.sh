@@ -30,6 +30,9 @@ for t in "${TARGETS[@]}"; do
   node_modules/.bin/wasm-opt -Oz --converge -tnh --strip-producers --strip-target-features \
     "${WASM_OPT_FEATURES[@]}" "$w" -o "$w.opt"
   mv "$w.opt" "$w"
+  # Short import/export names in the wasm and the glue (see scripts/minify-names.mjs);
+  # only for web, the package's core: the bundler target imports the wasm by name.
+  [ "$t" != web ] || node scripts/minify-names.mjs "$w" "pkg/$t/gatehouse_client.js"
   rm -f "pkg/$t/.gitignore"
   echo "build: pkg/$t ($(wc -c <"$w") bytes wasm)"
 done

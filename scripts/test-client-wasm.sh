@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Builds and tests the wasm client (client-wasm/, npm @gatehouse/client):
 #   install   scripts/install-wasm-tools.sh (idempotent; skip with GATEHOUSE_SKIP_WASM_INSTALL=1)
-#   build     wasm-pack for web, bundler and nodejs + npm binaryen wasm-opt
-#   size      wasm + minified JS glue, gzip, against the 25 KB budget
-#   types     tsc --strict over a usage file against the package's declarations
+#   build     wasm-pack --target web + npm binaryen wasm-opt (the package's wasm core)
+#   pack      scripts/pack-client.sh: the one npm package, packed (npm pack) to pkg/*.tgz
+#   size      the packed tarball's JS + wasm, minified and gzipped, against the budget
+#   types     tsc --strict (lib ES2023+DOM, skipLibCheck false) over a usage file
+#             against the packed package's index.d.ts
 #   node      wasm-bindgen-test in Node
 #   chromium  wasm-bindgen-test in headless Chromium (chromedriver)
 #   gatehouse the native server for e2e: $GATEHOUSE_BIN if set, else `cargo build -p gatehouse`
-#   e2e       node --test client-wasm/e2e (Node + two Chromium pages, via playwright-core)
+#   e2e       node --test client-wasm/e2e (Node entry; Chromium pages via playwright-core:
+#             two tabs, and the lifecycle faults: close, outage, tab closed/reloaded
+#             mid-refresh, stored session at load, CSP)
+#   fresh     the tarball installed into fresh Vite (React), Node and Worker projects
+#             in a temp dir outside the repo, with no Rust on the path, and run
 # Prints what each stage cost in seconds; exits non-zero on the first failure.
 # Runnable from any cwd. Stages can be picked: test-client-wasm.sh build size node
 set -euo pipefail
@@ -16,7 +22,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CW="$ROOT/client-wasm"
 export PATH="$HOME/.cargo/bin:$PATH"
 STAGES=("$@")
-[ ${#STAGES[@]} -gt 0 ] || STAGES=(install build size types node chromium gatehouse e2e)
+[ ${#STAGES[@]} -gt 0 ] || STAGES=(install build pack size types node chromium gatehouse e2e fresh)
 
 declare -a REPORT=()
 T_ALL=$SECONDS
@@ -47,11 +53,22 @@ do_install() {
   bash "$ROOT/scripts/install-wasm-tools.sh"
 }
 
-do_build() { bash "$CW/build.sh"; }
+do_build() { bash "$CW/build.sh" web; }
 
-do_types() { (cd "$CW" && node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "types: ok"); }
+TGZ=""
+do_pack() { TGZ="$(GATEHOUSE_SKIP_WASM_BUILD=1 bash "$ROOT/scripts/pack-client.sh" | tail -1)"; echo "packed $TGZ"; }
 
-do_size() { node "$CW/scripts/size.mjs" "$CW/pkg/web" --json "$CW/pkg/size.json"; }
+packed() { [ -n "$TGZ" ] || TGZ="$(ls "$CW"/pkg/gatehouse-client-*.tgz | tail -1)"; }
+
+do_fresh() { packed; bash "$CW/e2e/fresh-projects.sh" "$TGZ"; }
+
+# The Vite template's compiler options, then the Angular template's.
+do_types() {
+  (cd "$CW" && node_modules/.bin/tsc -p tests/types/tsconfig.json \
+    && node_modules/.bin/tsc -p tests/types/tsconfig.angular.json && echo "types: ok (vite, angular)")
+}
+
+do_size() { packed; node "$CW/scripts/size.mjs" "$TGZ" --json "$CW/pkg/size.json"; }
 
 wasm_test() {
   (cd "$CW" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
@@ -78,13 +95,15 @@ do_gatehouse() {
 
 do_e2e() {
   if [ -z "${GATEHOUSE_BIN:-}" ]; then do_gatehouse; fi
-  (cd "$CW" && node --test --test-concurrency=1 e2e/targets.test.mjs e2e/node.test.mjs e2e/browser.test.mjs)
+  (cd "$CW" && node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs e2e/faults.test.mjs)
 }
 
 for s in "${STAGES[@]}"; do
   case "$s" in
     install) stage install do_install ;;
     build) stage build do_build ;;
+    pack) stage pack do_pack ;;
+    fresh) stage fresh do_fresh ;;
     size) stage size do_size ;;
     types) stage types do_types ;;
     node) stage node do_node ;;

@@ -1,5 +1,5 @@
 // End to end in headless Chromium (playwright-core, Debian's chromium): the
-// package's --target web build, served by a tiny static server, against a real
+// package as packed (pkg/npm), served by a tiny static server, against a real
 // gatehouse (3-second access tokens) behind a counting proxy. Two pages of one
 // browser context share localStorage and stay signed in through several refresh
 // cycles without a single rejected refresh.
@@ -15,21 +15,19 @@ import { ACCESS_TTL, newUser, startStack } from "./harness.mjs";
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const { chromium } = require(join(root, "node_modules", "playwright-core"));
-const pkgDir = fileURLToPath(new URL("../pkg/web/", import.meta.url));
+const pkgDir = fileURLToPath(new URL("../pkg/npm/", import.meta.url));
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse e2e</title>
 <script type="module">
-import init, { GatehouseClient, isGatehouseError } from "/pkg/gatehouse_client.js";
+import { GatehouseClient, isGatehouseError } from "/pkg/index.js";
 window.isGatehouseError = isGatehouseError;
-window.ready = init().then(() => {
-  window.start = (cfg) => {
-    window.events = [];
-    window.gh = new GatehouseClient(cfg);
-    gh.onChange((ev) => events.push(ev));
-    return true;
-  };
-  return true;
-});
+window.start = (cfg) => {
+  window.events = [];
+  window.gh = new GatehouseClient(cfg);
+  gh.onChange((ev) => events.push(ev));
+  return gh.loaded.then(() => true);
+};
+window.ready = Promise.resolve(true);
 </script>`;
 
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };

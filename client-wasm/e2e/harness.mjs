@@ -56,11 +56,31 @@ export async function startStack({ origins = [] } = {}) {
 /** A transparent HTTP proxy that counts refresh requests and their outcomes. */
 export async function countingProxy(upstream) {
   const stats = { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, byPath: {} };
+  // Fault controls: `down` drops every connection (the server is unreachable);
+  // `hold` keeps refresh requests unanswered and unforwarded (in `held`) until
+  // their client goes away or `releaseHeld()`.
+  const ctl = { down: false, hold: false, held: [] };
   const target = new URL(upstream);
   const srv = http.createServer((req, res) => {
+    if (ctl.down) {
+      // A browser's refresh dies at its CORS preflight: count either.
+      if (/token\/refresh\/$/.test(req.url)) stats.refreshDown = (stats.refreshDown || 0) + 1;
+      return req.socket.destroy();
+    }
     stats.requests += 1;
     const path = req.url.split("?")[0];
     const isRefresh = req.method === "POST" && /\/api\/(v1\/)?auth\/token\/refresh\/$/.test(path);
+    if (isRefresh && ctl.hold && req.method === "POST") {
+      const h = { req, res, forward: null, aborted: false };
+      ctl.held.push(h);
+      res.on("close", () => { h.aborted = !res.writableFinished; });
+      h.forward = () => forward(req, res, isRefresh);
+      return;
+    }
+    forward(req, res, isRefresh);
+  });
+  const forward = (req, res, isRefresh) => {
+    const path = req.url.split("?")[0];
     if (isRefresh) stats.refresh += 1;
     const key = req.method + " " + path;
     stats.byPath[key] = (stats.byPath[key] || 0) + 1;
@@ -77,14 +97,15 @@ export async function countingProxy(upstream) {
       res.end(String(e));
     });
     req.pipe(up);
-  });
+  };
   srv.keepAliveTimeout = 1000;
   await new Promise((r) => srv.listen(0, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${srv.address().port}`,
     stats,
+    ctl,
     reset() {
-      Object.assign(stats, { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, byPath: {} });
+      Object.assign(stats, { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, refreshDown: 0, byPath: {} });
     },
     close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }),
   };

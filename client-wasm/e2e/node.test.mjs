@@ -1,14 +1,11 @@
 // End to end in Node 20 (the package's --target nodejs build) against a running
 // native gatehouse with a 3-second access lifetime, through a counting proxy.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { ACCESS_TTL, newUser, sleep, startStack } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const pkgDir = fileURLToPath(new URL("../pkg/nodejs/", import.meta.url));
-const { GatehouseClient, isGatehouseError } = require(pkgDir + "gatehouse_client.js");
+// The package's Node entry (pkg/npm, as packed by scripts/pack-client.sh).
+const { GatehouseClient, GatehouseError, isGatehouseError } = await import(new URL("../pkg/npm/node.js", import.meta.url).href);
 
 let stack;
 let user;
@@ -135,7 +132,7 @@ test("logout blacklists the refresh token", async () => {
   const s = await c.login(user.email, user.password);
   await c.logout();
   assert.equal(c.session, null);
-  assert.deepEqual(events, ["signedIn", "signedOut"]);
+  assert.deepEqual(events, ["initialSession", "signedIn", "signedOut"]);
   const r = await fetch(stack.baseUrl + "/api/auth/token/refresh/", {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": stack.client.api_key, "x-client-id": stack.client.client_id },
@@ -158,5 +155,32 @@ test("a rejected refresh ends the session with sessionExpired", async () => {
   assert.equal(r.status, 200);
   await assert.rejects(a.refresh(), (e) => e.status === 401);
   assert.equal(a.session, null);
-  assert.deepEqual(events, ["signedIn", "sessionExpired"]);
+  assert.deepEqual(events, ["initialSession", "signedIn", "sessionExpired"]);
+});
+
+test("session calls: list, end one, log out everywhere", async () => {
+  const u = newUser("sess");
+  const a = make();
+  await a.register(u);
+  const b = make();
+  await b.login(u.email, u.password);
+  const list = await a.listSessions();
+  assert.equal(list.length, 2);
+  assert.equal(list.filter((s) => s.current).length, 1);
+  const other = list.find((s) => !s.current);
+  assert.equal(await a.endSession(other.id), undefined);
+  await assert.rejects(b.profile(), (e) => e instanceof GatehouseError && e.status === 401);
+  await assert.rejects(a.endSession(other.id), (e) => e instanceof GatehouseError && e.status === 404);
+  const c = make();
+  await c.login(u.email, u.password);
+  const r = await a.logoutEverywhere();
+  assert.ok(r.ended >= 2, JSON.stringify(r));
+  assert.equal(a.session, null);
+  await assert.rejects(c.profile(), (e) => e instanceof GatehouseError && e.status === 401);
+});
+
+test("fetch with the server unreachable rejects with GatehouseError network_error", async () => {
+  const c = new GatehouseClient({ baseUrl: "http://127.0.0.1:9", apiKey: "k", clientId: "c" });
+  await assert.rejects(c.fetch("/api/auth/profile/"), (e) => e instanceof GatehouseError && e.code === "network_error" && e.status === 0);
+  c.close();
 });

@@ -9,12 +9,14 @@ use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::client::Inner;
-use crate::host::{json_parse, json_stringify, now, sleep};
+use crate::host::{clear_interval, json_parse, json_stringify, now, peek, set_interval, sleep};
 use crate::session::Session;
 
-/// How long a claim or a storage lock holds before others may take over (a tab
-/// that closed mid-refresh must not block the others for longer than this).
-const LOCK_MS: f64 = 10_000.0;
+/// A claim is dead when its holder has not renewed it (heartbeat) for this long:
+/// a tab that closed or froze mid-refresh blocks the others for at most this.
+const DEAD_MS: f64 = 1_000.0;
+/// How often the holder of a claim renews it while its refresh is in flight.
+pub(crate) const BEAT_MS: f64 = 300.0;
 /// How long a claimant listens for competing claims before it decides.
 const CLAIM_WINDOW_MS: f64 = 80.0;
 /// How often a tab that lost a claim looks at the storage for the winner's result.
@@ -22,6 +24,8 @@ const POLL_MS: f64 = 40.0;
 /// Channel message kinds.
 const CLAIM: f64 = 1.0;
 pub(crate) const DONE: f64 = 2.0;
+/// The holder's refresh failed (no answer): its `beat` is when to try again.
+pub(crate) const FAIL: f64 = 3.0;
 
 /// "I am about to spend the refresh token `fp`", announced on the channel and
 /// written to the storage lock. The earliest claim (then the lowest id) wins.
@@ -30,6 +34,8 @@ pub(crate) struct Claim {
     id: f64,
     at: f64,
     fp: JsValue,
+    /// When its holder last renewed it (`at` for a new claim).
+    beat: f64,
 }
 
 impl Claim {
@@ -37,15 +43,16 @@ impl Claim {
         self.at < o.at || (self.at == o.at && self.id < o.id)
     }
     fn live(&self, fp: &JsValue) -> bool {
-        self.fp == *fp && now() - self.at < LOCK_MS
+        self.fp == *fp && now() - self.beat < DEAD_MS
     }
-    /// As a message or lock value: `[kind, id, at, fp]`.
+    /// As a message or lock value: `[kind, id, at, fp, beat]`.
     fn to_js(&self, kind: f64) -> JsValue {
-        Array::of4(
+        Array::of5(
             &JsValue::from_f64(kind),
             &JsValue::from_f64(self.id),
             &JsValue::from_f64(self.at),
             &self.fp,
+            &JsValue::from_f64(self.beat),
         )
         .into()
     }
@@ -58,6 +65,7 @@ impl Claim {
             id: a.get(1).as_f64()?,
             at: a.get(2).as_f64()?,
             fp: a.get(3),
+            beat: a.get(4).as_f64()?,
         })
     }
 }
@@ -66,15 +74,47 @@ impl Claim {
 /// and heard claims they use.
 impl Inner {
     pub(crate) fn post(&self, kind: f64, fp: &JsValue) {
-        if let Some(c) = &self.chan {
-            c.post_message(
-                &Claim {
-                    id: self.me,
-                    at: now(),
-                    fp: fp.clone(),
-                }
-                .to_js(kind),
-            );
+        let t = now();
+        self.send_msg(
+            &Claim {
+                id: self.me,
+                at: t,
+                fp: fp.clone(),
+                beat: t,
+            }
+            .to_js(kind),
+        );
+    }
+
+    /// Posts on the channel unless the client is closed (a closed channel throws).
+    fn send_msg(&self, msg: &JsValue) {
+        if let (Some(c), false) = (&self.chan, self.closed.get()) {
+            let _ = c.post_message(msg);
+        }
+    }
+
+    /// The heartbeat of the claim this instance holds: renews it in the storage
+    /// lock and on the channel, so the others know its refresh is still alive.
+    pub(crate) fn beat(&self) {
+        if let Some(mut c) = peek(&self.held) {
+            c.beat = now();
+            let msg = c.to_js(CLAIM);
+            drop(self.store.set_now(&self.lock_key, &json_stringify(&msg)));
+            self.send_msg(&msg);
+        }
+    }
+
+    /// Stops the heartbeat and gives up the claim at once (`pagehide`, `close`):
+    /// the other tabs take over without waiting for it to die.
+    pub(crate) fn drop_claim(&self) {
+        let id = self.beat_timer.take();
+        if !id.is_undefined() {
+            clear_interval(&id);
+        }
+        if let Some(c) = self.held.take() {
+            drop(self.store.set_now(&self.lock_key, &JsValue::NULL));
+            let msg = c.to_js(DONE);
+            self.send_msg(&msg);
         }
     }
 
@@ -88,7 +128,11 @@ impl Inner {
             self.claims.set(&id, &data);
         } else {
             // DONE: that instance refreshed, signed in or out: look at the storage.
+            // FAIL: its refresh failed: back off as it does.
             self.claims.delete(&id);
+            if a.get(0).as_f64() == Some(FAIL) {
+                self.backoff_until(a.get(4).as_f64().unwrap_or(0.0));
+            }
             self.background(false);
         }
     }
@@ -105,15 +149,24 @@ impl Inner {
                 return Some(l);
             }
         }
+        let t = now();
         let mine = Claim {
             id: self.me,
-            at: now(),
+            at: t,
             fp: fp.clone(),
+            beat: t,
         };
         let msg = mine.to_js(CLAIM);
         self.store.set(&self.lock_key, &json_stringify(&msg)).await;
-        if let Some(c) = &self.chan {
-            c.post_message(&msg);
+        self.send_msg(&msg);
+        // Renew the claim while deciding and (if it wins) while refreshing.
+        self.held.set(Some(mine.clone()));
+        if let Some(cb) = peek(&self.cb) {
+            self.beat_timer.set(set_interval(
+                (*cb).as_ref().unchecked_ref(),
+                BEAT_MS,
+                &JsValue::from_f64(1.0),
+            ));
         }
         let _ = sleep(CLAIM_WINDOW_MS).await;
         let mut best = mine;
@@ -140,31 +193,56 @@ impl Inner {
         if best.id == self.me {
             None
         } else {
+            // Lost: stop renewing (the winner's lock replaces ours).
+            let id = self.beat_timer.take();
+            if !id.is_undefined() {
+                clear_interval(&id);
+            }
+            self.held.set(None);
             Some(best)
         }
     }
 
     /// Waits until the winner of a claim has published a new session (or gave up,
     /// or its claim ran out).
+    /// Returns within `DEAD_MS` of the winner's last heartbeat when it died.
     pub(crate) async fn wait_for(&self, old: &Session, w: &Claim) {
-        while w.live(&old.refresh) {
+        let mut w = w.clone();
+        while w.live(&old.refresh) && !self.closed.get() {
             let _ = sleep(POLL_MS).await;
             match self.load().await {
                 Some(cur) if cur.refresh == old.refresh => {}
                 _ => return,
             }
-            let claimed = self.claims.has(&JsValue::from_f64(w.id));
-            let locked = self.read_lock().await.is_some_and(|l| l.id == w.id);
-            if !claimed && !locked {
+            let heard = Claim::from_js(&self.claims.get(&JsValue::from_f64(w.id)));
+            let locked = self.read_lock().await.filter(|l| l.id == w.id);
+            if heard.is_none() && locked.is_none() {
                 return;
+            }
+            for c in [heard, locked].into_iter().flatten() {
+                w.beat = w.beat.max(c.beat);
             }
         }
     }
 
     /// The winner removes the lock (whoever wrote it last: the others lost to it);
     /// a loser's lock names the old token and is dead once the winner is done.
-    pub(crate) async fn release(&self, fp: &JsValue) {
+    pub(crate) async fn release(&self, fp: &JsValue, kind: f64, retry_at: f64) {
+        let id = self.beat_timer.take();
+        if !id.is_undefined() {
+            clear_interval(&id);
+        }
+        self.held.set(None);
         self.store.set(&self.lock_key, &JsValue::NULL).await;
-        self.post(DONE, fp);
+        let t = now();
+        self.send_msg(
+            &Claim {
+                id: self.me,
+                at: t,
+                fp: fp.clone(),
+                beat: retry_at,
+            }
+            .to_js(kind),
+        );
     }
 }

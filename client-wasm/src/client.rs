@@ -13,8 +13,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use crate::claim::DONE;
-use crate::error::{bad_response, error_from, gh_error, no_session, status_of};
+use crate::claim::{Claim, DONE, FAIL};
+use crate::error::{
+    backoff_error, bad_response, closed_error, error_from, gh_error, no_session, status_of,
+};
 use crate::host::{
     clear_timeout, get, is_request, json_parse, json_stringify, jstr, now, peek, put, s,
     set_timeout, unref, BroadcastChannel, Headers, Response,
@@ -54,7 +56,20 @@ pub(crate) struct Inner {
     /// the channel (called with a `MessageEvent`).
     pub(crate) cb: Cell<Option<Callback>>,
     pub(crate) closed: Cell<bool>,
+    /// The claim this instance holds (renewed by `beat`) and its interval timer.
+    pub(crate) held: Cell<Option<Claim>>,
+    pub(crate) beat_timer: Cell<JsValue>,
+    /// Refresh failures in a row (network, 5xx) and when the next may go out:
+    /// the backoff shared, through `FAIL` messages, by the tabs.
+    pub(crate) fails: Cell<u32>,
+    pub(crate) retry_at: Cell<f64>,
 }
+
+/// Backoff after a failed refresh: `BACKOFF_MS · 2^(n-1)`, capped, times a
+/// jitter in [0.5, 1). The cap is low because the access token is about to
+/// expire: a server back from an outage must see the refresh within ~2 s.
+const BACKOFF_MS: f64 = 250.0;
+const BACKOFF_CAP_MS: f64 = 1_600.0;
 
 impl Inner {
     fn coordinated(&self) -> bool {
@@ -111,7 +126,40 @@ impl Inner {
             None => JsValue::NULL,
         };
         self.store.set(&self.key, &raw).await;
+        self.fails.set(0);
+        self.retry_at.set(0.0);
         self.changed(new, raw, event);
+    }
+
+    /// A refresh failed without an answer about the token: back off (and tell
+    /// the other tabs to, so that one attempt at a time goes out in an outage).
+    fn failed(&self) -> f64 {
+        let n = self.fails.get().min(16);
+        self.fails.set(n + 1);
+        let d = (BACKOFF_MS * (1u32 << n) as f64).min(BACKOFF_CAP_MS);
+        let at = now() + d * (0.5 + js_sys::Math::random() / 2.0);
+        self.retry_at.set(at);
+        self.schedule();
+        at
+    }
+
+    /// Another tab's refresh failed: honour its backoff.
+    pub(crate) fn backoff_until(&self, at: f64) {
+        if at > self.retry_at.get() {
+            self.retry_at.set(at);
+            self.schedule();
+        }
+    }
+
+    /// `online`, a page made visible (0): try again now; `pagehide` (1): give
+    /// up a held claim at once.
+    pub(crate) fn signal(self: &Rc<Self>, kind: u32) {
+        if kind == 1 {
+            self.drop_claim();
+        } else if !self.closed.get() {
+            self.retry_at.set(0.0);
+            self.background(true);
+        }
     }
 
     /// Reads the storage (or makes sure the session is fresh) in the background.
@@ -130,9 +178,12 @@ impl Inner {
     /// Refreshes `old` unless another instance already did (or is doing) it.
     async fn refresh_coordinated(self: &Rc<Self>, old: Session) -> Result<Session, JsValue> {
         let won = Cell::new(false);
+        let f0 = self.fails.get();
         let r = self.refresh_claimed(&old, &won).await;
+        let failed = self.fails.get() > f0;
         if self.coordinated() && won.get() {
-            self.release(&old.refresh).await;
+            let kind = if failed { FAIL } else { DONE };
+            self.release(&old.refresh, kind, self.retry_at.get()).await;
         }
         r
     }
@@ -144,9 +195,14 @@ impl Inner {
     ) -> Result<Session, JsValue> {
         let coordinated = self.coordinated();
         loop {
+            if self.closed.get() {
+                return Err(closed_error());
+            }
             match self.load().await {
                 None => return Err(no_session()),
                 Some(cur) if cur.refresh != old.refresh => return Ok(cur),
+                // Backing off (this tab's failure or another's): no attempt now.
+                _ if now() < self.retry_at.get() => return Err(backoff_error()),
                 _ if won.get() || !coordinated => break,
                 _ => {}
             }
@@ -177,8 +233,11 @@ impl Inner {
                     }
                 }
             }
-            // Network failure, throttling, server error: keep the session.
-            Err(e) => Err(e),
+            // Network failure, throttling, server error: keep the session, back off.
+            Err(e) => {
+                self.failed();
+                Err(e)
+            }
         }
     }
 
@@ -216,7 +275,8 @@ impl Inner {
     /// The session to use for a request: refreshed first when close to expiry.
     pub(crate) async fn fresh(self: &Rc<Self>) -> Option<Session> {
         let s = self.load().await?;
-        if !self.needs_refresh(&s) {
+        // Backing off after a failed refresh: the old token is tried meanwhile.
+        if !self.needs_refresh(&s) || now() < self.retry_at.get() {
             return Some(s);
         }
         match self.refresh_from(s).await {
@@ -242,10 +302,17 @@ impl Inner {
             return;
         }
         // Fire inside the margin, with jitter so that tabs don't all wake at once;
-        // never sooner than a second (a token with a tiny lifetime must not spin).
+        // never sooner than a second (a token with a tiny lifetime must not spin);
+        // after a failed refresh, when the backoff ends.
         let m = self.margin_for(&s);
         let at = s.expires - m + js_sys::Math::random() * m / 4.0;
-        let id = set_timeout((*cb).as_ref().unchecked_ref(), (at - now()).max(1000.0));
+        let retry = self.retry_at.get();
+        let wait = if retry > 0.0 {
+            (retry - now()).max(0.0) + 1.0
+        } else {
+            (at - now()).max(1000.0)
+        };
+        let id = set_timeout((*cb).as_ref().unchecked_ref(), wait);
         unref(&id);
         self.timer.set(id);
     }
@@ -379,12 +446,17 @@ impl Inner {
     pub(crate) fn op(self: &Rc<Self>, op: Op, a: JsValue, b: JsValue, c: JsValue) -> Promise {
         let i = self.clone();
         run(async move {
+            if i.closed.get() {
+                return Err(closed_error());
+            }
             let body: JsValue = Object::new().into();
             let (path, keys): (&str, [&str; 3]) = match op {
                 Op::GetSession => return Ok(opt_js(&i.load().await)),
                 Op::FreshSession => return Ok(opt_js(&i.fresh().await)),
                 Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
                 Op::Refresh => {
+                    // Asked for explicitly: not held back by a backoff.
+                    i.retry_at.set(0.0);
                     let s = i.load().await.ok_or_else(no_session)?;
                     return Ok(i.refresh_from(s).await?.to_js());
                 }
@@ -447,8 +519,10 @@ impl Inner {
 
     /// Stops the timer and the channel, for good.
     pub(crate) fn close(&self) {
+        self.drop_claim();
         self.closed.set(true);
         self.schedule();
+        self.inflight.set(None);
         if let Some(c) = &self.chan {
             c.close();
         }

@@ -54,3 +54,16 @@ pub(crate) fn bad_response() -> JsValue {
 pub(crate) fn no_session() -> JsValue {
     simple_error(401.0, "no_session", "Not signed in.")
 }
+
+pub(crate) fn closed_error() -> JsValue {
+    simple_error(0.0, "closed", "The client is closed.")
+}
+
+/// A refresh not attempted because the last one failed moments ago.
+pub(crate) fn backoff_error() -> JsValue {
+    simple_error(
+        0.0,
+        "network_error",
+        "Server unreachable; the refresh is retried with backoff.",
+    )
+}

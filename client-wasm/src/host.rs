@@ -16,6 +16,11 @@ extern "C" {
     pub(crate) fn set_timeout(cb: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     pub(crate) fn clear_timeout(id: &JsValue);
+    /// `setInterval(cb, ms, arg)`: `cb` is called with `arg`.
+    #[wasm_bindgen(js_name = setInterval)]
+    pub(crate) fn set_interval(cb: &Function, ms: f64, arg: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = clearInterval)]
+    pub(crate) fn clear_interval(id: &JsValue);
     #[wasm_bindgen(catch)]
     pub(crate) fn atob(s: &JsString) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
@@ -38,8 +43,8 @@ extern "C" {
     pub(crate) type BroadcastChannel;
     #[wasm_bindgen(constructor, catch)]
     pub(crate) fn new(name: &JsValue) -> Result<BroadcastChannel, JsValue>;
-    #[wasm_bindgen(method, js_name = postMessage)]
-    pub(crate) fn post_message(this: &BroadcastChannel, msg: &JsValue);
+    #[wasm_bindgen(method, js_name = postMessage, catch)]
+    pub(crate) fn post_message(this: &BroadcastChannel, msg: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, setter)]
     pub(crate) fn set_onmessage(this: &BroadcastChannel, cb: &Function);
     #[wasm_bindgen(method)]

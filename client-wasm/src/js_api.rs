@@ -83,12 +83,18 @@ impl GatehouseClient {
             timer: Cell::new(JsValue::UNDEFINED),
             cb: Cell::new(None),
             closed: Cell::new(false),
+            held: Cell::new(None),
+            beat_timer: Cell::new(JsValue::UNDEFINED),
+            fails: Cell::new(0),
+            retry_at: Cell::new(0.0),
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
         let cb = Rc::new(Closure::new(move |ev: JsValue| {
             if let Some(i) = weak.upgrade() {
                 if ev.is_undefined() {
                     i.background(true);
+                } else if ev.as_f64().is_some() {
+                    i.beat();
                 } else {
                     i.on_message(get(&ev, "data"));
                 }
@@ -209,6 +215,13 @@ impl GatehouseClient {
             .unchecked_into::<Function>()
             .bind1(set, &callback)
             .into()
+    }
+
+    /// What the page tells the client (the package's JS wires it to events):
+    /// 0 `online` or visible again (retry a failed refresh now), 1 `pagehide`
+    /// (give up a held refresh claim so that other tabs take over at once).
+    pub fn signal(&self, kind: u32) {
+        self.inner.signal(kind);
     }
 
     /// Stops the timer and the channel (for hot reload, tests, Node processes).

@@ -2,6 +2,7 @@
 
 use js_sys::Function;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::host::{call_p, get, global, s};
 
@@ -62,13 +63,18 @@ impl Store {
         }
     }
 
-    /// Stores `value`, or removes the key when it is null.
-    pub(crate) async fn set(&self, key: &JsValue, value: &JsValue) {
-        let _ = if !value.is_string() {
+    /// Starts storing `value` (or removing the key) without waiting: for
+    /// synchronous moments such as `pagehide` and the heartbeat timer.
+    pub(crate) fn set_now(&self, key: &JsValue, value: &JsValue) -> JsFuture {
+        if !value.is_string() {
             call_p(&self.rm, &self.obj, key, &JsValue::UNDEFINED)
         } else {
             call_p(&self.set, &self.obj, key, value)
         }
-        .await;
+    }
+
+    /// Stores `value`, or removes the key when it is null.
+    pub(crate) async fn set(&self, key: &JsValue, value: &JsValue) {
+        let _ = self.set_now(key, value).await;
     }
 }

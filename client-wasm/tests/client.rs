@@ -4,20 +4,45 @@
 //! app does, through the class wasm-bindgen exports.
 #![cfg(target_arch = "wasm32")]
 
-use client::{is_gatehouse_error, jwt_times, GatehouseClient};
+use client::{jwt_times, GatehouseClient};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
+// The package's JS shell around the core: the scenarios use the client as the
+// package ships it (profile calls and `GatehouseError` live there).
+#[wasm_bindgen(module = "/js/client.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeClient)]
+    fn make_client(loaded: &JsValue, get_core: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = isGatehouseError)]
+    fn is_gatehouse_error(e: &JsValue) -> bool;
+}
+
 #[wasm_bindgen(module = "/tests/scenarios.js")]
 extern "C" {
+    fn ctor(f: &JsValue) -> JsValue;
     #[wasm_bindgen(catch)]
     async fn run(name: &str, make: &JsValue, api: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 async fn scenario(name: &str) {
-    let make = Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|o: JsValue| {
+    let core = Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|o: JsValue| {
         GatehouseClient::new(o).map(JsValue::from)
+    });
+    // The shell calls `new (getCore())(options)`: a plain function (a closure's
+    // wrapper is not a constructor) that returns the core object.
+    let core_fn = ctor(core.as_ref());
+    let get_core = Closure::<dyn Fn() -> JsValue>::new(move || core_fn.clone());
+    let shell = make_client(
+        &js_sys::Promise::resolve(&JsValue::UNDEFINED),
+        get_core.as_ref(),
+    );
+    let make = Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(move |o: JsValue| {
+        Reflect::construct(
+            shell.unchecked_ref::<js_sys::Function>(),
+            &js_sys::Array::of1(&o),
+        )
     });
     let is_err = Closure::<dyn Fn(JsValue) -> bool>::new(|e: JsValue| is_gatehouse_error(&e));
     let api = Object::new();

@@ -1,17 +1,20 @@
 // Type-level test of the package's declarations (tsc --noEmit, strict): the
 // calls an app makes must type-check, and misuse must not (@ts-expect-error).
-import init, {
+// Checked against the packed package (pkg/npm) with lib ["ES2023","DOM"] and
+// skipLibCheck false, as the Vite template has them.
+import {
   GatehouseClient,
+  GatehouseError,
   isGatehouseError,
   type AuthChangeEvent,
-  type GatehouseError,
+  type GatehouseErrorCode,
+  type LoginSession,
   type Session,
   type StorageAdapter,
   type User,
-} from "../../pkg/web/gatehouse_client.js";
+} from "../../pkg/npm/index.js";
 
 async function main(): Promise<void> {
-  await init();
   const storage: StorageAdapter = {
     get: async (k: string) => localStorage.getItem(k),
     set: (k: string, v: string) => localStorage.setItem(k, v),
@@ -25,7 +28,11 @@ async function main(): Promise<void> {
   // @ts-expect-error unknown storage name
   new GatehouseClient({ baseUrl: "b", apiKey: "k", clientId: "c", storage: "indexedDB" });
 
+  const atLoad: Session | null = await gh.ready;
   const s: Session = await gh.login("a@example.com", "pw");
+  const logins: LoginSession[] = await gh.listSessions();
+  await gh.endSession(logins[0]!.id);
+  const ended: number = (await gh.logoutEverywhere()).ended;
   const expires: number | null = s.expiresAt;
   const r = await gh.register({ email: "e", username: "u", password: "p", password2: "p" });
   const u: User = r.user;
@@ -38,6 +45,7 @@ async function main(): Promise<void> {
   const pair: [string, string] = [cp.access, cp.refresh];
   const res: Response = await gh.fetch("/api/things/", { method: "POST", body: "{}" });
   const off: () => void = gh.onChange((event: AuthChangeEvent, session: Session | null) => {
+    if (event === "initialSession" && session) console.log(session.access);
     if (event === "sessionExpired" && session === null) off();
   });
   const cur: Session | null = gh.session;
@@ -54,8 +62,19 @@ async function main(): Promise<void> {
       console.log(err.status, err.code, err.detail, msgs);
     }
   }
+  try {
+    await gh.fetch("/x");
+  } catch (e) {
+    if (e instanceof GatehouseError) {
+      const code: GatehouseErrorCode = e.code;
+      if (code === "network_error" || code === "closed") console.log(e.status);
+      // @ts-expect-error codes are a union of literals
+      if (e.code === "no_such_code") console.log(e);
+    }
+  }
   gh.close();
+  // @ts-expect-error no Symbol.dispose/free on the public class
   gh.free();
-  void [expires, kind, p, pair, res, cur, again, fresh];
+  void [expires, kind, p, pair, res, cur, again, fresh, atLoad, ended];
 }
 void main;

@@ -1,0 +1,85 @@
+// Measures the apps scripts/client-compare.sh built (DIR/dist-{empty,gatehouse,authjs}):
+// gzip of JS + wasm, and the median time to `window.readyAt` over RUNS loads in
+// headless Chromium. Prints the table.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const [dir, runsArg] = process.argv.slice(2);
+const RUNS = Number(runsArg || 15);
+const require = createRequire(import.meta.url);
+const { chromium } = require(join(fileURLToPath(new URL("../../", import.meta.url)), "node_modules", "playwright-core"));
+const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
+
+function files(d) {
+  return readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : [join(d, f)]));
+}
+function sizes(app) {
+  const out = { js: 0, wasm: 0 };
+  for (const f of files(join(dir, "dist-" + app))) {
+    const e = extname(f);
+    if (e === ".js" || e === ".wasm") out[e.slice(1)] += gzipSync(readFileSync(f), { level: 9 }).length;
+  }
+  return out;
+}
+
+const srv = http.createServer((req, res) => {
+  const [, app, ...rest] = req.url.split("?")[0].split("/");
+  const file = normalize(join(dir, "dist-" + app, rest.join("/") || "index.html"));
+  try {
+    const body = readFileSync(file);
+    res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream", "cache-control": "no-store" });
+    res.end(body);
+  } catch {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+const base = `http://127.0.0.1:${srv.address().port}`;
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function load(app) {
+  const ctx = await browser.newContext(); // a cold cache each load
+  const page = await ctx.newPage();
+  await page.goto(`${base}/${app}/`);
+  await page.waitForFunction(() => window.readyAt !== undefined, null, { timeout: 15000 });
+  const t = await page.evaluate(() => window.readyAt);
+  await ctx.close();
+  return t;
+}
+// The three apps are loaded in turn, RUNS rounds, so that each round sees the
+// same machine load; each app's time is taken relative to the empty page of its
+// round, and the median of those differences is reported.
+const times = { gatehouse: [], authjs: [] };
+let emptyTimes = [];
+for (let i = 0; i <= RUNS; i++) {
+  const e = await load("empty");
+  const g = await load("gatehouse");
+  const a = await load("authjs");
+  if (i === 0) continue; // the first round warms Chromium
+  emptyTimes.push(e);
+  times.gatehouse.push(g - e);
+  times.authjs.push(a - e);
+}
+const ready = async (app) => median(times[app]);
+try {
+  const empty = sizes("empty");
+  const t0 = median(emptyTimes);
+  const rows = [];
+  for (const [name, app] of [["@gatehouse/client", "gatehouse"], ["@supabase/auth-js", "authjs"]]) {
+    const s = sizes(app);
+    const js = s.js - empty.js;
+    rows.push([name, js, s.wasm, js + s.wasm, await ready(app)]);
+  }
+  console.log("| client | JS gzip (B) | wasm gzip (B) | added gzip (B) | ready after empty page (ms, median of " + RUNS + ") |");
+  console.log("| --- | ---: | ---: | ---: | ---: |");
+  for (const [n, js, w, tot, ms] of rows) console.log(`| ${n} | ${js} | ${w} | ${tot} | ${ms.toFixed(1)} |`);
+  console.log(`(empty page: ${empty.js} B gzip JS, module ran at ${t0.toFixed(1)} ms)`);
+} finally {
+  await browser.close();
+  srv.close();
+}
