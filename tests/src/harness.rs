@@ -332,18 +332,8 @@ pub struct Skip(pub String);
 /// the test) if it cannot start; `Err(Skip)` if the target cannot provide
 /// that configuration.
 pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
-    static SERVERS: [OnceLock<Result<Server, String>>; 10] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
+    static SERVERS: [OnceLock<Result<Server, String>>; ServerConfig::ALL.len()] =
+        [const { OnceLock::new() }; ServerConfig::ALL.len()];
     let target = Target::get();
     if let Target::External {
         base_url,
