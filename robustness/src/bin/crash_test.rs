@@ -99,11 +99,7 @@ fn main() {
     let mem: u32 = args.parse("argon2-memory-kib", 1024);
     let iters: u32 = args.parse("argon2-iterations", 1);
     let bin = gatehouse_bin(&args);
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-crash-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let work = args.work_dir("crash");
     let db = work.join("crash.db");
     let log = work.join("server.log");
     info(P, format!("seed {seed} (rerun with --seed {seed}); {rounds} rounds; load {min_load:?}..{max_load:?} before each SIGKILL"));
@@ -124,13 +120,9 @@ fn main() {
         .expect("runtime");
     let mut checks = Checks::new(P);
     let started = Instant::now();
-    let creds = match create_client(&bin, &db, "crash-test") {
-        Ok(c) => c,
-        Err(e) => {
-            checks.check(false, "setup", format!("create-api-client: {e}"));
-            checks.finish();
-        }
-    };
+    let creds = checks.setup(
+        create_client(&bin, &db, "crash-test").map_err(|e| format!("create-api-client: {e}")),
+    );
     let ctx = Ctx {
         bin,
         db,
@@ -164,15 +156,9 @@ fn main() {
                 checks.finish();
             }
         };
-        let target = Target {
-            addr: server.addr.clone(),
-            creds: ctx.creds.clone(),
-        };
+        let target = server.target(ctx.creds.clone());
         if round == 0 {
-            if let Err(e) = rt.block_on(setup(&ctx, &target, &ledger, refreshers, changers)) {
-                checks.check(false, "setup", e);
-                checks.finish();
-            }
+            checks.setup(rt.block_on(setup(&ctx, &target, &ledger, refreshers, changers)));
         } else {
             let last = round == rounds;
             rt.block_on(verify(&target, &ledger, round, last, &mut rng, &mut checks));

@@ -29,7 +29,7 @@
 use gatehouse_robustness::*;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -61,15 +61,8 @@ fn main() {
     let interval = Duration::from_millis(args.parse("profile-interval-ms", 20));
     let burst: usize = args.parse("overload-burst", 32);
     let bin = gatehouse_bin(&args);
-    let server_args: Vec<String> = std::env::args()
-        .filter_map(|a| a.strip_prefix("--server-arg=").map(str::to_owned))
-        .flat_map(|a| a.splitn(2, '=').map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-storm-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let server_args: Vec<String> = args.server_args();
+    let work = args.work_dir("storm");
     let db = work.join("storm.db");
     let log = work.join("server.log");
     let mut checks = Checks::new(P);
@@ -89,41 +82,20 @@ fn main() {
         let users = create_users(&bin, &db, users)?;
         Ok((creds, users))
     });
-    let (creds, users) = match setup {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let (creds, users) = checks.setup(setup);
     let opts = ServerOpts {
         args: server_args.clone(),
         log_filter: None,
     };
-    let server = match Server::start(&bin, &db, &log, &opts) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds,
-    };
+    let server = checks.setup(Server::start(&bin, &db, &log, &opts));
+    let target = server.target(creds);
     // The storm's client gets one thread; the probe has its own.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .expect("runtime");
-    let access = match rt.block_on(login_once(&target, &users[0])) {
-        Ok(a) => a,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let access = checks.setup(rt.block_on(login_once(&target, &users[0])));
     let rss_idle = server.rss_kib().unwrap_or(0);
     info(
         P,
@@ -473,10 +445,7 @@ fn overload(
             return;
         }
     };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds: target.creds.clone(),
-    };
+    let target = server.target(target.creds.clone());
     let results: Vec<Result<Resp, String>> = rt.block_on(async {
         // Connect all first, then send together.
         let mut conns = Vec::new();

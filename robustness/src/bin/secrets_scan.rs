@@ -13,7 +13,6 @@
 use gatehouse_robustness::*;
 use http::Method;
 use serde_json::json;
-use std::path::PathBuf;
 use std::process::Command;
 
 const P: &str = "secrets";
@@ -79,11 +78,7 @@ fn main() {
     let args = Args::from_env();
     let filter = args.value("log-filter").unwrap_or_else(|| "trace".into());
     let bin = gatehouse_bin(&args);
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-secrets-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let work = args.work_dir("secrets");
     let db = work.join("secrets.db");
     let log = work.join("server.log");
     let cli_log = work.join("cli.log");
@@ -127,7 +122,7 @@ fn main() {
         client_id: client_id.to_owned(),
         api_key: api_key.to_owned(),
     };
-    let server = match Server::start(
+    let server = checks.setup(Server::start(
         &bin,
         &db,
         &log,
@@ -135,17 +130,8 @@ fn main() {
             args: Vec::new(),
             log_filter: Some(filter.clone()),
         },
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds: creds.clone(),
-    };
+    ));
+    let target = server.target(creds.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -28,7 +28,6 @@
 use gatehouse_robustness::*;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -89,11 +88,7 @@ fn main() {
         })
         .collect();
     let bin = gatehouse_bin(&args);
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-slow-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let work = args.work_dir("slow");
     let db = work.join("slow.db");
     let mut checks = Checks::new(P);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -102,33 +97,17 @@ fn main() {
         .build()
         .expect("runtime");
 
-    let creds = match create_client(&bin, &db, "slow-clients") {
-        Ok(c) => c,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let server = match Server::start(&bin, &db, &work.join("server.log"), &ServerOpts::default()) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds: creds.clone(),
-    };
+    let creds = checks.setup(create_client(&bin, &db, "slow-clients"));
+    let server = checks.setup(Server::start(
+        &bin,
+        &db,
+        &work.join("server.log"),
+        &ServerOpts::default(),
+    ));
+    let target = server.target(creds.clone());
     info(P, format!("{connections} slow connections ({}) held up to {hold:?}; {requests} profile GETs meanwhile", kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")));
 
-    let access = match rt.block_on(register(&target)) {
-        Ok(a) => a,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let access = checks.setup(rt.block_on(register(&target)));
     let rss_before = server.rss_kib().unwrap_or(0);
     let fds_before = server.open_fds().unwrap_or(0);
 
@@ -453,10 +432,7 @@ async fn cap_check(
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let fds_full = server.open_fds().unwrap_or(0);
-    let target = Target {
-        addr: server.addr.clone(),
-        creds,
-    };
+    let target = server.target(creds);
     let t0 = Instant::now();
     let mut conn = Conn::new(&target);
     conn.timeout = Duration::from_secs_f64(header_timeout * 2.0 + slack);

@@ -19,7 +19,6 @@
 use gatehouse_robustness::*;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -75,15 +74,8 @@ fn main() {
         .map(|v| v.parse().expect("--p99-max-ms"));
     let seed: u64 = args.parse("seed", Rng::fresh_seed());
     let bin = gatehouse_bin(&args);
-    let server_args: Vec<String> = std::env::args()
-        .filter_map(|a| a.strip_prefix("--server-arg=").map(str::to_owned))
-        .flat_map(|a| a.splitn(2, '=').map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-soak-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let server_args: Vec<String> = args.server_args();
+    let work = args.work_dir("soak");
     let db = work.join("soak.db");
     let log = work.join("server.log");
     let mut checks = Checks::new(P);
@@ -97,14 +89,8 @@ fn main() {
         ),
     );
 
-    let creds = match create_client(&bin, &db, "soak") {
-        Ok(c) => c,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let server = match Server::start(
+    let creds = checks.setup(create_client(&bin, &db, "soak"));
+    let server = checks.setup(Server::start(
         &bin,
         &db,
         &log,
@@ -112,17 +98,8 @@ fn main() {
             args: server_args,
             log_filter: None,
         },
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds,
-    };
+    ));
+    let target = server.target(creds);
     // The client gets one thread: the server needs the cores more.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -130,13 +107,7 @@ fn main() {
         .build()
         .expect("runtime");
 
-    let shared = match rt.block_on(setup(&target, users, seed)) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let shared = Arc::new(checks.setup(rt.block_on(setup(&target, users, seed))));
     let rss_idle = server.rss_kib().unwrap_or(0);
     info(
         P,
