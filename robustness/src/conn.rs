@@ -165,6 +165,13 @@ impl Conn {
         self.call(Method::POST, path, bearer, Some(body)).await
     }
 
+    /// Registers `username` (email `username@example.com`) with `password`.
+    pub async fn register(&mut self, username: &str, password: &str) -> Result<Resp, Failure> {
+        let email = format!("{username}@example.com");
+        let body = serde_json::json!({"email": email, "username": username, "password": password, "password2": password});
+        self.post("/api/auth/register/", None, &body).await
+    }
+
     /// Any request; `body` is sent as is with `content_type`.
     pub async fn raw(
         &mut self,

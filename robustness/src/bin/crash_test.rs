@@ -269,11 +269,7 @@ async fn setup(
         let email = format!("{username}@example.com");
         let pw = password(&mut rng);
         let r = conn
-            .post(
-                "/api/auth/register/",
-                None,
-                &json!({"email": email, "username": username, "password": pw, "password2": pw}),
-            )
+            .register(&username, &pw)
             .await
             .map_err(|e| format!("register {email}: {e}"))?;
         if r.status.as_u16() != 201 {
@@ -361,8 +357,7 @@ async fn register_loop(
             });
             l.registered.len() - 1
         };
-        let body = json!({"email": email, "username": username, "password": pw, "password2": pw});
-        match conn.post("/api/auth/register/", None, &body).await {
+        match conn.register(&username, &pw).await {
             Ok(r) if r.status.as_u16() == 201 => {
                 let mut l = ledger.lock().unwrap();
                 l.registered[idx].confirmed = true;

@@ -26,7 +26,6 @@
 //! ```
 
 use gatehouse_robustness::*;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -286,14 +285,7 @@ async fn register(target: &Target) -> Result<String, Error> {
     let mut conn = Conn::new(target);
     let name = format!("slow{}", Rng::new(Rng::fresh_seed()).token(8));
     let pw = "Slow-clients-pw-7391";
-    let r = conn
-        .post(
-            "/api/auth/register/",
-            None,
-            &json!({"email": format!("{name}@example.com"), "username": name, "password": pw, "password2": pw}),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let r = conn.register(&name, pw).await.map_err(|e| e.to_string())?;
     r.field("access")
         .ok_or_else(|| format!("register: {} {}", r.status, r.text()).into())
 }

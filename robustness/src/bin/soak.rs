@@ -356,17 +356,18 @@ async fn setup(target: &Target, users: usize, seed: u64) -> Result<Shared, Error
             for (username, pw) in mine {
                 let email = format!("{username}@example.com");
                 let r = conn
-                    .post(
-                        "/api/auth/register/",
-                        None,
-                        &json!({"email": email, "username": username, "password": pw, "password2": pw}),
-                    )
+                    .register(&username, &pw)
                     .await
                     .map_err(|e| e.to_string())?;
                 if r.status.as_u16() != 201 {
                     return Err(format!("register: {} {}", r.status, r.text()));
                 }
-                out.push((email, pw, r.field("access").unwrap_or_default(), r.field("refresh").unwrap_or_default()));
+                out.push((
+                    email,
+                    pw,
+                    r.field("access").unwrap_or_default(),
+                    r.field("refresh").unwrap_or_default(),
+                ));
             }
             Ok::<_, String>(out)
         }));
