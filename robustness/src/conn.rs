@@ -11,6 +11,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpStream;
 
+/// A runtime for the client side with `threads` workers (the server gets
+/// the rest of the cores).
+pub fn client_runtime(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// An API client's credentials.
 #[derive(Debug, Clone)]
 pub struct Creds {

@@ -18,10 +18,12 @@ mod server;
 
 pub use args::{duration_arg, gatehouse_bin, parse_duration, Args};
 pub use checks::{info, ms, percentile, Checks};
-pub use conn::{server_busy_retry_after, Conn, Creds, Failure, Resp, Target, CONNECTIONS_OPENED};
+pub use conn::{
+    client_runtime, server_busy_retry_after, Conn, Creds, Failure, Resp, Target, CONNECTIONS_OPENED,
+};
 pub use db::{open_read_only, query, value_text};
 pub use encoding::{base64_decode, base64_encode, hex, jwt_claim, jwt_claims};
 pub use rng::Rng;
-pub use server::{create_client, rss_kib, Server, ServerOpts};
+pub use server::{cli, create_client, rss_kib, Server, ServerOpts};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -167,23 +167,40 @@ fn proc_status_field(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
-/// `gatehouse create-api-client --rate-limit 100000000 --json` on `db`.
-pub fn create_client(bin: &Path, db: &Path, name: &str) -> Result<Creds, Error> {
+/// `bin --database-url db ARGS…` with warnings only in its log; its
+/// standard output, or its standard error as the error.
+pub fn cli(bin: &Path, db: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
     let out = Command::new(bin)
         .arg("--database-url")
         .arg(db)
-        .args(["create-api-client", "--name", name, "--type", "web"])
-        .args(["--rate-limit", "100000000", "--json"])
+        .args(args)
         .env("GATEHOUSE_LOG", "warn")
         .output()?;
     if !out.status.success() {
-        return Err(format!(
-            "create-api-client failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
+        let what = args.first().copied().unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(format!("{what} failed: {stderr}").into());
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    Ok(out.stdout)
+}
+
+/// `gatehouse create-api-client --rate-limit 100000000 --json` on `db`.
+pub fn create_client(bin: &Path, db: &Path, name: &str) -> Result<Creds, Error> {
+    let stdout = cli(
+        bin,
+        db,
+        &[
+            "create-api-client",
+            "--name",
+            name,
+            "--type",
+            "web",
+            "--rate-limit",
+            "100000000",
+            "--json",
+        ],
+    )?;
+    let v: serde_json::Value = serde_json::from_slice(&stdout)?;
     let field = |k: &str| {
         v[k].as_str()
             .map(str::to_owned)

@@ -113,11 +113,7 @@ fn main() {
         ),
     );
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime(2);
     let mut checks = Checks::new(P);
     let started = Instant::now();
     let creds = checks.setup(

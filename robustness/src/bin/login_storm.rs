@@ -30,7 +30,6 @@ use gatehouse_robustness::*;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,11 +89,7 @@ fn main() {
     let server = checks.setup(Server::start(&bin, &db, &log, &opts));
     let target = server.target(creds);
     // The storm's client gets one thread; the probe has its own.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime(1);
     let access = checks.setup(rt.block_on(login_once(&target, &users[0])));
     let rss_idle = server.rss_kib().unwrap_or(0);
     info(
@@ -314,20 +309,13 @@ fn create_users(bin: &Path, db: &Path, n: usize) -> Result<Vec<(String, String)>
         .collect();
     // One at a time: concurrent CLI runs would race the first migration.
     for (i, (email, pw)) in users.iter().enumerate() {
-        let out = Command::new(bin)
-            .arg("--database-url")
-            .arg(db)
-            .args(["create-user", "--type", "creator", "--email", email])
-            .args(["--username", &format!("storm{i}"), "--password", pw])
-            .env("GATEHOUSE_LOG", "warn")
-            .output()?;
-        if !out.status.success() {
-            return Err(format!(
-                "create-user failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
-        }
+        let username = format!("storm{i}");
+        let args = ["create-user", "--type", "creator", "--email", email];
+        cli(
+            bin,
+            db,
+            &[&args[..], &["--username", &username, "--password", pw]].concat(),
+        )?;
     }
     Ok(users)
 }

@@ -90,11 +90,7 @@ fn main() {
     let work = args.work_dir("slow");
     let db = work.join("slow.db");
     let mut checks = Checks::new(P);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime(2);
 
     let creds = checks.setup(create_client(&bin, &db, "slow-clients"));
     let server = checks.setup(Server::start(

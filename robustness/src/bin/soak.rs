@@ -101,11 +101,7 @@ fn main() {
     ));
     let target = server.target(creds);
     // The client gets one thread: the server needs the cores more.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime(1);
 
     let shared = Arc::new(checks.setup(rt.block_on(setup(&target, users, seed))));
     let rss_idle = server.rss_kib().unwrap_or(0);
