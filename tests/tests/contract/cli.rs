@@ -89,17 +89,24 @@ fn migrate_is_idempotent() {
     server.cli_ok(&["migrate"]);
 }
 
+/// Makes a fresh user with the CLI (`command`, the user's sign-in flags,
+/// then `more`), logs them in through an admin client, and returns the
+/// profile answer.
+async fn cli_user_profile(server: &'static Server, command: &[&str], more: &[&str]) -> Resp {
+    let ctx = Ctx::on(server);
+    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
+    let u = TestUser::fresh();
+    server.cli_ok(&[command, &sign_in_flags(&u), more].concat());
+    let t = admin_api.login_ok(&u).await;
+    admin_api.profile(&t.access).await
+}
+
 #[tokio::test]
 async fn createsuperuser_makes_an_admin() {
     let Some(server) = cli_server("createsuperuser_makes_an_admin") else {
         return;
     };
-    let ctx = Ctx::on(server);
-    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
-    let u = TestUser::fresh();
-    server.cli_ok(&[vec!["createsuperuser", "--json"], sign_in_flags(&u)].concat());
-    let t = admin_api.login_ok(&u).await;
-    let p = admin_api.profile(&t.access).await;
+    let p = cli_user_profile(server, &["createsuperuser", "--json"], &[]).await;
     p.expect(200);
     let p = p.json();
     assert_eq!(p["user_type"], "admin", "{p}");
@@ -112,9 +119,6 @@ async fn create_user_sets_names_and_type() {
     let Some(server) = cli_server("create_user_sets_names_and_type") else {
         return;
     };
-    let ctx = Ctx::on(server);
-    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
-    let u = TestUser::fresh();
     let names = [
         "--first-name",
         "Dorothy",
@@ -122,16 +126,8 @@ async fn create_user_sets_names_and_type() {
         "Vaughan",
         "--json",
     ];
-    server.cli_ok(
-        &[
-            vec!["create-user", "--type", "staff"],
-            sign_in_flags(&u),
-            names.to_vec(),
-        ]
-        .concat(),
-    );
-    let t = admin_api.login_ok(&u).await;
-    let p = admin_api.profile(&t.access).await.json();
+    let p = cli_user_profile(server, &["create-user", "--type", "staff"], &names).await;
+    let p = p.json();
     assert_eq!(p["first_name"], "Dorothy", "{p}");
     assert_eq!(p["last_name"], "Vaughan", "{p}");
     assert_eq!(p["user_type"], "staff", "{p}");

@@ -36,6 +36,12 @@ fn assert_claims(c: &Value, token_type: &str, user_id: Option<i64>, client_id: &
     assert!(c["sid"].as_str().is_some_and(|s| !s.is_empty()), "sid: {c}");
 }
 
+/// The published JWKS, fetched without an API key.
+async fn jwks(ctx: &Ctx) -> Value {
+    let r = ctx.anonymous().get("/.well-known/jwks.json").send().await;
+    r.json()
+}
+
 #[tokio::test]
 async fn access_and_refresh_claims() {
     let ctx = Ctx::new();
@@ -141,12 +147,7 @@ async fn an_hs256_token_signed_with_the_public_key_is_refused() {
     // Algorithm confusion: HMAC keyed with the published Ed25519 key.
     let ctx = Ctx::new();
     let (_, t) = ctx.api.new_creator().await;
-    let jwks = ctx
-        .anonymous()
-        .get("/.well-known/jwks.json")
-        .send()
-        .await
-        .json();
+    let jwks = jwks(&ctx).await;
     let h = jwt::header(&t.access);
     let key = jwks["keys"]
         .as_array()
@@ -293,12 +294,7 @@ async fn a_configured_private_key_signs_the_tokens() {
         jwt::verify_eddsa(&t.access, &public),
         "not signed with the configured key"
     );
-    let jwks = ctx
-        .anonymous()
-        .get("/.well-known/jwks.json")
-        .send()
-        .await
-        .json();
+    let jwks = jwks(&ctx).await;
     let kid = jwt::header(&t.access)["kid"].clone();
     let k = jwks["keys"]
         .as_array()
