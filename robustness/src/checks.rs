@@ -14,6 +14,20 @@ pub fn ms(us: u64) -> String {
     format!("{:.1} ms", us as f64 / 1000.0)
 }
 
+/// KiB as MiB with one decimal.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+/// RSS samples (seconds into the run, KiB) as `12s:63.7 …`.
+pub fn rss_samples(samples: &[(f64, u64)]) -> String {
+    let each: Vec<String> = samples
+        .iter()
+        .map(|(t, r)| format!("{t:.0}s:{}", mib(*r)))
+        .collect();
+    each.join(" ")
+}
+
 /// Pass/fail checks, printed as they happen; `finish` prints the closing
 /// `RESULT passed=N failed=M` line the script adds up, and exits.
 #[derive(Debug, Default)]

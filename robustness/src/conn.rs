@@ -175,6 +175,12 @@ impl Conn {
         self.call(Method::POST, path, bearer, Some(body)).await
     }
 
+    /// Logs in as `email` with `password`.
+    pub async fn login(&mut self, email: &str, password: &str) -> Result<Resp, Failure> {
+        let body = serde_json::json!({"email": email, "password": password});
+        self.post("/api/auth/token/", None, &body).await
+    }
+
     /// Registers `username` (email `username@example.com`) with `password`.
     pub async fn register(&mut self, username: &str, password: &str) -> Result<Resp, Failure> {
         let email = format!("{username}@example.com");

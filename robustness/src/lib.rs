@@ -17,7 +17,7 @@ mod rng;
 mod server;
 
 pub use args::{duration_arg, gatehouse_bin, parse_duration, Args};
-pub use checks::{info, ms, percentile, Checks};
+pub use checks::{info, mib, ms, percentile, rss_samples, Checks};
 pub use conn::{
     client_runtime, server_busy_retry_after, Conn, Creds, Failure, Resp, Target, CONNECTIONS_OPENED,
 };

@@ -467,15 +467,6 @@ async fn change_loop(
     }
 }
 
-async fn login(conn: &mut Conn, email: &str, password: &str) -> Result<Resp, Failure> {
-    conn.post(
-        "/api/auth/token/",
-        None,
-        &json!({"email": email, "password": password}),
-    )
-    .await
-}
-
 async fn refresh(conn: &mut Conn, token: &str) -> Option<u16> {
     conn.post("/api/auth/token/refresh/", None, &json!({"refresh": token}))
         .await
@@ -509,7 +500,8 @@ async fn verify(
     };
     let (mut ok, mut bad, mut cut_in, mut cut_out) = (0, Vec::new(), 0, 0);
     for (i, u) in &users {
-        let status = login(&mut conn, &u.email, &u.password)
+        let status = conn
+            .login(&u.email, &u.password)
             .await
             .map(|r| r.status.as_u16());
         match (u.confirmed, status) {
@@ -546,7 +538,7 @@ async fn verify(
         let mut previous = c.previous.clone();
         let mut access = None;
         if let Some(p) = &c.pending {
-            match login(&mut conn, &c.email, p).await {
+            match conn.login(&c.email, p).await {
                 Ok(r) if r.status.as_u16() == 200 => {
                     applied += 1;
                     previous = Some(std::mem::replace(&mut current, p.clone()));
@@ -561,7 +553,7 @@ async fn verify(
             }
         }
         if access.is_none() {
-            match login(&mut conn, &c.email, &current).await {
+            match conn.login(&c.email, &current).await {
                 Ok(r) if r.status.as_u16() == 200 => access = r.field("access"),
                 other => bad.push(format!(
                     "{} latest 200'd password → {:?}",
@@ -571,7 +563,7 @@ async fn verify(
             }
         }
         if let Some(prev) = &previous {
-            match login(&mut conn, &c.email, prev).await {
+            match conn.login(&c.email, prev).await {
                 Ok(r) if r.status.as_u16() == 401 => {}
                 other => bad.push(format!(
                     "{} replaced password → {:?}",
@@ -688,7 +680,7 @@ async fn verify(
         if have.contains(&u) {
             continue;
         }
-        match login(&mut conn, email, pw).await {
+        match conn.login(email, pw).await {
             Ok(r) if r.status.as_u16() == 200 => {
                 if let Some(t) = r.field("refresh") {
                     next.push(Family {

@@ -196,11 +196,7 @@ fn main() {
             mib(second),
             mib(last),
             mib(after_peak),
-            samples
-                .iter()
-                .map(|(t, r)| format!("{t:.0}s:{}", mib(*r)))
-                .collect::<Vec<_>>()
-                .join(" ")
+            rss_samples(&samples)
         ),
     );
 
@@ -292,10 +288,6 @@ fn main() {
     checks.finish();
 }
 
-fn mib(kib: u64) -> String {
-    format!("{:.1}", kib as f64 / 1024.0)
-}
-
 /// `create-user` for each user, a few at a time (each hashes at the
 /// default cost).
 fn create_users(bin: &Path, db: &Path, n: usize) -> Result<Vec<(String, String)>, Error> {
@@ -323,11 +315,7 @@ fn create_users(bin: &Path, db: &Path, n: usize) -> Result<Vec<(String, String)>
 async fn login_once(target: &Target, user: &(String, String)) -> Result<String, Error> {
     let mut conn = Conn::new(target);
     let r = conn
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": user.0, "password": user.1}),
-        )
+        .login(&user.0, &user.1)
         .await
         .map_err(|e| e.to_string())?;
     r.field("access")
@@ -447,15 +435,7 @@ fn overload(
             .enumerate()
             .map(|(i, mut c)| {
                 let u = users[i % users.len()].clone();
-                tokio::spawn(async move {
-                    c.post(
-                        "/api/auth/token/",
-                        None,
-                        &json!({"email": u.0, "password": u.1}),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())
-                })
+                tokio::spawn(async move { c.login(&u.0, &u.1).await.map_err(|e| e.to_string()) })
             })
             .collect();
         let mut out = Vec::new();

@@ -382,13 +382,7 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
         .post("/api/auth/register/", None, &json!({"email": email, "username": user, "password": pw1, "password2": pw1, "first_name": "Sec"}))
         .await;
     flow.record("register", &[&pw1], &r);
-    let r = c
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": pw1}),
-        )
-        .await;
+    let r = c.login(&email, &pw1).await;
     let login = flow.record("login", &[&pw1], &r);
     let mut access = login
         .as_ref()
@@ -549,13 +543,7 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
             api_key: wrong_key.clone(),
         },
     });
-    let r = bad
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": pw2}),
-        )
-        .await;
+    let r = bad.login(&email, &pw2).await;
     flow.record("login with a wrong API key", &[&wrong_key, &pw2], &r);
     let mut other = Conn::new(&Target {
         addr: target.addr.clone(),

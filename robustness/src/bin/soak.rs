@@ -244,11 +244,7 @@ fn main() {
             mib(rss_start),
             mib(rss_end),
             mib(rss_after),
-            samples
-                .iter()
-                .map(|(t, r)| format!("{t:.0}s:{}", mib(*r)))
-                .collect::<Vec<_>>()
-                .join(" ")
+            rss_samples(&samples)
         ),
     );
     info(
@@ -325,10 +321,6 @@ fn main() {
         let _ = std::fs::remove_dir_all(&work);
     }
     checks.finish();
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1}", kib as f64 / 1024.0)
 }
 
 async fn setup(target: &Target, users: usize, seed: u64) -> Result<Shared, Error> {
@@ -478,13 +470,7 @@ async fn connection(
 
 async fn login(conn: &mut Conn, shared: &Shared, rng: &mut Rng) -> (Op, Result<Resp, Failure>) {
     let (email, pw) = &shared.users[rng.below(shared.users.len() as u64) as usize];
-    let r = conn
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": pw}),
-        )
-        .await;
+    let r = conn.login(email, pw).await;
     if let Ok(resp) = &r {
         if let (Some(a), Some(f)) = (resp.field("access"), resp.field("refresh")) {
             shared.families.lock().unwrap().push(f);
