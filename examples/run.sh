@@ -21,6 +21,8 @@ name="${1:?usage: examples/run.sh fetch|react|vue|angular|curl|postman|server}"
 # `server`: only the gatehouse (and examples/.run/config.json), for `npm run dev` in an app.
 [ "$name" = server ] || [ -x "$ROOT/examples/$name/test.sh" ] || { echo "no examples/$name/test.sh" >&2; exit 2; }
 export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
 pid="" app=""
 stop() { for p in $app $pid; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -34,17 +36,9 @@ if [ -z "${GATEHOUSE_URL:-}" ]; then
     { bash "$ROOT/scripts/install-wasm-tools.sh" && bash "$ROOT/client-wasm/build.sh" bundler; }
   export GATEHOUSE_DATABASE_URL="$state/gatehouse.db"
   "$BIN" migrate >/dev/null
-  if [ ! -s "$state/client.json" ]; then
-    origins=""
-    for p in 5101 5102 5103 5104; do origins+="http://127.0.0.1:$p,http://localhost:$p,"; done
-    "$BIN" create-api-client --name "Examples (local)" --type web --rate-limit 100000 \
-      --serves creator --origins "${origins%,}" --json >"$state/client.json"
-  fi
-  field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$state/client.json" "$1"; }
-  GATEHOUSE_CLIENT_ID=$(field client_id)
-  GATEHOUSE_API_KEY=$(field api_key)
+  examples_client "$BIN" "$state/client.json" "Examples (local)"
   GATEHOUSE_URL="http://127.0.0.1:${GATEHOUSE_PORT:-8000}"
-  export GATEHOUSE_CLIENT_ID GATEHOUSE_API_KEY GATEHOUSE_URL
+  export GATEHOUSE_URL
   "$BIN" serve --addr "127.0.0.1:${GATEHOUSE_PORT:-8000}" --access-ttl "${ACCESS_TTL:-60}" >"$state/out" 2>"$state/log" &
   pid=$!
   for _ in $(seq 1 400); do grep -q listening "$state/out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done

@@ -21,6 +21,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CW="$ROOT/client-wasm"
 export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=(install build pack size types node chromium gatehouse e2e fresh)
 
@@ -29,12 +31,7 @@ T_ALL=$SECONDS
 current=""
 on_exit() {
   local rc=$?
-  for line in "${REPORT[@]}"; do echo "$line"; done
-  if [ $rc -ne 0 ]; then
-    echo "test-client-wasm: FAILED in stage '$current' (exit $rc) after $((SECONDS - T_ALL))s"
-  else
-    echo "test-client-wasm: all stages passed in $((SECONDS - T_ALL))s"
-  fi
+  report_result test-client-wasm $rc stage
 }
 trap on_exit EXIT
 

@@ -19,6 +19,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 EX="$ROOT/examples"
 export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 PORT="${EXAMPLES_GATEHOUSE_PORT:-28600}"
 T_ALL=$SECONDS
 
@@ -32,12 +34,7 @@ on_exit() {
   if [ $rc -ne 0 ] && [ -f "$dir/err" ]; then echo "--- gatehouse log (tail)"; tail -n 30 "$dir/err"; fi
   rm -rf "$dir"
   echo "=== examples"
-  for line in "${REPORT[@]}"; do echo "  $line"; done
-  if [ $rc -ne 0 ]; then
-    echo "test-examples: FAILED in '$current' (exit $rc) after $((SECONDS - T_ALL))s"
-  else
-    echo "test-examples: all passed in $((SECONDS - T_ALL))s"
-  fi
+  report_result test-examples $rc "" "  "
 }
 trap on_exit EXIT
 step() { # step LABEL CMD... : runs and records its seconds
@@ -91,14 +88,7 @@ step "tools" tools
 server() {
   export GATEHOUSE_DATABASE_URL="$dir/gatehouse.db"
   "$GATEHOUSE_BIN" migrate >/dev/null
-  local origins="" p
-  for p in 5101 5102 5103 5104; do origins+="http://127.0.0.1:$p,http://localhost:$p,"; done
-  "$GATEHOUSE_BIN" create-api-client --name "Examples" --type web --rate-limit 100000 \
-    --serves creator --origins "${origins%,}" --json >"$dir/client.json"
-  field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$dir/client.json" "$1"; }
-  GATEHOUSE_CLIENT_ID=$(field client_id)
-  GATEHOUSE_API_KEY=$(field api_key)
-  export GATEHOUSE_CLIENT_ID GATEHOUSE_API_KEY
+  examples_client "$GATEHOUSE_BIN" "$dir/client.json" "Examples"
   "$GATEHOUSE_BIN" serve --addr "127.0.0.1:$PORT" --access-ttl 3 >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 1 400); do grep -q listening "$dir/out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done

@@ -13,6 +13,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
@@ -27,12 +29,7 @@ summary() {
   local rc=$?
   echo
   echo "=== stage timings"
-  for line in "${REPORT[@]}"; do echo "  $line"; done
-  if [ $rc -ne 0 ]; then
-    echo "scripts/test.sh: FAILED in stage '$current' (exit $rc) after $((SECONDS - T_ALL))s"
-  else
-    echo "scripts/test.sh: all stages passed in $((SECONDS - T_ALL))s"
-  fi
+  report_result scripts/test.sh $rc stage "  "
 }
 trap summary EXIT
 

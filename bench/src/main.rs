@@ -198,6 +198,11 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
     let conns = args.connections;
     let mut tokens_at = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
+    // Login and registration are bound by Argon2: most of its rate is the goal.
+    let hashing = Goal::BoundShare { bound, share: 0.8 };
+    let row = |label: &str, conns: usize, out: &Outcome, goal: Goal| {
+        Row::new(cores, label, conns, out, goal)
+    };
     for sc in &args.scenarios {
         match sc {
             Scenario::Profile => {
@@ -206,8 +211,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     access: u.access.clone(),
                 });
                 let out = run_scenario(&target, "profile GET", jobs, &args).await;
-                rows.push(Row::new(
-                    cores,
+                rows.push(row(
                     "profile GET",
                     conns,
                     &out,
@@ -223,13 +227,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     password: u.password.clone(),
                 });
                 let out = run_scenario(&target, "login", jobs, &args).await;
-                rows.push(Row::new(
-                    cores,
-                    "login",
-                    conns,
-                    &out,
-                    Goal::BoundShare { bound, share: 0.8 },
-                ));
+                rows.push(row("login", conns, &out, hashing));
             }
             Scenario::Refresh => {
                 // Each connection chains its own refresh token, from a login
@@ -256,13 +254,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     })
                     .collect();
                 let out = run_scenario(&target, "refresh", jobs, &args).await;
-                rows.push(Row::new(
-                    cores,
-                    "refresh (chained)",
-                    conns,
-                    &out,
-                    Goal::Rps(5_000.0),
-                ));
+                rows.push(row("refresh (chained)", conns, &out, Goal::Rps(5_000.0)));
             }
             Scenario::Register => {
                 let jobs = (0..conns)
@@ -272,13 +264,7 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                     })
                     .collect();
                 let out = run_scenario(&target, "register", jobs, &args).await;
-                rows.push(Row::new(
-                    cores,
-                    "register",
-                    conns,
-                    &out,
-                    Goal::BoundShare { bound, share: 0.8 },
-                ));
+                rows.push(row("register", conns, &out, hashing));
             }
             Scenario::Storm => {
                 let logins = args.storm_logins.unwrap_or(conns / 2).min(conns);
@@ -296,15 +282,13 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
                 });
                 jobs.append(&mut readers_jobs);
                 let out = run_split(&target, jobs, logins, &args).await;
-                rows.push(Row::new(
-                    cores,
+                rows.push(row(
                     "profile GET during login storm",
                     readers,
                     &out.1,
                     Goal::P99(20.0),
                 ));
-                rows.push(Row::new(
-                    cores,
+                rows.push(row(
                     "login (the storm)",
                     logins,
                     &out.0,

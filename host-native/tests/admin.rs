@@ -91,6 +91,10 @@ impl World {
             .await
     }
 
+    async fn get(&self, path: &str, bearer: &str) -> Reply {
+        self.admin(Method::GET, path, None, bearer).await
+    }
+
     async fn user(&self, name: &str, t: UserType) -> User {
         self.gh
             .create_user(NewUser {
@@ -132,12 +136,7 @@ impl World {
 
     async fn audit(&self, admin: &str, query: &str) -> Vec<Value> {
         let r = self
-            .admin(
-                Method::GET,
-                &format!("/api/admin/audit/?page_size=200&{query}"),
-                None,
-                admin,
-            )
+            .get(&format!("/api/admin/audit/?page_size=200&{query}"), admin)
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.body["results"].as_array().unwrap().clone()
@@ -158,187 +157,55 @@ async fn permission_matrix_of_every_admin_endpoint() {
         ("staff", Some(&staff)),
         ("admin", Some(&admin)),
     ];
-    // (method, path, body, [anonymous, creator, staff, admin]);
+    // method, path, body (JSON, if any) | anonymous, creator, staff, admin.
     // {c} = a creator, {s} = a staff user, {k} = a web client, {n} = unique.
-    let rows: Vec<(Method, &str, Option<&str>, [u16; 4])> = vec![
-        (Method::GET, "/api/admin/users/", None, [401, 403, 200, 200]),
-        (
-            Method::POST,
-            "/api/admin/users/",
-            Some(
-                r#"{"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "creator"}"#,
-            ),
-            [401, 403, 201, 201],
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/",
-            Some(
-                r#"{"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "staff"}"#,
-            ),
-            [401, 403, 403, 201],
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/",
-            Some(
-                r#"{"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "admin"}"#,
-            ),
-            [401, 403, 403, 201],
-        ),
-        (
-            Method::GET,
-            "/api/admin/users/{c}/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::GET,
-            "/api/admin/users/{s}/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::PATCH,
-            "/api/admin/users/{c}/",
-            Some(r#"{"first_name": "Changed"}"#),
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::PATCH,
-            "/api/admin/users/{s}/",
-            Some(r#"{"first_name": "Changed"}"#),
-            [401, 403, 403, 200],
-        ),
-        (
-            Method::PATCH,
-            "/api/admin/users/{c}/",
-            Some(r#"{"user_type": "staff"}"#),
-            [401, 403, 403, 200],
-        ),
-        (
-            Method::PATCH,
-            "/api/admin/users/{c}/",
-            Some(r#"{"user_type": "admin"}"#),
-            [401, 403, 403, 200],
-        ),
-        (
-            Method::PATCH,
-            "/api/admin/users/{s}/",
-            Some(r#"{"user_type": "creator"}"#),
-            [401, 403, 403, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/{c}/deactivate/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/{s}/deactivate/",
-            None,
-            [401, 403, 403, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/{c}/reactivate/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/{s}/reactivate/",
-            None,
-            [401, 403, 403, 200],
-        ),
-        (
-            Method::GET,
-            "/api/admin/users/{c}/sessions/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::GET,
-            "/api/admin/users/{s}/sessions/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::DELETE,
-            "/api/admin/users/{c}/sessions/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::DELETE,
-            "/api/admin/users/{s}/sessions/",
-            None,
-            [401, 403, 403, 200],
-        ),
-        (
-            Method::DELETE,
-            "/api/admin/users/{c}/sessions/nope/",
-            None,
-            [401, 403, 404, 404],
-        ),
-        (
-            Method::DELETE,
-            "/api/admin/users/{s}/sessions/nope/",
-            None,
-            [401, 403, 403, 404],
-        ),
-        (
-            Method::GET,
-            "/api/admin/clients/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/clients/",
-            Some(r#"{"name": "c{n}", "client_type": "web", "rate_limit": 100}"#),
-            [401, 403, 201, 201],
-        ),
-        (
-            Method::GET,
-            "/api/admin/clients/{k}/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::PATCH,
-            "/api/admin/clients/{k}/",
-            Some(r#"{"rate_limit": 5}"#),
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/clients/{k}/rotate-key/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/clients/{k}/deactivate/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::POST,
-            "/api/admin/clients/{k}/activate/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (
-            Method::GET,
-            "/api/admin/clients/{k}/usage/",
-            None,
-            [401, 403, 200, 200],
-        ),
-        (Method::GET, "/api/admin/usage/", None, [401, 403, 200, 200]),
-        (Method::GET, "/api/admin/audit/", None, [401, 403, 200, 200]),
-    ];
+    const MATRIX: &str = r#"
+GET    /api/admin/users/                               | 401 403 200 200
+POST   /api/admin/users/ {"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "creator"} | 401 403 201 201
+POST   /api/admin/users/ {"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "staff"} | 401 403 403 201
+POST   /api/admin/users/ {"email": "new{n}@example.com", "username": "new{n}", "password": "correct horse battery", "user_type": "admin"} | 401 403 403 201
+GET    /api/admin/users/{c}/                           | 401 403 200 200
+GET    /api/admin/users/{s}/                           | 401 403 200 200
+PATCH  /api/admin/users/{c}/ {"first_name": "Changed"} | 401 403 200 200
+PATCH  /api/admin/users/{s}/ {"first_name": "Changed"} | 401 403 403 200
+PATCH  /api/admin/users/{c}/ {"user_type": "staff"}    | 401 403 403 200
+PATCH  /api/admin/users/{c}/ {"user_type": "admin"}    | 401 403 403 200
+PATCH  /api/admin/users/{s}/ {"user_type": "creator"}  | 401 403 403 200
+POST   /api/admin/users/{c}/deactivate/                | 401 403 200 200
+POST   /api/admin/users/{s}/deactivate/                | 401 403 403 200
+POST   /api/admin/users/{c}/reactivate/                | 401 403 200 200
+POST   /api/admin/users/{s}/reactivate/                | 401 403 403 200
+GET    /api/admin/users/{c}/sessions/                  | 401 403 200 200
+GET    /api/admin/users/{s}/sessions/                  | 401 403 200 200
+DELETE /api/admin/users/{c}/sessions/                  | 401 403 200 200
+DELETE /api/admin/users/{s}/sessions/                  | 401 403 403 200
+DELETE /api/admin/users/{c}/sessions/nope/             | 401 403 404 404
+DELETE /api/admin/users/{s}/sessions/nope/             | 401 403 403 404
+GET    /api/admin/clients/                             | 401 403 200 200
+POST   /api/admin/clients/ {"name": "c{n}", "client_type": "web", "rate_limit": 100} | 401 403 201 201
+GET    /api/admin/clients/{k}/                         | 401 403 200 200
+PATCH  /api/admin/clients/{k}/ {"rate_limit": 5}       | 401 403 200 200
+POST   /api/admin/clients/{k}/rotate-key/              | 401 403 200 200
+POST   /api/admin/clients/{k}/deactivate/              | 401 403 200 200
+POST   /api/admin/clients/{k}/activate/                | 401 403 200 200
+GET    /api/admin/clients/{k}/usage/                   | 401 403 200 200
+GET    /api/admin/usage/                               | 401 403 200 200
+GET    /api/admin/audit/                               | 401 403 200 200
+"#;
+    let rows: Vec<(Method, &str, Option<&str>, [u16; 4])> = MATRIX
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (request, statuses) = l.split_once(" | ").expect("a | in every row");
+            let (method, rest) = request.split_once(' ').expect("method");
+            let rest = rest.trim();
+            let (path, body) = rest.split_once(' ').unwrap_or((rest, ""));
+            let statuses: Vec<u16> = statuses.split(' ').map(|s| s.parse().unwrap()).collect();
+            let body = Some(body).filter(|b| !b.is_empty());
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            (method, path, body, statuses.try_into().unwrap())
+        })
+        .collect();
     let mut n = 0;
     for (method, path, body, expected) in &rows {
         for ((who, token), want) in callers.iter().zip(expected) {
@@ -376,23 +243,17 @@ async fn permission_matrix_of_every_admin_endpoint() {
     }
     // A creator's token through the dashboard's client: the client does not
     // serve creators.
-    let r = w
-        .admin(Method::GET, "/api/admin/users/", None, &creator)
-        .await;
+    let r = w.get("/api/admin/users/", &creator).await;
     assert_eq!(r.body["code"], "user_type_not_allowed");
     // Unknown admin paths are 404 and wrong methods 405, before the key check.
-    let r = w
-        .admin(Method::GET, "/api/admin/users/abc/", None, &admin)
-        .await;
+    let r = w.get("/api/admin/users/abc/", &admin).await;
     assert_eq!(r.status, 404);
     let r = w
         .admin(Method::PUT, "/api/admin/users/1/", None, &admin)
         .await;
     assert_eq!(r.status, 405);
     // And under /api/v1/ too.
-    let r = w
-        .admin(Method::GET, "/api/v1/admin/users/", None, &admin)
-        .await;
+    let r = w.get("/api/v1/admin/users/", &admin).await;
     assert_eq!(r.status, 200);
 }
 
@@ -406,12 +267,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
     w.user("someone", UserType::Staff).await;
 
     let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/users/?search=WRITER&page_size=2",
-            None,
-            &admin,
-        )
+        .get("/api/admin/users/?search=WRITER&page_size=2", &admin)
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["count"], 5);
@@ -422,12 +278,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
         "/api/admin/users/?search=WRITER&page_size=2&page=2"
     );
     let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/users/?search=WRITER&page_size=2&page=3",
-            None,
-            &admin,
-        )
+        .get("/api/admin/users/?search=WRITER&page_size=2&page=3", &admin)
         .await;
     assert_eq!(r.body["results"].as_array().unwrap().len(), 1);
     assert_eq!(r.body["next"], Value::Null);
@@ -436,43 +287,24 @@ async fn user_list_searches_filters_and_pages_like_drf() {
         "/api/admin/users/?search=WRITER&page_size=2&page=2"
     );
     let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/users/?search=WRITER&page_size=2&page=4",
-            None,
-            &admin,
-        )
+        .get("/api/admin/users/?search=WRITER&page_size=2&page=4", &admin)
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(r.body["detail"], "Invalid page.");
     let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/users/?search=nobody-at-all",
-            None,
-            &admin,
-        )
+        .get("/api/admin/users/?search=nobody-at-all", &admin)
         .await;
     assert_eq!(
         (r.status.as_u16(), r.body["count"].clone()),
         (200, json!(0))
     );
 
-    let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/users/?user_type=staff",
-            None,
-            &admin,
-        )
-        .await;
+    let r = w.get("/api/admin/users/?user_type=staff", &admin).await;
     assert_eq!(r.body["count"], 1);
     assert_eq!(r.body["results"][0]["username"], "someone");
     let r = w
-        .admin(
-            Method::GET,
+        .get(
             "/api/admin/users/?user_type=overlord&is_active=maybe",
-            None,
             &admin,
         )
         .await;
@@ -484,12 +316,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
     assert_eq!(r.body["is_active"][0], "Must be a valid boolean.");
 
     let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/users/?ordering=-username&page_size=1",
-            None,
-            &admin,
-        )
+        .get("/api/admin/users/?ordering=-username&page_size=1", &admin)
         .await;
     assert_eq!(r.body["results"][0]["username"], "someone");
     assert_eq!(r.body["count"], 7);
@@ -506,14 +333,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["is_active"], false);
-    let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/users/?is_active=false",
-            None,
-            &admin,
-        )
-        .await;
+    let r = w.get("/api/admin/users/?is_active=false", &admin).await;
     assert_eq!(r.body["count"], 1);
     assert_eq!(r.body["results"][0]["id"], victim.id.0);
 }
@@ -617,9 +437,7 @@ async fn create_and_update_users_with_field_errors() {
     assert_eq!(r.body["last_name"], "Vimes");
     // Stored as Django's normalize_email does: the domain lowercased.
     assert_eq!(r.body["email"], "Sam@example.com");
-    let r = w
-        .admin(Method::GET, "/api/admin/users/999999/", None, &admin)
-        .await;
+    let r = w.get("/api/admin/users/999999/", &admin).await;
     assert_eq!(r.status, 404);
     // An empty patch changes nothing and records nothing.
     let before = w.audit(&admin, "event=user.updated").await.len();
@@ -686,12 +504,7 @@ async fn staff_manage_creators_only_and_cannot_grant_staff() {
         assert_eq!(r.status, 403);
     }
     let r = w
-        .admin(
-            Method::GET,
-            &format!("/api/admin/users/{}/", creator.id),
-            None,
-            &staff,
-        )
+        .get(&format!("/api/admin/users/{}/", creator.id), &staff)
         .await;
     assert_eq!(r.body["user_type"], "creator");
 }
@@ -729,9 +542,7 @@ async fn nobody_removes_the_last_active_superuser() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["is_superuser"], false);
     // The type change ended root's logins: their old token is dead at once.
-    let r = w
-        .admin(Method::GET, "/api/admin/users/", None, &admin)
-        .await;
+    let r = w.get("/api/admin/users/", &admin).await;
     assert_eq!(r.status, 401);
     let r = w
         .admin(
@@ -772,12 +583,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     // A second login, to see both listed and both ended.
     assert_eq!(w.login_via(&w.web, "victim").await.status, 200);
     let r = w
-        .admin(
-            Method::GET,
-            &format!("/api/admin/users/{}/sessions/", victim.id),
-            None,
-            &staff,
-        )
+        .get(&format!("/api/admin/users/{}/sessions/", victim.id), &staff)
         .await;
     assert_eq!(r.body.as_array().unwrap().len(), 2, "{}", r.body);
     assert_eq!(r.body[0]["client_name"], "web");
@@ -813,12 +619,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     assert_eq!(r.status, 401);
     assert_eq!(w.login_via(&w.web, "victim").await.status, 401);
     let r = w
-        .admin(
-            Method::GET,
-            &format!("/api/admin/users/{}/sessions/", victim.id),
-            None,
-            &staff,
-        )
+        .get(&format!("/api/admin/users/{}/sessions/", victim.id), &staff)
         .await;
     assert_eq!(r.body, json!([]));
 
@@ -837,12 +638,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
 
     // Ending sessions: one by id, then all.
     let r = w
-        .admin(
-            Method::GET,
-            &format!("/api/admin/users/{}/sessions/", victim.id),
-            None,
-            &staff,
-        )
+        .get(&format!("/api/admin/users/{}/sessions/", victim.id), &staff)
         .await;
     let sid = s(&r.body[0]["id"]);
     let path = format!("/api/admin/users/{}/sessions/{sid}/", victim.id);
@@ -957,29 +753,13 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
         201
     );
     // Never shown again.
-    let r = w
-        .admin(
-            Method::GET,
-            &format!("/api/admin/clients/{id}/"),
-            None,
-            &staff,
-        )
-        .await;
+    let r = w.get(&format!("/api/admin/clients/{id}/"), &staff).await;
     assert_eq!(r.status, 200);
     assert!(r.body.get("api_key").is_none() && r.body.get("key_hash").is_none());
-    let r = w
-        .admin(Method::GET, "/api/admin/clients/?search=mob", None, &staff)
-        .await;
+    let r = w.get("/api/admin/clients/?search=mob", &staff).await;
     assert_eq!(r.body["count"], 1);
     assert!(r.body["results"][0].get("api_key").is_none());
-    let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/clients/?client_type=admin",
-            None,
-            &staff,
-        )
-        .await;
+    let r = w.get("/api/admin/clients/?client_type=admin", &staff).await;
     assert_eq!(r.body["count"], 1);
 
     let r = w
@@ -1060,9 +840,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
         )
         .await;
     assert_eq!(r.body["code"], "current_client");
-    let r = w
-        .admin(Method::GET, "/api/admin/clients/cl_nope/", None, &staff)
-        .await;
+    let r = w.get("/api/admin/clients/cl_nope/", &staff).await;
     assert_eq!(r.status, 404);
 
     let events: Vec<String> = w
@@ -1173,9 +951,7 @@ async fn usage_counts_requests_by_client_and_hour() {
     assert_eq!(series[0]["requests"], 5);
     assert_eq!(series[1]["requests"], 0);
 
-    let r = w
-        .admin(Method::GET, "/api/admin/usage/", None, &admin)
-        .await;
+    let r = w.get("/api/admin/usage/", &admin).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let top = r.body["top_clients"].as_array().unwrap();
     assert_eq!(top[0]["client_id"], web_id.as_str(), "{top:?}");
@@ -1201,27 +977,16 @@ async fn usage_counts_requests_by_client_and_hour() {
     assert_eq!(r.body["series"].as_array().unwrap().len(), 8);
     assert!(r.body["totals"]["requests"].as_u64().unwrap() >= 9);
     let r = w
-        .admin(
-            Method::GET,
+        .get(
             "/api/admin/usage/?from=2027-01-15T10:00:00Z&to=2027-01-15T09:00:00Z",
-            None,
             &admin,
         )
         .await;
     assert_eq!(r.status, 400);
     assert!(r.body["from"].is_array());
-    let r = w
-        .admin(Method::GET, "/api/admin/usage/?from=soon", None, &admin)
-        .await;
+    let r = w.get("/api/admin/usage/?from=soon", &admin).await;
     assert_eq!(r.status, 400);
-    let r = w
-        .admin(
-            Method::GET,
-            "/api/admin/usage/?from=0&bucket=hour",
-            None,
-            &admin,
-        )
-        .await;
+    let r = w.get("/api/admin/usage/?from=0&bucket=hour", &admin).await;
     assert_eq!(r.status, 400);
 }
 
@@ -1443,9 +1208,7 @@ async fn audit_log_records_auth_events_with_client_and_ip() {
         .audit(&admin, &format!("from={}", T0.as_secs() + 60))
         .await
         .is_empty());
-    let r = w
-        .admin(Method::GET, "/api/admin/audit/?actor=me", None, &admin)
-        .await;
+    let r = w.get("/api/admin/audit/?actor=me", &admin).await;
     assert_eq!(r.body["actor"][0], "A valid integer is required.");
 }
 
@@ -1630,18 +1393,18 @@ async fn usage_times_out_of_range_are_400_on_both_usage_routes() {
             ("from=0000-01-01T00:00:00Z", "from"),
         ] {
             let path = format!("{route}?{query}");
-            let r = w.admin(Method::GET, &path, None, &staff).await;
+            let r = w.get(&path, &staff).await;
             assert_eq!(r.status, 400, "{path}: {}", r.body);
             assert_eq!(keys(&r.body), [field], "{path}: {}", r.body);
             assert_eq!(r.body[field], json!([OUT_OF_WINDOW]), "{path}");
         }
         // Both bad at once: both named.
         let path = format!("{route}?from=-9223372036854775808&to=9223372036854775807");
-        let r = w.admin(Method::GET, &path, None, &staff).await;
+        let r = w.get(&path, &staff).await;
         assert_eq!(r.status, 400, "{path}: {}", r.body);
         assert_eq!(keys(&r.body), ["from", "to"], "{path}: {}", r.body);
         // Still serving.
-        let r = w.admin(Method::GET, &route, None, &staff).await;
+        let r = w.get(&route, &staff).await;
         assert_eq!(r.status, 200, "{route}: {}", r.body);
         assert_eq!(r.body["series"].as_array().unwrap().len(), 24, "{route}");
     }
@@ -1656,10 +1419,7 @@ async fn usage_series_length_is_bounded_and_the_window_edges_hold() {
     let get = |q: String| {
         let w = &w;
         let staff = staff.clone();
-        async move {
-            w.admin(Method::GET, &format!("/api/admin/usage/?{q}"), None, &staff)
-                .await
-        }
+        async move { w.get(&format!("/api/admin/usage/?{q}"), &staff).await }
     };
     let t0 = T0.as_secs();
     assert_eq!(t0 % 3600, 0);
@@ -1767,13 +1527,13 @@ async fn usage_limit_edges() {
         "x",
     ] {
         let path = format!("/api/admin/usage/?limit={bad}");
-        let r = w.admin(Method::GET, &path, None, &staff).await;
+        let r = w.get(&path, &staff).await;
         assert_eq!(r.status, 400, "{path}: {}", r.body);
         assert_eq!(keys(&r.body), ["limit"], "{path}: {}", r.body);
     }
     for ok in ["1", "100"] {
         let path = format!("/api/admin/usage/?limit={ok}");
-        let r = w.admin(Method::GET, &path, None, &staff).await;
+        let r = w.get(&path, &staff).await;
         assert_eq!(r.status, 200, "{path}: {}", r.body);
         let n: usize = ok.parse().unwrap();
         assert!(r.body["top_clients"].as_array().unwrap().len() <= n);
@@ -1796,7 +1556,7 @@ async fn list_paging_extremes_and_audit_times() {
             "page=-1",
         ] {
             let path = format!("/api/admin/{list}/?{q}");
-            let r = w.admin(Method::GET, &path, None, &staff).await;
+            let r = w.get(&path, &staff).await;
             assert_eq!(r.status, 404, "{path}: {}", r.body);
             assert_eq!(r.body["detail"], "Invalid page.", "{path}");
         }
@@ -1807,7 +1567,7 @@ async fn list_paging_extremes_and_audit_times() {
             ("page_size=-3", 50),
         ] {
             let path = format!("/api/admin/{list}/?{q}");
-            let r = w.admin(Method::GET, &path, None, &staff).await;
+            let r = w.get(&path, &staff).await;
             assert_eq!(r.status, 200, "{path}: {}", r.body);
             let n = r.body["results"].as_array().unwrap().len();
             assert!(n <= want, "{path}: {n} > {want}");
@@ -1821,15 +1581,13 @@ async fn list_paging_extremes_and_audit_times() {
         ("actor=9223372036854775808", "actor"),
     ] {
         let path = format!("/api/admin/audit/?{q}");
-        let r = w.admin(Method::GET, &path, None, &staff).await;
+        let r = w.get(&path, &staff).await;
         assert_eq!(r.status, 400, "{path}: {}", r.body);
         assert_eq!(keys(&r.body), [field], "{path}: {}", r.body);
     }
     let r = w
-        .admin(
-            Method::GET,
+        .get(
             "/api/admin/audit/?from=0&to=253402300799&actor=9223372036854775807",
-            None,
             &staff,
         )
         .await;
@@ -1852,7 +1610,7 @@ async fn admin_session_list_is_capped_at_the_newest_200() {
     }
     assert!(!newest.is_empty());
     let path = format!("/api/admin/users/{}/sessions/", ann.id.0);
-    let r = w.admin(Method::GET, &path, None, &staff).await;
+    let r = w.get(&path, &staff).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let list = r.body.as_array().unwrap();
     assert_eq!(list.len(), 200);

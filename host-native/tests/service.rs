@@ -20,18 +20,11 @@ async fn access_token_expires_at_its_lifetime() {
     let w = world().await;
     let access = s(&w.register("ann").await.body["access"]);
     w.clock.advance_secs(15 * 60);
-    assert_eq!(
-        w.call(Method::GET, "/api/auth/profile/", None, Some(&access))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(w.get("/api/auth/profile/", &access).await.status, 200);
     // Past expiry plus the tolerated clock skew.
     w.clock
         .advance_secs(gatehouse_core::token::CLOCK_SKEW_SECS as i64 + 1);
-    let r = w
-        .call(Method::GET, "/api/auth/profile/", None, Some(&access))
-        .await;
+    let r = w.get("/api/auth/profile/", &access).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body["code"], "token_not_valid");
 }
@@ -217,12 +210,7 @@ async fn deactivated_user_loses_access_and_refresh_at_once() {
     .await
     .unwrap();
     let access = s(&reg.body["access"]);
-    assert_eq!(
-        w.call(Method::GET, "/api/auth/profile/", None, Some(&access))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(w.get("/api/auth/profile/", &access).await.status, 401);
     assert_eq!(w.refresh(&s(&reg.body["refresh"])).await.status, 401);
     assert_eq!(w.login("hal@example.com", PASSWORD).await.status, 401);
 }
@@ -357,12 +345,7 @@ async fn signing_key_survives_a_restart_on_the_same_database() {
         client: w.client.clone(),
         _dir: tempfile::tempdir().unwrap(),
     };
-    assert_eq!(
-        w2.call(Method::GET, "/api/auth/profile/", None, Some(&access))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(w2.get("/api/auth/profile/", &access).await.status, 200);
 }
 
 #[tokio::test]
@@ -372,9 +355,7 @@ async fn users_list_and_end_their_own_logins() {
     let second = w.login("jon@example.com", PASSWORD).await;
     let a1 = s(&first.body["access"]);
     let a2 = s(&second.body["access"]);
-    let list = w
-        .call(Method::GET, "/api/auth/sessions/", None, Some(&a2))
-        .await;
+    let list = w.get("/api/auth/sessions/", &a2).await;
     assert_eq!(list.status, 200);
     let sessions = list.body.as_array().unwrap();
     assert_eq!(sessions.len(), 2);
@@ -395,19 +376,9 @@ async fn users_list_and_end_their_own_logins() {
         )
         .await;
     assert_eq!(r.status, 204);
-    assert_eq!(
-        w.call(Method::GET, "/api/auth/profile/", None, Some(&a1))
-            .await
-            .status,
-        401
-    );
+    assert_eq!(w.get("/api/auth/profile/", &a1).await.status, 401);
     assert_eq!(w.refresh(&s(&first.body["refresh"])).await.status, 401);
-    assert_eq!(
-        w.call(Method::GET, "/api/auth/profile/", None, Some(&a2))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(w.get("/api/auth/profile/", &a2).await.status, 200);
     // Ending it again, or someone else's, is 404.
     let r = w
         .call(
@@ -420,9 +391,7 @@ async fn users_list_and_end_their_own_logins() {
     assert_eq!(r.status, 404);
     let other = w.register("kim").await;
     let kim_access = s(&other.body["access"]);
-    let kims = w
-        .call(Method::GET, "/api/auth/sessions/", None, Some(&kim_access))
-        .await;
+    let kims = w.get("/api/auth/sessions/", &kim_access).await;
     let kim_sid = kims.body[0]["id"].as_str().unwrap().to_owned();
     let r = w
         .call(
@@ -433,12 +402,7 @@ async fn users_list_and_end_their_own_logins() {
         )
         .await;
     assert_eq!(r.status, 404);
-    assert_eq!(
-        w.call(Method::GET, "/api/auth/profile/", None, Some(&kim_access))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(w.get("/api/auth/profile/", &kim_access).await.status, 200);
 }
 
 #[tokio::test]

@@ -1349,3 +1349,20 @@ where
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// Short forms of the suite's most repeated refusals.
+impl Api {
+    /// Refreshing with `refresh` is refused: 401 `token_not_valid`.
+    pub async fn refresh_refused(&self, refresh: &str) {
+        self.refresh(refresh)
+            .await
+            .expect_error(401, "token_not_valid");
+    }
+
+    /// The profile with `access` as bearer is refused: 401 `token_not_valid`.
+    pub async fn profile_refused(&self, access: &str) {
+        self.profile(access)
+            .await
+            .expect_error(401, "token_not_valid");
+    }
+}

@@ -157,6 +157,10 @@ impl World {
         self.call_as(&self.client, method, path, body, bearer).await
     }
 
+    pub async fn get(&self, path: &str, bearer: &str) -> Reply {
+        self.call(Method::GET, path, None, Some(bearer)).await
+    }
+
     pub async fn register(&self, name: &str) -> Reply {
         let r = self
             .call(

@@ -99,11 +99,7 @@ fn main() {
     let mem: u32 = args.parse("argon2-memory-kib", 1024);
     let iters: u32 = args.parse("argon2-iterations", 1);
     let bin = gatehouse_bin(&args);
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-crash-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let work = args.work_dir("crash");
     let db = work.join("crash.db");
     let log = work.join("server.log");
     info(P, format!("seed {seed} (rerun with --seed {seed}); {rounds} rounds; load {min_load:?}..{max_load:?} before each SIGKILL"));
@@ -117,20 +113,12 @@ fn main() {
         ),
     );
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime(2);
     let mut checks = Checks::new(P);
     let started = Instant::now();
-    let creds = match create_client(&bin, &db, "crash-test") {
-        Ok(c) => c,
-        Err(e) => {
-            checks.check(false, "setup", format!("create-api-client: {e}"));
-            checks.finish();
-        }
-    };
+    let creds = checks.setup(
+        create_client(&bin, &db, "crash-test").map_err(|e| format!("create-api-client: {e}")),
+    );
     let ctx = Ctx {
         bin,
         db,
@@ -164,15 +152,9 @@ fn main() {
                 checks.finish();
             }
         };
-        let target = Target {
-            addr: server.addr.clone(),
-            creds: ctx.creds.clone(),
-        };
+        let target = server.target(ctx.creds.clone());
         if round == 0 {
-            if let Err(e) = rt.block_on(setup(&ctx, &target, &ledger, refreshers, changers)) {
-                checks.check(false, "setup", e);
-                checks.finish();
-            }
+            checks.setup(rt.block_on(setup(&ctx, &target, &ledger, refreshers, changers)));
         } else {
             let last = round == rounds;
             rt.block_on(verify(&target, &ledger, round, last, &mut rng, &mut checks));
@@ -283,11 +265,7 @@ async fn setup(
         let email = format!("{username}@example.com");
         let pw = password(&mut rng);
         let r = conn
-            .post(
-                "/api/auth/register/",
-                None,
-                &json!({"email": email, "username": username, "password": pw, "password2": pw}),
-            )
+            .register(&username, &pw)
             .await
             .map_err(|e| format!("register {email}: {e}"))?;
         if r.status.as_u16() != 201 {
@@ -375,8 +353,7 @@ async fn register_loop(
             });
             l.registered.len() - 1
         };
-        let body = json!({"email": email, "username": username, "password": pw, "password2": pw});
-        match conn.post("/api/auth/register/", None, &body).await {
+        match conn.register(&username, &pw).await {
             Ok(r) if r.status.as_u16() == 201 => {
                 let mut l = ledger.lock().unwrap();
                 l.registered[idx].confirmed = true;
@@ -490,15 +467,6 @@ async fn change_loop(
     }
 }
 
-async fn login(conn: &mut Conn, email: &str, password: &str) -> Result<Resp, Failure> {
-    conn.post(
-        "/api/auth/token/",
-        None,
-        &json!({"email": email, "password": password}),
-    )
-    .await
-}
-
 async fn refresh(conn: &mut Conn, token: &str) -> Option<u16> {
     conn.post("/api/auth/token/refresh/", None, &json!({"refresh": token}))
         .await
@@ -532,7 +500,8 @@ async fn verify(
     };
     let (mut ok, mut bad, mut cut_in, mut cut_out) = (0, Vec::new(), 0, 0);
     for (i, u) in &users {
-        let status = login(&mut conn, &u.email, &u.password)
+        let status = conn
+            .login(&u.email, &u.password)
             .await
             .map(|r| r.status.as_u16());
         match (u.confirmed, status) {
@@ -569,7 +538,7 @@ async fn verify(
         let mut previous = c.previous.clone();
         let mut access = None;
         if let Some(p) = &c.pending {
-            match login(&mut conn, &c.email, p).await {
+            match conn.login(&c.email, p).await {
                 Ok(r) if r.status.as_u16() == 200 => {
                     applied += 1;
                     previous = Some(std::mem::replace(&mut current, p.clone()));
@@ -584,7 +553,7 @@ async fn verify(
             }
         }
         if access.is_none() {
-            match login(&mut conn, &c.email, &current).await {
+            match conn.login(&c.email, &current).await {
                 Ok(r) if r.status.as_u16() == 200 => access = r.field("access"),
                 other => bad.push(format!(
                     "{} latest 200'd password → {:?}",
@@ -594,7 +563,7 @@ async fn verify(
             }
         }
         if let Some(prev) = &previous {
-            match login(&mut conn, &c.email, prev).await {
+            match conn.login(&c.email, prev).await {
                 Ok(r) if r.status.as_u16() == 401 => {}
                 other => bad.push(format!(
                     "{} replaced password → {:?}",
@@ -711,7 +680,7 @@ async fn verify(
         if have.contains(&u) {
             continue;
         }
-        match login(&mut conn, email, pw).await {
+        match conn.login(email, pw).await {
             Ok(r) if r.status.as_u16() == 200 => {
                 if let Some(t) = r.field("refresh") {
                     next.push(Family {

@@ -29,8 +29,7 @@
 use gatehouse_robustness::*;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,15 +60,8 @@ fn main() {
     let interval = Duration::from_millis(args.parse("profile-interval-ms", 20));
     let burst: usize = args.parse("overload-burst", 32);
     let bin = gatehouse_bin(&args);
-    let server_args: Vec<String> = std::env::args()
-        .filter_map(|a| a.strip_prefix("--server-arg=").map(str::to_owned))
-        .flat_map(|a| a.splitn(2, '=').map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-storm-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let server_args: Vec<String> = args.server_args();
+    let work = args.work_dir("storm");
     let db = work.join("storm.db");
     let log = work.join("server.log");
     let mut checks = Checks::new(P);
@@ -89,41 +81,16 @@ fn main() {
         let users = create_users(&bin, &db, users)?;
         Ok((creds, users))
     });
-    let (creds, users) = match setup {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let (creds, users) = checks.setup(setup);
     let opts = ServerOpts {
         args: server_args.clone(),
         log_filter: None,
     };
-    let server = match Server::start(&bin, &db, &log, &opts) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds,
-    };
+    let server = checks.setup(Server::start(&bin, &db, &log, &opts));
+    let target = server.target(creds);
     // The storm's client gets one thread; the probe has its own.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let access = match rt.block_on(login_once(&target, &users[0])) {
-        Ok(a) => a,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let rt = client_runtime(1);
+    let access = checks.setup(rt.block_on(login_once(&target, &users[0])));
     let rss_idle = server.rss_kib().unwrap_or(0);
     info(
         P,
@@ -229,11 +196,7 @@ fn main() {
             mib(second),
             mib(last),
             mib(after_peak),
-            samples
-                .iter()
-                .map(|(t, r)| format!("{t:.0}s:{}", mib(*r)))
-                .collect::<Vec<_>>()
-                .join(" ")
+            rss_samples(&samples)
         ),
     );
 
@@ -325,10 +288,6 @@ fn main() {
     checks.finish();
 }
 
-fn mib(kib: u64) -> String {
-    format!("{:.1}", kib as f64 / 1024.0)
-}
-
 /// `create-user` for each user, a few at a time (each hashes at the
 /// default cost).
 fn create_users(bin: &Path, db: &Path, n: usize) -> Result<Vec<(String, String)>, Error> {
@@ -342,20 +301,13 @@ fn create_users(bin: &Path, db: &Path, n: usize) -> Result<Vec<(String, String)>
         .collect();
     // One at a time: concurrent CLI runs would race the first migration.
     for (i, (email, pw)) in users.iter().enumerate() {
-        let out = Command::new(bin)
-            .arg("--database-url")
-            .arg(db)
-            .args(["create-user", "--type", "creator", "--email", email])
-            .args(["--username", &format!("storm{i}"), "--password", pw])
-            .env("GATEHOUSE_LOG", "warn")
-            .output()?;
-        if !out.status.success() {
-            return Err(format!(
-                "create-user failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
-        }
+        let username = format!("storm{i}");
+        let args = ["create-user", "--type", "creator", "--email", email];
+        cli(
+            bin,
+            db,
+            &[&args[..], &["--username", &username, "--password", pw]].concat(),
+        )?;
     }
     Ok(users)
 }
@@ -363,11 +315,7 @@ fn create_users(bin: &Path, db: &Path, n: usize) -> Result<Vec<(String, String)>
 async fn login_once(target: &Target, user: &(String, String)) -> Result<String, Error> {
     let mut conn = Conn::new(target);
     let r = conn
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": user.0, "password": user.1}),
-        )
+        .login(&user.0, &user.1)
         .await
         .map_err(|e| e.to_string())?;
     r.field("access")
@@ -473,10 +421,7 @@ fn overload(
             return;
         }
     };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds: target.creds.clone(),
-    };
+    let target = server.target(target.creds.clone());
     let results: Vec<Result<Resp, String>> = rt.block_on(async {
         // Connect all first, then send together.
         let mut conns = Vec::new();
@@ -490,15 +435,7 @@ fn overload(
             .enumerate()
             .map(|(i, mut c)| {
                 let u = users[i % users.len()].clone();
-                tokio::spawn(async move {
-                    c.post(
-                        "/api/auth/token/",
-                        None,
-                        &json!({"email": u.0, "password": u.1}),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())
-                })
+                tokio::spawn(async move { c.login(&u.0, &u.1).await.map_err(|e| e.to_string()) })
             })
             .collect();
         let mut out = Vec::new();

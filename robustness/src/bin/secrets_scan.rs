@@ -13,7 +13,6 @@
 use gatehouse_robustness::*;
 use http::Method;
 use serde_json::json;
-use std::path::PathBuf;
 use std::process::Command;
 
 const P: &str = "secrets";
@@ -79,11 +78,7 @@ fn main() {
     let args = Args::from_env();
     let filter = args.value("log-filter").unwrap_or_else(|| "trace".into());
     let bin = gatehouse_bin(&args);
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-secrets-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let work = args.work_dir("secrets");
     let db = work.join("secrets.db");
     let log = work.join("server.log");
     let cli_log = work.join("cli.log");
@@ -127,7 +122,7 @@ fn main() {
         client_id: client_id.to_owned(),
         api_key: api_key.to_owned(),
     };
-    let server = match Server::start(
+    let server = checks.setup(Server::start(
         &bin,
         &db,
         &log,
@@ -135,17 +130,8 @@ fn main() {
             args: Vec::new(),
             log_filter: Some(filter.clone()),
         },
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds: creds.clone(),
-    };
+    ));
+    let target = server.target(creds.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -358,6 +344,9 @@ fn generic_patterns(text: &str) -> Vec<String> {
     found
 }
 
+const LOGIN: &str = "/api/auth/token/";
+const REFRESH: &str = "/api/auth/token/refresh/";
+
 async fn run_flow(target: &Target, flow: &mut Flow) {
     let mut c = Conn::new(target);
     c.extra.push(("user-agent".into(), "secrets-scan/1".into()));
@@ -393,13 +382,7 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
         .post("/api/auth/register/", None, &json!({"email": email, "username": user, "password": pw1, "password2": pw1, "first_name": "Sec"}))
         .await;
     flow.record("register", &[&pw1], &r);
-    let r = c
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": pw1}),
-        )
-        .await;
+    let r = c.login(&email, &pw1).await;
     let login = flow.record("login", &[&pw1], &r);
     let mut access = login
         .as_ref()
@@ -469,95 +452,79 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
     flow.record("logout", &[&access, &refresh], &r);
 
     // Failures: bad logins, replay, bad keys, bad bodies.
+    let nobody = format!("nobody{run}@example.com");
+    for (what, who, pw) in [
+        ("login, wrong password", &email, &wrong),
+        ("login, unknown email", &nobody, &unknown_pw),
+    ] {
+        let r = c
+            .post(LOGIN, None, &json!({"email": who, "password": pw}))
+            .await;
+        flow.record(what, &[pw], &r);
+    }
     let r = c
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": wrong}),
-        )
-        .await;
-    flow.record("login, wrong password", &[&wrong], &r);
-    let r = c
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": format!("nobody{run}@example.com"), "password": unknown_pw}),
-        )
-        .await;
-    flow.record("login, unknown email", &[&unknown_pw], &r);
-    let r = c
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": pw2}),
-        )
+        .post(LOGIN, None, &json!({"email": email, "password": pw2}))
         .await;
     let relog = flow.record("login, new password", &[&pw2], &r);
-    let r = c
-        .post("/api/auth/token/refresh/", None, &json!({"refresh": spent}))
-        .await;
-    flow.record("refresh, replayed token", &[&spent], &r);
     let tampered = format!("{}x", &refresh[..refresh.len().saturating_sub(1)]);
-    let r = c
-        .post(
-            "/api/auth/token/refresh/",
-            None,
-            &json!({"refresh": tampered}),
-        )
-        .await;
-    flow.record("refresh, tampered token", &[&tampered], &r);
+    for (what, token) in [
+        ("refresh, replayed token", &spent),
+        ("refresh, tampered token", &tampered),
+    ] {
+        let r = c.post(REFRESH, None, &json!({"refresh": token})).await;
+        flow.record(what, &[token], &r);
+    }
     let r = c.get("/api/auth/profile/", Some(&spent)).await;
     flow.record("profile with a refresh token as bearer", &[&spent], &r);
-    let r = c
-        .post("/api/auth/register/", None, &json!({"email": format!("mis{run}@example.com"), "username": format!("mis{run}"), "password": mismatch_a, "password2": mismatch_b}))
-        .await;
-    flow.record(
-        "register, passwords differ",
-        &[&mismatch_a, &mismatch_b],
-        &r,
-    );
-    let r = c
-        .post("/api/auth/register/", None, &json!({"email": format!("num{run}@example.com"), "username": format!("num{run}"), "password": numeric, "password2": numeric}))
-        .await;
-    flow.record("register, numeric password", &[&numeric], &r);
-    let body = format!("{{\"email\": \"{email}\", \"password\": \"{trunc}");
-    let r = c
-        .raw(
-            Method::POST,
-            "/api/auth/token/",
-            None,
-            Some(body.into()),
-            "application/json",
-        )
-        .await;
-    flow.record("login, truncated JSON", &[&trunc], &r);
-    let r = c
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": [typed]}),
-        )
-        .await;
-    flow.record("login, password of the wrong type", &[&typed], &r);
-    let r = c
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": [email], "password": typed}),
-        )
-        .await;
-    flow.record("login, email of the wrong type", &[&typed], &r);
-    let body = format!("email={email}&password={typed}");
-    let r = c
-        .raw(
-            Method::POST,
-            "/api/auth/token/",
-            None,
-            Some(body.into()),
+    for (what, name, pw, pw2) in [
+        (
+            "register, passwords differ",
+            "mis",
+            &mismatch_a,
+            &mismatch_b,
+        ),
+        ("register, numeric password", "num", &numeric, &numeric),
+    ] {
+        let (email, username) = (format!("{name}{run}@example.com"), format!("{name}{run}"));
+        let body = json!({"email": email, "username": username, "password": pw, "password2": pw2});
+        let r = c.post("/api/auth/register/", None, &body).await;
+        let sent: &[&str] = if pw == pw2 { &[pw] } else { &[pw, pw2] };
+        flow.record(what, sent, &r);
+    }
+    // Login bodies the server cannot use, each carrying a password; the JSON
+    // ones as `post` would send them.
+    const JSON: &str = "application/json";
+    for (what, body, content_type, sent) in [
+        (
+            "login, truncated JSON",
+            format!("{{\"email\": \"{email}\", \"password\": \"{trunc}"),
+            JSON,
+            &trunc,
+        ),
+        (
+            "login, password of the wrong type",
+            json!({"email": email, "password": [typed]}).to_string(),
+            JSON,
+            &typed,
+        ),
+        (
+            "login, email of the wrong type",
+            json!({"email": [email], "password": typed}).to_string(),
+            JSON,
+            &typed,
+        ),
+        (
+            "login, form-encoded",
+            format!("email={email}&password={typed}"),
             "application/x-www-form-urlencoded",
-        )
-        .await;
-    flow.record("login, form-encoded", &[&typed], &r);
+            &typed,
+        ),
+    ] {
+        let r = c
+            .raw(Method::POST, LOGIN, None, Some(body.into()), content_type)
+            .await;
+        flow.record(what, &[sent], &r);
+    }
 
     let wrong_key = format!(
         "{}A",
@@ -576,13 +543,7 @@ async fn run_flow(target: &Target, flow: &mut Flow) {
             api_key: wrong_key.clone(),
         },
     });
-    let r = bad
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": pw2}),
-        )
-        .await;
+    let r = bad.login(&email, &pw2).await;
     flow.record("login with a wrong API key", &[&wrong_key, &pw2], &r);
     let mut other = Conn::new(&Target {
         addr: target.addr.clone(),

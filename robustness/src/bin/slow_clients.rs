@@ -26,9 +26,7 @@
 //! ```
 
 use gatehouse_robustness::*;
-use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -89,46 +87,22 @@ fn main() {
         })
         .collect();
     let bin = gatehouse_bin(&args);
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-slow-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let work = args.work_dir("slow");
     let db = work.join("slow.db");
     let mut checks = Checks::new(P);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime(2);
 
-    let creds = match create_client(&bin, &db, "slow-clients") {
-        Ok(c) => c,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let server = match Server::start(&bin, &db, &work.join("server.log"), &ServerOpts::default()) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds: creds.clone(),
-    };
+    let creds = checks.setup(create_client(&bin, &db, "slow-clients"));
+    let server = checks.setup(Server::start(
+        &bin,
+        &db,
+        &work.join("server.log"),
+        &ServerOpts::default(),
+    ));
+    let target = server.target(creds.clone());
     info(P, format!("{connections} slow connections ({}) held up to {hold:?}; {requests} profile GETs meanwhile", kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")));
 
-    let access = match rt.block_on(register(&target)) {
-        Ok(a) => a,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let access = checks.setup(rt.block_on(register(&target)));
     let rss_before = server.rss_kib().unwrap_or(0);
     let fds_before = server.open_fds().unwrap_or(0);
 
@@ -307,14 +281,7 @@ async fn register(target: &Target) -> Result<String, Error> {
     let mut conn = Conn::new(target);
     let name = format!("slow{}", Rng::new(Rng::fresh_seed()).token(8));
     let pw = "Slow-clients-pw-7391";
-    let r = conn
-        .post(
-            "/api/auth/register/",
-            None,
-            &json!({"email": format!("{name}@example.com"), "username": name, "password": pw, "password2": pw}),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let r = conn.register(&name, pw).await.map_err(|e| e.to_string())?;
     r.field("access")
         .ok_or_else(|| format!("register: {} {}", r.status, r.text()).into())
 }
@@ -453,10 +420,7 @@ async fn cap_check(
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let fds_full = server.open_fds().unwrap_or(0);
-    let target = Target {
-        addr: server.addr.clone(),
-        creds,
-    };
+    let target = server.target(creds);
     let t0 = Instant::now();
     let mut conn = Conn::new(&target);
     conn.timeout = Duration::from_secs_f64(header_timeout * 2.0 + slack);

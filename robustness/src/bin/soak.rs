@@ -19,7 +19,6 @@
 use gatehouse_robustness::*;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -75,15 +74,8 @@ fn main() {
         .map(|v| v.parse().expect("--p99-max-ms"));
     let seed: u64 = args.parse("seed", Rng::fresh_seed());
     let bin = gatehouse_bin(&args);
-    let server_args: Vec<String> = std::env::args()
-        .filter_map(|a| a.strip_prefix("--server-arg=").map(str::to_owned))
-        .flat_map(|a| a.splitn(2, '=').map(str::to_owned).collect::<Vec<_>>())
-        .collect();
-    let work = match args.value("work-dir") {
-        Some(d) => PathBuf::from(d),
-        None => std::env::temp_dir().join(format!("gatehouse-soak-{}", std::process::id())),
-    };
-    std::fs::create_dir_all(&work).expect("work dir");
+    let server_args: Vec<String> = args.server_args();
+    let work = args.work_dir("soak");
     let db = work.join("soak.db");
     let log = work.join("server.log");
     let mut checks = Checks::new(P);
@@ -97,14 +89,8 @@ fn main() {
         ),
     );
 
-    let creds = match create_client(&bin, &db, "soak") {
-        Ok(c) => c,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let server = match Server::start(
+    let creds = checks.setup(create_client(&bin, &db, "soak"));
+    let server = checks.setup(Server::start(
         &bin,
         &db,
         &log,
@@ -112,31 +98,12 @@ fn main() {
             args: server_args,
             log_filter: None,
         },
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
-    let target = Target {
-        addr: server.addr.clone(),
-        creds,
-    };
+    ));
+    let target = server.target(creds);
     // The client gets one thread: the server needs the cores more.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime(1);
 
-    let shared = match rt.block_on(setup(&target, users, seed)) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            checks.check(false, "setup", e);
-            checks.finish();
-        }
-    };
+    let shared = Arc::new(checks.setup(rt.block_on(setup(&target, users, seed))));
     let rss_idle = server.rss_kib().unwrap_or(0);
     info(
         P,
@@ -277,11 +244,7 @@ fn main() {
             mib(rss_start),
             mib(rss_end),
             mib(rss_after),
-            samples
-                .iter()
-                .map(|(t, r)| format!("{t:.0}s:{}", mib(*r)))
-                .collect::<Vec<_>>()
-                .join(" ")
+            rss_samples(&samples)
         ),
     );
     info(
@@ -360,10 +323,6 @@ fn main() {
     checks.finish();
 }
 
-fn mib(kib: u64) -> String {
-    format!("{:.1}", kib as f64 / 1024.0)
-}
-
 async fn setup(target: &Target, users: usize, seed: u64) -> Result<Shared, Error> {
     let mut rng = Rng::new(seed);
     let run = rng.token(6);
@@ -385,17 +344,18 @@ async fn setup(target: &Target, users: usize, seed: u64) -> Result<Shared, Error
             for (username, pw) in mine {
                 let email = format!("{username}@example.com");
                 let r = conn
-                    .post(
-                        "/api/auth/register/",
-                        None,
-                        &json!({"email": email, "username": username, "password": pw, "password2": pw}),
-                    )
+                    .register(&username, &pw)
                     .await
                     .map_err(|e| e.to_string())?;
                 if r.status.as_u16() != 201 {
                     return Err(format!("register: {} {}", r.status, r.text()));
                 }
-                out.push((email, pw, r.field("access").unwrap_or_default(), r.field("refresh").unwrap_or_default()));
+                out.push((
+                    email,
+                    pw,
+                    r.field("access").unwrap_or_default(),
+                    r.field("refresh").unwrap_or_default(),
+                ));
             }
             Ok::<_, String>(out)
         }));
@@ -510,13 +470,7 @@ async fn connection(
 
 async fn login(conn: &mut Conn, shared: &Shared, rng: &mut Rng) -> (Op, Result<Resp, Failure>) {
     let (email, pw) = &shared.users[rng.below(shared.users.len() as u64) as usize];
-    let r = conn
-        .post(
-            "/api/auth/token/",
-            None,
-            &json!({"email": email, "password": pw}),
-        )
-        .await;
+    let r = conn.login(email, pw).await;
     if let Ok(resp) = &r {
         if let (Some(a), Some(f)) = (resp.field("access"), resp.field("refresh")) {
             shared.families.lock().unwrap().push(f);

@@ -9,6 +9,20 @@ async fn probe(api: &Api) -> Resp {
     api.refresh("junk").await
 }
 
+/// Probes until the answer is `status` (a client's change has reached every
+/// instance), and returns that answer.
+async fn probe_until(api: &Api, status: u16, what: &str) -> Resp {
+    eventually(PROPAGATION_DEADLINE, what, || async {
+        let r = probe(api).await;
+        if r.status == status {
+            Ok(r)
+        } else {
+            Err(format!("{} {}", r.status, r.text()))
+        }
+    })
+    .await
+}
+
 #[tokio::test]
 async fn missing_headers_are_401_api_key_missing() {
     let ctx = Ctx::new();
@@ -91,35 +105,13 @@ async fn deactivate_and_activate_through_the_cli() {
     let ctx = Ctx::new();
     probe(&ctx.api).await.expect_error(401, "token_not_valid");
     ctx.server.deactivate_client(&ctx.creds.client_id);
-    eventually(
-        PROPAGATION_DEADLINE,
-        "deactivated client refused",
-        || async {
-            let r = probe(&ctx.api).await;
-            if r.status == 403 {
-                Ok(r)
-            } else {
-                Err(format!("{} {}", r.status, r.text()))
-            }
-        },
-    )
-    .await
-    .expect_error(403, "client_inactive");
+    probe_until(&ctx.api, 403, "deactivated client refused")
+        .await
+        .expect_error(403, "client_inactive");
     ctx.server.activate_client(&ctx.creds.client_id);
-    eventually(
-        PROPAGATION_DEADLINE,
-        "reactivated client accepted",
-        || async {
-            let r = probe(&ctx.api).await;
-            if r.status == 401 {
-                Ok(r)
-            } else {
-                Err(format!("{} {}", r.status, r.text()))
-            }
-        },
-    )
-    .await
-    .expect_error(401, "token_not_valid");
+    probe_until(&ctx.api, 401, "reactivated client accepted")
+        .await
+        .expect_error(401, "token_not_valid");
 }
 
 #[tokio::test]
@@ -129,23 +121,8 @@ async fn deactivating_a_client_kills_its_refresh_tokens() {
     ctx.server.deactivate_client(&ctx.creds.client_id);
     ctx.server.activate_client(&ctx.creds.client_id);
     // Wait until the client is usable again, whatever the server caches.
-    eventually(
-        PROPAGATION_DEADLINE,
-        "reactivated client accepted",
-        || async {
-            let r = probe(&ctx.api).await;
-            if r.status == 401 {
-                Ok(())
-            } else {
-                Err(format!("{} {}", r.status, r.text()))
-            }
-        },
-    )
-    .await;
-    ctx.api
-        .refresh(&t.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    probe_until(&ctx.api, 401, "reactivated client accepted").await;
+    ctx.api.refresh_refused(&t.refresh).await;
 }
 
 #[tokio::test]

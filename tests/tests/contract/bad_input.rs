@@ -10,6 +10,17 @@ async fn still_free(ctx: &Ctx, u: &TestUser) {
     ctx.api.register(&u.register_body()).await.expect(201);
 }
 
+/// POSTs `body` to register as it is, labelled `content_type`.
+async fn register_raw(api: &Api, content_type: &str, body: Vec<u8>) -> Resp {
+    api.post("/api/auth/register/")
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+}
+
+const JSON: &str = "application/json";
+
 fn register_bytes(u: &TestUser) -> Vec<u8> {
     serde_json::to_vec(&u.register_body()).expect("json")
 }
@@ -20,11 +31,7 @@ async fn malformed_json_is_400_parse_error() {
     let u = TestUser::fresh();
     let mut body = register_bytes(&u);
     body.truncate(body.len() - 1); // drop the closing brace
-    ctx.api
-        .post("/api/auth/register/")
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
+    register_raw(&ctx.api, JSON, body)
         .await
         .expect_error(400, "parse_error");
     still_free(&ctx, &u).await;
@@ -85,11 +92,7 @@ async fn text_plain_and_form_bodies_are_415() {
         "application/x-www-form-urlencoded",
         "application/jsonx",
     ] {
-        ctx.api
-            .post("/api/auth/register/")
-            .header("content-type", ct)
-            .body(register_bytes(&u))
-            .send()
+        register_raw(&ctx.api, ct, register_bytes(&u))
             .await
             .expect_error(415, "unsupported_media_type");
     }
@@ -100,13 +103,13 @@ async fn text_plain_and_form_bodies_are_415() {
 async fn json_with_a_charset_parameter_is_accepted() {
     let ctx = Ctx::new();
     let u = TestUser::fresh();
-    ctx.api
-        .post("/api/auth/register/")
-        .header("content-type", "application/json; charset=utf-8")
-        .body(register_bytes(&u))
-        .send()
-        .await
-        .expect(201);
+    register_raw(
+        &ctx.api,
+        "application/json; charset=utf-8",
+        register_bytes(&u),
+    )
+    .await
+    .expect(201);
 }
 
 /// A registration body padded with spaces to exactly `len` bytes.
@@ -126,19 +129,11 @@ async fn a_body_over_64_kib_is_413() {
     let u = TestUser::fresh();
     // Each request on a fresh connection: what happens to a connection after
     // a 413 is the next test's business.
-    Api::new(ctx.server, &ctx.creds)
-        .post("/api/auth/register/")
-        .header("content-type", "application/json")
-        .body(padded(&u, 65_537))
-        .send()
+    register_raw(&Api::new(ctx.server, &ctx.creds), JSON, padded(&u, 65_537))
         .await
         .expect_error(413, "payload_too_large");
     // Exactly 65,536 bytes is within the limit.
-    Api::new(ctx.server, &ctx.creds)
-        .post("/api/auth/register/")
-        .header("content-type", "application/json")
-        .body(padded(&u, 65_536))
-        .send()
+    register_raw(&Api::new(ctx.server, &ctx.creds), JSON, padded(&u, 65_536))
         .await
         .expect(201);
 }
@@ -154,13 +149,7 @@ async fn after_a_413_the_connection_is_closed_cleanly_or_still_usable() {
     let u = TestUser::fresh();
     // The failure is a race (server close vs. client reuse): several rounds.
     for round in 0..30 {
-        let r = ctx
-            .api
-            .post("/api/auth/register/")
-            .header("content-type", "application/json")
-            .body(padded(&u, 65_537))
-            .send()
-            .await;
+        let r = register_raw(&ctx.api, JSON, padded(&u, 65_537)).await;
         r.expect_error(413, "payload_too_large");
         let closes = r
             .header("connection")
@@ -188,11 +177,7 @@ async fn invalid_utf8_is_400_parse_error() {
         .position(|w| w == [0xC3, 0xBF])
         .expect("marker");
     bytes.splice(i..i + 2, [0xFF]);
-    ctx.api
-        .post("/api/auth/register/")
-        .header("content-type", "application/json")
-        .body(bytes)
-        .send()
+    register_raw(&ctx.api, JSON, bytes)
         .await
         .expect_error(400, "parse_error");
     still_free(&ctx, &u).await;

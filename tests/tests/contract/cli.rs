@@ -2,13 +2,34 @@
 
 use gatehouse_contract::harness::*;
 
-#[test]
-fn clients_list_shows_clients_but_never_keys() {
+/// The default server, when the CLI can reach its database; otherwise says
+/// `test` is skipped.
+fn cli_server(test: &str) -> Option<&'static Server> {
     let server = default_server();
     if server.database_url.is_none() {
-        eprintln!("SKIP clients_list_shows_clients_but_never_keys: no GATEHOUSE_TEST_DATABASE_URL");
-        return;
+        eprintln!("SKIP {test}: no GATEHOUSE_TEST_DATABASE_URL");
+        return None;
     }
+    Some(server)
+}
+
+/// `--email`, `--username` and `--password` of `u`.
+fn sign_in_flags(u: &TestUser) -> Vec<&str> {
+    vec![
+        "--email",
+        &u.email,
+        "--username",
+        &u.username,
+        "--password",
+        &u.password,
+    ]
+}
+
+#[test]
+fn clients_list_shows_clients_but_never_keys() {
+    let Some(server) = cli_server("clients_list_shows_clients_but_never_keys") else {
+        return;
+    };
     let creds = server.create_client(&ClientSpec::web());
     let out = server.cli_ok(&["clients", "list", "--json"]);
     let _ = out.json();
@@ -21,11 +42,9 @@ fn clients_list_shows_clients_but_never_keys() {
 
 #[test]
 fn cli_failures_exit_1_with_a_message() {
-    let server = default_server();
-    if server.database_url.is_none() {
-        eprintln!("SKIP cli_failures_exit_1_with_a_message: no GATEHOUSE_TEST_DATABASE_URL");
+    let Some(server) = cli_server("cli_failures_exit_1_with_a_message") else {
         return;
-    }
+    };
     let u = server.create_user("staff");
     // Duplicate email.
     let out = server.cli(&[
@@ -62,38 +81,32 @@ fn cli_failures_exit_1_with_a_message() {
 
 #[test]
 fn migrate_is_idempotent() {
-    let server = default_server();
-    if server.database_url.is_none() {
-        eprintln!("SKIP migrate_is_idempotent: no GATEHOUSE_TEST_DATABASE_URL");
+    let Some(server) = cli_server("migrate_is_idempotent") else {
         return;
-    }
+    };
     // The server already migrated this database; twice more changes nothing.
     server.cli_ok(&["migrate"]);
     server.cli_ok(&["migrate"]);
 }
 
-#[tokio::test]
-async fn createsuperuser_makes_an_admin() {
-    let server = default_server();
-    if server.database_url.is_none() {
-        eprintln!("SKIP createsuperuser_makes_an_admin: no GATEHOUSE_TEST_DATABASE_URL");
-        return;
-    }
+/// Makes a fresh user with the CLI (`command`, the user's sign-in flags,
+/// then `more`), logs them in through an admin client, and returns the
+/// profile answer.
+async fn cli_user_profile(server: &'static Server, command: &[&str], more: &[&str]) -> Resp {
     let ctx = Ctx::on(server);
     let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     let u = TestUser::fresh();
-    server.cli_ok(&[
-        "createsuperuser",
-        "--email",
-        &u.email,
-        "--username",
-        &u.username,
-        "--password",
-        &u.password,
-        "--json",
-    ]);
+    server.cli_ok(&[command, &sign_in_flags(&u), more].concat());
     let t = admin_api.login_ok(&u).await;
-    let p = admin_api.profile(&t.access).await;
+    admin_api.profile(&t.access).await
+}
+
+#[tokio::test]
+async fn createsuperuser_makes_an_admin() {
+    let Some(server) = cli_server("createsuperuser_makes_an_admin") else {
+        return;
+    };
+    let p = cli_user_profile(server, &["createsuperuser", "--json"], &[]).await;
     p.expect(200);
     let p = p.json();
     assert_eq!(p["user_type"], "admin", "{p}");
@@ -103,32 +116,18 @@ async fn createsuperuser_makes_an_admin() {
 
 #[tokio::test]
 async fn create_user_sets_names_and_type() {
-    let server = default_server();
-    if server.database_url.is_none() {
-        eprintln!("SKIP create_user_sets_names_and_type: no GATEHOUSE_TEST_DATABASE_URL");
+    let Some(server) = cli_server("create_user_sets_names_and_type") else {
         return;
-    }
-    let ctx = Ctx::on(server);
-    let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
-    let u = TestUser::fresh();
-    server.cli_ok(&[
-        "create-user",
-        "--type",
-        "staff",
-        "--email",
-        &u.email,
-        "--username",
-        &u.username,
+    };
+    let names = [
         "--first-name",
         "Dorothy",
         "--last-name",
         "Vaughan",
-        "--password",
-        &u.password,
         "--json",
-    ]);
-    let t = admin_api.login_ok(&u).await;
-    let p = admin_api.profile(&t.access).await.json();
+    ];
+    let p = cli_user_profile(server, &["create-user", "--type", "staff"], &names).await;
+    let p = p.json();
     assert_eq!(p["first_name"], "Dorothy", "{p}");
     assert_eq!(p["last_name"], "Vaughan", "{p}");
     assert_eq!(p["user_type"], "staff", "{p}");
@@ -137,11 +136,9 @@ async fn create_user_sets_names_and_type() {
 
 #[test]
 fn create_user_refuses_lookalikes_and_blank_passwords() {
-    let server = default_server();
-    if server.database_url.is_none() {
-        eprintln!("SKIP create_user_refuses_lookalikes_and_blank_passwords: no GATEHOUSE_TEST_DATABASE_URL");
+    let Some(server) = cli_server("create_user_refuses_lookalikes_and_blank_passwords") else {
         return;
-    }
+    };
     let u = server.create_user("staff");
     let fullwidth = |s: &str| -> String {
         s.chars()

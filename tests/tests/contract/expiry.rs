@@ -65,10 +65,7 @@ async fn an_expired_refresh_token_is_refused() {
     // contract pins none; a few seconds is common practice).
     let wait = (exp - jwt::now() + LEEWAY + 1).max(0) as u64;
     tokio::time::sleep(Duration::from_secs(wait)).await;
-    ctx.api
-        .refresh(&t.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.refresh_refused(&t.refresh).await;
     // The user logs in again.
     ctx.api.login_ok(&u).await;
 }

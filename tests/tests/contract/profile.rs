@@ -44,10 +44,7 @@ async fn profile_needs_authentication() {
         .send()
         .await
         .expect_error(401, "not_authenticated");
-    ctx.api
-        .profile("garbage")
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.profile_refused("garbage").await;
 }
 
 #[tokio::test]

@@ -338,16 +338,18 @@ async fn register_rejects_a_taken_username() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_registrations_of_one_email_let_exactly_one_through() {
+/// Two registrations at once that differ from each other only in `field`'s
+/// two spellings of one value: in each of 3 rounds exactly one gets through
+/// and the other is 400 with `error` on `field`.
+async fn race(field: &str, spellings: impl Fn() -> (String, String), error: &str) {
     let ctx = Ctx::new();
     for round in 0..3 {
-        let email = unique_email();
+        let (first, second) = spellings();
         let (a, b) = (TestUser::fresh(), TestUser::fresh());
         let mut ba = a.register_body();
         let mut bb = b.register_body();
-        ba["email"] = json!(email);
-        bb["email"] = json!(email.to_uppercase());
+        ba[field] = json!(first);
+        bb[field] = json!(second);
         let (ra, rb) = tokio::join!(ctx.api.register(&ba), ctx.api.register(&bb));
         let mut statuses = [ra.status, rb.status];
         statuses.sort_unstable();
@@ -359,39 +361,31 @@ async fn concurrent_registrations_of_one_email_let_exactly_one_through() {
             rb.text()
         );
         let loser = if ra.status == 400 { &ra } else { &rb };
-        loser.expect_body(
-            400,
-            &json!({"email": ["user with this email already exists."]}),
-        );
+        loser.expect_body(400, &json!({ field: [error] }));
     }
 }
 
 #[tokio::test]
+async fn concurrent_registrations_of_one_email_let_exactly_one_through() {
+    let spellings = || {
+        let email = unique_email();
+        (email.clone(), email.to_uppercase())
+    };
+    race("email", spellings, "user with this email already exists.").await;
+}
+
+#[tokio::test]
 async fn concurrent_registrations_of_one_username_let_exactly_one_through() {
-    let ctx = Ctx::new();
-    for round in 0..3 {
+    let spellings = || {
         let username = unique("race");
-        let (a, b) = (TestUser::fresh(), TestUser::fresh());
-        let mut ba = a.register_body();
-        let mut bb = b.register_body();
-        ba["username"] = json!(username);
-        bb["username"] = json!(username);
-        let (ra, rb) = tokio::join!(ctx.api.register(&ba), ctx.api.register(&bb));
-        let mut statuses = [ra.status, rb.status];
-        statuses.sort_unstable();
-        assert_eq!(
-            statuses,
-            [201, 400],
-            "round {round}: {} / {}",
-            ra.text(),
-            rb.text()
-        );
-        let loser = if ra.status == 400 { &ra } else { &rb };
-        loser.expect_body(
-            400,
-            &json!({"username": ["A user with that username already exists."]}),
-        );
-    }
+        (username.clone(), username)
+    };
+    race(
+        "username",
+        spellings,
+        "A user with that username already exists.",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -449,6 +443,17 @@ pub fn fullwidth(s: &str) -> String {
         .collect()
 }
 
+/// Registers `u` with `field` set to `value`: 400 with `error` on that field
+/// alone.
+async fn refused(ctx: &Ctx, u: &TestUser, field: &str, value: Value, error: &str) {
+    let mut b = u.register_body();
+    b[field] = value;
+    ctx.api
+        .register(&b)
+        .await
+        .expect_body(400, &json!({ field: [error] }));
+}
+
 const EMAIL_TAKEN: &str = "user with this email already exists.";
 const USERNAME_TAKEN: &str = "A user with that username already exists.";
 const EMAIL_MIXED_SCRIPT: &str =
@@ -471,12 +476,7 @@ async fn register_rejects_a_fullwidth_copy_of_a_taken_email() {
         first.email.replace(".com", "\u{3002}com"), // ideographic full stop
     ] {
         assert_ne!(copy, first.email);
-        let mut b = TestUser::fresh().register_body();
-        b["email"] = json!(copy);
-        ctx.api
-            .register(&b)
-            .await
-            .expect_body(400, &json!({"email": [EMAIL_TAKEN]}));
+        refused(&ctx, &TestUser::fresh(), "email", json!(copy), EMAIL_TAKEN).await;
     }
     // A login with the copy finds the same account, not another one.
     let r = ctx.api.login(&one_letter, &first.password).await;
@@ -521,12 +521,14 @@ async fn register_refuses_a_cyrillic_letter_in_the_domain() {
         "xn--exmple-4nf.com", // ex<Cyrillic а>mple, typed as punycode
         "p\u{0430}yp\u{0430}l.com",
     ] {
-        let mut b = u.register_body();
-        b["email"] = json!(format!("{local}@{domain}"));
-        ctx.api
-            .register(&b)
-            .await
-            .expect_body(400, &json!({"email": [EMAIL_MIXED_SCRIPT]}));
+        refused(
+            &ctx,
+            &u,
+            "email",
+            json!(format!("{local}@{domain}")),
+            EMAIL_MIXED_SCRIPT,
+        )
+        .await;
     }
     // Nothing was written.
     ctx.api.register(&u.register_body()).await.expect(201);
@@ -542,12 +544,7 @@ async fn register_refuses_a_non_ascii_local_part() {
         format!("{}\u{00e9}@{domain}", local), // precomposed é
         local.replacen('a', "\u{0430}", 1) + "@" + domain, // Cyrillic а
     ] {
-        let mut b = u.register_body();
-        b["email"] = json!(copy);
-        ctx.api
-            .register(&b)
-            .await
-            .expect_body(400, &json!({"email": [EMAIL_LOCAL_NOT_ASCII]}));
+        refused(&ctx, &u, "email", json!(copy), EMAIL_LOCAL_NOT_ASCII).await;
     }
     ctx.api.register(&u.register_body()).await.expect(201);
 }
@@ -575,12 +572,7 @@ async fn register_a_combining_accent_in_the_domain_is_the_precomposed_domain() {
         format!("X@CAF\u{00c9}{tag}.EXAMPLE"),  // uppercase É
         stored.clone(),                         // the punycode itself
     ] {
-        let mut b = TestUser::fresh().register_body();
-        b["email"] = json!(copy);
-        ctx.api
-            .register(&b)
-            .await
-            .expect_body(400, &json!({"email": [EMAIL_TAKEN]}));
+        refused(&ctx, &TestUser::fresh(), "email", json!(copy), EMAIL_TAKEN).await;
     }
     // Every spelling logs in to the one account.
     ctx.api
@@ -605,12 +597,14 @@ async fn register_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
         ),
     ] {
         assert_ne!(copy, first.username);
-        let mut b = TestUser::fresh().register_body();
-        b["username"] = json!(copy);
-        ctx.api
-            .register(&b)
-            .await
-            .expect_body(400, &json!({"username": [USERNAME_TAKEN]}));
+        refused(
+            &ctx,
+            &TestUser::fresh(),
+            "username",
+            json!(copy),
+            USERNAME_TAKEN,
+        )
+        .await;
     }
 }
 
@@ -630,25 +624,29 @@ async fn register_stores_the_username_nfkc_and_keeps_its_case() {
     let r = ctx.api.register(&b).await;
     r.expect(201);
     assert_eq!(r.json()["user"]["username"], json!(accented));
-    let mut b = TestUser::fresh().register_body();
-    b["username"] = json!(accented.to_uppercase());
-    ctx.api
-        .register(&b)
-        .await
-        .expect_body(400, &json!({"username": [USERNAME_TAKEN]}));
+    refused(
+        &ctx,
+        &TestUser::fresh(),
+        "username",
+        json!(accented.to_uppercase()),
+        USERNAME_TAKEN,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn register_refuses_a_username_that_mixes_scripts() {
     let ctx = Ctx::new();
     let u = TestUser::fresh();
-    let mut b = u.register_body();
-    b["username"] = json!(u.username.replacen('u', "\u{0443}", 1)); // Cyrillic у
-    ctx.api
-        .register(&b)
-        .await
-        .expect_body(400, &json!({"username": [USERNAME_MIXED_SCRIPT]}));
-    // One script other than Latin is fine.
+    refused(
+        &ctx,
+        &u,
+        "username",
+        json!(u.username.replacen('u', "\u{0443}", 1)),
+        USERNAME_MIXED_SCRIPT,
+    )
+    .await; // Cyrillic у
+            // One script other than Latin is fine.
     let mut b = TestUser::fresh().register_body();
     b["username"] = json!(format!(
         "дмитрий{}",

@@ -1,0 +1,37 @@
+# Shell helpers shared by the test scripts and examples/run.sh; sourced, not run.
+
+# The recorded timings (the caller's REPORT array, each line with INDENT
+# before it) and the verdict of a run that started at $T_ALL and was in step
+# $current when it ended with RC:
+# UNIT names a step ("stage") or is empty.
+#   report_result NAME RC UNIT [INDENT]
+report_result() {
+  local name=$1 rc=$2 unit=$3 indent=${4-} line
+  for line in "${REPORT[@]}"; do echo "$indent$line"; done
+  if [ "$rc" -ne 0 ]; then
+    echo "$name: FAILED in ${unit:+$unit }'$current' (exit $rc) after $((SECONDS - T_ALL))s"
+  else
+    echo "$name: all ${unit:+${unit}s }passed in $((SECONDS - T_ALL))s"
+  fi
+}
+
+# An API client for the example apps (web, serving creators, every example's
+# origin on 127.0.0.1 and localhost), written as JSON to FILE unless FILE
+# already holds one; exports GATEHOUSE_CLIENT_ID and GATEHOUSE_API_KEY from it.
+#   examples_client BIN FILE NAME
+examples_client() {
+  local bin=$1 file=$2 name=$3 origins="" p
+  if [ ! -s "$file" ]; then
+    for p in 5101 5102 5103 5104; do origins+="http://127.0.0.1:$p,http://localhost:$p,"; done
+    "$bin" create-api-client --name "$name" --type web --rate-limit 100000 \
+      --serves creator --origins "${origins%,}" --json >"$file"
+  fi
+  GATEHOUSE_CLIENT_ID=$(json_field "$file" client_id)
+  GATEHOUSE_API_KEY=$(json_field "$file" api_key)
+  export GATEHOUSE_CLIENT_ID GATEHOUSE_API_KEY
+}
+
+# A top-level field of a JSON file: json_field FILE KEY
+json_field() {
+  node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$1" "$2"
+}
