@@ -133,6 +133,10 @@ fn main() {
                 // purpose; the throttles are not under test here.
                 "--login-failures-per-account".into(),
                 "1000000".into(),
+                // A spent token is checked to be dead at once (a replay);
+                // the reuse grace would reissue it within its window.
+                "--refresh-reuse-grace".into(),
+                "0".into(),
                 "--login-failures-per-ip".into(),
                 "1000000".into(),
             ],
