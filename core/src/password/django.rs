@@ -90,6 +90,22 @@ pub fn kind(stored: &str) -> Kind {
     }
 }
 
+/// Whether `stored` starts with the name of a hasher Gatehouse verifies
+/// (whatever [`kind`] makes of the rest): for the import's report.
+pub fn names_a_hasher(stored: &str) -> bool {
+    let name = stored.split('$').next().unwrap_or_default();
+    [
+        Hasher::Pbkdf2Sha256,
+        Hasher::Pbkdf2Sha1,
+        Hasher::Argon2,
+        Hasher::BcryptSha256,
+        Hasher::Bcrypt,
+        Hasher::Scrypt,
+    ]
+    .iter()
+    .any(|h| h.name() == name)
+}
+
 /// Checks `password` against a Django hash. `false` for a wrong password
 /// and for anything [`kind`] does not call `Django(_)`. The final comparison
 /// is constant-time.
