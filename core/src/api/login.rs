@@ -241,7 +241,7 @@ pub(crate) async fn spend_failure_throttles(
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
         (status = 400, description = "Field errors"),
-        (status = 401, description = "Bad credentials or API key", body = ErrorOut),
+        (status = 401, description = "Bad credentials or API key, or the account must reset its password (`password_reset_required`)", body = ErrorOut),
         (status = 403, description = "This client does not serve the user's type", body = ErrorOut),
         (status = 429, description = "Too many failed logins or requests", body = ErrorOut),
     ))]
