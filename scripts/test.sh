@@ -3,7 +3,8 @@
 # Installs what it needs (idempotently), then: format, lints, the core for
 # wasm32, unit + in-process service tests, the black-box contract suite
 # against the native host on embedded libSQL and on a real sqld and against
-# the Cloudflare Worker under `wrangler dev` (same sqld setup), the OpenAPI
+# the Cloudflare Worker under `wrangler dev` (same sqld setup), a migration
+# from the seed Django deployment (../shared/django-ref), the OpenAPI
 # document and schemathesis against it, the README quick start, the admin
 # dashboard in Chromium, the wasm client, the frontend examples (React, Vue,
 # Angular, fetch in Chromium; curl; newman), the robustness suite and a bounded
@@ -18,7 +19,7 @@ source "$ROOT/scripts/lib.sh"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
-ALL=(install fmt clippy wasm32 unit remote worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
+ALL=(install fmt clippy wasm32 unit remote django worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -60,6 +61,10 @@ stage_unit() { cargo test --workspace; }
 stage_remote() {
   scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
+# Migrating from the seed Django deployment (../shared/django-ref): its users,
+# hashes, clients and tokens imported and used through gatehouse
+# (docs/MIGRATING.md); installs the seed's requirements into .venv-django/.
+stage_django() { cargo build -q -p gatehouse && scripts/test-django.sh "$GATEHOUSE_BIN"; }
 stage_openapi() { scripts/check-openapi.sh "$GATEHOUSE_BIN"; }
 # Property-based API tests against the served OpenAPI document (no 5xx,
 # every answer as documented); installs schemathesis into .venv-schemathesis/.

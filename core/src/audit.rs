@@ -19,6 +19,7 @@ pub mod event {
     pub const REFRESH_REISSUED: &str = "token.refresh_reissued";
     pub const PASSWORD_CHANGED: &str = "password.changed";
     pub const PASSWORD_CHANGE_FAILED: &str = "password.change_failed";
+    pub const PASSWORD_REHASHED: &str = "password.rehashed";
     pub const LOGOUT: &str = "logout";
     pub const SESSION_ENDED: &str = "session.ended";
     pub const LOGOUT_ALL: &str = "logout_all";

@@ -113,6 +113,17 @@ impl ApiError {
         )
     }
 
+    /// The account's stored password cannot be verified (an unusable or
+    /// unknown hash imported from Django, or one above the cost ceiling):
+    /// only a password reset lets the user in.
+    pub fn password_reset_required() -> Self {
+        Self::detail(
+            StatusCode::UNAUTHORIZED,
+            "password_reset_required",
+            "This account's password must be reset before it can log in.",
+        )
+    }
+
     pub fn permission_denied() -> Self {
         Self::detail(
             StatusCode::FORBIDDEN,

@@ -46,6 +46,7 @@ mod audit;
 pub mod clock;
 pub mod config;
 mod context;
+pub mod django_import;
 mod env;
 pub mod error;
 pub mod json;

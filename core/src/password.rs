@@ -1,7 +1,9 @@
 //! Passwords: Argon2id hashing (PHC strings) behind [`PasswordHasher`], so the
 //! native host can run it on a bounded blocking pool while the Worker runs it
-//! inline; and Django-style validation ([`validation`]).
+//! inline; Django-style validation ([`validation`]); and Django's own hash
+//! formats, verified for users imported from the seed deployment ([`django`]).
 
+pub mod django;
 pub mod validation;
 
 use crate::async_trait_decl;
@@ -62,8 +64,13 @@ pub fn hash_password(
 }
 
 /// Checks `password` against a PHC string, with the parameters stored in it.
-/// The comparison inside `argon2` is constant-time.
+/// The comparison inside `argon2` is constant-time. A hash that is not
+/// Gatehouse's own goes to [`django::verify`] (false when not verifiable):
+/// so the host's hashing pool runs Django's costly hashes too.
 pub fn verify_password(password: &str, phc: &str) -> Result<bool, PasswordError> {
+    if django::kind(phc) != django::Kind::Native {
+        return Ok(django::verify(password, phc));
+    }
     let parsed = PasswordHash::new(phc).map_err(PasswordError::failed)?;
     Ok(Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
@@ -136,6 +143,9 @@ impl HashMemory {
     /// cheaper ones). Anything else (a costlier or unusual stored hash)
     /// takes [`verify_password`]'s own path with a fresh allocation.
     pub fn verify(&mut self, password: &str, phc: &str) -> Result<bool, PasswordError> {
+        if django::kind(phc) != django::Kind::Native {
+            return Ok(django::verify(password, phc));
+        }
         let parsed = PasswordHash::new(phc).map_err(PasswordError::failed)?;
         match self.verify_in_place(password.as_bytes(), &parsed) {
             Some(ok) => Ok(ok),
@@ -286,8 +296,11 @@ mod tests {
     #[test]
     fn hash_memory_fails_like_verify_password() {
         let mut area = HashMemory::new(CHEAP);
-        assert!(area.verify("pw", "not a hash").is_err());
-        assert!(verify_password("pw", "not a hash").is_err());
+        assert!(area.verify("pw", "$argon2id$x").is_err());
+        assert!(verify_password("pw", "$argon2id$x").is_err());
+        // Not Gatehouse's format: Django's verifier says no (a reset is due).
+        assert!(!area.verify("pw", "not a hash").unwrap());
+        assert!(!verify_password("pw", "not a hash").unwrap());
         // Parsable, but no hash: false on both paths.
         let no_hash = "$argon2id$v=19$m=64,t=1,p=1$CQkJCQkJCQkJCQkJCQkJCQ";
         assert!(!area.verify("pw", no_hash).unwrap());

@@ -367,6 +367,28 @@ pub enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import the seed Django deployment's `manage.py dumpdata` (users,
+    /// API clients, simplejwt refresh tokens), in one transaction
+    /// (docs/MIGRATING.md).
+    ImportDjango(ImportDjangoArgs),
+}
+
+/// `import-django`'s flags.
+#[derive(Debug, Clone, Args)]
+pub struct ImportDjangoArgs {
+    /// The `dumpdata` JSON file (`-` for standard input).
+    pub dump: String,
+    /// Print what would be done (the same report) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// User types the imported clients serve [default: creator,staff,admin,
+    /// as the seed's clients did].
+    #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = parse_user_type)]
+    pub serves: Option<Vec<UserType>>,
+    /// Browser origins the imported clients accept (the seed keeps none):
+    /// `https://HOST[:PORT]`, or `*` for any.
+    #[arg(long, value_name = "ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 /// `serve`'s own flags.

@@ -3,7 +3,7 @@
 
 use crate::cli::{
     ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs, CreateUserArgs,
-    DatabaseArgs, KeysCommand,
+    DatabaseArgs, ImportDjangoArgs, KeysCommand,
 };
 use crate::db::LibsqlExecutor;
 use crate::runtime::{native_env, OsRandom};
@@ -39,6 +39,10 @@ pub async fn run(
             gatehouse_core::token::generate_ed25519_private_key(&OsRandom)
         );
         return Ok(());
+    }
+    // Needs the database only, not a started service (no signing keys).
+    if let Command::ImportDjango(args) = command {
+        return import_django(&database, args).await;
     }
     let hash_queue = config.hash_queue;
     let config = config.to_config().map_err(CommandError::from_display)?;
@@ -76,8 +80,60 @@ pub async fn run(
         Command::CreateUser(args) => create_user(&gatehouse, args).await,
         Command::CreateApiClient(args) => create_api_client(&gatehouse, args).await,
         Command::Clients(cmd) => clients(&gatehouse, cmd).await,
-        Command::Keys(KeysCommand::Generate) => unreachable!("handled above"),
+        Command::Keys(KeysCommand::Generate) | Command::ImportDjango(_) => {
+            unreachable!("handled above")
+        }
     }
+}
+
+/// `import-django`: parse and plan in the core, then one transaction.
+/// Prints the report (JSON) on stdout; a refused dump names its record and
+/// writes nothing.
+async fn import_django(
+    database: &DatabaseArgs,
+    args: ImportDjangoArgs,
+) -> Result<(), CommandError> {
+    use gatehouse_core::django_import as di;
+    let started = std::time::Instant::now();
+    let bytes = if args.dump == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map(|_| b)
+    } else {
+        std::fs::read(&args.dump)
+    }
+    .map_err(|e| CommandError(format!("cannot read {}: {e}", args.dump)))?;
+    let dump =
+        di::parse(&bytes).map_err(|e| CommandError(format!("refused, nothing written: {e}")))?;
+    let exec = LibsqlExecutor::open(&database.database_url, database.database_auth_token.clone())
+        .await
+        .map_err(CommandError::from_display)?;
+    gatehouse_core::schema::migrate(&exec)
+        .await
+        .map_err(|e| CommandError(format!("migration failed: {e}")))?;
+    let existing = di::existing(&exec)
+        .await
+        .map_err(|e| CommandError(format!("cannot read the database: {e}")))?;
+    let mut opts = di::Options {
+        allowed_origins: args.allowed_origins,
+        ..di::Options::default()
+    };
+    if let Some(serves) = args.serves {
+        opts.serves = serves;
+    }
+    let plan = di::plan(&dump, &existing, &opts)
+        .map_err(|e| CommandError(format!("refused, nothing written: {e}")))?;
+    if !args.dry_run {
+        di::apply(&exec, &plan)
+            .await
+            .map_err(|e| CommandError(format!("the import failed, nothing written: {e}")))?;
+    }
+    let mut report = plan.report(args.dry_run);
+    report["elapsed_ms"] = json!(started.elapsed().as_millis() as u64);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// Opens and migrates the database, then starts the service over it.

@@ -1,10 +1,12 @@
 //! `POST /api/auth/token/`: log in with email and password.
 
+use super::tokens::Rehash;
 use super::types::{ErrorOut, LoginIn, TokenPair};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, parse_body, StrField};
+use crate::password::django::{self, Kind};
 use crate::rate_limit::Quota;
 use crate::user::{normalize_email, User};
 use bytes::Bytes;
@@ -26,19 +28,32 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     check_failure_throttles(ctx, &keys).await?;
 
     let found = ctx.store().user_by_email(&email).await?;
-    // Verify against a dummy hash when the email is unknown, so the
-    // answer takes as long as for a known email with a wrong password.
-    let phc = found.as_ref().map_or_else(
-        || ctx.shared.dummy_hash.clone(),
-        |f| f.password_hash.clone(),
-    );
-    let ok = ctx.env().hasher.verify(password, phc).await?;
+    let stored = found.as_ref().map(|f| f.password_hash.clone());
+    let kind = stored.as_deref().map(django::kind);
+    // Verify against a dummy hash when the email is unknown (or its hash
+    // cannot be verified), so the answer takes as long as for a known
+    // email with a wrong password.
+    let phc = match (&stored, kind) {
+        (Some(h), Some(k)) if k != Kind::Unusable => h.clone(),
+        _ => ctx.shared.dummy_hash.clone(),
+    };
+    let ok = ctx.env().hasher.verify(password.clone(), phc).await?;
+    let check = match kind {
+        Some(Kind::Unusable) => PasswordCheck::Unusable,
+        _ if ok => PasswordCheck::Verified,
+        _ => PasswordCheck::Wrong,
+    };
     let account = found.map(|f| f.user);
     let serves = account
         .as_ref()
         .is_some_and(|u| ctx.client.serves(u.user_type));
-    let user = match decide(account, ok, serves) {
+    let user = match decide(account, check, serves) {
         LoginOutcome::Issue(user) => user,
+        LoginOutcome::ResetRequired(target) => {
+            // Not a guess (no password was checked): audited, not counted.
+            audit_login_failure(ctx, &email, target, "password_reset_required").await?;
+            return Err(ApiError::password_reset_required());
+        }
         LoginOutcome::Refuse { target, reason } => {
             audit_login_failure(ctx, &email, target, reason.as_str()).await?;
             spend_failure_throttles(ctx, &keys).await?;
@@ -49,8 +64,32 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             return Err(ApiError::user_type_not_allowed());
         }
     };
-    let pair = super::tokens::login_user(ctx, &user).await?;
+    // A Django hash (imported from the seed) is replaced by Argon2id in
+    // the login's own transaction: verified once, never again.
+    let rehash = match (kind, stored) {
+        (Some(Kind::Django(hasher)), Some(old_hash)) => {
+            let salt: [u8; 16] = crate::random::bytes(ctx.env().random.as_ref());
+            let new_hash = ctx.env().hasher.hash(password, salt).await?;
+            Some(Rehash {
+                from: hasher.name(),
+                old_hash,
+                new_hash,
+            })
+        }
+        _ => None,
+    };
+    let pair = super::tokens::login_user(ctx, &user, rehash.as_ref()).await?;
     Ok(json_response(StatusCode::OK, &pair))
+}
+
+/// How the presented password compared with the stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PasswordCheck {
+    /// It matched (or, with no account, the dummy hash did).
+    Verified,
+    Wrong,
+    /// The stored hash cannot be verified (`password::django::Kind::Unusable`).
+    Unusable,
 }
 
 /// Why a login is refused with the one answer that reveals nothing.
@@ -84,18 +123,30 @@ pub(crate) enum LoginOutcome {
     /// The right password, but this client does not serve the user's type:
     /// 403, audited, not counted as a guess.
     NotServed(UserRef),
+    /// An active account whose stored hash cannot be verified: 401
+    /// `password_reset_required`, audited, not counted.
+    ResetRequired(UserRef),
 }
 
-/// The login decision: the account found by email (if any), whether the
-/// password verified (against the dummy hash when there is no account), and
+/// The login decision: the account found by email (if any), how the
+/// password compared (against the dummy hash when there is no account), and
 /// whether the client serves the account's type.
-pub(crate) fn decide(account: Option<User>, password_ok: bool, serves: bool) -> LoginOutcome {
+///
+/// An active account with an unverifiable hash is told to reset its
+/// password whatever was typed: this tells a caller that the email has an
+/// account, which registration's "already exists" tells anyway, and a
+/// migrated user stuck on "wrong password" forever would be worse
+/// (docs/MIGRATING.md). An inactive one gets the ordinary refusal.
+pub(crate) fn decide(account: Option<User>, check: PasswordCheck, serves: bool) -> LoginOutcome {
     match account {
         None => LoginOutcome::Refuse {
             target: UserRef::None,
             reason: RefuseReason::InvalidCredentials,
         },
-        Some(u) if !password_ok => LoginOutcome::Refuse {
+        Some(u) if check == PasswordCheck::Unusable && u.is_active => {
+            LoginOutcome::ResetRequired(UserRef::Id(u.id))
+        }
+        Some(u) if check != PasswordCheck::Verified => LoginOutcome::Refuse {
             target: UserRef::Id(u.id),
             reason: RefuseReason::InvalidCredentials,
         },
@@ -190,7 +241,7 @@ pub(crate) async fn spend_failure_throttles(
     responses(
         (status = 200, description = "Logged in", body = TokenPair),
         (status = 400, description = "Field errors"),
-        (status = 401, description = "Bad credentials or API key", body = ErrorOut),
+        (status = 401, description = "Bad credentials or API key, or the account must reset its password (`password_reset_required`)", body = ErrorOut),
         (status = 403, description = "This client does not serve the user's type", body = ErrorOut),
         (status = 429, description = "Too many failed logins or requests", body = ErrorOut),
     ))]
@@ -201,6 +252,7 @@ mod tests {
     use super::*;
     use crate::clock::UnixMillis;
     use crate::user::{UserId, UserType};
+    use PasswordCheck::{Unusable, Verified, Wrong};
 
     fn user(active: bool) -> User {
         User {
@@ -224,15 +276,15 @@ mod tests {
 
     #[test]
     fn unknown_email_and_wrong_password_look_the_same_to_the_caller() {
-        let unknown = decide(None, false, false);
+        let unknown = decide(None, Wrong, false);
         assert_eq!(
             unknown,
             refused(UserRef::None, RefuseReason::InvalidCredentials)
         );
         // Even a (dummy-hash) "match" without an account is a refusal.
-        assert_eq!(decide(None, true, true), unknown);
+        assert_eq!(decide(None, Verified, true), unknown);
         assert_eq!(
-            decide(Some(user(true)), false, true),
+            decide(Some(user(true)), Wrong, true),
             refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
         );
     }
@@ -240,12 +292,12 @@ mod tests {
     #[test]
     fn an_inactive_account_is_refused_even_with_the_right_password() {
         assert_eq!(
-            decide(Some(user(false)), true, true),
+            decide(Some(user(false)), Verified, true),
             refused(UserRef::Id(UserId(7)), RefuseReason::Inactive)
         );
         // A wrong password on an inactive account says nothing of its state.
         assert_eq!(
-            decide(Some(user(false)), false, true),
+            decide(Some(user(false)), Wrong, true),
             refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
         );
     }
@@ -253,12 +305,12 @@ mod tests {
     #[test]
     fn the_right_password_through_a_client_that_does_not_serve_the_type_is_403() {
         assert_eq!(
-            decide(Some(user(true)), true, false),
+            decide(Some(user(true)), Verified, false),
             LoginOutcome::NotServed(UserRef::Id(UserId(7)))
         );
         // A wrong password there is still an ordinary failure (counted).
         assert!(matches!(
-            decide(Some(user(true)), false, false),
+            decide(Some(user(true)), Wrong, false),
             LoginOutcome::Refuse { .. }
         ));
     }
@@ -266,8 +318,23 @@ mod tests {
     #[test]
     fn the_right_password_of_an_active_served_account_issues() {
         assert_eq!(
-            decide(Some(user(true)), true, true),
+            decide(Some(user(true)), Verified, true),
             LoginOutcome::Issue(user(true))
+        );
+    }
+
+    #[test]
+    fn an_unverifiable_hash_asks_an_active_account_for_a_reset_whatever_was_typed() {
+        for serves in [true, false] {
+            assert_eq!(
+                decide(Some(user(true)), Unusable, serves),
+                LoginOutcome::ResetRequired(UserRef::Id(UserId(7)))
+            );
+        }
+        // A deactivated one learns nothing more than with a wrong password.
+        assert_eq!(
+            decide(Some(user(false)), Unusable, true),
+            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
         );
     }
 }

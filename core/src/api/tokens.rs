@@ -121,15 +121,48 @@ pub(crate) fn first_refresh_ttl(ctx: &Ctx<'_>) -> i64 {
     cfg.refresh_ttl_secs.min(cfg.session_max_age_secs)
 }
 
+/// A stored Django hash to replace by Argon2id with a login.
+pub(crate) struct Rehash {
+    /// Django's hasher name (`pbkdf2_sha256`, …), for the audit log.
+    pub(crate) from: &'static str,
+    pub(crate) old_hash: String,
+    pub(crate) new_hash: String,
+}
+
 /// Opens a login for `user` through the calling client and returns its
-/// tokens.
-pub(crate) async fn login_user(ctx: &Ctx<'_>, user: &User) -> Result<TokenPair, ApiError> {
+/// tokens, replacing the stored hash in the same transaction when `rehash`
+/// says so: a compare-and-swap on the old hash (of two racing
+/// logins one rehashes; both log in), audited `password.rehashed` only if
+/// it swapped.
+pub(crate) async fn login_user(
+    ctx: &Ctx<'_>,
+    user: &User,
+    rehash: Option<&Rehash>,
+) -> Result<TokenPair, ApiError> {
     let s = new_session(ctx);
     let insert = session_insert(ctx, &s);
     let audit = ctx
         .audit(crate::audit::event::LOGIN_SUCCEEDED, Some(user.id))
         .target_user(crate::audit::UserRef::Id(user.id))
         .detail(serde_json::json!({"session_id": s.id.0, "user_agent": ctx.user_agent()}));
-    ctx.store().insert_session(user.id, &insert, &audit).await?;
+    match rehash {
+        None => ctx.store().insert_session(user.id, &insert, &audit).await?,
+        Some(r) => {
+            let rehashed = ctx
+                .audit(crate::audit::event::PASSWORD_REHASHED, Some(user.id))
+                .target_user(crate::audit::UserRef::Id(user.id))
+                .detail(serde_json::json!({"from": r.from, "to": "argon2id"}));
+            ctx.store()
+                .insert_session_rehashing(
+                    user.id,
+                    &insert,
+                    &audit,
+                    &r.old_hash,
+                    &r.new_hash,
+                    &rehashed,
+                )
+                .await?;
+        }
+    }
     Ok(token_pair(ctx, user, &s.id, &s.jti, first_refresh_ttl(ctx)))
 }

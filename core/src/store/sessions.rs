@@ -193,6 +193,36 @@ impl Store {
             .map(|_| ())
     }
 
+    /// [`Store::insert_session`], and in the same transaction the stored
+    /// password hash swapped from `old_hash` to `new_hash` (a
+    /// compare-and-swap), `rehashed` recorded only if this swap happened.
+    pub async fn insert_session_rehashing(
+        &self,
+        user: UserId,
+        s: &SessionInsert<'_>,
+        audit: &AuditEvent,
+        old_hash: &str,
+        new_hash: &str,
+        rehashed: &AuditEvent,
+    ) -> Result<(), SqlError> {
+        self.sql
+            .batch(vec![
+                Statement::new(
+                    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                    vec![new_hash.into(), user.0.into(), old_hash.into()],
+                ),
+                rehashed.clone().only_if_changed().statement(),
+                s.statement(Some(user)),
+                Statement::new(
+                    "UPDATE users SET last_login = ? WHERE id = ?",
+                    vec![s.now.0.into(), user.0.into()],
+                ),
+                audit.statement(),
+            ])
+            .await
+            .map(|_| ())
+    }
+
     /// At most `limit` of a user's live logins, newest first.
     pub async fn newest_live_sessions(
         &self,

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The `django` stage: migrating from the seed Django deployment, end to end
+# (docs/MIGRATING.md). Starts the seed from ../shared/django-ref (beside the
+# repository), makes users, staff, clients and live tokens there, sets
+# passwords with each Django hasher, runs `dumpdata`, imports it with
+# `gatehouse import-django` and checks the result through a running
+# gatehouse with the same client keys (scripts/django/stage.py).
+#   scripts/test-django.sh [path/to/gatehouse]
+# Env: DJANGO_REF (default ../shared/django-ref from the repository root).
+# Installs the seed's requirements into .venv-django/ (idempotently).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BIN="${1:-${GATEHOUSE_BIN:-}}"
+if [ -z "$BIN" ]; then
+  cargo build -q -p gatehouse
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
+fi
+REF="${DJANGO_REF:-$ROOT/../shared/django-ref}"
+if [ ! -f "$REF/manage.py" ] || [ ! -f "$REF/requirements.txt" ]; then
+  echo "test-django: the seed Django deployment is not at $REF" >&2
+  echo "  (expected ../shared/django-ref beside the repository; set DJANGO_REF to its path)" >&2
+  exit 1
+fi
+REF="$(cd "$REF" && pwd)"
+
+VENV="$ROOT/.venv-django"
+STAMP="$VENV/.requirements.sha256"
+want="$(sha256sum "$REF/requirements.txt" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REF/requirements.txt"
+  echo "$want" >"$STAMP"
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$VENV/bin/python" scripts/django/stage.py --ref "$REF" --bin "$BIN" --work "$work"
