@@ -10,6 +10,7 @@ use crate::clock::UnixMillis;
 use crate::config::Config;
 use crate::env::Env;
 use crate::error::ApiError;
+use crate::json::{parse_body, JsonBody};
 use crate::permission::{IsAdminUser, Permission};
 use crate::session::SessionId;
 use crate::store::Store;
@@ -70,6 +71,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) params: Vec<&'a str>,
     /// Set by the `Authenticated` and `Staff` guards.
     pub(crate) caller: Option<Caller>,
+    /// The route's body limit (its row in the route table).
+    pub(crate) body_limit: usize,
 }
 
 impl Ctx<'_> {
@@ -84,6 +87,11 @@ impl Ctx<'_> {
     }
     pub(crate) fn codec(&self) -> &TokenCodec {
         &self.shared.codec
+    }
+
+    /// The request's JSON object body, within the route's body limit.
+    pub(crate) fn body(&self) -> Result<JsonBody, ApiError> {
+        parse_body(self.req, self.body_limit)
     }
 
     /// The authenticated caller. Only routes guarded `Authenticated` or

@@ -1,14 +1,13 @@
 //! Request bodies: content-type and size checks, JSON parsing, and DRF-style
 //! field extraction that collects every field error at once.
 
-use crate::config::MAX_BODY_BYTES;
 use crate::error::{ApiError, FieldErrors};
 use bytes::Bytes;
 use http::{header, Request};
 use serde_json::{Map, Value};
 
 /// Put into a request's extensions by a host that stopped reading a body
-/// over [`MAX_BODY_BYTES`]: the body routes answer 413 in their turn (after
+/// over [`crate::config::MAX_BODY_BYTES`]: the body routes answer 413 in their turn (after
 /// the route, API-key and content-type checks), as if it had been read.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyTooLarge;
@@ -17,8 +16,9 @@ pub struct BodyTooLarge;
 #[derive(Debug, Default)]
 pub struct JsonBody(Map<String, Value>);
 
-/// Parses a request body as a JSON object, or says why not (415, 413, 400).
-pub fn parse_body(req: &Request<Bytes>) -> Result<JsonBody, ApiError> {
+/// Parses a request body as a JSON object, or says why not (415, 413 over
+/// `limit` bytes, 400).
+pub fn parse_body(req: &Request<Bytes>, limit: usize) -> Result<JsonBody, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -34,8 +34,8 @@ pub fn parse_body(req: &Request<Bytes>) -> Result<JsonBody, ApiError> {
         return Err(ApiError::unsupported_media_type(&content_type));
     }
     let body = req.body();
-    if body.len() > MAX_BODY_BYTES || req.extensions().get::<BodyTooLarge>().is_some() {
-        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    if body.len() > limit || req.extensions().get::<BodyTooLarge>().is_some() {
+        return Err(ApiError::payload_too_large(limit));
     }
     let text = std::str::from_utf8(body).map_err(|_| ApiError::parse_error("invalid UTF-8"))?;
     let value: Value = serde_json::from_str(text).map_err(ApiError::parse_error)?;
@@ -263,6 +263,21 @@ pub fn push(errors: &mut FieldErrors, field: &str, msg: impl Into<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// At the hosts' limit, as most routes have it.
+    fn parse_body(r: &Request<Bytes>) -> Result<JsonBody, ApiError> {
+        super::parse_body(r, crate::config::MAX_BODY_BYTES)
+    }
+
+    #[test]
+    fn a_body_over_the_routes_limit_is_413_naming_it() {
+        let body = br#"{"refresh": "0123456789"}"#;
+        let r = req(Some("application/json"), body);
+        assert!(super::parse_body(&r, body.len()).is_ok());
+        let e = super::parse_body(&r, body.len() - 1).unwrap_err();
+        assert_eq!(e, ApiError::payload_too_large(body.len() - 1));
+        assert_eq!(e.status(), 413);
+    }
 
     fn req(ct: Option<&str>, body: &[u8]) -> Request<Bytes> {
         let mut b = Request::builder().method("POST").uri("/");

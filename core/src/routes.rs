@@ -7,6 +7,7 @@
 //! `async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError>` and
 //! a `#[utoipa::path]` stub, then add its row here (docs/ARCHITECTURE.md).
 
+use crate::config::MAX_BODY_BYTES;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::usage::RequestKind;
@@ -83,6 +84,9 @@ pub struct Route {
     /// The kind of each `{…}` segment, in order.
     pub params: &'static [Param],
     pub(crate) serve: Serve,
+    /// The largest JSON body its handler reads, in bytes: over it, 413. At
+    /// most [`MAX_BODY_BYTES`], which the hosts enforce while reading.
+    pub(crate) body_limit: usize,
     /// How the client's usage analytics count a request to it.
     pub(crate) counts_as: RequestKind,
     pub(crate) doc: Doc,
@@ -130,14 +134,16 @@ where
 
 /// Builds a row; the table below reads as one line per endpoint. A gated
 /// row may end in `counts Login` (or `Register`, `Refresh`) for the usage
-/// analytics; the rest count as `Other`.
+/// analytics, the rest count as `Other`; and in `body N` for a body limit
+/// below the default [`MAX_BODY_BYTES`].
 macro_rules! route {
-    ($method:ident $path:literal $params:expr, $guard:ident, $handler:path, $doc:ty $(, counts $kind:ident)?) => {
+    ($method:ident $path:literal $params:expr, $guard:ident, $handler:path, $doc:ty $(, counts $kind:ident)? $(, body $limit:expr)?) => {
         Route {
             method: Method::$method,
             path: $path,
             params: $params,
             serve: Serve::Gated(Guard::$guard, handler!($handler)),
+            body_limit: body_limit!($($limit)?),
             counts_as: counts!($($kind)?),
             doc: doc::<$doc>,
         }
@@ -148,9 +154,19 @@ macro_rules! route {
             path: $path,
             params: NONE,
             serve: Serve::Open(Meta::$meta),
+            body_limit: 0,
             counts_as: RequestKind::Other,
             doc: doc::<$doc>,
         }
+    };
+}
+
+macro_rules! body_limit {
+    () => {
+        MAX_BODY_BYTES
+    };
+    ($limit:expr) => {
+        $limit
     };
 }
 
@@ -284,6 +300,22 @@ mod tests {
         match find(path, &method) {
             Found::Route(r, p) => Some((r.path, p)),
             _ => None,
+        }
+    }
+
+    #[test]
+    fn body_limits_stay_within_what_the_hosts_read() {
+        for r in all() {
+            match r.serve {
+                Serve::Gated(..) => assert!(
+                    r.body_limit > 0 && r.body_limit <= MAX_BODY_BYTES,
+                    "{} {}: body limit {}",
+                    r.method,
+                    r.path,
+                    r.body_limit
+                ),
+                Serve::Open(_) => assert_eq!(r.body_limit, 0),
+            }
         }
     }
 

@@ -413,6 +413,7 @@ impl Gatehouse {
             now,
             params,
             caller,
+            body_limit: route.body_limit,
         };
         handler(&ctx).await
     }

@@ -13,7 +13,7 @@ use crate::audit::{event, AuditEvent};
 use crate::context::AdminCaller;
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, parse_body, push, JsonBody, StrField};
+use crate::json::{check, push, JsonBody, StrField};
 use crate::operator::{origin_error, OperatorError};
 use crate::query::Query;
 use crate::sql::SqlError;
@@ -99,7 +99,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let caller = &ctx.admin()?;
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let name = body.str(NAME, &mut errors);
     let client_type = body.str(CLIENT_TYPE, &mut errors);
@@ -153,7 +153,7 @@ pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let (caller, id) = (&ctx.admin()?, &client_id(ctx));
     let before = found_client(ctx, id).await?;
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let mut after = before.clone();
     if let Some(n) = body.str(NAME.required_when(false), &mut errors) {

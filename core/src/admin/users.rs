@@ -16,7 +16,7 @@ use crate::audit::{event, AuditEvent, UserRef};
 use crate::context::AdminCaller;
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, parse_body, push, JsonBody, StrField};
+use crate::json::{check, push, JsonBody, StrField};
 use crate::operator::OperatorError;
 use crate::query::Query;
 use crate::sql::SqlError;
@@ -133,7 +133,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let caller = &ctx.admin()?;
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let user_type = user_type(&body, true, &mut errors);
     if user_type.is_some_and(|t| !caller.may_manage(t)) {
@@ -181,7 +181,7 @@ pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let (caller, id) = (&ctx.admin()?, user_id(ctx));
     let before = managed_user(ctx, caller, id).await?;
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let patch = UserPatch {
         username: body

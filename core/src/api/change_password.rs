@@ -8,14 +8,14 @@ use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{ChangePasswordIn, ChangePasswordOut, NotAuthenticated};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, parse_body, push, StrField};
+use crate::json::{check, push, StrField};
 use crate::password::validation::{validate_password, UserAttributes};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let user = ctx.caller()?.user.clone();
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let old = body.str(StrField::password("old_password"), &mut errors);
     let new = body.str(StrField::password("new_password"), &mut errors);

@@ -5,7 +5,7 @@
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
-use crate::json::{parse_body, StrField};
+use crate::json::StrField;
 use crate::legacy_token;
 use crate::store::legacy::LegacyExchange;
 use crate::token::TokenType;
@@ -27,7 +27,7 @@ pub(crate) async fn exchange(
     if !legacy_token::active(legacy, ctx.now) {
         return Ok(None);
     }
-    let Ok(body) = parse_body(ctx.req) else {
+    let Ok(body) = ctx.body() else {
         return Ok(None);
     };
     let mut errors = Default::default();

@@ -5,7 +5,7 @@ use super::types::{ErrorOut, LoginIn, TokenPair};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, parse_body, StrField};
+use crate::json::{check, StrField};
 use crate::password::django::{self, Kind};
 use crate::rate_limit::Quota;
 use crate::user::{normalize_email, User};
@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let email = body.str(StrField::required("email", 254), &mut errors);
     let password = body.str(StrField::password("password"), &mut errors);

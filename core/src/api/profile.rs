@@ -6,7 +6,7 @@ use super::register::{field_value, FIRST_NAME, LAST_NAME, USERNAME};
 use super::types::{NotAuthenticated, ProfileIn, UserOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{parse_body, JsonBody};
+use crate::json::JsonBody;
 use crate::sql::SqlError;
 use crate::user::{canonical_username, User, UserId, USERNAME_TAKEN};
 use bytes::Bytes;
@@ -30,7 +30,7 @@ pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 async fn update(ctx: &Ctx<'_>, full: bool) -> Result<Response<Bytes>, ApiError> {
     let user = &ctx.caller()?.user;
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let change = match decide(user, ProfileForm::read(&body, full)) {
         ProfileOutcome::Refuse(errors) => return Err(ApiError::Fields(errors)),
         ProfileOutcome::Update(change) => change,

@@ -3,7 +3,7 @@
 use super::types::{ErrorOut, RefreshIn, TokenPair};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, parse_body, StrField};
+use crate::json::{check, StrField};
 use crate::session::{decide, RefreshDecision, SessionRow};
 use crate::token::{new_jti, TokenType, VerifiedToken};
 use crate::user::User;
@@ -21,7 +21,7 @@ pub(crate) const TOKEN_FIELD: StrField = StrField {
 
 /// Reads and verifies the `refresh` field of the body.
 pub(crate) fn refresh_from_body(ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError> {
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let token = body.str(TOKEN_FIELD, &mut errors);
     check(errors)?;

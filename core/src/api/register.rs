@@ -4,7 +4,7 @@ use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{ErrorOut, RegisterIn, RegisterOut, UserOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, parse_body, push, JsonBody, StrField};
+use crate::json::{check, push, JsonBody, StrField};
 use crate::password::validation::{validate_password, UserAttributes};
 use crate::rate_limit::RateDecision;
 use crate::sql::SqlError;
@@ -42,7 +42,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if let Some(refusal) = admit(serves, throttle.as_ref()) {
         return Err(refusal.into());
     }
-    let body = parse_body(ctx.req)?;
+    let body = ctx.body()?;
     let form = RegisterForm::read(&body, ctx.config().allow_unicode_email_local_part);
     let taken = form.taken(ctx).await?;
     let r = match decide(form, taken) {
@@ -282,7 +282,7 @@ pub(crate) mod tests {
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Bytes::from(v.to_string()))
             .expect("request");
-        parse_body(&req).expect("a JSON object")
+        crate::json::parse_body(&req, crate::config::MAX_BODY_BYTES).expect("a JSON object")
     }
 
     fn form(v: serde_json::Value) -> RegisterForm {
