@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/gatehouse_client_bg-DI1SmLh4.wasm",
+        path: "/admin/assets/gatehouse_client_bg-DO9Rp_c_.wasm",
         content_type: "application/wasm",
-        etag: "\"86bfe295ed7441a7c7dd\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-DI1SmLh4.wasm")),
+        etag: "\"1f66b6f652faa87156ee\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-DO9Rp_c_.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-DWu4h6qA.js",
+        path: "/admin/assets/index-CFnFLipW.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"b937da92e79e568416a8\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DWu4h6qA.js")),
+        etag: "\"169e25387294742d4187\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CFnFLipW.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"6adafeec1e6cca974d5f\"",
+        etag: "\"47142e716379a70a407d\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

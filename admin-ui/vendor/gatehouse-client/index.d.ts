@@ -1,0 +1,182 @@
+// @gatehouse/client — hand-written declarations (no `Symbol.dispose`, so they
+// check with `lib: ["ES2023","DOM"]` and `skipLibCheck: false`).
+/** A user as the API returns it. */
+export interface User {
+  id: number;
+  email: string;
+  username: string;
+  first_name: string;
+  last_name: string;
+  user_type: "creator" | "staff" | "admin";
+  is_staff: boolean;
+  is_superuser: boolean;
+  /** RFC 3339 */
+  date_joined: string;
+  /** RFC 3339, or null before the first login */
+  last_login: string | null;
+}
+
+export interface RegisterData {
+  email: string;
+  username: string;
+  password: string;
+  password2: string;
+  first_name?: string;
+  last_name?: string;
+}
+
+export interface RegisterResponse {
+  user: User;
+  access: string;
+  refresh: string;
+}
+
+export interface ChangePasswordResponse {
+  detail: string;
+  access: string;
+  refresh: string;
+}
+
+/** The writable profile fields. */
+export interface ProfileFields {
+  username: string;
+  first_name: string;
+  last_name: string;
+}
+
+/** The signed-in session. `expiresAt` is the access token's expiry in local
+ *  epoch milliseconds (corrected for clock skew), or null if the token has no `exp`. */
+export interface Session {
+  access: string;
+  refresh: string;
+  expiresAt: number | null;
+}
+
+/** `initialSession` comes first, once, to each new subscriber (the stored session or null). */
+export type AuthChangeEvent = "initialSession" | "signedIn" | "refreshed" | "signedOut" | "sessionExpired";
+
+/** A custom storage: React Native's AsyncStorage, a Node store, a test double.
+ *  Methods may return promises. */
+export interface StorageAdapter {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+}
+
+/** `localStorage`, `sessionStorage` or anything shaped like them. */
+export interface WebStorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface GatehouseClientOptions {
+  /** The API's origin, e.g. "https://auth.example.com" (no trailing path needed). */
+  baseUrl: string;
+  /** This frontend's key, "sk_…" (sent as X-API-Key). */
+  apiKey: string;
+  /** This frontend's client id (sent as X-Client-ID). */
+  clientId: string;
+  /** Where the session lives. Default "memory" (nothing persisted, no cross-tab
+   *  coordination). Shared storages coordinate refreshes across tabs/instances. */
+  storage?: "memory" | "localStorage" | WebStorageLike | StorageAdapter;
+  /** Storage key of the session; the refresh lock uses `${storageKey}.lock`.
+   *  Default "gatehouse.session". */
+  storageKey?: string;
+  /** Refresh this many seconds before the access token expires (capped at half
+   *  the token's lifetime). Default 60. */
+  refreshMargin?: number;
+  /** Refresh on a timer before expiry even when no request is made. Default true. */
+  autoRefresh?: boolean;
+  /** BroadcastChannel name for cross-tab coordination, or false for none.
+   *  Default `gatehouse:${storageKey}` when the storage is shared. */
+  channel?: string | false;
+  /** The fetch to use (default: globalThis.fetch). */
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/** What `GatehouseError.code` can be: the client's own codes, then the server's. */
+export type GatehouseErrorCode =
+  | "network_error" | "closed" | "no_session" | "bad_response" | "invalid" | "error"
+  | "no_active_account" | "token_not_valid" | "not_authenticated" | "permission_denied"
+  | "not_found" | "conflict" | "throttled" | "user_type_not_allowed" | "parse_error"
+  | "method_not_allowed" | "payload_too_large" | "unsupported_media_type"
+  | "server_error" | "server_busy" | "database_unavailable";
+
+/** Every rejection of the client's methods. `status` 0 means the request did not
+ *  reach the server (`code` "network_error") or the client is closed (`code`
+ *  "closed"). For `{"detail", "code"}` bodies, `detail` and `code` are the
+ *  server's and `fields` is `{}`. For validation bodies, `fields` is the body
+ *  itself, e.g. `{ email: ["user with this email already exists."] }`, `code` is
+ *  "invalid" and `detail` "Invalid input.". */
+export class GatehouseError extends Error {
+  constructor(status: number, code: GatehouseErrorCode, detail: string, fields?: Record<string, string[]>);
+  readonly name: "GatehouseError";
+  readonly status: number;
+  readonly code: GatehouseErrorCode;
+  readonly detail: string;
+  readonly fields: Record<string, string[]>;
+}
+
+export function isGatehouseError(e: unknown): e is GatehouseError;
+
+/** A live login of the signed-in user, as `GET /api/auth/sessions/` lists it. */
+export interface LoginSession {
+  id: string;
+  /** This client's own login. */
+  current: boolean;
+  client_id: string;
+  client_name: string;
+  /** RFC 3339 */
+  created_at: string;
+  /** RFC 3339 */
+  last_used_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export class GatehouseClient {
+  constructor(options: GatehouseClientOptions);
+  /** Resolves with the stored session (or null) as soon as it is known: at once
+   *  for Web Storage and memory (read synchronously, before the wasm is up; calls
+   *  made meanwhile wait for it), otherwise once `loaded` resolves. */
+  readonly ready: Promise<Session | null>;
+  /** Resolves once the wasm core is up; rejects with a GatehouseError if it
+   *  cannot load (e.g. a CSP without 'wasm-unsafe-eval'). */
+  readonly loaded: Promise<Session | null>;
+  /** The session as last seen, or null; before `ready`, the stored session read
+   *  synchronously. */
+  readonly session: Session | null;
+  /** Reads the session from storage (picking up other tabs' changes). */
+  getSession(): Promise<Session | null>;
+  /** The session with an access token fit to send, refreshed first when close
+   * to expiry (single flight); null when signed out. For code that attaches the
+   * token itself (an HTTP interceptor). */
+  freshSession(): Promise<Session | null>;
+  /** Registers a creator and signs in. */
+  register(data: RegisterData): Promise<RegisterResponse>;
+  login(email: string, password: string): Promise<Session>;
+  /** Blacklists the refresh token and signs out (locally even if the server call fails). */
+  logout(): Promise<void>;
+  /** Refreshes now (single flight: joins a refresh already running). */
+  refresh(): Promise<Session>;
+  profile(): Promise<User>;
+  updateProfile(patch: Partial<ProfileFields>): Promise<User>;
+  replaceProfile(data: ProfileFields): Promise<User>;
+  changePassword(oldPassword: string, newPassword: string, newPassword2: string): Promise<ChangePasswordResponse>;
+  /** Drop-in fetch: adds Authorization, X-API-Key and X-Client-ID, refreshes
+   *  before expiry, and on a 401 refreshes once and retries once. Paths starting
+   *  with "/" are resolved against baseUrl. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** The signed-in user's live logins, newest first. */
+  listSessions(): Promise<LoginSession[]>;
+  /** Ends one login by id (its tokens stop working at once). */
+  endSession(id: string): Promise<void>;
+  /** Ends every login of the user, this one included, and signs out here. */
+  logoutEverywhere(): Promise<{ ended: number }>;
+  /** Subscribes to sign-in, refresh, sign-out and expiry; returns the unsubscribe function. */
+  onChange(callback: (event: AuthChangeEvent, session: Session | null) => void): () => void;
+  /** Stops the refresh timer, the BroadcastChannel and the page listeners (hot
+   *  reload, tests, Node); every later call rejects at once with code "closed". */
+  close(): void;
+}
