@@ -16,10 +16,12 @@
 //! error naming both. Imported clients serve every user type (the seed's
 //! clients did) unless told otherwise.
 
+use crate::admin::operator::origin_error;
 use crate::api_client::ApiClient;
 use crate::clock::UnixMillis;
 use crate::password::django::{self, Kind};
 use crate::sql::{SqlError, SqlExecutor, Statement, Value};
+use crate::store::clients::client_insert_statement;
 use crate::user::{normalize_email, username_key, UserType};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
@@ -485,6 +487,10 @@ impl Plan {
 /// Compares the dump with the database: inserts for what is missing, an
 /// error for a record that collides with a different one already there.
 pub fn plan(d: &Dump, e: &Existing, opts: &Options) -> Result<Plan, ImportError> {
+    // The imported clients' origins follow the rule every other client's do.
+    if let Some(why) = opts.allowed_origins.iter().find_map(|o| origin_error(o)) {
+        return Err(err("--allowed-origins", why));
+    }
     let mut p = Plan {
         tokens_without_user: d.tokens_without_user,
         ignored: d.ignored.clone(),
@@ -598,23 +604,7 @@ impl Plan {
                 ],
             ));
         }
-        for c in &self.new_clients {
-            out.push(Statement::new(
-                "INSERT INTO api_clients (id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                vec![
-                    c.id.0.clone().into(),
-                    c.name.clone().into(),
-                    c.client_type.clone().into(),
-                    c.key_hash.clone().into(),
-                    i64::from(c.rate_limit).into(),
-                    i64::from(c.rate_period_secs).into(),
-                    c.is_active.into(),
-                    c.serves.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",").into(),
-                    c.allowed_origins.join("\n").into(),
-                    c.created_at.0.into(),
-                ],
-            ));
-        }
+        out.extend(self.new_clients.iter().map(client_insert_statement));
         for t in &self.new_tokens {
             out.push(Statement::new(
                 "INSERT INTO legacy_refresh_tokens (jti, user_id, expires_at, blacklisted_at) VALUES (?, ?, ?, ?)",

@@ -74,12 +74,6 @@ impl SeedUserId {
     }
 }
 
-/// True while the cutover lasts: legacy configured and `now` before its
-/// deadline.
-pub fn active(legacy: Option<&LegacyTokens>, now: UnixMillis) -> bool {
-    legacy.is_some_and(|l| now < l.until)
-}
-
 /// The seed token `token` of type `expected`, if the cutover is on, its
 /// signature is the seed key's HS256, its header and claims are exactly
 /// the seed's, and it has not expired (`exp` > now, as PyJWT checks it,
@@ -292,11 +286,8 @@ mod tests {
         };
         assert!(verify(Some(&short), &t, TokenType::Access, T0.plus_secs(59)).is_some());
         assert!(verify(Some(&short), &t, TokenType::Access, T0.plus_secs(60)).is_none());
-        assert!(!active(Some(&short), T0.plus_secs(60)));
-        assert!(active(Some(&short), T0));
         // Not configured: nothing.
         assert!(verify(None, &t, TokenType::Access, T0).is_none());
-        assert!(!active(None, T0));
     }
 
     #[test]

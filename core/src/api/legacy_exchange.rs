@@ -5,36 +5,25 @@
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
-use crate::json::StrField;
 use crate::legacy_token;
 use crate::store::legacy::LegacyExchange;
 use crate::token::TokenType;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-/// `Some(answer)` when the body's `field` is a seed refresh token: a new
-/// pair for the one exchange that wins, 401 for a blacklisted, exchanged,
-/// expired or foreign one, 403 `user_type_not_allowed` when this client
-/// does not serve the user's type. `None` for anything else (outside the cutover,
-/// a bad body, a Gatehouse token, garbage): the refresh handler answers
+/// `Some(answer)` when `token` (the body's `refresh`) is a seed refresh
+/// token: a new pair for the one exchange that wins, 401 for a blacklisted,
+/// exchanged, expired or foreign one, 403 `user_type_not_allowed` when this
+/// client does not serve the user's type. `None` for anything else (outside
+/// the cutover, a Gatehouse token, garbage): the refresh handler answers
 /// those as it always does, so a seed token after the deadline gets the
 /// answer of any invalid token.
 pub(crate) async fn exchange(
     ctx: &Ctx<'_>,
-    field: StrField,
+    token: &str,
 ) -> Result<Option<Response<Bytes>>, ApiError> {
     let legacy = ctx.config().legacy_tokens.as_ref();
-    if !legacy_token::active(legacy, ctx.now) {
-        return Ok(None);
-    }
-    let Ok(body) = ctx.body() else {
-        return Ok(None);
-    };
-    let mut errors = Default::default();
-    let Some(token) = body.str(field, &mut errors) else {
-        return Ok(None);
-    };
-    let Some(claims) = legacy_token::verify(legacy, &token, TokenType::Refresh, ctx.now) else {
+    let Some(claims) = legacy_token::verify(legacy, token, TokenType::Refresh, ctx.now) else {
         return Ok(None);
     };
     let store = ctx.store();

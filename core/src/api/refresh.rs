@@ -19,22 +19,33 @@ pub(crate) const TOKEN_FIELD: StrField = StrField {
     trim: true,
 };
 
-/// Reads and verifies the `refresh` field of the body.
-pub(crate) fn refresh_from_body(ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError> {
+/// The `refresh` field of the body, as text.
+fn refresh_field(ctx: &Ctx<'_>) -> Result<String, ApiError> {
     let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let token = body.str(TOKEN_FIELD, &mut errors);
     check(errors)?;
-    token
-        .and_then(|t| ctx.codec().verify(&t, TokenType::Refresh, ctx.now))
+    token.ok_or_else(ApiError::token_not_valid)
+}
+
+/// Verifies a refresh token's text.
+fn verified(ctx: &Ctx<'_>, token: &str) -> Result<VerifiedToken, ApiError> {
+    ctx.codec()
+        .verify(token, TokenType::Refresh, ctx.now)
         .ok_or_else(ApiError::token_not_valid)
 }
 
+/// Reads and verifies the `refresh` field of the body.
+pub(crate) fn refresh_from_body(ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError> {
+    verified(ctx, &refresh_field(ctx)?)
+}
+
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    if let Some(answer) = super::legacy_exchange::exchange(ctx, TOKEN_FIELD).await? {
+    let token = refresh_field(ctx)?;
+    if let Some(answer) = super::legacy_exchange::exchange(ctx, &token).await? {
         return Ok(answer); // a seed token during the cutover (docs/LEGACY_TOKENS.md)
     }
-    let presented = refresh_from_body(ctx)?;
+    let presented = verified(ctx, &token)?;
     let session = ctx.store().session(&presented.claims.sid).await?;
     match (decide_for(ctx, session.as_ref(), &presented), &session) {
         (RefreshDecision::Rotate, Some(s)) => rotate(ctx, s, &presented).await,

@@ -163,6 +163,22 @@ fn a_fresh_database_gets_everything_and_a_present_one_nothing() {
 }
 
 #[test]
+fn imported_clients_take_only_origins_any_client_may_have() {
+    let d = parse(&good()).unwrap();
+    let with = |o: &str| Options {
+        allowed_origins: vec![o.into()],
+        ..Options::default()
+    };
+    let p = plan(&d, &Existing::default(), &with("https://app.example.com")).unwrap();
+    assert_eq!(
+        p.new_clients[0].allowed_origins,
+        vec!["https://app.example.com"]
+    );
+    let err = plan(&d, &Existing::default(), &with("http://app.example.com")).unwrap_err();
+    assert_eq!(err.record, "--allowed-origins");
+}
+
+#[test]
 fn a_token_blacklisted_since_the_last_run_is_updated() {
     let d = parse(&good()).unwrap();
     let mut e = Existing::default();

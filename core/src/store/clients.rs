@@ -71,21 +71,7 @@ impl Store {
     /// Inserts a client and its audit event, in one transaction.
     pub async fn insert_client(&self, c: &ApiClient, audit: &AuditEvent) -> Result<(), SqlError> {
         self.sql
-            .batch(vec![Statement::new(
-                format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                vec![
-                    c.id.0.clone().into(),
-                    c.name.clone().into(),
-                    c.client_type.clone().into(),
-                    c.key_hash.clone().into(),
-                    i64::from(c.rate_limit).into(),
-                    i64::from(c.rate_period_secs).into(),
-                    c.is_active.into(),
-                    c.serves.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",").into(),
-                    c.allowed_origins.join("\n").into(),
-                    c.created_at.0.into(),
-                ],
-            ), audit.statement()])
+            .batch(vec![client_insert_statement(c), audit.statement()])
             .await
             .map(|_| ())
     }
@@ -129,5 +115,30 @@ pub(crate) fn end_sessions_of_inactive_client(id: &ClientId, now: UnixMillis) ->
     Statement::new(
         "UPDATE sessions SET revoked_at = ?, revoked_reason = 'client_deactivated' WHERE client_id = ? AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM api_clients WHERE id = ? AND is_active = 0)",
         vec![now.0.into(), id.0.clone().into(), id.0.clone().into()],
+    )
+}
+
+/// The row of a new client (also the Django import's, which keeps the seed's
+/// ids and key hashes).
+pub(crate) fn client_insert_statement(c: &ApiClient) -> Statement {
+    Statement::new(
+        format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        vec![
+            c.id.0.clone().into(),
+            c.name.clone().into(),
+            c.client_type.clone().into(),
+            c.key_hash.clone().into(),
+            i64::from(c.rate_limit).into(),
+            i64::from(c.rate_period_secs).into(),
+            c.is_active.into(),
+            c.serves
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+                .into(),
+            c.allowed_origins.join("\n").into(),
+            c.created_at.0.into(),
+        ],
     )
 }
