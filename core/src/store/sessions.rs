@@ -181,14 +181,7 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<(), SqlError> {
         self.sql
-            .batch(vec![
-                s.statement(Some(user)),
-                Statement::new(
-                    "UPDATE users SET last_login = ? WHERE id = ?",
-                    vec![s.now.0.into(), user.0.into()],
-                ),
-                audit.statement(),
-            ])
+            .batch(login_writes(user, s, audit).to_vec())
             .await
             .map(|_| ())
     }
@@ -205,22 +198,15 @@ impl Store {
         new_hash: &str,
         rehashed: &AuditEvent,
     ) -> Result<(), SqlError> {
-        self.sql
-            .batch(vec![
-                Statement::new(
-                    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
-                    vec![new_hash.into(), user.0.into(), old_hash.into()],
-                ),
-                rehashed.clone().only_if_changed().statement(),
-                s.statement(Some(user)),
-                Statement::new(
-                    "UPDATE users SET last_login = ? WHERE id = ?",
-                    vec![s.now.0.into(), user.0.into()],
-                ),
-                audit.statement(),
-            ])
-            .await
-            .map(|_| ())
+        let mut writes = vec![
+            Statement::new(
+                "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                vec![new_hash.into(), user.0.into(), old_hash.into()],
+            ),
+            rehashed.clone().only_if_changed().statement(),
+        ];
+        writes.extend(login_writes(user, s, audit));
+        self.sql.batch(writes).await.map(|_| ())
     }
 
     /// At most `limit` of a user's live logins, newest first.
@@ -296,4 +282,16 @@ impl Store {
             .await?;
         Ok(r.first().map_or(0, |r| r.rows_affected))
     }
+}
+
+/// A login's writes: the new session, `last_login` and the audit event.
+fn login_writes(user: UserId, s: &SessionInsert<'_>, audit: &AuditEvent) -> [Statement; 3] {
+    [
+        s.statement(Some(user)),
+        Statement::new(
+            "UPDATE users SET last_login = ? WHERE id = ?",
+            vec![s.now.0.into(), user.0.into()],
+        ),
+        audit.statement(),
+    ]
 }
