@@ -30,6 +30,8 @@
 //! - `store/`: the service's SQL over [`sql::SqlExecutor`], one file per
 //!   concern: `users.rs`, `sessions.rs`, `clients.rs`, `keys.rs`; the row
 //!   helpers in `store/mod.rs`.
+//! - [`mail`]: mails as values, their one layout, and the outbox they are
+//!   written to in the transaction of their change.
 //! - [`schema`]: the migrations.
 //! - [`json`], `query.rs`: request bodies and query strings.
 //! - [`error`]: the one place errors become DRF-shaped JSON responses.
@@ -51,6 +53,7 @@ mod env;
 pub mod error;
 pub mod json;
 pub mod legacy_token;
+pub mod mail;
 mod meta;
 pub mod openapi;
 pub mod pages;

@@ -10,7 +10,29 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (3, LOOKALIKE_KEYS),
     (4, LEGACY_TOKENS),
     (5, REFRESH_REUSE_GRACE),
+    (6, MAIL_OUTBOX),
 ];
+
+/// The mail outbox (core/src/mail/outbox.rs): a mail is a row written in the
+/// transaction of its change; a sender claims due rows (`claimed_until`, a
+/// lease), delivers them and sets `sent_at`, or records the failure and the
+/// next attempt.
+const MAIL_OUTBOX: &str = "
+CREATE TABLE IF NOT EXISTS mail_outbox (
+    id TEXT PRIMARY KEY,
+    to_addr TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text_body TEXT NOT NULL,
+    html_body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claimed_until INTEGER,
+    sent_at INTEGER,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (sent_at, next_attempt_at);
+";
 
 const INITIAL: &str = "
 CREATE TABLE IF NOT EXISTS users (
