@@ -74,6 +74,15 @@ pub struct Config {
     /// The seed's (Django + simplejwt) tokens honoured during the cutover
     /// (docs/LEGACY_TOKENS.md). `None`: they are invalid tokens like any other.
     pub legacy_tokens: Option<LegacyTokens>,
+    /// Whether this deployment can send mail (SMTP or the development log
+    /// natively, the `send_email` binding on the Worker). Without it, the
+    /// flows that need mail (verification, reset, email change, sign-in
+    /// codes) answer 503 `mail_not_configured`, and registration sends none.
+    pub mail_enabled: bool,
+    /// Gatehouse's own public base URL (no trailing slash), for links to the
+    /// pages it serves itself, e.g. the reset page of a client without a
+    /// `reset_url`. Default `http://localhost:8000`.
+    pub public_url: String,
 }
 
 /// The seed's HS256 signing key and the end of the cutover.
@@ -138,6 +147,8 @@ impl Default for Config {
                 limit: 30,
                 period_secs: 3600,
             },
+            mail_enabled: false,
+            public_url: "http://localhost:8000".into(),
             anonymous_rate_limit: None,
             client_rate_period_secs: 3600,
             allow_unicode_email_local_part: false,

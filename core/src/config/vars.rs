@@ -253,6 +253,9 @@ impl Config {
                 .unwrap_or(d.allow_unicode_email_local_part),
             dashboard: Dashboard::from_vars(&lookup)?,
             legacy_tokens: legacy_tokens(&lookup)?,
+            // Set by the mail configuration (the mail issue's sender work).
+            mail_enabled: d.mail_enabled,
+            public_url: d.public_url,
         })
     }
 }
