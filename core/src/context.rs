@@ -37,6 +37,10 @@ pub(crate) struct Shared {
     pub(crate) dummy_hash: String,
     /// Usage counted since the last flush (`usage::flush`).
     pub(crate) usage: UsageAggregator,
+    /// Set when a request committed a mail to the outbox, so the host's
+    /// sender runs now rather than at its next tick ([`Ctx::mail_queued`],
+    /// `Gatehouse::take_mail_queued`).
+    pub(crate) mail_queued: std::sync::atomic::AtomicBool,
 }
 
 /// An authenticated caller.
@@ -76,6 +80,15 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Tells the host's mail sender that this request's committed batch put a
+    /// mail in the outbox (call it after the batch succeeded).
+    #[allow(dead_code)] // until the email flows call it
+    pub(crate) fn mail_queued(&self) {
+        self.shared
+            .mail_queued
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.shared.store
     }

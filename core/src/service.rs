@@ -123,6 +123,7 @@ impl Gatehouse {
                     codec,
                     dummy_hash,
                     usage: Default::default(),
+                    mail_queued: Default::default(),
                 },
                 routes: Vec::new(),
                 count_usage: true,
@@ -183,6 +184,14 @@ impl Gatehouse {
     /// Worker after each response (`wait_until`).
     pub async fn flush_usage(&self) -> Result<usize, crate::sql::SqlError> {
         crate::usage::flush(&self.shared().store, &self.shared().usage).await
+    }
+
+    /// Whether a request queued a mail since the last call (and clears it):
+    /// the host's cue to run its mail sender now.
+    pub fn take_mail_queued(&self) -> bool {
+        self.shared()
+            .mail_queued
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 
     /// The 413 response for a body over [`crate::config::MAX_BODY_BYTES`].
