@@ -49,6 +49,7 @@ pub mod clock;
 pub mod config;
 mod context;
 pub mod django_import;
+pub mod email_token;
 mod env;
 pub mod error;
 pub mod json;

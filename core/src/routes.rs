@@ -199,6 +199,15 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          api::sessions::__path_sessions_list),
     route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           api::sessions::__path_session_delete),
     route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       api::sessions::__path_logout_all),
+    // The email flows (503 `mail_not_configured` where a mail is sent and the deployment has no mail).
+    route!(POST   "/api/auth/email/verify/"                NONE, Client,        api::email_verify::verify,     api::email_verify::__path_email_verify, body 4096),
+    route!(POST   "/api/auth/email/verify/resend/"         NONE, Authenticated, api::email_verify::resend,     api::email_verify::__path_email_verify_resend, body 4096),
+    route!(POST   "/api/auth/password/reset/"              NONE, Client,        api::password_reset::request,  api::password_reset::__path_password_reset, body 4096),
+    route!(POST   "/api/auth/password/reset/confirm/"      NONE, Client,        api::password_reset::confirm,  api::password_reset::__path_password_reset_confirm, body 16384),
+    route!(POST   "/api/auth/email/change/"                NONE, Authenticated, api::email_change::request,    api::email_change::__path_email_change, body 16384),
+    route!(POST   "/api/auth/email/change/confirm/"        NONE, Client,        api::email_change::confirm,    api::email_change::__path_email_change_confirm, body 4096),
+    route!(POST   "/api/auth/code/request/"                NONE, Client,        api::signin_code::request,     api::signin_code::__path_code_request, body 4096),
+    route!(POST   "/api/auth/code/verify/"                 NONE, Client,        api::signin_code::verify,      api::signin_code::__path_code_verify, counts Login, body 4096),
     // The admin API: an admin-type client and a staff or admin user.
     route!(GET    "/api/admin/users/"                                    NONE,         Staff, admin::users::list,              admin::users::__path_users_list),
     route!(POST   "/api/admin/users/"                                    NONE,         Staff, admin::users::create,            admin::users::__path_users_create),

@@ -82,6 +82,14 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         }
         Err(e) => return Err(e.into()),
     };
+    // The verification mail, once the user exists (its own transaction: the
+    // user is committed either way, and `email/verify/resend/` exists).
+    if ctx.config().mail_enabled {
+        let sent = ctx
+            .audit(crate::audit::event::EMAIL_VERIFICATION_SENT, Some(user.id))
+            .target_user(crate::audit::UserRef::Id(user.id));
+        super::email_flow::send_verification(ctx, &user, vec![sent.statement()]).await?;
+    }
     let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
     let out = RegisterOut {
         user: UserOut::from(&user),
