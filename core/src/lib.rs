@@ -52,6 +52,7 @@ pub mod django_import;
 pub mod email_token;
 mod env;
 pub mod error;
+mod flow_pages;
 pub mod json;
 pub mod legacy_token;
 pub mod mail;

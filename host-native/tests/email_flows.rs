@@ -870,3 +870,153 @@ async fn an_email_change_spends_earlier_links_of_the_old_address() {
         .await;
     assert_eq!(code_of(&r), "invalid_token");
 }
+
+// ---- Gatehouse's own pages
+
+async fn page(
+    f: &Flows,
+    method: Method,
+    uri: &str,
+    form: Option<String>,
+) -> (StatusCode, http::HeaderMap, String) {
+    let mut b = http::Request::builder().method(method).uri(uri);
+    if form.is_some() {
+        b = b.header("content-type", "application/x-www-form-urlencoded");
+    }
+    let req = b
+        .body(bytes::Bytes::from(form.unwrap_or_default()))
+        .unwrap();
+    let resp = f.svc.gh.handle(req).await;
+    (
+        resp.status(),
+        resp.headers().clone(),
+        String::from_utf8(resp.body().to_vec()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_reset_page_shows_a_form_and_its_post_sets_the_password() {
+    let f = flows().await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/password/reset/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let token = f.last_mail_to("ada@example.com").await.token();
+    let (status, headers, body) = page(
+        &f,
+        Method::GET,
+        &format!("/auth/reset/?token={token}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("name=\"password2\""), "{body}");
+    assert!(body.contains(&format!("value=\"{token}\"")));
+    assert!(!body.contains("<script") && !body.contains("style="));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"));
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+    // A weak password shows the form again with the reasons.
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/reset/",
+        Some(format!("token={token}&password=12345&password2=12345")),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("too short"), "{body}");
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/reset/",
+        Some(format!(
+            "token={token}&password=a+brand+new%20passphrase&password2=a+brand+new+passphrase"
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Your password has been reset."));
+    assert_eq!(
+        f.login("ada@example.com", "a brand new passphrase")
+            .await
+            .status,
+        200
+    );
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/reset/",
+        Some(format!("token={token}&password=x&password2=x")),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("invalid or has expired"), "{body}");
+}
+
+#[tokio::test]
+async fn the_verify_page_confirms_only_on_post_and_escapes_what_it_shows() {
+    let f = flows().await;
+    f.register("ada").await;
+    let token = f.last_mail_to("ada@example.com").await.token();
+    let (status, _, _) = page(
+        &f,
+        Method::GET,
+        &format!("/auth/verify/?token={token}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // GET changed nothing: the token still works once.
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/verify/",
+        Some(format!("token={token}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Email verified."));
+    let (_, _, body) = page(
+        &f,
+        Method::GET,
+        "/auth/verify/?token=%22%3E%3Cscript%3E",
+        None,
+    )
+    .await;
+    assert!(
+        !body.contains("<script>") && body.contains("&quot;&gt;&lt;script&gt;"),
+        "{body}"
+    );
+    let (status, headers, _) = page(&f, Method::DELETE, "/auth/verify/", None).await;
+    assert_eq!(status, 405);
+    assert_eq!(headers["allow"], "GET, HEAD, POST");
+}
+
+#[tokio::test]
+async fn the_email_change_page_confirms_the_new_address() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    let access = s(&reg.body["access"]);
+    f.post(
+        "/api/auth/email/change/",
+        json!({"new_email": "ada.new@example.com", "password": PASSWORD}),
+        Some(&access),
+    )
+    .await;
+    let token = f.last_mail_to("ada.new@example.com").await.token();
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/email-change/",
+        Some(format!("token={token}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ada.new@example.com"));
+    assert_eq!(f.login("ada.new@example.com", PASSWORD).await.status, 200);
+}

@@ -7,7 +7,6 @@ use super::email_flow::{
     use_mark,
 };
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
-use super::register::field_value;
 use super::types::{
     DetailOut, EmailChangeIn, EmailChangedOut, ErrorOut, NotAuthenticated, TokenIn,
 };
@@ -15,7 +14,7 @@ use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::email_token::{self, Purpose};
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, StrField};
+use crate::json::{check, push, StrField};
 use crate::mail::{self, Action};
 use crate::sql::{SqlError, Statement};
 use crate::store::email_tokens::spend_all_tokens;
@@ -35,11 +34,9 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
     let new_email = body
         .str(StrField::required("new_email", 254), &mut errors)
         .and_then(|e| {
-            field_value(
-                canonical_email(&e, ctx.config().allow_unicode_email_local_part),
-                "new_email",
-                &mut errors,
-            )
+            canonical_email(&e, ctx.config().allow_unicode_email_local_part)
+                .map_err(|msg| push(&mut errors, "new_email", msg))
+                .ok()
         });
     let password = body.str(StrField::password("password"), &mut errors);
     check(errors)?;

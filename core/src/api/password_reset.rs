@@ -5,14 +5,13 @@ use super::email_flow::{
     accepted, enqueue, invalid_token, notice, read_token, require_mail, send_reset, throttle,
     use_mark,
 };
-use super::register::MISMATCH;
 use super::types::{DetailOut, ErrorOut, PasswordResetConfirmIn, PasswordResetIn};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::email_token::{self, Purpose};
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, push, StrField};
-use crate::password::validation::{validate_password, UserAttributes};
+use crate::password::validation::{validate_password, UserAttributes, MISMATCH};
 use crate::sql::Statement;
 use crate::store::email_tokens::spend_all_tokens;
 use crate::user::{normalize_email, User, UserId};

@@ -18,7 +18,7 @@ pub(crate) const USERNAME: StrField = StrField::required("username", 150);
 pub(crate) const FIRST_NAME: StrField = StrField::optional_blank("first_name", 150);
 pub(crate) const LAST_NAME: StrField = StrField::optional_blank("last_name", 150);
 
-pub(crate) const MISMATCH: &str = "Password fields didn't match.";
+pub(crate) use crate::password::validation::MISMATCH;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     // Gather, in the order the answer depends on them: the client's
