@@ -1020,3 +1020,182 @@ async fn the_email_change_page_confirms_the_new_address() {
     assert!(body.contains("ada.new@example.com"));
     assert_eq!(f.login("ada.new@example.com", PASSWORD).await.status, 200);
 }
+
+// ---- the admin API
+
+#[tokio::test]
+async fn staff_send_verification_and_reset_links_to_creators_audited() {
+    use gatehouse_core::user::{NewUser, UserType};
+    let f = flows().await;
+    let dash = f
+        .svc
+        .gh
+        .create_api_client(NewApiClient {
+            client_type: "admin".into(),
+            ..web_client("Dashboard", 100_000)
+        })
+        .await
+        .unwrap();
+    for (name, t) in [("sam", UserType::Staff), ("root", UserType::Admin)] {
+        f.svc
+            .gh
+            .create_user(NewUser {
+                email: format!("{name}@example.com"),
+                username: name.into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                user_type: t,
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap();
+    }
+    let staff = f
+        .post_as(
+            &dash,
+            "/api/auth/token/",
+            json!({"email": "sam@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let staff = s(&staff.body["access"]);
+    let ada = f.register("ada").await.body["user"]["id"].as_i64().unwrap();
+    let verify = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{ada}/send-verification/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(verify.status, 202, "{}", verify.body);
+    let token = f.last_mail_to("ada@example.com").await.token();
+    f.post("/api/auth/email/verify/", json!({"token": token}), None)
+        .await;
+    let again = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{ada}/send-verification/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(code_of(&again), "already_verified");
+    let reset = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{ada}/send-password-reset/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(reset.status, 202, "{}", reset.body);
+    let mail = f.last_mail_to("ada@example.com").await;
+    assert_eq!(mail.subject, "Reset your password");
+    assert_eq!(
+        f.count("SELECT count(*) FROM audit_events WHERE event IN ('email.verification_sent', 'password.reset_requested') AND json_extract(detail, '$.by') = 'admin'")
+            .await,
+        2
+    );
+    // Staff do not manage admins.
+    let root = f
+        .count("SELECT id FROM users WHERE username = 'root'")
+        .await;
+    let refused = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{root}/send-password-reset/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    // The admin user JSON shows the state.
+    let got = send(
+        &f.svc.gh,
+        &dash,
+        Method::GET,
+        &format!("/api/admin/users/{ada}/"),
+        None,
+        Some(&staff),
+    )
+    .await;
+    assert_eq!(got.body["email_verified"], true, "{}", got.body);
+}
+
+#[tokio::test]
+async fn client_email_options_are_set_through_the_admin_api() {
+    use gatehouse_core::user::{NewUser, UserType};
+    let f = flows().await;
+    let dash = f
+        .svc
+        .gh
+        .create_api_client(NewApiClient {
+            client_type: "admin".into(),
+            ..web_client("Dashboard", 100_000)
+        })
+        .await
+        .unwrap();
+    f.svc
+        .gh
+        .create_user(NewUser {
+            email: "root@example.com".into(),
+            username: "root".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: UserType::Admin,
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    let root = f
+        .post_as(
+            &dash,
+            "/api/auth/token/",
+            json!({"email": "root@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let root = s(&root.body["access"]);
+    let created = f
+        .post_as(
+            &dash,
+            "/api/admin/clients/",
+            json!({"name": "app", "client_type": "web", "rate_limit": 100, "signin_codes": true, "reset_url": "https://app.example.com/reset"}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["signin_codes"], true);
+    assert_eq!(created.body["require_verified_email"], false);
+    assert_eq!(created.body["reset_url"], "https://app.example.com/reset");
+    let id = s(&created.body["client_id"]);
+    let patched = send(
+        &f.svc.gh,
+        &dash,
+        Method::PATCH,
+        &format!("/api/admin/clients/{id}/"),
+        Some(json!({"require_verified_email": true, "reset_url": null})),
+        Some(&root),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["require_verified_email"], true);
+    assert_eq!(patched.body["reset_url"], Json::Null);
+    for bad in [
+        json!({"reset_url": "javascript:alert(1)"}),
+        json!({"reset_url": "https://x/#a"}),
+        json!({"signin_codes": "yes"}),
+    ] {
+        let r = send(
+            &f.svc.gh,
+            &dash,
+            Method::PATCH,
+            &format!("/api/admin/clients/{id}/"),
+            Some(bad.clone()),
+            Some(&root),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+}
