@@ -226,7 +226,7 @@ async fn a_reset_request_answers_the_same_for_an_unknown_address_and_mails_nothi
     assert_eq!((unknown.status, &unknown.body), (known.status, &known.body));
     assert!(f.mails_to("nobody@example.com").await.is_empty());
     assert_eq!(
-        f.count("SELECT count(*) FROM email_tokens WHERE purpose = 'reset'")
+        f.count("SELECT count(*) FROM email_tokens WHERE purpose = 'reset' AND used_at IS NULL")
             .await,
         1
     );
@@ -1198,4 +1198,51 @@ async fn client_email_options_are_set_through_the_admin_api() {
         .await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }
+}
+
+#[tokio::test]
+async fn reset_requests_take_as_long_for_unknown_addresses_as_for_known_ones() {
+    use gatehouse_core::rate_limit::Quota;
+    let many = Quota {
+        limit: 1_000_000,
+        period_secs: 3600,
+    };
+    let f = flows_with(
+        Config {
+            email_requests_per_address: many,
+            email_requests_per_ip: many,
+            ..mail_config()
+        },
+        EmailOptions::default(),
+    )
+    .await;
+    f.register("ada").await;
+    let time = |email: &'static str| {
+        let f = &f;
+        async move {
+            let started = std::time::Instant::now();
+            let r = f
+                .post("/api/auth/password/reset/", json!({"email": email}), None)
+                .await;
+            assert_eq!(r.status, 202);
+            started.elapsed()
+        }
+    };
+    let mut ratios = Vec::new();
+    for _ in 0..3 {
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        for _ in 0..50 {
+            known.push(time("ada@example.com").await);
+            unknown.push(time("nobody@example.com").await);
+        }
+        known.sort();
+        unknown.sort();
+        let ratio = unknown[25].as_secs_f64() / known[25].as_secs_f64();
+        ratios.push(ratio);
+        if (0.8..=1.25).contains(&ratio) {
+            eprintln!("median(unknown) / median(known) = {ratio:.3}");
+            return;
+        }
+    }
+    panic!("median(unknown) / median(known) out of 0.8..1.25 in every round: {ratios:?}");
 }

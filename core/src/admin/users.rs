@@ -227,7 +227,7 @@ pub(crate) async fn send_verification(ctx: &Ctx<'_>) -> Result<Response<Bytes>, 
     let audit = AuditEvent::new(event::EMAIL_VERIFICATION_SENT, &caller.actor, ctx.now)
         .target_user(UserRef::Id(id))
         .detail(serde_json::json!({"by": "admin"}));
-    crate::api::email_flow::send_verification(ctx, &user, vec![audit.statement()]).await?;
+    crate::api::email_flow::send_verification(ctx, &user, audit.statement()).await?;
     Ok(crate::api::email_flow::accepted(
         crate::api::email_verify::VERIFICATION_SENT,
     ))
@@ -249,8 +249,7 @@ pub(crate) async fn send_password_reset(ctx: &Ctx<'_>) -> Result<Response<Bytes>
     let audit = AuditEvent::new(event::PASSWORD_RESET_REQUESTED, &caller.actor, ctx.now)
         .target_user(UserRef::Id(id))
         .detail(serde_json::json!({"by": "admin"}));
-    crate::api::email_flow::send_reset(ctx, Some(&user), &user.email, vec![audit.statement()])
-        .await?;
+    crate::api::email_flow::send_reset(ctx, Some(&user), &user.email, audit.statement()).await?;
     Ok(crate::api::email_flow::accepted(
         "A password-reset link has been sent.",
     ))

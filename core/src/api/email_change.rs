@@ -77,16 +77,12 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
         .target_user(UserRef::Id(user.id))
         .detail(serde_json::json!({"from": user.email, "to": new_email}));
     let ttl = ctx.config().email_change_ttl_secs;
-    let with = vec![
-        super::email_flow::enqueue(ctx, &old_notice),
-        audit.statement(),
-    ];
+    let with = vec![super::email_flow::enqueue(ctx, &old_notice)];
     issue(
         ctx,
         Purpose::EmailChange,
         Some(&user),
         &new_email,
-        ttl,
         |token| {
             let url = own_page(ctx, "/auth/email-change/", token);
             let valid = format!("The link is valid for {} minutes.", minutes(ttl));
@@ -105,6 +101,7 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
             )
         },
         with,
+        audit.statement(),
     )
     .await?;
     Ok(accepted(CHANGE_SENT))

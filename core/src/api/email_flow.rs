@@ -99,17 +99,18 @@ pub(crate) fn enqueue(ctx: &Ctx<'_>, mail: &Mail) -> Statement {
 }
 
 /// Issues a token of `purpose` for `user` (None: no eligible account; the
-/// same work is done and nothing is written), mailing `to` the mail that
-/// `compose(link_token)` builds, with `audit`. The expiry is `ttl_secs`
-/// from now. True when a token was stored (and so a mail queued).
+/// same work is done and only a spent decoy token and `audit` are
+/// written), mailing `to` the mail that `compose(link_token)` builds,
+/// written with the token; `audit` is written either way. The expiry is
+/// its purpose's lifetime from now. True when a token was stored (and a mail queued).
 pub(crate) async fn issue(
     ctx: &Ctx<'_>,
     purpose: Purpose,
     user: Option<&User>,
     to: &str,
-    ttl_secs: i64,
     compose: impl FnOnce(&str) -> Mail,
     mut with: Vec<Statement>,
+    audit: Statement,
 ) -> Result<bool, ApiError> {
     let t = email_token::new_token(ctx.env().random.as_ref());
     let mail = compose(&t.token);
@@ -123,16 +124,28 @@ pub(crate) async fn issue(
             client_id: &ctx.client.id.0,
             hash: &t.hash,
             now: ctx.now,
-            expires_at: ctx.now.plus_secs(ttl_secs),
+            expires_at: ctx.now.plus_secs(ttl_secs(ctx, purpose)),
             salt: None,
             code_hash: None,
             with,
+            always: vec![audit],
         })
         .await?;
     if stored {
         ctx.mail_queued();
     }
     Ok(stored)
+}
+
+/// The configured lifetime of a token of `purpose`.
+pub(crate) fn ttl_secs(ctx: &Ctx<'_>, purpose: Purpose) -> i64 {
+    let cfg = ctx.config();
+    match purpose {
+        Purpose::Verify => cfg.verify_token_ttl_secs,
+        Purpose::Reset => cfg.reset_token_ttl_secs,
+        Purpose::EmailChange => cfg.email_change_ttl_secs,
+        Purpose::Code => cfg.signin_code_ttl_secs,
+    }
 }
 
 /// Gatehouse's own page `path` (e.g. `/auth/reset/`) for `token`.
@@ -171,16 +184,16 @@ pub(crate) fn verification_mail(ctx: &Ctx<'_>, to: &str, token: &str) -> Mail {
 pub(crate) async fn send_verification(
     ctx: &Ctx<'_>,
     user: &User,
-    with: Vec<Statement>,
+    audit: Statement,
 ) -> Result<bool, ApiError> {
     issue(
         ctx,
         Purpose::Verify,
         Some(user),
         &user.email,
-        ctx.config().verify_token_ttl_secs,
         |token| verification_mail(ctx, &user.email, token),
-        with,
+        Vec::new(),
+        audit,
     )
     .await
 }
@@ -216,16 +229,16 @@ pub(crate) async fn send_reset(
     ctx: &Ctx<'_>,
     user: Option<&User>,
     to: &str,
-    with: Vec<Statement>,
+    audit: Statement,
 ) -> Result<bool, ApiError> {
     issue(
         ctx,
         Purpose::Reset,
         user,
         to,
-        ctx.config().reset_token_ttl_secs,
         |token| reset_mail(ctx, to, token),
-        with,
+        Vec::new(),
+        audit,
     )
     .await
 }

@@ -76,7 +76,7 @@ pub(crate) async fn resend(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let audit = ctx
         .audit(event::EMAIL_VERIFICATION_SENT, Some(user.id))
         .target_user(UserRef::Id(user.id));
-    send_verification(ctx, &user, vec![audit.statement()]).await?;
+    send_verification(ctx, &user, audit.statement()).await?;
     Ok(accepted(VERIFICATION_SENT))
 }
 
@@ -95,7 +95,7 @@ pub(crate) fn already_verified() -> ApiError {
 operation! { client email_verify, post "/api/auth/email/verify/", "auth", request_body = TokenIn,
     responses(
         (status = 200, description = "The address is verified", body = EmailVerifiedOut),
-        (status = 400, description = "`invalid_token`: unknown, used, replaced, expired or of another flow", body = ErrorOut),
+        (status = 400, description = "`invalid_token` (unknown, used, replaced, expired or of another flow), or a field error on `token`"),
         (status = 401, description = "Missing or invalid API key", body = ErrorOut),
     )
 }

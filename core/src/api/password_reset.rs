@@ -42,8 +42,8 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
     let audit = ctx
         .audit(event::PASSWORD_RESET_REQUESTED, None)
         .target_user(user.as_ref().map_or(UserRef::None, |u| UserRef::Id(u.id)))
-        .detail(serde_json::json!({"user_agent": ctx.user_agent()}));
-    send_reset(ctx, user.as_ref(), &to, vec![audit.statement()]).await?;
+        .detail(serde_json::json!({"email": normalized, "user_agent": ctx.user_agent()}));
+    send_reset(ctx, user.as_ref(), &to, audit.statement()).await?;
     Ok(accepted(RESET_SENT))
 }
 

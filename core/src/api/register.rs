@@ -88,7 +88,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         let sent = ctx
             .audit(crate::audit::event::EMAIL_VERIFICATION_SENT, Some(user.id))
             .target_user(crate::audit::UserRef::Id(user.id));
-        super::email_flow::send_verification(ctx, &user, vec![sent.statement()]).await?;
+        super::email_flow::send_verification(ctx, &user, sent.statement()).await?;
     }
     let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
     let out = RegisterOut {

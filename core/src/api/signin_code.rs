@@ -78,7 +78,8 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
     );
     let audit = ctx
         .audit(event::SIGNIN_CODE_REQUESTED, None)
-        .target_user(user.as_ref().map_or(UserRef::None, |u| UserRef::Id(u.id)));
+        .target_user(user.as_ref().map_or(UserRef::None, |u| UserRef::Id(u.id)))
+        .detail(serde_json::json!({"email": normalized, "user_agent": ctx.user_agent()}));
     let stored = ctx
         .store()
         .issue_email_token(TokenIssue {
@@ -91,7 +92,8 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
             expires_at: ctx.now.plus_secs(ttl),
             salt: Some(&salt),
             code_hash: Some(&code_hash),
-            with: vec![enqueue(ctx, &m), audit.statement()],
+            with: vec![enqueue(ctx, &m)],
+            always: vec![audit.statement()],
         })
         .await?;
     if stored {
@@ -167,7 +169,7 @@ operation! { client code_request, post "/api/auth/code/request/", "auth", reques
 operation! { client code_verify, post "/api/auth/code/verify/", "auth", request_body = CodeVerifyIn,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 400, description = "`invalid_code`: wrong, expired, spent, or past its 5 attempts", body = ErrorOut),
+        (status = 400, description = "`invalid_code` (wrong, expired, spent, or past its 5 attempts), or field errors"),
         (status = 401, description = "Missing or invalid API key", body = ErrorOut),
         (status = 403, description = "This client does not offer sign-in codes (`signin_code_disabled`)", body = ErrorOut),
         (status = 429, description = "Too many failed sign-ins (`login_throttled`)", body = ErrorOut),
