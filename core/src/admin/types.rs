@@ -161,6 +161,16 @@ pub struct ClientCreateIn {
     pub allowed_origins: Option<Vec<String>>,
     #[schema(nullable = false)]
     pub is_active: Option<bool>,
+    /// Refuse logins of users whose email is not verified (default false).
+    #[schema(nullable = false)]
+    pub require_verified_email: Option<bool>,
+    /// Offer sign-in with an emailed code (default false).
+    #[schema(nullable = false)]
+    pub signin_codes: Option<bool>,
+    /// The client's password-reset page (`token=…` is added); null:
+    /// Gatehouse's own page.
+    #[schema(max_length = 2000)]
+    pub reset_url: Option<String>,
 }
 
 /// A partial update of a client.
@@ -178,6 +188,16 @@ pub struct ClientPatchIn {
     pub allowed_origins: Option<Vec<String>>,
     #[schema(nullable = false)]
     pub is_active: Option<bool>,
+    /// Refuse logins of users whose email is not verified (default false).
+    #[schema(nullable = false)]
+    pub require_verified_email: Option<bool>,
+    /// Offer sign-in with an emailed code (default false).
+    #[schema(nullable = false)]
+    pub signin_codes: Option<bool>,
+    /// The client's password-reset page (`token=…` is added); null:
+    /// Gatehouse's own page.
+    #[schema(max_length = 2000)]
+    pub reset_url: Option<String>,
 }
 
 /// Usage figures over a bucket or a range.
