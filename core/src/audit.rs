@@ -41,6 +41,7 @@ pub mod event {
     pub const EMAIL_CHANGED: &str = "email.changed";
     pub const SIGNIN_CODE_REQUESTED: &str = "signin_code.requested";
     pub const SIGNIN_CODE_FAILED: &str = "signin_code.failed";
+    pub const MAIL_TEST_QUEUED: &str = "mail.test_queued";
 }
 
 /// A user column of an event, as a value or as what the batch just wrote.

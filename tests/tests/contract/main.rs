@@ -18,6 +18,7 @@ mod hardening;
 mod legacy_tokens;
 mod login;
 mod logout;
+mod mail;
 mod pages;
 mod password_reset;
 mod profile;
