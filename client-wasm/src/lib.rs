@@ -14,9 +14,9 @@
 //!
 //! Where things live:
 //!
-//! - `js_api`: what JavaScript sees: the `GatehouseClient` class, its options
-//!   and methods, and `isGatehouseError`.
-//! - `ts`: the TypeScript declarations for them.
+//! - `js_api`: the core class the package's JS shell (js/client.js) wraps; the
+//!   shell checks the options and does the plain JSON calls, the errors and the
+//!   listeners, and its js/index.d.ts is the package's one set of declarations.
 //! - `client`: the state behind the class: session events, single-flight
 //!   refresh, the refresh timer, the authenticated `fetch` and JSON calls, and
 //!   what each async method does (`Op`, one future for all).
@@ -31,8 +31,6 @@
 
 extern crate alloc;
 
-mod ts;
-
 #[cfg(all(not(feature = "std"), target_arch = "wasm32"))]
 mod bare;
 
@@ -46,5 +44,5 @@ mod storage;
 
 // The crate's Rust API is what the tests use; JavaScript sees the same items
 // through wasm-bindgen.
-pub use js_api::{is_gatehouse_error, GatehouseClient};
+pub use js_api::GatehouseClient;
 pub use session::jwt_times;
