@@ -27,9 +27,13 @@ for t in "${TARGETS[@]}"; do
   w="pkg/$t/gatehouse_client_bg.wasm"
   # -tnh (traps never happen): the module's only traps are panics, i.e. bugs; binaryen
   # may then drop the checks that lead to them. See README "Size".
-  node_modules/.bin/wasm-opt -Oz --converge -tnh --strip-producers --strip-target-features \
-    "${WASM_OPT_FEATURES[@]}" "$w" -o "$w.opt"
-  mv "$w.opt" "$w"
+  # Names kept (-g) for stub-fmt.mjs, which empties the core::fmt functions only
+  # panic messages use (the panic handler never reads them); then again without names.
+  node_modules/.bin/wasm-opt -Oz --converge -tnh -g "${WASM_OPT_FEATURES[@]}" "$w" -o "$w.opt"
+  node scripts/stub-fmt.mjs "$w.opt" "$w.stub"
+  node_modules/.bin/wasm-opt -Oz --converge -tnh --strip-debug --strip-producers --strip-target-features \
+    "${WASM_OPT_FEATURES[@]}" "$w.stub" -o "$w"
+  rm -f "$w.opt" "$w.stub"
   # Short import/export names in the wasm and the glue (see scripts/minify-names.mjs);
   # only for web, the package's core: the bundler target imports the wasm by name.
   [ "$t" != web ] || node scripts/minify-names.mjs "$w" "pkg/$t/gatehouse_client.js"
