@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Builds @gatehouse/client for the three targets into pkg/{web,bundler,nodejs}:
-# wasm-pack (its own wasm-opt off) then npm binaryen's wasm-opt -Oz on each wasm.
-# Needs scripts/install-wasm-tools.sh to have run. Usage: client-wasm/build.sh [target...]
+# Builds the wasm core of @gatehouse/client into pkg/web (scripts/pack-client.sh
+# packs it with the JS shell): wasm-pack (its own wasm-opt off), then npm
+# binaryen's wasm-opt -Oz, stub-fmt.mjs, wasm-opt again. The core's class is the
+# shell's (js/client.js), not an API of its own, so the web target is all the
+# package needs; others can still be named. Needs scripts/install-wasm-tools.sh
+# to have run. Usage: client-wasm/build.sh [target...]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE"
 export PATH="$HOME/.cargo/bin:$PATH"
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(web bundler nodejs)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(web)
 [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)

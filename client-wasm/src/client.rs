@@ -1,6 +1,6 @@
 //! The client's state and behaviour: session events, single-flight refresh, the
-//! proactive timer, the authenticated `fetch` and JSON calls, and what each async
-//! method of the JS class (`js_api.rs`) does (`Op`).
+//! proactive timer, the token for each `fetch` (and its one retry after a 401),
+//! and what each async method of the core class (`js_api.rs`) does (`Op`).
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
