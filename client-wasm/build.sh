@@ -25,8 +25,10 @@ done
 export RUSTFLAGS
 for t in "${TARGETS[@]}"; do
   rm -rf "pkg/$t"
+  # --no-typescript: the package's one set of declarations is js/index.d.ts (the
+  # core's class is internal to the package).
   wasm-pack --quiet build --release --target "$t" --out-dir "pkg/$t" --out-name gatehouse_client \
-    --scope gatehouse --no-default-features
+    --scope gatehouse --no-default-features --no-typescript
   w="pkg/$t/gatehouse_client_bg.wasm"
   # -tnh (traps never happen): the module's only traps are panics, i.e. bugs; binaryen
   # may then drop the checks that lead to them. See README "Size".
