@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/gatehouse_client_bg-DO9Rp_c_.wasm",
+        path: "/admin/assets/gatehouse_client_bg-C4eKP10t.wasm",
         content_type: "application/wasm",
-        etag: "\"1f66b6f652faa87156ee\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-DO9Rp_c_.wasm")),
+        etag: "\"3b4062fd2499c2d1820e\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-CFnFLipW.js",
+        path: "/admin/assets/index-CXHqbbN9.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"169e25387294742d4187\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CFnFLipW.js")),
+        etag: "\"f5a87bf2096947df0021\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CXHqbbN9.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"47142e716379a70a407d\"",
+        etag: "\"4e01aade52f2e5089418\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {
