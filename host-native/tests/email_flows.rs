@@ -1276,3 +1276,48 @@ async fn a_newer_code_spends_the_older_one() {
     assert_eq!(code_of(&verify(older).await), "invalid_code");
     assert_eq!(verify(newer).await.status, 200);
 }
+
+#[tokio::test]
+async fn requests_are_throttled_per_ip_across_addresses() {
+    use gatehouse_core::rate_limit::Quota;
+    let f = flows_with(
+        Config {
+            email_requests_per_ip: Quota {
+                limit: 3,
+                period_secs: 3600,
+            },
+            ..mail_config()
+        },
+        EmailOptions::default(),
+    )
+    .await;
+    for n in 0..3 {
+        let r = f
+            .post(
+                "/api/auth/password/reset/",
+                json!({"email": format!("n{n}@example.com")}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 202);
+    }
+    let r = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "n9@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 429);
+    assert_eq!(code_of(&r), "email_throttled");
+    // GCRA gives one request back every period / limit (20 minutes here).
+    f.svc.clock.advance_secs(1200);
+    let r = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "n9@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+}
