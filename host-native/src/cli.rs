@@ -9,6 +9,12 @@ use gatehouse_core::user::UserType;
 use gatehouse_core::Config;
 use std::net::SocketAddr;
 
+/// A flag's environment variable takes 1/0, true/false, yes/no, on/off (as
+/// the core's own reader does), not only `true`/`false`.
+fn boolish() -> clap::builder::BoolishValueParser {
+    clap::builder::BoolishValueParser::new()
+}
+
 /// Gatehouse: a JWT authentication service for several frontends.
 #[derive(Debug, Parser)]
 #[command(name = "gatehouse", version, about)]
@@ -211,7 +217,7 @@ pub struct ConfigArgs {
 
     /// Accept emails whose local part (before the @) is not ASCII; it must
     /// still be of one script [default: refused].
-    #[arg(long, env = "GATEHOUSE_ALLOW_UNICODE_EMAIL_LOCAL_PART", global = true)]
+    #[arg(long, env = "GATEHOUSE_ALLOW_UNICODE_EMAIL_LOCAL_PART", global = true, value_parser = boolish())]
     pub allow_unicode_email_local_part: bool,
 
     /// Caps every client's budget for requests without a valid access
@@ -291,7 +297,7 @@ pub struct ConfigArgs {
 
     /// Development: print every mail (links included) to the log, clearly
     /// marked, instead of sending it. Not for production.
-    #[arg(long, env = "GATEHOUSE_MAIL_DEV", global = true)]
+    #[arg(long, env = "GATEHOUSE_MAIL_DEV", global = true, value_parser = boolish())]
     pub mail_dev: bool,
 
     /// Gatehouse's public base URL, for links in mails to pages it serves
@@ -526,7 +532,7 @@ pub struct ServeArgs {
     /// Take the client IP from `X-Forwarded-For` as the trusted proxies
     /// appended it (only behind a proxy that appends it; see
     /// --trusted-proxies).
-    #[arg(long, env = "GATEHOUSE_TRUST_PROXY")]
+    #[arg(long, env = "GATEHOUSE_TRUST_PROXY", value_parser = boolish())]
     pub trust_proxy: bool,
 
     /// How many proxies in front of Gatehouse append to `X-Forwarded-For`:
