@@ -72,6 +72,21 @@ pub struct ApiClient {
     /// Browser origins allowed to call with this client (`Origin` header).
     pub allowed_origins: Vec<String>,
     pub created_at: UnixMillis,
+    pub email: EmailOptions,
+}
+
+/// A client's options for the email flows (all off by default, so a client
+/// behaves as before them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailOptions {
+    /// A login with the right password of a user whose email is not
+    /// verified is refused (403 `email_not_verified`).
+    pub require_verified_email: bool,
+    /// The client offers sign-in with an emailed code (`/api/auth/code/…`).
+    pub signin_codes: bool,
+    /// The client's own password-reset page; the mail links to it with
+    /// `token=…` added. None: Gatehouse's page (`{public_url}/auth/reset/`).
+    pub reset_url: Option<String>,
 }
 
 impl ApiClient {
@@ -93,6 +108,21 @@ pub struct NewApiClient {
     pub serves: Option<Vec<UserType>>,
     pub allowed_origins: Vec<String>,
     pub is_active: bool,
+    pub email: EmailOptions,
+}
+
+/// Why `url` cannot be a client's `reset_url` (None: it can): an absolute
+/// http(s) URL without spaces, at most 2000 characters, no fragment (the
+/// token is added as a query parameter).
+pub fn reset_url_error(url: &str) -> Option<&'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let ok = url.len() <= 2000
+        && rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        && !url.contains('#')
+        && url.chars().all(|c| c.is_ascii_graphic());
+    (!ok).then_some("Enter an absolute http(s) URL without a fragment.")
 }
 
 /// The user types a client of `client_type` serves unless told otherwise.

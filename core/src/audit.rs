@@ -33,6 +33,14 @@ pub mod event {
     pub const CLIENT_KEY_ROTATED: &str = "client.key_rotated";
     pub const CLIENT_DEACTIVATED: &str = "client.deactivated";
     pub const CLIENT_ACTIVATED: &str = "client.activated";
+    pub const EMAIL_VERIFICATION_SENT: &str = "email.verification_sent";
+    pub const EMAIL_VERIFIED: &str = "email.verified";
+    pub const PASSWORD_RESET_REQUESTED: &str = "password.reset_requested";
+    pub const PASSWORD_RESET: &str = "password.reset";
+    pub const EMAIL_CHANGE_REQUESTED: &str = "email.change_requested";
+    pub const EMAIL_CHANGED: &str = "email.changed";
+    pub const SIGNIN_CODE_REQUESTED: &str = "signin_code.requested";
+    pub const SIGNIN_CODE_FAILED: &str = "signin_code.failed";
     pub const MAIL_TEST_QUEUED: &str = "mail.test_queued";
 }
 

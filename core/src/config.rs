@@ -86,6 +86,19 @@ pub struct Config {
     /// pages it serves itself, e.g. the reset page of a client without a
     /// `reset_url`. Default `http://localhost:8000`.
     pub public_url: String,
+    /// Lifetimes of the emailed tokens, in seconds: a password-reset link
+    /// (default 1 h), an email-verification link (24 h), an email-change
+    /// link (1 h) and a sign-in code (10 min).
+    pub reset_token_ttl_secs: i64,
+    pub verify_token_ttl_secs: i64,
+    pub email_change_ttl_secs: i64,
+    pub signin_code_ttl_secs: i64,
+    /// Mail-sending requests (reset, sign-in code, verification resend,
+    /// email change) allowed per target address, whether or not it has an
+    /// account (default 5 an hour).
+    pub email_requests_per_address: Quota,
+    /// The same requests allowed per IP address (default 50 an hour).
+    pub email_requests_per_ip: Quota,
     /// The sender of every mail: `Name <addr>` or a bare address
     /// (`--mail-from`). Default `Gatehouse <gatehouse@localhost>`.
     pub mail_from: String,
@@ -165,6 +178,18 @@ impl Default for Config {
             },
             mail_enabled: false,
             public_url: "http://localhost:8000".into(),
+            reset_token_ttl_secs: 3600,
+            verify_token_ttl_secs: 24 * 3600,
+            email_change_ttl_secs: 3600,
+            signin_code_ttl_secs: 600,
+            email_requests_per_address: Quota {
+                limit: 5,
+                period_secs: 3600,
+            },
+            email_requests_per_ip: Quota {
+                limit: 50,
+                period_secs: 3600,
+            },
             mail_from: "Gatehouse <gatehouse@localhost>".into(),
             smtp: None,
             mail_dev: false,

@@ -547,6 +547,7 @@ pub fn plan(d: &Dump, e: &Existing, opts: &Options) -> Result<Plan, ImportError>
                 serves: opts.serves.clone(),
                 allowed_origins: opts.allowed_origins.clone(),
                 created_at: c.created_at,
+                email: Default::default(),
             }),
         }
     }

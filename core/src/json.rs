@@ -140,6 +140,11 @@ impl JsonBody {
 }
 
 impl JsonBody {
+    /// Is the field present and null?
+    pub fn is_null(&self, name: &str) -> bool {
+        matches!(self.0.get(name), Some(Value::Null))
+    }
+
     /// Is the field present (even as null)?
     pub fn has(&self, name: &str) -> bool {
         self.0.contains_key(name)

@@ -310,6 +310,7 @@ mod tests {
             is_active: true,
             date_joined: UnixMillis(0),
             last_login: None,
+            email_verified_at: None,
         };
         for tt in [TokenType::Access, TokenType::Refresh] {
             let t = codec.issue(Issue {

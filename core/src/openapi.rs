@@ -3,8 +3,10 @@
 //! handler, placed at its path by the route table ([`crate::routes`]).
 
 use crate::api::types::{
-    ChangePasswordIn, ChangePasswordOut, ErrorOut, LoginIn, LogoutAllOut, ProfileIn, RefreshIn,
-    RegisterIn, RegisterOut, SessionOut, TokenPair, UserOut,
+    ChangePasswordIn, ChangePasswordOut, CodeRequestIn, CodeVerifyIn, DetailOut, EmailChangeIn,
+    EmailChangedOut, EmailVerifiedOut, ErrorOut, LoginIn, LogoutAllOut, PasswordResetConfirmIn,
+    PasswordResetIn, ProfileIn, RefreshIn, RegisterIn, RegisterOut, SessionOut, TokenIn, TokenPair,
+    UserOut,
 };
 use crate::user::UserType;
 use bytes::Bytes;
@@ -45,7 +47,7 @@ impl Modify for SecuritySchemes {
         description = "Multi-frontend JWT authentication. Every /api/auth/ route needs the X-API-Key and X-Client-ID headers of an API client. The same routes are served under /api/v1/.",
         version = "1.0.0"
     ),
-    components(schemas(UserOut, TokenPair, RegisterIn, RegisterOut, LoginIn, RefreshIn, ProfileIn, ChangePasswordIn, ChangePasswordOut, ErrorOut, UserType, SessionOut, LogoutAllOut)),
+    components(schemas(UserOut, TokenPair, RegisterIn, RegisterOut, LoginIn, RefreshIn, ProfileIn, ChangePasswordIn, ChangePasswordOut, ErrorOut, UserType, SessionOut, LogoutAllOut, DetailOut, PasswordResetIn, PasswordResetConfirmIn, TokenIn, EmailVerifiedOut, EmailChangeIn, EmailChangedOut, CodeRequestIn, CodeVerifyIn)),
     modifiers(&SecuritySchemes),
     tags((name = "auth", description = "Registration, tokens and the caller's profile"), (name = "meta", description = "Schema, health and keys"))
 )]

@@ -11,7 +11,40 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, LEGACY_TOKENS),
     (5, REFRESH_REUSE_GRACE),
     (6, MAIL_OUTBOX),
+    (7, EMAIL_FLOWS),
 ];
+
+/// The email flows (verification, password reset, email change, sign-in
+/// codes): when a user's address was proven theirs, each API client's
+/// options for them, and the single-use tokens the mails carry. A token is
+/// kept only as its SHA-256 (`token_hash`); a sign-in code as a hash keyed
+/// by the row's random `salt` (`code_hash`), its guesses counted in
+/// `attempts`. `email` is the address the mail went to (the new one for an
+/// email change). A row is spent when `used_at` is set: by its use, or by a
+/// newer request of the same purpose; `consumed_by` is the random mark of
+/// the request that used it, which the rest of that request's batch checks
+/// (of two racing uses, only the winner's writes apply). Times are unix millis.
+const EMAIL_FLOWS: &str = "
+ALTER TABLE users ADD COLUMN email_verified_at INTEGER;
+ALTER TABLE api_clients ADD COLUMN require_verified_email INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_clients ADD COLUMN signin_codes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_clients ADD COLUMN reset_url TEXT;
+CREATE TABLE IF NOT EXISTS email_tokens (
+    token_hash TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    consumed_by TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    salt TEXT,
+    code_hash TEXT
+);
+CREATE INDEX IF NOT EXISTS email_tokens_user ON email_tokens (user_id, purpose, used_at);
+";
 
 /// The mail outbox (core/src/mail/outbox.rs): a mail is a row written in the
 /// transaction of its change; a sender claims due rows (`claimed_until`, a

@@ -246,6 +246,12 @@ impl Gatehouse {
             return self.preflight(origin.as_deref().unwrap_or_default()).await;
         }
 
+        // Gatehouse's own pages for the links it mails (no API key: the
+        // mailed token is the credential).
+        if let Some(page) = crate::flow_pages::FlowPage::at(&path) {
+            return crate::flow_pages::answer(self.shared(), page, &req, now).await;
+        }
+
         let target = match self.find(&path, req.method()) {
             Ok(t) => t,
             Err(e) => return e.into_response(),

@@ -380,6 +380,7 @@ mod tests {
             is_active: true,
             date_joined: UnixMillis(0),
             last_login: None,
+            email_verified_at: None,
         }
     }
 

@@ -79,6 +79,9 @@ pub struct User {
     pub is_active: bool,
     pub date_joined: UnixMillis,
     pub last_login: Option<UnixMillis>,
+    /// When the user proved the address theirs (a verification or email
+    /// change link); None: not verified.
+    pub email_verified_at: Option<UnixMillis>,
 }
 
 /// What an operator (CLI, later the admin API) gives to create a user.
@@ -322,6 +325,7 @@ impl User {
             is_active: true,
             date_joined: UnixMillis(0),
             last_login: None,
+            email_verified_at: None,
         }
     }
 }

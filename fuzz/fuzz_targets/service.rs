@@ -92,6 +92,7 @@ fn fixture() -> &'static Fixture {
                     serves: None,
                     allowed_origins: vec!["https://app.example.com".into()],
                     is_active: true,
+                    email: Default::default(),
                 })
                 .await
                 .unwrap();

@@ -557,6 +557,15 @@ pub struct CreateApiClientArgs {
     /// Create it deactivated.
     #[arg(long)]
     pub inactive: bool,
+    /// Refuse logins of users whose email is not verified (403 `email_not_verified`).
+    #[arg(long)]
+    pub require_verified_email: bool,
+    /// Offer sign-in with an emailed six-digit code.
+    #[arg(long)]
+    pub signin_codes: bool,
+    /// The client's password-reset page; the mail links to it with `token=…` added [default: Gatehouse's own page].
+    #[arg(long, value_name = "URL")]
+    pub reset_url: Option<String>,
     /// Print the client (and its key) as JSON.
     #[arg(long)]
     pub json: bool,

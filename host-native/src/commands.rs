@@ -276,6 +276,11 @@ async fn create_api_client(gh: &Gatehouse, args: CreateApiClientArgs) -> Result<
             serves: args.serves,
             allowed_origins: args.origins,
             is_active: !args.inactive,
+            email: gatehouse_core::api_client::EmailOptions {
+                require_verified_email: args.require_verified_email,
+                signin_codes: args.signin_codes,
+                reset_url: args.reset_url,
+            },
         })
         .await
         .map_err(CommandError::from_display)?;
@@ -382,6 +387,9 @@ fn client_json(c: &ApiClient) -> Value {
         "allowed_origins": c.allowed_origins,
         "is_active": c.is_active,
         "created_at": c.created_at.to_rfc3339(),
+        "require_verified_email": c.email.require_verified_email,
+        "signin_codes": c.email.signin_codes,
+        "reset_url": c.email.reset_url,
     })
 }
 

@@ -64,6 +64,7 @@ fn new_client(name: &str, client_type: &str, rate_limit: u32) -> NewApiClient {
         serves: None,
         allowed_origins: vec![],
         is_active: true,
+        email: Default::default(),
     }
 }
 

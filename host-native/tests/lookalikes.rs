@@ -100,7 +100,9 @@ async fn existing_users_get_keys_and_lookalikes_stay_apart() {
         "the stored emails and usernames are unchanged"
     );
 
-    // The service on the migrated database: every spelling is taken.
+    // The service on the migrated database (and the later migrations, which
+    // the service's queries need): every spelling is taken.
+    gatehouse_core::schema::migrate(sql.as_ref()).await.unwrap();
     let gh = TestEnv::with_sql(sql.clone())
         .start(Config::default())
         .await;
@@ -167,6 +169,7 @@ async fn admin_api_create_and_update_normalise_and_refuse_lookalikes() {
             serves: None,
             allowed_origins: vec![],
             is_active: true,
+            email: Default::default(),
         })
         .await
         .unwrap();

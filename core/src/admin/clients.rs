@@ -8,7 +8,7 @@ use super::store::ClientFilter;
 use super::types::{ClientCreateIn, ClientOut, ClientPage, ClientPatchIn, ClientWithKeyOut};
 use super::users::operator_error;
 use crate::api::types::ErrorOut;
-use crate::api_client::{ApiClient, ClientId, NewApiClient};
+use crate::api_client::{ApiClient, ClientId, EmailOptions, NewApiClient};
 use crate::audit::{event, AuditEvent};
 use crate::context::AdminCaller;
 use crate::context::Ctx;
@@ -66,6 +66,28 @@ fn origins(body: &JsonBody, errors: &mut FieldErrors) -> Option<Vec<String>> {
     ok.then_some(raw)
 }
 
+/// The email-flow options present in the body, applied to `to`.
+/// `reset_url` may be null (back to Gatehouse's own page).
+fn email_options(body: &JsonBody, to: &mut EmailOptions, errors: &mut FieldErrors) {
+    if let Some(b) = body.bool("require_verified_email", errors) {
+        to.require_verified_email = b;
+    }
+    if let Some(b) = body.bool("signin_codes", errors) {
+        to.signin_codes = b;
+    }
+    if body.is_null("reset_url") {
+        to.reset_url = None;
+    } else if let Some(u) = body.str(
+        StrField::required("reset_url", 2000).required_when(false),
+        errors,
+    ) {
+        match crate::api_client::reset_url_error(&u) {
+            Some(msg) => push(errors, "reset_url", msg),
+            None => to.reset_url = Some(u),
+        }
+    }
+}
+
 fn rate_limit(body: &JsonBody, required: bool, errors: &mut FieldErrors) -> Option<u32> {
     body.int("rate_limit", required, 1, MAX_RATE_LIMIT, errors)
         .and_then(|n| u32::try_from(n).ok())
@@ -107,6 +129,8 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let serves = serves(&body, &mut errors);
     let allowed_origins = origins(&body, &mut errors).unwrap_or_default();
     let is_active = body.bool("is_active", &mut errors).unwrap_or(true);
+    let mut email = EmailOptions::default();
+    email_options(&body, &mut email, &mut errors);
     if let Some(t) = &client_type {
         if !t
             .chars()
@@ -130,6 +154,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         serves,
         allowed_origins,
         is_active,
+        email,
     };
     let (client, key) =
         crate::operator::create_api_client_as(ctx.shared, ctx.now, new, &caller.actor)
@@ -171,6 +196,7 @@ pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if let Some(a) = body.bool("is_active", &mut errors) {
         after.is_active = a;
     }
+    email_options(&body, &mut after.email, &mut errors);
     check(errors)?;
     admin_update_client(ctx, caller, before, after).await
 }

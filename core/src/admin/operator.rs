@@ -253,6 +253,14 @@ pub(crate) async fn create_api_client_as(
             "A client must serve at least one user type.",
         );
     }
+    if let Some(msg) = new
+        .email
+        .reset_url
+        .as_deref()
+        .and_then(crate::api_client::reset_url_error)
+    {
+        push(&mut errors, "reset_url", msg);
+    }
     validated(errors)?;
     let rng = shared.env.random.as_ref();
     let key = ApiKey::generate(rng);
@@ -267,6 +275,7 @@ pub(crate) async fn create_api_client_as(
         serves,
         allowed_origins: new.allowed_origins,
         created_at: now,
+        email: new.email,
     };
     let audit = AuditEvent::new(event::CLIENT_CREATED, actor, client.created_at)
         .target_client(&client.id)

@@ -308,19 +308,25 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
         let change = Statement::new(
-            "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ?",
+            "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ?, require_verified_email = ?, signin_codes = ?, reset_url = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ? AND require_verified_email = ? AND signin_codes = ? AND reset_url IS ?",
             vec![
                 after.name.clone().into(),
                 i64::from(after.rate_limit).into(),
                 serves_text(after).into(),
                 after.allowed_origins.join("\n").into(),
                 after.is_active.into(),
+                after.email.require_verified_email.into(),
+                after.email.signin_codes.into(),
+                after.email.reset_url.clone().into(),
                 before.id.0.clone().into(),
                 before.name.clone().into(),
                 i64::from(before.rate_limit).into(),
                 serves_text(before).into(),
                 before.allowed_origins.join("\n").into(),
                 before.is_active.into(),
+                before.email.require_verified_email.into(),
+                before.email.signin_codes.into(),
+                before.email.reset_url.clone().into(),
             ],
         );
         let end_logins =

@@ -107,6 +107,13 @@ pub struct ClientOut {
     pub is_active: bool,
     /// RFC 3339.
     pub created_at: String,
+    /// A login of a user with an unverified email is refused (403
+    /// `email_not_verified`).
+    pub require_verified_email: bool,
+    /// Sign-in with an emailed code is offered.
+    pub signin_codes: bool,
+    /// The client's password-reset page (null: Gatehouse's own).
+    pub reset_url: Option<String>,
 }
 
 impl From<&ApiClient> for ClientOut {
@@ -121,6 +128,9 @@ impl From<&ApiClient> for ClientOut {
             allowed_origins: c.allowed_origins.clone(),
             is_active: c.is_active,
             created_at: c.created_at.to_rfc3339(),
+            require_verified_email: c.email.require_verified_email,
+            signin_codes: c.email.signin_codes,
+            reset_url: c.email.reset_url.clone(),
         }
     }
 }
@@ -151,6 +161,16 @@ pub struct ClientCreateIn {
     pub allowed_origins: Option<Vec<String>>,
     #[schema(nullable = false)]
     pub is_active: Option<bool>,
+    /// Refuse logins of users whose email is not verified (default false).
+    #[schema(nullable = false)]
+    pub require_verified_email: Option<bool>,
+    /// Offer sign-in with an emailed code (default false).
+    #[schema(nullable = false)]
+    pub signin_codes: Option<bool>,
+    /// The client's password-reset page (`token=…` is added); null:
+    /// Gatehouse's own page.
+    #[schema(max_length = 2000)]
+    pub reset_url: Option<String>,
 }
 
 /// A partial update of a client.
@@ -168,6 +188,16 @@ pub struct ClientPatchIn {
     pub allowed_origins: Option<Vec<String>>,
     #[schema(nullable = false)]
     pub is_active: Option<bool>,
+    /// Refuse logins of users whose email is not verified (default false).
+    #[schema(nullable = false)]
+    pub require_verified_email: Option<bool>,
+    /// Offer sign-in with an emailed code (default false).
+    #[schema(nullable = false)]
+    pub signin_codes: Option<bool>,
+    /// The client's password-reset page (`token=…` is added); null:
+    /// Gatehouse's own page.
+    #[schema(max_length = 2000)]
+    pub reset_url: Option<String>,
 }
 
 /// Usage figures over a bucket or a range.

@@ -215,6 +215,46 @@ async fn set_active(ctx: &Ctx<'_>, active: bool) -> Result<Response<Bytes>, ApiE
     admin_update_user(ctx, caller, before, &patch, FieldErrors::new()).await
 }
 
+/// `POST …/send-verification/`: mails the user a new verification link
+/// (older ones stop working); audited `email.verification_sent`.
+pub(crate) async fn send_verification(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    crate::api::email_flow::require_mail(ctx)?;
+    let (caller, id) = (&ctx.admin()?, user_id(ctx));
+    let user = managed_user(ctx, caller, id).await?;
+    if user.email_verified_at.is_some() {
+        return Err(crate::api::email_verify::already_verified());
+    }
+    let audit = AuditEvent::new(event::EMAIL_VERIFICATION_SENT, &caller.actor, ctx.now)
+        .target_user(UserRef::Id(id))
+        .detail(serde_json::json!({"by": "admin"}));
+    crate::api::email_flow::send_verification(ctx, &user, audit.statement()).await?;
+    Ok(crate::api::email_flow::accepted(
+        crate::api::email_verify::VERIFICATION_SENT,
+    ))
+}
+
+/// `POST …/send-password-reset/`: mails an active user a reset link (older
+/// ones stop working); audited `password.reset_requested`.
+pub(crate) async fn send_password_reset(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    crate::api::email_flow::require_mail(ctx)?;
+    let (caller, id) = (&ctx.admin()?, user_id(ctx));
+    let user = managed_user(ctx, caller, id).await?;
+    if !user.is_active {
+        return Err(ApiError::detail(
+            StatusCode::BAD_REQUEST,
+            "user_inactive",
+            "This user is deactivated; reactivate it first.",
+        ));
+    }
+    let audit = AuditEvent::new(event::PASSWORD_RESET_REQUESTED, &caller.actor, ctx.now)
+        .target_user(UserRef::Id(id))
+        .detail(serde_json::json!({"by": "admin"}));
+    crate::api::email_flow::send_reset(ctx, Some(&user), &user.email, audit.statement()).await?;
+    Ok(crate::api::email_flow::accepted(
+        "A password-reset link has been sent.",
+    ))
+}
+
 pub(crate) async fn sessions(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let id = user_id(ctx);
     ctx.store()
@@ -466,6 +506,24 @@ operation! { admin user_deactivate, post "/api/admin/users/{id}/deactivate/", pa
     responses(
         (status = 200, description = "Deactivated; every login ended", body = AdminUserOut),
         (status = 400, description = "`last_superuser`", body = ErrorOut),
+        ManagedUserErrors,
+    )
+}
+
+operation! { admin user_send_verification, post "/api/admin/users/{id}/send-verification/", params(UserIdPath),
+    responses(
+        (status = 202, description = "A verification link was mailed to the user", body = crate::api::types::DetailOut),
+        (status = 400, description = "`already_verified`", body = ErrorOut),
+        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        ManagedUserErrors,
+    )
+}
+
+operation! { admin user_send_password_reset, post "/api/admin/users/{id}/send-password-reset/", params(UserIdPath),
+    responses(
+        (status = 202, description = "A password-reset link was mailed to the user", body = crate::api::types::DetailOut),
+        (status = 400, description = "`user_inactive`", body = ErrorOut),
+        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
         ManagedUserErrors,
     )
 }

@@ -47,7 +47,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let serves = account
         .as_ref()
         .is_some_and(|u| ctx.client.serves(u.user_type));
-    let user = match decide(account, check, serves) {
+    let must_verify = ctx.client.email.require_verified_email;
+    let user = match decide(account, check, serves, must_verify) {
         LoginOutcome::Issue(user) => user,
         LoginOutcome::ResetRequired(target) => {
             // Not a guess (no password was checked): audited, not counted.
@@ -62,6 +63,14 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         LoginOutcome::NotServed(target) => {
             audit_login_failure(ctx, &email, target, "user_type_not_allowed").await?;
             return Err(ApiError::user_type_not_allowed());
+        }
+        LoginOutcome::NotVerified(target) => {
+            audit_login_failure(ctx, &email, target, "email_not_verified").await?;
+            return Err(ApiError::detail(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Confirm your email address before signing in.",
+            ));
         }
     };
     // A Django hash (imported from the seed) is replaced by Argon2id in
@@ -126,6 +135,9 @@ pub(crate) enum LoginOutcome {
     /// An active account whose stored hash cannot be verified: 401
     /// `password_reset_required`, audited, not counted.
     ResetRequired(UserRef),
+    /// The right password, but the client requires a verified email and
+    /// this one is not: 403 `email_not_verified`, audited, not counted.
+    NotVerified(UserRef),
 }
 
 /// The login decision: the account found by email (if any), how the
@@ -137,7 +149,12 @@ pub(crate) enum LoginOutcome {
 /// account, which registration's "already exists" tells anyway, and a
 /// migrated user stuck on "wrong password" forever would be worse
 /// (docs/MIGRATING.md). An inactive one gets the ordinary refusal.
-pub(crate) fn decide(account: Option<User>, check: PasswordCheck, serves: bool) -> LoginOutcome {
+pub(crate) fn decide(
+    account: Option<User>,
+    check: PasswordCheck,
+    serves: bool,
+    must_verify: bool,
+) -> LoginOutcome {
     match account {
         None => LoginOutcome::Refuse {
             target: UserRef::None,
@@ -155,6 +172,9 @@ pub(crate) fn decide(account: Option<User>, check: PasswordCheck, serves: bool) 
             reason: RefuseReason::Inactive,
         },
         Some(u) if !serves => LoginOutcome::NotServed(UserRef::Id(u.id)),
+        Some(u) if must_verify && u.email_verified_at.is_none() => {
+            LoginOutcome::NotVerified(UserRef::Id(u.id))
+        }
         Some(u) => LoginOutcome::Issue(u),
     }
 }
@@ -267,6 +287,7 @@ mod tests {
             is_active: active,
             date_joined: UnixMillis(0),
             last_login: None,
+            email_verified_at: None,
         }
     }
 
@@ -276,15 +297,15 @@ mod tests {
 
     #[test]
     fn unknown_email_and_wrong_password_look_the_same_to_the_caller() {
-        let unknown = decide(None, Wrong, false);
+        let unknown = decide(None, Wrong, false, false);
         assert_eq!(
             unknown,
             refused(UserRef::None, RefuseReason::InvalidCredentials)
         );
         // Even a (dummy-hash) "match" without an account is a refusal.
-        assert_eq!(decide(None, Verified, true), unknown);
+        assert_eq!(decide(None, Verified, true, false), unknown);
         assert_eq!(
-            decide(Some(user(true)), Wrong, true),
+            decide(Some(user(true)), Wrong, true, false),
             refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
         );
     }
@@ -292,12 +313,12 @@ mod tests {
     #[test]
     fn an_inactive_account_is_refused_even_with_the_right_password() {
         assert_eq!(
-            decide(Some(user(false)), Verified, true),
+            decide(Some(user(false)), Verified, true, false),
             refused(UserRef::Id(UserId(7)), RefuseReason::Inactive)
         );
         // A wrong password on an inactive account says nothing of its state.
         assert_eq!(
-            decide(Some(user(false)), Wrong, true),
+            decide(Some(user(false)), Wrong, true, false),
             refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
         );
     }
@@ -305,12 +326,12 @@ mod tests {
     #[test]
     fn the_right_password_through_a_client_that_does_not_serve_the_type_is_403() {
         assert_eq!(
-            decide(Some(user(true)), Verified, false),
+            decide(Some(user(true)), Verified, false, false),
             LoginOutcome::NotServed(UserRef::Id(UserId(7)))
         );
         // A wrong password there is still an ordinary failure (counted).
         assert!(matches!(
-            decide(Some(user(true)), Wrong, false),
+            decide(Some(user(true)), Wrong, false, false),
             LoginOutcome::Refuse { .. }
         ));
     }
@@ -318,8 +339,27 @@ mod tests {
     #[test]
     fn the_right_password_of_an_active_served_account_issues() {
         assert_eq!(
-            decide(Some(user(true)), Verified, true),
+            decide(Some(user(true)), Verified, true, false),
             LoginOutcome::Issue(user(true))
+        );
+    }
+
+    #[test]
+    fn a_client_requiring_verified_emails_refuses_only_the_right_password_of_an_unverified_user() {
+        assert_eq!(
+            decide(Some(user(true)), Verified, true, true),
+            LoginOutcome::NotVerified(UserRef::Id(UserId(7)))
+        );
+        // A wrong password stays the ordinary (counted) refusal.
+        assert!(matches!(
+            decide(Some(user(true)), Wrong, true, true),
+            LoginOutcome::Refuse { .. }
+        ));
+        let mut verified = user(true);
+        verified.email_verified_at = Some(UnixMillis(1));
+        assert_eq!(
+            decide(Some(verified.clone()), Verified, true, true),
+            LoginOutcome::Issue(verified)
         );
     }
 
@@ -327,13 +367,13 @@ mod tests {
     fn an_unverifiable_hash_asks_an_active_account_for_a_reset_whatever_was_typed() {
         for serves in [true, false] {
             assert_eq!(
-                decide(Some(user(true)), Unusable, serves),
+                decide(Some(user(true)), Unusable, serves, false),
                 LoginOutcome::ResetRequired(UserRef::Id(UserId(7)))
             );
         }
         // A deactivated one learns nothing more than with a wrong password.
         assert_eq!(
-            decide(Some(user(false)), Unusable, true),
+            decide(Some(user(false)), Unusable, true, false),
             refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
         );
     }

@@ -2,12 +2,17 @@
 //! ([`types`]) and opening a login and signing its tokens ([`tokens`]).
 
 pub(crate) mod change_password;
+pub(crate) mod email_change;
+pub(crate) mod email_flow;
+pub(crate) mod email_verify;
 pub(crate) mod legacy_exchange;
 pub(crate) mod login;
 pub(crate) mod logout;
+pub(crate) mod password_reset;
 pub(crate) mod profile;
 pub(crate) mod refresh;
 pub(crate) mod register;
 pub(crate) mod sessions;
+pub(crate) mod signin_code;
 pub(crate) mod tokens;
 pub mod types;

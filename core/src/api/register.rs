@@ -18,7 +18,7 @@ pub(crate) const USERNAME: StrField = StrField::required("username", 150);
 pub(crate) const FIRST_NAME: StrField = StrField::optional_blank("first_name", 150);
 pub(crate) const LAST_NAME: StrField = StrField::optional_blank("last_name", 150);
 
-pub(crate) const MISMATCH: &str = "Password fields didn't match.";
+pub(crate) use crate::password::validation::MISMATCH;
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     // Gather, in the order the answer depends on them: the client's
@@ -82,6 +82,14 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         }
         Err(e) => return Err(e.into()),
     };
+    // The verification mail, once the user exists (its own transaction: the
+    // user is committed either way, and `email/verify/resend/` exists).
+    if ctx.config().mail_enabled {
+        let sent = ctx
+            .audit(crate::audit::event::EMAIL_VERIFICATION_SENT, Some(user.id))
+            .target_user(crate::audit::UserRef::Id(user.id));
+        super::email_flow::send_verification(ctx, &user, sent.statement()).await?;
+    }
     let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
     let out = RegisterOut {
         user: UserOut::from(&user),

@@ -19,6 +19,11 @@ pub struct UserOut {
     pub date_joined: String,
     /// RFC 3339, null before the first login.
     pub last_login: Option<String>,
+    /// Whether the user proved the address theirs (a verification or
+    /// email-change link).
+    pub email_verified: bool,
+    /// RFC 3339, null while not verified.
+    pub email_verified_at: Option<String>,
 }
 
 impl From<&User> for UserOut {
@@ -34,6 +39,8 @@ impl From<&User> for UserOut {
             is_superuser: u.is_superuser,
             date_joined: u.date_joined.to_rfc3339(),
             last_login: u.last_login.map(|t| t.to_rfc3339()),
+            email_verified: u.email_verified_at.is_some(),
+            email_verified_at: u.email_verified_at.map(|t| t.to_rfc3339()),
         }
     }
 }
@@ -116,6 +123,78 @@ pub struct ChangePasswordIn {
     pub new_password: String,
     #[schema(min_length = 1)]
     pub new_password2: String,
+}
+
+/// A message, for an accepted or completed email-flow request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DetailOut {
+    pub detail: String,
+}
+
+/// A request for a password-reset mail.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetIn {
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+}
+
+/// A new password, with the mailed reset token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetConfirmIn {
+    /// The token from the mailed link (43 base64url characters).
+    #[schema(min_length = 1)]
+    pub token: String,
+    #[schema(min_length = 8)]
+    pub password: String,
+    #[schema(min_length = 1)]
+    pub password2: String,
+}
+
+/// A mailed token (verification, email change).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenIn {
+    #[schema(min_length = 1)]
+    pub token: String,
+}
+
+/// The answer to a verified email.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EmailVerifiedOut {
+    pub detail: String,
+    pub email_verified: bool,
+}
+
+/// A request to change the caller's email.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EmailChangeIn {
+    #[schema(min_length = 1, max_length = 254)]
+    pub new_email: String,
+    #[schema(min_length = 1)]
+    pub password: String,
+}
+
+/// The answer to a confirmed email change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EmailChangedOut {
+    pub detail: String,
+    pub email: String,
+}
+
+/// A request for a sign-in code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CodeRequestIn {
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+}
+
+/// A sign-in with an emailed code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CodeVerifyIn {
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+    /// Six digits.
+    #[schema(min_length = 1)]
+    pub code: String,
 }
 
 /// DRF's general error shape.

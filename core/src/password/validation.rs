@@ -29,6 +29,9 @@ const MAX_SIMILARITY: f64 = 0.7;
 const COMMON_PASSWORDS_TXT: &str = include_str!("../../data/common-passwords.txt");
 
 /// The answer for a password of white space only.
+/// A password and its confirmation that differ (DRF serializers' message).
+pub const MISMATCH: &str = "Password fields didn't match.";
+
 pub const BLANK: &str = "This field may not be blank.";
 
 /// Every validator's message for `password`, Django's wording; empty when it passes.

@@ -1,14 +1,14 @@
 //! API clients: lookups, the CORS origin check, insert, activate and key rotation.
 
-use super::{bad_row, int, text, Store};
-use crate::api_client::{ApiClient, ClientId};
+use super::{bad_row, int, opt_text, text, Store};
+use crate::api_client::{ApiClient, ClientId, EmailOptions};
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::sql::{Row, SqlError, Statement};
 use crate::user::UserType;
 
 pub(crate) const CLIENT_COLUMNS: &str =
-    "id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at";
+    "id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at, require_verified_email, signin_codes, reset_url";
 
 pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
     let f = || -> Option<ApiClient> {
@@ -30,6 +30,11 @@ pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
                 .map(str::to_owned)
                 .collect(),
             created_at: UnixMillis(int(r.get(9)?)?),
+            email: EmailOptions {
+                require_verified_email: int(r.get(10)?)? != 0,
+                signin_codes: int(r.get(11)?)? != 0,
+                reset_url: opt_text(r.get(12)?)?,
+            },
         })
     };
     f().ok_or_else(|| bad_row("api client"))
@@ -122,7 +127,7 @@ pub(crate) fn end_sessions_of_inactive_client(id: &ClientId, now: UnixMillis) ->
 /// ids and key hashes).
 pub(crate) fn client_insert_statement(c: &ApiClient) -> Statement {
     Statement::new(
-        format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         vec![
             c.id.0.clone().into(),
             c.name.clone().into(),
@@ -139,6 +144,9 @@ pub(crate) fn client_insert_statement(c: &ApiClient) -> Statement {
                 .into(),
             c.allowed_origins.join("\n").into(),
             c.created_at.0.into(),
+            c.email.require_verified_email.into(),
+            c.email.signin_codes.into(),
+            c.email.reset_url.clone().into(),
         ],
     )
 }

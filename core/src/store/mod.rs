@@ -11,6 +11,7 @@
 //! counters beside the in-memory ones, in `crate::rate_limit`.
 
 pub(crate) mod clients;
+pub(crate) mod email_tokens;
 mod keys;
 pub(crate) mod legacy;
 pub(crate) mod sessions;

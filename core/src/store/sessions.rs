@@ -285,7 +285,11 @@ impl Store {
 }
 
 /// A login's writes: the new session, `last_login` and the audit event.
-fn login_writes(user: UserId, s: &SessionInsert<'_>, audit: &AuditEvent) -> [Statement; 3] {
+pub(super) fn login_writes(
+    user: UserId,
+    s: &SessionInsert<'_>,
+    audit: &AuditEvent,
+) -> [Statement; 3] {
     [
         s.statement(Some(user)),
         Statement::new(

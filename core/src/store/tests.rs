@@ -47,6 +47,7 @@ fn client(id: &str) -> ApiClient {
         serves: vec![UserType::Creator],
         allowed_origins: vec!["https://app.example.com".into()],
         created_at: T0,
+        email: Default::default(),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::session::SessionId;
 use crate::sql::{Row, SqlError, Statement, StatementResult, Value};
 use crate::user::{User, UserId, UserType};
 
-pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login";
+pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login, email_verified_at";
 
 pub(crate) fn user_from_row(r: &Row) -> Result<User, SqlError> {
     let f = || -> Option<User> {
@@ -24,6 +24,7 @@ pub(crate) fn user_from_row(r: &Row) -> Result<User, SqlError> {
             is_active: int(r.get(8)?)? != 0,
             date_joined: UnixMillis(int(r.get(9)?)?),
             last_login: opt_int(r.get(10)?)?.map(UnixMillis),
+            email_verified_at: opt_int(r.get(11)?)?.map(UnixMillis),
         })
     };
     f().ok_or_else(|| bad_row("user"))
@@ -107,7 +108,7 @@ impl Store {
             .map(|r| {
                 Ok(UserWithHash {
                     user: user_from_row(r)?,
-                    password_hash: r.get(11).and_then(text).ok_or_else(|| bad_row("user"))?,
+                    password_hash: r.get(12).and_then(text).ok_or_else(|| bad_row("user"))?,
                 })
             })
             .transpose()

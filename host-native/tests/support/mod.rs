@@ -93,6 +93,7 @@ pub fn web_client(name: &str, rate_limit: u32) -> NewApiClient {
         serves: None,
         allowed_origins: vec![],
         is_active: true,
+        email: Default::default(),
     }
 }
 

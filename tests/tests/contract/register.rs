@@ -5,9 +5,11 @@ use gatehouse_contract::jwt;
 use serde_json::{json, Value};
 
 /// The fields of the contract's User object, sorted.
-pub const USER_KEYS: [&str; 10] = [
+pub const USER_KEYS: [&str; 12] = [
     "date_joined",
     "email",
+    "email_verified",
+    "email_verified_at",
     "first_name",
     "id",
     "is_staff",
@@ -71,6 +73,20 @@ pub fn assert_user_shape(user: &Value) {
     assert!(
         user["last_login"].is_null() || user["last_login"].as_str().is_some_and(is_rfc3339),
         "last_login is neither null nor RFC 3339: {user}"
+    );
+    assert!(
+        user["email_verified"].is_boolean(),
+        "email_verified: {user}"
+    );
+    assert_eq!(
+        user["email_verified"].as_bool(),
+        Some(!user["email_verified_at"].is_null()),
+        "email_verified_at is set exactly when verified: {user}"
+    );
+    assert!(
+        user["email_verified_at"].is_null()
+            || user["email_verified_at"].as_str().is_some_and(is_rfc3339),
+        "email_verified_at is neither null nor RFC 3339: {user}"
     );
 }
 

@@ -1,0 +1,177 @@
+//! `POST /api/auth/code/request/` (mail a six-digit sign-in code) and
+//! `POST /api/auth/code/verify/` (sign in with it), for clients that enable
+//! sign-in codes (`signin_codes`, off by default).
+
+use super::email_flow::{accepted, enqueue, minutes, require_mail, throttle, use_mark};
+use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
+use super::password_reset::reset_target;
+use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
+use super::types::{CodeRequestIn, CodeVerifyIn, DetailOut, ErrorOut, TokenPair};
+use crate::audit::{event, UserRef};
+use crate::context::Ctx;
+use crate::email_token::{self, CodeOutcome, Purpose};
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, StrField};
+use crate::mail;
+use crate::store::email_tokens::TokenIssue;
+use crate::user::normalize_email;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+
+/// The one answer to a code request, whether or not the address has an
+/// account.
+pub(crate) const CODE_SENT: &str =
+    "If an account with this email exists, a sign-in code has been sent.";
+
+fn disabled() -> ApiError {
+    ApiError::detail(
+        StatusCode::FORBIDDEN,
+        "signin_code_disabled",
+        "This client does not offer sign-in with an emailed code.",
+    )
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::detail(
+        StatusCode::BAD_REQUEST,
+        "invalid_code",
+        "This code is wrong or no longer valid.",
+    )
+}
+
+pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    if !ctx.client.email.signin_codes {
+        return Err(disabled());
+    }
+    require_mail(ctx)?;
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let email = body.str(StrField::required("email", 254), &mut errors);
+    check(errors)?;
+    let Some(email) = email else {
+        return Err(invalid_code());
+    };
+    let normalized = normalize_email(&email);
+    throttle(ctx, Purpose::Code, &normalized).await?;
+    let found = ctx.store().user_by_email(&normalized).await?;
+    let user = reset_target(found.map(|f| f.user), |u| ctx.client.serves(u.user_type));
+    let rng = ctx.env().random.as_ref();
+    let code = email_token::new_code(rng);
+    let salt = email_token::new_salt(rng);
+    let code_hash = email_token::code_hash(&salt, &code);
+    // The row's key: a token that is never mailed (the code is what is).
+    let key = email_token::new_token(rng);
+    let to = user.as_ref().map_or(email.clone(), |u| u.email.clone());
+    let ttl = ctx.config().signin_code_ttl_secs;
+    let first = format!("Your sign-in code is {code}.");
+    let valid = format!(
+        "It is valid for {} minutes and for {} attempts.",
+        minutes(ttl),
+        email_token::MAX_CODE_ATTEMPTS
+    );
+    let m = mail::compose(
+        &to,
+        &format!("{code} is your sign-in code"),
+        &ctx.client.name,
+        &[&first, &valid],
+        None,
+    );
+    let audit = ctx
+        .audit(event::SIGNIN_CODE_REQUESTED, None)
+        .target_user(user.as_ref().map_or(UserRef::None, |u| UserRef::Id(u.id)))
+        .detail(serde_json::json!({"email": normalized, "user_agent": ctx.user_agent()}));
+    let stored = ctx
+        .store()
+        .issue_email_token(TokenIssue {
+            purpose: Purpose::Code,
+            user: user.as_ref().map(|u| u.id),
+            email: &to,
+            client_id: &ctx.client.id.0,
+            hash: &key.hash,
+            now: ctx.now,
+            expires_at: ctx.now.plus_secs(ttl),
+            salt: Some(&salt),
+            code_hash: Some(&code_hash),
+            with: vec![enqueue(ctx, &m)],
+            always: vec![audit.statement()],
+        })
+        .await?;
+    if stored {
+        ctx.mail_queued();
+    }
+    Ok(accepted(CODE_SENT))
+}
+
+pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    if !ctx.client.email.signin_codes {
+        return Err(disabled());
+    }
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let email = body.str(StrField::required("email", 254), &mut errors);
+    let code = body.str(StrField::required("code", 32), &mut errors);
+    check(errors)?;
+    let (Some(email), Some(code)) = (email, code) else {
+        return Err(invalid_code());
+    };
+    let normalized = normalize_email(&email);
+    // A wrong code is a failed login: the same counters.
+    let keys = failure_throttle_keys(ctx, &normalized);
+    check_failure_throttles(ctx, &keys).await?;
+    let found = ctx.store().user_by_email(&normalized).await?;
+    let user = reset_target(found.map(|f| f.user), |u| ctx.client.serves(u.user_type));
+    let counted = match &user {
+        Some(u) if email_token::code_well_formed(&code) => {
+            ctx.store().count_code_attempt(u.id, ctx.now).await?
+        }
+        _ => None,
+    };
+    let outcome = email_token::check_code(counted.as_ref().map(|(_, r)| r), &code, ctx.now);
+    if let (CodeOutcome::SignIn, Some(u), Some((hash, _))) = (outcome, &user, &counted) {
+        let s = new_session(ctx);
+        let insert = session_insert(ctx, &s);
+        let audit = ctx
+            .audit(event::LOGIN_SUCCEEDED, Some(u.id))
+            .target_user(UserRef::Id(u.id))
+            .detail(serde_json::json!({"session_id": s.id.0, "method": "code", "user_agent": ctx.user_agent()}));
+        let mark = use_mark(ctx);
+        if ctx
+            .store()
+            .sign_in_with_code(hash, u.id, &insert, &audit, &mark)
+            .await?
+        {
+            let pair = token_pair(ctx, u, &s.id, &s.jti, first_refresh_ttl(ctx));
+            return Ok(json_response(StatusCode::OK, &pair));
+        }
+    }
+    let failed = ctx
+        .audit(event::SIGNIN_CODE_FAILED, None)
+        .target_user(user.as_ref().map_or(UserRef::None, |u| UserRef::Id(u.id)))
+        .detail(serde_json::json!({"email": normalized, "user_agent": ctx.user_agent()}));
+    ctx.store().insert_audit(&failed).await?;
+    spend_failure_throttles(ctx, &keys).await?;
+    Err(invalid_code())
+}
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+operation! { client code_request, post "/api/auth/code/request/", "auth", request_body = CodeRequestIn,
+    responses(
+        (status = 202, description = "The one answer, whether or not the address has an account", body = DetailOut),
+        (status = 400, description = "Field errors"),
+        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
+        (status = 403, description = "This client does not offer sign-in codes (`signin_code_disabled`)", body = ErrorOut),
+        (status = 429, description = "Too many requests (`email_throttled`)", body = ErrorOut),
+        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+    )
+}
+
+operation! { client code_verify, post "/api/auth/code/verify/", "auth", request_body = CodeVerifyIn,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 400, description = "`invalid_code` (wrong, expired, spent, or past its 5 attempts), or field errors"),
+        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
+        (status = 403, description = "This client does not offer sign-in codes (`signin_code_disabled`)", body = ErrorOut),
+        (status = 429, description = "Too many failed sign-ins (`login_throttled`)", body = ErrorOut),
+    )
+}

@@ -1,0 +1,1248 @@
+//! The email flows (verification, password reset, email change, sign-in
+//! codes) end to end, in process, over an embedded libSQL file with a fake
+//! clock. The mails are read from the outbox table the flows write (the
+//! contract suite reads them from a real mailbox once the sender runs).
+
+mod support;
+
+use gatehouse_core::api_client::{ApiClient, ApiKey, EmailOptions, NewApiClient};
+use gatehouse_core::sql::{SqlExecutor, Statement, Value};
+use gatehouse_core::Config;
+use http::{Method, StatusCode};
+use serde_json::{json, Value as Json};
+use support::*;
+
+struct Flows {
+    svc: Service,
+    web: (ApiClient, ApiKey),
+}
+
+fn mail_config() -> Config {
+    Config {
+        mail_enabled: true,
+        public_url: "https://auth.example.com".into(),
+        ..Config::default()
+    }
+}
+
+async fn flows_with(config: Config, email: EmailOptions) -> Flows {
+    let svc = service(config, |g| g).await;
+    let web = svc
+        .gh
+        .create_api_client(NewApiClient {
+            email,
+            ..web_client("Shop", 100_000)
+        })
+        .await
+        .unwrap();
+    Flows { svc, web }
+}
+
+async fn flows() -> Flows {
+    flows_with(mail_config(), EmailOptions::default()).await
+}
+
+/// A queued mail.
+#[derive(Debug, Clone)]
+struct Mail {
+    to: String,
+    subject: String,
+    text: String,
+}
+
+impl Mail {
+    /// The `token=` parameter of its link.
+    fn token(&self) -> String {
+        let at = self.text.find("token=").expect("a link with a token") + "token=".len();
+        self.text[at..at + 43].to_owned()
+    }
+    /// The six-digit code in its subject.
+    fn code(&self) -> String {
+        self.subject[..6].to_owned()
+    }
+}
+
+impl Flows {
+    async fn post(&self, path: &str, body: Json, bearer: Option<&str>) -> Reply {
+        self.post_as(&self.web, path, body, bearer).await
+    }
+    async fn post_as(
+        &self,
+        client: &(ApiClient, ApiKey),
+        path: &str,
+        body: Json,
+        bearer: Option<&str>,
+    ) -> Reply {
+        send(&self.svc.gh, client, Method::POST, path, Some(body), bearer).await
+    }
+    async fn register(&self, name: &str) -> Reply {
+        let r = self
+            .post(
+                "/api/auth/register/",
+                json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD, "password2": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r
+    }
+    async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/api/auth/token/",
+            json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+    }
+    async fn rows(&self, sql: &str) -> Vec<Vec<Value>> {
+        self.svc
+            .sql
+            .run(Statement::new(sql, vec![]))
+            .await
+            .unwrap()
+            .rows
+    }
+    async fn mails_to(&self, to: &str) -> Vec<Mail> {
+        self.rows("SELECT to_addr, subject, text_body FROM mail_outbox ORDER BY created_at, rowid")
+            .await
+            .into_iter()
+            .map(|r| {
+                let t = |i: usize| match &r[i] {
+                    Value::Text(s) => s.clone(),
+                    other => panic!("{other:?}"),
+                };
+                Mail {
+                    to: t(0),
+                    subject: t(1),
+                    text: t(2),
+                }
+            })
+            .filter(|m| m.to == to)
+            .collect()
+    }
+    async fn last_mail_to(&self, to: &str) -> Mail {
+        self.mails_to(to).await.pop().expect("a mail")
+    }
+    async fn count(&self, sql: &str) -> i64 {
+        match self.rows(sql).await[0][0] {
+            Value::Integer(n) => n,
+            ref other => panic!("{other:?}"),
+        }
+    }
+    async fn audit_count(&self, event: &str) -> i64 {
+        self.count(&format!(
+            "SELECT count(*) FROM audit_events WHERE event = '{event}'"
+        ))
+        .await
+    }
+}
+
+fn code_of(r: &Reply) -> &str {
+    r.body["code"].as_str().unwrap_or_default()
+}
+
+// ---- password reset
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_and_ends_every_login() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    let old_refresh = s(&reg.body["refresh"]);
+    let r = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "ADA@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let mail = f.last_mail_to("ada@example.com").await;
+    assert_eq!(mail.subject, "Reset your password");
+    assert!(
+        mail.text
+            .contains("https://auth.example.com/auth/reset/?token="),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("Shop"));
+    let token = mail.token();
+    let new = "a brand new passphrase";
+    let r = f
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": token, "password": new, "password2": new}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 401);
+    assert_eq!(f.login("ada@example.com", new).await.status, 200);
+    let refreshed = f
+        .post(
+            "/api/auth/token/refresh/",
+            json!({"refresh": old_refresh}),
+            None,
+        )
+        .await;
+    assert_eq!(refreshed.status, 401, "{}", refreshed.body);
+    // Single use.
+    let again = f
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": token, "password": "yet another passphrase", "password2": "yet another passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert_eq!(code_of(&again), "invalid_token");
+    // A notice, and the audit record.
+    assert_eq!(
+        f.last_mail_to("ada@example.com").await.subject,
+        "Your password was reset"
+    );
+    assert_eq!(f.audit_count("password.reset").await, 1);
+    assert_eq!(f.audit_count("password.reset_requested").await, 1);
+}
+
+#[tokio::test]
+async fn a_reset_request_answers_the_same_for_an_unknown_address_and_mails_nothing() {
+    let f = flows().await;
+    f.register("ada").await;
+    let known = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "ada@example.com"}),
+            None,
+        )
+        .await;
+    let unknown = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "nobody@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(known.status, StatusCode::ACCEPTED);
+    assert_eq!((unknown.status, &unknown.body), (known.status, &known.body));
+    assert!(f.mails_to("nobody@example.com").await.is_empty());
+    assert_eq!(
+        f.count("SELECT count(*) FROM email_tokens WHERE purpose = 'reset' AND used_at IS NULL")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn reset_tokens_expire_and_a_newer_request_spends_the_older() {
+    let f = flows().await;
+    f.register("ada").await;
+    let ask = || {
+        f.post(
+            "/api/auth/password/reset/",
+            json!({"email": "ada@example.com"}),
+            None,
+        )
+    };
+    let confirm = |token: String| {
+        f.post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": token, "password": "a brand new passphrase", "password2": "a brand new passphrase"}),
+            None,
+        )
+    };
+    ask().await;
+    let first = f.last_mail_to("ada@example.com").await.token();
+    ask().await;
+    let second = f.last_mail_to("ada@example.com").await.token();
+    assert_ne!(first, second);
+    assert_eq!(code_of(&confirm(first).await), "invalid_token");
+    // One hour (the default): valid a second before, not at it.
+    f.svc.clock.advance_secs(3600);
+    assert_eq!(code_of(&confirm(second).await), "invalid_token");
+    ask().await;
+    let third = f.last_mail_to("ada@example.com").await.token();
+    f.svc.clock.advance_secs(3599);
+    assert_eq!(confirm(third).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn two_concurrent_confirms_of_one_token_have_one_winner() {
+    let f = flows().await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/password/reset/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let token = f.last_mail_to("ada@example.com").await.token();
+    let confirm = |p: &'static str| {
+        f.post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": token, "password": p, "password2": p}),
+            None,
+        )
+    };
+    let (a, b) = tokio::join!(
+        confirm("first racing passphrase"),
+        confirm("second racing passphrase")
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 400]);
+    let winner = if a.status == 200 {
+        "first racing passphrase"
+    } else {
+        "second racing passphrase"
+    };
+    assert_eq!(f.login("ada@example.com", winner).await.status, 200);
+    assert_eq!(f.audit_count("password.reset").await, 1);
+}
+
+#[tokio::test]
+async fn a_weak_new_password_is_refused_with_the_register_errors_and_the_token_survives() {
+    let f = flows().await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/password/reset/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let token = f.last_mail_to("ada@example.com").await.token();
+    let weak = f
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": token, "password": "12345", "password2": "12345"}),
+            None,
+        )
+        .await;
+    assert_eq!(weak.status, 400);
+    assert!(
+        weak.body["password"].as_array().unwrap().len() >= 2,
+        "{}",
+        weak.body
+    );
+    let mismatch = f
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": token, "password": "a brand new passphrase", "password2": "another one"}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        mismatch.body["password"][0],
+        "Password fields didn't match."
+    );
+    let ok = f
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": token, "password": "a brand new passphrase", "password2": "a brand new passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_400_and_writes_nothing() {
+    let f = flows().await;
+    f.register("ada").await;
+    let before = f.count("SELECT count(*) FROM audit_events").await;
+    for body in [
+        json!({"token": "x", "password": "a brand new passphrase", "password2": "a brand new passphrase"}),
+        json!({"token": "a".repeat(5000), "password": "p", "password2": "p"}),
+        json!({"token": "a".repeat(43), "password": "a brand new passphrase", "password2": "a brand new passphrase"}),
+    ] {
+        let r = f
+            .post("/api/auth/password/reset/confirm/", body, None)
+            .await;
+        assert_eq!(r.status, 400, "{}", r.body);
+    }
+    let wrong_type = f
+        .post(
+            "/api/auth/password/reset/confirm/",
+            json!({"token": 5, "password": [], "password2": null}),
+            None,
+        )
+        .await;
+    assert_eq!(wrong_type.status, 400);
+    assert!(wrong_type.body["token"].is_array(), "{}", wrong_type.body);
+    let missing = f.post("/api/auth/email/verify/", json!({}), None).await;
+    assert_eq!(missing.body["token"][0], "This field is required.");
+    let email_type = f
+        .post("/api/auth/password/reset/", json!({"email": 1}), None)
+        .await;
+    assert_eq!(email_type.status, 400);
+    assert_eq!(f.count("SELECT count(*) FROM audit_events").await, before);
+}
+
+#[tokio::test]
+async fn without_mail_the_flows_answer_503_and_register_sends_nothing() {
+    let f = flows_with(Config::default(), EmailOptions::default()).await;
+    let reg = f.register("ada").await;
+    assert!(f.mails_to("ada@example.com").await.is_empty());
+    let access = s(&reg.body["access"]);
+    for (path, body, bearer) in [
+        (
+            "/api/auth/password/reset/",
+            json!({"email": "ada@example.com"}),
+            None,
+        ),
+        (
+            "/api/auth/email/verify/resend/",
+            json!({}),
+            Some(access.as_str()),
+        ),
+        (
+            "/api/auth/email/change/",
+            json!({"new_email": "new@example.com", "password": PASSWORD}),
+            Some(access.as_str()),
+        ),
+    ] {
+        let r = f.post(path, body, bearer).await;
+        assert_eq!(r.status, 503, "{path}: {}", r.body);
+        assert_eq!(code_of(&r), "mail_not_configured");
+    }
+}
+
+#[tokio::test]
+async fn reset_requests_are_throttled_per_address_whether_or_not_it_has_an_account() {
+    let f = flows().await;
+    for _ in 0..5 {
+        let r = f
+            .post(
+                "/api/auth/password/reset/",
+                json!({"email": "nobody@example.com"}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 202);
+    }
+    let r = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "Nobody@Example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 429);
+    assert_eq!(code_of(&r), "email_throttled");
+    assert!(r.headers.contains_key("retry-after"));
+    // Another address from the same IP is still served.
+    let other = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "other@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(other.status, 202);
+}
+
+#[tokio::test]
+async fn a_client_reset_url_gets_the_token_as_a_query_parameter() {
+    let f = flows_with(
+        mail_config(),
+        EmailOptions {
+            reset_url: Some("https://app.example.com/reset?lang=fr".into()),
+            ..EmailOptions::default()
+        },
+    )
+    .await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/password/reset/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let mail = f.last_mail_to("ada@example.com").await;
+    assert!(
+        mail.text.contains(&format!(
+            "https://app.example.com/reset?lang=fr&token={}",
+            mail.token()
+        )),
+        "{}",
+        mail.text
+    );
+}
+
+// ---- email verification
+
+#[tokio::test]
+async fn register_mails_a_verification_link_that_verifies_once() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    assert_eq!(reg.body["user"]["email_verified"], false);
+    let access = s(&reg.body["access"]);
+    let mail = f.last_mail_to("ada@example.com").await;
+    assert_eq!(mail.subject, "Confirm your email address");
+    assert!(mail
+        .text
+        .contains("https://auth.example.com/auth/verify/?token="));
+    let r = f
+        .post(
+            "/api/auth/email/verify/",
+            json!({"token": mail.token()}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"detail": "Email verified.", "email_verified": true})
+    );
+    let again = f
+        .post(
+            "/api/auth/email/verify/",
+            json!({"token": mail.token()}),
+            None,
+        )
+        .await;
+    assert_eq!(code_of(&again), "invalid_token");
+    let profile = send(
+        &f.svc.gh,
+        &f.web,
+        Method::GET,
+        "/api/auth/profile/",
+        None,
+        Some(&access),
+    )
+    .await;
+    assert_eq!(profile.body["email_verified"], true);
+    assert!(profile.body["email_verified_at"].is_string());
+    let resend = f
+        .post("/api/auth/email/verify/resend/", json!({}), Some(&access))
+        .await;
+    assert_eq!(resend.status, 400);
+    assert_eq!(code_of(&resend), "already_verified");
+    assert_eq!(f.audit_count("email.verified").await, 1);
+}
+
+#[tokio::test]
+async fn a_resend_spends_the_older_link_and_a_reset_token_does_not_verify() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    let access = s(&reg.body["access"]);
+    let first = f.last_mail_to("ada@example.com").await.token();
+    let r = f
+        .post("/api/auth/email/verify/resend/", json!({}), Some(&access))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let second = f.last_mail_to("ada@example.com").await.token();
+    assert_eq!(
+        code_of(
+            &f.post("/api/auth/email/verify/", json!({"token": first}), None)
+                .await
+        ),
+        "invalid_token"
+    );
+    f.post(
+        "/api/auth/password/reset/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let reset = f.last_mail_to("ada@example.com").await.token();
+    assert_eq!(
+        code_of(
+            &f.post("/api/auth/email/verify/", json!({"token": reset}), None)
+                .await
+        ),
+        "invalid_token"
+    );
+    // 24 hours by default.
+    f.svc.clock.advance_secs(24 * 3600);
+    assert_eq!(
+        code_of(
+            &f.post("/api/auth/email/verify/", json!({"token": second}), None)
+                .await
+        ),
+        "invalid_token"
+    );
+}
+
+#[tokio::test]
+async fn a_client_requiring_verified_emails_refuses_the_right_password_until_verified() {
+    let f = flows_with(
+        mail_config(),
+        EmailOptions {
+            require_verified_email: true,
+            ..EmailOptions::default()
+        },
+    )
+    .await;
+    f.register("ada").await;
+    let r = f.login("ada@example.com", PASSWORD).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(code_of(&r), "email_not_verified");
+    assert_eq!(
+        f.login("ada@example.com", "wrong password").await.status,
+        401
+    );
+    let token = f.last_mail_to("ada@example.com").await.token();
+    f.post("/api/auth/email/verify/", json!({"token": token}), None)
+        .await;
+    assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 200);
+}
+
+// ---- sign-in codes
+
+fn codes() -> EmailOptions {
+    EmailOptions {
+        signin_codes: true,
+        ..EmailOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_mailed_code_signs_in_once() {
+    let f = flows_with(mail_config(), codes()).await;
+    f.register("ada").await;
+    let r = f
+        .post(
+            "/api/auth/code/request/",
+            json!({"email": "ada@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let unknown = f
+        .post(
+            "/api/auth/code/request/",
+            json!({"email": "nobody@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!((unknown.status, &unknown.body), (r.status, &r.body));
+    let code = f.last_mail_to("ada@example.com").await.code();
+    assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+    let ok = f
+        .post(
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": code}),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.body["access"].is_string() && ok.body["refresh"].is_string());
+    let again = f
+        .post(
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": code}),
+            None,
+        )
+        .await;
+    assert_eq!(code_of(&again), "invalid_code");
+    assert_eq!(
+        f.count("SELECT count(*) FROM audit_events WHERE event = 'login.succeeded' AND json_extract(detail, '$.method') = 'code'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_kill_it_even_for_the_right_one_and_expiry_does_too() {
+    let f = flows_with(mail_config(), codes()).await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/code/request/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let code = f.last_mail_to("ada@example.com").await.code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let r = f
+            .post(
+                "/api/auth/code/verify/",
+                json!({"email": "ada@example.com", "code": wrong}),
+                None,
+            )
+            .await;
+        assert_eq!(code_of(&r), "invalid_code");
+    }
+    let dead = f
+        .post(
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": code}),
+            None,
+        )
+        .await;
+    assert_eq!(code_of(&dead), "invalid_code");
+    // A new code, past its ten minutes.
+    f.post(
+        "/api/auth/code/request/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let code = f.last_mail_to("ada@example.com").await.code();
+    f.svc.clock.advance_secs(600);
+    let late = f
+        .post(
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": code}),
+            None,
+        )
+        .await;
+    assert_eq!(code_of(&late), "invalid_code");
+}
+
+#[tokio::test]
+async fn parallel_guesses_never_count_past_five() {
+    let f = flows_with(mail_config(), codes()).await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/code/request/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let code = f.last_mail_to("ada@example.com").await.code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guess = || {
+        f.post(
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": wrong}),
+            None,
+        )
+    };
+    let (a, b, c, d, e, g, h, i) = tokio::join!(
+        guess(),
+        guess(),
+        guess(),
+        guess(),
+        guess(),
+        guess(),
+        guess(),
+        guess()
+    );
+    for r in [a, b, c, d, e, g, h, i] {
+        assert_eq!(r.status, 400);
+    }
+    assert_eq!(
+        f.count("SELECT max(attempts) FROM email_tokens WHERE purpose = 'code'")
+            .await,
+        5
+    );
+    // Dead now, even for the right code.
+    let right = f
+        .post(
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": code}),
+            None,
+        )
+        .await;
+    assert_eq!(code_of(&right), "invalid_code");
+}
+
+#[tokio::test]
+async fn a_client_without_sign_in_codes_refuses_them() {
+    let f = flows().await;
+    for (path, body) in [
+        (
+            "/api/auth/code/request/",
+            json!({"email": "ada@example.com"}),
+        ),
+        (
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": "123456"}),
+        ),
+    ] {
+        let r = f.post(path, body, None).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(code_of(&r), "signin_code_disabled");
+    }
+}
+
+// ---- email change
+
+#[tokio::test]
+async fn an_email_change_is_confirmed_from_the_new_address_and_noticed_at_the_old() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    let access = s(&reg.body["access"]);
+    let wrong = f
+        .post(
+            "/api/auth/email/change/",
+            json!({"new_email": "ada.new@example.com", "password": "not it"}),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body["password"].is_array(), "{}", wrong.body);
+    let r = f
+        .post(
+            "/api/auth/email/change/",
+            json!({"new_email": "ada.new@example.com", "password": PASSWORD}),
+            Some(&access),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let notice = f.last_mail_to("ada@example.com").await;
+    assert_eq!(notice.subject, "Your email address is being changed");
+    let link = f.last_mail_to("ada.new@example.com").await;
+    assert!(link
+        .text
+        .contains("https://auth.example.com/auth/email-change/?token="));
+    let ok = f
+        .post(
+            "/api/auth/email/change/confirm/",
+            json!({"token": link.token()}),
+            None,
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["email"], "ada.new@example.com");
+    assert_eq!(f.login("ada.new@example.com", PASSWORD).await.status, 200);
+    assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 401);
+    let profile = send(
+        &f.svc.gh,
+        &f.web,
+        Method::GET,
+        "/api/auth/profile/",
+        None,
+        Some(&access),
+    )
+    .await;
+    assert_eq!(profile.body["email_verified"], true);
+    assert_eq!(f.audit_count("email.changed").await, 1);
+}
+
+#[tokio::test]
+async fn an_address_taken_before_the_confirmation_is_refused_and_nothing_changes() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    let access = s(&reg.body["access"]);
+    f.post(
+        "/api/auth/email/change/",
+        json!({"new_email": "grace@example.com", "password": PASSWORD}),
+        Some(&access),
+    )
+    .await;
+    let token = f.last_mail_to("grace@example.com").await.token();
+    f.register("grace").await;
+    let r = f
+        .post(
+            "/api/auth/email/change/confirm/",
+            json!({"token": token}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["email"].is_array(), "{}", r.body);
+    assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 200);
+    assert_eq!(f.audit_count("email.changed").await, 0);
+    let taken = f
+        .post(
+            "/api/auth/email/change/",
+            json!({"new_email": "grace@example.com", "password": PASSWORD}),
+            Some(&access),
+        )
+        .await;
+    assert!(taken.body["new_email"].is_array(), "{}", taken.body);
+}
+
+#[tokio::test]
+async fn an_email_change_spends_earlier_links_of_the_old_address() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    let access = s(&reg.body["access"]);
+    let verify = f.last_mail_to("ada@example.com").await.token();
+    f.post(
+        "/api/auth/email/change/",
+        json!({"new_email": "ada.new@example.com", "password": PASSWORD}),
+        Some(&access),
+    )
+    .await;
+    let change = f.last_mail_to("ada.new@example.com").await.token();
+    f.post(
+        "/api/auth/email/change/confirm/",
+        json!({"token": change}),
+        None,
+    )
+    .await;
+    let r = f
+        .post("/api/auth/email/verify/", json!({"token": verify}), None)
+        .await;
+    assert_eq!(code_of(&r), "invalid_token");
+}
+
+// ---- Gatehouse's own pages
+
+async fn page(
+    f: &Flows,
+    method: Method,
+    uri: &str,
+    form: Option<String>,
+) -> (StatusCode, http::HeaderMap, String) {
+    let mut b = http::Request::builder().method(method).uri(uri);
+    if form.is_some() {
+        b = b.header("content-type", "application/x-www-form-urlencoded");
+    }
+    let req = b
+        .body(bytes::Bytes::from(form.unwrap_or_default()))
+        .unwrap();
+    let resp = f.svc.gh.handle(req).await;
+    (
+        resp.status(),
+        resp.headers().clone(),
+        String::from_utf8(resp.body().to_vec()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_reset_page_shows_a_form_and_its_post_sets_the_password() {
+    let f = flows().await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/password/reset/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let token = f.last_mail_to("ada@example.com").await.token();
+    let (status, headers, body) = page(
+        &f,
+        Method::GET,
+        &format!("/auth/reset/?token={token}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("name=\"password2\""), "{body}");
+    assert!(body.contains(&format!("value=\"{token}\"")));
+    assert!(!body.contains("<script") && !body.contains("style="));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"));
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+    // A weak password shows the form again with the reasons.
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/reset/",
+        Some(format!("token={token}&password=12345&password2=12345")),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("too short"), "{body}");
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/reset/",
+        Some(format!(
+            "token={token}&password=a+brand+new%20passphrase&password2=a+brand+new+passphrase"
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Your password has been reset."));
+    assert_eq!(
+        f.login("ada@example.com", "a brand new passphrase")
+            .await
+            .status,
+        200
+    );
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/reset/",
+        Some(format!("token={token}&password=x&password2=x")),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("invalid or has expired"), "{body}");
+}
+
+#[tokio::test]
+async fn the_verify_page_confirms_only_on_post_and_escapes_what_it_shows() {
+    let f = flows().await;
+    f.register("ada").await;
+    let token = f.last_mail_to("ada@example.com").await.token();
+    let (status, _, _) = page(
+        &f,
+        Method::GET,
+        &format!("/auth/verify/?token={token}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // GET changed nothing: the token still works once.
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/verify/",
+        Some(format!("token={token}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Email verified."));
+    let (_, _, body) = page(
+        &f,
+        Method::GET,
+        "/auth/verify/?token=%22%3E%3Cscript%3E",
+        None,
+    )
+    .await;
+    assert!(
+        !body.contains("<script>") && body.contains("&quot;&gt;&lt;script&gt;"),
+        "{body}"
+    );
+    let (status, headers, _) = page(&f, Method::DELETE, "/auth/verify/", None).await;
+    assert_eq!(status, 405);
+    assert_eq!(headers["allow"], "GET, HEAD, POST");
+}
+
+#[tokio::test]
+async fn the_email_change_page_confirms_the_new_address() {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    let access = s(&reg.body["access"]);
+    f.post(
+        "/api/auth/email/change/",
+        json!({"new_email": "ada.new@example.com", "password": PASSWORD}),
+        Some(&access),
+    )
+    .await;
+    let token = f.last_mail_to("ada.new@example.com").await.token();
+    let (status, _, body) = page(
+        &f,
+        Method::POST,
+        "/auth/email-change/",
+        Some(format!("token={token}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ada.new@example.com"));
+    assert_eq!(f.login("ada.new@example.com", PASSWORD).await.status, 200);
+}
+
+// ---- the admin API
+
+#[tokio::test]
+async fn staff_send_verification_and_reset_links_to_creators_audited() {
+    use gatehouse_core::user::{NewUser, UserType};
+    let f = flows().await;
+    let dash = f
+        .svc
+        .gh
+        .create_api_client(NewApiClient {
+            client_type: "admin".into(),
+            ..web_client("Dashboard", 100_000)
+        })
+        .await
+        .unwrap();
+    for (name, t) in [("sam", UserType::Staff), ("root", UserType::Admin)] {
+        f.svc
+            .gh
+            .create_user(NewUser {
+                email: format!("{name}@example.com"),
+                username: name.into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                user_type: t,
+                password: PASSWORD.into(),
+            })
+            .await
+            .unwrap();
+    }
+    let staff = f
+        .post_as(
+            &dash,
+            "/api/auth/token/",
+            json!({"email": "sam@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let staff = s(&staff.body["access"]);
+    let ada = f.register("ada").await.body["user"]["id"].as_i64().unwrap();
+    let verify = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{ada}/send-verification/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(verify.status, 202, "{}", verify.body);
+    let token = f.last_mail_to("ada@example.com").await.token();
+    f.post("/api/auth/email/verify/", json!({"token": token}), None)
+        .await;
+    let again = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{ada}/send-verification/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(code_of(&again), "already_verified");
+    let reset = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{ada}/send-password-reset/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(reset.status, 202, "{}", reset.body);
+    let mail = f.last_mail_to("ada@example.com").await;
+    assert_eq!(mail.subject, "Reset your password");
+    assert_eq!(
+        f.count("SELECT count(*) FROM audit_events WHERE event IN ('email.verification_sent', 'password.reset_requested') AND json_extract(detail, '$.by') = 'admin'")
+            .await,
+        2
+    );
+    // Staff do not manage admins.
+    let root = f
+        .count("SELECT id FROM users WHERE username = 'root'")
+        .await;
+    let refused = f
+        .post_as(
+            &dash,
+            &format!("/api/admin/users/{root}/send-password-reset/"),
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    // The admin user JSON shows the state.
+    let got = send(
+        &f.svc.gh,
+        &dash,
+        Method::GET,
+        &format!("/api/admin/users/{ada}/"),
+        None,
+        Some(&staff),
+    )
+    .await;
+    assert_eq!(got.body["email_verified"], true, "{}", got.body);
+}
+
+#[tokio::test]
+async fn client_email_options_are_set_through_the_admin_api() {
+    use gatehouse_core::user::{NewUser, UserType};
+    let f = flows().await;
+    let dash = f
+        .svc
+        .gh
+        .create_api_client(NewApiClient {
+            client_type: "admin".into(),
+            ..web_client("Dashboard", 100_000)
+        })
+        .await
+        .unwrap();
+    f.svc
+        .gh
+        .create_user(NewUser {
+            email: "root@example.com".into(),
+            username: "root".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: UserType::Admin,
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    let root = f
+        .post_as(
+            &dash,
+            "/api/auth/token/",
+            json!({"email": "root@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let root = s(&root.body["access"]);
+    let created = f
+        .post_as(
+            &dash,
+            "/api/admin/clients/",
+            json!({"name": "app", "client_type": "web", "rate_limit": 100, "signin_codes": true, "reset_url": "https://app.example.com/reset"}),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["signin_codes"], true);
+    assert_eq!(created.body["require_verified_email"], false);
+    assert_eq!(created.body["reset_url"], "https://app.example.com/reset");
+    let id = s(&created.body["client_id"]);
+    let patched = send(
+        &f.svc.gh,
+        &dash,
+        Method::PATCH,
+        &format!("/api/admin/clients/{id}/"),
+        Some(json!({"require_verified_email": true, "reset_url": null})),
+        Some(&root),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["require_verified_email"], true);
+    assert_eq!(patched.body["reset_url"], Json::Null);
+    for bad in [
+        json!({"reset_url": "javascript:alert(1)"}),
+        json!({"reset_url": "https://x/#a"}),
+        json!({"signin_codes": "yes"}),
+    ] {
+        let r = send(
+            &f.svc.gh,
+            &dash,
+            Method::PATCH,
+            &format!("/api/admin/clients/{id}/"),
+            Some(bad.clone()),
+            Some(&root),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn reset_requests_take_as_long_for_unknown_addresses_as_for_known_ones() {
+    use gatehouse_core::rate_limit::Quota;
+    let many = Quota {
+        limit: 1_000_000,
+        period_secs: 3600,
+    };
+    let f = flows_with(
+        Config {
+            email_requests_per_address: many,
+            email_requests_per_ip: many,
+            ..mail_config()
+        },
+        EmailOptions::default(),
+    )
+    .await;
+    f.register("ada").await;
+    let time = |email: &'static str| {
+        let f = &f;
+        async move {
+            let started = std::time::Instant::now();
+            let r = f
+                .post("/api/auth/password/reset/", json!({"email": email}), None)
+                .await;
+            assert_eq!(r.status, 202);
+            started.elapsed()
+        }
+    };
+    let mut ratios = Vec::new();
+    for _ in 0..3 {
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        for _ in 0..50 {
+            known.push(time("ada@example.com").await);
+            unknown.push(time("nobody@example.com").await);
+        }
+        known.sort();
+        unknown.sort();
+        let ratio = unknown[25].as_secs_f64() / known[25].as_secs_f64();
+        ratios.push(ratio);
+        if (0.8..=1.25).contains(&ratio) {
+            eprintln!("median(unknown) / median(known) = {ratio:.3}");
+            return;
+        }
+    }
+    panic!("median(unknown) / median(known) out of 0.8..1.25 in every round: {ratios:?}");
+}

@@ -1,0 +1,212 @@
+//! Email verification (docs/CONTRACT.md, "The email flows"): register →
+//! the mail → its link verifies once; resend; a client that requires a
+//! verified email; Gatehouse's own verification page. The mail tests skip
+//! where the run has no mail capture.
+
+use gatehouse_contract::harness::*;
+use gatehouse_contract::mailbox;
+use serde_json::json;
+
+/// True (after saying why) when this run reads no mail.
+pub(crate) async fn no_mailbox(test: &str) -> bool {
+    match mailbox::mails_to(&unique_email()).await {
+        Ok(_) => false,
+        Err(Skip(why)) => {
+            eprintln!("SKIP {test}: {why}");
+            true
+        }
+    }
+}
+
+/// A client of `ctx.server` made with extra `create-api-client` flags.
+pub(crate) fn client_with(ctx: &Ctx, flags: &[&str]) -> Api {
+    let name = unique("client");
+    let mut args = vec![
+        "create-api-client",
+        "--name",
+        &name,
+        "--type",
+        "web",
+        "--rate-limit",
+        "100000",
+        "--json",
+    ];
+    args.extend_from_slice(flags);
+    let v = ctx.server.cli_ok(&args).json();
+    let creds = ClientCreds {
+        client_id: v["client_id"].as_str().expect("client_id").to_owned(),
+        api_key: v["api_key"].as_str().expect("api_key").to_owned(),
+        created: v,
+    };
+    ctx.api.with_creds(&creds)
+}
+
+#[tokio::test]
+async fn a_registration_mails_a_link_that_verifies_once() {
+    if no_mailbox("a_registration_mails_a_link_that_verifies_once").await {
+        return;
+    }
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    assert_eq!(
+        ctx.api.profile(&t.access).await.json()["email_verified"],
+        false
+    );
+    let mail = mailbox::last_mail_to(&u.email).await.expect("the mail");
+    assert_eq!(mail.subject, "Confirm your email address");
+    assert!(
+        mail.link().unwrap().contains("/auth/verify/?token="),
+        "{}",
+        mail.text
+    );
+    let token = mail.link_param("token").expect("a token");
+    let verify = || {
+        ctx.api
+            .post("/api/auth/email/verify/")
+            .json(&json!({ "token": token }))
+            .send()
+    };
+    verify().await.expect_body(
+        200,
+        &json!({"detail": "Email verified.", "email_verified": true}),
+    );
+    verify().await.expect_error(400, "invalid_token");
+    let p = ctx.api.profile(&t.access).await.json();
+    assert_eq!(p["email_verified"], true);
+    assert!(p["email_verified_at"].is_string(), "{p}");
+    ctx.api
+        .post("/api/auth/email/verify/resend/")
+        .bearer(&t.access)
+        .send()
+        .await
+        .expect_error(400, "already_verified");
+}
+
+#[tokio::test]
+async fn a_resend_mails_a_new_link_and_the_older_one_stops_working() {
+    if no_mailbox("a_resend_mails_a_new_link_and_the_older_one_stops_working").await {
+        return;
+    }
+    let ctx = Ctx::new();
+    let (u, t) = ctx.api.new_creator().await;
+    let first = mailbox::last_mail_to(&u.email).await.unwrap();
+    ctx.api
+        .post("/api/auth/email/verify/resend/")
+        .bearer(&t.access)
+        .send()
+        .await
+        .expect(202);
+    let mails = mailbox::wait_for_mails(&u.email, 2).await.unwrap();
+    let second = mails.last().unwrap();
+    ctx.api
+        .post("/api/auth/email/verify/")
+        .json(&json!({ "token": first.link_param("token").unwrap() }))
+        .send()
+        .await
+        .expect_error(400, "invalid_token");
+    ctx.api
+        .post("/api/auth/email/verify/")
+        .json(&json!({ "token": second.link_param("token").unwrap() }))
+        .send()
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn a_client_requiring_verified_emails_refuses_the_right_password_until_verified() {
+    if no_mailbox("a_client_requiring_verified_emails_refuses_the_right_password_until_verified")
+        .await
+    {
+        return;
+    }
+    let ctx = Ctx::new();
+    let strict = client_with(&ctx, &["--require-verified-email"]);
+    let (u, _) = strict.new_creator().await;
+    strict
+        .login(&u.email, &u.password)
+        .await
+        .expect_error(403, "email_not_verified");
+    strict
+        .login(&u.email, "Wrong-Password-42")
+        .await
+        .expect_error(401, "no_active_account");
+    let mail = mailbox::last_mail_to(&u.email).await.unwrap();
+    strict
+        .post("/api/auth/email/verify/")
+        .json(&json!({ "token": mail.link_param("token").unwrap() }))
+        .send()
+        .await
+        .expect(200);
+    strict.login_ok(&u).await;
+}
+
+#[tokio::test]
+async fn bad_tokens_are_a_clear_400() {
+    let ctx = Ctx::new();
+    for token in ["x", "not a token at all", &"A".repeat(43), &"é".repeat(43)] {
+        for path in ["/api/auth/email/verify/", "/api/auth/email/change/confirm/"] {
+            ctx.api
+                .post(path)
+                .json(&json!({ "token": token }))
+                .send()
+                .await
+                .expect_error(400, "invalid_token");
+        }
+    }
+    for body in [
+        json!({}),
+        json!({"token": 42}),
+        json!({"token": null}),
+        json!({"token": ["x"]}),
+    ] {
+        let r = ctx
+            .api
+            .post("/api/auth/email/verify/")
+            .json(&body)
+            .send()
+            .await;
+        r.expect(400);
+        assert_eq!(keys(&r.json()), ["token"], "{body}: {}", r.text());
+    }
+    let huge = ctx
+        .api
+        .post("/api/auth/email/verify/")
+        .json(&json!({ "token": "a".repeat(10_000) }))
+        .send()
+        .await;
+    assert!([400, 413].contains(&huge.status), "{}", huge.text());
+}
+
+#[tokio::test]
+async fn gatehouse_pages_show_a_form_and_refuse_a_bad_token() {
+    let ctx = Ctx::new();
+    let anon = Api::anonymous(ctx.server);
+    for path in ["/auth/reset/", "/auth/verify/", "/auth/email-change/"] {
+        let r = anon.get(&format!("{path}?token=abc")).no_key().send().await;
+        r.expect(200);
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+        let csp = r.header("content-security-policy").unwrap();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        let page = r.text();
+        assert!(
+            page.contains("<form method=\"post\">") && !page.contains("<script"),
+            "{page}"
+        );
+        let bad = anon
+            .post(path)
+            .no_key()
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("token=abc&password=x&password2=x")
+            .send()
+            .await;
+        bad.expect(400);
+        assert!(
+            bad.text().contains("invalid or has expired"),
+            "{}",
+            bad.text()
+        );
+        let r = anon.req(http::Method::DELETE, path).no_key().send().await;
+        r.expect(405);
+    }
+}
