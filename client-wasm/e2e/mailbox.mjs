@@ -71,13 +71,14 @@ export function mailsTo(to) {
     .map((x) => x.m);
 }
 
-/** Waits (polling the Maildir, up to 20 s) for the `n`-th mail to `to` and returns it. */
-export async function waitForMail(to, n = 1, timeoutMs = 20_000) {
+/** Waits (polling the Maildir, up to 20 s) for the `n`-th mail to `to` (among
+ *  those whose subject matches `subject`, if given) and returns it. */
+export async function waitForMail(to, n = 1, { subject, timeoutMs = 20_000 } = {}) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const all = mailsTo(to);
+    const all = mailsTo(to).filter((m) => !subject || subject.test(m.subject));
     if (all.length >= n) return all[n - 1];
-    if (Date.now() > end) throw new Error(`no mail #${n} to ${to} within ${timeoutMs} ms (have ${all.length})`);
+    if (Date.now() > end) throw new Error(`no mail #${n} to ${to}${subject ? " matching " + subject : ""} within ${timeoutMs} ms (have ${all.length})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
