@@ -12,7 +12,9 @@
 //  2. log out → "Forgot password?" → the request's answer is shown.
 //  3. the reset mail's link is the app's /reset page → open it → a weak password
 //     shows the server's field error → a good one → done.
-//  4. the old password is refused on /login; the new one signs in.
+//  4. the old password is refused on /login; the new one signs in; the spent
+//     link is refused.
+//  5. sign in with a code: /code → the mailed six-digit code → /profile.
 // Saves screenshots/react-reset.png (react-reset-failure.png on failure).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -141,6 +143,24 @@ try {
     await tid('reset-submit').click();
     await shown('reset-error');
     assert(/invalid or has expired/i.test(await text('reset-error')), 'reset-error shows invalid_token\'s message');
+  });
+
+  await step('sign in with a mailed code', async () => {
+    await page.goto(base + '/profile');
+    await shown('profile-page');
+    await tid('logout').click();
+    await shown('login-page');
+    await tid('nav-code').click();
+    await shown('code-page');
+    await tid('code-email').fill(email);
+    await tid('code-submit').click();
+    await shown('code-sent');
+    const mail = await waitForMail(email, 1, { subject: /sign-in code/i });
+    const code = /sign-in code is (\d{6})/.exec(mail.text)?.[1];
+    assert(code, `a six-digit code in the mail: ${mail.text}`);
+    await tid('code-code').fill(code);
+    await tid('code-submit').click();
+    await shown('profile-page');
   });
 
   assert(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
