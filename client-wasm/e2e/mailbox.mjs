@@ -53,7 +53,10 @@ export function parse(raw) {
   return out;
 }
 
-/** Every mail to `to` so far, oldest first. */
+/** The bare address of a `To` value (`Name <a@b>` or `a@b`), lower case. */
+const addressOf = (v) => (/<([^>]+)>/.exec(v)?.[1] ?? v).trim().toLowerCase();
+
+/** Every mail to `to` (exactly that address) so far, oldest first. */
 export function mailsTo(to) {
   const dir = maildir();
   if (!dir) throw new Error("GATEHOUSE_TEST_MAILDIR is unset: run under scripts/with-smtp.sh");
@@ -66,7 +69,7 @@ export function mailsTo(to) {
   // Oldest first: by arrival time (the file's mtime), then name.
   return files
     .map((f) => ({ f, t: statSync(f).mtimeMs, m: parse(readFileSync(f, "utf8")) }))
-    .filter((x) => x.m.to.toLowerCase().includes(to.toLowerCase()))
+    .filter((x) => addressOf(x.m.to) === to.toLowerCase())
     .sort((a, b) => a.t - b.t || (a.f < b.f ? -1 : 1))
     .map((x) => x.m);
 }
