@@ -82,7 +82,6 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Tells the host's mail sender that this request's committed batch put a
     /// mail in the outbox (call it after the batch succeeded).
-    #[allow(dead_code)] // until the email flows call it
     pub(crate) fn mail_queued(&self) {
         self.shared
             .mail_queued

@@ -309,6 +309,60 @@ pub struct ConfigArgs {
         global = true
     )]
     pub mail_retry_secs: Option<i64>,
+
+    /// Lifetime of a password-reset link, in seconds [default: 3600].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_RESET_TOKEN_TTL",
+        global = true
+    )]
+    pub reset_token_ttl: Option<i64>,
+
+    /// Lifetime of an email-verification link, in seconds [default: 86400].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_VERIFY_TOKEN_TTL",
+        global = true
+    )]
+    pub verify_token_ttl: Option<i64>,
+
+    /// Lifetime of an email-change link, in seconds [default: 3600].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_EMAIL_CHANGE_TTL",
+        global = true
+    )]
+    pub email_change_ttl: Option<i64>,
+
+    /// Lifetime of an emailed sign-in code, in seconds [default: 600].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_SIGNIN_CODE_TTL",
+        global = true
+    )]
+    pub signin_code_ttl: Option<i64>,
+
+    /// Reset, sign-in code, verification and email-change requests per target address and hour, each flow apart, whether or not it has an account [default: 5].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_EMAIL_REQUESTS_PER_ADDRESS",
+        global = true
+    )]
+    pub email_requests_per_address: Option<u32>,
+
+    /// The same requests per IP address and hour [default: 50].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "GATEHOUSE_EMAIL_REQUESTS_PER_IP",
+        global = true
+    )]
+    pub email_requests_per_ip: Option<u32>,
 }
 
 /// A secret flag value: `Debug` (and so a logged `ConfigArgs`) does not
@@ -391,6 +445,12 @@ impl ConfigArgs {
             vars::MAIL_DEV => self.mail_dev.then(|| "true".to_owned()),
             vars::PUBLIC_URL => self.public_url.clone(),
             vars::MAIL_RETRY_SECS => text(self.mail_retry_secs),
+            vars::RESET_TOKEN_TTL => text(self.reset_token_ttl),
+            vars::VERIFY_TOKEN_TTL => text(self.verify_token_ttl),
+            vars::EMAIL_CHANGE_TTL => text(self.email_change_ttl),
+            vars::SIGNIN_CODE_TTL => text(self.signin_code_ttl),
+            vars::EMAIL_REQUESTS_PER_ADDRESS => text(self.email_requests_per_address),
+            vars::EMAIL_REQUESTS_PER_IP => text(self.email_requests_per_ip),
             _ => std::env::var(name).ok().filter(|v| !v.is_empty()),
         }
     }

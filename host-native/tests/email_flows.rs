@@ -1246,3 +1246,78 @@ async fn reset_requests_take_as_long_for_unknown_addresses_as_for_known_ones() {
     }
     panic!("median(unknown) / median(known) out of 0.8..1.25 in every round: {ratios:?}");
 }
+
+#[tokio::test]
+async fn a_newer_code_spends_the_older_one() {
+    let f = flows_with(mail_config(), codes()).await;
+    f.register("ada").await;
+    let ask = || {
+        f.post(
+            "/api/auth/code/request/",
+            json!({"email": "ada@example.com"}),
+            None,
+        )
+    };
+    ask().await;
+    let older = f.last_mail_to("ada@example.com").await.code();
+    ask().await;
+    let newer = f.last_mail_to("ada@example.com").await.code();
+    assert_ne!(
+        older, newer,
+        "the seeded generator gave the same code twice"
+    );
+    let verify = |code: String| {
+        f.post(
+            "/api/auth/code/verify/",
+            json!({"email": "ada@example.com", "code": code}),
+            None,
+        )
+    };
+    assert_eq!(code_of(&verify(older).await), "invalid_code");
+    assert_eq!(verify(newer).await.status, 200);
+}
+
+#[tokio::test]
+async fn requests_are_throttled_per_ip_across_addresses() {
+    use gatehouse_core::rate_limit::Quota;
+    let f = flows_with(
+        Config {
+            email_requests_per_ip: Quota {
+                limit: 3,
+                period_secs: 3600,
+            },
+            ..mail_config()
+        },
+        EmailOptions::default(),
+    )
+    .await;
+    for n in 0..3 {
+        let r = f
+            .post(
+                "/api/auth/password/reset/",
+                json!({"email": format!("n{n}@example.com")}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 202);
+    }
+    let r = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "n9@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 429);
+    assert_eq!(code_of(&r), "email_throttled");
+    // GCRA gives one request back every period / limit (20 minutes here).
+    f.svc.clock.advance_secs(1200);
+    let r = f
+        .post(
+            "/api/auth/password/reset/",
+            json!({"email": "n9@example.com"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+}

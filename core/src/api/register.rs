@@ -70,9 +70,33 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .detail(
             serde_json::json!({"email": r.email, "username": r.username, "session_id": s.id.0}),
         );
+    // The verification mail commits with the user (when mail is on).
+    let with = if ctx.config().mail_enabled {
+        let t = crate::email_token::new_token(ctx.env().random.as_ref());
+        let sent = ctx
+            .audit(crate::audit::event::EMAIL_VERIFICATION_SENT, None)
+            .actor_user(crate::audit::UserRef::OwnerOf(s.id.clone()))
+            .target_user(crate::audit::UserRef::OwnerOf(s.id.clone()));
+        let mail = super::email_flow::verification_mail(ctx, &r.email, &t.token);
+        vec![
+            crate::store::email_tokens::verify_token_for_session_owner(
+                &s.id.0,
+                &r.email,
+                &ctx.client.id.0,
+                &t.hash,
+                ctx.now,
+                ctx.now.plus_secs(ctx.config().verify_token_ttl_secs),
+            ),
+            super::email_flow::enqueue(ctx, &mail),
+            sent.statement(),
+        ]
+    } else {
+        Vec::new()
+    };
+    let queued = !with.is_empty();
     let user = match ctx
         .store()
-        .insert_user_with_session(&insert, &session, &audit)
+        .insert_user_with_session(&insert, &session, &audit, with)
         .await
     {
         Ok(u) => u,
@@ -82,13 +106,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         }
         Err(e) => return Err(e.into()),
     };
-    // The verification mail, once the user exists (its own transaction: the
-    // user is committed either way, and `email/verify/resend/` exists).
-    if ctx.config().mail_enabled {
-        let sent = ctx
-            .audit(crate::audit::event::EMAIL_VERIFICATION_SENT, Some(user.id))
-            .target_user(crate::audit::UserRef::Id(user.id));
-        super::email_flow::send_verification(ctx, &user, sent.statement()).await?;
+    if queued {
+        ctx.mail_queued();
     }
     let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
     let out = RegisterOut {

@@ -41,18 +41,6 @@ pub const SIGNIN_CODE_TTL: &str = "GATEHOUSE_SIGNIN_CODE_TTL";
 pub const EMAIL_REQUESTS_PER_ADDRESS: &str = "GATEHOUSE_EMAIL_REQUESTS_PER_ADDRESS";
 pub const EMAIL_REQUESTS_PER_IP: &str = "GATEHOUSE_EMAIL_REQUESTS_PER_IP";
 
-/// The email flows' variables, read by [`Config::from_vars`] too. Kept apart
-/// from [`NAMES`] (which the native host's flags must cover one for one)
-/// until the mail configuration work gives them flags; natively they are
-/// read from the environment meanwhile.
-pub const EMAIL_FLOW_NAMES: [&str; 6] = [
-    RESET_TOKEN_TTL,
-    VERIFY_TOKEN_TTL,
-    EMAIL_CHANGE_TTL,
-    SIGNIN_CODE_TTL,
-    EMAIL_REQUESTS_PER_ADDRESS,
-    EMAIL_REQUESTS_PER_IP,
-];
 pub const SMTP_URL: &str = "GATEHOUSE_SMTP_URL";
 pub const MAIL_FROM: &str = "GATEHOUSE_MAIL_FROM";
 pub const MAIL_DEV: &str = "GATEHOUSE_MAIL_DEV";
@@ -60,7 +48,7 @@ pub const PUBLIC_URL: &str = "GATEHOUSE_PUBLIC_URL";
 pub const MAIL_RETRY_SECS: &str = "GATEHOUSE_MAIL_RETRY_SECS";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 27] = [
+pub const NAMES: [&str; 33] = [
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
@@ -88,6 +76,12 @@ pub const NAMES: [&str; 27] = [
     MAIL_DEV,
     PUBLIC_URL,
     MAIL_RETRY_SECS,
+    RESET_TOKEN_TTL,
+    VERIFY_TOKEN_TTL,
+    EMAIL_CHANGE_TTL,
+    SIGNIN_CODE_TTL,
+    EMAIL_REQUESTS_PER_ADDRESS,
+    EMAIL_REQUESTS_PER_IP,
 ];
 
 /// The settings do not describe a usable configuration. Variants name the
@@ -670,6 +664,43 @@ mod tests {
     }
 
     #[test]
+    fn email_flow_lifetimes_and_throttles() {
+        let d = ok(&[]);
+        assert_eq!(
+            (
+                d.reset_token_ttl_secs,
+                d.verify_token_ttl_secs,
+                d.email_change_ttl_secs,
+                d.signin_code_ttl_secs
+            ),
+            (3600, 86400, 3600, 600)
+        );
+        let c = ok(&[
+            (RESET_TOKEN_TTL, "60"),
+            (VERIFY_TOKEN_TTL, "61"),
+            (EMAIL_CHANGE_TTL, "62"),
+            (SIGNIN_CODE_TTL, "63"),
+            (EMAIL_REQUESTS_PER_ADDRESS, "2"),
+            (EMAIL_REQUESTS_PER_IP, "9"),
+        ]);
+        assert_eq!(
+            (
+                c.reset_token_ttl_secs,
+                c.verify_token_ttl_secs,
+                c.email_change_ttl_secs,
+                c.signin_code_ttl_secs
+            ),
+            (60, 61, 62, 63)
+        );
+        let q = |limit| Quota {
+            limit,
+            period_secs: 3600,
+        };
+        assert_eq!(c.email_requests_per_address, q(2));
+        assert_eq!(c.email_requests_per_ip, q(9));
+    }
+
+    #[test]
     fn mail_settings() {
         let c = ok(&[]);
         assert!(!c.mail_enabled && !c.mail_dev && c.smtp.is_none());
@@ -734,7 +765,7 @@ mod tests {
             PUBLIC_URL,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
-        assert_eq!(numbers.clone().count(), 12);
+        assert_eq!(numbers.clone().count(), 18);
         for name in numbers {
             assert_eq!(err(&[(name, "0")]), ConfigError::NotPositive(name));
             for bad in ["", "ten", "1.5", " 5", "99999999999999999999"] {

@@ -211,6 +211,30 @@ impl Store {
     }
 }
 
+/// A live verification token for the user who owns login `sid` (the user a
+/// registration's batch just inserted).
+pub(crate) fn verify_token_for_session_owner(
+    sid: &str,
+    email: &str,
+    client_id: &str,
+    hash: &str,
+    now: UnixMillis,
+    expires_at: UnixMillis,
+) -> Statement {
+    Statement::new(
+        "INSERT INTO email_tokens (token_hash, purpose, user_id, email, client_id, created_at, expires_at) SELECT ?, ?, user_id, ?, ?, ?, ? FROM sessions WHERE id = ?",
+        vec![
+            hash.into(),
+            Purpose::Verify.as_str().into(),
+            email.into(),
+            client_id.into(),
+            now.0.into(),
+            expires_at.0.into(),
+            sid.into(),
+        ],
+    )
+}
+
 /// Marks the user's current address verified (if not already).
 pub(crate) fn verified_now(user: UserId, now: UnixMillis) -> Statement {
     Statement::new(

@@ -179,20 +179,23 @@ impl Store {
     }
 
     /// Inserts a user and its first login in one transaction (registration),
-    /// with its audit event.
+    /// with its audit event and `with` (what else the registration writes,
+    /// naming the new user as the owner of login `s`).
     pub async fn insert_user_with_session(
         &self,
         u: &UserInsert<'_>,
         s: &SessionInsert<'_>,
         audit: &AuditEvent,
+        with: Vec<Statement>,
     ) -> Result<User, SqlError> {
-        let first_login = vec![
+        let mut first_login = vec![
             s.statement(None),
             Statement::new(
                 "UPDATE users SET last_login = ? WHERE id = (SELECT user_id FROM sessions WHERE id = ?)",
                 vec![s.now.0.into(), s.id.0.clone().into()],
             ),
         ];
+        first_login.extend(with);
         let read_back = Statement::new(
             format!("SELECT {USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM sessions WHERE id = ?)"),
             vec![s.id.0.clone().into()],
