@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-CXHqbbN9.js",
-        content_type: "text/javascript; charset=utf-8",
-        etag: "\"f5a87bf2096947df0021\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CXHqbbN9.js")),
+        path: "/admin/assets/index-BFJB1Eoc.css",
+        content_type: "text/css; charset=utf-8",
+        etag: "\"ea19e17dfd180b9541bc\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BFJB1Eoc.css")),
     },
     Asset {
-        path: "/admin/assets/index-rMk-zIHW.css",
-        content_type: "text/css; charset=utf-8",
-        etag: "\"260b4b0a3cacd68e797f\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-rMk-zIHW.css")),
+        path: "/admin/assets/index-p2tVqar2.js",
+        content_type: "text/javascript; charset=utf-8",
+        etag: "\"932236d2120e5797a684\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-p2tVqar2.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"4e01aade52f2e5089418\"",
+        etag: "\"20f0bc070a0e8acc901b\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -39,7 +39,9 @@ if [ -z "${GATEHOUSE_URL:-}" ]; then
   examples_client "$BIN" "$state/client.json" "Examples (local)"
   GATEHOUSE_URL="http://127.0.0.1:${GATEHOUSE_PORT:-8000}"
   export GATEHOUSE_URL
-  "$BIN" serve --addr "127.0.0.1:${GATEHOUSE_PORT:-8000}" --access-ttl "${ACCESS_TTL:-60}" >"$state/out" 2>"$state/log" &
+  # Mail (verification, reset links, codes) goes to the log unless GATEHOUSE_SMTP_URL is set.
+  mail=(--mail-dev); [ -z "${GATEHOUSE_SMTP_URL:-}" ] || mail=()
+  "$BIN" serve --addr "127.0.0.1:${GATEHOUSE_PORT:-8000}" --access-ttl "${ACCESS_TTL:-60}" "${mail[@]}" >"$state/out" 2>"$state/log" &
   pid=$!
   for _ in $(seq 1 400); do grep -q listening "$state/out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   grep -q listening "$state/out" || { tail "$state/log"; echo "gatehouse did not start" >&2; exit 1; }

@@ -8,12 +8,16 @@
 # gatehouse). It installs its own tools: npm deps of admin-ui/ (`npm ci`) and
 # Debian's chromium when missing. It starts the binary on a temporary
 # database, creates the accounts and API clients the tests use with the CLI,
-# runs admin-ui/tests/*.test.mjs with Node's test runner (playwright-core +
+# runs (under scripts/with-smtp.sh: a real SMTP server the tests read mail from)
+# admin-ui/tests/*.test.mjs with Node's test runner (playwright-core +
 # headless chromium), and saves screenshots to artifacts/screenshots/
 # (override with SCREENSHOT_DIR). Prints what each stage cost; exits non-zero
 # on any failure.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# A real SMTP server (aiosmtpd) for the server's mail: the tests read the
+# verification and reset mails the dashboard's buttons send from its Maildir.
+if [ -z "${GATEHOUSE_TEST_MAILDIR:-}" ]; then exec bash "$ROOT/scripts/with-smtp.sh" bash "${BASH_SOURCE[0]}" "$@"; fi
 BIN="${GATEHOUSE_BIN:-$ROOT/target/debug/gatehouse}"
 SHOTS="${SCREENSHOT_DIR:-$ROOT/artifacts/screenshots}"
 
@@ -70,7 +74,7 @@ export WEB_CLIENT_ID=$(field "$dir/web.json" client_id) WEB_API_KEY=$(field "$di
 stage "database and accounts (CLI)"
 
 GATEHOUSE_DASHBOARD_CLIENT_ID="$DASHBOARD_CLIENT_ID" GATEHOUSE_DASHBOARD_API_KEY="$DASHBOARD_API_KEY" \
-  "$BIN" --database-url "$db" serve --addr "127.0.0.1:$port" >"$dir/out" 2>"$dir/err" &
+  "$BIN" --database-url "$db" serve --addr "127.0.0.1:$port" --smtp-url "$GATEHOUSE_TEST_SMTP_URL" >"$dir/out" 2>"$dir/err" &
 pid=$!
 for _ in $(seq 1 400); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.05; done
 grep -q listening "$dir/out" || { cat "$dir/err"; echo "server did not start" >&2; exit 1; }

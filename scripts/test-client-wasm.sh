@@ -11,7 +11,8 @@
 #   gatehouse the native server for e2e: $GATEHOUSE_BIN if set, else `cargo build -p gatehouse`
 #   e2e       node --test client-wasm/e2e (Node entry; Chromium pages via playwright-core:
 #             two tabs, and the lifecycle faults: close, outage, tab closed/reloaded
-#             mid-refresh, stored session at load, CSP)
+#             mid-refresh, stored session at load, CSP; the email flows with the
+#             mail read from a real SMTP server's Maildir: scripts/with-smtp.sh)
 #   fresh     the tarball installed into fresh Vite (React), Node and Worker projects
 #             in a temp dir outside the repo, with no Rust on the path, and run
 # Prints what each stage cost in seconds; exits non-zero on the first failure.
@@ -92,7 +93,11 @@ do_gatehouse() {
 
 do_e2e() {
   if [ -z "${GATEHOUSE_BIN:-}" ]; then do_gatehouse; fi
-  (cd "$CW" && node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs e2e/faults.test.mjs)
+  # Under a real SMTP server (scripts/with-smtp.sh) unless the caller runs one:
+  # email.test.mjs reads the delivered mail from its Maildir.
+  local smtp=()
+  [ -n "${GATEHOUSE_TEST_MAILDIR:-}" ] || smtp=(bash "$ROOT/scripts/with-smtp.sh")
+  (cd "$CW" && "${smtp[@]}" node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs e2e/faults.test.mjs e2e/email.test.mjs)
 }
 
 for s in "${STAGES[@]}"; do

@@ -12,11 +12,16 @@
 # 127.0.0.1:$EXAMPLES_GATEHOUSE_PORT (28600), creates one web API client serving
 # creators and allowing every example's origin, and exports GATEHOUSE_URL,
 # GATEHOUSE_CLIENT_ID, GATEHOUSE_API_KEY (and GATEHOUSE_BIN, GATEHOUSE_DATABASE_URL)
-# to each example's test.sh. Example ports: fetch 5101, react 5102, vue 5103,
+# to each example's test.sh. The whole run is under scripts/with-smtp.sh (a real
+# SMTP server; GATEHOUSE_TEST_MAILDIR for the tests), and the client's reset_url
+# is the React example's /reset page. Example ports: fetch 5101, react 5102, vue 5103,
 # angular 5104. The examples run in parallel (EXAMPLES_PARALLEL=0: one by one).
 # Prints each example's seconds; stops everything it started on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The server sends real mail to a test SMTP server (aiosmtpd): the React
+# example's reset test reads the link from its Maildir.
+if [ -z "${GATEHOUSE_TEST_MAILDIR:-}" ]; then exec bash "$ROOT/scripts/with-smtp.sh" bash "${BASH_SOURCE[0]}" "$@"; fi
 EX="$ROOT/examples"
 export PATH="$HOME/.cargo/bin:$PATH"
 # shellcheck source=scripts/lib.sh
@@ -90,7 +95,7 @@ server() {
   export GATEHOUSE_DATABASE_URL="$dir/gatehouse.db"
   "$GATEHOUSE_BIN" migrate >/dev/null
   examples_client "$GATEHOUSE_BIN" "$dir/client.json" "Examples"
-  "$GATEHOUSE_BIN" serve --addr "127.0.0.1:$PORT" --access-ttl 3 >"$dir/out" 2>"$dir/err" &
+  "$GATEHOUSE_BIN" serve --addr "127.0.0.1:$PORT" --access-ttl 3 --smtp-url "$GATEHOUSE_TEST_SMTP_URL" >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 1 400); do grep -q listening "$dir/out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   grep -q listening "$dir/out" || { cat "$dir/err"; echo "gatehouse did not start on $PORT" >&2; return 1; }

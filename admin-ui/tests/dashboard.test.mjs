@@ -2,6 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, cspProblems, env, launch, newPage, shot, signIn } from './helpers.mjs';
+// The mail the server really sent (scripts/test-admin-ui.sh runs under scripts/with-smtp.sh).
+import { linkOf, tokenOf, waitForMail } from '../../client-wasm/e2e/mailbox.mjs';
 
 let browser;
 before(async () => {
@@ -166,6 +168,63 @@ describe('an admin', () => {
     apiKey = rotated;
   });
 
+  it('edits the client email options', async () => {
+    await page.locator('#client-reset-url', { hasText: 'own page' }).waitFor();
+    assert.match(await page.locator('#client-signin-codes').textContent(), /off/);
+    await page.click('#edit-client');
+    await page.check('dialog input[name=signin_codes]');
+    await page.check('dialog input[name=require_verified_email]');
+    // Not http(s): the server's field error shows in the form.
+    await page.fill('dialog input[name=reset_url]', 'ftp://app.example.com/reset');
+    await page.click('dialog button[type=submit]');
+    await page.locator('dialog .form-error', { hasText: 'reset_url' }).waitFor();
+    await page.fill('dialog input[name=reset_url]', 'https://app.example.com/reset');
+    await page.click('dialog button[type=submit]');
+    await page.locator('#client-reset-url', { hasText: 'https://app.example.com/reset' }).waitFor();
+    assert.match(await page.locator('#client-signin-codes').textContent(), /on/);
+    assert.match(await page.locator('#client-require-verified').textContent(), /required/);
+    await shot(page, 'client-email-options');
+    const r = await call(env.dashboard, 'POST', '/api/auth/token/', env.admin);
+    const c = await call(env.dashboard, 'GET', `/api/admin/clients/${clientId}/`, undefined, r.body.access);
+    assert.deepEqual([c.body.signin_codes, c.body.require_verified_email, c.body.reset_url], [true, true, 'https://app.example.com/reset']);
+    // An empty field clears it (null: Gatehouse's own page).
+    await page.click('#edit-client');
+    await page.fill('dialog input[name=reset_url]', '');
+    await page.uncheck('dialog input[name=require_verified_email]');
+    await page.click('dialog button[type=submit]');
+    await page.locator('#client-reset-url', { hasText: 'own page' }).waitFor();
+    assert.match(await page.locator('#client-require-verified').textContent(), /not required/);
+  });
+
+  it('shows the creator unverified, sends a verification link (its mail verifies), then a reset link', async () => {
+    await page.click('a[href="#/users"]');
+    await page.locator('#users-table').waitFor();
+    const search = async () => {
+      await page.fill('input[type=search]', '');
+      await page.fill('input[type=search]', env.creator.email);
+      await page.waitForFunction(() => document.querySelectorAll('#users-table tbody tr').length === 1);
+    };
+    await search();
+    const row = page.locator(`tr[data-email="${env.creator.email}"]`);
+    await row.locator('.email-state .badge', { hasText: 'unverified' }).waitFor();
+    await row.locator('.send-verification-btn').click();
+    await page.locator('.toast', { hasText: 'Verification link sent' }).waitFor();
+    const mail = await waitForMail(env.creator.email, 1, { subject: /confirm your email/i });
+    const v = await call(env.web, 'POST', '/api/auth/email/verify/', { token: tokenOf(mail) });
+    assert.equal(v.status, 200, JSON.stringify(v.body));
+    await search();
+    await row.locator('.email-state .badge', { hasText: /^verified$/ }).waitFor();
+    assert.equal(await row.locator('.send-verification-btn').count(), 0, 'nothing to verify any more');
+    await row.locator('.send-reset-btn').click();
+    await page.click('dialog .btn-primary');
+    await page.locator('.toast', { hasText: 'Reset link sent' }).waitFor();
+    const reset = await waitForMail(env.creator.email, 1, { subject: /reset your password/i });
+    assert.match(linkOf(reset), /token=[A-Za-z0-9_-]{43}/);
+    await shot(page, 'users-email-state');
+    await page.fill('input[type=search]', '');
+    await page.waitForFunction(() => document.querySelectorAll('#users-table tbody tr').length > 1);
+  });
+
   it('creates a staff user', async () => {
     await page.click('a[href="#/users"]');
     await page.locator('#users-table').waitFor();
@@ -232,6 +291,10 @@ describe('an admin', () => {
     const userEvents = await eventsFor({ event: 'user.*' });
     assert.ok(has(userEvents, 'user.created', staffEmail), `staff created: ${JSON.stringify(userEvents)}`);
     assert.ok(has(userEvents, 'user.deactivated', 'is_active'), 'creator deactivated');
+    const mailEvents = await eventsFor({ event: 'email.*' });
+    assert.ok(has(mailEvents, 'email.verification_sent', 'admin'), `verification sent by an admin: ${JSON.stringify(mailEvents)}`);
+    const resetEvents = await eventsFor({ event: 'password.*' });
+    assert.ok(has(resetEvents, 'password.reset_requested', 'admin'), `reset link sent by an admin: ${JSON.stringify(resetEvents)}`);
     await shot(page, 'audit-filtered');
 
     // The overview after all that traffic.

@@ -19,15 +19,19 @@ function cli(db, args) {
   return execFileSync(gatehouseBin(), ["--database-url", db, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
 }
 
-/** Starts gatehouse + a counting proxy. `origins`: origins the API client allows. */
-export async function startStack({ origins = [] } = {}) {
+/** Starts gatehouse + a counting proxy. `origins`: origins the API client allows;
+ *  `clientArgs`: more `create-api-client` flags (e.g. `--signin-codes`). Under
+ *  scripts/with-smtp.sh the server sends its mail to the test SMTP server. */
+export async function startStack({ origins = [], clientArgs = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   const db = join(dir, "e2e.db");
   cli(db, ["migrate"]);
   const createArgs = ["create-api-client", "--name", "e2e", "--type", "web", "--rate-limit", "100000", "--json"];
   if (origins.length) createArgs.push("--origins", origins.join(","));
-  const client = JSON.parse(cli(db, createArgs));
-  const server = spawn(gatehouseBin(), ["serve", "--addr", "127.0.0.1:0", "--database-url", db, "--access-ttl", String(ACCESS_TTL)], {
+  const client = JSON.parse(cli(db, [...createArgs, ...clientArgs]));
+  const serveArgs = ["serve", "--addr", "127.0.0.1:0", "--database-url", db, "--access-ttl", String(ACCESS_TTL)];
+  if (process.env.GATEHOUSE_TEST_SMTP_URL) serveArgs.push("--smtp-url", process.env.GATEHOUSE_TEST_SMTP_URL);
+  const server = spawn(gatehouseBin(), serveArgs, {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const serverLog = [];

@@ -14,6 +14,16 @@ export interface User {
   date_joined: string;
   /** RFC 3339, or null before the first login */
   last_login: string | null;
+  /** The user proved the address (verification link, reset link, sign-in code or email change). */
+  email_verified: boolean;
+  /** RFC 3339, or null while unverified */
+  email_verified_at: string | null;
+}
+
+/** A `{"detail"}` answer, e.g. the 202 of a reset or code request (the same
+ *  whether or not the address has an account). */
+export interface DetailResponse {
+  detail: string;
 }
 
 export interface RegisterData {
@@ -101,7 +111,10 @@ export type GatehouseErrorCode =
   | "no_active_account" | "token_not_valid" | "not_authenticated" | "permission_denied"
   | "not_found" | "conflict" | "throttled" | "user_type_not_allowed" | "parse_error"
   | "method_not_allowed" | "payload_too_large" | "unsupported_media_type"
-  | "server_error" | "server_busy" | "database_unavailable";
+  | "server_error" | "server_busy" | "database_unavailable"
+  // the email flows
+  | "invalid_token" | "already_verified" | "email_not_verified" | "invalid_code"
+  | "signin_code_disabled" | "mail_not_configured" | "email_throttled" | "login_throttled" | "password_reset_required";
 
 /** Every rejection of the client's methods. `status` 0 means the request did not
  *  reach the server (`code` "network_error") or the client is closed (`code`
@@ -174,6 +187,26 @@ export class GatehouseClient {
   endSession(id: string): Promise<void>;
   /** Ends every login of the user, this one included, and signs out here. */
   logoutEverywhere(): Promise<{ ended: number }>;
+  /** Mails a reset link if the address has an account (202 either way). */
+  requestPasswordReset(email: string): Promise<DetailResponse>;
+  /** Sets a new password with the token from the reset link; every login of
+   *  the user ends. Bad passwords reject with `fields.password`; a bad token
+   *  with code "invalid_token". */
+  confirmPasswordReset(token: string, password: string, password2: string): Promise<DetailResponse>;
+  /** Consumes the token from the verification link. */
+  verifyEmail(token: string): Promise<{ detail: string; email_verified: true }>;
+  /** Mails the signed-in user a new verification link ("already_verified" if done). */
+  resendVerification(): Promise<DetailResponse>;
+  /** Mails a six-digit sign-in code if the address has an account (202 either
+   *  way; "signin_code_disabled" unless the API client enables codes). */
+  requestSignInCode(email: string): Promise<DetailResponse>;
+  /** Signs in with the mailed code, like `login` ("invalid_code" when wrong,
+   *  expired or spent; the 5th wrong guess kills the code). */
+  signInWithCode(email: string, code: string): Promise<Session>;
+  /** Mails a confirmation link to the new address (needs the current password). */
+  changeEmail(newEmail: string, password: string): Promise<DetailResponse>;
+  /** Consumes the token from the email-change link. */
+  confirmEmailChange(token: string): Promise<{ detail: string; email: string }>;
   /** Subscribes to sign-in, refresh, sign-out and expiry; returns the unsubscribe function. */
   onChange(callback: (event: AuthChangeEvent, session: Session | null) => void): () => void;
   /** Stops the refresh timer, the BroadcastChannel and the page listeners (hot

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm ci, vite build into dist/, serve it on port 5102 and run the shared browser flow.
+# npm ci, vite build into dist/, serve it on port 5102 and run the shared browser
+# flow, and beside it the reset flow with the real mail (../e2e/reset-flow.mjs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-exec ../e2e/run-app.sh react 5102 dist
+EXAMPLE_EXTRA_TEST="node ../e2e/reset-flow.mjs" exec ../e2e/run-app.sh react 5102 dist

@@ -13,6 +13,10 @@ export interface Client {
   is_active: boolean;
   created_at: string;
   api_key?: string;
+  /** The email-flow options (docs/CONTRACT.md "Per-client options"). */
+  require_verified_email: boolean;
+  signin_codes: boolean;
+  reset_url: string | null;
 }
 
 interface Page<T> {
@@ -129,6 +133,29 @@ function lines(text: string): string[] {
     .filter(Boolean);
 }
 
+/** The email-flow options as form fields, and their values for the API
+ *  (an empty reset URL is null: Gatehouse's own reset page). */
+function emailOptions(c?: Client): { el: HTMLElement[]; value: () => Pick<Client, 'require_verified_email' | 'signin_codes' | 'reset_url'> } {
+  const verified = h('input', { type: 'checkbox', name: 'require_verified_email', checked: !!c?.require_verified_email });
+  const codes = h('input', { type: 'checkbox', name: 'signin_codes', checked: !!c?.signin_codes });
+  const reset = h('input', { name: 'reset_url', type: 'url', placeholder: 'https://app.example.com/reset', value: c?.reset_url ?? '' });
+  return {
+    el: [
+      field(
+        'Email',
+        h(
+          'div',
+          { class: 'checks' },
+          h('label', { class: 'check' }, verified, ' require a verified email to log in'),
+          h('label', { class: 'check' }, codes, ' allow sign-in with an emailed code'),
+        ),
+      ),
+      field('Reset page URL', reset, 'Password reset links open this page with ?token=…; empty: Gatehouse’s own page.'),
+    ],
+    value: () => ({ require_verified_email: verified.checked, signin_codes: codes.checked, reset_url: reset.value.trim() || null }),
+  };
+}
+
 function createClient(reload: () => void) {
   const name = h('input', { name: 'name', required: true, maxlength: 200, placeholder: 'Creator Web App' });
   const type = h('select', { name: 'client_type' }, ...['web', 'mobile', 'server', 'admin'].map((t) => h('option', { value: t }, t)));
@@ -139,6 +166,7 @@ function createClient(reload: () => void) {
     serves.el.querySelectorAll('input').forEach((i) => (i.checked = def.includes(i.value)));
   });
   const origins = h('textarea', { name: 'allowed_origins', rows: 2, placeholder: 'https://app.example.com' });
+  const mail = emailOptions();
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   return modal('New API client', (close) => {
     const body = h('div', {});
@@ -158,6 +186,7 @@ function createClient(reload: () => void) {
               rate_limit: Number(limit.value),
               serves: serves.value(),
               allowed_origins: lines(origins.value),
+              ...mail.value(),
             });
             reload();
             clear(body);
@@ -175,6 +204,7 @@ function createClient(reload: () => void) {
       h('div', { class: 'row2' }, field('Type', type), field('Requests per hour', limit)),
       field('Serves', serves.el, 'Which user types may sign in through this client.'),
       field('Allowed origins', origins, 'Browser origins that may call with this key, one per line. Empty: no browser origin (servers, apps).'),
+      ...mail.el,
       h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
     );
     body.appendChild(form);
@@ -236,6 +266,9 @@ export async function clientDetailPage(root: HTMLElement, params: string[]): Pro
         dl('Rate limit', h('span', { id: 'client-limit' }, `${fmtNum(c.rate_limit)} requests / ${period(c.rate_period_secs)}`)),
         dl('Serves', h('span', {}, c.serves.map((s) => badge(s, s)))),
         dl('Allowed origins', c.allowed_origins.length ? h('span', { class: 'mono' }, c.allowed_origins.join(', ')) : h('span', { class: 'muted' }, 'none (no browser origin)')),
+        dl('Verified email', h('span', { id: 'client-require-verified' }, c.require_verified_email ? 'required to log in' : 'not required')),
+        dl('Sign-in codes', h('span', { id: 'client-signin-codes' }, c.signin_codes ? 'on' : 'off')),
+        dl('Reset page', c.reset_url ? h('span', { class: 'mono', id: 'client-reset-url' }, c.reset_url) : h('span', { class: 'muted', id: 'client-reset-url' }, 'Gatehouse’s own page')),
         dl('Created', fmtDate(c.created_at)),
       ),
     ]);
@@ -257,6 +290,7 @@ function editClient(c: Client, reload: () => void) {
   const serves = servesBoxes(c.serves);
   const origins = h('textarea', { name: 'allowed_origins', rows: 2 });
   origins.value = c.allowed_origins.join('\n');
+  const mail = emailOptions(c);
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   return modal(`Edit ${c.name}`, (close) => {
     const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Save');
@@ -275,6 +309,7 @@ function editClient(c: Client, reload: () => void) {
                 rate_limit: Number(limit.value),
                 serves: serves.value(),
                 allowed_origins: lines(origins.value),
+                ...mail.value(),
               });
               toast('Saved.');
               close();
@@ -292,6 +327,7 @@ function editClient(c: Client, reload: () => void) {
         field(`Requests per ${period(c.rate_period_secs)}`, limit),
         field('Serves', serves.el),
         field('Allowed origins', origins, 'One per line.'),
+        ...mail.el,
         h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
       ),
     ];

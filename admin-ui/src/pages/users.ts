@@ -13,6 +13,9 @@ interface AdminUser {
   is_active: boolean;
   date_joined: string;
   last_login: string | null;
+  email_verified: boolean;
+  /** RFC 3339, or null while unverified */
+  email_verified_at: string | null;
 }
 
 interface Page<T> {
@@ -90,13 +93,44 @@ export async function usersPage(root: HTMLElement): Promise<void> {
         }
       });
       const sessions = h('button', { class: 'btn btn-sm sessions-btn', onclick: () => showSessions(u, mayManage) }, 'Sessions');
+      // The mail actions (audited on the server). Staff may send to creators, admins to anyone.
+      const noMail = mayManage ? undefined : 'Only admins manage staff and admins.';
+      const sendVerify = h(
+        'button',
+        { class: 'link-btn send-verification-btn', disabled: !mayManage, title: noMail },
+        'Send verification again',
+      );
+      sendVerify.addEventListener('click', async () => {
+        const r = await busy(sendVerify, () => api<{ detail: string }>('POST', `/api/admin/users/${u.id}/send-verification/`));
+        if (r) toast(`Verification link sent to ${u.email}.`);
+      });
+      const sendReset = h(
+        'button',
+        { class: 'link-btn send-reset-btn', disabled: !mayManage || !u.is_active, title: u.is_active ? noMail : 'The user is inactive.' },
+        'Send a reset link',
+      );
+      sendReset.addEventListener('click', async () => {
+        const ok = await confirmDialog('Send a reset link', `Mail ${u.email} a link to choose a new password? Older reset links stop working.`, 'Send');
+        if (!ok) return;
+        const r = await busy(sendReset, () => api<{ detail: string }>('POST', `/api/admin/users/${u.id}/send-password-reset/`));
+        if (r) toast(`Reset link sent to ${u.email}.`);
+      });
+      // Verified: since when; else the badge and "send again".
+      const emailState = h(
+        'div',
+        { class: 'email-state' },
+        u.email_verified ? badge('verified', 'ok') : badge('unverified', 'off'),
+        u.email_verified ? h('div', { class: 'cell-sub' }, fmtDate(u.email_verified_at)) : sendVerify,
+        sendReset,
+      );
       return h(
         'tr',
         { 'data-email': u.email },
         h('td', {}, h('div', { class: 'cell-main' }, u.username), h('div', { class: 'cell-sub' }, u.email)),
         h('td', {}, [u.first_name, u.last_name].filter(Boolean).join(' ') || h('span', { class: 'muted' }, '—')),
         h('td', {}, badge(u.user_type, u.user_type)),
-        h('td', {}, u.is_active ? badge('active', 'ok') : badge('inactive', 'off')),
+        // Account status, then the email's (one column: the table stays within a laptop's width).
+        h('td', {}, u.is_active ? badge('active', 'ok') : badge('inactive', 'off'), emailState),
         h('td', { class: 'nowrap' }, fmtDate(u.date_joined)),
         h('td', { class: 'nowrap' }, fmtDate(u.last_login)),
         h('td', { class: 'actions-cell' }, h('div', { class: 'row-actions' }, sessions, toggle)),
@@ -106,7 +140,7 @@ export async function usersPage(root: HTMLElement): Promise<void> {
       h(
         'table',
         { class: 'table', id: 'users-table' },
-        h('thead', {}, h('tr', {}, ...['User', 'Name', 'Type', 'Status', 'Joined', 'Last login', ''].map((t) => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, ...['User', 'Name', 'Type', 'Status · email', 'Joined', 'Last login', ''].map((t) => h('th', {}, t)))),
         h('tbody', {}, rows),
       ),
       pager(state.page, Math.ceil(page.count / PAGE_SIZE), page.count, (p) => {

@@ -4,7 +4,7 @@
 // exists before the wasm is up, checks the options, sends the requests (headers,
 // JSON, errors: GatehouseError), owns the listeners, the `ready` promise and the
 // `initialSession` event, the page events (online, visibilitychange, pagehide)
-// and the plain API calls (login, profile, sessions…).
+// and the plain API calls (login, profile, sessions, the email flows…).
 
 /** Every rejection of the client's methods. */
 export class GatehouseError extends Error {
@@ -241,6 +241,20 @@ export function makeClient(loaded, getCore) {
       await this.logout();
       return r;
     }
+
+    // The email flows (docs/CONTRACT.md "The email flows"): plain calls; a
+    // request answers 202 whether or not the address has an account.
+    requestPasswordReset(email) { return this.#json("POST", "/api/auth/password/reset/", { email }); }
+    confirmPasswordReset(token, password, password2) {
+      return this.#json("POST", "/api/auth/password/reset/confirm/", { token, password, password2 });
+    }
+    verifyEmail(token) { return this.#json("POST", "/api/auth/email/verify/", { token }); }
+    resendVerification() { return this.#json("POST", "/api/auth/email/verify/resend/", undefined, true); }
+    requestSignInCode(email) { return this.#json("POST", "/api/auth/code/request/", { email }); }
+    /** Signs in like `login`: the pair becomes the session. */
+    signInWithCode(email, code) { return this.#pair("/api/auth/code/verify/", { email, code }).then((x) => x[1]); }
+    changeEmail(new_email, password) { return this.#json("POST", "/api/auth/email/change/", { new_email, password }, true); }
+    confirmEmailChange(token) { return this.#json("POST", "/api/auth/email/change/confirm/", { token }); }
 
     /** Subscribes to session changes. The first call is `initialSession` with
      *  the stored session (or null), once the client is ready. */

@@ -1,5 +1,3 @@
-/* @ts-self-types="./gatehouse_client.d.ts" */
-
 /**
  * The wasm core of `GatehouseClient` (see js/client.js).
  */

@@ -72,6 +72,20 @@ async function main(): Promise<void> {
       if (e.code === "no_such_code") console.log(e);
     }
   }
+  // The email flows.
+  const sent: string = (await gh.requestPasswordReset("a@example.com")).detail;
+  await gh.confirmPasswordReset("tok", "new-pw", "new-pw");
+  const ok: true = (await gh.verifyEmail("tok")).email_verified;
+  await gh.resendVerification();
+  await gh.requestSignInCode("a@example.com");
+  const viaCode: Session = await gh.signInWithCode("a@example.com", "123456");
+  await gh.changeEmail("b@example.com", "pw");
+  const newEmail: string = (await gh.confirmEmailChange("tok")).email;
+  const verified: boolean = u.email_verified && u.email_verified_at !== null;
+  // @ts-expect-error a reset needs the password twice
+  await gh.confirmPasswordReset("tok", "new-pw");
+  const flowCode: GatehouseErrorCode = "invalid_token";
+  void [sent, ok, viaCode, newEmail, verified, flowCode];
   gh.close();
   // @ts-expect-error no Symbol.dispose/free on the public class
   gh.free();

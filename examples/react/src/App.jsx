@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Link, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { Link, Navigate, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { RequireAuth, useAuth, useSubmit } from './auth.jsx';
 import { Field, OtherErrors } from './forms.jsx';
 
@@ -16,6 +16,11 @@ export default function App() {
       <Routes>
         <Route path="/login" element={<SignedOutOnly><Login /></SignedOutOnly>} />
         <Route path="/register" element={<SignedOutOnly><Register /></SignedOutOnly>} />
+        <Route path="/forgot" element={<SignedOutOnly><ForgotPassword /></SignedOutOnly>} />
+        <Route path="/code" element={<SignedOutOnly><SignInWithCode /></SignedOutOnly>} />
+        {/* Reached from a mailed link: open whether or not this browser is signed in. */}
+        <Route path="/reset" element={<ResetPassword />} />
+        <Route path="/verify" element={<VerifyEmail />} />
         <Route path="/profile" element={<RequireAuth><Profile /></RequireAuth>} />
         <Route path="*" element={<Navigate to="/profile" replace />} />
       </Routes>
@@ -52,8 +57,145 @@ function Login() {
         <OtherErrors form="login" fields={fields} shown={['email', 'password']} detail={detail} />
         <button type="submit" data-testid="login-submit" disabled={busy}>Log in</button>
       </form>
+      <p><Link to="/forgot" data-testid="nav-forgot">Forgot password?</Link></p>
+      <p><Link to="/code" data-testid="nav-code">Sign in with a code</Link> (if this app's API client enables codes)</p>
       <p>No account? <Link to="/register" data-testid="nav-register">Register</Link></p>
     </section>
+  );
+}
+
+// Asks for a reset link. The answer is the same whether or not the address has
+// an account (no enumeration); the link in the mail opens /reset?token=… here,
+// because this app's API client has `reset_url` set to that page.
+function ForgotPassword() {
+  const { client } = useAuth();
+  const [v, set] = useFormState({ email: '' });
+  const [sent, setSent] = useState('');
+  const { busy, fields, detail, run } = useSubmit();
+  const submit = async (e) => {
+    e.preventDefault();
+    const r = await run(() => client.requestPasswordReset(v.email));
+    if (r) setSent(r.detail);
+  };
+  return (
+    <section data-testid="forgot-page">
+      <h2>Forgot password?</h2>
+      {sent ? (
+        <p className="ok" data-testid="forgot-sent">{sent}</p>
+      ) : (
+        <form noValidate onSubmit={submit}>
+          <Field form="forgot" name="email" label="Email" type="email" value={v.email} onChange={set} errors={fields} />
+          <OtherErrors form="forgot" fields={fields} shown={['email']} detail={detail} />
+          <button type="submit" data-testid="forgot-submit" disabled={busy}>Send me a reset link</button>
+        </form>
+      )}
+      <p><Link to="/login" data-testid="nav-login">Back to log in</Link></p>
+    </section>
+  );
+}
+
+// The page of the mailed reset link: /reset?token=…. Password rules are the
+// server's (the same as register's); its messages show under the fields.
+function ResetPassword() {
+  const { client } = useAuth();
+  const [params] = useSearchParams();
+  const token = params.get('token') || '';
+  const [v, set] = useFormState({ password: '', password2: '' });
+  const [done, setDone] = useState('');
+  const { busy, fields, detail, run } = useSubmit();
+  const submit = async (e) => {
+    e.preventDefault();
+    const r = await run(() => client.confirmPasswordReset(token, v.password, v.password2));
+    if (r) setDone(r.detail);
+  };
+  if (!token) return <section data-testid="reset-page"><p className="error" data-testid="reset-error">This link has no token.</p></section>;
+  return (
+    <section data-testid="reset-page">
+      <h2>Choose a new password</h2>
+      {done ? (
+        <p className="ok" data-testid="reset-done">{done} <Link to="/login" data-testid="nav-login">Log in</Link></p>
+      ) : (
+        <form noValidate onSubmit={submit}>
+          <Field form="reset" name="password" label="New password" type="password" value={v.password} onChange={set} errors={fields} />
+          <Field form="reset" name="password2" label="New password again" type="password" value={v.password2} onChange={set} errors={fields} />
+          <OtherErrors form="reset" fields={fields} shown={['password', 'password2']} detail={detail} />
+          <button type="submit" data-testid="reset-submit" disabled={busy}>Set the new password</button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+// /verify?token=…: a button, not an effect, consumes the token (an effect runs
+// twice under Strict Mode and the second run would find the token spent).
+function VerifyEmail() {
+  const { client } = useAuth();
+  const [params] = useSearchParams();
+  const token = params.get('token') || '';
+  const [done, setDone] = useState('');
+  const { busy, detail, run } = useSubmit();
+  const confirm = async () => {
+    const r = await run(() => client.verifyEmail(token));
+    if (r) setDone(r.detail);
+  };
+  return (
+    <section data-testid="verify-page">
+      <h2>Confirm your email address</h2>
+      {done ? (
+        <p className="ok" data-testid="verify-done">{done} <Link to="/profile">Continue</Link></p>
+      ) : (
+        <button data-testid="verify-submit" onClick={confirm} disabled={busy || !token}>Confirm my email address</button>
+      )}
+      {detail && <p className="error" data-testid="verify-error">{detail}</p>}
+    </section>
+  );
+}
+
+// Passwordless: a six-digit code by mail, then the usual session (signedIn
+// takes us to /profile). The API client must enable `signin_codes`.
+function SignInWithCode() {
+  const { client } = useAuth();
+  const [v, set] = useFormState({ email: '', code: '' });
+  const [sent, setSent] = useState('');
+  const { busy, fields, detail, run } = useSubmit();
+  const request = async (e) => {
+    e.preventDefault();
+    const r = await run(() => client.requestSignInCode(v.email));
+    if (r) setSent(r.detail);
+  };
+  const verify = (e) => { e.preventDefault(); run(() => client.signInWithCode(v.email, v.code)); };
+  return (
+    <section data-testid="code-page">
+      <h2>Sign in with a code</h2>
+      <form noValidate onSubmit={sent ? verify : request}>
+        <Field form="code" name="email" label="Email" type="email" value={v.email} onChange={set} errors={fields} />
+        {sent && <p className="ok" data-testid="code-sent">{sent}</p>}
+        {sent && <Field form="code" name="code" label="Code" value={v.code} onChange={set} errors={fields} />}
+        <OtherErrors form="code" fields={fields} shown={['email', 'code']} detail={detail} />
+        <button type="submit" data-testid="code-submit" disabled={busy}>{sent ? 'Sign in' : 'Mail me a code'}</button>
+      </form>
+      <p><Link to="/login" data-testid="nav-login">Back to log in</Link></p>
+    </section>
+  );
+}
+
+// Shown while the user's address is unverified; "Send again" mails a new link
+// (the older one stops working).
+function VerifyBanner() {
+  const { client } = useAuth();
+  const [sent, setSent] = useState(false);
+  const { busy, detail, run } = useSubmit();
+  const resend = async () => { if (await run(() => client.resendVerification())) setSent(true); };
+  return (
+    <div className="banner" data-testid="verify-banner">
+      Please confirm your email address: we sent you a link.{' '}
+      {sent ? (
+        <span className="ok" data-testid="verify-resent">Sent again.</span>
+      ) : (
+        <button data-testid="verify-resend" onClick={resend} disabled={busy}>Send again</button>
+      )}
+      {detail && <span className="error" data-testid="verify-resend-error"> {detail}</span>}
+    </div>
   );
 }
 
@@ -127,6 +269,7 @@ function Profile() {
       {load.detail && <p className="error">{load.detail}</p>}
       {user && (
         <>
+          {!user.email_verified && <VerifyBanner />}
           <p>Signed in as <strong data-testid="profile-email">{user.email}</strong> ({user.user_type})</p>
           <form noValidate onSubmit={submit}>
             {PROFILE_FIELDS.map((name) => (

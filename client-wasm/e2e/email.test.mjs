@@ -1,0 +1,207 @@
+// The email flows in headless Chromium: the packed package in a page, against
+// a real gatehouse that sends its mail through a real SMTP server (aiosmtpd,
+// scripts/with-smtp.sh); each test reads the delivered mail from its Maildir
+// and uses the link's token or the code, as a user would. Skips without the
+// SMTP capture (run through scripts/test-client-wasm.sh e2e).
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import http from "node:http";
+import { createRequire } from "node:module";
+import { extname, join, normalize } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { newUser, startStack } from "./harness.mjs";
+import { linkOf, maildir, tokenOf, waitForMail } from "./mailbox.mjs";
+
+const skip = maildir() ? false : "no SMTP capture (GATEHOUSE_TEST_MAILDIR unset): run under scripts/with-smtp.sh";
+const require = createRequire(import.meta.url);
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const pkgDir = fileURLToPath(new URL("../pkg/npm/", import.meta.url));
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse email e2e</title>
+<script type="module">
+import { GatehouseClient } from "/pkg/index.js";
+window.start = (cfg) => {
+  window.events = [];
+  window.gh = new GatehouseClient(cfg);
+  gh.onChange((ev) => events.push(ev));
+  return gh.loaded.then(() => true);
+};
+// A rejection as [status, code, fields] (what a page shows), a result as ["ok", value].
+window.run = (p) => p.then((v) => ["ok", v], (e) => [e.status, e.code, e.fields]);
+</script>`;
+
+const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm" };
+async function staticServer() {
+  const srv = http.createServer(async (req, res) => {
+    const path = req.url.split("?")[0];
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end(PAGE);
+    }
+    const file = normalize(join(pkgDir, path.slice(5)));
+    if (path.startsWith("/pkg/") && file.startsWith(pkgDir)) {
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream" });
+        return res.end(body);
+      } catch {}
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }) };
+}
+
+let site, stack, browser, cfg;
+
+before(async () => {
+  if (skip) return;
+  const { chromium } = require(join(root, "node_modules", "playwright-core"));
+  site = await staticServer();
+  stack = await startStack({ origins: [site.url], clientArgs: ["--signin-codes"] });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+  });
+  cfg = { baseUrl: stack.baseUrl, apiKey: stack.client.api_key, clientId: stack.client.client_id, storage: "localStorage" };
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await site?.close();
+});
+
+/** A fresh page (own storage) with a client, and a registered user. */
+async function pageWithUser(tag) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(site.url + "/");
+  await page.waitForFunction(() => typeof window.start == "function");
+  await page.evaluate((c) => window.start(c), cfg);
+  const user = newUser(tag);
+  await page.evaluate((u) => gh.register(u).then(() => true), user);
+  page.errors = errors;
+  return { page, user, close: () => ctx.close() };
+}
+
+test("password reset: request → the mailed link's token → confirm; the old password is refused, the new one signs in", { skip }, async () => {
+  const { page, user, close } = await pageWithUser("reset");
+  const sent = await page.evaluate((e) => run(gh.requestPasswordReset(e)), user.email);
+  assert.equal(sent[0], "ok");
+  assert.match(sent[1].detail, /If an account with this email exists/);
+  // An unknown address gets the same answer.
+  const unknown = await page.evaluate(() => run(gh.requestPasswordReset("nobody-" + Date.now() + "@example.com")));
+  assert.deepEqual(unknown, sent);
+
+  const mail = await waitForMail(user.email, 2); // #1 is the verification mail of register
+  assert.match(mail.subject, /password/i);
+  assert.match(linkOf(mail), /\/auth\/reset\/\?token=/, "no reset_url: Gatehouse's own page");
+  const token = tokenOf(mail);
+  assert.equal(token.length, 43);
+
+  const NEW = "Copper-Meadow-5170";
+  // The register's password rules; the token survives the refusal.
+  const weak = await page.evaluate((t) => run(gh.confirmPasswordReset(t, "a", "a")), token);
+  assert.equal(weak[0], 400);
+  assert.equal(weak[1], "invalid");
+  assert.ok(Array.isArray(weak[2].password), JSON.stringify(weak));
+  const done = await page.evaluate(([t, p]) => run(gh.confirmPasswordReset(t, p, p)), [token, NEW]);
+  assert.equal(done[0], "ok", JSON.stringify(done));
+  // Single use.
+  const again = await page.evaluate(([t, p]) => run(gh.confirmPasswordReset(t, p, p)), [token, NEW]);
+  assert.deepEqual(again.slice(0, 2), [400, "invalid_token"]);
+
+  const old = await page.evaluate((u) => run(gh.login(u.email, u.password)), user);
+  assert.deepEqual(old.slice(0, 2), [401, "no_active_account"]);
+  const ok = await page.evaluate(([e, p]) => run(gh.login(e, p).then((s) => !!s.access)), [user.email, NEW]);
+  assert.deepEqual(ok, ["ok", true]);
+  // The link proved the address.
+  const me = await page.evaluate(() => gh.profile());
+  assert.equal(me.email_verified, true);
+  assert.deepEqual(page.errors, []);
+  await close();
+});
+
+test("email verification: the register mail's token → verifyEmail; the profile shows it; resend → already_verified", { skip }, async () => {
+  const { page, user, close } = await pageWithUser("verify");
+  const before = await page.evaluate(() => gh.profile());
+  assert.equal(before.email_verified, false);
+  assert.equal(before.email_verified_at, null);
+  const mail = await waitForMail(user.email, 1);
+  assert.match(linkOf(mail), /\/auth\/verify\/\?token=/);
+
+  const bad = await page.evaluate(() => run(gh.verifyEmail("x".repeat(43))));
+  assert.deepEqual(bad.slice(0, 2), [400, "invalid_token"]);
+  const r = await page.evaluate((t) => run(gh.verifyEmail(t)), tokenOf(mail));
+  assert.equal(r[0], "ok", JSON.stringify(r));
+  assert.equal(r[1].email_verified, true);
+  const after = await page.evaluate(() => gh.profile());
+  assert.equal(after.email_verified, true);
+  assert.ok(after.email_verified_at, "when");
+  const resend = await page.evaluate(() => run(gh.resendVerification()));
+  assert.deepEqual(resend.slice(0, 2), [400, "already_verified"]);
+  await close();
+});
+
+test("verification resend mails a new link; the older one is spent", { skip }, async () => {
+  const { page, user, close } = await pageWithUser("resend");
+  const first = await waitForMail(user.email, 1);
+  const r = await page.evaluate(() => run(gh.resendVerification()));
+  assert.equal(r[0], "ok", JSON.stringify(r));
+  const second = await waitForMail(user.email, 2);
+  assert.notEqual(tokenOf(second), tokenOf(first));
+  const old = await page.evaluate((t) => run(gh.verifyEmail(t)), tokenOf(first));
+  assert.deepEqual(old.slice(0, 2), [400, "invalid_token"]);
+  const ok = await page.evaluate((t) => run(gh.verifyEmail(t)), tokenOf(second));
+  assert.equal(ok[0], "ok");
+  await close();
+});
+
+test("sign-in code: request → the mailed code → signInWithCode stores the session like login", { skip }, async () => {
+  const { page, user, close } = await pageWithUser("code");
+  await page.evaluate(() => gh.logout());
+  const sent = await page.evaluate((e) => run(gh.requestSignInCode(e)), user.email);
+  assert.equal(sent[0], "ok");
+  assert.match(sent[1].detail, /sign-in code/);
+  const mail = await waitForMail(user.email, 2);
+  const code = /sign-in code is (\d{6})/.exec(mail.text)?.[1];
+  assert.ok(code, mail.text);
+  const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, "0");
+  const bad = await page.evaluate(([e, c]) => run(gh.signInWithCode(e, c)), [user.email, wrong]);
+  assert.deepEqual(bad.slice(0, 2), [400, "invalid_code"]);
+  await page.evaluate(() => (events.length = 0));
+  const ok = await page.evaluate(([e, c]) => run(gh.signInWithCode(e, c).then((s) => !!s.access)), [user.email, code]);
+  assert.deepEqual(ok, ["ok", true]);
+  assert.deepEqual(await page.evaluate(() => events), ["signedIn"]);
+  const stored = await page.evaluate(() => localStorage.getItem("gatehouse.session"));
+  assert.ok(stored && stored.includes("refresh"), "stored like a login");
+  const me = await page.evaluate(() => gh.profile());
+  assert.equal(me.email, user.email);
+  assert.equal(me.email_verified, true, "a code proves the address");
+  // Spent.
+  const reuse = await page.evaluate(([e, c]) => run(gh.signInWithCode(e, c)), [user.email, code]);
+  assert.deepEqual(reuse.slice(0, 2), [400, "invalid_code"]);
+  await close();
+});
+
+test("email change: changeEmail (password) → the link mailed to the new address → confirmEmailChange", { skip }, async () => {
+  const { page, user, close } = await pageWithUser("change");
+  const next = newUser("changed").email;
+  const wrong = await page.evaluate((n) => run(gh.changeEmail(n, "not-the-password-1")), next);
+  assert.equal(wrong[0], 400);
+  assert.ok(Array.isArray(wrong[2].password), JSON.stringify(wrong));
+  const r = await page.evaluate(([n, p]) => run(gh.changeEmail(n, p)), [next, user.password]);
+  assert.equal(r[0], "ok", JSON.stringify(r));
+  const mail = await waitForMail(next, 1);
+  assert.match(linkOf(mail), /\/auth\/email-change\/\?token=/);
+  const done = await page.evaluate((t) => run(gh.confirmEmailChange(t)), tokenOf(mail));
+  assert.deepEqual(done, ["ok", { detail: "Email changed.", email: next }]);
+  const me = await page.evaluate(() => gh.profile());
+  assert.equal(me.email, next);
+  await close();
+});

@@ -1,0 +1,174 @@
+// The React example's email flows in headless Chromium, with the REAL mail:
+// the server sends it through a real SMTP server (scripts/test-examples.sh runs
+// under scripts/with-smtp.sh) and this script reads it from the Maildir
+// ($GATEHOUSE_TEST_MAILDIR) and opens its link in the page. Usage:
+//
+//   node examples/e2e/reset-flow.mjs <app-base-url>
+//
+// Needs the app's API client with `reset_url` = <app-base-url>/reset (scripts/lib.sh
+// examples_client). Steps:
+//  1. register → /profile shows the "unverified" banner; "Send again" mails a
+//     new verification link; its token on /verify → confirmed; the banner is gone.
+//  2. log out → "Forgot password?" → the request's answer is shown.
+//  3. the reset mail's link is the app's /reset page → open it → a weak password
+//     shows the server's field error → a good one → done.
+//  4. the old password is refused on /login; the new one signs in; the spent
+//     link is refused.
+//  5. sign in with a code: /code → the mailed six-digit code → /profile.
+// Saves screenshots/react-reset.png (react-reset-failure.png on failure).
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { linkOf, tokenOf, waitForMail } from '../../client-wasm/e2e/mailbox.mjs';
+
+const base = (process.argv[2] || '').replace(/\/+$/, '');
+if (!base) {
+  console.error('usage: node reset-flow.mjs <app-base-url>');
+  process.exit(2);
+}
+if (!process.env.GATEHOUSE_TEST_MAILDIR) {
+  console.error('reset-flow: GATEHOUSE_TEST_MAILDIR is unset (run under scripts/with-smtp.sh)');
+  process.exit(1);
+}
+const SHOTS = process.env.SCREENSHOT_DIR || join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+const WAIT = Number(process.env.FLOW_TIMEOUT_MS || 15000);
+mkdirSync(SHOTS, { recursive: true });
+
+const assert = (ok, msg) => { if (!ok) throw new Error(msg); };
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+});
+const page = await (await browser.newContext()).newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(String(e)));
+const tid = (id) => page.getByTestId(id).first();
+const shown = (id) => tid(id).waitFor({ state: 'visible', timeout: WAIT });
+const text = async (id) => (await tid(id).textContent()).trim();
+
+const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+const email = `reset-${stamp}@example.com`;
+const oldPassword = `Violet-Harbor-${stamp}-41`;
+const newPassword = `Amber-Quarry-${stamp}-77`;
+let current = 'start';
+const t0 = Date.now();
+async function step(label, fn) {
+  current = label;
+  const t = Date.now();
+  await fn();
+  console.log(`reset-flow[react]: ${label} ok (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+}
+
+try {
+  await step('register shows the unverified banner', async () => {
+    await page.goto(base + '/register');
+    await shown('register-page');
+    await tid('register-email').fill(email);
+    await tid('register-username').fill(`reset_${stamp}`);
+    await tid('register-password').fill(oldPassword);
+    await tid('register-password2').fill(oldPassword);
+    await tid('register-submit').click();
+    await shown('profile-page');
+    await shown('verify-banner');
+  });
+
+  await step('"Send again" → the new verification mail → /verify confirms; the banner is gone', async () => {
+    await waitForMail(email, 1, { subject: /confirm your email/i }); // register's
+    await tid('verify-resend').click();
+    await shown('verify-resent');
+    const mail = await waitForMail(email, 2, { subject: /confirm your email/i });
+    // Verification links point at Gatehouse's own page; the app's /verify takes the same token.
+    await page.goto(`${base}/verify?token=${encodeURIComponent(tokenOf(mail))}`);
+    await shown('verify-page');
+    await tid('verify-submit').click();
+    await shown('verify-done');
+    await page.goto(base + '/profile');
+    await shown('profile-page');
+    await tid('profile-email').waitFor({ state: 'visible', timeout: WAIT });
+    assert(!(await tid('verify-banner').isVisible()), 'the banner is still shown after verification');
+  });
+
+  await step('log out → "Forgot password?" → the request is answered', async () => {
+    await tid('logout').click();
+    await shown('login-page');
+    await tid('nav-forgot').click();
+    await shown('forgot-page');
+    await tid('forgot-email').fill(email);
+    await tid('forgot-submit').click();
+    await shown('forgot-sent');
+    assert(/if an account with this email exists/i.test(await text('forgot-sent')), 'forgot-sent shows the server answer');
+  });
+
+  let link;
+  await step('the real reset mail links to the app\'s /reset page', async () => {
+    const t = Date.now();
+    const mail = await waitForMail(email, 1, { subject: /reset your password/i });
+    link = linkOf(mail);
+    assert(link && link.startsWith(`${base}/reset?token=`), `the mail's link is the app's reset page, got ${link}`);
+    console.log(`reset-flow[react]:   mail arrived ${Date.now() - t} ms after the page showed the answer`);
+  });
+
+  await step('open the link; a weak password shows the server\'s error; a good one resets', async () => {
+    await page.goto(link);
+    await shown('reset-page');
+    await tid('reset-password').fill('12345678');
+    await tid('reset-password2').fill('12345678');
+    await tid('reset-submit').click();
+    await shown('error-password');
+    await tid('reset-password').fill(newPassword);
+    await tid('reset-password2').fill(newPassword);
+    await tid('reset-submit').click();
+    await shown('reset-done');
+  });
+
+  await step('the old password is refused; the new one signs in', async () => {
+    await tid('nav-login').click();
+    await shown('login-page');
+    await tid('login-email').fill(email);
+    await tid('login-password').fill(oldPassword);
+    await tid('login-submit').click();
+    await shown('login-error');
+    await tid('login-password').fill(newPassword);
+    await tid('login-submit').click();
+    await shown('profile-page');
+    await page.screenshot({ path: join(SHOTS, 'react-reset.png'), fullPage: true });
+  });
+
+  await step('the spent link is refused', async () => {
+    await page.goto(link);
+    await shown('reset-page');
+    await tid('reset-password').fill(newPassword);
+    await tid('reset-password2').fill(newPassword);
+    await tid('reset-submit').click();
+    await shown('reset-error');
+    assert(/invalid or has expired/i.test(await text('reset-error')), 'reset-error shows invalid_token\'s message');
+  });
+
+  await step('sign in with a mailed code', async () => {
+    await page.goto(base + '/profile');
+    await shown('profile-page');
+    await tid('logout').click();
+    await shown('login-page');
+    await tid('nav-code').click();
+    await shown('code-page');
+    await tid('code-email').fill(email);
+    await tid('code-submit').click();
+    await shown('code-sent');
+    const mail = await waitForMail(email, 1, { subject: /sign-in code/i });
+    const code = /sign-in code is (\d{6})/.exec(mail.text)?.[1];
+    assert(code, `a six-digit code in the mail: ${mail.text}`);
+    await tid('code-code').fill(code);
+    await tid('code-submit').click();
+    await shown('profile-page');
+  });
+
+  assert(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
+  console.log(`reset-flow[react]: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await browser.close();
+} catch (e) {
+  console.error(`reset-flow[react]: FAILED at "${current}": ${e.message}`);
+  await page.screenshot({ path: join(SHOTS, 'react-reset-failure.png'), fullPage: true }).catch(() => {});
+  await browser.close();
+  process.exit(1);
+}
