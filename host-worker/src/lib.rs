@@ -8,11 +8,14 @@
 //! - [`executor`]: the core's `SqlExecutor`: one Hrana pipeline request per call (`fetch`).
 //! - [`pages`]: what reaches the Worker under the dashboard/docs asset prefixes.
 //! - [`clock`], [`random`]: `Date.now()` and `crypto.getRandomValues`.
+//! - [`mail`]: the outbox sender over the `send_email` binding (`MAIL`),
+//!   run after a response that queued mail and by the Cron Trigger.
 
 mod clock;
 mod config;
 mod convert;
 mod executor;
+mod mail;
 mod pages;
 mod random;
 
@@ -24,7 +27,7 @@ use gatehouse_core::sql::{SqlError, SqlExecutor};
 use gatehouse_core::{Env as CoreEnv, Gatehouse};
 use std::cell::RefCell;
 use std::sync::Arc;
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 thread_local! {
     /// One service per isolate: built on the first request, reused after.
@@ -68,13 +71,40 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Some(rest) = unread {
         rest.drain().await;
     }
+    // A request that committed a mail: deliver it now, after the response.
+    let mail = if service.take_mail_queued() {
+        mail::transport(&env, service.config().mail_dev)
+    } else {
+        None
+    };
     // Usage counters are written after the response, off the request path.
     ctx.wait_until(async move {
         if let Err(e) = service.flush_usage().await {
             worker::console_error!("usage flush failed: {e}");
         }
+        if let Some(transport) = mail {
+            mail::deliver(&service, transport.as_ref()).await;
+        }
     });
     convert::to_worker_response(response)
+}
+
+/// The Cron Trigger (`[triggers] crons` in wrangler.toml): the outbox's
+/// retries come due between requests.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let service = match service(&env).await {
+        Ok(s) => s,
+        Err(StartFailure::Database(e)) => {
+            return worker::console_error!("scheduled: gatehouse could not start: {e}")
+        }
+        Err(StartFailure::Config(e)) => {
+            return worker::console_error!("scheduled: gatehouse could not start: {e}")
+        }
+    };
+    if let Some(transport) = mail::transport(&env, service.config().mail_dev) {
+        mail::deliver(&service, transport.as_ref()).await;
+    }
 }
 
 /// Why the isolate's service could not be built.
