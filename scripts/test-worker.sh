@@ -7,6 +7,7 @@
 # stage fails.
 #
 # Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
+# GATEHOUSE_WORKER_TEST_FILTER: only the contract tests whose names contain it.
 # Mail: the send_email binding's emulation writes each message to an .eml
 # file whose path wrangler logs; the suite reads them through the log
 # (GATEHOUSE_TEST_WRANGLER_LOG), while wrangler still runs.
@@ -132,6 +133,7 @@ GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$reuse_grace" \
     GATEHOUSE_BIN="$gatehouse" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
     GATEHOUSE_TEST_WRANGLER_LOG="$work/wrangler.log" \
-    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output
+    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output \
+    ${GATEHOUSE_WORKER_TEST_FILTER:-}
 stage_done
 echo "== test-worker: passed"

@@ -54,8 +54,11 @@ impl MailTransport for BindingTransport {
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
             .ok_or_else(|| SendError::Permanent("the MAIL binding has no send()".into()))?;
-        let promise = send
-            .call1(&self.binding, &message)
+        // Reflect.apply, not `send.call(…)`: the binding is an RPC stub, on
+        // which `.call` would be one more remote property (and `this` an
+        // argument to serialize).
+        let args = js_sys::Array::of1(&message);
+        let promise = js_sys::Reflect::apply(&send, &self.binding, &args)
             .map_err(|e| classify(&e))?;
         settle(js_sys::Promise::from(promise)).await
     }
