@@ -27,12 +27,33 @@ use gatehouse_core::sql::{SqlError, SqlExecutor};
 use gatehouse_core::{Env as CoreEnv, Gatehouse};
 use std::cell::RefCell;
 use std::sync::Arc;
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, js_sys, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 thread_local! {
     /// One service per isolate: built on the first request, reused after.
     /// Isolates are single-threaded, so a thread-local is the isolate.
     static SERVICE: RefCell<Option<Gatehouse>> = const { RefCell::new(None) };
+    /// When this isolate last ran a mail pass (ms since the epoch).
+    static LAST_MAIL_PASS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Besides the cron, each isolate runs a mail pass after a response at
+/// most this often, so retries come due with traffic too.
+const MAIL_PASS_EVERY_MS: f64 = 30_000.0;
+
+/// Whether this response should be followed by a mail pass: it queued mail,
+/// or the isolate's last pass is older than [`MAIL_PASS_EVERY_MS`].
+fn mail_pass_due(queued: bool) -> bool {
+    let now = js_sys::Date::now();
+    LAST_MAIL_PASS.with(|last| {
+        let due = queued || now - last.get() >= MAIL_PASS_EVERY_MS;
+        if due {
+            last.set(now);
+        }
+        due
+    })
 }
 
 #[event(start)]
@@ -71,8 +92,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Some(rest) = unread {
         rest.drain().await;
     }
-    // A request that committed a mail: deliver it now, after the response.
-    let mail = if service.take_mail_queued() {
+    // A request that committed a mail: deliver it now, after the response
+    // (and now and then anyway, for retries).
+    let mail = if mail_pass_due(service.take_mail_queued()) && service.config().mail_enabled {
         mail::transport(&env, service.config().mail_dev)
     } else {
         None
