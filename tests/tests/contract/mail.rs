@@ -186,13 +186,15 @@ async fn mail_queued_while_smtp_is_down_arrives_once_when_it_is_back() {
     for t in &to {
         ids.push(queue_test_mail(&api, &access, t).await);
     }
-    // The sender tried and failed: nothing listens on the port yet.
-    wait_for_log(
-        &log,
-        &["mail outbox pass", "retrying=3"],
-        Duration::from_secs(20),
-    )
-    .await;
+    // The sender tried each and failed: nothing listens on the port yet.
+    for id in &ids {
+        wait_for_log(
+            &log,
+            &["a mail was not sent", id.as_str()],
+            Duration::from_secs(20),
+        )
+        .await;
+    }
     let base: PathBuf = tempfile::tempdir().expect("tempdir").keep();
     // aiosmtpd makes the Maildir's new/, cur/ and tmp/ only in a new folder.
     let dir = base.join("maildir");
