@@ -7,6 +7,10 @@
 # stage fails.
 #
 # Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
+# GATEHOUSE_WORKER_TEST_FILTER: only the contract tests whose names contain it.
+# Mail: the send_email binding's emulation writes each message to an .eml
+# file whose path wrangler logs; the suite reads them through the log
+# (GATEHOUSE_TEST_WRANGLER_LOG), while wrangler still runs.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -101,6 +105,7 @@ node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --p
     --var "GATEHOUSE_REFRESH_REUSE_GRACE:$reuse_grace" \
     --var "GATEHOUSE_DASHBOARD_CLIENT_ID:$dash_id" --var "GATEHOUSE_DASHBOARD_API_KEY:$dash_key" \
     --var "GATEHOUSE_DJANGO_SIGNING_KEY:$legacy_key" --var "GATEHOUSE_LEGACY_TOKENS_UNTIL:$legacy_until" \
+    --var "GATEHOUSE_MAIL_FROM:Gatehouse Tests <gatehouse@tests.example>" \
     </dev/null >"$work/wrangler.log" 2>&1 &
 pids+=("$!")
 ready=""
@@ -127,6 +132,8 @@ GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$dash_id" GATEHOUSE_TEST_DASHBOARD_API_KEY="$dash_key" \
     GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$reuse_grace" \
     GATEHOUSE_BIN="$gatehouse" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
-    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output
+    GATEHOUSE_TEST_WRANGLER_LOG="$work/wrangler.log" \
+    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output \
+    ${GATEHOUSE_WORKER_TEST_FILTER:-}
 stage_done
 echo "== test-worker: passed"

@@ -140,7 +140,8 @@ pub enum ServerConfig {
     ShortReuseGrace,
     /// `--smtp-url` to an SMTP server that is not running yet, on
     /// [`mail_retry_port`], and `--mail-retry-secs 1`: the outbox retry test
-    /// starts and stops that server itself.
+    /// starts and stops that server itself. Always on a database file of its
+    /// own (another server's sender would deliver its outbox).
     MailRetry,
 }
 
@@ -526,7 +527,11 @@ fn start_server(
     let second = database.is_some();
     let database_url = match (database, target) {
         (Some(db), _) => db,
-        (None, Target::NativeRemote { database_url, .. }) => database_url.clone(),
+        // The retry test's server keeps its own outbox: on the shared
+        // database, the other servers' senders would deliver its mail.
+        (None, Target::NativeRemote { database_url, .. }) if config != ServerConfig::MailRetry => {
+            database_url.clone()
+        }
         (None, _) => dir.join("gh.db").to_string_lossy().into_owned(),
     };
     let log = dir.join("server.log");
