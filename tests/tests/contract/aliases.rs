@@ -8,7 +8,7 @@ use serde_json::json;
 /// POSTs `body` to `/api/v1/auth/{path}`.
 async fn post_v1(ctx: &Ctx, path: &str, body: &serde_json::Value) -> Resp {
     let path = format!("/api/v1/auth/{path}");
-    ctx.api.post(&path).json(body).send().await
+    ctx.api.post_json(&path, body).await
 }
 
 #[tokio::test]

@@ -42,9 +42,7 @@ async fn a_json_array_is_400_non_field_errors() {
     let ctx = Ctx::new();
     let u = TestUser::fresh();
     ctx.api
-        .post("/api/auth/register/")
-        .json(&json!([u.register_body()]))
-        .send()
+        .post_json("/api/auth/register/", &json!([u.register_body()]))
         .await
         .expect_body(
             400,

@@ -150,8 +150,7 @@ async fn a_disallowed_origin_is_403_on_the_actual_request() {
 
 #[tokio::test]
 async fn a_client_without_origins_works_without_origin_header() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api.profile(&t.access).await.expect(200);
     ctx.api
         .get("/api/auth/profile/")

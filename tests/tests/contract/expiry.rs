@@ -10,13 +10,9 @@ const LEEWAY: i64 = 6;
 
 #[tokio::test]
 async fn an_access_token_stops_working_when_it_expires() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::ShortLifetimes,
-        "an_access_token_stops_working_when_it_expires",
-    ) else {
+    let Some((ctx, _, t)) = Ctx::creator_with(ServerConfig::ShortLifetimes).await else {
         return;
     };
-    let (_, t) = ctx.api.new_creator().await;
     let c = jwt::claims(&t.access);
     let exp = c["exp"].as_i64().unwrap_or(0);
     assert_eq!(
@@ -45,13 +41,9 @@ async fn an_access_token_stops_working_when_it_expires() {
 
 #[tokio::test]
 async fn an_expired_refresh_token_is_refused() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::ShortLifetimes,
-        "an_expired_refresh_token_is_refused",
-    ) else {
+    let Some((ctx, u, _)) = Ctx::creator_with(ServerConfig::ShortLifetimes).await else {
         return;
     };
-    let (u, _) = ctx.api.new_creator().await;
     let t = ctx.api.login_ok(&u).await;
     let c = jwt::claims(&t.refresh);
     let exp = c["exp"].as_i64().unwrap_or(0);
@@ -72,13 +64,9 @@ async fn an_expired_refresh_token_is_refused() {
 
 #[tokio::test]
 async fn a_login_ends_at_its_max_age_however_often_it_is_refreshed() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::ShortSession,
-        "a_login_ends_at_its_max_age_however_often_it_is_refreshed",
-    ) else {
+    let Some((ctx, u, _)) = Ctx::creator_with(ServerConfig::ShortSession).await else {
         return;
     };
-    let (u, _) = ctx.api.new_creator().await;
     let t = ctx.api.login_ok(&u).await;
     let started = jwt::claims(&t.refresh)["iat"].as_i64().unwrap_or(0);
     let mut refresh = t.refresh;

@@ -71,7 +71,7 @@ fn same_answer(got: &Resp, invalid: &Resp) {
 
 #[tokio::test]
 async fn a_seed_access_token_reads_the_profile_until_it_expires() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy, "legacy access") else {
+    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
         return;
     };
     let id = creator(&ctx).await;
@@ -94,14 +94,12 @@ async fn a_seed_access_token_reads_the_profile_until_it_expires() {
 
 #[tokio::test]
 async fn a_seed_refresh_token_is_exchanged_once() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy, "legacy exchange") else {
+    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
         return;
     };
     let id = creator(&ctx).await;
     let old = seed("refresh", id);
-    let r = ctx.api.refresh(&old).await;
-    r.expect(200);
-    let pair = Tokens::from_json(&r.json());
+    let pair = ctx.api.refresh_ok(&old).await;
     // A Gatehouse pair: its own claims, for this user, rotating as usual.
     let claims = jwt::claims(&pair.refresh);
     assert_eq!(claims["token_type"], "refresh");
@@ -117,7 +115,7 @@ async fn a_seed_refresh_token_is_exchanged_once() {
 
 #[tokio::test]
 async fn the_exchange_opens_a_login_only_through_a_client_serving_the_user() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy, "legacy serves") else {
+    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
         return;
     };
     let id = creator(&ctx).await;
@@ -133,7 +131,7 @@ async fn the_exchange_opens_a_login_only_through_a_client_serving_the_user() {
 
 #[tokio::test]
 async fn an_exchange_race_has_one_winner() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy, "legacy race") else {
+    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
         return;
     };
     let id = creator(&ctx).await;
@@ -187,10 +185,9 @@ fn refused(token_type: &str, id: i64, gatehouse: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn forged_expired_and_foreign_seed_tokens_are_refused() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy, "legacy refusals") else {
+    let Some((ctx, u, mine)) = Ctx::creator_with(ServerConfig::Legacy).await else {
         return;
     };
-    let (u, mine) = ctx.api.new_creator().await;
     let id = u.id.expect("register answers the user's id");
     let (invalid_refresh, invalid_profile) = invalid_answers(&ctx).await;
     for token in refused("refresh", id, &mine.refresh) {
@@ -206,7 +203,7 @@ async fn forged_expired_and_foreign_seed_tokens_are_refused() {
 
 #[tokio::test]
 async fn after_the_deadline_seed_tokens_are_invalid_tokens() {
-    let Some(ctx) = Ctx::with(ServerConfig::LegacyAfterDeadline, "legacy deadline") else {
+    let Some(ctx) = Ctx::with(ServerConfig::LegacyAfterDeadline) else {
         return;
     };
     let id = creator(&ctx).await;
@@ -225,7 +222,7 @@ async fn after_the_deadline_seed_tokens_are_invalid_tokens() {
 async fn without_the_key_seed_tokens_are_invalid_tokens_even_under_hs256() {
     // A deployment signing with HS256 but without the seed's key: the seed's
     // tokens, even signed with its own secret, are invalid tokens.
-    let Some(ctx) = Ctx::with(ServerConfig::Hs256, "legacy without key") else {
+    let Some(ctx) = Ctx::with(ServerConfig::Hs256) else {
         return;
     };
     let id = creator(&ctx).await;

@@ -13,8 +13,7 @@ fn no_account() -> serde_json::Value {
 
 #[tokio::test]
 async fn login_returns_exactly_access_and_refresh() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let r = ctx.api.login(&u.email, &u.password).await;
     r.expect(200);
     let v = r.json();
@@ -28,8 +27,7 @@ async fn login_returns_exactly_access_and_refresh() {
 
 #[tokio::test]
 async fn login_failures_look_the_same_for_unknown_email_and_wrong_password() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let wrong_pw = ctx.api.login(&u.email, "Not-The-Password-9").await;
     wrong_pw.expect_body(401, &no_account());
     let unknown = ctx.api.login(&unique_email(), GOOD_PASSWORD).await;
@@ -41,9 +39,7 @@ async fn login_failures_look_the_same_for_unknown_email_and_wrong_password() {
 async fn login_requires_email_and_password() {
     let ctx = Ctx::new();
     ctx.api
-        .post("/api/auth/token/")
-        .json(&json!({}))
-        .send()
+        .post_json("/api/auth/token/", &json!({}))
         .await
         .expect_fields(&[
             ("email", Some("This field is required.")),
@@ -110,8 +106,7 @@ async fn staff_and_admin_through_an_admin_client_get_tokens() {
 
 #[tokio::test]
 async fn creator_through_an_admin_client_is_403() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     admin_api
         .login(&u.email, &u.password)
@@ -131,8 +126,7 @@ async fn a_client_serving_staff_lets_staff_in() {
 
 #[tokio::test]
 async fn login_is_throttled_after_ten_failures_for_one_account() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     for i in 1..=10 {
         let r = ctx.api.login(&u.email, "Wrong-Password-42").await;
         assert_eq!(
@@ -162,7 +156,7 @@ async fn login_is_throttled_after_ten_failures_for_one_account() {
 
 #[tokio::test]
 async fn login_is_throttled_per_ip() {
-    let Some(ctx) = Ctx::with(ServerConfig::LowIpLoginLimit, "login_is_throttled_per_ip") else {
+    let Some(ctx) = Ctx::with(ServerConfig::LowIpLoginLimit) else {
         return;
     };
     // Five failures for five different (unknown) emails from this address,
@@ -188,10 +182,7 @@ async fn xff_login(api: &Api, xff: &str, email: &str) -> Resp {
 
 #[tokio::test]
 async fn behind_a_proxy_the_ip_throttle_uses_x_forwarded_for() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::TrustProxy,
-        "behind_a_proxy_the_ip_throttle_uses_x_forwarded_for",
-    ) else {
+    let Some(ctx) = Ctx::with(ServerConfig::TrustProxy) else {
         return;
     };
     // Documentation addresses (RFC 5737), only ever sent as header text.
@@ -212,8 +203,7 @@ async fn behind_a_proxy_the_ip_throttle_uses_x_forwarded_for() {
 /// (docs/ADMIN_API.md), the only documented way; skipped where it is absent.
 #[tokio::test]
 async fn a_deactivated_user_is_locked_out() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     let admin = ctx.server.create_user("admin");
     let at = admin_api.login_ok(&admin).await;
@@ -262,8 +252,7 @@ async fn a_deactivated_user_is_locked_out() {
 /// busy machine: without a dummy hash the ratio is far below it.
 #[tokio::test]
 async fn an_unknown_email_costs_as_much_as_a_wrong_password() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     for _ in 0..6 {
         let t = std::time::Instant::now();

@@ -7,8 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn get_profile_returns_the_user() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let t = ctx.api.login_ok(&u).await;
     let r = ctx.api.profile(&t.access).await;
     r.expect(200);
@@ -49,8 +48,7 @@ async fn profile_needs_authentication() {
 
 #[tokio::test]
 async fn patch_changes_the_writable_fields() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let new_name = unique("renamed");
     let r = ctx
         .api
@@ -82,8 +80,7 @@ async fn patch_changes_the_writable_fields() {
 
 #[tokio::test]
 async fn patch_ignores_read_only_fields() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let before = ctx.api.profile(&t.access).await.json();
     let r = ctx
         .api
@@ -130,8 +127,7 @@ async fn patch_ignores_read_only_fields() {
 
 #[tokio::test]
 async fn an_empty_patch_changes_nothing() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let before = ctx.api.profile(&t.access).await.json();
     let r = ctx.api.patch_profile(&t.access, &json!({})).await;
     r.expect(200);
@@ -147,8 +143,7 @@ async fn an_empty_patch_changes_nothing() {
 
 #[tokio::test]
 async fn put_requires_all_three_writable_fields() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api
         .put_profile(&t.access, &json!({"first_name": "Only"}))
         .await
@@ -175,8 +170,7 @@ async fn put_requires_all_three_writable_fields() {
 
 #[tokio::test]
 async fn patch_rejects_a_taken_or_blank_username() {
-    let ctx = Ctx::new();
-    let (other, _) = ctx.api.new_creator().await;
+    let (ctx, other, _) = Ctx::creator().await;
     let (_, t) = ctx.api.new_creator().await;
     ctx.api
         .patch_profile(&t.access, &json!({"username": other.username}))
@@ -197,8 +191,7 @@ async fn patch_rejects_a_taken_or_blank_username() {
 
 #[tokio::test]
 async fn patch_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
-    let ctx = Ctx::new();
-    let (other, _) = ctx.api.new_creator().await;
+    let (ctx, other, _) = Ctx::creator().await;
     let (me, t) = ctx.api.new_creator().await;
     for copy in [
         other.username.to_uppercase(),
@@ -225,8 +218,7 @@ async fn patch_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
 
 #[tokio::test]
 async fn patch_stores_the_username_nfkc_and_may_change_its_own_case() {
-    let ctx = Ctx::new();
-    let (me, t) = ctx.api.new_creator().await;
+    let (ctx, me, t) = Ctx::creator().await;
     // One's own name in another case is not "taken".
     let upper = me.username.to_uppercase();
     let r = ctx
@@ -260,8 +252,7 @@ async fn patch_stores_the_username_nfkc_and_may_change_its_own_case() {
 
 #[tokio::test]
 async fn patch_refuses_a_username_that_mixes_scripts() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api
         .patch_profile(&t.access, &json!({"username": format!("p\u{0430}ypal{}", unique(""))}))
         .await

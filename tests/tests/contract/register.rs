@@ -316,8 +316,7 @@ async fn register_rejects_an_invalid_email() {
 
 #[tokio::test]
 async fn register_rejects_a_taken_email_case_insensitively() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     let mut b = TestUser::fresh().register_body();
     b["email"] = json!(first.email.to_uppercase());
     ctx.api.register(&b).await.expect_body(
@@ -328,8 +327,7 @@ async fn register_rejects_a_taken_email_case_insensitively() {
 
 #[tokio::test]
 async fn register_rejects_a_taken_username() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     let mut b = TestUser::fresh().register_body();
     b["username"] = json!(first.username);
     ctx.api.register(&b).await.expect_body(
@@ -465,8 +463,7 @@ const USERNAME_MIXED_SCRIPT: &str =
 
 #[tokio::test]
 async fn register_rejects_a_fullwidth_copy_of_a_taken_email() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     let (local, domain) = first.email.split_once('@').unwrap();
     let one_letter = format!("{}{}", fullwidth(&local[..1]), &first.email[1..]);
     for copy in [
@@ -584,8 +581,7 @@ async fn register_a_combining_accent_in_the_domain_is_the_precomposed_domain() {
 
 #[tokio::test]
 async fn register_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     for copy in [
         first.username.to_uppercase(),
         fullwidth(&first.username),
