@@ -11,11 +11,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-BIN="${1:-${GATEHOUSE_BIN:-}}"
-if [ -z "$BIN" ]; then
-  cargo build -q -p gatehouse
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
-fi
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+BIN="$(gatehouse_bin "${1:-}")"
 # The seed as it stands beside the repository (../shared/django-ref), else the
 # snapshot of it kept in tests/vendor/django-ref/ so the stage runs on any checkout.
 REF="${DJANGO_REF:-$ROOT/../shared/django-ref}"

