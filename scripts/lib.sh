@@ -1,4 +1,6 @@
 # Shell helpers shared by the test scripts and examples/run.sh; sourced, not run.
+# Sourcing it sets ROOT, the repository root (an absolute path).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # The recorded timings (the caller's REPORT array, each line with INDENT
 # before it) and the verdict of a run that started at $T_ALL and was in step

@@ -9,10 +9,9 @@
 # Env: DJANGO_REF (default ../shared/django-ref from the repository root).
 # Installs the seed's requirements into .venv-django/ (idempotently).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
 # shellcheck source=scripts/lib.sh
-source "$ROOT/scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 BIN="$(gatehouse_bin "${1:-}")"
 # The seed as it stands beside the repository (../shared/django-ref), else the
 # snapshot of it kept in tests/vendor/django-ref/ so the stage runs on any checkout.

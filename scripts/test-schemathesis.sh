@@ -26,10 +26,9 @@
 #     wrong passwords, and the 429 that would follow (covered by the
 #     contract suite) would also refuse the hook's own log-in.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
 # shellcheck source=scripts/lib.sh
-source "$ROOT/scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 BIN="$(gatehouse_bin "${1:-}")"
 PORT="${ST_PORT:-28900}"
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"

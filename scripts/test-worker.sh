@@ -9,10 +9,9 @@
 # Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
 # shellcheck source=scripts/lib.sh
-source "$root/scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 wport="${GATEHOUSE_TEST_WORKER_PORT:-28482}"
 sport="${GATEHOUSE_TEST_SQLD_PORT:-28481}"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -59,7 +58,7 @@ stage_done
 
 stage "build native binary"
 cargo build -q -p gatehouse
-gatehouse="${CARGO_TARGET_DIR:-$root/target}/debug/gatehouse"
+gatehouse="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 stage_done
 
 stage "start + migrate sqld"
@@ -88,8 +87,8 @@ reuse_grace=2
 # wrangler.toml without its [build] section, so wrangler serves the worker
 # just built instead of rebuilding it and watching core/src for changes;
 # its paths made absolute, as the copy lives elsewhere.
-sed -e '/^\[build\]/,/^$/d' -e "s#^main = \"#main = \"$root/#" \
-    -e "s#^directory = \"#directory = \"$root/#" wrangler.toml >"$work/wrangler.toml"
+sed -e '/^\[build\]/,/^$/d' -e "s#^main = \"#main = \"$ROOT/#" \
+    -e "s#^directory = \"#directory = \"$ROOT/#" wrangler.toml >"$work/wrangler.toml"
 node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$wport" \
     --var "GATEHOUSE_DATABASE_URL:$db_url" \
     --var "GATEHOUSE_REGISTRATIONS_PER_IP:1000000" \

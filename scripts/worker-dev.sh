@@ -10,13 +10,12 @@
 # Ports: GATEHOUSE_DEV_WORKER_PORT (8787), GATEHOUSE_DEV_SQLD_PORT (8790).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
 # shellcheck source=scripts/lib.sh
-source "$root/scripts/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 wport="${GATEHOUSE_DEV_WORKER_PORT:-8787}"
 sport="${GATEHOUSE_DEV_SQLD_PORT:-8790}"
-state="$root/host-worker/.dev"          # git-ignored
+state="$ROOT/host-worker/.dev"          # git-ignored
 admin_email="${GATEHOUSE_DEV_ADMIN_EMAIL:-admin@example.com}"
 admin_password="${GATEHOUSE_DEV_ADMIN_PASSWORD:-dev-admin-password-123}"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -27,7 +26,7 @@ mkdir -p "$state"
 bash scripts/install-worker-tools.sh
 echo "worker-dev: building the native binary (migrations and admin commands)"
 cargo build -q -p gatehouse
-gatehouse="${CARGO_TARGET_DIR:-$root/target}/debug/gatehouse"
+gatehouse="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 db_url="http://127.0.0.1:$sport"
 
 pids=()
