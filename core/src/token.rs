@@ -368,19 +368,7 @@ mod tests {
     use crate::random::SeededRandom;
 
     fn user() -> User {
-        User {
-            id: UserId(7),
-            email: "a@b.co".into(),
-            username: "a".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Creator,
-            is_staff: false,
-            is_superuser: false,
-            is_active: true,
-            date_joined: UnixMillis(0),
-            last_login: None,
-        }
+        User::sample(7, UserType::Creator)
     }
 
     fn codec(rng: &SeededRandom) -> TokenCodec {
@@ -413,20 +401,21 @@ mod tests {
         assert!(c.verify(&tok, TokenType::Refresh, T0).is_none());
     }
 
+    /// A 60-second access token issued at `T0` verifies up to its expiry
+    /// plus the clock skew, and not before its `iat` minus the skew.
+    fn assert_lifetime(c: &TokenCodec, tok: &str) {
+        let skew = CLOCK_SKEW_SECS as i64;
+        let at = |secs| c.verify(tok, TokenType::Access, T0.plus_secs(secs));
+        assert!(at(60 + skew).is_some());
+        assert!(at(61 + skew).is_none());
+        assert!(at(-skew - 1).is_none());
+    }
+
     #[test]
     fn expiry_and_future_iat_use_the_given_clock() {
         let c = codec(&SeededRandom::new(2));
         let tok = issue(&c, TokenType::Access, T0);
-        let skew = CLOCK_SKEW_SECS as i64;
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(60 + skew))
-            .is_some());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(61 + skew))
-            .is_none());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(-skew - 1))
-            .is_none());
+        assert_lifetime(&c, &tok);
     }
 
     #[test]
@@ -462,18 +451,9 @@ mod tests {
     fn a_cached_access_token_still_expires_and_is_never_a_refresh_token() {
         let c = codec(&SeededRandom::new(6));
         let tok = issue(&c, TokenType::Access, T0);
-        let skew = CLOCK_SKEW_SECS as i64;
         assert!(c.verify(&tok, TokenType::Access, T0).is_some());
         // Served from the cache now: the same answers as a full verification.
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(60 + skew))
-            .is_some());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(61 + skew))
-            .is_none());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(-skew - 1))
-            .is_none());
+        assert_lifetime(&c, &tok);
         assert!(c.verify(&tok, TokenType::Refresh, T0).is_none());
         // A tampered copy is not a cache hit.
         let mut forged = tok.clone();

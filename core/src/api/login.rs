@@ -250,23 +250,13 @@ fn token() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::UnixMillis;
     use crate::user::{UserId, UserType};
     use PasswordCheck::{Unusable, Verified, Wrong};
 
     fn user(active: bool) -> User {
         User {
-            id: UserId(7),
-            email: "ada@example.com".into(),
-            username: "ada".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Creator,
-            is_staff: false,
-            is_superuser: false,
             is_active: active,
-            date_joined: UnixMillis(0),
-            last_login: None,
+            ..User::sample(7, UserType::Creator)
         }
     }
 
