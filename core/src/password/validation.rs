@@ -250,6 +250,14 @@ mod tests {
         }
     }
 
+    /// A user with only a username.
+    fn named(username: &'static str) -> UserAttributes<'static> {
+        UserAttributes {
+            username,
+            ..no_user()
+        }
+    }
+
     fn john() -> UserAttributes<'static> {
         UserAttributes {
             username: "johnsmith",
@@ -382,10 +390,7 @@ mod tests {
             validate_password("123", &no_user()),
             vec![TOO_SHORT, TOO_COMMON, NUMERIC]
         );
-        let user = UserAttributes {
-            username: "qwerty",
-            ..no_user()
-        };
+        let user = named("qwerty");
         assert_eq!(
             validate_password("qwerty", &user),
             vec![
@@ -450,10 +455,7 @@ mod tests {
     fn similarity_is_quick_ratio_like_django() {
         // Django rejects an anagram of the username: quick_ratio is 1.0
         // even though ratio() is only 1/3.
-        let user = UserAttributes {
-            username: "johnsmith",
-            ..no_user()
-        };
+        let user = named("johnsmith");
         assert_eq!(
             validate_password("htimsnhoj", &user),
             vec!["The password is too similar to the username."]
@@ -484,10 +486,7 @@ mod tests {
     #[test]
     fn long_password_skips_short_values() {
         // Django >= 4.2: a password ten times longer than the value is not compared.
-        let user = UserAttributes {
-            username: "a",
-            ..no_user()
-        };
+        let user = named("a");
         assert!(validate_password("zzzzzzzzza", &user).is_empty());
         assert!(exceeds_maximum_length_ratio(10, 1));
         assert!(!exceeds_maximum_length_ratio(9, 1));
@@ -498,10 +497,7 @@ mod tests {
     fn empty_password_matches_empty_value_part() {
         // Django quirk: re.split(r"\W+", ".") == ["", ""], and an empty
         // password is "identical" to an empty part (ratio 1.0).
-        let user = UserAttributes {
-            username: ".",
-            ..no_user()
-        };
+        let user = named(".");
         assert_eq!(
             validate_password("", &user),
             vec!["The password is too similar to the username.", TOO_SHORT]
