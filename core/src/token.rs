@@ -371,6 +371,15 @@ mod tests {
         User::sample(7, UserType::Creator)
     }
 
+    /// An HS256 codec with `secret`, issuer `iss`, audience `aud`.
+    fn hs256(secret: &str) -> TokenCodec {
+        TokenCodec::new(
+            SigningKey::hs256(secret).unwrap(),
+            "iss".into(),
+            "aud".into(),
+        )
+    }
+
     fn codec(rng: &SeededRandom) -> TokenCodec {
         let key = SigningKey::ed25519_from_base64(&generate_ed25519_private_key(rng)).unwrap();
         TokenCodec::new(key, "iss".into(), "aud".into())
@@ -438,11 +447,7 @@ mod tests {
             .verify(&format!("{none_header}.{payload}."), TokenType::Access, T0)
             .is_none());
         // HS256 signed with the Ed25519 public key (algorithm confusion).
-        let hs = TokenCodec::new(
-            SigningKey::hs256(&"x".repeat(32)).unwrap(),
-            "iss".into(),
-            "aud".into(),
-        );
+        let hs = hs256(&"x".repeat(32));
         let forged = issue(&hs, TokenType::Access, T0);
         assert!(a.verify(&forged, TokenType::Access, T0).is_none());
     }
@@ -464,11 +469,7 @@ mod tests {
     #[test]
     fn the_same_claims_sign_to_the_same_token() {
         let eddsa = codec(&SeededRandom::new(7));
-        let hs = TokenCodec::new(
-            SigningKey::hs256(&"k".repeat(40)).unwrap(),
-            "iss".into(),
-            "aud".into(),
-        );
+        let hs = hs256(&"k".repeat(40));
         for c in [&eddsa, &hs] {
             let a = issue(c, TokenType::Refresh, T0);
             assert_eq!(a, issue(c, TokenType::Refresh, T0));
@@ -510,11 +511,7 @@ mod tests {
     #[test]
     fn hs256_round_trip_and_short_secret() {
         assert!(SigningKey::hs256("short").is_err());
-        let c = TokenCodec::new(
-            SigningKey::hs256(&"k".repeat(40)).unwrap(),
-            "i".into(),
-            "a".into(),
-        );
+        let c = hs256(&"k".repeat(40));
         let tok = issue(&c, TokenType::Refresh, T0);
         assert!(c.verify(&tok, TokenType::Refresh, T0).is_some());
         assert_eq!(c.key().jwks()["keys"].as_array().unwrap().len(), 0);

@@ -264,6 +264,11 @@ mod tests {
         LoginOutcome::Refuse { target, reason }
     }
 
+    /// The refusal of the account of [`user`].
+    fn user_refused(reason: RefuseReason) -> LoginOutcome {
+        refused(UserRef::Id(UserId(7)), reason)
+    }
+
     #[test]
     fn unknown_email_and_wrong_password_look_the_same_to_the_caller() {
         let unknown = decide(None, Wrong, false);
@@ -275,7 +280,7 @@ mod tests {
         assert_eq!(decide(None, Verified, true), unknown);
         assert_eq!(
             decide(Some(user(true)), Wrong, true),
-            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
+            user_refused(RefuseReason::InvalidCredentials)
         );
     }
 
@@ -283,12 +288,12 @@ mod tests {
     fn an_inactive_account_is_refused_even_with_the_right_password() {
         assert_eq!(
             decide(Some(user(false)), Verified, true),
-            refused(UserRef::Id(UserId(7)), RefuseReason::Inactive)
+            user_refused(RefuseReason::Inactive)
         );
         // A wrong password on an inactive account says nothing of its state.
         assert_eq!(
             decide(Some(user(false)), Wrong, true),
-            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
+            user_refused(RefuseReason::InvalidCredentials)
         );
     }
 
@@ -324,7 +329,7 @@ mod tests {
         // A deactivated one learns nothing more than with a wrong password.
         assert_eq!(
             decide(Some(user(false)), Unusable, true),
-            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
+            user_refused(RefuseReason::InvalidCredentials)
         );
     }
 }
