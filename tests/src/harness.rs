@@ -1305,6 +1305,12 @@ impl Ctx {
         (ctx, user, tokens)
     }
 
+    /// The default server, a fresh web client, and a user not registered
+    /// yet (for the tests of registration itself).
+    pub fn with_fresh_user() -> (Ctx, TestUser) {
+        (Ctx::new(), TestUser::fresh())
+    }
+
     /// [`Ctx::creator`] on the server for `config`, or `None` when the test
     /// is skipped (see [`Ctx::with`]).
     pub async fn creator_with(config: ServerConfig) -> Option<(Ctx, TestUser, Tokens)> {

@@ -109,8 +109,7 @@ fn assert_plain_creator(user: &Value, expected_email: &str) {
 
 #[tokio::test]
 async fn no_writable_field_of_any_endpoint_grants_privileges() {
-    let ctx = Ctx::new();
-    let user = TestUser::fresh();
+    let (ctx, user) = Ctx::with_fresh_user();
     // Register: the body's own fields win where it has them; every other
     // privilege field rides along.
     let r = ctx
@@ -164,8 +163,7 @@ async fn no_writable_field_of_any_endpoint_grants_privileges() {
 
 #[tokio::test]
 async fn sql_metacharacters_are_data_or_field_errors_never_sql() {
-    let ctx = Ctx::new();
-    let user = TestUser::fresh();
+    let (ctx, user) = Ctx::with_fresh_user();
     let payloads = [
         "' OR '1'='1",
         "'; DROP TABLE users; --",

@@ -142,8 +142,7 @@ async fn concurrent_password_changes_have_exactly_one_winner() {
 /// Item 7: token answers are never cached (RFC 6749 §5.1).
 #[tokio::test]
 async fn token_answers_are_not_cacheable() {
-    let ctx = Ctx::new();
-    let user = TestUser::fresh();
+    let (ctx, user) = Ctx::with_fresh_user();
     let register = ctx.api.register(&user.register_body()).await;
     register.expect(201);
     let login = ctx.api.login(&user.email, &user.password).await;

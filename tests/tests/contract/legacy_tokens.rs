@@ -51,10 +51,11 @@ fn seed(token_type: &str, user_id: i64) -> String {
     sign(&seed_claims(token_type, user_id, ttl), LEGACY_SIGNING_KEY)
 }
 
-/// A creator on `ctx`'s server and its id (as imported from the seed).
-async fn creator(ctx: &Ctx) -> i64 {
-    let (u, _) = ctx.api.new_creator().await;
-    u.id.expect("register answers the user's id")
+/// The server for `config` with a fresh client and creator, and the
+/// creator's id (the user id a seed token names), or `None` when skipped.
+async fn with_creator(config: ServerConfig) -> Option<(Ctx, i64)> {
+    let (ctx, u, _) = Ctx::creator_with(config).await?;
+    Some((ctx, u.id.expect("register answers the user's id")))
 }
 
 /// What any invalid token gets: the refusal of a token that is no JWT.
@@ -71,10 +72,9 @@ fn same_answer(got: &Resp, invalid: &Resp) {
 
 #[tokio::test]
 async fn a_seed_access_token_reads_the_profile_until_it_expires() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
+    let Some((ctx, id)) = with_creator(ServerConfig::Legacy).await else {
         return;
     };
-    let id = creator(&ctx).await;
     let r = ctx.api.profile(&seed("access", id)).await;
     r.expect(200);
     assert_eq!(r.json()["id"], id);
@@ -94,10 +94,9 @@ async fn a_seed_access_token_reads_the_profile_until_it_expires() {
 
 #[tokio::test]
 async fn a_seed_refresh_token_is_exchanged_once() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
+    let Some((ctx, id)) = with_creator(ServerConfig::Legacy).await else {
         return;
     };
-    let id = creator(&ctx).await;
     let old = seed("refresh", id);
     let pair = ctx.api.refresh_ok(&old).await;
     // A Gatehouse pair: its own claims, for this user, rotating as usual.
@@ -115,10 +114,9 @@ async fn a_seed_refresh_token_is_exchanged_once() {
 
 #[tokio::test]
 async fn the_exchange_opens_a_login_only_through_a_client_serving_the_user() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
+    let Some((ctx, id)) = with_creator(ServerConfig::Legacy).await else {
         return;
     };
-    let id = creator(&ctx).await;
     let token = seed("refresh", id);
     let (_, staff_only) = ctx.client(&ClientSpec::web().serves("staff"));
     staff_only
@@ -131,10 +129,9 @@ async fn the_exchange_opens_a_login_only_through_a_client_serving_the_user() {
 
 #[tokio::test]
 async fn an_exchange_race_has_one_winner() {
-    let Some(ctx) = Ctx::with(ServerConfig::Legacy) else {
+    let Some((ctx, id)) = with_creator(ServerConfig::Legacy).await else {
         return;
     };
-    let id = creator(&ctx).await;
     let token = seed("refresh", id);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..8 {
@@ -203,10 +200,9 @@ async fn forged_expired_and_foreign_seed_tokens_are_refused() {
 
 #[tokio::test]
 async fn after_the_deadline_seed_tokens_are_invalid_tokens() {
-    let Some(ctx) = Ctx::with(ServerConfig::LegacyAfterDeadline) else {
+    let Some((ctx, id)) = with_creator(ServerConfig::LegacyAfterDeadline).await else {
         return;
     };
-    let id = creator(&ctx).await;
     let (invalid_refresh, invalid_profile) = invalid_answers(&ctx).await;
     same_answer(
         &ctx.api.refresh(&seed("refresh", id)).await,
@@ -222,10 +218,9 @@ async fn after_the_deadline_seed_tokens_are_invalid_tokens() {
 async fn without_the_key_seed_tokens_are_invalid_tokens_even_under_hs256() {
     // A deployment signing with HS256 but without the seed's key: the seed's
     // tokens, even signed with its own secret, are invalid tokens.
-    let Some(ctx) = Ctx::with(ServerConfig::Hs256) else {
+    let Some((ctx, id)) = with_creator(ServerConfig::Hs256).await else {
         return;
     };
-    let id = creator(&ctx).await;
     let (invalid_refresh, invalid_profile) = invalid_answers(&ctx).await;
     for key in [LEGACY_SIGNING_KEY, HS256_SECRET] {
         let refresh = sign(&seed_claims("refresh", id, 3600), key);

@@ -1,6 +1,6 @@
 //! `GET`, `PATCH`, `PUT /api/auth/profile/`.
 
-use crate::register::{assert_user_shape, is_rfc3339};
+use crate::register::{assert_fresh_creator, assert_names, is_rfc3339};
 use gatehouse_contract::harness::*;
 use gatehouse_contract::jwt;
 use serde_json::json;
@@ -12,15 +12,8 @@ async fn get_profile_returns_the_user() {
     let r = ctx.api.profile(&t.access).await;
     r.expect(200);
     let p = r.json();
-    assert_user_shape(&p);
+    assert_fresh_creator(&p, &u);
     assert_eq!(p["id"], json!(u.id));
-    assert_eq!(p["email"], u.email.as_str());
-    assert_eq!(p["username"], u.username.as_str());
-    assert_eq!(p["first_name"], "Ada");
-    assert_eq!(p["last_name"], "Lovelace");
-    assert_eq!(p["user_type"], "creator");
-    assert_eq!(p["is_staff"], false);
-    assert_eq!(p["is_superuser"], false);
     let joined = p["date_joined"].as_str().unwrap_or_default();
     let last = p["last_login"].as_str();
     assert!(
@@ -59,10 +52,7 @@ async fn patch_changes_the_writable_fields() {
         .await;
     r.expect(200);
     let p = r.json();
-    assert_user_shape(&p);
-    assert_eq!(p["username"], new_name.as_str());
-    assert_eq!(p["first_name"], "Katherine");
-    assert_eq!(p["last_name"], "Johnson");
+    assert_names(&p, &new_name, "Katherine", "Johnson");
     let g = ctx.api.profile(&t.access).await;
     g.expect(200);
     assert_eq!(g.json(), p, "GET after PATCH");
@@ -161,10 +151,7 @@ async fn put_requires_all_three_writable_fields() {
         .await;
     r.expect(200);
     let p = r.json();
-    assert_user_shape(&p);
-    assert_eq!(p["username"], name.as_str());
-    assert_eq!(p["first_name"], "Mary");
-    assert_eq!(p["last_name"], "Jackson");
+    assert_names(&p, &name, "Mary", "Jackson");
     assert_eq!(p["is_staff"], false);
 }
 
