@@ -124,15 +124,13 @@ async fn client_rate_limit_recovers_at_its_steady_rate() {
     let tiny = w.gh.create_api_client(web_client("tiny", 3)).await.unwrap();
     for _ in 0..3 {
         assert_eq!(
-            w.call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
+            send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None)
                 .await
                 .status,
             401
         );
     }
-    let r = w
-        .call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
-        .await;
+    let r = send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.headers["retry-after"], "1200");
     assert_eq!(r.headers["x-ratelimit-remaining"], "0");
@@ -145,7 +143,7 @@ async fn client_rate_limit_recovers_at_its_steady_rate() {
     );
     w.clock.advance_secs(1200);
     assert_eq!(
-        w.call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
+        send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None)
             .await
             .status,
         401
@@ -278,15 +276,15 @@ async fn embedder_routes_apply_the_guard_matrix() {
         })
         .await
         .unwrap();
-        let r = w
-            .call_as(
-                &admin_client,
-                Method::POST,
-                "/api/auth/token/",
-                Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
-                None,
-            )
-            .await;
+        let r = send(
+            &w.gh,
+            &admin_client,
+            Method::POST,
+            "/api/auth/token/",
+            Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
+            None,
+        )
+        .await;
         assert_eq!(r.status, 200, "{}", r.body);
         tokens.push((Some(s(&r.body["access"])), t.as_str()));
     }
@@ -368,12 +366,7 @@ async fn users_list_and_end_their_own_logins() {
         .unwrap()
         .to_owned();
     let r = w
-        .call(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{first_id}/"),
-            None,
-            Some(&a2),
-        )
+        .delete(&format!("/api/auth/sessions/{first_id}/"), &a2)
         .await;
     assert_eq!(r.status, 204);
     assert_eq!(w.get("/api/auth/profile/", &a1).await.status, 401);
@@ -381,12 +374,7 @@ async fn users_list_and_end_their_own_logins() {
     assert_eq!(w.get("/api/auth/profile/", &a2).await.status, 200);
     // Ending it again, or someone else's, is 404.
     let r = w
-        .call(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{first_id}/"),
-            None,
-            Some(&a2),
-        )
+        .delete(&format!("/api/auth/sessions/{first_id}/"), &a2)
         .await;
     assert_eq!(r.status, 404);
     let other = w.register("kim").await;
@@ -394,12 +382,7 @@ async fn users_list_and_end_their_own_logins() {
     let kims = w.get("/api/auth/sessions/", &kim_access).await;
     let kim_sid = kims.body[0]["id"].as_str().unwrap().to_owned();
     let r = w
-        .call(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{kim_sid}/"),
-            None,
-            Some(&a2),
-        )
+        .delete(&format!("/api/auth/sessions/{kim_sid}/"), &a2)
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(w.get("/api/auth/profile/", &kim_access).await.status, 200);

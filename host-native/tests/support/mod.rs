@@ -56,6 +56,24 @@ pub async fn service(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse)
     }
 }
 
+impl Service {
+    /// A [`World`] on this service with a fresh web client (its own empty
+    /// folder: the service keeps the database's).
+    pub async fn web_world(&self) -> World {
+        let client = self
+            .gh
+            .create_api_client(web_client("web", 10_000))
+            .await
+            .unwrap();
+        World {
+            gh: self.gh.clone(),
+            clock: self.clock.clone(),
+            client,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
 /// The native executor on `dir`'s database file (`gh.db`), created if
 /// missing: a second one on the same file is a restart.
 pub async fn open(dir: &tempfile::TempDir) -> Arc<LibsqlExecutor> {
@@ -136,17 +154,6 @@ pub async fn send(
 }
 
 impl World {
-    pub async fn call_as(
-        &self,
-        client: &(ApiClient, ApiKey),
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        bearer: Option<&str>,
-    ) -> Reply {
-        send(&self.gh, client, method, path, body, bearer).await
-    }
-
     pub async fn call(
         &self,
         method: Method,
@@ -154,11 +161,15 @@ impl World {
         body: Option<Value>,
         bearer: Option<&str>,
     ) -> Reply {
-        self.call_as(&self.client, method, path, body, bearer).await
+        send(&self.gh, &self.client, method, path, body, bearer).await
     }
 
     pub async fn get(&self, path: &str, bearer: &str) -> Reply {
         self.call(Method::GET, path, None, Some(bearer)).await
+    }
+
+    pub async fn delete(&self, path: &str, bearer: &str) -> Reply {
+        self.call(Method::DELETE, path, None, Some(bearer)).await
     }
 
     pub async fn register(&self, name: &str) -> Reply {
