@@ -397,9 +397,8 @@ pub async fn existing(sql: &dyn SqlExecutor) -> Result<Existing, SqlError> {
     };
     let mut e = Existing::default();
     let users = sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT id, email_normalized, username_key FROM users",
-            vec![],
         ))
         .await?;
     for r in &users.rows {
@@ -412,18 +411,14 @@ pub async fn existing(sql: &dyn SqlExecutor) -> Result<Existing, SqlError> {
         e.users.insert(*id, (ek, uk));
     }
     let clients = sql
-        .run(Statement::new(
-            "SELECT id, key_hash FROM api_clients",
-            vec![],
-        ))
+        .run(Statement::plain("SELECT id, key_hash FROM api_clients"))
         .await?;
     for r in &clients.rows {
         e.clients.insert(text(r.first()), text(r.get(1)));
     }
     let tokens = sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT jti, blacklisted_at IS NOT NULL FROM legacy_refresh_tokens",
-            vec![],
         ))
         .await?;
     for r in &tokens.rows {

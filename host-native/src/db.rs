@@ -661,7 +661,7 @@ mod tests {
         let db = Db::local().await;
         let r = db
             .exec
-            .run(Statement::new("pragma journal_mode", vec![]))
+            .run(Statement::plain("pragma journal_mode"))
             .await
             .unwrap();
         assert_eq!(r.rows, vec![vec!["wal".into()]]);

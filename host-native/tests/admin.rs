@@ -1220,16 +1220,13 @@ async fn audit_log_is_append_only() {
         "UPDATE audit_events SET event = 'x'",
         "DELETE FROM audit_events",
     ] {
-        let r = w.sql.run(Statement::new(sql, vec![])).await;
+        let r = w.sql.run(Statement::plain(sql)).await;
         assert!(r.is_err(), "{sql} must fail");
     }
     // Operator (CLI) actions are recorded with no user or client.
     let r = w
         .sql
-        .run(Statement::new(
-            "SELECT event, actor_user_id, actor_client_id FROM audit_events WHERE event = 'user.created'",
-            vec![],
-        ))
+        .run(Statement::plain("SELECT event, actor_user_id, actor_client_id FROM audit_events WHERE event = 'user.created'"))
         .await
         .unwrap();
     assert_eq!(r.rows.len(), 1);

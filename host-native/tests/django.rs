@@ -44,9 +44,8 @@ async fn stored_hash(sql: &dyn SqlExecutor, email: &str) -> String {
 }
 
 async fn rehash_events(sql: &dyn SqlExecutor) -> Vec<String> {
-    sql.run(Statement::new(
+    sql.run(Statement::plain(
         "SELECT detail FROM audit_events WHERE event = 'password.rehashed' ORDER BY id",
-        vec![],
     ))
     .await
     .unwrap()

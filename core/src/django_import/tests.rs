@@ -257,9 +257,8 @@ async fn the_import_writes_once_and_then_changes_nothing() {
     // The users' ids are kept, and new ones continue after them.
     let rows = env
         .sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT id, email_normalized, password_hash FROM users ORDER BY id",
-            vec![],
         ))
         .await
         .unwrap()

@@ -301,9 +301,8 @@ async fn of_two_password_changes_from_the_same_hash_exactly_one_wins() {
     );
     let audits = t
         .sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT count(*) FROM audit_events WHERE event = 'password.changed'",
-            vec![],
         ))
         .await
         .unwrap()
