@@ -195,23 +195,16 @@ fn check_consistency(d: &Dump) -> Result<(), ImportError> {
         if ids.insert(u.id, u.id).is_some() {
             return Err(err(me, "appears twice"));
         }
-        if let Some(other) = emails.insert(&u.email_key, u.id) {
-            return Err(err(
-                me,
-                format!(
-                    "its email {:?} is the same, once normalised, as {USER_MODEL} pk={other}'s",
-                    u.email
-                ),
-            ));
-        }
-        if let Some(other) = usernames.insert(&u.username_key, u.id) {
-            return Err(err(
-                me,
-                format!(
-                    "its username {:?} is the same, once normalised, as {USER_MODEL} pk={other}'s",
-                    u.username
-                ),
-            ));
+        for (seen, key, what, value) in [
+            (&mut emails, &u.email_key, "email", &u.email),
+            (&mut usernames, &u.username_key, "username", &u.username),
+        ] {
+            if let Some(other) = seen.insert(key, u.id) {
+                return Err(err(
+                    me,
+                    format!("its {what} {value:?} is the same, once normalised, as {USER_MODEL} pk={other}'s"),
+                ));
+            }
         }
     }
     let mut clients: HashMap<&str, i64> = HashMap::new();

@@ -344,6 +344,10 @@ async fn exchange(
     .unwrap()
 }
 
+async fn assert_count(s: &Store, sql: &str, n: i64) {
+    assert_eq!(count(s, sql).await, n, "{sql}");
+}
+
 async fn count(s: &Store, sql: &str) -> i64 {
     let rows = s.rows(sql, vec![]).await.unwrap();
     super::int(&rows[0][0]).unwrap()
@@ -373,22 +377,18 @@ async fn a_seed_refresh_token_is_exchanged_once() {
     // One login opened, one event: the loser wrote nothing.
     assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 1);
     assert!(s.session(&SessionId("s1".into())).await.unwrap().is_some());
-    assert_eq!(
-        count(
-            &s,
-            "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'"
-        )
-        .await,
-        1
-    );
-    assert_eq!(
-        count(
-            &s,
-            "SELECT COUNT(*) FROM legacy_refresh_tokens WHERE exchanged_at IS NOT NULL"
-        )
-        .await,
-        1
-    );
+    assert_count(
+        &s,
+        "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'",
+        1,
+    )
+    .await;
+    assert_count(
+        &s,
+        "SELECT COUNT(*) FROM legacy_refresh_tokens WHERE exchanged_at IS NOT NULL",
+        1,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -403,14 +403,12 @@ async fn blacklisted_expired_and_foreign_seed_tokens_are_refused() {
     legacy_row(&s, "theirs", UserId(u.0 + 1), false).await;
     assert!(!exchange(&s, &c, u, "theirs", "s3", T0).await);
     assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 0);
-    assert_eq!(
-        count(
-            &s,
-            "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'"
-        )
-        .await,
-        0
-    );
+    assert_count(
+        &s,
+        "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'",
+        0,
+    )
+    .await;
 }
 
 #[tokio::test]

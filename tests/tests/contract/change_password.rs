@@ -11,33 +11,33 @@ fn body(old: &str, new: &str, new2: &str) -> Value {
     json!({"old_password": old, "new_password": new, "new_password2": new2})
 }
 
-#[tokio::test]
-async fn a_wrong_old_password_is_400() {
+/// A fresh creator's change with `body_for(user)` is refused with 400 and
+/// `expected`, and the old password still logs in.
+async fn refused_400(body_for: impl Fn(&TestUser) -> Value, expected: Value) {
     let (ctx, u, t) = Ctx::creator().await;
     ctx.api
-        .change_password(&t.access, &body("Not-It-123x", NEW_PASSWORD, NEW_PASSWORD))
+        .change_password(&t.access, &body_for(&u))
         .await
-        .expect_body(
-            400,
-            &json!({"old_password": ["Old password is not correct."]}),
-        );
+        .expect_body(400, &expected);
     ctx.api.login_ok(&u).await;
 }
 
 #[tokio::test]
+async fn a_wrong_old_password_is_400() {
+    refused_400(
+        |_| body("Not-It-123x", NEW_PASSWORD, NEW_PASSWORD),
+        json!({"old_password": ["Old password is not correct."]}),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn mismatched_new_passwords_are_400() {
-    let (ctx, u, t) = Ctx::creator().await;
-    ctx.api
-        .change_password(
-            &t.access,
-            &body(&u.password, NEW_PASSWORD, "Fresh-Lantern-84-Orbiz"),
-        )
-        .await
-        .expect_body(
-            400,
-            &json!({"new_password": ["Password fields didn't match."]}),
-        );
-    ctx.api.login_ok(&u).await;
+    refused_400(
+        |u| body(&u.password, NEW_PASSWORD, "Fresh-Lantern-84-Orbiz"),
+        json!({"new_password": ["Password fields didn't match."]}),
+    )
+    .await;
 }
 
 #[tokio::test]
