@@ -1,19 +1,13 @@
 // The admin dashboard in headless Chromium against a running native host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, cspProblems, env, launch, newPage, shot, signIn } from './helpers.mjs';
+import { call, cspProblems, env, pages, shot, signIn } from './helpers.mjs';
 
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+const openPage = pages();
 
 describe('sign-in gate', () => {
   it('refuses a creator', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     await signIn(page, env.creator);
     const err = page.locator('.form-error');
     await err.waitFor({ state: 'visible' });
@@ -24,7 +18,7 @@ describe('sign-in gate', () => {
   });
 
   it('refuses a wrong password', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     await signIn(page, { email: env.admin.email, password: 'not-the-password' });
     const err = page.locator('.form-error');
     await err.waitFor({ state: 'visible' });
@@ -35,7 +29,7 @@ describe('sign-in gate', () => {
 
 describe('staff', () => {
   it('cannot create an admin', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     await signIn(page, env.staff);
     await page.locator('.sidebar').waitFor();
     await page.click('a[href="#/users"]');
@@ -70,7 +64,7 @@ describe('an admin', () => {
   let staffEmail;
 
   before(async () => {
-    page = await newPage(browser);
+    page = await openPage();
     // The creator is signed in to a creator app before the admin acts.
     const login = await call(env.web, 'POST', '/api/auth/token/', env.creator);
     assert.equal(login.status, 200);
