@@ -4,6 +4,7 @@
 //! `_as` forms the given actor (the admin API's caller).
 
 use super::types::ClientOut;
+use crate::api::types::UserOut;
 use crate::api_client::{
     default_serves, generate_client_id, ApiClient, ApiKey, ClientId, NewApiClient,
 };
@@ -18,6 +19,18 @@ use crate::sql::SqlError;
 use crate::store::users::UserInsert;
 use crate::user::{canonical_email, canonical_username, NewUser, User};
 use std::collections::BTreeMap;
+
+/// A user as the HTTP API shows it (the User object of docs/CONTRACT.md):
+/// what the CLI prints with `--json`.
+pub fn user_json(u: &User) -> serde_json::Value {
+    serde_json::to_value(UserOut::from(u)).expect("a User serialises")
+}
+
+/// A client as the admin API shows it, without its key (nor the key's hash,
+/// of no use to an operator): what the CLI prints with `--json`.
+pub fn client_json(c: &ApiClient) -> serde_json::Value {
+    serde_json::to_value(ClientOut::from(c)).expect("a client serialises")
+}
 
 /// Why an operator action failed.
 #[derive(Debug, thiserror::Error)]
