@@ -1387,6 +1387,14 @@ impl Api {
             .expect_error(401, "token_not_valid");
     }
 
+    /// `user`'s login through this client is refused: 403
+    /// `user_type_not_allowed` (the client does not serve its type).
+    pub async fn login_not_served(&self, user: &TestUser) {
+        self.login(&user.email, &user.password)
+            .await
+            .expect_error(403, "user_type_not_allowed");
+    }
+
     /// The profile with `access` as bearer is refused: 401 `token_not_valid`.
     pub async fn profile_refused(&self, access: &str) {
         self.profile(access)

@@ -60,18 +60,16 @@ async fn the_exact_token_not_valid_body() {
 #[tokio::test]
 async fn refresh_requires_the_field() {
     let ctx = Ctx::new();
-    ctx.api
-        .post_json("/api/auth/token/refresh/", &json!({}))
-        .await
-        .expect_fields(&[("refresh", Some("This field is required."))]);
-    ctx.api
-        .post_json("/api/auth/token/refresh/", &json!({"refresh": ["x"]}))
-        .await
-        .expect_fields(&[("refresh", Some("Not a valid string."))]);
-    ctx.api
-        .post_json("/api/auth/token/refresh/", &json!({"refresh": ""}))
-        .await
-        .expect_fields(&[("refresh", Some("This field may not be blank."))]);
+    for (body, message) in [
+        (json!({}), "This field is required."),
+        (json!({"refresh": ["x"]}), "Not a valid string."),
+        (json!({"refresh": ""}), "This field may not be blank."),
+    ] {
+        ctx.api
+            .post_json("/api/auth/token/refresh/", &body)
+            .await
+            .expect_fields(&[("refresh", Some(message))]);
+    }
 }
 
 #[tokio::test]
