@@ -401,37 +401,31 @@ mod tests {
         );
     }
 
+    /// `password` is refused, with one message: too similar to `what`.
+    fn too_similar(password: &str, user: &UserAttributes, what: &str) {
+        let expected = format!("The password is too similar to the {what}.");
+        assert_eq!(validate_password(password, user), [expected], "{password}");
+    }
+
     #[test]
     fn similarity_to_each_attribute() {
         let user = john();
-        assert_eq!(
-            validate_password("johnsmith1", &user),
-            vec!["The password is too similar to the username."]
-        );
+        too_similar("johnsmith1", &user, "username");
         assert!(validate_password("Xk9#mQ2!vLp7", &user).is_empty());
         assert!(validate_password("correct horse battery staple", &user).is_empty());
         // Parts of the email address (split on non-word characters) count.
-        assert_eq!(
-            validate_password("example.com!", &user),
-            vec!["The password is too similar to the email address."]
-        );
+        too_similar("example.com!", &user, "email address");
         let user = UserAttributes {
             first_name: "Mary-Jane",
             ..no_user()
         };
-        assert_eq!(
-            validate_password("Mary-Jane99", &user),
-            vec!["The password is too similar to the first name."]
-        );
+        too_similar("Mary-Jane99", &user, "first name");
         assert!(validate_password("maryxxxxxxxxx", &user).is_empty());
         let user = UserAttributes {
             last_name: "Featherstonehaugh",
             ..no_user()
         };
-        assert_eq!(
-            validate_password("FEATHERSTONE-haugh", &user),
-            vec!["The password is too similar to the last name."]
-        );
+        too_similar("FEATHERSTONE-haugh", &user, "last name");
         // One message, for the first attribute in Django's order.
         let user = UserAttributes {
             username: "featherstone",
@@ -439,10 +433,7 @@ mod tests {
             first_name: "featherstone",
             last_name: "featherstone",
         };
-        assert_eq!(
-            validate_password("featherstone", &user),
-            vec!["The password is too similar to the username."]
-        );
+        too_similar("featherstone", &user, "username");
         // Just under the threshold: quick_ratio("password", "pass") = 8/12.
         let user = UserAttributes {
             first_name: "Pass",
