@@ -238,8 +238,7 @@ GET    /api/admin/audit/                               | 401 403 200 200
         let r = w
             .call(&w.web, Method::GET, "/api/admin/users/", None, Some(token))
             .await;
-        assert_eq!(r.status, 403);
-        assert_eq!(r.body["code"], "admin_client_required");
+        r.assert_error(403, "admin_client_required");
     }
     // A creator's token through the dashboard's client: the client does not
     // serve creators.

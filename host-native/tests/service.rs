@@ -25,8 +25,7 @@ async fn access_token_expires_at_its_lifetime() {
     w.clock
         .advance_secs(gatehouse_core::token::CLOCK_SKEW_SECS as i64 + 1);
     let r = w.get("/api/auth/profile/", &access).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(r.body["code"], "token_not_valid");
+    r.assert_error(401, "token_not_valid");
 }
 
 #[tokio::test]
@@ -190,8 +189,7 @@ async fn failed_logins_are_throttled_per_ip() {
         );
     }
     let r = w.login("nobody9@example.com", "whatever123").await;
-    assert_eq!(r.status, 429);
-    assert_eq!(r.body["code"], "login_throttled");
+    r.assert_error(429, "login_throttled");
 }
 
 #[tokio::test]
@@ -322,8 +320,7 @@ async fn staff_cannot_log_in_through_a_creator_client() {
     .await
     .unwrap();
     let r = w.login("sam@example.com", PASSWORD).await;
-    assert_eq!(r.status, 403);
-    assert_eq!(r.body["code"], "user_type_not_allowed");
+    r.assert_error(403, "user_type_not_allowed");
 }
 
 #[tokio::test]

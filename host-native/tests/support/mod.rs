@@ -30,6 +30,14 @@ pub struct Reply {
     pub headers: http::HeaderMap,
 }
 
+impl Reply {
+    /// The answer is the error `status` with `code`.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["code"], code, "{}", self.body);
+    }
+}
+
 /// A started service over a fresh embedded database, with its fake clock,
 /// its executor (for tests that look at the tables) and the folder that
 /// holds the file.
