@@ -69,6 +69,7 @@ async fn login(s: &Store, user: UserId, id: &SessionId, client: &ClientId, jti: 
         user,
         &session(id, client, jti),
         &audit(event::LOGIN_SUCCEEDED),
+        None,
     )
     .await
     .unwrap();
