@@ -8,10 +8,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-DO9Rp_c_.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-H81SXsqz.js",
+        path: "/admin/assets/index-DAUpEBiB.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"05f14e8afb91f3ea49d5\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-H81SXsqz.js")),
+        etag: "\"6fae26ce70b736ef1b97\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DAUpEBiB.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"4e33060628162d7f49c8\"",
+        etag: "\"e2171864af8f1c17396d\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -53,11 +53,18 @@ async fn rotation_keeps_a_login_alive_until_its_absolute_lifetime() {
     assert_eq!(w.refresh(&refresh).await.status, 401);
 }
 
+/// A world where `name` registered and refreshed once: its first (now
+/// spent) and its second refresh token.
+async fn rotated_once(name: &str) -> (World, String, String) {
+    let w = world().await;
+    let first = s(&w.register(name).await.body["refresh"]);
+    let second = s(&w.refresh(&first).await.body["refresh"]);
+    (w, first, second)
+}
+
 #[tokio::test]
 async fn the_spent_token_inside_the_grace_gets_the_same_new_token_again() {
-    let w = world().await;
-    let first = s(&w.register("dan").await.body["refresh"]);
-    let second = s(&w.refresh(&first).await.body["refresh"]);
+    let (w, first, second) = rotated_once("dan").await;
     w.clock.advance_millis(29_999);
     let again = w.refresh(&first).await;
     assert_eq!(again.status, 200, "{}", again.body);
@@ -67,9 +74,7 @@ async fn the_spent_token_inside_the_grace_gets_the_same_new_token_again() {
 
 #[tokio::test]
 async fn replayed_refresh_token_after_the_grace_revokes_the_family() {
-    let w = world().await;
-    let first = s(&w.register("dan").await.body["refresh"]);
-    let second = s(&w.refresh(&first).await.body["refresh"]);
+    let (w, first, second) = rotated_once("dan").await;
     w.clock.advance_secs(30);
     assert_eq!(w.refresh(&first).await.status, 401);
     assert_eq!(
@@ -81,9 +86,7 @@ async fn replayed_refresh_token_after_the_grace_revokes_the_family() {
 
 #[tokio::test]
 async fn a_grandparent_token_revokes_the_family_at_once() {
-    let w = world().await;
-    let first = s(&w.register("dan").await.body["refresh"]);
-    let second = s(&w.refresh(&first).await.body["refresh"]);
+    let (w, first, second) = rotated_once("dan").await;
     let third = s(&w.refresh(&second).await.body["refresh"]);
     assert_eq!(w.refresh(&first).await.status, 401);
     assert_eq!(w.refresh(&third).await.status, 401, "the family is revoked");
@@ -343,11 +346,18 @@ async fn signing_key_survives_a_restart_on_the_same_database() {
     assert_eq!(w2.get("/api/auth/profile/", &access).await.status, 200);
 }
 
+/// A world with the user `name` registered (its first login) and logged in
+/// again (its second): the two answers.
+async fn two_logins(name: &str) -> (World, Reply, Reply) {
+    let w = world().await;
+    let first = w.register(name).await;
+    let second = w.login(&format!("{name}@example.com"), PASSWORD).await;
+    (w, first, second)
+}
+
 #[tokio::test]
 async fn users_list_and_end_their_own_logins() {
-    let w = world().await;
-    let first = w.register("jon").await;
-    let second = w.login("jon@example.com", PASSWORD).await;
+    let (w, first, second) = two_logins("jon").await;
     let a1 = s(&first.body["access"]);
     let a2 = s(&second.body["access"]);
     let list = w.get("/api/auth/sessions/", &a2).await;
@@ -387,9 +397,7 @@ async fn users_list_and_end_their_own_logins() {
 
 #[tokio::test]
 async fn logout_all_ends_every_login() {
-    let w = world().await;
-    let first = w.register("lea").await;
-    let second = w.login("lea@example.com", PASSWORD).await;
+    let (w, first, second) = two_logins("lea").await;
     let r = w
         .call(
             Method::POST,
