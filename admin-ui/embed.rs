@@ -2,16 +2,16 @@
 // admin-ui/dist/ that host-native/src/assets.rs embeds. Do not edit.
 &[
     Asset {
-        path: "/admin/assets/gatehouse_client_bg-DO9Rp_c_.wasm",
+        path: "/admin/assets/gatehouse_client_bg-C4eKP10t.wasm",
         content_type: "application/wasm",
-        etag: "\"1f66b6f652faa87156ee\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-DO9Rp_c_.wasm")),
+        etag: "\"3b4062fd2499c2d1820e\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-DAUpEBiB.js",
+        path: "/admin/assets/index-CNTU-_A_.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"6fae26ce70b736ef1b97\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DAUpEBiB.js")),
+        etag: "\"c82826a03d8cfaad844b\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CNTU-_A_.js")),
     },
     Asset {
         path: "/admin/assets/index-rMk-zIHW.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"e2171864af8f1c17396d\"",
+        etag: "\"cfd48a33583f23cf5c79\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

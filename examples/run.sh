@@ -32,8 +32,8 @@ if [ -z "${GATEHOUSE_URL:-}" ]; then
   mkdir -p "$state"
   BIN="${GATEHOUSE_BIN:-$ROOT/target/debug/gatehouse}"
   [ -x "$BIN" ] || (cd "$ROOT" && cargo build -p gatehouse)
-  [ -f "$ROOT/client-wasm/pkg/bundler/package.json" ] ||
-    { bash "$ROOT/scripts/install-wasm-tools.sh" && bash "$ROOT/client-wasm/build.sh" bundler; }
+  ls "$ROOT"/client-wasm/pkg/gatehouse-client-*.tgz >/dev/null 2>&1 ||
+    { bash "$ROOT/scripts/install-wasm-tools.sh" && bash "$ROOT/scripts/pack-client.sh"; }
   export GATEHOUSE_DATABASE_URL="$state/gatehouse.db"
   "$BIN" migrate >/dev/null
   examples_client "$BIN" "$state/client.json" "Examples (local)"

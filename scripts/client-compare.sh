@@ -8,6 +8,8 @@
 #   ready       = page load (navigation start) → session usable (gatehouse: `ready`
 #                 resolved; auth-js: getSession() resolved), minus the empty
 #                 app's time to run its module in the same round; median of RUNS rounds
+#   wasm up     = the same for gatehouse's `loaded` (the wasm fetched, compiled and
+#                 instantiated: what a call made at once waits for)
 # Usage: scripts/client-compare.sh [TARBALL]   (default: pack it; RUNS=15)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +41,8 @@ gh.ready.then(() => {
   window.readyAt = performance.now();
   document.getElementById("state").textContent = "ready";
 });
+// When the wasm core is up too (calls made before wait for it): reported apart.
+gh.loaded.then(() => (window.loadedAt = performance.now()));
 JS
 cat >src/authjs.js <<'JS'
 import { GoTrueClient } from "@supabase/auth-js";

@@ -6,7 +6,7 @@
 #
 # Installs what it needs (idempotently): examples/e2e's npm deps (playwright-core,
 # `npm ci` with its lockfile), Debian's chromium when missing, the wasm client's
-# bundler package when client-wasm/pkg/bundler is missing (client-wasm/build.sh),
+# package when client-wasm/pkg/gatehouse-client-*.tgz is missing (scripts/pack-client.sh),
 # and `gatehouse` when $GATEHOUSE_BIN is unset or missing (cargo build -p gatehouse).
 # Starts ONE native gatehouse on a temporary libSQL file with --access-ttl 3 on
 # 127.0.0.1:$EXAMPLES_GATEHOUSE_PORT (28600), creates one web API client serving
@@ -69,10 +69,11 @@ tools() {
     fi
     export CHROMIUM="$(command -v chromium)"
   fi
-  # The JS examples depend on file:../../client-wasm/pkg/bundler (the client-wasm stage builds it).
-  if [ ! -f "$ROOT/client-wasm/pkg/bundler/package.json" ]; then
+  # The JS examples depend on the packed client, file:../../client-wasm/pkg/gatehouse-client-*.tgz
+  # (the client-wasm stage packs it), as a fresh project installs the tarball.
+  if ! ls "$ROOT"/client-wasm/pkg/gatehouse-client-*.tgz >/dev/null 2>&1; then
     bash "$ROOT/scripts/install-wasm-tools.sh"
-    bash "$ROOT/client-wasm/build.sh" bundler
+    bash "$ROOT/scripts/pack-client.sh"
   fi
   if [ -z "${GATEHOUSE_BIN:-}" ] || [ ! -x "$GATEHOUSE_BIN" ]; then
     (cd "$ROOT" && cargo build -p gatehouse)

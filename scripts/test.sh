@@ -56,10 +56,11 @@ stage_wasm32() { cargo build -p gatehouse-core --target wasm32-unknown-unknown; 
 # Unit tests, the in-process service tests, and the contract suite against
 # the native host on an embedded libSQL file (cargo builds the `gatehouse`
 # binary for host-native's own integration tests, before any test runs).
-stage_unit() { cargo test --workspace; }
+# Mail goes to a real SMTP server (aiosmtpd in .venv-smtp/, docs/mail.md).
+stage_unit() { scripts/with-smtp.sh cargo test --workspace; }
 # The same contract suite against the native host on a real libSQL server.
 stage_remote() {
-  scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
+  scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
 # Migrating from the seed Django deployment (../shared/django-ref): its users,
 # hashes, clients and tokens imported and used through gatehouse

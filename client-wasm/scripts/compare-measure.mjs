@@ -41,29 +41,41 @@ const srv = http.createServer((req, res) => {
 await new Promise((r) => srv.listen(0, "127.0.0.1", r));
 const base = `http://127.0.0.1:${srv.address().port}`;
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
-const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * f)];
+const median = (xs) => q(xs, 0.5);
+const spread = (xs) => `${q(xs, 0.25).toFixed(1)}…${q(xs, 0.75).toFixed(1)}`;
 async function load(app) {
   const ctx = await browser.newContext(); // a cold cache each load
   const page = await ctx.newPage();
   await page.goto(`${base}/${app}/`);
   await page.waitForFunction(() => window.readyAt !== undefined, null, { timeout: 15000 });
-  const t = await page.evaluate(() => window.readyAt);
+  if (app === "gatehouse") await page.waitForFunction(() => window.loadedAt !== undefined, null, { timeout: 15000 });
+  // Also from the request of the app's script (resource timing): without the
+  // navigation's own noise (new context, the HTML), which the machine's load makes large.
+  const t = await page.evaluate(() => {
+    const js = performance.getEntriesByType("resource").find((e) => e.name.endsWith(".js"));
+    return [window.readyAt, window.loadedAt, window.readyAt - js.startTime];
+  });
   await ctx.close();
   return t;
 }
 // The three apps are loaded in turn, RUNS rounds, so that each round sees the
-// same machine load; each app's time is taken relative to the empty page of its
-// round, and the median of those differences is reported.
-const times = { gatehouse: [], authjs: [] };
+// same machine load (in a random order each round: no app always follows the
+// same one); each app's time is taken relative to the empty page of its round,
+// and the median of those differences is reported, with its quartiles.
+const times = { gatehouse: [], authjs: [], loaded: [], gatehouseJs: [], authjsJs: [] };
 let emptyTimes = [];
 for (let i = 0; i <= RUNS; i++) {
-  const e = await load("empty");
-  const g = await load("gatehouse");
-  const a = await load("authjs");
+  const t = {};
+  for (const app of ["empty", "gatehouse", "authjs"].sort(() => Math.random() - 0.5)) t[app] = await load(app);
+  const [[e, , ej], [g, gl, gj], [a, , aj]] = [t.empty, t.gatehouse, t.authjs];
   if (i === 0) continue; // the first round warms Chromium
   emptyTimes.push(e);
   times.gatehouse.push(g - e);
+  times.loaded.push(gl - e);
   times.authjs.push(a - e);
+  times.gatehouseJs.push(gj - ej);
+  times.authjsJs.push(aj - ej);
 }
 const ready = async (app) => median(times[app]);
 try {
@@ -73,12 +85,13 @@ try {
   for (const [name, app] of [["@gatehouse/client", "gatehouse"], ["@supabase/auth-js", "authjs"]]) {
     const s = sizes(app);
     const js = s.js - empty.js;
-    rows.push([name, js, s.wasm, js + s.wasm, await ready(app)]);
+    rows.push([name, js, s.wasm, js + s.wasm, await ready(app), spread(times[app]), median(times[app + "Js"]), spread(times[app + "Js"])]);
   }
-  console.log("| client | JS gzip (B) | wasm gzip (B) | added gzip (B) | ready after empty page (ms, median of " + RUNS + ") |");
-  console.log("| --- | ---: | ---: | ---: | ---: |");
-  for (const [n, js, w, tot, ms] of rows) console.log(`| ${n} | ${js} | ${w} | ${tot} | ${ms.toFixed(1)} |`);
-  console.log(`(empty page: ${empty.js} B gzip JS, module ran at ${t0.toFixed(1)} ms)`);
+  console.log("| client | JS gzip (B) | wasm gzip (B) | added gzip (B) | ready after empty page (ms, median of " + RUNS + ") | quartiles (ms) | the same from the script's request (ms) | quartiles (ms) |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const [n, js, w, tot, ms, iq, ms2, iq2] of rows)
+    console.log(`| ${n} | ${js} | ${w} | ${tot} | ${ms.toFixed(1)} | ${iq} | ${ms2.toFixed(1)} | ${iq2} |`);
+  console.log(`(empty page: ${empty.js} B gzip JS, module ran at ${t0.toFixed(1)} ms; gatehouse's wasm up ${median(times.loaded).toFixed(1)} ms after it, quartiles ${spread(times.loaded)})`);
 } finally {
   await browser.close();
   srv.close();

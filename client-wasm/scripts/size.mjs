@@ -16,9 +16,8 @@ const flag = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? args.splice(i, 2)[1] : dflt;
 };
-// The budget is what the package reaches today (see README "Size"); the issue's
-// target is 22,000 B.
-const BUDGET = Number(flag("--budget", process.env.CLIENT_WASM_BUDGET || 25_100));
+// The issue's budget: smaller than @supabase/auth-js in the same Vite build.
+const BUDGET = Number(flag("--budget", process.env.CLIENT_WASM_BUDGET || 22_000));
 const jsonOut = flag("--json", null);
 const tgz = args[0];
 if (!tgz) throw new Error("usage: size.mjs TARBALL");
@@ -35,7 +34,7 @@ try {
   r.budget = BUDGET;
   console.log(`size: wasm ${r.wasm_raw} B raw, ${r.wasm_gzip} B gzip`);
   console.log(`size: js (browser entry, bundled) ${r.js_min} B minified, ${r.js_min_gzip} B gzip`);
-  console.log(`size: total ${r.total_gzip} B gzip, budget ${BUDGET} B (target 22000 B)`);
+  console.log(`size: total ${r.total_gzip} B gzip, budget ${BUDGET} B, ${BUDGET - r.total_gzip} B left`);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(r, null, 2) + "\n");
   if (r.total_gzip > BUDGET) {
     console.error(`size: FAIL — ${r.total_gzip} B gzip is over the ${BUDGET} B budget`);

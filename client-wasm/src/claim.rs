@@ -99,7 +99,7 @@ impl Inner {
         if let Some(mut c) = peek(&self.held) {
             c.beat = now();
             let msg = c.to_js(CLAIM);
-            drop(self.store.set_now(&self.lock_key, &json_stringify(&msg)));
+            drop(self.store.write_now(&self.lock_key, &json_stringify(&msg)));
             self.send_msg(&msg);
         }
     }
@@ -112,7 +112,7 @@ impl Inner {
             clear_interval(&id);
         }
         if let Some(c) = self.held.take() {
-            drop(self.store.set_now(&self.lock_key, &JsValue::NULL));
+            drop(self.store.write_now(&self.lock_key, &JsValue::NULL));
             let msg = c.to_js(DONE);
             self.send_msg(&msg);
         }
@@ -138,7 +138,7 @@ impl Inner {
     }
 
     async fn read_lock(&self) -> Option<Claim> {
-        Claim::from_js(&json_parse(&self.store.get(&self.lock_key).await).ok()?)
+        Claim::from_js(&json_parse(&self.store.read(&self.lock_key).await).ok()?)
     }
 
     /// Runs the claim protocol for the refresh token `fp`. `None`: this instance
@@ -157,7 +157,9 @@ impl Inner {
             beat: t,
         };
         let msg = mine.to_js(CLAIM);
-        self.store.set(&self.lock_key, &json_stringify(&msg)).await;
+        self.store
+            .write(&self.lock_key, &json_stringify(&msg))
+            .await;
         self.send_msg(&msg);
         // Renew the claim while deciding and (if it wins) while refreshing.
         self.held.set(Some(mine.clone()));
@@ -233,7 +235,7 @@ impl Inner {
             clear_interval(&id);
         }
         self.held.set(None);
-        self.store.set(&self.lock_key, &JsValue::NULL).await;
+        self.store.write(&self.lock_key, &JsValue::NULL).await;
         let t = now();
         self.send_msg(
             &Claim {

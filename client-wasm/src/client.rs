@@ -1,6 +1,6 @@
 //! The client's state and behaviour: session events, single-flight refresh, the
-//! proactive timer, the authenticated `fetch` and JSON calls, and what each async
-//! method of the JS class (`js_api.rs`) does (`Op`).
+//! proactive timer, the token for each `fetch` (and its one retry after a 401),
+//! and what each async method of the core class (`js_api.rs`) does (`Op`).
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -8,21 +8,18 @@ use core::cell::Cell;
 use core::future::Future;
 use core::pin::Pin;
 
-use js_sys::{Array, Function, JsString, Object, Promise};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::claim::{Claim, DONE, FAIL};
-use crate::error::{
-    backoff_error, bad_response, closed_error, error_from, gh_error, no_session, status_of,
-};
+use crate::error::{backoff_error, bad_response, closed_error, no_session, status_of};
 use crate::host::{
-    clear_timeout, get, is_request, json_parse, json_stringify, jstr, now, peek, put, s,
-    set_timeout, unref, BroadcastChannel, Headers, Response,
+    clear_timeout, now, peek, s, set_timeout, unref, BroadcastChannel, Response, Shell, Store,
 };
 use crate::session::{opt_js, Session};
-use crate::storage::{Store, TOMBSTONE};
+use crate::storage::TOMBSTONE;
 
 /// The timer's and the channel's shared callback (see `Inner::cb`).
 type Callback = Rc<Closure<dyn FnMut(JsValue)>>;
@@ -30,23 +27,20 @@ type Callback = Rc<Closure<dyn FnMut(JsValue)>>;
 /// The state behind one `GatehouseClient`. Futures in flight share it by `Rc`;
 /// the callback holds only a `Weak`, so it does not keep the client alive.
 pub(crate) struct Inner {
-    pub(crate) base: JsString,
-    pub(crate) api_key: JsValue,
-    pub(crate) client_id: JsValue,
+    /// The JS shell: events go out through it, refresh requests too.
+    pub(crate) shell: Shell,
     pub(crate) key: JsValue,
     pub(crate) lock_key: JsValue,
     pub(crate) margin: f64,
     pub(crate) auto: bool,
-    pub(crate) fetch_fn: Function,
     pub(crate) store: Store,
+    pub(crate) shared: bool,
     /// The session as last read from or written to the storage (`raw` is the
     /// stored string it was parsed from, to detect changes by other tabs).
     pub(crate) cache: Cell<Option<Session>>,
     pub(crate) raw: Cell<JsValue>,
     /// The refresh in flight in this instance: every caller awaits this one promise.
     pub(crate) inflight: Cell<Option<Promise>>,
-    /// Listener → itself (a Map: its `delete`, bound, is the unsubscribe function).
-    pub(crate) listeners: js_sys::Map,
     pub(crate) me: f64,
     pub(crate) chan: Option<BroadcastChannel>,
     /// The latest claim heard from each other instance, by id (raw messages).
@@ -73,20 +67,11 @@ const BACKOFF_CAP_MS: f64 = 1_600.0;
 
 impl Inner {
     fn coordinated(&self) -> bool {
-        self.store.shared
+        self.shared
     }
 
     pub(crate) fn current(&self) -> Option<Session> {
         peek(&self.cache)
-    }
-
-    fn emit(&self, event: &str, s: &Option<Session>) {
-        let (ev, sv) = (JsValue::from_str(event), opt_js(s));
-        for f in Array::from(&self.listeners.values()).iter() {
-            let _ = f
-                .unchecked_into::<Function>()
-                .call2(&JsValue::UNDEFINED, &ev, &sv);
-        }
     }
 
     /// Records a new current session, emits the matching event and re-arms the
@@ -104,13 +89,13 @@ impl Inner {
         });
         self.schedule();
         if let Some(ev) = ev {
-            self.emit(ev, &new);
+            self.shell.emit(ev, &opt_js(&new));
         }
     }
 
     /// Reads the session from the storage; picks up what other tabs wrote.
     pub(crate) async fn load(&self) -> Option<Session> {
-        let raw = self.store.get(&self.key).await;
+        let raw = self.store.read(&self.key).await;
         if raw != peek(&self.raw) {
             let s = Session::parse(&raw);
             self.changed(s, raw, None);
@@ -125,7 +110,7 @@ impl Inner {
             None if tomb => s(TOMBSTONE),
             None => JsValue::NULL,
         };
-        self.store.set(&self.key, &raw).await;
+        self.store.write(&self.key, &raw).await;
         self.fails.set(0);
         self.retry_at.set(0.0);
         self.changed(new, raw, event);
@@ -212,12 +197,7 @@ impl Inner {
                 None => won.set(true),
             }
         }
-        let body: JsValue = Object::new().into();
-        put(&body, "refresh", &old.refresh);
-        match self
-            .api("POST", "/api/auth/token/refresh/", Some(&body), false)
-            .await
-        {
+        match JsFuture::from(self.shell.renew(&old.refresh)).await {
             Ok(data) => {
                 let s = Session::from_js(&data).ok_or_else(bad_response)?;
                 self.commit(Some(s.clone()), false, Some("refreshed")).await;
@@ -317,64 +297,20 @@ impl Inner {
         self.timer.set(id);
     }
 
-    fn resolve(&self, input: JsValue) -> JsValue {
-        if input.is_string() && jstr(&input).starts_with("/", 0) {
-            self.base.concat(&input).into()
-        } else {
-            input
-        }
-    }
-
-    async fn send(
-        &self,
-        input: &JsValue,
-        init: &JsValue,
-        token: Option<&JsValue>,
-    ) -> Result<Response, JsValue> {
-        let init2 = Object::new();
-        let mut hsrc = JsValue::UNDEFINED;
-        if init.is_object() {
-            Object::assign(&init2, init.unchecked_ref());
-            hsrc = get(init, "headers");
-        }
-        if hsrc.is_undefined() && is_request(input) {
-            hsrc = get(input, "headers");
-        }
-        let h = Headers::new(&hsrc)?;
-        h.set("X-API-Key", &self.api_key);
-        h.set("X-Client-ID", &self.client_id);
-        if let Some(t) = token {
-            h.set("Authorization", &JsString::from("Bearer ").concat(t));
-        }
-        put(&init2, "headers", &h);
-        let p = self.fetch_fn.call2(&JsValue::UNDEFINED, input, &init2)?;
-        Ok(JsFuture::from(Promise::resolve(&p)).await?.unchecked_into())
-    }
-
-    /// The drop-in `fetch`: headers, proactive refresh, and on a 401 one refresh
-    /// and one retry.
-    pub(crate) async fn authed(
-        self: &Rc<Self>,
-        input: JsValue,
-        init: JsValue,
-        auth: bool,
-    ) -> Result<Response, JsValue> {
-        let mut input = self.resolve(input);
-        // A Request's body can be read once: keep a copy for the retry.
-        let mut spare = if auth && is_request(&input) {
-            get(&input, "clone")
-                .unchecked_into::<Function>()
-                .call2(&input, &JsValue::UNDEFINED, &JsValue::UNDEFINED)
-                .ok()
-        } else {
-            None
-        };
-        let mut s = if auth { self.fresh().await } else { None };
-        let mut retried = !auth;
+    /// The drop-in `fetch`: proactive refresh, and on a 401 one refresh and one
+    /// retry. `send(token)` (made by the shell for this call) sends the request
+    /// with the headers and the given access token (a fresh copy of a `Request`
+    /// for the retry).
+    pub(crate) async fn authed(self: &Rc<Self>, send: Function) -> Result<Response, JsValue> {
+        let mut s = self.fresh().await;
+        let mut retried = false;
         loop {
-            let resp = self
-                .send(&input, &init, s.as_ref().map(|s| &s.access))
-                .await?;
+            let token = s
+                .as_ref()
+                .map(|s| s.access.clone())
+                .unwrap_or(JsValue::NULL);
+            let p = send.call1(&JsValue::UNDEFINED, &token)?;
+            let resp: Response = JsFuture::from(Promise::resolve(&p)).await?.unchecked_into();
             if retried || resp.status() != 401 {
                 return Ok(resp);
             }
@@ -391,129 +327,43 @@ impl Inner {
                 },
                 None => return Ok(resp),
             };
-            if let Some(r) = spare.take() {
-                input = r;
-            }
-        }
-    }
-
-    /// A JSON call to the API: resolves with the parsed body, rejects with a
-    /// `GatehouseError`.
-    pub(crate) async fn api(
-        self: &Rc<Self>,
-        method: &str,
-        path: &str,
-        body: Option<&JsValue>,
-        auth: bool,
-    ) -> Result<JsValue, JsValue> {
-        let init: JsValue = Object::new().into();
-        put(&init, "method", &s(method));
-        if let Some(b) = body {
-            put(&init, "body", &json_stringify(b));
-            let h: JsValue = Object::new().into();
-            put(&h, "Content-Type", &s("application/json"));
-            put(&init, "headers", &h);
-        }
-        let url: JsValue = self.base.concat(&s(path)).into();
-        let r = self.authed(url, init, auth).await;
-        let resp = r.map_err(|e| {
-            let mut msg = get(&e, "message");
-            if !msg.is_string() {
-                msg = s("Network request failed.");
-            }
-            gh_error(0.0, &s("network_error"), &msg, &Object::new())
-        })?;
-        let status = resp.status();
-        let text = JsFuture::from(resp.text())
-            .await
-            .unwrap_or(JsValue::UNDEFINED);
-        let data = json_parse(&text).unwrap_or_else(|_| {
-            if text.is_string() {
-                text
-            } else {
-                Object::new().into()
-            }
-        });
-        if (200..300).contains(&status) {
-            Ok(data)
-        } else {
-            Err(error_from(status, &data))
         }
     }
 
     /// Every async method of the class goes through this one future (one state
     /// machine, one set of drop glue, instead of one per method).
-    pub(crate) fn op(self: &Rc<Self>, op: Op, a: JsValue, b: JsValue, c: JsValue) -> Promise {
+    pub(crate) fn op(self: &Rc<Self>, op: Op, a: JsValue) -> Promise {
         let i = self.clone();
         run(async move {
             if i.closed.get() {
                 return Err(closed_error());
             }
-            let body: JsValue = Object::new().into();
-            let (path, keys): (&str, [&str; 3]) = match op {
-                Op::GetSession => return Ok(opt_js(&i.load().await)),
-                Op::FreshSession => return Ok(opt_js(&i.fresh().await)),
-                Op::Fetch => return Ok(i.authed(a, b, true).await?.into()),
+            match op {
+                Op::GetSession => Ok(opt_js(&i.load().await)),
+                Op::FreshSession => Ok(opt_js(&i.fresh().await)),
+                Op::Fetch => Ok(i.authed(a.unchecked_into()).await?.into()),
                 Op::Refresh => {
                     // Asked for explicitly: not held back by a backoff.
                     i.retry_at.set(0.0);
                     let s = i.load().await.ok_or_else(no_session)?;
-                    return Ok(i.refresh_from(s).await?.to_js());
+                    Ok(i.refresh_from(s).await?.to_js())
                 }
-                Op::Logout => {
+                // A new pair from a login, a registration or a password change.
+                Op::Take(event) => {
+                    let s = Session::from_js(&a).ok_or_else(bad_response)?;
+                    i.commit(Some(s.clone()), false, Some(event)).await;
+                    i.post(DONE, &s.refresh);
+                    Ok(s.to_js())
+                }
+                // Logged out (the shell told the server first).
+                Op::Forget => {
                     if let Some(s) = i.load().await {
-                        put(&body, "refresh", &s.refresh);
-                        let _ = i.api("POST", "/api/auth/logout/", Some(&body), true).await;
                         i.commit(None, false, Some("signedOut")).await;
                         i.post(DONE, &s.refresh);
                     }
-                    return Ok(JsValue::UNDEFINED);
+                    Ok(JsValue::UNDEFINED)
                 }
-                Op::Profile(method) => {
-                    return i
-                        .api(
-                            method,
-                            "/api/auth/profile/",
-                            if a.is_undefined() { None } else { Some(&a) },
-                            true,
-                        )
-                        .await
-                }
-                Op::Register => ("/api/auth/register/", ["", "", ""]),
-                Op::Login => ("/api/auth/token/", ["email", "password", ""]),
-                Op::ChangePassword => (
-                    "/api/auth/change-password/",
-                    ["old_password", "new_password", "new_password2"],
-                ),
-            };
-            let body = if keys[0].is_empty() {
-                a
-            } else {
-                for (k, v) in keys.iter().zip([&a, &b, &c]) {
-                    if !k.is_empty() {
-                        put(&body, k, v);
-                    }
-                }
-                body
-            };
-            let r = i
-                .api("POST", path, Some(&body), matches!(op, Op::ChangePassword))
-                .await?;
-            let s = i
-                .take_pair(
-                    &r,
-                    if matches!(op, Op::ChangePassword) {
-                        "refreshed"
-                    } else {
-                        "signedIn"
-                    },
-                )
-                .await?;
-            Ok(if matches!(op, Op::Login) {
-                s.to_js()
-            } else {
-                r
-            })
+            }
         })
     }
 
@@ -526,14 +376,6 @@ impl Inner {
         if let Some(c) = &self.chan {
             c.close();
         }
-    }
-
-    /// Takes `{access, refresh}` from a response as the new session.
-    pub(crate) async fn take_pair(&self, data: &JsValue, event: &str) -> Result<Session, JsValue> {
-        let s = Session::from_js(data).ok_or_else(bad_response)?;
-        self.commit(Some(s.clone()), false, Some(event)).await;
-        self.post(DONE, &s.refresh);
-        Ok(s)
     }
 }
 
@@ -561,11 +403,8 @@ pub(crate) fn run<F: Future<Output = JsResult> + 'static>(f: F) -> Promise {
 pub(crate) enum Op {
     GetSession,
     FreshSession,
-    Register,
-    Login,
-    Logout,
     Refresh,
-    Profile(&'static str),
-    ChangePassword,
     Fetch,
+    Take(&'static str),
+    Forget,
 }

@@ -1,7 +1,7 @@
 //! What the client takes from the host (browser, Node, Worker) instead of
-//! shipping its own: timers, base64, JSON, `Headers`, `Response`,
-//! `BroadcastChannel`, plus the small helpers every module uses to read and
-//! build JS values.
+//! shipping its own: timers, base64, JSON, `Response`, `BroadcastChannel`; the
+//! package's JS shell (`Shell`: the checked options, the storage adapter, the
+//! event and refresh-request functions); and small helpers for JS values.
 
 use core::cell::Cell;
 
@@ -28,27 +28,52 @@ extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = stringify)]
     pub(crate) fn json_stringify(v: &JsValue) -> JsValue;
 
-    pub(crate) type Headers;
-    #[wasm_bindgen(constructor, catch)]
-    pub(crate) fn new(init: &JsValue) -> Result<Headers, JsValue>;
-    #[wasm_bindgen(method)]
-    pub(crate) fn set(this: &Headers, name: &str, value: &JsValue);
-
     pub(crate) type Response;
     #[wasm_bindgen(method, getter)]
     pub(crate) fn status(this: &Response) -> u16;
-    #[wasm_bindgen(method)]
-    pub(crate) fn text(this: &Response) -> Promise;
 
     pub(crate) type BroadcastChannel;
-    #[wasm_bindgen(constructor, catch)]
-    pub(crate) fn new(name: &JsValue) -> Result<BroadcastChannel, JsValue>;
     #[wasm_bindgen(method, js_name = postMessage, catch)]
     pub(crate) fn post_message(this: &BroadcastChannel, msg: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, setter)]
     pub(crate) fn set_onmessage(this: &BroadcastChannel, cb: &Function);
     #[wasm_bindgen(method)]
     pub(crate) fn close(this: &BroadcastChannel);
+
+    /// What the JS shell (js/client.js) hands the core: the options, checked and
+    /// normalised there, and the calls the core makes back into it.
+    pub(crate) type Shell;
+    /// `{get, set, remove}`, each of which may return a promise.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn store(this: &Shell) -> Store;
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn key(this: &Shell) -> JsValue;
+    /// True when other tabs or instances may see the storage (not memory).
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn shared(this: &Shell) -> bool;
+    /// The refresh margin in ms.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn margin(this: &Shell) -> f64;
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn auto(this: &Shell) -> bool;
+    /// A `BroadcastChannel`, or undefined.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn chan(this: &Shell) -> JsValue;
+    /// Tells the app's listeners: `emit(event, session)`.
+    #[wasm_bindgen(method)]
+    pub(crate) fn emit(this: &Shell, event: &str, session: &JsValue);
+    /// The refresh request: resolves with `{access, refresh}`, rejects with a
+    /// `GatehouseError` (`status` 401: the token was refused).
+    #[wasm_bindgen(method)]
+    pub(crate) fn renew(this: &Shell, refresh: &JsValue) -> Promise;
+
+    pub(crate) type Store;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn get(this: &Store, key: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn set(this: &Store, key: &JsValue, value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn remove(this: &Store, key: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 // ---------------------------------------------------------------- small helpers
@@ -69,10 +94,6 @@ pub(crate) fn jstr(v: &JsValue) -> &JsString {
     v.unchecked_ref()
 }
 
-pub(crate) fn global(k: &str) -> JsValue {
-    get(&js_sys::global(), k)
-}
-
 pub(crate) fn now() -> f64 {
     js_sys::Date::now()
 }
@@ -86,24 +107,17 @@ pub(crate) fn peek<T: Clone + Default>(c: &Cell<T>) -> T {
     out
 }
 
-/// Node keeps a process alive while a timer or a `BroadcastChannel` is
-/// referenced; the client's background timer and channel must not do that.
+/// Node keeps a process alive while a timer is referenced; the client's
+/// background timers must not do that.
 pub(crate) fn unref(v: &JsValue) {
     if let Ok(f) = get(v, "unref").dyn_into::<Function>() {
-        let _ = f.call2(v, &JsValue::UNDEFINED, &JsValue::UNDEFINED);
+        let _ = f.call0(v);
     }
 }
 
-/// Duck-typed `input instanceof Request` (works whatever realm built the Request).
-pub(crate) fn is_request(v: &JsValue) -> bool {
-    !v.is_string() && get(v, "clone").is_function()
-}
-
-/// Calls `f` (which may return a value or a promise): the promise of its result.
-pub(crate) fn call_p(f: &Function, this: &JsValue, a: &JsValue, b: &JsValue) -> JsFuture {
-    JsFuture::from(Promise::resolve(
-        &f.call2(this, a, b).unwrap_or(JsValue::NULL),
-    ))
+/// The promise of a value that may be one.
+pub(crate) fn later(v: Result<JsValue, JsValue>) -> JsFuture {
+    JsFuture::from(Promise::resolve(&v.unwrap_or(JsValue::NULL)))
 }
 
 /// A timer someone awaits: not unref'd (Node would exit under the awaiting code).

@@ -1,19 +1,19 @@
-//! What JavaScript sees: the `GatehouseClient` class (options, methods) and
-//! `isGatehouseError`. Their TypeScript declarations are in `ts.rs`.
+//! What JavaScript sees: the core class the package's JS shell (js/client.js)
+//! wraps. The shell checks the options, owns the listeners, the errors and the
+//! plain JSON calls; the public TypeScript declarations are js/index.d.ts.
 
 use alloc::rc::{Rc, Weak};
 use core::cell::Cell;
 
-use js_sys::{Function, JsString, Promise};
+use js_sys::{JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::client::{Inner, Op};
-use crate::host::{get, global, jstr, s, unref, BroadcastChannel};
+use crate::host::{get, s, BroadcastChannel, Shell};
 use crate::session::{opt_js, Session};
-use crate::storage::Store;
 
-/// The Gatehouse client. See the package README and the TypeScript declarations.
+/// The wasm core of `GatehouseClient` (see js/client.js).
 #[wasm_bindgen(skip_typescript)]
 pub struct GatehouseClient {
     inner: Rc<Inner>,
@@ -21,64 +21,30 @@ pub struct GatehouseClient {
 
 #[wasm_bindgen]
 impl GatehouseClient {
+    /// `shell`: the options as js/client.js checked them, plus its callbacks
+    /// (see `host::Shell`).
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<GatehouseClient, JsValue> {
-        let opt = |k| get(&options, k);
-        let (base, api_key, client_id) = (opt("baseUrl"), opt("apiKey"), opt("clientId"));
-        for v in [&base, &api_key, &client_id] {
-            if !v.is_string() || jstr(v).length() == 0 {
-                return Err(js_sys::TypeError::new(
-                    "GatehouseClient: baseUrl, apiKey and clientId are required",
-                )
-                .into());
-            }
-        }
-        let mut base: JsString = base.unchecked_into();
-        while base.length() > 0 && base.ends_with("/", base.length() as i32) {
-            base = base.slice(0, base.length() - 1);
-        }
-        let store = Store::from_option(&opt("storage"))?;
-        let mut key = opt("storageKey");
-        if !key.is_string() {
-            key = s("gatehouse.session");
-        }
-        let margin = opt("refreshMargin").as_f64().unwrap_or(60.0) * 1000.0;
-        let auto = opt("autoRefresh") != JsValue::FALSE;
-        let fetch_fn = opt("fetch")
-            .dyn_into::<Function>()
-            .or_else(|_| global("fetch").dyn_into::<Function>())
-            .map_err(|_| {
-                JsValue::from(js_sys::TypeError::new(
-                    "GatehouseClient: no fetch available",
-                ))
-            })?;
-        let ch = opt("channel");
-        let chan_name = if ch.is_string() {
-            Some(ch)
-        } else if ch == JsValue::FALSE || !store.shared {
-            None
-        } else {
-            Some(JsString::from("gatehouse:").concat(&key).into())
-        };
-        let chan = chan_name
-            .filter(|_| global("BroadcastChannel").is_function())
-            .and_then(|n| BroadcastChannel::new(&n).ok());
+    pub fn new(shell: JsValue) -> GatehouseClient {
+        let shell: Shell = shell.unchecked_into();
+        let key = shell.key();
+        let chan = shell.chan();
         let inner = Rc::new(Inner {
-            base,
-            api_key,
-            client_id,
-            lock_key: jstr(&key).concat(&s(".lock")).into(),
+            lock_key: JsString::from(key.clone()).concat(&s(".lock")).into(),
             key,
-            margin,
-            auto,
-            fetch_fn,
-            store,
+            margin: shell.margin(),
+            auto: shell.auto(),
+            store: shell.store(),
+            shared: shell.shared(),
+            chan: if chan.is_object() {
+                Some(chan.unchecked_into::<BroadcastChannel>())
+            } else {
+                None
+            },
+            shell,
             cache: Cell::new(None),
             raw: Cell::new(JsValue::NULL),
             inflight: Cell::new(None),
-            listeners: js_sys::Map::new(),
             me: js_sys::Math::random(),
-            chan,
             claims: js_sys::Map::new(),
             timer: Cell::new(JsValue::UNDEFINED),
             cb: Cell::new(None),
@@ -102,19 +68,18 @@ impl GatehouseClient {
         }));
         if let Some(c) = &inner.chan {
             c.set_onmessage((*cb).as_ref().unchecked_ref());
-            unref(c);
         }
         inner.cb.set(Some(cb));
-        // A synchronous storage (Web Storage, the in-memory Map) is read now, so
-        // `session` is right as soon as the client exists; a custom adapter that
-        // returns a promise is read in the background (and arms the timer).
-        if let Ok(raw) = inner.store.get.call1(&inner.store.obj, &inner.key) {
+        // A synchronous storage (Web Storage, memory) is read now, so `session`
+        // is right as soon as the client exists; a custom adapter that returns a
+        // promise is read in the background (and arms the timer).
+        if let Ok(raw) = inner.store.get(&inner.key) {
             if raw.is_string() {
                 inner.changed(Session::parse(&raw), raw, None);
             }
         }
         inner.background(false);
-        Ok(GatehouseClient { inner })
+        GatehouseClient { inner }
     }
 
     /// The current session as last seen (`null` when signed out).
@@ -126,95 +91,35 @@ impl GatehouseClient {
     /// Reads the session from the storage (picks up other tabs' changes).
     #[wasm_bindgen(js_name = getSession)]
     pub fn get_session(&self) -> Promise {
-        self.inner
-            .op(Op::GetSession, JsValue::NULL, JsValue::NULL, JsValue::NULL)
+        self.inner.op(Op::GetSession, JsValue::NULL)
     }
 
     /// The session with an access token fit to send: refreshed first when it is
-    /// close to expiry (single flight, like `fetch`). For callers that attach
-    /// the token themselves, such as an Angular `HttpInterceptor`.
+    /// close to expiry (single flight, like `fetch`).
     #[wasm_bindgen(js_name = freshSession)]
     pub fn fresh_session(&self) -> Promise {
-        self.inner.op(
-            Op::FreshSession,
-            JsValue::NULL,
-            JsValue::NULL,
-            JsValue::NULL,
-        )
-    }
-
-    pub fn register(&self, data: JsValue) -> Promise {
-        self.inner
-            .op(Op::Register, data, JsValue::NULL, JsValue::NULL)
-    }
-
-    pub fn login(&self, email: JsValue, password: JsValue) -> Promise {
-        self.inner.op(Op::Login, email, password, JsValue::NULL)
-    }
-
-    /// Blacklists the refresh token on the server and forgets the session; the
-    /// session is forgotten locally even when the server call fails.
-    pub fn logout(&self) -> Promise {
-        self.inner
-            .op(Op::Logout, JsValue::NULL, JsValue::NULL, JsValue::NULL)
+        self.inner.op(Op::FreshSession, JsValue::NULL)
     }
 
     pub fn refresh(&self) -> Promise {
-        self.inner
-            .op(Op::Refresh, JsValue::NULL, JsValue::NULL, JsValue::NULL)
+        self.inner.op(Op::Refresh, JsValue::NULL)
     }
 
-    pub fn profile(&self) -> Promise {
-        self.inner.op(
-            Op::Profile("GET"),
-            JsValue::UNDEFINED,
-            JsValue::NULL,
-            JsValue::NULL,
-        )
+    /// `send(token)` sends the request with the access token given (see `Inner::authed`).
+    pub fn fetch(&self, send: JsValue) -> Promise {
+        self.inner.op(Op::Fetch, send)
     }
 
-    #[wasm_bindgen(js_name = updateProfile)]
-    pub fn update_profile(&self, patch: JsValue) -> Promise {
-        self.inner
-            .op(Op::Profile("PATCH"), patch, JsValue::NULL, JsValue::NULL)
+    /// A new pair from the server (`{access, refresh}`) as the session;
+    /// `refreshed`: a password change (else a sign-in). Resolves with the session.
+    pub fn take(&self, pair: JsValue, refreshed: bool) -> Promise {
+        let ev = if refreshed { "refreshed" } else { "signedIn" };
+        self.inner.op(Op::Take(ev), pair)
     }
 
-    #[wasm_bindgen(js_name = replaceProfile)]
-    pub fn replace_profile(&self, data: JsValue) -> Promise {
-        self.inner
-            .op(Op::Profile("PUT"), data, JsValue::NULL, JsValue::NULL)
-    }
-
-    #[wasm_bindgen(js_name = changePassword)]
-    pub fn change_password(
-        &self,
-        old_password: JsValue,
-        new_password: JsValue,
-        new_password2: JsValue,
-    ) -> Promise {
-        self.inner.op(
-            Op::ChangePassword,
-            old_password,
-            new_password,
-            new_password2,
-        )
-    }
-
-    /// Drop-in `fetch`: relative paths (`/api/…`) go to `baseUrl`.
-    pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        self.inner.op(Op::Fetch, input, init, JsValue::NULL)
-    }
-
-    /// Subscribes to session changes; returns the unsubscribe function.
-    #[wasm_bindgen(js_name = onChange)]
-    pub fn on_change(&self, callback: JsValue) -> JsValue {
-        let set = &self.inner.listeners;
-        set.set(&callback, &callback);
-        // `set.delete.bind(set, callback)`: an unsubscribe function without a Rust closure.
-        get(set, "delete")
-            .unchecked_into::<Function>()
-            .bind1(set, &callback)
-            .into()
+    /// Forgets the session (after the shell's logout call), telling the other tabs.
+    pub fn forget(&self) -> Promise {
+        self.inner.op(Op::Forget, JsValue::NULL)
     }
 
     /// What the page tells the client (the package's JS wires it to events):
@@ -228,10 +133,4 @@ impl GatehouseClient {
     pub fn close(&self) {
         self.inner.close();
     }
-}
-
-/// True for the errors this package rejects with.
-#[wasm_bindgen(js_name = isGatehouseError, skip_typescript)]
-pub fn is_gatehouse_error(e: &JsValue) -> bool {
-    get(e, "name") == s("GatehouseError")
 }

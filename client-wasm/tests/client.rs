@@ -28,7 +28,7 @@ extern "C" {
 
 async fn scenario(name: &str) {
     let core = Closure::<dyn Fn(JsValue) -> Result<JsValue, JsValue>>::new(|o: JsValue| {
-        GatehouseClient::new(o).map(JsValue::from)
+        Ok(GatehouseClient::new(o).into())
     });
     // The shell calls `new (getCore())(options)`: a plain function (a closure's
     // wrapper is not a constructor) that returns the core object.

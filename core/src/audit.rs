@@ -33,6 +33,7 @@ pub mod event {
     pub const CLIENT_KEY_ROTATED: &str = "client.key_rotated";
     pub const CLIENT_DEACTIVATED: &str = "client.deactivated";
     pub const CLIENT_ACTIVATED: &str = "client.activated";
+    pub const MAIL_TEST_QUEUED: &str = "mail.test_queued";
 }
 
 /// A user column of an event, as a value or as what the batch just wrote.

@@ -7,7 +7,10 @@ use crate::password::Argon2Params;
 use crate::rate_limit::Quota;
 use std::fmt;
 
+pub mod smtp;
 pub mod vars;
+
+pub use smtp::{SmtpTls, SmtpUrl};
 
 /// Largest request body the service reads (larger → 413).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -83,6 +86,19 @@ pub struct Config {
     /// pages it serves itself, e.g. the reset page of a client without a
     /// `reset_url`. Default `http://localhost:8000`.
     pub public_url: String,
+    /// The sender of every mail: `Name <addr>` or a bare address
+    /// (`--mail-from`). Default `Gatehouse <gatehouse@localhost>`.
+    pub mail_from: String,
+    /// Where the native host sends mail (`--smtp-url`); the Worker uses its
+    /// `send_email` binding instead.
+    pub smtp: Option<SmtpUrl>,
+    /// Development mode (`--mail-dev`): each mail is printed to the log,
+    /// marked as such, instead of being sent.
+    pub mail_dev: bool,
+    /// The first retry of a mail that failed comes after half to all of
+    /// this many seconds, doubling up to an hour (`mail/sender.rs`).
+    /// Default 30.
+    pub mail_retry_secs: i64,
 }
 
 /// The seed's HS256 signing key and the end of the cutover.
@@ -149,6 +165,10 @@ impl Default for Config {
             },
             mail_enabled: false,
             public_url: "http://localhost:8000".into(),
+            mail_from: "Gatehouse <gatehouse@localhost>".into(),
+            smtp: None,
+            mail_dev: false,
+            mail_retry_secs: 30,
             anonymous_rate_limit: None,
             client_rate_period_secs: 3600,
             allow_unicode_email_local_part: false,

@@ -27,8 +27,12 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
     created_at INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    -- the pass holding the row until claimed_until (mail/sender.rs)
+    claim TEXT,
     claimed_until INTEGER,
     sent_at INTEGER,
+    -- given up (a permanent refusal, or 24 h of failures); last_error says why
+    dead_at INTEGER,
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (sent_at, next_attempt_at);

@@ -194,6 +194,29 @@ impl Gatehouse {
             .swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 
+    /// One pass of the mail sender (`mail/sender.rs`) at the host's clock:
+    /// claims due outbox rows, sends them through `transport` as the
+    /// configured `mail_from`, records each outcome. Hosts run it on a
+    /// timer, and at once when [`Gatehouse::take_mail_queued`] says so;
+    /// run it again while [`DeliveryReport::full`].
+    ///
+    /// [`DeliveryReport::full`]: crate::mail::sender::DeliveryReport::full
+    pub async fn deliver_mail(
+        &self,
+        transport: &dyn crate::mail::sender::MailTransport,
+    ) -> Result<crate::mail::sender::DeliveryReport, crate::sql::SqlError> {
+        let s = self.shared();
+        crate::mail::sender::deliver(
+            s.env.sql.as_ref(),
+            transport,
+            &s.config.mail_from,
+            s.config.mail_retry_secs.saturating_mul(1000),
+            s.env.random.as_ref(),
+            s.env.clock.now(),
+        )
+        .await
+    }
+
     /// The 413 response for a body over [`crate::config::MAX_BODY_BYTES`].
     /// Hosts that stop reading early should rather mark the request with
     /// [`crate::json::BodyTooLarge`], so the 413 comes in the contract's order.

@@ -25,7 +25,12 @@ t_ci=0 t_build=0
 phase="${EXAMPLES_PHASE:-all}" # build | test | all (scripts/test-examples.sh builds every app first)
 if [ -f package.json ] && [ "$phase" != test ]; then
   t=$(now)
-  if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  # The client is a file: dependency on the packed tarball (client-wasm/pkg/*.tgz,
+  # scripts/pack-client.sh): a newer tarball means a new install.
+  tgz=$(node -e 'const v=Object.values(require("./package.json").dependencies||{}).find((v)=>/^file:.*\.tgz$/.test(v)); if (v) console.log(v.slice(5))')
+  if [ -n "$tgz" ] && [ ! -f "$tgz" ]; then echo "$name: no $tgz (run scripts/pack-client.sh)" >&2; exit 1; fi
+  if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] &&
+    { [ -z "$tgz" ] || [ node_modules/.package-lock.json -nt "$tgz" ]; }; then
     echo "$name: node_modules up to date"
   else
     npm ci --no-audit --no-fund --loglevel=error

@@ -1,15 +1,16 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import wasm from 'vite-plugin-wasm';
 
-// @gatehouse/client's bundler build imports its .wasm as an ES module
-// (`import * as wasm from "./gatehouse_client_bg.wasm"`): vite-plugin-wasm
-// provides that. Targeting es2022 keeps the top-level await it emits native,
-// so no top-level-await plugin is needed (every current browser has it).
+// @gatehouse/client is the packed package (a fresh project's `npm install` of
+// the tarball): its browser entry fetches the wasm as a URL asset
+// (`new URL('./gatehouse_client_bg.wasm', import.meta.url)`), which Vite copies
+// and hashes: no wasm plugin. es2022 keeps main's top-level await native.
 export default defineConfig({
-  plugins: [react(), wasm()],
+  plugins: [react()],
   build: { target: 'es2022', reportCompressedSize: false },
-  // The package is a file: link outside this folder; the dev server must be allowed to read it.
-  server: { port: 5102, strictPort: true, fs: { allow: ['.', '../../client-wasm/pkg'] } },
+  // The dev server must not pre-bundle the package: that moves its module away
+  // from the .wasm its `new URL(…)` points at.
+  optimizeDeps: { exclude: ['@gatehouse/client'] },
+  server: { port: 5102, strictPort: true },
   preview: { port: 5102, strictPort: true },
 });

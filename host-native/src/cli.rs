@@ -265,6 +265,50 @@ pub struct ConfigArgs {
     /// [default: 32 per core].
     #[arg(long, value_name = "N", env = "GATEHOUSE_HASH_QUEUE", global = true)]
     pub hash_queue: Option<usize>,
+
+    /// Send mail through this SMTP server: `smtp://USER:PASS@HOST[:587]`
+    /// (STARTTLS required), `smtps://…[:465]` (implicit TLS); for a local
+    /// test server `smtp://HOST:PORT?tls=none` (or `?tls=opportunistic`).
+    /// User and password percent-encoded. Excludes --mail-dev.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GATEHOUSE_SMTP_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_url: Option<HiddenText>,
+
+    /// The sender of every mail: `noreply@example.com` or
+    /// `"Example <noreply@example.com>"` [default: Gatehouse <gatehouse@localhost>].
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        env = "GATEHOUSE_MAIL_FROM",
+        global = true
+    )]
+    pub mail_from: Option<String>,
+
+    /// Development: print every mail (links included) to the log, clearly
+    /// marked, instead of sending it. Not for production.
+    #[arg(long, env = "GATEHOUSE_MAIL_DEV", global = true)]
+    pub mail_dev: bool,
+
+    /// Gatehouse's public base URL, for links in mails to pages it serves
+    /// itself [default: http://localhost:8000].
+    #[arg(long, value_name = "URL", env = "GATEHOUSE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Seconds before the first retry of a mail that could not be sent
+    /// (half to all of it, doubling up to an hour; given up after 24 h)
+    /// [default: 30].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_MAIL_RETRY_SECS",
+        global = true
+    )]
+    pub mail_retry_secs: Option<i64>,
 }
 
 /// A secret flag value: `Debug` (and so a logged `ConfigArgs`) does not
@@ -342,6 +386,11 @@ impl ConfigArgs {
             vars::ARGON2_MEMORY_KIB => text(self.argon2_memory_kib),
             vars::ARGON2_ITERATIONS => text(self.argon2_iterations),
             vars::ARGON2_PARALLELISM => text(self.argon2_parallelism),
+            vars::SMTP_URL => self.smtp_url.clone().map(|u| u.0),
+            vars::MAIL_FROM => self.mail_from.clone(),
+            vars::MAIL_DEV => self.mail_dev.then(|| "true".to_owned()),
+            vars::PUBLIC_URL => self.public_url.clone(),
+            vars::MAIL_RETRY_SECS => text(self.mail_retry_secs),
             _ => std::env::var(name).ok().filter(|v| !v.is_empty()),
         }
     }
@@ -371,6 +420,22 @@ pub enum Command {
     /// API clients, simplejwt refresh tokens), in one transaction
     /// (docs/MIGRATING.md).
     ImportDjango(ImportDjangoArgs),
+    /// Mail delivery.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+/// `mail …`.
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send one test mail through the configured transport (--smtp-url or
+    /// --mail-dev), at once and not through the outbox; says whether it
+    /// was accepted.
+    Test {
+        /// The recipient.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+    },
 }
 
 /// `import-django`'s flags.

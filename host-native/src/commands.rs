@@ -3,7 +3,7 @@
 
 use crate::cli::{
     ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs, CreateUserArgs,
-    DatabaseArgs, ImportDjangoArgs, KeysCommand,
+    DatabaseArgs, ImportDjangoArgs, KeysCommand, MailCommand,
 };
 use crate::db::LibsqlExecutor;
 use crate::runtime::{native_env, OsRandom};
@@ -54,6 +54,10 @@ pub async fn run(
     }
     match command {
         Command::Serve(args) => {
+            crate::mail::log_mode(gatehouse.config());
+            let sender = crate::mail::transport(gatehouse.config())
+                .map_err(CommandError)?
+                .map(|t| crate::mail::Sender::spawn(gatehouse.clone(), t));
             // Usage is counted in memory; write it every few seconds and once
             // more after the last request.
             let flusher = gatehouse.clone();
@@ -66,8 +70,12 @@ pub async fn run(
                     }
                 }
             });
-            let served = server::serve(gatehouse.clone(), args).await;
+            let wake = sender.as_ref().map(|s| s.waker());
+            let served = server::serve_with_mail(gatehouse.clone(), args, wake).await;
             task.abort();
+            if let Some(sender) = sender {
+                sender.stop().await;
+            }
             if let Err(e) = gatehouse.flush_usage().await {
                 tracing::warn!(error = %e, "final usage flush failed");
             }
@@ -81,6 +89,7 @@ pub async fn run(
         Command::CreateUser(args) => create_user(&gatehouse, args).await,
         Command::CreateApiClient(args) => create_api_client(&gatehouse, args).await,
         Command::Clients(cmd) => clients(&gatehouse, cmd).await,
+        Command::Mail(MailCommand::Test { to }) => mail_test(&gatehouse, &to).await,
         Command::Keys(KeysCommand::Generate) | Command::ImportDjango(_) => {
             unreachable!("handled above")
         }
@@ -135,6 +144,48 @@ async fn import_django(
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
     Ok(())
+}
+
+/// `mail test --to ADDRESS`: one test mail straight through the configured
+/// transport (not the outbox), so the answer is the transport's own.
+async fn mail_test(gatehouse: &Gatehouse, to: &str) -> Result<(), CommandError> {
+    use gatehouse_core::mail::{self, outbox, sender};
+    let config = gatehouse.config();
+    let transport = crate::mail::transport(config)
+        .map_err(CommandError)?
+        .ok_or_else(|| {
+            CommandError("mail is off: set --smtp-url (or GATEHOUSE_SMTP_URL), or --mail-dev to print mail to the log".into())
+        })?;
+    let id = outbox::new_id(&OsRandom);
+    let msg = sender::Outgoing {
+        message_id: sender::message_id(&id, &config.mail_from),
+        id,
+        from: config.mail_from.clone(),
+        mail: mail::test_mail(to, &config.public_url),
+        attempt: 1,
+        queued_at: gatehouse_core::clock::Clock::now(&crate::runtime::SystemClock),
+    };
+    let via = match &config.smtp {
+        Some(url) => url.redacted(),
+        None => "the development log (--mail-dev)".into(),
+    };
+    match transport.send(&msg).await {
+        Ok(()) => {
+            println!(
+                "sent a test mail to {to} via {via} (Message-ID {})",
+                msg.message_id
+            );
+            Ok(())
+        }
+        Err(e) => Err(CommandError(format!(
+            "the test mail to {to} was not sent via {via}: {}{}",
+            e.message(),
+            match e {
+                sender::SendError::Permanent(_) => " (refused for good)",
+                sender::SendError::Retryable(_) => " (a temporary failure: try again)",
+            }
+        ))),
+    }
 }
 
 /// Opens and migrates the database, then starts the service over it.

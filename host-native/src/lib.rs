@@ -7,6 +7,7 @@
 //! - [`server`]: hyper 1 + tokio in front of [`gatehouse_core::Gatehouse`].
 //! - [`db`]: the core's SQL executor over libSQL (embedded file or remote).
 //! - [`runtime`]: clock, randomness, the allocator setting.
+//! - [`mail`]: SMTP (lettre) or the development log behind the core's mail sender, and its task.
 //! - [`hash_pool`]: Argon2 on one thread per core, each with its own memory, behind a bounded queue.
 
 pub mod assets;
@@ -14,5 +15,6 @@ pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod hash_pool;
+pub mod mail;
 pub mod runtime;
 pub mod server;

@@ -35,6 +35,16 @@ const MAX_LOGGED_CLIENT_ID: usize = 64;
 /// Binds `args.addr`, prints the listening line on stdout, and serves until
 /// SIGINT or SIGTERM; then stops accepting and lets open requests finish.
 pub async fn serve(gatehouse: Gatehouse, args: ServeArgs) -> std::io::Result<()> {
+    serve_with_mail(gatehouse, args, None).await
+}
+
+/// [`serve`], waking the mail sender (`mail_wake`) after each response
+/// whose request queued a mail.
+pub async fn serve_with_mail(
+    gatehouse: Gatehouse,
+    args: ServeArgs,
+    mail_wake: Option<Arc<tokio::sync::Notify>>,
+) -> std::io::Result<()> {
     let listener = TcpListener::bind(args.addr).await?;
     let local = listener.local_addr()?;
     {
@@ -56,6 +66,7 @@ pub async fn serve(gatehouse: Gatehouse, args: ServeArgs) -> std::io::Result<()>
     let handler = Arc::new(Handler {
         gatehouse,
         trusted_proxies: args.trust_proxy.then_some(args.trusted_proxies),
+        mail_wake,
     });
     // Past the cap, connections wait in the kernel's accept queue instead
     // of each taking memory and a task here.
@@ -246,6 +257,8 @@ struct Handler {
     gatehouse: Gatehouse,
     /// Proxies that append to `X-Forwarded-For` (None: trust no header).
     trusted_proxies: Option<u8>,
+    /// The mail sender's cue (None: no mail in this process).
+    mail_wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl Handler {
@@ -256,6 +269,12 @@ impl Handler {
         let client_id = logged_client_id(req.headers());
 
         let response = self.dispatch(req, peer).await;
+        // The request committed a mail: send it now, not at the next tick.
+        if self.gatehouse.take_mail_queued() {
+            if let Some(wake) = &self.mail_wake {
+                wake.notify_one();
+            }
+        }
 
         // Never the body, Authorization or X-API-Key: only these fields.
         tracing::info!(

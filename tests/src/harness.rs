@@ -138,6 +138,10 @@ pub enum ServerConfig {
     /// `--refresh-reuse-grace 1` ([`SHORT_REUSE_GRACE`]): a replay after the
     /// window, on the wall clock (see [`short_grace_server`]).
     ShortReuseGrace,
+    /// `--smtp-url` to an SMTP server that is not running yet, on
+    /// [`mail_retry_port`], and `--mail-retry-secs 1`: the outbox retry test
+    /// starts and stops that server itself.
+    MailRetry,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -162,7 +166,7 @@ pub const SHORT_SESSION_MAX_AGE: i64 = 4;
 pub const SHORT_REUSE_GRACE: i64 = 1;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 12] = [
+    const ALL: [ServerConfig; 13] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
@@ -175,6 +179,7 @@ impl ServerConfig {
         ServerConfig::LegacyAfterDeadline,
         ServerConfig::NoReuseGrace,
         ServerConfig::ShortReuseGrace,
+        ServerConfig::MailRetry,
     ];
 
     fn index(self) -> usize {
@@ -203,7 +208,7 @@ impl ServerConfig {
             ServerConfig::LowRegisterLimit => {
                 return Ok(vec!["--registrations-per-ip".into(), "3".into()])
             }
-            ServerConfig::FixedKey => &[],
+            ServerConfig::FixedKey | ServerConfig::MailRetry => &[],
             ServerConfig::Legacy => &[
                 "--django-signing-key",
                 LEGACY_SIGNING_KEY,
@@ -221,12 +226,42 @@ impl ServerConfig {
         if self == ServerConfig::FixedKey {
             flags.extend(["--jwt-private-key".into(), fixed_private_key()?.clone()]);
         }
+        // Mail: the run's SMTP server (scripts/with-smtp.sh), else printed
+        // to the server's log (and the mailbox tests skip).
+        flags.extend(["--mail-from".into(), TEST_MAIL_FROM.into()]);
+        if self == ServerConfig::MailRetry {
+            flags.extend([
+                "--smtp-url".into(),
+                format!("smtp://127.0.0.1:{}?tls=none", mail_retry_port()),
+                "--mail-retry-secs".into(),
+                "1".into(),
+            ]);
+        } else if let Some(url) = non_empty_env("GATEHOUSE_TEST_SMTP_URL") {
+            flags.extend(["--smtp-url".into(), url]);
+        } else {
+            flags.push("--mail-dev".into());
+        }
         // The suite registers hundreds of users from 127.0.0.1; the default
         // registration throttle (30 an hour per IP) is held by
         // `LowRegisterLimit` and hardening.rs instead.
         flags.extend(["--registrations-per-ip".into(), "1000000".into()]);
         Ok(flags)
     }
+}
+
+/// The sender of every mail the harness's servers send.
+pub const TEST_MAIL_FROM: &str = "Gatehouse Tests <gatehouse@tests.example>";
+
+/// The port of [`ServerConfig::MailRetry`]'s SMTP server: free when chosen,
+/// and nothing listens on it until the retry test starts its server.
+pub fn mail_retry_port() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    })
 }
 
 /// The access-token lifetime the default server is configured with

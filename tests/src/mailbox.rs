@@ -4,8 +4,24 @@
 //! Tests address each mail to a unique address ([`crate::harness::unique_email`]),
 //! so a test reads only its own mail. Where no mail capture is configured
 //! for the target, the functions answer `Err(Skip)` and the test skips.
+//!
+//! The capture is the folder in `GATEHOUSE_TEST_MAILDIR`: the Maildir of
+//! the aiosmtpd that `scripts/with-smtp.sh` starts (files under `new/`), or
+//! the folder where the Worker's `send_email` emulation writes its `.eml`
+//! files (`scripts/test-worker.sh` finds it in wrangler's log). Every file
+//! below it is one raw message, parsed with `mail-parser`.
 
 use crate::harness::Skip;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The variable naming the mail capture folder.
+pub const MAILDIR_VAR: &str = "GATEHOUSE_TEST_MAILDIR";
+
+/// How long [`wait_for_mails`] waits.
+pub const WAIT: Duration = Duration::from_secs(20);
 
 /// One delivered mail, decoded.
 #[derive(Debug, Clone)]
@@ -42,17 +58,25 @@ impl ReceivedMail {
     }
 }
 
+/// The capture folder of this run, or `Skip`.
+pub fn capture_dir() -> Result<PathBuf, Skip> {
+    match std::env::var_os(MAILDIR_VAR).filter(|v| !v.is_empty()) {
+        Some(d) => Ok(PathBuf::from(d)),
+        None => Err(Skip(format!(
+            "no mail capture is configured for this target ({MAILDIR_VAR} is unset: run under scripts/with-smtp.sh)"
+        ))),
+    }
+}
+
 /// Every mail delivered to `to` so far, oldest first.
 pub async fn mails_to(to: &str) -> Result<Vec<ReceivedMail>, Skip> {
-    let _ = to;
-    Err(Skip("no mail capture is configured for this target".into()))
+    Ok(mails_in(&capture_dir()?, to))
 }
 
 /// Waits (up to 20 s, polling the store) until at least `n` mails to `to`
 /// have arrived, and returns them all, oldest first. Panics on the deadline.
 pub async fn wait_for_mails(to: &str, n: usize) -> Result<Vec<ReceivedMail>, Skip> {
-    let _ = n;
-    mails_to(to).await
+    Ok(wait_for_mails_in(&capture_dir()?, to, n, WAIT).await)
 }
 
 /// The newest mail to `to`, waiting for the first one.
@@ -62,4 +86,99 @@ pub async fn last_mail_to(to: &str) -> Result<ReceivedMail, Skip> {
         .last()
         .cloned()
         .expect("wait_for_mails returned at least one"))
+}
+
+/// [`wait_for_mails`] on the capture folder `dir`, with its own deadline.
+pub async fn wait_for_mails_in(
+    dir: &Path,
+    to: &str,
+    n: usize,
+    deadline: Duration,
+) -> Vec<ReceivedMail> {
+    let started = Instant::now();
+    loop {
+        let mails = mails_in(dir, to);
+        if mails.len() >= n {
+            return mails;
+        }
+        if started.elapsed() > deadline {
+            panic!(
+                "{} mail(s) to {to} in {} after {deadline:?}, expected {n}",
+                mails.len(),
+                dir.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A message file once read: when it arrived and what it holds (`None`:
+/// not a mail).
+type Parsed = Option<(SystemTime, ReceivedMail)>;
+
+/// Every mail to `to` (case-insensitive) under `dir`, oldest first.
+pub fn mails_in(dir: &Path, to: &str) -> Vec<ReceivedMail> {
+    // Parsed files, by path: the shared capture holds every test's mail.
+    static PARSED: Mutex<Option<HashMap<PathBuf, Parsed>>> = Mutex::new(None);
+    let mut files = Vec::new();
+    collect(dir, &mut files);
+    let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(HashMap::new);
+    let mut out: Vec<(SystemTime, PathBuf, ReceivedMail)> = Vec::new();
+    for path in files {
+        if !cache.contains_key(&path) {
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let modified = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            cache.insert(path.clone(), parse(&bytes).map(|m| (modified, m)));
+        }
+        if let Some(Some((at, m))) = cache.get(&path) {
+            if m.to.eq_ignore_ascii_case(to) {
+                out.push((*at, path, m.clone()));
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    out.into_iter().map(|(_, _, m)| m).collect()
+}
+
+/// The message files under `dir`: a Maildir's `new/` and `cur/`, or any
+/// file of a plain folder (skipping a Maildir's `tmp/`, written to).
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_dir() {
+            if path.file_name().is_some_and(|n| n != "tmp") {
+                collect(&path, out);
+            }
+        } else if kind.is_file() {
+            out.push(path);
+        }
+    }
+}
+
+/// One raw message, decoded; `None` if it is not a mail.
+pub fn parse(raw: &[u8]) -> Option<ReceivedMail> {
+    let msg = mail_parser::MessageParser::default().parse(raw)?;
+    let addr = |a: Option<&mail_parser::Address>| {
+        a.and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Some(ReceivedMail {
+        to: addr(msg.to()),
+        from: addr(msg.from()),
+        subject: msg.subject().unwrap_or_default().to_owned(),
+        message_id: msg.message_id().unwrap_or_default().to_owned(),
+        text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+    })
 }

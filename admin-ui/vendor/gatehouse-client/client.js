@@ -1,8 +1,10 @@
 // @gatehouse/client: the thin JavaScript around the wasm core (core.js + the
-// .wasm). The core does the token work (single-flight refresh, cross-tab
-// claims, backoff); this file gives it a class that exists before the wasm is
-// up, a real GatehouseError, the `ready` promise and `initialSession` event, the
-// page events (online, visibilitychange, pagehide) and the session calls.
+// .wasm). The core does the token work (session state, single-flight refresh,
+// cross-tab claims, backoff, the refresh timer); this file gives it a class that
+// exists before the wasm is up, checks the options, sends the requests (headers,
+// JSON, errors: GatehouseError), owns the listeners, the `ready` promise and the
+// `initialSession` event, the page events (online, visibilitychange, pagehide)
+// and the plain API calls (login, profile, sessions…).
 
 /** Every rejection of the client's methods. */
 export class GatehouseError extends Error {
@@ -18,26 +20,45 @@ export class GatehouseError extends Error {
 
 export const isGatehouseError = (e) => e instanceof GatehouseError;
 
-/** Any rejection, as a GatehouseError (the core's plain errors, fetch's TypeError). */
+// The core rejects with a bare code for its own errors; their texts live here.
+const CODES = {
+  no_session: [401, "no_session", "Not signed in."],
+  closed: [0, "closed", "The client is closed."],
+  bad_response: [0, "bad_response", "Response had no tokens."],
+  backoff: [0, "network_error", "Server unreachable; the refresh is retried with backoff."],
+};
+const err = (c) => new GatehouseError(...CODES[c]);
+
+/** Any rejection, as a GatehouseError (the core's codes, fetch's TypeError). */
 const toError = (e) =>
   e instanceof GatehouseError
     ? e
-    : e && e.name === "GatehouseError"
-      ? new GatehouseError(e.status, e.code, e.detail, e.fields)
+    : CODES[e]
+      ? err(e)
       : new GatehouseError(0, "network_error", (e && e.message) || "Network request failed.");
 
-const closed = () => Promise.reject(new GatehouseError(0, "closed", "The client is closed."));
+const fn = (o, ...ks) => o && ks.every((k) => typeof o[k] == "function");
 
-/** The stored session, read synchronously (before the wasm is up). */
-function readStored(o) {
+/** The storage option as `[{get, set, remove}, shared]` (the core's adapter). */
+function storeOf(v) {
+  const mem = v == null || v === "memory";
+  const s = mem ? new Map() : v === "localStorage" ? globalThis.localStorage : v;
+  if (fn(s, "getItem", "setItem", "removeItem"))
+    return [{ get: (k) => s.getItem(k), set: (k, x) => s.setItem(k, x), remove: (k) => s.removeItem(k) }, true];
+  if (mem) return [{ get: (k) => s.get(k), set: (k, x) => s.set(k, x), remove: (k) => s.delete(k) }, false];
+  if (fn(s, "get", "set", "remove")) return [s, true];
+  throw new TypeError("GatehouseClient: bad storage option");
+}
+
+/** The stored session from a raw stored value, read before the wasm is up. */
+function parseStored(raw) {
   try {
-    const st = o.storage === "localStorage" ? globalThis.localStorage : o.storage;
-    const raw = st && st.getItem ? st.getItem(o.storageKey || "gatehouse.session") : null;
-    const v = raw && JSON.parse(raw);
-    if (!v || typeof v.access != "string" || typeof v.refresh != "string") return null;
+    const v = JSON.parse(raw);
     const c = JSON.parse(atob(v.access.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
     const life = (c.exp - c.iat) * 1000;
-    return { access: v.access, refresh: v.refresh, expiresAt: life >= 0 ? v.at + life : c.exp ? c.exp * 1000 : null };
+    return typeof v.refresh == "string"
+      ? { access: v.access, refresh: v.refresh, expiresAt: life >= 0 ? v.at + life : c.exp ? c.exp * 1000 : null }
+      : null;
   } catch {
     return null;
   }
@@ -48,25 +69,53 @@ export function makeClient(loaded, getCore) {
   return class GatehouseClient {
     #core = null;
     #closed = false;
-    #early;
+    #early = null;
     #subs = new Set();
     #unwire = () => {};
+    #base;
+    #o;
+    #f;
 
     constructor(options) {
-      const o = options || {};
+      const o = (this.#o = options || {});
       for (const k of ["baseUrl", "apiKey", "clientId"])
         if (typeof o[k] != "string" || !o[k]) throw new TypeError("GatehouseClient: baseUrl, apiKey and clientId are required");
-      this.#early = readStored(o);
+      this.#base = o.baseUrl.replace(/\/+$/, "");
+      const f = (this.#f = o.fetch || globalThis.fetch);
+      if (typeof f != "function") throw new TypeError("GatehouseClient: no fetch available");
+      const [store, shared] = storeOf(o.storage);
+      const key = typeof o.storageKey == "string" ? o.storageKey : "gatehouse.session";
+      // Web Storage and memory answer at once: the stored session is known now.
+      const sync = o.storage == null || o.storage === "memory" || o.storage === "localStorage" || !!o.storage.getItem;
+      if (sync) {
+        const raw = store.get(key);
+        if (typeof raw == "string") this.#early = parseStored(raw);
+      }
       const start = () => {
-        if (this.#closed) throw new GatehouseError(0, "closed", "The client is closed.");
-        const core = new (getCore())(o);
-        core.onChange((ev, s) => this.#emit(ev, s));
+        if (this.#closed) throw err("closed");
+        const ch = o.channel;
+        const name = typeof ch == "string" ? ch : ch === false || !shared ? null : "gatehouse:" + key;
+        let chan;
+        try {
+          chan = name && typeof BroadcastChannel == "function" ? new BroadcastChannel(name) : undefined;
+        } catch {}
+        // Node: a channel must not keep the process alive.
+        chan && chan.unref && chan.unref();
+        const core = new (getCore())({
+          store,
+          key,
+          shared,
+          chan,
+          margin: (typeof o.refreshMargin == "number" ? o.refreshMargin : 60) * 1000,
+          auto: o.autoRefresh !== false,
+          emit: (ev, s) => this.#emit(ev, s),
+          renew: (refresh) => this.#json("POST", "/api/auth/token/refresh/", { refresh }),
+        });
         this.#core = core;
         this.#wire(core);
         return core.getSession();
       };
-      // Synchronously when the wasm is already up (Node, Workers, a second
-      // client): bad options then throw here, as a TypeError.
+      // Synchronously when the wasm is already up (Node, Workers, a second client).
       const first = getCore() ? Promise.resolve(start()) : loaded.then(start);
       /** Resolves once the wasm core is up and has read the storage; rejects
        *  (GatehouseError) if the wasm cannot load (e.g. a CSP without 'wasm-unsafe-eval'). */
@@ -75,12 +124,15 @@ export function makeClient(loaded, getCore) {
       /** Resolves with the stored session (or null) as soon as it is known: at
        *  once for Web Storage and memory (read synchronously, before the wasm is
        *  up: calls made meanwhile wait for it), else when `loaded` resolves. */
-      const sync = o.storage == null || o.storage === "memory" || o.storage === "localStorage" || !!o.storage.getItem;
       this.ready = sync ? Promise.resolve(this.#early) : this.loaded;
     }
 
     #emit(ev, s) {
-      for (const f of this.#subs) f(ev, s);
+      // A throwing listener must not unwind through the wasm core.
+      for (const f of this.#subs)
+        try {
+          f(ev, s);
+        } catch {}
     }
 
     #wire(core) {
@@ -101,38 +153,35 @@ export function makeClient(loaded, getCore) {
     }
 
     #call(name, args) {
-      if (this.#closed) return closed();
-      const go = () => (this.#closed ? closed() : this.#core[name](...args));
-      return (this.#core ? go() : this.loaded.then(go)).catch((e) => Promise.reject(toError(e)));
+      const go = () => (this.#closed ? Promise.reject("closed") : this.#core[name](...args));
+      return (this.#core || this.#closed ? go() : this.loaded.then(go)).catch((e) => Promise.reject(toError(e)));
     }
 
-    /** The session as last seen (the stored one before the wasm is up), or null. */
-    get session() {
-      return this.#core ? this.#core.session : this.#early;
+    /** Sends a request with the client's headers and `token` (if any) as Bearer. */
+    #send(input, init, token) {
+      const h = new Headers(init && init.headers !== undefined ? init.headers : fn(input, "clone") ? input.headers : undefined);
+      h.set("X-API-Key", this.#o.apiKey);
+      h.set("X-Client-ID", this.#o.clientId);
+      if (token) h.set("Authorization", "Bearer " + token);
+      return this.#f.call(undefined, input, { ...init, headers: h });
     }
-    getSession() { return this.#call("getSession", []); }
-    freshSession() { return this.#call("freshSession", []); }
-    register(data) { return this.#call("register", [data]); }
-    login(email, password) { return this.#call("login", [email, password]); }
-    logout() { return this.#call("logout", []); }
-    refresh() { return this.#call("refresh", []); }
-    profile() { return this.#json("GET", "/api/auth/profile/"); }
-    updateProfile(patch) { return this.#json("PATCH", "/api/auth/profile/", patch); }
-    replaceProfile(data) { return this.#json("PUT", "/api/auth/profile/", data); }
-    changePassword(a, b, c) { return this.#call("changePassword", [a, b, c]); }
-    fetch(input, init) { return this.#call("fetch", [input, init]); }
 
-    /** A JSON call through `fetch`: the parsed body, or a GatehouseError. */
-    async #json(method, path, body) {
+    /** A JSON call: the parsed body, or a GatehouseError. `auth`: through
+     *  `fetch` (the access token, refreshed when needed). */
+    async #json(method, path, body, auth) {
       const init = { method };
       if (body !== undefined) {
         init.body = JSON.stringify(body);
         init.headers = { "Content-Type": "application/json" };
       }
-      const r = await this.fetch(path, init);
+      const r = await (auth ? this.fetch(path, init) : this.#send(this.#base + path, init).catch((e) => Promise.reject(toError(e))));
       const text = await r.text().catch(() => "");
       let data;
-      try { data = text ? JSON.parse(text) : undefined; } catch { data = text; }
+      try {
+        data = text ? JSON.parse(text) : undefined;
+      } catch {
+        data = text;
+      }
       if (r.ok) return data;
       // `{"detail", "code"}`, or a validation body (`{"field": ["message"]}`).
       throw data && typeof data.detail == "string"
@@ -141,13 +190,54 @@ export function makeClient(loaded, getCore) {
           ? new GatehouseError(r.status, "invalid", "Invalid input.", data)
           : new GatehouseError(r.status, "error", "Request failed.");
     }
+
+    /** A call that answers with a new pair, taken as the session: [body, session]. */
+    async #pair(path, body, auth = false) {
+      if (this.#closed) throw err("closed");
+      const r = await this.#json("POST", path, body, auth);
+      return [r, await this.#call("take", [r, auth])];
+    }
+
+    /** The session as last seen (the stored one before the wasm is up), or null. */
+    get session() {
+      return this.#core ? this.#core.session : this.#early;
+    }
+    getSession() { return this.#call("getSession", []); }
+    freshSession() { return this.#call("freshSession", []); }
+    refresh() { return this.#call("refresh", []); }
+    /** Drop-in `fetch`: relative paths (`/api/…`) go to `baseUrl`; never rejects
+     *  because of an HTTP status. */
+    fetch(input, init) {
+      if (typeof input == "string" && input[0] == "/") input = this.#base + input;
+      // A Request's body can be read once: a copy for the retry after a 401.
+      const spare = fn(input, "clone") ? input.clone() : null;
+      let n = 0;
+      return this.#call("fetch", [(token) => this.#send(n++ && spare ? spare : input, init, token)]);
+    }
+    register(data) { return this.#pair("/api/auth/register/", data).then((x) => x[0]); }
+    login(email, password) { return this.#pair("/api/auth/token/", { email, password }).then((x) => x[1]); }
+    changePassword(old_password, new_password, new_password2) {
+      return this.#pair("/api/auth/change-password/", { old_password, new_password, new_password2 }, true).then((x) => x[0]);
+    }
+    /** Blacklists the refresh token on the server and forgets the session; the
+     *  session is forgotten locally even when the server call fails. */
+    async logout() {
+      const s = await this.getSession();
+      if (s) {
+        await this.#json("POST", "/api/auth/logout/", { refresh: s.refresh }, true).catch(() => {});
+        await this.#call("forget", []);
+      }
+    }
+    profile() { return this.#json("GET", "/api/auth/profile/", undefined, true); }
+    updateProfile(patch) { return this.#json("PATCH", "/api/auth/profile/", patch, true); }
+    replaceProfile(data) { return this.#json("PUT", "/api/auth/profile/", data, true); }
     /** The signed-in user's live logins, newest first. */
-    listSessions() { return this.#json("GET", "/api/auth/sessions/"); }
+    listSessions() { return this.#json("GET", "/api/auth/sessions/", undefined, true); }
     /** Ends one of them (its tokens stop working at once). */
-    endSession(id) { return this.#json("DELETE", `/api/auth/sessions/${encodeURIComponent(id)}/`); }
+    endSession(id) { return this.#json("DELETE", `/api/auth/sessions/${encodeURIComponent(id)}/`, undefined, true); }
     /** Ends every login of the user, this one included, and signs out here. */
     async logoutEverywhere() {
-      const r = await this.#json("POST", "/api/auth/logout-all/");
+      const r = await this.#json("POST", "/api/auth/logout-all/", undefined, true);
       await this.logout();
       return r;
     }

@@ -1,7 +1,7 @@
 /* @ts-self-types="./gatehouse_client.d.ts" */
 
 /**
- * The Gatehouse client. See the package README and the TypeScript declarations.
+ * The wasm core of `GatehouseClient` (see js/client.js).
  */
 export class GatehouseClient {
     __destroy_into_raw() {
@@ -12,42 +12,38 @@ export class GatehouseClient {
     }
     free() {
         const ptr = this.__destroy_into_raw();
-        wasm["oa"](ptr, 0);
-    }
-    /**
-     * @param {any} old_password
-     * @param {any} new_password
-     * @param {any} new_password2
-     * @returns {Promise<any>}
-     */
-    changePassword(old_password, new_password, new_password2) {
-        const ret = wasm["pa"](this.__wbg_ptr, old_password, new_password, new_password2);
-        return ret;
+        wasm["na"](ptr, 0);
     }
     /**
      * Stops the timer and the channel (for hot reload, tests, Node processes).
      */
     close() {
-        wasm["qa"](this.__wbg_ptr);
+        wasm["oa"](this.__wbg_ptr);
     }
     /**
-     * Drop-in `fetch`: relative paths (`/api/…`) go to `baseUrl`.
-     * @param {any} input
-     * @param {any} init
+     * `send(token)` sends the request with the access token given (see `Inner::authed`).
+     * @param {any} send
      * @returns {Promise<any>}
      */
-    fetch(input, init) {
-        const ret = wasm["ra"](this.__wbg_ptr, input, init);
+    fetch(send) {
+        const ret = wasm["pa"](this.__wbg_ptr, send);
+        return ret;
+    }
+    /**
+     * Forgets the session (after the shell's logout call), telling the other tabs.
+     * @returns {Promise<any>}
+     */
+    forget() {
+        const ret = wasm["qa"](this.__wbg_ptr);
         return ret;
     }
     /**
      * The session with an access token fit to send: refreshed first when it is
-     * close to expiry (single flight, like `fetch`). For callers that attach
-     * the token themselves, such as an Angular `HttpInterceptor`.
+     * close to expiry (single flight, like `fetch`).
      * @returns {Promise<any>}
      */
     freshSession() {
-        const ret = wasm["sa"](this.__wbg_ptr);
+        const ret = wasm["ra"](this.__wbg_ptr);
         return ret;
     }
     /**
@@ -55,76 +51,25 @@ export class GatehouseClient {
      * @returns {Promise<any>}
      */
     getSession() {
-        const ret = wasm["ta"](this.__wbg_ptr);
+        const ret = wasm["sa"](this.__wbg_ptr);
         return ret;
     }
     /**
-     * @param {any} email
-     * @param {any} password
-     * @returns {Promise<any>}
+     * `shell`: the options as js/client.js checked them, plus its callbacks
+     * (see `host::Shell`).
+     * @param {any} shell
      */
-    login(email, password) {
-        const ret = wasm["ua"](this.__wbg_ptr, email, password);
-        return ret;
-    }
-    /**
-     * Blacklists the refresh token on the server and forgets the session; the
-     * session is forgotten locally even when the server call fails.
-     * @returns {Promise<any>}
-     */
-    logout() {
-        const ret = wasm["va"](this.__wbg_ptr);
-        return ret;
-    }
-    /**
-     * @param {any} options
-     */
-    constructor(options) {
-        const ret = wasm["wa"](options);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        this.__wbg_ptr = ret[0];
+    constructor(shell) {
+        const ret = wasm["ta"](shell);
+        this.__wbg_ptr = ret;
         GatehouseClientFinalization.register(this, this.__wbg_ptr, this);
         return this;
-    }
-    /**
-     * Subscribes to session changes; returns the unsubscribe function.
-     * @param {any} callback
-     * @returns {any}
-     */
-    onChange(callback) {
-        const ret = wasm["xa"](this.__wbg_ptr, callback);
-        return ret;
-    }
-    /**
-     * @returns {Promise<any>}
-     */
-    profile() {
-        const ret = wasm["ya"](this.__wbg_ptr);
-        return ret;
     }
     /**
      * @returns {Promise<any>}
      */
     refresh() {
-        const ret = wasm["za"](this.__wbg_ptr);
-        return ret;
-    }
-    /**
-     * @param {any} data
-     * @returns {Promise<any>}
-     */
-    register(data) {
-        const ret = wasm["Aa"](this.__wbg_ptr, data);
-        return ret;
-    }
-    /**
-     * @param {any} data
-     * @returns {Promise<any>}
-     */
-    replaceProfile(data) {
-        const ret = wasm["Ba"](this.__wbg_ptr, data);
+        const ret = wasm["ua"](this.__wbg_ptr);
         return ret;
     }
     /**
@@ -132,7 +77,7 @@ export class GatehouseClient {
      * @returns {any}
      */
     get session() {
-        const ret = wasm["Ca"](this.__wbg_ptr);
+        const ret = wasm["va"](this.__wbg_ptr);
         return ret;
     }
     /**
@@ -142,162 +87,146 @@ export class GatehouseClient {
      * @param {number} kind
      */
     signal(kind) {
-        wasm["Da"](this.__wbg_ptr, kind);
+        wasm["wa"](this.__wbg_ptr, kind);
     }
     /**
-     * @param {any} patch
+     * A new pair from the server (`{access, refresh}`) as the session;
+     * `refreshed`: a password change (else a sign-in). Resolves with the session.
+     * @param {any} pair
+     * @param {boolean} refreshed
      * @returns {Promise<any>}
      */
-    updateProfile(patch) {
-        const ret = wasm["Ea"](this.__wbg_ptr, patch);
+    take(pair, refreshed) {
+        const ret = wasm["xa"](this.__wbg_ptr, pair, refreshed);
         return ret;
     }
 }
 if (Symbol.dispose) GatehouseClient.prototype[Symbol.dispose] = GatehouseClient.prototype.free;
-
-/**
- * True for the errors this package rejects with.
- * @param {any} e
- * @returns {boolean}
- */
-export function isGatehouseError(e) {
-    const ret = wasm["Fa"](e);
-    return ret !== 0;
-}
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
-        "fa": function(arg0) {
+        "ea": function(arg0) {
             const ret = typeof(arg0) === 'function';
             return ret;
         },
-        "ca": function(arg0) {
+        "ba": function(arg0) {
             const val = arg0;
             const ret = typeof(val) === 'object' && val !== null;
             return ret;
         },
-        "da": function(arg0) {
+        "ca": function(arg0) {
             const ret = typeof(arg0) === 'string';
             return ret;
         },
-        "ga": function(arg0) {
+        "fa": function(arg0) {
             const ret = arg0 === undefined;
             return ret;
         },
-        "ba": function(arg0, arg1) {
+        "aa": function(arg0, arg1) {
             const ret = arg0 === arg1;
             return ret;
         },
-        "ea": function(arg0, arg1) {
+        "da": function(arg0, arg1) {
             const obj = arg1;
             const ret = typeof(obj) === 'number' ? obj : undefined;
             getDataViewMemory0().setFloat64((arg0 >>> 0) + 8 * 1, isLikeNone(ret) ? 0 : ret, true);
             getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, !isLikeNone(ret), true);
         },
-        "aa": function(arg0, arg1) {
+        "$": function(arg0, arg1) {
             throw new Error(getStringFromWasm0(arg0, arg1));
         },
-        "ha": function(arg0) {
+        "ga": function(arg0) {
             arg0._wbg_cb_unref();
         },
-        "s": function(arg0, arg1) {
-            const ret = Object.assign(arg0, arg1);
-            return ret;
-        },
-        "o": function() { return handleError(function (arg0) {
+        "t": function() { return handleError(function (arg0) {
             const ret = atob(arg0);
             return ret;
         }, arguments); },
-        "x": function(arg0, arg1, arg2) {
-            const ret = arg0.bind(arg1, arg2);
+        "p": function(arg0) {
+            const ret = arg0.auto;
             return ret;
         },
-        "y": function() { return handleError(function (arg0, arg1, arg2) {
+        "G": function() { return handleError(function (arg0, arg1) {
+            const ret = arg0.call(arg1);
+            return ret;
+        }, arguments); },
+        "D": function() { return handleError(function (arg0, arg1, arg2) {
             const ret = arg0.call(arg1, arg2);
             return ret;
         }, arguments); },
-        "z": function() { return handleError(function (arg0, arg1, arg2, arg3) {
-            const ret = arg0.call(arg1, arg2, arg3);
+        "n": function(arg0) {
+            const ret = arg0.chan;
             return ret;
-        }, arguments); },
+        },
         "d": function(arg0) {
             clearInterval(arg0);
         },
         "l": function(arg0) {
             clearTimeout(arg0);
         },
-        "k": function(arg0) {
+        "j": function(arg0) {
             arg0.close();
         },
-        "Y": function(arg0, arg1) {
+        "_": function(arg0, arg1) {
             const ret = arg0.concat(arg1);
             return ret;
         },
-        "v": function(arg0, arg1) {
+        "B": function(arg0, arg1) {
             const ret = arg0.delete(arg1);
             return ret;
         },
-        "_": function(arg0, arg1, arg2, arg3) {
-            const ret = arg0.endsWith(getStringFromWasm0(arg1, arg2), arg3);
-            return ret;
+        "k": function(arg0, arg1, arg2, arg3) {
+            arg0.emit(getStringFromWasm0(arg1, arg2), arg3);
         },
-        "H": function(arg0) {
+        "M": function(arg0) {
             const ret = Array.from(arg0);
             return ret;
         },
-        "Q": function() { return handleError(function (arg0, arg1) {
+        "U": function() { return handleError(function (arg0, arg1) {
             const ret = Reflect.get(arg0, arg1);
             return ret;
         }, arguments); },
-        "t": function(arg0, arg1) {
+        "g": function() { return handleError(function (arg0, arg1) {
+            const ret = arg0.get(arg1);
+            return ret;
+        }, arguments); },
+        "z": function(arg0, arg1) {
             const ret = arg0.get(arg1);
             return ret;
         },
-        "q": function(arg0, arg1) {
+        "x": function(arg0, arg1) {
             const ret = arg0[arg1 >>> 0];
             return ret;
         },
-        "p": function(arg0, arg1) {
+        "w": function(arg0, arg1) {
             const ret = arg0[arg1 >>> 0];
             return ret;
         },
-        "I": function(arg0) {
+        "N": function(arg0) {
             const ret = Array.isArray(arg0);
             return ret;
         },
-        "r": function(arg0) {
+        "m": function(arg0) {
+            const ret = arg0.key;
+            return ret;
+        },
+        "y": function(arg0) {
             const ret = arg0.length;
             return ret;
         },
-        "Z": function(arg0) {
-            const ret = arg0.length;
+        "o": function(arg0) {
+            const ret = arg0.margin;
             return ret;
         },
-        "$": function(arg0, arg1) {
-            const ret = new TypeError(getStringFromWasm0(arg0, arg1));
-            return ret;
-        },
-        "D": function() {
+        "I": function() {
             const ret = new Map();
             return ret;
         },
-        "J": function(arg0, arg1) {
-            const ret = new Error(getStringFromWasm0(arg0, arg1));
-            return ret;
-        },
-        "m": function() { return handleError(function (arg0) {
-            const ret = new BroadcastChannel(arg0);
-            return ret;
-        }, arguments); },
-        "K": function() {
+        "O": function() {
             const ret = new Object();
             return ret;
         },
-        "f": function() { return handleError(function (arg0) {
-            const ret = new Headers(arg0);
-            return ret;
-        }, arguments); },
-        "B": function(arg0, arg1) {
+        "F": function(arg0, arg1) {
             try {
                 var state0 = {a: arg0, b: arg1};
                 var cb0 = (arg0, arg1) => {
@@ -315,11 +244,11 @@ function __wbg_get_imports() {
                 state0.a = 0;
             }
         },
-        "E": function() {
+        "J": function() {
             const ret = Date.now();
             return ret;
         },
-        "G": function(arg0, arg1, arg2, arg3, arg4) {
+        "L": function(arg0, arg1, arg2, arg3, arg4) {
             const ret = Array.of(arg0, arg1, arg2, arg3, arg4);
             return ret;
         },
@@ -327,25 +256,33 @@ function __wbg_get_imports() {
             const ret = JSON.parse(arg0);
             return ret;
         }, arguments); },
-        "j": function() { return handleError(function (arg0, arg1) {
+        "i": function() { return handleError(function (arg0, arg1) {
             arg0.postMessage(arg1);
         }, arguments); },
-        "T": function(arg0) {
+        "X": function(arg0) {
             const ret = arg0.queueMicrotask;
             return ret;
         },
-        "S": function(arg0) {
+        "W": function(arg0) {
             queueMicrotask(arg0);
         },
-        "F": function() {
+        "K": function() {
             const ret = Math.random();
             return ret;
         },
-        "U": function(arg0, arg1, arg2, arg3, arg4) {
+        "u": function() { return handleError(function (arg0, arg1) {
+            const ret = arg0.remove(arg1);
+            return ret;
+        }, arguments); },
+        "f": function(arg0, arg1) {
+            const ret = arg0.renew(arg1);
+            return ret;
+        },
+        "Y": function(arg0, arg1, arg2, arg3, arg4) {
             const ret = arg0.replaceAll(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
             return ret;
         },
-        "P": function(arg0) {
+        "T": function(arg0) {
             const ret = Promise.resolve(arg0);
             return ret;
         },
@@ -357,94 +294,91 @@ function __wbg_get_imports() {
             const ret = setTimeout(arg0, arg1);
             return ret;
         },
-        "R": function() { return handleError(function (arg0, arg1, arg2) {
+        "V": function() { return handleError(function (arg0, arg1, arg2) {
             const ret = Reflect.set(arg0, arg1, arg2);
             return ret;
         }, arguments); },
-        "u": function(arg0, arg1, arg2) {
+        "A": function(arg0, arg1, arg2) {
             const ret = arg0.set(arg1, arg2);
             return ret;
         },
-        "g": function(arg0, arg1, arg2, arg3) {
-            arg0.set(getStringFromWasm0(arg1, arg2), arg3);
-        },
-        "n": function(arg0, arg1) {
+        "v": function() { return handleError(function (arg0, arg1, arg2) {
+            const ret = arg0.set(arg1, arg2);
+            return ret;
+        }, arguments); },
+        "s": function(arg0, arg1) {
             arg0.onmessage = arg1;
         },
-        "W": function(arg0, arg1, arg2) {
-            const ret = arg0.slice(arg1 >>> 0, arg2 >>> 0);
+        "r": function(arg0) {
+            const ret = arg0.shared;
             return ret;
         },
-        "X": function(arg0, arg1, arg2) {
+        "Z": function(arg0, arg1, arg2) {
             const ret = arg0.split(getStringFromWasm0(arg1, arg2));
             return ret;
         },
-        "V": function(arg0, arg1, arg2, arg3) {
-            const ret = arg0.startsWith(getStringFromWasm0(arg1, arg2), arg3 >>> 0);
-            return ret;
-        },
-        "L": function() {
+        "P": function() {
             const ret = typeof globalThis === 'undefined' ? undefined : globalThis;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
         },
-        "N": function() {
+        "R": function() {
             const ret = typeof global === 'undefined' ? undefined : global;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
         },
-        "M": function() {
+        "Q": function() {
             const ret = typeof self === 'undefined' ? undefined : self;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
         },
-        "O": function() {
+        "S": function() {
             const ret = typeof window === 'undefined' ? undefined : window;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
         },
-        "i": function(arg0) {
+        "h": function(arg0) {
             const ret = arg0.status;
+            return ret;
+        },
+        "q": function(arg0) {
+            const ret = arg0.store;
             return ret;
         },
         "e": function(arg0) {
             const ret = JSON.stringify(arg0);
             return ret;
         },
-        "h": function(arg0) {
-            const ret = arg0.text();
-            return ret;
-        },
-        "A": function(arg0, arg1, arg2) {
+        "E": function(arg0, arg1, arg2) {
             const ret = arg0.then(arg1, arg2);
             return ret;
         },
-        "C": function(arg0, arg1) {
+        "H": function(arg0, arg1) {
             const ret = arg0.then(arg1);
             return ret;
         },
-        "w": function(arg0) {
+        "C": function(arg0) {
             const ret = arg0.values();
             return ret;
         },
-        "ja": function(arg0, arg1) {
+        "ia": function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 1, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__ha12e2f26f438a559);
             return ret;
         },
-        "ka": function(arg0, arg1) {
+        "ja": function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 24, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hff0ee63e39e23348);
             return ret;
         },
-        "la": function(arg0) {
+        "ka": function(arg0) {
             // Cast intrinsic for `F64 -> Externref`.
             const ret = arg0;
             return ret;
         },
-        "ma": function(arg0, arg1) {
+        "la": function(arg0, arg1) {
             // Cast intrinsic for `Ref(String) -> Externref`.
             const ret = getStringFromWasm0(arg0, arg1);
             return ret;
         },
-        "ia": function() {
-            const table = wasm["Na"];
+        "ha": function() {
+            const table = wasm["Fa"];
             table.set(0, undefined);
             table.set(1024, undefined);
             table.set(1025, null);
@@ -459,38 +393,38 @@ function __wbg_get_imports() {
 }
 
 function wasm_bindgen__convert__closures_____invoke__ha12e2f26f438a559(arg0, arg1, arg2) {
-    wasm["Ka"](arg0, arg1, arg2);
+    wasm["Ca"](arg0, arg1, arg2);
 }
 
 function wasm_bindgen__convert__closures_____invoke__hff0ee63e39e23348(arg0, arg1, arg2) {
-    const ret = wasm["Ja"](arg0, arg1, arg2);
+    const ret = wasm["Ba"](arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
 function wasm_bindgen__convert__closures_____invoke__h36b612059ede6d03(arg0, arg1, arg2, arg3) {
-    wasm["Ia"](arg0, arg1, arg2, arg3);
+    wasm["Aa"](arg0, arg1, arg2, arg3);
 }
 
 const GatehouseClientFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
-    : new FinalizationRegistry(ptr => wasm["oa"](ptr, 1));
+    : new FinalizationRegistry(ptr => wasm["na"](ptr, 1));
 
 function addToExternrefTable0(obj) {
-    const idx = wasm["Ma"]();
-    wasm["Na"].set(idx, obj);
+    const idx = wasm["Ea"]();
+    wasm["Fa"].set(idx, obj);
     return idx;
 }
 
 const CLOSURE_DTORS = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
-    : new FinalizationRegistry(state => wasm["Oa"](state.a, state.b));
+    : new FinalizationRegistry(state => wasm["Ga"](state.a, state.b));
 
 let cachedDataViewMemory0 = null;
 function getDataViewMemory0() {
-    if (cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm["na"].buffer)) {
-        cachedDataViewMemory0 = new DataView(wasm["na"].buffer);
+    if (cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm["ma"].buffer)) {
+        cachedDataViewMemory0 = new DataView(wasm["ma"].buffer);
     }
     return cachedDataViewMemory0;
 }
@@ -503,7 +437,7 @@ function getStringFromWasm0(ptr, len) {
 let cachedUint8ArrayMemory0 = null;
 function getUint8ArrayMemory0() {
     if (cachedUint8ArrayMemory0 === null || cachedUint8ArrayMemory0.byteLength === 0) {
-        cachedUint8ArrayMemory0 = new Uint8Array(wasm["na"].buffer);
+        cachedUint8ArrayMemory0 = new Uint8Array(wasm["ma"].buffer);
     }
     return cachedUint8ArrayMemory0;
 }
@@ -513,7 +447,7 @@ function handleError(f, args) {
         return f.apply(this, args);
     } catch (e) {
         const idx = addToExternrefTable0(e);
-        wasm["La"](idx);
+        wasm["Da"](idx);
     }
 }
 
@@ -540,7 +474,7 @@ function makeMutClosure(arg0, arg1, f) {
     };
     real._wbg_cb_unref = () => {
         if (--state.cnt === 0) {
-            wasm["Oa"](state.a, state.b);
+            wasm["Ga"](state.a, state.b);
             state.a = 0;
             CLOSURE_DTORS.unregister(state);
         }
@@ -550,8 +484,8 @@ function makeMutClosure(arg0, arg1, f) {
 }
 
 function takeFromExternrefTable0(idx) {
-    const value = wasm["Na"].get(idx);
-    wasm["Pa"](idx);
+    const value = wasm["Fa"].get(idx);
+    wasm["Ha"](idx);
     return value;
 }
 
@@ -576,7 +510,7 @@ function __wbg_finalize_init(instance, module) {
     wasmModule = module;
     cachedDataViewMemory0 = null;
     cachedUint8ArrayMemory0 = null;
-    wasm["Qa"]();
+    wasm["Ia"]();
     return wasm;
 }
 

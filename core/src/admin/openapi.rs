@@ -5,8 +5,8 @@
 use super::types::{
     AdminSessionOut, AdminUserCreateIn, AdminUserOut, AdminUserPage, AdminUserPatchIn,
     AuditEventOut, AuditEventPage, ClientCreateIn, ClientOut, ClientPage, ClientPatchIn,
-    ClientUsageOut, ClientWithKeyOut, EndedOut, TopClientOut, UsageBucketOut, UsageCountsOut,
-    UsageSummaryOut,
+    ClientUsageOut, ClientWithKeyOut, EndedOut, MailTestIn, MailTestOut, TopClientOut,
+    UsageBucketOut, UsageCountsOut, UsageSummaryOut,
 };
 use utoipa::OpenApi;
 
@@ -16,7 +16,7 @@ use utoipa::OpenApi;
         AdminUserOut, AdminUserCreateIn, AdminUserPatchIn, AdminUserPage, AdminSessionOut,
         EndedOut, ClientOut, ClientWithKeyOut, ClientCreateIn, ClientPatchIn, ClientPage,
         UsageCountsOut, UsageBucketOut, ClientUsageOut, TopClientOut, UsageSummaryOut,
-        AuditEventOut, AuditEventPage
+        AuditEventOut, AuditEventPage, MailTestIn, MailTestOut
     )),
     tags((name = "admin", description = "The admin API (docs/ADMIN_API.md): an API client of type admin and a staff or admin user's bearer token. Staff manage creators and API clients; only admins create or change staff and admins."))
 )]

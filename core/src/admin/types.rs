@@ -321,3 +321,20 @@ page!(
     AuditEventOut,
     "A page of audit events, newest first."
 );
+
+/// `POST /api/admin/mail/test/`'s body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MailTestIn {
+    /// The recipient.
+    #[schema(min_length = 1, max_length = 254, example = "ops@example.com")]
+    pub to: String,
+}
+
+/// A test mail queued in the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MailTestOut {
+    pub queued: bool,
+    pub to: String,
+    /// The outbox id: the left part of the mail's `Message-ID`.
+    pub id: String,
+}

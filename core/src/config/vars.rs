@@ -34,9 +34,14 @@ pub const DASHBOARD_CLIENT_ID: &str = "GATEHOUSE_DASHBOARD_CLIENT_ID";
 pub const DASHBOARD_API_KEY: &str = "GATEHOUSE_DASHBOARD_API_KEY";
 pub const DJANGO_SIGNING_KEY: &str = "GATEHOUSE_DJANGO_SIGNING_KEY";
 pub const LEGACY_TOKENS_UNTIL: &str = "GATEHOUSE_LEGACY_TOKENS_UNTIL";
+pub const SMTP_URL: &str = "GATEHOUSE_SMTP_URL";
+pub const MAIL_FROM: &str = "GATEHOUSE_MAIL_FROM";
+pub const MAIL_DEV: &str = "GATEHOUSE_MAIL_DEV";
+pub const PUBLIC_URL: &str = "GATEHOUSE_PUBLIC_URL";
+pub const MAIL_RETRY_SECS: &str = "GATEHOUSE_MAIL_RETRY_SECS";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 22] = [
+pub const NAMES: [&str; 27] = [
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
@@ -59,6 +64,11 @@ pub const NAMES: [&str; 22] = [
     DASHBOARD_API_KEY,
     DJANGO_SIGNING_KEY,
     LEGACY_TOKENS_UNTIL,
+    SMTP_URL,
+    MAIL_FROM,
+    MAIL_DEV,
+    PUBLIC_URL,
+    MAIL_RETRY_SECS,
 ];
 
 /// The settings do not describe a usable configuration. Variants name the
@@ -102,6 +112,15 @@ pub enum ConfigError {
     EmptyDjangoKey,
     /// `GATEHOUSE_LEGACY_TOKENS_UNTIL` that is not an RFC 3339 time.
     NotATime { name: &'static str, value: String },
+    /// `GATEHOUSE_SMTP_URL` that does not parse (the reason never repeats
+    /// the password).
+    BadSmtpUrl(String),
+    /// Both `GATEHOUSE_SMTP_URL` and `GATEHOUSE_MAIL_DEV`.
+    SmtpAndMailDev,
+    /// `GATEHOUSE_MAIL_FROM` without a plausible `user@domain`.
+    BadMailFrom(String),
+    /// `GATEHOUSE_PUBLIC_URL` not an `http(s)://` URL.
+    BadPublicUrl(String),
 }
 
 /// How a [`ConfigError`] message names a setting.
@@ -190,6 +209,20 @@ impl ConfigError {
                 "{}: cannot use {value:?} (expected an RFC 3339 time such as 2027-01-31T00:00:00Z)",
                 n(name)
             ),
+            ConfigError::BadSmtpUrl(why) => format!("{}: {why}", n(SMTP_URL)),
+            ConfigError::SmtpAndMailDev => format!(
+                "{} and {} exclude each other: send mail, or print it",
+                n(SMTP_URL),
+                n(MAIL_DEV)
+            ),
+            ConfigError::BadMailFrom(value) => format!(
+                "{}: cannot use {value:?} (expected addr@domain or \"Name <addr@domain>\")",
+                n(MAIL_FROM)
+            ),
+            ConfigError::BadPublicUrl(value) => format!(
+                "{}: cannot use {value:?} (expected http(s)://host[:port][/path])",
+                n(PUBLIC_URL)
+            ),
         }
     }
 }
@@ -253,11 +286,61 @@ impl Config {
                 .unwrap_or(d.allow_unicode_email_local_part),
             dashboard: Dashboard::from_vars(&lookup)?,
             legacy_tokens: legacy_tokens(&lookup)?,
-            // Set by the mail configuration (the mail issue's sender work).
-            mail_enabled: d.mail_enabled,
-            public_url: d.public_url,
+            ..mail(&lookup, Config::default())?
         })
     }
+}
+
+/// The mail settings: `GATEHOUSE_SMTP_URL` or `GATEHOUSE_MAIL_DEV` (not
+/// both), `GATEHOUSE_MAIL_FROM`, `GATEHOUSE_PUBLIC_URL`. `mail_enabled`
+/// says whether one of the two is set; the Worker sets it again from its
+/// binding.
+fn mail(lookup: &impl Fn(&str) -> Option<String>, d: Config) -> Result<Config, ConfigError> {
+    let smtp = lookup(SMTP_URL)
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| super::SmtpUrl::parse(s.trim()).map_err(ConfigError::BadSmtpUrl))
+        .transpose()?;
+    let mail_dev = boolean(lookup, MAIL_DEV)?.unwrap_or(d.mail_dev);
+    if smtp.is_some() && mail_dev {
+        return Err(ConfigError::SmtpAndMailDev);
+    }
+    let mail_from = match lookup(MAIL_FROM) {
+        None => d.mail_from.clone(),
+        Some(v) => {
+            let addr = crate::mail::sender::address_of(&v);
+            let ok = !v.contains(['\r', '\n'])
+                && !addr.contains(char::is_whitespace)
+                && addr
+                    .split_once('@')
+                    .is_some_and(|(l, dom)| !l.is_empty() && !dom.is_empty() && !dom.contains('@'));
+            if !ok {
+                return Err(ConfigError::BadMailFrom(v));
+            }
+            v.trim().to_owned()
+        }
+    };
+    let public_url = match lookup(PUBLIC_URL) {
+        None => d.public_url.clone(),
+        Some(v) => {
+            let t = v.trim().trim_end_matches('/');
+            let rest = t
+                .strip_prefix("https://")
+                .or_else(|| t.strip_prefix("http://"));
+            match rest {
+                Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => t.to_owned(),
+                _ => return Err(ConfigError::BadPublicUrl(v)),
+            }
+        }
+    };
+    Ok(Config {
+        mail_retry_secs: positive(lookup, MAIL_RETRY_SECS)?.unwrap_or(d.mail_retry_secs),
+        mail_enabled: smtp.is_some() || mail_dev,
+        smtp,
+        mail_dev,
+        mail_from,
+        public_url,
+        ..d
+    })
 }
 
 impl Dashboard {
@@ -565,6 +648,51 @@ mod tests {
     }
 
     #[test]
+    fn mail_settings() {
+        let c = ok(&[]);
+        assert!(!c.mail_enabled && !c.mail_dev && c.smtp.is_none());
+        assert_eq!(c.mail_from, "Gatehouse <gatehouse@localhost>");
+        let c = ok(&[
+            (MAIL_DEV, "true"),
+            (PUBLIC_URL, "https://auth.example.com/"),
+        ]);
+        assert!(c.mail_enabled && c.mail_dev);
+        assert_eq!(c.public_url, "https://auth.example.com");
+        let c = ok(&[
+            (SMTP_URL, "smtp://u:secret@mail.example.com"),
+            (MAIL_FROM, "Shop <noreply@example.com>"),
+        ]);
+        assert!(c.mail_enabled && !c.mail_dev);
+        assert_eq!(c.smtp.as_ref().map(|s| s.port), Some(587));
+        assert_eq!(c.mail_from, "Shop <noreply@example.com>");
+        assert!(!format!("{c:?}").contains("secret"));
+        assert_eq!(
+            err(&[(SMTP_URL, "smtp://h"), (MAIL_DEV, "1")]),
+            ConfigError::SmtpAndMailDev
+        );
+        assert!(matches!(
+            err(&[(SMTP_URL, "ftp://u:secret@h")]),
+            ConfigError::BadSmtpUrl(m) if !m.contains("secret")
+        ));
+        for bad in ["nobody", "a b@c", "x@", "<@c>", "a@b\r\nBcc: c@d"] {
+            assert_eq!(
+                err(&[(MAIL_FROM, bad)]),
+                ConfigError::BadMailFrom(bad.into())
+            );
+        }
+        for bad in ["example.com", "https://", "ftp://x", "http://a b"] {
+            assert_eq!(
+                err(&[(PUBLIC_URL, bad)]),
+                ConfigError::BadPublicUrl(bad.into())
+            );
+        }
+        assert_eq!(
+            ConfigError::SmtpAndMailDev.message(Naming::Flag),
+            "--smtp-url (or GATEHOUSE_SMTP_URL) and --mail-dev (or GATEHOUSE_MAIL_DEV) exclude each other: send mail, or print it"
+        );
+    }
+
+    #[test]
     fn numbers_must_be_positive_whole_numbers() {
         let not_numbers = [
             REFRESH_REUSE_GRACE, // 0 allowed: `refresh_reuse_grace_is_0_to_300`
@@ -578,9 +706,13 @@ mod tests {
             DASHBOARD_API_KEY,
             DJANGO_SIGNING_KEY,
             LEGACY_TOKENS_UNTIL,
+            SMTP_URL,
+            MAIL_FROM,
+            MAIL_DEV,
+            PUBLIC_URL,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
-        assert_eq!(numbers.clone().count(), 11);
+        assert_eq!(numbers.clone().count(), 12);
         for name in numbers {
             assert_eq!(err(&[(name, "0")]), ConfigError::NotPositive(name));
             for bad in ["", "ten", "1.5", " 5", "99999999999999999999"] {

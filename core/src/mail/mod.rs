@@ -4,7 +4,9 @@
 //! and its mail commit together or not at all. A host's sender then delivers
 //! the outbox (see `outbox.rs`).
 
+pub mod mime;
 pub mod outbox;
+pub mod sender;
 
 /// One message, ready for any transport. The sender's address is the
 /// host's configuration, not the message's.
@@ -71,6 +73,24 @@ pub fn compose(
         text,
         html,
     }
+}
+
+/// The mail `gatehouse mail test` and `POST /api/admin/mail/test/` send:
+/// proof that the configured transport delivers, in the usual layout.
+pub fn test_mail(to: &str, public_url: &str) -> Mail {
+    compose(
+        to,
+        "Gatehouse test mail",
+        "Gatehouse",
+        &[
+            "This is a test mail from Gatehouse: its mail delivery works.",
+            "Nothing needs to be done.",
+        ],
+        Some(Action {
+            label: "Gatehouse",
+            url: public_url,
+        }),
+    )
 }
 
 /// HTML-escapes text and attribute values. Five replacements, written here

@@ -16,6 +16,7 @@ mod hardening;
 mod legacy_tokens;
 mod login;
 mod logout;
+mod mail;
 mod pages;
 mod profile;
 mod rate_limits;
