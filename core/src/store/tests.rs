@@ -345,6 +345,12 @@ async fn exchange(
     .unwrap()
 }
 
+/// Seed-token exchanges audited, and seed tokens marked exchanged.
+const EXCHANGE_EVENTS: &str =
+    "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'";
+const EXCHANGED_SEED_TOKENS: &str =
+    "SELECT COUNT(*) FROM legacy_refresh_tokens WHERE exchanged_at IS NOT NULL";
+
 async fn assert_count(s: &Store, sql: &str, n: i64) {
     assert_eq!(count(s, sql).await, n, "{sql}");
 }
@@ -378,18 +384,8 @@ async fn a_seed_refresh_token_is_exchanged_once() {
     // One login opened, one event: the loser wrote nothing.
     assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 1);
     assert!(s.session(&SessionId("s1".into())).await.unwrap().is_some());
-    assert_count(
-        &s,
-        "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'",
-        1,
-    )
-    .await;
-    assert_count(
-        &s,
-        "SELECT COUNT(*) FROM legacy_refresh_tokens WHERE exchanged_at IS NOT NULL",
-        1,
-    )
-    .await;
+    assert_count(&s, EXCHANGE_EVENTS, 1).await;
+    assert_count(&s, EXCHANGED_SEED_TOKENS, 1).await;
 }
 
 #[tokio::test]
@@ -404,12 +400,7 @@ async fn blacklisted_expired_and_foreign_seed_tokens_are_refused() {
     legacy_row(&s, "theirs", UserId(u.0 + 1), false).await;
     assert!(!exchange(&s, &c, u, "theirs", "s3", T0).await);
     assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 0);
-    assert_count(
-        &s,
-        "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'",
-        0,
-    )
-    .await;
+    assert_count(&s, EXCHANGE_EVENTS, 0).await;
 }
 
 #[tokio::test]
