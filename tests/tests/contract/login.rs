@@ -57,14 +57,20 @@ async fn staff_through_a_creator_only_web_client_is_403() {
     }
 }
 
+/// A fresh client made with `spec`, and a staff user made with the CLI.
+fn staff_through(spec: ClientSpec) -> (Ctx, ClientCreds, Api, TestUser) {
+    let ctx = Ctx::new();
+    let (creds, api) = ctx.client(&spec);
+    let staff = ctx.server.create_user("staff");
+    (ctx, creds, api, staff)
+}
+
 /// The default `serves` of a client type is not in CONTRACT.md; the SPEC
 /// says creator apps serve creators and the admin dashboard serves staff
 /// (and admins). This holds the CLI to that reading.
 #[tokio::test]
 async fn client_types_serve_what_the_spec_says_by_default() {
-    let ctx = Ctx::new();
-    let (_, admin_api) = ctx.client(&ClientSpec::admin());
-    let staff = ctx.server.create_user("staff");
+    let (ctx, _, admin_api, staff) = staff_through(ClientSpec::admin());
     // The default web client (ctx.api) refuses staff; the admin one lets them in.
     ctx.api.login_not_served(&staff).await;
     admin_api.login_ok(&staff).await;
@@ -74,9 +80,7 @@ async fn client_types_serve_what_the_spec_says_by_default() {
 
 #[tokio::test]
 async fn staff_and_admin_through_an_admin_client_get_tokens() {
-    let ctx = Ctx::new();
-    let (creds, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
-    let staff = ctx.server.create_user("staff");
+    let (ctx, creds, admin_api, staff) = staff_through(ClientSpec::admin().serves("staff,admin"));
     let t = admin_api.login_ok(&staff).await;
     let c = jwt::claims(&t.access);
     assert_eq!(c["user_type"], "staff", "{c}");
@@ -105,9 +109,7 @@ async fn creator_through_an_admin_client_is_403() {
 
 #[tokio::test]
 async fn a_client_serving_staff_lets_staff_in() {
-    let ctx = Ctx::new();
-    let (_, api) = ctx.client(&ClientSpec::web().serves("creator,staff"));
-    let staff = ctx.server.create_user("staff");
+    let (_ctx, _, api, staff) = staff_through(ClientSpec::web().serves("creator,staff"));
     api.login_ok(&staff).await;
     let (u, _) = api.new_creator().await;
     api.login_ok(&u).await;
