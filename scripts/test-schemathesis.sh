@@ -26,13 +26,10 @@
 #     wrong passwords, and the 429 that would follow (covered by the
 #     contract suite) would also refuse the hook's own log-in.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-BIN="${1:-${GATEHOUSE_BIN:-}}"
-if [ -z "$BIN" ]; then
-  cargo build -q -p gatehouse
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
-fi
+BIN="$(gatehouse_bin "${1:-}")"
 PORT="${ST_PORT:-28900}"
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"
 SEED="${ST_SEED:-20261126}"

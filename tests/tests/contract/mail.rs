@@ -98,23 +98,21 @@ async fn the_test_mail_is_for_admins_and_checks_its_address() {
     let (_, staff_api) = ctx.client(&ClientSpec::admin());
     let staff = server.create_user("staff");
     let tokens = staff_api.login_ok(&staff).await;
-    let r = staff_api
-        .post("/api/admin/mail/test/")
-        .bearer(&tokens.access)
-        .json(&json!({"to": unique_email()}))
-        .send()
-        .await;
+    let r = test_mail(&staff_api, &tokens.access).await;
     assert_eq!(r.status, 403, "{}", r.text());
     // A creator's client is not an admin client.
     let (_, tokens) = ctx.api.new_creator().await;
-    let r = ctx
-        .api
-        .post("/api/admin/mail/test/")
-        .bearer(&tokens.access)
+    let r = test_mail(&ctx.api, &tokens.access).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+}
+
+/// Asks for a test mail to a fresh address with `access` as bearer.
+async fn test_mail(api: &Api, access: &str) -> Resp {
+    api.post("/api/admin/mail/test/")
+        .bearer(access)
         .json(&json!({"to": unique_email()}))
         .send()
-        .await;
-    assert_eq!(r.status, 403, "{}", r.text());
+        .await
 }
 
 /// An aiosmtpd writing into `dir`, stopped (by its pid) when dropped.
