@@ -7,7 +7,7 @@ use super::common::{
 use super::store::ClientFilter;
 use super::types::{ClientCreateIn, ClientOut, ClientPage, ClientPatchIn, ClientWithKeyOut};
 use super::users::operator_error;
-use crate::api::types::ErrorOut;
+use crate::api::types::{ErrorOut, FieldErrorsOut};
 use crate::api_client::{ApiClient, ClientId, EmailOptions, NewApiClient};
 use crate::audit::{event, AuditEvent};
 use crate::context::AdminCaller;
@@ -331,7 +331,7 @@ operation! { admin clients_list, get "/api/admin/clients/",
 operation! { admin clients_create, post "/api/admin/clients/", request_body = ClientCreateIn,
     responses(
         (status = 201, description = "Created; `api_key` is shown this once", body = ClientWithKeyOut),
-        (status = 400, description = "Field errors"),
+        FieldErrorsOut,
         StaffErrors,
     )
 }

@@ -4,7 +4,7 @@
 
 use super::common::StaffErrors;
 use super::types::{MailTestIn, MailTestOut};
-use crate::api::types::ErrorOut;
+use crate::api::types::{ErrorOut, FieldErrorsOut};
 use crate::audit::{event, AuditEvent};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
@@ -72,7 +72,7 @@ operation! { admin mail_test, post "/api/admin/mail/test/",
     request_body = MailTestIn,
     responses(
         (status = 202, description = "Queued in the outbox; the sender delivers it", body = MailTestOut),
-        (status = 400, description = "Field errors"),
+        FieldErrorsOut,
         StaffErrors,
         (status = 503, description = "`mail_not_configured`: no mail transport", body = ErrorOut),
     )

@@ -11,7 +11,7 @@ use super::types::{
     AdminSessionOut, AdminUserCreateIn, AdminUserOut, AdminUserPage, AdminUserPatchIn, EndedOut,
 };
 use crate::api::register::{field_value, lost_race};
-use crate::api::types::{ErrorOut, NotAuthenticated};
+use crate::api::types::{ErrorOut, FieldErrorsOut, MailNotConfigured, NotAuthenticated};
 use crate::audit::{event, AuditEvent, UserRef};
 use crate::context::AdminCaller;
 use crate::context::Ctx;
@@ -480,7 +480,7 @@ operation! { admin users_list, get "/api/admin/users/",
 operation! { admin users_create, post "/api/admin/users/", request_body = AdminUserCreateIn,
     responses(
         (status = 201, description = "Created", body = AdminUserOut),
-        (status = 400, description = "Field errors"),
+        FieldErrorsOut,
         NotAuthenticated,
         (status = 403, description = "Staff creating staff or admin, or not staff", body = ErrorOut),
     )
@@ -514,7 +514,7 @@ operation! { admin user_send_verification, post "/api/admin/users/{id}/send-veri
     responses(
         (status = 202, description = "A verification link was mailed to the user", body = crate::api::types::DetailOut),
         (status = 400, description = "`already_verified`", body = ErrorOut),
-        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        MailNotConfigured,
         ManagedUserErrors,
     )
 }
@@ -523,7 +523,7 @@ operation! { admin user_send_password_reset, post "/api/admin/users/{id}/send-pa
     responses(
         (status = 202, description = "A password-reset link was mailed to the user", body = crate::api::types::DetailOut),
         (status = 400, description = "`user_inactive`", body = ErrorOut),
-        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        MailNotConfigured,
         ManagedUserErrors,
     )
 }

@@ -8,7 +8,8 @@ use super::email_flow::{
 };
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
 use super::types::{
-    DetailOut, EmailChangeIn, EmailChangedOut, ErrorOut, NotAuthenticated, TokenIn,
+    BadApiKey, DetailOut, EmailChangeIn, EmailChangedOut, ErrorOut, MailNotConfigured,
+    NotAuthenticated, TokenIn,
 };
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
@@ -180,7 +181,7 @@ operation! { bearer email_change, post "/api/auth/email/change/", "auth", reques
         (status = 202, description = "A confirmation link went to the new address, a notice to the old", body = DetailOut),
         (status = 400, description = "Field errors: an invalid, unchanged or taken address, a wrong password"),
         (status = 429, description = "Too many requests (`email_throttled`) or wrong passwords (`login_throttled`)", body = ErrorOut),
-        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        MailNotConfigured,
         NotAuthenticated,
     )
 }
@@ -189,6 +190,6 @@ operation! { client email_change_confirm, post "/api/auth/email/change/confirm/"
     responses(
         (status = 200, description = "The address changed (and counts as verified)", body = EmailChangedOut),
         (status = 400, description = "`invalid_token`, or the address was taken in the meantime (field error `email`)"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
+        BadApiKey,
     )
 }

@@ -4,7 +4,9 @@
 use super::email_flow::{
     accepted, invalid_token, read_token, require_mail, send_verification, throttle, use_mark,
 };
-use super::types::{DetailOut, EmailVerifiedOut, ErrorOut, NotAuthenticated, TokenIn};
+use super::types::{
+    BadApiKey, DetailOut, EmailVerifiedOut, ErrorOut, MailNotConfigured, NotAuthenticated, TokenIn,
+};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::email_token::{self, Purpose, TokenRow};
@@ -96,7 +98,7 @@ operation! { client email_verify, post "/api/auth/email/verify/", "auth", reques
     responses(
         (status = 200, description = "The address is verified", body = EmailVerifiedOut),
         (status = 400, description = "`invalid_token` (unknown, used, replaced, expired or of another flow), or a field error on `token`"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
+        BadApiKey,
     )
 }
 
@@ -105,7 +107,7 @@ operation! { bearer email_verify_resend, post "/api/auth/email/verify/resend/", 
         (status = 202, description = "A new verification link was mailed (older links no longer work)", body = DetailOut),
         (status = 400, description = "`already_verified`", body = ErrorOut),
         (status = 429, description = "Too many requests (`email_throttled`)", body = ErrorOut),
-        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        MailNotConfigured,
         NotAuthenticated,
     )
 }

@@ -5,7 +5,10 @@ use super::email_flow::{
     accepted, enqueue, invalid_token, notice, read_token, require_mail, send_reset, throttle,
     use_mark,
 };
-use super::types::{DetailOut, ErrorOut, PasswordResetConfirmIn, PasswordResetIn};
+use super::types::{
+    BadApiKey, DetailOut, ErrorOut, FieldErrorsOut, MailNotConfigured, PasswordResetConfirmIn,
+    PasswordResetIn,
+};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::email_token::{self, Purpose};
@@ -160,10 +163,10 @@ pub(crate) fn password_errors(user: &User, password: &str, password2: &str) -> V
 operation! { client password_reset, post "/api/auth/password/reset/", "auth", request_body = PasswordResetIn,
     responses(
         (status = 202, description = "The one answer, whether or not the address has an account", body = DetailOut),
-        (status = 400, description = "Field errors"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
+        FieldErrorsOut,
+        BadApiKey,
         (status = 429, description = "Too many requests for this address or from this IP (`email_throttled`)", body = ErrorOut),
-        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        MailNotConfigured,
     )
 }
 
@@ -171,8 +174,8 @@ operation! { client password_reset_confirm, post "/api/auth/password/reset/confi
     responses(
         (status = 200, description = "Password set; every login of the user revoked", body = DetailOut),
         (status = 400, description = "`invalid_token`, or field errors on the new password"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
-        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        BadApiKey,
+        MailNotConfigured,
     )
 }
 

@@ -3,7 +3,7 @@
 //! is read-only and ignored, as DRF does with read-only fields.
 
 use super::register::{field_value, FIRST_NAME, LAST_NAME, USERNAME};
-use super::types::{NotAuthenticated, ProfileIn, UserOut};
+use super::types::{FieldErrorsOut, NotAuthenticated, ProfileIn, UserOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::JsonBody;
@@ -120,11 +120,11 @@ operation! { bearer profile_get, get "/api/auth/profile/", "auth",
 }
 
 operation! { bearer profile_patch, patch "/api/auth/profile/", "auth", request_body = ProfileIn,
-    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), NotAuthenticated)
+    responses((status = 200, description = "Updated", body = UserOut), FieldErrorsOut, NotAuthenticated)
 }
 
 operation! { bearer profile_put, put "/api/auth/profile/", "auth", request_body = ProfileIn,
-    responses((status = 200, description = "Updated", body = UserOut), (status = 400, description = "Field errors"), NotAuthenticated)
+    responses((status = 200, description = "Updated", body = UserOut), FieldErrorsOut, NotAuthenticated)
 }
 
 #[cfg(test)]

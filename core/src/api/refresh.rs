@@ -1,6 +1,6 @@
 //! `POST /api/auth/token/refresh/`: rotate a refresh token.
 
-use super::types::{ErrorOut, RefreshIn, TokenPair};
+use super::types::{ErrorOut, FieldErrorsOut, RefreshIn, TokenPair};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, StrField};
@@ -159,7 +159,7 @@ async fn revoke_replayed(
     security(("api_key" = [], "client_id" = [])),
     responses(
         (status = 200, description = "Rotated: a new pair; the old refresh token is dead (but for the reuse grace, in which it gets the same new refresh token again)", body = TokenPair),
-        (status = 400, description = "Field errors"),
+        FieldErrorsOut,
         (status = 401, description = "Invalid, spent or foreign refresh token", body = ErrorOut),
     ))]
 fn token_refresh() {}

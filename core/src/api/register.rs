@@ -1,7 +1,7 @@
 //! `POST /api/auth/register/`: self-registration, always as a creator.
 
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{ErrorOut, RegisterIn, RegisterOut, UserOut};
+use super::types::{BadApiKey, ErrorOut, RegisterIn, RegisterOut, UserOut};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, push, JsonBody, StrField};
@@ -287,7 +287,7 @@ operation! { client register, post "/api/auth/register/", "auth", request_body =
     responses(
         (status = 201, description = "Registered as a creator", body = RegisterOut),
         (status = 400, description = "Field errors: {\"field\": [\"message\", …]}"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
+        BadApiKey,
         (status = 403, description = "Client inactive or does not serve creators", body = ErrorOut),
         (status = 413, description = "Body over 64 KiB", body = ErrorOut),
         (status = 415, description = "Not application/json", body = ErrorOut),

@@ -6,7 +6,10 @@ use super::email_flow::{accepted, enqueue, minutes, require_mail, throttle, use_
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
 use super::password_reset::reset_target;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{CodeRequestIn, CodeVerifyIn, DetailOut, ErrorOut, TokenPair};
+use super::types::{
+    BadApiKey, CodeRequestIn, CodeVerifyIn, DetailOut, ErrorOut, FieldErrorsOut, MailNotConfigured,
+    TokenPair,
+};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::email_token::{self, CodeOutcome, Purpose};
@@ -155,14 +158,23 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
+/// The refusal of both routes on a client that does not offer codes.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "This client does not offer sign-in codes (`signin_code_disabled`)"
+)]
+#[allow(dead_code)] // OpenAPI only
+struct CodesDisabled(ErrorOut);
+
 operation! { client code_request, post "/api/auth/code/request/", "auth", request_body = CodeRequestIn,
     responses(
         (status = 202, description = "The one answer, whether or not the address has an account", body = DetailOut),
-        (status = 400, description = "Field errors"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
-        (status = 403, description = "This client does not offer sign-in codes (`signin_code_disabled`)", body = ErrorOut),
+        FieldErrorsOut,
+        BadApiKey,
+        CodesDisabled,
         (status = 429, description = "Too many requests (`email_throttled`)", body = ErrorOut),
-        (status = 503, description = "This deployment cannot send mail (`mail_not_configured`)", body = ErrorOut),
+        MailNotConfigured,
     )
 }
 
@@ -170,8 +182,8 @@ operation! { client code_verify, post "/api/auth/code/verify/", "auth", request_
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
         (status = 400, description = "`invalid_code` (wrong, expired, spent, or past its 5 attempts), or field errors"),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
-        (status = 403, description = "This client does not offer sign-in codes (`signin_code_disabled`)", body = ErrorOut),
+        BadApiKey,
+        CodesDisabled,
         (status = 429, description = "Too many failed sign-ins (`login_throttled`)", body = ErrorOut),
     )
 }

@@ -233,3 +233,24 @@ pub struct LogoutAllOut {
 #[response(status = 401, description = "Not authenticated")]
 #[allow(dead_code)] // OpenAPI only
 pub struct NotAuthenticated(ErrorOut);
+
+/// The refusal of every route that checks the API key and client id.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "Missing or invalid API key")]
+#[allow(dead_code)] // OpenAPI only
+pub struct BadApiKey(ErrorOut);
+
+/// The refusal of every route that sends mail, on a deployment without it.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "This deployment cannot send mail (`mail_not_configured`)"
+)]
+#[allow(dead_code)] // OpenAPI only
+pub struct MailNotConfigured(ErrorOut);
+
+/// A body whose fields do not validate: `{"field": ["message", …]}`.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 400, description = "Field errors")]
+#[allow(dead_code)] // OpenAPI only
+pub struct FieldErrorsOut;
