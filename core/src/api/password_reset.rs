@@ -6,8 +6,8 @@ use super::email_flow::{
     use_mark,
 };
 use super::types::{
-    BadApiKey, DetailOut, ErrorOut, FieldErrorsOut, MailNotConfigured, PasswordResetConfirmIn,
-    PasswordResetIn,
+    BadApiKey, DetailOut, ErrorOut, MailNotConfigured, MailRequestResponses,
+    PasswordResetConfirmIn, PasswordResetIn,
 };
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
@@ -162,11 +162,8 @@ pub(crate) fn password_errors(user: &User, password: &str, password2: &str) -> V
 
 operation! { client password_reset, post "/api/auth/password/reset/", "auth", request_body = PasswordResetIn,
     responses(
-        (status = 202, description = "The one answer, whether or not the address has an account", body = DetailOut),
-        FieldErrorsOut,
-        BadApiKey,
+        MailRequestResponses,
         (status = 429, description = "Too many requests for this address or from this IP (`email_throttled`)", body = ErrorOut),
-        MailNotConfigured,
     )
 }
 

@@ -7,8 +7,7 @@ use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure
 use super::password_reset::reset_target;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{
-    BadApiKey, CodeRequestIn, CodeVerifyIn, DetailOut, ErrorOut, FieldErrorsOut, MailNotConfigured,
-    TokenPair,
+    BadApiKey, CodeRequestIn, CodeVerifyIn, ErrorOut, MailRequestResponses, TokenPair,
 };
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
@@ -169,12 +168,9 @@ struct CodesDisabled(ErrorOut);
 
 operation! { client code_request, post "/api/auth/code/request/", "auth", request_body = CodeRequestIn,
     responses(
-        (status = 202, description = "The one answer, whether or not the address has an account", body = DetailOut),
-        FieldErrorsOut,
-        BadApiKey,
+        MailRequestResponses,
         CodesDisabled,
         (status = 429, description = "Too many requests (`email_throttled`)", body = ErrorOut),
-        MailNotConfigured,
     )
 }
 

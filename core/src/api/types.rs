@@ -254,3 +254,24 @@ pub struct MailNotConfigured(ErrorOut);
 #[response(status = 400, description = "Field errors")]
 #[allow(dead_code)] // OpenAPI only
 pub struct FieldErrorsOut;
+
+/// What a mail request that never says whether the address has an account
+/// answers (password reset, sign-in code), beside its own refusals.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // OpenAPI only
+pub enum MailRequestResponses {
+    #[response(
+        status = 202,
+        description = "The one answer, whether or not the address has an account"
+    )]
+    Accepted(DetailOut),
+    #[response(status = 400, description = "Field errors")]
+    FieldErrors,
+    #[response(status = 401, description = "Missing or invalid API key")]
+    BadApiKey(ErrorOut),
+    #[response(
+        status = 503,
+        description = "This deployment cannot send mail (`mail_not_configured`)"
+    )]
+    MailNotConfigured(ErrorOut),
+}
