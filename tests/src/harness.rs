@@ -692,6 +692,8 @@ pub struct ClientSpec {
     pub serves: Option<String>,
     pub origins: Option<String>,
     pub inactive: bool,
+    /// More `create-api-client` flags (`--signin-codes`, …).
+    pub flags: Vec<&'static str>,
 }
 
 impl ClientSpec {
@@ -704,6 +706,14 @@ impl ClientSpec {
             serves: None,
             origins: None,
             inactive: false,
+            flags: Vec::new(),
+        }
+    }
+    /// A web client made with more `create-api-client` flags.
+    pub fn web_with(flags: &[&'static str]) -> ClientSpec {
+        ClientSpec {
+            flags: flags.to_vec(),
+            ..ClientSpec::web()
         }
     }
     /// An `admin`-type client (the admin dashboard).
@@ -795,6 +805,7 @@ impl Server {
         if spec.inactive {
             args.push("--inactive");
         }
+        args.extend(&spec.flags);
         args.push("--json");
         let v = self.cli_ok(&args).json();
         let client_id = v["client_id"]
@@ -946,6 +957,14 @@ impl Api {
     }
     pub fn post(&self, path: &str) -> Req<'_> {
         self.req(Method::POST, path)
+    }
+
+    /// POSTs `{"token": token}` to `path` (the email flows' confirmations).
+    pub async fn post_token(&self, path: &str, token: &str) -> Resp {
+        self.post(path)
+            .json(&json!({ "token": token }))
+            .send()
+            .await
     }
 
     // Typed calls. `prefix` is `/api` (or `/api/v1` for the aliases).
@@ -1388,6 +1407,65 @@ impl Ctx {
             ..self.api.clone()
         }
     }
+}
+
+/// Asserts that `path` does not tell which emails have accounts: posted
+/// with `body(email)` for 50 unknown addresses and 50 of 10 known ones
+/// (30 creators registered here, each round its own ten: under the
+/// per-account quotas), interleaved so machine
+/// load hits both alike, every answer is `status` with one and the same
+/// body, and the medians are within 20%. Up to three rounds: a real
+/// difference fails every round, a burst of load from the tests beside this
+/// one fails one. Each request comes from its own `X-Forwarded-For`
+/// address: `api`'s server must trust the proxy (so the per-IP quotas of
+/// other tests are untouched).
+pub async fn assert_no_enumeration(
+    api: &Api,
+    path: &str,
+    body: impl Fn(String) -> Value,
+    status: u16,
+) {
+    let mut known = Vec::new();
+    for _ in 0..30 {
+        known.push(api.new_creator().await.0);
+    }
+    let attempt = |email: String, n: usize| {
+        let r = api
+            .req(Method::POST, path)
+            .header("x-forwarded-for", &format!("198.51.100.{}", n % 250 + 1))
+            .json(&body(email));
+        async move {
+            let started = Instant::now();
+            let r = r.send().await;
+            (started.elapsed(), r)
+        }
+    };
+    let mut ratios = Vec::new();
+    let mut bodies = std::collections::BTreeSet::new();
+    for round in 0..3 {
+        let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+        for n in 0..50 {
+            let (d, r) = attempt(unique_email(), 100 * round + 2 * n).await;
+            assert_eq!(r.status, status, "{}", r.text());
+            bodies.insert(r.text());
+            unknown.push(d);
+            let email = known[10 * round + n % 10].email.clone();
+            let (d, r) = attempt(email, 100 * round + 2 * n + 1).await;
+            assert_eq!(r.status, status, "{}", r.text());
+            bodies.insert(r.text());
+            wrong.push(d);
+        }
+        assert_eq!(bodies.len(), 1, "different bodies: {bodies:?}");
+        unknown.sort();
+        wrong.sort();
+        let ratio = unknown[25].as_secs_f64() / wrong[25].as_secs_f64();
+        ratios.push(ratio);
+        eprintln!("MEASURE {path} enumeration: median(unknown) / median(known) = {ratio:.3}");
+        if (0.8..=1.25).contains(&ratio) {
+            return;
+        }
+    }
+    panic!("{path}: median(unknown) / median(known) out of 0.8..1.25 in every round: {ratios:?}");
 }
 
 impl Default for Ctx {

@@ -12,7 +12,7 @@
 //! `scripts/test-worker.sh`). Each file is one raw message, parsed with
 //! `mail-parser`.
 
-use crate::harness::Skip;
+use crate::harness::{Api, ClientSpec, Ctx, Skip, TestUser, Tokens};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -58,6 +58,12 @@ impl ReceivedMail {
             let (k, v) = kv.split_once('=')?;
             (k == name).then(|| v.to_owned())
         })
+    }
+
+    /// The `token` of [`Self::link`] (the email flows' links). Panics
+    /// without one.
+    pub fn token(&self) -> String {
+        self.link_param("token").expect("a token in the link")
     }
 }
 
@@ -147,6 +153,45 @@ pub async fn last_mail_to(to: &str) -> Result<ReceivedMail, Skip> {
         .last()
         .cloned()
         .expect("wait_for_mails returned at least one"))
+}
+
+/// The start of a mail test: [`Ctx::new`], or `None` after printing why the
+/// test is skipped where this run reads no mail (the test named by its
+/// thread, as [`Ctx::with`] does).
+pub fn ctx() -> Option<Ctx> {
+    match Capture::get() {
+        Ok(_) => Some(Ctx::new()),
+        Err(Skip(why)) => {
+            let thread = std::thread::current();
+            eprintln!("SKIP {}: {why}", thread.name().unwrap_or("this test"));
+            None
+        }
+    }
+}
+
+/// [`ctx`] with a creator registered through its client, as
+/// [`Ctx::creator`] (the registration mails it a verification link).
+pub async fn creator() -> Option<(Ctx, TestUser, Tokens)> {
+    let ctx = ctx()?;
+    let (user, tokens) = ctx.api.new_creator().await;
+    Some((ctx, user, tokens))
+}
+
+/// [`creator`] on a client of its own made from `spec`: that client's
+/// [`Api`] and the creator.
+pub async fn creator_on(spec: &ClientSpec) -> Option<(Api, TestUser)> {
+    let (_, api) = ctx()?.client(spec);
+    let (user, _) = api.new_creator().await;
+    Some((api, user))
+}
+
+/// The `token` in the link of the newest mail to `to` titled `subject`,
+/// once `n` mails to `to` have arrived. Panics without such a mail.
+pub async fn token_in(to: &str, n: usize, subject: &str) -> String {
+    let mails = wait_for_mails(to, n).await.expect("a mail capture");
+    let mail = mails.iter().rev().find(|m| m.subject == subject);
+    let mail = mail.unwrap_or_else(|| panic!("no mail to {to} titled {subject:?}"));
+    mail.token()
 }
 
 /// A message file once read: when it arrived and what it holds (`None`:

@@ -2,18 +2,15 @@
 //! address and a notice to the old; confirm; uniqueness at confirm. Skips
 //! where the run has no mail capture.
 
-use super::email_verification::no_mailbox;
 use gatehouse_contract::harness::*;
 use gatehouse_contract::mailbox;
 use serde_json::json;
 
 #[tokio::test]
 async fn an_email_change_is_confirmed_from_the_new_address() {
-    if no_mailbox("an_email_change_is_confirmed_from_the_new_address").await {
+    let Some((ctx, u, t)) = mailbox::creator().await else {
         return;
-    }
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    };
     let new_email = unique_email();
     let change = |password: &str| {
         ctx.api
@@ -32,9 +29,7 @@ async fn an_email_change_is_confirmed_from_the_new_address() {
         .iter()
         .any(|m| m.subject == "Your email address is being changed"));
     ctx.api
-        .post("/api/auth/email/change/confirm/")
-        .json(&json!({"token": link.link_param("token").unwrap()}))
-        .send()
+        .post_token("/api/auth/email/change/confirm/", &link.token())
         .await
         .expect_body(
             200,
@@ -50,11 +45,9 @@ async fn an_email_change_is_confirmed_from_the_new_address() {
 
 #[tokio::test]
 async fn an_address_taken_before_the_confirmation_is_refused() {
-    if no_mailbox("an_address_taken_before_the_confirmation_is_refused").await {
+    let Some((ctx, u, t)) = mailbox::creator().await else {
         return;
-    }
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    };
     let other = TestUser::fresh();
     ctx.api
         .post("/api/auth/email/change/")
@@ -67,9 +60,7 @@ async fn an_address_taken_before_the_confirmation_is_refused() {
     ctx.api.register(&other.register_body()).await.expect(201);
     let r = ctx
         .api
-        .post("/api/auth/email/change/confirm/")
-        .json(&json!({"token": link.link_param("token").unwrap()}))
-        .send()
+        .post_token("/api/auth/email/change/confirm/", &link.token())
         .await;
     r.expect(400);
     assert_eq!(keys(&r.json()), ["email"], "{}", r.text());

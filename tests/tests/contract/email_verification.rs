@@ -7,47 +7,11 @@ use gatehouse_contract::harness::*;
 use gatehouse_contract::mailbox;
 use serde_json::json;
 
-/// True (after saying why) when this run reads no mail.
-pub(crate) async fn no_mailbox(test: &str) -> bool {
-    match mailbox::mails_to(&unique_email()).await {
-        Ok(_) => false,
-        Err(Skip(why)) => {
-            eprintln!("SKIP {test}: {why}");
-            true
-        }
-    }
-}
-
-/// A client of `ctx.server` made with extra `create-api-client` flags.
-pub(crate) fn client_with(ctx: &Ctx, flags: &[&str]) -> Api {
-    let name = unique("client");
-    let mut args = vec![
-        "create-api-client",
-        "--name",
-        &name,
-        "--type",
-        "web",
-        "--rate-limit",
-        "100000",
-        "--json",
-    ];
-    args.extend_from_slice(flags);
-    let v = ctx.server.cli_ok(&args).json();
-    let creds = ClientCreds {
-        client_id: v["client_id"].as_str().expect("client_id").to_owned(),
-        api_key: v["api_key"].as_str().expect("api_key").to_owned(),
-        created: v,
-    };
-    ctx.api.with_creds(&creds)
-}
-
 #[tokio::test]
 async fn a_registration_mails_a_link_that_verifies_once() {
-    if no_mailbox("a_registration_mails_a_link_that_verifies_once").await {
+    let Some((ctx, u, t)) = mailbox::creator().await else {
         return;
-    }
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    };
     assert_eq!(
         ctx.api.profile(&t.access).await.json()["email_verified"],
         false
@@ -59,7 +23,7 @@ async fn a_registration_mails_a_link_that_verifies_once() {
         "{}",
         mail.text
     );
-    let token = mail.link_param("token").expect("a token");
+    let token = mail.token();
     let verify = || {
         ctx.api
             .post("/api/auth/email/verify/")
@@ -84,11 +48,9 @@ async fn a_registration_mails_a_link_that_verifies_once() {
 
 #[tokio::test]
 async fn a_resend_mails_a_new_link_and_the_older_one_stops_working() {
-    if no_mailbox("a_resend_mails_a_new_link_and_the_older_one_stops_working").await {
+    let Some((ctx, u, t)) = mailbox::creator().await else {
         return;
-    }
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    };
     let first = mailbox::last_mail_to(&u.email).await.unwrap();
     ctx.api
         .post("/api/auth/email/verify/resend/")
@@ -99,29 +61,22 @@ async fn a_resend_mails_a_new_link_and_the_older_one_stops_working() {
     let mails = mailbox::wait_for_mails(&u.email, 2).await.unwrap();
     let second = mails.last().unwrap();
     ctx.api
-        .post("/api/auth/email/verify/")
-        .json(&json!({ "token": first.link_param("token").unwrap() }))
-        .send()
+        .post_token("/api/auth/email/verify/", &first.token())
         .await
         .expect_error(400, "invalid_token");
     ctx.api
-        .post("/api/auth/email/verify/")
-        .json(&json!({ "token": second.link_param("token").unwrap() }))
-        .send()
+        .post_token("/api/auth/email/verify/", &second.token())
         .await
         .expect(200);
 }
 
 #[tokio::test]
 async fn a_client_requiring_verified_emails_refuses_the_right_password_until_verified() {
-    if no_mailbox("a_client_requiring_verified_emails_refuses_the_right_password_until_verified")
-        .await
-    {
+    let Some((strict, u)) =
+        mailbox::creator_on(&ClientSpec::web_with(&["--require-verified-email"])).await
+    else {
         return;
-    }
-    let ctx = Ctx::new();
-    let strict = client_with(&ctx, &["--require-verified-email"]);
-    let (u, _) = strict.new_creator().await;
+    };
     strict
         .login(&u.email, &u.password)
         .await
@@ -132,9 +87,7 @@ async fn a_client_requiring_verified_emails_refuses_the_right_password_until_ver
         .expect_error(401, "no_active_account");
     let mail = mailbox::last_mail_to(&u.email).await.unwrap();
     strict
-        .post("/api/auth/email/verify/")
-        .json(&json!({ "token": mail.link_param("token").unwrap() }))
-        .send()
+        .post_token("/api/auth/email/verify/", &mail.token())
         .await
         .expect(200);
     strict.login_ok(&u).await;
@@ -146,9 +99,7 @@ async fn bad_tokens_are_a_clear_400() {
     for token in ["x", "not a token at all", &"A".repeat(43), &"é".repeat(43)] {
         for path in ["/api/auth/email/verify/", "/api/auth/email/change/confirm/"] {
             ctx.api
-                .post(path)
-                .json(&json!({ "token": token }))
-                .send()
+                .post_token(path, &token)
                 .await
                 .expect_error(400, "invalid_token");
         }
@@ -159,20 +110,13 @@ async fn bad_tokens_are_a_clear_400() {
         json!({"token": null}),
         json!({"token": ["x"]}),
     ] {
-        let r = ctx
-            .api
-            .post("/api/auth/email/verify/")
-            .json(&body)
-            .send()
-            .await;
+        let r = ctx.api.post_json("/api/auth/email/verify/", &body).await;
         r.expect(400);
         assert_eq!(keys(&r.json()), ["token"], "{body}: {}", r.text());
     }
     let huge = ctx
         .api
-        .post("/api/auth/email/verify/")
-        .json(&json!({ "token": "a".repeat(10_000) }))
-        .send()
+        .post_token("/api/auth/email/verify/", &"a".repeat(10_000))
         .await;
     assert!([400, 413].contains(&huge.status), "{}", huge.text());
 }

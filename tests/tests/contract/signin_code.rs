@@ -2,7 +2,6 @@
 //! by default; right code → tokens; five wrong → dead. Mail tests skip where
 //! the run has no mail capture.
 
-use super::email_verification::{client_with, no_mailbox};
 use gatehouse_contract::harness::*;
 use gatehouse_contract::mailbox;
 use serde_json::json;
@@ -32,12 +31,10 @@ fn code_of(m: &mailbox::ReceivedMail) -> String {
 
 #[tokio::test]
 async fn a_mailed_code_signs_in_once_and_five_wrong_guesses_kill_it() {
-    if no_mailbox("a_mailed_code_signs_in_once_and_five_wrong_guesses_kill_it").await {
+    let Some((api, u)) = mailbox::creator_on(&ClientSpec::web_with(&["--signin-codes"])).await
+    else {
         return;
-    }
-    let ctx = Ctx::new();
-    let api = client_with(&ctx, &["--signin-codes"]);
-    let (u, _) = api.new_creator().await;
+    };
     let ask = || {
         api.post("/api/auth/code/request/")
             .json(&json!({ "email": u.email }))
