@@ -3,14 +3,15 @@
 //! throttles, issuing a token with its mail, reading a presented token, and
 //! the mails' texts.
 
+use crate::audit::UserRef;
 use crate::context::Ctx;
 use crate::email_token::{self, Purpose};
-use crate::error::{json_response, ApiError};
-use crate::json::JsonBody;
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, JsonBody, StrField};
 use crate::mail::{self, Action, Mail};
 use crate::sql::Statement;
 use crate::store::email_tokens::TokenIssue;
-use crate::user::User;
+use crate::user::{normalize_email, User};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -73,6 +74,64 @@ pub(crate) async fn throttle(
         }
     }
     Ok(())
+}
+
+/// A request that mails an address without saying whether it has an
+/// account (password reset, sign-in code), read and throttled: the address
+/// as compared, the account the mail is for (if any) and where it goes.
+pub(crate) struct MailRequest {
+    pub normalized: String,
+    pub user: Option<User>,
+    pub to: String,
+}
+
+/// Reads a [`MailRequest`]: mail on, the body's `email`, the throttles of
+/// `purpose`, the account. `refusal` answers a body without an email that
+/// passed the field checks (none does).
+pub(crate) async fn mail_request(
+    ctx: &Ctx<'_>,
+    purpose: Purpose,
+    refusal: fn() -> ApiError,
+) -> Result<MailRequest, ApiError> {
+    require_mail(ctx)?;
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let email = body.str(StrField::required("email", 254), &mut errors);
+    check(errors)?;
+    let Some(email) = email else {
+        return Err(refusal());
+    };
+    let normalized = normalize_email(&email);
+    throttle(ctx, purpose, &normalized).await?;
+    let found = ctx.store().user_by_email(&normalized).await?;
+    let user = reset_target(found.map(|f| f.user), |u| ctx.client.serves(u.user_type));
+    let to = user.as_ref().map_or(email, |u| u.email.clone());
+    Ok(MailRequest {
+        normalized,
+        user,
+        to,
+    })
+}
+
+impl MailRequest {
+    /// The request's audit row (written whether or not a mail goes out).
+    pub(crate) fn audit(&self, ctx: &Ctx<'_>, event: &'static str) -> Statement {
+        let user = self
+            .user
+            .as_ref()
+            .map_or(UserRef::None, |u| UserRef::Id(u.id));
+        let detail = serde_json::json!({"email": self.normalized, "user_agent": ctx.user_agent()});
+        ctx.audit(event, None)
+            .target_user(user)
+            .detail(detail)
+            .statement()
+    }
+}
+
+/// Who a mail request mails: an active account of a type the client
+/// serves; anyone else gets the same answer and no mail.
+pub(crate) fn reset_target(account: Option<User>, serves: impl Fn(&User) -> bool) -> Option<User> {
+    account.filter(|u| u.is_active && serves(u))
 }
 
 /// The `token` field: a string that could be one of ours, else 400

@@ -120,18 +120,10 @@ mod tests {
 
     fn user(email: &str, active: bool) -> User {
         User {
-            id: UserId(7),
             email: email.into(),
             username: "ada".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Creator,
-            is_staff: false,
-            is_superuser: false,
             is_active: active,
-            date_joined: UnixMillis(0),
-            last_login: None,
-            email_verified_at: None,
+            ..User::sample(7, UserType::Creator)
         }
     }
 

@@ -2,7 +2,7 @@
 //! `POST /api/auth/password/reset/confirm/` (set a new password with it).
 
 use super::email_flow::{
-    accepted, enqueue, invalid_token, notice, read_token, require_mail, send_reset, throttle,
+    accepted, enqueue, invalid_token, mail_request, notice, read_token, require_mail, send_reset,
     use_mark,
 };
 use super::types::{
@@ -17,7 +17,7 @@ use crate::json::{check, push, StrField};
 use crate::password::validation::{validate_password, UserAttributes, MISMATCH};
 use crate::sql::Statement;
 use crate::store::email_tokens::spend_all_tokens;
-use crate::user::{normalize_email, User, UserId};
+use crate::user::{User, UserId};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
@@ -27,33 +27,12 @@ pub(crate) const RESET_SENT: &str =
     "If an account with this email exists, a link to reset its password has been sent.";
 
 pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    require_mail(ctx)?;
-    let body = ctx.body()?;
-    let mut errors = FieldErrors::new();
-    let email = body.str(StrField::required("email", 254), &mut errors);
-    check(errors)?;
-    let Some(email) = email else {
-        return Err(invalid_token());
-    };
-    let normalized = normalize_email(&email);
-    throttle(ctx, Purpose::Reset, &normalized).await?;
-    let found = ctx.store().user_by_email(&normalized).await?;
-    let user = reset_target(found.map(|f| f.user), |u| ctx.client.serves(u.user_type));
+    let req = mail_request(ctx, Purpose::Reset, invalid_token).await?;
     // The same statements either way (they write nothing without a user),
     // so an unknown address answers as fast as a known one.
-    let to = user.as_ref().map_or(email.clone(), |u| u.email.clone());
-    let audit = ctx
-        .audit(event::PASSWORD_RESET_REQUESTED, None)
-        .target_user(user.as_ref().map_or(UserRef::None, |u| UserRef::Id(u.id)))
-        .detail(serde_json::json!({"email": normalized, "user_agent": ctx.user_agent()}));
-    send_reset(ctx, user.as_ref(), &to, audit.statement()).await?;
+    let audit = req.audit(ctx, event::PASSWORD_RESET_REQUESTED);
+    send_reset(ctx, req.user.as_ref(), &req.to, audit).await?;
     Ok(accepted(RESET_SENT))
-}
-
-/// Who a reset request mails: an active account of a type the client
-/// serves; anyone else gets the same answer and no mail.
-pub(crate) fn reset_target(account: Option<User>, serves: impl Fn(&User) -> bool) -> Option<User> {
-    account.filter(|u| u.is_active && serves(u))
 }
 
 pub(crate) async fn confirm(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
@@ -178,24 +157,16 @@ operation! { client password_reset_confirm, post "/api/auth/password/reset/confi
 
 #[cfg(test)]
 mod tests {
+    use super::super::email_flow::reset_target;
     use super::*;
-    use crate::clock::UnixMillis;
     use crate::user::UserType;
 
     fn user(active: bool, t: UserType) -> User {
         User {
-            id: UserId(7),
             email: "ada@example.com".into(),
             username: "ada".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: t,
-            is_staff: false,
-            is_superuser: false,
             is_active: active,
-            date_joined: UnixMillis(0),
-            last_login: None,
-            email_verified_at: None,
+            ..User::sample(7, t)
         }
     }
 

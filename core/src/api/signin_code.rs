@@ -2,9 +2,8 @@
 //! `POST /api/auth/code/verify/` (sign in with it), for clients that enable
 //! sign-in codes (`signin_codes`, off by default).
 
-use super::email_flow::{accepted, enqueue, minutes, require_mail, throttle, use_mark};
+use super::email_flow::{accepted, enqueue, mail_request, minutes, reset_target, use_mark};
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
-use super::password_reset::reset_target;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{
     BadApiKey, CodeRequestIn, CodeVerifyIn, ErrorOut, MailRequestResponses, TokenPair,
@@ -45,25 +44,13 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
     if !ctx.client.email.signin_codes {
         return Err(disabled());
     }
-    require_mail(ctx)?;
-    let body = ctx.body()?;
-    let mut errors = FieldErrors::new();
-    let email = body.str(StrField::required("email", 254), &mut errors);
-    check(errors)?;
-    let Some(email) = email else {
-        return Err(invalid_code());
-    };
-    let normalized = normalize_email(&email);
-    throttle(ctx, Purpose::Code, &normalized).await?;
-    let found = ctx.store().user_by_email(&normalized).await?;
-    let user = reset_target(found.map(|f| f.user), |u| ctx.client.serves(u.user_type));
+    let req = mail_request(ctx, Purpose::Code, invalid_code).await?;
     let rng = ctx.env().random.as_ref();
     let code = email_token::new_code(rng);
     let salt = email_token::new_salt(rng);
     let code_hash = email_token::code_hash(&salt, &code);
     // The row's key: a token that is never mailed (the code is what is).
     let key = email_token::new_token(rng);
-    let to = user.as_ref().map_or(email.clone(), |u| u.email.clone());
     let ttl = ctx.config().signin_code_ttl_secs;
     let first = format!("Your sign-in code is {code}.");
     let valid = format!(
@@ -72,22 +59,19 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
         email_token::MAX_CODE_ATTEMPTS
     );
     let m = mail::compose(
-        &to,
+        &req.to,
         &format!("{code} is your sign-in code"),
         &ctx.client.name,
         &[&first, &valid],
         None,
     );
-    let audit = ctx
-        .audit(event::SIGNIN_CODE_REQUESTED, None)
-        .target_user(user.as_ref().map_or(UserRef::None, |u| UserRef::Id(u.id)))
-        .detail(serde_json::json!({"email": normalized, "user_agent": ctx.user_agent()}));
+    let audit = req.audit(ctx, event::SIGNIN_CODE_REQUESTED);
     let stored = ctx
         .store()
         .issue_email_token(TokenIssue {
             purpose: Purpose::Code,
-            user: user.as_ref().map(|u| u.id),
-            email: &to,
+            user: req.user.as_ref().map(|u| u.id),
+            email: &req.to,
             client_id: &ctx.client.id.0,
             hash: &key.hash,
             now: ctx.now,
@@ -95,7 +79,7 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
             salt: Some(&salt),
             code_hash: Some(&code_hash),
             with: vec![enqueue(ctx, &m)],
-            always: vec![audit.statement()],
+            always: vec![audit],
         })
         .await?;
     if stored {
