@@ -2,7 +2,8 @@
 //! login of the user is revoked and a fresh pair for the calling client is
 //! returned, so the tab that changed the password stays signed in.
 
-use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
+use super::login::spend_failure_throttles;
+use super::reauth::guarded_password_hash;
 use super::register::MISMATCH;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{ChangePasswordIn, ChangePasswordOut, NotAuthenticated};
@@ -25,15 +26,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         return Err(ApiError::token_not_valid());
     };
 
-    // A wrong current password is a failed login: the same counters, so
-    // a stolen token cannot be used to guess the password.
-    let keys = failure_throttle_keys(ctx, &crate::user::normalize_email(&user.email));
-    check_failure_throttles(ctx, &keys).await?;
-    let phc = ctx
-        .store()
-        .password_hash(user.id)
-        .await?
-        .ok_or_else(ApiError::token_not_valid)?;
+    let (keys, phc) = guarded_password_hash(ctx, &user).await?;
     let mut errors = FieldErrors::new();
     if !ctx.env().hasher.verify(old, phc.clone()).await? {
         let failed = ctx

@@ -6,7 +6,8 @@ use super::email_flow::{
     accepted, invalid_token, issue, minutes, notice, own_page, read_token, require_mail, throttle,
     use_mark,
 };
-use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
+use super::login::spend_failure_throttles;
+use super::reauth::guarded_password_hash;
 use super::types::{
     BadApiKey, DetailOut, EmailChangeIn, EmailChangedOut, ErrorOut, MailNotConfigured,
     NotAuthenticated, TokenIn,
@@ -49,15 +50,8 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
     }
     throttle(ctx, Purpose::EmailChange, &new_email).await?;
 
-    // A wrong password is a failed login: the same counters (as
-    // change-password), so a stolen access token cannot guess it.
-    let keys = failure_throttle_keys(ctx, &normalize_email(&user.email));
-    check_failure_throttles(ctx, &keys).await?;
-    let phc = ctx
-        .store()
-        .password_hash(user.id)
-        .await?
-        .ok_or_else(ApiError::token_not_valid)?;
+    // A wrong password is a failed login, as in change-password.
+    let (keys, phc) = guarded_password_hash(ctx, &user).await?;
     if !ctx.env().hasher.verify(password, phc).await? {
         spend_failure_throttles(ctx, &keys).await?;
         return Err(ApiError::field("password", PASSWORD_WRONG));

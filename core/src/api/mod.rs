@@ -10,6 +10,7 @@ pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod password_reset;
 pub(crate) mod profile;
+pub(crate) mod reauth;
 pub(crate) mod refresh;
 pub(crate) mod register;
 pub(crate) mod sessions;
