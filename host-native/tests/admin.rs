@@ -11,12 +11,12 @@ use gatehouse_core::clock::FixedClock;
 use gatehouse_core::service::ClientIp;
 use gatehouse_core::sql::{SqlExecutor, Statement};
 use gatehouse_core::testing::T0;
-use gatehouse_core::user::{NewUser, User, UserType};
+use gatehouse_core::user::{User, UserType};
 use gatehouse_core::{Config, Gatehouse};
 use http::{Method, Request};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use support::{Reply, PASSWORD};
+use support::{create_user, Reply, PASSWORD};
 
 type Client = (ApiClient, ApiKey);
 
@@ -97,17 +97,7 @@ impl World {
     }
 
     async fn user(&self, name: &str, t: UserType) -> User {
-        self.gh
-            .create_user(NewUser {
-                email: format!("{name}@example.com"),
-                username: name.into(),
-                first_name: String::new(),
-                last_name: String::new(),
-                user_type: t,
-                password: PASSWORD.into(),
-            })
-            .await
-            .unwrap()
+        create_user(&self.gh, name, t).await
     }
 
     async fn login_via(&self, client: &Client, name: &str) -> Reply {

@@ -1025,7 +1025,7 @@ async fn the_email_change_page_confirms_the_new_address() {
 
 #[tokio::test]
 async fn staff_send_verification_and_reset_links_to_creators_audited() {
-    use gatehouse_core::user::{NewUser, UserType};
+    use gatehouse_core::user::UserType;
     let f = flows().await;
     let dash = f
         .svc
@@ -1037,18 +1037,7 @@ async fn staff_send_verification_and_reset_links_to_creators_audited() {
         .await
         .unwrap();
     for (name, t) in [("sam", UserType::Staff), ("root", UserType::Admin)] {
-        f.svc
-            .gh
-            .create_user(NewUser {
-                email: format!("{name}@example.com"),
-                username: name.into(),
-                first_name: String::new(),
-                last_name: String::new(),
-                user_type: t,
-                password: PASSWORD.into(),
-            })
-            .await
-            .unwrap();
+        create_user(&f.svc.gh, name, t).await;
     }
     let staff = f
         .post_as(
@@ -1125,7 +1114,7 @@ async fn staff_send_verification_and_reset_links_to_creators_audited() {
 
 #[tokio::test]
 async fn client_email_options_are_set_through_the_admin_api() {
-    use gatehouse_core::user::{NewUser, UserType};
+    use gatehouse_core::user::UserType;
     let f = flows().await;
     let dash = f
         .svc
@@ -1136,18 +1125,7 @@ async fn client_email_options_are_set_through_the_admin_api() {
         })
         .await
         .unwrap();
-    f.svc
-        .gh
-        .create_user(NewUser {
-            email: "root@example.com".into(),
-            username: "root".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Admin,
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap();
+    create_user(&f.svc.gh, "root", UserType::Admin).await;
     let root = f
         .post_as(
             &dash,

@@ -49,6 +49,11 @@ fn run(args: &[&str]) -> Output {
     gatehouse(dir.path()).args(args).output().unwrap()
 }
 
+/// `gatehouse mail test --to TO` with `more` flags.
+fn mail_test(to: &str, more: &[&str]) -> Output {
+    run(&[&["mail", "test", "--to", to], more].concat())
+}
+
 #[test]
 fn serve_names_the_smtp_server_without_its_password() {
     let url = format!("smtp://user:{PASSWORD}@127.0.0.1:9?tls=none");
@@ -80,15 +85,10 @@ fn serve_says_when_mail_is_off_and_which_flows_need_it() {
 
 #[test]
 fn mail_test_prints_the_mail_in_development_mode() {
-    let out = run(&[
-        "mail",
-        "test",
-        "--to",
+    let out = mail_test(
         "ops@example.com",
-        "--mail-dev",
-        "--public-url",
-        "https://auth.example.com",
-    ]);
+        &["--mail-dev", "--public-url", "https://auth.example.com"],
+    );
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
@@ -107,19 +107,12 @@ fn mail_test_prints_the_mail_in_development_mode() {
 
 #[test]
 fn mail_test_fails_clearly() {
-    let out = run(&["mail", "test", "--to", "ops@example.com"]);
+    let out = mail_test("ops@example.com", &[]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mail is off"));
     // Nothing listens on port 9: a temporary failure, said so, exit 1.
     let url = format!("smtp://user:{PASSWORD}@127.0.0.1:9?tls=none");
-    let out = run(&[
-        "mail",
-        "test",
-        "--to",
-        "ops@example.com",
-        "--smtp-url",
-        &url,
-    ]);
+    let out = mail_test("ops@example.com", &["--smtp-url", &url]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -127,24 +120,12 @@ fn mail_test_fails_clearly() {
         "{stderr}"
     );
     assert!(!stderr.contains(PASSWORD), "{stderr}");
-    let out = run(&[
-        "mail",
-        "test",
-        "--to",
-        "x@example.com",
-        "--smtp-url",
-        "smtp://h",
-        "--mail-dev",
-    ]);
+    let out = mail_test("x@example.com", &["--smtp-url", "smtp://h", "--mail-dev"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("exclude each other"));
-    let out = run(&[
-        "mail",
-        "test",
-        "--to",
+    let out = mail_test(
         "x@example.com",
-        "--smtp-url",
-        &format!("ftp://u:{PASSWORD}@h"),
-    ]);
+        &["--smtp-url", &format!("ftp://u:{PASSWORD}@h")],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("--smtp-url") && !stderr.contains(PASSWORD),

@@ -8,7 +8,7 @@ use gatehouse_core::api_client::NewApiClient;
 use gatehouse_core::permission::{IsAdminUser, IsAuthenticated, IsCreator, IsStaffUser};
 use gatehouse_core::service::{RouteHandler, RouteRequest};
 use gatehouse_core::testing::TestEnv;
-use gatehouse_core::user::{NewUser, UserType};
+use gatehouse_core::user::UserType;
 use gatehouse_core::Config;
 use http::{Method, StatusCode};
 use serde_json::json;
@@ -267,16 +267,7 @@ async fn embedder_routes_apply_the_guard_matrix() {
     let mut tokens = vec![(None, "anonymous")];
     for t in UserType::ALL {
         let name = format!("{t}user");
-        w.gh.create_user(NewUser {
-            email: format!("{name}@example.com"),
-            username: name.clone(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: t,
-            password: PASSWORD.into(),
-        })
-        .await
-        .unwrap();
+        create_user(&w.gh, &name, t).await;
         let r = send(
             &w.gh,
             &admin_client,
@@ -312,16 +303,7 @@ async fn embedder_routes_apply_the_guard_matrix() {
 #[tokio::test]
 async fn staff_cannot_log_in_through_a_creator_client() {
     let w = world().await;
-    w.gh.create_user(NewUser {
-        email: "sam@example.com".into(),
-        username: "sam".into(),
-        first_name: String::new(),
-        last_name: String::new(),
-        user_type: UserType::Staff,
-        password: PASSWORD.into(),
-    })
-    .await
-    .unwrap();
+    create_user(&w.gh, "sam", UserType::Staff).await;
     let r = w.login("sam@example.com", PASSWORD).await;
     r.assert_error(403, "user_type_not_allowed");
 }

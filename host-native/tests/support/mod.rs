@@ -10,6 +10,7 @@ use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
 use gatehouse_core::clock::FixedClock;
 use gatehouse_core::service::ClientIp;
 use gatehouse_core::testing::TestEnv;
+use gatehouse_core::user::{NewUser, User, UserType};
 use gatehouse_core::{Config, Gatehouse};
 use http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
@@ -121,6 +122,21 @@ pub fn web_client(name: &str, rate_limit: u32) -> NewApiClient {
         is_active: true,
         email: Default::default(),
     }
+}
+
+/// Creates `name@example.com` (username `name`) of type `t` with
+/// [`PASSWORD`], as `create-user` does.
+pub async fn create_user(gh: &Gatehouse, name: &str, t: UserType) -> User {
+    gh.create_user(NewUser {
+        email: format!("{name}@example.com"),
+        username: name.into(),
+        first_name: String::new(),
+        last_name: String::new(),
+        user_type: t,
+        password: PASSWORD.into(),
+    })
+    .await
+    .unwrap()
 }
 
 /// Sends one request through `gh` as `client` (its API key headers), with
