@@ -42,13 +42,12 @@ pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
 
 impl Store {
     pub async fn client(&self, id: &str) -> Result<Option<ApiClient>, SqlError> {
-        let rows = self
-            .rows(
-                &format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?"),
-                vec![id.into()],
-            )
-            .await?;
-        rows.first().map(client_from_row).transpose()
+        self.first(
+            &format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?"),
+            vec![id.into()],
+            client_from_row,
+        )
+        .await
     }
 
     pub async fn clients(&self) -> Result<Vec<ApiClient>, SqlError> {

@@ -71,13 +71,12 @@ pub(crate) struct TokenIssue<'a> {
 impl Store {
     /// The stored token whose hash is `hash`.
     pub(crate) async fn email_token(&self, hash: &str) -> Result<Option<TokenRow>, SqlError> {
-        let rows = self
-            .rows(
-                &format!("SELECT {TOKEN_COLUMNS} FROM email_tokens WHERE token_hash = ?"),
-                vec![hash.into()],
-            )
-            .await?;
-        rows.first().map(token_from_row).transpose()
+        self.first(
+            &format!("SELECT {TOKEN_COLUMNS} FROM email_tokens WHERE token_hash = ?"),
+            vec![hash.into()],
+            token_from_row,
+        )
+        .await
     }
 
     /// In one transaction: the user's live tokens of the same purpose are

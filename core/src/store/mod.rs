@@ -96,6 +96,20 @@ impl Store {
         Ok(self.sql.run(Statement::new(sql, params)).await?.rows)
     }
 
+    /// The first row `sql` answers, decoded, if any.
+    pub(crate) async fn first<T>(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        decode: fn(&Row) -> Result<T, SqlError>,
+    ) -> Result<Option<T>, SqlError> {
+        self.rows(sql, params)
+            .await?
+            .first()
+            .map(decode)
+            .transpose()
+    }
+
     /// `SELECT 1`: does the database answer?
     pub async fn ping(&self) -> Result<(), SqlError> {
         self.rows("SELECT 1", vec![]).await.map(|_| ())

@@ -97,13 +97,12 @@ impl SessionInsert<'_> {
 
 impl Store {
     pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRow>, SqlError> {
-        let rows = self
-            .rows(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"),
-                vec![id.0.clone().into()],
-            )
-            .await?;
-        rows.first().map(session_from_row).transpose()
+        self.first(
+            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"),
+            vec![id.0.clone().into()],
+            session_from_row,
+        )
+        .await
     }
 
     /// The compare-and-swap of a refresh: moves the session from `old_jti`

@@ -61,8 +61,7 @@ pub struct UserInsert<'a> {
 impl Store {
     /// The user in the first row `sql` answers, if any.
     async fn one_user(&self, sql: &str, params: Vec<Value>) -> Result<Option<User>, SqlError> {
-        let rows = self.rows(sql, params).await?;
-        rows.first().map(user_from_row).transpose()
+        self.first(sql, params, user_from_row).await
     }
 
     pub async fn user(&self, id: UserId) -> Result<Option<User>, SqlError> {
