@@ -45,6 +45,23 @@ const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(String(e)));
 const tid = (id) => page.getByTestId(id).first();
 const shown = (id) => tid(id).waitFor({ state: 'visible', timeout: WAIT });
+// Log out, follow the login page's link `nav` to the `form` page, submit
+// the address: the one answer is shown.
+async function askByMail(nav, form) {
+  await tid('logout').click();
+  await shown('login-page');
+  await tid(nav).click();
+  await shown(`${form}-page`);
+  await tid(`${form}-email`).fill(email);
+  await tid(`${form}-submit`).click();
+  await shown(`${form}-sent`);
+}
+// The /reset page's form, both fields `password`, submitted.
+async function submitReset(password) {
+  await tid('reset-password').fill(password);
+  await tid('reset-password2').fill(password);
+  await tid('reset-submit').click();
+}
 const text = async (id) => (await tid(id).textContent()).trim();
 
 const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -90,13 +107,7 @@ try {
   });
 
   await step('log out → "Forgot password?" → the request is answered', async () => {
-    await tid('logout').click();
-    await shown('login-page');
-    await tid('nav-forgot').click();
-    await shown('forgot-page');
-    await tid('forgot-email').fill(email);
-    await tid('forgot-submit').click();
-    await shown('forgot-sent');
+    await askByMail('nav-forgot', 'forgot');
     assert(/if an account with this email exists/i.test(await text('forgot-sent')), 'forgot-sent shows the server answer');
   });
 
@@ -112,13 +123,9 @@ try {
   await step('open the link; a weak password shows the server\'s error; a good one resets', async () => {
     await page.goto(link);
     await shown('reset-page');
-    await tid('reset-password').fill('12345678');
-    await tid('reset-password2').fill('12345678');
-    await tid('reset-submit').click();
+    await submitReset('12345678');
     await shown('error-password');
-    await tid('reset-password').fill(newPassword);
-    await tid('reset-password2').fill(newPassword);
-    await tid('reset-submit').click();
+    await submitReset(newPassword);
     await shown('reset-done');
   });
 
@@ -138,9 +145,7 @@ try {
   await step('the spent link is refused', async () => {
     await page.goto(link);
     await shown('reset-page');
-    await tid('reset-password').fill(newPassword);
-    await tid('reset-password2').fill(newPassword);
-    await tid('reset-submit').click();
+    await submitReset(newPassword);
     await shown('reset-error');
     assert(/invalid or has expired/i.test(await text('reset-error')), 'reset-error shows invalid_token\'s message');
   });
@@ -148,13 +153,7 @@ try {
   await step('sign in with a mailed code', async () => {
     await page.goto(base + '/profile');
     await shown('profile-page');
-    await tid('logout').click();
-    await shown('login-page');
-    await tid('nav-code').click();
-    await shown('code-page');
-    await tid('code-email').fill(email);
-    await tid('code-submit').click();
-    await shown('code-sent');
+    await askByMail('nav-code', 'code');
     const mail = await waitForMail(email, 1, { subject: /sign-in code/i });
     const code = /sign-in code is (\d{6})/.exec(mail.text)?.[1];
     assert(code, `a six-digit code in the mail: ${mail.text}`);

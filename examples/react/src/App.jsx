@@ -64,19 +64,26 @@ function Login() {
   );
 }
 
+// A form whose request has one answer, a `detail` to show once it is sent
+// (the reset link, the sign-in code): that text and the submit handler.
+function useSentDetail(run, ask) {
+  const [sent, setSent] = useState('');
+  const submit = async (e) => {
+    e.preventDefault();
+    const r = await run(ask);
+    if (r) setSent(r.detail);
+  };
+  return [sent, submit];
+}
+
 // Asks for a reset link. The answer is the same whether or not the address has
 // an account (no enumeration); the link in the mail opens /reset?token=… here,
 // because this app's API client has `reset_url` set to that page.
 function ForgotPassword() {
   const { client } = useAuth();
   const [v, set] = useFormState({ email: '' });
-  const [sent, setSent] = useState('');
   const { busy, fields, detail, run } = useSubmit();
-  const submit = async (e) => {
-    e.preventDefault();
-    const r = await run(() => client.requestPasswordReset(v.email));
-    if (r) setSent(r.detail);
-  };
+  const [sent, submit] = useSentDetail(run, () => client.requestPasswordReset(v.email));
   return (
     <section data-testid="forgot-page">
       <h2>Forgot password?</h2>
@@ -156,13 +163,8 @@ function VerifyEmail() {
 function SignInWithCode() {
   const { client } = useAuth();
   const [v, set] = useFormState({ email: '', code: '' });
-  const [sent, setSent] = useState('');
   const { busy, fields, detail, run } = useSubmit();
-  const request = async (e) => {
-    e.preventDefault();
-    const r = await run(() => client.requestSignInCode(v.email));
-    if (r) setSent(r.detail);
-  };
+  const [sent, request] = useSentDetail(run, () => client.requestSignInCode(v.email));
   const verify = (e) => { e.preventDefault(); run(() => client.signInWithCode(v.email, v.code)); };
   return (
     <section data-testid="code-page">
