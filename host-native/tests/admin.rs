@@ -291,7 +291,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
 
     let r = w.get("/api/admin/users/?user_type=staff", &admin).await;
     assert_eq!(r.body["count"], 1);
-    assert_eq!(r.body["results"][0]["username"], "someone");
+    assert_eq!(r.first_error("results")["username"], "someone");
     let r = w
         .get(
             "/api/admin/users/?user_type=overlord&is_active=maybe",
@@ -300,15 +300,15 @@ async fn user_list_searches_filters_and_pages_like_drf() {
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(
-        r.body["user_type"][0],
+        r.first_error("user_type"),
         "\"overlord\" is not a valid choice."
     );
-    assert_eq!(r.body["is_active"][0], "Must be a valid boolean.");
+    assert_eq!(r.first_error("is_active"), "Must be a valid boolean.");
 
     let r = w
         .get("/api/admin/users/?ordering=-username&page_size=1", &admin)
         .await;
-    assert_eq!(r.body["results"][0]["username"], "someone");
+    assert_eq!(r.first_error("results")["username"], "someone");
     assert_eq!(r.body["count"], 7);
 
     // Deactivated users are found by the filter.
@@ -325,7 +325,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
     assert_eq!(r.body["is_active"], false);
     let r = w.get("/api/admin/users/?is_active=false", &admin).await;
     assert_eq!(r.body["count"], 1);
-    assert_eq!(r.body["results"][0]["id"], victim.id.0);
+    assert_eq!(r.first_error("results")["id"], victim.id.0);
 }
 
 #[tokio::test]
@@ -341,7 +341,10 @@ async fn create_and_update_users_with_field_errors() {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.body["user_type"][0], "\"wizard\" is not a valid choice.");
+    assert_eq!(
+        r.first_error("user_type"),
+        "\"wizard\" is not a valid choice."
+    );
     let r = w
         .admin(
             Method::POST,
@@ -379,9 +382,12 @@ async fn create_and_update_users_with_field_errors() {
             &admin,
         )
         .await;
-    assert_eq!(r.body["email"][0], "user with this email already exists.");
     assert_eq!(
-        r.body["username"][0],
+        r.first_error("email"),
+        "user with this email already exists."
+    );
+    assert_eq!(
+        r.first_error("username"),
         "A user with that username already exists."
     );
     // The new staff user can sign in to the dashboard.
@@ -398,7 +404,7 @@ async fn create_and_update_users_with_field_errors() {
         )
         .await;
     assert_eq!(
-        r.body["username"][0],
+        r.first_error("username"),
         "A user with that username already exists."
     );
     let r = w
@@ -410,8 +416,8 @@ async fn create_and_update_users_with_field_errors() {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.body["is_active"][0], "Must be a valid boolean.");
-    assert_eq!(r.body["username"][0], "This field may not be blank.");
+    assert_eq!(r.first_error("is_active"), "Must be a valid boolean.");
+    assert_eq!(r.first_error("username"), "This field may not be blank.");
     let r = w
         .admin(
             Method::PATCH,
@@ -748,7 +754,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     assert!(r.body.get("api_key").is_none() && r.body.get("key_hash").is_none());
     let r = w.get("/api/admin/clients/?search=mob", &staff).await;
     assert_eq!(r.body["count"], 1);
-    assert!(r.body["results"][0].get("api_key").is_none());
+    assert!(r.first_error("results").get("api_key").is_none());
     let r = w.get("/api/admin/clients/?client_type=admin", &staff).await;
     assert_eq!(r.body["count"], 1);
 
@@ -771,9 +777,9 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
             &staff,
         )
         .await;
-    assert_eq!(r.body["rate_limit"][0], "A valid integer is required.");
+    assert_eq!(r.first_error("rate_limit"), "A valid integer is required.");
     assert_eq!(
-        r.body["serves"][0],
+        r.first_error("serves"),
         "A client must serve at least one user type."
     );
 
@@ -1199,7 +1205,7 @@ async fn audit_log_records_auth_events_with_client_and_ip() {
         .await
         .is_empty());
     let r = w.get("/api/admin/audit/?actor=me", &admin).await;
-    assert_eq!(r.body["actor"][0], "A valid integer is required.");
+    assert_eq!(r.first_error("actor"), "A valid integer is required.");
 }
 
 #[tokio::test]
@@ -1644,7 +1650,7 @@ async fn client_origins_allow_plain_http_only_on_loopback() {
     }
     let r = create(json!(["http://evil.example"])).await;
     assert!(
-        s(&r.body["allowed_origins"][0]).contains("plain http:// only for localhost"),
+        s(&r.first_error("allowed_origins")).contains("plain http:// only for localhost"),
         "{}",
         r.body
     );

@@ -32,6 +32,10 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The first message of the field error on `field`.
+    pub fn first_error(&self, field: &str) -> &Value {
+        &self.body[field][0]
+    }
     /// The answer is the error `status` with `code`.
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{}", self.body);
