@@ -1650,7 +1650,7 @@ async fn client_origins_allow_plain_http_only_on_loopback() {
     }
     let r = create(json!(["http://evil.example"])).await;
     assert!(
-        s(&r.first_error("allowed_origins")).contains("plain http:// only for localhost"),
+        s(r.first_error("allowed_origins")).contains("plain http:// only for localhost"),
         "{}",
         r.body
     );

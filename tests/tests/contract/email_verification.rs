@@ -99,7 +99,7 @@ async fn bad_tokens_are_a_clear_400() {
     for token in ["x", "not a token at all", &"A".repeat(43), &"é".repeat(43)] {
         for path in ["/api/auth/email/verify/", "/api/auth/email/change/confirm/"] {
             ctx.api
-                .post_token(path, &token)
+                .post_token(path, token)
                 .await
                 .expect_error(400, "invalid_token");
         }
