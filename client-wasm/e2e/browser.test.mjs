@@ -4,18 +4,9 @@
 // browser context share localStorage and stay signed in through several refresh
 // cycles without a single rejected refresh.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import http from "node:http";
-import { createRequire } from "node:module";
-import { extname, join, normalize } from "node:path";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { ACCESS_TTL, newUser, startStack } from "./harness.mjs";
-
-const require = createRequire(import.meta.url);
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const { chromium } = require(join(root, "node_modules", "playwright-core"));
-const pkgDir = fileURLToPath(new URL("../pkg/npm/", import.meta.url));
+import { test } from "node:test";
+import { e2eSetup } from "./site.mjs";
+import { ACCESS_TTL, newUser } from "./harness.mjs";
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse e2e</title>
 <script type="module">
@@ -30,51 +21,13 @@ window.start = (cfg) => {
 window.ready = Promise.resolve(true);
 </script>`;
 
-const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };
-
-async function staticServer() {
-  const srv = http.createServer(async (req, res) => {
-    const path = req.url.split("?")[0];
-    if (path === "/" || path === "/index.html") {
-      res.writeHead(200, { "content-type": "text/html" });
-      return res.end(PAGE);
-    }
-    if (path.startsWith("/pkg/")) {
-      const file = normalize(join(pkgDir, path.slice(5)));
-      if (file.startsWith(pkgDir)) {
-        try {
-          const body = await readFile(file);
-          res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream" });
-          return res.end(body);
-        } catch {}
-      }
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }) };
-}
-
 let site, stack, browser, context, cfg, user;
 
-before(async () => {
-  site = await staticServer();
-  stack = await startStack({ origins: [site.url] });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-  });
+e2eSetup(PAGE, {}, async (live) => {
+  ({ site, stack, browser, cfg } = live);
+  cfg.refreshMargin = 60;
   context = await browser.newContext();
-  cfg = { baseUrl: stack.baseUrl, apiKey: stack.client.api_key, clientId: stack.client.client_id, storage: "localStorage", refreshMargin: 60 };
   user = newUser("web");
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-  await site?.close();
 });
 
 async function openPage() {

@@ -4,19 +4,12 @@
 // and uses the link's token or the code, as a user would. Skips without the
 // SMTP capture (run through scripts/test-client-wasm.sh e2e).
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import http from "node:http";
-import { createRequire } from "node:module";
-import { extname, join, normalize } from "node:path";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { newUser, startStack } from "./harness.mjs";
+import { test } from "node:test";
+import { e2eSetup } from "./site.mjs";
+import { newUser } from "./harness.mjs";
 import { linkOf, maildir, tokenOf, waitForMail } from "./mailbox.mjs";
 
 const skip = maildir() ? false : "no SMTP capture (GATEHOUSE_TEST_MAILDIR unset): run under scripts/with-smtp.sh";
-const require = createRequire(import.meta.url);
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const pkgDir = fileURLToPath(new URL("../pkg/npm/", import.meta.url));
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse email e2e</title>
 <script type="module">
@@ -31,47 +24,10 @@ window.start = (cfg) => {
 window.run = (p) => p.then((v) => ["ok", v], (e) => [e.status, e.code, e.fields]);
 </script>`;
 
-const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm" };
-async function staticServer() {
-  const srv = http.createServer(async (req, res) => {
-    const path = req.url.split("?")[0];
-    if (path === "/") {
-      res.writeHead(200, { "content-type": "text/html" });
-      return res.end(PAGE);
-    }
-    const file = normalize(join(pkgDir, path.slice(5)));
-    if (path.startsWith("/pkg/") && file.startsWith(pkgDir)) {
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream" });
-        return res.end(body);
-      } catch {}
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }) };
-}
-
 let site, stack, browser, cfg;
 
-before(async () => {
-  if (skip) return;
-  const { chromium } = require(join(root, "node_modules", "playwright-core"));
-  site = await staticServer();
-  stack = await startStack({ origins: [site.url], clientArgs: ["--signin-codes"] });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  cfg = { baseUrl: stack.baseUrl, apiKey: stack.client.api_key, clientId: stack.client.client_id, storage: "localStorage" };
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-  await site?.close();
+e2eSetup(PAGE, { skip, stack: { clientArgs: ["--signin-codes"] } }, async (live) => {
+  ({ site, stack, browser, cfg } = live);
 });
 
 /** A fresh page (own storage) with a client, and a registered user. */

@@ -3,18 +3,9 @@
 // a proxy that can drop every connection (server down) or hold refreshes
 // (a tab closed or reloaded mid-refresh).
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import http from "node:http";
-import { createRequire } from "node:module";
-import { extname, join, normalize } from "node:path";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { newUser, sleep, startStack } from "./harness.mjs";
-
-const require = createRequire(import.meta.url);
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const { chromium } = require(join(root, "node_modules", "playwright-core"));
-const pkgDir = fileURLToPath(new URL("../pkg/npm/", import.meta.url));
+import { test } from "node:test";
+import { e2eSetup } from "./site.mjs";
+import { newUser, sleep } from "./harness.mjs";
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse faults</title>
 <script type="module">
@@ -29,52 +20,19 @@ window.start = (cfg) => {
 };
 window.loaded = true;
 </script>`;
-const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm" };
 
-async function staticServer() {
-  const srv = http.createServer(async (req, res) => {
-    const [path, query] = req.url.split("?");
-    if (path === "/") {
-      const h = { "content-type": "text/html" };
-      // ?csp=1: script-src 'self' 'wasm-unsafe-eval'; ?csp=0: without 'wasm-unsafe-eval'.
-      if (query === "csp=1") h["content-security-policy"] = "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'";
-      if (query === "csp=0") h["content-security-policy"] = "script-src 'self' 'unsafe-inline'";
-      res.writeHead(200, h);
-      return res.end(PAGE);
-    }
-    const file = normalize(join(pkgDir, path.slice(5)));
-    if (path.startsWith("/pkg/") && file.startsWith(pkgDir)) {
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream" });
-        return res.end(body);
-      } catch {}
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }) };
+// ?csp=1: script-src 'self' 'wasm-unsafe-eval'; ?csp=0: without 'wasm-unsafe-eval'.
+function cspHeaders(query) {
+  if (query === "csp=1") return { "content-security-policy": "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" };
+  if (query === "csp=0") return { "content-security-policy": "script-src 'self' 'unsafe-inline'" };
+  return {};
 }
 
 let site, stack, browser, cfg;
 const proxy = () => stack.proxy;
 
-before(async () => {
-  site = await staticServer();
-  stack = await startStack({ origins: [site.url] });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  cfg = { baseUrl: stack.baseUrl, apiKey: stack.client.api_key, clientId: stack.client.client_id, storage: "localStorage" };
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-  await site?.close();
+e2eSetup(PAGE, { headersFor: cspHeaders }, async (live) => {
+  ({ site, stack, browser, cfg } = live);
 });
 
 async function open(context, query = "") {
