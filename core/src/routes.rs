@@ -199,6 +199,14 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          api::sessions::__path_sessions_list),
     route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           api::sessions::__path_session_delete),
     route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       api::sessions::__path_logout_all),
+    // Passkeys (WebAuthn): the caller's own, and passwordless sign-in.
+    route!(POST   "/api/auth/passkeys/register/options/"   NONE, Authenticated, api::passkeys::register_options, api::passkeys::__path_passkey_register_options),
+    route!(POST   "/api/auth/passkeys/register/"           NONE, Authenticated, api::passkeys::register,      api::passkeys::__path_passkey_register, body api::passkeys::BODY_LIMIT),
+    route!(GET    "/api/auth/passkeys/"                    NONE, Authenticated, api::passkeys::list,          api::passkeys::__path_passkeys_list),
+    route!(PATCH  "/api/auth/passkeys/{id}/"               ANY,  Authenticated, api::passkeys::rename,        api::passkeys::__path_passkey_rename),
+    route!(DELETE "/api/auth/passkeys/{id}/"               ANY,  Authenticated, api::passkeys::delete,        api::passkeys::__path_passkey_delete),
+    route!(POST   "/api/auth/passkeys/login/options/"      NONE, Client,        api::passkeys::login_options, api::passkeys::__path_passkey_login_options),
+    route!(POST   "/api/auth/passkeys/login/"              NONE, Client,        api::passkeys::login,         api::passkeys::__path_passkey_login, counts Login, body api::passkeys::BODY_LIMIT),
     // The email flows (503 `mail_not_configured` where a mail is sent and the deployment has no mail).
     route!(POST   "/api/auth/email/verify/"                NONE, Client,        api::email_verify::verify,     api::email_verify::__path_email_verify),
     route!(POST   "/api/auth/email/verify/resend/"         NONE, Authenticated, api::email_verify::resend,     api::email_verify::__path_email_verify_resend),

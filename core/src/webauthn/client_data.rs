@@ -2,6 +2,7 @@
 
 use super::{b64url_decode, WebauthnError};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// The longest clientDataJSON read: browsers send ~150–300 bytes.
@@ -20,14 +21,14 @@ struct ClientData<'a> {
     cross_origin: bool,
 }
 
-/// Checks the ceremony type, the challenge (constant time) and that the
+/// Checks the ceremony type, the challenge (its hash, in constant time) and that the
 /// origin is one of the client's allowed origins. A cross-origin ceremony
 /// (a passkey prompt inside another site's iframe) is refused: no client
 /// embeds Gatehouse's sign-in that way.
 pub(super) fn check(
     json: &[u8],
     expected_type: &str,
-    challenge: &[u8],
+    challenge_sha256: &[u8; 32],
     origins: &[String],
 ) -> Result<(), WebauthnError> {
     if json.len() > MAX_CLIENT_DATA {
@@ -38,8 +39,8 @@ pub(super) fn check(
     if cd.kind != expected_type {
         return Err(WebauthnError::WrongType);
     }
-    let got = b64url_decode(&cd.challenge)?;
-    if got.len() != challenge.len() || !bool::from(got.ct_eq(challenge)) {
+    let got: [u8; 32] = Sha256::digest(b64url_decode(&cd.challenge)?).into();
+    if !bool::from(got.ct_eq(challenge_sha256)) {
         return Err(WebauthnError::ChallengeMismatch);
     }
     if cd.cross_origin || !origins.iter().any(|o| o.trim_end_matches('/') == cd.origin) {

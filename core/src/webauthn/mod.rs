@@ -98,14 +98,23 @@ pub struct RelyingParty<'a> {
     pub origins: &'a [String],
 }
 
-/// The challenge the server issued, with its deadline (unix seconds).
+/// The challenge the server issued, as its SHA-256 (servers keep only the
+/// hash), with its deadline (any unit, the same as `now`'s).
 #[derive(Debug, Clone, Copy)]
-pub struct Challenge<'a> {
-    pub value: &'a [u8],
+pub struct Challenge {
+    pub sha256: [u8; 32],
     pub expires_at: i64,
 }
 
-impl Challenge<'_> {
+impl Challenge {
+    /// From the challenge's bytes.
+    pub fn new(value: &[u8], expires_at: i64) -> Self {
+        Self {
+            sha256: Sha256::digest(value).into(),
+            expires_at,
+        }
+    }
+
     fn check_live(&self, now: i64) -> Result<(), WebauthnError> {
         if now >= self.expires_at {
             return Err(WebauthnError::ChallengeExpired);
@@ -294,7 +303,7 @@ fn check_auth_flags(auth: &AuthData<'_>, rp_id: &str) -> Result<(), WebauthnErro
 /// Registration (WebAuthn §7.1) over the decoded parts.
 pub fn verify_registration_parts(
     rp: RelyingParty<'_>,
-    challenge: Challenge<'_>,
+    challenge: Challenge,
     client_data_json: &[u8],
     attestation_object: &[u8],
     now: i64,
@@ -303,7 +312,7 @@ pub fn verify_registration_parts(
     client_data::check(
         client_data_json,
         "webauthn.create",
-        challenge.value,
+        &challenge.sha256,
         rp.origins,
     )?;
     let att = authdata::parse_attestation_object(attestation_object)?;
@@ -327,7 +336,7 @@ pub fn verify_registration_parts(
 /// Registration from the JSON `navigator.credentials.create()` gives.
 pub fn verify_registration(
     rp: RelyingParty<'_>,
-    challenge: Challenge<'_>,
+    challenge: Challenge,
     credential_json: &[u8],
     now: i64,
 ) -> Result<NewCredential, WebauthnError> {
@@ -345,7 +354,7 @@ pub fn verify_registration(
 pub fn verify_assertion_parts(
     stored: &StoredCredential,
     rp: RelyingParty<'_>,
-    challenge: Challenge<'_>,
+    challenge: Challenge,
     parts: &ParsedAssertion,
     now: i64,
 ) -> Result<AssertionOutcome, WebauthnError> {
@@ -359,7 +368,7 @@ pub fn verify_assertion_parts(
     client_data::check(
         &parts.client_data_json,
         "webauthn.get",
-        challenge.value,
+        &challenge.sha256,
         rp.origins,
     )?;
     let auth = AuthData::parse(&parts.authenticator_data)?;
@@ -393,7 +402,7 @@ pub fn verify_assertion_parts(
 /// check both call.
 pub fn verify_assertion(
     stored: &StoredCredential,
-    challenge: Challenge<'_>,
+    challenge: Challenge,
     origins: &[String],
     rp_id: &str,
     credential_json: &[u8],

@@ -12,11 +12,8 @@ fn origins() -> Vec<String> {
     vec!["https://app.example.com".into(), ORIGIN.into()]
 }
 
-fn ch(value: &[u8]) -> Challenge<'_> {
-    Challenge {
-        value,
-        expires_at: NOW + 300,
-    }
+fn ch(value: &[u8]) -> Challenge {
+    Challenge::new(value, NOW + 300)
 }
 
 fn register(a: &SoftAuthenticator, challenge: &[u8]) -> Result<NewCredential, WebauthnError> {
@@ -182,10 +179,7 @@ fn ceremony_checks() {
         verify_registration(rp, ch(&[1; 31]), &json, NOW),
         Err(WebauthnError::ChallengeMismatch)
     );
-    let late = Challenge {
-        value: &[1; 32],
-        expires_at: NOW,
-    };
+    let late = Challenge::new(&[1; 32], NOW);
     assert_eq!(
         verify_registration(rp, late, &json, NOW),
         Err(WebauthnError::ChallengeExpired)
