@@ -7,6 +7,7 @@
 # stage fails.
 #
 # Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
+# GATEHOUSE_WORKER_TEST_FILTER (e.g. `passkeys`) runs only the matching tests.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -127,6 +128,6 @@ GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$dash_id" GATEHOUSE_TEST_DASHBOARD_API_KEY="$dash_key" \
     GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$reuse_grace" \
     GATEHOUSE_BIN="$gatehouse" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
-    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output
+    timeout 600 cargo test -p gatehouse-contract -- ${GATEHOUSE_WORKER_TEST_FILTER:-} --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output
 stage_done
 echo "== test-worker: passed"
