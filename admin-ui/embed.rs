@@ -14,10 +14,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BFJB1Eoc.css")),
     },
     Asset {
-        path: "/admin/assets/index-p2tVqar2.js",
+        path: "/admin/assets/index-Cl7bxqs3.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"932236d2120e5797a684\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-p2tVqar2.js")),
+        etag: "\"96f0e99f780f686fcda0\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Cl7bxqs3.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"20f0bc070a0e8acc901b\"",
+        etag: "\"0803bbd59c50eb8e861f\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -7,7 +7,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$cargo_bin/wasm-bindgen}"
-export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
+# esbuild through esbuild.sh, which also leaves `cloudflare:email` external.
+export GATEHOUSE_REAL_ESBUILD="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
+export ESBUILD_BIN="$here/esbuild.sh"
 cd "$here"
 # Panic locations name sources by path: keep the checkout's path and the
 # registry cache directory's name (it is the registry's host) out of the

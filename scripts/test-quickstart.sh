@@ -8,11 +8,11 @@ BIN="${1:-${GATEHOUSE_BIN:-$ROOT/target/debug/gatehouse}}"
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 cd "$dir"
-"$BIN" serve --addr "127.0.0.1:$port" >out 2>err &
+"$BIN" serve --mail-dev --addr "127.0.0.1:$port" >out 2>gatehouse.log &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 200); do grep -q listening out 2>/dev/null && break; sleep 0.05; done
-grep -q listening out || { cat err; echo "server did not start"; exit 1; }
+grep -q listening out || { cat gatehouse.log; echo "server did not start"; exit 1; }
 # The block, with the binary and port swapped in.
 sed -n '/<!-- quickstart:begin -->/,/<!-- quickstart:end -->/p' "$ROOT/README.md" |
   sed '1,2d;$d' | sed '$d' |
@@ -21,4 +21,8 @@ bash -euo pipefail quickstart.sh >quickstart.out
 cat quickstart.out
 echo
 grep -q '"user_type":"creator"' quickstart.out
-echo "quick start: every step answered 2xx"
+# The reset: the old password was refused, the new one gave a token pair.
+grep -Eq '(^|})401$' quickstart.out
+[ "$(grep -c '"access"' quickstart.out)" -ge 1 ]
+tail -1 quickstart.out | grep -q '"refresh"'
+echo "quick start: every step answered as shown, the password reset included"

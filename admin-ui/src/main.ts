@@ -1,6 +1,6 @@
 import './style.css';
 import { api, claims, loadConfig, onSessionChange, signedIn, signOut } from './api';
-import { append, clear, h, icon } from './ui';
+import { append, clear, errorText, h, icon } from './ui';
 import { loginPage } from './pages/login';
 import { overviewPage } from './pages/overview';
 import { usersPage } from './pages/users';
@@ -105,7 +105,7 @@ async function render() {
   } catch (e) {
     if (seq !== renderSeq) return;
     clear(main);
-    append(main, [h('div', { class: 'empty error' }, e instanceof Error ? e.message : String(e))]);
+    append(main, [h('div', { class: 'empty error' }, errorText(e))]);
   }
 }
 
@@ -114,5 +114,5 @@ onSessionChange(() => render());
 
 loadConfig().then(render, (e) => {
   clear(app);
-  append(app, [h('div', { class: 'login-card form-error' }, `The dashboard could not start: ${e instanceof Error ? e.message : String(e)}`)]);
+  append(app, [h('div', { class: 'login-card form-error' }, `The dashboard could not start: ${errorText(e)}`)]);
 });

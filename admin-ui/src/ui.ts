@@ -130,17 +130,76 @@ export function fmtMs(n: number | null | undefined): string {
   return n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`;
 }
 
+/** What to show of a thrown value. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The alert box a form shows its failure in, hidden until then. */
+export function formError(): HTMLElement {
+  return h('div', { class: 'form-error', role: 'alert', hidden: true });
+}
+
+/**
+ * A form whose submit runs `send` with `submit` disabled; a failure shows in
+ * `error` (a `formError()`), as `message` words it.
+ */
+export function asyncForm(
+  cls: string,
+  submit: HTMLButtonElement,
+  error: HTMLElement,
+  send: () => Promise<void>,
+  children: (Child | Child[])[],
+  message: (e: unknown) => string = errorText,
+): HTMLFormElement {
+  const onsubmit = async (e: Event) => {
+    e.preventDefault();
+    error.hidden = true;
+    submit.disabled = true;
+    try {
+      await send();
+    } catch (err) {
+      error.textContent = message(err);
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  };
+  return h('form', { class: cls, onsubmit }, ...children);
+}
+
+/** A dialog form's last row: Cancel (closes) and its submit button. */
+export function formActions(close: () => void, submit: HTMLButtonElement): HTMLElement {
+  return h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit);
+}
+
 /** Runs an action with the button disabled; shows errors as toasts. */
 export async function busy<T>(btn: HTMLButtonElement | null, f: () => Promise<T>): Promise<T | undefined> {
   if (btn) btn.disabled = true;
   try {
     return await f();
   } catch (e) {
-    toast(e instanceof Error ? e.message : String(e), 'error');
+    toast(errorText(e), 'error');
     return undefined;
   } finally {
     if (btn) btn.disabled = false;
   }
+}
+
+/** A table with a header row of `heads` and one body row per item. */
+export function dataTable<T>(id: string, heads: string[], items: T[], row: (item: T) => HTMLElement): HTMLElement {
+  return h('table', { class: 'table', id }, h('thead', {}, h('tr', {}, ...heads.map((t) => h('th', {}, t)))), h('tbody', {}, items.map(row)));
+}
+
+/** A search box that calls `onSearch` with its trimmed text once typing pauses (250 ms). */
+export function searchBox(placeholder: string, label: string, value: string, onSearch: (q: string) => void): HTMLInputElement {
+  const search = h('input', { type: 'search', placeholder, 'aria-label': label, value, class: 'search' });
+  let timer: number | undefined;
+  search.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = window.setTimeout(() => onSearch(search.value.trim()), 250);
+  });
+  return search;
 }
 
 export function pager(page: number, pages: number, total: number, go: (p: number) => void): HTMLElement {

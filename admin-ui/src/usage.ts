@@ -1,6 +1,6 @@
 // Usage charts shared by the overview (all clients) and a client's page.
 
-import { barChart, lineChart } from './charts';
+import { barChart, lineChart, type Series } from './charts';
 import { fmtMs, fmtNum, h } from './ui';
 
 export interface UsageCounts {
@@ -74,38 +74,16 @@ export function usageView(u: UsageData): HTMLElement {
     stat('Latency p50 / p99, ms', t.latency_p50_ms === null ? '—' : `${fmtNum(t.latency_p50_ms)} / ${fmtNum(t.latency_p99_ms)}`, t.latency_avg_ms === null ? 'no requests' : `avg ${fmtMs(t.latency_avg_ms)}`),
   );
 
-  const traffic = lineChart(
-    times,
-    [
-      { name: 'Requests', color: 'blue', values: u.series.map((b) => b.requests), area: true },
-      { name: '4xx', color: 'amber', values: u.series.map((b) => b.status_4xx) },
-      { name: '5xx', color: 'red', values: u.series.map((b) => b.status_5xx) },
-      { name: '429', color: 'purple', values: u.series.map((b) => b.throttled) },
-    ],
-    { label: 'Requests and errors over time', daily, wide: true },
-  );
+  // A chart's lines from [name, color, field]: counts with the first line
+  // filled as an area; latencies only where a bucket had requests.
+  type Line = [string, string, keyof UsageCounts];
+  const counts = (lines: Line[]): Series[] => lines.map(([name, color, key], i) => ({ name, color, values: u.series.map((b) => b[key]), area: i === 0 }));
+  const latencies = (lines: Line[]): Series[] => lines.map(([name, color, key]) => ({ name, color, values: u.series.map((b) => (b.requests ? b[key] : null)) }));
+
+  const traffic = lineChart(times, counts([['Requests', 'blue', 'requests'], ['4xx', 'amber', 'status_4xx'], ['5xx', 'red', 'status_5xx'], ['429', 'purple', 'throttled']]), { label: 'Requests and errors over time', daily, wide: true });
   traffic.id = 'chart-requests';
-
-  const auth = lineChart(
-    times,
-    [
-      { name: 'Logins', color: 'green', values: u.series.map((b) => b.logins), area: true },
-      { name: 'Failed logins', color: 'red', values: u.series.map((b) => b.failed_logins) },
-      { name: 'Registrations', color: 'blue', values: u.series.map((b) => b.registrations) },
-      { name: 'Refreshes', color: 'slate', values: u.series.map((b) => b.refreshes) },
-    ],
-    { label: 'Sign-ins over time', daily },
-  );
-
-  const latency = lineChart(
-    times,
-    [
-      { name: 'p50', color: 'green', values: u.series.map((b) => (b.requests ? b.latency_p50_ms : null)) },
-      { name: 'p99', color: 'amber', values: u.series.map((b) => (b.requests ? b.latency_p99_ms : null)) },
-      { name: 'avg', color: 'slate', values: u.series.map((b) => (b.requests ? b.latency_avg_ms : null)) },
-    ],
-    { label: 'Latency', unit: 'ms', daily },
-  );
+  const auth = lineChart(times, counts([['Logins', 'green', 'logins'], ['Failed logins', 'red', 'failed_logins'], ['Registrations', 'blue', 'registrations'], ['Refreshes', 'slate', 'refreshes']]), { label: 'Sign-ins over time', daily });
+  const latency = lineChart(times, latencies([['p50', 'green', 'latency_p50_ms'], ['p99', 'amber', 'latency_p99_ms'], ['avg', 'slate', 'latency_avg_ms']]), { label: 'Latency', unit: 'ms', daily });
 
   const panels: HTMLElement[] = [
     h('section', { class: 'card card-wide' }, h('h3', {}, 'Requests and errors'), traffic),

@@ -1,21 +1,15 @@
 // The admin dashboard in headless Chromium against a running native host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, cspProblems, env, launch, newPage, shot, signIn } from './helpers.mjs';
+import { call, cspProblems, env, pages, shot, signIn } from './helpers.mjs';
 // The mail the server really sent (scripts/test-admin-ui.sh runs under scripts/with-smtp.sh).
 import { linkOf, tokenOf, waitForMail } from '../../client-wasm/e2e/mailbox.mjs';
 
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+const openPage = pages();
 
 describe('sign-in gate', () => {
   it('refuses a creator', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     await signIn(page, env.creator);
     const err = page.locator('.form-error');
     await err.waitFor({ state: 'visible' });
@@ -26,7 +20,7 @@ describe('sign-in gate', () => {
   });
 
   it('refuses a wrong password', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     await signIn(page, { email: env.admin.email, password: 'not-the-password' });
     const err = page.locator('.form-error');
     await err.waitFor({ state: 'visible' });
@@ -37,7 +31,7 @@ describe('sign-in gate', () => {
 
 describe('staff', () => {
   it('cannot create an admin', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     await signIn(page, env.staff);
     await page.locator('.sidebar').waitFor();
     await page.click('a[href="#/users"]');
@@ -72,7 +66,7 @@ describe('an admin', () => {
   let staffEmail;
 
   before(async () => {
-    page = await newPage(browser);
+    page = await openPage();
     // The creator is signed in to a creator app before the admin acts.
     const login = await call(env.web, 'POST', '/api/auth/token/', env.creator);
     assert.equal(login.status, 200);

@@ -1,19 +1,13 @@
 // Swagger UI and Redoc, served from the binary's own assets.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cspProblems, env, launch, newPage, shot, shotOf } from './helpers.mjs';
+import { cspProblems, env, pages, shot, shotOf } from './helpers.mjs';
 
-let browser;
-before(async () => {
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+const openPage = pages();
 
 describe('API docs', () => {
   it('Swagger UI renders the document and "Try it out" logs in', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     const offsite = [];
     page.on('request', (r) => {
       if (!r.url().startsWith(env.base) && !r.url().startsWith('data:')) offsite.push(r.url());
@@ -52,7 +46,7 @@ describe('API docs', () => {
   });
 
   it('Redoc renders the document', async () => {
-    const page = await newPage(browser);
+    const page = await openPage();
     await page.goto(`${env.base}/api/schema/redoc/`);
     await page.locator('h1', { hasText: /Gatehouse/i }).first().waitFor({ timeout: 20000 });
     await page.locator('text=/api/auth/token/').first().waitFor();

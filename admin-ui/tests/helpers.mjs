@@ -1,5 +1,6 @@
 // Shared set-up for the browser tests: the server and accounts come from
 // scripts/test-admin-ui.sh through environment variables.
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,21 @@ export async function launch() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+}
+
+/**
+ * One browser for the calling test file, launched before its tests and
+ * closed after them; returns a function that opens a page in it.
+ */
+export function pages() {
+  let browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => newPage(browser);
 }
 
 /** A page that records console errors and CSP violations. */

@@ -2,7 +2,6 @@
 
 use crate::scenario::Stats;
 use gatehouse_core::password::Argon2Params;
-use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -11,14 +10,10 @@ use std::time::Duration;
 /// One scenario's (or one side of the storm's) merged figures.
 pub struct Outcome {
     pub name: String,
-    pub hist: Histogram<u64>,
-    pub requests: u64,
-    pub errors: u64,
-    pub failures: BTreeMap<String, u64>,
-    pub first_failure: Option<String>,
+    /// Every connection's figures added up.
+    pub stats: Stats,
     /// The measuring window (answers arriving inside it are the samples).
     pub elapsed: Duration,
-    pub reconnects: u64,
     /// CPU time spent in the window (for the whole scenario, both sides of
     /// the storm together).
     pub cpu: crate::cpu::WindowCpu,
@@ -30,30 +25,16 @@ impl Outcome {
         duration: Duration,
         cpu: crate::cpu::WindowCpu,
     ) -> Outcome {
-        let mut out = Outcome {
-            name: String::new(),
-            hist: Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds"),
-            requests: 0,
-            errors: 0,
-            failures: BTreeMap::new(),
-            first_failure: None,
-            elapsed: duration,
-            reconnects: 0,
-            cpu,
-        };
+        let mut all = Stats::empty();
         for s in stats {
-            out.hist.add(&s.hist).expect("same bounds");
-            out.requests += s.requests;
-            out.errors += s.errors;
-            for (k, v) in s.failures {
-                *out.failures.entry(k).or_default() += v;
-            }
-            if out.first_failure.is_none() {
-                out.first_failure = s.first_failure;
-            }
-            out.reconnects += s.reconnects;
+            all.add(s);
         }
-        out
+        Outcome {
+            name: String::new(),
+            stats: all,
+            elapsed: duration,
+            cpu,
+        }
     }
 
     pub fn named(mut self, name: &str) -> Outcome {
@@ -62,14 +43,14 @@ impl Outcome {
     }
 
     pub fn rps(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
+        self.stats.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
     fn ms(&self, q: f64) -> f64 {
-        if self.requests == 0 {
+        if self.stats.requests == 0 {
             return f64::NAN;
         }
-        self.hist.value_at_quantile(q) as f64 / 1000.0
+        self.stats.hist.value_at_quantile(q) as f64 / 1000.0
     }
 
     pub fn p50_ms(&self) -> f64 {
@@ -145,8 +126,8 @@ impl Row {
     pub fn new(cores: usize, name: &str, connections: usize, o: &Outcome, target: Target) -> Row {
         let rps = o.rps();
         let per_req = |d: Option<Duration>| {
-            d.filter(|_| o.requests > 0)
-                .map(|d| d.as_secs_f64() * 1e6 / o.requests as f64)
+            d.filter(|_| o.stats.requests > 0)
+                .map(|d| d.as_secs_f64() * 1e6 / o.stats.requests as f64)
         };
         let (server_us, generator_us) = (per_req(o.cpu.server), per_req(o.cpu.generator));
         let cpu_bound_rps = match (server_us, generator_us) {
@@ -155,7 +136,7 @@ impl Row {
         };
         let (p50, p99) = (o.p50_ms(), o.p99_ms());
         // Errors fail a row: a fast stream of 4xx proves nothing.
-        let clean = o.requests > 0 && o.errors == 0;
+        let clean = o.stats.requests > 0 && o.stats.errors == 0;
         let (met, of_bound) = match target {
             Target::RpsAndP99 { rps: r, p99_ms } => (rps >= r && p99 <= p99_ms, None),
             Target::Rps(r) => (rps >= r, None),
@@ -169,14 +150,14 @@ impl Row {
         Row {
             name: name.to_owned(),
             connections,
-            requests: o.requests,
+            requests: o.stats.requests,
             rps,
             p50_ms: p50,
             p99_ms: p99,
-            errors: o.errors,
-            failures: o.failures.clone(),
-            first_failure: o.first_failure.clone(),
-            reconnects: o.reconnects,
+            errors: o.stats.errors,
+            failures: o.stats.failures.clone(),
+            first_failure: o.stats.first_failure.clone(),
+            reconnects: o.stats.reconnects,
             target,
             of_bound,
             met: met && clean,

@@ -162,6 +162,20 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Adds `other`'s figures to these (the first failure stays the first).
+    pub fn add(&mut self, other: Stats) {
+        self.hist.add(&other.hist).expect("same bounds");
+        self.requests += other.requests;
+        self.errors += other.errors;
+        for (k, v) in other.failures {
+            *self.failures.entry(k).or_default() += v;
+        }
+        if self.first_failure.is_none() {
+            self.first_failure = other.first_failure;
+        }
+        self.reconnects += other.reconnects;
+    }
+
     pub fn empty() -> Stats {
         Stats {
             // 1 µs .. 120 s, 3 significant digits.
@@ -211,6 +225,20 @@ pub async fn preflight(target: &Target) -> Result<(), Error> {
     }
 }
 
+/// The setup workers' `(index, item)` lists joined, as `n` items in index
+/// order.
+async fn in_order<T: 'static>(
+    mut set: tokio::task::JoinSet<Result<Vec<(usize, T)>, Error>>,
+    n: usize,
+) -> Result<Vec<T>, Error> {
+    let mut all = Vec::with_capacity(n);
+    while let Some(r) = set.join_next().await {
+        all.extend(r.map_err(|e| format!("setup task: {e}"))??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, item)| item).collect())
+}
+
 /// Registers `n` users over `conns` connections.
 pub async fn register_users(
     target: &Target,
@@ -258,12 +286,7 @@ pub async fn register_users(
             Ok(out)
         });
     }
-    let mut all = Vec::with_capacity(n);
-    while let Some(r) = set.join_next().await {
-        all.extend(r.map_err(|e| format!("setup task: {e}"))??);
-    }
-    all.sort_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, u)| u).collect())
+    in_order(set, n).await
 }
 
 /// Logs every user in again over `conns` connections; returns the new
@@ -304,12 +327,7 @@ pub async fn login_all(
             Ok(out)
         });
     }
-    let mut all = Vec::with_capacity(n);
-    while let Some(r) = set.join_next().await {
-        all.extend(r.map_err(|e| format!("setup task: {e}"))??);
-    }
-    all.sort_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, p)| p).collect())
+    in_order(set, n).await
 }
 
 /// Runs each job on its own connection: `warmup` unmeasured, then

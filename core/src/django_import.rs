@@ -195,23 +195,16 @@ fn check_consistency(d: &Dump) -> Result<(), ImportError> {
         if ids.insert(u.id, u.id).is_some() {
             return Err(err(me, "appears twice"));
         }
-        if let Some(other) = emails.insert(&u.email_key, u.id) {
-            return Err(err(
-                me,
-                format!(
-                    "its email {:?} is the same, once normalised, as {USER_MODEL} pk={other}'s",
-                    u.email
-                ),
-            ));
-        }
-        if let Some(other) = usernames.insert(&u.username_key, u.id) {
-            return Err(err(
-                me,
-                format!(
-                    "its username {:?} is the same, once normalised, as {USER_MODEL} pk={other}'s",
-                    u.username
-                ),
-            ));
+        for (seen, key, what, value) in [
+            (&mut emails, &u.email_key, "email", &u.email),
+            (&mut usernames, &u.username_key, "username", &u.username),
+        ] {
+            if let Some(other) = seen.insert(key, u.id) {
+                return Err(err(
+                    me,
+                    format!("its {what} {value:?} is the same, once normalised, as {USER_MODEL} pk={other}'s"),
+                ));
+            }
         }
     }
     let mut clients: HashMap<&str, i64> = HashMap::new();
@@ -397,9 +390,8 @@ pub async fn existing(sql: &dyn SqlExecutor) -> Result<Existing, SqlError> {
     };
     let mut e = Existing::default();
     let users = sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT id, email_normalized, username_key FROM users",
-            vec![],
         ))
         .await?;
     for r in &users.rows {
@@ -412,18 +404,14 @@ pub async fn existing(sql: &dyn SqlExecutor) -> Result<Existing, SqlError> {
         e.users.insert(*id, (ek, uk));
     }
     let clients = sql
-        .run(Statement::new(
-            "SELECT id, key_hash FROM api_clients",
-            vec![],
-        ))
+        .run(Statement::plain("SELECT id, key_hash FROM api_clients"))
         .await?;
     for r in &clients.rows {
         e.clients.insert(text(r.first()), text(r.get(1)));
     }
     let tokens = sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT jti, blacklisted_at IS NOT NULL FROM legacy_refresh_tokens",
-            vec![],
         ))
         .await?;
     for r in &tokens.rows {

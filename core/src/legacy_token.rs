@@ -298,20 +298,7 @@ mod tests {
             "gatehouse".into(),
             "gatehouse-api".into(),
         );
-        let user = User {
-            id: UserId(42),
-            email: "a@b.co".into(),
-            username: "a".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Creator,
-            is_staff: false,
-            is_superuser: false,
-            is_active: true,
-            date_joined: UnixMillis(0),
-            last_login: None,
-            email_verified_at: None,
-        };
+        let user = User::sample(42, UserType::Creator);
         for tt in [TokenType::Access, TokenType::Refresh] {
             let t = codec.issue(Issue {
                 token_type: tt,

@@ -216,12 +216,7 @@ impl PasswordHasher for InlineHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CHEAP: Argon2Params = Argon2Params {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    use crate::testing::CHEAP_ARGON2 as CHEAP;
 
     #[test]
     fn hash_memory_makes_the_phc_of_hash_password() {

@@ -277,9 +277,8 @@ async fn rekey_users(sql: &dyn SqlExecutor) -> Result<Vec<Statement>, SqlError> 
     use crate::user::{normalize_email, username_key};
     use std::collections::HashSet;
     let rows = sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT id, email, email_normalized, username FROM users ORDER BY id",
-            vec![],
         ))
         .await?
         .rows;
@@ -351,10 +350,7 @@ pub async fn migrate(sql: &dyn SqlExecutor) -> Result<usize, SqlError> {
 /// Applies the migrations up to `last` (inclusive) not yet applied; returns
 /// how many ran. For tests of a later migration on an older schema.
 pub async fn migrate_to(sql: &dyn SqlExecutor, last: i64) -> Result<usize, SqlError> {
-    sql.run(Statement::new(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))",
-        vec![],
-    ))
+    sql.run(Statement::plain("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"))
     .await?;
     let mut ran = 0;
     for (version, text) in MIGRATIONS.iter().filter(|(v, _)| *v <= last) {
@@ -363,9 +359,7 @@ pub async fn migrate_to(sql: &dyn SqlExecutor, last: i64) -> Result<usize, SqlEr
         }
         // The statements and the version row commit together; the version
         // row's primary key makes a concurrent second run fail and roll back.
-        let mut stmts: Vec<Statement> = split_statements(text)
-            .map(|s| Statement::new(s, vec![]))
-            .collect();
+        let mut stmts: Vec<Statement> = split_statements(text).map(Statement::plain).collect();
         if *version == 3 {
             stmts.extend(rekey_users(sql).await?);
         }

@@ -272,58 +272,46 @@ mod tests {
             at(&revoked, "j1", UnixMillis(T0.0 + 1)),
             RefreshDecision::Reject(RejectReason::Revoked)
         );
-        // The current token expired: nothing to hand out again.
+        // The current token expired, or the login reached its age: nothing
+        // to hand out again.
         let expired = SessionRow {
             refresh_expires_at: UnixMillis(T0.0 + 10),
             ..row()
         };
-        assert_eq!(
-            at(&expired, "j1", UnixMillis(T0.0 + 10)),
-            RefreshDecision::Reject(RejectReason::Expired)
-        );
         let ended = SessionRow {
             absolute_expires_at: UnixMillis(T0.0 + 10),
             ..row()
         };
-        assert_eq!(
-            at(&ended, "j1", UnixMillis(T0.0 + 10)),
-            RefreshDecision::Reject(RejectReason::Expired)
-        );
+        for s in [&expired, &ended] {
+            assert_eq!(
+                at(s, "j1", UnixMillis(T0.0 + 10)),
+                RefreshDecision::Reject(RejectReason::Expired)
+            );
+        }
+    }
+
+    /// `decide` at `T0` on `s` for each (jti, token's client, token's user,
+    /// presenting client) that must be refused with `want`.
+    fn refused(s: &SessionRow, cases: &[(&str, &str, i64, &str, RejectReason)]) {
+        for (jti, of, user, by, want) in cases {
+            assert_eq!(
+                decide(Some(s), &token(jti, of, *user), &client(by), T0, GRACE),
+                RefreshDecision::Reject(*want),
+                "{jti} of {of}/{user} by {by}"
+            );
+        }
     }
 
     #[test]
     fn the_parent_from_another_client_or_user_is_refused_inside_the_window() {
         use RejectReason::*;
-        let s = row();
-        assert_eq!(
-            decide(
-                Some(&s),
-                &token("j1", "cl_a", 1),
-                &client("cl_b"),
-                T0,
-                GRACE
-            ),
-            RefreshDecision::Reject(WrongClient)
-        );
-        assert_eq!(
-            decide(
-                Some(&s),
-                &token("j1", "cl_b", 1),
-                &client("cl_b"),
-                T0,
-                GRACE
-            ),
-            RefreshDecision::Reject(WrongClient)
-        );
-        assert_eq!(
-            decide(
-                Some(&s),
-                &token("j1", "cl_a", 2),
-                &client("cl_a"),
-                T0,
-                GRACE
-            ),
-            RefreshDecision::Reject(WrongUser)
+        refused(
+            &row(),
+            &[
+                ("j1", "cl_a", 1, "cl_b", WrongClient),
+                ("j1", "cl_b", 1, "cl_b", WrongClient),
+                ("j1", "cl_a", 2, "cl_a", WrongUser),
+            ],
         );
     }
 
@@ -335,29 +323,13 @@ mod tests {
             decide(None, &t, &client("cl_a"), T0, GRACE),
             RefreshDecision::Reject(UnknownSession)
         );
-        assert_eq!(
-            decide(Some(&row()), &t, &client("cl_b"), T0, GRACE),
-            RefreshDecision::Reject(WrongClient)
-        );
-        assert_eq!(
-            decide(
-                Some(&row()),
-                &token("j2", "cl_b", 1),
-                &client("cl_b"),
-                T0,
-                GRACE
-            ),
-            RefreshDecision::Reject(WrongClient)
-        );
-        assert_eq!(
-            decide(
-                Some(&row()),
-                &token("j2", "cl_a", 2),
-                &client("cl_a"),
-                T0,
-                GRACE
-            ),
-            RefreshDecision::Reject(WrongUser)
+        refused(
+            &row(),
+            &[
+                ("j2", "cl_a", 1, "cl_b", WrongClient),
+                ("j2", "cl_b", 1, "cl_b", WrongClient),
+                ("j2", "cl_a", 2, "cl_a", WrongUser),
+            ],
         );
         let revoked = SessionRow {
             revoked_at: Some(T0),

@@ -69,6 +69,11 @@ impl Statement {
             params,
         }
     }
+
+    /// A statement without parameters.
+    pub fn plain(sql: impl Into<String>) -> Self {
+        Statement::new(sql, vec![])
+    }
 }
 
 /// What one statement of a batch produced.

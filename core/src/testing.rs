@@ -273,9 +273,8 @@ mod tests {
     async fn executor_counts_changes_maps_unique_and_rolls_back() {
         let t = TestEnv::in_memory().await;
         let sql = &t.sql;
-        sql.run(Statement::new(
+        sql.run(Statement::plain(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)",
-            vec![],
         ))
         .await
         .unwrap();
@@ -287,15 +286,14 @@ mod tests {
         }
         assert!(sql.batch(vec![ins("b"), ins("a")]).await.is_err());
         let r = sql
-            .run(Statement::new("SELECT name FROM t ORDER BY id", vec![]))
+            .run(Statement::plain("SELECT name FROM t ORDER BY id"))
             .await
             .unwrap();
         assert_eq!(r.rows, vec![vec![Value::Text("a".into())]], "b rolled back");
         assert_eq!(r.rows_affected, 0);
         let r = sql
-            .run(Statement::new(
+            .run(Statement::plain(
                 "UPDATE t SET name = 'c' WHERE name = 'a' RETURNING id",
-                vec![],
             ))
             .await
             .unwrap();

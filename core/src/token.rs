@@ -368,20 +368,16 @@ mod tests {
     use crate::random::SeededRandom;
 
     fn user() -> User {
-        User {
-            id: UserId(7),
-            email: "a@b.co".into(),
-            username: "a".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Creator,
-            is_staff: false,
-            is_superuser: false,
-            is_active: true,
-            date_joined: UnixMillis(0),
-            last_login: None,
-            email_verified_at: None,
-        }
+        User::sample(7, UserType::Creator)
+    }
+
+    /// An HS256 codec with `secret`, issuer `iss`, audience `aud`.
+    fn hs256(secret: &str) -> TokenCodec {
+        TokenCodec::new(
+            SigningKey::hs256(secret).unwrap(),
+            "iss".into(),
+            "aud".into(),
+        )
     }
 
     fn codec(rng: &SeededRandom) -> TokenCodec {
@@ -414,20 +410,21 @@ mod tests {
         assert!(c.verify(&tok, TokenType::Refresh, T0).is_none());
     }
 
+    /// A 60-second access token issued at `T0` verifies up to its expiry
+    /// plus the clock skew, and not before its `iat` minus the skew.
+    fn assert_lifetime(c: &TokenCodec, tok: &str) {
+        let skew = CLOCK_SKEW_SECS as i64;
+        let at = |secs| c.verify(tok, TokenType::Access, T0.plus_secs(secs));
+        assert!(at(60 + skew).is_some());
+        assert!(at(61 + skew).is_none());
+        assert!(at(-skew - 1).is_none());
+    }
+
     #[test]
     fn expiry_and_future_iat_use_the_given_clock() {
         let c = codec(&SeededRandom::new(2));
         let tok = issue(&c, TokenType::Access, T0);
-        let skew = CLOCK_SKEW_SECS as i64;
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(60 + skew))
-            .is_some());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(61 + skew))
-            .is_none());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(-skew - 1))
-            .is_none());
+        assert_lifetime(&c, &tok);
     }
 
     #[test]
@@ -450,11 +447,7 @@ mod tests {
             .verify(&format!("{none_header}.{payload}."), TokenType::Access, T0)
             .is_none());
         // HS256 signed with the Ed25519 public key (algorithm confusion).
-        let hs = TokenCodec::new(
-            SigningKey::hs256(&"x".repeat(32)).unwrap(),
-            "iss".into(),
-            "aud".into(),
-        );
+        let hs = hs256(&"x".repeat(32));
         let forged = issue(&hs, TokenType::Access, T0);
         assert!(a.verify(&forged, TokenType::Access, T0).is_none());
     }
@@ -463,18 +456,9 @@ mod tests {
     fn a_cached_access_token_still_expires_and_is_never_a_refresh_token() {
         let c = codec(&SeededRandom::new(6));
         let tok = issue(&c, TokenType::Access, T0);
-        let skew = CLOCK_SKEW_SECS as i64;
         assert!(c.verify(&tok, TokenType::Access, T0).is_some());
         // Served from the cache now: the same answers as a full verification.
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(60 + skew))
-            .is_some());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(61 + skew))
-            .is_none());
-        assert!(c
-            .verify(&tok, TokenType::Access, T0.plus_secs(-skew - 1))
-            .is_none());
+        assert_lifetime(&c, &tok);
         assert!(c.verify(&tok, TokenType::Refresh, T0).is_none());
         // A tampered copy is not a cache hit.
         let mut forged = tok.clone();
@@ -485,11 +469,7 @@ mod tests {
     #[test]
     fn the_same_claims_sign_to_the_same_token() {
         let eddsa = codec(&SeededRandom::new(7));
-        let hs = TokenCodec::new(
-            SigningKey::hs256(&"k".repeat(40)).unwrap(),
-            "iss".into(),
-            "aud".into(),
-        );
+        let hs = hs256(&"k".repeat(40));
         for c in [&eddsa, &hs] {
             let a = issue(c, TokenType::Refresh, T0);
             assert_eq!(a, issue(c, TokenType::Refresh, T0));
@@ -531,11 +511,7 @@ mod tests {
     #[test]
     fn hs256_round_trip_and_short_secret() {
         assert!(SigningKey::hs256("short").is_err());
-        let c = TokenCodec::new(
-            SigningKey::hs256(&"k".repeat(40)).unwrap(),
-            "i".into(),
-            "a".into(),
-        );
+        let c = hs256(&"k".repeat(40));
         let tok = issue(&c, TokenType::Refresh, T0);
         assert!(c.verify(&tok, TokenType::Refresh, T0).is_some());
         assert_eq!(c.key().jwks()["keys"].as_array().unwrap().len(), 0);

@@ -9,6 +9,7 @@ use crate::db::LibsqlExecutor;
 use crate::runtime::{native_env, OsRandom};
 use crate::server;
 use gatehouse_core::api_client::{ApiClient, ApiKey, ClientId, NewApiClient};
+use gatehouse_core::operator::{client_json, user_json};
 use gatehouse_core::user::{NewUser, User, UserType};
 use gatehouse_core::{Config, Gatehouse};
 use serde_json::{json, Value};
@@ -356,41 +357,6 @@ async fn set_active(
         println!("client {} {state}", client.id);
     }
     Ok(())
-}
-
-/// The User shape of the HTTP API (docs/CONTRACT.md).
-fn user_json(u: &User) -> Value {
-    json!({
-        "id": u.id.0,
-        "email": u.email,
-        "username": u.username,
-        "first_name": u.first_name,
-        "last_name": u.last_name,
-        "user_type": u.user_type.as_str(),
-        "is_staff": u.is_staff,
-        "is_superuser": u.is_superuser,
-        "date_joined": u.date_joined.to_rfc3339(),
-        "last_login": u.last_login.map(|t| t.to_rfc3339()),
-    })
-}
-
-/// A client record as `create-api-client --json` prints it, less the key.
-/// The key hash is left out: it is of no use to an operator.
-fn client_json(c: &ApiClient) -> Value {
-    json!({
-        "client_id": c.id.0,
-        "name": c.name,
-        "client_type": c.client_type,
-        "rate_limit": c.rate_limit,
-        "rate_period_secs": c.rate_period_secs,
-        "serves": c.serves.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-        "allowed_origins": c.allowed_origins,
-        "is_active": c.is_active,
-        "created_at": c.created_at.to_rfc3339(),
-        "require_verified_email": c.email.require_verified_email,
-        "signin_codes": c.email.signin_codes,
-        "reset_url": c.email.reset_url,
-    })
 }
 
 fn print_json(v: &Value) {

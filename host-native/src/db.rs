@@ -661,7 +661,7 @@ mod tests {
         let db = Db::local().await;
         let r = db
             .exec
-            .run(Statement::new("pragma journal_mode", vec![]))
+            .run(Statement::plain("pragma journal_mode"))
             .await
             .unwrap();
         assert_eq!(r.rows, vec![vec!["wal".into()]]);
@@ -709,9 +709,13 @@ mod tests {
 
     #[test]
     fn urls_are_classified() {
-        assert!(is_remote_url("http://127.0.0.1:8080"));
-        assert!(is_remote_url("libsql://db.example.turso.io"));
-        assert!(!is_remote_url("gatehouse.db"));
-        assert!(!is_remote_url("/var/lib/gatehouse/gatehouse.db"));
+        for (url, remote) in [
+            ("http://127.0.0.1:8080", true),
+            ("libsql://db.example.turso.io", true),
+            ("gatehouse.db", false),
+            ("/var/lib/gatehouse/gatehouse.db", false),
+        ] {
+            assert_eq!(is_remote_url(url), remote, "{url}");
+        }
     }
 }

@@ -256,14 +256,9 @@ impl PasswordHasher for HashPool {
 mod tests {
     use super::*;
     use gatehouse_core::password::{hash_password, verify_password};
+    // Small parameters: the tests check plumbing, not cost.
+    use gatehouse_core::testing::CHEAP_ARGON2 as CHEAP;
     use std::sync::mpsc::{Receiver, Sender};
-
-    /// Small parameters: the tests check plumbing, not cost.
-    const CHEAP: Argon2Params = Argon2Params {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
 
     /// A job that reports it started, then waits for its release.
     fn blocked(

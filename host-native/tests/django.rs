@@ -44,9 +44,8 @@ async fn stored_hash(sql: &dyn SqlExecutor, email: &str) -> String {
 }
 
 async fn rehash_events(sql: &dyn SqlExecutor) -> Vec<String> {
-    sql.run(Statement::new(
+    sql.run(Statement::plain(
         "SELECT detail FROM audit_events WHERE event = 'password.rehashed' ORDER BY id",
-        vec![],
     ))
     .await
     .unwrap()
@@ -62,17 +61,7 @@ async fn rehash_events(sql: &dyn SqlExecutor) -> Vec<String> {
 #[tokio::test]
 async fn each_django_hash_logs_in_once_and_becomes_argon2id() {
     let svc = service(gatehouse_core::Config::default(), |g| g).await;
-    let client = svc
-        .gh
-        .create_api_client(web_client("web", 10_000))
-        .await
-        .unwrap();
-    let w = World {
-        gh: svc.gh.clone(),
-        clock: svc.clock.clone(),
-        client,
-        _dir: tempfile::tempdir().unwrap(),
-    };
+    let w = svc.web_world().await;
     for (i, (name, hash)) in DJANGO_HASHES.iter().enumerate() {
         let user = format!("u{i}");
         let email = format!("{user}@example.com");
@@ -106,17 +95,7 @@ async fn each_django_hash_logs_in_once_and_becomes_argon2id() {
 #[tokio::test]
 async fn an_unverifiable_hash_is_told_to_reset_and_changes_nothing() {
     let svc = service(gatehouse_core::Config::default(), |g| g).await;
-    let client = svc
-        .gh
-        .create_api_client(web_client("web", 10_000))
-        .await
-        .unwrap();
-    let w = World {
-        gh: svc.gh.clone(),
-        clock: svc.clock.clone(),
-        client,
-        _dir: tempfile::tempdir().unwrap(),
-    };
+    let w = svc.web_world().await;
     for (i, hash) in [
         "!unusableDjangoPassword",
         "md5$salt$5f4dcc3b5aa765d61d8327deb882cf99",

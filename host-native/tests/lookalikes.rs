@@ -20,7 +20,7 @@ use serde_json::json;
 use support::{s, PASSWORD};
 
 async fn rows(sql: &LibsqlExecutor, q: &str) -> Vec<Vec<Value>> {
-    sql.run(Statement::new(q, vec![])).await.unwrap().rows
+    sql.run(Statement::plain(q)).await.unwrap().rows
 }
 
 fn t(s: &str) -> Value {
@@ -144,10 +144,7 @@ async fn existing_users_get_keys_and_lookalikes_stay_apart() {
 
     // Every insert carries a username key.
     let e = sql
-        .run(Statement::new(
-            "INSERT INTO users (email, email_normalized, username, user_type, password_hash, date_joined) VALUES ('z@z.zz', 'z@z.zz', 'z', 'creator', 'x', 0)",
-            vec![],
-        ))
+        .run(Statement::plain("INSERT INTO users (email, email_normalized, username, user_type, password_hash, date_joined) VALUES ('z@z.zz', 'z@z.zz', 'z', 'creator', 'x', 0)"))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("username_key"), "{e}");

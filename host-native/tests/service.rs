@@ -25,8 +25,7 @@ async fn access_token_expires_at_its_lifetime() {
     w.clock
         .advance_secs(gatehouse_core::token::CLOCK_SKEW_SECS as i64 + 1);
     let r = w.get("/api/auth/profile/", &access).await;
-    assert_eq!(r.status, 401);
-    assert_eq!(r.body["code"], "token_not_valid");
+    r.assert_error(401, "token_not_valid");
 }
 
 #[tokio::test]
@@ -54,11 +53,18 @@ async fn rotation_keeps_a_login_alive_until_its_absolute_lifetime() {
     assert_eq!(w.refresh(&refresh).await.status, 401);
 }
 
+/// A world where `name` registered and refreshed once: its first (now
+/// spent) and its second refresh token.
+async fn rotated_once(name: &str) -> (World, String, String) {
+    let w = world().await;
+    let first = s(&w.register(name).await.body["refresh"]);
+    let second = s(&w.refresh(&first).await.body["refresh"]);
+    (w, first, second)
+}
+
 #[tokio::test]
 async fn the_spent_token_inside_the_grace_gets_the_same_new_token_again() {
-    let w = world().await;
-    let first = s(&w.register("dan").await.body["refresh"]);
-    let second = s(&w.refresh(&first).await.body["refresh"]);
+    let (w, first, second) = rotated_once("dan").await;
     w.clock.advance_millis(29_999);
     let again = w.refresh(&first).await;
     assert_eq!(again.status, 200, "{}", again.body);
@@ -68,9 +74,7 @@ async fn the_spent_token_inside_the_grace_gets_the_same_new_token_again() {
 
 #[tokio::test]
 async fn replayed_refresh_token_after_the_grace_revokes_the_family() {
-    let w = world().await;
-    let first = s(&w.register("dan").await.body["refresh"]);
-    let second = s(&w.refresh(&first).await.body["refresh"]);
+    let (w, first, second) = rotated_once("dan").await;
     w.clock.advance_secs(30);
     assert_eq!(w.refresh(&first).await.status, 401);
     assert_eq!(
@@ -82,9 +86,7 @@ async fn replayed_refresh_token_after_the_grace_revokes_the_family() {
 
 #[tokio::test]
 async fn a_grandparent_token_revokes_the_family_at_once() {
-    let w = world().await;
-    let first = s(&w.register("dan").await.body["refresh"]);
-    let second = s(&w.refresh(&first).await.body["refresh"]);
+    let (w, first, second) = rotated_once("dan").await;
     let third = s(&w.refresh(&second).await.body["refresh"]);
     assert_eq!(w.refresh(&first).await.status, 401);
     assert_eq!(w.refresh(&third).await.status, 401, "the family is revoked");
@@ -124,15 +126,13 @@ async fn client_rate_limit_recovers_at_its_steady_rate() {
     let tiny = w.gh.create_api_client(web_client("tiny", 3)).await.unwrap();
     for _ in 0..3 {
         assert_eq!(
-            w.call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
+            send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None)
                 .await
                 .status,
             401
         );
     }
-    let r = w
-        .call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
-        .await;
+    let r = send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.headers["retry-after"], "1200");
     assert_eq!(r.headers["x-ratelimit-remaining"], "0");
@@ -145,7 +145,7 @@ async fn client_rate_limit_recovers_at_its_steady_rate() {
     );
     w.clock.advance_secs(1200);
     assert_eq!(
-        w.call_as(&tiny, Method::GET, "/api/auth/profile/", None, None)
+        send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None)
             .await
             .status,
         401
@@ -192,8 +192,7 @@ async fn failed_logins_are_throttled_per_ip() {
         );
     }
     let r = w.login("nobody9@example.com", "whatever123").await;
-    assert_eq!(r.status, 429);
-    assert_eq!(r.body["code"], "login_throttled");
+    r.assert_error(429, "login_throttled");
 }
 
 #[tokio::test]
@@ -278,15 +277,15 @@ async fn embedder_routes_apply_the_guard_matrix() {
         })
         .await
         .unwrap();
-        let r = w
-            .call_as(
-                &admin_client,
-                Method::POST,
-                "/api/auth/token/",
-                Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
-                None,
-            )
-            .await;
+        let r = send(
+            &w.gh,
+            &admin_client,
+            Method::POST,
+            "/api/auth/token/",
+            Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
+            None,
+        )
+        .await;
         assert_eq!(r.status, 200, "{}", r.body);
         tokens.push((Some(s(&r.body["access"])), t.as_str()));
     }
@@ -324,8 +323,7 @@ async fn staff_cannot_log_in_through_a_creator_client() {
     .await
     .unwrap();
     let r = w.login("sam@example.com", PASSWORD).await;
-    assert_eq!(r.status, 403);
-    assert_eq!(r.body["code"], "user_type_not_allowed");
+    r.assert_error(403, "user_type_not_allowed");
 }
 
 #[tokio::test]
@@ -348,11 +346,18 @@ async fn signing_key_survives_a_restart_on_the_same_database() {
     assert_eq!(w2.get("/api/auth/profile/", &access).await.status, 200);
 }
 
+/// A world with the user `name` registered (its first login) and logged in
+/// again (its second): the two answers.
+async fn two_logins(name: &str) -> (World, Reply, Reply) {
+    let w = world().await;
+    let first = w.register(name).await;
+    let second = w.login(&format!("{name}@example.com"), PASSWORD).await;
+    (w, first, second)
+}
+
 #[tokio::test]
 async fn users_list_and_end_their_own_logins() {
-    let w = world().await;
-    let first = w.register("jon").await;
-    let second = w.login("jon@example.com", PASSWORD).await;
+    let (w, first, second) = two_logins("jon").await;
     let a1 = s(&first.body["access"]);
     let a2 = s(&second.body["access"]);
     let list = w.get("/api/auth/sessions/", &a2).await;
@@ -368,12 +373,7 @@ async fn users_list_and_end_their_own_logins() {
         .unwrap()
         .to_owned();
     let r = w
-        .call(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{first_id}/"),
-            None,
-            Some(&a2),
-        )
+        .delete(&format!("/api/auth/sessions/{first_id}/"), &a2)
         .await;
     assert_eq!(r.status, 204);
     assert_eq!(w.get("/api/auth/profile/", &a1).await.status, 401);
@@ -381,12 +381,7 @@ async fn users_list_and_end_their_own_logins() {
     assert_eq!(w.get("/api/auth/profile/", &a2).await.status, 200);
     // Ending it again, or someone else's, is 404.
     let r = w
-        .call(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{first_id}/"),
-            None,
-            Some(&a2),
-        )
+        .delete(&format!("/api/auth/sessions/{first_id}/"), &a2)
         .await;
     assert_eq!(r.status, 404);
     let other = w.register("kim").await;
@@ -394,12 +389,7 @@ async fn users_list_and_end_their_own_logins() {
     let kims = w.get("/api/auth/sessions/", &kim_access).await;
     let kim_sid = kims.body[0]["id"].as_str().unwrap().to_owned();
     let r = w
-        .call(
-            Method::DELETE,
-            &format!("/api/auth/sessions/{kim_sid}/"),
-            None,
-            Some(&a2),
-        )
+        .delete(&format!("/api/auth/sessions/{kim_sid}/"), &a2)
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(w.get("/api/auth/profile/", &kim_access).await.status, 200);
@@ -407,9 +397,7 @@ async fn users_list_and_end_their_own_logins() {
 
 #[tokio::test]
 async fn logout_all_ends_every_login() {
-    let w = world().await;
-    let first = w.register("lea").await;
-    let second = w.login("lea@example.com", PASSWORD).await;
+    let (w, first, second) = two_logins("lea").await;
     let r = w
         .call(
             Method::POST,

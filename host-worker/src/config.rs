@@ -22,8 +22,16 @@ impl Settings {
     /// the core refuses stops the start, naming the variable.
     pub fn from_env(env: &Env) -> worker::Result<Settings> {
         let vars = Vars(env);
-        let core = Config::from_vars(|name| vars.get(name))
+        let mut core = Config::from_vars(|name| vars.get(name))
             .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        // The Worker sends through its `send_email` binding (or, with
+        // GATEHOUSE_MAIL_DEV, to its log); SMTP is the native host's.
+        if core.smtp.take().is_some() {
+            worker::console_error!(
+                "GATEHOUSE_SMTP_URL is ignored on the Worker: it sends through its MAIL binding"
+            );
+        }
+        core.mail_enabled = core.mail_dev || crate::mail::has_binding(env);
         let database_url = vars.get("GATEHOUSE_DATABASE_URL").ok_or_else(|| {
             worker::Error::RustError(
                 "GATEHOUSE_DATABASE_URL is not set (a [vars] entry or a secret)".into(),

@@ -8,11 +8,14 @@
 //! - [`executor`]: the core's `SqlExecutor`: one Hrana pipeline request per call (`fetch`).
 //! - [`pages`]: what reaches the Worker under the dashboard/docs asset prefixes.
 //! - [`clock`], [`random`]: `Date.now()` and `crypto.getRandomValues`.
+//! - [`mail`]: the outbox sender over the `send_email` binding (`MAIL`),
+//!   run after a response that queued mail and by the Cron Trigger.
 
 mod clock;
 mod config;
 mod convert;
 mod executor;
+mod mail;
 mod pages;
 mod random;
 
@@ -24,12 +27,33 @@ use gatehouse_core::sql::{SqlError, SqlExecutor};
 use gatehouse_core::{Env as CoreEnv, Gatehouse};
 use std::cell::RefCell;
 use std::sync::Arc;
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{
+    event, js_sys, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 thread_local! {
     /// One service per isolate: built on the first request, reused after.
     /// Isolates are single-threaded, so a thread-local is the isolate.
     static SERVICE: RefCell<Option<Gatehouse>> = const { RefCell::new(None) };
+    /// When this isolate last ran a mail pass (ms since the epoch).
+    static LAST_MAIL_PASS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Besides the cron, each isolate runs a mail pass after a response at
+/// most this often, so retries come due with traffic too.
+const MAIL_PASS_EVERY_MS: f64 = 30_000.0;
+
+/// Whether this response should be followed by a mail pass: it queued mail,
+/// or the isolate's last pass is older than [`MAIL_PASS_EVERY_MS`].
+fn mail_pass_due(queued: bool) -> bool {
+    let now = js_sys::Date::now();
+    LAST_MAIL_PASS.with(|last| {
+        let due = queued || now - last.get() >= MAIL_PASS_EVERY_MS;
+        if due {
+            last.set(now);
+        }
+        due
+    })
 }
 
 #[event(start)]
@@ -68,13 +92,41 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Some(rest) = unread {
         rest.drain().await;
     }
+    // A request that committed a mail: deliver it now, after the response
+    // (and now and then anyway, for retries).
+    let mail = if mail_pass_due(service.take_mail_queued()) && service.config().mail_enabled {
+        mail::transport(&env, service.config().mail_dev)
+    } else {
+        None
+    };
     // Usage counters are written after the response, off the request path.
     ctx.wait_until(async move {
         if let Err(e) = service.flush_usage().await {
             worker::console_error!("usage flush failed: {e}");
         }
+        if let Some(transport) = mail {
+            mail::deliver(&service, transport.as_ref()).await;
+        }
     });
     convert::to_worker_response(response)
+}
+
+/// The Cron Trigger (`[triggers] crons` in wrangler.toml): the outbox's
+/// retries come due between requests.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let service = match service(&env).await {
+        Ok(s) => s,
+        Err(StartFailure::Database(e)) => {
+            return worker::console_error!("scheduled: gatehouse could not start: {e}")
+        }
+        Err(StartFailure::Config(e)) => {
+            return worker::console_error!("scheduled: gatehouse could not start: {e}")
+        }
+    };
+    if let Some(transport) = mail::transport(&env, service.config().mail_dev) {
+        mail::deliver(&service, transport.as_ref()).await;
+    }
 }
 
 /// Why the isolate's service could not be built.

@@ -77,6 +77,28 @@ pub fn gatehouse_bin(args: &Args) -> PathBuf {
     Path::new(&target).join("release").join("gatehouse")
 }
 
+/// Where a check's run lives: the binary under test, the work dir, the
+/// database file `{name}.db` in it and the server's log `server.log`.
+pub struct Workspace {
+    pub bin: PathBuf,
+    pub work: PathBuf,
+    pub db: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Args {
+    /// The [`Workspace`] of the run called `name` (see [`Args::work_dir`]).
+    pub fn workspace(&self, name: &str) -> Workspace {
+        let work = self.work_dir(name);
+        Workspace {
+            bin: gatehouse_bin(self),
+            db: work.join(format!("{name}.db")),
+            log: work.join("server.log"),
+            work,
+        }
+    }
+}
+
 /// Parses `30s`, `2m`, `500ms`, `1h` or plain seconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();

@@ -57,6 +57,21 @@ impl Checks {
         ok
     }
 
+    /// A check that nothing was `found`: `none` as its detail when so, else
+    /// how many and the first five.
+    pub fn none_found<T: std::fmt::Debug>(&mut self, found: &[T], name: &str, none: &str) -> bool {
+        let detail = if found.is_empty() {
+            none.to_owned()
+        } else {
+            format!(
+                "{} found, e.g. {:?}",
+                found.len(),
+                &found[..found.len().min(5)]
+            )
+        };
+        self.check(found.is_empty(), name, detail)
+    }
+
     /// The value of a setup step; if it failed, a failed `setup` check and
     /// the end of the run (nothing after it would mean anything).
     pub fn setup<T, E: std::fmt::Display>(&mut self, step: Result<T, E>) -> T {

@@ -197,11 +197,44 @@ impl Conn {
         body: Option<Bytes>,
         content_type: &str,
     ) -> Result<Resp, Failure> {
-        let result = tokio::time::timeout(
-            self.timeout,
-            self.try_send(method, path, bearer, body, content_type),
-        )
-        .await;
+        let timeout = self.timeout;
+        let send = async {
+            let mut req = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::HOST, HeaderValue::from_str(&self.target.addr)?);
+            if !self.no_api_key {
+                req = req
+                    .header("x-api-key", self.target.creds.api_key.as_str())
+                    .header("x-client-id", self.target.creds.client_id.as_str());
+            }
+            for (k, v) in &self.extra {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            if let Some(token) = bearer {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let body = match body {
+                Some(b) => {
+                    req = req.header(header::CONTENT_TYPE, content_type);
+                    b
+                }
+                None => Bytes::new(),
+            };
+            let req = req.body(Full::new(body))?;
+            self.open().await?;
+            let sender = self.sender.as_mut().expect("opened");
+            sender.ready().await?;
+            let resp = sender.send_request(req).await?;
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await?.to_bytes();
+            Ok::<_, Error>(Resp {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        let result = tokio::time::timeout(timeout, send).await;
         let result = match result {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(Failure::Io(e.to_string())),
@@ -211,49 +244,5 @@ impl Conn {
             self.sender = None;
         }
         result
-    }
-
-    async fn try_send(
-        &mut self,
-        method: Method,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<Bytes>,
-        content_type: &str,
-    ) -> Result<Resp, Error> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::HOST, HeaderValue::from_str(&self.target.addr)?);
-        if !self.no_api_key {
-            req = req
-                .header("x-api-key", self.target.creds.api_key.as_str())
-                .header("x-client-id", self.target.creds.client_id.as_str());
-        }
-        for (k, v) in &self.extra {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        if let Some(token) = bearer {
-            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let body = match body {
-            Some(b) => {
-                req = req.header(header::CONTENT_TYPE, content_type);
-                b
-            }
-            None => Bytes::new(),
-        };
-        let req = req.body(Full::new(body))?;
-        self.open().await?;
-        let sender = self.sender.as_mut().expect("opened");
-        sender.ready().await?;
-        let resp = sender.send_request(req).await?;
-        let (parts, body) = resp.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok(Resp {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
     }
 }

@@ -16,7 +16,7 @@ mod encoding;
 mod rng;
 mod server;
 
-pub use args::{duration_arg, gatehouse_bin, parse_duration, Args};
+pub use args::{duration_arg, gatehouse_bin, parse_duration, Args, Workspace};
 pub use checks::{info, mib, ms, percentile, rss_samples, Checks};
 pub use conn::{
     client_runtime, server_busy_retry_after, Conn, Creds, Failure, Resp, Target, CONNECTIONS_OPENED,

@@ -140,7 +140,8 @@ pub enum ServerConfig {
     ShortReuseGrace,
     /// `--smtp-url` to an SMTP server that is not running yet, on
     /// [`mail_retry_port`], and `--mail-retry-secs 1`: the outbox retry test
-    /// starts and stops that server itself.
+    /// starts and stops that server itself. Always on a database file of its
+    /// own (another server's sender would deliver its outbox).
     MailRetry,
 }
 
@@ -526,7 +527,11 @@ fn start_server(
     let second = database.is_some();
     let database_url = match (database, target) {
         (Some(db), _) => db,
-        (None, Target::NativeRemote { database_url, .. }) => database_url.clone(),
+        // The retry test's server keeps its own outbox: on the shared
+        // database, the other servers' senders would deliver its mail.
+        (None, Target::NativeRemote { database_url, .. }) if config != ServerConfig::MailRetry => {
+            database_url.clone()
+        }
         (None, _) => dir.join("gh.db").to_string_lossy().into_owned(),
     };
     let log = dir.join("server.log");
@@ -945,50 +950,47 @@ impl Api {
 
     // Typed calls. `prefix` is `/api` (or `/api/v1` for the aliases).
 
+    /// POSTs `body` as JSON to `path`.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Resp {
+        self.post(path).json(body).send().await
+    }
+    /// `method` on `path` with `access` as bearer and `body` as JSON.
+    pub async fn send_as(&self, method: Method, path: &str, access: &str, body: &Value) -> Resp {
+        self.req(method, path)
+            .bearer(access)
+            .json(body)
+            .send()
+            .await
+    }
     pub async fn register(&self, body: &Value) -> Resp {
-        self.post("/api/auth/register/").json(body).send().await
+        self.post_json("/api/auth/register/", body).await
     }
     pub async fn login(&self, email: &str, password: &str) -> Resp {
-        self.post("/api/auth/token/")
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
+        let body = json!({"email": email, "password": password});
+        self.post_json("/api/auth/token/", &body).await
     }
     pub async fn refresh(&self, refresh: &str) -> Resp {
-        self.post("/api/auth/token/refresh/")
-            .json(&json!({ "refresh": refresh }))
-            .send()
-            .await
+        let body = json!({ "refresh": refresh });
+        self.post_json("/api/auth/token/refresh/", &body).await
     }
     pub async fn logout(&self, access: &str, refresh: &str) -> Resp {
-        self.post("/api/auth/logout/")
-            .bearer(access)
-            .json(&json!({ "refresh": refresh }))
-            .send()
+        let body = json!({ "refresh": refresh });
+        self.send_as(Method::POST, "/api/auth/logout/", access, &body)
             .await
     }
     pub async fn profile(&self, access: &str) -> Resp {
         self.get("/api/auth/profile/").bearer(access).send().await
     }
     pub async fn patch_profile(&self, access: &str, body: &Value) -> Resp {
-        self.req(Method::PATCH, "/api/auth/profile/")
-            .bearer(access)
-            .json(body)
-            .send()
+        self.send_as(Method::PATCH, "/api/auth/profile/", access, body)
             .await
     }
     pub async fn put_profile(&self, access: &str, body: &Value) -> Resp {
-        self.req(Method::PUT, "/api/auth/profile/")
-            .bearer(access)
-            .json(body)
-            .send()
+        self.send_as(Method::PUT, "/api/auth/profile/", access, body)
             .await
     }
     pub async fn change_password(&self, access: &str, body: &Value) -> Resp {
-        self.post("/api/auth/change-password/")
-            .bearer(access)
-            .json(body)
-            .send()
+        self.send_as(Method::POST, "/api/auth/change-password/", access, body)
             .await
     }
 
@@ -1009,6 +1011,13 @@ impl Api {
     /// Logs `user` in; panics unless 200.
     pub async fn login_ok(&self, user: &TestUser) -> Tokens {
         let r = self.login(&user.email, &user.password).await;
+        r.expect(200);
+        Tokens::from_json(&r.json())
+    }
+
+    /// Refreshes with `refresh`, which must succeed: the new pair.
+    pub async fn refresh_ok(&self, refresh: &str) -> Tokens {
+        let r = self.refresh(refresh).await;
         r.expect(200);
         Tokens::from_json(&r.json())
     }
@@ -1328,6 +1337,28 @@ impl Ctx {
         Ctx::on(default_server())
     }
 
+    /// The most common start of a test: the default server, a fresh web
+    /// client, and a creator registered and logged in through it.
+    pub async fn creator() -> (Ctx, TestUser, Tokens) {
+        let ctx = Ctx::new();
+        let (user, tokens) = ctx.api.new_creator().await;
+        (ctx, user, tokens)
+    }
+
+    /// The default server, a fresh web client, and a user not registered
+    /// yet (for the tests of registration itself).
+    pub fn with_fresh_user() -> (Ctx, TestUser) {
+        (Ctx::new(), TestUser::fresh())
+    }
+
+    /// [`Ctx::creator`] on the server for `config`, or `None` when the test
+    /// is skipped (see [`Ctx::with`]).
+    pub async fn creator_with(config: ServerConfig) -> Option<(Ctx, TestUser, Tokens)> {
+        let ctx = Ctx::with(config)?;
+        let (user, tokens) = ctx.api.new_creator().await;
+        Some((ctx, user, tokens))
+    }
+
     /// `server` with a fresh web client.
     pub fn on(server: &'static Server) -> Ctx {
         let creds = server.create_client(&ClientSpec::web());
@@ -1336,9 +1367,11 @@ impl Ctx {
     }
 
     /// The server for `config` with a fresh web client, or `None` after
-    /// printing why the test is skipped.
-    pub fn with(config: ServerConfig, test: &str) -> Option<Ctx> {
-        server_or_skip(config, test).map(Ctx::on)
+    /// printing why the test is skipped (named by its thread, which the test
+    /// runner names after the test).
+    pub fn with(config: ServerConfig) -> Option<Ctx> {
+        let thread = std::thread::current();
+        server_or_skip(config, thread.name().unwrap_or("this test")).map(Ctx::on)
     }
 
     /// Creates another client and an [`Api`] for it.
@@ -1392,6 +1425,14 @@ impl Api {
         self.refresh(refresh)
             .await
             .expect_error(401, "token_not_valid");
+    }
+
+    /// `user`'s login through this client is refused: 403
+    /// `user_type_not_allowed` (the client does not serve its type).
+    pub async fn login_not_served(&self, user: &TestUser) {
+        self.login(&user.email, &user.password)
+            .await
+            .expect_error(403, "user_type_not_allowed");
     }
 
     /// The profile with `access` as bearer is refused: 401 `token_not_valid`.

@@ -5,11 +5,12 @@
 //! so a test reads only its own mail. Where no mail capture is configured
 //! for the target, the functions answer `Err(Skip)` and the test skips.
 //!
-//! The capture is the folder in `GATEHOUSE_TEST_MAILDIR`: the Maildir of
-//! the aiosmtpd that `scripts/with-smtp.sh` starts (files under `new/`), or
-//! the folder where the Worker's `send_email` emulation writes its `.eml`
-//! files (`scripts/test-worker.sh` finds it in wrangler's log). Every file
-//! below it is one raw message, parsed with `mail-parser`.
+//! The capture is the folder in `GATEHOUSE_TEST_MAILDIR`, the Maildir of
+//! the aiosmtpd that `scripts/with-smtp.sh` starts (files under `new/`); or,
+//! on the Worker, the `.eml` files the `send_email` emulation writes, whose
+//! paths `wrangler dev` logs (`GATEHOUSE_TEST_WRANGLER_LOG`, set by
+//! `scripts/test-worker.sh`). Each file is one raw message, parsed with
+//! `mail-parser`.
 
 use crate::harness::Skip;
 use std::collections::HashMap;
@@ -19,6 +20,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// The variable naming the mail capture folder.
 pub const MAILDIR_VAR: &str = "GATEHOUSE_TEST_MAILDIR";
+/// The variable naming `wrangler dev`'s log, which names each `.eml` file.
+pub const WRANGLER_LOG_VAR: &str = "GATEHOUSE_TEST_WRANGLER_LOG";
 
 /// How long [`wait_for_mails`] waits.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -58,25 +61,83 @@ impl ReceivedMail {
     }
 }
 
-/// The capture folder of this run, or `Skip`.
-pub fn capture_dir() -> Result<PathBuf, Skip> {
-    match std::env::var_os(MAILDIR_VAR).filter(|v| !v.is_empty()) {
-        Some(d) => Ok(PathBuf::from(d)),
-        None => Err(Skip(format!(
-            "no mail capture is configured for this target ({MAILDIR_VAR} is unset: run under scripts/with-smtp.sh)"
-        ))),
+/// Where this run's mail lands.
+#[derive(Debug, Clone)]
+pub enum Capture {
+    /// A folder of message files (a Maildir).
+    Dir(PathBuf),
+    /// `wrangler dev`'s log, naming each `.eml` file it wrote.
+    WranglerLog(PathBuf),
+}
+
+impl Capture {
+    /// This run's capture, or `Skip`.
+    pub fn get() -> Result<Capture, Skip> {
+        let var = |n| std::env::var_os(n).filter(|v: &std::ffi::OsString| !v.is_empty());
+        if let Some(d) = var(MAILDIR_VAR) {
+            return Ok(Capture::Dir(PathBuf::from(d)));
+        }
+        if let Some(l) = var(WRANGLER_LOG_VAR) {
+            return Ok(Capture::WranglerLog(PathBuf::from(l)));
+        }
+        Err(Skip(format!(
+            "no mail capture is configured for this target ({MAILDIR_VAR} and {WRANGLER_LOG_VAR} are unset: run under scripts/with-smtp.sh)"
+        )))
+    }
+
+    /// The message files so far.
+    fn files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        match self {
+            Capture::Dir(d) => collect(d, &mut out),
+            Capture::WranglerLog(log) => {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                for word in text.split_whitespace() {
+                    if let (Some(start), Some(end)) = (word.find('/'), word.rfind(".eml")) {
+                        if start < end {
+                            out.push(PathBuf::from(&word[start..end + 4]));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every mail to `to` so far, oldest first.
+    pub fn mails_to(&self, to: &str) -> Vec<ReceivedMail> {
+        mails_from(self.files(), to)
+    }
+
+    /// Waits until at least `n` mails to `to` arrived (polling), and returns
+    /// them all, oldest first; panics after `deadline`.
+    pub async fn wait_for(&self, to: &str, n: usize, deadline: Duration) -> Vec<ReceivedMail> {
+        let started = Instant::now();
+        loop {
+            let mails = self.mails_to(to);
+            if mails.len() >= n {
+                return mails;
+            }
+            if started.elapsed() > deadline {
+                panic!(
+                    "{} mail(s) to {to} in {self:?} after {deadline:?}, expected {n}",
+                    mails.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
 /// Every mail delivered to `to` so far, oldest first.
 pub async fn mails_to(to: &str) -> Result<Vec<ReceivedMail>, Skip> {
-    Ok(mails_in(&capture_dir()?, to))
+    Ok(Capture::get()?.mails_to(to))
 }
 
 /// Waits (up to 20 s, polling the store) until at least `n` mails to `to`
 /// have arrived, and returns them all, oldest first. Panics on the deadline.
 pub async fn wait_for_mails(to: &str, n: usize) -> Result<Vec<ReceivedMail>, Skip> {
-    Ok(wait_for_mails_in(&capture_dir()?, to, n, WAIT).await)
+    Ok(Capture::get()?.wait_for(to, n, WAIT).await)
 }
 
 /// The newest mail to `to`, waiting for the first one.
@@ -88,40 +149,21 @@ pub async fn last_mail_to(to: &str) -> Result<ReceivedMail, Skip> {
         .expect("wait_for_mails returned at least one"))
 }
 
-/// [`wait_for_mails`] on the capture folder `dir`, with its own deadline.
-pub async fn wait_for_mails_in(
-    dir: &Path,
-    to: &str,
-    n: usize,
-    deadline: Duration,
-) -> Vec<ReceivedMail> {
-    let started = Instant::now();
-    loop {
-        let mails = mails_in(dir, to);
-        if mails.len() >= n {
-            return mails;
-        }
-        if started.elapsed() > deadline {
-            panic!(
-                "{} mail(s) to {to} in {} after {deadline:?}, expected {n}",
-                mails.len(),
-                dir.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// A message file once read: when it arrived and what it holds (`None`:
 /// not a mail).
 type Parsed = Option<(SystemTime, ReceivedMail)>;
 
 /// Every mail to `to` (case-insensitive) under `dir`, oldest first.
 pub fn mails_in(dir: &Path, to: &str) -> Vec<ReceivedMail> {
-    // Parsed files, by path: the shared capture holds every test's mail.
-    static PARSED: Mutex<Option<HashMap<PathBuf, Parsed>>> = Mutex::new(None);
     let mut files = Vec::new();
     collect(dir, &mut files);
+    mails_from(files, to)
+}
+
+/// Every mail to `to` (case-insensitive) among `files`, oldest first.
+fn mails_from(files: Vec<PathBuf>, to: &str) -> Vec<ReceivedMail> {
+    // Parsed files, by path: the shared capture holds every test's mail.
+    static PARSED: Mutex<Option<HashMap<PathBuf, Parsed>>> = Mutex::new(None);
     let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache.get_or_insert_with(HashMap::new);
     let mut out: Vec<(SystemTime, PathBuf, ReceivedMail)> = Vec::new();

@@ -1,5 +1,5 @@
-import { api, qs } from '../api';
-import { append, clear, field, h, pager } from '../ui';
+import { api, qs, type Page } from '../api';
+import { append, clear, dataTable, field, h, pager } from '../ui';
 
 interface AuditEvent {
   id: number;
@@ -121,7 +121,7 @@ export async function auditPage(root: HTMLElement): Promise<void> {
   ]);
 
   async function load() {
-    const page = await api<{ count: number; results: AuditEvent[] }>(
+    const page = await api<Page<AuditEvent>>(
       'GET',
       `/api/admin/audit/${qs({ event: state.event, actor: state.actor, target_user: state.target_user, client: state.client, from: toIso(state.from), to: toIso(state.to), page: state.page, page_size: PAGE_SIZE })}`,
     );
@@ -132,36 +132,27 @@ export async function auditPage(root: HTMLElement): Promise<void> {
     }
     const link = (text: string, f: () => void) => h('a', { href: '#', class: 'filter-link', onclick: (e: Event) => { e.preventDefault(); f(); } }, text);
     append(tableBox, [
-      h(
-        'table',
-        { class: 'table', id: 'audit-table' },
-        h('thead', {}, h('tr', {}, ...['Time', 'Event', 'Actor', 'Target', 'IP', 'Details'].map((t) => h('th', {}, t)))),
+      dataTable('audit-table', ['Time', 'Event', 'Actor', 'Target', 'IP', 'Details'], page.results, (e) =>
         h(
-          'tbody',
-          {},
-          page.results.map((e) =>
-            h(
-              'tr',
-              { 'data-event': e.event },
-              h('td', { class: 'nowrap', title: e.at }, fmtTime(e.at)),
-              h('td', {}, h('span', { class: `badge badge-ev-${eventKind(e.event)}` }, e.event)),
-              h(
-                'td',
-                {},
-                e.actor_user_id !== null ? link(`user #${e.actor_user_id}`, () => { actor.value = String(e.actor_user_id); apply(); }) : h('span', { class: 'muted' }, '—'),
-                e.actor_client_id ? h('div', { class: 'cell-sub mono' }, e.actor_client_id) : null,
-              ),
-              h(
-                'td',
-                {},
-                e.target_user_id !== null ? link(`user #${e.target_user_id}`, () => { target.value = String(e.target_user_id); apply(); }) : null,
-                e.target_client_id ? h('div', { class: 'mono cell-sub' }, link(e.target_client_id, () => { client.value = e.target_client_id!; apply(); })) : null,
-                e.target_user_id === null && !e.target_client_id ? h('span', { class: 'muted' }, '—') : null,
-              ),
-              h('td', { class: 'mono nowrap' }, e.ip ?? '—'),
-              h('td', { class: 'detail-cell' }, changes(e.detail)),
-            ),
+          'tr',
+          { 'data-event': e.event },
+          h('td', { class: 'nowrap', title: e.at }, fmtTime(e.at)),
+          h('td', {}, h('span', { class: `badge badge-ev-${eventKind(e.event)}` }, e.event)),
+          h(
+            'td',
+            {},
+            e.actor_user_id !== null ? link(`user #${e.actor_user_id}`, () => { actor.value = String(e.actor_user_id); apply(); }) : h('span', { class: 'muted' }, '—'),
+            e.actor_client_id ? h('div', { class: 'cell-sub mono' }, e.actor_client_id) : null,
           ),
+          h(
+            'td',
+            {},
+            e.target_user_id !== null ? link(`user #${e.target_user_id}`, () => { target.value = String(e.target_user_id); apply(); }) : null,
+            e.target_client_id ? h('div', { class: 'mono cell-sub' }, link(e.target_client_id, () => { client.value = e.target_client_id!; apply(); })) : null,
+            e.target_user_id === null && !e.target_client_id ? h('span', { class: 'muted' }, '—') : null,
+          ),
+          h('td', { class: 'mono nowrap' }, e.ip ?? '—'),
+          h('td', { class: 'detail-cell' }, changes(e.detail)),
         ),
       ),
       pager(state.page, Math.ceil(page.count / PAGE_SIZE), page.count, (p) => {

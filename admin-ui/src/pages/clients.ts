@@ -1,5 +1,5 @@
-import { api, credentials, qs } from '../api';
-import { append, badge, busy, clear, confirmDialog, field, fmtDate, fmtNum, h, modal, pager, toast } from '../ui';
+import { api, credentials, qs, type Page } from '../api';
+import { append, asyncForm, badge, busy, clear, confirmDialog, dataTable, field, fmtDate, fmtNum, formActions, formError, h, modal, pager, searchBox, toast } from '../ui';
 import { rangePicker, rangeQuery, usageView, type UsageData } from '../usage';
 
 export interface Client {
@@ -19,10 +19,6 @@ export interface Client {
   reset_url: string | null;
 }
 
-interface Page<T> {
-  count: number;
-  results: T[];
-}
 
 const PAGE_SIZE = 20;
 const state = { search: '', page: 1 };
@@ -36,15 +32,10 @@ function period(secs: number): string {
 
 export async function clientsPage(root: HTMLElement): Promise<void> {
   const tableBox = h('div', { class: 'table-box' });
-  const search = h('input', { type: 'search', placeholder: 'Search name or client id', 'aria-label': 'Search clients', value: state.search, class: 'search' });
-  let timer: number | undefined;
-  search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = window.setTimeout(() => {
-      state.search = search.value.trim();
-      state.page = 1;
-      load();
-    }, 250);
+  const search = searchBox('Search name or client id', 'Search clients', state.search, (q) => {
+    state.search = q;
+    state.page = 1;
+    load();
   });
   append(root, [
     h(
@@ -66,25 +57,16 @@ export async function clientsPage(root: HTMLElement): Promise<void> {
     }
     const mine = credentials()?.clientId;
     append(tableBox, [
-      h(
-        'table',
-        { class: 'table', id: 'clients-table' },
-        h('thead', {}, h('tr', {}, ...['Client', 'Type', 'Rate limit', 'Serves', 'Status', 'Created'].map((t) => h('th', {}, t)))),
+      dataTable('clients-table', ['Client', 'Type', 'Rate limit', 'Serves', 'Status', 'Created'], page.results, (c) =>
         h(
-          'tbody',
-          {},
-          page.results.map((c) =>
-            h(
-              'tr',
-              { class: 'row-link', 'data-client': c.client_id, onclick: () => (location.hash = `#/clients/${encodeURIComponent(c.client_id)}`) },
-              h('td', {}, h('a', { class: 'cell-main', href: `#/clients/${encodeURIComponent(c.client_id)}` }, c.name), h('div', { class: 'cell-sub mono' }, c.client_id, c.client_id === mine ? ' · this dashboard' : '')),
-              h('td', {}, badge(c.client_type, 'type')),
-              h('td', { class: 'nowrap' }, `${fmtNum(c.rate_limit)} / ${period(c.rate_period_secs)}`),
-              h('td', {}, c.serves.map((s) => badge(s, s))),
-              h('td', {}, c.is_active ? badge('active', 'ok') : badge('inactive', 'off')),
-              h('td', { class: 'nowrap' }, fmtDate(c.created_at)),
-            ),
-          ),
+          'tr',
+          { class: 'row-link', 'data-client': c.client_id, onclick: () => (location.hash = `#/clients/${encodeURIComponent(c.client_id)}`) },
+          h('td', {}, h('a', { class: 'cell-main', href: `#/clients/${encodeURIComponent(c.client_id)}` }, c.name), h('div', { class: 'cell-sub mono' }, c.client_id, c.client_id === mine ? ' · this dashboard' : '')),
+          h('td', {}, badge(c.client_type, 'type')),
+          h('td', { class: 'nowrap' }, `${fmtNum(c.rate_limit)} / ${period(c.rate_period_secs)}`),
+          h('td', {}, c.serves.map((s) => badge(s, s))),
+          h('td', {}, c.is_active ? badge('active', 'ok') : badge('inactive', 'off')),
+          h('td', { class: 'nowrap' }, fmtDate(c.created_at)),
         ),
       ),
       pager(state.page, Math.ceil(page.count / PAGE_SIZE), page.count, (p) => {
@@ -167,46 +149,32 @@ function createClient(reload: () => void) {
   });
   const origins = h('textarea', { name: 'allowed_origins', rows: 2, placeholder: 'https://app.example.com' });
   const mail = emailOptions();
-  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const error = formError();
   return modal('New API client', (close) => {
     const body = h('div', {});
     const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Create client');
-    const form = h(
-      'form',
-      {
-        class: 'form',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          error.hidden = true;
-          submit.disabled = true;
-          try {
-            const c = await api<Client>('POST', '/api/admin/clients/', {
-              name: name.value.trim(),
-              client_type: type.value,
-              rate_limit: Number(limit.value),
-              serves: serves.value(),
-              allowed_origins: lines(origins.value),
-              ...mail.value(),
-            });
-            reload();
-            clear(body);
-            append(body, keyOnce(c, close));
-          } catch (err) {
-            error.textContent = err instanceof Error ? err.message : String(err);
-            error.hidden = false;
-          } finally {
-            submit.disabled = false;
-          }
-        },
-      },
+    const send = async () => {
+      const c = await api<Client>('POST', '/api/admin/clients/', {
+        name: name.value.trim(),
+        client_type: type.value,
+        rate_limit: Number(limit.value),
+        serves: serves.value(),
+        allowed_origins: lines(origins.value),
+        ...mail.value(),
+      });
+      reload();
+      clear(body);
+      append(body, keyOnce(c, close));
+    };
+    const form = asyncForm('form', submit, error, send, [
       error,
       field('Name', name),
       h('div', { class: 'row2' }, field('Type', type), field('Requests per hour', limit)),
       field('Serves', serves.el, 'Which user types may sign in through this client.'),
       field('Allowed origins', origins, 'Browser origins that may call with this key, one per line. Empty: no browser origin (servers, apps).'),
       ...mail.el,
-      h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
-    );
+      formActions(close, submit),
+    ]);
     body.appendChild(form);
     return [body];
   });
@@ -291,45 +259,31 @@ function editClient(c: Client, reload: () => void) {
   const origins = h('textarea', { name: 'allowed_origins', rows: 2 });
   origins.value = c.allowed_origins.join('\n');
   const mail = emailOptions(c);
-  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const error = formError();
   return modal(`Edit ${c.name}`, (close) => {
     const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Save');
+    const send = async () => {
+      await api<Client>('PATCH', `/api/admin/clients/${encodeURIComponent(c.client_id)}/`, {
+        name: name.value.trim(),
+        rate_limit: Number(limit.value),
+        serves: serves.value(),
+        allowed_origins: lines(origins.value),
+        ...mail.value(),
+      });
+      toast('Saved.');
+      close();
+      reload();
+    };
     return [
-      h(
-        'form',
-        {
-          class: 'form',
-          onsubmit: async (e: Event) => {
-            e.preventDefault();
-            error.hidden = true;
-            submit.disabled = true;
-            try {
-              await api<Client>('PATCH', `/api/admin/clients/${encodeURIComponent(c.client_id)}/`, {
-                name: name.value.trim(),
-                rate_limit: Number(limit.value),
-                serves: serves.value(),
-                allowed_origins: lines(origins.value),
-                ...mail.value(),
-              });
-              toast('Saved.');
-              close();
-              reload();
-            } catch (err) {
-              error.textContent = err instanceof Error ? err.message : String(err);
-              error.hidden = false;
-            } finally {
-              submit.disabled = false;
-            }
-          },
-        },
+      asyncForm('form', submit, error, send, [
         error,
         field('Name', name),
         field(`Requests per ${period(c.rate_period_secs)}`, limit),
         field('Serves', serves.el),
         field('Allowed origins', origins, 'One per line.'),
         ...mail.el,
-        h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
-      ),
+        formActions(close, submit),
+      ]),
     ];
   });
 }

@@ -1,10 +1,10 @@
 import { ApiError, credentials, hasServerCredentials, setCredentials, signIn } from '../api';
-import { append, field, h, icon } from '../ui';
+import { append, asyncForm, errorText, field, formError, h, icon } from '../ui';
 
 export function loginPage(root: HTMLElement, done: () => void): void {
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
-  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const error = formError();
   const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit' }, 'Sign in');
 
   // Without operator-configured credentials, the page asks for the
@@ -15,33 +15,24 @@ export function loginPage(root: HTMLElement, done: () => void): void {
   const apiKey = h('input', { name: 'api_key', type: 'password', placeholder: 'sk_…', required: askClient, autocomplete: 'off', value: saved?.apiKey ?? '' });
   const remember = h('input', { type: 'checkbox', name: 'remember', checked: !!saved });
 
-  const form = h(
-    'form',
-    {
-      class: 'login-card',
-      onsubmit: async (e: Event) => {
-        e.preventDefault();
-        error.hidden = true;
-        submit.disabled = true;
-        submit.textContent = 'Signing in…';
-        try {
-          if (askClient) setCredentials({ clientId: clientId.value.trim(), apiKey: apiKey.value.trim() }, remember.checked);
-          await signIn(email.value.trim(), password.value);
-          done();
-        } catch (err) {
-          let msg = err instanceof Error ? err.message : String(err);
-          if (err instanceof ApiError) {
-            if (err.code === 'user_type_not_allowed' || err.code === 'not_staff') msg = 'This dashboard is for staff and admins only.';
-            else if (err.code === 'api_key_invalid' || err.code === 'api_key_missing') msg = 'The dashboard’s API client is not recognised. Check its client id and key.';
-          }
-          error.textContent = msg;
-          error.hidden = false;
-        } finally {
-          submit.disabled = false;
-          submit.textContent = 'Sign in';
-        }
-      },
-    },
+  const send = async () => {
+    submit.textContent = 'Signing in…';
+    try {
+      if (askClient) setCredentials({ clientId: clientId.value.trim(), apiKey: apiKey.value.trim() }, remember.checked);
+      await signIn(email.value.trim(), password.value);
+      done();
+    } finally {
+      submit.textContent = 'Sign in';
+    }
+  };
+  const message = (err: unknown) => {
+    if (err instanceof ApiError) {
+      if (err.code === 'user_type_not_allowed' || err.code === 'not_staff') return 'This dashboard is for staff and admins only.';
+      if (err.code === 'api_key_invalid' || err.code === 'api_key_missing') return 'The dashboard’s API client is not recognised. Check its client id and key.';
+    }
+    return errorText(err);
+  };
+  const form = asyncForm('login-card', submit, error, send, [
     h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark' }, icon('shield', 18)), h('h1', {}, 'Gatehouse')),
     h('p', { class: 'muted' }, 'Sign in to the admin dashboard.'),
     error,
@@ -59,6 +50,6 @@ export function loginPage(root: HTMLElement, done: () => void): void {
         )
       : null,
     submit,
-  );
+  ], message);
   append(root, [form]);
 }

@@ -1,5 +1,5 @@
-import { api, claims, qs } from '../api';
-import { append, badge, busy, clear, confirmDialog, field, fmtDate, h, modal, pager, toast } from '../ui';
+import { api, claims, qs, type Page } from '../api';
+import { append, asyncForm, badge, busy, clear, confirmDialog, dataTable, errorText, field, fmtDate, formActions, formError, h, modal, pager, searchBox, toast } from '../ui';
 
 interface AdminUser {
   id: number;
@@ -18,12 +18,6 @@ interface AdminUser {
   email_verified_at: string | null;
 }
 
-interface Page<T> {
-  count: number;
-  next: string | null;
-  previous: string | null;
-  results: T[];
-}
 
 const PAGE_SIZE = 20;
 const state = { search: '', user_type: '', is_active: '', page: 1 };
@@ -33,15 +27,10 @@ export async function usersPage(root: HTMLElement): Promise<void> {
   const isAdmin = me.is_superuser;
   const tableBox = h('div', { class: 'table-box' });
 
-  const search = h('input', { type: 'search', placeholder: 'Search email, username or name', 'aria-label': 'Search users', value: state.search, class: 'search' });
-  let timer: number | undefined;
-  search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = window.setTimeout(() => {
-      state.search = search.value.trim();
-      state.page = 1;
-      load();
-    }, 250);
+  const search = searchBox('Search email, username or name', 'Search users', state.search, (q) => {
+    state.search = q;
+    state.page = 1;
+    load();
   });
   const typeSel = h('select', { 'aria-label': 'User type' }, h('option', { value: '' }, 'All types'), ...['creator', 'staff', 'admin'].map((t) => h('option', { value: t, selected: state.user_type === t }, t)));
   typeSel.addEventListener('change', () => {
@@ -74,7 +63,7 @@ export async function usersPage(root: HTMLElement): Promise<void> {
       tableBox.appendChild(h('p', { class: 'empty' }, state.search ? `No user matches “${state.search}”.` : 'No users.'));
       return;
     }
-    const rows = page.results.map((u) => {
+    const row = (u: AdminUser) => {
       const mayManage = isAdmin || u.user_type === 'creator';
       const toggle = h(
         'button',
@@ -135,14 +124,9 @@ export async function usersPage(root: HTMLElement): Promise<void> {
         h('td', { class: 'nowrap' }, fmtDate(u.last_login)),
         h('td', { class: 'actions-cell' }, h('div', { class: 'row-actions' }, sessions, toggle)),
       );
-    });
+    };
     append(tableBox, [
-      h(
-        'table',
-        { class: 'table', id: 'users-table' },
-        h('thead', {}, h('tr', {}, ...['User', 'Name', 'Type', 'Status · email', 'Joined', 'Last login', ''].map((t) => h('th', {}, t)))),
-        h('tbody', {}, rows),
-      ),
+      dataTable('users-table', ['User', 'Name', 'Type', 'Status · email', 'Joined', 'Last login', ''], page.results, row),
       pager(state.page, Math.ceil(page.count / PAGE_SIZE), page.count, (p) => {
         state.page = p;
         load();
@@ -160,45 +144,31 @@ function createUser(isAdmin: boolean, reload: () => void) {
   const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' });
   const types = isAdmin ? ['staff', 'admin', 'creator'] : ['creator'];
   const type = h('select', { name: 'user_type' }, ...types.map((t) => h('option', { value: t }, t)));
-  const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
+  const error = formError();
   return modal('New user', (close) => {
     const submit = h('button', { class: 'btn btn-primary', type: 'submit' }, 'Create user');
-    const form = h(
-      'form',
-      {
-        class: 'form',
-        onsubmit: async (e: Event) => {
-          e.preventDefault();
-          error.hidden = true;
-          submit.disabled = true;
-          try {
-            const u = await api<AdminUser>('POST', '/api/admin/users/', {
-              email: email.value.trim(),
-              username: username.value.trim(),
-              first_name: first.value.trim(),
-              last_name: last.value.trim(),
-              password: password.value,
-              user_type: type.value,
-            });
-            toast(`Created ${u.user_type} ${u.email}.`);
-            close();
-            reload();
-          } catch (err) {
-            error.textContent = err instanceof Error ? err.message : String(err);
-            error.hidden = false;
-          } finally {
-            submit.disabled = false;
-          }
-        },
-      },
+    const send = async () => {
+      const u = await api<AdminUser>('POST', '/api/admin/users/', {
+        email: email.value.trim(),
+        username: username.value.trim(),
+        first_name: first.value.trim(),
+        last_name: last.value.trim(),
+        password: password.value,
+        user_type: type.value,
+      });
+      toast(`Created ${u.user_type} ${u.email}.`);
+      close();
+      reload();
+    };
+    const form = asyncForm('form', submit, error, send, [
       error,
       field('Type', type, isAdmin ? undefined : 'Only admins can create staff and admins.'),
       field('Email', email),
       field('Username', username),
       h('div', { class: 'row2' }, field('First name', first), field('Last name', last)),
       field('Password', password, 'At least 8 characters, not common, not all digits.'),
-      h('div', { class: 'actions' }, h('button', { class: 'btn', type: 'button', onclick: close }, 'Cancel'), submit),
-    );
+      formActions(close, submit),
+    ]);
     return [form];
   });
 }
@@ -224,7 +194,7 @@ function showSessions(u: AdminUser, mayManage: boolean) {
         list = await api<AdminSession[]>('GET', base);
       } catch (e) {
         clear(box);
-        box.appendChild(h('div', { class: 'form-error' }, e instanceof Error ? e.message : String(e)));
+        box.appendChild(h('div', { class: 'form-error' }, errorText(e)));
         return;
       }
       clear(box);

@@ -4,6 +4,7 @@
 //! `_as` forms the given actor (the admin API's caller).
 
 use super::types::ClientOut;
+use crate::api::types::UserOut;
 use crate::api_client::{
     default_serves, generate_client_id, ApiClient, ApiKey, ClientId, NewApiClient,
 };
@@ -18,6 +19,18 @@ use crate::sql::SqlError;
 use crate::store::users::UserInsert;
 use crate::user::{canonical_email, canonical_username, NewUser, User};
 use std::collections::BTreeMap;
+
+/// A user as the HTTP API shows it (the User object of docs/CONTRACT.md):
+/// what the CLI prints with `--json`.
+pub fn user_json(u: &User) -> serde_json::Value {
+    serde_json::to_value(UserOut::from(u)).expect("a User serialises")
+}
+
+/// A client as the admin API shows it, without its key (nor the key's hash,
+/// of no use to an operator): what the CLI prints with `--json`.
+pub fn client_json(c: &ApiClient) -> serde_json::Value {
+    serde_json::to_value(ClientOut::from(c)).expect("a client serialises")
+}
 
 /// Why an operator action failed.
 #[derive(Debug, thiserror::Error)]
@@ -333,6 +346,14 @@ pub(crate) async fn rotate_api_key_as(
 mod tests {
     use super::origin_error;
 
+    /// Each of `bad` is refused, with a message that contains `says`.
+    fn refused(bad: &[&str], says: &str) {
+        for bad in bad {
+            let msg = origin_error(bad).unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert!(msg.contains(says), "{bad}: {msg}");
+        }
+    }
+
     #[test]
     fn https_anywhere_plain_http_only_on_loopback() {
         for ok in [
@@ -352,41 +373,41 @@ mod tests {
         ] {
             assert_eq!(origin_error(ok), None, "{ok}");
         }
-        for bad in [
-            "http://evil.example",
-            "http://evil.example:80",
-            "http://localhost.evil.example",
-            "http://127.0.0.2:3000",
-            "http://[::2]",
-            "http://0.0.0.0:8000",
-            "http://192.168.1.10",
-        ] {
-            let msg = origin_error(bad).unwrap_or_else(|| panic!("{bad} accepted"));
-            assert!(msg.contains("plain http://"), "{bad}: {msg}");
-        }
-        for bad in [
-            "",
-            "**",
-            "ftp://x",
-            "https://",
-            "https://app.example.com/",
-            "https://app.example.com/path",
-            "https://app.example.com:0",
-            "https://app.example.com:65536",
-            "https://app.example.com:",
-            "https://app.example.com:+80",
-            "https://a b.example",
-            "https://app..example",
-            "https://-app.example",
-            "https://user@app.example",
-            "https://[::1",
-            "https://[::1]x",
-            "https://[nope]",
-            "http://localhost/",
-            "http://localhost:3000\nhttps://x",
-        ] {
-            let msg = origin_error(bad).unwrap_or_else(|| panic!("{bad:?} accepted"));
-            assert!(msg.contains("is not an origin like"), "{bad}: {msg}");
-        }
+        refused(
+            &[
+                "http://evil.example",
+                "http://evil.example:80",
+                "http://localhost.evil.example",
+                "http://127.0.0.2:3000",
+                "http://[::2]",
+                "http://0.0.0.0:8000",
+                "http://192.168.1.10",
+            ],
+            "plain http://",
+        );
+        refused(
+            &[
+                "",
+                "**",
+                "ftp://x",
+                "https://",
+                "https://app.example.com/",
+                "https://app.example.com/path",
+                "https://app.example.com:0",
+                "https://app.example.com:65536",
+                "https://app.example.com:",
+                "https://app.example.com:+80",
+                "https://a b.example",
+                "https://app..example",
+                "https://-app.example",
+                "https://user@app.example",
+                "https://[::1",
+                "https://[::1]x",
+                "https://[nope]",
+                "http://localhost/",
+                "http://localhost:3000\nhttps://x",
+            ],
+            "is not an origin like",
+        );
     }
 }

@@ -25,6 +25,13 @@ impl Where {
         self.conds.push(cond.to_owned());
         self.params.extend(params);
     }
+    /// `cond` when the filter `value` is set, bound to each of its `?`.
+    fn add_opt<T: Into<Value>>(&mut self, cond: &str, value: Option<T>) {
+        if let Some(v) = value {
+            let n = cond.matches('?').count();
+            self.add(cond, std::iter::repeat_n(v.into(), n));
+        }
+    }
     fn sql(&self) -> String {
         if self.conds.is_empty() {
             String::new()
@@ -172,18 +179,12 @@ impl Store {
         offset: u64,
     ) -> Result<(u64, Vec<User>), SqlError> {
         let mut w = Where::default();
-        if let Some(s) = &f.search {
-            w.add(
-                "(instr(lower(email), lower(?)) > 0 OR instr(lower(username), lower(?)) > 0 OR instr(lower(first_name), lower(?)) > 0 OR instr(lower(last_name), lower(?)) > 0)",
-                std::iter::repeat_n(Value::from(s.as_str()), 4),
-            );
-        }
-        if let Some(t) = f.user_type {
-            w.add("user_type = ?", [t.as_str().into()]);
-        }
-        if let Some(a) = f.is_active {
-            w.add("is_active = ?", [a.into()]);
-        }
+        w.add_opt(
+            "(instr(lower(email), lower(?)) > 0 OR instr(lower(username), lower(?)) > 0 OR instr(lower(first_name), lower(?)) > 0 OR instr(lower(last_name), lower(?)) > 0)",
+            f.search.as_deref(),
+        );
+        w.add_opt("user_type = ?", f.user_type.map(|t| t.as_str()));
+        w.add_opt("is_active = ?", f.is_active);
         let (count, rows) = self
             .page("users", USER_COLUMNS, w, order, limit, offset)
             .await?;
@@ -271,18 +272,12 @@ impl Store {
         offset: u64,
     ) -> Result<(u64, Vec<ApiClient>), SqlError> {
         let mut w = Where::default();
-        if let Some(s) = &f.search {
-            w.add(
-                "(instr(lower(name), lower(?)) > 0 OR instr(id, ?) > 0)",
-                [s.as_str().into(), s.as_str().into()],
-            );
-        }
-        if let Some(t) = &f.client_type {
-            w.add("client_type = ?", [t.as_str().into()]);
-        }
-        if let Some(a) = f.is_active {
-            w.add("is_active = ?", [a.into()]);
-        }
+        w.add_opt(
+            "(instr(lower(name), lower(?)) > 0 OR instr(id, ?) > 0)",
+            f.search.as_deref(),
+        );
+        w.add_opt("client_type = ?", f.client_type.as_deref());
+        w.add_opt("is_active = ?", f.is_active);
         let (count, rows) = self
             .page(
                 "api_clients",
@@ -351,30 +346,15 @@ impl Store {
                 None => w.add("event = ?", [e.as_str().into()]),
             }
         }
-        if let Some(a) = f.actor {
-            w.add("actor_user_id = ?", [a.into()]);
-        }
-        if let Some(t) = f.target_user {
-            w.add("target_user_id = ?", [t.into()]);
-        }
-        if let Some(u) = f.user {
-            w.add(
-                "(actor_user_id = ? OR target_user_id = ?)",
-                [u.into(), u.into()],
-            );
-        }
-        if let Some(c) = &f.client {
-            w.add(
-                "(actor_client_id = ? OR target_client_id = ?)",
-                [c.as_str().into(), c.as_str().into()],
-            );
-        }
-        if let Some(from) = f.from {
-            w.add("at >= ?", [from.0.into()]);
-        }
-        if let Some(to) = f.to {
-            w.add("at < ?", [to.0.into()]);
-        }
+        w.add_opt("actor_user_id = ?", f.actor);
+        w.add_opt("target_user_id = ?", f.target_user);
+        w.add_opt("(actor_user_id = ? OR target_user_id = ?)", f.user);
+        w.add_opt(
+            "(actor_client_id = ? OR target_client_id = ?)",
+            f.client.as_deref(),
+        );
+        w.add_opt("at >= ?", f.from.map(|t| t.0));
+        w.add_opt("at < ?", f.to.map(|t| t.0));
         let (count, rows) = self
             .page(
                 "audit_events",

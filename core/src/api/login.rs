@@ -270,78 +270,63 @@ fn token() {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::UnixMillis;
     use crate::user::{UserId, UserType};
     use PasswordCheck::{Unusable, Verified, Wrong};
+    use RefuseReason::{Inactive, InvalidCredentials};
 
     fn user(active: bool) -> User {
         User {
-            id: UserId(7),
-            email: "ada@example.com".into(),
-            username: "ada".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            user_type: UserType::Creator,
-            is_staff: false,
-            is_superuser: false,
             is_active: active,
-            date_joined: UnixMillis(0),
-            last_login: None,
-            email_verified_at: None,
+            ..User::sample(7, UserType::Creator)
         }
+    }
+
+    /// `decide` for the account of [`user`], active or not.
+    fn known(active: bool, check: PasswordCheck, serves: bool) -> LoginOutcome {
+        decide(Some(user(active)), check, serves, false)
     }
 
     fn refused(target: UserRef, reason: RefuseReason) -> LoginOutcome {
         LoginOutcome::Refuse { target, reason }
     }
 
+    /// The refusal of the account of [`user`].
+    fn user_refused(reason: RefuseReason) -> LoginOutcome {
+        refused(UserRef::Id(UserId(7)), reason)
+    }
+
     #[test]
     fn unknown_email_and_wrong_password_look_the_same_to_the_caller() {
         let unknown = decide(None, Wrong, false, false);
-        assert_eq!(
-            unknown,
-            refused(UserRef::None, RefuseReason::InvalidCredentials)
-        );
+        assert_eq!(unknown, refused(UserRef::None, InvalidCredentials));
         // Even a (dummy-hash) "match" without an account is a refusal.
         assert_eq!(decide(None, Verified, true, false), unknown);
-        assert_eq!(
-            decide(Some(user(true)), Wrong, true, false),
-            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
-        );
+        assert_eq!(known(true, Wrong, true), user_refused(InvalidCredentials));
     }
 
     #[test]
     fn an_inactive_account_is_refused_even_with_the_right_password() {
-        assert_eq!(
-            decide(Some(user(false)), Verified, true, false),
-            refused(UserRef::Id(UserId(7)), RefuseReason::Inactive)
-        );
+        assert_eq!(known(false, Verified, true), user_refused(Inactive));
         // A wrong password on an inactive account says nothing of its state.
-        assert_eq!(
-            decide(Some(user(false)), Wrong, true, false),
-            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
-        );
+        assert_eq!(known(false, Wrong, true), user_refused(InvalidCredentials));
     }
 
     #[test]
     fn the_right_password_through_a_client_that_does_not_serve_the_type_is_403() {
         assert_eq!(
-            decide(Some(user(true)), Verified, false, false),
+            known(true, Verified, false),
             LoginOutcome::NotServed(UserRef::Id(UserId(7)))
         );
         // A wrong password there is still an ordinary failure (counted).
         assert!(matches!(
-            decide(Some(user(true)), Wrong, false, false),
+            known(true, Wrong, false),
             LoginOutcome::Refuse { .. }
         ));
     }
 
     #[test]
     fn the_right_password_of_an_active_served_account_issues() {
-        assert_eq!(
-            decide(Some(user(true)), Verified, true, false),
-            LoginOutcome::Issue(user(true))
-        );
+        assert_eq!(known(true, Verified, true), LoginOutcome::Issue(user(true)));
     }
 
     #[test]
@@ -356,7 +341,7 @@ mod tests {
             LoginOutcome::Refuse { .. }
         ));
         let mut verified = user(true);
-        verified.email_verified_at = Some(UnixMillis(1));
+        verified.email_verified_at = Some(crate::clock::UnixMillis(1));
         assert_eq!(
             decide(Some(verified.clone()), Verified, true, true),
             LoginOutcome::Issue(verified)
@@ -367,14 +352,14 @@ mod tests {
     fn an_unverifiable_hash_asks_an_active_account_for_a_reset_whatever_was_typed() {
         for serves in [true, false] {
             assert_eq!(
-                decide(Some(user(true)), Unusable, serves, false),
+                known(true, Unusable, serves),
                 LoginOutcome::ResetRequired(UserRef::Id(UserId(7)))
             );
         }
         // A deactivated one learns nothing more than with a wrong password.
         assert_eq!(
-            decide(Some(user(false)), Unusable, true, false),
-            refused(UserRef::Id(UserId(7)), RefuseReason::InvalidCredentials)
+            known(false, Unusable, true),
+            user_refused(InvalidCredentials)
         );
     }
 }

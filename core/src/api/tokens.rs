@@ -6,7 +6,7 @@ use crate::clock::UnixMillis;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::session::{SessionId, SessionRow};
-use crate::store::sessions::SessionInsert;
+use crate::store::sessions::{HashSwap, SessionInsert};
 use crate::token::{new_jti, Issue, TokenType};
 use crate::user::User;
 
@@ -145,24 +145,20 @@ pub(crate) async fn login_user(
         .audit(crate::audit::event::LOGIN_SUCCEEDED, Some(user.id))
         .target_user(crate::audit::UserRef::Id(user.id))
         .detail(serde_json::json!({"session_id": s.id.0, "user_agent": ctx.user_agent()}));
-    match rehash {
-        None => ctx.store().insert_session(user.id, &insert, &audit).await?,
-        Some(r) => {
-            let rehashed = ctx
-                .audit(crate::audit::event::PASSWORD_REHASHED, Some(user.id))
-                .target_user(crate::audit::UserRef::Id(user.id))
-                .detail(serde_json::json!({"from": r.from, "to": "argon2id"}));
-            ctx.store()
-                .insert_session_rehashing(
-                    user.id,
-                    &insert,
-                    &audit,
-                    &r.old_hash,
-                    &r.new_hash,
-                    &rehashed,
-                )
-                .await?;
-        }
-    }
+    let rehashed = rehash.map(|r| {
+        let e = ctx
+            .audit(crate::audit::event::PASSWORD_REHASHED, Some(user.id))
+            .target_user(crate::audit::UserRef::Id(user.id))
+            .detail(serde_json::json!({"from": r.from, "to": "argon2id"}));
+        (r, e)
+    });
+    let swap = rehashed.as_ref().map(|(r, audit)| HashSwap {
+        old_hash: &r.old_hash,
+        new_hash: &r.new_hash,
+        audit,
+    });
+    ctx.store()
+        .insert_session(user.id, &insert, &audit, swap)
+        .await?;
     Ok(token_pair(ctx, user, &s.id, &s.jti, first_refresh_ttl(ctx)))
 }

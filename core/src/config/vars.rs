@@ -376,18 +376,29 @@ impl Dashboard {
     pub fn from_vars(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Dashboard>, ConfigError> {
-        match (lookup(DASHBOARD_CLIENT_ID), lookup(DASHBOARD_API_KEY)) {
-            (Some(client_id), Some(api_key)) => Ok(Some(Dashboard { client_id, api_key })),
-            (None, None) => Ok(None),
-            (Some(_), None) => Err(ConfigError::HalfDashboard {
-                set: DASHBOARD_CLIENT_ID,
-                missing: DASHBOARD_API_KEY,
-            }),
-            (None, Some(_)) => Err(ConfigError::HalfDashboard {
-                set: DASHBOARD_API_KEY,
-                missing: DASHBOARD_CLIENT_ID,
-            }),
-        }
+        let pair = both_or_neither(
+            &lookup,
+            DASHBOARD_CLIENT_ID,
+            DASHBOARD_API_KEY,
+            |set, missing| ConfigError::HalfDashboard { set, missing },
+        )?;
+        Ok(pair.map(|(client_id, api_key)| Dashboard { client_id, api_key }))
+    }
+}
+
+/// Two variables that mean something only together: both values, neither,
+/// or `half(set, missing)` naming the one set and the one missing.
+fn both_or_neither(
+    lookup: &impl Fn(&str) -> Option<String>,
+    a: &'static str,
+    b: &'static str,
+    half: impl Fn(&'static str, &'static str) -> ConfigError,
+) -> Result<Option<(String, String)>, ConfigError> {
+    match (lookup(a), lookup(b)) {
+        (Some(x), Some(y)) => Ok(Some((x, y))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(half(a, b)),
+        (None, Some(_)) => Err(half(b, a)),
     }
 }
 
@@ -397,32 +408,27 @@ impl Dashboard {
 fn legacy_tokens(
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<LegacyTokens>, ConfigError> {
-    match (lookup(DJANGO_SIGNING_KEY), lookup(LEGACY_TOKENS_UNTIL)) {
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(ConfigError::HalfLegacy {
-            set: DJANGO_SIGNING_KEY,
-            missing: LEGACY_TOKENS_UNTIL,
-        }),
-        (None, Some(_)) => Err(ConfigError::HalfLegacy {
-            set: LEGACY_TOKENS_UNTIL,
-            missing: DJANGO_SIGNING_KEY,
-        }),
-        (Some(key), Some(_)) if key.is_empty() => Err(ConfigError::EmptyDjangoKey),
-        (Some(signing_key), Some(until)) => {
+    let pair = both_or_neither(
+        lookup,
+        DJANGO_SIGNING_KEY,
+        LEGACY_TOKENS_UNTIL,
+        |set, missing| ConfigError::HalfLegacy { set, missing },
+    )?;
+    match pair {
+        None => Ok(None),
+        Some((key, _)) if key.is_empty() => Err(ConfigError::EmptyDjangoKey),
+        Some((signing_key, until)) => {
+            let not_a_time = || ConfigError::NotATime {
+                name: LEGACY_TOKENS_UNTIL,
+                value: until.clone(),
+            };
             let t = time::OffsetDateTime::parse(
                 until.trim(),
                 &time::format_description::well_known::Rfc3339,
             )
-            .map_err(|_| ConfigError::NotATime {
-                name: LEGACY_TOKENS_UNTIL,
-                value: until.clone(),
-            })?;
-            let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| {
-                ConfigError::NotATime {
-                    name: LEGACY_TOKENS_UNTIL,
-                    value: until.clone(),
-                }
-            })?;
+            .map_err(|_| not_a_time())?;
+            let ms =
+                i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| not_a_time())?;
             Ok(Some(LegacyTokens {
                 signing_key,
                 until: UnixMillis(ms),
@@ -549,6 +555,14 @@ mod tests {
         assert_eq!(c.legacy_tokens, None);
     }
 
+    /// `secret` stays out of `c`'s Debug output.
+    fn hides(c: &Config, secret: &str) {
+        assert!(
+            !format!("{c:?}").contains(secret),
+            "the key leaked into Debug"
+        );
+    }
+
     #[test]
     fn legacy_tokens_key_and_deadline_together() {
         let c = ok(&[
@@ -558,24 +572,20 @@ mod tests {
         let l = c.legacy_tokens.clone().unwrap();
         assert_eq!(l.signing_key, "django-insecure-key");
         assert_eq!(l.until, UnixMillis(1_801_393_200_000));
-        assert!(
-            !format!("{c:?}").contains("django-insecure-key"),
-            "the key leaked into Debug"
-        );
-        assert_eq!(
-            err(&[(DJANGO_SIGNING_KEY, "k")]),
-            ConfigError::HalfLegacy {
-                set: DJANGO_SIGNING_KEY,
-                missing: LEGACY_TOKENS_UNTIL
-            }
-        );
-        assert_eq!(
-            err(&[(LEGACY_TOKENS_UNTIL, "2027-01-31T00:00:00Z")]),
-            ConfigError::HalfLegacy {
-                set: LEGACY_TOKENS_UNTIL,
-                missing: DJANGO_SIGNING_KEY
-            }
-        );
+        hides(&c, "django-insecure-key");
+        for (set, value, missing) in [
+            (DJANGO_SIGNING_KEY, "k", LEGACY_TOKENS_UNTIL),
+            (
+                LEGACY_TOKENS_UNTIL,
+                "2027-01-31T00:00:00Z",
+                DJANGO_SIGNING_KEY,
+            ),
+        ] {
+            assert_eq!(
+                err(&[(set, value)]),
+                ConfigError::HalfLegacy { set, missing }
+            );
+        }
         assert_eq!(
             err(&[
                 (DJANGO_SIGNING_KEY, ""),
@@ -902,24 +912,16 @@ mod tests {
                 api_key: "key".into()
             })
         );
-        assert!(
-            !format!("{both:?}").contains("\"key\""),
-            "the key leaked into Debug"
-        );
-        assert_eq!(
-            err(&[(DASHBOARD_CLIENT_ID, "cl_1")]),
-            ConfigError::HalfDashboard {
-                set: DASHBOARD_CLIENT_ID,
-                missing: DASHBOARD_API_KEY
-            }
-        );
-        assert_eq!(
-            err(&[(DASHBOARD_API_KEY, "key")]),
-            ConfigError::HalfDashboard {
-                set: DASHBOARD_API_KEY,
-                missing: DASHBOARD_CLIENT_ID
-            }
-        );
+        hides(&both, "\"key\"");
+        for (set, value, missing) in [
+            (DASHBOARD_CLIENT_ID, "cl_1", DASHBOARD_API_KEY),
+            (DASHBOARD_API_KEY, "key", DASHBOARD_CLIENT_ID),
+        ] {
+            assert_eq!(
+                err(&[(set, value)]),
+                ConfigError::HalfDashboard { set, missing }
+            );
+        }
     }
 
     #[test]

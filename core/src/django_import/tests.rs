@@ -136,6 +136,20 @@ fn records_that_normalise_alike_are_refused_naming_both() {
     assert!(e.why.contains("twice"), "{e}");
 }
 
+/// What the database holds after `d` was imported, with jti-b blacklisted
+/// there or not.
+fn imported(d: &Dump, b_blacklisted: bool) -> Existing {
+    let mut e = Existing::default();
+    for u in &d.users {
+        e.users
+            .insert(u.id, (u.email_key.clone(), u.username_key.clone()));
+    }
+    e.clients.insert(d.clients[0].id.clone(), KEY_HASH.into());
+    e.tokens.insert("jti-a".into(), false);
+    e.tokens.insert("jti-b".into(), b_blacklisted);
+    e
+}
+
 #[test]
 fn a_fresh_database_gets_everything_and_a_present_one_nothing() {
     let d = parse(&good()).unwrap();
@@ -148,14 +162,7 @@ fn a_fresh_database_gets_everything_and_a_present_one_nothing() {
     assert_eq!(p.new_clients[0].serves.len(), 3);
     assert!(!p.changes_nothing());
 
-    let mut e = Existing::default();
-    for u in &d.users {
-        e.users
-            .insert(u.id, (u.email_key.clone(), u.username_key.clone()));
-    }
-    e.clients.insert(d.clients[0].id.clone(), KEY_HASH.into());
-    e.tokens.insert("jti-a".into(), false);
-    e.tokens.insert("jti-b".into(), true);
+    let e = imported(&d, true);
     let again = plan(&d, &e, &Options::default()).unwrap();
     assert!(again.changes_nothing());
     assert!(again.statements().is_empty());
@@ -181,14 +188,7 @@ fn imported_clients_take_only_origins_any_client_may_have() {
 #[test]
 fn a_token_blacklisted_since_the_last_run_is_updated() {
     let d = parse(&good()).unwrap();
-    let mut e = Existing::default();
-    for u in &d.users {
-        e.users
-            .insert(u.id, (u.email_key.clone(), u.username_key.clone()));
-    }
-    e.clients.insert(d.clients[0].id.clone(), KEY_HASH.into());
-    e.tokens.insert("jti-a".into(), false);
-    e.tokens.insert("jti-b".into(), false);
+    let e = imported(&d, false);
     let p = plan(&d, &e, &Options::default()).unwrap();
     assert_eq!(p.newly_blacklisted.len(), 1);
     assert_eq!(p.newly_blacklisted[0].0, "jti-b");
@@ -257,9 +257,8 @@ async fn the_import_writes_once_and_then_changes_nothing() {
     // The users' ids are kept, and new ones continue after them.
     let rows = env
         .sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT id, email_normalized, password_hash FROM users ORDER BY id",
-            vec![],
         ))
         .await
         .unwrap()

@@ -253,6 +253,14 @@ mod tests {
         }
     }
 
+    /// A user with only a username.
+    fn named(username: &'static str) -> UserAttributes<'static> {
+        UserAttributes {
+            username,
+            ..no_user()
+        }
+    }
+
     fn john() -> UserAttributes<'static> {
         UserAttributes {
             username: "johnsmith",
@@ -385,10 +393,7 @@ mod tests {
             validate_password("123", &no_user()),
             vec![TOO_SHORT, TOO_COMMON, NUMERIC]
         );
-        let user = UserAttributes {
-            username: "qwerty",
-            ..no_user()
-        };
+        let user = named("qwerty");
         assert_eq!(
             validate_password("qwerty", &user),
             vec![
@@ -399,37 +404,31 @@ mod tests {
         );
     }
 
+    /// `password` is refused, with one message: too similar to `what`.
+    fn too_similar(password: &str, user: &UserAttributes, what: &str) {
+        let expected = format!("The password is too similar to the {what}.");
+        assert_eq!(validate_password(password, user), [expected], "{password}");
+    }
+
     #[test]
     fn similarity_to_each_attribute() {
         let user = john();
-        assert_eq!(
-            validate_password("johnsmith1", &user),
-            vec!["The password is too similar to the username."]
-        );
+        too_similar("johnsmith1", &user, "username");
         assert!(validate_password("Xk9#mQ2!vLp7", &user).is_empty());
         assert!(validate_password("correct horse battery staple", &user).is_empty());
         // Parts of the email address (split on non-word characters) count.
-        assert_eq!(
-            validate_password("example.com!", &user),
-            vec!["The password is too similar to the email address."]
-        );
+        too_similar("example.com!", &user, "email address");
         let user = UserAttributes {
             first_name: "Mary-Jane",
             ..no_user()
         };
-        assert_eq!(
-            validate_password("Mary-Jane99", &user),
-            vec!["The password is too similar to the first name."]
-        );
+        too_similar("Mary-Jane99", &user, "first name");
         assert!(validate_password("maryxxxxxxxxx", &user).is_empty());
         let user = UserAttributes {
             last_name: "Featherstonehaugh",
             ..no_user()
         };
-        assert_eq!(
-            validate_password("FEATHERSTONE-haugh", &user),
-            vec!["The password is too similar to the last name."]
-        );
+        too_similar("FEATHERSTONE-haugh", &user, "last name");
         // One message, for the first attribute in Django's order.
         let user = UserAttributes {
             username: "featherstone",
@@ -437,10 +436,7 @@ mod tests {
             first_name: "featherstone",
             last_name: "featherstone",
         };
-        assert_eq!(
-            validate_password("featherstone", &user),
-            vec!["The password is too similar to the username."]
-        );
+        too_similar("featherstone", &user, "username");
         // Just under the threshold: quick_ratio("password", "pass") = 8/12.
         let user = UserAttributes {
             first_name: "Pass",
@@ -453,10 +449,7 @@ mod tests {
     fn similarity_is_quick_ratio_like_django() {
         // Django rejects an anagram of the username: quick_ratio is 1.0
         // even though ratio() is only 1/3.
-        let user = UserAttributes {
-            username: "johnsmith",
-            ..no_user()
-        };
+        let user = named("johnsmith");
         assert_eq!(
             validate_password("htimsnhoj", &user),
             vec!["The password is too similar to the username."]
@@ -487,10 +480,7 @@ mod tests {
     #[test]
     fn long_password_skips_short_values() {
         // Django >= 4.2: a password ten times longer than the value is not compared.
-        let user = UserAttributes {
-            username: "a",
-            ..no_user()
-        };
+        let user = named("a");
         assert!(validate_password("zzzzzzzzza", &user).is_empty());
         assert!(exceeds_maximum_length_ratio(10, 1));
         assert!(!exceeds_maximum_length_ratio(9, 1));
@@ -501,10 +491,7 @@ mod tests {
     fn empty_password_matches_empty_value_part() {
         // Django quirk: re.split(r"\W+", ".") == ["", ""], and an empty
         // password is "identical" to an empty part (ratio 1.0).
-        let user = UserAttributes {
-            username: ".",
-            ..no_user()
-        };
+        let user = named(".");
         assert_eq!(
             validate_password("", &user),
             vec!["The password is too similar to the username.", TOO_SHORT]

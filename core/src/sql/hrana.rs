@@ -472,16 +472,13 @@ mod tests {
 
     #[test]
     fn a_batch_of_reads_begins_deferred() {
-        let reads = vec![
-            Statement::new("  select 1", vec![]),
-            Statement::new("SELECT 2", vec![]),
-        ];
+        let reads = vec![Statement::plain("  select 1"), Statement::plain("SELECT 2")];
         let body = wire(batch_request(&reads));
         assert_eq!(
             body["requests"][0]["batch"]["steps"][0]["stmt"],
             plain("BEGIN")
         );
-        let mixed = vec![reads[0].clone(), Statement::new("DELETE FROM t", vec![])];
+        let mixed = vec![reads[0].clone(), Statement::plain("DELETE FROM t")];
         let body = wire(batch_request(&mixed));
         assert_eq!(
             body["requests"][0]["batch"]["steps"][0]["stmt"],
@@ -538,7 +535,7 @@ mod tests {
             Err(SqlError::UniqueViolation(cols)) => assert_eq!(cols, "t.b"),
             other => panic!("{other:?}"),
         }
-        match execute_response(NO_TABLE, &Statement::new("SELECT * FROM nope", vec![])) {
+        match execute_response(NO_TABLE, &Statement::plain("SELECT * FROM nope")) {
             Err(e @ SqlError::Other(_)) => {
                 assert!(!e.is_busy());
                 assert_eq!(
@@ -575,7 +572,7 @@ mod tests {
 
     fn stmts(n: usize) -> Vec<Statement> {
         (0..n)
-            .map(|i| Statement::new(format!("SELECT {i}"), vec![]))
+            .map(|i| Statement::plain(format!("SELECT {i}")))
             .collect()
     }
 

@@ -20,7 +20,7 @@ impl Store {
                     "INSERT INTO signing_keys (slot, alg, secret, created_at) VALUES ('default', ?, ?, ?) ON CONFLICT(slot) DO NOTHING",
                     vec![alg.into(), candidate.into(), now.0.into()],
                 ),
-                Statement::new("SELECT alg, secret FROM signing_keys WHERE slot = 'default'", vec![]),
+                Statement::plain("SELECT alg, secret FROM signing_keys WHERE slot = 'default'"),
             ])
             .await?;
         let row = results

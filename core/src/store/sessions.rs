@@ -55,6 +55,14 @@ pub struct SessionInsert<'a> {
     pub user_agent: Option<String>,
 }
 
+/// A stored password hash replaced along with a login (a Django hash
+/// rehashed as Argon2id), see [`Store::insert_session`].
+pub struct HashSwap<'a> {
+    pub old_hash: &'a str,
+    pub new_hash: &'a str,
+    pub audit: &'a AuditEvent,
+}
+
 impl SessionInsert<'_> {
     /// The INSERT for this session; `user_id` None means "the user inserted
     /// by the previous statement of the batch".
@@ -160,51 +168,32 @@ impl Store {
         reason: &str,
         audit: &AuditEvent,
     ) -> Result<(), SqlError> {
-        self.sql
-            .batch(vec![
-                Statement::new(
-                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
-                    vec![now.0.into(), reason.into(), id.0.clone().into()],
-                ),
-                audit.clone().changes_as("sessions_ended").statement(),
-            ])
+        let audit = audit.clone().changes_as("sessions_ended");
+        self.revoke("id = ?", vec![id.0.clone().into()], now, reason, audit)
             .await
             .map(|_| ())
     }
 
     /// Records a login: a new session, `last_login` and the audit event, in
-    /// one transaction.
+    /// one transaction; with `swap`, in the same transaction the stored
+    /// password hash swapped from its `old_hash` to its `new_hash` (a
+    /// compare-and-swap), its `audit` event recorded only if this swap
+    /// happened.
     pub async fn insert_session(
         &self,
         user: UserId,
         s: &SessionInsert<'_>,
         audit: &AuditEvent,
+        swap: Option<HashSwap<'_>>,
     ) -> Result<(), SqlError> {
-        self.sql
-            .batch(login_writes(user, s, audit).to_vec())
-            .await
-            .map(|_| ())
-    }
-
-    /// [`Store::insert_session`], and in the same transaction the stored
-    /// password hash swapped from `old_hash` to `new_hash` (a
-    /// compare-and-swap), `rehashed` recorded only if this swap happened.
-    pub async fn insert_session_rehashing(
-        &self,
-        user: UserId,
-        s: &SessionInsert<'_>,
-        audit: &AuditEvent,
-        old_hash: &str,
-        new_hash: &str,
-        rehashed: &AuditEvent,
-    ) -> Result<(), SqlError> {
-        let mut writes = vec![
-            Statement::new(
+        let mut writes = Vec::new();
+        if let Some(x) = swap {
+            writes.push(Statement::new(
                 "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
-                vec![new_hash.into(), user.0.into(), old_hash.into()],
-            ),
-            rehashed.clone().only_if_changed().statement(),
-        ];
+                vec![x.new_hash.into(), user.0.into(), x.old_hash.into()],
+            ));
+            writes.push(x.audit.clone().only_if_changed().statement());
+        }
         writes.extend(login_writes(user, s, audit));
         self.sql.batch(writes).await.map(|_| ())
     }
@@ -249,17 +238,12 @@ impl Store {
         reason: &str,
         audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
-        let r = self
-            .sql
-            .batch(vec![
-                Statement::new(
-                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-                    vec![now.0.into(), reason.into(), id.0.clone().into(), user.0.into()],
-                ),
-                audit.clone().only_if_changed().statement(),
-            ])
+        let mine = vec![id.0.clone().into(), user.0.into()];
+        let audit = audit.clone().only_if_changed();
+        let n = self
+            .revoke("id = ? AND user_id = ?", mine, now, reason, audit)
             .await?;
-        Ok(r.first().is_some_and(|r| r.rows_affected == 1))
+        Ok(n == 1)
     }
 
     /// Ends every login of `user`; returns how many.
@@ -270,14 +254,31 @@ impl Store {
         reason: &str,
         audit: &AuditEvent,
     ) -> Result<u64, SqlError> {
+        let audit = audit.clone().changes_as("sessions_ended");
+        self.revoke("user_id = ?", vec![user.0.into()], now, reason, audit)
+            .await
+    }
+
+    /// Revokes the live sessions matching `cond` (its `params` bound) and
+    /// records `audit`, in one transaction; returns how many it ended.
+    async fn revoke(
+        &self,
+        cond: &str,
+        params: Vec<Value>,
+        now: UnixMillis,
+        reason: &str,
+        audit: AuditEvent,
+    ) -> Result<u64, SqlError> {
+        let mut all = vec![now.0.into(), reason.into()];
+        all.extend(params);
         let r = self
             .sql
             .batch(vec![
                 Statement::new(
-                    "UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
-                    vec![now.0.into(), reason.into(), user.0.into()],
+                    format!("UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE {cond} AND revoked_at IS NULL"),
+                    all,
                 ),
-                audit.clone().changes_as("sessions_ended").statement(),
+                audit.statement(),
             ])
             .await?;
         Ok(r.first().map_or(0, |r| r.rows_affected))

@@ -70,6 +70,7 @@ async fn login(s: &Store, user: UserId, id: &SessionId, client: &ClientId, jti: 
         user,
         &session(id, client, jti),
         &audit(event::LOGIN_SUCCEEDED),
+        None,
     )
     .await
     .unwrap();
@@ -302,9 +303,8 @@ async fn of_two_password_changes_from_the_same_hash_exactly_one_wins() {
     );
     let audits = t
         .sql
-        .run(Statement::new(
+        .run(Statement::plain(
             "SELECT count(*) FROM audit_events WHERE event = 'password.changed'",
-            vec![],
         ))
         .await
         .unwrap()
@@ -346,6 +346,16 @@ async fn exchange(
     .unwrap()
 }
 
+/// Seed-token exchanges audited, and seed tokens marked exchanged.
+const EXCHANGE_EVENTS: &str =
+    "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'";
+const EXCHANGED_SEED_TOKENS: &str =
+    "SELECT COUNT(*) FROM legacy_refresh_tokens WHERE exchanged_at IS NOT NULL";
+
+async fn assert_count(s: &Store, sql: &str, n: i64) {
+    assert_eq!(count(s, sql).await, n, "{sql}");
+}
+
 async fn count(s: &Store, sql: &str) -> i64 {
     let rows = s.rows(sql, vec![]).await.unwrap();
     super::int(&rows[0][0]).unwrap()
@@ -375,22 +385,8 @@ async fn a_seed_refresh_token_is_exchanged_once() {
     // One login opened, one event: the loser wrote nothing.
     assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 1);
     assert!(s.session(&SessionId("s1".into())).await.unwrap().is_some());
-    assert_eq!(
-        count(
-            &s,
-            "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'"
-        )
-        .await,
-        1
-    );
-    assert_eq!(
-        count(
-            &s,
-            "SELECT COUNT(*) FROM legacy_refresh_tokens WHERE exchanged_at IS NOT NULL"
-        )
-        .await,
-        1
-    );
+    assert_count(&s, EXCHANGE_EVENTS, 1).await;
+    assert_count(&s, EXCHANGED_SEED_TOKENS, 1).await;
 }
 
 #[tokio::test]
@@ -405,14 +401,7 @@ async fn blacklisted_expired_and_foreign_seed_tokens_are_refused() {
     legacy_row(&s, "theirs", UserId(u.0 + 1), false).await;
     assert!(!exchange(&s, &c, u, "theirs", "s3", T0).await);
     assert_eq!(count(&s, "SELECT COUNT(*) FROM sessions").await, 0);
-    assert_eq!(
-        count(
-            &s,
-            "SELECT COUNT(*) FROM audit_events WHERE event = 'token.legacy_exchanged'"
-        )
-        .await,
-        0
-    );
+    assert_count(&s, EXCHANGE_EVENTS, 0).await;
 }
 
 #[tokio::test]

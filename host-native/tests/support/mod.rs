@@ -30,6 +30,14 @@ pub struct Reply {
     pub headers: http::HeaderMap,
 }
 
+impl Reply {
+    /// The answer is the error `status` with `code`.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["code"], code, "{}", self.body);
+    }
+}
+
 /// A started service over a fresh embedded database, with its fake clock,
 /// its executor (for tests that look at the tables) and the folder that
 /// holds the file.
@@ -53,6 +61,24 @@ pub async fn service(config: Config, extra: impl FnOnce(Gatehouse) -> Gatehouse)
         clock: t.clock,
         sql,
         dir,
+    }
+}
+
+impl Service {
+    /// A [`World`] on this service with a fresh web client (its own empty
+    /// folder: the service keeps the database's).
+    pub async fn web_world(&self) -> World {
+        let client = self
+            .gh
+            .create_api_client(web_client("web", 10_000))
+            .await
+            .unwrap();
+        World {
+            gh: self.gh.clone(),
+            clock: self.clock.clone(),
+            client,
+            _dir: tempfile::tempdir().unwrap(),
+        }
     }
 }
 
@@ -137,17 +163,6 @@ pub async fn send(
 }
 
 impl World {
-    pub async fn call_as(
-        &self,
-        client: &(ApiClient, ApiKey),
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        bearer: Option<&str>,
-    ) -> Reply {
-        send(&self.gh, client, method, path, body, bearer).await
-    }
-
     pub async fn call(
         &self,
         method: Method,
@@ -155,11 +170,15 @@ impl World {
         body: Option<Value>,
         bearer: Option<&str>,
     ) -> Reply {
-        self.call_as(&self.client, method, path, body, bearer).await
+        send(&self.gh, &self.client, method, path, body, bearer).await
     }
 
     pub async fn get(&self, path: &str, bearer: &str) -> Reply {
         self.call(Method::GET, path, None, Some(bearer)).await
+    }
+
+    pub async fn delete(&self, path: &str, bearer: &str) -> Reply {
+        self.call(Method::DELETE, path, None, Some(bearer)).await
     }
 
     pub async fn register(&self, name: &str) -> Reply {

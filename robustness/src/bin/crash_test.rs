@@ -98,10 +98,7 @@ fn main() {
     let changers: usize = args.parse("changers", 2);
     let mem: u32 = args.parse("argon2-memory-kib", 1024);
     let iters: u32 = args.parse("argon2-iterations", 1);
-    let bin = gatehouse_bin(&args);
-    let work = args.work_dir("crash");
-    let db = work.join("crash.db");
-    let log = work.join("server.log");
+    let Workspace { bin, work, db, log } = args.workspace("crash");
     info(P, format!("seed {seed} (rerun with --seed {seed}); {rounds} rounds; load {min_load:?}..{max_load:?} before each SIGKILL"));
     info(
         P,
@@ -214,19 +211,7 @@ fn main() {
     }
 
     let l = ledger.lock().unwrap();
-    checks.check(
-        l.unexpected.is_empty(),
-        "no unexpected answers under load",
-        if l.unexpected.is_empty() {
-            "none".to_owned()
-        } else {
-            format!(
-                "{} e.g. {:?}",
-                l.unexpected.len(),
-                &l.unexpected[..l.unexpected.len().min(5)]
-            )
-        },
-    );
+    checks.none_found(&l.unexpected, "no unexpected answers under load", "none");
     info(
         P,
         format!(

@@ -59,11 +59,8 @@ fn main() {
     let p99_max_ms: f64 = args.parse("profile-p99-max-ms", 20.0);
     let interval = Duration::from_millis(args.parse("profile-interval-ms", 20));
     let burst: usize = args.parse("overload-burst", 32);
-    let bin = gatehouse_bin(&args);
     let server_args: Vec<String> = args.server_args();
-    let work = args.work_dir("storm");
-    let db = work.join("storm.db");
-    let log = work.join("server.log");
+    let Workspace { bin, work, db, log } = args.workspace("storm");
     let mut checks = Checks::new(P);
     info(
         P,

@@ -77,10 +77,7 @@ impl Flow {
 fn main() {
     let args = Args::from_env();
     let filter = args.value("log-filter").unwrap_or_else(|| "trace".into());
-    let bin = gatehouse_bin(&args);
-    let work = args.work_dir("secrets");
-    let db = work.join("secrets.db");
-    let log = work.join("server.log");
+    let Workspace { bin, work, db, log } = args.workspace("secrets");
     let cli_log = work.join("cli.log");
     let mut checks = Checks::new(P);
     info(
@@ -248,14 +245,10 @@ fn main() {
         ),
     );
     let patterns = generic_patterns(&logs);
-    checks.check(
-        patterns.is_empty(),
+    checks.none_found(
+        &patterns,
         "no JWT-, API-key- or hash-shaped strings in the logs",
-        if patterns.is_empty() {
-            "none".into()
-        } else {
-            format!("{patterns:?}")
-        },
+        "none",
     );
     for extra in std::env::args().filter_map(|a| a.strip_prefix("--extra-log=").map(str::to_owned))
     {

@@ -86,19 +86,12 @@ fn main() {
             other => panic!("unknown kind {other}"),
         })
         .collect();
-    let bin = gatehouse_bin(&args);
-    let work = args.work_dir("slow");
-    let db = work.join("slow.db");
+    let Workspace { bin, work, db, log } = args.workspace("slow");
     let mut checks = Checks::new(P);
     let rt = client_runtime(2);
 
     let creds = checks.setup(create_client(&bin, &db, "slow-clients"));
-    let server = checks.setup(Server::start(
-        &bin,
-        &db,
-        &work.join("server.log"),
-        &ServerOpts::default(),
-    ));
+    let server = checks.setup(Server::start(&bin, &db, &log, &ServerOpts::default()));
     let target = server.target(creds.clone());
     info(P, format!("{connections} slow connections ({}) held up to {hold:?}; {requests} profile GETs meanwhile", kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")));
 

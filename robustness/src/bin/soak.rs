@@ -73,11 +73,8 @@ fn main() {
         .value("p99-max-ms")
         .map(|v| v.parse().expect("--p99-max-ms"));
     let seed: u64 = args.parse("seed", Rng::fresh_seed());
-    let bin = gatehouse_bin(&args);
     let server_args: Vec<String> = args.server_args();
-    let work = args.work_dir("soak");
-    let db = work.join("soak.db");
-    let log = work.join("server.log");
+    let Workspace { bin, work, db, log } = args.workspace("soak");
     let mut checks = Checks::new(P);
     info(P, format!("{connections} connections for {duration:?} (warm-up {warmup:?}), mix profile/refresh/login = {mix:?}, seed {seed}"));
     info(
@@ -283,18 +280,10 @@ fn main() {
         "zero dropped connections",
         format!("{io} I/O errors, {timeouts} timeouts (30 s), {reconnects} reconnects"),
     );
-    checks.check(
-        unexpected.is_empty(),
+    checks.none_found(
+        &unexpected,
         "every answer as expected (200, or 503 server_busy)",
-        if unexpected.is_empty() {
-            "yes".to_owned()
-        } else {
-            format!(
-                "{} unexpected, e.g. {:?}",
-                unexpected.len(),
-                &unexpected[..unexpected.len().min(3)]
-            )
-        },
+        "yes",
     );
     let limit = rss_start as f64 * (1.0 + tol_pct / 100.0) + slack_mib * 1024.0;
     checks.check(

@@ -8,13 +8,12 @@ use serde_json::json;
 /// POSTs `body` to `/api/v1/auth/{path}`.
 async fn post_v1(ctx: &Ctx, path: &str, body: &serde_json::Value) -> Resp {
     let path = format!("/api/v1/auth/{path}");
-    ctx.api.post(&path).json(body).send().await
+    ctx.api.post_json(&path, body).await
 }
 
 #[tokio::test]
 async fn the_whole_flow_works_under_api_v1() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let r = post_v1(&ctx, "register/", &u.register_body()).await;
     r.expect(201);
     assert_user_shape(&r.json()["user"]);

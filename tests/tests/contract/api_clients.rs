@@ -27,11 +27,12 @@ async fn probe_until(api: &Api, status: u16, what: &str) -> Resp {
 async fn missing_headers_are_401_api_key_missing() {
     let ctx = Ctx::new();
     let anon = ctx.anonymous();
-    anon.post("/api/auth/token/")
-        .json(&json!({"email": unique_email(), "password": GOOD_PASSWORD}))
-        .send()
-        .await
-        .expect_error(401, "api_key_missing");
+    anon.post_json(
+        "/api/auth/token/",
+        &json!({"email": unique_email(), "password": GOOD_PASSWORD}),
+    )
+    .await
+    .expect_error(401, "api_key_missing");
     anon.post("/api/auth/token/")
         .header("x-api-key", &ctx.creds.api_key)
         .json(&json!({"email": unique_email(), "password": GOOD_PASSWORD}))
@@ -116,8 +117,7 @@ async fn deactivate_and_activate_through_the_cli() {
 
 #[tokio::test]
 async fn deactivating_a_client_kills_its_refresh_tokens() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.server.deactivate_client(&ctx.creds.client_id);
     ctx.server.activate_client(&ctx.creds.client_id);
     // Wait until the client is usable again, whatever the server caches.
@@ -127,8 +127,7 @@ async fn deactivating_a_client_kills_its_refresh_tokens() {
 
 #[tokio::test]
 async fn rotate_key_replaces_the_key() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let v = ctx.server.rotate_key(&ctx.creds.client_id);
     assert_eq!(keys(&v), ["api_key", "client_id"], "{v}");
     assert_eq!(v["client_id"], ctx.creds.client_id.as_str());
@@ -157,8 +156,7 @@ async fn rotate_key_replaces_the_key() {
 
 #[tokio::test]
 async fn an_access_token_works_with_another_clients_key() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     // A small budget, so that refill between two requests cannot hide the
     // spending (at 100/h one request comes back every 36 s).
     let (_, b) = ctx.client(&ClientSpec::web().rate_limit(100));

@@ -21,30 +21,31 @@ async fn register_raw(api: &Api, content_type: &str, body: Vec<u8>) -> Resp {
 
 const JSON: &str = "application/json";
 
+/// `body`, labelled JSON, is refused as 400 `parse_error`, and wrote nothing.
+async fn unparsable(ctx: &Ctx, u: &TestUser, body: Vec<u8>) {
+    register_raw(&ctx.api, JSON, body)
+        .await
+        .expect_error(400, "parse_error");
+    still_free(ctx, u).await;
+}
+
 fn register_bytes(u: &TestUser) -> Vec<u8> {
     serde_json::to_vec(&u.register_body()).expect("json")
 }
 
 #[tokio::test]
 async fn malformed_json_is_400_parse_error() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let mut body = register_bytes(&u);
     body.truncate(body.len() - 1); // drop the closing brace
-    register_raw(&ctx.api, JSON, body)
-        .await
-        .expect_error(400, "parse_error");
-    still_free(&ctx, &u).await;
+    unparsable(&ctx, &u, body).await;
 }
 
 #[tokio::test]
 async fn a_json_array_is_400_non_field_errors() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     ctx.api
-        .post("/api/auth/register/")
-        .json(&json!([u.register_body()]))
-        .send()
+        .post_json("/api/auth/register/", &json!([u.register_body()]))
         .await
         .expect_body(
             400,
@@ -72,8 +73,7 @@ async fn other_non_object_json_is_400_non_field_errors() {
 
 #[tokio::test]
 async fn a_body_without_content_type_is_415() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     ctx.api
         .post("/api/auth/register/")
         .body(register_bytes(&u))
@@ -85,8 +85,7 @@ async fn a_body_without_content_type_is_415() {
 
 #[tokio::test]
 async fn text_plain_and_form_bodies_are_415() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     for ct in [
         "text/plain",
         "application/x-www-form-urlencoded",
@@ -101,8 +100,7 @@ async fn text_plain_and_form_bodies_are_415() {
 
 #[tokio::test]
 async fn json_with_a_charset_parameter_is_accepted() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     register_raw(
         &ctx.api,
         "application/json; charset=utf-8",
@@ -125,8 +123,7 @@ fn padded(u: &TestUser, len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_body_over_64_kib_is_413() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     // Each request on a fresh connection: what happens to a connection after
     // a 413 is the next test's business.
     register_raw(&Api::new(ctx.server, &ctx.creds), JSON, padded(&u, 65_537))
@@ -145,8 +142,7 @@ async fn a_body_over_64_kib_is_413() {
 /// tell from a network error.
 #[tokio::test]
 async fn after_a_413_the_connection_is_closed_cleanly_or_still_usable() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     // The failure is a race (server close vs. client reuse): several rounds.
     for round in 0..30 {
         let r = register_raw(&ctx.api, JSON, padded(&u, 65_537)).await;
@@ -164,8 +160,7 @@ async fn after_a_413_the_connection_is_closed_cleanly_or_still_usable() {
 
 #[tokio::test]
 async fn invalid_utf8_is_400_parse_error() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let body = format!(
         "{{\"email\": \"{}\", \"username\": \"{}\u{ff}\", \"password\": \"{GOOD_PASSWORD}\", \"password2\": \"{GOOD_PASSWORD}\", \"first_name\": \"A\", \"last_name\": \"B\"}}",
         u.email, u.username
@@ -177,16 +172,12 @@ async fn invalid_utf8_is_400_parse_error() {
         .position(|w| w == [0xC3, 0xBF])
         .expect("marker");
     bytes.splice(i..i + 2, [0xFF]);
-    register_raw(&ctx.api, JSON, bytes)
-        .await
-        .expect_error(400, "parse_error");
-    still_free(&ctx, &u).await;
+    unparsable(&ctx, &u, bytes).await;
 }
 
 #[tokio::test]
 async fn a_ten_thousand_character_username_is_400() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let mut b = u.register_body();
     b["username"] = json!("a".repeat(10_000));
     ctx.api.register(&b).await.expect_fields(&[(

@@ -11,41 +11,38 @@ fn body(old: &str, new: &str, new2: &str) -> Value {
     json!({"old_password": old, "new_password": new, "new_password2": new2})
 }
 
+/// A fresh creator's change with `body_for(user)` is refused with 400 and
+/// `expected`, and the old password still logs in.
+async fn refused_400(body_for: impl Fn(&TestUser) -> Value, expected: Value) {
+    let (ctx, u, t) = Ctx::creator().await;
+    ctx.api
+        .change_password(&t.access, &body_for(&u))
+        .await
+        .expect_body(400, &expected);
+    ctx.api.login_ok(&u).await;
+}
+
 #[tokio::test]
 async fn a_wrong_old_password_is_400() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
-    ctx.api
-        .change_password(&t.access, &body("Not-It-123x", NEW_PASSWORD, NEW_PASSWORD))
-        .await
-        .expect_body(
-            400,
-            &json!({"old_password": ["Old password is not correct."]}),
-        );
-    ctx.api.login_ok(&u).await;
+    refused_400(
+        |_| body("Not-It-123x", NEW_PASSWORD, NEW_PASSWORD),
+        json!({"old_password": ["Old password is not correct."]}),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn mismatched_new_passwords_are_400() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
-    ctx.api
-        .change_password(
-            &t.access,
-            &body(&u.password, NEW_PASSWORD, "Fresh-Lantern-84-Orbiz"),
-        )
-        .await
-        .expect_body(
-            400,
-            &json!({"new_password": ["Password fields didn't match."]}),
-        );
-    ctx.api.login_ok(&u).await;
+    refused_400(
+        |u| body(&u.password, NEW_PASSWORD, "Fresh-Lantern-84-Orbiz"),
+        json!({"new_password": ["Password fields didn't match."]}),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn the_new_password_passes_the_validators() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let r = ctx
         .api
         .change_password(&t.access, &body(&u.password, "qwerty123", "qwerty123"))
@@ -78,8 +75,7 @@ async fn the_new_password_passes_the_validators() {
 
 #[tokio::test]
 async fn change_password_requires_its_fields() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let r = ctx.api.change_password(&t.access, &json!({})).await;
     for f in ["old_password", "new_password", "new_password2"] {
         r.expect_field_has(f, "This field is required.");
@@ -90,17 +86,17 @@ async fn change_password_requires_its_fields() {
 async fn change_password_needs_authentication() {
     let ctx = Ctx::new();
     ctx.api
-        .post("/api/auth/change-password/")
-        .json(&body(GOOD_PASSWORD, NEW_PASSWORD, NEW_PASSWORD))
-        .send()
+        .post_json(
+            "/api/auth/change-password/",
+            &body(GOOD_PASSWORD, NEW_PASSWORD, NEW_PASSWORD),
+        )
         .await
         .expect_error(401, "not_authenticated");
 }
 
 #[tokio::test]
 async fn change_password_swaps_passwords_and_revokes_every_refresh_token() {
-    let ctx = Ctx::new();
-    let (u, first) = ctx.api.new_creator().await;
+    let (ctx, u, first) = Ctx::creator().await;
     let second = ctx.api.login_ok(&u).await;
     let r = ctx
         .api
@@ -140,8 +136,7 @@ async fn change_password_swaps_passwords_and_revokes_every_refresh_token() {
 
 #[tokio::test]
 async fn change_password_refuses_a_whitespace_only_new_password() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let blank = " ".repeat(12);
     ctx.api
         .change_password(&t.access, &body(&u.password, &blank, &blank))

@@ -2,7 +2,7 @@
 
 use gatehouse_contract::harness::*;
 use http::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn origin() -> String {
     format!("https://{}.example.test", unique("app"))
@@ -74,16 +74,12 @@ async fn preflight_for_an_unknown_origin_is_403_without_cors_headers() {
     let ctx = Ctx::new();
     let r = preflight(&ctx.api, "/api/auth/token/", &origin()).await;
     r.expect_error(403, "origin_not_allowed");
-    assert!(
-        r.header("access-control-allow-origin").is_none(),
-        "{:?}",
-        r.headers
-    );
-    assert!(
-        r.header("access-control-allow-methods").is_none(),
-        "{:?}",
-        r.headers
-    );
+    for h in [
+        "access-control-allow-origin",
+        "access-control-allow-methods",
+    ] {
+        assert!(r.header(h).is_none(), "{h}: {:?}", r.headers);
+    }
 }
 
 #[tokio::test]
@@ -102,12 +98,7 @@ async fn an_allowed_origin_gets_cors_headers_on_the_actual_request() {
     let o = origin();
     let (_, api) = ctx.client(&ClientSpec::web().origins(&o));
     let u = TestUser::fresh();
-    let r = api
-        .post("/api/auth/register/")
-        .header("origin", &o)
-        .json(&u.register_body())
-        .send()
-        .await;
+    let r = post_from(&api, "/api/auth/register/", &o, &u.register_body()).await;
     r.expect(201);
     assert_eq!(r.header("access-control-allow-origin"), Some(o.as_str()));
     assert!(
@@ -116,12 +107,13 @@ async fn an_allowed_origin_gets_cors_headers_on_the_actual_request() {
         r.headers
     );
     // Errors after the key check carry them too.
-    let r = api
-        .post("/api/auth/token/")
-        .header("origin", &o)
-        .json(&json!({"email": u.email, "password": "Wrong-Password-1"}))
-        .send()
-        .await;
+    let r = post_from(
+        &api,
+        "/api/auth/token/",
+        &o,
+        &json!({"email": u.email, "password": "Wrong-Password-1"}),
+    )
+    .await;
     r.expect(401);
     assert_eq!(r.header("access-control-allow-origin"), Some(o.as_str()));
 }
@@ -135,12 +127,7 @@ async fn a_disallowed_origin_is_403_on_the_actual_request() {
     // Allowed by another client, not by this one.
     ctx.client(&ClientSpec::web().origins(&theirs));
     let u = TestUser::fresh();
-    let r = api
-        .post("/api/auth/register/")
-        .header("origin", &theirs)
-        .json(&u.register_body())
-        .send()
-        .await;
+    let r = post_from(&api, "/api/auth/register/", &theirs, &u.register_body()).await;
     r.expect_error(403, "origin_not_allowed");
     // Nothing was written, and without an Origin there is no check.
     let r = api.register(&u.register_body()).await;
@@ -150,8 +137,7 @@ async fn a_disallowed_origin_is_403_on_the_actual_request() {
 
 #[tokio::test]
 async fn a_client_without_origins_works_without_origin_header() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api.profile(&t.access).await.expect(200);
     ctx.api
         .get("/api/auth/profile/")
@@ -160,4 +146,13 @@ async fn a_client_without_origins_works_without_origin_header() {
         .send()
         .await
         .expect_error(403, "origin_not_allowed");
+}
+
+/// POSTs `body` to `path` from a page on `origin`.
+async fn post_from(api: &Api, path: &str, origin: &str, body: &Value) -> Resp {
+    api.post(path)
+        .header("origin", origin)
+        .json(body)
+        .send()
+        .await
 }

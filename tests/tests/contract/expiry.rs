@@ -8,22 +8,20 @@ use std::time::Duration;
 /// expired token accepted.
 const LEEWAY: i64 = 6;
 
+/// `token`'s `exp`, checked to be `ttl` seconds after its `iat`.
+fn exp_after(token: &str, ttl: i64) -> i64 {
+    let c = jwt::claims(token);
+    let exp = c["exp"].as_i64().unwrap_or(0);
+    assert_eq!(exp - c["iat"].as_i64().unwrap_or(0), ttl, "{c}");
+    exp
+}
+
 #[tokio::test]
 async fn an_access_token_stops_working_when_it_expires() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::ShortLifetimes,
-        "an_access_token_stops_working_when_it_expires",
-    ) else {
+    let Some((ctx, _, t)) = Ctx::creator_with(ServerConfig::ShortLifetimes).await else {
         return;
     };
-    let (_, t) = ctx.api.new_creator().await;
-    let c = jwt::claims(&t.access);
-    let exp = c["exp"].as_i64().unwrap_or(0);
-    assert_eq!(
-        exp - c["iat"].as_i64().unwrap_or(0),
-        SHORT_ACCESS_TTL,
-        "{c}"
-    );
+    let exp = exp_after(&t.access, SHORT_ACCESS_TTL);
     let deadline = Duration::from_secs((SHORT_ACCESS_TTL + LEEWAY) as u64 + 4);
     let r = eventually(deadline, "access token expires", || async {
         let r = ctx.api.profile(&t.access).await;
@@ -45,21 +43,11 @@ async fn an_access_token_stops_working_when_it_expires() {
 
 #[tokio::test]
 async fn an_expired_refresh_token_is_refused() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::ShortLifetimes,
-        "an_expired_refresh_token_is_refused",
-    ) else {
+    let Some((ctx, u, _)) = Ctx::creator_with(ServerConfig::ShortLifetimes).await else {
         return;
     };
-    let (u, _) = ctx.api.new_creator().await;
     let t = ctx.api.login_ok(&u).await;
-    let c = jwt::claims(&t.refresh);
-    let exp = c["exp"].as_i64().unwrap_or(0);
-    assert_eq!(
-        exp - c["iat"].as_i64().unwrap_or(0),
-        SHORT_REFRESH_TTL,
-        "{c}"
-    );
+    let exp = exp_after(&t.refresh, SHORT_REFRESH_TTL);
     // Using it would rotate it, so wait on the wall clock past its exp,
     // allowing the verifier a clock-skew leeway of up to LEEWAY seconds (the
     // contract pins none; a few seconds is common practice).
@@ -72,13 +60,9 @@ async fn an_expired_refresh_token_is_refused() {
 
 #[tokio::test]
 async fn a_login_ends_at_its_max_age_however_often_it_is_refreshed() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::ShortSession,
-        "a_login_ends_at_its_max_age_however_often_it_is_refreshed",
-    ) else {
+    let Some((ctx, u, _)) = Ctx::creator_with(ServerConfig::ShortSession).await else {
         return;
     };
-    let (u, _) = ctx.api.new_creator().await;
     let t = ctx.api.login_ok(&u).await;
     let started = jwt::claims(&t.refresh)["iat"].as_i64().unwrap_or(0);
     let mut refresh = t.refresh;

@@ -39,8 +39,7 @@ async fn audit_events(api: &Api, access: &str, event: &str, user: i64) -> Vec<Va
 /// counters as failed logins, and are audited.
 #[tokio::test]
 async fn guessing_the_current_password_is_throttled_and_audited() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     for i in 1..=10 {
         ctx.api
             .change_password(&t.access, &change_body(&format!("Wrong-Guess-{i}x")))
@@ -76,8 +75,7 @@ async fn guessing_the_current_password_is_throttled_and_audited() {
 /// they come from another.
 #[tokio::test]
 async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let attacker = ctx.api.from_address(loopback(41));
     for i in 1..=10 {
         let r = attacker.login(&u.email, "Wrong-Password-42").await;
@@ -100,8 +98,7 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_elsewhere() {
 /// tokens work afterwards.
 #[tokio::test]
 async fn concurrent_password_changes_have_exactly_one_winner() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..4 {
         let api = ctx.api.clone();
@@ -145,8 +142,7 @@ async fn concurrent_password_changes_have_exactly_one_winner() {
 /// Item 7: token answers are never cached (RFC 6749 §5.1).
 #[tokio::test]
 async fn token_answers_are_not_cacheable() {
-    let ctx = Ctx::new();
-    let user = TestUser::fresh();
+    let (ctx, user) = Ctx::with_fresh_user();
     let register = ctx.api.register(&user.register_body()).await;
     register.expect(201);
     let login = ctx.api.login(&user.email, &user.password).await;
@@ -203,10 +199,7 @@ async fn anonymous_callers_cannot_spend_a_clients_budget_for_its_users() {
 /// Item 10: registrations from one IP are throttled.
 #[tokio::test]
 async fn registration_is_throttled_per_ip() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::LowRegisterLimit,
-        "registration_is_throttled_per_ip",
-    ) else {
+    let Some(ctx) = Ctx::with(ServerConfig::LowRegisterLimit) else {
         return;
     };
     let api = ctx.api.from_address(loopback(61));
@@ -274,10 +267,7 @@ async fn repeated_credential_headers_are_refused() {
 /// rightmost `X-Forwarded-For` entry), not one the client wrote.
 #[tokio::test]
 async fn behind_a_proxy_a_client_written_forwarded_for_does_not_spread_failures() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::TrustProxy,
-        "behind_a_proxy_a_client_written_forwarded_for_does_not_spread_failures",
-    ) else {
+    let Some(ctx) = Ctx::with(ServerConfig::TrustProxy) else {
         return;
     };
     // The client writes a new address each time; the proxy appends the

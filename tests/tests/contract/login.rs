@@ -13,8 +13,7 @@ fn no_account() -> serde_json::Value {
 
 #[tokio::test]
 async fn login_returns_exactly_access_and_refresh() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let r = ctx.api.login(&u.email, &u.password).await;
     r.expect(200);
     let v = r.json();
@@ -28,8 +27,7 @@ async fn login_returns_exactly_access_and_refresh() {
 
 #[tokio::test]
 async fn login_failures_look_the_same_for_unknown_email_and_wrong_password() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let wrong_pw = ctx.api.login(&u.email, "Not-The-Password-9").await;
     wrong_pw.expect_body(401, &no_account());
     let unknown = ctx.api.login(&unique_email(), GOOD_PASSWORD).await;
@@ -41,9 +39,7 @@ async fn login_failures_look_the_same_for_unknown_email_and_wrong_password() {
 async fn login_requires_email_and_password() {
     let ctx = Ctx::new();
     ctx.api
-        .post("/api/auth/token/")
-        .json(&json!({}))
-        .send()
+        .post_json("/api/auth/token/", &json!({}))
         .await
         .expect_fields(&[
             ("email", Some("This field is required.")),
@@ -57,10 +53,16 @@ async fn staff_through_a_creator_only_web_client_is_403() {
     let (_, web) = ctx.client(&ClientSpec::web().serves("creator"));
     for kind in ["staff", "admin"] {
         let u = ctx.server.create_user(kind);
-        web.login(&u.email, &u.password)
-            .await
-            .expect_error(403, "user_type_not_allowed");
+        web.login_not_served(&u).await;
     }
+}
+
+/// A fresh client made with `spec`, and a staff user made with the CLI.
+fn staff_through(spec: ClientSpec) -> (Ctx, ClientCreds, Api, TestUser) {
+    let ctx = Ctx::new();
+    let (creds, api) = ctx.client(&spec);
+    let staff = ctx.server.create_user("staff");
+    (ctx, creds, api, staff)
 }
 
 /// The default `serves` of a client type is not in CONTRACT.md; the SPEC
@@ -68,27 +70,17 @@ async fn staff_through_a_creator_only_web_client_is_403() {
 /// (and admins). This holds the CLI to that reading.
 #[tokio::test]
 async fn client_types_serve_what_the_spec_says_by_default() {
-    let ctx = Ctx::new();
-    let (_, admin_api) = ctx.client(&ClientSpec::admin());
-    let staff = ctx.server.create_user("staff");
+    let (ctx, _, admin_api, staff) = staff_through(ClientSpec::admin());
     // The default web client (ctx.api) refuses staff; the admin one lets them in.
-    ctx.api
-        .login(&staff.email, &staff.password)
-        .await
-        .expect_error(403, "user_type_not_allowed");
+    ctx.api.login_not_served(&staff).await;
     admin_api.login_ok(&staff).await;
     let (u, _) = ctx.api.new_creator().await;
-    admin_api
-        .login(&u.email, &u.password)
-        .await
-        .expect_error(403, "user_type_not_allowed");
+    admin_api.login_not_served(&u).await;
 }
 
 #[tokio::test]
 async fn staff_and_admin_through_an_admin_client_get_tokens() {
-    let ctx = Ctx::new();
-    let (creds, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
-    let staff = ctx.server.create_user("staff");
+    let (ctx, creds, admin_api, staff) = staff_through(ClientSpec::admin().serves("staff,admin"));
     let t = admin_api.login_ok(&staff).await;
     let c = jwt::claims(&t.access);
     assert_eq!(c["user_type"], "staff", "{c}");
@@ -110,20 +102,14 @@ async fn staff_and_admin_through_an_admin_client_get_tokens() {
 
 #[tokio::test]
 async fn creator_through_an_admin_client_is_403() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
-    admin_api
-        .login(&u.email, &u.password)
-        .await
-        .expect_error(403, "user_type_not_allowed");
+    admin_api.login_not_served(&u).await;
 }
 
 #[tokio::test]
 async fn a_client_serving_staff_lets_staff_in() {
-    let ctx = Ctx::new();
-    let (_, api) = ctx.client(&ClientSpec::web().serves("creator,staff"));
-    let staff = ctx.server.create_user("staff");
+    let (_ctx, _, api, staff) = staff_through(ClientSpec::web().serves("creator,staff"));
     api.login_ok(&staff).await;
     let (u, _) = api.new_creator().await;
     api.login_ok(&u).await;
@@ -131,8 +117,7 @@ async fn a_client_serving_staff_lets_staff_in() {
 
 #[tokio::test]
 async fn login_is_throttled_after_ten_failures_for_one_account() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     for i in 1..=10 {
         let r = ctx.api.login(&u.email, "Wrong-Password-42").await;
         assert_eq!(
@@ -162,7 +147,7 @@ async fn login_is_throttled_after_ten_failures_for_one_account() {
 
 #[tokio::test]
 async fn login_is_throttled_per_ip() {
-    let Some(ctx) = Ctx::with(ServerConfig::LowIpLoginLimit, "login_is_throttled_per_ip") else {
+    let Some(ctx) = Ctx::with(ServerConfig::LowIpLoginLimit) else {
         return;
     };
     // Five failures for five different (unknown) emails from this address,
@@ -188,10 +173,7 @@ async fn xff_login(api: &Api, xff: &str, email: &str) -> Resp {
 
 #[tokio::test]
 async fn behind_a_proxy_the_ip_throttle_uses_x_forwarded_for() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::TrustProxy,
-        "behind_a_proxy_the_ip_throttle_uses_x_forwarded_for",
-    ) else {
+    let Some(ctx) = Ctx::with(ServerConfig::TrustProxy) else {
         return;
     };
     // Documentation addresses (RFC 5737), only ever sent as header text.
@@ -212,8 +194,7 @@ async fn behind_a_proxy_the_ip_throttle_uses_x_forwarded_for() {
 /// (docs/ADMIN_API.md), the only documented way; skipped where it is absent.
 #[tokio::test]
 async fn a_deactivated_user_is_locked_out() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let (_, admin_api) = ctx.client(&ClientSpec::admin().serves("staff,admin"));
     let admin = ctx.server.create_user("admin");
     let at = admin_api.login_ok(&admin).await;
@@ -262,8 +243,7 @@ async fn a_deactivated_user_is_locked_out() {
 /// busy machine: without a dummy hash the ratio is far below it.
 #[tokio::test]
 async fn an_unknown_email_costs_as_much_as_a_wrong_password() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     for _ in 0..6 {
         let t = std::time::Instant::now();

@@ -5,8 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn logout_returns_an_empty_object_and_kills_the_refresh_token() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api
         .logout(&t.access, &t.refresh)
         .await
@@ -16,13 +15,10 @@ async fn logout_returns_an_empty_object_and_kills_the_refresh_token() {
 
 #[tokio::test]
 async fn logout_revokes_the_whole_login_and_only_it() {
-    let ctx = Ctx::new();
-    let (u, first) = ctx.api.new_creator().await;
+    let (ctx, u, first) = Ctx::creator().await;
     let second = ctx.api.login_ok(&u).await;
     // Rotate once, then log out with the newest token of the first login.
-    let r = ctx.api.refresh(&first.refresh).await;
-    r.expect(200);
-    let rotated = Tokens::from_json(&r.json());
+    let rotated = ctx.api.refresh_ok(&first.refresh).await;
     ctx.api
         .logout(&rotated.access, &rotated.refresh)
         .await
@@ -34,8 +30,7 @@ async fn logout_revokes_the_whole_login_and_only_it() {
 
 #[tokio::test]
 async fn logout_with_another_users_refresh_token_is_403() {
-    let ctx = Ctx::new();
-    let (_, mine) = ctx.api.new_creator().await;
+    let (ctx, _, mine) = Ctx::creator().await;
     let (_, theirs) = ctx.api.new_creator().await;
     ctx.api
         .logout(&mine.access, &theirs.refresh)
@@ -47,13 +42,10 @@ async fn logout_with_another_users_refresh_token_is_403() {
 
 #[tokio::test]
 async fn logout_without_authentication_is_401() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let r = ctx
         .api
-        .post("/api/auth/logout/")
-        .json(&json!({"refresh": t.refresh}))
-        .send()
+        .post_json("/api/auth/logout/", &json!({"refresh": t.refresh}))
         .await;
     r.expect_body(
         401,
@@ -65,8 +57,7 @@ async fn logout_without_authentication_is_401() {
 
 #[tokio::test]
 async fn logout_requires_the_refresh_field() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api
         .post("/api/auth/logout/")
         .bearer(&t.access)
@@ -85,8 +76,7 @@ async fn logout_requires_the_refresh_field() {
 
 #[tokio::test]
 async fn logout_with_an_invalid_refresh_token_is_401() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api
         .logout(&t.access, "garbage.token.here")
         .await

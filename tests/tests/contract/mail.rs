@@ -53,8 +53,8 @@ fn assert_test_mail(m: &ReceivedMail, to: &str, id: &str) {
 
 #[tokio::test]
 async fn an_admin_test_mail_arrives_once_with_both_parts() {
-    let dir = match mailbox::capture_dir() {
-        Ok(d) => d,
+    let capture = match mailbox::Capture::get() {
+        Ok(c) => c,
         Err(Skip(why)) => {
             return eprintln!("SKIP an_admin_test_mail_arrives_once_with_both_parts: {why}")
         }
@@ -63,10 +63,10 @@ async fn an_admin_test_mail_arrives_once_with_both_parts() {
     let to = unique_email();
     let started = Instant::now();
     let id = queue_test_mail(&api, &access, &to).await;
-    let mails = mailbox::wait_for_mails_in(&dir, &to, 1, mailbox::WAIT).await;
+    let mails = capture.wait_for(&to, 1, mailbox::WAIT).await;
     eprintln!(
-        "MEASURE mail: request to arrival in {} took {} ms",
-        dir.display(),
+        "MEASURE mail: request to arrival ({}) took {} ms",
+        Target::get().name(),
         started.elapsed().as_millis()
     );
     assert_test_mail(&mails[0], &to, &id);
@@ -74,7 +74,7 @@ async fn an_admin_test_mail_arrives_once_with_both_parts() {
     // alone (the sender passed over the first again without resending it).
     let to2 = unique_email();
     let id2 = queue_test_mail(&api, &access, &to2).await;
-    let second = mailbox::wait_for_mails_in(&dir, &to2, 1, mailbox::WAIT).await;
+    let second = capture.wait_for(&to2, 1, mailbox::WAIT).await;
     assert_test_mail(&second[0], &to2, &id2);
     assert_eq!(mailbox::mails_to(&to).await.map(|m| m.len()).ok(), Some(1));
 }
@@ -98,23 +98,21 @@ async fn the_test_mail_is_for_admins_and_checks_its_address() {
     let (_, staff_api) = ctx.client(&ClientSpec::admin());
     let staff = server.create_user("staff");
     let tokens = staff_api.login_ok(&staff).await;
-    let r = staff_api
-        .post("/api/admin/mail/test/")
-        .bearer(&tokens.access)
-        .json(&json!({"to": unique_email()}))
-        .send()
-        .await;
+    let r = test_mail(&staff_api, &tokens.access).await;
     assert_eq!(r.status, 403, "{}", r.text());
     // A creator's client is not an admin client.
     let (_, tokens) = ctx.api.new_creator().await;
-    let r = ctx
-        .api
-        .post("/api/admin/mail/test/")
-        .bearer(&tokens.access)
+    let r = test_mail(&ctx.api, &tokens.access).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+}
+
+/// Asks for a test mail to a fresh address with `access` as bearer.
+async fn test_mail(api: &Api, access: &str) -> Resp {
+    api.post("/api/admin/mail/test/")
+        .bearer(access)
         .json(&json!({"to": unique_email()}))
         .send()
-        .await;
-    assert_eq!(r.status, 403, "{}", r.text());
+        .await
 }
 
 /// An aiosmtpd writing into `dir`, stopped (by its pid) when dropped.
@@ -186,20 +184,23 @@ async fn mail_queued_while_smtp_is_down_arrives_once_when_it_is_back() {
     for t in &to {
         ids.push(queue_test_mail(&api, &access, t).await);
     }
-    // The sender tried and failed: nothing listens on the port yet.
-    wait_for_log(
-        &log,
-        &["mail outbox pass", "retrying=3"],
-        Duration::from_secs(20),
-    )
-    .await;
+    // The sender tried each and failed: nothing listens on the port yet.
+    for id in &ids {
+        wait_for_log(
+            &log,
+            &["a mail was not sent", id.as_str()],
+            Duration::from_secs(20),
+        )
+        .await;
+    }
     let base: PathBuf = tempfile::tempdir().expect("tempdir").keep();
     // aiosmtpd makes the Maildir's new/, cur/ and tmp/ only in a new folder.
     let dir = base.join("maildir");
     let _smtpd = Smtpd::start(&python, mail_retry_port(), &dir);
+    let retry_box = mailbox::Capture::Dir(dir.clone());
     let back = Instant::now();
     for (t, id) in to.iter().zip(&ids) {
-        let m = mailbox::wait_for_mails_in(&dir, t, 1, Duration::from_secs(60)).await;
+        let m = retry_box.wait_for(t, 1, Duration::from_secs(60)).await;
         assert_test_mail(&m[0], t, id);
     }
     eprintln!(
@@ -210,7 +211,9 @@ async fn mail_queued_while_smtp_is_down_arrives_once_when_it_is_back() {
     // then no retry of the three is pending, and none was sent twice.
     let sentinel = unique_email();
     let sid = queue_test_mail(&api, &access, &sentinel).await;
-    let m = mailbox::wait_for_mails_in(&dir, &sentinel, 1, Duration::from_secs(20)).await;
+    let m = retry_box
+        .wait_for(&sentinel, 1, Duration::from_secs(20))
+        .await;
     assert_test_mail(&m[0], &sentinel, &sid);
     for t in &to {
         assert_eq!(

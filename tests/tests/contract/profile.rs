@@ -1,27 +1,19 @@
 //! `GET`, `PATCH`, `PUT /api/auth/profile/`.
 
-use crate::register::{assert_user_shape, is_rfc3339};
+use crate::register::{assert_fresh_creator, assert_names, is_rfc3339};
 use gatehouse_contract::harness::*;
 use gatehouse_contract::jwt;
 use serde_json::json;
 
 #[tokio::test]
 async fn get_profile_returns_the_user() {
-    let ctx = Ctx::new();
-    let (u, _) = ctx.api.new_creator().await;
+    let (ctx, u, _) = Ctx::creator().await;
     let t = ctx.api.login_ok(&u).await;
     let r = ctx.api.profile(&t.access).await;
     r.expect(200);
     let p = r.json();
-    assert_user_shape(&p);
+    assert_fresh_creator(&p, &u);
     assert_eq!(p["id"], json!(u.id));
-    assert_eq!(p["email"], u.email.as_str());
-    assert_eq!(p["username"], u.username.as_str());
-    assert_eq!(p["first_name"], "Ada");
-    assert_eq!(p["last_name"], "Lovelace");
-    assert_eq!(p["user_type"], "creator");
-    assert_eq!(p["is_staff"], false);
-    assert_eq!(p["is_superuser"], false);
     let joined = p["date_joined"].as_str().unwrap_or_default();
     let last = p["last_login"].as_str();
     assert!(
@@ -49,8 +41,7 @@ async fn profile_needs_authentication() {
 
 #[tokio::test]
 async fn patch_changes_the_writable_fields() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let new_name = unique("renamed");
     let r = ctx
         .api
@@ -61,10 +52,7 @@ async fn patch_changes_the_writable_fields() {
         .await;
     r.expect(200);
     let p = r.json();
-    assert_user_shape(&p);
-    assert_eq!(p["username"], new_name.as_str());
-    assert_eq!(p["first_name"], "Katherine");
-    assert_eq!(p["last_name"], "Johnson");
+    assert_names(&p, &new_name, "Katherine", "Johnson");
     let g = ctx.api.profile(&t.access).await;
     g.expect(200);
     assert_eq!(g.json(), p, "GET after PATCH");
@@ -82,8 +70,7 @@ async fn patch_changes_the_writable_fields() {
 
 #[tokio::test]
 async fn patch_ignores_read_only_fields() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let before = ctx.api.profile(&t.access).await.json();
     let r = ctx
         .api
@@ -130,8 +117,7 @@ async fn patch_ignores_read_only_fields() {
 
 #[tokio::test]
 async fn an_empty_patch_changes_nothing() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let before = ctx.api.profile(&t.access).await.json();
     let r = ctx.api.patch_profile(&t.access, &json!({})).await;
     r.expect(200);
@@ -147,8 +133,7 @@ async fn an_empty_patch_changes_nothing() {
 
 #[tokio::test]
 async fn put_requires_all_three_writable_fields() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api
         .put_profile(&t.access, &json!({"first_name": "Only"}))
         .await
@@ -166,17 +151,13 @@ async fn put_requires_all_three_writable_fields() {
         .await;
     r.expect(200);
     let p = r.json();
-    assert_user_shape(&p);
-    assert_eq!(p["username"], name.as_str());
-    assert_eq!(p["first_name"], "Mary");
-    assert_eq!(p["last_name"], "Jackson");
+    assert_names(&p, &name, "Mary", "Jackson");
     assert_eq!(p["is_staff"], false);
 }
 
 #[tokio::test]
 async fn patch_rejects_a_taken_or_blank_username() {
-    let ctx = Ctx::new();
-    let (other, _) = ctx.api.new_creator().await;
+    let (ctx, other, _) = Ctx::creator().await;
     let (_, t) = ctx.api.new_creator().await;
     ctx.api
         .patch_profile(&t.access, &json!({"username": other.username}))
@@ -197,8 +178,7 @@ async fn patch_rejects_a_taken_or_blank_username() {
 
 #[tokio::test]
 async fn patch_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
-    let ctx = Ctx::new();
-    let (other, _) = ctx.api.new_creator().await;
+    let (ctx, other, _) = Ctx::creator().await;
     let (me, t) = ctx.api.new_creator().await;
     for copy in [
         other.username.to_uppercase(),
@@ -225,8 +205,7 @@ async fn patch_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
 
 #[tokio::test]
 async fn patch_stores_the_username_nfkc_and_may_change_its_own_case() {
-    let ctx = Ctx::new();
-    let (me, t) = ctx.api.new_creator().await;
+    let (ctx, me, t) = Ctx::creator().await;
     // One's own name in another case is not "taken".
     let upper = me.username.to_uppercase();
     let r = ctx
@@ -260,8 +239,7 @@ async fn patch_stores_the_username_nfkc_and_may_change_its_own_case() {
 
 #[tokio::test]
 async fn patch_refuses_a_username_that_mixes_scripts() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     ctx.api
         .patch_profile(&t.access, &json!({"username": format!("p\u{0430}ypal{}", unique(""))}))
         .await

@@ -83,8 +83,7 @@ async fn remaining_goes_down_with_each_request() {
 
 #[tokio::test]
 async fn responses_that_passed_the_key_check_carry_rate_limit_headers() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     for r in [
         ctx.api.profile(&t.access).await,
         ctx.api.refresh("junk").await,

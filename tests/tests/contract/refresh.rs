@@ -6,8 +6,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn refresh_rotates_the_pair_and_kills_the_old_token() {
-    let ctx = Ctx::new();
-    let (_, a) = ctx.api.new_creator().await;
+    let (ctx, _, a) = Ctx::creator().await;
     let r = ctx.api.refresh(&a.refresh).await;
     r.expect(200);
     let v = r.json();
@@ -28,10 +27,7 @@ async fn refresh_rotates_the_pair_and_kills_the_old_token() {
     // reuse grace (the grace is for B, the parent, briefly).
     let c = ctx.api.refresh(&b.refresh).await;
     c.expect(200);
-    ctx.api
-        .refresh(&a.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.refresh_refused(&a.refresh).await;
 }
 
 /// With the reuse grace off, the spent token presented again at once is a
@@ -39,27 +35,15 @@ async fn refresh_rotates_the_pair_and_kills_the_old_token() {
 /// window, and for older tokens at any time.)
 #[tokio::test]
 async fn replaying_a_rotated_token_revokes_the_family() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::NoReuseGrace,
-        "replaying_a_rotated_token_revokes_the_family",
-    ) else {
+    let Some((ctx, u, a)) = Ctx::creator_with(ServerConfig::NoReuseGrace).await else {
         return;
     };
-    let (u, a) = ctx.api.new_creator().await;
     let other_login = ctx.api.login_ok(&u).await;
-    let r = ctx.api.refresh(&a.refresh).await;
-    r.expect(200);
-    let b = Tokens::from_json(&r.json());
+    let b = ctx.api.refresh_ok(&a.refresh).await;
     // A presented again: replay.
-    ctx.api
-        .refresh(&a.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.refresh_refused(&a.refresh).await;
     // B belonged to the same family: dead too.
-    ctx.api
-        .refresh(&b.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.refresh_refused(&b.refresh).await;
     // Another login of the same user is another family: unaffected.
     ctx.api.refresh(&other_login.refresh).await.expect(200);
 }
@@ -76,55 +60,35 @@ async fn the_exact_token_not_valid_body() {
 #[tokio::test]
 async fn refresh_requires_the_field() {
     let ctx = Ctx::new();
-    ctx.api
-        .post("/api/auth/token/refresh/")
-        .json(&json!({}))
-        .send()
-        .await
-        .expect_fields(&[("refresh", Some("This field is required."))]);
-    ctx.api
-        .post("/api/auth/token/refresh/")
-        .json(&json!({"refresh": ["x"]}))
-        .send()
-        .await
-        .expect_fields(&[("refresh", Some("Not a valid string."))]);
-    ctx.api
-        .post("/api/auth/token/refresh/")
-        .json(&json!({"refresh": ""}))
-        .send()
-        .await
-        .expect_fields(&[("refresh", Some("This field may not be blank."))]);
+    for (body, message) in [
+        (json!({}), "This field is required."),
+        (json!({"refresh": ["x"]}), "Not a valid string."),
+        (json!({"refresh": ""}), "This field may not be blank."),
+    ] {
+        ctx.api
+            .post_json("/api/auth/token/refresh/", &body)
+            .await
+            .expect_fields(&[("refresh", Some(message))]);
+    }
 }
 
 #[tokio::test]
 async fn an_access_token_is_not_a_refresh_token() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
-    ctx.api
-        .refresh(&t.access)
-        .await
-        .expect_error(401, "token_not_valid");
+    let (ctx, _, t) = Ctx::creator().await;
+    ctx.api.refresh_refused(&t.access).await;
 }
 
 #[tokio::test]
 async fn a_refresh_token_is_not_a_bearer_token() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
-    ctx.api
-        .profile(&t.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    let (ctx, _, t) = Ctx::creator().await;
+    ctx.api.profile_refused(&t.refresh).await;
 }
 
 #[tokio::test]
 async fn a_refresh_token_only_works_with_its_own_clients_key() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let (_, other) = ctx.client(&ClientSpec::web());
-    other
-        .refresh(&t.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    other.refresh_refused(&t.refresh).await;
 }
 
 /// With the reuse grace off, of two concurrent refreshes of one token one
@@ -132,13 +96,9 @@ async fn a_refresh_token_only_works_with_its_own_clients_key() {
 /// `refresh_grace.rs`.)
 #[tokio::test]
 async fn concurrent_refreshes_of_one_token_let_exactly_one_through() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::NoReuseGrace,
-        "concurrent_refreshes_of_one_token_let_exactly_one_through",
-    ) else {
+    let Some((ctx, u, _)) = Ctx::creator_with(ServerConfig::NoReuseGrace).await else {
         return;
     };
-    let (u, _) = ctx.api.new_creator().await;
     for round in 0..5 {
         let t = ctx.api.login_ok(&u).await;
         let (r1, r2) = tokio::join!(ctx.api.refresh(&t.refresh), ctx.api.refresh(&t.refresh));

@@ -63,21 +63,16 @@ async fn race_rounds(apis: &[Api], width: usize, rounds: usize, tokens: Tokens) 
 
 #[tokio::test]
 async fn parallel_refreshes_of_one_token_end_on_one_chain() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     race_rounds(std::slice::from_ref(&ctx.api), 8, 5, t).await;
 }
 
 /// The same with HS256 signing (its own signing path).
 #[tokio::test]
 async fn parallel_refreshes_end_on_one_chain_with_hs256() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::Hs256,
-        "parallel_refreshes_end_on_one_chain_with_hs256",
-    ) else {
+    let Some((ctx, _, t)) = Ctx::creator_with(ServerConfig::Hs256).await else {
         return;
     };
-    let (_, t) = ctx.api.new_creator().await;
     race_rounds(std::slice::from_ref(&ctx.api), 8, 2, t).await;
 }
 
@@ -102,14 +97,9 @@ async fn parallel_refreshes_through_two_processes_end_on_one_chain() {
 /// a new access token), and the chain goes on from there.
 #[tokio::test]
 async fn a_retried_refresh_gets_the_same_refresh_token() {
-    let ctx = Ctx::new();
-    let (_, a) = ctx.api.new_creator().await;
-    let lost = ctx.api.refresh(&a.refresh).await;
-    lost.expect(200);
-    let lost = Tokens::from_json(&lost.json());
-    let retry = ctx.api.refresh(&a.refresh).await;
-    retry.expect(200);
-    let b = Tokens::from_json(&retry.json());
+    let (ctx, _, a) = Ctx::creator().await;
+    let lost = ctx.api.refresh_ok(&a.refresh).await;
+    let b = ctx.api.refresh_ok(&a.refresh).await;
     assert_eq!(b.refresh, lost.refresh, "the same refresh token");
     assert_ne!(b.access, lost.access, "a fresh access token");
     let (cl, cb) = (jwt::claims(&lost.access), jwt::claims(&b.access));
@@ -130,32 +120,15 @@ async fn a_retried_refresh_gets_the_same_refresh_token() {
 /// every host.
 #[tokio::test]
 async fn a_grandparent_token_revokes_the_family_at_once() {
-    let ctx = Ctx::new();
-    let (u, a) = ctx.api.new_creator().await;
+    let (ctx, u, a) = Ctx::creator().await;
     let other_login = ctx.api.login_ok(&u).await;
-    let b = ctx.api.refresh(&a.refresh).await;
-    b.expect(200);
-    let b = Tokens::from_json(&b.json());
-    let c = ctx.api.refresh(&b.refresh).await;
-    c.expect(200);
-    let c = Tokens::from_json(&c.json());
-    ctx.api
-        .refresh(&a.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
-    ctx.api
-        .refresh(&c.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    let b = ctx.api.refresh_ok(&a.refresh).await;
+    let c = ctx.api.refresh_ok(&b.refresh).await;
+    ctx.api.refresh_refused(&a.refresh).await;
+    ctx.api.refresh_refused(&c.refresh).await;
     // B, the parent, inside the grace: the family is gone, no reissue.
-    ctx.api
-        .refresh(&b.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
-    ctx.api
-        .profile(&c.access)
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.refresh_refused(&b.refresh).await;
+    ctx.api.profile_refused(&c.access).await;
     // Another login of the same user is another family: unaffected.
     ctx.api.refresh(&other_login.refresh).await.expect(200);
 }
@@ -170,50 +143,30 @@ async fn the_parent_after_the_window_revokes_the_family() {
     };
     let ctx = Ctx::on(server);
     let (_, a) = ctx.api.new_creator().await;
-    let b = ctx.api.refresh(&a.refresh).await;
-    b.expect(200);
-    let b = Tokens::from_json(&b.json());
+    let b = ctx.api.refresh_ok(&a.refresh).await;
     // Waiting on time itself: the window is measured on the server's clock
     // from the rotation, which happened before the answer came back.
     tokio::time::sleep(grace + Duration::from_millis(200)).await;
-    ctx.api
-        .refresh(&a.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
-    ctx.api
-        .refresh(&b.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.refresh_refused(&a.refresh).await;
+    ctx.api.refresh_refused(&b.refresh).await;
 }
 
 /// After a logout inside the window, the parent gets nothing.
 #[tokio::test]
 async fn the_parent_of_a_logged_out_login_is_refused() {
-    let ctx = Ctx::new();
-    let (_, a) = ctx.api.new_creator().await;
-    let b = ctx.api.refresh(&a.refresh).await;
-    b.expect(200);
-    let b = Tokens::from_json(&b.json());
+    let (ctx, _, a) = Ctx::creator().await;
+    let b = ctx.api.refresh_ok(&a.refresh).await;
     ctx.api.logout(&b.access, &b.refresh).await.expect(200);
-    ctx.api
-        .refresh(&a.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    ctx.api.refresh_refused(&a.refresh).await;
 }
 
 /// The parent is still bound to its client: another client's key gets
 /// nothing, and the login is not harmed.
 #[tokio::test]
 async fn the_parent_with_another_clients_key_is_refused() {
-    let ctx = Ctx::new();
-    let (_, a) = ctx.api.new_creator().await;
-    let b = ctx.api.refresh(&a.refresh).await;
-    b.expect(200);
-    let b = Tokens::from_json(&b.json());
+    let (ctx, _, a) = Ctx::creator().await;
+    let b = ctx.api.refresh_ok(&a.refresh).await;
     let (_, other) = ctx.client(&ClientSpec::web());
-    other
-        .refresh(&a.refresh)
-        .await
-        .expect_error(401, "token_not_valid");
+    other.refresh_refused(&a.refresh).await;
     ctx.api.refresh(&b.refresh).await.expect(200);
 }

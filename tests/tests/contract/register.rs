@@ -54,6 +54,27 @@ pub fn is_rfc3339(s: &str) -> bool {
 
 /// Asserts `user` is a contract User object.
 #[track_caller]
+/// `user` is the User object of `u` as [`TestUser::register_body`]
+/// registered it: a creator named Ada Lovelace.
+pub fn assert_fresh_creator(user: &Value, u: &TestUser) {
+    assert_user_shape(user);
+    assert_eq!(user["email"], u.email.as_str());
+    assert_eq!(user["username"], u.username.as_str());
+    assert_eq!(user["first_name"], "Ada");
+    assert_eq!(user["last_name"], "Lovelace");
+    assert_eq!(user["user_type"], "creator");
+    assert_eq!(user["is_staff"], false);
+    assert_eq!(user["is_superuser"], false);
+}
+
+/// `user` is a User object with these three writable fields.
+pub fn assert_names(user: &Value, username: &str, first_name: &str, last_name: &str) {
+    assert_user_shape(user);
+    assert_eq!(user["username"], username);
+    assert_eq!(user["first_name"], first_name);
+    assert_eq!(user["last_name"], last_name);
+}
+
 pub fn assert_user_shape(user: &Value) {
     assert_eq!(keys(user), USER_KEYS, "User object keys: {user}");
     assert!(user["id"].is_i64(), "id is not an integer: {user}");
@@ -111,21 +132,13 @@ fn rfc3339_checker_works() {
 
 #[tokio::test]
 async fn register_returns_201_with_user_and_token_pair() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let r = ctx.api.register(&u.register_body()).await;
     r.expect(201);
     let v = r.json();
     assert_eq!(keys(&v), ["access", "refresh", "user"], "{v}");
     let user = &v["user"];
-    assert_user_shape(user);
-    assert_eq!(user["email"], u.email.as_str());
-    assert_eq!(user["username"], u.username.as_str());
-    assert_eq!(user["first_name"], "Ada");
-    assert_eq!(user["last_name"], "Lovelace");
-    assert_eq!(user["user_type"], "creator");
-    assert_eq!(user["is_staff"], false);
-    assert_eq!(user["is_superuser"], false);
+    assert_fresh_creator(user, &u);
     let t = Tokens::from_json(&v);
     assert_eq!(jwt::claims(&t.access)["token_type"], "access");
     assert_eq!(jwt::claims(&t.refresh)["token_type"], "refresh");
@@ -139,8 +152,7 @@ async fn register_returns_201_with_user_and_token_pair() {
 
 #[tokio::test]
 async fn register_always_makes_a_creator_whatever_the_body_says() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let mut b = u.register_body();
     b["user_type"] = json!("admin");
     b["is_staff"] = json!(true);
@@ -165,8 +177,7 @@ async fn register_always_makes_a_creator_whatever_the_body_says() {
 
 #[tokio::test]
 async fn register_password_mismatch() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let mut b = u.register_body();
     b["password2"] = json!("Correct-Horse-7-Battery-not");
     ctx.api
@@ -300,8 +311,7 @@ async fn register_rejects_blank_fields() {
 
 #[tokio::test]
 async fn register_rejects_fields_of_the_wrong_type() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     for (field, bad) in [
         ("email", json!(["a@example.com"])),
         ("username", json!({"name": "x"})),
@@ -332,8 +342,7 @@ async fn register_rejects_an_invalid_email() {
 
 #[tokio::test]
 async fn register_rejects_a_taken_email_case_insensitively() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     let mut b = TestUser::fresh().register_body();
     b["email"] = json!(first.email.to_uppercase());
     ctx.api.register(&b).await.expect_body(
@@ -344,8 +353,7 @@ async fn register_rejects_a_taken_email_case_insensitively() {
 
 #[tokio::test]
 async fn register_rejects_a_taken_username() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     let mut b = TestUser::fresh().register_body();
     b["username"] = json!(first.username);
     ctx.api.register(&b).await.expect_body(
@@ -406,8 +414,7 @@ async fn concurrent_registrations_of_one_username_let_exactly_one_through() {
 
 #[tokio::test]
 async fn register_enforces_max_lengths() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let long_email = format!("{}@example.com", "e".repeat(250));
     for (field, value, limit) in [
         ("email", long_email, 254),
@@ -481,8 +488,7 @@ const USERNAME_MIXED_SCRIPT: &str =
 
 #[tokio::test]
 async fn register_rejects_a_fullwidth_copy_of_a_taken_email() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     let (local, domain) = first.email.split_once('@').unwrap();
     let one_letter = format!("{}{}", fullwidth(&local[..1]), &first.email[1..]);
     for copy in [
@@ -508,8 +514,7 @@ async fn register_rejects_a_fullwidth_copy_of_a_taken_email() {
 
 #[tokio::test]
 async fn register_stores_the_email_nfkc_with_an_ascii_domain() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let mut b = u.register_body();
     b["email"] = json!(fullwidth(&u.email.to_uppercase()));
     let r = ctx.api.register(&b).await;
@@ -527,8 +532,7 @@ async fn register_stores_the_email_nfkc_with_an_ascii_domain() {
 
 #[tokio::test]
 async fn register_refuses_a_cyrillic_letter_in_the_domain() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let (local, _) = u.email.split_once('@').unwrap();
     for domain in [
         "ex\u{0430}mple.com", // Cyrillic а
@@ -552,8 +556,7 @@ async fn register_refuses_a_cyrillic_letter_in_the_domain() {
 
 #[tokio::test]
 async fn register_refuses_a_non_ascii_local_part() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     let (local, domain) = u.email.split_once('@').unwrap();
     for copy in [
         format!("{}\u{0301}@{domain}", local), // combining acute accent
@@ -600,8 +603,7 @@ async fn register_a_combining_accent_in_the_domain_is_the_precomposed_domain() {
 
 #[tokio::test]
 async fn register_rejects_a_case_or_fullwidth_variant_of_a_taken_username() {
-    let ctx = Ctx::new();
-    let (first, _) = ctx.api.new_creator().await;
+    let (ctx, first, _) = Ctx::creator().await;
     for copy in [
         first.username.to_uppercase(),
         fullwidth(&first.username),
@@ -652,8 +654,7 @@ async fn register_stores_the_username_nfkc_and_keeps_its_case() {
 
 #[tokio::test]
 async fn register_refuses_a_username_that_mixes_scripts() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     refused(
         &ctx,
         &u,
@@ -674,8 +675,7 @@ async fn register_refuses_a_username_that_mixes_scripts() {
 
 #[tokio::test]
 async fn register_refuses_a_whitespace_only_password() {
-    let ctx = Ctx::new();
-    let u = TestUser::fresh();
+    let (ctx, u) = Ctx::with_fresh_user();
     for blank in [
         " ".repeat(12),
         "\t \t \t \t \t \t ".into(),

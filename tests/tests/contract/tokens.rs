@@ -44,8 +44,7 @@ async fn jwks(ctx: &Ctx) -> Value {
 
 #[tokio::test]
 async fn access_and_refresh_claims() {
-    let ctx = Ctx::new();
-    let (u, t) = ctx.api.new_creator().await;
+    let (ctx, u, t) = Ctx::creator().await;
     let a = jwt::claims(&t.access);
     let r = jwt::claims(&t.refresh);
     assert_claims(
@@ -76,8 +75,7 @@ async fn access_and_refresh_claims() {
 
 #[tokio::test]
 async fn jwks_publishes_the_signing_key() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let r = ctx.anonymous().get("/.well-known/jwks.json").send().await;
     r.expect(200);
     let v = r.json();
@@ -108,8 +106,7 @@ async fn jwks_publishes_the_signing_key() {
 
 #[tokio::test]
 async fn an_alg_none_token_is_refused() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let kid = jwt::header(&t.access)["kid"].as_str().map(String::from);
     let forged = jwt::unsigned(kid.as_deref(), &jwt::claims(&t.access));
     ctx.api.profile_refused(&forged).await;
@@ -119,8 +116,7 @@ async fn an_alg_none_token_is_refused() {
 
 #[tokio::test]
 async fn a_tampered_token_is_refused() {
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let promoted = jwt::tamper(&t.access, |c| {
         c["user_type"] = json!("admin");
         c["is_staff"] = json!(true);
@@ -145,8 +141,7 @@ async fn a_tampered_token_is_refused() {
 #[tokio::test]
 async fn an_hs256_token_signed_with_the_public_key_is_refused() {
     // Algorithm confusion: HMAC keyed with the published Ed25519 key.
-    let ctx = Ctx::new();
-    let (_, t) = ctx.api.new_creator().await;
+    let (ctx, _, t) = Ctx::creator().await;
     let jwks = jwks(&ctx).await;
     let h = jwt::header(&t.access);
     let key = jwks["keys"]
@@ -169,13 +164,9 @@ mod hs256 {
 
     #[tokio::test]
     async fn hs256_tokens_carry_the_configured_identity_and_jwks_is_empty() {
-        let Some(ctx) = Ctx::with(
-            ServerConfig::Hs256,
-            "hs256_tokens_carry_the_configured_identity_and_jwks_is_empty",
-        ) else {
+        let Some((ctx, _, t)) = Ctx::creator_with(ServerConfig::Hs256).await else {
             return;
         };
-        let (_, t) = ctx.api.new_creator().await;
         assert_eq!(jwt::header(&t.access)["alg"], "HS256");
         assert!(jwt::verify_hs256(&t.access, HS256_SECRET.as_bytes()));
         assert!(jwt::verify_hs256(&t.refresh, HS256_SECRET.as_bytes()));
@@ -194,10 +185,9 @@ mod hs256 {
 
     #[tokio::test]
     async fn forged_claims_are_checked() {
-        let Some(ctx) = Ctx::with(ServerConfig::Hs256, "forged_claims_are_checked") else {
+        let Some((ctx, _, t)) = Ctx::creator_with(ServerConfig::Hs256).await else {
             return;
         };
-        let (_, t) = ctx.api.new_creator().await;
         let base = jwt::claims(&t.access);
         // The server's own header (alg and kid), so only the claims differ.
         let header = jwt::header(&t.access);
@@ -269,10 +259,7 @@ mod hs256 {
 
 #[tokio::test]
 async fn a_configured_private_key_signs_the_tokens() {
-    let Some(ctx) = Ctx::with(
-        ServerConfig::FixedKey,
-        "a_configured_private_key_signs_the_tokens",
-    ) else {
+    let Some(ctx) = Ctx::with(ServerConfig::FixedKey) else {
         return;
     };
     let key = fixed_private_key().expect("keys generate");
