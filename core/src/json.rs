@@ -140,6 +140,11 @@ impl JsonBody {
 }
 
 impl JsonBody {
+    /// A field's JSON value as sent (a nested object a handler reads whole).
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
     /// Is the field present and null?
     pub fn is_null(&self, name: &str) -> bool {
         matches!(self.0.get(name), Some(Value::Null))

@@ -75,6 +75,7 @@ pub mod testing;
 pub mod token;
 pub mod usage;
 pub mod user;
+pub mod webauthn;
 
 pub use admin::operator;
 pub use config::Config;

@@ -58,6 +58,7 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::admin::openapi::AdminDoc::openapi());
+    doc.merge(crate::api::passkeys::PasskeyDoc::openapi());
     // Every operation comes from the route table, at the row's path and method.
     for route in crate::routes::all() {
         let (_, operation) = (route.doc)();

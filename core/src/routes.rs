@@ -41,6 +41,9 @@ pub enum Param {
     ClientId,
     /// At most 128 characters.
     SessionId,
+    /// A passkey id: 22 base64url characters (so `login` and `register`
+    /// beside it are never ids).
+    PasskeyId,
     /// Any non-empty segment.
     Any,
 }
@@ -56,6 +59,12 @@ impl Param {
                 }
                 Param::ClientId => segment.len() <= 64,
                 Param::SessionId => segment.len() <= 128,
+                Param::PasskeyId => {
+                    segment.len() == 22
+                        && segment
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                }
                 Param::Any => true,
             }
     }
@@ -184,6 +193,7 @@ const USER: &[Param] = &[Param::UserId];
 const USER_SESSION: &[Param] = &[Param::UserId, Param::SessionId];
 const CLIENT: &[Param] = &[Param::ClientId];
 const ANY: &[Param] = &[Param::Any];
+const PASSKEY: &[Param] = &[Param::PasskeyId];
 
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
@@ -199,6 +209,14 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          api::sessions::__path_sessions_list),
     route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           api::sessions::__path_session_delete),
     route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       api::sessions::__path_logout_all),
+    // Passkeys (WebAuthn): the caller's own, and passwordless sign-in.
+    route!(POST   "/api/auth/passkeys/register/options/"   NONE, Authenticated, api::passkeys::register_options, api::passkeys::__path_passkey_register_options),
+    route!(POST   "/api/auth/passkeys/register/"           NONE, Authenticated, api::passkeys::register,      api::passkeys::__path_passkey_register, body api::passkeys::BODY_LIMIT),
+    route!(GET    "/api/auth/passkeys/"                    NONE, Authenticated, api::passkeys::list,          api::passkeys::__path_passkeys_list),
+    route!(PATCH  "/api/auth/passkeys/{id}/"               PASSKEY, Authenticated, api::passkeys::rename,        api::passkeys::__path_passkey_rename),
+    route!(DELETE "/api/auth/passkeys/{id}/"               PASSKEY, Authenticated, api::passkeys::delete,        api::passkeys::__path_passkey_delete),
+    route!(POST   "/api/auth/passkeys/login/options/"      NONE, Client,        api::passkeys::login_options, api::passkeys::__path_passkey_login_options),
+    route!(POST   "/api/auth/passkeys/login/"              NONE, Client,        api::passkeys::login,         api::passkeys::__path_passkey_login, counts Login, body api::passkeys::BODY_LIMIT),
     // The email flows (503 `mail_not_configured` where a mail is sent and the deployment has no mail).
     route!(POST   "/api/auth/email/verify/"                NONE, Client,        api::email_verify::verify,     api::email_verify::__path_email_verify),
     route!(POST   "/api/auth/email/verify/resend/"         NONE, Authenticated, api::email_verify::resend,     api::email_verify::__path_email_verify_resend),
@@ -375,6 +393,23 @@ mod tests {
             find("/api/auth/profile", &Method::GET),
             Found::Nothing
         ));
+    }
+
+    #[test]
+    fn passkey_ids_do_not_swallow_the_ceremony_paths() {
+        for path in ["/api/auth/passkeys/login/", "/api/auth/passkeys/register/"] {
+            match find(path, &Method::DELETE) {
+                Found::WrongMethod(m) => assert_eq!(m, [Method::POST], "{path}"),
+                _ => panic!("expected 405 for {path}"),
+            }
+        }
+        let id = "AbCdEfGhIjKlMnOpQrSt_-";
+        let path = format!("/api/auth/passkeys/{id}/");
+        assert_eq!(
+            route_of(&path, Method::DELETE),
+            Some(("/api/auth/passkeys/{id}/", vec![id]))
+        );
+        assert!(route_of("/api/auth/passkeys/short/", Method::DELETE).is_none());
     }
 
     #[test]

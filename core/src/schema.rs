@@ -12,7 +12,43 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, REFRESH_REUSE_GRACE),
     (6, MAIL_OUTBOX),
     (7, EMAIL_FLOWS),
+    (10, PASSKEYS),
 ];
+
+/// Passkeys (WebAuthn credentials, core/src/webauthn) and the challenges of
+/// their ceremonies. `credential_id` and `public_key` (the COSE_Key as the
+/// authenticator sent it) are base64url; `sign_count` is the last signature
+/// counter seen, `backup_eligible` fixed at registration, `backed_up` the
+/// last one seen. A challenge is kept only as its SHA-256 (hex), bound to a
+/// client and (registration) a user, and spent by `used_at`. Times are unix
+/// millis. (Numbered 10: 8 and 9 are other branches' migrations.)
+const PASSKEYS: &str = "
+CREATE TABLE IF NOT EXISTS passkeys (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    credential_id TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL,
+    alg INTEGER NOT NULL,
+    sign_count INTEGER NOT NULL DEFAULT 0,
+    backup_eligible INTEGER NOT NULL,
+    backed_up INTEGER NOT NULL,
+    aaguid TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS passkeys_user ON passkeys (user_id);
+CREATE TABLE IF NOT EXISTS webauthn_challenges (
+    id TEXT PRIMARY KEY,
+    challenge_hash TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    user_id INTEGER,
+    client_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+";
 
 /// The email flows (verification, password reset, email change, sign-in
 /// codes): when a user's address was proven theirs, each API client's

@@ -8,6 +8,7 @@ pub(crate) mod email_verify;
 pub(crate) mod legacy_exchange;
 pub(crate) mod login;
 pub(crate) mod logout;
+pub(crate) mod passkeys;
 pub(crate) mod password_reset;
 pub(crate) mod profile;
 pub(crate) mod reauth;

@@ -20,6 +20,7 @@ mod login;
 mod logout;
 mod mail;
 mod pages;
+mod passkeys;
 mod password_reset;
 mod profile;
 mod rate_limits;

@@ -1,0 +1,504 @@
+//! Passkeys (WebAuthn): register, list, rename, delete, passwordless
+//! sign-in, and the refusals (a cloned authenticator, a wrong origin or rp
+//! id, malformed CBOR, huge payloads) — each a clear 4xx with nothing
+//! stored. The browser is played by a software authenticator below (P-256
+//! keys, "none" attestation), as `navigator.credentials` would answer.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use gatehouse_contract::harness::*;
+use p256::ecdsa::signature::Signer;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const RP: &str = "login.example.com";
+const ORIGIN: &str = "https://login.example.com";
+
+fn b64(b: &[u8]) -> String {
+    B64.encode(b)
+}
+fn unb64(s: &str) -> Vec<u8> {
+    B64.decode(s).expect("base64url")
+}
+
+/// A minimal CBOR encoder (definite lengths) for what an authenticator sends.
+enum Cbor<'a> {
+    Int(i64),
+    Bytes(&'a [u8]),
+    Text(&'a str),
+    Map(Vec<(Cbor<'a>, Cbor<'a>)>),
+}
+
+fn head(out: &mut Vec<u8>, major: u8, n: u64) {
+    let m = major << 5;
+    if n < 24 {
+        out.push(m | n as u8);
+    } else if n < 256 {
+        out.extend([m | 24, n as u8]);
+    } else if n < 65536 {
+        out.push(m | 25);
+        out.extend((n as u16).to_be_bytes());
+    } else {
+        out.push(m | 26);
+        out.extend((n as u32).to_be_bytes());
+    }
+}
+
+impl Cbor<'_> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Cbor::Int(i) if *i >= 0 => head(out, 0, *i as u64),
+            Cbor::Int(i) => head(out, 1, (-1 - *i) as u64),
+            Cbor::Bytes(b) => {
+                head(out, 2, b.len() as u64);
+                out.extend_from_slice(b);
+            }
+            Cbor::Text(s) => {
+                head(out, 3, s.len() as u64);
+                out.extend_from_slice(s.as_bytes());
+            }
+            Cbor::Map(e) => {
+                head(out, 5, e.len() as u64);
+                for (k, v) in e {
+                    k.encode(out);
+                    v.encode(out);
+                }
+            }
+        }
+    }
+    fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.encode(&mut v);
+        v
+    }
+}
+
+/// One discoverable credential on a software authenticator.
+struct SoftKey {
+    key: p256::ecdsa::SigningKey,
+    id: Vec<u8>,
+    user_handle: Vec<u8>,
+    count: u32,
+    rp_id: String,
+    origin: String,
+}
+
+impl SoftKey {
+    fn new() -> Self {
+        let seed: [u8; 32] = Sha256::digest(unique("key").as_bytes()).into();
+        Self {
+            key: p256::ecdsa::SigningKey::from_slice(&seed).expect("scalar"),
+            id: Sha256::digest(unique("cred").as_bytes()).to_vec(),
+            user_handle: Vec::new(),
+            count: 0,
+            rp_id: RP.into(),
+            origin: ORIGIN.into(),
+        }
+    }
+
+    fn cose(&self) -> Vec<u8> {
+        let p = self.key.verifying_key().to_sec1_point(false);
+        let b = p.as_bytes();
+        Cbor::Map(vec![
+            (Cbor::Int(1), Cbor::Int(2)),
+            (Cbor::Int(3), Cbor::Int(-7)),
+            (Cbor::Int(-1), Cbor::Int(1)),
+            (Cbor::Int(-2), Cbor::Bytes(&b[1..33])),
+            (Cbor::Int(-3), Cbor::Bytes(&b[33..65])),
+        ])
+        .to_vec()
+    }
+
+    fn client_data(&self, kind: &str, challenge: &str) -> Vec<u8> {
+        serde_json::to_vec(&json!({"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": false}))
+            .unwrap()
+    }
+
+    /// rpIdHash, flags UP|UV|BE|BS (+AT), the counter.
+    fn auth_head(&self, at: bool) -> Vec<u8> {
+        let mut a = Sha256::digest(self.rp_id.as_bytes()).to_vec();
+        a.push(0x1d | if at { 0x40 } else { 0 });
+        a.extend(self.count.to_be_bytes());
+        a
+    }
+
+    fn attestation(&self, auth_data: &[u8]) -> Vec<u8> {
+        Cbor::Map(vec![
+            (Cbor::Text("fmt"), Cbor::Text("none")),
+            (Cbor::Text("attStmt"), Cbor::Map(vec![])),
+            (Cbor::Text("authData"), Cbor::Bytes(auth_data)),
+        ])
+        .to_vec()
+    }
+
+    /// `navigator.credentials.create()` for these options.
+    fn create(&mut self, options: &Value) -> Value {
+        let pk = &options["publicKey"];
+        self.user_handle = unb64(pk["user"]["id"].as_str().unwrap());
+        let mut ad = self.auth_head(true);
+        ad.extend([0u8; 16]);
+        ad.extend((self.id.len() as u16).to_be_bytes());
+        ad.extend(&self.id);
+        ad.extend(self.cose());
+        let cd = self.client_data("webauthn.create", pk["challenge"].as_str().unwrap());
+        self.create_json(&cd, &self.attestation(&ad))
+    }
+
+    fn create_json(&self, cd: &[u8], att: &[u8]) -> Value {
+        json!({"id": b64(&self.id), "rawId": b64(&self.id), "type": "public-key",
+            "response": {"clientDataJSON": b64(cd), "attestationObject": b64(att), "transports": ["internal"]},
+            "clientExtensionResults": {}})
+    }
+
+    /// `navigator.credentials.get()` for these options (the counter moves).
+    fn get(&mut self, options: &Value) -> Value {
+        self.count += 1;
+        let cd = self.client_data(
+            "webauthn.get",
+            options["publicKey"]["challenge"].as_str().unwrap(),
+        );
+        let ad = self.auth_head(false);
+        let mut msg = ad.clone();
+        msg.extend(Sha256::digest(&cd));
+        let sig: p256::ecdsa::Signature = self.key.sign(&msg);
+        json!({"id": b64(&self.id), "rawId": b64(&self.id), "type": "public-key",
+            "response": {"clientDataJSON": b64(&cd), "authenticatorData": b64(&ad),
+                "signature": b64(sig.to_der().as_bytes()), "userHandle": b64(&self.user_handle)},
+            "clientExtensionResults": {}})
+    }
+}
+
+/// A web client whose origin makes it the relying party `login.example.com`.
+fn rp_client(ctx: &Ctx) -> Api {
+    ctx.client(&ClientSpec::web().origins(ORIGIN)).1
+}
+
+async fn register_options(api: &Api, access: &str) -> Value {
+    let r = api
+        .post("/api/auth/passkeys/register/options/")
+        .bearer(access)
+        .json(&json!({}))
+        .send()
+        .await;
+    r.expect(200);
+    r.json()
+}
+
+async fn register_with(api: &Api, access: &str, options: &Value, credential: &Value) -> Resp {
+    api.post("/api/auth/passkeys/register/")
+        .bearer(access)
+        .json(&json!({"challenge_id": options["challenge_id"], "credential": credential, "name": "My laptop"}))
+        .send()
+        .await
+}
+
+async fn list(api: &Api, access: &str) -> Vec<Value> {
+    let r = api.get("/api/auth/passkeys/").bearer(access).send().await;
+    r.expect(200);
+    r.json().as_array().unwrap().clone()
+}
+
+async fn login_options(api: &Api) -> Value {
+    let r = api
+        .post("/api/auth/passkeys/login/options/")
+        .json(&json!({}))
+        .send()
+        .await;
+    r.expect(200);
+    r.json()
+}
+
+async fn login_with(api: &Api, options: &Value, credential: &Value) -> Resp {
+    api.post("/api/auth/passkeys/login/")
+        .json(&json!({"challenge_id": options["challenge_id"], "credential": credential}))
+        .send()
+        .await
+}
+
+/// A creator with one registered passkey.
+async fn enrolled(api: &Api) -> (TestUser, Tokens, SoftKey) {
+    let (u, t) = api.new_creator().await;
+    let mut key = SoftKey::new();
+    let o = register_options(api, &t.access).await;
+    let cred = key.create(&o);
+    register_with(api, &t.access, &o, &cred).await.expect(201);
+    (u, t, key)
+}
+
+#[tokio::test]
+async fn register_list_rename_delete() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (_, t) = api.new_creator().await;
+    let o = register_options(&api, &t.access).await;
+    let pk = &o["publicKey"];
+    assert_eq!(pk["rp"]["id"], RP);
+    assert_eq!(unb64(pk["challenge"].as_str().unwrap()).len(), 32);
+    assert_eq!(pk["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(pk["authenticatorSelection"]["userVerification"], "required");
+    let algs: Vec<i64> = pk["pubKeyCredParams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["alg"].as_i64().unwrap())
+        .collect();
+    assert_eq!(algs, [-7, -8]);
+    let mut key = SoftKey::new();
+    let cred = key.create(&o);
+    let r = register_with(&api, &t.access, &o, &cred).await;
+    r.expect(201);
+    let created = r.json();
+    assert_eq!(created["name"], "My laptop");
+    assert_eq!(created["alg"], -7);
+    assert_eq!(created["backup_eligible"], true);
+    // The same challenge is spent.
+    register_with(&api, &t.access, &o, &cred)
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    let all = list(&api, &t.access).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["id"], created["id"]);
+    // Options now exclude the registered credential.
+    let again = register_options(&api, &t.access).await;
+    assert_eq!(
+        again["publicKey"]["excludeCredentials"][0]["id"],
+        b64(&key.id)
+    );
+    // Rename; another user cannot see, rename or delete it.
+    let path = format!("/api/auth/passkeys/{}/", created["id"].as_str().unwrap());
+    let r = api
+        .req(http::Method::PATCH, &path)
+        .bearer(&t.access)
+        .json(&json!({"name": "Phone"}))
+        .send()
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["name"], "Phone");
+    let (_, other) = api.new_creator().await;
+    assert!(list(&api, &other.access).await.is_empty());
+    api.req(http::Method::PATCH, &path)
+        .bearer(&other.access)
+        .json(&json!({"name": "Mine"}))
+        .send()
+        .await
+        .expect_error(404, "not_found");
+    api.req(http::Method::DELETE, &path)
+        .bearer(&other.access)
+        .send()
+        .await
+        .expect_error(404, "not_found");
+    api.req(http::Method::DELETE, &path)
+        .bearer(&t.access)
+        .send()
+        .await
+        .expect(204);
+    assert!(list(&api, &t.access).await.is_empty());
+    // A deleted passkey signs nobody in.
+    let lo = login_options(&api).await;
+    let assertion = key.get(&lo);
+    login_with(&api, &lo, &assertion)
+        .await
+        .expect_error(400, "passkey_unknown");
+}
+
+#[tokio::test]
+async fn passwordless_sign_in() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (u, _, mut key) = enrolled(&api).await;
+    let o = login_options(&api).await;
+    assert_eq!(o["publicKey"]["rpId"], RP);
+    assert_eq!(o["publicKey"]["userVerification"], "required");
+    assert_eq!(o["publicKey"]["allowCredentials"], json!([]));
+    let r = login_with(&api, &o, &key.get(&o)).await;
+    r.expect(200);
+    let t = Tokens::from_json(&r.json());
+    let me = api.profile(&t.access).await;
+    me.expect(200);
+    assert_eq!(me.json()["email"], u.email.as_str());
+    api.refresh(&t.refresh).await.expect(200);
+    let listed = list(&api, &t.access).await;
+    assert!(listed[0]["last_used_at"].is_string());
+    // A sign-in challenge is single use.
+    login_with(&api, &o, &key.get(&o))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+}
+
+#[tokio::test]
+async fn a_cloned_authenticator_with_a_lower_counter_is_refused() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (_, _, mut key) = enrolled(&api).await;
+    for _ in 0..3 {
+        let o = login_options(&api).await;
+        login_with(&api, &o, &key.get(&o)).await.expect(200);
+    }
+    // The clone's counter is behind the original's (3).
+    key.count = 1;
+    let o = login_options(&api).await;
+    login_with(&api, &o, &key.get(&o))
+        .await
+        .expect_error(400, "webauthn_counter");
+    // The refusal stored nothing: the original goes on from 3.
+    key.count = 3;
+    let o = login_options(&api).await;
+    login_with(&api, &o, &key.get(&o)).await.expect(200);
+}
+
+#[tokio::test]
+async fn wrong_origin_and_wrong_rp_id_are_refused_and_store_nothing() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (_, t) = api.new_creator().await;
+    let mut evil = SoftKey::new();
+    evil.origin = "https://login.example.com.evil.test".into();
+    let o = register_options(&api, &t.access).await;
+    let cred = evil.create(&o);
+    register_with(&api, &t.access, &o, &cred)
+        .await
+        .expect_error(400, "webauthn_origin");
+    let mut other_rp = SoftKey::new();
+    other_rp.rp_id = "example.net".into();
+    let o = register_options(&api, &t.access).await;
+    let cred = other_rp.create(&o);
+    register_with(&api, &t.access, &o, &cred)
+        .await
+        .expect_error(400, "webauthn_rp_id");
+    assert!(list(&api, &t.access).await.is_empty());
+    // The same at sign-in, with an enrolled key.
+    let (_, t2, mut key) = enrolled(&api).await;
+    key.origin = "https://evil.test".into();
+    let o = login_options(&api).await;
+    login_with(&api, &o, &key.get(&o))
+        .await
+        .expect_error(400, "webauthn_origin");
+    key.origin = ORIGIN.into();
+    key.rp_id = "evil.test".into();
+    let o = login_options(&api).await;
+    login_with(&api, &o, &key.get(&o))
+        .await
+        .expect_error(400, "webauthn_rp_id");
+    assert!(list(&api, &t2.access).await[0]["last_used_at"].is_null());
+}
+
+#[tokio::test]
+async fn malformed_and_huge_credentials_are_clear_4xx() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (_, t) = api.new_creator().await;
+    let key = SoftKey::new();
+    // Not CBOR, truncated CBOR, CBOR of the wrong shape.
+    for att in [&b"not cbor"[..], &[0xa3, 0x63, 0x66], &[0xbf, 0xff]] {
+        let o = register_options(&api, &t.access).await;
+        let cd = key.client_data(
+            "webauthn.create",
+            o["publicKey"]["challenge"].as_str().unwrap(),
+        );
+        register_with(&api, &t.access, &o, &key.create_json(&cd, att))
+            .await
+            .expect_error(400, "webauthn_malformed");
+    }
+    // Not a credential at all; a credential that is not an object.
+    let o = register_options(&api, &t.access).await;
+    register_with(&api, &t.access, &o, &json!({"type": "public-key"}))
+        .await
+        .expect_error(400, "webauthn_malformed");
+    let o = register_options(&api, &t.access).await;
+    register_with(&api, &t.access, &o, &json!("abc"))
+        .await
+        .expect_fields(&[("credential", None)]);
+    // A body over the route's limit: 413 before anything is read.
+    let o = register_options(&api, &t.access).await;
+    let huge = key.create_json(&vec![b'a'; 40_000], b"");
+    register_with(&api, &t.access, &o, &huge).await.expect(413);
+    // A credential id over 1023 bytes.
+    let mut long = SoftKey::new();
+    long.id = vec![7; 1024];
+    let o = register_options(&api, &t.access).await;
+    let cred = long.create(&o);
+    register_with(&api, &t.access, &o, &cred)
+        .await
+        .expect_error(400, "webauthn_credential_id_too_long");
+    assert!(list(&api, &t.access).await.is_empty());
+    // Sign-in: garbage assertion, unknown challenge.
+    let o = login_options(&api).await;
+    login_with(
+        &api,
+        &o,
+        &json!({"rawId": "***", "type": "public-key", "response": {}}),
+    )
+    .await
+    .expect_error(400, "webauthn_malformed");
+    login_with(&api, &json!({"challenge_id": "nope"}), &json!({}))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+}
+
+#[tokio::test]
+async fn challenges_are_bound_to_their_ceremony_user_and_client() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (_, t) = api.new_creator().await;
+    let (_, other) = api.new_creator().await;
+    let mut key = SoftKey::new();
+    // Another user's registration challenge.
+    let o = register_options(&api, &other.access).await;
+    let cred = key.create(&o);
+    register_with(&api, &t.access, &o, &cred)
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    // A sign-in challenge used to register.
+    let lo = login_options(&api).await;
+    let cred = key.create(&lo_as_create(&lo, &o));
+    register_with(&api, &t.access, &lo, &cred)
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    // Another client's sign-in challenge.
+    let (_, _, mut enrolled_key) = enrolled(&api).await;
+    let other_client = rp_client(&ctx);
+    let o = login_options(&other_client).await;
+    login_with(&api, &o, &enrolled_key.get(&o))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+}
+
+/// Registration options carrying a sign-in challenge (for a mix-up test).
+fn lo_as_create(login: &Value, create: &Value) -> Value {
+    let mut o = create.clone();
+    o["publicKey"]["challenge"] = login["publicKey"]["challenge"].clone();
+    o
+}
+
+#[tokio::test]
+async fn a_client_without_a_concrete_origin_offers_no_passkeys() {
+    let ctx = Ctx::new();
+    let (_, api) = ctx.client(&ClientSpec::web().origins("*"));
+    let (_, t) = api.new_creator().await;
+    api.post("/api/auth/passkeys/register/options/")
+        .bearer(&t.access)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_error(403, "passkeys_unavailable");
+    api.post("/api/auth/passkeys/login/options/")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_error(403, "passkeys_unavailable");
+}
+
+#[tokio::test]
+async fn passkey_routes_need_a_signed_in_user() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    api.get("/api/auth/passkeys/")
+        .send()
+        .await
+        .expect_error(401, "not_authenticated");
+    api.post("/api/auth/passkeys/register/options/")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect_error(401, "not_authenticated");
+}
