@@ -29,6 +29,9 @@ pub enum Guard {
     /// `Client` of type `admin`, and an access token of a staff or admin
     /// user that the client serves (`IsStaffUser`).
     Staff,
+    /// `Authenticated`, and a login that passed a second factor (the
+    /// access token's `aal` is 2): step-up for sensitive changes.
+    RequireMfa,
 }
 
 /// What a `{…}` path segment must look like for the path to match (a
@@ -199,6 +202,13 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          api::sessions::__path_sessions_list),
     route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           api::sessions::__path_session_delete),
     route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       api::sessions::__path_logout_all),
+    // Second factors.
+    route!(POST   "/api/auth/mfa/totp/enroll/"              NONE, Authenticated, api::mfa::enroll,     api::mfa::__path_mfa_totp_enroll, body 1024),
+    route!(POST   "/api/auth/mfa/totp/confirm/"             NONE, Authenticated, api::mfa::confirm,    api::mfa::__path_mfa_totp_confirm, body 1024),
+    route!(GET    "/api/auth/mfa/factors/"                  NONE, Authenticated, api::mfa::factors,    api::mfa::__path_mfa_factors),
+    route!(POST   "/api/auth/mfa/totp/disable/"             NONE, RequireMfa,    api::mfa::disable,    api::mfa::__path_mfa_totp_disable, body 8192),
+    route!(POST   "/api/auth/mfa/recovery-codes/regenerate/" NONE, RequireMfa,   api::mfa::regenerate, api::mfa::__path_mfa_recovery_regenerate, body 1024),
+    route!(POST   "/api/auth/mfa/verify/"                   NONE, Client,        api::mfa::verify,     api::mfa::__path_mfa_verify, counts Login, body 8192),
     // The email flows (503 `mail_not_configured` where a mail is sent and the deployment has no mail).
     route!(POST   "/api/auth/email/verify/"                NONE, Client,        api::email_verify::verify,     api::email_verify::__path_email_verify),
     route!(POST   "/api/auth/email/verify/resend/"         NONE, Authenticated, api::email_verify::resend,     api::email_verify::__path_email_verify_resend),

@@ -425,6 +425,17 @@ impl Gatehouse {
         let caller = match guard {
             Guard::Client => None,
             Guard::Authenticated => Some(authenticate(self.shared(), req, now).await?),
+            Guard::RequireMfa => {
+                let caller = authenticate(self.shared(), req, now).await?;
+                if caller.aal < 2 {
+                    return Err(ApiError::detail(
+                        StatusCode::FORBIDDEN,
+                        "mfa_step_up_required",
+                        "Sign in with a second factor to do this.",
+                    ));
+                }
+                Some(caller)
+            }
             Guard::Staff => {
                 // Admin client → bearer token → client serves the type → staff.
                 if client.client_type != "admin" {

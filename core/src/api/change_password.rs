@@ -61,7 +61,12 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
     let salt: [u8; 16] = crate::random::bytes(ctx.env().random.as_ref());
     let hash = ctx.env().hasher.hash(new, salt).await?;
-    let s = new_session(ctx);
+    // The new login keeps the methods of the one it replaces (and so its level).
+    let amr = match ctx.caller()?.amr.join(",") {
+        a if a.is_empty() => crate::mfa::amr::PWD.to_owned(),
+        a => a,
+    };
+    let s = new_session(ctx, &amr);
     let insert = session_insert(ctx, &s);
     let audit = ctx
         .audit(crate::audit::event::PASSWORD_CHANGED, Some(user.id))
@@ -76,7 +81,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if !changed {
         return Err(old_password_wrong());
     }
-    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
+    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
     Ok(json_response(
         StatusCode::OK,
         &ChangePasswordOut {

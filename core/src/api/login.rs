@@ -73,6 +73,14 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             ));
         }
     };
+    // A user with a second factor gets a challenge, not tokens (no
+    // rehash either: that waits for a login that completes).
+    let factors = ctx.store().factors(user.id).await?;
+    if !factors.methods().is_empty() {
+        let r = super::mfa_required::required(ctx, &user, crate::mfa::amr::PWD, &factors);
+        ctx.store().insert_challenge(r.insert).await?;
+        return Ok(r.response);
+    }
     // A Django hash (imported from the seed) is replaced by Argon2id in
     // the login's own transaction: verified once, never again.
     let rehash = match (kind, stored) {
@@ -87,7 +95,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         }
         _ => None,
     };
-    let pair = super::tokens::login_user(ctx, &user, rehash.as_ref()).await?;
+    let pair = super::tokens::login_user(ctx, &user, rehash.as_ref(), crate::mfa::amr::PWD).await?;
     Ok(json_response(StatusCode::OK, &pair))
 }
 

@@ -61,6 +61,7 @@ fn session<'a>(id: &'a SessionId, client: &'a ClientId, jti: &'a str) -> Session
         absolute_expires_at: T0.plus_secs(30 * 86400),
         ip: Some("192.0.2.1".into()),
         user_agent: None,
+        amr: "pwd,otp",
     }
 }
 
