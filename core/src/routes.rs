@@ -227,6 +227,7 @@ static ROUTES: &[Route] = &[
     route!(POST   "/api/admin/users/{id}/reactivate/"                    USER,         Staff, admin::users::reactivate,        admin::users::__path_user_reactivate),
     route!(POST   "/api/admin/users/{id}/send-verification/"             USER,         Staff, admin::users::send_verification, admin::users::__path_user_send_verification),
     route!(POST   "/api/admin/users/{id}/send-password-reset/"           USER,         Staff, admin::users::send_password_reset, admin::users::__path_user_send_password_reset),
+    route!(POST   "/api/admin/users/{id}/mfa/reset/"                     USER,         Staff, admin::users::mfa_reset,         admin::users::__path_user_mfa_reset, body 1024),
     route!(GET    "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::sessions,          admin::users::__path_user_sessions),
     route!(DELETE "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::end_sessions,      admin::users::__path_user_sessions_end),
     route!(DELETE "/api/admin/users/{id}/sessions/{session_id}/"         USER_SESSION, Staff, admin::users::end_session,       admin::users::__path_user_session_end),

@@ -15,6 +15,8 @@ pub struct AdminUserOut {
     #[serde(flatten)]
     pub user: UserOut,
     pub is_active: bool,
+    /// The user's confirmed second factors (`totp`).
+    pub mfa: Vec<String>,
 }
 
 impl From<&User> for AdminUserOut {
@@ -22,7 +24,16 @@ impl From<&User> for AdminUserOut {
         AdminUserOut {
             user: UserOut::from(u),
             is_active: u.is_active,
+            mfa: Vec::new(),
         }
+    }
+}
+
+impl AdminUserOut {
+    /// With the user's factor kinds.
+    pub(crate) fn with_mfa(mut self, kinds: &[&str]) -> Self {
+        self.mfa = kinds.iter().map(|k| k.to_string()).collect();
+        self
     }
 }
 

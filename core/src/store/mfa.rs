@@ -335,4 +335,26 @@ impl Store {
         let results = self.sql.batch(stmts).await?;
         Ok(results.first().is_some_and(|r| r.rows_affected == 1))
     }
+
+    /// Which of `users` have a confirmed TOTP factor (one query for a page).
+    pub(crate) async fn users_with_totp(&self, users: &[UserId]) -> Result<Vec<UserId>, SqlError> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; users.len()].join(", ");
+        let rows = self
+            .rows(
+                &format!("SELECT DISTINCT user_id FROM mfa_factors WHERE confirmed_at IS NOT NULL AND user_id IN ({marks})"),
+                users.iter().map(|u| u.0.into()).collect(),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                r.first()
+                    .and_then(int)
+                    .map(UserId)
+                    .ok_or_else(|| bad_row("mfa factor"))
+            })
+            .collect()
+    }
 }

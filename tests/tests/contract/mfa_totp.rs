@@ -184,9 +184,12 @@ async fn enrol_then_sign_in_with_a_code_gives_aal2_tokens_that_refresh_keeps() {
         (json!(["pwd", "otp"]), json!(2))
     );
     // Single use (spent before any code is looked at).
-    verify(&ctx.api, json!({"mfa_token": token, "code": e.auth.wrong()}))
-        .await
-        .expect_error(401, "mfa_token_invalid");
+    verify(
+        &ctx.api,
+        json!({"mfa_token": token, "code": e.auth.wrong()}),
+    )
+    .await
+    .expect_error(401, "mfa_token_invalid");
     let refreshed = ctx.api.refresh(&t.refresh).await;
     refreshed.expect(200);
     let access = refreshed.json()["access"].as_str().unwrap().to_owned();
@@ -406,4 +409,54 @@ async fn enrolment_is_refused_while_totp_is_on() {
         .send()
         .await
         .expect_error(409, "mfa_already_enrolled");
+}
+
+#[tokio::test]
+async fn admins_see_factor_kinds_and_reset_them_audited() {
+    let ctx = Ctx::new();
+    let mut e = enrolled_creator(&ctx.api).await;
+    let me = ctx.api.profile(&e.tokens.access).await;
+    let id = me.json()["id"].as_i64().unwrap();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let admin = admin_api.login_ok(&ctx.server.create_user("admin")).await;
+    let staff = admin_api.login_ok(&ctx.server.create_user("staff")).await;
+    let path = format!("/api/admin/users/{id}/");
+    let shown = admin_api.get(&path).bearer(&staff.access).send().await;
+    shown.expect(200);
+    assert_eq!(shown.json()["mfa"], json!(["totp"]));
+    let reset = format!("/api/admin/users/{id}/mfa/reset/");
+    admin_api
+        .post(&reset)
+        .bearer(&staff.access)
+        .send()
+        .await
+        .expect_error(403, "permission_denied");
+    let r = admin_api.post(&reset).bearer(&admin.access).send().await;
+    r.expect(200);
+    assert_eq!(r.json()["mfa"], json!([]));
+    // The user signs in with the password alone, and may enrol again.
+    let t = ctx.api.login_ok(&e.user).await;
+    let log = admin_api
+        .get(&format!("/api/admin/audit/?event=mfa.*&target_user={id}"))
+        .bearer(&admin.access)
+        .send()
+        .await;
+    log.expect(200);
+    let events: Vec<String> = log.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|ev| ev["target_user_id"] == id)
+        .map(|ev| ev["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(events.contains(&"mfa.reset".to_owned()), "{events:?}");
+    assert!(events.contains(&"mfa.enrolled".to_owned()), "{events:?}");
+    e.auth.last = 0;
+    let again = ctx
+        .api
+        .post("/api/auth/mfa/totp/enroll/")
+        .bearer(&t.access)
+        .send()
+        .await;
+    again.expect(200);
 }
