@@ -9,7 +9,7 @@ pub(crate) mod totp;
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;
 use crate::random::Random;
-use crate::user::UserId;
+use crate::user::{User, UserId, UserType};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -51,6 +51,17 @@ pub(crate) fn aal(methods: &[String]) -> u8 {
     } else {
         1
     }
+}
+
+/// Whether a login that completed without a second factor must be told to
+/// set one up (`mfa_enrollment_required`): staff and admins signing in
+/// through an `admin`-type client (the dashboard manages every account, so
+/// a stolen staff password must not be enough for long), who have none.
+/// Other clients do not ask it.
+pub(crate) fn enrollment_required(client_type: &str, user: &User, has_factor: bool) -> bool {
+    client_type == "admin"
+        && (user.is_staff || user.is_superuser || user.user_type != UserType::Creator)
+        && !has_factor
 }
 
 /// A new `mfa_token` (256 random bits, URL-safe) and its stored hash.
@@ -179,6 +190,37 @@ mod tests {
         assert_eq!(aal(&amr_list("pwd,otp")), 2);
         assert_eq!(aal(&amr_list("email,rc")), 2);
         assert_eq!(amr_list(""), Vec::<String>::new());
+    }
+
+    fn user(t: UserType) -> User {
+        User {
+            id: UserId(7),
+            email: "ada@example.com".into(),
+            username: "ada".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+            user_type: t,
+            is_staff: t != UserType::Creator,
+            is_superuser: t == UserType::Admin,
+            is_active: true,
+            date_joined: UnixMillis(0),
+            last_login: None,
+            email_verified_at: None,
+        }
+    }
+
+    #[test]
+    fn admin_clients_ask_staff_without_a_factor_to_enrol() {
+        for t in [UserType::Staff, UserType::Admin] {
+            assert!(enrollment_required("admin", &user(t), false));
+            assert!(!enrollment_required("admin", &user(t), true));
+            assert!(!enrollment_required("web", &user(t), false));
+        }
+        assert!(!enrollment_required(
+            "admin",
+            &user(UserType::Creator),
+            false
+        ));
     }
 
     #[test]

@@ -755,6 +755,21 @@ mod tests {
     }
 
     #[test]
+    fn the_data_key_is_32_bytes_of_base64() {
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD.encode([3u8; 32]);
+        let c = Config::from_vars(|n| (n == DATA_KEY).then(|| key.clone())).unwrap();
+        assert_eq!(c.data_key, Some(crate::mfa::DataKey([3; 32])));
+        assert_eq!(Config::from_vars(|_| None).unwrap().data_key, None);
+        assert!(matches!(
+            err(&[(DATA_KEY, "c2hvcnQ=")]),
+            ConfigError::BadDataKey(_)
+        ));
+        let e = err(&[(DATA_KEY, "not base64")]);
+        assert!(e.to_string().contains(DATA_KEY), "{e}");
+    }
+
+    #[test]
     fn numbers_must_be_positive_whole_numbers() {
         let not_numbers = [
             REFRESH_REUSE_GRACE, // 0 allowed: `refresh_reuse_grace_is_0_to_300`
@@ -772,6 +787,7 @@ mod tests {
             MAIL_FROM,
             MAIL_DEV,
             PUBLIC_URL,
+            DATA_KEY,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
         assert_eq!(numbers.clone().count(), 18);

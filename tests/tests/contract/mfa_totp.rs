@@ -460,3 +460,107 @@ async fn admins_see_factor_kinds_and_reset_them_audited() {
         .await;
     again.expect(200);
 }
+
+#[tokio::test]
+async fn an_emailed_sign_in_code_is_a_first_factor_only() {
+    if super::email_verification::no_mailbox("an_emailed_sign_in_code_is_a_first_factor_only").await
+    {
+        return;
+    }
+    let ctx = Ctx::new();
+    let api = super::email_verification::client_with(&ctx, &["--signin-codes"]);
+    let mut e = enrolled_creator(&api).await;
+    gatehouse_contract::mailbox::wait_for_mails(&e.user.email, 1)
+        .await
+        .unwrap();
+    api.post("/api/auth/code/request/")
+        .json(&json!({ "email": e.user.email }))
+        .send()
+        .await
+        .expect(202);
+    let mails = gatehouse_contract::mailbox::wait_for_mails(&e.user.email, 2)
+        .await
+        .unwrap();
+    let code: String = mails.last().unwrap().subject.chars().take(6).collect();
+    let r = api
+        .post("/api/auth/code/verify/")
+        .json(&json!({ "email": e.user.email, "code": code }))
+        .send()
+        .await;
+    r.expect(401);
+    assert_eq!(r.json()["code"], "mfa_required", "{}", r.text());
+    let token = r.json()["mfa_token"].as_str().unwrap().to_owned();
+    // The emailed code was spent by the first step.
+    api.post("/api/auth/code/verify/")
+        .json(&json!({ "email": e.user.email, "code": code }))
+        .send()
+        .await
+        .expect_error(400, "invalid_code");
+    let ok = verify(&api, json!({"mfa_token": token, "code": e.auth.code()})).await;
+    ok.expect(200);
+    let access = ok.json()["access"].as_str().unwrap().to_owned();
+    assert_eq!(jwt::claims(&access)["amr"], json!(["email", "otp"]));
+}
+
+#[tokio::test]
+async fn a_password_reset_neither_signs_in_nor_removes_the_factor() {
+    if super::email_verification::no_mailbox(
+        "a_password_reset_neither_signs_in_nor_removes_the_factor",
+    )
+    .await
+    {
+        return;
+    }
+    let ctx = Ctx::new();
+    let e = enrolled_creator(&ctx.api).await;
+    gatehouse_contract::mailbox::wait_for_mails(&e.user.email, 1)
+        .await
+        .unwrap();
+    ctx.api
+        .post("/api/auth/password/reset/")
+        .json(&json!({ "email": e.user.email }))
+        .send()
+        .await
+        .expect(202);
+    let mails = gatehouse_contract::mailbox::wait_for_mails(&e.user.email, 2)
+        .await
+        .unwrap();
+    let mail = mails
+        .iter()
+        .rev()
+        .find(|m| m.subject == "Reset your password")
+        .expect("the reset mail");
+    let token = mail.link_param("token").expect("a token");
+    let password = "Fresh-Lantern-84-Orbit";
+    let r = ctx
+        .api
+        .post("/api/auth/password/reset/confirm/")
+        .json(&json!({"token": token, "password": password, "password2": password}))
+        .send()
+        .await;
+    r.expect(200);
+    assert!(r.json().get("access").is_none(), "{}", r.text());
+    let user = TestUser {
+        password: password.into(),
+        ..e.user
+    };
+    challenge(&ctx.api, &user).await;
+}
+
+#[tokio::test]
+async fn admin_clients_ask_staff_without_a_factor_to_enrol() {
+    let ctx = Ctx::new();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let staff = ctx.server.create_user("staff");
+    let r = admin_api.login(&staff.email, &staff.password).await;
+    r.expect(200);
+    assert_eq!(r.json()["mfa_enrollment_required"], true, "{}", r.text());
+    let t = Tokens::from_json(&r.json());
+    // A creator through a web client is never asked.
+    let (creator, _) = ctx.api.new_creator().await;
+    let plain = ctx.api.login(&creator.email, &creator.password).await;
+    assert_eq!(keys(&plain.json()), ["access", "refresh"]);
+    // Once enrolled, the staff user signs in with the second step.
+    let e = enroll(&admin_api, t, staff).await;
+    challenge(&admin_api, &e.user).await;
+}
