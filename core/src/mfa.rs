@@ -4,7 +4,7 @@
 //! level (`aal`). The SQL is in `store/mfa.rs`, the endpoints in `api/mfa.rs`.
 
 pub(crate) mod seal;
-pub(crate) mod totp;
+pub mod totp;
 
 use crate::api_client::ClientId;
 use crate::clock::UnixMillis;

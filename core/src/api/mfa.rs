@@ -445,6 +445,7 @@ operation! { bearer mfa_totp_confirm, post "/api/auth/mfa/totp/confirm/", "mfa",
         (status = 400, description = "Wrong code, or nothing to confirm", body = ErrorOut),
         NotAuthenticated,
         (status = 409, description = "TOTP is already on", body = ErrorOut),
+        (status = 503, description = "No data key (`mfa_not_configured`)", body = ErrorOut),
     )
 }
 
@@ -458,6 +459,8 @@ operation! { bearer mfa_totp_disable, post "/api/auth/mfa/totp/disable/", "mfa",
         (status = 400, description = "Wrong password or code", body = ErrorOut),
         NotAuthenticated,
         (status = 403, description = "The login has no second factor (`mfa_step_up_required`)", body = ErrorOut),
+        (status = 429, description = "Too many wrong passwords (`login_throttled`)", body = ErrorOut),
+        (status = 503, description = "A code given, and no data key (`mfa_not_configured`)", body = ErrorOut),
     )
 }
 

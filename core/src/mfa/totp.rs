@@ -17,7 +17,7 @@ pub(crate) const WINDOW: i64 = 1;
 pub(crate) const SECRET_LEN: usize = 20;
 
 /// The step that `now` falls in.
-pub(crate) fn step_of(now: UnixMillis) -> i64 {
+pub fn step_of(now: UnixMillis) -> i64 {
     now.as_secs().div_euclid(STEP_SECS)
 }
 
@@ -39,7 +39,7 @@ pub(crate) fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
 }
 
 /// The code of `step` (6 digits).
-pub(crate) fn code_at(secret: &[u8], step: i64) -> String {
+pub fn code_at(secret: &[u8], step: i64) -> String {
     hotp(secret, step.max(0) as u64, DIGITS)
 }
 
@@ -89,6 +89,27 @@ pub(crate) fn base32(bytes: &[u8]) -> String {
         out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
     }
     out
+}
+
+/// RFC 4648 base32 (no padding, upper case) back to bytes; None for
+/// anything else.
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        buffer = (buffer << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// The `otpauth://` URI an authenticator app reads (Google's Key URI
@@ -224,6 +245,13 @@ mod tests {
         assert_eq!(base32(b"fooba"), "MZXW6YTB");
         assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
         assert_eq!(base32(RFC_SECRET), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        for n in 0u8..=25 {
+            let bytes: Vec<u8> = (0..n)
+                .map(|i: u8| i.wrapping_mul(37).wrapping_add(1))
+                .collect();
+            assert_eq!(base32_decode(&base32(&bytes)), Some(bytes));
+        }
+        assert_eq!(base32_decode("MZXW6!"), None);
     }
 
     #[test]
