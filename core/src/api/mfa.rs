@@ -205,7 +205,7 @@ pub(crate) async fn disable(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
 
 /// The caller's password, held to the failed-login throttles.
 async fn password_matches(ctx: &Ctx<'_>, user: &User, password: String) -> Result<bool, ApiError> {
-    let keys = failure_throttle_keys(ctx, &user.email.to_lowercase());
+    let keys = failure_throttle_keys(ctx, &crate::user::normalize_email(&user.email));
     check_failure_throttles(ctx, &keys).await?;
     let phc = match ctx
         .store()
