@@ -428,11 +428,7 @@ impl Gatehouse {
             Guard::RequireMfa => {
                 let caller = authenticate(self.shared(), req, now).await?;
                 if caller.aal < 2 {
-                    return Err(ApiError::detail(
-                        StatusCode::FORBIDDEN,
-                        "mfa_step_up_required",
-                        "Sign in with a second factor to do this.",
-                    ));
+                    return Err(ApiError::mfa_step_up_required());
                 }
                 Some(caller)
             }

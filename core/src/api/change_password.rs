@@ -5,7 +5,7 @@
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
 use super::register::MISMATCH;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{ChangePasswordIn, ChangePasswordOut, NotAuthenticated};
+use super::types::{ChangePasswordIn, ChangePasswordOut, ErrorOut, NotAuthenticated};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, push, StrField};
@@ -14,7 +14,13 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    let user = ctx.caller()?.user.clone();
+    let caller = ctx.caller()?;
+    let user = caller.user.clone();
+    // A user with a second factor changes the password only from a login
+    // that passed it (else a stolen password alone would take the account).
+    if caller.aal < 2 && !ctx.store().factors(user.id).await?.methods().is_empty() {
+        return Err(ApiError::mfa_step_up_required());
+    }
     let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let old = body.str(StrField::password("old_password"), &mut errors);
@@ -105,5 +111,6 @@ operation! { bearer change_password, post "/api/auth/change-password/", "auth", 
         (status = 200, description = "Changed; every other login revoked; a fresh pair", body = ChangePasswordOut),
         (status = 400, description = "Wrong old password or invalid new one"),
         NotAuthenticated,
+        (status = 403, description = "The user has a second factor and this login did not pass it (`mfa_step_up_required`)", body = ErrorOut),
     )
 }

@@ -442,7 +442,7 @@ operation! { bearer mfa_totp_enroll, post "/api/auth/mfa/totp/enroll/", "mfa",
 operation! { bearer mfa_totp_confirm, post "/api/auth/mfa/totp/confirm/", "mfa", request_body = TotpCodeIn,
     responses(
         (status = 200, description = "TOTP is on; the recovery codes, shown once", body = RecoveryCodesOut),
-        (status = 400, description = "Wrong code, or nothing to confirm", body = ErrorOut),
+        (status = 400, description = "Wrong code, or nothing to confirm"),
         NotAuthenticated,
         (status = 409, description = "TOTP is already on", body = ErrorOut),
         (status = 503, description = "No data key (`mfa_not_configured`)", body = ErrorOut),
@@ -456,7 +456,7 @@ operation! { bearer mfa_factors, get "/api/auth/mfa/factors/", "mfa",
 operation! { bearer mfa_totp_disable, post "/api/auth/mfa/totp/disable/", "mfa", request_body = MfaDisableIn,
     responses(
         (status = 200, description = "Second factors removed", body = DetailOut),
-        (status = 400, description = "Wrong password or code", body = ErrorOut),
+        (status = 400, description = "Wrong password or code"),
         NotAuthenticated,
         (status = 403, description = "The login has no second factor (`mfa_step_up_required`)", body = ErrorOut),
         (status = 429, description = "Too many wrong passwords (`login_throttled`)", body = ErrorOut),
@@ -476,7 +476,7 @@ operation! { bearer mfa_recovery_regenerate, post "/api/auth/mfa/recovery-codes/
 operation! { client mfa_verify, post "/api/auth/mfa/verify/", "mfa", request_body = MfaVerifyIn,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey (`unsupported_method`)", body = ErrorOut),
+        (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey (`unsupported_method`)"),
         (status = 401, description = "The challenge is unknown, spent, expired, out of attempts or another client's (`mfa_token_invalid`)", body = ErrorOut),
         (status = 429, description = "Too many wrong answers for this user (`mfa_throttled`)", body = ErrorOut),
     )

@@ -564,3 +564,27 @@ async fn admin_clients_ask_staff_without_a_factor_to_enrol() {
     let e = enroll(&admin_api, t, staff).await;
     challenge(&admin_api, &e.user).await;
 }
+
+#[tokio::test]
+async fn changing_the_password_needs_the_second_factor_once_there_is_one() {
+    let ctx = Ctx::new();
+    let mut e = enrolled_creator(&ctx.api).await;
+    let new_password = "Fresh-Lantern-84-Orbit";
+    let body = json!({
+        "old_password": e.user.password,
+        "new_password": new_password,
+        "new_password2": new_password,
+    });
+    ctx.api
+        .change_password(&e.tokens.access, &body)
+        .await
+        .expect_error(403, "mfa_step_up_required");
+    let token = challenge(&ctx.api, &e.user).await;
+    let r = verify(&ctx.api, json!({"mfa_token": token, "code": e.auth.code()})).await;
+    let aal2 = Tokens::from_json(&r.json());
+    let changed = ctx.api.change_password(&aal2.access, &body).await;
+    changed.expect(200);
+    // The new login keeps the level of the one that changed it.
+    let access = changed.json()["access"].as_str().unwrap().to_owned();
+    assert_eq!(jwt::claims(&access)["aal"], 2);
+}
