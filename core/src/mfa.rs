@@ -54,12 +54,11 @@ pub(crate) fn aal(methods: &[String]) -> u8 {
 }
 
 /// Whether a login that completed without a second factor must be told to
-/// set one up (`mfa_enrollment_required`): staff and admins signing in
-/// through an `admin`-type client (the dashboard manages every account, so
-/// a stolen staff password must not be enough for long), who have none.
-/// Other clients do not ask it.
-pub(crate) fn enrollment_required(client_type: &str, user: &User, has_factor: bool) -> bool {
-    client_type == "admin"
+/// set one up (`mfa_enrollment_required`): staff and admins who have none,
+/// signing in through a client with `require_mfa_for_staff` (on by default
+/// for `admin`-type clients).
+pub(crate) fn enrollment_required(client_requires: bool, user: &User, has_factor: bool) -> bool {
+    client_requires
         && (user.is_staff || user.is_superuser || user.user_type != UserType::Creator)
         && !has_factor
 }
@@ -212,15 +211,11 @@ mod tests {
     #[test]
     fn admin_clients_ask_staff_without_a_factor_to_enrol() {
         for t in [UserType::Staff, UserType::Admin] {
-            assert!(enrollment_required("admin", &user(t), false));
-            assert!(!enrollment_required("admin", &user(t), true));
-            assert!(!enrollment_required("web", &user(t), false));
+            assert!(enrollment_required(true, &user(t), false));
+            assert!(!enrollment_required(true, &user(t), true));
+            assert!(!enrollment_required(false, &user(t), false));
         }
-        assert!(!enrollment_required(
-            "admin",
-            &user(UserType::Creator),
-            false
-        ));
+        assert!(!enrollment_required(true, &user(UserType::Creator), false));
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
 /// challenge (`mfa_token`, kept as its SHA-256) between a first factor and
 /// the second: bound to a client, with the first factor's methods (`amr`),
 /// its guesses counted in `attempts`, spent when `used_at` is set (`consumed_by`:
-/// the random mark of the request that spent it, as for `email_tokens`). A login keeps its methods (`amr`,
+/// the random mark of the request that spent it, as for `email_tokens`). An API client's `require_mfa_for_staff` (on for `admin`-type clients)
+/// asks its staff logins without a factor to enrol. A login keeps its methods (`amr`,
 /// comma-separated) for its refreshes. Times are unix millis.
 const SECOND_FACTORS: &str = "
 CREATE TABLE IF NOT EXISTS mfa_factors (
@@ -57,6 +58,8 @@ CREATE TABLE IF NOT EXISTS mfa_challenges (
 );
 CREATE INDEX IF NOT EXISTS mfa_challenges_user ON mfa_challenges (user_id);
 ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+ALTER TABLE api_clients ADD COLUMN require_mfa_for_staff INTEGER NOT NULL DEFAULT 0;
+UPDATE api_clients SET require_mfa_for_staff = 1 WHERE client_type = 'admin';
 ";
 
 /// The email flows (verification, password reset, email change, sign-in

@@ -393,6 +393,7 @@ fn client_json(c: &ApiClient) -> Value {
         "require_verified_email": c.email.require_verified_email,
         "signin_codes": c.email.signin_codes,
         "reset_url": c.email.reset_url,
+        "require_mfa_for_staff": c.require_mfa_for_staff,
     })
 }
 

@@ -96,7 +96,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         _ => None,
     };
     let pair = super::tokens::login_user(ctx, &user, rehash.as_ref(), crate::mfa::amr::PWD).await?;
-    if crate::mfa::enrollment_required(&ctx.client.client_type, &user, false) {
+    if crate::mfa::enrollment_required(ctx.client.require_mfa_for_staff, &user, false) {
         // Signed in (aal1), told to set a second factor up: the dashboard
         // enrols before anything else (docs/CONTRACT.md, "Second factors").
         return Ok(json_response(

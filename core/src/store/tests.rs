@@ -48,6 +48,7 @@ fn client(id: &str) -> ApiClient {
         allowed_origins: vec!["https://app.example.com".into()],
         created_at: T0,
         email: Default::default(),
+        require_mfa_for_staff: false,
     }
 }
 

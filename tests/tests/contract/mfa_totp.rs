@@ -560,6 +560,27 @@ async fn admin_clients_ask_staff_without_a_factor_to_enrol() {
     let (creator, _) = ctx.api.new_creator().await;
     let plain = ctx.api.login(&creator.email, &creator.password).await;
     assert_eq!(keys(&plain.json()), ["access", "refresh"]);
+    // The switch is per client: off, the hint goes; back on, it returns.
+    let admin_creds = ctx.server.create_client(&ClientSpec::admin());
+    let other = ctx.api.with_creds(&admin_creds);
+    let path = format!("/api/admin/clients/{}/", admin_creds.client_id);
+    let shown = admin_api.get(&path).bearer(&t.access).send().await;
+    assert_eq!(
+        shown.json()["require_mfa_for_staff"],
+        true,
+        "{}",
+        shown.text()
+    );
+    let off = admin_api
+        .req(http::Method::PATCH, &path)
+        .bearer(&t.access)
+        .json(&json!({"require_mfa_for_staff": false}))
+        .send()
+        .await;
+    off.expect(200);
+    assert_eq!(off.json()["require_mfa_for_staff"], false);
+    let quiet = other.login(&staff.email, &staff.password).await;
+    assert_eq!(keys(&quiet.json()), ["access", "refresh"]);
     // Once enrolled, the staff user signs in with the second step.
     let e = enroll(&admin_api, t, staff).await;
     challenge(&admin_api, &e.user).await;
