@@ -100,6 +100,7 @@ node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --p
     --var "GATEHOUSE_DASHBOARD_CLIENT_ID:$dash_id" --var "GATEHOUSE_DASHBOARD_API_KEY:$dash_key" \
     --var "GATEHOUSE_DJANGO_SIGNING_KEY:$legacy_key" --var "GATEHOUSE_LEGACY_TOKENS_UNTIL:$legacy_until" \
     --var "GATEHOUSE_MAIL_FROM:Gatehouse Tests <gatehouse@tests.example>" \
+    --var "GATEHOUSE_DATA_KEY:$(head -c 32 /dev/urandom | base64)" \
     </dev/null >"$work/wrangler.log" 2>&1 &
 pids+=("$!")
 ready=""

@@ -73,6 +73,17 @@ pub struct ApiClient {
     pub allowed_origins: Vec<String>,
     pub created_at: UnixMillis,
     pub email: EmailOptions,
+    /// A staff or admin user without a second factor who signs in through
+    /// this client is told to enrol (`mfa_enrollment_required`). On by
+    /// default for `admin`-type clients ([`requires_mfa_for_staff_by_default`]).
+    pub require_mfa_for_staff: bool,
+}
+
+/// The default of `require_mfa_for_staff`: on for `admin`-type clients (the
+/// dashboard manages every account: a staff password alone should not be
+/// enough for long), off for the others.
+pub fn requires_mfa_for_staff_by_default(client_type: &str) -> bool {
+    client_type == "admin"
 }
 
 /// A client's options for the email flows (all off by default, so a client

@@ -42,6 +42,12 @@ pub mod event {
     pub const SIGNIN_CODE_REQUESTED: &str = "signin_code.requested";
     pub const SIGNIN_CODE_FAILED: &str = "signin_code.failed";
     pub const MAIL_TEST_QUEUED: &str = "mail.test_queued";
+    pub const MFA_ENROLLED: &str = "mfa.enrolled";
+    pub const MFA_REMOVED: &str = "mfa.removed";
+    pub const MFA_RESET: &str = "mfa.reset";
+    pub const MFA_RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
+    pub const MFA_RECOVERY_CODES_REGENERATED: &str = "mfa.recovery_codes_regenerated";
+    pub const MFA_FAILED: &str = "mfa.failed";
 }
 
 /// A user column of an event, as a value or as what the batch just wrote.

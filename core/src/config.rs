@@ -93,6 +93,11 @@ pub struct Config {
     pub verify_token_ttl_secs: i64,
     pub email_change_ttl_secs: i64,
     pub signin_code_ttl_secs: i64,
+    /// The key that seals TOTP secrets at rest (`GATEHOUSE_DATA_KEY`, base64
+    /// of 32 bytes). `None`: TOTP enrolment answers 503
+    /// `mfa_not_configured` (the native host makes one beside its database
+    /// file when none is given; the Worker needs the secret).
+    pub data_key: Option<crate::mfa::DataKey>,
     /// Mail-sending requests (reset, sign-in code, verification resend,
     /// email change) allowed per target address, whether or not it has an
     /// account (default 5 an hour).
@@ -199,6 +204,7 @@ impl Default for Config {
             allow_unicode_email_local_part: false,
             dashboard: None,
             legacy_tokens: None,
+            data_key: None,
         }
     }
 }

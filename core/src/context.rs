@@ -49,6 +49,9 @@ pub(crate) struct Caller {
     pub(crate) user: User,
     /// The login the access token belongs to.
     pub(crate) sid: SessionId,
+    /// How that login was authenticated (the token's `amr`), and its level.
+    pub(crate) amr: Vec<String>,
+    pub(crate) aal: u8,
 }
 
 /// A staff or admin user calling the admin API, and the audit actor.
@@ -197,6 +200,8 @@ pub(crate) async fn authenticate(
         Some(user) if user.is_active => Ok(Caller {
             user,
             sid: claims.sid,
+            amr: claims.amr,
+            aal: claims.aal,
         }),
         _ => Err(ApiError::token_not_valid()),
     }
@@ -219,6 +224,8 @@ async fn legacy_caller(
         Some(user) if user.is_active => Ok(Caller {
             user,
             sid: SessionId(format!("legacy:{}", claims.jti)),
+            amr: vec![crate::mfa::amr::PWD.to_owned()],
+            aal: 1,
         }),
         _ => Err(ApiError::token_not_valid()),
     }

@@ -536,6 +536,9 @@ pub fn plan(d: &Dump, e: &Existing, opts: &Options) -> Result<Plan, ImportError>
                 allowed_origins: opts.allowed_origins.clone(),
                 created_at: c.created_at,
                 email: Default::default(),
+                require_mfa_for_staff: crate::api_client::requires_mfa_for_staff_by_default(
+                    &c.client_type,
+                ),
             }),
         }
     }

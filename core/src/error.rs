@@ -132,6 +132,16 @@ impl ApiError {
         )
     }
 
+    /// 403: the login did not pass a second factor (`aal` 1), and this
+    /// change needs one (the `RequireMfa` guard, change-password).
+    pub fn mfa_step_up_required() -> Self {
+        Self::detail(
+            StatusCode::FORBIDDEN,
+            "mfa_step_up_required",
+            "Sign in with your second factor to do this.",
+        )
+    }
+
     pub fn user_type_not_allowed() -> Self {
         Self::detail(
             StatusCode::FORBIDDEN,

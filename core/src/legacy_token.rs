@@ -308,6 +308,7 @@ mod tests {
                 jti: "j1",
                 now: T0,
                 ttl_secs: 60,
+                amr: "pwd",
             });
             assert!(check(&t, tt, T0).is_none());
         }

@@ -57,6 +57,7 @@ pub mod json;
 pub mod legacy_token;
 pub mod mail;
 mod meta;
+pub mod mfa;
 pub mod openapi;
 pub mod pages;
 pub mod password;

@@ -29,6 +29,9 @@ pub enum Guard {
     /// `Client` of type `admin`, and an access token of a staff or admin
     /// user that the client serves (`IsStaffUser`).
     Staff,
+    /// `Authenticated`, and a login that passed a second factor (the
+    /// access token's `aal` is 2): step-up for sensitive changes.
+    RequireMfa,
 }
 
 /// What a `{…}` path segment must look like for the path to match (a
@@ -209,6 +212,13 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/auth/sessions/"        NONE, Authenticated, api::sessions::list,          api::sessions::__path_sessions_list),
     route!(DELETE "/api/auth/sessions/{id}/"   ANY,  Authenticated, api::sessions::end,           api::sessions::__path_session_delete),
     route!(POST   "/api/auth/logout-all/"      NONE, Authenticated, api::sessions::end_all,       api::sessions::__path_logout_all),
+    // Second factors.
+    route!(POST   "/api/auth/mfa/totp/enroll/"              NONE, Authenticated, api::mfa::enroll,     api::mfa::__path_mfa_totp_enroll, body 1024),
+    route!(POST   "/api/auth/mfa/totp/confirm/"             NONE, Authenticated, api::mfa::confirm,    api::mfa::__path_mfa_totp_confirm, body 1024),
+    route!(GET    "/api/auth/mfa/factors/"                  NONE, Authenticated, api::mfa::factors,    api::mfa::__path_mfa_factors),
+    route!(POST   "/api/auth/mfa/totp/disable/"             NONE, RequireMfa,    api::mfa::disable,    api::mfa::__path_mfa_totp_disable, body 8192),
+    route!(POST   "/api/auth/mfa/recovery-codes/regenerate/" NONE, RequireMfa,   api::mfa::regenerate, api::mfa::__path_mfa_recovery_regenerate, body 1024),
+    route!(POST   "/api/auth/mfa/verify/"                   NONE, Client,        api::mfa::verify,     api::mfa::__path_mfa_verify, counts Login, body 8192),
     // Passkeys (WebAuthn): the caller's own, and passwordless sign-in.
     route!(POST   "/api/auth/passkeys/register/options/"   NONE, Authenticated, api::passkeys::register_options, api::passkeys::__path_passkey_register_options),
     route!(POST   "/api/auth/passkeys/register/"           NONE, Authenticated, api::passkeys::register,      api::passkeys::__path_passkey_register, body api::passkeys::BODY_LIMIT),
@@ -235,6 +245,7 @@ static ROUTES: &[Route] = &[
     route!(POST   "/api/admin/users/{id}/reactivate/"                    USER,         Staff, admin::users::reactivate,        admin::users::__path_user_reactivate),
     route!(POST   "/api/admin/users/{id}/send-verification/"             USER,         Staff, admin::users::send_verification, admin::users::__path_user_send_verification),
     route!(POST   "/api/admin/users/{id}/send-password-reset/"           USER,         Staff, admin::users::send_password_reset, admin::users::__path_user_send_password_reset),
+    route!(POST   "/api/admin/users/{id}/mfa/reset/"                     USER,         Staff, admin::users::mfa_reset,         admin::users::__path_user_mfa_reset, body 1024),
     route!(GET    "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::sessions,          admin::users::__path_user_sessions),
     route!(DELETE "/api/admin/users/{id}/sessions/"                      USER,         Staff, admin::users::end_sessions,      admin::users::__path_user_sessions_end),
     route!(DELETE "/api/admin/users/{id}/sessions/{session_id}/"         USER_SESSION, Staff, admin::users::end_session,       admin::users::__path_user_session_end),

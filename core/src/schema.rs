@@ -12,8 +12,56 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, REFRESH_REUSE_GRACE),
     (6, MAIL_OUTBOX),
     (7, EMAIL_FLOWS),
-    (10, PASSKEYS),
+    (8, SECOND_FACTORS),
+    (9, PASSKEYS),
 ];
+
+/// Second factors (core/src/mfa.rs). `mfa_factors`: a user's TOTP factor,
+/// its secret sealed under the data key (`secret_sealed`, bound to the
+/// row's `id`), usable once `confirmed_at` is set; `last_used_step` is the
+/// TOTP step of the last accepted code (a code of that step or an earlier
+/// one is refused: compare-and-set). `mfa_recovery_codes`: SHA-256 of each
+/// code, spent when `used_at` is set. `mfa_challenges`: the sign-in
+/// challenge (`mfa_token`, kept as its SHA-256) between a first factor and
+/// the second: bound to a client, with the first factor's methods (`amr`),
+/// its guesses counted in `attempts`, spent when `used_at` is set (`consumed_by`:
+/// the random mark of the request that spent it, as for `email_tokens`). An API client's `require_mfa_for_staff` (on for `admin`-type clients)
+/// asks its staff logins without a factor to enrol. A login keeps its methods (`amr`,
+/// comma-separated) for its refreshes. Times are unix millis.
+const SECOND_FACTORS: &str = "
+CREATE TABLE IF NOT EXISTS mfa_factors (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    secret_sealed TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    confirmed_at INTEGER,
+    last_used_step INTEGER
+);
+CREATE INDEX IF NOT EXISTS mfa_factors_user ON mfa_factors (user_id, kind);
+CREATE TABLE IF NOT EXISTS mfa_recovery_codes (
+    code_hash TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE IF NOT EXISTS mfa_challenges (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    client_id TEXT NOT NULL,
+    amr TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    used_at INTEGER,
+    consumed_by TEXT
+);
+CREATE INDEX IF NOT EXISTS mfa_challenges_user ON mfa_challenges (user_id);
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+ALTER TABLE api_clients ADD COLUMN require_mfa_for_staff INTEGER NOT NULL DEFAULT 0;
+UPDATE api_clients SET require_mfa_for_staff = 1 WHERE client_type = 'admin';
+";
 
 /// Passkeys (WebAuthn credentials, core/src/webauthn) and the challenges of
 /// their ceremonies. `credential_id` and `public_key` (the COSE_Key as the
@@ -21,7 +69,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
 /// counter seen, `backup_eligible` fixed at registration, `backed_up` the
 /// last one seen. A challenge is kept only as its SHA-256 (hex), bound to a
 /// client and (registration) a user, and spent by `used_at`. Times are unix
-/// millis. (Numbered 10: 8 and 9 are other branches' migrations.)
+/// millis.
 const PASSKEYS: &str = "
 CREATE TABLE IF NOT EXISTS passkeys (
     id TEXT PRIMARY KEY,

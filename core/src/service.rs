@@ -425,6 +425,13 @@ impl Gatehouse {
         let caller = match guard {
             Guard::Client => None,
             Guard::Authenticated => Some(authenticate(self.shared(), req, now).await?),
+            Guard::RequireMfa => {
+                let caller = authenticate(self.shared(), req, now).await?;
+                if caller.aal < 2 {
+                    return Err(ApiError::mfa_step_up_required());
+                }
+                Some(caller)
+            }
             Guard::Staff => {
                 // Admin client → bearer token → client serves the type → staff.
                 if client.client_type != "admin" {

@@ -34,6 +34,9 @@ pub struct SessionRow {
     pub previous_jti: Option<String>,
     /// When the last rotation happened: the current refresh token's `iat`.
     pub rotated_at: Option<UnixMillis>,
+    /// How the login was authenticated, comma-separated (`mfa::amr`):
+    /// its refreshes keep it, and so its assurance level.
+    pub amr: String,
 }
 
 /// What to do with a presented refresh token (already signature-checked).
@@ -143,6 +146,7 @@ mod tests {
             // j1 was rotated to j2 at T0; j0 before it.
             previous_jti: Some("j1".into()),
             rotated_at: Some(T0),
+            amr: "pwd".into(),
         }
     }
 

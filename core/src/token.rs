@@ -46,6 +46,16 @@ pub struct GatehouseClaims {
     pub client_id: ClientId,
     /// The login this token belongs to.
     pub sid: SessionId,
+    /// How the login was authenticated (`pwd`, `email`, `otp`, `rc`).
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// The login's assurance level: 2 with a second factor, else 1.
+    #[serde(default = "one")]
+    pub aal: u8,
+}
+
+fn one() -> u8 {
+    1
 }
 
 /// A verified token's claims.
@@ -188,6 +198,8 @@ pub struct Issue<'a> {
     pub jti: &'a str,
     pub now: UnixMillis,
     pub ttl_secs: i64,
+    /// The login's methods, as stored (comma-separated).
+    pub amr: &'a str,
 }
 
 /// Issues and verifies tokens for one issuer/audience.
@@ -247,6 +259,8 @@ impl TokenCodec {
                 is_superuser: i.user.is_superuser,
                 client_id: i.client_id.clone(),
                 sid: i.sid.clone(),
+                amr: crate::mfa::amr_list(i.amr),
+                aal: crate::mfa::aal(&crate::mfa::amr_list(i.amr)),
             },
         };
         // Signing only fails on serialisation errors, which these claims cannot have.
@@ -394,6 +408,7 @@ mod tests {
             jti: "j1",
             now,
             ttl_secs: 60,
+            amr: "pwd",
         })
     }
 

@@ -176,6 +176,19 @@ pub struct ConfigArgs {
     )]
     pub django_signing_key: Option<HiddenText>,
 
+    /// The key that seals TOTP secrets at rest: base64 of 32 bytes. Without
+    /// it, an embedded database gets a key file beside it
+    /// (`<database>.data-key`, mode 0600, made on first start); a remote
+    /// database has none, and TOTP enrolment answers 503.
+    #[arg(
+        long,
+        value_name = "BASE64",
+        env = "GATEHOUSE_DATA_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub data_key: Option<HiddenText>,
+
     /// End of the cutover (RFC 3339, e.g. 2027-01-31T00:00:00Z): from then
     /// on the seed's tokens are refused. Requires `--django-signing-key`.
     #[arg(
@@ -436,6 +449,7 @@ impl ConfigArgs {
             vars::JWT_SECRET => self.jwt_secret.clone(),
             vars::JWT_PRIVATE_KEY => self.jwt_private_key.clone(),
             vars::DJANGO_SIGNING_KEY => self.django_signing_key.clone().map(|k| k.0),
+            vars::DATA_KEY => self.data_key.clone().map(|k| k.0),
             vars::LEGACY_TOKENS_UNTIL => self.legacy_tokens_until.clone(),
             vars::LOGIN_FAILURES_PER_ACCOUNT_IP => text(self.login_failures_per_account_ip),
             vars::LOGIN_FAILURES_PER_ACCOUNT => text(self.login_failures_per_account),

@@ -46,7 +46,10 @@ pub async fn run(
         return import_django(&database, args).await;
     }
     let hash_queue = config.hash_queue;
-    let config = config.to_config().map_err(CommandError::from_display)?;
+    let mut config = config.to_config().map_err(CommandError::from_display)?;
+    if config.data_key.is_none() && !crate::db::is_remote_url(&database.database_url) {
+        config.data_key = Some(data_key_beside(&database.database_url)?);
+    }
     let (mut gatehouse, applied) = open(&database, config, hash_queue).await?;
     // Benchmarks only: measure the request path without usage counting.
     if std::env::var_os("GATEHOUSE_BENCH_NO_USAGE").is_some_and(|v| v == "1") {
@@ -398,4 +401,38 @@ fn join_types(types: &[UserType]) -> String {
         .map(|t| t.as_str())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The data key kept beside an embedded database (`<path>.data-key`,
+/// mode 0600), made on first use: TOTP works out of the box, and the key
+/// never sits in the database whose secrets it seals (a copied database
+/// file alone does not reveal them).
+pub fn data_key_beside(database: &str) -> Result<gatehouse_core::mfa::DataKey, CommandError> {
+    use gatehouse_core::mfa::DataKey;
+    let path = std::path::PathBuf::from(format!("{database}.data-key"));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => DataKey::from_base64(&text)
+            .map_err(|why| CommandError(format!("{}: {why}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = DataKey(gatehouse_core::random::bytes(&OsRandom));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    f.write_all(key.to_base64().as_bytes())
+                        .map_err(|e| CommandError(format!("{}: {e}", path.display())))?;
+                    Ok(key)
+                }
+                // Another process made it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    data_key_beside(database)
+                }
+                Err(e) => Err(CommandError(format!("{}: {e}", path.display()))),
+            }
+        }
+        Err(e) => Err(CommandError(format!("{}: {e}", path.display()))),
+    }
 }

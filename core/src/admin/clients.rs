@@ -197,6 +197,9 @@ pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         after.is_active = a;
     }
     email_options(&body, &mut after.email, &mut errors);
+    if let Some(b) = body.bool("require_mfa_for_staff", &mut errors) {
+        after.require_mfa_for_staff = b;
+    }
     check(errors)?;
     admin_update_client(ctx, caller, before, after).await
 }

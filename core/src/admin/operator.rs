@@ -277,6 +277,7 @@ pub(crate) async fn create_api_client_as(
     validated(errors)?;
     let rng = shared.env.random.as_ref();
     let key = ApiKey::generate(rng);
+    let require_mfa_for_staff = crate::api_client::requires_mfa_for_staff_by_default(&client_type);
     let client = ApiClient {
         id: generate_client_id(rng),
         name: name.to_owned(),
@@ -289,6 +290,7 @@ pub(crate) async fn create_api_client_as(
         allowed_origins: new.allowed_origins,
         created_at: now,
         email: new.email,
+        require_mfa_for_staff,
     };
     let audit = AuditEvent::new(event::CLIENT_CREATED, actor, client.created_at)
         .target_client(&client.id)

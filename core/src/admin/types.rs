@@ -15,6 +15,8 @@ pub struct AdminUserOut {
     #[serde(flatten)]
     pub user: UserOut,
     pub is_active: bool,
+    /// The user's confirmed second factors (`totp`).
+    pub mfa: Vec<String>,
 }
 
 impl From<&User> for AdminUserOut {
@@ -22,7 +24,16 @@ impl From<&User> for AdminUserOut {
         AdminUserOut {
             user: UserOut::from(u),
             is_active: u.is_active,
+            mfa: Vec::new(),
         }
+    }
+}
+
+impl AdminUserOut {
+    /// With the user's factor kinds.
+    pub(crate) fn with_mfa(mut self, kinds: &[&str]) -> Self {
+        self.mfa = kinds.iter().map(|k| k.to_string()).collect();
+        self
     }
 }
 
@@ -114,6 +125,9 @@ pub struct ClientOut {
     pub signin_codes: bool,
     /// The client's password-reset page (null: Gatehouse's own).
     pub reset_url: Option<String>,
+    /// Staff and admins without a second factor who sign in here are told
+    /// to enrol (`mfa_enrollment_required`); on by default for `admin`.
+    pub require_mfa_for_staff: bool,
 }
 
 impl From<&ApiClient> for ClientOut {
@@ -131,6 +145,7 @@ impl From<&ApiClient> for ClientOut {
             require_verified_email: c.email.require_verified_email,
             signin_codes: c.email.signin_codes,
             reset_url: c.email.reset_url.clone(),
+            require_mfa_for_staff: c.require_mfa_for_staff,
         }
     }
 }
@@ -198,6 +213,10 @@ pub struct ClientPatchIn {
     /// Gatehouse's own page.
     #[schema(max_length = 2000)]
     pub reset_url: Option<String>,
+    /// Tell staff and admins without a second factor to enrol at sign-in
+    /// (default: on for `admin`-type clients, off for the others).
+    #[schema(nullable = false)]
+    pub require_mfa_for_staff: Option<bool>,
 }
 
 /// Usage figures over a bucket or a range.

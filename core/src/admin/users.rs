@@ -127,7 +127,19 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .store()
         .admin_users(&filter, order, p.size, p.offset())
         .await?;
-    let results = users.iter().map(AdminUserOut::from).collect();
+    let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+    let with_totp = ctx.store().users_with_totp(&ids).await?;
+    let results = users
+        .iter()
+        .map(|u| {
+            let kinds: &[&str] = if with_totp.contains(&u.id) {
+                &["totp"]
+            } else {
+                &[]
+            };
+            AdminUserOut::from(u).with_mfa(kinds)
+        })
+        .collect();
     page_answer::<AdminUserPage>(ctx, &q, p, count, results)
 }
 
@@ -175,7 +187,47 @@ pub(crate) async fn get(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .user(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(json_response(StatusCode::OK, &AdminUserOut::from(&user)))
+    Ok(json_response(StatusCode::OK, &user_out(ctx, &user).await?))
+}
+
+/// A user as the admin API shows it, with their second factors.
+async fn user_out(ctx: &Ctx<'_>, user: &User) -> Result<AdminUserOut, ApiError> {
+    let kinds = ctx.store().factors(user.id).await?.kinds();
+    Ok(AdminUserOut::from(user).with_mfa(&kinds))
+}
+
+/// `POST /api/admin/users/{id}/mfa/reset/` (admins only): removes every
+/// second factor of the user (lost device); audited `mfa.reset`, with a
+/// notice mail when the deployment sends mail. Their logins stay.
+pub(crate) async fn mfa_reset(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let (caller, id) = (&ctx.admin()?, user_id(ctx));
+    use crate::permission::{IsAdminUser, Permission};
+    if !IsAdminUser.has_permission(Some(&caller.user)) {
+        return Err(ApiError::permission_denied());
+    }
+    let user = managed_user(ctx, caller, id).await?;
+    let audit = AuditEvent::new(event::MFA_RESET, &caller.actor, ctx.now)
+        .target_user(UserRef::Id(id))
+        .detail(serde_json::json!({"by": "admin"}));
+    let notice = ctx.config().mail_enabled.then(|| {
+        let m = crate::mail::compose(
+            &user.email,
+            "Your second factor was removed",
+            &ctx.client.name,
+            &[
+                "An administrator removed the second factors (authenticator app, recovery codes) of your account.",
+                "You can sign in with your password alone until you set one up again. If you did not ask for this, contact your administrator.",
+            ],
+            None,
+        );
+        crate::api::email_flow::enqueue(ctx, &m)
+    });
+    let queued = notice.is_some();
+    let removed = ctx.store().remove_factors(id, &audit, notice).await?;
+    if removed && queued {
+        ctx.mail_queued();
+    }
+    Ok(json_response(StatusCode::OK, &user_out(ctx, &user).await?))
 }
 
 pub(crate) async fn patch(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
@@ -406,7 +458,10 @@ async fn admin_update_user(
         UpdateOutcome::Refuse(errors) => return Err(ApiError::Fields(errors)),
         UpdateOutcome::LastSuperuser => return Err(last_superuser()),
         UpdateOutcome::Unchanged => {
-            return Ok(json_response(StatusCode::OK, &AdminUserOut::from(&before)))
+            return Ok(json_response(
+                StatusCode::OK,
+                &user_out(ctx, &before).await?,
+            ))
         }
         UpdateOutcome::Update(u) => u,
     };
@@ -427,7 +482,7 @@ async fn admin_update_user(
         .admin_update_user(&before, &after, removes_superuser, revoke, ctx.now, &audit)
         .await;
     match swapped {
-        Ok(true) => Ok(json_response(StatusCode::OK, &AdminUserOut::from(&after))),
+        Ok(true) => Ok(json_response(StatusCode::OK, &user_out(ctx, &after).await?)),
         Ok(false) => {
             // Lost a race: say why, as far as can be known now.
             if ctx.store().user(before.id).await?.is_none() {
@@ -488,6 +543,15 @@ operation! { admin users_create, post "/api/admin/users/", request_body = AdminU
 
 operation! { admin user_get, get "/api/admin/users/{id}/", params(UserIdPath),
     responses((status = 200, description = "The user", body = AdminUserOut), UserErrors)
+}
+
+operation! { admin user_mfa_reset, post "/api/admin/users/{id}/mfa/reset/", params(UserIdPath),
+    responses(
+        (status = 200, description = "The user, without second factors (a notice mailed when mail is on)", body = AdminUserOut),
+        NotAuthenticated,
+        (status = 403, description = "Not an admin", body = ErrorOut),
+        (status = 404, description = "No such user", body = ErrorOut),
+    )
 }
 
 operation! { admin user_patch, patch "/api/admin/users/{id}/", request_body = AdminUserPatchIn,

@@ -6,7 +6,7 @@ use super::login::spend_failure_throttles;
 use super::reauth::guarded_password_hash;
 use super::register::MISMATCH;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{ChangePasswordIn, ChangePasswordOut, NotAuthenticated};
+use super::types::{ChangePasswordIn, ChangePasswordOut, ErrorOut, NotAuthenticated};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, push, StrField};
@@ -15,7 +15,13 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    let user = ctx.caller()?.user.clone();
+    let caller = ctx.caller()?;
+    let user = caller.user.clone();
+    // A user with a second factor changes the password only from a login
+    // that passed it (else a stolen password alone would take the account).
+    if caller.aal < 2 && !ctx.store().factors(user.id).await?.methods().is_empty() {
+        return Err(ApiError::mfa_step_up_required());
+    }
     let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let old = body.str(StrField::password("old_password"), &mut errors);
@@ -54,7 +60,12 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
     let salt: [u8; 16] = crate::random::bytes(ctx.env().random.as_ref());
     let hash = ctx.env().hasher.hash(new, salt).await?;
-    let s = new_session(ctx);
+    // The new login keeps the methods of the one it replaces (and so its level).
+    let amr = match ctx.caller()?.amr.join(",") {
+        a if a.is_empty() => crate::mfa::amr::PWD.to_owned(),
+        a => a,
+    };
+    let s = new_session(ctx, &amr);
     let insert = session_insert(ctx, &s);
     let audit = ctx
         .audit(crate::audit::event::PASSWORD_CHANGED, Some(user.id))
@@ -69,7 +80,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if !changed {
         return Err(old_password_wrong());
     }
-    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
+    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
     Ok(json_response(
         StatusCode::OK,
         &ChangePasswordOut {
@@ -93,5 +104,6 @@ operation! { bearer change_password, post "/api/auth/change-password/", "auth", 
         (status = 200, description = "Changed; every other login revoked; a fresh pair", body = ChangePasswordOut),
         (status = 400, description = "Wrong old password or invalid new one"),
         NotAuthenticated,
+        (status = 403, description = "The user has a second factor and this login did not pass it (`mfa_step_up_required`)", body = ErrorOut),
     )
 }

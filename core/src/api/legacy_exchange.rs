@@ -36,7 +36,7 @@ pub(crate) async fn exchange(
     if !ctx.client.serves(user.user_type) {
         return Err(ApiError::user_type_not_allowed());
     }
-    let s = new_session(ctx);
+    let s = new_session(ctx, crate::mfa::amr::PWD);
     let audit = ctx
         .audit(crate::audit::event::LEGACY_EXCHANGED, Some(user.id))
         .target_user(crate::audit::UserRef::Id(user.id))
@@ -57,6 +57,6 @@ pub(crate) async fn exchange(
     {
         return Err(ApiError::token_not_valid());
     }
-    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
+    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
     Ok(Some(json_response(StatusCode::OK, &pair)))
 }

@@ -73,6 +73,14 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             ));
         }
     };
+    // A user with a second factor gets a challenge, not tokens (no
+    // rehash either: that waits for a login that completes).
+    let factors = ctx.store().factors(user.id).await?;
+    if !factors.methods().is_empty() {
+        let r = super::mfa_required::required(ctx, &user, crate::mfa::amr::PWD, &factors);
+        ctx.store().insert_mfa_challenge(r.insert).await?;
+        return Ok(r.response);
+    }
     // A Django hash (imported from the seed) is replaced by Argon2id in
     // the login's own transaction: verified once, never again.
     let rehash = match (kind, stored) {
@@ -87,8 +95,30 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         }
         _ => None,
     };
-    let pair = super::tokens::login_user(ctx, &user, rehash.as_ref()).await?;
+    let pair = super::tokens::login_user(ctx, &user, rehash.as_ref(), crate::mfa::amr::PWD).await?;
+    if crate::mfa::enrollment_required(ctx.client.require_mfa_for_staff, &user, false) {
+        // Signed in (aal1), told to set a second factor up: the dashboard
+        // enrols before anything else (docs/CONTRACT.md, "Second factors").
+        return Ok(json_response(
+            StatusCode::OK,
+            &LoginEnrollOut {
+                access: pair.access,
+                refresh: pair.refresh,
+                mfa_enrollment_required: true,
+            },
+        ));
+    }
     Ok(json_response(StatusCode::OK, &pair))
+}
+
+/// A login through a client that requires a second factor of staff, by a
+/// staff user who has none yet.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LoginEnrollOut {
+    pub access: String,
+    pub refresh: String,
+    /// Always true: set up a second factor now (`/api/auth/mfa/totp/enroll/`).
+    pub mfa_enrollment_required: bool,
 }
 
 /// How the presented password compared with the stored hash.
@@ -259,9 +289,9 @@ pub(crate) async fn spend_failure_throttles(
 #[utoipa::path(post, path = "/api/auth/token/", tag = "auth", request_body = LoginIn,
     security(("api_key" = [], "client_id" = [])),
     responses(
-        (status = 200, description = "Logged in", body = TokenPair),
+        (status = 200, description = "Logged in; a staff user without a second factor signing in through an admin client also gets `mfa_enrollment_required: true`", body = TokenPair),
         (status = 400, description = "Field errors"),
-        (status = 401, description = "Bad credentials or API key, or the account must reset its password (`password_reset_required`)", body = ErrorOut),
+        (status = 401, description = "Bad credentials or API key, the account must reset its password (`password_reset_required`), or a second factor is required (`mfa_required`, with an `mfa_token`)", body = ErrorOut),
         (status = 403, description = "This client does not serve the user's type", body = ErrorOut),
         (status = 429, description = "Too many failed logins or requests", body = ErrorOut),
     ))]

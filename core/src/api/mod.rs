@@ -8,6 +8,8 @@ pub(crate) mod email_verify;
 pub(crate) mod legacy_exchange;
 pub(crate) mod login;
 pub(crate) mod logout;
+pub(crate) mod mfa;
+pub(crate) mod mfa_required;
 pub(crate) mod passkeys;
 pub(crate) mod password_reset;
 pub(crate) mod profile;

@@ -159,7 +159,7 @@ async fn issue(
     let id = new_jti(rng);
     let hex = hex_sha256(&value);
     ctx.store()
-        .insert_challenge(&ChallengeInsert {
+        .insert_passkey_challenge(&ChallengeInsert {
             id: &id,
             sha256_hex: &hex,
             purpose,
@@ -521,11 +521,10 @@ pub(crate) async fn login(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             "Confirm your email address before signing in.",
         ));
     }
-    let s = new_session(ctx);
+    // A passkey with user verification is two factors in one: `amr`
+    // ["hwk", "user"], assurance level 2.
+    let s = new_session(ctx, crate::mfa::amr::PASSKEY);
     let insert = session_insert(ctx, &s);
-    // TODO(issue 16, mfa branch): once access tokens carry `amr`, a passkey
-    // sign-in is `["hwk", "user"]` (possession and user verification) at the
-    // second-factor assurance level.
     let audit = ctx
         .audit(event::LOGIN_SUCCEEDED, Some(user.id))
         .target_user(UserRef::Id(user.id))
@@ -546,7 +545,7 @@ pub(crate) async fn login(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         // Another assertion moved the counter since we read it.
         return Err(ceremony_error(WebauthnError::Counter));
     }
-    let pair: TokenPair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
+    let pair: TokenPair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
     Ok(json_response(StatusCode::OK, &pair))
 }
 

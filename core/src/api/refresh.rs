@@ -92,7 +92,7 @@ async fn rotate(
         .rotate_session(&session.id, &presented.jti, &next_jti, ctx.now, expires)
         .await?
     {
-        let pair = super::tokens::token_pair(ctx, &user, &session.id, &next_jti, ttl);
+        let pair = super::tokens::token_pair(ctx, &user, &session.id, &next_jti, ttl, &session.amr);
         return Ok(json_response(StatusCode::OK, &pair));
     }
     // A concurrent refresh of this token won: its rotation made this token

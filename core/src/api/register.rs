@@ -52,7 +52,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
     let salt: [u8; 16] = crate::random::bytes(ctx.env().random.as_ref());
     let hash = ctx.env().hasher.hash(r.password, salt).await?;
-    let s = new_session(ctx);
+    let s = new_session(ctx, crate::mfa::amr::PWD);
     let insert = UserInsert {
         email: &r.email,
         username: &r.username,
@@ -109,7 +109,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if queued {
         ctx.mail_queued();
     }
-    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx));
+    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
     let out = RegisterOut {
         user: UserOut::from(&user),
         access: pair.access,

@@ -114,7 +114,23 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     };
     let outcome = email_token::check_code(counted.as_ref().map(|(_, r)| r), &code, ctx.now);
     if let (CodeOutcome::SignIn, Some(u), Some((hash, _))) = (outcome, &user, &counted) {
-        let s = new_session(ctx);
+        // An emailed code is a first factor only: a user with a second
+        // one gets a challenge (the code spent with it), never tokens.
+        let factors = ctx.store().factors(u.id).await?;
+        if !factors.methods().is_empty() {
+            let r = super::mfa_required::required(ctx, u, crate::mfa::amr::EMAIL, &factors);
+            let mark = use_mark(ctx);
+            if ctx
+                .store()
+                .use_email_token(hash, Purpose::Code, ctx.now, &mark, vec![r.insert])
+                .await?
+                .is_some()
+            {
+                return Ok(r.response);
+            }
+            return Err(invalid_code());
+        }
+        let s = new_session(ctx, crate::mfa::amr::EMAIL);
         let insert = session_insert(ctx, &s);
         let audit = ctx
             .audit(event::LOGIN_SUCCEEDED, Some(u.id))
@@ -126,7 +142,7 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             .sign_in_with_code(hash, u.id, &insert, &audit, &mark)
             .await?
         {
-            let pair = token_pair(ctx, u, &s.id, &s.jti, first_refresh_ttl(ctx));
+            let pair = token_pair(ctx, u, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
             return Ok(json_response(StatusCode::OK, &pair));
         }
     }

@@ -14,14 +14,17 @@ use crate::user::User;
 pub(crate) struct NewSession {
     pub(crate) id: SessionId,
     pub(crate) jti: String,
+    /// How the login was authenticated (`mfa::amr`), comma-separated.
+    pub(crate) amr: String,
 }
 
-/// Ids for a new login (refresh-token family).
-pub(crate) fn new_session(ctx: &Ctx<'_>) -> NewSession {
+/// Ids for a new login (refresh-token family) authenticated by `amr`.
+pub(crate) fn new_session(ctx: &Ctx<'_>, amr: &str) -> NewSession {
     let rng = ctx.env().random.as_ref();
     NewSession {
         id: SessionId(new_jti(rng)),
         jti: new_jti(rng),
+        amr: amr.to_owned(),
     }
 }
 
@@ -37,6 +40,7 @@ pub(crate) fn session_insert<'a>(ctx: &'a Ctx<'_>, s: &'a NewSession) -> Session
         absolute_expires_at: ctx.now.plus_secs(cfg.session_max_age_secs),
         ip: ctx.ip().map(|ip| ip.to_string()),
         user_agent: ctx.user_agent(),
+        amr: &s.amr,
     }
 }
 
@@ -49,9 +53,10 @@ pub(crate) fn token_pair(
     sid: &SessionId,
     refresh_jti: &str,
     refresh_ttl_secs: i64,
+    amr: &str,
 ) -> TokenPair {
     TokenPair {
-        access: access_token(ctx, user, sid),
+        access: access_token(ctx, user, sid, amr),
         refresh: sign(
             ctx,
             user,
@@ -60,6 +65,7 @@ pub(crate) fn token_pair(
             refresh_jti,
             ctx.now,
             refresh_ttl_secs,
+            amr,
         ),
     }
 }
@@ -74,7 +80,7 @@ pub(crate) fn reissued_pair(ctx: &Ctx<'_>, user: &User, s: &SessionRow) -> Optio
     let issued_at = s.rotated_at?;
     let ttl_secs = s.refresh_expires_at.as_secs() - issued_at.as_secs();
     Some(TokenPair {
-        access: access_token(ctx, user, &s.id),
+        access: access_token(ctx, user, &s.id, &s.amr),
         refresh: sign(
             ctx,
             user,
@@ -83,18 +89,29 @@ pub(crate) fn reissued_pair(ctx: &Ctx<'_>, user: &User, s: &SessionRow) -> Optio
             &s.current_jti,
             issued_at,
             ttl_secs,
+            &s.amr,
         ),
     })
 }
 
 /// A new access token of login `sid`.
-fn access_token(ctx: &Ctx<'_>, user: &User, sid: &SessionId) -> String {
+fn access_token(ctx: &Ctx<'_>, user: &User, sid: &SessionId, amr: &str) -> String {
     let jti = new_jti(ctx.env().random.as_ref());
     let ttl_secs = ctx.config().access_ttl_secs;
-    sign(ctx, user, sid, TokenType::Access, &jti, ctx.now, ttl_secs)
+    sign(
+        ctx,
+        user,
+        sid,
+        TokenType::Access,
+        &jti,
+        ctx.now,
+        ttl_secs,
+        amr,
+    )
 }
 
 /// One token of login `sid` for this request's client.
+#[allow(clippy::too_many_arguments)] // each is one claim of the token
 fn sign(
     ctx: &Ctx<'_>,
     user: &User,
@@ -103,6 +120,7 @@ fn sign(
     jti: &str,
     now: UnixMillis,
     ttl_secs: i64,
+    amr: &str,
 ) -> String {
     ctx.codec().issue(Issue {
         token_type,
@@ -112,6 +130,7 @@ fn sign(
         jti,
         now,
         ttl_secs,
+        amr,
     })
 }
 
@@ -138,8 +157,9 @@ pub(crate) async fn login_user(
     ctx: &Ctx<'_>,
     user: &User,
     rehash: Option<&Rehash>,
+    amr: &str,
 ) -> Result<TokenPair, ApiError> {
-    let s = new_session(ctx);
+    let s = new_session(ctx, amr);
     let insert = session_insert(ctx, &s);
     let audit = ctx
         .audit(crate::audit::event::LOGIN_SUCCEEDED, Some(user.id))
@@ -160,5 +180,12 @@ pub(crate) async fn login_user(
     ctx.store()
         .insert_session(user.id, &insert, &audit, swap)
         .await?;
-    Ok(token_pair(ctx, user, &s.id, &s.jti, first_refresh_ttl(ctx)))
+    Ok(token_pair(
+        ctx,
+        user,
+        &s.id,
+        &s.jti,
+        first_refresh_ttl(ctx),
+        &s.amr,
+    ))
 }

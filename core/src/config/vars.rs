@@ -38,6 +38,7 @@ pub const RESET_TOKEN_TTL: &str = "GATEHOUSE_RESET_TOKEN_TTL";
 pub const VERIFY_TOKEN_TTL: &str = "GATEHOUSE_VERIFY_TOKEN_TTL";
 pub const EMAIL_CHANGE_TTL: &str = "GATEHOUSE_EMAIL_CHANGE_TTL";
 pub const SIGNIN_CODE_TTL: &str = "GATEHOUSE_SIGNIN_CODE_TTL";
+pub const DATA_KEY: &str = "GATEHOUSE_DATA_KEY";
 pub const EMAIL_REQUESTS_PER_ADDRESS: &str = "GATEHOUSE_EMAIL_REQUESTS_PER_ADDRESS";
 pub const EMAIL_REQUESTS_PER_IP: &str = "GATEHOUSE_EMAIL_REQUESTS_PER_IP";
 
@@ -48,7 +49,7 @@ pub const PUBLIC_URL: &str = "GATEHOUSE_PUBLIC_URL";
 pub const MAIL_RETRY_SECS: &str = "GATEHOUSE_MAIL_RETRY_SECS";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 33] = [
+pub const NAMES: [&str; 34] = [
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
@@ -80,6 +81,7 @@ pub const NAMES: [&str; 33] = [
     VERIFY_TOKEN_TTL,
     EMAIL_CHANGE_TTL,
     SIGNIN_CODE_TTL,
+    DATA_KEY,
     EMAIL_REQUESTS_PER_ADDRESS,
     EMAIL_REQUESTS_PER_IP,
 ];
@@ -123,6 +125,8 @@ pub enum ConfigError {
     },
     /// An empty `GATEHOUSE_DJANGO_SIGNING_KEY`.
     EmptyDjangoKey,
+    /// `GATEHOUSE_DATA_KEY` that is not base64 of 32 bytes.
+    BadDataKey(String),
     /// `GATEHOUSE_LEGACY_TOKENS_UNTIL` that is not an RFC 3339 time.
     NotATime { name: &'static str, value: String },
     /// `GATEHOUSE_SMTP_URL` that does not parse (the reason never repeats
@@ -218,6 +222,7 @@ impl ConfigError {
                 n(missing)
             ),
             ConfigError::EmptyDjangoKey => format!("{} must not be empty", n(DJANGO_SIGNING_KEY)),
+            ConfigError::BadDataKey(why) => format!("{}: {why}", n(DATA_KEY)),
             ConfigError::NotATime { name, value } => format!(
                 "{}: cannot use {value:?} (expected an RFC 3339 time such as 2027-01-31T00:00:00Z)",
                 n(name)
@@ -312,6 +317,10 @@ impl Config {
                 d.email_requests_per_address,
             )?,
             email_requests_per_ip: quota(EMAIL_REQUESTS_PER_IP, d.email_requests_per_ip)?,
+            data_key: lookup(DATA_KEY)
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| crate::mfa::DataKey::from_base64(&k).map_err(ConfigError::BadDataKey))
+                .transpose()?,
             ..mail(&lookup, Config::default())?
         })
     }
@@ -756,6 +765,21 @@ mod tests {
     }
 
     #[test]
+    fn the_data_key_is_32_bytes_of_base64() {
+        use base64::Engine;
+        let key = base64::engine::general_purpose::STANDARD.encode([3u8; 32]);
+        let c = Config::from_vars(|n| (n == DATA_KEY).then(|| key.clone())).unwrap();
+        assert_eq!(c.data_key, Some(crate::mfa::DataKey([3; 32])));
+        assert_eq!(Config::from_vars(|_| None).unwrap().data_key, None);
+        assert!(matches!(
+            err(&[(DATA_KEY, "c2hvcnQ=")]),
+            ConfigError::BadDataKey(_)
+        ));
+        let e = err(&[(DATA_KEY, "not base64")]);
+        assert!(e.to_string().contains(DATA_KEY), "{e}");
+    }
+
+    #[test]
     fn numbers_must_be_positive_whole_numbers() {
         let not_numbers = [
             REFRESH_REUSE_GRACE, // 0 allowed: `refresh_reuse_grace_is_0_to_300`
@@ -773,6 +797,7 @@ mod tests {
             MAIL_FROM,
             MAIL_DEV,
             PUBLIC_URL,
+            DATA_KEY,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
         assert_eq!(numbers.clone().count(), 18);

@@ -14,6 +14,7 @@ pub(crate) mod clients;
 pub(crate) mod email_tokens;
 mod keys;
 pub(crate) mod legacy;
+pub(crate) mod mfa;
 pub(crate) mod passkeys;
 pub(crate) mod sessions;
 pub(crate) mod users;

@@ -1,4 +1,4 @@
-//! Passkeys and WebAuthn challenges (migration 10). A challenge is kept as
+//! Passkeys and WebAuthn challenges (migration 9). A challenge is kept as
 //! its SHA-256 and used once: [`Store::take_challenge`] spends it before
 //! the verification, so a failed or racing second use finds nothing.
 //! Credential ids and COSE keys are stored base64url (TEXT works the same
@@ -106,7 +106,10 @@ pub(crate) enum Inserted {
 }
 
 impl Store {
-    pub(crate) async fn insert_challenge(&self, c: &ChallengeInsert<'_>) -> Result<(), SqlError> {
+    pub(crate) async fn insert_passkey_challenge(
+        &self,
+        c: &ChallengeInsert<'_>,
+    ) -> Result<(), SqlError> {
         // Spent and expired challenges are swept by each insert: the table
         // stays the size of the challenges live in the last few minutes.
         self.sql

@@ -9,7 +9,7 @@ use crate::sql::{Row, SqlError, Statement, Value};
 
 use crate::user::UserId;
 
-const SESSION_COLUMNS: &str = "id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, revoked_at, previous_jti, rotated_at";
+const SESSION_COLUMNS: &str = "id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, revoked_at, previous_jti, rotated_at, amr";
 
 fn session_from_row(r: &Row) -> Result<SessionRow, SqlError> {
     let f = || -> Option<SessionRow> {
@@ -25,6 +25,7 @@ fn session_from_row(r: &Row) -> Result<SessionRow, SqlError> {
             revoked_at: opt_int(r.get(8)?)?.map(UnixMillis),
             previous_jti: opt_text(r.get(9)?)?,
             rotated_at: opt_int(r.get(10)?)?.map(UnixMillis),
+            amr: text(r.get(11)?)?,
         })
     };
     f().ok_or_else(|| bad_row("session"))
@@ -53,6 +54,8 @@ pub struct SessionInsert<'a> {
     pub absolute_expires_at: UnixMillis,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The login's methods (`mfa::amr`), comma-separated.
+    pub amr: &'a str,
 }
 
 /// A stored password hash replaced along with a login (a Django hash
@@ -85,10 +88,11 @@ impl SessionInsert<'_> {
             self.absolute_expires_at.0.into(),
             self.ip.clone().into(),
             self.user_agent.clone().into(),
+            self.amr.into(),
         ]);
         Statement::new(
             format!(
-                "INSERT INTO sessions (id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, ip, user_agent) SELECT ?, {user_expr}, ?, ?, ?, ?, ?, ?, ?, ?"
+                "INSERT INTO sessions (id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, ip, user_agent, amr) SELECT ?, {user_expr}, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             ),
             params,
         )

@@ -48,6 +48,7 @@ fn client(id: &str) -> ApiClient {
         allowed_origins: vec!["https://app.example.com".into()],
         created_at: T0,
         email: Default::default(),
+        require_mfa_for_staff: false,
     }
 }
 
@@ -61,6 +62,7 @@ fn session<'a>(id: &'a SessionId, client: &'a ClientId, jti: &'a str) -> Session
         absolute_expires_at: T0.plus_secs(30 * 86400),
         ip: Some("192.0.2.1".into()),
         user_agent: None,
+        amr: "pwd,otp",
     }
 }
 

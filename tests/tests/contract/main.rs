@@ -19,6 +19,7 @@ mod legacy_tokens;
 mod login;
 mod logout;
 mod mail;
+mod mfa_totp;
 mod pages;
 mod passkeys;
 mod password_reset;

@@ -1,0 +1,483 @@
+//! Second factors (`/api/auth/mfa/…`): TOTP enrolment, the factor list,
+//! disabling, recovery codes, and the second step of a sign-in
+//! (`mfa/verify/`). Pure rules in `crate::mfa`, SQL in `store/mfa.rs`.
+
+use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
+use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
+use super::types::{DetailOut, ErrorOut, NotAuthenticated, TokenPair};
+use crate::audit::{event, UserRef};
+use crate::context::Ctx;
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, push, StrField};
+use crate::mfa::{self, amr, seal, totp, DataKey};
+use crate::rate_limit::Quota;
+use crate::store::mfa::Factors;
+use crate::token::new_jti;
+use crate::user::User;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Wrong second-step answers per user, over all their challenges: the
+/// per-challenge cap stops one challenge, this stops many (a password thief
+/// starting challenge after challenge).
+pub(crate) const FAILURES_PER_USER: Quota = Quota {
+    limit: 10,
+    period_secs: 3600,
+};
+
+fn not_configured() -> ApiError {
+    ApiError::detail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "mfa_not_configured",
+        "This deployment has no data key (GATEHOUSE_DATA_KEY): TOTP is not available.",
+    )
+}
+
+fn data_key<'c>(ctx: &'c Ctx<'_>) -> Result<&'c DataKey, ApiError> {
+    ctx.config().data_key.as_ref().ok_or_else(not_configured)
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::detail(
+        StatusCode::BAD_REQUEST,
+        "invalid_mfa_code",
+        "The code is not valid.",
+    )
+}
+
+fn token_invalid() -> ApiError {
+    ApiError::detail(
+        StatusCode::UNAUTHORIZED,
+        "mfa_token_invalid",
+        "The sign-in attempt has expired or was used; sign in again.",
+    )
+}
+
+/// `POST /api/auth/mfa/totp/enroll/`: a new secret (pending until confirmed).
+pub(crate) async fn enroll(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let user = &ctx.caller()?.user;
+    let key = data_key(ctx)?;
+    let rng = ctx.env().random.as_ref();
+    let secret: [u8; totp::SECRET_LEN] = crate::random::bytes(rng);
+    let id = format!("totp_{}", new_jti(rng));
+    let sealed = seal::seal(key, crate::random::bytes(rng), &id, &secret);
+    if !ctx
+        .store()
+        .start_totp(user.id, &id, &sealed, ctx.now)
+        .await?
+    {
+        return Err(already_enrolled());
+    }
+    let b32 = totp::base32(&secret);
+    let uri = totp::otpauth_uri(&ctx.config().issuer, &user.email, &b32);
+    let qr_svg = totp::qr_svg(&uri);
+    Ok(json_response(
+        StatusCode::OK,
+        &TotpEnrollOut {
+            secret: b32,
+            otpauth_uri: uri,
+            qr_svg,
+        },
+    ))
+}
+
+fn already_enrolled() -> ApiError {
+    ApiError::detail(
+        StatusCode::CONFLICT,
+        "mfa_already_enrolled",
+        "TOTP is already set up; disable it first.",
+    )
+}
+
+/// `POST /api/auth/mfa/totp/confirm/`: the first code turns the pending
+/// factor on; the answer carries the recovery codes, shown this once.
+pub(crate) async fn confirm(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let user = &ctx.caller()?.user;
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let code = body.str(StrField::required("code", 16), &mut errors);
+    check(errors)?;
+    let key = data_key(ctx)?;
+    let Some(row) = ctx.store().totp_factor(user.id).await? else {
+        return Err(no_pending());
+    };
+    if row.confirmed_at.is_some() {
+        return Err(already_enrolled());
+    }
+    let secret = seal::open(key, &row.id, &row.secret_sealed).ok_or_else(not_configured)?;
+    let Some(step) = totp::verify(&secret, &code.unwrap_or_default(), ctx.now, None) else {
+        return Err(invalid_code());
+    };
+    let codes = mfa::new_recovery_codes(ctx.env().random.as_ref());
+    let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
+    let audit = ctx
+        .audit(event::MFA_ENROLLED, Some(user.id))
+        .target_user(UserRef::Id(user.id))
+        .detail(serde_json::json!({"kind": "totp"}));
+    if !ctx
+        .store()
+        .confirm_totp(user.id, &row.id, step, &hashes, ctx.now, &audit)
+        .await?
+    {
+        return Err(no_pending());
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &RecoveryCodesOut {
+            recovery_codes: codes.into_iter().map(|(c, _)| c).collect(),
+        },
+    ))
+}
+
+fn no_pending() -> ApiError {
+    ApiError::detail(
+        StatusCode::BAD_REQUEST,
+        "mfa_not_enrolling",
+        "Start with POST /api/auth/mfa/totp/enroll/.",
+    )
+}
+
+/// `GET /api/auth/mfa/factors/`.
+pub(crate) async fn factors(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let user = &ctx.caller()?.user;
+    let f = ctx.store().factors(user.id).await?;
+    Ok(json_response(StatusCode::OK, &factors_out(&f)))
+}
+
+fn factors_out(f: &Factors) -> FactorsOut {
+    FactorsOut {
+        totp: f.totp.map(|at| TotpOut {
+            confirmed_at: at.to_rfc3339(),
+        }),
+        recovery_codes_left: f.recovery_codes_left,
+        methods: f.methods().iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+/// `POST /api/auth/mfa/totp/disable/` (behind `RequireMfa`): with the
+/// password or a current code, removes TOTP and the recovery codes.
+pub(crate) async fn disable(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let user = &ctx.caller()?.user;
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let password = body.str(
+        StrField::password("password").required_when(false),
+        &mut errors,
+    );
+    let code = body.str(
+        StrField::required("code", 16).required_when(false),
+        &mut errors,
+    );
+    if password.is_none() && code.is_none() && errors.is_empty() {
+        push(
+            &mut errors,
+            "password",
+            "Give the password or a current code.",
+        );
+    }
+    check(errors)?;
+    let proven = match (password, code) {
+        (Some(pw), _) => password_matches(ctx, user, pw).await?,
+        (None, Some(code)) => totp_matches(ctx, user, &code).await?,
+        (None, None) => false,
+    };
+    if !proven {
+        return Err(ApiError::detail(
+            StatusCode::BAD_REQUEST,
+            "invalid_credentials",
+            "The password or code is not right.",
+        ));
+    }
+    let audit = ctx
+        .audit(event::MFA_REMOVED, Some(user.id))
+        .target_user(UserRef::Id(user.id))
+        .detail(serde_json::json!({"kind": "totp"}));
+    ctx.store().remove_factors(user.id, &audit, None).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &DetailOut {
+            detail: "Second factors removed.".into(),
+        },
+    ))
+}
+
+/// The caller's password, held to the failed-login throttles.
+async fn password_matches(ctx: &Ctx<'_>, user: &User, password: String) -> Result<bool, ApiError> {
+    let keys = failure_throttle_keys(ctx, &crate::user::normalize_email(&user.email));
+    check_failure_throttles(ctx, &keys).await?;
+    let phc = match ctx
+        .store()
+        .user_by_email(&crate::user::normalize_email(&user.email))
+        .await?
+    {
+        Some(f) if f.user.id == user.id => f.password_hash,
+        _ => ctx.shared.dummy_hash.clone(),
+    };
+    let ok = ctx.env().hasher.verify(password, phc).await?;
+    if !ok {
+        spend_failure_throttles(ctx, &keys).await?;
+    }
+    Ok(ok)
+}
+
+/// A current TOTP code of the caller (spent: it cannot be used again).
+async fn totp_matches(ctx: &Ctx<'_>, user: &User, code: &str) -> Result<bool, ApiError> {
+    let key = data_key(ctx)?;
+    let Some(row) = ctx.store().totp_factor(user.id).await? else {
+        return Ok(false);
+    };
+    if row.confirmed_at.is_none() {
+        return Ok(false);
+    }
+    let secret = seal::open(key, &row.id, &row.secret_sealed).ok_or_else(not_configured)?;
+    match totp::verify(&secret, code, ctx.now, row.last_used_step) {
+        Some(step) => Ok(ctx.store().use_totp_step(&row.id, step).await?),
+        None => Ok(false),
+    }
+}
+
+/// `POST /api/auth/mfa/recovery-codes/regenerate/` (behind `RequireMfa`).
+pub(crate) async fn regenerate(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let user = &ctx.caller()?.user;
+    if ctx.store().factors(user.id).await?.totp.is_none() {
+        return Err(ApiError::detail(
+            StatusCode::BAD_REQUEST,
+            "mfa_not_enrolled",
+            "Recovery codes go with a second factor; set one up first.",
+        ));
+    }
+    let codes = mfa::new_recovery_codes(ctx.env().random.as_ref());
+    let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
+    let audit = ctx
+        .audit(event::MFA_RECOVERY_CODES_REGENERATED, Some(user.id))
+        .target_user(UserRef::Id(user.id));
+    ctx.store()
+        .replace_recovery_codes(user.id, &hashes, ctx.now, &audit)
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &RecoveryCodesOut {
+            recovery_codes: codes.into_iter().map(|(c, _)| c).collect(),
+        },
+    ))
+}
+
+/// `POST /api/auth/mfa/verify/`: the second step of a sign-in.
+pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let token = body.str(StrField::required("mfa_token", 128), &mut errors);
+    let code = body.str(
+        StrField::required("code", 16).required_when(false),
+        &mut errors,
+    );
+    let recovery = body.str(
+        StrField::required("recovery_code", 64).required_when(false),
+        &mut errors,
+    );
+    if body.has("passkey") {
+        // The passkey arm (WebAuthn assertion) is wired by the passkey work.
+        return Err(ApiError::detail(
+            StatusCode::BAD_REQUEST,
+            "unsupported_method",
+            "Passkeys are not available as a second factor yet.",
+        ));
+    }
+    if errors.is_empty() && code.is_some() == recovery.is_some() {
+        push(
+            &mut errors,
+            "code",
+            "Give exactly one of code and recovery_code.",
+        );
+    }
+    check(errors)?;
+    let token = token.unwrap_or_default();
+    let hash = mfa::challenge_hash(&token);
+    // The attempt is counted before the answer is looked at: parallel
+    // guesses each take one of the challenge's attempts, or are refused.
+    let Some(ch) = ctx.store().count_challenge_attempt(&hash).await? else {
+        return Err(token_invalid());
+    };
+    if !mfa::challenge_usable(&ch, &ctx.client.id, ctx.now) {
+        return Err(token_invalid());
+    }
+    let throttle = format!("mfa-fail:user:{}", ch.user_id.0);
+    let d = ctx
+        .env()
+        .rate_limits
+        .check(&throttle, FAILURES_PER_USER, ctx.now, false)
+        .await?;
+    if !d.allowed {
+        return Err(ApiError::throttled("mfa_throttled", d.retry_after_secs));
+    }
+    let user = match ctx.store().user(ch.user_id).await? {
+        Some(u) if u.is_active && ctx.client.serves(u.user_type) => u,
+        _ => return Err(token_invalid()),
+    };
+    let (ok, method) = match (&code, &recovery) {
+        (Some(code), _) => (totp_matches(ctx, &user, code).await?, amr::OTP),
+        (None, Some(rc)) => (
+            ctx.store()
+                .use_recovery_code(user.id, &mfa::recovery_hash(rc), ctx.now)
+                .await?,
+            amr::RECOVERY,
+        ),
+        (None, None) => (false, amr::OTP),
+    };
+    if !ok {
+        let failed = ctx
+            .audit(event::MFA_FAILED, None)
+            .target_user(UserRef::Id(user.id))
+            .detail(serde_json::json!({"method": method, "attempt": ch.attempts, "user_agent": ctx.user_agent()}));
+        ctx.store().insert_audit(&failed).await?;
+        ctx.env()
+            .rate_limits
+            .check(&throttle, FAILURES_PER_USER, ctx.now, true)
+            .await?;
+        return Err(invalid_code());
+    }
+    let methods = format!("{},{method}", ch.amr);
+    let s = new_session(ctx, &methods);
+    let insert = session_insert(ctx, &s);
+    let audit = ctx
+        .audit(event::LOGIN_SUCCEEDED, Some(user.id))
+        .target_user(UserRef::Id(user.id))
+        .detail(serde_json::json!({"session_id": s.id.0, "amr": mfa::amr_list(&methods), "user_agent": ctx.user_agent()}));
+    let mark = new_jti(ctx.env().random.as_ref());
+    if !ctx
+        .store()
+        .finish_challenge(&hash, user.id, &insert, &audit, &mark)
+        .await?
+    {
+        return Err(token_invalid());
+    }
+    if method == amr::RECOVERY {
+        let left = ctx.store().factors(user.id).await?.recovery_codes_left;
+        let used = ctx
+            .audit(event::MFA_RECOVERY_CODE_USED, Some(user.id))
+            .target_user(UserRef::Id(user.id))
+            .detail(serde_json::json!({"left": left}));
+        ctx.store().insert_audit(&used).await?;
+    }
+    let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
+    Ok(json_response(StatusCode::OK, &pair))
+}
+
+// ---- JSON shapes
+
+/// A new TOTP secret.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TotpEnrollOut {
+    /// The secret, base32 (for typing into an app).
+    pub secret: String,
+    /// The `otpauth://` URI (what the QR code holds).
+    pub otpauth_uri: String,
+    /// The URI as a QR code, an SVG document.
+    pub qr_svg: Option<String>,
+}
+
+/// A code from the authenticator app.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TotpCodeIn {
+    /// Six digits.
+    #[schema(min_length = 1, max_length = 16)]
+    pub code: String,
+}
+
+/// Recovery codes, shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodesOut {
+    pub recovery_codes: Vec<String>,
+}
+
+/// A confirmed TOTP factor.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TotpOut {
+    pub confirmed_at: String,
+}
+
+/// The caller's second factors.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FactorsOut {
+    pub totp: Option<TotpOut>,
+    pub recovery_codes_left: i64,
+    /// What a sign-in's second step accepts (`totp`, `recovery_code`).
+    pub methods: Vec<String>,
+}
+
+/// The password, or a current code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MfaDisableIn {
+    pub password: Option<String>,
+    #[schema(max_length = 16)]
+    pub code: Option<String>,
+}
+
+/// The second step of a sign-in: the challenge and one answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MfaVerifyIn {
+    #[schema(min_length = 1, max_length = 128)]
+    pub mfa_token: String,
+    /// A TOTP code.
+    #[schema(max_length = 16)]
+    pub code: Option<String>,
+    /// A recovery code.
+    #[schema(max_length = 64)]
+    pub recovery_code: Option<String>,
+}
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+operation! { bearer mfa_totp_enroll, post "/api/auth/mfa/totp/enroll/", "mfa",
+    responses(
+        (status = 200, description = "A pending TOTP factor", body = TotpEnrollOut),
+        NotAuthenticated,
+        (status = 409, description = "TOTP is already on", body = ErrorOut),
+        (status = 503, description = "No data key (`mfa_not_configured`)", body = ErrorOut),
+    )
+}
+
+operation! { bearer mfa_totp_confirm, post "/api/auth/mfa/totp/confirm/", "mfa", request_body = TotpCodeIn,
+    responses(
+        (status = 200, description = "TOTP is on; the recovery codes, shown once", body = RecoveryCodesOut),
+        (status = 400, description = "Wrong code, or nothing to confirm"),
+        NotAuthenticated,
+        (status = 409, description = "TOTP is already on", body = ErrorOut),
+        (status = 503, description = "No data key (`mfa_not_configured`)", body = ErrorOut),
+    )
+}
+
+operation! { bearer mfa_factors, get "/api/auth/mfa/factors/", "mfa",
+    responses((status = 200, description = "The caller's second factors", body = FactorsOut), NotAuthenticated)
+}
+
+operation! { bearer mfa_totp_disable, post "/api/auth/mfa/totp/disable/", "mfa", request_body = MfaDisableIn,
+    responses(
+        (status = 200, description = "Second factors removed", body = DetailOut),
+        (status = 400, description = "Wrong password or code"),
+        NotAuthenticated,
+        (status = 403, description = "The login has no second factor (`mfa_step_up_required`)", body = ErrorOut),
+        (status = 429, description = "Too many wrong passwords (`login_throttled`)", body = ErrorOut),
+        (status = 503, description = "A code given, and no data key (`mfa_not_configured`)", body = ErrorOut),
+    )
+}
+
+operation! { bearer mfa_recovery_regenerate, post "/api/auth/mfa/recovery-codes/regenerate/", "mfa",
+    responses(
+        (status = 200, description = "A new set; the old one no longer works", body = RecoveryCodesOut),
+        (status = 400, description = "No second factor", body = ErrorOut),
+        NotAuthenticated,
+        (status = 403, description = "The login has no second factor (`mfa_step_up_required`)", body = ErrorOut),
+    )
+}
+
+operation! { client mfa_verify, post "/api/auth/mfa/verify/", "mfa", request_body = MfaVerifyIn,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey (`unsupported_method`)"),
+        (status = 401, description = "The challenge is unknown, spent, expired, out of attempts or another client's (`mfa_token_invalid`)", body = ErrorOut),
+        (status = 429, description = "Too many wrong answers for this user (`mfa_throttled`)", body = ErrorOut),
+    )
+}
