@@ -59,8 +59,11 @@ stage_wasm32() { cargo build -p gatehouse-core --target wasm32-unknown-unknown; 
 # Mail goes to a real SMTP server (aiosmtpd in .venv-smtp/, docs/mail.md).
 stage_unit() { scripts/with-smtp.sh cargo test --workspace; }
 # The same contract suite against the native host on a real libSQL server.
+# A remote database gets no data-key file beside it (docs/CONTRACT.md, "Second
+# factors"), so the servers are given one, as a deployment would be.
 stage_remote() {
-  scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
+  GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" \
+    scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
 # Migrating from the seed Django deployment (../shared/django-ref): its users,
 # hashes, clients and tokens imported and used through gatehouse

@@ -464,13 +464,15 @@ fn register_cleanup(pid: u32, dir: PathBuf) {
 }
 
 /// A command for the gatehouse binary with no inherited `GATEHOUSE_*`
-/// settings (but the database auth token), so a developer's shell does not
-/// change what the tests see.
+/// settings (but the database auth token and the data key, which a server on
+/// a remote database needs for TOTP), so a developer's shell does not change
+/// what the tests see.
 fn gatehouse_command(bin: &PathBuf) -> Command {
     let mut cmd = Command::new(bin);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
-        if k.starts_with("GATEHOUSE_") && k != "GATEHOUSE_DATABASE_AUTH_TOKEN" {
+        let kept = ["GATEHOUSE_DATABASE_AUTH_TOKEN", "GATEHOUSE_DATA_KEY"];
+        if k.starts_with("GATEHOUSE_") && !kept.contains(&k.as_str()) {
             cmd.env_remove(&k);
         }
     }
