@@ -14,10 +14,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BFJB1Eoc.css")),
     },
     Asset {
-        path: "/admin/assets/index-Cl7bxqs3.js",
+        path: "/admin/assets/index-Dg13mp2J.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"96f0e99f780f686fcda0\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Cl7bxqs3.js")),
+        etag: "\"2e5a2cc0b7e5fbd72598\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Dg13mp2J.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"0803bbd59c50eb8e861f\"",
+        etag: "\"73015e449f1d2a65b016\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

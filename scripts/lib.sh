@@ -25,10 +25,11 @@ examples_client() {
   local bin=$1 file=$2 name=$3 origins="" p
   if [ ! -s "$file" ]; then
     for p in 5101 5102 5103 5104; do origins+="http://127.0.0.1:$p,http://localhost:$p,"; done
-    # Reset links open the React example's /reset page; sign-in codes on (its /code page).
+    # Reset links open the React example's /reset page; sign-in codes on, their
+    # mails linking to its /code page.
     "$bin" create-api-client --name "$name" --type web --rate-limit 100000 \
       --serves creator --origins "${origins%,}" --reset-url "http://127.0.0.1:5102/reset" \
-      --signin-codes --json >"$file"
+      --signin-codes --signin-url "http://127.0.0.1:5102/code" --json >"$file"
   fi
   GATEHOUSE_CLIENT_ID=$(json_field "$file" client_id)
   GATEHOUSE_API_KEY=$(json_field "$file" api_key)

@@ -173,20 +173,27 @@ describe('an admin', () => {
     await page.click('dialog button[type=submit]');
     await page.locator('dialog .form-error', { hasText: 'reset_url' }).waitFor();
     await page.fill('dialog input[name=reset_url]', 'https://app.example.com/reset');
+    await page.fill('dialog input[name=signin_url]', 'https://app.example.com/code');
     await page.click('dialog button[type=submit]');
     await page.locator('#client-reset-url', { hasText: 'https://app.example.com/reset' }).waitFor();
+    await page.locator('#client-signin-url', { hasText: 'https://app.example.com/code' }).waitFor();
     assert.match(await page.locator('#client-signin-codes').textContent(), /on/);
     assert.match(await page.locator('#client-require-verified').textContent(), /required/);
     await shot(page, 'client-email-options');
     const r = await call(env.dashboard, 'POST', '/api/auth/token/', env.admin);
     const c = await call(env.dashboard, 'GET', `/api/admin/clients/${clientId}/`, undefined, r.body.access);
-    assert.deepEqual([c.body.signin_codes, c.body.require_verified_email, c.body.reset_url], [true, true, 'https://app.example.com/reset']);
+    assert.deepEqual(
+      [c.body.signin_codes, c.body.require_verified_email, c.body.reset_url, c.body.signin_url],
+      [true, true, 'https://app.example.com/reset', 'https://app.example.com/code'],
+    );
     // An empty field clears it (null: Gatehouse's own page).
     await page.click('#edit-client');
     await page.fill('dialog input[name=reset_url]', '');
+    await page.fill('dialog input[name=signin_url]', '');
     await page.uncheck('dialog input[name=require_verified_email]');
     await page.click('dialog button[type=submit]');
     await page.locator('#client-reset-url', { hasText: 'own page' }).waitFor();
+    await page.locator('#client-signin-url', { hasText: 'code only' }).waitFor();
     assert.match(await page.locator('#client-require-verified').textContent(), /not required/);
   });
 

@@ -98,6 +98,9 @@ pub struct EmailOptions {
     /// The client's own password-reset page; the mail links to it with
     /// `token=…` added. None: Gatehouse's page (`{public_url}/auth/reset/`).
     pub reset_url: Option<String>,
+    /// The client's own sign-in-with-a-code page; the code mail links to it
+    /// with `email=…&code=…` added. None: the mail carries the code only.
+    pub signin_url: Option<String>,
 }
 
 impl ApiClient {
@@ -122,9 +125,9 @@ pub struct NewApiClient {
     pub email: EmailOptions,
 }
 
-/// Why `url` cannot be a client's `reset_url` (None: it can): an absolute
-/// http(s) URL without spaces, at most 2000 characters, no fragment (the
-/// token is added as a query parameter).
+/// Why `url` cannot be a client's `reset_url` or `signin_url` (None: it
+/// can): an absolute http(s) URL without spaces, at most 2000 characters,
+/// no fragment (the token or code is added as query parameters).
 pub fn reset_url_error(url: &str) -> Option<&'static str> {
     let rest = url
         .strip_prefix("https://")

@@ -191,6 +191,14 @@ pub fn link(base: &str, token: &str) -> String {
     format!("{base}{sep}token={token}")
 }
 
+/// A client's sign-in page (`signin_url`) with the address and the code as
+/// query parameters: the page posts them to `/api/auth/code/verify/`.
+pub fn code_link(base: &str, email: &str, code: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let (email, code) = (crate::query::encode(email), crate::query::encode(code));
+    format!("{base}{sep}email={email}&code={code}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,6 +374,22 @@ mod tests {
         assert_eq!(
             link("https://app.example.com/reset?lang=fr", "T"),
             "https://app.example.com/reset?lang=fr&token=T"
+        );
+    }
+
+    #[test]
+    fn code_links_add_the_encoded_address_and_the_code() {
+        assert_eq!(
+            code_link(
+                "https://app.example.com/code",
+                "ada+x@example.com",
+                "012345"
+            ),
+            "https://app.example.com/code?email=ada%2Bx%40example.com&code=012345"
+        );
+        assert_eq!(
+            code_link("https://app.example.com/code?lang=fr", "a@b.c", "1"),
+            "https://app.example.com/code?lang=fr&email=a%40b.c&code=1"
         );
     }
 }

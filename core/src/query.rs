@@ -181,7 +181,7 @@ fn decode(s: &str) -> String {
 }
 
 /// Form encoding of a value: unreserved characters stay, the rest is `%XX`.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~*".contains(&b) {

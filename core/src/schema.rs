@@ -14,7 +14,14 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, EMAIL_FLOWS),
     (8, SECOND_FACTORS),
     (9, PASSKEYS),
+    (10, SIGNIN_URL),
 ];
+
+/// An API client's own page for sign-in with an emailed code: the code mail
+/// links to it with `email=…&code=…` (null: the mail carries the code only).
+const SIGNIN_URL: &str = "
+ALTER TABLE api_clients ADD COLUMN signin_url TEXT;
+";
 
 /// Second factors (core/src/mfa.rs). `mfa_factors`: a user's TOTP factor,
 /// its secret sealed under the data key (`secret_sealed`, bound to the

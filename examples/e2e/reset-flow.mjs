@@ -157,7 +157,13 @@ try {
     const mail = await waitForMail(email, 1, { subject: /sign-in code/i });
     const code = /sign-in code is (\d{6})/.exec(mail.text)?.[1];
     assert(code, `a six-digit code in the mail: ${mail.text}`);
-    await tid('code-code').fill(code);
+    // The client's signin_url: the mail links to /code?email=…&code=…, which
+    // fills the form; the user presses "Sign in".
+    const codeLink = linkOf(mail);
+    assert(codeLink && codeLink.startsWith(`${base}/code?email=`), `the mail links to the app's /code page, got ${codeLink}`);
+    await page.goto(codeLink);
+    await shown('code-page');
+    assert((await tid('code-code').inputValue()) === code, 'the link fills the code in');
     await tid('code-submit').click();
     await shown('profile-page');
   });

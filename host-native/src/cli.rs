@@ -646,6 +646,9 @@ pub struct CreateApiClientArgs {
     /// The client's password-reset page; the mail links to it with `token=…` added [default: Gatehouse's own page].
     #[arg(long, value_name = "URL")]
     pub reset_url: Option<String>,
+    /// The client's sign-in-with-a-code page; the code mail links to it with `email=…&code=…` added [default: no link].
+    #[arg(long, value_name = "URL")]
+    pub signin_url: Option<String>,
     /// Print the client (and its key) as JSON.
     #[arg(long)]
     pub json: bool,

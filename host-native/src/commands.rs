@@ -284,6 +284,7 @@ async fn create_api_client(gh: &Gatehouse, args: CreateApiClientArgs) -> Result<
                 require_verified_email: args.require_verified_email,
                 signin_codes: args.signin_codes,
                 reset_url: args.reset_url,
+                signin_url: args.signin_url,
             },
         })
         .await

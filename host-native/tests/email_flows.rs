@@ -616,8 +616,11 @@ async fn a_mailed_code_signs_in_once() {
         )
         .await;
     assert_eq!((unknown.status, &unknown.body), (r.status, &r.body));
-    let code = f.last_mail_to("ada@example.com").await.code();
+    let mail = f.last_mail_to("ada@example.com").await;
+    let code = mail.code();
     assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+    // No `signin_url`: the code only, no link.
+    assert!(!mail.text.contains("code="), "{}", mail.text);
     let ok = f
         .post(
             "/api/auth/code/verify/",
@@ -640,6 +643,35 @@ async fn a_mailed_code_signs_in_once() {
             .await,
         1
     );
+}
+
+#[tokio::test]
+async fn a_client_signin_url_gets_the_address_and_code_as_query_parameters() {
+    let f = flows_with(
+        mail_config(),
+        EmailOptions {
+            signin_url: Some("https://app.example.com/code?lang=fr".into()),
+            ..codes()
+        },
+    )
+    .await;
+    f.register("ada").await;
+    f.post(
+        "/api/auth/code/request/",
+        json!({"email": "ada@example.com"}),
+        None,
+    )
+    .await;
+    let mail = f.last_mail_to("ada@example.com").await;
+    let code = mail.code();
+    let url = format!("https://app.example.com/code?lang=fr&email=ada%40example.com&code={code}");
+    assert!(mail.text.contains(&url), "{}", mail.text);
+    // The link is the typed code: it signs in once.
+    let body = json!({"email": "ada@example.com", "code": code});
+    let ok = f.post("/api/auth/code/verify/", body.clone(), None).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let again = f.post("/api/auth/code/verify/", body, None).await;
+    assert_eq!(code_of(&again), "invalid_code");
 }
 
 #[tokio::test]
@@ -1139,7 +1171,7 @@ async fn client_email_options_are_set_through_the_admin_api() {
         .post_as(
             &dash,
             "/api/admin/clients/",
-            json!({"name": "app", "client_type": "web", "rate_limit": 100, "signin_codes": true, "reset_url": "https://app.example.com/reset"}),
+            json!({"name": "app", "client_type": "web", "rate_limit": 100, "signin_codes": true, "reset_url": "https://app.example.com/reset", "signin_url": "https://app.example.com/code"}),
             Some(&root),
         )
         .await;
@@ -1147,22 +1179,26 @@ async fn client_email_options_are_set_through_the_admin_api() {
     assert_eq!(created.body["signin_codes"], true);
     assert_eq!(created.body["require_verified_email"], false);
     assert_eq!(created.body["reset_url"], "https://app.example.com/reset");
+    assert_eq!(created.body["signin_url"], "https://app.example.com/code");
     let id = s(&created.body["client_id"]);
     let patched = send(
         &f.svc.gh,
         &dash,
         Method::PATCH,
         &format!("/api/admin/clients/{id}/"),
-        Some(json!({"require_verified_email": true, "reset_url": null})),
+        Some(json!({"require_verified_email": true, "reset_url": null, "signin_url": null})),
         Some(&root),
     )
     .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["require_verified_email"], true);
     assert_eq!(patched.body["reset_url"], Json::Null);
+    assert_eq!(patched.body["signin_url"], Json::Null);
     for bad in [
         json!({"reset_url": "javascript:alert(1)"}),
         json!({"reset_url": "https://x/#a"}),
+        json!({"signin_url": "ftp://app.example.com/code"}),
+        json!({"signin_url": 7}),
         json!({"signin_codes": "yes"}),
     ] {
         let r = send(

@@ -17,6 +17,7 @@ export interface Client {
   require_verified_email: boolean;
   signin_codes: boolean;
   reset_url: string | null;
+  signin_url: string | null;
 }
 
 
@@ -116,11 +117,16 @@ function lines(text: string): string[] {
 }
 
 /** The email-flow options as form fields, and their values for the API
- *  (an empty reset URL is null: Gatehouse's own reset page). */
-function emailOptions(c?: Client): { el: HTMLElement[]; value: () => Pick<Client, 'require_verified_email' | 'signin_codes' | 'reset_url'> } {
+ *  (an empty reset URL is null: Gatehouse's own reset page; an empty
+ *  sign-in URL is null: the code mail has no link). */
+function emailOptions(c?: Client): {
+  el: HTMLElement[];
+  value: () => Pick<Client, 'require_verified_email' | 'signin_codes' | 'reset_url' | 'signin_url'>;
+} {
   const verified = h('input', { type: 'checkbox', name: 'require_verified_email', checked: !!c?.require_verified_email });
   const codes = h('input', { type: 'checkbox', name: 'signin_codes', checked: !!c?.signin_codes });
   const reset = h('input', { name: 'reset_url', type: 'url', placeholder: 'https://app.example.com/reset', value: c?.reset_url ?? '' });
+  const signin = h('input', { name: 'signin_url', type: 'url', placeholder: 'https://app.example.com/code', value: c?.signin_url ?? '' });
   return {
     el: [
       field(
@@ -133,8 +139,14 @@ function emailOptions(c?: Client): { el: HTMLElement[]; value: () => Pick<Client
         ),
       ),
       field('Reset page URL', reset, 'Password reset links open this page with ?token=…; empty: Gatehouse’s own page.'),
+      field('Sign-in page URL', signin, 'Sign-in code mails link to this page with ?email=…&code=…; empty: the code only.'),
     ],
-    value: () => ({ require_verified_email: verified.checked, signin_codes: codes.checked, reset_url: reset.value.trim() || null }),
+    value: () => ({
+      require_verified_email: verified.checked,
+      signin_codes: codes.checked,
+      reset_url: reset.value.trim() || null,
+      signin_url: signin.value.trim() || null,
+    }),
   };
 }
 
@@ -237,6 +249,7 @@ export async function clientDetailPage(root: HTMLElement, params: string[]): Pro
         dl('Verified email', h('span', { id: 'client-require-verified' }, c.require_verified_email ? 'required to log in' : 'not required')),
         dl('Sign-in codes', h('span', { id: 'client-signin-codes' }, c.signin_codes ? 'on' : 'off')),
         dl('Reset page', c.reset_url ? h('span', { class: 'mono', id: 'client-reset-url' }, c.reset_url) : h('span', { class: 'muted', id: 'client-reset-url' }, 'Gatehouse’s own page')),
+        dl('Sign-in page', c.signin_url ? h('span', { class: 'mono', id: 'client-signin-url' }, c.signin_url) : h('span', { class: 'muted', id: 'client-signin-url' }, 'none (code only)')),
         dl('Created', fmtDate(c.created_at)),
       ),
     ]);

@@ -67,7 +67,8 @@ fn origins(body: &JsonBody, errors: &mut FieldErrors) -> Option<Vec<String>> {
 }
 
 /// The email-flow options present in the body, applied to `to`.
-/// `reset_url` may be null (back to Gatehouse's own page).
+/// `reset_url` and `signin_url` may be null (Gatehouse's own reset page;
+/// a code mail without a link).
 fn email_options(body: &JsonBody, to: &mut EmailOptions, errors: &mut FieldErrors) {
     if let Some(b) = body.bool("require_verified_email", errors) {
         to.require_verified_email = b;
@@ -75,15 +76,24 @@ fn email_options(body: &JsonBody, to: &mut EmailOptions, errors: &mut FieldError
     if let Some(b) = body.bool("signin_codes", errors) {
         to.signin_codes = b;
     }
-    if body.is_null("reset_url") {
-        to.reset_url = None;
-    } else if let Some(u) = body.str(
-        StrField::required("reset_url", 2000).required_when(false),
-        errors,
-    ) {
+    page_url(body, "reset_url", &mut to.reset_url, errors);
+    page_url(body, "signin_url", &mut to.signin_url, errors);
+}
+
+/// A client's page URL field (`reset_url`, `signin_url`) if present: null
+/// clears it, else it must pass [`crate::api_client::reset_url_error`].
+fn page_url(
+    body: &JsonBody,
+    name: &'static str,
+    to: &mut Option<String>,
+    errors: &mut FieldErrors,
+) {
+    if body.is_null(name) {
+        *to = None;
+    } else if let Some(u) = body.str(StrField::required(name, 2000).required_when(false), errors) {
         match crate::api_client::reset_url_error(&u) {
-            Some(msg) => push(errors, "reset_url", msg),
-            None => to.reset_url = Some(u),
+            Some(msg) => push(errors, name, msg),
+            None => *to = Some(u),
         }
     }
 }

@@ -274,6 +274,14 @@ pub(crate) async fn create_api_client_as(
     {
         push(&mut errors, "reset_url", msg);
     }
+    if let Some(msg) = new
+        .email
+        .signin_url
+        .as_deref()
+        .and_then(crate::api_client::reset_url_error)
+    {
+        push(&mut errors, "signin_url", msg);
+    }
     validated(errors)?;
     let rng = shared.env.random.as_ref();
     let key = ApiKey::generate(rng);

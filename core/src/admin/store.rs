@@ -303,7 +303,7 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<bool, SqlError> {
         let change = Statement::new(
-            "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ?, require_verified_email = ?, signin_codes = ?, reset_url = ?, require_mfa_for_staff = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ? AND require_verified_email = ? AND signin_codes = ? AND reset_url IS ? AND require_mfa_for_staff = ?",
+            "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ?, require_verified_email = ?, signin_codes = ?, reset_url = ?, require_mfa_for_staff = ?, signin_url = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ? AND require_verified_email = ? AND signin_codes = ? AND reset_url IS ? AND require_mfa_for_staff = ? AND signin_url IS ?",
             vec![
                 after.name.clone().into(),
                 i64::from(after.rate_limit).into(),
@@ -314,6 +314,7 @@ impl Store {
                 after.email.signin_codes.into(),
                 after.email.reset_url.clone().into(),
                 after.require_mfa_for_staff.into(),
+                after.email.signin_url.clone().into(),
                 before.id.0.clone().into(),
                 before.name.clone().into(),
                 i64::from(before.rate_limit).into(),
@@ -324,6 +325,7 @@ impl Store {
                 before.email.signin_codes.into(),
                 before.email.reset_url.clone().into(),
                 before.require_mfa_for_staff.into(),
+                before.email.signin_url.clone().into(),
             ],
         );
         let end_logins =

@@ -125,6 +125,9 @@ pub struct ClientOut {
     pub signin_codes: bool,
     /// The client's password-reset page (null: Gatehouse's own).
     pub reset_url: Option<String>,
+    /// The client's page for sign-in with an emailed code (null: the code
+    /// mail has no link).
+    pub signin_url: Option<String>,
     /// Staff and admins without a second factor who sign in here are told
     /// to enrol (`mfa_enrollment_required`); on by default for `admin`.
     pub require_mfa_for_staff: bool,
@@ -145,6 +148,7 @@ impl From<&ApiClient> for ClientOut {
             require_verified_email: c.email.require_verified_email,
             signin_codes: c.email.signin_codes,
             reset_url: c.email.reset_url.clone(),
+            signin_url: c.email.signin_url.clone(),
             require_mfa_for_staff: c.require_mfa_for_staff,
         }
     }
@@ -186,6 +190,10 @@ pub struct ClientCreateIn {
     /// Gatehouse's own page.
     #[schema(max_length = 2000)]
     pub reset_url: Option<String>,
+    /// The client's page for sign-in with an emailed code (`email=…&code=…`
+    /// is added); null: the code mail carries the code only.
+    #[schema(max_length = 2000)]
+    pub signin_url: Option<String>,
 }
 
 /// A partial update of a client.
@@ -213,6 +221,10 @@ pub struct ClientPatchIn {
     /// Gatehouse's own page.
     #[schema(max_length = 2000)]
     pub reset_url: Option<String>,
+    /// The client's page for sign-in with an emailed code (`email=…&code=…`
+    /// is added); null: the code mail carries the code only.
+    #[schema(max_length = 2000)]
+    pub signin_url: Option<String>,
     /// Tell staff and admins without a second factor to enrol at sign-in
     /// (default: on for `admin`-type clients, off for the others).
     #[schema(nullable = false)]

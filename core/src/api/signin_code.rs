@@ -58,12 +58,23 @@ pub(crate) async fn request(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
         minutes(ttl),
         email_token::MAX_CODE_ATTEMPTS
     );
+    // The link is the same credential as the typed code (same row, same
+    // attempts and expiry), only prefilled into the client's page.
+    let url = ctx
+        .client
+        .email
+        .signin_url
+        .as_deref()
+        .map(|base| email_token::code_link(base, &req.to, &code));
     let m = mail::compose(
         &req.to,
         &format!("{code} is your sign-in code"),
         &ctx.client.name,
         &[&first, &valid],
-        None,
+        url.as_deref().map(|url| mail::Action {
+            label: "Sign in",
+            url,
+        }),
     );
     let audit = req.audit(ctx, event::SIGNIN_CODE_REQUESTED);
     let stored = ctx

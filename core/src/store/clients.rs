@@ -8,7 +8,7 @@ use crate::sql::{Row, SqlError, Statement};
 use crate::user::UserType;
 
 pub(crate) const CLIENT_COLUMNS: &str =
-    "id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at, require_verified_email, signin_codes, reset_url, require_mfa_for_staff";
+    "id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at, require_verified_email, signin_codes, reset_url, require_mfa_for_staff, signin_url";
 
 pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
     let f = || -> Option<ApiClient> {
@@ -34,6 +34,7 @@ pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
                 require_verified_email: int(r.get(10)?)? != 0,
                 signin_codes: int(r.get(11)?)? != 0,
                 reset_url: opt_text(r.get(12)?)?,
+                signin_url: opt_text(r.get(14)?)?,
             },
             require_mfa_for_staff: int(r.get(13)?)? != 0,
         })
@@ -127,7 +128,7 @@ pub(crate) fn end_sessions_of_inactive_client(id: &ClientId, now: UnixMillis) ->
 /// ids and key hashes).
 pub(crate) fn client_insert_statement(c: &ApiClient) -> Statement {
     Statement::new(
-        format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        format!("INSERT INTO api_clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         vec![
             c.id.0.clone().into(),
             c.name.clone().into(),
@@ -148,6 +149,7 @@ pub(crate) fn client_insert_statement(c: &ApiClient) -> Statement {
             c.email.signin_codes.into(),
             c.email.reset_url.clone().into(),
             c.require_mfa_for_staff.into(),
+            c.email.signin_url.clone().into(),
         ],
     )
 }

@@ -159,12 +159,18 @@ function VerifyEmail() {
 }
 
 // Passwordless: a six-digit code by mail, then the usual session (signedIn
-// takes us to /profile). The API client must enable `signin_codes`.
+// takes us to /profile). The API client must enable `signin_codes`. With the
+// client's `signin_url` set to this page, the mail's link opens
+// /code?email=…&code=… and fills the form; the user still presses "Sign in"
+// (opening a link signs nobody in, so a mail scanner's fetch spends nothing).
 function SignInWithCode() {
   const { client } = useAuth();
-  const [v, set] = useFormState({ email: '', code: '' });
+  const [params] = useSearchParams();
+  const linked = params.has('code');
+  const [v, set] = useFormState({ email: params.get('email') || '', code: params.get('code') || '' });
   const { busy, fields, detail, run } = useSubmit();
-  const [sent, request] = useSentDetail(run, () => client.requestSignInCode(v.email));
+  const [requested, request] = useSentDetail(run, () => client.requestSignInCode(v.email));
+  const sent = requested || (linked ? 'Your code is filled in from the link.' : '');
   const verify = (e) => { e.preventDefault(); run(() => client.signInWithCode(v.email, v.code)); };
   return (
     <section data-testid="code-page">

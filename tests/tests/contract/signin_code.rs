@@ -70,3 +70,42 @@ async fn a_mailed_code_signs_in_once_and_five_wrong_guesses_kill_it() {
     }
     verify(code).await.expect_error(400, "invalid_code");
 }
+
+#[tokio::test]
+async fn a_client_signin_url_links_the_code_and_the_link_signs_in_once() {
+    let Some((api, u)) = mailbox::creator_on(&ClientSpec::web_with(&[
+        "--signin-codes",
+        "--signin-url",
+        "https://app.example.com/code?lang=fr",
+    ]))
+    .await
+    else {
+        return;
+    };
+    api.post("/api/auth/code/request/")
+        .json(&json!({ "email": u.email }))
+        .send()
+        .await
+        .expect(202);
+    let mails = mailbox::wait_for_mails(&u.email, 2).await.unwrap();
+    let mail = mails.last().unwrap();
+    let link = mail.link().expect("a link in the code mail");
+    assert!(
+        link.starts_with("https://app.example.com/code?lang=fr&email="),
+        "{link}"
+    );
+    let code = mail.link_param("code").expect("code= in the link");
+    assert_eq!(code, code_of(mail));
+    // The address, percent-encoded (an address is ASCII here).
+    let email = mail.link_param("email").expect("email= in the link");
+    assert_eq!(email.replace("%40", "@").replace("%2B", "+"), u.email);
+    let verify = || {
+        api.post("/api/auth/code/verify/")
+            .json(&json!({ "email": u.email, "code": code }))
+            .send()
+    };
+    let r = verify().await;
+    r.expect(200);
+    assert!(r.json()["access"].is_string());
+    verify().await.expect_error(400, "invalid_code");
+}
