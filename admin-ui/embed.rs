@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BFJB1Eoc.css",
+        path: "/admin/assets/index-Bq2t0ipp.css",
         content_type: "text/css; charset=utf-8",
-        etag: "\"ea19e17dfd180b9541bc\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BFJB1Eoc.css")),
+        etag: "\"6adc70f849e6fe8c7234\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Bq2t0ipp.css")),
     },
     Asset {
-        path: "/admin/assets/index-Cl7bxqs3.js",
+        path: "/admin/assets/index-DXvimC9h.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"96f0e99f780f686fcda0\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Cl7bxqs3.js")),
+        etag: "\"9cc5e28c50f7e1cf08b5\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DXvimC9h.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"0803bbd59c50eb8e861f\"",
+        etag: "\"c9ea0e5defe944c01a95\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {
