@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BFJB1Eoc.css",
-        content_type: "text/css; charset=utf-8",
-        etag: "\"ea19e17dfd180b9541bc\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BFJB1Eoc.css")),
+        path: "/admin/assets/index-BUsH8stV.js",
+        content_type: "text/javascript; charset=utf-8",
+        etag: "\"d927af32fafd4819dc3a\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BUsH8stV.js")),
     },
     Asset {
-        path: "/admin/assets/index-Dg13mp2J.js",
-        content_type: "text/javascript; charset=utf-8",
-        etag: "\"2e5a2cc0b7e5fbd72598\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Dg13mp2J.js")),
+        path: "/admin/assets/index-Bq2t0ipp.css",
+        content_type: "text/css; charset=utf-8",
+        etag: "\"6adc70f849e6fe8c7234\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Bq2t0ipp.css")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"73015e449f1d2a65b016\"",
+        etag: "\"51bb73f1aa09e77bbbd6\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

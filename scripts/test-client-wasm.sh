@@ -97,7 +97,7 @@ do_e2e() {
   # email.test.mjs reads the delivered mail from its Maildir.
   local smtp=()
   [ -n "${GATEHOUSE_TEST_MAILDIR:-}" ] || smtp=(bash "$ROOT/scripts/with-smtp.sh")
-  (cd "$CW" && "${smtp[@]}" node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs e2e/faults.test.mjs e2e/email.test.mjs)
+  (cd "$CW" && "${smtp[@]}" node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs e2e/faults.test.mjs e2e/email.test.mjs e2e/mfa.test.mjs)
 }
 
 for s in "${STAGES[@]}"; do

@@ -138,17 +138,20 @@ export const signedIn = () => !!gh?.session;
 function asApiError(e: unknown): unknown {
   if (!isGatehouseError(e)) return e;
   const fields = e.fields && Object.keys(e.fields).length ? e.fields : null;
-  return new ApiError(e.status, fields ?? { detail: e.detail, code: e.code });
+  return new ApiError(e.status, fields ?? { detail: e.detail, code: e.code, mfa_token: e.mfaToken, methods: e.methods });
 }
 
-/** Signs in; refuses (and ends the fresh login of) anyone not staff. */
-export async function signIn(email: string, password: string): Promise<Claims> {
-  if (!gh) throw new ApiError(401, { detail: 'No dashboard API client is configured.', code: 'api_key_missing' });
-  try {
-    await gh.login(email, password);
-  } catch (e) {
-    throw asApiError(e);
-  }
+// The login answer's `mfa_enrollment_required` (an admin-type client asks its
+// staff to enrol a second factor): the dashboard shows a banner until done.
+let enrolHint = false;
+export const mfaEnrollmentRequired = () => enrolHint;
+export function enrolled(): void {
+  enrolHint = false;
+  emit();
+}
+
+/** The signed-in user must be staff: otherwise the fresh login is ended. */
+async function staffOnly(): Promise<Claims> {
   const c = claims();
   if (!c || !c.is_staff) {
     await signOut();
@@ -158,7 +161,38 @@ export async function signIn(email: string, password: string): Promise<Claims> {
   return c;
 }
 
+/** Finishes a sign-in that answered `mfa_required` (its `mfa_token`) with an
+ * authenticator code or a recovery code. */
+export async function verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string }): Promise<Claims> {
+  if (!gh) throw new ApiError(401, { detail: 'No dashboard API client is configured.', code: 'api_key_missing' });
+  try {
+    await gh.verifyMfa(mfaToken, answer);
+    enrolHint = false;
+  } catch (e) {
+    throw asApiError(e);
+  }
+  return staffOnly();
+}
+
+export interface TotpEnrollment {
+  secret: string;
+  otpauth_uri: string;
+  qr_svg: string;
+}
+
+/** Signs in; refuses (and ends the fresh login of) anyone not staff. */
+export async function signIn(email: string, password: string): Promise<Claims> {
+  if (!gh) throw new ApiError(401, { detail: 'No dashboard API client is configured.', code: 'api_key_missing' });
+  try {
+    enrolHint = !!(await gh.login(email, password)).mfaEnrollmentRequired;
+  } catch (e) {
+    throw asApiError(e);
+  }
+  return staffOnly();
+}
+
 export async function signOut(): Promise<void> {
+  enrolHint = false;
   try {
     await gh?.logout();
   } catch {

@@ -1,11 +1,12 @@
 import './style.css';
-import { api, claims, loadConfig, onSessionChange, signedIn, signOut } from './api';
+import { api, claims, loadConfig, mfaEnrollmentRequired, onSessionChange, signedIn, signOut } from './api';
 import { append, clear, errorText, h, icon } from './ui';
 import { loginPage } from './pages/login';
 import { overviewPage } from './pages/overview';
 import { usersPage } from './pages/users';
 import { clientsPage, clientDetailPage } from './pages/clients';
 import { auditPage } from './pages/audit';
+import { mfaBanner } from './pages/mfa';
 
 // Hash routes (#/users, #/clients/cl_x): the hosts serve one index.html and
 // need no fallback rules.
@@ -63,6 +64,7 @@ async function render() {
   clear(app);
   app.className = 'shell';
   const main = h('main', { class: 'content', id: 'content' });
+  if (mfaEnrollmentRequired()) main.append(mfaBanner());
   const role = c.is_superuser ? 'admin' : 'staff';
   const who = h('span', { class: 'whoami-name' }, `User #${c.user_id}`);
   if (!profile || profileOf !== c.user_id) {

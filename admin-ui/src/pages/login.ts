@@ -1,5 +1,17 @@
-import { ApiError, credentials, hasServerCredentials, setCredentials, signIn } from '../api';
-import { append, asyncForm, errorText, field, formError, h, icon } from '../ui';
+import { ApiError, credentials, hasServerCredentials, setCredentials, signIn, verifyMfa } from '../api';
+import { append, asyncForm, clear, errorText, field, formError, h, icon } from '../ui';
+
+const brand = () => h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark' }, icon('shield', 18)), h('h1', {}, 'Gatehouse'));
+
+const message = (err: unknown) => {
+  if (err instanceof ApiError) {
+    if (err.code === 'user_type_not_allowed' || err.code === 'not_staff') return 'This dashboard is for staff and admins only.';
+    if (err.code === 'api_key_invalid' || err.code === 'api_key_missing') return 'The dashboard’s API client is not recognised. Check its client id and key.';
+    if (err.code === 'invalid_mfa_code') return 'That code is not right. Try the current one from your app.';
+    if (err.code === 'mfa_token_invalid') return 'This sign-in has expired or ran out of attempts. Start again.';
+  }
+  return errorText(err);
+};
 
 export function loginPage(root: HTMLElement, done: () => void): void {
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true });
@@ -21,19 +33,19 @@ export function loginPage(root: HTMLElement, done: () => void): void {
       if (askClient) setCredentials({ clientId: clientId.value.trim(), apiKey: apiKey.value.trim() }, remember.checked);
       await signIn(email.value.trim(), password.value);
       done();
+    } catch (e) {
+      // A second factor is on: the password was right, the code comes next.
+      if (e instanceof ApiError && e.code === 'mfa_required' && e.body.mfa_token) {
+        clear(root);
+        return mfaStep(root, e.body.mfa_token, done);
+      }
+      throw e;
     } finally {
       submit.textContent = 'Sign in';
     }
   };
-  const message = (err: unknown) => {
-    if (err instanceof ApiError) {
-      if (err.code === 'user_type_not_allowed' || err.code === 'not_staff') return 'This dashboard is for staff and admins only.';
-      if (err.code === 'api_key_invalid' || err.code === 'api_key_missing') return 'The dashboard’s API client is not recognised. Check its client id and key.';
-    }
-    return errorText(err);
-  };
   const form = asyncForm('login-card', submit, error, send, [
-    h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark' }, icon('shield', 18)), h('h1', {}, 'Gatehouse')),
+    brand(),
     h('p', { class: 'muted' }, 'Sign in to the admin dashboard.'),
     error,
     field('Email', email),
@@ -52,4 +64,44 @@ export function loginPage(root: HTMLElement, done: () => void): void {
     submit,
   ], message);
   append(root, [form]);
+}
+
+/** The second step: the authenticator code, or a recovery code instead. */
+function mfaStep(root: HTMLElement, mfaToken: string, done: () => void): void {
+  let recovery = false;
+  const code = h('input', { name: 'mfa_code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9 ]{6,7}', required: true, autofocus: true });
+  const label = h('span', { class: 'field-label' }, 'Authenticator code');
+  const error = formError();
+  const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit' }, 'Verify');
+  const toggle = h('button', { class: 'btn btn-ghost btn-sm', type: 'button', id: 'use-recovery' }, 'Use a recovery code instead');
+  toggle.onclick = () => {
+    recovery = !recovery;
+    label.textContent = recovery ? 'Recovery code' : 'Authenticator code';
+    toggle.textContent = recovery ? 'Use the authenticator code' : 'Use a recovery code instead';
+    code.inputMode = recovery ? 'text' : 'numeric';
+    code.pattern = recovery ? '.*' : '[0-9 ]{6,7}';
+    code.value = '';
+    code.focus();
+  };
+  const send = async () => {
+    submit.textContent = 'Verifying…';
+    try {
+      const v = code.value.trim();
+      await verifyMfa(mfaToken, recovery ? { recoveryCode: v } : { code: v.replace(/\s/g, '') });
+      done();
+    } finally {
+      submit.textContent = 'Verify';
+    }
+  };
+  const back = h('a', { href: '#/', class: 'hint', onclick: (e: Event) => { e.preventDefault(); clear(root); loginPage(root, done); } }, 'Start again');
+  append(root, [
+    asyncForm('login-card', submit, error, send, [
+      brand(),
+      h('p', { class: 'muted' }, 'Two-factor authentication is on for this account. Enter the 6-digit code from your authenticator app.'),
+      error,
+      h('label', { class: 'field' }, label, code),
+      submit,
+      h('div', { class: 'login-alt' }, toggle, back),
+    ], message),
+  ]);
 }

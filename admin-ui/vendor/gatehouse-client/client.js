@@ -184,11 +184,17 @@ export function makeClient(loaded, getCore) {
       }
       if (r.ok) return data;
       // `{"detail", "code"}`, or a validation body (`{"field": ["message"]}`).
-      throw data && typeof data.detail == "string"
+      const e = data && typeof data.detail == "string"
         ? new GatehouseError(r.status, typeof data.code == "string" ? data.code : "error", data.detail)
         : data && typeof data == "object"
           ? new GatehouseError(r.status, "invalid", "Invalid input.", data)
           : new GatehouseError(r.status, "error", "Request failed.");
+      // A sign-in that needs a second factor: what `verifyMfa` takes.
+      if (e.code == "mfa_required") {
+        e.mfaToken = data.mfa_token;
+        e.methods = data.methods;
+      }
+      throw e;
     }
 
     /** A call that answers with a new pair, taken as the session: [body, session]. */
@@ -215,7 +221,11 @@ export function makeClient(loaded, getCore) {
       return this.#call("fetch", [(token) => this.#send(n++ && spare ? spare : input, init, token)]);
     }
     register(data) { return this.#pair("/api/auth/register/", data).then((x) => x[0]); }
-    login(email, password) { return this.#pair("/api/auth/token/", { email, password }).then((x) => x[1]); }
+    /** The session; with `mfaEnrollmentRequired: true` when the server asks
+     *  this staff login to enrol a second factor. */
+    login(email, password) {
+      return this.#pair("/api/auth/token/", { email, password }).then(([r, s]) => (r.mfa_enrollment_required ? { ...s, mfaEnrollmentRequired: true } : s));
+    }
     changePassword(old_password, new_password, new_password2) {
       return this.#pair("/api/auth/change-password/", { old_password, new_password, new_password2 }, true).then((x) => x[0]);
     }
@@ -253,6 +263,17 @@ export function makeClient(loaded, getCore) {
     requestSignInCode(email) { return this.#json("POST", "/api/auth/code/request/", { email }); }
     /** Signs in like `login`: the pair becomes the session. */
     signInWithCode(email, code) { return this.#pair("/api/auth/code/verify/", { email, code }).then((x) => x[1]); }
+    // Second factors (docs/CONTRACT.md "Second factors").
+    /** Completes a login that rejected with `mfa_required`: `{code}` or
+     *  `{recoveryCode}`; the pair becomes the session. */
+    verifyMfa(mfa_token, a) {
+      const b = a.recoveryCode != null ? { mfa_token, recovery_code: a.recoveryCode } : { mfa_token, code: a.code };
+      return this.#pair("/api/auth/mfa/verify/", b).then((x) => x[1]);
+    }
+    enrollTotp() { return this.#json("POST", "/api/auth/mfa/totp/enroll/", undefined, true); }
+    confirmTotp(code) { return this.#json("POST", "/api/auth/mfa/totp/confirm/", { code }, true); }
+    mfaFactors() { return this.#json("GET", "/api/auth/mfa/factors/", undefined, true); }
+    disableTotp(proof) { return this.#json("POST", "/api/auth/mfa/totp/disable/", proof, true); }
     changeEmail(new_email, password) { return this.#json("POST", "/api/auth/email/change/", { new_email, password }, true); }
     confirmEmailChange(token) { return this.#json("POST", "/api/auth/email/change/confirm/", { token }); }
 

@@ -114,7 +114,10 @@ export type GatehouseErrorCode =
   | "server_error" | "server_busy" | "database_unavailable"
   // the email flows
   | "invalid_token" | "already_verified" | "email_not_verified" | "invalid_code"
-  | "signin_code_disabled" | "mail_not_configured" | "email_throttled" | "login_throttled" | "password_reset_required";
+  | "signin_code_disabled" | "mail_not_configured" | "email_throttled" | "login_throttled" | "password_reset_required"
+  // second factors
+  | "mfa_required" | "invalid_mfa_code" | "mfa_token_invalid" | "mfa_throttled" | "mfa_step_up_required"
+  | "mfa_not_configured" | "mfa_already_enrolled" | "mfa_not_enrolling" | "mfa_not_enrolled" | "unsupported_method";
 
 /** Every rejection of the client's methods. `status` 0 means the request did not
  *  reach the server (`code` "network_error") or the client is closed (`code`
@@ -129,6 +132,28 @@ export class GatehouseError extends Error {
   readonly code: GatehouseErrorCode;
   readonly detail: string;
   readonly fields: Record<string, string[]>;
+  /** With code "mfa_required" (a login of a user with a second factor): the
+   *  token to pass to `verifyMfa` (5 minutes, single use) and the methods it takes. */
+  readonly mfaToken?: string;
+  readonly methods?: MfaMethod[];
+}
+
+export type MfaMethod = "totp" | "recovery_code";
+
+/** `enrollTotp()`: the pending factor, to show as a QR code or a typed secret. */
+export interface TotpEnrollment {
+  /** base32 */
+  secret: string;
+  otpauth_uri: string;
+  /** The URI as a QR code, an SVG document. */
+  qr_svg: string;
+}
+
+/** `mfaFactors()`. */
+export interface MfaFactors {
+  totp: { confirmed_at: string } | null;
+  recovery_codes_left: number;
+  methods: MfaMethod[];
 }
 
 export function isGatehouseError(e: unknown): e is GatehouseError;
@@ -168,7 +193,11 @@ export class GatehouseClient {
   freshSession(): Promise<Session | null>;
   /** Registers a creator and signs in. */
   register(data: RegisterData): Promise<RegisterResponse>;
-  login(email: string, password: string): Promise<Session>;
+  /** Signs in. A user with a second factor: rejects with code "mfa_required"
+   *  (`mfaToken`, `methods`: finish with `verifyMfa`). A staff or admin user
+   *  without one, through an API client that requires it: the session comes
+   *  with `mfaEnrollmentRequired: true` (enrol with `enrollTotp`). */
+  login(email: string, password: string): Promise<Session & { mfaEnrollmentRequired?: true }>;
   /** Blacklists the refresh token and signs out (locally even if the server call fails). */
   logout(): Promise<void>;
   /** Refreshes now (single flight: joins a refresh already running). */
@@ -203,6 +232,21 @@ export class GatehouseClient {
   /** Signs in with the mailed code, like `login` ("invalid_code" when wrong,
    *  expired or spent; the 5th wrong guess kills the code). */
   signInWithCode(email: string, code: string): Promise<Session>;
+  /** Completes a login that rejected with "mfa_required" (`e.mfaToken`) with
+   *  an authenticator code or a recovery code; stores the session like `login`.
+   *  Wrong → "invalid_mfa_code"; token spent, expired or out of attempts →
+   *  "mfa_token_invalid"; too many wrong answers → "mfa_throttled". */
+  verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string }): Promise<Session>;
+  /** Starts a TOTP enrolment (pending until `confirmTotp`; "mfa_already_enrolled"
+   *  when on, "mfa_not_configured" without a data key on the server). */
+  enrollTotp(): Promise<TotpEnrollment>;
+  /** Turns the pending TOTP on with a code from the app; the recovery codes are shown this once. */
+  confirmTotp(code: string): Promise<{ recovery_codes: string[] }>;
+  /** The signed-in user's second factors. */
+  mfaFactors(): Promise<MfaFactors>;
+  /** Removes TOTP and the recovery codes, with the password or a code; needs a
+   *  login made with a second factor ("mfa_step_up_required" otherwise). */
+  disableTotp(proof: { password: string } | { code: string }): Promise<DetailResponse>;
   /** Mails a confirmation link to the new address (needs the current password). */
   changeEmail(newEmail: string, password: string): Promise<DetailResponse>;
   /** Consumes the token from the email-change link. */
