@@ -469,7 +469,6 @@ pub(super) async fn mfa_options(
     user: &User,
     mfa_hash: &str,
 ) -> Result<Response<Bytes>, ApiError> {
-    let (rp_id, _) = relying_party(ctx)?;
     let keys = ctx.store().passkeys_of(user.id).await?;
     if keys.is_empty() {
         return Err(ApiError::detail(
@@ -478,6 +477,7 @@ pub(super) async fn mfa_options(
             "This account has no passkey.",
         ));
     }
+    let (rp_id, _) = relying_party(ctx)?;
     let (id, value) = issue_bound(
         ctx,
         ChallengePurpose::Mfa,
