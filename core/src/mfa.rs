@@ -36,7 +36,8 @@ pub(crate) mod amr {
     /// A passkey (RFC 8176 `hwk`: a hardware-secured key) with user
     /// verification (`user`), together one login of two factors.
     pub(crate) const PASSKEY: &str = "hwk,user";
-    const HWK: &str = "hwk";
+    /// A passkey as the second factor, after a password or an emailed code.
+    pub(crate) const HWK: &str = "hwk";
     pub(super) fn is_second_factor(m: &str) -> bool {
         m == OTP || m == RECOVERY || m == HWK
     }

@@ -47,7 +47,7 @@ impl Modify for SecuritySchemes {
         description = "Multi-frontend JWT authentication. Every /api/auth/ route needs the X-API-Key and X-Client-ID headers of an API client. The same routes are served under /api/v1/.",
         version = "1.0.0"
     ),
-    components(schemas(UserOut, TokenPair, RegisterIn, RegisterOut, LoginIn, RefreshIn, ProfileIn, ChangePasswordIn, ChangePasswordOut, ErrorOut, UserType, SessionOut, LogoutAllOut, DetailOut, PasswordResetIn, PasswordResetConfirmIn, TokenIn, EmailVerifiedOut, EmailChangeIn, EmailChangedOut, CodeRequestIn, CodeVerifyIn, crate::api::mfa::TotpEnrollOut, crate::api::mfa::TotpCodeIn, crate::api::mfa::RecoveryCodesOut, crate::api::mfa::TotpOut, crate::api::mfa::FactorsOut, crate::api::mfa::MfaDisableIn, crate::api::mfa::MfaVerifyIn, crate::api::mfa_required::MfaRequiredOut)),
+    components(schemas(UserOut, TokenPair, RegisterIn, RegisterOut, LoginIn, RefreshIn, ProfileIn, ChangePasswordIn, ChangePasswordOut, ErrorOut, UserType, SessionOut, LogoutAllOut, DetailOut, PasswordResetIn, PasswordResetConfirmIn, TokenIn, EmailVerifiedOut, EmailChangeIn, EmailChangedOut, CodeRequestIn, CodeVerifyIn, crate::api::mfa::TotpEnrollOut, crate::api::mfa::TotpCodeIn, crate::api::mfa::RecoveryCodesOut, crate::api::mfa::TotpOut, crate::api::mfa::FactorsOut, crate::api::mfa::MfaDisableIn, crate::api::mfa::MfaVerifyIn, crate::api::mfa::MfaTokenIn, crate::api::mfa_required::MfaRequiredOut)),
     modifiers(&SecuritySchemes),
     tags((name = "auth", description = "Registration, tokens and the caller's profile"), (name = "mfa", description = "Second factors: TOTP, recovery codes, the second step of a sign-in"), (name = "meta", description = "Schema, health and keys"))
 )]

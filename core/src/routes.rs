@@ -218,7 +218,8 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/auth/mfa/factors/"                  NONE, Authenticated, api::mfa::factors,    api::mfa::__path_mfa_factors),
     route!(POST   "/api/auth/mfa/totp/disable/"             NONE, RequireMfa,    api::mfa::disable,    api::mfa::__path_mfa_totp_disable, body 8192),
     route!(POST   "/api/auth/mfa/recovery-codes/regenerate/" NONE, RequireMfa,   api::mfa::regenerate, api::mfa::__path_mfa_recovery_regenerate, body 1024),
-    route!(POST   "/api/auth/mfa/verify/"                   NONE, Client,        api::mfa::verify,     api::mfa::__path_mfa_verify, counts Login, body 8192),
+    route!(POST   "/api/auth/mfa/passkey/options/"          NONE, Client,        api::mfa::passkey_options, api::mfa::__path_mfa_passkey_options, body 1024),
+    route!(POST   "/api/auth/mfa/verify/"                   NONE, Client,        api::mfa::verify,     api::mfa::__path_mfa_verify, counts Login, body api::passkeys::BODY_LIMIT),
     // Passkeys (WebAuthn): the caller's own, and passwordless sign-in.
     route!(POST   "/api/auth/passkeys/register/options/"   NONE, Authenticated, api::passkeys::register_options, api::passkeys::__path_passkey_register_options),
     route!(POST   "/api/auth/passkeys/register/"           NONE, Authenticated, api::passkeys::register,      api::passkeys::__path_passkey_register, body api::passkeys::BODY_LIMIT),

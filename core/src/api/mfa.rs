@@ -11,7 +11,8 @@ use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, push, StrField};
 use crate::mfa::{self, amr, seal, totp, DataKey};
 use crate::rate_limit::Quota;
-use crate::store::mfa::Factors;
+use crate::store::mfa::{Factors, PasskeyFinish};
+use crate::store::passkeys::PasskeyUse;
 use crate::token::new_jti;
 use crate::user::User;
 use bytes::Bytes;
@@ -277,19 +278,30 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         StrField::required("recovery_code", 64).required_when(false),
         &mut errors,
     );
-    if body.has("passkey") {
-        // The passkey arm (WebAuthn assertion) is wired by the passkey work.
-        return Err(ApiError::detail(
-            StatusCode::BAD_REQUEST,
-            "unsupported_method",
-            "Passkeys are not available as a second factor yet.",
-        ));
-    }
-    if errors.is_empty() && code.is_some() == recovery.is_some() {
+    // A passkey answer: the credential's JSON (re-serialised: the verifier
+    // reads bytes) and the challenge of `mfa/passkey/options/`.
+    let credential = match body.value("credential") {
+        Some(v @ serde_json::Value::Object(_)) => serde_json::to_vec(v).ok(),
+        Some(_) => {
+            push(
+                &mut errors,
+                "credential",
+                "Must be the credential's JSON object.",
+            );
+            None
+        }
+        None => None,
+    };
+    let challenge_id = body.str(
+        StrField::required("challenge_id", 128).required_when(credential.is_some()),
+        &mut errors,
+    );
+    let given = [code.is_some(), recovery.is_some(), credential.is_some()];
+    if errors.is_empty() && given.iter().filter(|g| **g).count() != 1 {
         push(
             &mut errors,
             "code",
-            "Give exactly one of code and recovery_code.",
+            "Give exactly one of code, recovery_code and credential.",
         );
     }
     check(errors)?;
@@ -316,17 +328,33 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         Some(u) if u.is_active && ctx.client.serves(u.user_type) => u,
         _ => return Err(token_invalid()),
     };
-    let (ok, method) = match (&code, &recovery) {
-        (Some(code), _) => (totp_matches(ctx, &user, code).await?, amr::OTP),
-        (None, Some(rc)) => (
-            ctx.store()
+    let mut passkey = None;
+    let (failure, method) = match (&code, &recovery, &credential) {
+        (Some(code), _, _) => (
+            (!totp_matches(ctx, &user, code).await?).then(invalid_code),
+            amr::OTP,
+        ),
+        (None, Some(rc), _) => (
+            (!ctx
+                .store()
                 .use_recovery_code(user.id, &mfa::recovery_hash(rc), ctx.now)
-                .await?,
+                .await?)
+                .then(invalid_code),
             amr::RECOVERY,
         ),
-        (None, None) => (false, amr::OTP),
+        (None, None, Some(cred)) => {
+            let id = challenge_id.as_deref().unwrap_or_default();
+            match super::passkeys::mfa_assertion(ctx, &user, &hash, id, cred).await? {
+                Ok(a) => {
+                    passkey = Some(a);
+                    (None, amr::HWK)
+                }
+                Err(e) => (Some(e), amr::HWK),
+            }
+        }
+        (None, None, None) => (Some(invalid_code()), amr::OTP),
     };
-    if !ok {
+    if let Some(err) = failure {
         let failed = ctx
             .audit(event::MFA_FAILED, None)
             .target_user(UserRef::Id(user.id))
@@ -336,17 +364,39 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             .rate_limits
             .check(&throttle, FAILURES_PER_USER, ctx.now, true)
             .await?;
-        return Err(invalid_code());
+        return Err(err);
     }
     let methods = format!("{},{method}", ch.amr);
     let s = new_session(ctx, &methods);
     let insert = session_insert(ctx, &s);
+    let mut detail = serde_json::json!({"session_id": s.id.0, "amr": mfa::amr_list(&methods), "user_agent": ctx.user_agent()});
+    if let Some(a) = &passkey {
+        detail["passkey_id"] = a.passkey_id.clone().into();
+    }
     let audit = ctx
         .audit(event::LOGIN_SUCCEEDED, Some(user.id))
         .target_user(UserRef::Id(user.id))
-        .detail(serde_json::json!({"session_id": s.id.0, "amr": mfa::amr_list(&methods), "user_agent": ctx.user_agent()}));
+        .detail(detail);
     let mark = new_jti(ctx.env().random.as_ref());
-    if !ctx
+    if let Some(a) = &passkey {
+        let used = PasskeyUse {
+            id: &a.passkey_id,
+            user: user.id,
+            verified_count: a.verified_count,
+            new_count: a.new_count,
+            backed_up: a.backed_up,
+            now: ctx.now,
+        };
+        match ctx
+            .store()
+            .finish_challenge_with_passkey(&hash, &used, &insert, &audit, &mark)
+            .await?
+        {
+            PasskeyFinish::Done => {}
+            PasskeyFinish::Counter => return Err(super::passkeys::counter_moved()),
+            PasskeyFinish::Spent => return Err(token_invalid()),
+        }
+    } else if !ctx
         .store()
         .finish_challenge(&hash, user.id, &insert, &audit, &mark)
         .await?
@@ -363,6 +413,26 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     }
     let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
     Ok(json_response(StatusCode::OK, &pair))
+}
+
+/// `POST /api/auth/mfa/passkey/options/`: request options for the passkeys
+/// of the user a sign-in challenge (`mfa_token`) is for. No attempt is
+/// counted: the answer at `mfa/verify/` is.
+pub(crate) async fn passkey_options(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let token = body.str(StrField::required("mfa_token", 128), &mut errors);
+    check(errors)?;
+    let hash = mfa::challenge_hash(&token.unwrap_or_default());
+    let ch = match ctx.store().peek_challenge(&hash).await? {
+        Some(ch) if mfa::challenge_usable(&ch, &ctx.client.id, ctx.now) => ch,
+        _ => return Err(token_invalid()),
+    };
+    let user = match ctx.store().user(ch.user_id).await? {
+        Some(u) if u.is_active && ctx.client.serves(u.user_type) => u,
+        _ => return Err(token_invalid()),
+    };
+    super::passkeys::mfa_options(ctx, &user, &hash).await
 }
 
 // ---- JSON shapes
@@ -426,6 +496,21 @@ pub struct MfaVerifyIn {
     /// A recovery code.
     #[schema(max_length = 64)]
     pub recovery_code: Option<String>,
+    /// A passkey's assertion: `PublicKeyCredential.toJSON()` of
+    /// `navigator.credentials.get` with the options of
+    /// `mfa/passkey/options/` (with `challenge_id`).
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
+    /// The `challenge_id` of `mfa/passkey/options/` (with `credential`).
+    #[schema(max_length = 128)]
+    pub challenge_id: Option<String>,
+}
+
+/// A sign-in challenge, for a passkey's request options.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MfaTokenIn {
+    #[schema(min_length = 1, max_length = 128)]
+    pub mfa_token: String,
 }
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
@@ -476,8 +561,17 @@ operation! { bearer mfa_recovery_regenerate, post "/api/auth/mfa/recovery-codes/
 operation! { client mfa_verify, post "/api/auth/mfa/verify/", "mfa", request_body = MfaVerifyIn,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey (`unsupported_method`)"),
+        (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey answer that failed (`webauthn_*`, `webauthn_challenge_invalid`)"),
         (status = 401, description = "The challenge is unknown, spent, expired, out of attempts or another client's (`mfa_token_invalid`)", body = ErrorOut),
         (status = 429, description = "Too many wrong answers for this user (`mfa_throttled`)", body = ErrorOut),
+    )
+}
+
+operation! { client mfa_passkey_options, post "/api/auth/mfa/passkey/options/", "mfa", request_body = MfaTokenIn,
+    responses(
+        (status = 200, description = "PublicKeyCredentialRequestOptions (JSON, allowCredentials: the user's passkeys) and the challenge's id", body = crate::api::passkeys::PasskeyOptionsOut),
+        (status = 400, description = "Field errors, or the user has no passkey (`unsupported_method`)"),
+        (status = 401, description = "The challenge is unknown, spent, expired or another client's (`mfa_token_invalid`), or a missing or invalid API key", body = ErrorOut),
+        (status = 403, description = "`passkeys_unavailable`", body = ErrorOut),
     )
 }

@@ -154,9 +154,23 @@ async fn issue(
     purpose: ChallengePurpose,
     user: Option<&User>,
 ) -> Result<(String, [u8; 32]), ApiError> {
+    issue_bound(ctx, purpose, user, None).await
+}
+
+/// [`issue`] with an id that starts with `bind` (`BIND.` + random): a
+/// second-step challenge names the sign-in challenge it belongs to.
+async fn issue_bound(
+    ctx: &Ctx<'_>,
+    purpose: ChallengePurpose,
+    user: Option<&User>,
+    bind: Option<&str>,
+) -> Result<(String, [u8; 32]), ApiError> {
     let rng = ctx.env().random.as_ref();
     let value: [u8; 32] = crate::random::bytes(rng);
-    let id = new_jti(rng);
+    let id = match bind {
+        Some(b) => format!("{b}.{}", new_jti(rng)),
+        None => new_jti(rng),
+    };
     let hex = hex_sha256(&value);
     ctx.store()
         .insert_passkey_challenge(&ChallengeInsert {
@@ -438,6 +452,148 @@ pub(crate) async fn login_options(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiE
             public_key: options,
         },
     ))
+}
+
+/// What binds a second-step passkey challenge to its sign-in challenge:
+/// 16 hex digits of the `mfa_token`'s stored hash (64 bits of a hash of 256
+/// random bits: nothing of the token is learnt from it).
+fn mfa_bind(mfa_hash: &str) -> &str {
+    mfa_hash.get(..16).unwrap_or(mfa_hash)
+}
+
+/// `mfa/passkey/options/`, past the `mfa_token` checks: request options
+/// listing `user`'s passkeys, with a challenge bound to the sign-in
+/// challenge (`mfa_hash`), the user and the client.
+pub(super) async fn mfa_options(
+    ctx: &Ctx<'_>,
+    user: &User,
+    mfa_hash: &str,
+) -> Result<Response<Bytes>, ApiError> {
+    let keys = ctx.store().passkeys_of(user.id).await?;
+    if keys.is_empty() {
+        return Err(ApiError::detail(
+            StatusCode::BAD_REQUEST,
+            "unsupported_method",
+            "This account has no passkey.",
+        ));
+    }
+    let (rp_id, _) = relying_party(ctx)?;
+    let (id, value) = issue_bound(
+        ctx,
+        ChallengePurpose::Mfa,
+        Some(user),
+        Some(mfa_bind(mfa_hash)),
+    )
+    .await?;
+    let allow: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|p| serde_json::json!({"type": "public-key", "id": p.credential_id}))
+        .collect();
+    let options = serde_json::json!({
+        "challenge": b64url_encode(&value),
+        "rpId": rp_id,
+        "timeout": CHALLENGE_TTL_SECS * 1000,
+        "userVerification": "required",
+        "allowCredentials": allow,
+    });
+    Ok(json_response(
+        StatusCode::OK,
+        &PasskeyOptionsOut {
+            challenge_id: id,
+            public_key: options,
+        },
+    ))
+}
+
+/// A passkey assertion that passed every check, to be written with the
+/// login (the counter's compare-and-swap).
+pub(super) struct MfaAssertion {
+    pub(super) passkey_id: String,
+    pub(super) verified_count: i64,
+    pub(super) new_count: u32,
+    pub(super) backed_up: bool,
+}
+
+/// Checks a second-step assertion for `user`: the challenge (spent here,
+/// bound to `mfa_hash`, the user and the client), a passkey of `user`'s,
+/// and the verifier's checks. Outer error: the store; inner: the answer is
+/// wrong (a 400 to count as a failed attempt).
+pub(super) async fn mfa_assertion(
+    ctx: &Ctx<'_>,
+    user: &User,
+    mfa_hash: &str,
+    challenge_id: &str,
+    credential: &[u8],
+) -> Result<Result<MfaAssertion, ApiError>, ApiError> {
+    let (rp_id, origins) = relying_party(ctx)?;
+    if !challenge_id.starts_with(&format!("{}.", mfa_bind(mfa_hash))) {
+        return Ok(Err(challenge_invalid()));
+    }
+    let Some(taken) = ctx
+        .store()
+        .take_challenge(
+            challenge_id,
+            ChallengePurpose::Mfa,
+            &ctx.client.id.0,
+            Some(user.id),
+            ctx.now,
+        )
+        .await?
+    else {
+        return Ok(Err(challenge_invalid()));
+    };
+    let parts = match webauthn::parse_assertion(credential) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(ceremony_error(e))),
+    };
+    let row = match ctx
+        .store()
+        .passkey_by_credential(&b64url_encode(&parts.credential_id))
+        .await?
+    {
+        Some(r) if r.user_id == user.id => r,
+        // Unknown, or another user's: the same answer.
+        _ => return Ok(Err(ceremony_error(WebauthnError::WrongCredential))),
+    };
+    if parts
+        .user_handle
+        .as_ref()
+        .is_some_and(|h| *h != user_handle(user))
+    {
+        return Ok(Err(ceremony_error(WebauthnError::WrongCredential)));
+    }
+    let stored = StoredCredential {
+        credential_id: parts.credential_id.clone(),
+        public_key_cose: webauthn::b64url_decode(&row.public_key).map_err(ceremony_error)?,
+        sign_count: u32::try_from(row.sign_count).unwrap_or(u32::MAX),
+        backup_eligible: row.backup_eligible,
+    };
+    let rp = RelyingParty {
+        rp_id: &rp_id,
+        origins: &origins,
+    };
+    Ok(
+        match webauthn::verify_assertion_parts(
+            &stored,
+            rp,
+            stored_challenge(&taken)?,
+            &parts,
+            ctx.now.0,
+        ) {
+            Ok(o) => Ok(MfaAssertion {
+                passkey_id: row.id,
+                verified_count: row.sign_count,
+                new_count: o.sign_count,
+                backed_up: o.backed_up,
+            }),
+            Err(e) => Err(ceremony_error(e)),
+        },
+    )
+}
+
+/// 400 `webauthn_counter`: another assertion moved the counter first.
+pub(super) fn counter_moved() -> ApiError {
+    ceremony_error(WebauthnError::Counter)
 }
 
 fn unknown_passkey() -> ApiError {

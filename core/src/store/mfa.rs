@@ -1,6 +1,7 @@
 //! Second factors' SQL: the TOTP factor, recovery codes, sign-in challenges.
 
 use super::email_tokens::only_if;
+use super::passkeys::PasskeyUse;
 use super::sessions::{login_writes, SessionInsert};
 use super::{bad_row, int, opt_int, text, Store};
 use crate::api_client::ClientId;
@@ -26,19 +27,25 @@ pub(crate) struct Factors {
     pub(crate) totp: Option<UnixMillis>,
     /// Recovery codes not yet used.
     pub(crate) recovery_codes_left: i64,
+    /// Registered passkeys (each one a second factor too).
+    pub(crate) passkeys: i64,
 }
 
 impl Factors {
     /// The methods the user can pass the second step with (`mfa_required`'s
     /// `methods`); empty: no second factor, the password is enough.
     pub(crate) fn methods(&self) -> Vec<&'static str> {
-        if self.totp.is_none() {
-            // Recovery codes stand in for a factor; alone they are none.
-            return Vec::new();
+        let mut m = Vec::new();
+        // Recovery codes stand in for TOTP; alone (or with only passkeys)
+        // they are no factor.
+        if self.totp.is_some() {
+            m.push("totp");
+            if self.recovery_codes_left > 0 {
+                m.push("recovery_code");
+            }
         }
-        let mut m = vec!["totp"];
-        if self.recovery_codes_left > 0 {
-            m.push("recovery_code");
+        if self.passkeys > 0 {
+            m.push("passkey");
         }
         m
     }
@@ -87,8 +94,8 @@ impl Store {
     pub(crate) async fn factors(&self, user: UserId) -> Result<Factors, SqlError> {
         let rows = self
             .rows(
-                "SELECT (SELECT MAX(confirmed_at) FROM mfa_factors WHERE user_id = ? AND kind = 'totp' AND confirmed_at IS NOT NULL), (SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL)",
-                vec![user.0.into(), user.0.into()],
+                "SELECT (SELECT MAX(confirmed_at) FROM mfa_factors WHERE user_id = ? AND kind = 'totp' AND confirmed_at IS NOT NULL), (SELECT COUNT(*) FROM mfa_recovery_codes WHERE user_id = ? AND used_at IS NULL), (SELECT COUNT(*) FROM passkeys WHERE user_id = ?)",
+                vec![user.0.into(), user.0.into(), user.0.into()],
             )
             .await?;
         let r = rows.first().ok_or_else(|| bad_row("factors"))?;
@@ -96,6 +103,7 @@ impl Store {
             Some(Factors {
                 totp: opt_int(r.first()?)?.map(UnixMillis),
                 recovery_codes_left: int(r.get(1)?)?,
+                passkeys: int(r.get(2)?)?,
             })
         };
         f().ok_or_else(|| bad_row("factors"))
@@ -322,18 +330,59 @@ impl Store {
         audit: &AuditEvent,
         mark: &str,
     ) -> Result<bool, SqlError> {
-        let ours = "EXISTS (SELECT 1 FROM mfa_challenges WHERE token_hash = ? AND consumed_by = ?)";
-        let mut stmts = vec![Statement::new(
-            "UPDATE mfa_challenges SET used_at = ?, consumed_by = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-            vec![s.now.0.into(), mark.into(), hash.into(), s.now.0.into()],
-        )];
-        stmts.extend(
-            login_writes(user, s, audit)
-                .into_iter()
-                .map(|st| only_if(st, ours, vec![hash.into(), mark.into()])),
-        );
-        let results = self.sql.batch(stmts).await?;
+        let results = self
+            .sql
+            .batch(finish_statements(hash, user, s, audit, mark, None))
+            .await?;
         Ok(results.first().is_some_and(|r| r.rows_affected == 1))
+    }
+
+    /// [`Self::finish_challenge`] answered by a passkey: the passkey's
+    /// counter compare-and-swap comes first, and the challenge is spent (and
+    /// the login opened) only if it moved the counter.
+    pub(crate) async fn finish_challenge_with_passkey(
+        &self,
+        hash: &str,
+        used: &PasskeyUse<'_>,
+        s: &SessionInsert<'_>,
+        audit: &AuditEvent,
+        mark: &str,
+    ) -> Result<PasskeyFinish, SqlError> {
+        let stmts = finish_statements(hash, used.user, s, audit, mark, Some(used.statement()));
+        let results = self.sql.batch(stmts).await?;
+        let changed = |i: usize| results.get(i).is_some_and(|r| r.rows_affected == 1);
+        Ok(if !changed(0) {
+            PasskeyFinish::Counter
+        } else if !changed(1) {
+            PasskeyFinish::Spent
+        } else {
+            PasskeyFinish::Done
+        })
+    }
+
+    /// A challenge as it stands, without counting an attempt.
+    pub(crate) async fn peek_challenge(&self, hash: &str) -> Result<Option<Challenge>, SqlError> {
+        let rows = self
+            .rows(
+                "SELECT user_id, client_id, amr, expires_at, attempts, used_at FROM mfa_challenges WHERE token_hash = ?",
+                vec![hash.into()],
+            )
+            .await?;
+        rows.first()
+            .map(|r| {
+                let f = || -> Option<Challenge> {
+                    Some(Challenge {
+                        user_id: UserId(int(r.first()?)?),
+                        client_id: ClientId(text(r.get(1)?)?),
+                        amr: text(r.get(2)?)?,
+                        expires_at: UnixMillis(int(r.get(3)?)?),
+                        attempts: int(r.get(4)?)?,
+                        used_at: opt_int(r.get(5)?)?.map(UnixMillis),
+                    })
+                };
+                f().ok_or_else(|| bad_row("mfa challenge"))
+            })
+            .transpose()
     }
 
     /// Which of `users` have a confirmed TOTP factor (one query for a page).
@@ -356,5 +405,76 @@ impl Store {
                     .ok_or_else(|| bad_row("mfa factor"))
             })
             .collect()
+    }
+}
+
+/// How a passkey answer to a sign-in challenge ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PasskeyFinish {
+    Done,
+    /// Another assertion moved the passkey's counter since it was read.
+    Counter,
+    /// The challenge was spent or expired meanwhile.
+    Spent,
+}
+
+/// Spending the challenge and the login's writes; with `first` (a passkey's
+/// counter swap) the spend applies only if `first` changed a row.
+fn finish_statements(
+    hash: &str,
+    user: UserId,
+    s: &SessionInsert<'_>,
+    audit: &AuditEvent,
+    mark: &str,
+    first: Option<Statement>,
+) -> Vec<Statement> {
+    let ours = "EXISTS (SELECT 1 FROM mfa_challenges WHERE token_hash = ? AND consumed_by = ?)";
+    let mut spend = Statement::new(
+        "UPDATE mfa_challenges SET used_at = ?, consumed_by = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+        vec![s.now.0.into(), mark.into(), hash.into(), s.now.0.into()],
+    );
+    let mut stmts = Vec::new();
+    if let Some(first) = first {
+        stmts.push(first);
+        spend = only_if(spend, "changes() = 1", vec![]);
+    }
+    stmts.push(spend);
+    stmts.extend(
+        login_writes(user, s, audit)
+            .into_iter()
+            .map(|st| only_if(st, ours, vec![hash.into(), mark.into()])),
+    );
+    stmts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_list_totp_recovery_codes_and_passkeys() {
+        let none = Factors::default();
+        assert!(none.methods().is_empty());
+        let codes_only = Factors {
+            recovery_codes_left: 3,
+            ..none.clone()
+        };
+        assert!(codes_only.methods().is_empty(), "codes alone are no factor");
+        let passkey = Factors {
+            passkeys: 1,
+            ..none.clone()
+        };
+        assert_eq!(passkey.methods(), ["passkey"]);
+        let all = Factors {
+            totp: Some(UnixMillis(1)),
+            recovery_codes_left: 10,
+            passkeys: 2,
+        };
+        assert_eq!(all.methods(), ["totp", "recovery_code", "passkey"]);
+        let spent = Factors {
+            recovery_codes_left: 0,
+            ..all
+        };
+        assert_eq!(spent.methods(), ["totp", "passkey"]);
     }
 }

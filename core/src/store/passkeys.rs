@@ -17,6 +17,8 @@ use crate::user::UserId;
 pub(crate) enum ChallengePurpose {
     Register,
     Login,
+    /// The second step of a sign-in (`mfa/passkey/options/`).
+    Mfa,
 }
 
 impl ChallengePurpose {
@@ -24,6 +26,7 @@ impl ChallengePurpose {
         match self {
             Self::Register => "register",
             Self::Login => "login",
+            Self::Mfa => "mfa",
         }
     }
 }
@@ -311,7 +314,7 @@ pub(crate) struct PasskeyUse<'a> {
 }
 
 impl PasskeyUse<'_> {
-    fn statement(&self) -> Statement {
+    pub(crate) fn statement(&self) -> Statement {
         Statement::new(
             "UPDATE passkeys SET sign_count = ?, backed_up = ?, last_used_at = ? WHERE id = ? AND sign_count = ?",
             vec![

@@ -329,11 +329,18 @@ async fn bad_second_steps_are_clear_4xx() {
         json!({"code": "123456"}),
         json!({"mfa_token": 5, "code": "123456"}),
         json!({"mfa_token": token, "code": "1".repeat(17)}),
+        json!({"mfa_token": token, "passkey": {}}),
+        json!({"mfa_token": token, "code": "123456", "challenge_id": "x", "credential": {}}),
+        json!({"mfa_token": token, "credential": []}),
     ] {
         let r = verify(&ctx.api, body.clone()).await;
         assert_eq!(r.status, 400, "{body}: {}", r.text());
     }
-    verify(&ctx.api, json!({"mfa_token": token, "passkey": {}}))
+    // No passkey: no passkey options.
+    ctx.api
+        .post("/api/auth/mfa/passkey/options/")
+        .json(&json!({"mfa_token": token}))
+        .send()
         .await
         .expect_error(400, "unsupported_method");
 }

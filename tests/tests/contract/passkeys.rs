@@ -502,3 +502,151 @@ async fn passkey_routes_need_a_signed_in_user() {
         .await
         .expect_error(401, "not_authenticated");
 }
+
+// ---- A passkey as the second factor (after a password)
+
+/// The password step of a user with a passkey: 401 `mfa_required`, whose
+/// methods name the passkey; the `mfa_token`.
+async fn mfa_token(api: &Api, u: &TestUser) -> String {
+    let r = api.login(&u.email, &u.password).await;
+    r.expect(401);
+    assert_eq!(r.json()["code"], "mfa_required", "{}", r.json());
+    assert_eq!(r.json()["methods"], json!(["passkey"]), "{}", r.json());
+    r.json()["mfa_token"].as_str().unwrap().to_owned()
+}
+
+async fn mfa_options(api: &Api, token: &str) -> Resp {
+    api.post("/api/auth/mfa/passkey/options/")
+        .json(&json!({"mfa_token": token}))
+        .send()
+        .await
+}
+
+async fn mfa_verify(api: &Api, token: &str, options: &Value, credential: &Value) -> Resp {
+    api.post("/api/auth/mfa/verify/")
+        .json(&json!({"mfa_token": token, "challenge_id": options["challenge_id"], "credential": credential}))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_passkey_is_a_second_factor_after_the_password() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (u, t, mut key) = enrolled(&api).await;
+    let f = api
+        .get("/api/auth/mfa/factors/")
+        .bearer(&t.access)
+        .send()
+        .await;
+    f.expect(200);
+    assert_eq!(f.json()["methods"], json!(["passkey"]));
+
+    let token = mfa_token(&api, &u).await;
+    let o = mfa_options(&api, &token).await;
+    o.expect(200);
+    let o = o.json();
+    assert_eq!(o["publicKey"]["rpId"], RP);
+    assert_eq!(o["publicKey"]["userVerification"], "required");
+    let allowed = o["publicKey"]["allowCredentials"].as_array().unwrap();
+    assert_eq!(allowed.len(), 1);
+    assert_eq!(allowed[0]["id"], b64(&key.id));
+    let r = mfa_verify(&api, &token, &o, &key.get(&o)).await;
+    r.expect(200);
+    let t2 = Tokens::from_json(&r.json());
+    let claims = gatehouse_contract::jwt::claims(&t2.access);
+    assert_eq!(claims["amr"], json!(["pwd", "hwk"]));
+    assert_eq!(claims["aal"], 2);
+    let me = api.profile(&t2.access).await;
+    me.expect(200);
+    assert_eq!(me.json()["email"], u.email.as_str());
+    assert!(list(&api, &t2.access).await[0]["last_used_at"].is_string());
+    // The sign-in challenge and the passkey challenge are both spent.
+    mfa_verify(&api, &token, &o, &key.get(&o))
+        .await
+        .expect_error(401, "mfa_token_invalid");
+    mfa_options(&api, &token)
+        .await
+        .expect_error(401, "mfa_token_invalid");
+}
+
+#[tokio::test]
+async fn a_second_step_passkey_must_be_the_users_and_its_challenge_the_sign_ins() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (u, _, mut key) = enrolled(&api).await;
+    let (_, _, mut other_key) = enrolled(&api).await;
+
+    // Another user's passkey, on a challenge issued for this sign-in.
+    let token = mfa_token(&api, &u).await;
+    let o = mfa_options(&api, &token).await.json();
+    mfa_verify(&api, &token, &o, &other_key.get(&o))
+        .await
+        .expect_error(400, "webauthn_wrong_credential");
+    // The right passkey with a passwordless sign-in's challenge.
+    let lo = login_options(&api).await;
+    mfa_verify(&api, &token, &lo, &key.get(&lo))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    // ... with the challenge of another sign-in of the same user.
+    let token2 = mfa_token(&api, &u).await;
+    let o2 = mfa_options(&api, &token2).await.json();
+    mfa_verify(&api, &token, &o2, &key.get(&o2))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    // ... signed over another challenge than the one named.
+    let o3 = mfa_options(&api, &token).await.json();
+    let o4 = mfa_options(&api, &token).await.json();
+    mfa_verify(&api, &token, &o3, &key.get(&o4))
+        .await
+        .expect_error(400, "webauthn_challenge_mismatch");
+    // Four wrong answers and a fifth attempt: a right one still signs in.
+    let o5 = mfa_options(&api, &token).await.json();
+    mfa_verify(&api, &token, &o5, &key.get(&o5))
+        .await
+        .expect(200);
+    // Out of attempts: the next sign-in challenge after 5 wrong answers is dead.
+    let token3 = mfa_token(&api, &u).await;
+    for _ in 0..5 {
+        let o = mfa_options(&api, &token3).await.json();
+        mfa_verify(&api, &token3, &o, &other_key.get(&o))
+            .await
+            .expect_error(400, "webauthn_wrong_credential");
+    }
+    let o = mfa_options(&api, &token3).await.json();
+    mfa_verify(&api, &token3, &o, &key.get(&o))
+        .await
+        .expect_error(401, "mfa_token_invalid");
+}
+
+#[tokio::test]
+async fn passkey_options_need_a_live_sign_in_challenge_of_this_client() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (u, _, _) = enrolled(&api).await;
+    let token = mfa_token(&api, &u).await;
+    mfa_options(&api, "not-a-token")
+        .await
+        .expect_error(401, "mfa_token_invalid");
+    let other_client = rp_client(&ctx);
+    mfa_options(&other_client, &token)
+        .await
+        .expect_error(401, "mfa_token_invalid");
+    mfa_options(&api, &token).await.expect(200);
+    api.post("/api/auth/mfa/passkey/options/")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect(400);
+    // A credential that is not an object, and no challenge_id with one.
+    api.post("/api/auth/mfa/verify/")
+        .json(&json!({"mfa_token": token, "challenge_id": "x", "credential": "x"}))
+        .send()
+        .await
+        .expect(400);
+    api.post("/api/auth/mfa/verify/")
+        .json(&json!({"mfa_token": token, "credential": {}}))
+        .send()
+        .await
+        .expect(400);
+}
