@@ -34,6 +34,8 @@ describe('two-factor', () => {
     await page.fill('input[name=totp_code]', totp(secret, 0, now));
     await shot(page, 'mfa-enrol');
     await page.click('dialog button[type=submit]');
+    // The codes appear once the confirmation has answered: wait for the tenth.
+    await page.locator('#recovery-codes li').nth(9).waitFor();
     const codes = await page.locator('#recovery-codes li').allTextContents();
     assert.equal(codes.length, 10);
     await shot(page, 'mfa-recovery-codes');
