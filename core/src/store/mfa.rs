@@ -8,7 +8,7 @@ use crate::api_client::ClientId;
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::mfa::{Challenge, CHALLENGE_ATTEMPTS};
-use crate::sql::{SqlError, Statement};
+use crate::sql::{Row, SqlError, Statement};
 use crate::user::UserId;
 
 /// A user's TOTP factor as stored.
@@ -296,27 +296,12 @@ impl Store {
         &self,
         hash: &str,
     ) -> Result<Option<Challenge>, SqlError> {
-        let rows = self
-            .rows(
-                "UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = ? AND used_at IS NULL AND attempts < ? RETURNING user_id, client_id, amr, expires_at, attempts, used_at",
-                vec![hash.into(), CHALLENGE_ATTEMPTS.into()],
-            )
-            .await?;
-        rows.first()
-            .map(|r| {
-                let f = || -> Option<Challenge> {
-                    Some(Challenge {
-                        user_id: UserId(int(r.first()?)?),
-                        client_id: ClientId(text(r.get(1)?)?),
-                        amr: text(r.get(2)?)?,
-                        expires_at: UnixMillis(int(r.get(3)?)?),
-                        attempts: int(r.get(4)?)?,
-                        used_at: opt_int(r.get(5)?)?.map(UnixMillis),
-                    })
-                };
-                f().ok_or_else(|| bad_row("mfa challenge"))
-            })
-            .transpose()
+        self.first(
+            "UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = ? AND used_at IS NULL AND attempts < ? RETURNING user_id, client_id, amr, expires_at, attempts, used_at",
+            vec![hash.into(), CHALLENGE_ATTEMPTS.into()],
+            challenge_row,
+        )
+        .await
     }
 
     /// Spends challenge `hash` and opens the login in the same transaction
@@ -362,27 +347,12 @@ impl Store {
 
     /// A challenge as it stands, without counting an attempt.
     pub(crate) async fn peek_challenge(&self, hash: &str) -> Result<Option<Challenge>, SqlError> {
-        let rows = self
-            .rows(
-                "SELECT user_id, client_id, amr, expires_at, attempts, used_at FROM mfa_challenges WHERE token_hash = ?",
-                vec![hash.into()],
-            )
-            .await?;
-        rows.first()
-            .map(|r| {
-                let f = || -> Option<Challenge> {
-                    Some(Challenge {
-                        user_id: UserId(int(r.first()?)?),
-                        client_id: ClientId(text(r.get(1)?)?),
-                        amr: text(r.get(2)?)?,
-                        expires_at: UnixMillis(int(r.get(3)?)?),
-                        attempts: int(r.get(4)?)?,
-                        used_at: opt_int(r.get(5)?)?.map(UnixMillis),
-                    })
-                };
-                f().ok_or_else(|| bad_row("mfa challenge"))
-            })
-            .transpose()
+        self.first(
+            "SELECT user_id, client_id, amr, expires_at, attempts, used_at FROM mfa_challenges WHERE token_hash = ?",
+            vec![hash.into()],
+            challenge_row,
+        )
+        .await
     }
 
     /// Which of `users` have a confirmed TOTP factor (one query for a page).
@@ -445,6 +415,21 @@ fn finish_statements(
             .map(|st| only_if(st, ours, vec![hash.into(), mark.into()])),
     );
     stmts
+}
+
+/// A `mfa_challenges` row as the two reads above select it.
+fn challenge_row(r: &Row) -> Result<Challenge, SqlError> {
+    let f = || -> Option<Challenge> {
+        Some(Challenge {
+            user_id: UserId(int(r.first()?)?),
+            client_id: ClientId(text(r.get(1)?)?),
+            amr: text(r.get(2)?)?,
+            expires_at: UnixMillis(int(r.get(3)?)?),
+            attempts: int(r.get(4)?)?,
+            used_at: opt_int(r.get(5)?)?.map(UnixMillis),
+        })
+    };
+    f().ok_or_else(|| bad_row("mfa challenge"))
 }
 
 #[cfg(test)]
