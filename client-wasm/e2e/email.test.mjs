@@ -5,24 +5,17 @@
 // SMTP capture (run through scripts/test-client-wasm.sh e2e).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { e2eSetup } from "./site.mjs";
+import { clientPage, e2eSetup } from "./site.mjs";
 import { newUser } from "./harness.mjs";
 import { linkOf, maildir, tokenOf, waitForMail } from "./mailbox.mjs";
 
 const skip = maildir() ? false : "no SMTP capture (GATEHOUSE_TEST_MAILDIR unset): run under scripts/with-smtp.sh";
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse email e2e</title>
-<script type="module">
-import { GatehouseClient } from "/pkg/index.js";
-window.start = (cfg) => {
-  window.events = [];
-  window.gh = new GatehouseClient(cfg);
-  gh.onChange((ev) => events.push(ev));
-  return gh.loaded.then(() => true);
-};
-// A rejection as [status, code, fields] (what a page shows), a result as ["ok", value].
-window.run = (p) => p.then((v) => ["ok", v], (e) => [e.status, e.code, e.fields]);
-</script>`;
+const PAGE = clientPage(
+  "gatehouse email e2e",
+  `// A rejection as [status, code, fields] (what a page shows), a result as ["ok", value].
+window.run = (p) => p.then((v) => ["ok", v], (e) => [e.status, e.code, e.fields]);`,
+);
 
 let site, stack, browser, cfg;
 

@@ -3,22 +3,15 @@
 // codes are computed here (e2e/totp.mjs), as an authenticator app would.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { e2eSetup } from "./site.mjs";
+import { clientPage, e2eSetup } from "./site.mjs";
 import { newUser } from "./harness.mjs";
 import { totp } from "./totp.mjs";
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>gatehouse mfa e2e</title>
-<script type="module">
-import { GatehouseClient } from "/pkg/index.js";
-window.start = (cfg) => {
-  window.events = [];
-  window.gh = new GatehouseClient(cfg);
-  gh.onChange((ev) => events.push(ev));
-  return gh.loaded.then(() => true);
-};
-// A rejection as {status, code, mfaToken, methods}, a result as ["ok", value].
-window.run = (p) => p.then((v) => ["ok", v], (e) => ({ status: e.status, code: e.code, mfaToken: e.mfaToken, methods: e.methods }));
-</script>`;
+const PAGE = clientPage(
+  "gatehouse mfa e2e",
+  `// A rejection as {status, code, mfaToken, methods}, a result as ["ok", value].
+window.run = (p) => p.then((v) => ["ok", v], (e) => ({ status: e.status, code: e.code, mfaToken: e.mfaToken, methods: e.methods }));`,
+);
 
 let site, browser, cfg;
 

@@ -70,3 +70,22 @@ export function e2eSetup(page, { headersFor, stack: stackOptions = {}, skip = fa
     await live.site?.close();
   });
 }
+
+/**
+ * A test page: `window.start(cfg)` makes `window.gh` (a GatehouseClient
+ * recording its events in `window.events`) and resolves once it is loaded;
+ * `script` adds the page's own helpers.
+ */
+export function clientPage(title, script) {
+  return `<!doctype html><meta charset="utf-8"><title>${title}</title>
+<script type="module">
+import { GatehouseClient } from "/pkg/index.js";
+window.start = (cfg) => {
+  window.events = [];
+  window.gh = new GatehouseClient(cfg);
+  gh.onChange((ev) => events.push(ev));
+  return gh.loaded.then(() => true);
+};
+${script}
+</script>`;
+}
