@@ -4,7 +4,7 @@
 //! must satisfy the checks they promise. The first byte picks the parser.
 #![no_main]
 
-use gatehouse_core::webauthn::soft::SoftAuthenticator;
+use webauthn_soft::SoftAuthenticator;
 use gatehouse_core::webauthn::{
     self, AuthData, Challenge, CoseKey, RelyingParty, StoredCredential,
 };

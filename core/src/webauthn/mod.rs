@@ -17,8 +17,6 @@
 mod authdata;
 mod client_data;
 mod cose;
-#[cfg(any(test, feature = "testing"))]
-pub mod soft;
 #[cfg(test)]
 mod tests;
 

@@ -1,8 +1,8 @@
 //! The verifier against known answers (vectors made by OpenSSL, see
 //! scripts/webauthn-vectors.py) and a software authenticator (soft.rs).
 
-use super::soft::{Cbor, SoftAuthenticator};
 use super::*;
+use webauthn_soft::{Cbor, SoftAuthenticator};
 
 const RP: &str = "login.example.com";
 const ORIGIN: &str = "https://login.example.com";

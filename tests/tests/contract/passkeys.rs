@@ -4,168 +4,22 @@
 //! stored. The browser is played by a software authenticator below (P-256
 //! keys, "none" attestation), as `navigator.credentials` would answer.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use gatehouse_contract::harness::*;
-use p256::ecdsa::signature::Signer;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use webauthn_soft::{b64url_encode as b64, SoftAuthenticator as SoftKey};
 
 const RP: &str = "login.example.com";
 const ORIGIN: &str = "https://login.example.com";
 
-fn b64(b: &[u8]) -> String {
-    B64.encode(b)
-}
-fn unb64(s: &str) -> Vec<u8> {
-    B64.decode(s).expect("base64url")
-}
-
-/// A minimal CBOR encoder (definite lengths) for what an authenticator sends.
-enum Cbor<'a> {
-    Int(i64),
-    Bytes(&'a [u8]),
-    Text(&'a str),
-    Map(Vec<(Cbor<'a>, Cbor<'a>)>),
-}
-
-fn head(out: &mut Vec<u8>, major: u8, n: u64) {
-    let m = major << 5;
-    if n < 24 {
-        out.push(m | n as u8);
-    } else if n < 256 {
-        out.extend([m | 24, n as u8]);
-    } else if n < 65536 {
-        out.push(m | 25);
-        out.extend((n as u16).to_be_bytes());
-    } else {
-        out.push(m | 26);
-        out.extend((n as u32).to_be_bytes());
-    }
-}
-
-impl Cbor<'_> {
-    fn encode(&self, out: &mut Vec<u8>) {
-        match self {
-            Cbor::Int(i) if *i >= 0 => head(out, 0, *i as u64),
-            Cbor::Int(i) => head(out, 1, (-1 - *i) as u64),
-            Cbor::Bytes(b) => {
-                head(out, 2, b.len() as u64);
-                out.extend_from_slice(b);
-            }
-            Cbor::Text(s) => {
-                head(out, 3, s.len() as u64);
-                out.extend_from_slice(s.as_bytes());
-            }
-            Cbor::Map(e) => {
-                head(out, 5, e.len() as u64);
-                for (k, v) in e {
-                    k.encode(out);
-                    v.encode(out);
-                }
-            }
-        }
-    }
-    fn to_vec(&self) -> Vec<u8> {
-        let mut v = Vec::new();
-        self.encode(&mut v);
-        v
-    }
-}
-
-/// One discoverable credential on a software authenticator.
-struct SoftKey {
-    key: p256::ecdsa::SigningKey,
-    id: Vec<u8>,
-    user_handle: Vec<u8>,
-    count: u32,
-    rp_id: String,
-    origin: String,
-}
-
-impl SoftKey {
-    fn new() -> Self {
-        let seed: [u8; 32] = Sha256::digest(unique("key").as_bytes()).into();
-        Self {
-            key: p256::ecdsa::SigningKey::from_slice(&seed).expect("scalar"),
-            id: Sha256::digest(unique("cred").as_bytes()).to_vec(),
-            user_handle: Vec::new(),
-            count: 0,
-            rp_id: RP.into(),
-            origin: ORIGIN.into(),
-        }
-    }
-
-    fn cose(&self) -> Vec<u8> {
-        let p = self.key.verifying_key().to_sec1_point(false);
-        let b = p.as_bytes();
-        Cbor::Map(vec![
-            (Cbor::Int(1), Cbor::Int(2)),
-            (Cbor::Int(3), Cbor::Int(-7)),
-            (Cbor::Int(-1), Cbor::Int(1)),
-            (Cbor::Int(-2), Cbor::Bytes(&b[1..33])),
-            (Cbor::Int(-3), Cbor::Bytes(&b[33..65])),
-        ])
-        .to_vec()
-    }
-
-    fn client_data(&self, kind: &str, challenge: &str) -> Vec<u8> {
-        serde_json::to_vec(&json!({"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": false}))
-            .unwrap()
-    }
-
-    /// rpIdHash, flags UP|UV|BE|BS (+AT), the counter.
-    fn auth_head(&self, at: bool) -> Vec<u8> {
-        let mut a = Sha256::digest(self.rp_id.as_bytes()).to_vec();
-        a.push(0x1d | if at { 0x40 } else { 0 });
-        a.extend(self.count.to_be_bytes());
-        a
-    }
-
-    fn attestation(&self, auth_data: &[u8]) -> Vec<u8> {
-        Cbor::Map(vec![
-            (Cbor::Text("fmt"), Cbor::Text("none")),
-            (Cbor::Text("attStmt"), Cbor::Map(vec![])),
-            (Cbor::Text("authData"), Cbor::Bytes(auth_data)),
-        ])
-        .to_vec()
-    }
-
-    /// `navigator.credentials.create()` for these options.
-    fn create(&mut self, options: &Value) -> Value {
-        let pk = &options["publicKey"];
-        self.user_handle = unb64(pk["user"]["id"].as_str().unwrap());
-        let mut ad = self.auth_head(true);
-        ad.extend([0u8; 16]);
-        ad.extend((self.id.len() as u16).to_be_bytes());
-        ad.extend(&self.id);
-        ad.extend(self.cose());
-        let cd = self.client_data("webauthn.create", pk["challenge"].as_str().unwrap());
-        self.create_json(&cd, &self.attestation(&ad))
-    }
-
-    fn create_json(&self, cd: &[u8], att: &[u8]) -> Value {
-        json!({"id": b64(&self.id), "rawId": b64(&self.id), "type": "public-key",
-            "response": {"clientDataJSON": b64(cd), "attestationObject": b64(att), "transports": ["internal"]},
-            "clientExtensionResults": {}})
-    }
-
-    /// `navigator.credentials.get()` for these options (the counter moves).
-    fn get(&mut self, options: &Value) -> Value {
-        self.count += 1;
-        let cd = self.client_data(
-            "webauthn.get",
-            options["publicKey"]["challenge"].as_str().unwrap(),
-        );
-        let ad = self.auth_head(false);
-        let mut msg = ad.clone();
-        msg.extend(Sha256::digest(&cd));
-        let sig: p256::ecdsa::Signature = self.key.sign(&msg);
-        json!({"id": b64(&self.id), "rawId": b64(&self.id), "type": "public-key",
-            "response": {"clientDataJSON": b64(&cd), "authenticatorData": b64(&ad),
-                "signature": b64(sig.to_der().as_bytes()), "userHandle": b64(&self.user_handle)},
-            "clientExtensionResults": {}})
-    }
+/// A fresh credential for this relying party, its key and id unique to the
+/// run (so parallel tests and reruns never collide).
+fn new_key() -> SoftKey {
+    SoftKey::es256_from(
+        unique("key").as_bytes(),
+        unique("cred").as_bytes(),
+        RP,
+        ORIGIN,
+    )
 }
 
 /// A web client whose origin makes it the relying party `login.example.com`.
@@ -218,7 +72,7 @@ async fn login_with(api: &Api, options: &Value, credential: &Value) -> Resp {
 /// A creator with one registered passkey.
 async fn enrolled(api: &Api) -> (TestUser, Tokens, SoftKey) {
     let (u, t) = api.new_creator().await;
-    let mut key = SoftKey::new();
+    let mut key = new_key();
     let o = register_options(api, &t.access).await;
     let cred = key.create(&o);
     register_with(api, &t.access, &o, &cred).await.expect(201);
@@ -233,7 +87,10 @@ async fn register_list_rename_delete() {
     let o = register_options(&api, &t.access).await;
     let pk = &o["publicKey"];
     assert_eq!(pk["rp"]["id"], RP);
-    assert_eq!(unb64(pk["challenge"].as_str().unwrap()).len(), 32);
+    assert_eq!(
+        webauthn_soft::b64url_decode(pk["challenge"].as_str().unwrap()).len(),
+        32
+    );
     assert_eq!(pk["authenticatorSelection"]["residentKey"], "required");
     assert_eq!(pk["authenticatorSelection"]["userVerification"], "required");
     let algs: Vec<i64> = pk["pubKeyCredParams"]
@@ -243,7 +100,7 @@ async fn register_list_rename_delete() {
         .map(|p| p["alg"].as_i64().unwrap())
         .collect();
     assert_eq!(algs, [-7, -8]);
-    let mut key = SoftKey::new();
+    let mut key = new_key();
     let cred = key.create(&o);
     let r = register_with(&api, &t.access, &o, &cred).await;
     r.expect(201);
@@ -262,7 +119,7 @@ async fn register_list_rename_delete() {
     let again = register_options(&api, &t.access).await;
     assert_eq!(
         again["publicKey"]["excludeCredentials"][0]["id"],
-        b64(&key.id)
+        b64(&key.credential_id)
     );
     // Rename; another user cannot see, rename or delete it.
     let path = format!("/api/auth/passkeys/{}/", created["id"].as_str().unwrap());
@@ -335,13 +192,13 @@ async fn a_cloned_authenticator_with_a_lower_counter_is_refused() {
         login_with(&api, &o, &key.get(&o)).await.expect(200);
     }
     // The clone's counter is behind the original's (3).
-    key.count = 1;
+    key.sign_count = 1;
     let o = login_options(&api).await;
     login_with(&api, &o, &key.get(&o))
         .await
         .expect_error(400, "webauthn_counter");
     // The refusal stored nothing: the original goes on from 3.
-    key.count = 3;
+    key.sign_count = 3;
     let o = login_options(&api).await;
     login_with(&api, &o, &key.get(&o)).await.expect(200);
 }
@@ -351,14 +208,14 @@ async fn wrong_origin_and_wrong_rp_id_are_refused_and_store_nothing() {
     let ctx = Ctx::new();
     let api = rp_client(&ctx);
     let (_, t) = api.new_creator().await;
-    let mut evil = SoftKey::new();
+    let mut evil = new_key();
     evil.origin = "https://login.example.com.evil.test".into();
     let o = register_options(&api, &t.access).await;
     let cred = evil.create(&o);
     register_with(&api, &t.access, &o, &cred)
         .await
         .expect_error(400, "webauthn_origin");
-    let mut other_rp = SoftKey::new();
+    let mut other_rp = new_key();
     other_rp.rp_id = "example.net".into();
     let o = register_options(&api, &t.access).await;
     let cred = other_rp.create(&o);
@@ -387,15 +244,13 @@ async fn malformed_and_huge_credentials_are_clear_4xx() {
     let ctx = Ctx::new();
     let api = rp_client(&ctx);
     let (_, t) = api.new_creator().await;
-    let key = SoftKey::new();
+    let key = new_key();
     // Not CBOR, truncated CBOR, CBOR of the wrong shape.
     for att in [&b"not cbor"[..], &[0xa3, 0x63, 0x66], &[0xbf, 0xff]] {
         let o = register_options(&api, &t.access).await;
-        let cd = key.client_data(
-            "webauthn.create",
-            o["publicKey"]["challenge"].as_str().unwrap(),
-        );
-        register_with(&api, &t.access, &o, &key.create_json(&cd, att))
+        let challenge = webauthn_soft::b64url_decode(o["publicKey"]["challenge"].as_str().unwrap());
+        let cd = key.client_data("webauthn.create", &challenge);
+        register_with(&api, &t.access, &o, &key.registration_json(&cd, att))
             .await
             .expect_error(400, "webauthn_malformed");
     }
@@ -410,11 +265,11 @@ async fn malformed_and_huge_credentials_are_clear_4xx() {
         .expect_fields(&[("credential", None)]);
     // A body over the route's limit: 413 before anything is read.
     let o = register_options(&api, &t.access).await;
-    let huge = key.create_json(&vec![b'a'; 40_000], b"");
+    let huge = key.registration_json(&vec![b'a'; 40_000], b"");
     register_with(&api, &t.access, &o, &huge).await.expect(413);
     // A credential id over 1023 bytes.
-    let mut long = SoftKey::new();
-    long.id = vec![7; 1024];
+    let mut long = new_key();
+    long.credential_id = vec![7; 1024];
     let o = register_options(&api, &t.access).await;
     let cred = long.create(&o);
     register_with(&api, &t.access, &o, &cred)
@@ -441,7 +296,7 @@ async fn challenges_are_bound_to_their_ceremony_user_and_client() {
     let api = rp_client(&ctx);
     let (_, t) = api.new_creator().await;
     let (_, other) = api.new_creator().await;
-    let mut key = SoftKey::new();
+    let mut key = new_key();
     // Another user's registration challenge.
     let o = register_options(&api, &other.access).await;
     let cred = key.create(&o);
@@ -550,7 +405,7 @@ async fn a_passkey_is_a_second_factor_after_the_password() {
     assert_eq!(o["publicKey"]["userVerification"], "required");
     let allowed = o["publicKey"]["allowCredentials"].as_array().unwrap();
     assert_eq!(allowed.len(), 1);
-    assert_eq!(allowed[0]["id"], b64(&key.id));
+    assert_eq!(allowed[0]["id"], b64(&key.credential_id));
     let r = mfa_verify(&api, &token, &o, &key.get(&o)).await;
     r.expect(200);
     let t2 = Tokens::from_json(&r.json());

@@ -1,9 +1,15 @@
-//! A software authenticator for tests, fuzz seeds and the bench: makes the
-//! JSON a browser's `navigator.credentials.create()` / `.get()` returns
+//! A software authenticator for tests and fuzz seeds: makes the JSON a
+//! browser's `navigator.credentials.create()` / `.get()` returns
 //! (`toJSON()`), "none" attestation, with a P-256 or Ed25519 key.
+//!
+//! Used by the core's verifier tests, its fuzz target, and the black-box
+//! contract suite — which is why it is its own crate and knows nothing of
+//! Gatehouse.
 
-use super::b64url_encode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use p256::ecdsa::signature::Signer;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// A minimal CBOR encoder (RFC 8949 definite lengths), for what we build.
@@ -83,22 +89,40 @@ pub struct SoftAuthenticator {
     pub origin: String,
 }
 
+/// Base64url without padding, as WebAuthn's JSON carries binary.
+pub fn b64url_encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The inverse of [`b64url_encode`]; panics on bad input (tests only).
+pub fn b64url_decode(s: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(s).expect("base64url")
+}
+
 impl SoftAuthenticator {
     /// An ES256 credential from a 32-byte seed (any seed in 1..n works).
     pub fn es256(seed: u8, rp_id: &str, origin: &str) -> Self {
         let key = p256::ecdsa::SigningKey::from_slice(&[seed.max(1); 32]).expect("valid scalar");
-        Self::with(SoftKey::Es256(key), seed, rp_id, origin)
+        Self::with(SoftKey::Es256(key), &[b'c', seed], rp_id, origin)
+    }
+
+    /// An ES256 credential whose key and id derive from `key_seed` and
+    /// `id_seed` (hashed: any bytes will do, e.g. a test's unique name).
+    pub fn es256_from(key_seed: &[u8], id_seed: &[u8], rp_id: &str, origin: &str) -> Self {
+        let scalar: [u8; 32] = Sha256::digest(key_seed).into();
+        let key = p256::ecdsa::SigningKey::from_slice(&scalar).expect("valid scalar");
+        Self::with(SoftKey::Es256(key), id_seed, rp_id, origin)
     }
 
     pub fn eddsa(seed: u8, rp_id: &str, origin: &str) -> Self {
         let kp = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new([seed; 32]));
-        Self::with(SoftKey::EdDsa(kp), seed, rp_id, origin)
+        Self::with(SoftKey::EdDsa(kp), &[b'c', seed], rp_id, origin)
     }
 
-    fn with(key: SoftKey, seed: u8, rp_id: &str, origin: &str) -> Self {
+    fn with(key: SoftKey, id_seed: &[u8], rp_id: &str, origin: &str) -> Self {
         Self {
             key,
-            credential_id: Sha256::digest([b'c', seed]).to_vec(),
+            credential_id: Sha256::digest(id_seed).to_vec(),
             user_handle: b"user".to_vec(),
             sign_count: 0,
             flags: 0x01 | 0x04 | 0x08 | 0x10,
@@ -165,6 +189,23 @@ impl SoftAuthenticator {
             (Cbor::Text("authData"), Cbor::Bytes(auth_data)),
         ])
         .to_vec()
+    }
+
+    /// `navigator.credentials.create()` for a server's creation options
+    /// (`{publicKey: {challenge, user: {id}}}`): takes the user handle.
+    pub fn create(&mut self, options: &Value) -> Value {
+        let pk = &options["publicKey"];
+        self.user_handle = b64url_decode(pk["user"]["id"].as_str().expect("user.id"));
+        self.register(&b64url_decode(pk["challenge"].as_str().expect("challenge")))
+    }
+
+    /// `navigator.credentials.get()` for a server's request options; the
+    /// counter moves, as a hardware key's does.
+    pub fn get(&mut self, options: &Value) -> Value {
+        let challenge = options["publicKey"]["challenge"]
+            .as_str()
+            .expect("challenge");
+        self.assert(&b64url_decode(challenge), true)
     }
 
     /// `navigator.credentials.create()`'s JSON.
