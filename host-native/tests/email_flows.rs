@@ -75,6 +75,24 @@ impl Flows {
     ) -> Reply {
         send(&self.svc.gh, client, Method::POST, path, Some(body), bearer).await
     }
+    /// `POST code/request/` for `email`.
+    async fn request_code(&self, email: impl AsRef<str>) -> Reply {
+        let body = json!({"email": email.as_ref()});
+        self.post("/api/auth/code/request/", body, None).await
+    }
+
+    /// `POST code/verify/` with `email` and `code`.
+    async fn verify_code(&self, email: impl AsRef<str>, code: impl AsRef<str>) -> Reply {
+        let body = json!({"email": email.as_ref(), "code": code.as_ref()});
+        self.post("/api/auth/code/verify/", body, None).await
+    }
+
+    /// `POST password/reset/` for `email`.
+    async fn request_reset(&self, email: impl AsRef<str>) -> Reply {
+        let body = json!({"email": email.as_ref()});
+        self.post("/api/auth/password/reset/", body, None).await
+    }
+
     async fn register(&self, name: &str) -> Reply {
         let r = self
             .post(
@@ -148,13 +166,7 @@ async fn a_reset_link_sets_a_new_password_and_ends_every_login() {
     let f = flows().await;
     let reg = f.register("ada").await;
     let old_refresh = s(&reg.body["refresh"]);
-    let r = f
-        .post(
-            "/api/auth/password/reset/",
-            json!({"email": "ADA@example.com"}),
-            None,
-        )
-        .await;
+    let r = f.request_reset("ADA@example.com").await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
     let mail = f.last_mail_to("ada@example.com").await;
     assert_eq!(mail.subject, "Reset your password");
@@ -208,20 +220,8 @@ async fn a_reset_link_sets_a_new_password_and_ends_every_login() {
 async fn a_reset_request_answers_the_same_for_an_unknown_address_and_mails_nothing() {
     let f = flows().await;
     f.register("ada").await;
-    let known = f
-        .post(
-            "/api/auth/password/reset/",
-            json!({"email": "ada@example.com"}),
-            None,
-        )
-        .await;
-    let unknown = f
-        .post(
-            "/api/auth/password/reset/",
-            json!({"email": "nobody@example.com"}),
-            None,
-        )
-        .await;
+    let known = f.request_reset("ada@example.com").await;
+    let unknown = f.request_reset("nobody@example.com").await;
     assert_eq!(known.status, StatusCode::ACCEPTED);
     assert_eq!((unknown.status, &unknown.body), (known.status, &known.body));
     assert!(f.mails_to("nobody@example.com").await.is_empty());
@@ -236,13 +236,7 @@ async fn a_reset_request_answers_the_same_for_an_unknown_address_and_mails_nothi
 async fn reset_tokens_expire_and_a_newer_request_spends_the_older() {
     let f = flows().await;
     f.register("ada").await;
-    let ask = || {
-        f.post(
-            "/api/auth/password/reset/",
-            json!({"email": "ada@example.com"}),
-            None,
-        )
-    };
+    let ask = || f.request_reset("ada@example.com");
     let confirm = |token: String| {
         f.post(
             "/api/auth/password/reset/confirm/",
@@ -269,12 +263,7 @@ async fn reset_tokens_expire_and_a_newer_request_spends_the_older() {
 async fn two_concurrent_confirms_of_one_token_have_one_winner() {
     let f = flows().await;
     f.register("ada").await;
-    f.post(
-        "/api/auth/password/reset/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_reset("ada@example.com").await;
     let token = f.last_mail_to("ada@example.com").await.token();
     let confirm = |p: &'static str| {
         f.post(
@@ -303,12 +292,7 @@ async fn two_concurrent_confirms_of_one_token_have_one_winner() {
 async fn a_weak_new_password_is_refused_with_the_register_errors_and_the_token_survives() {
     let f = flows().await;
     f.register("ada").await;
-    f.post(
-        "/api/auth/password/reset/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_reset("ada@example.com").await;
     let token = f.last_mail_to("ada@example.com").await.token();
     let weak = f
         .post(
@@ -410,33 +394,15 @@ async fn without_mail_the_flows_answer_503_and_register_sends_nothing() {
 async fn reset_requests_are_throttled_per_address_whether_or_not_it_has_an_account() {
     let f = flows().await;
     for _ in 0..5 {
-        let r = f
-            .post(
-                "/api/auth/password/reset/",
-                json!({"email": "nobody@example.com"}),
-                None,
-            )
-            .await;
+        let r = f.request_reset("nobody@example.com").await;
         assert_eq!(r.status, 202);
     }
-    let r = f
-        .post(
-            "/api/auth/password/reset/",
-            json!({"email": "Nobody@Example.com"}),
-            None,
-        )
-        .await;
+    let r = f.request_reset("Nobody@Example.com").await;
     assert_eq!(r.status, 429);
     assert_eq!(code_of(&r), "email_throttled");
     assert!(r.headers.contains_key("retry-after"));
     // Another address from the same IP is still served.
-    let other = f
-        .post(
-            "/api/auth/password/reset/",
-            json!({"email": "other@example.com"}),
-            None,
-        )
-        .await;
+    let other = f.request_reset("other@example.com").await;
     assert_eq!(other.status, 202);
 }
 
@@ -451,12 +417,7 @@ async fn a_client_reset_url_gets_the_token_as_a_query_parameter() {
     )
     .await;
     f.register("ada").await;
-    f.post(
-        "/api/auth/password/reset/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_reset("ada@example.com").await;
     let mail = f.last_mail_to("ada@example.com").await;
     assert!(
         mail.text.contains(&format!(
@@ -538,12 +499,7 @@ async fn a_resend_spends_the_older_link_and_a_reset_token_does_not_verify() {
         ),
         "invalid_token"
     );
-    f.post(
-        "/api/auth/password/reset/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_reset("ada@example.com").await;
     let reset = f.last_mail_to("ada@example.com").await.token();
     assert_eq!(
         code_of(
@@ -600,43 +556,19 @@ fn codes() -> EmailOptions {
 async fn a_mailed_code_signs_in_once() {
     let f = flows_with(mail_config(), codes()).await;
     f.register("ada").await;
-    let r = f
-        .post(
-            "/api/auth/code/request/",
-            json!({"email": "ada@example.com"}),
-            None,
-        )
-        .await;
+    let r = f.request_code("ada@example.com").await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let unknown = f
-        .post(
-            "/api/auth/code/request/",
-            json!({"email": "nobody@example.com"}),
-            None,
-        )
-        .await;
+    let unknown = f.request_code("nobody@example.com").await;
     assert_eq!((unknown.status, &unknown.body), (r.status, &r.body));
     let mail = f.last_mail_to("ada@example.com").await;
     let code = mail.code();
     assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
     // No `signin_url`: the code only, no link.
     assert!(!mail.text.contains("code="), "{}", mail.text);
-    let ok = f
-        .post(
-            "/api/auth/code/verify/",
-            json!({"email": "ada@example.com", "code": code}),
-            None,
-        )
-        .await;
+    let ok = f.verify_code("ada@example.com", &code).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert!(ok.body["access"].is_string() && ok.body["refresh"].is_string());
-    let again = f
-        .post(
-            "/api/auth/code/verify/",
-            json!({"email": "ada@example.com", "code": code}),
-            None,
-        )
-        .await;
+    let again = f.verify_code("ada@example.com", &code).await;
     assert_eq!(code_of(&again), "invalid_code");
     assert_eq!(
         f.count("SELECT count(*) FROM audit_events WHERE event = 'login.succeeded' AND json_extract(detail, '$.method') = 'code'")
@@ -656,12 +588,7 @@ async fn a_client_signin_url_gets_the_address_and_code_as_query_parameters() {
     )
     .await;
     f.register("ada").await;
-    f.post(
-        "/api/auth/code/request/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_code("ada@example.com").await;
     let mail = f.last_mail_to("ada@example.com").await;
     let code = mail.code();
     let url = format!("https://app.example.com/code?lang=fr&email=ada%40example.com&code={code}");
@@ -678,48 +605,20 @@ async fn a_client_signin_url_gets_the_address_and_code_as_query_parameters() {
 async fn five_wrong_codes_kill_it_even_for_the_right_one_and_expiry_does_too() {
     let f = flows_with(mail_config(), codes()).await;
     f.register("ada").await;
-    f.post(
-        "/api/auth/code/request/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_code("ada@example.com").await;
     let code = f.last_mail_to("ada@example.com").await.code();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        let r = f
-            .post(
-                "/api/auth/code/verify/",
-                json!({"email": "ada@example.com", "code": wrong}),
-                None,
-            )
-            .await;
+        let r = f.verify_code("ada@example.com", wrong).await;
         assert_eq!(code_of(&r), "invalid_code");
     }
-    let dead = f
-        .post(
-            "/api/auth/code/verify/",
-            json!({"email": "ada@example.com", "code": code}),
-            None,
-        )
-        .await;
+    let dead = f.verify_code("ada@example.com", &code).await;
     assert_eq!(code_of(&dead), "invalid_code");
     // A new code, past its ten minutes.
-    f.post(
-        "/api/auth/code/request/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_code("ada@example.com").await;
     let code = f.last_mail_to("ada@example.com").await.code();
     f.svc.clock.advance_secs(600);
-    let late = f
-        .post(
-            "/api/auth/code/verify/",
-            json!({"email": "ada@example.com", "code": code}),
-            None,
-        )
-        .await;
+    let late = f.verify_code("ada@example.com", &code).await;
     assert_eq!(code_of(&late), "invalid_code");
 }
 
@@ -727,21 +626,10 @@ async fn five_wrong_codes_kill_it_even_for_the_right_one_and_expiry_does_too() {
 async fn parallel_guesses_never_count_past_five() {
     let f = flows_with(mail_config(), codes()).await;
     f.register("ada").await;
-    f.post(
-        "/api/auth/code/request/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_code("ada@example.com").await;
     let code = f.last_mail_to("ada@example.com").await.code();
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let guess = || {
-        f.post(
-            "/api/auth/code/verify/",
-            json!({"email": "ada@example.com", "code": wrong}),
-            None,
-        )
-    };
+    let guess = || f.verify_code("ada@example.com", wrong);
     let (a, b, c, d, e, g, h, i) = tokio::join!(
         guess(),
         guess(),
@@ -761,13 +649,7 @@ async fn parallel_guesses_never_count_past_five() {
         5
     );
     // Dead now, even for the right code.
-    let right = f
-        .post(
-            "/api/auth/code/verify/",
-            json!({"email": "ada@example.com", "code": code}),
-            None,
-        )
-        .await;
+    let right = f.verify_code("ada@example.com", &code).await;
     assert_eq!(code_of(&right), "invalid_code");
 }
 
@@ -930,12 +812,7 @@ async fn page(
 async fn the_reset_page_shows_a_form_and_its_post_sets_the_password() {
     let f = flows().await;
     f.register("ada").await;
-    f.post(
-        "/api/auth/password/reset/",
-        json!({"email": "ada@example.com"}),
-        None,
-    )
-    .await;
+    f.request_reset("ada@example.com").await;
     let token = f.last_mail_to("ada@example.com").await.token();
     let (status, headers, body) = page(
         &f,
@@ -1235,9 +1112,7 @@ async fn reset_requests_take_as_long_for_unknown_addresses_as_for_known_ones() {
         let f = &f;
         async move {
             let started = std::time::Instant::now();
-            let r = f
-                .post("/api/auth/password/reset/", json!({"email": email}), None)
-                .await;
+            let r = f.request_reset(email).await;
             assert_eq!(r.status, 202);
             started.elapsed()
         }
@@ -1265,13 +1140,7 @@ async fn reset_requests_take_as_long_for_unknown_addresses_as_for_known_ones() {
 async fn a_newer_code_spends_the_older_one() {
     let f = flows_with(mail_config(), codes()).await;
     f.register("ada").await;
-    let ask = || {
-        f.post(
-            "/api/auth/code/request/",
-            json!({"email": "ada@example.com"}),
-            None,
-        )
-    };
+    let ask = || f.request_code("ada@example.com");
     ask().await;
     let older = f.last_mail_to("ada@example.com").await.code();
     ask().await;
@@ -1280,13 +1149,7 @@ async fn a_newer_code_spends_the_older_one() {
         older, newer,
         "the seeded generator gave the same code twice"
     );
-    let verify = |code: String| {
-        f.post(
-            "/api/auth/code/verify/",
-            json!({"email": "ada@example.com", "code": code}),
-            None,
-        )
-    };
+    let verify = |code: String| f.verify_code("ada@example.com", code);
     assert_eq!(code_of(&verify(older).await), "invalid_code");
     assert_eq!(verify(newer).await.status, 200);
 }
@@ -1315,23 +1178,11 @@ async fn requests_are_throttled_per_ip_across_addresses() {
             .await;
         assert_eq!(r.status, 202);
     }
-    let r = f
-        .post(
-            "/api/auth/password/reset/",
-            json!({"email": "n9@example.com"}),
-            None,
-        )
-        .await;
+    let r = f.request_reset("n9@example.com").await;
     assert_eq!(r.status, 429);
     assert_eq!(code_of(&r), "email_throttled");
     // GCRA gives one request back every period / limit (20 minutes here).
     f.svc.clock.advance_secs(1200);
-    let r = f
-        .post(
-            "/api/auth/password/reset/",
-            json!({"email": "n9@example.com"}),
-            None,
-        )
-        .await;
+    let r = f.request_reset("n9@example.com").await;
     assert_eq!(r.status, 202, "{}", r.body);
 }
