@@ -92,6 +92,19 @@ impl World {
             .await
     }
 
+    /// A POST with a JSON body, or none (`None`).
+    async fn post(&self, path: &str, body: impl Into<Option<Value>>, bearer: &str) -> Reply {
+        self.admin(Method::POST, path, body.into(), bearer).await
+    }
+
+    async fn patch(&self, path: &str, body: Value, bearer: &str) -> Reply {
+        self.admin(Method::PATCH, path, Some(body), bearer).await
+    }
+
+    async fn delete(&self, path: &str, bearer: &str) -> Reply {
+        self.admin(Method::DELETE, path, None, bearer).await
+    }
+
     async fn get(&self, path: &str, bearer: &str) -> Reply {
         self.admin(Method::GET, path, None, bearer).await
     }
@@ -314,8 +327,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
     // Deactivated users are found by the filter.
     let victim = w.user("victim", UserType::Creator).await;
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/users/{}/deactivate/", victim.id),
             None,
             &admin,
@@ -333,10 +345,9 @@ async fn create_and_update_users_with_field_errors() {
     let w = world().await;
     let (_, admin, _) = w.token("boss", UserType::Admin).await;
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             "/api/admin/users/",
-            Some(json!({"email": "bad", "username": "a b", "password": "short", "user_type": "wizard"})),
+            json!({"email": "bad", "username": "a b", "password": "short", "user_type": "wizard"}),
             &admin,
         )
         .await;
@@ -346,10 +357,9 @@ async fn create_and_update_users_with_field_errors() {
         "\"wizard\" is not a valid choice."
     );
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             "/api/admin/users/",
-            Some(json!({"email": "bad", "username": "a b", "password": "short", "user_type": "staff"})),
+            json!({"email": "bad", "username": "a b", "password": "short", "user_type": "staff"}),
             &admin,
         )
         .await;
@@ -362,12 +372,7 @@ async fn create_and_update_users_with_field_errors() {
         r.body
     );
     let r = w
-        .admin(
-            Method::POST,
-            "/api/admin/users/",
-            Some(json!({"email": "Sam@Example.com", "username": "sam", "password": PASSWORD, "user_type": "staff", "first_name": "Sam", "is_superuser": true})),
-            &admin,
-        )
+        .post("/api/admin/users/", json!({"email": "Sam@Example.com", "username": "sam", "password": PASSWORD, "user_type": "staff", "first_name": "Sam", "is_superuser": true}), &admin)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["user_type"], "staff");
@@ -375,12 +380,7 @@ async fn create_and_update_users_with_field_errors() {
     assert_eq!(r.body["is_superuser"], false, "is_superuser is read-only");
     let sam = r.body["id"].as_i64().unwrap();
     let r = w
-        .admin(
-            Method::POST,
-            "/api/admin/users/",
-            Some(json!({"email": "sam@example.com", "username": "sam", "password": PASSWORD, "user_type": "creator"})),
-            &admin,
-        )
+        .post("/api/admin/users/", json!({"email": "sam@example.com", "username": "sam", "password": PASSWORD, "user_type": "creator"}), &admin)
         .await;
     assert_eq!(
         r.first_error("email"),
@@ -396,10 +396,9 @@ async fn create_and_update_users_with_field_errors() {
     // Update: names, username; conflicts and bad values are field errors.
     w.user("taken", UserType::Creator).await;
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &format!("/api/admin/users/{sam}/"),
-            Some(json!({"username": "taken"})),
+            json!({"username": "taken"}),
             &admin,
         )
         .await;
@@ -408,10 +407,9 @@ async fn create_and_update_users_with_field_errors() {
         "A user with that username already exists."
     );
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &format!("/api/admin/users/{sam}/"),
-            Some(json!({"is_active": "no", "username": ""})),
+            json!({"is_active": "no", "username": ""}),
             &admin,
         )
         .await;
@@ -419,12 +417,9 @@ async fn create_and_update_users_with_field_errors() {
     assert_eq!(r.first_error("is_active"), "Must be a valid boolean.");
     assert_eq!(r.first_error("username"), "This field may not be blank.");
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &format!("/api/admin/users/{sam}/"),
-            Some(
-                json!({"username": "samuel", "last_name": "Vimes", "email": "ignored@example.com"}),
-            ),
+            json!({"username": "samuel", "last_name": "Vimes", "email": "ignored@example.com"}),
             &admin,
         )
         .await;
@@ -438,12 +433,7 @@ async fn create_and_update_users_with_field_errors() {
     // An empty patch changes nothing and records nothing.
     let before = w.audit(&admin, "event=user.updated").await.len();
     let r = w
-        .admin(
-            Method::PATCH,
-            &format!("/api/admin/users/{sam}/"),
-            Some(json!({})),
-            &admin,
-        )
+        .patch(&format!("/api/admin/users/{sam}/"), json!({}), &admin)
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(w.audit(&admin, "event=user.updated").await.len(), before);
@@ -461,10 +451,9 @@ async fn staff_manage_creators_only_and_cannot_grant_staff() {
         (staff_user.id, "admin"),
     ] {
         let r = w
-            .admin(
-                Method::PATCH,
+            .patch(
                 &format!("/api/admin/users/{id}/"),
-                Some(json!({"user_type": t})),
+                json!({"user_type": t}),
                 &staff,
             )
             .await;
@@ -472,10 +461,9 @@ async fn staff_manage_creators_only_and_cannot_grant_staff() {
     }
     // A creator stays a creator whatever else is sent.
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &format!("/api/admin/users/{}/", creator.id),
-            Some(json!({"is_staff": true, "is_superuser": true, "first_name": "C"})),
+            json!({"is_staff": true, "is_superuser": true, "first_name": "C"}),
             &staff,
         )
         .await;
@@ -515,34 +503,22 @@ async fn nobody_removes_the_last_active_superuser() {
         json!({"user_type": "staff"}),
         json!({"user_type": "creator"}),
     ] {
-        let r = w
-            .admin(Method::PATCH, &path, Some(body.clone()), &admin)
-            .await;
+        let r = w.patch(&path, body.clone(), &admin).await;
         assert_eq!(r.status, 400, "{body}: {}", r.body);
         assert_eq!(r.body["code"], "last_superuser");
     }
-    let r = w
-        .admin(Method::POST, &format!("{path}deactivate/"), None, &admin)
-        .await;
+    let r = w.post(&format!("{path}deactivate/"), None, &admin).await;
     assert_eq!(r.body["code"], "last_superuser");
     // With a second admin, the first may step down; then the second is the last.
     let (second, admin2, _) = w.token("second", UserType::Admin).await;
-    let r = w
-        .admin(
-            Method::PATCH,
-            &path,
-            Some(json!({"user_type": "staff"})),
-            &admin,
-        )
-        .await;
+    let r = w.patch(&path, json!({"user_type": "staff"}), &admin).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["is_superuser"], false);
     // The type change ended root's logins: their old token is dead at once.
     let r = w.get("/api/admin/users/", &admin).await;
     assert_eq!(r.status, 401);
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/users/{}/deactivate/", second.id),
             None,
             &admin2,
@@ -552,8 +528,7 @@ async fn nobody_removes_the_last_active_superuser() {
     // An inactive admin does not count as the remaining superuser.
     let third = w.user("third", UserType::Admin).await;
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/users/{}/deactivate/", third.id),
             None,
             &admin2,
@@ -561,10 +536,9 @@ async fn nobody_removes_the_last_active_superuser() {
         .await;
     assert_eq!(r.status, 200);
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &format!("/api/admin/users/{}/", second.id),
-            Some(json!({"user_type": "creator"})),
+            json!({"user_type": "creator"}),
             &admin2,
         )
         .await;
@@ -585,8 +559,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     assert_eq!(r.body[0]["client_name"], "web");
 
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/users/{}/deactivate/", victim.id),
             None,
             &staff,
@@ -620,8 +593,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     assert_eq!(r.body, json!([]));
 
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/users/{}/reactivate/", victim.id),
             None,
             &staff,
@@ -638,14 +610,8 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
         .await;
     let sid = s(&r.body[0]["id"]);
     let path = format!("/api/admin/users/{}/sessions/{sid}/", victim.id);
-    assert_eq!(
-        w.admin(Method::DELETE, &path, None, &staff).await.status,
-        204
-    );
-    assert_eq!(
-        w.admin(Method::DELETE, &path, None, &staff).await.status,
-        404
-    );
+    assert_eq!(w.delete(&path, &staff).await.status, 204);
+    assert_eq!(w.delete(&path, &staff).await.status, 404);
     let r = w
         .call(
             &w.web,
@@ -659,12 +625,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     w.login_via(&w.web, "victim").await;
     w.login_via(&w.web, "victim").await;
     let r = w
-        .admin(
-            Method::DELETE,
-            &format!("/api/admin/users/{}/sessions/", victim.id),
-            None,
-            &staff,
-        )
+        .delete(&format!("/api/admin/users/{}/sessions/", victim.id), &staff)
         .await;
     assert_eq!(r.body, json!({"ended": 2}));
 
@@ -696,12 +657,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     let w = world().await;
     let (_, staff, _) = w.token("staffer", UserType::Staff).await;
     let r = w
-        .admin(
-            Method::POST,
-            "/api/admin/clients/",
-            Some(json!({"name": "", "client_type": "web site", "rate_limit": 0, "serves": ["gods"], "allowed_origins": ["ftp://x"]})),
-            &staff,
-        )
+        .post("/api/admin/clients/", json!({"name": "", "client_type": "web site", "rate_limit": 0, "serves": ["gods"], "allowed_origins": ["ftp://x"]}), &staff)
         .await;
     assert_eq!(r.status, 400);
     for f in [
@@ -714,12 +670,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
         assert!(r.body[f].is_array(), "{f}: {}", r.body);
     }
     let r = w
-        .admin(
-            Method::POST,
-            "/api/admin/clients/",
-            Some(json!({"name": "Mobile", "client_type": "mobile", "rate_limit": 500, "allowed_origins": ["https://m.example.com"]})),
-            &staff,
-        )
+        .post("/api/admin/clients/", json!({"name": "Mobile", "client_type": "mobile", "rate_limit": 500, "allowed_origins": ["https://m.example.com"]}), &staff)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["serves"], json!(["creator"]));
@@ -759,10 +710,9 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     assert_eq!(r.body["count"], 1);
 
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &format!("/api/admin/clients/{id}/"),
-            Some(json!({"rate_limit": 100, "name": "Mobile app", "serves": ["creator", "staff"]})),
+            json!({"rate_limit": 100, "name": "Mobile app", "serves": ["creator", "staff"]}),
             &staff,
         )
         .await;
@@ -770,10 +720,9 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     assert_eq!(r.body["rate_limit"], 100);
     assert_eq!(r.body["serves"], json!(["creator", "staff"]));
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &format!("/api/admin/clients/{id}/"),
-            Some(json!({"rate_limit": "many", "serves": []})),
+            json!({"rate_limit": "many", "serves": []}),
             &staff,
         )
         .await;
@@ -785,8 +734,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
 
     // Rotate: the old key dies at once, the new one works.
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/clients/{id}/rotate-key/"),
             None,
             &staff,
@@ -804,8 +752,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
 
     // Deactivate: the client is refused and its logins end.
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/clients/{id}/deactivate/"),
             None,
             &staff,
@@ -815,12 +762,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     let r = w.login_via(&mobile, "m").await;
     assert_eq!(r.body["code"], "client_inactive");
     let r = w
-        .admin(
-            Method::POST,
-            &format!("/api/admin/clients/{id}/activate/"),
-            None,
-            &staff,
-        )
+        .post(&format!("/api/admin/clients/{id}/activate/"), None, &staff)
         .await;
     assert_eq!(r.body["is_active"], true);
     assert_eq!(w.login_via(&mobile, "m").await.status, 200);
@@ -828,8 +770,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     // The dashboard cannot switch itself off.
     let dash = &w.dash.0.id.0;
     let r = w
-        .admin(
-            Method::POST,
+        .post(
             &format!("/api/admin/clients/{dash}/deactivate/"),
             None,
             &staff,
@@ -1610,7 +1551,7 @@ async fn admin_session_list_is_capped_at_the_newest_200() {
     let at = |i: usize| s(&list[i]["created_at"]);
     assert!(at(0) > at(199), "newest first: {} vs {}", at(0), at(199));
     // Ending them all still reaches every one.
-    let r = w.admin(Method::DELETE, &path, None, &staff).await;
+    let r = w.delete(&path, &staff).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["ended"], 205);
 }
@@ -1626,12 +1567,7 @@ async fn client_origins_allow_plain_http_only_on_loopback() {
         let w = &w;
         let staff = staff.clone();
         async move {
-            w.admin(
-                Method::POST,
-                "/api/admin/clients/",
-                Some(json!({"name": "Site", "client_type": "web", "rate_limit": 10, "allowed_origins": origins})),
-                &staff,
-            )
+            w.post("/api/admin/clients/", json!({"name": "Site", "client_type": "web", "rate_limit": 10, "allowed_origins": origins}), &staff)
             .await
         }
     };
@@ -1669,20 +1605,18 @@ async fn client_origins_allow_plain_http_only_on_loopback() {
     let id = s(&r.body["client_id"]);
     let path = format!("/api/admin/clients/{id}/");
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &path,
-            Some(json!({"allowed_origins": ["http://evil.example"]})),
+            json!({"allowed_origins": ["http://evil.example"]}),
             &staff,
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(keys(&r.body), ["allowed_origins"]);
     let r = w
-        .admin(
-            Method::PATCH,
+        .patch(
             &path,
-            Some(json!({"allowed_origins": ["http://127.0.0.1:9000"]})),
+            json!({"allowed_origins": ["http://127.0.0.1:9000"]}),
             &staff,
         )
         .await;
