@@ -117,6 +117,9 @@ pub struct Config {
     /// this many seconds, doubling up to an hour (`mail/sender.rs`).
     /// Default 30.
     pub mail_retry_secs: i64,
+    /// Where outbound HTTP may go besides public addresses
+    /// (`GATEHOUSE_OUTBOUND_ALLOW`, `--outbound-allow`). Default: nowhere.
+    pub outbound: crate::outbound::OutboundPolicy,
 }
 
 /// The seed's HS256 signing key and the end of the cutover.
@@ -199,6 +202,7 @@ impl Default for Config {
             smtp: None,
             mail_dev: false,
             mail_retry_secs: 30,
+            outbound: crate::outbound::OutboundPolicy::default(),
             anonymous_rate_limit: None,
             client_rate_period_secs: 3600,
             allow_unicode_email_local_part: false,

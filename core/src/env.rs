@@ -1,6 +1,7 @@
 //! [`Env`]: everything the core needs from the world, supplied by a host.
 
 use crate::clock::Clock;
+use crate::outbound::HttpClient;
 use crate::password::PasswordHasher;
 use crate::random::Random;
 use crate::rate_limit::RateLimitStore;
@@ -15,4 +16,7 @@ pub struct Env {
     pub sql: Arc<dyn SqlExecutor>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub rate_limits: Arc<dyn RateLimitStore>,
+    /// Outbound HTTP (identity providers, webhooks), under the configured
+    /// [`crate::outbound::OutboundPolicy`].
+    pub http: Arc<dyn HttpClient>,
 }

@@ -30,6 +30,8 @@
 //! - `store/`: the service's SQL over [`sql::SqlExecutor`], one file per
 //!   concern: `users.rs`, `sessions.rs`, `clients.rs`, `keys.rs`; the row
 //!   helpers in `store/mod.rs`.
+//! - [`outbound`]: outbound HTTP: the host's client trait and the policy of
+//!   where requests may go (no private addresses unless allowed).
 //! - [`mail`]: mails as values, their one layout, and the outbox they are
 //!   written to in the transaction of their change.
 //! - [`schema`]: the migrations.
@@ -59,6 +61,7 @@ pub mod mail;
 mod meta;
 pub mod mfa;
 pub mod openapi;
+pub mod outbound;
 pub mod pages;
 pub mod password;
 pub mod permission;

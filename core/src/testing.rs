@@ -15,6 +15,7 @@
 //! wasm32.
 
 use crate::clock::{FixedClock, UnixMillis};
+use crate::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use crate::password::{Argon2Params, InlineHasher};
 use crate::random::SeededRandom;
 use crate::rate_limit::MemoryRateLimitStore;
@@ -55,6 +56,8 @@ pub struct TestEnv {
     pub clock: Arc<FixedClock>,
     /// The executor in `env`.
     pub sql: Arc<dyn SqlExecutor>,
+    /// The outbound HTTP client in `env`: give it answers, read what was sent.
+    pub http: Arc<StubHttp>,
     /// The folder that holds the database file (`db.sqlite`), when there is
     /// one; the file goes with it.
     pub dir: Option<tempfile::TempDir>,
@@ -85,6 +88,7 @@ impl TestEnv {
     /// around `sql`, which is used as it is (not migrated).
     pub fn with_sql(sql: Arc<dyn SqlExecutor>) -> TestEnv {
         let clock = Arc::new(FixedClock::new(T0));
+        let http = Arc::new(StubHttp::default());
         TestEnv {
             env: Env {
                 clock: clock.clone(),
@@ -92,9 +96,11 @@ impl TestEnv {
                 sql: sql.clone(),
                 hasher: Arc::new(cheap_hasher()),
                 rate_limits: Arc::new(MemoryRateLimitStore::default()),
+                http: http.clone(),
             },
             clock,
             sql,
+            http,
             dir: None,
         }
     }
@@ -308,4 +314,56 @@ mod tests {
         assert_eq!(t.env.clock.now(), T0.plus_secs(60));
         t.start(Config::default()).await;
     }
+}
+
+/// An [`HttpClient`] for tests: answers by URL (without the query) from
+/// what the test put in, records every request, and answers a URL it has
+/// nothing for with [`OutboundError::Network`].
+#[derive(Debug, Default)]
+pub struct StubHttp {
+    answers: std::sync::Mutex<Vec<(String, Result<OutboundResponse, OutboundError>)>>,
+    sent: std::sync::Mutex<Vec<OutboundRequest>>,
+}
+
+impl StubHttp {
+    /// Answers requests to `url` (up to `?`) with `answer` from now on.
+    pub fn answer(&self, url: &str, answer: Result<OutboundResponse, OutboundError>) {
+        let mut a = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        a.retain(|(u, _)| u != url);
+        a.push((url.to_owned(), answer));
+    }
+
+    /// Answers requests to `url` with status 200 and `json`.
+    pub fn answer_json(&self, url: &str, json: &serde_json::Value) {
+        self.answer(
+            url,
+            Ok(OutboundResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: bytes::Bytes::from(json.to_string()),
+            }),
+        );
+    }
+
+    /// Every request sent so far, oldest first.
+    pub fn sent(&self) -> Vec<OutboundRequest> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+crate::async_trait_decl! {
+impl HttpClient for StubHttp {
+    async fn send(&self, req: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        let key = req.url.split('?').next().unwrap_or_default().to_owned();
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(req);
+        let a = self.answers.lock().unwrap_or_else(|e| e.into_inner());
+        a.iter()
+            .find(|(u, _)| *u == key)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| Err(OutboundError::Network(format!("no stub answer for {key}"))))
+    }
+}
 }

@@ -329,6 +329,18 @@ pub struct ConfigArgs {
     )]
     pub mail_retry_secs: Option<i64>,
 
+    /// Non-public addresses outbound HTTP (identity providers, webhooks) may
+    /// reach, comma-separated: addresses, CIDR blocks (`127.0.0.0/8`) or
+    /// `host:port`. Loopback, private, link-local and the like are refused
+    /// otherwise [default: none].
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "GATEHOUSE_OUTBOUND_ALLOW",
+        global = true
+    )]
+    pub outbound_allow: Option<String>,
+
     /// Lifetime of a password-reset link, in seconds [default: 3600].
     #[arg(
         long,
@@ -465,6 +477,7 @@ impl ConfigArgs {
             vars::MAIL_DEV => self.mail_dev.then(|| "true".to_owned()),
             vars::PUBLIC_URL => self.public_url.clone(),
             vars::MAIL_RETRY_SECS => text(self.mail_retry_secs),
+            vars::OUTBOUND_ALLOW => self.outbound_allow.clone(),
             vars::RESET_TOKEN_TTL => text(self.reset_token_ttl),
             vars::VERIFY_TOKEN_TTL => text(self.verify_token_ttl),
             vars::EMAIL_CHANGE_TTL => text(self.email_change_ttl),

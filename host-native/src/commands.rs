@@ -204,7 +204,12 @@ async fn open(
     let applied = gatehouse_core::schema::migrate(&exec)
         .await
         .map_err(|e| CommandError(format!("migration failed: {e}")))?;
-    let env = native_env(Arc::new(exec), config.argon2, hash_queue);
+    let env = native_env(
+        Arc::new(exec),
+        config.argon2,
+        hash_queue,
+        config.outbound.clone(),
+    );
     let gatehouse = Gatehouse::start(config, env)
         .await
         .map_err(|e| CommandError(format!("cannot start: {e}")))?;

@@ -8,6 +8,7 @@
 //! - [`db`]: the core's SQL executor over libSQL (embedded file or remote).
 //! - [`runtime`]: clock, randomness, the allocator setting.
 //! - [`mail`]: SMTP (lettre) or the development log behind the core's mail sender, and its task.
+//! - [`outbound`]: the core's outbound HTTP over hyper + rustls, under the outbound policy.
 //! - [`hash_pool`]: Argon2 on one thread per core, each with its own memory, behind a bounded queue.
 
 pub mod assets;
@@ -16,5 +17,6 @@ pub mod commands;
 pub mod db;
 pub mod hash_pool;
 pub mod mail;
+pub mod outbound;
 pub mod runtime;
 pub mod server;

@@ -75,11 +75,13 @@ pub fn available_cores() -> usize {
 
 /// The native [`Env`] over `sql`, hashing new passwords with `argon2` on a
 /// [`HashPool`] of one thread per core and `hash_queue` waiting hashes
-/// (default: [`crate::hash_pool::DEFAULT_QUEUE_PER_WORKER`] per thread).
+/// (default: [`crate::hash_pool::DEFAULT_QUEUE_PER_WORKER`] per thread),
+/// sending outbound HTTP under `outbound`.
 pub fn native_env(
     sql: Arc<dyn SqlExecutor>,
     argon2: Argon2Params,
     hash_queue: Option<usize>,
+    outbound: gatehouse_core::outbound::OutboundPolicy,
 ) -> Env {
     Env {
         clock: Arc::new(SystemClock),
@@ -87,6 +89,7 @@ pub fn native_env(
         sql,
         hasher: Arc::new(HashPool::per_core(argon2, hash_queue)),
         rate_limits: Arc::new(MemoryRateLimitStore::default()),
+        http: Arc::new(crate::outbound::NativeHttp::new(outbound)),
     }
 }
 

@@ -10,12 +10,14 @@
 //! - [`clock`], [`random`]: `Date.now()` and `crypto.getRandomValues`.
 //! - [`mail`]: the outbox sender over the `send_email` binding (`MAIL`),
 //!   run after a response that queued mail and by the Cron Trigger.
+//! - [`outbound`]: the core's outbound HTTP over `fetch` (no redirects, timeout, body cap, policy).
 
 mod clock;
 mod config;
 mod convert;
 mod executor;
 mod mail;
+mod outbound;
 mod pages;
 mod random;
 
@@ -156,6 +158,9 @@ async fn service(env: &Env) -> std::result::Result<Gatehouse, StartFailure> {
         hasher: Arc::new(InlineHasher(settings.core.argon2)),
         // Counters in libSQL: requests of one client land on many isolates.
         rate_limits: Arc::new(SqlRateLimitStore::new(sql)),
+        http: Arc::new(outbound::FetchHttp {
+            policy: settings.core.outbound.clone(),
+        }),
     };
     let service = Gatehouse::start(settings.core, core_env)
         .await

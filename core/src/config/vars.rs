@@ -47,9 +47,10 @@ pub const MAIL_FROM: &str = "GATEHOUSE_MAIL_FROM";
 pub const MAIL_DEV: &str = "GATEHOUSE_MAIL_DEV";
 pub const PUBLIC_URL: &str = "GATEHOUSE_PUBLIC_URL";
 pub const MAIL_RETRY_SECS: &str = "GATEHOUSE_MAIL_RETRY_SECS";
+pub const OUTBOUND_ALLOW: &str = "GATEHOUSE_OUTBOUND_ALLOW";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 34] = [
+pub const NAMES: [&str; 35] = [
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
@@ -84,6 +85,7 @@ pub const NAMES: [&str; 34] = [
     DATA_KEY,
     EMAIL_REQUESTS_PER_ADDRESS,
     EMAIL_REQUESTS_PER_IP,
+    OUTBOUND_ALLOW,
 ];
 
 /// The settings do not describe a usable configuration. Variants name the
@@ -138,6 +140,9 @@ pub enum ConfigError {
     BadMailFrom(String),
     /// `GATEHOUSE_PUBLIC_URL` not an `http(s)://` URL.
     BadPublicUrl(String),
+    /// `GATEHOUSE_OUTBOUND_ALLOW` with an entry that is not an address, a
+    /// CIDR block or host:port.
+    BadOutboundAllow(String),
 }
 
 /// How a [`ConfigError`] message names a setting.
@@ -241,6 +246,7 @@ impl ConfigError {
                 "{}: cannot use {value:?} (expected http(s)://host[:port][/path])",
                 n(PUBLIC_URL)
             ),
+            ConfigError::BadOutboundAllow(why) => format!("{}: {why}", n(OUTBOUND_ALLOW)),
         }
     }
 }
@@ -321,6 +327,11 @@ impl Config {
                 .filter(|k| !k.trim().is_empty())
                 .map(|k| crate::mfa::DataKey::from_base64(&k).map_err(ConfigError::BadDataKey))
                 .transpose()?,
+            outbound: lookup(OUTBOUND_ALLOW)
+                .map(|l| crate::outbound::OutboundPolicy::parse(&l))
+                .transpose()
+                .map_err(ConfigError::BadOutboundAllow)?
+                .unwrap_or_default(),
             ..mail(&lookup, Config::default())?
         })
     }
@@ -798,6 +809,7 @@ mod tests {
             MAIL_DEV,
             PUBLIC_URL,
             DATA_KEY,
+            OUTBOUND_ALLOW,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
         assert_eq!(numbers.clone().count(), 18);
@@ -947,6 +959,24 @@ mod tests {
                 ConfigError::HalfDashboard { set, missing }
             );
         }
+    }
+
+    #[test]
+    fn outbound_allow_is_a_list_of_entries() {
+        let c =
+            Config::from_vars(|n| (n == OUTBOUND_ALLOW).then(|| "127.0.0.0/8, idp:8443".into()))
+                .unwrap();
+        assert_eq!(c.outbound.allow_private.len(), 2);
+        assert!(Config::from_vars(|_| None)
+            .unwrap()
+            .outbound
+            .allow_private
+            .is_empty());
+        let e = err(&[(OUTBOUND_ALLOW, "10.0.0.0/99")]);
+        assert!(matches!(e, ConfigError::BadOutboundAllow(_)));
+        assert!(e
+            .message(Naming::Flag)
+            .starts_with("--outbound-allow (or GATEHOUSE_OUTBOUND_ALLOW): "));
     }
 
     #[test]
