@@ -15,7 +15,7 @@ pub struct AdminUserOut {
     #[serde(flatten)]
     pub user: UserOut,
     pub is_active: bool,
-    /// The user's confirmed second factors (`totp`).
+    /// The user's second factors: `totp` (confirmed), `passkey` (one or more).
     pub mfa: Vec<String>,
 }
 

@@ -195,7 +195,9 @@ pub(crate) async fn disable(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
         .audit(event::MFA_REMOVED, Some(user.id))
         .target_user(UserRef::Id(user.id))
         .detail(serde_json::json!({"kind": "totp"}));
-    ctx.store().remove_factors(user.id, &audit, None).await?;
+    ctx.store()
+        .remove_factors(user.id, false, &audit, None)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &DetailOut {

@@ -650,3 +650,50 @@ async fn passkey_options_need_a_live_sign_in_challenge_of_this_client() {
         .await
         .expect(400);
 }
+
+#[tokio::test]
+async fn admins_see_passkeys_in_mfa_and_their_reset_removes_them() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (u, t, mut key) = enrolled(&api).await;
+    let id = api.profile(&t.access).await.json()["id"].as_i64().unwrap();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let admin = admin_api.login_ok(&ctx.server.create_user("admin")).await;
+    let shown = admin_api
+        .get(&format!("/api/admin/users/{id}/"))
+        .bearer(&admin.access)
+        .send()
+        .await;
+    shown.expect(200);
+    assert_eq!(shown.json()["mfa"], json!(["passkey"]));
+    // The list (one query for the page) says the same.
+    let page = admin_api
+        .get(&format!("/api/admin/users/?search={}", u.email))
+        .bearer(&admin.access)
+        .send()
+        .await;
+    page.expect(200);
+    let row = page.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .expect("the user is listed");
+    assert_eq!(row["mfa"], json!(["passkey"]));
+
+    // A lost device: the reset removes the passkey; the password alone signs in.
+    let r = admin_api
+        .post(&format!("/api/admin/users/{id}/mfa/reset/"))
+        .bearer(&admin.access)
+        .send()
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["mfa"], json!([]));
+    let t2 = api.login_ok(&u).await;
+    assert!(list(&api, &t2.access).await.is_empty());
+    let o = login_options(&api).await;
+    login_with(&api, &o, &key.get(&o))
+        .await
+        .expect_error(400, "passkey_unknown");
+}
