@@ -194,6 +194,10 @@ pub struct ClientCreateIn {
     /// is added); null: the code mail carries the code only.
     #[schema(max_length = 2000)]
     pub signin_url: Option<String>,
+    /// Tell staff and admins without a second factor to enrol at sign-in
+    /// (default: on for `admin`-type clients, off for the others).
+    #[schema(nullable = false)]
+    pub require_mfa_for_staff: Option<bool>,
 }
 
 /// A partial update of a client.
