@@ -8,6 +8,7 @@ use crate::api_client::ClientId;
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::mfa::{Challenge, CHALLENGE_ATTEMPTS};
+use crate::session::SessionId;
 use crate::sql::{Row, SqlError, Statement};
 use crate::user::UserId;
 
@@ -381,6 +382,36 @@ impl Store {
             challenge_row,
         )
         .await
+    }
+
+    /// A step-up on the live login `id`: it passed `method` (an `amr`
+    /// value) at `now`; the method joins the login's methods (its next
+    /// refresh carries it, and aal 2). `first` runs before, in the same
+    /// transaction, and the step-up only if it changed a row (a passkey's
+    /// counter compare-and-swap). True when the login was stepped up.
+    pub(crate) async fn step_up_session(
+        &self,
+        id: &SessionId,
+        method: &str,
+        now: UnixMillis,
+        first: Option<Statement>,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let mut update = Statement::new(
+            "UPDATE sessions SET mfa_at = ?, amr = CASE WHEN instr(',' || amr || ',', ',' || ? || ',') > 0 THEN amr ELSE amr || ',' || ? END WHERE id = ? AND revoked_at IS NULL",
+            vec![now.0.into(), method.into(), method.into(), id.0.clone().into()],
+        );
+        let mut stmts = Vec::new();
+        if let Some(first) = first {
+            stmts.push(first);
+            update = only_if(update, "changes() = 1", vec![]);
+        }
+        let at = stmts.len();
+        stmts.push(update);
+        // Audited only when the login was stepped up.
+        stmts.push(only_if(audit.statement(), "changes() = 1", vec![]));
+        let results = self.sql.batch(stmts).await?;
+        Ok(results.get(at).is_some_and(|r| r.rows_affected == 1))
     }
 
     /// The factor kinds of `users` (a confirmed TOTP, a passkey), one query

@@ -690,3 +690,63 @@ async fn require_mfa_for_staff_is_set_at_creation() {
         false
     );
 }
+
+#[tokio::test]
+async fn a_login_without_a_recent_factor_steps_up_on_the_spot() {
+    let ctx = Ctx::new();
+    let mut e = enrolled_creator(&ctx.api).await;
+    let access = e.tokens.access.clone();
+    let regenerate = "/api/auth/mfa/recovery-codes/regenerate/";
+    // The login that enrolled never passed the factor.
+    ctx.api
+        .post(regenerate)
+        .bearer(&access)
+        .send()
+        .await
+        .expect_error(403, "mfa_step_up_required");
+    let step_up = |body: Value| {
+        ctx.api
+            .post("/api/auth/mfa/step-up/")
+            .bearer(&access)
+            .json(&body)
+            .send()
+    };
+    step_up(json!({ "code": e.auth.wrong() }))
+        .await
+        .expect_error(400, "invalid_mfa_code");
+    step_up(json!({"code": "123456", "recovery_code": "abcde-fghij"}))
+        .await
+        .expect(400);
+    step_up(json!({ "credential": "nope", "challenge_id": "x" }))
+        .await
+        .expect(400);
+    // This client has no passkey setup, and the user no passkey.
+    ctx.api
+        .post("/api/auth/mfa/step-up/passkey/options/")
+        .bearer(&access)
+        .send()
+        .await
+        .expect(400);
+    let r = step_up(json!({ "code": e.auth.code() })).await;
+    r.expect(200);
+    assert_eq!(r.json()["valid_for"], 900, "{}", r.text());
+    assert!(r.json()["mfa_at"].is_string());
+    ctx.api
+        .post(regenerate)
+        .bearer(&access)
+        .send()
+        .await
+        .expect(200);
+    // The login's next refresh carries the factor.
+    let t = ctx.api.refresh_ok(&e.tokens.refresh).await;
+    let claims = jwt::claims(&t.access);
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]));
+    assert_eq!(claims["aal"], 2);
+    // Signed out: 401.
+    ctx.api
+        .post("/api/auth/mfa/step-up/")
+        .json(&json!({"code": "123456"}))
+        .send()
+        .await
+        .expect(401);
+}

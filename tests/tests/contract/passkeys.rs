@@ -697,3 +697,51 @@ async fn admins_see_passkeys_in_mfa_and_their_reset_removes_them() {
         .await
         .expect_error(400, "passkey_unknown");
 }
+
+#[tokio::test]
+async fn a_passkey_steps_up_the_current_login_for_a_password_change() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    // The login that registered the passkey never passed it.
+    let (u, t, mut key) = enrolled(&api).await;
+    let new_password = "Harbor-Quill-7730-Moss";
+    let change = json!({"old_password": u.password, "new_password": new_password, "new_password2": new_password});
+    api.change_password(&t.access, &change)
+        .await
+        .expect_error(403, "mfa_step_up_required");
+    let options = || async {
+        let r = api
+            .post("/api/auth/mfa/step-up/passkey/options/")
+            .bearer(&t.access)
+            .send()
+            .await;
+        r.expect(200);
+        r.json()
+    };
+    let step_up = |o: &Value, cred: &Value| {
+        api.post("/api/auth/mfa/step-up/")
+            .bearer(&t.access)
+            .json(&json!({"challenge_id": o["challenge_id"], "credential": cred}))
+            .send()
+    };
+    let o = options().await;
+    assert_eq!(o["publicKey"]["rpId"], RP);
+    assert_eq!(o["publicKey"]["allowCredentials"][0]["id"], b64(&key.id));
+    // A passwordless sign-in's challenge is not this login's.
+    let lo = login_options(&api).await;
+    step_up(&lo, &key.get(&lo))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    let o = options().await;
+    let r = step_up(&o, &key.get(&o)).await;
+    r.expect(200);
+    // Spent: the same challenge again is refused.
+    step_up(&o, &key.get(&o))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    let r = api.change_password(&t.access, &change).await;
+    r.expect(200);
+    let claims = gatehouse_contract::jwt::claims(r.json()["access"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["pwd", "hwk"]));
+    assert_eq!(claims["aal"], 2);
+}
