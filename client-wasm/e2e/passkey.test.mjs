@@ -85,6 +85,19 @@ test("register a passkey, sign in without a password, then as the second factor 
   assert.equal(twice.detail, "InvalidStateError");
   assert.equal((await page.evaluate(() => gh.listPasskeys())).length, 1);
 
+  // This login (the registration's) never passed the passkey: a password
+  // change needs a step-up first, done with the passkey on the spot.
+  const newPassword = "Lantern-Quartz-1188";
+  const change = () => page.evaluate(([o, n]) => run(gh.changePassword(o, n, n)), [user.password, newPassword]);
+  const refused = await change();
+  assert.equal(refused.status, 403);
+  assert.equal(refused.code, "mfa_step_up_required");
+  const up = await page.evaluate(() => run(gh.stepUp({ passkey: true })));
+  assert.equal(up[0], "ok", JSON.stringify(up));
+  assert.equal(up[1].valid_for, 900);
+  assert.equal((await change())[0], "ok");
+  user.password = newPassword;
+
   // Passwordless: navigator.credentials.get with no allowCredentials.
   await page.evaluate(() => gh.logout());
   await page.evaluate(() => (events.length = 0));

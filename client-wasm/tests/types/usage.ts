@@ -95,6 +95,9 @@ async function main(): Promise<void> {
   await gh.deletePasskey(pk.id);
   const viaPasskey: Session = await gh.signInWithPasskey();
   const second: Session = await gh.verifyMfa("tok", { passkey: true });
+  const until: number = (await gh.stepUp({ code: "123456" })).valid_for;
+  await gh.stepUp({ passkey: true });
+  void until;
   const m: MfaMethod = "passkey";
   const cancelled: GatehouseErrorCode = "passkey_cancelled";
   // @ts-expect-error passkey is a flag, not a credential
