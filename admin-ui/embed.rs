@@ -8,10 +8,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-D-B8SnKl.js",
+        path: "/admin/assets/index-BciKLu_7.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"e3013675300ebeed0437\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-D-B8SnKl.js")),
+        etag: "\"e1f96ad4aeb1688d6360\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BciKLu_7.js")),
     },
     Asset {
         path: "/admin/assets/index-DH_ZGQj3.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"74cbdc6a5a07f3de9305\"",
+        etag: "\"c01e5ff6d08aa877287b\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

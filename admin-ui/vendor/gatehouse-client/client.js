@@ -292,6 +292,16 @@ export function makeClient(loaded, getCore) {
       }
       return (await this.#pair("/api/auth/mfa/verify/", b))[1];
     }
+    /** Renews this login's second factor (routes answering
+     *  `mfa_step_up_required`): `{code}`, `{recoveryCode}` or `{passkey: true}`. */
+    async stepUp(a) {
+      let b = a.recoveryCode != null ? { recovery_code: a.recoveryCode } : { code: a.code };
+      if (a.passkey) {
+        const o = await this.#json("POST", "/api/auth/mfa/step-up/passkey/options/", undefined, true);
+        b = { challenge_id: o.challenge_id, credential: await this.#webauthn(1, o.publicKey) };
+      }
+      return this.#json("POST", "/api/auth/mfa/step-up/", b, true);
+    }
     /** A ceremony; the browser's refusal (the user cancelled, no authenticator…)
      *  as a GatehouseError `passkey_cancelled` with the DOMException's name. */
     #webauthn(get, o) {

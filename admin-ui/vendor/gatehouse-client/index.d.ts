@@ -257,6 +257,11 @@ export class GatehouseClient {
    *  Wrong → "invalid_mfa_code"; token spent, expired or out of attempts →
    *  "mfa_token_invalid"; too many wrong answers → "mfa_throttled". */
   verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string } | { passkey: true }): Promise<Session>;
+  /** Renews this login's second factor on the spot, for the calls that
+   *  reject with "mfa_step_up_required" (403: none passed in the last 15
+   *  minutes): a code, a recovery code or a passkey. Wrong →
+   *  "invalid_mfa_code" (or a passkey's refusal); "mfa_throttled" after 10 an hour. */
+  stepUp(answer: { code: string } | { recoveryCode: string } | { passkey: true }): Promise<{ detail: string; mfa_at: string; valid_for: number }>;
   /** Registers a passkey for the signed-in user: the browser asks for it
    *  (`navigator.credentials.create`, a discoverable credential with user
    *  verification). `name`: at most 64 characters (default "Passkey"). */
