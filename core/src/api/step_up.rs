@@ -206,6 +206,10 @@ pub struct StepUpOut {
     pub valid_for: i64,
 }
 
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(StepUpIn, StepUpOut)))]
+pub(crate) struct StepUpDoc;
+
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
 operation! { bearer mfa_step_up, post "/api/auth/mfa/step-up/", "mfa", request_body = StepUpIn,
