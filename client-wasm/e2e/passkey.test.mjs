@@ -4,11 +4,12 @@
 // (CDP WebAuthn.addVirtualAuthenticator: CTAP2, internal, resident keys, user
 // verification), against a real gatehouse. The page is served as
 // http://localhost:PORT: WebAuthn refuses an IP address as the rp id, and the
-// API client's first origin gives the rp id ("localhost").
+// API client's first origin gives the rp id ("localhost"). The native host by
+// default; the Worker when GATEHOUSE_E2E_BASE_URL/_DATABASE_URL name one.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { clientPage, launchChromium, staticServer } from "./site.mjs";
-import { newUser, startStack } from "./harness.mjs";
+import { newUser, remoteStack, startStack } from "./harness.mjs";
 
 const PAGE = clientPage(
   "gatehouse passkey e2e",
@@ -21,7 +22,9 @@ let site, stack, browser, cfg, origin;
 before(async () => {
   site = await staticServer(PAGE);
   origin = site.url.replace("127.0.0.1", "localhost");
-  stack = await startStack({ origins: [origin] });
+  // The native server, or the one GATEHOUSE_E2E_BASE_URL names (the Worker:
+  // scripts/test-worker.sh).
+  stack = remoteStack({ origins: [origin] }) || (await startStack({ origins: [origin] }));
   browser = await launchChromium();
   cfg = { baseUrl: stack.baseUrl, apiKey: stack.client.api_key, clientId: stack.client.client_id, storage: "localStorage" };
 });
