@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BUsH8stV.js",
+        path: "/admin/assets/index-BciKLu_7.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"d927af32fafd4819dc3a\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BUsH8stV.js")),
+        etag: "\"e1f96ad4aeb1688d6360\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BciKLu_7.js")),
     },
     Asset {
-        path: "/admin/assets/index-Bq2t0ipp.css",
+        path: "/admin/assets/index-DH_ZGQj3.css",
         content_type: "text/css; charset=utf-8",
-        etag: "\"6adc70f849e6fe8c7234\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Bq2t0ipp.css")),
+        etag: "\"19914d1c68698daa3fef\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DH_ZGQj3.css")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"51bb73f1aa09e77bbbd6\"",
+        etag: "\"c01e5ff6d08aa877287b\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

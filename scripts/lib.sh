@@ -24,7 +24,9 @@ report_result() {
 examples_client() {
   local bin=$1 file=$2 name=$3 origins="" p
   if [ ! -s "$file" ]; then
-    for p in 5101 5102 5103 5104; do origins+="http://127.0.0.1:$p,http://localhost:$p,"; done
+    # localhost first: the first origin names the passkeys' relying party, and
+    # WebAuthn refuses an IP address (examples/e2e/mfa-flow.mjs opens localhost).
+    for p in 5101 5102 5103 5104; do origins+="http://localhost:$p,http://127.0.0.1:$p,"; done
     # Reset links open the React example's /reset page; sign-in codes on, their
     # mails linking to its /code page.
     "$bin" create-api-client --name "$name" --type web --rate-limit 100000 \

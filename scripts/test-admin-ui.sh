@@ -62,9 +62,11 @@ gh migrate >/dev/null
 gh createsuperuser --email "$ADMIN_EMAIL" --username admin --password "$ADMIN_PASSWORD" >/dev/null
 gh create-user --type staff --email "$STAFF_EMAIL" --username staff --first-name Sam --last-name Staff --password "$STAFF_PASSWORD" >/dev/null
 gh create-user --type creator --email "$CREATOR_EMAIL" --username creator --first-name Cora --last-name Creator --password "$CREATOR_PASSWORD" >/dev/null
-# The dashboard's own client: type admin, staff and admins, this origin only.
+# The dashboard's own client: type admin, staff and admins, this server's
+# origin under two names. The first gives the passkeys' rp id: WebAuthn
+# refuses an IP address, so the passkey test opens http://localhost:PORT.
 gh create-api-client --name "Admin dashboard" --type admin --rate-limit 10000 \
-  --serves staff,admin --origins "$origin" --json >"$dir/dashboard.json"
+  --serves staff,admin --origins "http://localhost:$port,$origin" --json >"$dir/dashboard.json"
 # A creator web app (also what Swagger's "Try it out" authorizes with).
 gh create-api-client --name "Creator Web App" --type web --rate-limit 1000 \
   --serves creator,staff,admin --origins "$origin" --json >"$dir/web.json"
@@ -79,6 +81,7 @@ pid=$!
 for _ in $(seq 1 400); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.05; done
 grep -q listening "$dir/out" || { cat "$dir/err"; echo "server did not start" >&2; exit 1; }
 export GATEHOUSE_URL="$origin"
+export GATEHOUSE_PASSKEY_URL="http://localhost:$port"
 stage "server start"
 
 # --- browser tests -----------------------------------------------------------

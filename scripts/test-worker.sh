@@ -3,7 +3,8 @@
 # libSQL server (sqld). Installs its tools, runs host-worker's unit tests
 # (its Hrana client), builds, starts sqld and wrangler on their own ports,
 # waits for /healthz, runs `cargo test -p gatehouse-contract` against them,
-# stops both by pid. Prints each stage's seconds; exits non-zero when any
+# then the passkey browser test (client-wasm/e2e/passkey.test.mjs, when the
+# client package is packed), stops both by pid. Prints each stage's seconds; exits non-zero when any
 # stage fails.
 #
 # Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
@@ -130,5 +131,17 @@ GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_WRANGLER_LOG="$work/wrangler.log" \
     timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output \
     ${GATEHOUSE_WORKER_TEST_FILTER:-}
+stage_done
+
+# Passkeys end to end on the Worker: the client package's ceremonies in headless
+# Chromium with the DevTools virtual authenticator (client-wasm/e2e/passkey.test.mjs),
+# when the package is packed (the client-wasm stage) and Chromium is there.
+stage "passkeys in Chromium"
+if [ -f client-wasm/pkg/npm/index.js ] && [ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ]; then
+    GATEHOUSE_E2E_BASE_URL="$base_url" GATEHOUSE_E2E_DATABASE_URL="$db_url" GATEHOUSE_BIN="$gatehouse" \
+        timeout 300 node --test client-wasm/e2e/passkey.test.mjs
+else
+    echo "skipped: no client-wasm/pkg/npm (scripts/pack-client.sh) or no chromium"
+fi
 stage_done
 echo "== test-worker: passed"

@@ -162,8 +162,8 @@ async function staffOnly(): Promise<Claims> {
 }
 
 /** Finishes a sign-in that answered `mfa_required` (its `mfa_token`) with an
- * authenticator code or a recovery code. */
-export async function verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string }): Promise<Claims> {
+ * authenticator code, a recovery code or one of the user's passkeys. */
+export async function verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string } | { passkey: true }): Promise<Claims> {
   if (!gh) throw new ApiError(401, { detail: 'No dashboard API client is configured.', code: 'api_key_missing' });
   try {
     await gh.verifyMfa(mfaToken, answer);
@@ -173,6 +173,38 @@ export async function verifyMfa(mfaToken: string, answer: { code: string } | { r
   }
   return staffOnly();
 }
+
+/** Passwordless: a discoverable passkey (the browser offers the user's). */
+export async function signInWithPasskey(): Promise<Claims> {
+  await withClient((c) => c.signInWithPasskey());
+  enrolHint = false;
+  return staffOnly();
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  alg: number;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** A call of the client's own (the passkey ceremonies run in the browser), its errors as the dashboard's. */
+async function withClient<T>(f: (c: GatehouseClient) => Promise<T>): Promise<T> {
+  if (!gh) throw new ApiError(401, { detail: 'No dashboard API client is configured.', code: 'api_key_missing' });
+  try {
+    return await f(gh);
+  } catch (e) {
+    throw asApiError(e);
+  }
+}
+
+/** The signed-in user's passkeys (the account page). */
+export const passkeys = {
+  list: () => withClient((c) => c.listPasskeys() as Promise<Passkey[]>),
+  register: (name: string) => withClient((c) => c.registerPasskey(name || undefined) as Promise<Passkey>),
+  remove: (id: string) => withClient((c) => c.deletePasskey(id)),
+};
 
 export interface TotpEnrollment {
   secret: string;

@@ -7,6 +7,7 @@ import { usersPage } from './pages/users';
 import { clientsPage, clientDetailPage } from './pages/clients';
 import { auditPage } from './pages/audit';
 import { mfaBanner } from './pages/mfa';
+import { accountPage } from './pages/account';
 
 // Hash routes (#/users, #/clients/cl_x): the hosts serve one index.html and
 // need no fallback rules.
@@ -18,6 +19,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/clients$/, clientsPage, 'clients'],
   [/^\/clients\/([^/]+)$/, clientDetailPage, 'clients'],
   [/^\/audit$/, auditPage, 'audit'],
+  [/^\/account$/, accountPage, 'account'],
 ];
 
 const app = document.getElementById('app')!;
@@ -91,6 +93,7 @@ async function render() {
         navLink('#/users', 'Users', 'users', r.nav, 'users'),
         navLink('#/clients', 'API clients', 'clients', r.nav, 'key'),
         navLink('#/audit', 'Audit log', 'audit', r.nav, 'audit'),
+        navLink('#/account', 'Your account', 'account', r.nav, 'shield'),
         h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('docs')), 'API docs'),
       ),
       h(

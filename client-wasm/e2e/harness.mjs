@@ -57,6 +57,18 @@ export async function startStack({ origins = [], clientArgs = [] } = {}) {
   };
 }
 
+/** A server already running (the Worker under `wrangler dev`, scripts/test-worker.sh):
+ *  GATEHOUSE_E2E_BASE_URL, its database GATEHOUSE_E2E_DATABASE_URL (for the CLI,
+ *  GATEHOUSE_BIN, which makes the API client), or null when unset. No proxy. */
+export function remoteStack({ origins = [] } = {}) {
+  const baseUrl = process.env.GATEHOUSE_E2E_BASE_URL;
+  const db = process.env.GATEHOUSE_E2E_DATABASE_URL;
+  if (!baseUrl || !db) return null;
+  const args = ["create-api-client", "--name", "e2e-remote", "--type", "web", "--rate-limit", "100000", "--json"];
+  if (origins.length) args.push("--origins", origins.join(","));
+  return { baseUrl, client: JSON.parse(cli(db, args)), async stop() {} };
+}
+
 /** A transparent HTTP proxy that counts refresh requests and their outcomes. */
 export async function countingProxy(upstream) {
   const stats = { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, byPath: {} };

@@ -123,6 +123,8 @@ pub struct NewApiClient {
     pub allowed_origins: Vec<String>,
     pub is_active: bool,
     pub email: EmailOptions,
+    /// None: the default for the type ([`requires_mfa_for_staff_by_default`]).
+    pub require_mfa_for_staff: Option<bool>,
 }
 
 /// Why `url` cannot be a client's `reset_url` or `signin_url` (None: it

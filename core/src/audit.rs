@@ -48,6 +48,7 @@ pub mod event {
     pub const MFA_RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
     pub const MFA_RECOVERY_CODES_REGENERATED: &str = "mfa.recovery_codes_regenerated";
     pub const MFA_FAILED: &str = "mfa.failed";
+    pub const MFA_STEPPED_UP: &str = "mfa.stepped_up";
 }
 
 /// A user column of an event, as a value or as what the batch just wrote.

@@ -49,9 +49,10 @@ pub(crate) struct Caller {
     pub(crate) user: User,
     /// The login the access token belongs to.
     pub(crate) sid: SessionId,
-    /// How that login was authenticated (the token's `amr`), and its level.
+    /// How that login was authenticated (the token's `amr`). Routes that
+    /// need a second factor read the login's recency instead
+    /// (`Store::session_mfa_at`): a step-up raises it without new tokens.
     pub(crate) amr: Vec<String>,
-    pub(crate) aal: u8,
 }
 
 /// A staff or admin user calling the admin API, and the audit actor.
@@ -201,7 +202,6 @@ pub(crate) async fn authenticate(
             user,
             sid: claims.sid,
             amr: claims.amr,
-            aal: claims.aal,
         }),
         _ => Err(ApiError::token_not_valid()),
     }
@@ -225,7 +225,6 @@ async fn legacy_caller(
             user,
             sid: SessionId(format!("legacy:{}", claims.jti)),
             amr: vec![crate::mfa::amr::PWD.to_owned()],
-            aal: 1,
         }),
         _ => Err(ApiError::token_not_valid()),
     }

@@ -20,6 +20,19 @@ pub use seal::DataKey;
 pub(crate) const RECOVERY_CODES: usize = 10;
 /// An `mfa_token` lives this long (seconds).
 pub(crate) const CHALLENGE_TTL_SECS: i64 = 300;
+
+/// How long a second factor counts as recent for the routes that need one
+/// (`RequireMfa`, change-password): 15 minutes since the login last passed
+/// one, at sign-in or by a step-up (`mfa/step-up/`).
+pub const STEP_UP_WINDOW_SECS: i64 = 15 * 60;
+
+/// Whether a login whose last second factor was at `mfa_at` may use a
+/// route that needs a recent one at `now`: within [`STEP_UP_WINDOW_SECS`]
+/// (inclusive); never without one. A time after `now` (clocks of two
+/// hosts) counts as now.
+pub(crate) fn step_up_fresh(mfa_at: Option<UnixMillis>, now: UnixMillis) -> bool {
+    mfa_at.is_some_and(|t| now.0 - t.0 <= STEP_UP_WINDOW_SECS * 1000)
+}
 /// Codes one challenge may be tried with; the one past it kills it.
 pub(crate) const CHALLENGE_ATTEMPTS: i64 = 5;
 
@@ -132,6 +145,23 @@ pub(crate) fn recovery_hash(code: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod step_up_tests {
+    use super::*;
+    use crate::testing::T0;
+
+    #[test]
+    fn recent_means_fifteen_minutes_to_the_millisecond() {
+        let window = STEP_UP_WINDOW_SECS * 1000;
+        assert!(!step_up_fresh(None, T0));
+        assert!(step_up_fresh(Some(T0), T0));
+        assert!(step_up_fresh(Some(T0), UnixMillis(T0.0 + window)));
+        assert!(!step_up_fresh(Some(T0), UnixMillis(T0.0 + window + 1)));
+        // A later stamp (another host's clock a little ahead) is recent.
+        assert!(step_up_fresh(Some(UnixMillis(T0.0 + 5_000)), T0));
+    }
 }
 
 #[cfg(test)]

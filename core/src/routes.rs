@@ -219,6 +219,8 @@ static ROUTES: &[Route] = &[
     route!(POST   "/api/auth/mfa/totp/disable/"             NONE, RequireMfa,    api::mfa::disable,    api::mfa::__path_mfa_totp_disable, body 8192),
     route!(POST   "/api/auth/mfa/recovery-codes/regenerate/" NONE, RequireMfa,   api::mfa::regenerate, api::mfa::__path_mfa_recovery_regenerate, body 1024),
     route!(POST   "/api/auth/mfa/passkey/options/"          NONE, Client,        api::mfa::passkey_options, api::mfa::__path_mfa_passkey_options, body 1024),
+    route!(POST   "/api/auth/mfa/step-up/"                  NONE, Authenticated, api::step_up::step_up, api::step_up::__path_mfa_step_up, body api::passkeys::BODY_LIMIT),
+    route!(POST   "/api/auth/mfa/step-up/passkey/options/"  NONE, Authenticated, api::step_up::passkey_options, api::step_up::__path_mfa_step_up_passkey_options, body 1024),
     route!(POST   "/api/auth/mfa/verify/"                   NONE, Client,        api::mfa::verify,     api::mfa::__path_mfa_verify, counts Login, body api::passkeys::BODY_LIMIT),
     // Passkeys (WebAuthn): the caller's own, and passwordless sign-in.
     route!(POST   "/api/auth/passkeys/register/options/"   NONE, Authenticated, api::passkeys::register_options, api::passkeys::__path_passkey_register_options),

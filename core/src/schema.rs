@@ -15,7 +15,17 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, SECOND_FACTORS),
     (9, PASSKEYS),
     (10, SIGNIN_URL),
+    (15, STEP_UP),
 ];
+
+/// Step-up recency (`RequireMfa`, change-password): `mfa_at` is when the
+/// login last passed a second factor (at sign-in, or a step-up on it);
+/// null for a login that never did. A login that passed one at sign-in
+/// counts from its creation.
+const STEP_UP: &str = "
+ALTER TABLE sessions ADD COLUMN mfa_at INTEGER;
+UPDATE sessions SET mfa_at = created_at WHERE ',' || amr || ',' LIKE '%,otp,%' OR ',' || amr || ',' LIKE '%,rc,%' OR ',' || amr || ',' LIKE '%,hwk,%';
+";
 
 /// An API client's own page for sign-in with an emailed code: the code mail
 /// links to it with `email=…&code=…` (null: the mail carries the code only).

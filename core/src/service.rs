@@ -427,7 +427,10 @@ impl Gatehouse {
             Guard::Authenticated => Some(authenticate(self.shared(), req, now).await?),
             Guard::RequireMfa => {
                 let caller = authenticate(self.shared(), req, now).await?;
-                if caller.aal < 2 {
+                // A second factor, and a recent one: this login passed it
+                // at sign-in or by a step-up, at most 15 minutes ago.
+                let at = self.shared().store.session_mfa_at(&caller.sid).await?;
+                if !crate::mfa::step_up_fresh(at, now) {
                     return Err(ApiError::mfa_step_up_required());
                 }
                 Some(caller)

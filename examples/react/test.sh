@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm ci, vite build into dist/, serve it on port 5102 and run the shared browser
-# flow, and beside it the reset flow with the real mail (../e2e/reset-flow.mjs).
+# flow, and beside it the reset flow with the real mail (../e2e/reset-flow.mjs)
+# and the second factors (../e2e/mfa-flow.mjs: TOTP, passkeys).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-EXAMPLE_EXTRA_TEST="node ../e2e/reset-flow.mjs" exec ../e2e/run-app.sh react 5102 dist
+EXAMPLE_EXTRA_TEST="bash ../e2e/extras.sh reset-flow.mjs mfa-flow.mjs" exec ../e2e/run-app.sh react 5102 dist

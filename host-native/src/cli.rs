@@ -662,6 +662,9 @@ pub struct CreateApiClientArgs {
     /// The client's sign-in-with-a-code page; the code mail links to it with `email=…&code=…` added [default: no link].
     #[arg(long, value_name = "URL")]
     pub signin_url: Option<String>,
+    /// Tell staff and admins without a second factor to enrol at sign-in; `--require-mfa-for-staff=false` turns it off [default: on for `admin`, else off].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub require_mfa_for_staff: Option<bool>,
     /// Print the client (and its key) as JSON.
     #[arg(long)]
     pub json: bool,

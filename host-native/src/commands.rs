@@ -291,6 +291,7 @@ async fn create_api_client(gh: &Gatehouse, args: CreateApiClientArgs) -> Result<
                 reset_url: args.reset_url,
                 signin_url: args.signin_url,
             },
+            require_mfa_for_staff: args.require_mfa_for_staff,
         })
         .await
         .map_err(CommandError::from_display)?;

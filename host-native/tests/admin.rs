@@ -65,6 +65,7 @@ fn new_client(name: &str, client_type: &str, rate_limit: u32) -> NewApiClient {
         allowed_origins: vec![],
         is_active: true,
         email: Default::default(),
+        require_mfa_for_staff: None,
     }
 }
 

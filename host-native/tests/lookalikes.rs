@@ -167,6 +167,7 @@ async fn admin_api_create_and_update_normalise_and_refuse_lookalikes() {
             allowed_origins: vec![],
             is_active: true,
             email: Default::default(),
+            require_mfa_for_staff: None,
         })
         .await
         .unwrap();

@@ -1,4 +1,4 @@
-import { ApiError, credentials, hasServerCredentials, setCredentials, signIn, verifyMfa } from '../api';
+import { ApiError, credentials, hasServerCredentials, setCredentials, signIn, signInWithPasskey, verifyMfa } from '../api';
 import { append, asyncForm, clear, errorText, field, formError, h, icon } from '../ui';
 
 const brand = () => h('div', { class: 'login-brand' }, h('span', { class: 'brand-mark' }, icon('shield', 18)), h('h1', {}, 'Gatehouse'));
@@ -9,6 +9,9 @@ const message = (err: unknown) => {
     if (err.code === 'api_key_invalid' || err.code === 'api_key_missing') return 'The dashboard’s API client is not recognised. Check its client id and key.';
     if (err.code === 'invalid_mfa_code') return 'That code is not right. Try the current one from your app.';
     if (err.code === 'mfa_token_invalid') return 'This sign-in has expired or ran out of attempts. Start again.';
+    if (err.code === 'passkey_cancelled') return 'No passkey was used: the browser’s request was cancelled or timed out.';
+    if (err.code === 'passkey_unknown') return 'This passkey is not registered here any more.';
+    if (err.code === 'passkeys_unavailable') return 'Passkeys need the dashboard’s API client to list this site as its first allowed origin.';
   }
   return errorText(err);
 };
@@ -37,11 +40,27 @@ export function loginPage(root: HTMLElement, done: () => void): void {
       // A second factor is on: the password was right, the code comes next.
       if (e instanceof ApiError && e.code === 'mfa_required' && e.body.mfa_token) {
         clear(root);
-        return mfaStep(root, e.body.mfa_token, done);
+        return mfaStep(root, e.body.mfa_token, e.body.methods ?? [], done);
       }
       throw e;
     } finally {
       submit.textContent = 'Sign in';
+    }
+  };
+  // Passwordless: no email or password; the browser offers this site's passkeys.
+  const passkeyBtn = h('button', { class: 'btn btn-block', type: 'button', id: 'passkey-sign-in' }, 'Sign in with a passkey');
+  passkeyBtn.onclick = async () => {
+    error.hidden = true;
+    passkeyBtn.disabled = true;
+    try {
+      if (askClient) setCredentials({ clientId: clientId.value.trim(), apiKey: apiKey.value.trim() }, remember.checked);
+      await signInWithPasskey();
+      done();
+    } catch (e) {
+      error.textContent = message(e);
+      error.hidden = false;
+    } finally {
+      passkeyBtn.disabled = false;
     }
   };
   const form = asyncForm('login-card', submit, error, send, [
@@ -62,12 +81,15 @@ export function loginPage(root: HTMLElement, done: () => void): void {
         )
       : null,
     submit,
+    typeof PublicKeyCredential == 'function' ? h('div', { class: 'login-alt' }, passkeyBtn) : null,
   ], message);
   append(root, [form]);
 }
 
-/** The second step: the authenticator code, or a recovery code instead. */
-function mfaStep(root: HTMLElement, mfaToken: string, done: () => void): void {
+/** The second step: the authenticator code, or a recovery code instead, or
+ * a passkey (`methods` has "passkey"; the only way when it has no "totp"). */
+function mfaStep(root: HTMLElement, mfaToken: string, methods: string[], done: () => void): void {
+  if (!methods.includes('totp')) return passkeyStep(root, mfaToken, done);
   let recovery = false;
   const code = h('input', { name: 'mfa_code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9 ]{6,7}', required: true, autofocus: true });
   const label = h('span', { class: 'field-label' }, 'Authenticator code');
@@ -93,7 +115,23 @@ function mfaStep(root: HTMLElement, mfaToken: string, done: () => void): void {
       submit.textContent = 'Verify';
     }
   };
-  const back = h('a', { href: '#/', class: 'hint', onclick: (e: Event) => { e.preventDefault(); clear(root); loginPage(root, done); } }, 'Start again');
+  let usePasskey: HTMLButtonElement | null = null;
+  if (methods.includes('passkey')) {
+    const b = (usePasskey = h('button', { class: 'btn btn-ghost btn-sm', type: 'button', id: 'use-passkey' }, 'Use a passkey instead'));
+    b.onclick = async () => {
+      error.hidden = true;
+      b.disabled = true;
+      try {
+        await verifyMfa(mfaToken, { passkey: true });
+        done();
+      } catch (e) {
+        error.textContent = message(e);
+        error.hidden = false;
+      } finally {
+        b.disabled = false;
+      }
+    };
+  }
   append(root, [
     asyncForm('login-card', submit, error, send, [
       brand(),
@@ -101,7 +139,29 @@ function mfaStep(root: HTMLElement, mfaToken: string, done: () => void): void {
       error,
       h('label', { class: 'field' }, label, code),
       submit,
-      h('div', { class: 'login-alt' }, toggle, back),
+      h('div', { class: 'login-alt' }, toggle, usePasskey, backLink(root, done)),
+    ], message),
+  ]);
+}
+
+const backLink = (root: HTMLElement, done: () => void) =>
+  h('a', { href: '#/', class: 'hint', onclick: (e: Event) => { e.preventDefault(); clear(root); loginPage(root, done); } }, 'Start again');
+
+/** The second step of an account whose only factor is a passkey. */
+function passkeyStep(root: HTMLElement, mfaToken: string, done: () => void): void {
+  const error = formError();
+  const submit = h('button', { class: 'btn btn-primary btn-block', type: 'submit', id: 'use-passkey', autofocus: true }, 'Use your passkey');
+  const send = async () => {
+    await verifyMfa(mfaToken, { passkey: true });
+    done();
+  };
+  append(root, [
+    asyncForm('login-card', submit, error, send, [
+      brand(),
+      h('p', { class: 'muted' }, 'This account signs in with a passkey as its second step. Your browser will ask for it.'),
+      error,
+      submit,
+      h('div', { class: 'login-alt' }, backLink(root, done)),
     ], message),
   ]);
 }

@@ -8,8 +8,13 @@ export function mfaBanner(): HTMLElement {
   return h(
     'div',
     { class: 'mfa-banner', role: 'status', id: 'mfa-banner' },
-    h('span', {}, 'Set up two-factor authentication: this dashboard asks staff and admins to use an authenticator app.'),
-    h('button', { class: 'btn btn-primary btn-sm', id: 'mfa-enrol', onclick: () => enrolDialog() }, 'Set up now'),
+    h('span', {}, 'Set up two-factor authentication: this dashboard asks staff and admins to use an authenticator app or a passkey.'),
+    h(
+      'span',
+      { class: 'row-actions' },
+      h('a', { class: 'btn btn-sm', href: '#/account', id: 'mfa-passkey' }, 'Add a passkey'),
+      h('button', { class: 'btn btn-primary btn-sm', id: 'mfa-enrol', onclick: () => enrolDialog() }, 'Set up an app'),
+    ),
   );
 }
 

@@ -16,7 +16,11 @@ interface AdminUser {
   email_verified: boolean;
   /** RFC 3339, or null while unverified */
   email_verified_at: string | null;
+  /** Second factors: "totp", "passkey". */
+  mfa?: string[];
 }
+
+const FACTOR_NAMES: Record<string, string> = { totp: 'app', passkey: 'passkey' };
 
 
 const PAGE_SIZE = 20;
@@ -117,7 +121,12 @@ export async function usersPage(root: HTMLElement): Promise<void> {
         { 'data-email': u.email },
         h('td', {}, h('div', { class: 'cell-main' }, u.username), h('div', { class: 'cell-sub' }, u.email)),
         h('td', {}, [u.first_name, u.last_name].filter(Boolean).join(' ') || h('span', { class: 'muted' }, '—')),
-        h('td', {}, badge(u.user_type, u.user_type)),
+        h(
+          'td',
+          {},
+          badge(u.user_type, u.user_type),
+          u.mfa?.length ? h('div', { class: 'cell-sub mfa-kinds' }, `2FA: ${u.mfa.map((k) => FACTOR_NAMES[k] ?? k).join(', ')}`) : null,
+        ),
         // Account status, then the email's (one column: the table stays within a laptop's width).
         h('td', {}, u.is_active ? badge('active', 'ok') : badge('inactive', 'off'), emailState),
         h('td', { class: 'nowrap' }, fmtDate(u.date_joined)),

@@ -9,6 +9,8 @@ import {
   type AuthChangeEvent,
   type GatehouseErrorCode,
   type LoginSession,
+  type MfaMethod,
+  type Passkey,
   type Session,
   type StorageAdapter,
   type User,
@@ -86,6 +88,21 @@ async function main(): Promise<void> {
   await gh.confirmPasswordReset("tok", "new-pw");
   const flowCode: GatehouseErrorCode = "invalid_token";
   void [sent, ok, viaCode, newEmail, verified, flowCode];
+  // Passkeys.
+  const pk: Passkey = await gh.registerPasskey("Laptop");
+  const algs: number[] = (await gh.listPasskeys()).map((k) => k.alg);
+  await gh.renamePasskey(pk.id, "Work laptop");
+  await gh.deletePasskey(pk.id);
+  const viaPasskey: Session = await gh.signInWithPasskey();
+  const second: Session = await gh.verifyMfa("tok", { passkey: true });
+  const until: number = (await gh.stepUp({ code: "123456" })).valid_for;
+  await gh.stepUp({ passkey: true });
+  void until;
+  const m: MfaMethod = "passkey";
+  const cancelled: GatehouseErrorCode = "passkey_cancelled";
+  // @ts-expect-error passkey is a flag, not a credential
+  await gh.verifyMfa("tok", { passkey: {} });
+  void [algs, viaPasskey, second, m, cancelled, pk.last_used_at];
   gh.close();
   // @ts-expect-error no Symbol.dispose/free on the public class
   gh.free();

@@ -139,6 +139,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let serves = serves(&body, &mut errors);
     let allowed_origins = origins(&body, &mut errors).unwrap_or_default();
     let is_active = body.bool("is_active", &mut errors).unwrap_or(true);
+    let require_mfa_for_staff = body.bool("require_mfa_for_staff", &mut errors);
     let mut email = EmailOptions::default();
     email_options(&body, &mut email, &mut errors);
     if let Some(t) = &client_type {
@@ -165,6 +166,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         allowed_origins,
         is_active,
         email,
+        require_mfa_for_staff,
     };
     let (client, key) =
         crate::operator::create_api_client_as(ctx.shared, ctx.now, new, &caller.actor)

@@ -285,7 +285,9 @@ pub(crate) async fn create_api_client_as(
     validated(errors)?;
     let rng = shared.env.random.as_ref();
     let key = ApiKey::generate(rng);
-    let require_mfa_for_staff = crate::api_client::requires_mfa_for_staff_by_default(&client_type);
+    let require_mfa_for_staff = new
+        .require_mfa_for_staff
+        .unwrap_or_else(|| crate::api_client::requires_mfa_for_staff_by_default(&client_type));
     let client = ApiClient {
         id: generate_client_id(rng),
         name: name.to_owned(),

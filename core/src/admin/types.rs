@@ -15,7 +15,7 @@ pub struct AdminUserOut {
     #[serde(flatten)]
     pub user: UserOut,
     pub is_active: bool,
-    /// The user's confirmed second factors (`totp`).
+    /// The user's second factors: `totp` (confirmed), `passkey` (one or more).
     pub mfa: Vec<String>,
 }
 
@@ -194,6 +194,10 @@ pub struct ClientCreateIn {
     /// is added); null: the code mail carries the code only.
     #[schema(max_length = 2000)]
     pub signin_url: Option<String>,
+    /// Tell staff and admins without a second factor to enrol at sign-in
+    /// (default: on for `admin`-type clients, off for the others).
+    #[schema(nullable = false)]
+    pub require_mfa_for_staff: Option<bool>,
 }
 
 /// A partial update of a client.

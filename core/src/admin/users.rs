@@ -128,16 +128,18 @@ pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .admin_users(&filter, order, p.size, p.offset())
         .await?;
     let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
-    let with_totp = ctx.store().users_with_totp(&ids).await?;
+    let kinds = ctx.store().factor_kinds_of(&ids).await?;
     let results = users
         .iter()
         .map(|u| {
-            let kinds: &[&str] = if with_totp.contains(&u.id) {
-                &["totp"]
-            } else {
-                &[]
-            };
-            AdminUserOut::from(u).with_mfa(kinds)
+            // In the order `Factors::kinds` gives: totp, then passkey.
+            let mut mine: Vec<&str> = kinds
+                .iter()
+                .filter(|(id, _)| *id == u.id)
+                .map(|(_, k)| *k)
+                .collect();
+            mine.sort_by_key(|k| *k != "totp");
+            AdminUserOut::from(u).with_mfa(&mine)
         })
         .collect();
     page_answer::<AdminUserPage>(ctx, &q, p, count, results)
@@ -215,7 +217,7 @@ pub(crate) async fn mfa_reset(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError
             "Your second factor was removed",
             &ctx.client.name,
             &[
-                "An administrator removed the second factors (authenticator app, recovery codes) of your account.",
+                "An administrator removed the second factors (authenticator app, recovery codes, passkeys) of your account.",
                 "You can sign in with your password alone until you set one up again. If you did not ask for this, contact your administrator.",
             ],
             None,
@@ -223,7 +225,7 @@ pub(crate) async fn mfa_reset(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError
         crate::api::email_flow::enqueue(ctx, &m)
     });
     let queued = notice.is_some();
-    let removed = ctx.store().remove_factors(id, &audit, notice).await?;
+    let removed = ctx.store().remove_factors(id, true, &audit, notice).await?;
     if removed && queued {
         ctx.mail_queued();
     }

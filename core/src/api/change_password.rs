@@ -18,8 +18,12 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let caller = ctx.caller()?;
     let user = caller.user.clone();
     // A user with a second factor changes the password only from a login
-    // that passed it (else a stolen password alone would take the account).
-    if caller.aal < 2 && !ctx.store().factors(user.id).await?.methods().is_empty() {
+    // that passed it recently (else a stolen password, or a laptop left
+    // open, would take the account): at sign-in or by a step-up.
+    let mfa_at = ctx.store().session_mfa_at(&caller.sid).await?;
+    if !crate::mfa::step_up_fresh(mfa_at, ctx.now)
+        && !ctx.store().factors(user.id).await?.methods().is_empty()
+    {
         return Err(ApiError::mfa_step_up_required());
     }
     let body = ctx.body()?;
@@ -60,13 +64,17 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
     let salt: [u8; 16] = crate::random::bytes(ctx.env().random.as_ref());
     let hash = ctx.env().hasher.hash(new, salt).await?;
-    // The new login keeps the methods of the one it replaces (and so its level).
-    let amr = match ctx.caller()?.amr.join(",") {
+    // The new login keeps the methods of the one it replaces (and so its
+    // level; as stored: a step-up adds to them) and the time of its last
+    // second factor (a change of password does not make it recent).
+    let stored = ctx.store().session(&caller.sid).await?.map(|s| s.amr);
+    let amr = match stored.unwrap_or_else(|| caller.amr.join(",")) {
         a if a.is_empty() => crate::mfa::amr::PWD.to_owned(),
         a => a,
     };
     let s = new_session(ctx, &amr);
-    let insert = session_insert(ctx, &s);
+    let mut insert = session_insert(ctx, &s);
+    insert.mfa_at = mfa_at;
     let audit = ctx
         .audit(crate::audit::event::PASSWORD_CHANGED, Some(user.id))
         .target_user(crate::audit::UserRef::Id(user.id))
@@ -104,6 +112,6 @@ operation! { bearer change_password, post "/api/auth/change-password/", "auth", 
         (status = 200, description = "Changed; every other login revoked; a fresh pair", body = ChangePasswordOut),
         (status = 400, description = "Wrong old password or invalid new one"),
         NotAuthenticated,
-        (status = 403, description = "The user has a second factor and this login did not pass it (`mfa_step_up_required`)", body = ErrorOut),
+        (status = 403, description = "The user has a second factor and this login did not pass it in the last 15 minutes (`mfa_step_up_required`: step up at `mfa/step-up/`)", body = ErrorOut),
     )
 }

@@ -40,7 +40,7 @@ fn data_key<'c>(ctx: &'c Ctx<'_>) -> Result<&'c DataKey, ApiError> {
     ctx.config().data_key.as_ref().ok_or_else(not_configured)
 }
 
-fn invalid_code() -> ApiError {
+pub(super) fn invalid_code() -> ApiError {
     ApiError::detail(
         StatusCode::BAD_REQUEST,
         "invalid_mfa_code",
@@ -195,7 +195,9 @@ pub(crate) async fn disable(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
         .audit(event::MFA_REMOVED, Some(user.id))
         .target_user(UserRef::Id(user.id))
         .detail(serde_json::json!({"kind": "totp"}));
-    ctx.store().remove_factors(user.id, &audit, None).await?;
+    ctx.store()
+        .remove_factors(user.id, false, &audit, None)
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &DetailOut {
@@ -224,7 +226,7 @@ async fn password_matches(ctx: &Ctx<'_>, user: &User, password: String) -> Resul
 }
 
 /// A current TOTP code of the caller (spent: it cannot be used again).
-async fn totp_matches(ctx: &Ctx<'_>, user: &User, code: &str) -> Result<bool, ApiError> {
+pub(super) async fn totp_matches(ctx: &Ctx<'_>, user: &User, code: &str) -> Result<bool, ApiError> {
     let key = data_key(ctx)?;
     let Some(row) = ctx.store().totp_factor(user.id).await? else {
         return Ok(false);
@@ -543,7 +545,7 @@ operation! { bearer mfa_totp_disable, post "/api/auth/mfa/totp/disable/", "mfa",
         (status = 200, description = "Second factors removed", body = DetailOut),
         (status = 400, description = "Wrong password or code"),
         NotAuthenticated,
-        (status = 403, description = "The login has no second factor (`mfa_step_up_required`)", body = ErrorOut),
+        (status = 403, description = "The login did not pass a second factor in the last 15 minutes (`mfa_step_up_required`: step up at `mfa/step-up/`)", body = ErrorOut),
         (status = 429, description = "Too many wrong passwords (`login_throttled`)", body = ErrorOut),
         (status = 503, description = "A code given, and no data key (`mfa_not_configured`)", body = ErrorOut),
     )
@@ -554,7 +556,7 @@ operation! { bearer mfa_recovery_regenerate, post "/api/auth/mfa/recovery-codes/
         (status = 200, description = "A new set; the old one no longer works", body = RecoveryCodesOut),
         (status = 400, description = "No second factor", body = ErrorOut),
         NotAuthenticated,
-        (status = 403, description = "The login has no second factor (`mfa_step_up_required`)", body = ErrorOut),
+        (status = 403, description = "The login did not pass a second factor in the last 15 minutes (`mfa_step_up_required`: step up at `mfa/step-up/`)", body = ErrorOut),
     )
 }
 

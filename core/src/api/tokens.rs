@@ -41,6 +41,8 @@ pub(crate) fn session_insert<'a>(ctx: &'a Ctx<'_>, s: &'a NewSession) -> Session
         ip: ctx.ip().map(|ip| ip.to_string()),
         user_agent: ctx.user_agent(),
         amr: &s.amr,
+        // A login made with a second factor is fresh for step-up from now.
+        mfa_at: (crate::mfa::aal(&crate::mfa::amr_list(&s.amr)) == 2).then_some(ctx.now),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::api_client::ClientId;
 use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::mfa::{Challenge, CHALLENGE_ATTEMPTS};
+use crate::session::SessionId;
 use crate::sql::{Row, SqlError, Statement};
 use crate::user::UserId;
 
@@ -50,15 +51,21 @@ impl Factors {
         m
     }
 
-    /// The factor kinds (the admin API's `mfa`).
+    /// The factor kinds (the admin API's `mfa`): `totp`, then `passkey`.
     pub(crate) fn kinds(&self) -> Vec<&'static str> {
+        let mut k = Vec::new();
         if self.totp.is_some() {
-            vec!["totp"]
-        } else {
-            Vec::new()
+            k.push(TOTP);
         }
+        if self.passkeys > 0 {
+            k.push(PASSKEY);
+        }
+        k
     }
 }
+
+const TOTP: &str = "totp";
+const PASSKEY: &str = "passkey";
 
 fn delete_all(user: UserId) -> [Statement; 3] {
     [
@@ -242,25 +249,47 @@ impl Store {
         self.sql.batch(stmts).await.map(|_| ())
     }
 
-    /// Removes every second factor of the user (and their pending
-    /// challenges), with `audit` and `after` (a notice mail) in the same
-    /// transaction. True when there was a factor to remove.
+    /// Removes the user's TOTP and recovery codes (and their pending
+    /// challenges) and, with `passkeys` (an admin's reset: the device is
+    /// lost), their passkeys too; with `audit` and `after` (a notice mail) in
+    /// the same transaction. True when there was a factor to remove.
     pub(crate) async fn remove_factors(
         &self,
         user: UserId,
+        passkeys: bool,
         audit: &AuditEvent,
         after: Option<Statement>,
     ) -> Result<bool, SqlError> {
-        let any = "EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = ?)";
+        let (any, args) = if passkeys {
+            (
+                "(EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = ?) OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = ?))",
+                vec![user.0.into(), user.0.into()],
+            )
+        } else {
+            (
+                "EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = ?)",
+                vec![user.0.into()],
+            )
+        };
         let mut stmts: Vec<Statement> = [audit.statement()]
             .into_iter()
             .chain(after)
-            .map(|s| only_if(s, any, vec![user.0.into()]))
+            .map(|s| only_if(s, any, args.clone()))
             .collect();
+        let first_delete = stmts.len();
         stmts.extend(delete_all(user));
+        if passkeys {
+            stmts.push(Statement::new(
+                "DELETE FROM passkeys WHERE user_id = ?",
+                vec![user.0.into()],
+            ));
+        }
         let results = self.sql.batch(stmts).await?;
-        let deleted = results.len() - 3;
-        Ok(results.get(deleted).is_some_and(|r| r.rows_affected > 0))
+        Ok(results[first_delete..]
+            .iter()
+            .enumerate()
+            // The factor rows and the passkeys; not the codes or challenges.
+            .any(|(i, r)| (i == 0 || i == 3) && r.rows_affected > 0))
     }
 
     /// The INSERT of a sign-in challenge.
@@ -355,24 +384,61 @@ impl Store {
         .await
     }
 
-    /// Which of `users` have a confirmed TOTP factor (one query for a page).
-    pub(crate) async fn users_with_totp(&self, users: &[UserId]) -> Result<Vec<UserId>, SqlError> {
+    /// A step-up on the live login `id`: it passed `method` (an `amr`
+    /// value) at `now`; the method joins the login's methods (its next
+    /// refresh carries it, and aal 2). `first` runs before, in the same
+    /// transaction, and the step-up only if it changed a row (a passkey's
+    /// counter compare-and-swap). True when the login was stepped up.
+    pub(crate) async fn step_up_session(
+        &self,
+        id: &SessionId,
+        method: &str,
+        now: UnixMillis,
+        first: Option<Statement>,
+        audit: &AuditEvent,
+    ) -> Result<bool, SqlError> {
+        let mut update = Statement::new(
+            "UPDATE sessions SET mfa_at = ?, amr = CASE WHEN instr(',' || amr || ',', ',' || ? || ',') > 0 THEN amr ELSE amr || ',' || ? END WHERE id = ? AND revoked_at IS NULL",
+            vec![now.0.into(), method.into(), method.into(), id.0.clone().into()],
+        );
+        let mut stmts = Vec::new();
+        if let Some(first) = first {
+            stmts.push(first);
+            update = only_if(update, "changes() = 1", vec![]);
+        }
+        let at = stmts.len();
+        stmts.push(update);
+        // Audited only when the login was stepped up.
+        stmts.push(only_if(audit.statement(), "changes() = 1", vec![]));
+        let results = self.sql.batch(stmts).await?;
+        Ok(results.get(at).is_some_and(|r| r.rows_affected == 1))
+    }
+
+    /// The factor kinds of `users` (a confirmed TOTP, a passkey), one query
+    /// for a page of the admin API.
+    pub(crate) async fn factor_kinds_of(
+        &self,
+        users: &[UserId],
+    ) -> Result<Vec<(UserId, &'static str)>, SqlError> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
         let marks = vec!["?"; users.len()].join(", ");
+        let ids = users.iter().map(|u| u.0.into());
         let rows = self
             .rows(
-                &format!("SELECT DISTINCT user_id FROM mfa_factors WHERE confirmed_at IS NOT NULL AND user_id IN ({marks})"),
-                users.iter().map(|u| u.0.into()).collect(),
+                &format!("SELECT DISTINCT user_id, 0 FROM mfa_factors WHERE confirmed_at IS NOT NULL AND user_id IN ({marks}) UNION SELECT DISTINCT user_id, 1 FROM passkeys WHERE user_id IN ({marks})"),
+                ids.clone().chain(ids).collect(),
             )
             .await?;
         rows.iter()
             .map(|r| {
-                r.first()
+                let id = r.first().and_then(int).map(UserId);
+                let kind = r
+                    .get(1)
                     .and_then(int)
-                    .map(UserId)
-                    .ok_or_else(|| bad_row("mfa factor"))
+                    .map(|k| if k == 0 { TOTP } else { PASSKEY });
+                id.zip(kind).ok_or_else(|| bad_row("mfa factor"))
             })
             .collect()
     }

@@ -56,6 +56,8 @@ pub struct SessionInsert<'a> {
     pub user_agent: Option<String>,
     /// The login's methods (`mfa::amr`), comma-separated.
     pub amr: &'a str,
+    /// When it last passed a second factor (step-up recency), if ever.
+    pub mfa_at: Option<UnixMillis>,
 }
 
 /// A stored password hash replaced along with a login (a Django hash
@@ -89,10 +91,11 @@ impl SessionInsert<'_> {
             self.ip.clone().into(),
             self.user_agent.clone().into(),
             self.amr.into(),
+            self.mfa_at.map(|t| t.0).into(),
         ]);
         Statement::new(
             format!(
-                "INSERT INTO sessions (id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, ip, user_agent, amr) SELECT ?, {user_expr}, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                "INSERT INTO sessions (id, user_id, client_id, current_jti, created_at, last_used_at, refresh_expires_at, absolute_expires_at, ip, user_agent, amr, mfa_at) SELECT ?, {user_expr}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             ),
             params,
         )
@@ -100,6 +103,25 @@ impl SessionInsert<'_> {
 }
 
 impl Store {
+    /// When the live login `id` last passed a second factor (None: never,
+    /// or no such live login).
+    pub(crate) async fn session_mfa_at(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<UnixMillis>, SqlError> {
+        let rows = self
+            .rows(
+                "SELECT mfa_at FROM sessions WHERE id = ? AND revoked_at IS NULL",
+                vec![id.0.clone().into()],
+            )
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(int)
+            .map(UnixMillis))
+    }
+
     pub async fn session(&self, id: &SessionId) -> Result<Option<SessionRow>, SqlError> {
         self.first(
             &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"),

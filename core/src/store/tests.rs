@@ -63,6 +63,7 @@ fn session<'a>(id: &'a SessionId, client: &'a ClientId, jti: &'a str) -> Session
         ip: Some("192.0.2.1".into()),
         user_agent: None,
         amr: "pwd,otp",
+        mfa_at: Some(T0),
     }
 }
 

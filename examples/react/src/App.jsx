@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { RequireAuth, useAuth, useSubmit } from './auth.jsx';
 import { Field, OtherErrors } from './forms.jsx';
+import { isGatehouseError } from '@gatehouse/client';
+import { SecondStep, Security } from './security.jsx';
 
 export default function App() {
   const { status, refreshes } = useAuth();
@@ -46,8 +48,17 @@ function Login() {
   const { client } = useAuth();
   const [v, set] = useFormState({ email: '', password: '' });
   const { busy, fields, detail, run } = useSubmit();
+  // A user with a second factor: the password was right, the second step follows.
+  const [mfa, setMfa] = useState(null);
   // On success the client emits signedIn and <SignedOutOnly> moves on to /profile.
-  const submit = (e) => { e.preventDefault(); run(() => client.login(v.email, v.password)); };
+  const submit = (e) => {
+    e.preventDefault();
+    run(() => client.login(v.email, v.password).catch((err) => {
+      if (isGatehouseError(err) && err.code === 'mfa_required') return setMfa({ token: err.mfaToken, methods: err.methods });
+      throw err;
+    }));
+  };
+  if (mfa) return <SecondStep mfa={mfa} onRestart={() => setMfa(null)} />;
   return (
     <section data-testid="login-page">
       <h2>Log in</h2>
@@ -56,6 +67,8 @@ function Login() {
         <Field form="login" name="password" label="Password" type="password" value={v.password} onChange={set} errors={fields} />
         <OtherErrors form="login" fields={fields} shown={['email', 'password']} detail={detail} />
         <button type="submit" data-testid="login-submit" disabled={busy}>Log in</button>
+        {/* Passwordless: the browser offers this site's passkeys. */}
+        <button type="button" data-testid="login-passkey" disabled={busy} onClick={() => run(() => client.signInWithPasskey())}>Sign in with a passkey</button>
       </form>
       <p><Link to="/forgot" data-testid="nav-forgot">Forgot password?</Link></p>
       <p><Link to="/code" data-testid="nav-code">Sign in with a code</Link> (if this app's API client enables codes)</p>
@@ -287,6 +300,7 @@ function Profile() {
             <button type="submit" data-testid="profile-save" disabled={save.busy}>Save</button>
             {saved && <span className="ok" data-testid="profile-saved">Saved.</span>}
           </form>
+          <Security />
         </>
       )}
       <button data-testid="logout" onClick={logout}>Log out</button>

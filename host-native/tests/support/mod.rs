@@ -125,6 +125,7 @@ pub fn web_client(name: &str, rate_limit: u32) -> NewApiClient {
         allowed_origins: vec![],
         is_active: true,
         email: Default::default(),
+        require_mfa_for_staff: None,
     }
 }
 

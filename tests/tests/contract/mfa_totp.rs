@@ -609,3 +609,144 @@ async fn changing_the_password_needs_the_second_factor_once_there_is_one() {
     let access = changed.json()["access"].as_str().unwrap().to_owned();
     assert_eq!(jwt::claims(&access)["aal"], 2);
 }
+
+#[tokio::test]
+async fn require_mfa_for_staff_is_set_at_creation() {
+    let ctx = Ctx::new();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let staff = admin_api.login_ok(&ctx.server.create_user("staff")).await;
+    let create = |body: serde_json::Value| {
+        admin_api
+            .post("/api/admin/clients/")
+            .bearer(&staff.access)
+            .json(&body)
+            .send()
+    };
+    // Given, either way; else the type's default.
+    for (body, want) in [
+        (
+            json!({"name": "w-on", "client_type": "web", "rate_limit": 10, "require_mfa_for_staff": true}),
+            true,
+        ),
+        (
+            json!({"name": "a-off", "client_type": "admin", "rate_limit": 10, "require_mfa_for_staff": false}),
+            false,
+        ),
+        (
+            json!({"name": "a-dflt", "client_type": "admin", "rate_limit": 10}),
+            true,
+        ),
+        (
+            json!({"name": "w-dflt", "client_type": "web", "rate_limit": 10}),
+            false,
+        ),
+    ] {
+        let r = create(body.clone()).await;
+        r.expect(201);
+        assert_eq!(r.json()["require_mfa_for_staff"], want, "{body}");
+    }
+    let bad = create(json!({"name": "x", "client_type": "web", "rate_limit": 10, "require_mfa_for_staff": "yes"})).await;
+    bad.expect(400);
+    assert!(
+        bad.json().get("require_mfa_for_staff").is_some(),
+        "{}",
+        bad.text()
+    );
+
+    // The CLI: the bare flag turns it on, `=false` off.
+    let flag = |extra: &[&str]| {
+        let mut args = vec![
+            "create-api-client",
+            "--name",
+            "cli-mfa",
+            "--type",
+            "web",
+            "--rate-limit",
+            "5",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = ctx.server.cli_ok(&args);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()["require_mfa_for_staff"]
+            .clone()
+    };
+    assert_eq!(flag(&[]), false);
+    assert_eq!(flag(&["--require-mfa-for-staff"]), true);
+    let mut admin_off = vec!["--type", "admin", "--require-mfa-for-staff=false"];
+    let out = {
+        let mut args = vec![
+            "create-api-client",
+            "--name",
+            "cli-admin",
+            "--rate-limit",
+            "5",
+            "--json",
+        ];
+        args.append(&mut admin_off);
+        ctx.server.cli_ok(&args)
+    };
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()["require_mfa_for_staff"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn a_login_without_a_recent_factor_steps_up_on_the_spot() {
+    let ctx = Ctx::new();
+    let mut e = enrolled_creator(&ctx.api).await;
+    let access = e.tokens.access.clone();
+    let regenerate = "/api/auth/mfa/recovery-codes/regenerate/";
+    // The login that enrolled never passed the factor.
+    ctx.api
+        .post(regenerate)
+        .bearer(&access)
+        .send()
+        .await
+        .expect_error(403, "mfa_step_up_required");
+    let step_up = |body: Value| {
+        ctx.api
+            .post("/api/auth/mfa/step-up/")
+            .bearer(&access)
+            .json(&body)
+            .send()
+    };
+    step_up(json!({ "code": e.auth.wrong() }))
+        .await
+        .expect_error(400, "invalid_mfa_code");
+    step_up(json!({"code": "123456", "recovery_code": "abcde-fghij"}))
+        .await
+        .expect(400);
+    step_up(json!({ "credential": "nope", "challenge_id": "x" }))
+        .await
+        .expect(400);
+    // This client has no passkey setup, and the user no passkey.
+    ctx.api
+        .post("/api/auth/mfa/step-up/passkey/options/")
+        .bearer(&access)
+        .send()
+        .await
+        .expect(400);
+    let r = step_up(json!({ "code": e.auth.code() })).await;
+    r.expect(200);
+    assert_eq!(r.json()["valid_for"], 900, "{}", r.text());
+    assert!(r.json()["mfa_at"].is_string());
+    ctx.api
+        .post(regenerate)
+        .bearer(&access)
+        .send()
+        .await
+        .expect(200);
+    // The login's next refresh carries the factor.
+    let t = ctx.api.refresh_ok(&e.tokens.refresh).await;
+    let claims = jwt::claims(&t.access);
+    assert_eq!(claims["amr"], json!(["pwd", "otp"]));
+    assert_eq!(claims["aal"], 2);
+    // Signed out: 401.
+    ctx.api
+        .post("/api/auth/mfa/step-up/")
+        .json(&json!({"code": "123456"}))
+        .send()
+        .await
+        .expect(401);
+}

@@ -505,3 +505,98 @@ async fn passkey_options_need_a_live_sign_in_challenge_of_this_client() {
         .await
         .expect(400);
 }
+
+#[tokio::test]
+async fn admins_see_passkeys_in_mfa_and_their_reset_removes_them() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    let (u, t, mut key) = enrolled(&api).await;
+    let id = api.profile(&t.access).await.json()["id"].as_i64().unwrap();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let admin = admin_api.login_ok(&ctx.server.create_user("admin")).await;
+    let shown = admin_api
+        .get(&format!("/api/admin/users/{id}/"))
+        .bearer(&admin.access)
+        .send()
+        .await;
+    shown.expect(200);
+    assert_eq!(shown.json()["mfa"], json!(["passkey"]));
+    // The list (one query for the page) says the same.
+    let page = admin_api
+        .get(&format!("/api/admin/users/?search={}", u.email))
+        .bearer(&admin.access)
+        .send()
+        .await;
+    page.expect(200);
+    let row = page.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .expect("the user is listed");
+    assert_eq!(row["mfa"], json!(["passkey"]));
+
+    // A lost device: the reset removes the passkey; the password alone signs in.
+    let r = admin_api
+        .post(&format!("/api/admin/users/{id}/mfa/reset/"))
+        .bearer(&admin.access)
+        .send()
+        .await;
+    r.expect(200);
+    assert_eq!(r.json()["mfa"], json!([]));
+    let t2 = api.login_ok(&u).await;
+    assert!(list(&api, &t2.access).await.is_empty());
+    let o = login_options(&api).await;
+    login_with(&api, &o, &key.get(&o))
+        .await
+        .expect_error(400, "passkey_unknown");
+}
+
+#[tokio::test]
+async fn a_passkey_steps_up_the_current_login_for_a_password_change() {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    // The login that registered the passkey never passed it.
+    let (u, t, mut key) = enrolled(&api).await;
+    let new_password = "Harbor-Quill-7730-Moss";
+    let change = json!({"old_password": u.password, "new_password": new_password, "new_password2": new_password});
+    api.change_password(&t.access, &change)
+        .await
+        .expect_error(403, "mfa_step_up_required");
+    let options = || async {
+        let r = api
+            .post("/api/auth/mfa/step-up/passkey/options/")
+            .bearer(&t.access)
+            .send()
+            .await;
+        r.expect(200);
+        r.json()
+    };
+    let step_up = |o: &Value, cred: &Value| {
+        api.post("/api/auth/mfa/step-up/")
+            .bearer(&t.access)
+            .json(&json!({"challenge_id": o["challenge_id"], "credential": cred}))
+            .send()
+    };
+    let o = options().await;
+    assert_eq!(o["publicKey"]["rpId"], RP);
+    assert_eq!(o["publicKey"]["allowCredentials"][0]["id"], b64(&key.id));
+    // A passwordless sign-in's challenge is not this login's.
+    let lo = login_options(&api).await;
+    step_up(&lo, &key.get(&lo))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    let o = options().await;
+    let r = step_up(&o, &key.get(&o)).await;
+    r.expect(200);
+    // Spent: the same challenge again is refused.
+    step_up(&o, &key.get(&o))
+        .await
+        .expect_error(400, "webauthn_challenge_invalid");
+    let r = api.change_password(&t.access, &change).await;
+    r.expect(200);
+    let claims = gatehouse_contract::jwt::claims(r.json()["access"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["pwd", "hwk"]));
+    assert_eq!(claims["aal"], 2);
+}

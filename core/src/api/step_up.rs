@@ -1,0 +1,232 @@
+//! Step-up on the current login: the routes that need a recent second
+//! factor (`RequireMfa`, change-password) answer 403 `mfa_step_up_required`
+//! when this login has not passed one in the last 15 minutes
+//! (`mfa::STEP_UP_WINDOW_SECS`); `POST /api/auth/mfa/step-up/` passes one
+//! now (a TOTP code, a recovery code or a passkey), without a new sign-in.
+
+use super::mfa::{invalid_code, totp_matches, FAILURES_PER_USER};
+use super::types::{ErrorOut, NotAuthenticated};
+use crate::audit::{event, UserRef};
+use crate::context::Ctx;
+use crate::error::{json_response, ApiError, FieldErrors};
+use crate::json::{check, push, StrField};
+use crate::mfa::{self, amr};
+use crate::rate_limit::Quota;
+use crate::store::passkeys::PasskeyUse;
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Step-up answers per user, counted before each is looked at (parallel
+/// guesses cannot exceed it); wrong ones also spend the sign-in's
+/// per-user failures ([`FAILURES_PER_USER`]).
+const ATTEMPTS_PER_USER: Quota = Quota {
+    limit: 10,
+    period_secs: 3600,
+};
+
+/// What a step-up's passkey challenge is bound to: this login (64 bits of a
+/// hash of its id, as a sign-in's passkey challenge is bound to its
+/// `mfa_token`), so it cannot answer another login's step-up or a sign-in.
+fn binding(ctx: &Ctx<'_>) -> Result<String, ApiError> {
+    Ok(mfa::challenge_hash(&format!(
+        "step-up:{}",
+        ctx.caller()?.sid.0
+    )))
+}
+
+/// `POST /api/auth/mfa/step-up/passkey/options/`: request options for the
+/// caller's passkeys, for a step-up of this login.
+pub(crate) async fn passkey_options(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let user = ctx.caller()?.user.clone();
+    super::passkeys::mfa_options(ctx, &user, &binding(ctx)?).await
+}
+
+/// `POST /api/auth/mfa/step-up/`: `{code}`, `{recovery_code}` or
+/// `{challenge_id, credential}` → 200 `{detail, mfa_at}`; this login's
+/// second factor is recent from now, and the method joins its `amr`.
+pub(crate) async fn step_up(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let caller = ctx.caller()?;
+    let user = caller.user.clone();
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let code = body.str(
+        StrField::required("code", 16).required_when(false),
+        &mut errors,
+    );
+    let recovery = body.str(
+        StrField::required("recovery_code", 64).required_when(false),
+        &mut errors,
+    );
+    let credential = match body.value("credential") {
+        Some(v @ serde_json::Value::Object(_)) => serde_json::to_vec(v).ok(),
+        Some(_) => {
+            push(
+                &mut errors,
+                "credential",
+                "Must be the credential's JSON object.",
+            );
+            None
+        }
+        None => None,
+    };
+    let challenge_id = body.str(
+        StrField::required("challenge_id", 128).required_when(credential.is_some()),
+        &mut errors,
+    );
+    let given = [code.is_some(), recovery.is_some(), credential.is_some()];
+    if errors.is_empty() && given.iter().filter(|g| **g).count() != 1 {
+        push(
+            &mut errors,
+            "code",
+            "Give exactly one of code, recovery_code and credential.",
+        );
+    }
+    check(errors)?;
+    // The attempt is spent before the answer is looked at.
+    let limits = &ctx.env().rate_limits;
+    let tries = format!("mfa-step-up:user:{}", user.id.0);
+    let fails = format!("mfa-fail:user:{}", user.id.0);
+    for (key, quota, spend) in [
+        (&tries, ATTEMPTS_PER_USER, true),
+        (&fails, FAILURES_PER_USER, false),
+    ] {
+        let d = limits.check(key, quota, ctx.now, spend).await?;
+        if !d.allowed {
+            return Err(ApiError::throttled("mfa_throttled", d.retry_after_secs));
+        }
+    }
+    let mut first = None;
+    let (failure, method) = match (&code, &recovery, &credential) {
+        (Some(code), _, _) => (
+            (!totp_matches(ctx, &user, code).await?).then(invalid_code),
+            amr::OTP,
+        ),
+        (None, Some(rc), _) => (
+            (!ctx
+                .store()
+                .use_recovery_code(user.id, &mfa::recovery_hash(rc), ctx.now)
+                .await?)
+                .then(invalid_code),
+            amr::RECOVERY,
+        ),
+        (None, None, Some(cred)) => {
+            let id = challenge_id.as_deref().unwrap_or_default();
+            let hash = binding(ctx)?;
+            match super::passkeys::mfa_assertion(ctx, &user, &hash, id, cred).await? {
+                Ok(a) => {
+                    first = Some(
+                        PasskeyUse {
+                            id: &a.passkey_id,
+                            user: user.id,
+                            verified_count: a.verified_count,
+                            new_count: a.new_count,
+                            backed_up: a.backed_up,
+                            now: ctx.now,
+                        }
+                        .statement(),
+                    );
+                    (None, amr::HWK)
+                }
+                Err(e) => (Some(e), amr::HWK),
+            }
+        }
+        (None, None, None) => (Some(invalid_code()), amr::OTP),
+    };
+    if let Some(err) = failure {
+        let failed = ctx
+            .audit(event::MFA_FAILED, None)
+            .target_user(UserRef::Id(user.id))
+            .detail(serde_json::json!({"method": method, "step_up": true, "user_agent": ctx.user_agent()}));
+        ctx.store().insert_audit(&failed).await?;
+        limits
+            .check(&fails, FAILURES_PER_USER, ctx.now, true)
+            .await?;
+        return Err(err);
+    }
+    let passkey = first.is_some();
+    let audit = ctx
+        .audit(event::MFA_STEPPED_UP, Some(user.id))
+        .target_user(UserRef::Id(user.id))
+        .detail(serde_json::json!({"session_id": caller.sid.0, "method": method}));
+    if !ctx
+        .store()
+        .step_up_session(&caller.sid, method, ctx.now, first, &audit)
+        .await?
+    {
+        // A racing assertion moved the passkey's counter first (nothing
+        // written), or the login ended meanwhile.
+        return Err(if passkey {
+            super::passkeys::counter_moved()
+        } else {
+            ApiError::token_not_valid()
+        });
+    }
+    if method == amr::RECOVERY {
+        let left = ctx.store().factors(user.id).await?.recovery_codes_left;
+        let used = ctx
+            .audit(event::MFA_RECOVERY_CODE_USED, Some(user.id))
+            .target_user(UserRef::Id(user.id))
+            .detail(serde_json::json!({"left": left}));
+        ctx.store().insert_audit(&used).await?;
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &StepUpOut {
+            detail: "Second factor confirmed.".into(),
+            mfa_at: ctx.now.to_rfc3339(),
+            valid_for: mfa::STEP_UP_WINDOW_SECS,
+        },
+    ))
+}
+
+/// One answer: a TOTP code, a recovery code, or a passkey's assertion (with
+/// the `challenge_id` of `mfa/step-up/passkey/options/`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StepUpIn {
+    #[schema(max_length = 16)]
+    pub code: Option<String>,
+    #[schema(max_length = 64)]
+    pub recovery_code: Option<String>,
+    /// `PublicKeyCredential.toJSON()` of `navigator.credentials.get`.
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
+    #[schema(max_length = 128)]
+    pub challenge_id: Option<String>,
+}
+
+/// A step-up done.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StepUpOut {
+    pub detail: String,
+    /// When (RFC 3339): the routes that need a recent second factor accept
+    /// this login for `valid_for` seconds from then.
+    pub mfa_at: String,
+    pub valid_for: i64,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(StepUpIn, StepUpOut)))]
+pub(crate) struct StepUpDoc;
+
+// ---- OpenAPI: the operation(s) of this file's route(s)
+
+operation! { bearer mfa_step_up, post "/api/auth/mfa/step-up/", "mfa", request_body = StepUpIn,
+    responses(
+        (status = 200, description = "This login's second factor is recent from now; its next refresh carries the method (and aal 2)", body = StepUpOut),
+        (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey answer that failed (`webauthn_*`)"),
+        NotAuthenticated,
+        (status = 429, description = "Too many answers for this user (`mfa_throttled`)", body = ErrorOut),
+        (status = 503, description = "A code given, and no data key (`mfa_not_configured`)", body = ErrorOut),
+    )
+}
+
+operation! { bearer mfa_step_up_passkey_options, post "/api/auth/mfa/step-up/passkey/options/", "mfa",
+    responses(
+        (status = 200, description = "PublicKeyCredentialRequestOptions (JSON, allowCredentials: the caller's passkeys) and the challenge's id", body = crate::api::passkeys::PasskeyOptionsOut),
+        (status = 400, description = "The user has no passkey (`unsupported_method`)"),
+        NotAuthenticated,
+        (status = 403, description = "`passkeys_unavailable`", body = ErrorOut),
+    )
+}
