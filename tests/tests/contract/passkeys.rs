@@ -581,7 +581,10 @@ async fn a_passkey_steps_up_the_current_login_for_a_password_change() {
     };
     let o = options().await;
     assert_eq!(o["publicKey"]["rpId"], RP);
-    assert_eq!(o["publicKey"]["allowCredentials"][0]["id"], b64(&key.id));
+    assert_eq!(
+        o["publicKey"]["allowCredentials"][0]["id"],
+        b64(&key.credential_id)
+    );
     // A passwordless sign-in's challenge is not this login's.
     let lo = login_options(&api).await;
     step_up(&lo, &key.get(&lo))
