@@ -54,6 +54,7 @@ mod env;
 pub mod error;
 mod flow_pages;
 pub mod json;
+pub mod keys;
 pub mod legacy_token;
 pub mod mail;
 mod meta;

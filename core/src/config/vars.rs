@@ -47,9 +47,13 @@ pub const MAIL_FROM: &str = "GATEHOUSE_MAIL_FROM";
 pub const MAIL_DEV: &str = "GATEHOUSE_MAIL_DEV";
 pub const PUBLIC_URL: &str = "GATEHOUSE_PUBLIC_URL";
 pub const MAIL_RETRY_SECS: &str = "GATEHOUSE_MAIL_RETRY_SECS";
+pub const KEY_ROTATION_DAYS: &str = "GATEHOUSE_KEY_ROTATION_DAYS";
+pub const KEY_CACHE_SECS: &str = "GATEHOUSE_KEY_CACHE_SECS";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 34] = [
+pub const NAMES: [&str; 36] = [
+    KEY_ROTATION_DAYS,
+    KEY_CACHE_SECS,
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
@@ -321,6 +325,8 @@ impl Config {
                 .filter(|k| !k.trim().is_empty())
                 .map(|k| crate::mfa::DataKey::from_base64(&k).map_err(ConfigError::BadDataKey))
                 .transpose()?,
+            key_rotation_days: positive(&lookup, KEY_ROTATION_DAYS)?,
+            key_cache_secs: positive(&lookup, KEY_CACHE_SECS)?.unwrap_or(d.key_cache_secs),
             ..mail(&lookup, Config::default())?
         })
     }
@@ -457,9 +463,12 @@ fn signing(lookup: &impl Fn(&str) -> Option<String>) -> Result<SigningConfig, Co
         "eddsa" => Ok(SigningConfig::EdDsa { private_key }),
         "hs256" if private_key.is_some() => Err(ConfigError::PrivateKeyWithHs256),
         "hs256" => match secret {
-            None => Err(ConfigError::MissingSecret),
+            // No secret: the database keeps (and rotates) HS256 secrets.
+            None => Ok(SigningConfig::Hs256 { secret: None }),
             Some(s) if s.len() < 32 => Err(ConfigError::ShortSecret),
-            Some(secret) => Ok(SigningConfig::Hs256 { secret }),
+            Some(secret) => Ok(SigningConfig::Hs256 {
+                secret: Some(secret),
+            }),
         },
         _ => Err(ConfigError::UnknownAlgorithm(algorithm)),
     }
@@ -892,7 +901,7 @@ mod tests {
             assert_eq!(
                 ok(&[(JWT_ALGORITHM, alg), (JWT_SECRET, SECRET)]).signing,
                 SigningConfig::Hs256 {
-                    secret: SECRET.into()
+                    secret: Some(SECRET.into())
                 }
             );
         }
@@ -900,7 +909,10 @@ mod tests {
 
     #[test]
     fn signing_cross_checks() {
-        assert_eq!(err(&[(JWT_ALGORITHM, "hs256")]), ConfigError::MissingSecret);
+        assert_eq!(
+            ok(&[(JWT_ALGORITHM, "hs256")]).signing,
+            SigningConfig::Hs256 { secret: None }
+        );
         assert_eq!(
             err(&[(JWT_ALGORITHM, "hs256"), (JWT_SECRET, &SECRET[1..])]),
             ConfigError::ShortSecret
