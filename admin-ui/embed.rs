@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BUsH8stV.js",
-        content_type: "text/javascript; charset=utf-8",
-        etag: "\"d927af32fafd4819dc3a\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BUsH8stV.js")),
-    },
-    Asset {
         path: "/admin/assets/index-Bq2t0ipp.css",
         content_type: "text/css; charset=utf-8",
         etag: "\"6adc70f849e6fe8c7234\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Bq2t0ipp.css")),
+    },
+    Asset {
+        path: "/admin/assets/index-QxlIbGRd.js",
+        content_type: "text/javascript; charset=utf-8",
+        etag: "\"0517c903692bca5a025b\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-QxlIbGRd.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"51bb73f1aa09e77bbbd6\"",
+        etag: "\"a39ec002f1bf9e3e30db\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {
