@@ -809,7 +809,7 @@ mod tests {
             DATA_KEY,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
-        assert_eq!(numbers.clone().count(), 18);
+        assert_eq!(numbers.clone().count(), 20);
         for name in numbers {
             assert_eq!(err(&[(name, "0")]), ConfigError::NotPositive(name));
             for bad in ["", "ten", "1.5", " 5", "99999999999999999999"] {
