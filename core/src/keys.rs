@@ -92,11 +92,15 @@ pub fn retire_delay_secs(config: &Config) -> i64 {
         + RETIRE_MARGIN_SECS
 }
 
-/// When the in-memory key set was last read.
+/// How often [`Keys::maintain_if_due`] runs a pass on one host.
+pub const MAINTAIN_EVERY_MS: i64 = 60_000;
+
+/// When the in-memory key set was last read (and the schedule last run).
 #[derive(Debug, Default)]
 pub(crate) struct KeyCache {
     loaded_at: AtomicI64,
     forced_at: AtomicI64,
+    maintained_at: AtomicI64,
 }
 
 impl KeyCache {
@@ -104,6 +108,7 @@ impl KeyCache {
         KeyCache {
             loaded_at: AtomicI64::new(now.0),
             forced_at: AtomicI64::new(i64::MIN / 2),
+            maintained_at: AtomicI64::new(i64::MIN / 2),
         }
     }
 }
@@ -328,6 +333,29 @@ impl Keys<'_> {
         }
         self.reload(now).await?;
         Ok(done)
+    }
+}
+
+impl Keys<'_> {
+    /// [`Keys::maintain`] when this host has not run it for
+    /// [`MAINTAIN_EVERY_MS`] (None otherwise): for a host without a timer
+    /// of its own (the Worker, after its responses).
+    pub(crate) async fn maintain_if_due(
+        &self,
+        now: UnixMillis,
+    ) -> Option<Result<Maintenance, KeysError>> {
+        let last = self.cache.maintained_at.load(Ordering::Acquire);
+        let due = now.0 - last >= MAINTAIN_EVERY_MS
+            && self
+                .cache
+                .maintained_at
+                .compare_exchange(last, now.0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+        if due {
+            Some(self.maintain(now).await)
+        } else {
+            None
+        }
     }
 }
 

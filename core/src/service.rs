@@ -223,6 +223,15 @@ impl Gatehouse {
             .await
     }
 
+    /// [`Gatehouse::maintain_keys`] at most once a minute on this host
+    /// (None when not due): the Worker runs it after responses, so the
+    /// schedule holds even where its Cron Trigger does not fire.
+    pub async fn maintain_keys_if_due(
+        &self,
+    ) -> Option<Result<crate::keys::Maintenance, crate::keys::KeysError>> {
+        self.shared().keys().maintain_if_due(self.now()).await
+    }
+
     /// Whether a request queued a mail since the last call (and clears it):
     /// the host's cue to run its mail sender now.
     pub fn take_mail_queued(&self) -> bool {

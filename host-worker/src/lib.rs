@@ -107,6 +107,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         if let Some(transport) = mail {
             mail::deliver(&service, transport.as_ref()).await;
         }
+        // The key schedule, at most once a minute per isolate, so it runs
+        // with traffic even where the Cron Trigger does not fire.
+        if let Some(Err(e)) = service.maintain_keys_if_due().await {
+            worker::console_error!("signing-key maintenance failed: {e}");
+        }
     });
     convert::to_worker_response(response)
 }

@@ -345,3 +345,30 @@ async fn hs256_secrets_kept_by_the_database_rotate_the_same_way() {
     gh.maintain_keys(Some(later)).await.unwrap();
     assert!(!accepts(&gh, &tok, TokenType::Access));
 }
+
+#[tokio::test]
+async fn a_host_without_a_timer_maintains_at_most_once_a_minute() {
+    let t = TestEnv::new().await;
+    let gh = t
+        .start(Config {
+            key_rotation_days: Some(1),
+            ..Config::default()
+        })
+        .await;
+    assert!(gh.maintain_keys_if_due().await.is_some());
+    t.clock.advance_secs(86_400 - 1);
+    assert!(gh
+        .maintain_keys_if_due()
+        .await
+        .is_some_and(|m| !m.unwrap().rotated));
+    t.clock.advance_secs(30);
+    assert!(
+        gh.maintain_keys_if_due().await.is_none(),
+        "30 s after the last pass"
+    );
+    t.clock.advance_millis(MAINTAIN_EVERY_MS - 30_000);
+    assert!(gh
+        .maintain_keys_if_due()
+        .await
+        .is_some_and(|m| m.unwrap().rotated));
+}
