@@ -134,11 +134,12 @@ fn info(k: &StoredKey) -> KeyInfo {
     }
 }
 
-/// Every key (retired ones too), newest first.
+/// Every key (retired ones too) in life order: next, current, the previous
+/// keys, the retired ones; newest first within a state.
 pub async fn list(store: &Store) -> Result<Vec<KeyInfo>, SqlError> {
-    let mut keys: Vec<KeyInfo> = store.signing_keys().await?.iter().map(info).collect();
-    keys.reverse();
-    Ok(keys)
+    let mut rows = store.signing_keys().await?;
+    rows.sort_by_key(|r| (r.state, std::cmp::Reverse((r.activated_at, r.created_at))));
+    Ok(rows.iter().map(info).collect())
 }
 
 /// The database's keys with a current and a next one, creating what is

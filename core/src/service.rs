@@ -197,7 +197,7 @@ impl Gatehouse {
         crate::usage::flush(&self.shared().store, &self.shared().usage).await
     }
 
-    /// Every signing key, newest first (no secrets): `gatehouse keys list`.
+    /// Every signing key in life order (no secrets): `gatehouse keys list`.
     pub async fn list_keys(&self) -> Result<Vec<crate::keys::KeyInfo>, crate::sql::SqlError> {
         crate::keys::list(&self.shared().store).await
     }

@@ -14,7 +14,7 @@ use http::{Response, StatusCode};
 /// The key set and how it rotates.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct KeysOut {
-    /// Newest first, retired ones included.
+    /// Next, current, previous, retired (newest first within a state).
     keys: Vec<KeyInfo>,
     /// False when this host signs with a configured key, which Gatehouse
     /// does not rotate (`keys` is then what the database holds, unused).

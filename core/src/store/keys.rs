@@ -12,8 +12,11 @@ use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::sql::{Row, SqlError, Statement, Value};
 
-/// Where a key is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Where a key is in its life, ordered so: next < current < previous <
+/// retired.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyState {
     /// Published in the JWKS and accepted, not yet signing.
