@@ -108,8 +108,6 @@ pub enum ConfigError {
     NotABool { name: &'static str, value: String },
     /// `GATEHOUSE_JWT_ALGORITHM` other than `eddsa` or `hs256`.
     UnknownAlgorithm(String),
-    /// HS256 without `GATEHOUSE_JWT_SECRET`.
-    MissingSecret,
     /// An HS256 secret under 32 bytes.
     ShortSecret,
     /// `GATEHOUSE_JWT_SECRET` with EdDSA.
@@ -198,11 +196,6 @@ impl ConfigError {
             ConfigError::UnknownAlgorithm(value) => {
                 format!("{} must be eddsa or hs256, not {value:?}", n(JWT_ALGORITHM))
             }
-            ConfigError::MissingSecret => format!(
-                "{} needs {}",
-                naming.set(JWT_ALGORITHM, "hs256"),
-                n(JWT_SECRET)
-            ),
             ConfigError::ShortSecret => {
                 format!("{} must be at least 32 bytes long", n(JWT_SECRET))
             }
@@ -978,14 +971,14 @@ mod tests {
 
     #[test]
     fn messages_name_variables_or_flags() {
-        let e = ConfigError::MissingSecret;
+        let e = ConfigError::SecretWithoutHs256;
         assert_eq!(
             e.to_string(),
-            "GATEHOUSE_JWT_ALGORITHM=hs256 needs GATEHOUSE_JWT_SECRET"
+            "GATEHOUSE_JWT_SECRET is only used with GATEHOUSE_JWT_ALGORITHM=hs256"
         );
         assert_eq!(
             e.message(Naming::Flag),
-            "--jwt-algorithm hs256 needs --jwt-secret (or GATEHOUSE_JWT_SECRET)"
+            "--jwt-secret (or GATEHOUSE_JWT_SECRET) is only used with --jwt-algorithm hs256"
         );
         let e = ConfigError::NotPositive(ACCESS_TTL);
         assert_eq!(e.to_string(), "GATEHOUSE_ACCESS_TTL must be positive");
