@@ -145,7 +145,9 @@ pub struct ConfigArgs {
     #[arg(long, value_enum, env = "GATEHOUSE_JWT_ALGORITHM", global = true)]
     pub jwt_algorithm: Option<JwtAlgorithm>,
 
-    /// HS256 secret (at least 32 bytes); requires `--jwt-algorithm hs256`.
+    /// HS256 secret (at least 32 bytes), pinned (never rotated); requires
+    /// `--jwt-algorithm hs256`. Without it, hs256 secrets are kept in the
+    /// database and rotate (docs/KEYS.md).
     #[arg(
         long,
         env = "GATEHOUSE_JWT_SECRET",
@@ -154,8 +156,9 @@ pub struct ConfigArgs {
     )]
     pub jwt_secret: Option<String>,
 
-    /// Ed25519 private key (base64, as `keys generate` prints). Without
-    /// it, a key kept in the database is used (created on first start).
+    /// Ed25519 private key (base64, as `keys generate` prints), pinned
+    /// (never rotated). Without it, the keys kept in the database are used
+    /// (created on first start) and rotate (docs/KEYS.md).
     #[arg(
         long,
         env = "GATEHOUSE_JWT_PRIVATE_KEY",
