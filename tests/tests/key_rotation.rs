@@ -166,6 +166,24 @@ async fn a_token_from_before_a_rotation_verifies_and_refreshes_after_it() {
         .unwrap_or_default();
     assert!(previous["retire_after"].is_string(), "{previous}");
 
+    // Audited, with the admin as actor and the kids (never a secret).
+    let audit = w
+        .admin
+        .get("/api/admin/audit/?event=signing_key.rotated")
+        .bearer(&w.admin_access)
+        .send()
+        .await;
+    audit.expect(200);
+    let audit = audit.json();
+    assert!(
+        audit["results"]
+            .as_array()
+            .is_some_and(|es| es.iter().any(|e| {
+                e["detail"]["previous"] == old_kid.as_str() && e["actor_user_id"].is_i64()
+            })),
+        "{audit}"
+    );
+
     // The JWKS publishes next, current and previous.
     let published = w.jwks_kids().await;
     for k in [&old_kid, &next[0], &new_next[0]] {
