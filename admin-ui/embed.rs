@@ -8,10 +8,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BciKLu_7.js",
+        path: "/admin/assets/index-B4BGqzgU.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"e1f96ad4aeb1688d6360\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BciKLu_7.js")),
+        etag: "\"d7226af0fac14465c72c\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-B4BGqzgU.js")),
     },
     Asset {
         path: "/admin/assets/index-DH_ZGQj3.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"c01e5ff6d08aa877287b\"",
+        etag: "\"95e88cbe27251c054ba4\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -89,6 +89,9 @@ base_url="http://127.0.0.1:$wport"
 # after the window): wrangler takes no per-test flags, so the whole run
 # uses it, and the suite is told.
 reuse_grace=2
+# A short key cache, so a key the CLI retires stops verifying within the
+# bound tests/tests/key_rotation.rs waits for (the suite is told below).
+key_cache=2
 # wrangler.toml without its [build] section, so wrangler serves the worker
 # just built instead of rebuilding it and watching core/src for changes;
 # its paths made absolute, as the copy lives elsewhere.
@@ -98,6 +101,7 @@ node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --p
     --var "GATEHOUSE_DATABASE_URL:$db_url" \
     --var "GATEHOUSE_REGISTRATIONS_PER_IP:1000000" \
     --var "GATEHOUSE_REFRESH_REUSE_GRACE:$reuse_grace" \
+    --var "GATEHOUSE_KEY_CACHE_SECS:$key_cache" \
     --var "GATEHOUSE_DASHBOARD_CLIENT_ID:$dash_id" --var "GATEHOUSE_DASHBOARD_API_KEY:$dash_key" \
     --var "GATEHOUSE_DJANGO_SIGNING_KEY:$legacy_key" --var "GATEHOUSE_LEGACY_TOKENS_UNTIL:$legacy_until" \
     --var "GATEHOUSE_MAIL_FROM:Gatehouse Tests <gatehouse@tests.example>" \
@@ -126,7 +130,7 @@ cargo test -q -p gatehouse-contract --no-run
 # The timeout turns such a hang into a failure instead of a stuck CI.
 GATEHOUSE_TEST_BASE_URL="$base_url" GATEHOUSE_TEST_DATABASE_URL="$db_url" \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$dash_id" GATEHOUSE_TEST_DASHBOARD_API_KEY="$dash_key" \
-    GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$reuse_grace" \
+    GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$reuse_grace" GATEHOUSE_TEST_KEY_CACHE_SECS="$key_cache" \
     GATEHOUSE_BIN="$gatehouse" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
     GATEHOUSE_TEST_WRANGLER_LOG="$work/wrangler.log" \
     timeout 600 cargo test -p gatehouse-contract -- --test-threads="${GATEHOUSE_WORKER_TEST_THREADS:-2}" --show-output \

@@ -6,6 +6,7 @@ import { overviewPage } from './pages/overview';
 import { usersPage } from './pages/users';
 import { clientsPage, clientDetailPage } from './pages/clients';
 import { auditPage } from './pages/audit';
+import { keysPage } from './pages/keys';
 import { mfaBanner } from './pages/mfa';
 import { accountPage } from './pages/account';
 
@@ -20,6 +21,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/clients\/([^/]+)$/, clientDetailPage, 'clients'],
   [/^\/audit$/, auditPage, 'audit'],
   [/^\/account$/, accountPage, 'account'],
+  [/^\/keys$/, keysPage, 'keys'],
 ];
 
 const app = document.getElementById('app')!;
@@ -94,6 +96,7 @@ async function render() {
         navLink('#/clients', 'API clients', 'clients', r.nav, 'key'),
         navLink('#/audit', 'Audit log', 'audit', r.nav, 'audit'),
         navLink('#/account', 'Your account', 'account', r.nav, 'shield'),
+        c.is_superuser ? navLink('#/keys', 'Signing keys', 'keys', r.nav, 'shield') : null,
         h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('docs')), 'API docs'),
       ),
       h(

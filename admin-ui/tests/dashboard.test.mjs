@@ -197,6 +197,25 @@ describe('an admin', () => {
     assert.match(await page.locator('#client-require-verified').textContent(), /not required/);
   });
 
+  it('rotates the signing key without signing anyone out', async () => {
+    await page.click('a[href="#/keys"]');
+    await page.locator('#keys-table tr[data-state=current]').waitFor();
+    const kidOf = (state) => page.locator(`#keys-table tr[data-state=${state}]`).first().getAttribute('data-kid');
+    const current = await kidOf('current');
+    const next = await kidOf('next');
+    assert.ok(!(await page.content()).match(/secret|seed/i), 'no key material on the page');
+    await page.click('#rotate-signing-key');
+    await page.click('dialog .btn-danger');
+    await page.locator(`#keys-table tr[data-kid="${current}"][data-state=previous]`).waitFor();
+    await page.locator(`#keys-table tr[data-kid="${next}"][data-state=current]`).waitFor();
+    assert.equal(await page.locator('#keys-table tr[data-state=next]').count(), 1);
+    await shot(page, 'signing-keys');
+    // The creator's refresh token from before the rotation still works.
+    const r = await call(env.web, 'POST', '/api/auth/token/refresh/', { refresh: creatorRefresh });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    creatorRefresh = r.body.refresh;
+  });
+
   it('shows the creator unverified, sends a verification link (its mail verifies), then a reset link', async () => {
     await page.click('a[href="#/users"]');
     await page.locator('#users-table').waitFor();

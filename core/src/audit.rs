@@ -49,6 +49,8 @@ pub mod event {
     pub const MFA_RECOVERY_CODES_REGENERATED: &str = "mfa.recovery_codes_regenerated";
     pub const MFA_FAILED: &str = "mfa.failed";
     pub const MFA_STEPPED_UP: &str = "mfa.stepped_up";
+    pub const SIGNING_KEY_ROTATED: &str = "signing_key.rotated";
+    pub const SIGNING_KEY_RETIRED: &str = "signing_key.retired";
 }
 
 /// A user column of an event, as a value or as what the batch just wrote.

@@ -25,8 +25,10 @@ pub enum SigningConfig {
     /// Ed25519. `None`: use the key kept in the database, generated on first
     /// start. `Some(pem_or_b64)`: a configured key (shared between hosts).
     EdDsa { private_key: Option<String> },
-    /// HMAC-SHA256 with a shared secret (at least 32 bytes).
-    Hs256 { secret: String },
+    /// HMAC-SHA256. `None`: secrets kept in the database and rotated like
+    /// Ed25519 keys (docs/KEYS.md). `Some`: a configured shared secret (at
+    /// least 32 bytes), pinned: it is never rotated by Gatehouse.
+    Hs256 { secret: Option<String> },
 }
 
 /// Everything a deployment may tune.
@@ -120,6 +122,14 @@ pub struct Config {
     /// Where outbound HTTP may go besides public addresses
     /// (`GATEHOUSE_OUTBOUND_ALLOW`, `--outbound-allow`). Default: nowhere.
     pub outbound: crate::outbound::OutboundPolicy,
+    /// Rotate the signing key this many days after the current one started
+    /// signing (`keys::maintain`, run by the host's timer or cron); `None`
+    /// (default): only `gatehouse keys rotate` or the admin API rotate.
+    pub key_rotation_days: Option<i64>,
+    /// Each host re-reads the key set from the database at least this often
+    /// (and at once, at most once a second, on a token with an unknown
+    /// `kid`); also the JWKS `max-age`. Default 30 (docs/KEYS.md).
+    pub key_cache_secs: i64,
 }
 
 /// The seed's HS256 signing key and the end of the cutover.
@@ -203,6 +213,8 @@ impl Default for Config {
             mail_dev: false,
             mail_retry_secs: 30,
             outbound: crate::outbound::OutboundPolicy::default(),
+            key_rotation_days: None,
+            key_cache_secs: 30,
             anonymous_rate_limit: None,
             client_rate_period_secs: 3600,
             allow_unicode_email_local_part: false,

@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) env: Env,
     pub(crate) store: Store,
     pub(crate) codec: TokenCodec,
+    /// When `codec`'s keys were read (`keys.rs`).
+    pub(crate) key_cache: crate::keys::KeyCache,
     /// Verified when the email is unknown, so a miss costs what a hit costs.
     pub(crate) dummy_hash: String,
     /// Usage counted since the last flush (`usage::flush`).
@@ -41,6 +43,18 @@ pub(crate) struct Shared {
     /// sender runs now rather than at its next tick ([`Ctx::mail_queued`],
     /// `Gatehouse::take_mail_queued`).
     pub(crate) mail_queued: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn keys(&self) -> crate::keys::Keys<'_> {
+        crate::keys::Keys {
+            store: &self.store,
+            config: &self.config,
+            rng: self.env.random.as_ref(),
+            codec: &self.codec,
+            cache: &self.key_cache,
+        }
+    }
 }
 
 /// An authenticated caller.
@@ -103,6 +117,10 @@ impl Ctx<'_> {
     }
     pub(crate) fn codec(&self) -> &TokenCodec {
         &self.shared.codec
+    }
+
+    pub(crate) fn keys(&self) -> crate::keys::Keys<'_> {
+        self.shared.keys()
     }
 
     /// The request's JSON object body, within the route's body limit.

@@ -56,6 +56,7 @@ mod env;
 pub mod error;
 mod flow_pages;
 pub mod json;
+pub mod keys;
 pub mod legacy_token;
 pub mod mail;
 mod meta;

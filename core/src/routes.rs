@@ -262,6 +262,8 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/admin/clients/{client_id}/usage/"                CLIENT,       Staff, admin::usage::client,            admin::usage::__path_client_usage),
     route!(GET    "/api/admin/usage/"                                    NONE,         Staff, admin::usage::all,               admin::usage::__path_usage),
     route!(GET    "/api/admin/audit/"                                    NONE,         Staff, admin::audit_log::list,          admin::audit_log::__path_audit),
+    route!(GET    "/api/admin/keys/"                                     NONE,         Staff, admin::keys::list,               admin::keys::__path_keys_list),
+    route!(POST   "/api/admin/keys/rotate/"                              NONE,         Staff, admin::keys::rotate,             admin::keys::__path_keys_rotate),
     route!(POST   "/api/admin/mail/test/"                                NONE,         Staff, admin::mail::test,               admin::mail::__path_mail_test),
     // Open: no API key. The service answers these itself (see `Meta`).
     route!(open GET "/api/schema/",           Schema, meta::__path_schema),

@@ -15,8 +15,24 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, SECOND_FACTORS),
     (9, PASSKEYS),
     (10, SIGNIN_URL),
+    (13, KEY_ROTATION),
     (15, STEP_UP),
 ];
+
+/// Signing-key rotation (docs/KEYS.md): each row is a key in one state,
+/// `next` → `current` → `previous` → `retired`. The seed-era 'default' key
+/// becomes `current`; its `kid` (derived from the key) is filled in by the
+/// first host that loads it, so tokens issued before the upgrade still
+/// verify. At most one `current` and one `next`: the partial unique index is
+/// what makes two hosts rotating at once end with one winner.
+const KEY_ROTATION: &str = "
+ALTER TABLE signing_keys ADD COLUMN kid TEXT;
+ALTER TABLE signing_keys ADD COLUMN state TEXT NOT NULL DEFAULT 'current';
+ALTER TABLE signing_keys ADD COLUMN activated_at INTEGER;
+ALTER TABLE signing_keys ADD COLUMN retire_after INTEGER;
+UPDATE signing_keys SET activated_at = created_at WHERE activated_at IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS signing_keys_one_per_state ON signing_keys(state) WHERE state IN ('current', 'next')
+";
 
 /// Step-up recency (`RequireMfa`, change-password): `mfa_at` is when the
 /// login last passed a second factor (at sign-in, or a step-up on it);

@@ -12,7 +12,7 @@ use crate::permission::{IsStaffUser, Permission};
 use crate::rate_limit::{Quota, RateDecision};
 use crate::routes::{Found, Guard, Meta, Route, Serve};
 use crate::store::Store;
-use crate::token::{SigningKey, TokenCodec};
+use crate::token::{KeyRing, SigningKey, TokenCodec};
 use crate::usage::RequestKind;
 use crate::user::User;
 use bytes::Bytes;
@@ -97,19 +97,29 @@ impl Gatehouse {
     pub async fn start(config: Config, env: Env) -> Result<Gatehouse, StartError> {
         let store = Store::new(env.sql.clone());
         let now = env.clock.now();
-        let key = match &config.signing {
-            SigningConfig::Hs256 { secret } => SigningKey::hs256(secret),
-            SigningConfig::EdDsa {
-                private_key: Some(k),
-            } => SigningKey::ed25519_from_base64(k),
-            SigningConfig::EdDsa { private_key: None } => {
-                let candidate: [u8; 32] = crate::random::bytes(env.random.as_ref());
-                let seed = store.signing_key("EdDSA", candidate.to_vec(), now).await?;
-                SigningKey::ed25519_from_bytes(&seed)
-            }
-        }
-        .map_err(|e| StartError::Key(e.0))?;
-        let codec = TokenCodec::new(key, config.issuer.clone(), config.audience.clone());
+        let ring = match (&config.signing, crate::keys::managed_alg(&config)) {
+            (_, Some(alg)) => crate::keys::load(&store, alg, env.random.as_ref(), now)
+                .await
+                .map_err(|e| match e {
+                    crate::keys::KeysError::Sql(e) => StartError::Sql(e),
+                    e => StartError::Key(e.to_string()),
+                })?,
+            (SigningConfig::Hs256 { secret: Some(s) }, None) => KeyRing::new(
+                SigningKey::hs256(s).map_err(|e| StartError::Key(e.0))?,
+                vec![],
+            ),
+            (
+                SigningConfig::EdDsa {
+                    private_key: Some(k),
+                },
+                None,
+            ) => KeyRing::new(
+                SigningKey::ed25519_from_base64(k).map_err(|e| StartError::Key(e.0))?,
+                vec![],
+            ),
+            (_, None) => return Err(StartError::Key("no signing key".into())),
+        };
+        let codec = TokenCodec::with_ring(ring, config.issuer.clone(), config.audience.clone());
         let salt: [u8; 16] = crate::random::bytes(env.random.as_ref());
         let dummy_password = crate::token::new_jti(env.random.as_ref());
         let dummy_hash = crate::password::hash_password(config.argon2, &dummy_password, salt)
@@ -121,6 +131,7 @@ impl Gatehouse {
                     env,
                     store,
                     codec,
+                    key_cache: crate::keys::KeyCache::loaded(now),
                     dummy_hash,
                     usage: Default::default(),
                     mail_queued: Default::default(),
@@ -184,6 +195,41 @@ impl Gatehouse {
     /// Worker after each response (`wait_until`).
     pub async fn flush_usage(&self) -> Result<usize, crate::sql::SqlError> {
         crate::usage::flush(&self.shared().store, &self.shared().usage).await
+    }
+
+    /// Every signing key in life order (no secrets): `gatehouse keys list`.
+    pub async fn list_keys(&self) -> Result<Vec<crate::keys::KeyInfo>, crate::sql::SqlError> {
+        crate::keys::list(&self.shared().store).await
+    }
+
+    /// Rotates the signing keys as the operator (`gatehouse keys rotate`);
+    /// the keys afterwards.
+    pub async fn rotate_keys(&self) -> Result<Vec<crate::keys::KeyInfo>, crate::keys::KeysError> {
+        let actor = crate::audit::Actor::operator();
+        self.shared().keys().rotate(self.now(), &actor).await?;
+        Ok(self.list_keys().await?)
+    }
+
+    /// One pass of the key schedule (`keys::maintain`) at the host's clock,
+    /// or at `at` (`gatehouse keys maintain --now`, for drills and tests).
+    /// The native host runs it on a timer, the Worker from its cron.
+    pub async fn maintain_keys(
+        &self,
+        at: Option<UnixMillis>,
+    ) -> Result<crate::keys::Maintenance, crate::keys::KeysError> {
+        self.shared()
+            .keys()
+            .maintain(at.unwrap_or_else(|| self.now()))
+            .await
+    }
+
+    /// [`Gatehouse::maintain_keys`] at most once a minute on this host
+    /// (None when not due): the Worker runs it after responses, so the
+    /// schedule holds even where its Cron Trigger does not fire.
+    pub async fn maintain_keys_if_due(
+        &self,
+    ) -> Option<Result<crate::keys::Maintenance, crate::keys::KeysError>> {
+        self.shared().keys().maintain_if_due(self.now()).await
     }
 
     /// Whether a request queued a mail since the last call (and clears it):
@@ -256,6 +302,12 @@ impl Gatehouse {
             Ok(t) => t,
             Err(e) => return e.into_response(),
         };
+        // The key set is re-read within its bound, or at once for a bearer
+        // token whose kid this host has not seen (another host rotated).
+        let bearer = header_str(req.headers(), header::AUTHORIZATION.as_str())
+            .and_then(|v| v.split_once(' '))
+            .map(|(_, t)| t);
+        self.shared().keys().refresh(now, bearer).await;
         if let Target::Builtin(route, _) = &target {
             if let Serve::Open(meta) = route.serve {
                 return match meta {
@@ -586,11 +638,13 @@ impl Gatehouse {
 
     fn jwks(&self) -> Response<Bytes> {
         let mut resp =
-            crate::error::json_response(StatusCode::OK, &self.shared().codec.key().jwks());
-        resp.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=300"),
-        );
+            crate::error::json_response(StatusCode::OK, &self.shared().codec.keys().jwks());
+        // As long as a host keeps its own copy: a verifier that caches the
+        // set no longer than a host sees a new next key as soon as it does.
+        let max_age = format!("public, max-age={}", self.config().key_cache_secs);
+        if let Ok(v) = HeaderValue::from_str(&max_age) {
+            resp.headers_mut().insert(header::CACHE_CONTROL, v);
+        }
         resp
     }
 }

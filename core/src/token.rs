@@ -21,7 +21,7 @@ use jwt_simple::prelude::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Clock skew tolerated between hosts when checking `exp`, `nbf` and `iat`.
 pub const CLOCK_SKEW_SECS: u64 = 5;
@@ -141,16 +141,38 @@ impl SigningKey {
 
     /// An HMAC-SHA256 key; at least 32 bytes, as RFC 7518 §3.2 requires.
     pub fn hs256(secret: &str) -> Result<SigningKey, KeyError> {
+        Self::hs256_from_bytes(secret.as_bytes())
+    }
+
+    /// An HMAC-SHA256 key from raw bytes (at least 32).
+    pub fn hs256_from_bytes(secret: &[u8]) -> Result<SigningKey, KeyError> {
         if secret.len() < 32 {
             return Err(KeyError(
                 "the HS256 secret must be at least 32 bytes".into(),
             ));
         }
-        let kid = kid_for(&Sha256::digest(secret.as_bytes()));
+        let kid = kid_for(&Sha256::digest(secret));
         Ok(SigningKey::Hs256 {
-            key: HS256Key::from_bytes(secret.as_bytes()).with_key_id(&kid),
+            key: HS256Key::from_bytes(secret).with_key_id(&kid),
             kid,
         })
+    }
+
+    /// A key as the database stores it: its algorithm and raw secret.
+    pub fn from_stored(alg: &str, secret: &[u8]) -> Result<SigningKey, KeyError> {
+        match alg {
+            ALG_EDDSA => Self::ed25519_from_bytes(secret),
+            ALG_HS256 => Self::hs256_from_bytes(secret),
+            other => Err(KeyError(format!("unknown key algorithm {other:?}"))),
+        }
+    }
+
+    /// `EdDSA` or `HS256`, as the JOSE header and the database name it.
+    pub fn alg(&self) -> &'static str {
+        match self {
+            SigningKey::EdDsa { .. } => ALG_EDDSA,
+            SigningKey::Hs256 { .. } => ALG_HS256,
+        }
     }
 
     pub fn kid(&self) -> &str {
@@ -159,18 +181,70 @@ impl SigningKey {
         }
     }
 
-    /// The JSON Web Key Set of the public keys (empty for HS256).
-    pub fn jwks(&self) -> serde_json::Value {
+    /// The public JSON Web Key (None for HS256: nothing to publish).
+    pub fn jwk(&self) -> Option<serde_json::Value> {
         match self {
             SigningKey::EdDsa {
                 kid, public_bytes, ..
-            } => serde_json::json!({"keys": [{
+            } => Some(serde_json::json!({
                 "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
                 "kid": kid, "x": URL_SAFE_NO_PAD.encode(public_bytes),
-            }]}),
-            SigningKey::Hs256 { .. } => serde_json::json!({"keys": []}),
+            })),
+            SigningKey::Hs256 { .. } => None,
         }
     }
+}
+
+/// The database's name of the Ed25519 algorithm.
+pub const ALG_EDDSA: &str = "EdDSA";
+/// The database's name of the HMAC-SHA256 algorithm.
+pub const ALG_HS256: &str = "HS256";
+
+/// The keys a host holds: the current one signs; it and the others (next
+/// and previous) verify, each selected by the token's `kid`.
+pub struct KeyRing {
+    current: SigningKey,
+    others: Vec<SigningKey>,
+}
+
+impl KeyRing {
+    pub fn new(current: SigningKey, others: Vec<SigningKey>) -> KeyRing {
+        KeyRing { current, others }
+    }
+
+    pub fn current(&self) -> &SigningKey {
+        &self.current
+    }
+
+    fn all(&self) -> impl Iterator<Item = &SigningKey> {
+        std::iter::once(&self.current).chain(self.others.iter())
+    }
+
+    /// The key with `kid`, if this ring accepts it.
+    pub fn find(&self, kid: &str) -> Option<&SigningKey> {
+        self.all().find(|k| k.kid() == kid)
+    }
+
+    /// The JSON Web Key Set: every accepted public key, current first
+    /// (empty for HS256).
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<_> = self.all().filter_map(SigningKey::jwk).collect();
+        serde_json::json!({ "keys": keys })
+    }
+}
+
+/// The `kid` of a compact JWS's header, without verifying anything.
+pub fn kid_of(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Header {
+        kid: Option<String>,
+    }
+    let head = token.trim().split('.').next()?;
+    if head.len() > 1024 {
+        return None;
+    }
+    let raw = URL_SAFE_NO_PAD.decode(head).ok()?;
+    serde_json::from_slice::<Header>(&raw).ok()?.kid
 }
 
 /// A key id: the first 16 hex digits of SHA-256 of the public material.
@@ -204,7 +278,8 @@ pub struct Issue<'a> {
 
 /// Issues and verifies tokens for one issuer/audience.
 pub struct TokenCodec {
-    key: SigningKey,
+    /// Swapped whole when a host re-reads the key set (`keys::refresh`).
+    keys: RwLock<Arc<KeyRing>>,
     issuer: String,
     audience: String,
     /// Access tokens whose signature and claims already checked out. An
@@ -220,8 +295,12 @@ const VERIFIED_CACHE_CAP: usize = 50_000;
 
 impl TokenCodec {
     pub fn new(key: SigningKey, issuer: String, audience: String) -> Self {
+        Self::with_ring(KeyRing::new(key, Vec::new()), issuer, audience)
+    }
+
+    pub fn with_ring(ring: KeyRing, issuer: String, audience: String) -> Self {
         TokenCodec {
-            key,
+            keys: RwLock::new(Arc::new(ring)),
             issuer,
             audience,
             verified: Mutex::new(HashMap::new()),
@@ -235,8 +314,23 @@ impl TokenCodec {
             && v.issued_at.as_secs() <= now.as_secs() + skew
     }
 
-    pub fn key(&self) -> &SigningKey {
-        &self.key
+    /// The key set in use now.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the key set. When a key left it (retired), tokens it signed
+    /// must no longer pass as cached verifications.
+    pub fn set_keys(&self, ring: KeyRing) {
+        let old = self.keys();
+        let dropped = old.all().any(|k| ring.find(k.kid()).is_none());
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(ring);
+        if dropped {
+            self.verified
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
     }
 
     /// Signs a token.
@@ -264,7 +358,8 @@ impl TokenCodec {
             },
         };
         // Signing only fails on serialisation errors, which these claims cannot have.
-        match &self.key {
+        let ring = self.keys();
+        match ring.current() {
             SigningKey::EdDsa { pair, kid, .. } => sign_ed25519(pair, kid, &claims),
             SigningKey::Hs256 { key, .. } => key.authenticate(claims).ok(),
         }
@@ -305,9 +400,14 @@ impl TokenCodec {
         expected: TokenType,
         now: UnixMillis,
     ) -> Option<VerifiedToken> {
+        // The kid selects the key; an unknown kid is a bad token. The key's
+        // own type pins the algorithm (no HS256 token passes an EdDSA key).
+        let kid = kid_of(token)?;
+        let ring = self.keys();
+        let key = ring.find(&kid)?;
         let options = VerificationOptions {
             accept_future: false,
-            required_key_id: Some(self.key.kid().to_owned()),
+            required_key_id: Some(kid.clone()),
             allowed_issuers: Some(HashSet::from([self.issuer.clone()])),
             allowed_audiences: Some(HashSet::from([self.audience.clone()])),
             time_tolerance: Some(Duration::from_secs(CLOCK_SKEW_SECS)),
@@ -315,7 +415,7 @@ impl TokenCodec {
             max_token_length: Some(8 * 1024),
             ..VerificationOptions::default()
         };
-        let claims = match &self.key {
+        let claims = match key {
             SigningKey::EdDsa { public, .. } => {
                 public.verify_token::<GatehouseClaims>(token, Some(options))
             }
@@ -505,10 +605,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             header,
-            serde_json::json!({"alg": "EdDSA", "kid": c.key().kid(), "typ": "JWT"})
+            serde_json::json!({"alg": "EdDSA", "kid": c.keys().current().kid(), "typ": "JWT"})
         );
         // jwt-simple's own verification of the public key accepts it.
-        let SigningKey::EdDsa { public, .. } = c.key() else {
+        let ring = c.keys();
+        let SigningKey::EdDsa { public, .. } = ring.current() else {
             panic!("an EdDSA key")
         };
         let claims = public
@@ -529,7 +630,7 @@ mod tests {
         let c = hs256(&"k".repeat(40));
         let tok = issue(&c, TokenType::Refresh, T0);
         assert!(c.verify(&tok, TokenType::Refresh, T0).is_some());
-        assert_eq!(c.key().jwks()["keys"].as_array().unwrap().len(), 0);
+        assert_eq!(c.keys().jwks()["keys"].as_array().unwrap().len(), 0);
     }
 
     proptest::proptest! {

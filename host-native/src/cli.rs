@@ -145,7 +145,9 @@ pub struct ConfigArgs {
     #[arg(long, value_enum, env = "GATEHOUSE_JWT_ALGORITHM", global = true)]
     pub jwt_algorithm: Option<JwtAlgorithm>,
 
-    /// HS256 secret (at least 32 bytes); requires `--jwt-algorithm hs256`.
+    /// HS256 secret (at least 32 bytes), pinned (never rotated); requires
+    /// `--jwt-algorithm hs256`. Without it, hs256 secrets are kept in the
+    /// database and rotate (docs/KEYS.md).
     #[arg(
         long,
         env = "GATEHOUSE_JWT_SECRET",
@@ -154,8 +156,9 @@ pub struct ConfigArgs {
     )]
     pub jwt_secret: Option<String>,
 
-    /// Ed25519 private key (base64, as `keys generate` prints). Without
-    /// it, a key kept in the database is used (created on first start).
+    /// Ed25519 private key (base64, as `keys generate` prints), pinned
+    /// (never rotated). Without it, the keys kept in the database are used
+    /// (created on first start) and rotate (docs/KEYS.md).
     #[arg(
         long,
         env = "GATEHOUSE_JWT_PRIVATE_KEY",
@@ -340,6 +343,25 @@ pub struct ConfigArgs {
         global = true
     )]
     pub outbound_allow: Option<String>,
+    /// Rotate the signing key every N days (the server's timer; docs/KEYS.md)
+    /// [default: only `gatehouse keys rotate` rotates].
+    #[arg(
+        long,
+        value_name = "DAYS",
+        env = "GATEHOUSE_KEY_ROTATION_DAYS",
+        global = true
+    )]
+    pub key_rotation_days: Option<i64>,
+
+    /// Seconds a server keeps the key set before re-reading it from the
+    /// database (also the JWKS max-age) [default: 30].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "GATEHOUSE_KEY_CACHE_SECS",
+        global = true
+    )]
+    pub key_cache_secs: Option<i64>,
 
     /// Lifetime of a password-reset link, in seconds [default: 3600].
     #[arg(
@@ -478,6 +500,8 @@ impl ConfigArgs {
             vars::PUBLIC_URL => self.public_url.clone(),
             vars::MAIL_RETRY_SECS => text(self.mail_retry_secs),
             vars::OUTBOUND_ALLOW => self.outbound_allow.clone(),
+            vars::KEY_ROTATION_DAYS => text(self.key_rotation_days),
+            vars::KEY_CACHE_SECS => text(self.key_cache_secs),
             vars::RESET_TOKEN_TTL => text(self.reset_token_ttl),
             vars::VERIFY_TOKEN_TTL => text(self.verify_token_ttl),
             vars::EMAIL_CHANGE_TTL => text(self.email_change_ttl),
@@ -703,6 +727,27 @@ pub enum ClientsCommand {
 pub enum KeysCommand {
     /// Print a new base64 Ed25519 private key (for --jwt-private-key).
     Generate,
+    /// List the signing keys (kid, algorithm, state, dates; never secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rotate: next becomes current (signing), current becomes previous
+    /// (verifying until its retirement time), and a new next is made.
+    Rotate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One pass of the key schedule: retire previous keys past their
+    /// retirement time, rotate when --key-rotation-days says so.
+    Maintain {
+        /// Run as if the time were this Unix time (seconds): for drills and
+        /// tests that cannot wait out a retirement.
+        #[arg(long, value_name = "UNIX_SECS")]
+        now: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_user_type(s: &str) -> Result<UserType, String> {
@@ -765,7 +810,7 @@ mod tests {
         assert_eq!(
             c.signing,
             SigningConfig::Hs256 {
-                secret: "0123456789abcdef0123456789abcdef".into()
+                secret: Some("0123456789abcdef0123456789abcdef".into())
             }
         );
     }
@@ -997,7 +1042,8 @@ mod tests {
             ..ConfigArgs::default()
         };
         let error = |args: ConfigArgs| args.to_config().unwrap_err().0;
-        assert_eq!(error(hs(None)), ConfigError::MissingSecret);
+        // No secret: the database keeps (and rotates) the HS256 secrets.
+        assert!(hs(None).to_config().is_ok());
         assert_eq!(error(hs(Some("short"))), ConfigError::ShortSecret);
         let secret_with_eddsa = ConfigArgs {
             jwt_secret: Some("x".repeat(32)),

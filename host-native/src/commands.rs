@@ -73,9 +73,28 @@ pub async fn run(
                     }
                 }
             });
+            // The key schedule (docs/KEYS.md): retire previous keys whose
+            // time has come, rotate when --key-rotation-days says so.
+            let keeper = gatehouse.clone();
+            let keys_task = tokio::spawn(async move {
+                let mut tick = tokio::time::interval(KEY_MAINTENANCE_EVERY);
+                loop {
+                    tick.tick().await;
+                    match keeper.maintain_keys(None).await {
+                        Ok(m) if m.rotated || !m.retired.is_empty() => {
+                            tracing::info!(rotated = m.rotated, retired = ?m.retired, "signing keys maintained")
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "signing-key maintenance failed; will retry")
+                        }
+                    }
+                }
+            });
             let wake = sender.as_ref().map(|s| s.waker());
             let served = server::serve_with_mail(gatehouse.clone(), args, wake).await;
             task.abort();
+            keys_task.abort();
             if let Some(sender) = sender {
                 sender.stop().await;
             }
@@ -93,9 +112,8 @@ pub async fn run(
         Command::CreateApiClient(args) => create_api_client(&gatehouse, args).await,
         Command::Clients(cmd) => clients(&gatehouse, cmd).await,
         Command::Mail(MailCommand::Test { to }) => mail_test(&gatehouse, &to).await,
-        Command::Keys(KeysCommand::Generate) | Command::ImportDjango(_) => {
-            unreachable!("handled above")
-        }
+        Command::Keys(cmd) => keys(&gatehouse, cmd).await,
+        Command::ImportDjango(_) => unreachable!("handled above"),
     }
 }
 
@@ -345,6 +363,62 @@ async fn clients(gh: &Gatehouse, cmd: ClientsCommand) -> Result<(), CommandError
             } else {
                 print_key(&id, &key);
             }
+        }
+    }
+    Ok(())
+}
+
+/// How often the server runs the key schedule: well inside the retirement
+/// margin (`keys::RETIRE_MARGIN_SECS`), cheap (two small reads).
+const KEY_MAINTENANCE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `keys list|rotate|maintain` (`generate` needs no database: see `run`).
+async fn keys(gh: &Gatehouse, cmd: KeysCommand) -> Result<(), CommandError> {
+    let (keys, json) = match cmd {
+        KeysCommand::Generate => unreachable!("handled in run"),
+        KeysCommand::List { json } => (
+            gh.list_keys().await.map_err(CommandError::from_display)?,
+            json,
+        ),
+        KeysCommand::Rotate { json } => (
+            gh.rotate_keys().await.map_err(CommandError::from_display)?,
+            json,
+        ),
+        KeysCommand::Maintain { now, json } => {
+            let at = now.map(gatehouse_core::clock::UnixMillis::from_secs);
+            let done = gh
+                .maintain_keys(at)
+                .await
+                .map_err(CommandError::from_display)?;
+            if json {
+                print_json(&json!(done));
+            } else {
+                println!(
+                    "rotated: {}; retired: {}",
+                    if done.rotated { "yes" } else { "no" },
+                    if done.retired.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        done.retired.join(", ")
+                    }
+                );
+            }
+            return Ok(());
+        }
+    };
+    if json {
+        print_json(&json!(keys));
+    } else {
+        for k in &keys {
+            println!(
+                "{}  {}  {:<8}  created {}  signing since {}  retires {}",
+                k.kid,
+                k.alg,
+                k.state.as_str(),
+                k.created_at,
+                k.activated_at.as_deref().unwrap_or("-"),
+                k.retire_after.as_deref().unwrap_or("-"),
+            );
         }
     }
     Ok(())

@@ -109,12 +109,17 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         if let Some(transport) = mail {
             mail::deliver(&service, transport.as_ref()).await;
         }
+        // The key schedule, at most once a minute per isolate, so it runs
+        // with traffic even where the Cron Trigger does not fire.
+        if let Some(Err(e)) = service.maintain_keys_if_due().await {
+            worker::console_error!("signing-key maintenance failed: {e}");
+        }
     });
     convert::to_worker_response(response)
 }
 
 /// The Cron Trigger (`[triggers] crons` in wrangler.toml): the outbox's
-/// retries come due between requests.
+/// retries come due between requests, and the signing keys are maintained.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let service = match service(&env).await {
@@ -128,6 +133,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     };
     if let Some(transport) = mail::transport(&env, service.config().mail_dev) {
         mail::deliver(&service, transport.as_ref()).await;
+    }
+    // The key schedule (docs/KEYS.md): the same core pass as the native
+    // host's timer; race-safe when isolates run it at once.
+    if let Err(e) = service.maintain_keys(None).await {
+        worker::console_error!("scheduled: signing-key maintenance failed: {e}");
     }
 }
 

@@ -143,6 +143,11 @@ pub enum ServerConfig {
     /// starts and stops that server itself. Always on a database file of its
     /// own (another server's sender would deliver its outbox).
     MailRetry,
+    /// `--key-cache-secs 1`: a key retired in the database (by the CLI)
+    /// stops verifying on the server within a second (key_rotation.rs). On
+    /// an external host, when `GATEHOUSE_TEST_KEY_CACHE_SECS` says it was
+    /// started with a short key cache.
+    KeyRotation,
 }
 
 /// The HS256 secret of [`ServerConfig::Hs256`].
@@ -157,6 +162,15 @@ pub const LEGACY_SIGNING_KEY: &str = "django-insecure-contract-suite-seed-key!";
 pub const LEGACY_UNTIL: &str = "2099-01-01T00:00:00Z";
 /// The deadline of [`ServerConfig::LegacyAfterDeadline`].
 pub const LEGACY_UNTIL_PAST: &str = "2020-01-01T00:00:00Z";
+/// How long the [`ServerConfig::KeyRotation`] server keeps its keys before
+/// re-reading them (`GATEHOUSE_TEST_KEY_CACHE_SECS` for an external host).
+pub fn key_cache_secs() -> i64 {
+    match Target::get() {
+        Target::External { .. } => env_i64("GATEHOUSE_TEST_KEY_CACHE_SECS").unwrap_or(30),
+        _ => 1,
+    }
+}
+
 /// The access lifetime of [`ServerConfig::ShortLifetimes`], seconds.
 pub const SHORT_ACCESS_TTL: i64 = 2;
 /// The refresh lifetime of [`ServerConfig::ShortLifetimes`], seconds.
@@ -167,7 +181,7 @@ pub const SHORT_SESSION_MAX_AGE: i64 = 4;
 pub const SHORT_REUSE_GRACE: i64 = 1;
 
 impl ServerConfig {
-    const ALL: [ServerConfig; 13] = [
+    const ALL: [ServerConfig; 14] = [
         ServerConfig::Default,
         ServerConfig::ShortLifetimes,
         ServerConfig::Hs256,
@@ -181,6 +195,7 @@ impl ServerConfig {
         ServerConfig::NoReuseGrace,
         ServerConfig::ShortReuseGrace,
         ServerConfig::MailRetry,
+        ServerConfig::KeyRotation,
     ];
 
     fn index(self) -> usize {
@@ -210,6 +225,7 @@ impl ServerConfig {
                 return Ok(vec!["--registrations-per-ip".into(), "3".into()])
             }
             ServerConfig::FixedKey | ServerConfig::MailRetry => &[],
+            ServerConfig::KeyRotation => &["--key-cache-secs", "1"],
             ServerConfig::Legacy => &[
                 "--django-signing-key",
                 LEGACY_SIGNING_KEY,
@@ -381,7 +397,10 @@ pub fn server(config: ServerConfig) -> Result<&'static Server, Skip> {
         // future deadline ([`ServerConfig::Legacy`]'s settings).
         let legacy = config == ServerConfig::Legacy
             && non_empty_env("GATEHOUSE_TEST_LEGACY_TOKENS").as_deref() == Some("1");
-        if config != ServerConfig::Default && !legacy {
+        // ...and with a short key cache ([`ServerConfig::KeyRotation`]).
+        let keys = config == ServerConfig::KeyRotation
+            && non_empty_env("GATEHOUSE_TEST_KEY_CACHE_SECS").is_some();
+        if config != ServerConfig::Default && !legacy && !keys {
             return Err(Skip(format!(
                 "needs a server started with the {config:?} flags; the external target at {base_url} is not ours to configure"
             )));

@@ -15,6 +15,7 @@
 pub(crate) mod audit_log;
 pub(crate) mod clients;
 mod common;
+pub(crate) mod keys;
 pub(crate) mod mail;
 pub(crate) mod openapi;
 pub mod operator;

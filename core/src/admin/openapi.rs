@@ -16,7 +16,8 @@ use utoipa::OpenApi;
         AdminUserOut, AdminUserCreateIn, AdminUserPatchIn, AdminUserPage, AdminSessionOut,
         EndedOut, ClientOut, ClientWithKeyOut, ClientCreateIn, ClientPatchIn, ClientPage,
         UsageCountsOut, UsageBucketOut, ClientUsageOut, TopClientOut, UsageSummaryOut,
-        AuditEventOut, AuditEventPage, MailTestIn, MailTestOut
+        AuditEventOut, AuditEventPage, MailTestIn, MailTestOut,
+        super::keys::KeysOut, crate::keys::KeyInfo
     )),
     tags((name = "admin", description = "The admin API (docs/ADMIN_API.md): an API client of type admin and a staff or admin user's bearer token. Staff manage creators and API clients; only admins create or change staff and admins."))
 )]

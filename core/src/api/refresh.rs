@@ -45,6 +45,8 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if let Some(answer) = super::legacy_exchange::exchange(ctx, &token).await? {
         return Ok(answer); // a seed token during the cutover (docs/LEGACY_TOKENS.md)
     }
+    // Signed by a key another host just made current? Re-read the keys.
+    ctx.keys().refresh(ctx.now, Some(&token)).await;
     let presented = verified(ctx, &token)?;
     let session = ctx.store().session(&presented.claims.sid).await?;
     match (decide_for(ctx, session.as_ref(), &presented), &session) {

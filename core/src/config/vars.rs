@@ -48,9 +48,13 @@ pub const MAIL_DEV: &str = "GATEHOUSE_MAIL_DEV";
 pub const PUBLIC_URL: &str = "GATEHOUSE_PUBLIC_URL";
 pub const MAIL_RETRY_SECS: &str = "GATEHOUSE_MAIL_RETRY_SECS";
 pub const OUTBOUND_ALLOW: &str = "GATEHOUSE_OUTBOUND_ALLOW";
+pub const KEY_ROTATION_DAYS: &str = "GATEHOUSE_KEY_ROTATION_DAYS";
+pub const KEY_CACHE_SECS: &str = "GATEHOUSE_KEY_CACHE_SECS";
 
 /// Every variable [`Config::from_vars`] reads.
-pub const NAMES: [&str; 35] = [
+pub const NAMES: [&str; 37] = [
+    KEY_ROTATION_DAYS,
+    KEY_CACHE_SECS,
     ACCESS_TTL,
     REFRESH_TTL,
     SESSION_MAX_AGE,
@@ -106,8 +110,6 @@ pub enum ConfigError {
     NotABool { name: &'static str, value: String },
     /// `GATEHOUSE_JWT_ALGORITHM` other than `eddsa` or `hs256`.
     UnknownAlgorithm(String),
-    /// HS256 without `GATEHOUSE_JWT_SECRET`.
-    MissingSecret,
     /// An HS256 secret under 32 bytes.
     ShortSecret,
     /// `GATEHOUSE_JWT_SECRET` with EdDSA.
@@ -199,11 +201,6 @@ impl ConfigError {
             ConfigError::UnknownAlgorithm(value) => {
                 format!("{} must be eddsa or hs256, not {value:?}", n(JWT_ALGORITHM))
             }
-            ConfigError::MissingSecret => format!(
-                "{} needs {}",
-                naming.set(JWT_ALGORITHM, "hs256"),
-                n(JWT_SECRET)
-            ),
             ConfigError::ShortSecret => {
                 format!("{} must be at least 32 bytes long", n(JWT_SECRET))
             }
@@ -332,6 +329,8 @@ impl Config {
                 .transpose()
                 .map_err(ConfigError::BadOutboundAllow)?
                 .unwrap_or_default(),
+            key_rotation_days: positive(&lookup, KEY_ROTATION_DAYS)?,
+            key_cache_secs: positive(&lookup, KEY_CACHE_SECS)?.unwrap_or(d.key_cache_secs),
             ..mail(&lookup, Config::default())?
         })
     }
@@ -468,9 +467,12 @@ fn signing(lookup: &impl Fn(&str) -> Option<String>) -> Result<SigningConfig, Co
         "eddsa" => Ok(SigningConfig::EdDsa { private_key }),
         "hs256" if private_key.is_some() => Err(ConfigError::PrivateKeyWithHs256),
         "hs256" => match secret {
-            None => Err(ConfigError::MissingSecret),
+            // No secret: the database keeps (and rotates) HS256 secrets.
+            None => Ok(SigningConfig::Hs256 { secret: None }),
             Some(s) if s.len() < 32 => Err(ConfigError::ShortSecret),
-            Some(secret) => Ok(SigningConfig::Hs256 { secret }),
+            Some(secret) => Ok(SigningConfig::Hs256 {
+                secret: Some(secret),
+            }),
         },
         _ => Err(ConfigError::UnknownAlgorithm(algorithm)),
     }
@@ -812,7 +814,7 @@ mod tests {
             OUTBOUND_ALLOW,
         ];
         let numbers = NAMES.into_iter().filter(|n| !not_numbers.contains(n));
-        assert_eq!(numbers.clone().count(), 18);
+        assert_eq!(numbers.clone().count(), 20);
         for name in numbers {
             assert_eq!(err(&[(name, "0")]), ConfigError::NotPositive(name));
             for bad in ["", "ten", "1.5", " 5", "99999999999999999999"] {
@@ -904,7 +906,7 @@ mod tests {
             assert_eq!(
                 ok(&[(JWT_ALGORITHM, alg), (JWT_SECRET, SECRET)]).signing,
                 SigningConfig::Hs256 {
-                    secret: SECRET.into()
+                    secret: Some(SECRET.into())
                 }
             );
         }
@@ -912,7 +914,10 @@ mod tests {
 
     #[test]
     fn signing_cross_checks() {
-        assert_eq!(err(&[(JWT_ALGORITHM, "hs256")]), ConfigError::MissingSecret);
+        assert_eq!(
+            ok(&[(JWT_ALGORITHM, "hs256")]).signing,
+            SigningConfig::Hs256 { secret: None }
+        );
         assert_eq!(
             err(&[(JWT_ALGORITHM, "hs256"), (JWT_SECRET, &SECRET[1..])]),
             ConfigError::ShortSecret
@@ -996,14 +1001,14 @@ mod tests {
 
     #[test]
     fn messages_name_variables_or_flags() {
-        let e = ConfigError::MissingSecret;
+        let e = ConfigError::SecretWithoutHs256;
         assert_eq!(
             e.to_string(),
-            "GATEHOUSE_JWT_ALGORITHM=hs256 needs GATEHOUSE_JWT_SECRET"
+            "GATEHOUSE_JWT_SECRET is only used with GATEHOUSE_JWT_ALGORITHM=hs256"
         );
         assert_eq!(
             e.message(Naming::Flag),
-            "--jwt-algorithm hs256 needs --jwt-secret (or GATEHOUSE_JWT_SECRET)"
+            "--jwt-secret (or GATEHOUSE_JWT_SECRET) is only used with --jwt-algorithm hs256"
         );
         let e = ConfigError::NotPositive(ACCESS_TTL);
         assert_eq!(e.to_string(), "GATEHOUSE_ACCESS_TTL must be positive");

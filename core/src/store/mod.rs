@@ -12,7 +12,7 @@
 
 pub(crate) mod clients;
 pub(crate) mod email_tokens;
-mod keys;
+pub(crate) mod keys;
 pub(crate) mod legacy;
 pub(crate) mod mfa;
 pub(crate) mod passkeys;

@@ -251,19 +251,38 @@ async fn clients_insert_look_up_change_key_and_deactivate() {
 }
 
 #[tokio::test]
-async fn signing_key_is_created_once() {
+async fn one_current_and_one_next_key_at_most() {
+    use crate::store::keys::{KeyState, NewKey};
     let (_t, s) = store().await;
-    let first = s.signing_key("EdDSA", vec![1; 32], T0).await.unwrap();
-    assert_eq!(first, vec![1; 32]);
-    let again = s
-        .signing_key("EdDSA", vec![2; 32], UnixMillis(T0.0 + 1))
+    let key = |kid: &str| NewKey {
+        kid: kid.into(),
+        alg: "EdDSA".into(),
+        secret: vec![1; 32],
+    };
+    assert!(s
+        .add_signing_key(&key("a"), KeyState::Current, T0)
         .await
-        .unwrap();
-    assert_eq!(again, vec![1; 32], "the first key stays");
-    assert!(
-        s.signing_key("HS256", vec![3; 32], T0).await.is_err(),
-        "another algorithm"
-    );
+        .unwrap());
+    assert!(!s
+        .add_signing_key(&key("b"), KeyState::Current, T0)
+        .await
+        .unwrap());
+    assert!(s
+        .add_signing_key(&key("c"), KeyState::Next, T0)
+        .await
+        .unwrap());
+    assert!(!s
+        .add_signing_key(&key("a"), KeyState::Previous, T0)
+        .await
+        .unwrap());
+    let kids: Vec<_> = s
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.slot)
+        .collect();
+    assert_eq!(kids, ["a", "c"]);
 }
 
 #[tokio::test]

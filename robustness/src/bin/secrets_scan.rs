@@ -2,7 +2,8 @@
 //! then checks that no password, token, API key or signing key appears in
 //! any log line, that no response echoes a password, the API key or a
 //! secret sent with its request, and that the signing key (table
-//! `signing_keys`, read from the file after the run) is never served.
+//! `signing_keys`, read from the file after the run; a retired key's erased
+//! secret is empty and skipped) is never served.
 //!
 //! ```text
 //! secrets-scan [--log-filter trace] [--work-dir DIR] [--gatehouse-bin PATH]
@@ -148,16 +149,19 @@ fn main() {
     // The signing key, from the file.
     let keys: Vec<Vec<u8>> = rt.block_on(async {
         match open_read_only(&db).await {
-            Ok(conn) => query(&conn, "SELECT secret FROM signing_keys")
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|r| match &r[0] {
-                    libsql::Value::Blob(b) => Some(b.clone()),
-                    libsql::Value::Text(t) => Some(t.as_bytes().to_vec()),
-                    _ => None,
-                })
-                .collect(),
+            Ok(conn) => query(
+                &conn,
+                "SELECT secret FROM signing_keys WHERE length(secret) > 0",
+            )
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| match &r[0] {
+                libsql::Value::Blob(b) => Some(b.clone()),
+                libsql::Value::Text(t) => Some(t.as_bytes().to_vec()),
+                _ => None,
+            })
+            .collect(),
             Err(_) => Vec::new(),
         }
     });
