@@ -48,6 +48,13 @@ pub mod event {
     pub const MFA_RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
     pub const MFA_RECOVERY_CODES_REGENERATED: &str = "mfa.recovery_codes_regenerated";
     pub const MFA_FAILED: &str = "mfa.failed";
+    pub const WEBHOOK_CREATED: &str = "webhook.created";
+    pub const WEBHOOK_UPDATED: &str = "webhook.updated";
+    pub const WEBHOOK_DELETED: &str = "webhook.deleted";
+    pub const WEBHOOK_SECRET_ROTATED: &str = "webhook.secret_rotated";
+    /// Also the test ping's event type (`webhook_event_map`).
+    pub const WEBHOOK_TEST: &str = "webhook.test";
+    pub const WEBHOOK_RESENT: &str = "webhook.resent";
 }
 
 /// A user column of an event, as a value or as what the batch just wrote.
