@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-BUsH8stV.js",
-        content_type: "text/javascript; charset=utf-8",
-        etag: "\"d927af32fafd4819dc3a\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-BUsH8stV.js")),
-    },
-    Asset {
         path: "/admin/assets/index-Bq2t0ipp.css",
         content_type: "text/css; charset=utf-8",
         etag: "\"6adc70f849e6fe8c7234\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Bq2t0ipp.css")),
+    },
+    Asset {
+        path: "/admin/assets/index-CNhkaqS3.js",
+        content_type: "text/javascript; charset=utf-8",
+        etag: "\"ad861a76d82a8ce05652\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CNhkaqS3.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"51bb73f1aa09e77bbbd6\"",
+        etag: "\"d74e5359cca38bb3b8c4\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -6,6 +6,7 @@ import { overviewPage } from './pages/overview';
 import { usersPage } from './pages/users';
 import { clientsPage, clientDetailPage } from './pages/clients';
 import { auditPage } from './pages/audit';
+import { webhooksPage } from './pages/webhooks';
 import { mfaBanner } from './pages/mfa';
 
 // Hash routes (#/users, #/clients/cl_x): the hosts serve one index.html and
@@ -18,6 +19,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/clients$/, clientsPage, 'clients'],
   [/^\/clients\/([^/]+)$/, clientDetailPage, 'clients'],
   [/^\/audit$/, auditPage, 'audit'],
+  [/^\/webhooks$/, webhooksPage, 'webhooks'],
 ];
 
 const app = document.getElementById('app')!;
@@ -91,6 +93,7 @@ async function render() {
         navLink('#/users', 'Users', 'users', r.nav, 'users'),
         navLink('#/clients', 'API clients', 'clients', r.nav, 'key'),
         navLink('#/audit', 'Audit log', 'audit', r.nav, 'audit'),
+        navLink('#/webhooks', 'Webhooks', 'webhooks', r.nav, 'key'),
         h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('docs')), 'API docs'),
       ),
       h(
