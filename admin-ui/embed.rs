@@ -14,10 +14,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-Bq2t0ipp.css")),
     },
     Asset {
-        path: "/admin/assets/index-CNhkaqS3.js",
+        path: "/admin/assets/index-CKhYczLr.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"ad861a76d82a8ce05652\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CNhkaqS3.js")),
+        etag: "\"dacc3029340ef996ed87\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-CKhYczLr.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"d74e5359cca38bb3b8c4\"",
+        etag: "\"9789c4c1199c63d15856\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

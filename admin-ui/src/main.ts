@@ -93,7 +93,8 @@ async function render() {
         navLink('#/users', 'Users', 'users', r.nav, 'users'),
         navLink('#/clients', 'API clients', 'clients', r.nav, 'key'),
         navLink('#/audit', 'Audit log', 'audit', r.nav, 'audit'),
-        navLink('#/webhooks', 'Webhooks', 'webhooks', r.nav, 'key'),
+        // Webhooks are for admins only (they see every user's events).
+        role === 'admin' ? navLink('#/webhooks', 'Webhooks', 'webhooks', r.nav, 'key') : null,
         h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('docs')), 'API docs'),
       ),
       h(
