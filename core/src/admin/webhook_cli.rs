@@ -23,6 +23,9 @@ impl Gatehouse {
             .data_key
             .as_ref()
             .ok_or("no data key is configured (--data-key): webhook secrets cannot be kept")?;
+        if !url.is_ascii() {
+            return Err("url: ASCII only (an international domain name in punycode)".into());
+        }
         crate::outbound::OutboundUrl::parse(url).map_err(|e| format!("url: {e}"))?;
         let types =
             webhook::parse_event_types(event_types).map_err(|e| format!("event types: {e}"))?;

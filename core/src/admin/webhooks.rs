@@ -208,6 +208,16 @@ fn data_key<'c>(ctx: &'c Ctx<'_>) -> Result<&'c DataKey, ApiError> {
 /// `url`: an absolute http(s) URL the outbound client accepts.
 fn url(body: &JsonBody, required: bool, errors: &mut FieldErrors) -> Option<String> {
     let u = body.str(URL.required_when(required), errors)?;
+    // ASCII only (an international name in punycode): also keeps the
+    // parser's byte slicing on character boundaries.
+    if !u.is_ascii() {
+        push(
+            errors,
+            "url",
+            "Enter a valid http(s) URL (ASCII; an international domain name in punycode).",
+        );
+        return None;
+    }
     if let Err(e) = crate::outbound::OutboundUrl::parse(&u) {
         push(errors, "url", format!("Enter a valid http(s) URL ({e})."));
         return None;
