@@ -8,10 +8,10 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
-        path: "/admin/assets/index-B4BGqzgU.js",
+        path: "/admin/assets/index-D6APXc_N.js",
         content_type: "text/javascript; charset=utf-8",
-        etag: "\"d7226af0fac14465c72c\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-B4BGqzgU.js")),
+        etag: "\"be568381b0880cd28606\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-D6APXc_N.js")),
     },
     Asset {
         path: "/admin/assets/index-DH_ZGQj3.css",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"95e88cbe27251c054ba4\"",
+        etag: "\"97333791874f5ec2ee32\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

@@ -7,6 +7,7 @@ import { usersPage } from './pages/users';
 import { clientsPage, clientDetailPage } from './pages/clients';
 import { auditPage } from './pages/audit';
 import { keysPage } from './pages/keys';
+import { webhooksPage } from './pages/webhooks';
 import { mfaBanner } from './pages/mfa';
 import { accountPage } from './pages/account';
 
@@ -22,6 +23,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/audit$/, auditPage, 'audit'],
   [/^\/account$/, accountPage, 'account'],
   [/^\/keys$/, keysPage, 'keys'],
+  [/^\/webhooks$/, webhooksPage, 'webhooks'],
 ];
 
 const app = document.getElementById('app')!;
@@ -97,6 +99,8 @@ async function render() {
         navLink('#/audit', 'Audit log', 'audit', r.nav, 'audit'),
         navLink('#/account', 'Your account', 'account', r.nav, 'shield'),
         c.is_superuser ? navLink('#/keys', 'Signing keys', 'keys', r.nav, 'shield') : null,
+        // Webhooks are for admins only (they see every user's events).
+        role === 'admin' ? navLink('#/webhooks', 'Webhooks', 'webhooks', r.nav, 'key') : null,
         h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('docs')), 'API docs'),
       ),
       h(

@@ -324,4 +324,38 @@ describe('an admin', () => {
     await shot(page, 'overview');
     assert.deepEqual(cspProblems(page), []);
   });
+
+  it('adds a webhook endpoint: secret once, a refused address flagged, the log with send again', async () => {
+    await page.click('a[href="#/webhooks"]');
+    await page.click('#new-webhook');
+    // A private address: the server's outbound policy refuses it.
+    await page.fill('input[name=url]', 'http://10.255.255.1:9/hook');
+    await page.click('dialog button[type=submit]');
+    const secret = page.locator('#new-webhook-secret');
+    await secret.waitFor();
+    const value = await secret.inputValue();
+    assert.match(value, /^whsec_/);
+    await shot(page, 'webhook-secret-once');
+    await page.click('#secret-done');
+    const row = page.locator('#webhooks-table tr[data-webhook]', { hasText: '10.255.255.1' });
+    await row.waitFor();
+    assert.ok(!(await page.content()).includes(value));
+    await row.getByRole('button', { name: 'Ping' }).click();
+    // The sender refuses the address: the message dead, the endpoint flagged.
+    for (let i = 0; i < 40; i++) {
+      await page.click('a[href="#/"]');
+      await page.click('a[href="#/webhooks"]');
+      const flagged = page.locator('#webhooks-table tr[data-webhook]', { hasText: '10.255.255.1' }).locator('.badge', { hasText: 'disabled' });
+      if (await flagged.count()) break;
+      await page.waitForTimeout(250);
+    }
+    const flaggedRow = page.locator('#webhooks-table tr[data-webhook]', { hasText: '10.255.255.1' });
+    await flaggedRow.locator('.badge', { hasText: 'disabled' }).waitFor();
+    await flaggedRow.getByRole('button', { name: 'Deliveries' }).click();
+    await page.locator('#webhook-messages tr[data-message]', { hasText: 'webhook.test' }).locator('.badge', { hasText: 'dead' }).waitFor();
+    await page.locator('#webhook-attempts', { hasText: 'refused' }).waitFor();
+    await shot(page, 'webhook-log');
+    await page.locator('#webhook-messages').getByRole('button', { name: 'Send again' }).first().click();
+    await page.locator('.toast', { hasText: 'Queued again' }).waitFor();
+  });
 });

@@ -51,6 +51,13 @@ pub mod event {
     pub const MFA_STEPPED_UP: &str = "mfa.stepped_up";
     pub const SIGNING_KEY_ROTATED: &str = "signing_key.rotated";
     pub const SIGNING_KEY_RETIRED: &str = "signing_key.retired";
+    pub const WEBHOOK_CREATED: &str = "webhook.created";
+    pub const WEBHOOK_UPDATED: &str = "webhook.updated";
+    pub const WEBHOOK_DELETED: &str = "webhook.deleted";
+    pub const WEBHOOK_SECRET_ROTATED: &str = "webhook.secret_rotated";
+    /// Also the test ping's event type (`webhook_event_map`).
+    pub const WEBHOOK_TEST: &str = "webhook.test";
+    pub const WEBHOOK_RESENT: &str = "webhook.resent";
 }
 
 /// A user column of an event, as a value or as what the batch just wrote.

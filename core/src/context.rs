@@ -43,6 +43,9 @@ pub(crate) struct Shared {
     /// sender runs now rather than at its next tick ([`Ctx::mail_queued`],
     /// `Gatehouse::take_mail_queued`).
     pub(crate) mail_queued: std::sync::atomic::AtomicBool,
+    /// Set after a request that may have queued a webhook message
+    /// (`Gatehouse::take_event_queued`).
+    pub(crate) event_queued: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {

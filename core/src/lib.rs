@@ -81,6 +81,7 @@ pub mod token;
 pub mod usage;
 pub mod user;
 pub mod webauthn;
+pub mod webhook;
 
 pub use admin::operator;
 pub use config::Config;

@@ -197,6 +197,8 @@ const USER_SESSION: &[Param] = &[Param::UserId, Param::SessionId];
 const CLIENT: &[Param] = &[Param::ClientId];
 const ANY: &[Param] = &[Param::Any];
 const PASSKEY: &[Param] = &[Param::PasskeyId];
+const HOOK: &[Param] = &[Param::ClientId];
+const HOOK_MESSAGE: &[Param] = &[Param::ClientId, Param::ClientId];
 
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
@@ -265,6 +267,15 @@ static ROUTES: &[Route] = &[
     route!(GET    "/api/admin/keys/"                                     NONE,         Staff, admin::keys::list,               admin::keys::__path_keys_list),
     route!(POST   "/api/admin/keys/rotate/"                              NONE,         Staff, admin::keys::rotate,             admin::keys::__path_keys_rotate),
     route!(POST   "/api/admin/mail/test/"                                NONE,         Staff, admin::mail::test,               admin::mail::__path_mail_test),
+    route!(GET    "/api/admin/webhooks/"                                 NONE,         Staff, admin::webhooks::list,           admin::webhooks::__path_webhooks_list),
+    route!(POST   "/api/admin/webhooks/"                                 NONE,         Staff, admin::webhooks::create,         admin::webhooks::__path_webhooks_create, body 8192),
+    route!(GET    "/api/admin/webhooks/{endpoint_id}/"                   HOOK,         Staff, admin::webhooks::get,            admin::webhooks::__path_webhook_get),
+    route!(PATCH  "/api/admin/webhooks/{endpoint_id}/"                   HOOK,         Staff, admin::webhooks::patch,          admin::webhooks::__path_webhook_patch, body 8192),
+    route!(DELETE "/api/admin/webhooks/{endpoint_id}/"                   HOOK,         Staff, admin::webhooks::delete,         admin::webhooks::__path_webhook_delete),
+    route!(POST   "/api/admin/webhooks/{endpoint_id}/rotate-secret/"     HOOK,         Staff, admin::webhooks::rotate_secret,  admin::webhooks::__path_webhook_rotate_secret),
+    route!(POST   "/api/admin/webhooks/{endpoint_id}/test/"              HOOK,         Staff, admin::webhooks::test,           admin::webhooks::__path_webhook_test),
+    route!(GET    "/api/admin/webhooks/{endpoint_id}/deliveries/"        HOOK,         Staff, admin::webhooks::deliveries,     admin::webhooks::__path_webhook_deliveries),
+    route!(POST   "/api/admin/webhooks/{endpoint_id}/deliveries/{message_id}/resend/" HOOK_MESSAGE, Staff, admin::webhooks::resend, admin::webhooks::__path_webhook_resend),
     // Open: no API key. The service answers these itself (see `Meta`).
     route!(open GET "/api/schema/",           Schema, meta::__path_schema),
     route!(open GET "/healthz",               Health, meta::__path_healthz),

@@ -15,9 +15,81 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, SECOND_FACTORS),
     (9, PASSKEYS),
     (10, SIGNIN_URL),
+    (12, WEBHOOKS),
     (13, KEY_ROTATION),
     (15, STEP_UP),
 ];
+
+/// Webhooks (core/src/webhook.rs). `webhook_endpoints`: an operator's
+/// receiver: its URL, the event types it takes (`*` or a comma list), its
+/// signing secret sealed under the data key (bound to the endpoint's id; the
+/// signature needs the plaintext, so it cannot be a hash), an `active` flag
+/// the operator sets, and `failing_since` / `disabled_at` the sender sets
+/// (failing for over 24 h: disabled and flagged, until the operator
+/// re-enables it). The mail outbox becomes the outbox of both kinds of
+/// message: `kind` is `mail` or `webhook`; a webhook row names its endpoint,
+/// its event type and its JSON `payload` (the mail columns stay empty), and
+/// its `id` is the Standard Webhooks `webhook-id`. `webhook_event_map` says
+/// which audit events are webhook events (and under which name); the trigger
+/// `webhook_fanout` turns each such audit INSERT into one outbox row per
+/// subscribed, active endpoint — inside the INSERT, so in the transaction of
+/// the change the audit event records. `webhook_deliveries`: one row per
+/// attempt (HTTP status, latency, a response excerpt of at most 1 KiB, the
+/// error). Times are unix millis.
+const WEBHOOKS: &str = "
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    event_types TEXT NOT NULL,
+    secret_sealed TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    secret_rotated_at INTEGER,
+    failing_since INTEGER,
+    disabled_at INTEGER,
+    disabled_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS webhook_event_map (
+    audit_event TEXT PRIMARY KEY,
+    webhook_event TEXT NOT NULL
+);
+INSERT OR IGNORE INTO webhook_event_map (audit_event, webhook_event) VALUES
+    ('user.registered', 'user.created'), ('user.created', 'user.created'),
+    ('user.updated', 'user.updated'), ('email.changed', 'user.updated'),
+    ('user.deactivated', 'user.deactivated'), ('user.reactivated', 'user.reactivated'),
+    ('login.succeeded', 'login.succeeded'), ('login.failed', 'login.failed'),
+    ('logout', 'session.revoked'), ('session.ended', 'session.revoked'),
+    ('logout_all', 'session.revoked'), ('user.sessions_revoked', 'session.revoked'),
+    ('token.replay_detected', 'refresh.replay_detected'),
+    ('password.changed', 'password.changed'), ('password.reset', 'password.reset'),
+    ('email.verified', 'email.verified'),
+    ('mfa.enrolled', 'mfa.enrolled'), ('mfa.removed', 'mfa.removed'), ('mfa.reset', 'mfa.removed'),
+    ('client.created', 'client.created'), ('client.key_rotated', 'client.key_rotated'),
+    ('client.deactivated', 'client.deactivated'),
+    ('webhook.test', 'webhook.test');
+ALTER TABLE mail_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'mail';
+ALTER TABLE mail_outbox ADD COLUMN endpoint_id TEXT;
+ALTER TABLE mail_outbox ADD COLUMN event_type TEXT;
+ALTER TABLE mail_outbox ADD COLUMN payload TEXT;
+CREATE INDEX IF NOT EXISTS mail_outbox_kind_due ON mail_outbox (kind, sent_at, next_attempt_at);
+CREATE INDEX IF NOT EXISTS mail_outbox_endpoint ON mail_outbox (endpoint_id, created_at);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    status INTEGER,
+    latency_ms INTEGER NOT NULL,
+    response_excerpt TEXT,
+    error TEXT,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+CREATE TRIGGER IF NOT EXISTS webhook_fanout AFTER INSERT ON audit_events WHEN EXISTS (SELECT 1 FROM webhook_event_map WHERE audit_event = NEW.event) BEGIN INSERT INTO mail_outbox (id, kind, endpoint_id, event_type, payload, to_addr, subject, text_body, html_body, created_at, next_attempt_at, attempts) SELECT 'msg_' || lower(hex(randomblob(16))), 'webhook', e.id, m.webhook_event, json_object('type', m.webhook_event, 'timestamp', strftime('%Y-%m-%dT%H:%M:%fZ', NEW.at / 1000.0, 'unixepoch'), 'data', json_object('user_id', NEW.target_user_id, 'client_id', NEW.target_client_id, 'actor_user_id', NEW.actor_user_id, 'actor_client_id', NEW.actor_client_id, 'session_id', json_extract(NEW.detail, '$.session_id'), 'reason', json_extract(NEW.detail, '$.reason'), 'sessions_ended', json_extract(NEW.detail, '$.sessions_ended'), 'endpoint_id', json_extract(NEW.detail, '$.endpoint_id'))), '', '', '', '', NEW.at, NEW.at, 0 FROM webhook_event_map m JOIN webhook_endpoints e ON e.active = 1 AND e.disabled_at IS NULL AND (e.event_types = '*' OR m.webhook_event = 'webhook.test' OR instr(',' || e.event_types || ',', ',' || m.webhook_event || ',') > 0) WHERE m.audit_event = NEW.event AND (m.webhook_event <> 'webhook.test' OR e.id = json_extract(NEW.detail, '$.endpoint_id')); END;
+";
 
 /// Signing-key rotation (docs/KEYS.md): each row is a key in one state,
 /// `next` → `current` → `previous` → `retired`. The seed-era 'default' key

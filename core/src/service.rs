@@ -135,6 +135,7 @@ impl Gatehouse {
                     dummy_hash,
                     usage: Default::default(),
                     mail_queued: Default::default(),
+                    event_queued: Default::default(),
                 },
                 routes: Vec::new(),
                 count_usage: true,
@@ -240,6 +241,38 @@ impl Gatehouse {
             .swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 
+    /// Whether a request may have queued a webhook message since the last
+    /// call (and clears it): every request with an unsafe method through
+    /// the API-key gate (events are audit events, written by the trigger
+    /// of migration 12 where the handler cannot see them). The host's cue
+    /// to run [`Gatehouse::deliver_webhooks`] now.
+    pub fn take_event_queued(&self) -> bool {
+        self.shared()
+            .event_queued
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// One pass of the webhook sender (`webhook/sender.rs`) through the
+    /// host's HTTP client (`Env::http`, under the outbound policy): claims
+    /// due webhook rows, signs, POSTs, records each attempt. Run it again
+    /// while [`DeliveryReport::full`].
+    ///
+    /// [`DeliveryReport::full`]: crate::mail::sender::DeliveryReport::full
+    pub async fn deliver_webhooks(
+        &self,
+    ) -> Result<crate::mail::sender::DeliveryReport, crate::sql::SqlError> {
+        let s = self.shared();
+        crate::webhook::sender::deliver(
+            s.env.sql.as_ref(),
+            s.env.http.as_ref(),
+            s.config.data_key.as_ref(),
+            s.config.mail_retry_secs.saturating_mul(1000),
+            s.env.random.as_ref(),
+            s.env.clock.as_ref(),
+        )
+        .await
+    }
+
     /// One pass of the mail sender (`mail/sender.rs`) at the host's clock:
     /// claims due outbox rows, sends them through `transport` as the
     /// configured `mail_from`, records each outcome. Hosts run it on a
@@ -331,7 +364,15 @@ impl Gatehouse {
             };
             (client.id.0.clone(), kind)
         });
+        // A change may have queued webhook messages (the audit trigger's
+        // fan-out is invisible here): cue the host's outbox sender.
+        let may_change = !matches!(*req.method(), Method::GET | Method::HEAD);
         let resp = self.serve_client(req, target, client, origin, now).await;
+        if may_change && resp.status() != StatusCode::TOO_MANY_REQUESTS {
+            self.shared()
+                .event_queued
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
         if let Some((client_id, kind)) = counted {
             // The latency is the host's clock's business, not a decision.
             let end = self.shared().env.clock.now();

@@ -540,6 +540,33 @@ pub enum Command {
     /// Mail delivery.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Webhook endpoints (docs/WEBHOOKS.md).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+/// `webhooks …`.
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Add an endpoint; its signing secret (`whsec_…`) is shown once.
+    Add {
+        /// Where to POST events (http or https).
+        url: String,
+        /// Event types it takes, comma-separated, or `*` for all.
+        #[arg(long, default_value = "*", value_delimiter = ',')]
+        events: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the endpoints (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an endpoint, its queued messages and its delivery log.
+    Remove { id: String },
 }
 
 /// `mail …`.

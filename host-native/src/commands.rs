@@ -3,7 +3,7 @@
 
 use crate::cli::{
     ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs, CreateUserArgs,
-    DatabaseArgs, ImportDjangoArgs, KeysCommand, MailCommand,
+    DatabaseArgs, ImportDjangoArgs, KeysCommand, MailCommand, WebhooksCommand,
 };
 use crate::db::LibsqlExecutor;
 use crate::runtime::{native_env, OsRandom};
@@ -58,9 +58,9 @@ pub async fn run(
     match command {
         Command::Serve(args) => {
             crate::mail::log_mode(gatehouse.config());
-            let sender = crate::mail::transport(gatehouse.config())
-                .map_err(CommandError)?
-                .map(|t| crate::mail::Sender::spawn(gatehouse.clone(), t));
+            // The outbox sender runs always: webhooks need no mail transport.
+            let transport = crate::mail::transport(gatehouse.config()).map_err(CommandError)?;
+            let sender = Some(crate::mail::Sender::spawn(gatehouse.clone(), transport));
             // Usage is counted in memory; write it every few seconds and once
             // more after the last request.
             let flusher = gatehouse.clone();
@@ -113,6 +113,7 @@ pub async fn run(
         Command::Clients(cmd) => clients(&gatehouse, cmd).await,
         Command::Mail(MailCommand::Test { to }) => mail_test(&gatehouse, &to).await,
         Command::Keys(cmd) => keys(&gatehouse, cmd).await,
+        Command::Webhooks(cmd) => webhooks(&gatehouse, cmd).await,
         Command::ImportDjango(_) => unreachable!("handled above"),
     }
 }
@@ -320,6 +321,67 @@ async fn create_api_client(gh: &Gatehouse, args: CreateApiClientArgs) -> Result<
     } else {
         print_client(&client);
         print_key(&client.id, &key);
+    }
+    Ok(())
+}
+
+async fn webhooks(gh: &Gatehouse, cmd: WebhooksCommand) -> Result<(), CommandError> {
+    match cmd {
+        WebhooksCommand::Add {
+            url,
+            events,
+            description,
+            json,
+        } => {
+            let (e, secret) = gh
+                .add_webhook(&url, &events, &description)
+                .await
+                .map_err(CommandError)?;
+            if json {
+                let mut v = e;
+                v["secret"] = Value::String(secret);
+                print_json(&v);
+            } else {
+                println!("{}  {}", e["id"].as_str().unwrap_or(""), url);
+                println!("secret (shown once): {secret}");
+            }
+        }
+        WebhooksCommand::List { json } => {
+            let all = gh.list_webhooks().await.map_err(CommandError)?;
+            if json {
+                print_json(&Value::Array(all));
+            } else if all.is_empty() {
+                println!("no webhook endpoints");
+            } else {
+                for e in &all {
+                    let state = if e["disabled"] == true {
+                        "DISABLED"
+                    } else if e["active"] == true {
+                        "active"
+                    } else {
+                        "inactive"
+                    };
+                    let types: Vec<&str> = e["event_types"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|t| t.as_str()).collect())
+                        .unwrap_or_default();
+                    println!(
+                        "{}  {}  {}  {}",
+                        e["id"].as_str().unwrap_or(""),
+                        state,
+                        e["url"].as_str().unwrap_or(""),
+                        types.join(",")
+                    );
+                }
+            }
+        }
+        WebhooksCommand::Remove { id } => {
+            if gh.remove_webhook(&id).await.map_err(CommandError)? {
+                println!("removed {id}");
+            } else {
+                return Err(CommandError(format!("no webhook endpoint {id}")));
+            }
+        }
     }
     Ok(())
 }

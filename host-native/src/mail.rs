@@ -150,8 +150,10 @@ pub fn log_mode(config: &Config) {
     }
 }
 
-/// The running sender: woken by [`Sender::wake`] after a response that
-/// queued mail, and every [`TICK`] for retries.
+/// The running outbox sender, both kinds of message: mail (when a
+/// transport is configured) and webhooks (through the core's HTTP client).
+/// Woken after a response that queued mail or may have queued an event,
+/// and every [`TICK`] for retries.
 pub struct Sender {
     wake: Arc<Notify>,
     stop: watch::Sender<bool>,
@@ -159,7 +161,7 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn spawn(gatehouse: Gatehouse, transport: Arc<dyn MailTransport>) -> Sender {
+    pub fn spawn(gatehouse: Gatehouse, transport: Option<Arc<dyn MailTransport>>) -> Sender {
         let wake = Arc::new(Notify::new());
         let (stop, mut stopped) = watch::channel(false);
         let woken = wake.clone();
@@ -172,32 +174,12 @@ impl Sender {
                     () = woken.notified() => {}
                     _ = stopped.changed() => break,
                 }
-                // A pass is never cut short: a mail sent but not recorded
-                // would go out twice.
-                loop {
-                    match gatehouse.deliver_mail(transport.as_ref()).await {
-                        Ok(r) => {
-                            for (id, error) in &r.errors {
-                                tracing::warn!(mail_id = %id, %error, "a mail was not sent");
-                            }
-                            if r.claimed > 0 {
-                                tracing::info!(
-                                    sent = r.sent,
-                                    retrying = r.retrying,
-                                    dead = r.dead,
-                                    "mail outbox pass"
-                                );
-                            }
-                            if !r.full() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "mail outbox pass failed; will retry");
-                            break;
-                        }
-                    }
+                // A pass is never cut short: a message sent but not
+                // recorded would go out twice.
+                if let Some(transport) = &transport {
+                    mail_passes(&gatehouse, transport.as_ref()).await;
                 }
+                webhook_passes(&gatehouse).await;
             }
         });
         Sender { wake, stop, task }
@@ -214,6 +196,62 @@ impl Sender {
         let _ = self.stop.send(true);
         if tokio::time::timeout(STOP_GRACE, self.task).await.is_err() {
             tracing::warn!("the mail sender did not stop in time");
+        }
+    }
+}
+
+/// Mail passes until the due mail is done (each pass claims a batch).
+async fn mail_passes(gatehouse: &Gatehouse, transport: &dyn MailTransport) {
+    loop {
+        match gatehouse.deliver_mail(transport).await {
+            Ok(r) => {
+                for (id, error) in &r.errors {
+                    tracing::warn!(mail_id = %id, %error, "a mail was not sent");
+                }
+                if r.claimed > 0 {
+                    tracing::info!(
+                        sent = r.sent,
+                        retrying = r.retrying,
+                        dead = r.dead,
+                        "mail outbox pass"
+                    );
+                }
+                if !r.full() {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "mail outbox pass failed; will retry");
+                return;
+            }
+        }
+    }
+}
+
+/// Webhook passes until the due messages are done.
+async fn webhook_passes(gatehouse: &Gatehouse) {
+    loop {
+        match gatehouse.deliver_webhooks().await {
+            Ok(r) => {
+                for (id, error) in &r.errors {
+                    tracing::warn!(webhook_id = %id, %error, "a webhook was not delivered");
+                }
+                if r.claimed > 0 {
+                    tracing::info!(
+                        sent = r.sent,
+                        retrying = r.retrying,
+                        dead = r.dead,
+                        "webhook outbox pass"
+                    );
+                }
+                if !r.full() {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook outbox pass failed; will retry");
+                return;
+            }
         }
     }
 }

@@ -270,7 +270,8 @@ impl Handler {
 
         let response = self.dispatch(req, peer).await;
         // The request committed a mail: send it now, not at the next tick.
-        if self.gatehouse.take_mail_queued() {
+        // `|` not `||`: both cues are taken (cleared) on every response.
+        if self.gatehouse.take_mail_queued() | self.gatehouse.take_event_queued() {
             if let Some(wake) = &self.mail_wake {
                 wake.notify_one();
             }

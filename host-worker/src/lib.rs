@@ -39,6 +39,26 @@ thread_local! {
     static SERVICE: RefCell<Option<Gatehouse>> = const { RefCell::new(None) };
     /// When this isolate last ran a mail pass (ms since the epoch).
     static LAST_MAIL_PASS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    /// When this isolate last ran a webhook pass (ms since the epoch).
+    static LAST_WEBHOOK_PASS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Each isolate runs a webhook pass after a response at most this often
+/// besides the cue (a request that may have queued an event), so retries,
+/// which are seconds apart at first, come due with traffic; the cron
+/// covers idle times.
+const WEBHOOK_PASS_EVERY_MS: f64 = 1_000.0;
+
+/// Whether this response should be followed by a webhook pass.
+fn webhook_pass_due(queued: bool) -> bool {
+    let now = js_sys::Date::now();
+    LAST_WEBHOOK_PASS.with(|last| {
+        let due = queued || now - last.get() >= WEBHOOK_PASS_EVERY_MS;
+        if due {
+            last.set(now);
+        }
+        due
+    })
 }
 
 /// Besides the cron, each isolate runs a mail pass after a response at
@@ -101,6 +121,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     } else {
         None
     };
+    let webhooks = webhook_pass_due(service.take_event_queued());
     // Usage counters are written after the response, off the request path.
     ctx.wait_until(async move {
         if let Err(e) = service.flush_usage().await {
@@ -113,6 +134,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         // with traffic even where the Cron Trigger does not fire.
         if let Some(Err(e)) = service.maintain_keys_if_due().await {
             worker::console_error!("signing-key maintenance failed: {e}");
+        }
+        if webhooks {
+            mail::deliver_webhooks(&service).await;
         }
     });
     convert::to_worker_response(response)
@@ -139,6 +163,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = service.maintain_keys(None).await {
         worker::console_error!("scheduled: signing-key maintenance failed: {e}");
     }
+    mail::deliver_webhooks(&service).await;
 }
 
 /// Why the isolate's service could not be built.

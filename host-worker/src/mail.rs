@@ -156,3 +156,24 @@ pub async fn deliver(service: &Gatehouse, transport: &dyn MailTransport) {
         }
     }
 }
+
+/// Webhook passes until the due messages are done (a bound on passes, as
+/// for mail). The Cron Trigger retries what stays due.
+pub async fn deliver_webhooks(service: &Gatehouse) {
+    for _ in 0..8 {
+        match service.deliver_webhooks().await {
+            Ok(r) => {
+                for (id, error) in &r.errors {
+                    worker::console_error!("webhook {id} was not delivered: {error}");
+                }
+                if !r.full() {
+                    return;
+                }
+            }
+            Err(e) => {
+                worker::console_error!("webhook outbox pass failed: {e}");
+                return;
+            }
+        }
+    }
+}

@@ -258,6 +258,13 @@ impl ServerConfig {
         } else {
             flags.push("--mail-dev".into());
         }
+        // Webhooks: the test receiver is on loopback (webhooks.rs), which
+        // the outbound policy refuses unless allowed; retries come after
+        // about a second, not 30 s, so the retry test waits seconds.
+        flags.extend(["--outbound-allow".into(), "127.0.0.1".into()]);
+        if self != ServerConfig::MailRetry {
+            flags.extend(["--mail-retry-secs".into(), "1".into()]);
+        }
         // The suite registers hundreds of users from 127.0.0.1; the default
         // registration throttle (30 an hour per IP) is held by
         // `LowRegisterLimit` and hardening.rs instead.
@@ -927,6 +934,19 @@ impl Api {
             base_url: server.base_url.clone(),
             creds: None,
             log: server.log.clone(),
+        }
+    }
+
+    /// A plain client for another HTTP service (the webhook receiver).
+    pub fn at(base_url: &str) -> Api {
+        let http = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build_http();
+        Api {
+            http,
+            base_url: base_url.to_owned(),
+            creds: None,
+            log: None,
         }
     }
 

@@ -7,3 +7,4 @@
 pub mod harness;
 pub mod jwt;
 pub mod mailbox;
+pub mod webhooks;

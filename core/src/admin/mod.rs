@@ -23,3 +23,5 @@ mod store;
 pub mod types;
 pub(crate) mod usage;
 pub(crate) mod users;
+mod webhook_cli;
+pub(crate) mod webhooks;

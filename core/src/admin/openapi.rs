@@ -8,6 +8,10 @@ use super::types::{
     ClientUsageOut, ClientWithKeyOut, EndedOut, MailTestIn, MailTestOut, TopClientOut,
     UsageBucketOut, UsageCountsOut, UsageSummaryOut,
 };
+use super::webhooks::{
+    WebhookAttemptOut, WebhookCreateIn, WebhookDeliveriesOut, WebhookList, WebhookMessageOut,
+    WebhookOut, WebhookPatchIn, WebhookQueuedOut, WebhookWithSecretOut,
+};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -16,8 +20,9 @@ use utoipa::OpenApi;
         AdminUserOut, AdminUserCreateIn, AdminUserPatchIn, AdminUserPage, AdminSessionOut,
         EndedOut, ClientOut, ClientWithKeyOut, ClientCreateIn, ClientPatchIn, ClientPage,
         UsageCountsOut, UsageBucketOut, ClientUsageOut, TopClientOut, UsageSummaryOut,
-        AuditEventOut, AuditEventPage, MailTestIn, MailTestOut,
-        super::keys::KeysOut, crate::keys::KeyInfo
+        AuditEventOut, AuditEventPage, MailTestIn, MailTestOut, WebhookOut, WebhookWithSecretOut,
+        WebhookList, WebhookCreateIn, WebhookPatchIn, WebhookMessageOut, WebhookAttemptOut,
+        WebhookDeliveriesOut, WebhookQueuedOut, super::keys::KeysOut, crate::keys::KeyInfo
     )),
     tags((name = "admin", description = "The admin API (docs/ADMIN_API.md): an API client of type admin and a staff or admin user's bearer token. Staff manage creators and API clients; only admins create or change staff and admins."))
 )]

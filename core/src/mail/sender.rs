@@ -217,7 +217,7 @@ fn claim_due(claim: &str, now: UnixMillis) -> Statement {
     Statement::new(
         "UPDATE mail_outbox SET claim = ?, claimed_until = ?, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM mail_outbox \
-           WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? \
+           WHERE kind = 'mail' AND sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= ? \
              AND (claimed_until IS NULL OR claimed_until <= ?) \
            ORDER BY next_attempt_at LIMIT ?) \
          RETURNING id, to_addr, subject, text_body, html_body, created_at, attempts",
@@ -233,7 +233,7 @@ fn claim_due(claim: &str, now: UnixMillis) -> Statement {
 
 /// Sent, whoever holds the claim now: the mail left, so no one should send
 /// it again.
-fn mark_sent(id: &str, now: UnixMillis) -> Statement {
+pub(crate) fn mark_sent(id: &str, now: UnixMillis) -> Statement {
     Statement::new(
         "UPDATE mail_outbox SET sent_at = ?, claim = NULL, claimed_until = NULL, last_error = NULL \
          WHERE id = ? AND sent_at IS NULL",
@@ -243,7 +243,13 @@ fn mark_sent(id: &str, now: UnixMillis) -> Statement {
 
 /// A failed attempt, recorded only while this pass still holds the claim
 /// (after a lease ran out, the row is another pass's).
-fn mark_failed(id: &str, claim: &str, err: &SendError, next: Next, now: UnixMillis) -> Statement {
+pub(crate) fn mark_failed(
+    id: &str,
+    claim: &str,
+    err: &SendError,
+    next: Next,
+    now: UnixMillis,
+) -> Statement {
     let error: String = err.message().chars().take(500).collect();
     let (next_at, dead_at) = match next {
         Next::RetryAt(at) => (Value::Integer(at.0), Value::Null),

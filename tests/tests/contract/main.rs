@@ -31,3 +31,4 @@ mod register;
 mod schema;
 mod signin_code;
 mod tokens;
+mod webhooks;
