@@ -18,6 +18,7 @@ mod common;
 pub(crate) mod mail;
 pub(crate) mod openapi;
 pub mod operator;
+pub(crate) mod providers;
 mod store;
 pub mod types;
 pub(crate) mod usage;

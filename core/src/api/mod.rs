@@ -18,5 +18,6 @@ pub(crate) mod refresh;
 pub(crate) mod register;
 pub(crate) mod sessions;
 pub(crate) mod signin_code;
+pub(crate) mod social;
 pub(crate) mod tokens;
 pub mod types;
