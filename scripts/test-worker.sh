@@ -101,6 +101,7 @@ node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --p
     --var "GATEHOUSE_DJANGO_SIGNING_KEY:$legacy_key" --var "GATEHOUSE_LEGACY_TOKENS_UNTIL:$legacy_until" \
     --var "GATEHOUSE_MAIL_FROM:Gatehouse Tests <gatehouse@tests.example>" \
     --var "GATEHOUSE_DATA_KEY:$(head -c 32 /dev/urandom | base64)" \
+    --var "GATEHOUSE_OUTBOUND_ALLOW:127.0.0.1" \
     </dev/null >"$work/wrangler.log" 2>&1 &
 pids+=("$!")
 ready=""

@@ -30,4 +30,5 @@ mod refresh_grace;
 mod register;
 mod schema;
 mod signin_code;
+mod social;
 mod tokens;
