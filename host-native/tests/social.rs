@@ -577,3 +577,44 @@ async fn github_signs_in_through_its_user_api() {
     assert_eq!(me.body["email"], "octo@example.com");
     assert_eq!(me.body["first_name"], "Octo");
 }
+
+#[tokio::test]
+async fn a_user_with_a_second_factor_gets_mfa_required() {
+    use gatehouse_core::clock::UnixMillis;
+    use gatehouse_core::mfa::totp::{base32_decode, code_at, step_of};
+    let w = world().await;
+    let (_, location, _) = w.sign_in("two@example.com", true).await;
+    let r = w
+        .exchange(&query_param(&location, "code").unwrap(), VERIFIER)
+        .await;
+    let access = r.body["access"].as_str().unwrap().to_owned();
+    let r = send(
+        &w.gh,
+        &w.web,
+        Method::POST,
+        "/api/auth/mfa/totp/enroll/",
+        None,
+        Some(&access),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let secret = base32_decode(r.body["secret"].as_str().unwrap()).unwrap();
+    let code = code_at(&secret, step_of(UnixMillis(w.clock.now_ms())));
+    let r = send(
+        &w.gh,
+        &w.web,
+        Method::POST,
+        "/api/auth/mfa/totp/confirm/",
+        Some(json!({"code": code})),
+        Some(&access),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, location, _) = w.sign_in("two@example.com", true).await;
+    let r = w
+        .exchange(&query_param(&location, "code").unwrap(), VERIFIER)
+        .await;
+    r.assert_error(401, "mfa_required");
+    assert!(r.body["mfa_token"].is_string());
+    assert!(r.body.get("access").is_none());
+}
