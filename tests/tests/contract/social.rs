@@ -301,3 +301,163 @@ async fn github_signs_in_through_its_api() {
         .await;
     assert_eq!(me.json()["email"], email.as_str());
 }
+
+/// A browser for the real provider's pages: cookies kept by name (its
+/// cookies are path-scoped to one interaction; sending all is harmless),
+/// redirects returned, not followed.
+struct Browser {
+    http: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
+            cookies: Vec::new(),
+        }
+    }
+
+    /// `(status, location, body)`.
+    async fn go(
+        &mut self,
+        method: http::Method,
+        url: &str,
+        form: Option<String>,
+    ) -> (u16, String, String) {
+        use http_body_util::BodyExt;
+        let mut b = http::Request::builder().method(method).uri(url);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            b = b.header("cookie", jar.join("; "));
+        }
+        let body = match form {
+            Some(f) => {
+                b = b.header("content-type", "application/x-www-form-urlencoded");
+                bytes::Bytes::from(f)
+            }
+            None => bytes::Bytes::new(),
+        };
+        let resp = self
+            .http
+            .request(b.body(http_body_util::Full::new(body)).unwrap())
+            .await
+            .expect("the provider answers");
+        for c in resp.headers().get_all("set-cookie") {
+            let pair = c.to_str().unwrap().split(';').next().unwrap();
+            if let Some((k, v)) = pair.split_once('=') {
+                self.cookies.retain(|(n, _)| n != k);
+                if !v.is_empty() {
+                    self.cookies.push((k.to_owned(), v.to_owned()));
+                }
+            }
+        }
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            location,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
+    }
+}
+
+/// The full flow with a real OpenID Provider (npm `oidc-provider`, started by
+/// scripts/with-oidc.sh): its login form driven over HTTP, its RS256 ID
+/// token verified by Gatehouse. Skipped without GATEHOUSE_TEST_OIDC_ISSUER.
+#[tokio::test]
+async fn a_creator_signs_in_with_a_real_openid_provider() {
+    let Some(issuer) = std::env::var("GATEHOUSE_TEST_OIDC_ISSUER")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        eprintln!("SKIP a_creator_signs_in_with_a_real_openid_provider: no GATEHOUSE_TEST_OIDC_ISSUER (scripts/with-oidc.sh)");
+        return;
+    };
+    let client_id = std::env::var("GATEHOUSE_TEST_OIDC_CLIENT_ID").unwrap();
+    let secret = std::env::var("GATEHOUSE_TEST_OIDC_CLIENT_SECRET").unwrap();
+    let ctx = Ctx::new();
+    let (_, admin_api) = ctx.client(&ClientSpec::admin());
+    let admin = ctx.server.create_user("admin");
+    let tokens = admin_api.login_ok(&admin).await;
+    let provider = unique("op");
+    admin_api
+        .post("/api/admin/providers/")
+        .bearer(&tokens.access)
+        .json(&json!({"id": provider, "issuer": issuer, "client_id": client_id, "client_secret": secret,
+            "clients": [{"client_id": ctx.creds.client_id, "redirect_uris": [CB]}]}))
+        .send()
+        .await
+        .expect(201);
+    let r = ctx
+        .api
+        .post(&format!("/api/auth/social/{provider}/start/"))
+        .json(&json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "state": "front"}))
+        .send()
+        .await;
+    r.expect(200);
+    let mut url = r.json()["authorization_url"].as_str().unwrap().to_owned();
+    let email = unique_email();
+    let mut browser = Browser::new();
+    let mut method = http::Method::GET;
+    let mut form = None;
+    // /auth → /interaction/ID (login form) → POST it → /auth/ID → the callback.
+    let callback = loop {
+        let (status, location, body) = browser.go(method.clone(), &url, form.take()).await;
+        assert!(
+            status == 303 || status == 302 || status == 200,
+            "{status} at {url}: {body}"
+        );
+        if status == 200 {
+            assert!(body.contains("name=\"prompt\" value=\"login\""), "{body}");
+            method = http::Method::POST;
+            form = Some(format!(
+                "prompt=login&login={}&password=any",
+                email.replace('@', "%40")
+            ));
+            continue;
+        }
+        method = http::Method::GET;
+        let next = if location.starts_with('/') {
+            format!("{issuer}{location}")
+        } else {
+            location
+        };
+        if next.contains("/api/auth/social/callback/") {
+            break next;
+        }
+        url = next;
+    };
+    let query = callback.split_once('?').unwrap().1;
+    let r = ctx
+        .anonymous()
+        .get(&format!("/api/auth/social/callback/?{query}"))
+        .no_key()
+        .send()
+        .await;
+    let code = code_of(&r);
+    let r = ctx
+        .api
+        .post("/api/auth/social/token/")
+        .json(&json!({"code": code, "code_verifier": VERIFIER}))
+        .send()
+        .await;
+    r.expect(200);
+    let me = ctx.api.profile(r.json()["access"].as_str().unwrap()).await;
+    me.expect(200);
+    assert_eq!(me.json()["email"], email.as_str());
+    assert_eq!(me.json()["user_type"], "creator");
+}
