@@ -54,7 +54,7 @@ pub struct ProviderCreateIn {
     pub clients: Vec<ProviderClient>,
 }
 
-fn out(ctx: &Ctx<'_>, p: &Provider) -> ProviderOut {
+pub(crate) fn out(shared: &crate::context::Shared, p: &Provider) -> ProviderOut {
     ProviderOut {
         id: p.id.clone(),
         kind: p.kind.as_str().into(),
@@ -63,7 +63,7 @@ fn out(ctx: &Ctx<'_>, p: &Provider) -> ProviderOut {
         client_id: p.client_id.clone(),
         scopes: p.scopes.clone(),
         clients: p.clients.clone(),
-        callback_url: crate::api::social::callback_url(ctx.shared),
+        callback_url: crate::api::social::callback_url(shared),
         created_at: p.created_at.0,
     }
 }
@@ -82,20 +82,32 @@ fn admin_only(ctx: &Ctx<'_>) -> Result<crate::context::AdminCaller, ApiError> {
 pub(crate) async fn list(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     admin_only(ctx)?;
     let all = ctx.store().social_providers().await?;
-    let list: Vec<ProviderOut> = all.iter().map(|p| out(ctx, p)).collect();
+    let list: Vec<ProviderOut> = all.iter().map(|p| out(ctx.shared, p)).collect();
     Ok(json_response(StatusCode::OK, &list))
 }
 
 pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let caller = admin_only(ctx)?;
-    let key = ctx.config().data_key.clone().ok_or_else(|| {
+    let body = ctx.body()?;
+    let p = create_from(ctx.shared, ctx.now, &caller.actor, &body).await?;
+    Ok(json_response(StatusCode::CREATED, &out(ctx.shared, &p)))
+}
+
+/// Checks `body` and stores the provider it describes (the admin API's
+/// `POST` and the CLI's `providers add`).
+pub(crate) async fn create_from(
+    shared: &crate::context::Shared,
+    now: crate::clock::UnixMillis,
+    actor: &crate::audit::Actor,
+    body: &crate::json::JsonBody,
+) -> Result<Provider, ApiError> {
+    let key = shared.config.data_key.clone().ok_or_else(|| {
         ApiError::detail(
             StatusCode::SERVICE_UNAVAILABLE,
             "social_not_configured",
             "No data key is configured (GATEHOUSE_DATA_KEY): provider secrets cannot be sealed.",
         )
     })?;
-    let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let id = body.str(StrField::required("id", 32), &mut errors);
     let preset = body.str(StrField::optional_blank("preset", 16), &mut errors);
@@ -182,7 +194,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     else {
         return Err(ApiError::not_found()); // unreachable: required fields
     };
-    let nonce: [u8; 24] = crate::random::bytes(ctx.env().random.as_ref());
+    let nonce: [u8; 24] = crate::random::bytes(shared.env.random.as_ref());
     let sealed = crate::mfa::seal::seal(&key, nonce, &social::seal_context(&id), secret.as_bytes());
     let p = Provider {
         id: id.clone(),
@@ -199,15 +211,14 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         discovery_fetched_at: None,
         jwks: None,
         jwks_fetched_at: None,
-        created_at: ctx.now,
+        created_at: now,
     };
-    let audit =
-        crate::audit::AuditEvent::new(CREATED, &caller.actor, ctx.now).detail(serde_json::json!({
-            "provider": p.id, "kind": p.kind.as_str(), "issuer": p.issuer,
-            "clients": p.clients.iter().map(|c| c.client_id.clone()).collect::<Vec<_>>(),
-        }));
-    match ctx.store().insert_social_provider(&p, &audit).await {
-        Ok(()) => Ok(json_response(StatusCode::CREATED, &out(ctx, &p))),
+    let audit = crate::audit::AuditEvent::new(CREATED, actor, now).detail(serde_json::json!({
+        "provider": p.id, "kind": p.kind.as_str(), "issuer": p.issuer,
+        "clients": p.clients.iter().map(|c| c.client_id.clone()).collect::<Vec<_>>(),
+    }));
+    match shared.store.insert_social_provider(&p, &audit).await {
+        Ok(()) => Ok(p),
         Err(SqlError::UniqueViolation(_)) => {
             Err(ApiError::field("id", "A provider with this id exists."))
         }
