@@ -240,6 +240,7 @@ static ROUTES: &[Route] = &[
     route!(POST   "/api/auth/code/request/"                NONE, Client,        api::signin_code::request,     api::signin_code::__path_code_request),
     route!(POST   "/api/auth/code/verify/"                 NONE, Client,        api::signin_code::verify,      api::signin_code::__path_code_verify, counts Login),
     route!(POST   "/api/auth/social/{provider}/start/"     ANY,  Client,        api::social::start,            api::social::__path_social_start, body 4096),
+    route!(POST   "/api/auth/social/{provider}/link/"      ANY,  Authenticated, api::social::link,             api::social::__path_social_link, body 8192),
     route!(POST   "/api/auth/social/token/"                NONE, Client,        api::social::token,            api::social::__path_social_token, counts Login, body 1024),
     route!(GET    "/api/auth/social/identities/"           NONE, Authenticated, api::social::identities,       api::social::__path_social_identities),
     route!(DELETE "/api/auth/social/identities/{provider}/" ANY, Authenticated, api::social::unlink,           api::social::__path_social_unlink),

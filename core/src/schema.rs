@@ -25,7 +25,8 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
 /// (`clients`, JSON), and the discovery document and key set fetched from
 /// its issuer (`discovery`, `jwks`, with when they were fetched).
 /// `social_states`: a started sign-in (`state` kept as its SHA-256), bound
-/// to a client, its frontend redirect URI and PKCE challenge, 10 minutes.
+/// to a client, its frontend redirect URI and PKCE challenge, 10 minutes;
+/// `link_user_id`: a signed-in user linking the provider from the profile.
 /// `social_codes`: the one-time Gatehouse code a callback issued (SHA-256),
 /// 60 seconds, spent when `used_at` is set; `state_hash` is UNIQUE, so a
 /// state serves one callback. `user_identities`: a provider's subject
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS social_states (
     code_challenge TEXT NOT NULL,
     frontend_state TEXT,
     nonce TEXT NOT NULL,
+    link_user_id INTEGER,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );

@@ -202,6 +202,8 @@ pub(crate) enum Account {
     /// Link to the account with the same email, then sign it in: both
     /// sides verified the address.
     AutoLink(crate::user::UserId),
+    /// Link to the signed-in user who started a link from the profile.
+    Link(crate::user::UserId),
     /// A new creator account.
     Create,
     /// An account with that email exists but one side has not verified it:

@@ -618,3 +618,98 @@ async fn a_user_with_a_second_factor_gets_mfa_required() {
     assert!(r.body["mfa_token"].is_string());
     assert!(r.body.get("access").is_none());
 }
+
+#[tokio::test]
+async fn a_signed_in_user_links_from_the_profile_with_the_password() {
+    let w = world().await;
+    create_user(&w.gh, "carol", UserType::Creator).await;
+    // Carol's email is not verified: no automatic link.
+    let (status, _, _) = w.sign_in("carol@example.com", true).await;
+    assert_eq!(status.as_u16(), 409);
+    let r = send(
+        &w.gh,
+        &w.web,
+        Method::POST,
+        "/api/auth/token/",
+        Some(json!({"email": "carol@example.com", "password": support::PASSWORD})),
+        None,
+    )
+    .await;
+    let access = r.body["access"].as_str().unwrap().to_owned();
+    let link = |password: &'static str| {
+        let access = access.clone();
+        let w = &w;
+        async move {
+            send(
+                &w.gh,
+                &w.web,
+                Method::POST,
+                "/api/auth/social/idp/link/",
+                Some(json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "password": password})),
+                Some(&access),
+            )
+            .await
+        }
+    };
+    let r = link("wrong password").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body["password"].is_array());
+    let r = link(support::PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.body["authorization_url"].as_str().unwrap();
+    let (state, nonce) = (
+        query_param(url, "state").unwrap(),
+        query_param(url, "nonce").unwrap(),
+    );
+    w.token_endpoint_says(&w.id_token(&w.key, "carol@example.com", false, &nonce, w.now_secs()));
+    let (status, location, body) = w.callback(&state).await;
+    assert_eq!(status, StatusCode::FOUND, "{body}");
+    let r = w
+        .exchange(&query_param(&location, "code").unwrap(), VERIFIER)
+        .await;
+    let me = send(
+        &w.gh,
+        &w.web,
+        Method::GET,
+        "/api/auth/profile/",
+        None,
+        Some(r.body["access"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(me.body["username"], "carol");
+    // From now on the provider signs carol in directly.
+    let (status, _, _) = w.sign_in("carol@example.com", false).await;
+    assert_eq!(status, StatusCode::FOUND);
+    // Another account cannot take the same identity.
+    create_user(&w.gh, "dave", UserType::Creator).await;
+    let r = send(
+        &w.gh,
+        &w.web,
+        Method::POST,
+        "/api/auth/token/",
+        Some(json!({"email": "dave@example.com", "password": support::PASSWORD})),
+        None,
+    )
+    .await;
+    let dave = r.body["access"].as_str().unwrap().to_owned();
+    let r = send(
+        &w.gh,
+        &w.web,
+        Method::POST,
+        "/api/auth/social/idp/link/",
+        Some(json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "password": support::PASSWORD})),
+        Some(&dave),
+    )
+    .await;
+    let url = r.body["authorization_url"].as_str().unwrap();
+    let (state, nonce) = (
+        query_param(url, "state").unwrap(),
+        query_param(url, "nonce").unwrap(),
+    );
+    w.token_endpoint_says(&w.id_token(&w.key, "carol@example.com", true, &nonce, w.now_secs()));
+    let (status, _, body) = w.callback(&state).await;
+    assert_eq!(
+        (status.as_u16(), body["code"].as_str()),
+        (409, Some("identity_in_use"))
+    );
+}

@@ -131,6 +131,45 @@ pub struct SocialStartOut {
 
 pub(crate) async fn start(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let body = ctx.body()?;
+    begin(ctx, &body, None).await
+}
+
+/// `POST /api/auth/social/{provider}/link/` (signed in): the same start,
+/// for linking the provider to the caller's account. Re-authentication as
+/// for a password change: a user with a second factor needs a login that
+/// passed it; a user with a usable password gives it (`password`; a wrong
+/// one counts as a failed login). The callback then links the identity to
+/// the caller (409 `identity_in_use` if it is another account's).
+pub(crate) async fn link(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let caller = ctx.caller()?;
+    let user = caller.user.clone();
+    if caller.aal < 2 && !ctx.store().factors(user.id).await?.methods().is_empty() {
+        return Err(ApiError::mfa_step_up_required());
+    }
+    let body = ctx.body()?;
+    let (keys, phc) = super::reauth::guarded_password_hash(ctx, &user).await?;
+    let usable = !phc.is_empty() && !phc.starts_with('!');
+    if usable {
+        let mut errors = FieldErrors::new();
+        let password = body.str(StrField::password("password"), &mut errors);
+        check(errors)?;
+        let password = password.unwrap_or_default();
+        if !ctx.env().hasher.verify(password, phc).await? {
+            super::login::spend_failure_throttles(ctx, &keys).await?;
+            return Err(ApiError::field(
+                "password",
+                "Your password was entered incorrectly.",
+            ));
+        }
+    }
+    begin(ctx, &body, Some(user.id)).await
+}
+
+async fn begin(
+    ctx: &Ctx<'_>,
+    body: &crate::json::JsonBody,
+    link_user: Option<crate::user::UserId>,
+) -> Result<Response<Bytes>, ApiError> {
     let mut errors = FieldErrors::new();
     let redirect_uri = body.str(StrField::required("redirect_uri", 2048), &mut errors);
     let challenge = body.str(StrField::required("code_challenge", 128), &mut errors);
@@ -215,6 +254,7 @@ pub(crate) async fn start(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             &challenge,
             front_state.as_deref().filter(|s| !s.is_empty()),
             &nonce,
+            link_user,
             ctx.now,
         )
         .await?;
@@ -385,7 +425,21 @@ async fn callback_inner(
             params,
         )
     };
-    let result = match social::decide_account(linked, by_email, &identity) {
+    let decision = match st.link_user {
+        Some(me) => match linked {
+            Some(other) if other != me => {
+                return Err(ApiError::detail(
+                    StatusCode::CONFLICT,
+                    "identity_in_use",
+                    "This provider account is linked to another account.",
+                ))
+            }
+            Some(_) => Account::Linked(me),
+            None => Account::Link(me),
+        },
+        None => social::decide_account(linked, by_email, &identity),
+    };
+    let result = match decision {
         Account::Linked(u) => {
             let code = code_stmt("?", vec![u.0.into()]);
             shared
@@ -393,10 +447,11 @@ async fn callback_inner(
                 .finish_social_callback(vec![], code, vec![])
                 .await
         }
-        Account::AutoLink(u) => {
+        Account::AutoLink(u) | Account::Link(u) => {
+            let automatic = matches!(decision, Account::AutoLink(_));
             let audit = AuditEvent::new(event::LINKED, &actor, now)
                 .target_user(UserRef::Id(u))
-                .detail(serde_json::json!({"provider": p.id, "subject": identity.subject, "automatic": true}));
+                .detail(serde_json::json!({"provider": p.id, "subject": identity.subject, "automatic": automatic}));
             let link = identity_insert("?", vec![u.0.into()]);
             let code = code_stmt("?", vec![u.0.into()]);
             shared
@@ -600,6 +655,18 @@ operation! { client social_start, post "/api/auth/social/{provider}/start/", "so
         (status = 404, description = "`provider_not_found` (or not enabled for this client)", body = ErrorOut),
         (status = 502, description = "`provider_error`: the provider's discovery failed", body = ErrorOut),
         (status = 504, description = "`provider_timeout`", body = ErrorOut),
+    )
+}
+
+operation! { bearer social_link, post "/api/auth/social/{provider}/link/", "social",
+    params(("provider" = String, Path, description = "The provider's id")),
+    request_body = SocialStartIn,
+    responses(
+        (status = 200, description = "Where to send the browser; the callback links the identity to the caller", body = SocialStartOut),
+        (status = 400, description = "`redirect_uri_not_allowed`, a wrong `password`, or field errors", body = ErrorOut),
+        (status = 403, description = "`mfa_step_up_required`", body = ErrorOut),
+        (status = 404, description = "`provider_not_found`", body = ErrorOut),
+        (status = 502, description = "`provider_error`", body = ErrorOut),
     )
 }
 

@@ -40,6 +40,7 @@ pub(crate) struct StateRow {
     pub(crate) code_challenge: String,
     pub(crate) frontend_state: Option<String>,
     pub(crate) nonce: String,
+    pub(crate) link_user: Option<UserId>,
 }
 
 fn state_from_row(r: &Row) -> Result<StateRow, SqlError> {
@@ -51,6 +52,7 @@ fn state_from_row(r: &Row) -> Result<StateRow, SqlError> {
             code_challenge: text(r.get(3)?)?,
             frontend_state: opt_text(r.get(4)?)?,
             nonce: text(r.get(5)?)?,
+            link_user: opt_int(r.get(6)?)?.map(UserId),
         })
     };
     f().ok_or_else(|| bad_row("social state"))
@@ -172,6 +174,7 @@ impl Store {
         code_challenge: &str,
         frontend_state: Option<&str>,
         nonce: &str,
+        link_user: Option<UserId>,
         now: UnixMillis,
     ) -> Result<(), SqlError> {
         self.sql
@@ -182,7 +185,7 @@ impl Store {
                     vec![now.0.into()],
                 ),
                 Statement::new(
-                    "INSERT INTO social_states (state_hash, provider_id, client_id, redirect_uri, code_challenge, frontend_state, nonce, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO social_states (state_hash, provider_id, client_id, redirect_uri, code_challenge, frontend_state, nonce, link_user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     vec![
                         state_hash.into(),
                         provider_id.into(),
@@ -191,6 +194,7 @@ impl Store {
                         code_challenge.into(),
                         frontend_state.map_or(Value::Null, Value::from),
                         nonce.into(),
+                        link_user.map_or(Value::Null, |u| u.0.into()),
                         now.0.into(),
                         now.plus_secs(crate::social::STATE_TTL_SECS).0.into(),
                     ],
@@ -207,7 +211,7 @@ impl Store {
         now: UnixMillis,
     ) -> Result<Option<StateRow>, SqlError> {
         self.first(
-            "SELECT provider_id, client_id, redirect_uri, code_challenge, frontend_state, nonce FROM social_states WHERE state_hash = ? AND expires_at > ? AND NOT EXISTS (SELECT 1 FROM social_codes WHERE state_hash = social_states.state_hash)",
+            "SELECT provider_id, client_id, redirect_uri, code_challenge, frontend_state, nonce, link_user_id FROM social_states WHERE state_hash = ? AND expires_at > ? AND NOT EXISTS (SELECT 1 FROM social_codes WHERE state_hash = social_states.state_hash)",
             vec![state_hash.into(), now.0.into()],
             state_from_row,
         )
