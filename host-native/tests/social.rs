@@ -31,6 +31,8 @@ struct W {
     http: Arc<StubHttp>,
     sql: Arc<gatehouse::db::LibsqlExecutor>,
     web: (ApiClient, ApiKey),
+    /// An admin-type client (the provider is enabled for it too).
+    dash: (ApiClient, ApiKey),
     key: ES256KeyPair,
     _dir: tempfile::TempDir,
 }
@@ -85,7 +87,8 @@ async fn world() -> W {
     let admin = r.body["access"].as_str().unwrap().to_owned();
     for body in [
         json!({"id": "idp", "issuer": ISS, "client_id": "gh-at-idp", "client_secret": "s3cret",
-               "clients": [{"client_id": web.0.id.0, "redirect_uris": [CB]}]}),
+               "clients": [{"client_id": web.0.id.0, "redirect_uris": [CB]},
+                           {"client_id": dash.0.id.0, "redirect_uris": [CB]}]}),
         json!({"id": "github", "preset": "github", "issuer": "https://gh.test", "client_id": "gh-app",
                "client_secret": "gh-s3cret", "clients": [{"client_id": web.0.id.0, "redirect_uris": [CB]}]}),
     ] {
@@ -130,6 +133,7 @@ async fn world() -> W {
         http: t.http,
         sql,
         web,
+        dash,
         key,
         _dir: dir,
     }
@@ -712,4 +716,46 @@ async fn a_signed_in_user_links_from_the_profile_with_the_password() {
         (status.as_u16(), body["code"].as_str()),
         (409, Some("identity_in_use"))
     );
+}
+
+#[tokio::test]
+async fn staff_without_a_second_factor_are_told_to_enrol_through_an_admin_client() {
+    let w = world().await;
+    create_user(&w.gh, "sam", UserType::Staff).await;
+    w.sql
+        .run(Statement::new(
+            "UPDATE users SET email_verified_at = 1 WHERE email = 'sam@example.com'",
+            vec![],
+        ))
+        .await
+        .unwrap();
+    let r = send(
+        &w.gh,
+        &w.dash,
+        Method::POST,
+        "/api/auth/social/idp/start/",
+        Some(json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER)})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.body["authorization_url"].as_str().unwrap();
+    let (state, nonce) = (
+        query_param(url, "state").unwrap(),
+        query_param(url, "nonce").unwrap(),
+    );
+    w.token_endpoint_says(&w.id_token(&w.key, "sam@example.com", true, &nonce, w.now_secs()));
+    let (status, location, body) = w.callback(&state).await;
+    assert_eq!(status, StatusCode::FOUND, "{body}");
+    let r = send(
+        &w.gh,
+        &w.dash,
+        Method::POST,
+        "/api/auth/social/token/",
+        Some(json!({"code": query_param(&location, "code").unwrap(), "code_verifier": VERIFIER})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["mfa_enrollment_required"], true);
 }

@@ -601,6 +601,18 @@ pub(crate) async fn token(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .insert_session(user.id, &insert, &audit, None)
         .await?;
     let pair: TokenPair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
+    if crate::mfa::enrollment_required(ctx.client.require_mfa_for_staff, &user, false) {
+        // As a password login: a staff user without a second factor, signing
+        // in through a client that wants one, is told to enrol.
+        return Ok(json_response(
+            StatusCode::OK,
+            &super::login::LoginEnrollOut {
+                access: pair.access,
+                refresh: pair.refresh,
+                mfa_enrollment_required: true,
+            },
+        ));
+    }
     Ok(json_response(StatusCode::OK, &pair))
 }
 
