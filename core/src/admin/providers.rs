@@ -2,6 +2,7 @@
 //! list, create (the client secret sealed under the data key, never
 //! returned), delete. Audited.
 
+use super::common::StaffErrors;
 use crate::api::types::ErrorOut;
 use crate::context::Ctx;
 use crate::error::FieldErrors;
@@ -246,7 +247,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 operation! { admin providers_list, get "/api/admin/providers/",
     responses(
         (status = 200, description = "Every provider (never a secret)", body = [ProviderOut]),
-        (status = 403, description = "Not an admin", body = ErrorOut),
+        StaffErrors,
     )
 }
 
@@ -254,7 +255,7 @@ operation! { admin providers_create, post "/api/admin/providers/", request_body 
     responses(
         (status = 201, description = "Created", body = ProviderOut),
         (status = 400, description = "Field errors", body = ErrorOut),
-        (status = 403, description = "Not an admin", body = ErrorOut),
+        StaffErrors,
         (status = 503, description = "`social_not_configured`: no data key", body = ErrorOut),
     )
 }
@@ -263,7 +264,7 @@ operation! { admin provider_delete, delete "/api/admin/providers/{provider}/",
     params(("provider" = String, Path, description = "The provider's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not an admin", body = ErrorOut),
+        StaffErrors,
         (status = 404, description = "No such provider", body = ErrorOut),
     )
 }

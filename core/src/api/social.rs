@@ -19,7 +19,7 @@
 //! server-side, and never stored.
 
 use crate::api::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use crate::api::types::{ErrorOut, TokenPair};
+use crate::api::types::{BadApiKey, ErrorOut, NotAuthenticated, TokenPair};
 use crate::audit::{Actor, AuditEvent, UserRef};
 use crate::clock::UnixMillis;
 use crate::context::{Ctx, Shared};
@@ -664,8 +664,10 @@ operation! { client social_start, post "/api/auth/social/{provider}/start/", "so
     responses(
         (status = 200, description = "Where to send the browser", body = SocialStartOut),
         (status = 400, description = "`redirect_uri_not_allowed`, or field errors", body = ErrorOut),
+        BadApiKey,
         (status = 404, description = "`provider_not_found` (or not enabled for this client)", body = ErrorOut),
         (status = 502, description = "`provider_error`: the provider's discovery failed", body = ErrorOut),
+        (status = 503, description = "`social_not_configured`: no data key to open the provider's secret", body = ErrorOut),
         (status = 504, description = "`provider_timeout`", body = ErrorOut),
     )
 }
@@ -676,9 +678,13 @@ operation! { bearer social_link, post "/api/auth/social/{provider}/link/", "soci
     responses(
         (status = 200, description = "Where to send the browser; the callback links the identity to the caller", body = SocialStartOut),
         (status = 400, description = "`redirect_uri_not_allowed`, a wrong `password`, or field errors", body = ErrorOut),
+        NotAuthenticated,
         (status = 403, description = "`mfa_step_up_required`", body = ErrorOut),
         (status = 404, description = "`provider_not_found`", body = ErrorOut),
+        (status = 429, description = "Too many wrong passwords", body = ErrorOut),
         (status = 502, description = "`provider_error`", body = ErrorOut),
+        (status = 503, description = "`social_not_configured`", body = ErrorOut),
+        (status = 504, description = "`provider_timeout`", body = ErrorOut),
     )
 }
 
@@ -691,8 +697,10 @@ operation! { open social_callback, get "/api/auth/social/callback/", "social",
     responses(
         (status = 302, description = "To the frontend's redirect URI with `code` (60 s, single use) and its `state`"),
         (status = 400, description = "`invalid_state`, `provider_refused`, `invalid_id_token`, `email_required`", body = ErrorOut),
-        (status = 409, description = "`account_exists`: an account has the email, not verified on both sides", body = ErrorOut),
+        (status = 404, description = "`provider_not_found`: removed since the start", body = ErrorOut),
+        (status = 409, description = "`account_exists` (an account has the email, not verified on both sides), `identity_in_use`, `account_conflict`", body = ErrorOut),
         (status = 502, description = "`provider_error`", body = ErrorOut),
+        (status = 503, description = "`social_not_configured`", body = ErrorOut),
         (status = 504, description = "`provider_timeout`", body = ErrorOut),
     )
 }
@@ -702,19 +710,20 @@ operation! { client social_token, post "/api/auth/social/token/", "social",
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
         (status = 400, description = "`invalid_code`: unknown, expired, used, another client's, or a wrong verifier", body = ErrorOut),
-        (status = 401, description = "`mfa_required` (with `mfa_token`), or no active account", body = ErrorOut),
+        (status = 401, description = "`mfa_required` (with `mfa_token`), no active account, or a missing or invalid API key", body = ErrorOut),
     )
 }
 
 operation! { bearer social_identities, get "/api/auth/social/identities/", "social",
-    responses((status = 200, description = "The caller's linked identities", body = [crate::store::social::IdentityOut]))
+    responses((status = 200, description = "The caller's linked identities", body = [crate::store::social::IdentityOut]), NotAuthenticated)
 }
 
 operation! { bearer social_unlink, delete "/api/auth/social/identities/{provider}/", "social",
     params(("provider" = String, Path, description = "The provider's id")),
     responses(
         (status = 204, description = "Unlinked"),
-        (status = 404, description = "No such identity"),
+        NotAuthenticated,
+        (status = 404, description = "No such identity", body = ErrorOut),
         (status = 409, description = "`last_sign_in_method`", body = ErrorOut),
     )
 }
