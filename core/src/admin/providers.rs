@@ -254,7 +254,7 @@ operation! { admin providers_list, get "/api/admin/providers/",
 operation! { admin providers_create, post "/api/admin/providers/", request_body = ProviderCreateIn,
     responses(
         (status = 201, description = "Created", body = ProviderOut),
-        (status = 400, description = "Field errors", body = ErrorOut),
+        (status = 400, description = "Field errors"),
         StaffErrors,
         (status = 503, description = "`social_not_configured`: no data key", body = ErrorOut),
     )

@@ -663,7 +663,7 @@ operation! { client social_start, post "/api/auth/social/{provider}/start/", "so
     request_body = SocialStartIn,
     responses(
         (status = 200, description = "Where to send the browser", body = SocialStartOut),
-        (status = 400, description = "`redirect_uri_not_allowed`, or field errors", body = ErrorOut),
+        (status = 400, description = "`redirect_uri_not_allowed`, or field errors"),
         BadApiKey,
         (status = 404, description = "`provider_not_found` (or not enabled for this client)", body = ErrorOut),
         (status = 502, description = "`provider_error`: the provider's discovery failed", body = ErrorOut),
@@ -677,7 +677,7 @@ operation! { bearer social_link, post "/api/auth/social/{provider}/link/", "soci
     request_body = SocialStartIn,
     responses(
         (status = 200, description = "Where to send the browser; the callback links the identity to the caller", body = SocialStartOut),
-        (status = 400, description = "`redirect_uri_not_allowed`, a wrong `password`, or field errors", body = ErrorOut),
+        (status = 400, description = "`redirect_uri_not_allowed`, a wrong `password`, or field errors"),
         NotAuthenticated,
         (status = 403, description = "`mfa_step_up_required`", body = ErrorOut),
         (status = 404, description = "`provider_not_found`", body = ErrorOut),
@@ -696,7 +696,7 @@ operation! { open social_callback, get "/api/auth/social/callback/", "social",
     ),
     responses(
         (status = 302, description = "To the frontend's redirect URI with `code` (60 s, single use) and its `state`"),
-        (status = 400, description = "`invalid_state`, `provider_refused`, `invalid_id_token`, `email_required`", body = ErrorOut),
+        (status = 400, description = "`invalid_state`, `provider_refused`, `invalid_id_token`, `email_required`"),
         (status = 404, description = "`provider_not_found`: removed since the start", body = ErrorOut),
         (status = 409, description = "`account_exists` (an account has the email, not verified on both sides), `identity_in_use`, `account_conflict`", body = ErrorOut),
         (status = 502, description = "`provider_error`", body = ErrorOut),
@@ -709,7 +709,7 @@ operation! { client social_token, post "/api/auth/social/token/", "social",
     request_body = SocialTokenIn,
     responses(
         (status = 200, description = "Signed in", body = TokenPair),
-        (status = 400, description = "`invalid_code`: unknown, expired, used, another client's, or a wrong verifier", body = ErrorOut),
+        (status = 400, description = "`invalid_code`: unknown, expired, used, another client's, or a wrong verifier"),
         (status = 401, description = "`mfa_required` (with `mfa_token`), no active account, or a missing or invalid API key", body = ErrorOut),
     )
 }
