@@ -179,10 +179,15 @@ impl Store {
     ) -> Result<(), SqlError> {
         self.sql
             .batch(vec![
-                // Expired states go with the new one.
+                // Expired states go with the new one, and codes older than
+                // any live state (a code's row only guards its state).
                 Statement::new(
                     "DELETE FROM social_states WHERE expires_at < ?",
                     vec![now.0.into()],
+                ),
+                Statement::new(
+                    "DELETE FROM social_codes WHERE created_at < ?",
+                    vec![now.plus_secs(-crate::social::STATE_TTL_SECS).0.into()],
                 ),
                 Statement::new(
                     "INSERT INTO social_states (state_hash, provider_id, client_id, redirect_uri, code_challenge, frontend_state, nonce, link_user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
