@@ -57,13 +57,15 @@ stage_wasm32() { cargo build -p gatehouse-core --target wasm32-unknown-unknown; 
 # the native host on an embedded libSQL file (cargo builds the `gatehouse`
 # binary for host-native's own integration tests, before any test runs).
 # Mail goes to a real SMTP server (aiosmtpd in .venv-smtp/, docs/mail.md).
-stage_unit() { scripts/with-smtp.sh cargo test --workspace; }
+# The social sign-in tests' real OpenID Provider (npm oidc-provider) runs
+# beside it (scripts/with-oidc.sh).
+stage_unit() { scripts/with-smtp.sh scripts/with-oidc.sh cargo test --workspace; }
 # The same contract suite against the native host on a real libSQL server.
 # A remote database gets no data-key file beside it (docs/CONTRACT.md, "Second
 # factors"), so the servers are given one, as a deployment would be.
 stage_remote() {
   GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" \
-    scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
+    scripts/with-smtp.sh scripts/with-sqld.sh scripts/with-oidc.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
 # Migrating from the seed Django deployment (../shared/django-ref): its users,
 # hashes, clients and tokens imported and used through gatehouse
@@ -79,7 +81,7 @@ stage_client-wasm() { scripts/test-client-wasm.sh; }
 # Every example app built (npm ci && npm run build) and driven through the shared
 # browser flow against one gatehouse with --access-ttl 3 (examples/README.md).
 stage_examples() { scripts/test-examples.sh; }
-stage_worker() { scripts/test-worker.sh; }
+stage_worker() { scripts/with-oidc.sh scripts/test-worker.sh; }
 # Crash safety, a 60 s soak at 1,000 connections, slow clients, secrets in logs.
 # It builds and drives the release binary, not the debug one the others use.
 stage_robustness() { env -u GATEHOUSE_BIN scripts/test-robustness.sh; }

@@ -16,6 +16,14 @@ pub struct BodyTooLarge;
 #[derive(Debug, Default)]
 pub struct JsonBody(Map<String, Value>);
 
+impl JsonBody {
+    /// A body from an object already parsed (the CLI's operator actions
+    /// share the admin API's field checks through it).
+    pub fn from_object(map: Map<String, Value>) -> JsonBody {
+        JsonBody(map)
+    }
+}
+
 /// Parses a request body as a JSON object, or says why not (415, 413 over
 /// `limit` bytes, 400).
 pub fn parse_body(req: &Request<Bytes>, limit: usize) -> Result<JsonBody, ApiError> {

@@ -73,6 +73,7 @@ pub mod routes;
 pub mod schema;
 pub mod service;
 mod session;
+mod social;
 pub mod sql;
 mod store;
 #[cfg(feature = "testing")]

@@ -235,8 +235,10 @@ impl OutboundUrl {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &s[prefix.len()..])
+    // `get`: the prefix's length may fall inside a character of `s`.
+    s.get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &s[prefix.len()..])
 }
 
 /// `host[:port]` or `[v6][:port]`.
@@ -504,11 +506,25 @@ mod tests {
             "http://127.1/",
             "http://[::1/",
             "http://a\nb/",
+            "\u{80}\u{80}\u{10000}",
+            "ht\u{e9}ps://x/",
+            "https://\u{e9}x.com/",
         ] {
             assert!(
                 matches!(OutboundUrl::parse(bad), Err(OutboundError::Refused { .. })),
                 "{bad}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text is a URL or a refusal, never a panic; so is any allow list.
+        #[test]
+        fn parsing_never_panics(s in "\\PC*", t in "(https?://)?[\\[\\]:@./0-9a-z\u{80}-\u{10FFFF}]{0,40}") {
+            let _ = OutboundUrl::parse(&s);
+            let _ = OutboundUrl::parse(&t);
+            let _ = OutboundPolicy::parse(&s);
+            let _ = OutboundPolicy::parse(&t);
         }
     }
 

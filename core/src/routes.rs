@@ -118,6 +118,8 @@ pub(crate) enum Meta {
     Schema,
     Health,
     Jwks,
+    /// A provider sending the browser back (`api::social::callback`).
+    SocialCallback,
 }
 
 /// Wraps `async fn(&Ctx) -> Result<Response<Bytes>, ApiError>` as a [`Handler`].
@@ -241,6 +243,12 @@ static ROUTES: &[Route] = &[
     route!(POST   "/api/auth/email/change/confirm/"        NONE, Client,        api::email_change::confirm,    api::email_change::__path_email_change_confirm),
     route!(POST   "/api/auth/code/request/"                NONE, Client,        api::signin_code::request,     api::signin_code::__path_code_request),
     route!(POST   "/api/auth/code/verify/"                 NONE, Client,        api::signin_code::verify,      api::signin_code::__path_code_verify, counts Login),
+    route!(POST   "/api/auth/social/{provider}/start/"     ANY,  Client,        api::social::start,            api::social::__path_social_start, body 4096),
+    route!(POST   "/api/auth/social/{provider}/link/"      ANY,  Authenticated, api::social::link,             api::social::__path_social_link, body 8192),
+    route!(POST   "/api/auth/social/token/"                NONE, Client,        api::social::token,            api::social::__path_social_token, counts Login, body 1024),
+    route!(GET    "/api/auth/social/identities/"           NONE, Authenticated, api::social::identities,       api::social::__path_social_identities),
+    route!(DELETE "/api/auth/social/identities/{provider}/" ANY, Authenticated, api::social::unlink,           api::social::__path_social_unlink),
+    route!(open GET "/api/auth/social/callback/", SocialCallback, api::social::__path_social_callback),
     // The admin API: an admin-type client and a staff or admin user.
     route!(GET    "/api/admin/users/"                                    NONE,         Staff, admin::users::list,              admin::users::__path_users_list),
     route!(POST   "/api/admin/users/"                                    NONE,         Staff, admin::users::create,            admin::users::__path_users_create),
@@ -276,6 +284,9 @@ static ROUTES: &[Route] = &[
     route!(POST   "/api/admin/webhooks/{endpoint_id}/test/"              HOOK,         Staff, admin::webhooks::test,           admin::webhooks::__path_webhook_test),
     route!(GET    "/api/admin/webhooks/{endpoint_id}/deliveries/"        HOOK,         Staff, admin::webhooks::deliveries,     admin::webhooks::__path_webhook_deliveries),
     route!(POST   "/api/admin/webhooks/{endpoint_id}/deliveries/{message_id}/resend/" HOOK_MESSAGE, Staff, admin::webhooks::resend, admin::webhooks::__path_webhook_resend),
+    route!(GET    "/api/admin/providers/"                                NONE,         Staff, admin::providers::list,          admin::providers::__path_providers_list),
+    route!(POST   "/api/admin/providers/"                                NONE,         Staff, admin::providers::create,        admin::providers::__path_providers_create, body 16384),
+    route!(DELETE "/api/admin/providers/{provider}/"                     ANY,          Staff, admin::providers::delete,        admin::providers::__path_provider_delete),
     // Open: no API key. The service answers these itself (see `Meta`).
     route!(open GET "/api/schema/",           Schema, meta::__path_schema),
     route!(open GET "/healthz",               Health, meta::__path_healthz),

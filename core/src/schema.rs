@@ -15,10 +15,74 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, SECOND_FACTORS),
     (9, PASSKEYS),
     (10, SIGNIN_URL),
+    (11, SOCIAL_SIGNIN),
     (12, WEBHOOKS),
     (13, KEY_ROTATION),
     (15, STEP_UP),
 ];
+
+/// Sign-in with OpenID Connect and OAuth 2 providers (core/src/social/).
+/// `social_providers`: one configured provider (`id` is its name in URLs),
+/// its client secret sealed under the data key (bound to the provider id),
+/// the API clients it is enabled for with their allowed redirect URIs
+/// (`clients`, JSON), and the discovery document and key set fetched from
+/// its issuer (`discovery`, `jwks`, with when they were fetched).
+/// `social_states`: a started sign-in (`state` kept as its SHA-256), bound
+/// to a client, its frontend redirect URI and PKCE challenge, 10 minutes;
+/// `link_user_id`: a signed-in user linking the provider from the profile.
+/// `social_codes`: the one-time Gatehouse code a callback issued (SHA-256),
+/// 60 seconds, spent when `used_at` is set; `state_hash` is UNIQUE, so a
+/// state serves one callback. `user_identities`: a provider's subject
+/// linked to a user. Times are unix millis.
+const SOCIAL_SIGNIN: &str = "
+CREATE TABLE IF NOT EXISTS social_providers (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    preset TEXT,
+    issuer TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret_sealed TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    clients TEXT NOT NULL,
+    discovery TEXT,
+    discovery_fetched_at INTEGER,
+    jwks TEXT,
+    jwks_fetched_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS social_states (
+    state_hash TEXT PRIMARY KEY,
+    provider_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    frontend_state TEXT,
+    nonce TEXT NOT NULL,
+    link_user_id INTEGER,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS social_codes (
+    code_hash TEXT PRIMARY KEY,
+    state_hash TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL,
+    client_id TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS user_identities (
+    provider_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    email TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (provider_id, subject)
+);
+CREATE INDEX IF NOT EXISTS user_identities_user ON user_identities (user_id);
+";
 
 /// Webhooks (core/src/webhook.rs). `webhook_endpoints`: an operator's
 /// receiver: its URL, the event types it takes (`*` or a comma list), its

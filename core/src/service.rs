@@ -347,6 +347,9 @@ impl Gatehouse {
                     Meta::Health => self.health().await,
                     Meta::Jwks => self.jwks(),
                     Meta::Schema => crate::openapi::schema_response(&req),
+                    Meta::SocialCallback => {
+                        crate::api::social::callback(self.shared(), &req, now).await
+                    }
                 };
             }
         }

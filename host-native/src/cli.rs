@@ -543,6 +543,9 @@ pub enum Command {
     /// Webhook endpoints (docs/WEBHOOKS.md).
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Social sign-in providers (OpenID Connect, GitHub).
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
 }
 
 /// `webhooks …`.
@@ -566,6 +569,48 @@ pub enum WebhooksCommand {
         json: bool,
     },
     /// Remove an endpoint, its queued messages and its delivery log.
+    Remove { id: String },
+}
+
+/// `providers …`.
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// List the providers (never a secret).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a provider; its client secret is sealed under the data key.
+    Add {
+        /// Its name in URLs (`/api/auth/social/ID/start/`): a-z, 0-9, - and _.
+        #[arg(long)]
+        id: String,
+        /// google, microsoft, apple, gitlab or github; none: a generic
+        /// OpenID Connect provider (give --issuer).
+        #[arg(long)]
+        preset: Option<String>,
+        /// The issuer URL (OpenID Connect) or GitHub's base URL.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// Microsoft's directory (tenant) id.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The client id registered at the provider.
+        #[arg(long)]
+        client_id: String,
+        /// Its secret (or GATEHOUSE_PROVIDER_CLIENT_SECRET, kept out of
+        /// the shell history).
+        #[arg(long, env = "GATEHOUSE_PROVIDER_CLIENT_SECRET", hide_env_values = true)]
+        client_secret: String,
+        /// Space-separated scopes [default: the preset's, or openid email profile].
+        #[arg(long)]
+        scopes: Option<String>,
+        /// An API client it is enabled for and the redirect URIs it allows:
+        /// `CLIENT_ID=URI[,URI…]`; repeat for more clients.
+        #[arg(long = "client", value_name = "CLIENT_ID=URIS", required = true)]
+        clients: Vec<String>,
+    },
+    /// Remove a provider.
     Remove { id: String },
 }
 

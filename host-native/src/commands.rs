@@ -114,6 +114,7 @@ pub async fn run(
         Command::Mail(MailCommand::Test { to }) => mail_test(&gatehouse, &to).await,
         Command::Keys(cmd) => keys(&gatehouse, cmd).await,
         Command::Webhooks(cmd) => webhooks(&gatehouse, cmd).await,
+        Command::Providers(cmd) => providers(&gatehouse, cmd).await,
         Command::ImportDjango(_) => unreachable!("handled above"),
     }
 }
@@ -503,6 +504,82 @@ async fn set_active(
         println!("client {} {state}", client.id);
     }
     Ok(())
+}
+
+async fn providers(gh: &Gatehouse, cmd: crate::cli::ProvidersCommand) -> Result<(), CommandError> {
+    use crate::cli::ProvidersCommand;
+    match cmd {
+        ProvidersCommand::List { json } => {
+            let list = gh
+                .social_providers()
+                .await
+                .map_err(CommandError::from_display)?;
+            if json {
+                print_json(&list);
+            } else if list.as_array().is_none_or(|l| l.is_empty()) {
+                println!("no providers");
+            } else {
+                for p in list.as_array().into_iter().flatten() {
+                    println!(
+                        "{}  {}  {}  clients {}",
+                        p["id"].as_str().unwrap_or_default(),
+                        p["kind"].as_str().unwrap_or_default(),
+                        p["issuer"].as_str().unwrap_or_default(),
+                        p["clients"].as_array().map_or(0, |c| c.len())
+                    );
+                }
+            }
+            Ok(())
+        }
+        ProvidersCommand::Add {
+            id,
+            preset,
+            issuer,
+            tenant,
+            client_id,
+            client_secret,
+            scopes,
+            clients,
+        } => {
+            let mut list = Vec::new();
+            for c in &clients {
+                let (client, uris) = c.split_once('=').ok_or_else(|| {
+                    CommandError(format!("--client {c:?}: expected CLIENT_ID=URI[,URI…]"))
+                })?;
+                list.push(json!({"client_id": client, "redirect_uris": uris.split(',').collect::<Vec<_>>()}));
+            }
+            let mut fields = serde_json::Map::new();
+            fields.insert("id".into(), json!(id));
+            fields.insert("client_id".into(), json!(client_id));
+            fields.insert("client_secret".into(), json!(client_secret));
+            fields.insert("clients".into(), Value::Array(list));
+            for (k, v) in [
+                ("preset", preset),
+                ("issuer", issuer),
+                ("tenant", tenant),
+                ("scopes", scopes),
+            ] {
+                if let Some(v) = v {
+                    fields.insert(k.into(), json!(v));
+                }
+            }
+            let out = gh.add_social_provider(fields).await.map_err(CommandError)?;
+            print_json(&out);
+            Ok(())
+        }
+        ProvidersCommand::Remove { id } => {
+            if gh
+                .remove_social_provider(&id)
+                .await
+                .map_err(CommandError::from_display)?
+            {
+                println!("removed provider {id}");
+                Ok(())
+            } else {
+                Err(CommandError(format!("no provider {id}")))
+            }
+        }
+    }
 }
 
 fn print_json(v: &Value) {

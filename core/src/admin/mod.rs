@@ -19,6 +19,7 @@ pub(crate) mod keys;
 pub(crate) mod mail;
 pub(crate) mod openapi;
 pub mod operator;
+pub(crate) mod providers;
 mod store;
 pub mod types;
 pub(crate) mod usage;

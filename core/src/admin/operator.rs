@@ -142,6 +142,55 @@ impl Gatehouse {
         create_api_client_as(self.shared(), self.now(), new, &Actor::operator()).await
     }
 
+    /// The social sign-in providers, as `GET /api/admin/providers/` shows
+    /// them (never a secret).
+    pub async fn social_providers(&self) -> Result<serde_json::Value, OperatorError> {
+        let all = self.shared().store.social_providers().await?;
+        let out: Vec<_> = all
+            .iter()
+            .map(|p| crate::admin::providers::out(self.shared(), p))
+            .collect();
+        Ok(serde_json::to_value(out).unwrap_or_default())
+    }
+
+    /// Adds a provider from the fields `POST /api/admin/providers/` takes;
+    /// its answer, or the refusal's JSON body.
+    pub async fn add_social_provider(
+        &self,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value, String> {
+        let body = crate::json::JsonBody::from_object(fields);
+        match crate::admin::providers::create_from(
+            self.shared(),
+            self.now(),
+            &Actor::operator(),
+            &body,
+        )
+        .await
+        {
+            Ok(p) => Ok(
+                serde_json::to_value(crate::admin::providers::out(self.shared(), &p))
+                    .unwrap_or_default(),
+            ),
+            Err(e) => Err(String::from_utf8_lossy(e.into_response().body()).into_owned()),
+        }
+    }
+
+    /// Removes a provider (audited); false when there was none.
+    pub async fn remove_social_provider(&self, id: &str) -> Result<bool, OperatorError> {
+        let audit = crate::audit::AuditEvent::new(
+            "social.provider_deleted",
+            &Actor::operator(),
+            self.now(),
+        )
+        .detail(serde_json::json!({"provider": id}));
+        Ok(self
+            .shared()
+            .store
+            .delete_social_provider(id, &audit)
+            .await?)
+    }
+
     pub async fn list_api_clients(&self) -> Result<Vec<ApiClient>, OperatorError> {
         Ok(self.shared().store.clients().await?)
     }

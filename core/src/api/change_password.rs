@@ -17,15 +17,7 @@ use http::{Response, StatusCode};
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let caller = ctx.caller()?;
     let user = caller.user.clone();
-    // A user with a second factor changes the password only from a login
-    // that passed it recently (else a stolen password, or a laptop left
-    // open, would take the account): at sign-in or by a step-up.
-    let mfa_at = ctx.store().session_mfa_at(&caller.sid).await?;
-    if !crate::mfa::step_up_fresh(mfa_at, ctx.now)
-        && !ctx.store().factors(user.id).await?.methods().is_empty()
-    {
-        return Err(ApiError::mfa_step_up_required());
-    }
+    let mfa_at = super::reauth::require_recent_second_factor(ctx, caller).await?;
     let body = ctx.body()?;
     let mut errors = FieldErrors::new();
     let old = body.str(StrField::password("old_password"), &mut errors);

@@ -18,6 +18,7 @@ pub(crate) mod refresh;
 pub(crate) mod register;
 pub(crate) mod sessions;
 pub(crate) mod signin_code;
+pub(crate) mod social;
 pub(crate) mod step_up;
 pub(crate) mod tokens;
 pub mod types;

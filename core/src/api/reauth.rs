@@ -2,10 +2,34 @@
 //! email change).
 
 use super::login::{check_failure_throttles, failure_throttle_keys};
-use crate::context::Ctx;
+use crate::clock::UnixMillis;
+use crate::context::{Caller, Ctx};
 use crate::error::ApiError;
 use crate::rate_limit::Quota;
 use crate::user::{normalize_email, User};
+
+/// Refuses (403 `mfa_step_up_required`) a caller with a second factor whose
+/// login did not pass it recently — at sign-in or by a step-up — so a
+/// stolen password or an unattended session cannot change what guards the
+/// account (change-password, linking a sign-in provider). Answers when the
+/// login last passed one.
+pub(crate) async fn require_recent_second_factor(
+    ctx: &Ctx<'_>,
+    caller: &Caller,
+) -> Result<Option<UnixMillis>, ApiError> {
+    let mfa_at = ctx.store().session_mfa_at(&caller.sid).await?;
+    if !crate::mfa::step_up_fresh(mfa_at, ctx.now)
+        && !ctx
+            .store()
+            .factors(caller.user.id)
+            .await?
+            .methods()
+            .is_empty()
+    {
+        return Err(ApiError::mfa_step_up_required());
+    }
+    Ok(mfa_at)
+}
 
 /// The caller's password hash, behind the failed-login counters, and their
 /// keys (to spend on a wrong password): a wrong current password is a

@@ -143,7 +143,7 @@ impl Store {
         })
     }
 
-    fn user_insert_statement(u: &UserInsert<'_>) -> Statement {
+    pub(crate) fn user_insert_statement(u: &UserInsert<'_>) -> Statement {
         Statement::new(
             "INSERT INTO users (email, email_normalized, username, username_key, first_name, last_name, user_type, is_staff, is_superuser, is_active, password_hash, date_joined, last_login) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
             vec![

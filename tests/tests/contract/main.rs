@@ -30,5 +30,6 @@ mod refresh_grace;
 mod register;
 mod schema;
 mod signin_code;
+mod social;
 mod tokens;
 mod webhooks;
