@@ -258,9 +258,10 @@ impl ServerConfig {
         } else {
             flags.push("--mail-dev".into());
         }
-        // Webhooks: the test receiver is on loopback (webhooks.rs), which
-        // the outbound policy refuses unless allowed; retries come after
-        // about a second, not 30 s, so the retry test waits seconds.
+        // Webhooks' test receiver (webhooks.rs) and the social sign-in
+        // tests' provider are on loopback, which the outbound policy refuses
+        // unless allowed; retries come after about a second, not 30 s, so
+        // the retry test waits seconds.
         flags.extend(["--outbound-allow".into(), "127.0.0.1".into()]);
         if self != ServerConfig::MailRetry {
             flags.extend(["--mail-retry-secs".into(), "1".into()]);
@@ -269,8 +270,6 @@ impl ServerConfig {
         // registration throttle (30 an hour per IP) is held by
         // `LowRegisterLimit` and hardening.rs instead.
         flags.extend(["--registrations-per-ip".into(), "1000000".into()]);
-        // The social sign-in tests' provider runs on 127.0.0.1.
-        flags.extend(["--outbound-allow".into(), "127.0.0.1".into()]);
         Ok(flags)
     }
 }
