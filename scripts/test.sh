@@ -19,7 +19,7 @@ source "$ROOT/scripts/lib.sh"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
-ALL=(install fmt clippy wasm32 unit remote django worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
+ALL=(install fmt clippy wasm32 unit remote replica django worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -63,6 +63,12 @@ stage_unit() { scripts/with-smtp.sh cargo test --workspace; }
 # factors"), so the servers are given one, as a deployment would be.
 stage_remote() {
   GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" \
+    scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
+}
+# The contract suite again on sqld, each server through an embedded replica
+# of it (--replica-path, docs/SCALING.md): reads local, writes to the primary.
+stage_replica() {
+  GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" GATEHOUSE_TEST_REPLICA=1 \
     scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
 # Migrating from the seed Django deployment (../shared/django-ref): its users,

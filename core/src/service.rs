@@ -515,11 +515,16 @@ impl Gatehouse {
             )
         };
         let presented = key_hash(key);
-        let client = if id.len() <= 64 {
+        let mut client = if id.len() <= 64 {
             self.shared().store.client(id).await?
         } else {
             None
         };
+        // A client just created through another host may not have reached
+        // this host's replica yet.
+        if client.is_none() && id.len() <= 64 && self.shared().env.sql.catch_up().await? {
+            client = self.shared().store.client(id).await?;
+        }
         let Some(client) = client else {
             return Err(invalid());
         };

@@ -5,7 +5,6 @@ use crate::cli::{
     ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs, CreateUserArgs,
     DatabaseArgs, ImportDjangoArgs, KeysCommand, MailCommand,
 };
-use crate::db::LibsqlExecutor;
 use crate::runtime::{native_env, OsRandom};
 use crate::server;
 use gatehouse_core::api_client::{ApiClient, ApiKey, ClientId, NewApiClient};
@@ -117,9 +116,7 @@ async fn import_django(
     .map_err(|e| CommandError(format!("cannot read {}: {e}", args.dump)))?;
     let dump =
         di::parse(&bytes).map_err(|e| CommandError(format!("refused, nothing written: {e}")))?;
-    let exec = LibsqlExecutor::open(&database.database_url, database.database_auth_token.clone())
-        .await
-        .map_err(CommandError::from_display)?;
+    let exec = database.open().await.map_err(CommandError::from_display)?;
     gatehouse_core::schema::migrate(&exec)
         .await
         .map_err(|e| CommandError(format!("migration failed: {e}")))?;
@@ -198,13 +195,12 @@ async fn open(
     config: Config,
     hash_queue: Option<usize>,
 ) -> Result<(Gatehouse, usize), CommandError> {
-    let exec = LibsqlExecutor::open(&database.database_url, database.database_auth_token.clone())
-        .await
-        .map_err(CommandError::from_display)?;
+    let exec = database.open().await.map_err(CommandError::from_display)?;
     let applied = gatehouse_core::schema::migrate(&exec)
         .await
         .map_err(|e| CommandError(format!("migration failed: {e}")))?;
-    let env = native_env(Arc::new(exec), config.argon2, hash_queue);
+    let shared_limits = crate::db::is_remote_url(&database.database_url);
+    let env = native_env(Arc::new(exec), config.argon2, hash_queue, shared_limits);
     let gatehouse = Gatehouse::start(config, env)
         .await
         .map_err(|e| CommandError(format!("cannot start: {e}")))?;
