@@ -542,7 +542,16 @@ impl Gatehouse {
     }
 
     async fn preflight(&self, origin: &str) -> Response<Bytes> {
-        match self.shared().store.origin_allowed_by_any(origin).await {
+        let store = &self.shared().store;
+        let mut allowed = store.origin_allowed_by_any(origin).await;
+        // An origin just given to a client through another host may not
+        // have reached this host's replica yet.
+        if matches!(allowed, Ok(false))
+            && matches!(self.shared().env.sql.catch_up().await, Ok(true))
+        {
+            allowed = store.origin_allowed_by_any(origin).await;
+        }
+        match allowed {
             Ok(true) => {
                 let mut resp = Response::new(Bytes::new());
                 *resp.status_mut() = StatusCode::NO_CONTENT;
