@@ -801,6 +801,72 @@ mod tests {
         assert_eq!(db.count().await, 400);
     }
 
+    /// Against a real primary: a replica reads its own writes at once, sees
+    /// another client's only after catching up, and a batch through it is
+    /// one transaction on the primary.
+    #[tokio::test]
+    async fn a_replica_reads_its_own_writes_and_catches_up_on_others() {
+        let Ok(url) = std::env::var(REMOTE_VAR) else {
+            eprintln!("SKIP: no {REMOTE_VAR}");
+            return;
+        };
+        let token = std::env::var(AUTH_TOKEN_VAR).ok();
+        let primary = Db::remote(&url).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replica.db");
+        // No background sync within the test: only writes and catch_up move it.
+        let replica = LibsqlExecutor::open_replica(
+            path.to_str().unwrap(),
+            &url,
+            token,
+            Duration::from_secs(3600),
+        )
+        .await
+        .unwrap();
+        let count = |exec: &LibsqlExecutor| {
+            let stmt = primary.stmt("SELECT count(*) FROM {t}", vec![]);
+            async move {
+                match exec.run(stmt).await.unwrap().rows[0][0] {
+                    Value::Integer(n) => n,
+                    ref other => panic!("count: {other:?}"),
+                }
+            }
+        };
+        assert_eq!(
+            count(&replica).await,
+            0,
+            "the table came with the first sync"
+        );
+        replica.run(primary.insert("mine")).await.unwrap();
+        assert_eq!(count(&replica).await, 1, "read-your-writes");
+        assert_eq!(primary.count().await, 1, "the write reached the primary");
+
+        primary.exec.run(primary.insert("theirs")).await.unwrap();
+        assert_eq!(count(&replica).await, 1, "not synced yet");
+        assert!(replica.catch_up().await.unwrap());
+        assert_eq!(count(&replica).await, 2, "caught up");
+
+        let results = replica
+            .batch(vec![
+                primary.insert("batched"),
+                primary.stmt("SELECT count(*) FROM {t}", vec![]),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            results[1].rows,
+            vec![vec![Value::Integer(3)]],
+            "inside the transaction"
+        );
+        let err = replica
+            .batch(vec![primary.insert("x"), primary.insert("mine")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SqlError::UniqueViolation(_)), "{err:?}");
+        assert_eq!(count(&replica).await, 3, "the failed batch left nothing");
+        assert_eq!(primary.count().await, 3);
+    }
+
     #[test]
     fn libsql_errors_are_mapped_by_the_core() {
         let remote = libsql::Error::Hrana(

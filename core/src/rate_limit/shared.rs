@@ -272,9 +272,17 @@ impl SharedRateLimitStore {
     }
 }
 
+/// The row's key: a tat means something only under its quota, so hosts (or
+/// test servers) configured with other limits count apart.
+fn stored_key(key: &str, quota: Quota) -> String {
+    format!("{key}@{}/{}", quota.limit, quota.period_secs)
+}
+
 async_trait_decl! {
 impl RateLimitStore for SharedRateLimitStore {
     async fn check(&self, key: &str, quota: Quota, now: UnixMillis, consume: bool) -> Result<RateDecision, SqlError> {
+        let stored = stored_key(key, quota);
+        let key = stored.as_str();
         let shared = if consume {
             self.consume(key, quota, now).await
         } else {
