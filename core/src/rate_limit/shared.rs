@@ -286,15 +286,12 @@ impl RateLimitStore for SharedRateLimitStore {
         let shared = if consume {
             self.consume(key, quota, now).await
         } else {
-            // Read where this host reads (its replica): at most one sync
-            // interval behind the other hosts' spending.
-            self.sql
-                .run(Statement::new("SELECT tat FROM rate_limits WHERE key = ?", vec![key.into()]))
+            // Looks (the failed-login throttles, before the costly check)
+            // read the primary, not a replica a sync behind another host's
+            // spending: what they guard costs far more than the round trip.
+            self.primary_tat(key)
                 .await
-                .map(|r| {
-                    let tat = r.rows.first().and_then(|r| r.first()).and_then(int);
-                    self.book.peek(key, quota, now, tat)
-                })
+                .map(|tat| self.book.peek(key, quota, now, tat))
         };
         match shared {
             Ok(d) => Ok(d),
