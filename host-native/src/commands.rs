@@ -199,8 +199,25 @@ async fn open(
     let applied = gatehouse_core::schema::migrate(&exec)
         .await
         .map_err(|e| CommandError(format!("migration failed: {e}")))?;
-    let shared_limits = crate::db::is_remote_url(&database.database_url);
-    let env = native_env(Arc::new(exec), config.argon2, hash_queue, shared_limits);
+    let exec: Arc<dyn gatehouse_core::sql::SqlExecutor> = Arc::new(exec);
+    // Slices of the shared limits are reserved on the primary directly: a
+    // write through the replica would wait for the replica to sync after it.
+    let shared_limits = match (
+        &database.replica_path,
+        crate::db::is_remote_url(&database.database_url),
+    ) {
+        (Some(_), _) => Some(Arc::new(
+            crate::db::LibsqlExecutor::open(
+                &database.database_url,
+                database.database_auth_token.clone(),
+            )
+            .await
+            .map_err(CommandError::from_display)?,
+        ) as Arc<dyn gatehouse_core::sql::SqlExecutor>),
+        (None, true) => Some(exec.clone()),
+        (None, false) => None,
+    };
+    let env = native_env(exec, config.argon2, hash_queue, shared_limits);
     let gatehouse = Gatehouse::start(config, env)
         .await
         .map_err(|e| CommandError(format!("cannot start: {e}")))?;

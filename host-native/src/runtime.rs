@@ -78,18 +78,17 @@ pub fn available_cores() -> usize {
 /// [`HashPool`] of one thread per core and `hash_queue` waiting hashes
 /// (default: [`crate::hash_pool::DEFAULT_QUEUE_PER_WORKER`] per thread).
 /// `shared_limits`: the database is a server other hosts may share, so rate
-/// limits are reserved from it a slice at a time (docs/SCALING.md) rather
-/// than counted in this process alone.
+/// limits are reserved from it, through this executor, a slice at a time
+/// (docs/SCALING.md) rather than counted in this process alone.
 pub fn native_env(
     sql: Arc<dyn SqlExecutor>,
     argon2: Argon2Params,
     hash_queue: Option<usize>,
-    shared_limits: bool,
+    shared_limits: Option<Arc<dyn SqlExecutor>>,
 ) -> Env {
-    let rate_limits: Arc<dyn RateLimitStore> = if shared_limits {
-        Arc::new(SharedRateLimitStore::new(sql.clone()))
-    } else {
-        Arc::new(MemoryRateLimitStore::default())
+    let rate_limits: Arc<dyn RateLimitStore> = match shared_limits {
+        Some(primary) => Arc::new(SharedRateLimitStore::new(primary)),
+        None => Arc::new(MemoryRateLimitStore::default()),
     };
     Env {
         clock: Arc::new(SystemClock),
