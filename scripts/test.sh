@@ -2,8 +2,9 @@
 # The whole test suite: what CI runs (.ci/run) and what a newcomer runs.
 # Installs what it needs (idempotently), then: format, lints, the core for
 # wasm32, unit + in-process service tests, the black-box contract suite
-# against the native host on embedded libSQL and on a real sqld and against
-# the Cloudflare Worker under `wrangler dev` (same sqld setup), a migration
+# against the native host on embedded libSQL and on a real sqld (also through
+# embedded replicas of it, and three hosts in network namespaces behind nginx:
+# docs/SCALING.md) and against the Cloudflare Worker under `wrangler dev` (same sqld setup), a migration
 # from the seed Django deployment (../shared/django-ref), the OpenAPI
 # document and schemathesis against it, the README quick start, the admin
 # dashboard in Chromium, the wasm client, the frontend examples (React, Vue,
