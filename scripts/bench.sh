@@ -4,6 +4,8 @@
 # API client with a huge rate limit through the CLI, runs the load generator
 # (profile GET, login, chained refresh, register, profile GET during a login
 # storm; 50 connections, 10 s each by default) and stops the server by pid.
+# A bare hyper server answering a profile-sized body (gatehouse-bare-baseline)
+# is measured first in the same run; each scenario is printed as its share.
 #
 #   scripts/bench.sh                         # everything, default figures
 #   scripts/bench.sh --duration 2s           # quicker (CI)
@@ -97,5 +99,20 @@ http://*) ;;
 esac
 echo "== bench: server pid $server_pid at $url" >&2
 
+# The ceiling, in the same run: a bare hyper server answering a
+# profile-sized JSON body. Every scenario is printed as a share of it.
+echo "== bench: starting the bare hyper baseline" >&2
+mkfifo "$work/bare"
+"$bin/gatehouse-bare-baseline" 127.0.0.1:0 >"$work/bare" &
+bare_pid=$!
+exec 4<"$work/bare"
+read -r -t 30 bare_line <&4 || { echo "bench: no line from the baseline" >&2; exit 1; }
+cat <&4 >/dev/null &
+exec 4<&-
+bare_url="${bare_line#listening on }"
+
+status=0
 "$bin/gatehouse-bench" --base-url "$url" --api-key "$api_key" --client-id "$client_id" \
-    --server-pid "$server_pid" "$@"
+    --server-pid "$server_pid" --baseline-url "$bare_url" --baseline-pid "$bare_pid" "$@" || status=$?
+kill "$bare_pid" 2>/dev/null || true
+exit "$status"

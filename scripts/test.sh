@@ -2,8 +2,9 @@
 # The whole test suite: what CI runs (.ci/run) and what a newcomer runs.
 # Installs what it needs (idempotently), then: format, lints, the core for
 # wasm32, unit + in-process service tests, the black-box contract suite
-# against the native host on embedded libSQL and on a real sqld and against
-# the Cloudflare Worker under `wrangler dev` (same sqld setup), a migration
+# against the native host on embedded libSQL and on a real sqld (also through
+# embedded replicas of it, and three hosts in network namespaces behind nginx:
+# docs/SCALING.md) and against the Cloudflare Worker under `wrangler dev` (same sqld setup), a migration
 # from the seed Django deployment (../shared/django-ref), the OpenAPI
 # document and schemathesis against it, the README quick start, the admin
 # dashboard in Chromium, the wasm client, the frontend examples (React, Vue,
@@ -19,7 +20,7 @@ source "$ROOT/scripts/lib.sh"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
-ALL=(install fmt clippy wasm32 unit remote django worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
+ALL=(install fmt clippy wasm32 unit remote replica multihost django worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -67,6 +68,20 @@ stage_remote() {
   GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" \
     scripts/with-smtp.sh scripts/with-sqld.sh scripts/with-oidc.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
+# The contract suite's groups where a replica could answer differently (a
+# row written through the CLI or another server, then read here), on sqld,
+# each server through an embedded replica of it (--replica-path,
+# docs/SCALING.md). The whole suite runs on replicas in `multihost`.
+REPLICA_GROUPS=(api_clients cors login logout profile refresh refresh_grace rate_limits tokens change_password)
+stage_replica() {
+  GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" GATEHOUSE_TEST_REPLICA=1 \
+    scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_LIBSQL_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse --lib db:: &&
+      GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract -- "$@"' _ "${REPLICA_GROUPS[@]}"
+}
+# Three native hosts (network namespaces, replicas of one sqld) behind nginx:
+# the contract suite through nginx, shared limits, propagation, a refresh
+# chain across hosts, the primary restarting, a host killed (docs/SCALING.md).
+stage_multihost() { scripts/test-multihost.sh; }
 # Migrating from the seed Django deployment (../shared/django-ref): its users,
 # hashes, clients and tokens imported and used through gatehouse
 # (docs/MIGRATING.md); installs the seed's requirements into .venv-django/.

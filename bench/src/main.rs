@@ -86,6 +86,14 @@ struct Args {
     /// Exit with status 2 when a figure misses its target.
     #[arg(long)]
     check: bool,
+    /// A bare hyper server answering a profile-sized JSON body
+    /// (`gatehouse-bare-baseline`): measured first, with the same load, and
+    /// every scenario printed as a share of it.
+    #[arg(long, env = "GATEHOUSE_BENCH_BASELINE_URL")]
+    baseline_url: Option<String>,
+    /// Pid of the baseline server, for its CPU time per request.
+    #[arg(long)]
+    baseline_pid: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -203,6 +211,17 @@ async fn run(args: Args) -> Result<ExitCode, Error> {
     let row = |label: &str, conns: usize, out: &Outcome, goal: Goal| {
         Row::new(cores, label, conns, out, goal)
     };
+    if let Some(url) = &args.baseline_url {
+        let bare = Target::parse(url, &args.api_key, &args.client_id)?;
+        let jobs = per_conn(conns, &users, |u| Job::Profile {
+            access: u.access.clone(),
+        });
+        let out = run_split_pid(&bare, jobs, conns, &args, args.baseline_pid)
+            .await
+            .0
+            .named(report::BASELINE);
+        rows.push(row(report::BASELINE, conns, &out, Goal::Rps(0.0)));
+    }
     for sc in &args.scenarios {
         match sc {
             Scenario::Profile => {
@@ -358,10 +377,21 @@ async fn run_split(
     split: usize,
     args: &Args,
 ) -> (Outcome, Outcome) {
+    run_split_pid(target, jobs, split, args, args.server_pid).await
+}
+
+/// [`run_split`] with the CPU time of process `pid`.
+async fn run_split_pid(
+    target: &Target,
+    jobs: Vec<Job>,
+    split: usize,
+    args: &Args,
+    pid: Option<u32>,
+) -> (Outcome, Outcome) {
     let n_jobs = jobs.len();
     let start = std::time::Instant::now();
     let sampler = tokio::spawn(cpu::sample_window(
-        args.server_pid,
+        pid,
         start + args.warmup,
         start + args.warmup + args.duration,
     ));

@@ -168,6 +168,9 @@ impl Row {
     }
 }
 
+/// The row of the bare hyper baseline (`--baseline-url`).
+pub const BASELINE: &str = "bare hyper baseline";
+
 pub struct Summary {
     pub base_url: String,
     pub connections: usize,
@@ -321,12 +324,38 @@ impl Summary {
                 let _ = writeln!(s, "  {}: {} reconnects", r.name, r.reconnects);
             }
         }
+        if let Some(shares) = self.shares() {
+            let _ = writeln!(s, "\nAs a share of the {BASELINE} (same run, same load):");
+            for (name, share) in shares {
+                let _ = writeln!(s, "  {name:<34} {:5.1}%", share * 100.0);
+            }
+        }
         s
+    }
+
+    /// Each scenario's throughput as a share of the baseline's, measured in
+    /// the same run (None without a baseline row).
+    pub fn shares(&self) -> Option<Vec<(String, f64)>> {
+        let base = self.rows.iter().find(|r| r.name == BASELINE)?.rps;
+        (base > 0.0).then(|| {
+            self.rows
+                .iter()
+                .filter(|r| r.name != BASELINE)
+                .map(|r| (r.name.clone(), r.rps / base))
+                .collect()
+        })
     }
 
     pub fn json(&self) -> Value {
         let finite = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
+        let shares: serde_json::Map<String, Value> = self
+            .shares()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(n, v)| (n, finite(v)))
+            .collect();
         json!({
+            "shares_of_baseline": shares,
             "base_url": self.base_url,
             "connections": self.connections,
             "duration_secs": self.duration.as_secs_f64(),

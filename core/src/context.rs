@@ -214,11 +214,18 @@ pub(crate) async fn authenticate(
             None => return legacy_caller(shared, value, now).await,
         },
     };
-    match shared
+    let mut found = shared
         .store
         .user_in_session(claims.user_id, &claims.sid, now)
-        .await?
-    {
+        .await?;
+    // A login opened through another host may not be on this replica yet.
+    if found.is_none() && shared.env.sql.catch_up().await? {
+        found = shared
+            .store
+            .user_in_session(claims.user_id, &claims.sid, now)
+            .await?;
+    }
+    match found {
         Some(user) if user.is_active => Ok(Caller {
             user,
             sid: claims.sid,

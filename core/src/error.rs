@@ -17,7 +17,7 @@ pub enum ApiError {
         status: StatusCode,
         code: &'static str,
         detail: String,
-        /// `Retry-After` seconds, for 429s.
+        /// `Retry-After` seconds, for 429s and 503s.
         retry_after: Option<u64>,
         /// `Allow` methods, for 405s.
         allow: Option<String>,
@@ -193,6 +193,9 @@ impl ApiError {
     }
 }
 
+/// `Retry-After` of a 503 `database_unavailable`.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<SqlError> for ApiError {
     /// Storage failures are the only 5xx the service gives. A unique
     /// violation that reaches here was not anticipated by a handler.
@@ -203,11 +206,14 @@ impl From<SqlError> for ApiError {
                 "conflict",
                 "The resource changed concurrently; try again.",
             ),
-            SqlError::Other(_) => Self::detail(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "The database is unavailable; try again shortly.",
-            ),
+            // A primary restarting is back within seconds: say when to try.
+            SqlError::Other(_) => ApiError::Detail {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "database_unavailable",
+                detail: "The database is unavailable; try again shortly.".into(),
+                retry_after: Some(DATABASE_RETRY_AFTER_SECS),
+                allow: None,
+            },
         }
     }
 }

@@ -614,11 +614,16 @@ impl Gatehouse {
             )
         };
         let presented = key_hash(key);
-        let client = if id.len() <= 64 {
+        let mut client = if id.len() <= 64 {
             self.shared().store.client(id).await?
         } else {
             None
         };
+        // A client just created through another host may not have reached
+        // this host's replica yet.
+        if client.is_none() && id.len() <= 64 && self.shared().env.sql.catch_up().await? {
+            client = self.shared().store.client(id).await?;
+        }
         let Some(client) = client else {
             return Err(invalid());
         };
@@ -636,7 +641,16 @@ impl Gatehouse {
     }
 
     async fn preflight(&self, origin: &str) -> Response<Bytes> {
-        match self.shared().store.origin_allowed_by_any(origin).await {
+        let store = &self.shared().store;
+        let mut allowed = store.origin_allowed_by_any(origin).await;
+        // An origin just given to a client through another host may not
+        // have reached this host's replica yet.
+        if matches!(allowed, Ok(false))
+            && matches!(self.shared().env.sql.catch_up().await, Ok(true))
+        {
+            allowed = store.origin_allowed_by_any(origin).await;
+        }
+        match allowed {
             Ok(true) => {
                 let mut resp = Response::new(Bytes::new());
                 *resp.status_mut() = StatusCode::NO_CONTENT;

@@ -109,5 +109,15 @@ pub trait SqlExecutor: crate::MaybeSendSync {
     /// as their driver allows (libsql 0.10's remote client needs BEGIN, one
     /// per statement, and COMMIT).
     async fn batch(&self, stmts: Vec<Statement>) -> Result<Vec<StatementResult>, SqlError>;
+
+    /// Brings this executor's reads up to date with the primary, for an
+    /// executor that reads from a replica (the native host's `--replica-path`).
+    /// Returns whether it did anything: `false` (the default) means reads are
+    /// already the primary's, so looking again would find nothing new. The
+    /// core calls it when a row another host may have just written is missing
+    /// (a client, a user, a login) before answering "not found".
+    async fn catch_up(&self) -> Result<bool, SqlError> {
+        Ok(false)
+    }
 }
 }

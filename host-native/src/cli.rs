@@ -92,6 +92,44 @@ pub struct DatabaseArgs {
         global = true
     )]
     pub database_auth_token: Option<String>,
+
+    /// Keep an embedded replica of the remote `--database-url` in FILE:
+    /// reads run on it, writes go to the primary (docs/SCALING.md). Native
+    /// hosts only; one file per process.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "GATEHOUSE_REPLICA_PATH",
+        global = true
+    )]
+    pub replica_path: Option<String>,
+
+    /// How often the replica pulls the primary's changes, in milliseconds:
+    /// the bound on how stale another host's change can look here.
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "GATEHOUSE_REPLICA_SYNC_MS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub replica_sync_ms: u64,
+}
+
+impl DatabaseArgs {
+    /// Opens the database these arguments name: a replica when
+    /// `--replica-path` is given, else the URL itself.
+    pub async fn open(&self) -> Result<crate::db::LibsqlExecutor, crate::db::OpenError> {
+        use crate::db::LibsqlExecutor;
+        let token = self.database_auth_token.clone();
+        match &self.replica_path {
+            Some(path) => {
+                let every = std::time::Duration::from_millis(self.replica_sync_ms.max(1));
+                LibsqlExecutor::open_replica(path, &self.database_url, token, every).await
+            }
+            None => LibsqlExecutor::open(&self.database_url, token).await,
+        }
+    }
 }
 
 /// Token lifetimes, signing and limits. Global, because the operator

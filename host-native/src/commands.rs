@@ -5,7 +5,6 @@ use crate::cli::{
     ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs, CreateUserArgs,
     DatabaseArgs, ImportDjangoArgs, KeysCommand, MailCommand, WebhooksCommand,
 };
-use crate::db::LibsqlExecutor;
 use crate::runtime::{native_env, OsRandom};
 use crate::server;
 use gatehouse_core::api_client::{ApiClient, ApiKey, ClientId, NewApiClient};
@@ -137,9 +136,7 @@ async fn import_django(
     .map_err(|e| CommandError(format!("cannot read {}: {e}", args.dump)))?;
     let dump =
         di::parse(&bytes).map_err(|e| CommandError(format!("refused, nothing written: {e}")))?;
-    let exec = LibsqlExecutor::open(&database.database_url, database.database_auth_token.clone())
-        .await
-        .map_err(CommandError::from_display)?;
+    let exec = database.open().await.map_err(CommandError::from_display)?;
     gatehouse_core::schema::migrate(&exec)
         .await
         .map_err(|e| CommandError(format!("migration failed: {e}")))?;
@@ -218,17 +215,34 @@ async fn open(
     config: Config,
     hash_queue: Option<usize>,
 ) -> Result<(Gatehouse, usize), CommandError> {
-    let exec = LibsqlExecutor::open(&database.database_url, database.database_auth_token.clone())
-        .await
-        .map_err(CommandError::from_display)?;
+    let exec = database.open().await.map_err(CommandError::from_display)?;
     let applied = gatehouse_core::schema::migrate(&exec)
         .await
         .map_err(|e| CommandError(format!("migration failed: {e}")))?;
+    let exec: Arc<dyn gatehouse_core::sql::SqlExecutor> = Arc::new(exec);
+    // Slices of the shared limits are reserved on the primary directly: a
+    // write through the replica would wait for the replica to sync after it.
+    let shared_limits = match (
+        &database.replica_path,
+        crate::db::is_remote_url(&database.database_url),
+    ) {
+        (Some(_), _) => Some(Arc::new(
+            crate::db::LibsqlExecutor::open(
+                &database.database_url,
+                database.database_auth_token.clone(),
+            )
+            .await
+            .map_err(CommandError::from_display)?,
+        ) as Arc<dyn gatehouse_core::sql::SqlExecutor>),
+        (None, true) => Some(exec.clone()),
+        (None, false) => None,
+    };
     let env = native_env(
-        Arc::new(exec),
+        exec,
         config.argon2,
         hash_queue,
         config.outbound.clone(),
+        shared_limits,
     );
     let gatehouse = Gatehouse::start(config, env)
         .await

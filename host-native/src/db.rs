@@ -47,7 +47,31 @@ pub enum OpenError {
 pub struct LibsqlExecutor {
     db: libsql::Database,
     local: Option<LocalState>,
+    replica: Option<ReplicaState>,
 }
+
+/// An embedded replica of a remote primary (`--replica-path`): reads run
+/// on the local file, writes are sent to the primary and wait until the
+/// replica holds them (libSQL's read-your-writes), and a background task
+/// pulls the primary's changes every `sync_interval`.
+struct ReplicaState {
+    /// Idle connections. A replica connection is a local SQLite connection
+    /// plus the write-forwarding state; opening one opens the file.
+    idle: Mutex<Vec<libsql::Connection>>,
+    /// Plain embedded connections to the replica's file, with their
+    /// prepared statements, for single reads: a replica connection parses
+    /// each statement to choose local or remote and prepares it anew (about
+    /// five times the CPU of a cached embedded read). Writes, and reads
+    /// inside a batch, go through the replica connections.
+    reads: Box<LibsqlExecutor>,
+    /// One catch-up at a time; a caller that waited for another's finds the
+    /// replica already caught up (`synced` moved on) and returns at once.
+    sync_lock: tokio::sync::Mutex<()>,
+    synced: std::sync::atomic::AtomicU64,
+}
+
+/// How often a replica pulls the primary's changes unless told otherwise.
+pub const DEFAULT_REPLICA_SYNC: Duration = Duration::from_millis(100);
 
 struct LocalState {
     idle: Mutex<Vec<LocalConn>>,
@@ -58,6 +82,7 @@ impl std::fmt::Debug for LibsqlExecutor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LibsqlExecutor")
             .field("local", &self.local.is_some())
+            .field("replica", &self.replica.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -83,7 +108,11 @@ impl LibsqlExecutor {
                 .build()
                 .await
                 .map_err(open_err)?;
-            return Ok(LibsqlExecutor { db, local: None });
+            return Ok(LibsqlExecutor {
+                db,
+                local: None,
+                replica: None,
+            });
         }
         let db = libsql::Builder::new_local(url)
             .build()
@@ -95,6 +124,7 @@ impl LibsqlExecutor {
                 idle: Mutex::new(Vec::new()),
                 writer: tokio::sync::Mutex::new(()),
             }),
+            replica: None,
         };
         // WAL lets readers run beside the one writer and turns a commit into
         // an append; it is a property of the file, so setting it once is
@@ -117,6 +147,65 @@ impl LibsqlExecutor {
         Ok(exec)
     }
 
+    /// Opens an embedded replica at `path` of the remote primary `url`
+    /// (`http://`, `https://`, `libsql://`), syncs it once (so the server
+    /// starts on current data), and pulls the primary's changes every
+    /// `sync_interval` after that.
+    pub async fn open_replica(
+        path: &str,
+        url: &str,
+        auth_token: Option<String>,
+        sync_interval: Duration,
+    ) -> Result<Self, OpenError> {
+        let open_err = |source| OpenError::Open {
+            url: format!("{url} (replica {path})"),
+            source,
+        };
+        if !is_remote_url(url) {
+            return Err(OpenError::Configure {
+                url: url.to_owned(),
+                source: SqlError::Other(
+                    "--replica-path needs a remote --database-url (http://, https://, libsql://)"
+                        .into(),
+                ),
+            });
+        }
+        let db = libsql::Builder::new_remote_replica(
+            path,
+            url.to_owned(),
+            auth_token.unwrap_or_default(),
+        )
+        .read_your_writes(true)
+        .sync_interval(sync_interval)
+        .build()
+        .await
+        .map_err(open_err)?;
+        db.sync().await.map_err(open_err)?;
+        // The replica's file, read as an embedded database. Its journal mode
+        // is the replicator's: not set here.
+        let reads = LibsqlExecutor {
+            db: libsql::Builder::new_local(path)
+                .build()
+                .await
+                .map_err(open_err)?,
+            local: Some(LocalState {
+                idle: Mutex::new(Vec::new()),
+                writer: tokio::sync::Mutex::new(()),
+            }),
+            replica: None,
+        };
+        Ok(LibsqlExecutor {
+            db,
+            local: None,
+            replica: Some(ReplicaState {
+                reads: Box::new(reads),
+                idle: Mutex::new(Vec::new()),
+                sync_lock: tokio::sync::Mutex::new(()),
+                synced: std::sync::atomic::AtomicU64::new(0),
+            }),
+        })
+    }
+
     /// A new embedded connection, set up for this process's use.
     async fn connect(&self) -> Result<LocalConn, SqlError> {
         let conn = self.db.connect().map_err(map_err)?;
@@ -131,8 +220,15 @@ impl LibsqlExecutor {
         })
     }
 
-    /// A pooled (embedded) or fresh (remote) connection.
+    /// A pooled (embedded, replica) or fresh (remote) connection.
     async fn take(&self) -> Result<Conn, SqlError> {
+        if let Some(replica) = &self.replica {
+            let pooled = replica.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            return match pooled {
+                Some(conn) => Ok(Conn::Replica(conn)),
+                None => Ok(Conn::Replica(self.db.connect().map_err(map_err)?)),
+            };
+        }
         let Some(local) = &self.local else {
             return Ok(Conn::Remote(self.db.connect().map_err(map_err)?));
         };
@@ -176,6 +272,9 @@ struct LocalConn {
 enum Conn {
     Local(LocalConn),
     Remote(libsql::Connection),
+    /// No statement cache: whether a statement runs locally or on the
+    /// primary depends on the connection's transaction state when it runs.
+    Replica(libsql::Connection),
 }
 
 /// Returns an embedded connection to the pool when the call ends, however
@@ -193,8 +292,19 @@ impl Pooled<'_> {
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let Some(Conn::Local(conn)) = self.conn.take() {
-            self.exec.put_back(conn);
+        match self.conn.take() {
+            Some(Conn::Local(conn)) => self.exec.put_back(conn),
+            Some(Conn::Replica(conn)) => {
+                // One left inside a transaction (a cancelled request) is
+                // dropped: the primary rolls its stream back.
+                if let (Some(replica), true) = (&self.exec.replica, conn.is_autocommit()) {
+                    let mut idle = replica.idle.lock().unwrap_or_else(|e| e.into_inner());
+                    if idle.len() < MAX_IDLE_LOCAL {
+                        idle.push(conn);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -211,11 +321,15 @@ impl LibsqlExecutor {
 #[async_trait]
 impl SqlExecutor for LibsqlExecutor {
     async fn run(&self, stmt: Statement) -> Result<StatementResult, SqlError> {
-        let _write = self.write_guard(may_write(&stmt.sql)).await;
+        let writes = may_write(&stmt.sql);
+        if let (Some(replica), false) = (&self.replica, writes) {
+            return replica.reads.run(stmt).await;
+        }
+        let _write = self.write_guard(writes).await;
         let mut pooled = self.pooled().await?;
         match pooled.conn() {
             Conn::Local(conn) => conn.run(stmt).await,
-            Conn::Remote(conn) => run_remote(conn, stmt).await,
+            Conn::Remote(conn) | Conn::Replica(conn) => run_remote(conn, stmt).await,
         }
     }
 
@@ -228,8 +342,26 @@ impl SqlExecutor for LibsqlExecutor {
         let mut pooled = self.pooled().await?;
         match pooled.conn() {
             Conn::Local(conn) => conn.batch(stmts).await,
-            Conn::Remote(conn) => batch_remote(conn, stmts).await,
+            Conn::Remote(conn) | Conn::Replica(conn) => batch_remote(conn, stmts).await,
         }
+    }
+
+    async fn catch_up(&self) -> Result<bool, SqlError> {
+        use std::sync::atomic::Ordering;
+        let Some(replica) = &self.replica else {
+            return Ok(false);
+        };
+        let seen = replica.synced.load(Ordering::Acquire);
+        let _one = replica.sync_lock.lock().await;
+        // A sync counts when it starts, under the lock: one that started
+        // after this caller's miss ran to its end while this caller waited,
+        // and covers the miss.
+        if replica.synced.load(Ordering::Acquire) != seen {
+            return Ok(true);
+        }
+        replica.synced.fetch_add(1, Ordering::AcqRel);
+        self.db.sync().await.map_err(map_err)?;
+        Ok(true)
     }
 }
 
@@ -409,6 +541,8 @@ fn from_libsql(v: libsql::Value) -> Value {
 fn map_err(e: libsql::Error) -> SqlError {
     let code = match &e {
         libsql::Error::SqliteFailure(code, _) => ErrorCode::Extended(*code),
+        // A write a replica forwarded to its primary.
+        libsql::Error::RemoteSqliteFailure(_, extended, _) => ErrorCode::Extended(*extended),
         _ => ErrorCode::None,
     };
     SqlError::from_failure(e.to_string(), code)
@@ -689,6 +823,70 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(db.count().await, 400);
+    }
+
+    /// Against a real primary: a replica reads its own writes at once, sees
+    /// another client's only after catching up, and a batch through it is
+    /// one transaction on the primary.
+    #[tokio::test]
+    async fn a_replica_reads_its_own_writes_and_catches_up_on_others() {
+        let Ok(url) = std::env::var(REMOTE_VAR) else {
+            eprintln!("SKIP: no {REMOTE_VAR}");
+            return;
+        };
+        let token = std::env::var(AUTH_TOKEN_VAR).ok();
+        let primary = Db::remote(&url).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("replica.db");
+        // No background sync within the test: only writes and catch_up move it.
+        let replica = LibsqlExecutor::open_replica(
+            path.to_str().unwrap(),
+            &url,
+            token,
+            Duration::from_secs(3600),
+        )
+        .await
+        .unwrap();
+        async fn count_in(exec: &LibsqlExecutor, stmt: Statement) -> i64 {
+            match exec.run(stmt).await.unwrap().rows[0][0] {
+                Value::Integer(n) => n,
+                ref other => panic!("count: {other:?}"),
+            }
+        }
+        let count = |exec| count_in(exec, primary.stmt("SELECT count(*) FROM {t}", vec![]));
+        assert_eq!(
+            count(&replica).await,
+            0,
+            "the table came with the first sync"
+        );
+        replica.run(primary.insert("mine")).await.unwrap();
+        assert_eq!(count(&replica).await, 1, "read-your-writes");
+        assert_eq!(primary.count().await, 1, "the write reached the primary");
+
+        primary.exec.run(primary.insert("theirs")).await.unwrap();
+        assert_eq!(count(&replica).await, 1, "not synced yet");
+        assert!(replica.catch_up().await.unwrap());
+        assert_eq!(count(&replica).await, 2, "caught up");
+
+        let results = replica
+            .batch(vec![
+                primary.insert("batched"),
+                primary.stmt("SELECT count(*) FROM {t}", vec![]),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            results[1].rows,
+            vec![vec![Value::Integer(3)]],
+            "inside the transaction"
+        );
+        let err = replica
+            .batch(vec![primary.insert("x"), primary.insert("mine")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SqlError::UniqueViolation(_)), "{err:?}");
+        assert_eq!(count(&replica).await, 3, "the failed batch left nothing");
+        assert_eq!(primary.count().await, 3);
     }
 
     #[test]

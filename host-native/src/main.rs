@@ -12,7 +12,10 @@ fn main() -> ExitCode {
     // GATEHOUSE_LOG (or RUST_LOG) overrides the `info` default.
     let filter = EnvFilter::try_from_env("GATEHOUSE_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        // A replica's background sync logs every pull at info and a slow one
+        // as a warning (its failures are still errors), and libSQL's HTTP
+        // client each failed connection as an error of its own.
+        .unwrap_or_else(|_| EnvFilter::new("info,libsql::replication=error,tower_http=off"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

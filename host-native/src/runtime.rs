@@ -6,7 +6,8 @@ use crate::hash_pool::HashPool;
 use gatehouse_core::clock::{Clock, UnixMillis};
 use gatehouse_core::password::Argon2Params;
 use gatehouse_core::random::Random;
-use gatehouse_core::rate_limit::MemoryRateLimitStore;
+use gatehouse_core::rate_limit::shared::SharedRateLimitStore;
+use gatehouse_core::rate_limit::{MemoryRateLimitStore, RateLimitStore};
 use gatehouse_core::sql::SqlExecutor;
 use gatehouse_core::Env;
 use std::sync::Arc;
@@ -76,19 +77,27 @@ pub fn available_cores() -> usize {
 /// The native [`Env`] over `sql`, hashing new passwords with `argon2` on a
 /// [`HashPool`] of one thread per core and `hash_queue` waiting hashes
 /// (default: [`crate::hash_pool::DEFAULT_QUEUE_PER_WORKER`] per thread),
-/// sending outbound HTTP under `outbound`.
+/// sending outbound HTTP under `outbound`. `shared_limits`: the database is
+/// a server other hosts may share, so rate limits are reserved from it,
+/// through this executor, a slice at a time (docs/SCALING.md) rather than
+/// counted in this process alone.
 pub fn native_env(
     sql: Arc<dyn SqlExecutor>,
     argon2: Argon2Params,
     hash_queue: Option<usize>,
     outbound: gatehouse_core::outbound::OutboundPolicy,
+    shared_limits: Option<Arc<dyn SqlExecutor>>,
 ) -> Env {
+    let rate_limits: Arc<dyn RateLimitStore> = match shared_limits {
+        Some(primary) => Arc::new(SharedRateLimitStore::new(primary)),
+        None => Arc::new(MemoryRateLimitStore::default()),
+    };
     Env {
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandom),
         sql,
         hasher: Arc::new(HashPool::per_core(argon2, hash_queue)),
-        rate_limits: Arc::new(MemoryRateLimitStore::default()),
+        rate_limits,
         http: Arc::new(crate::outbound::NativeHttp::new(outbound)),
     }
 }

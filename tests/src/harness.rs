@@ -4,7 +4,9 @@
 //! - nothing set: `native-embedded`, the harness starts `$GATEHOUSE_BIN`
 //!   (else `<workspace>/target/debug/gatehouse`) on a file database in a
 //!   temporary directory;
-//! - `GATEHOUSE_TEST_DATABASE_URL` alone: the same, on that libSQL URL;
+//! - `GATEHOUSE_TEST_DATABASE_URL` alone: the same, on that libSQL URL
+//!   (with `GATEHOUSE_TEST_REPLICA=1`, each server through an embedded
+//!   replica of it: `--replica-path`);
 //! - `GATEHOUSE_TEST_BASE_URL` (+ `GATEHOUSE_TEST_DATABASE_URL` for setup):
 //!   an external host; the harness starts nothing.
 //!
@@ -566,9 +568,15 @@ fn start_server(
     let log = dir.join("server.log");
     let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
     let mut cmd = gatehouse_command(bin);
-    cmd.arg("--database-url")
-        .arg(&database_url)
-        .arg("serve")
+    cmd.arg("--database-url").arg(&database_url);
+    // `GATEHOUSE_TEST_REPLICA=1`: every server on a remote database keeps
+    // an embedded replica of its own (the `replica` stage).
+    if non_empty_env("GATEHOUSE_TEST_REPLICA").is_some_and(|v| v == "1")
+        && database_url.starts_with("http")
+    {
+        cmd.arg("--replica-path").arg(dir.join("replica.db"));
+    }
+    cmd.arg("serve")
         .args(["--addr", "127.0.0.1:0"])
         .args(config.flags()?)
         .stdin(Stdio::null())

@@ -48,8 +48,17 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     // Signed by a key another host just made current? Re-read the keys.
     ctx.keys().refresh(ctx.now, Some(&token)).await;
     let presented = verified(ctx, &token)?;
-    let session = ctx.store().session(&presented.claims.sid).await?;
-    match (decide_for(ctx, session.as_ref(), &presented), &session) {
+    let mut session = ctx.store().session(&presented.claims.sid).await?;
+    let mut decision = decide_for(ctx, session.as_ref(), &presented);
+    // Anything but a plain rotation may come from a replica behind the
+    // primary (a login or rotation made through another host): look again
+    // on data caught up with the primary before reissuing, refusing, or
+    // revoking a family as a replay.
+    if decision != RefreshDecision::Rotate && ctx.env().sql.catch_up().await? {
+        session = ctx.store().session(&presented.claims.sid).await?;
+        decision = decide_for(ctx, session.as_ref(), &presented);
+    }
+    match (decision, &session) {
         (RefreshDecision::Rotate, Some(s)) => rotate(ctx, s, &presented).await,
         (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, &presented).await,
         (RefreshDecision::Reuse, _) => revoke_replayed(ctx, &presented).await,
@@ -100,6 +109,8 @@ async fn rotate(
     // A concurrent refresh of this token won: its rotation made this token
     // the parent, which the grace answers. Anything else is a lost race,
     // not a replay: refused, nothing revoked.
+    // The compare-and-swap ran on the primary; the look again must too.
+    ctx.env().sql.catch_up().await?;
     let now_stored = store.session(&session.id).await?;
     match (decide_for(ctx, now_stored.as_ref(), presented), &now_stored) {
         (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, presented).await,

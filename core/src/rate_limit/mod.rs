@@ -1,7 +1,9 @@
 //! Rate limits: the GCRA math as a pure function ([`gcra`]), and where the
 //! counters live behind [`RateLimitStore`] (in memory for one native process,
-//! in libSQL for the Worker's many isolates: [`sql`]).
+//! in libSQL for the Worker's many isolates: [`sql`]; reserved a slice at a
+//! time from a shared primary for several native hosts: [`shared`]).
 
+pub mod shared;
 pub mod sql;
 
 use crate::async_trait_decl;

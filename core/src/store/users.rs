@@ -80,18 +80,19 @@ impl Store {
         sid: &SessionId,
         now: UnixMillis,
     ) -> Result<Option<User>, SqlError> {
-        let cols = USER_COLUMNS
-            .split(", ")
-            .map(|c| format!("u.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        self.one_user(
-            &format!(
+        // Every authenticated request runs it: the text is built once.
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            let cols = USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
                 "SELECT {cols} FROM users u JOIN sessions s ON s.id = ? AND s.user_id = u.id WHERE u.id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ?"
-            ),
-            vec![sid.0.clone().into(), id.0.into(), now.0.into()],
-        )
-        .await
+            )
+        });
+        self.one_user(&SQL, vec![sid.0.clone().into(), id.0.into(), now.0.into()])
+            .await
     }
 
     pub async fn user_by_email(&self, normalized: &str) -> Result<Option<UserWithHash>, SqlError> {
