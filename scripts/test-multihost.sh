@@ -203,12 +203,17 @@ if [ "${MULTIHOST_SKIP_CONTRACT:-}" != 1 ]; then
   echo "== 1. contract suite through nginx"
   t=$SECONDS
   cargo test -q -p gatehouse-contract --no-run
+  # Not here: social sign-in and webhooks. Their test-side servers (the
+  # identity provider, the webhook receiver) listen on this machine's
+  # loopback, which is not the namespaced hosts' loopback; both run on the
+  # embedded file, sqld, replicas and the Worker (unit/remote/replica/worker).
   GATEHOUSE_TEST_BASE_URL="$LB_BY_CLIENT" GATEHOUSE_TEST_DATABASE_URL="$DB_URL" GATEHOUSE_TEST_BEHIND_NGINX=1 \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$(jf "$dash" client_id)" \
     GATEHOUSE_TEST_DASHBOARD_API_KEY="$(jf "$dash" api_key)" \
     GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$REUSE_GRACE" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
     GATEHOUSE_BIN="$BIN" \
-    timeout 600 cargo test -q -p gatehouse-contract -- --test-threads=4 >"$work/contract.log" 2>&1 ||
+    timeout 600 cargo test -q -p gatehouse-contract -- --test-threads=4 \
+      --skip social:: --skip webhooks:: >"$work/contract.log" 2>&1 ||
     { grep -E -A4 "panicked at|^failures:" "$work/contract.log" | grep -v "^   *[0-9]*: \|^  *at " | tail -n 80
       fail "the contract suite through nginx"; }
   grep -E "^test result" "$work/contract.log" | tail -n 3

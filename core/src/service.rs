@@ -547,6 +547,10 @@ impl Gatehouse {
                 if !IsStaffUser.has_permission(Some(&caller.user)) {
                     return Err(ApiError::permission_denied());
                 }
+                // An operator reads what any host just wrote (a client made
+                // by the CLI, a user another admin changed): a replica host
+                // syncs first. Admin requests are rare; a no-op elsewhere.
+                self.shared().env.sql.catch_up().await?;
                 Some(caller)
             }
         };
