@@ -12,8 +12,8 @@
 //  1. signed out, the button → the provider's login form (a new address) →
 //     back on /profile, signed in as that address: a new account; the URL
 //     the app came back to carried a code, which the app removed.
-//  2. log out; the button again, the same login → the same account (the
-//     identity is linked now), signed in again.
+//  2. log out; the button again: the provider remembers its login and sends
+//     the browser straight back → the same account (the identity is linked).
 //  3. the return URL with the spent code, opened again → the app shows the
 //     refusal (this tab started no sign-in: invalid_state), no session.
 // Saves screenshots/react-social.png (react-social-failure.png on failure).
@@ -59,17 +59,20 @@ async function step(label, fn) {
   console.log(`social-flow[react]: ${label} ok (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 }
 
-/** The button, then the provider's own (development) login form: any
- *  password signs in as the account named by the login. */
-async function viaProvider() {
+/** The button, then (`form`) the provider's own development login form: any
+ *  password signs in as the account named by the login. Without `form` the
+ *  provider remembers its session and sends the browser straight back. */
+async function viaProvider(form) {
   await shown('login-page');
   await tid(`login-social-${provider}`).click();
-  const login = page.locator('input[name="login"]');
-  await login.waitFor({ state: 'visible', timeout: WAIT });
-  assert(!page.url().startsWith(base), `on the provider's page, not the app's: ${page.url()}`);
-  await login.fill(email);
-  await page.locator('input[name="password"]').fill('any');
-  await page.locator('button[type="submit"]').first().click();
+  if (form) {
+    const login = page.locator('input[name="login"]');
+    await login.waitFor({ state: 'visible', timeout: WAIT });
+    assert(!page.url().startsWith(base), `on the provider's page, not the app's: ${page.url()}`);
+    await login.fill(email);
+    await page.locator('input[name="password"]').fill('any');
+    await page.locator('button[type="submit"]').first().click();
+  }
   await shown('profile-page');
   assert((await text('profile-email')) === email, `signed in as ${email}`);
 }
@@ -77,7 +80,7 @@ async function viaProvider() {
 try {
   await step(`"Sign in with ${provider}" → the provider's login form → /profile (a new account)`, async () => {
     await page.goto(base + '/login');
-    await viaProvider();
+    await viaProvider(true);
     assert(returns.length === 1, `came back once to /auth/return: ${returns.join(', ')}`);
     const back = new URL(returns[0]);
     assert(/^[A-Za-z0-9_-]{20,}$/.test(back.searchParams.get('code') || ''), `a one-time code on the return: ${returns[0]}`);
@@ -88,9 +91,9 @@ try {
     await page.screenshot({ path: join(SHOTS, 'react-social.png'), fullPage: true });
   });
 
-  await step('log out; the same identity again → the same account', async () => {
+  await step('log out; the button again (the provider remembers its login) → the same account', async () => {
     await tid('logout').click();
-    await viaProvider();
+    await viaProvider(false);
     assert(returns.length === 2, 'came back a second time');
   });
 
