@@ -14,13 +14,16 @@
 //     the app came back to carried a code, which the app removed.
 //  2. log out; the button again: the provider remembers its login and sends
 //     the browser straight back → the same account (the identity is linked).
-//  3. the return URL with the spent code, opened again → the app shows the
+//  3. set up an authenticator app; log out; the button → the return page
+//     asks for the second step (mfa_required) → a code → /profile.
+//  4. the return URL with the spent code, opened again → the app shows the
 //     refusal (this tab started no sign-in: invalid_state), no session.
 // Saves screenshots/react-social.png (react-social-failure.png on failure).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { totp } from '../../client-wasm/e2e/totp.mjs';
 
 const base = (process.argv[2] || '').replace(/\/+$/, '');
 const provider = process.env.GATEHOUSE_SOCIAL_PROVIDER;
@@ -95,6 +98,28 @@ try {
     await tid('logout').click();
     await viaProvider(false);
     assert(returns.length === 2, 'came back a second time');
+  });
+
+  await step('with an authenticator app, the provider\'s sign-in asks for the second step', async () => {
+    await tid('totp-enroll').click();
+    await shown('totp-secret');
+    const secret = (await tid('totp-secret').textContent()).trim();
+    const now = Date.now();
+    await tid('totp-code').fill(totp(secret, 0, now));
+    await tid('totp-confirm').click();
+    await shown('recovery-codes');
+    await tid('recovery-done').click();
+    await shown('totp-on');
+    await tid('logout').click();
+    await shown('login-page');
+    await tid(`login-social-${provider}`).click();
+    // completeSignIn rejected with mfa_required: the return page shows the second step.
+    await shown('mfa-page');
+    assert(new URL(page.url()).pathname === '/auth/return' && !page.url().includes('code='), `on the clean return page: ${page.url()}`);
+    await tid('mfa-code').fill(totp(secret, 1, now)); // the next step's: the enrolment spent this one
+    await tid('mfa-submit').click();
+    await shown('profile-page');
+    assert((await text('profile-email')) === email, `signed in as ${email}`);
   });
 
   await step('the spent return URL opened again → refused, no session', async () => {
