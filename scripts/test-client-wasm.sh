@@ -14,7 +14,8 @@
 #             mid-refresh, stored session at load, CSP; the email flows with the
 #             mail read from a real SMTP server's Maildir: scripts/with-smtp.sh)
 #             passkeys (register, passwordless, second factor, a cloned counter)
-#             with the DevTools virtual authenticator
+#             with the DevTools virtual authenticator; social sign-in (the shell
+#             against a recording fetch: PKCE, state, the return URL)
 #   fresh     the tarball installed into fresh Vite (React), Node and Worker projects
 #             in a temp dir outside the repo, with no Rust on the path, and run
 # Prints what each stage cost in seconds; exits non-zero on the first failure.
@@ -99,7 +100,7 @@ do_e2e() {
   # email.test.mjs reads the delivered mail from its Maildir.
   local smtp=()
   [ -n "${GATEHOUSE_TEST_MAILDIR:-}" ] || smtp=(bash "$ROOT/scripts/with-smtp.sh")
-  (cd "$CW" && "${smtp[@]}" node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs e2e/faults.test.mjs e2e/email.test.mjs e2e/mfa.test.mjs e2e/passkey.test.mjs)
+  (cd "$CW" && "${smtp[@]}" node --test --test-concurrency=1 e2e/node.test.mjs e2e/browser.test.mjs e2e/faults.test.mjs e2e/email.test.mjs e2e/mfa.test.mjs e2e/passkey.test.mjs e2e/social.test.mjs)
 }
 
 for s in "${STAGES[@]}"; do

@@ -13,8 +13,11 @@
 # creators and allowing every example's origin, and exports GATEHOUSE_URL,
 # GATEHOUSE_CLIENT_ID, GATEHOUSE_API_KEY (and GATEHOUSE_BIN, GATEHOUSE_DATABASE_URL)
 # to each example's test.sh. The whole run is under scripts/with-smtp.sh (a real
-# SMTP server; GATEHOUSE_TEST_MAILDIR for the tests), and the client's reset_url
-# is the React example's /reset page. Example ports: fetch 5101, react 5102, vue 5103,
+# SMTP server; GATEHOUSE_TEST_MAILDIR for the tests) and scripts/with-oidc.sh (a
+# real OpenID Provider, registered as provider `dev-oidc` for the client with the
+# React example's /auth/return page; GATEHOUSE_SOCIAL_PROVIDERS puts its button
+# on the React login page), and the client's reset_url is the React example's
+# /reset page. Example ports: fetch 5101, react 5102, vue 5103,
 # angular 5104. The examples run in parallel (EXAMPLES_PARALLEL=0: one by one).
 # Prints each example's seconds; stops everything it started on exit.
 set -euo pipefail
@@ -27,6 +30,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 PORT="${EXAMPLES_GATEHOUSE_PORT:-28600}"
+# And a real OpenID Provider (scripts/with-oidc.sh) for the React example's
+# social sign-in (examples/e2e/social-flow.mjs); it allows the callback of
+# this run's server, whose public URL is its address.
+if [ -z "${GATEHOUSE_TEST_OIDC_ISSUER:-}" ]; then
+  GATEHOUSE_TEST_OIDC_EXTRA_REDIRECT_URIS="http://127.0.0.1:$PORT/api/auth/social/callback/" \
+    exec bash "$ROOT/scripts/with-oidc.sh" bash "${BASH_SOURCE[0]}" "$@"
+fi
 T_ALL=$SECONDS
 
 declare -a REPORT=()
@@ -95,7 +105,15 @@ server() {
   export GATEHOUSE_DATABASE_URL="$dir/gatehouse.db"
   "$GATEHOUSE_BIN" migrate >/dev/null
   examples_client "$GATEHOUSE_BIN" "$dir/client.json" "Examples"
-  "$GATEHOUSE_BIN" serve --addr "127.0.0.1:$PORT" --access-ttl 3 --smtp-url "$GATEHOUSE_TEST_SMTP_URL" >"$dir/out" 2>"$dir/err" &
+  # The provider, enabled for the client with the React example's return page.
+  export GATEHOUSE_SOCIAL_PROVIDER=dev-oidc GATEHOUSE_SOCIAL_PROVIDERS=dev-oidc
+  GATEHOUSE_PROVIDER_CLIENT_SECRET="$GATEHOUSE_TEST_OIDC_CLIENT_SECRET" "$GATEHOUSE_BIN" providers add \
+    --id dev-oidc --issuer "$GATEHOUSE_TEST_OIDC_ISSUER" --client-id "$GATEHOUSE_TEST_OIDC_CLIENT_ID" \
+    --client "$GATEHOUSE_CLIENT_ID=http://127.0.0.1:5102/auth/return,http://localhost:5102/auth/return" >/dev/null
+  # Outbound HTTP refuses loopback unless allowed: the provider's host:port only.
+  "$GATEHOUSE_BIN" serve --addr "127.0.0.1:$PORT" --public-url "http://127.0.0.1:$PORT" --access-ttl 3 \
+    --outbound-allow "${GATEHOUSE_TEST_OIDC_ISSUER#http://}" \
+    --smtp-url "$GATEHOUSE_TEST_SMTP_URL" >"$dir/out" 2>"$dir/err" &
   pid=$!
   for _ in $(seq 1 400); do grep -q listening "$dir/out" 2>/dev/null && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   grep -q listening "$dir/out" || { cat "$dir/err"; echo "gatehouse did not start on $PORT" >&2; return 1; }

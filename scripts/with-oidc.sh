@@ -6,7 +6,8 @@
 # base), GATEHOUSE_TEST_OIDC_CLIENT_ID and GATEHOUSE_TEST_OIDC_CLIENT_SECRET
 # (the client registered there, whose redirect URIs are Gatehouse's
 # callback under the native default public URL, http://localhost:8000, and
-# under the Worker's, http://127.0.0.1:8787, from wrangler.toml). The provider is
+# under the Worker's, http://127.0.0.1:8787, from wrangler.toml, plus any in
+# GATEHOUSE_TEST_OIDC_EXTRA_REDIRECT_URIS, comma-separated). The provider is
 # stopped (by pid) when the command ends.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +18,7 @@ export GATEHOUSE_TEST_OIDC_CLIENT_ID=gatehouse-test
 export GATEHOUSE_TEST_OIDC_CLIENT_SECRET="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
 OIDC_PORT="$port" OIDC_CLIENT_ID="$GATEHOUSE_TEST_OIDC_CLIENT_ID" \
   OIDC_CLIENT_SECRET="$GATEHOUSE_TEST_OIDC_CLIENT_SECRET" \
-  OIDC_REDIRECT_URIS="http://localhost:8000/api/auth/social/callback/,http://127.0.0.1:8787/api/auth/social/callback/" \
+  OIDC_REDIRECT_URIS="http://localhost:8000/api/auth/social/callback/,http://127.0.0.1:8787/api/auth/social/callback/${GATEHOUSE_TEST_OIDC_EXTRA_REDIRECT_URIS:+,$GATEHOUSE_TEST_OIDC_EXTRA_REDIRECT_URIS}" \
   node "$ROOT/scripts/oidc-provider/server.mjs" >"$dir/oidc.log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; }

@@ -8,6 +8,7 @@ import { clientsPage, clientDetailPage } from './pages/clients';
 import { auditPage } from './pages/audit';
 import { keysPage } from './pages/keys';
 import { webhooksPage } from './pages/webhooks';
+import { providersPage } from './pages/providers';
 import { mfaBanner } from './pages/mfa';
 import { accountPage } from './pages/account';
 
@@ -24,6 +25,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/account$/, accountPage, 'account'],
   [/^\/keys$/, keysPage, 'keys'],
   [/^\/webhooks$/, webhooksPage, 'webhooks'],
+  [/^\/providers$/, providersPage, 'providers'],
 ];
 
 const app = document.getElementById('app')!;
@@ -101,6 +103,8 @@ async function render() {
         c.is_superuser ? navLink('#/keys', 'Signing keys', 'keys', r.nav, 'shield') : null,
         // Webhooks are for admins only (they see every user's events).
         role === 'admin' ? navLink('#/webhooks', 'Webhooks', 'webhooks', r.nav, 'key') : null,
+        // So are sign-in providers (deployment settings across every client).
+        role === 'admin' ? navLink('#/providers', 'Sign-in providers', 'providers', r.nav, 'key') : null,
         h('a', { href: '/api/schema/swagger/', class: 'nav-link', target: '_blank', rel: 'noopener' }, h('span', { class: 'nav-icon' }, icon('docs')), 'API docs'),
       ),
       h(

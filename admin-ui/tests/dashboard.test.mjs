@@ -216,6 +216,26 @@ describe('an admin', () => {
     creatorRefresh = r.body.refresh;
   });
 
+  it('lists the sign-in providers read-only, never a secret', async () => {
+    const t = await call(env.dashboard, 'POST', '/api/auth/token/', env.admin);
+    const secret = 'provider-secret-never-shown-42';
+    const made = await call(env.dashboard, 'POST', '/api/admin/providers/', {
+      id: 'acme-idp', issuer: 'https://idp.example.com', client_id: 'gatehouse-at-acme', client_secret: secret,
+      clients: [{ client_id: env.web.id, redirect_uris: ['https://app.example.com/auth/return'] }],
+    }, t.body.access);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await page.click('a[href="#/providers"]');
+    const row = page.locator('#providers-table tr[data-provider="acme-idp"]');
+    await row.waitFor();
+    assert.match(await row.textContent(), /https:\/\/idp\.example\.com/);
+    assert.match(await row.locator(`[data-client="${env.web.id}"]`).textContent(), /https:\/\/app\.example\.com\/auth\/return/);
+    assert.match(await page.locator('#providers-callback').textContent(), /\/api\/auth\/social\/callback\/$/);
+    assert.ok(!(await page.content()).includes(secret), 'no client secret on the page');
+    await shot(page, 'providers');
+    const gone = await call(env.dashboard, 'DELETE', '/api/admin/providers/acme-idp/', undefined, t.body.access);
+    assert.equal(gone.status, 204);
+  });
+
   it('shows the creator unverified, sends a verification link (its mail verifies), then a reset link', async () => {
     await page.click('a[href="#/users"]');
     await page.locator('#users-table').waitFor();

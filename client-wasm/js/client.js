@@ -81,6 +81,11 @@ async function ceremony(get, o) {
   return { id: c.id, rawId: b64u(c.rawId), type: c.type, response: j, clientExtensionResults: c.getClientExtensionResults() };
 }
 
+const PKCE = "gatehouse.social";
+/** A sign-in's [body, session] as login resolves: the session, flagged when the
+ *  server asks this staff login to enrol a second factor. */
+const enrol = ([r, s]) => (r.mfa_enrollment_required ? { ...s, mfaEnrollmentRequired: true } : s);
+
 /** Builds the public class around the core class once `loaded` (the wasm) settles. */
 export function makeClient(loaded, getCore) {
   return class GatehouseClient {
@@ -241,7 +246,7 @@ export function makeClient(loaded, getCore) {
     /** The session; with `mfaEnrollmentRequired: true` when the server asks
      *  this staff login to enrol a second factor. */
     login(email, password) {
-      return this.#pair("/api/auth/token/", { email, password }).then(([r, s]) => (r.mfa_enrollment_required ? { ...s, mfaEnrollmentRequired: true } : s));
+      return this.#pair("/api/auth/token/", { email, password }).then(enrol);
     }
     changePassword(old_password, new_password, new_password2) {
       return this.#pair("/api/auth/change-password/", { old_password, new_password, new_password2 }, true).then((x) => x[0]);
@@ -318,6 +323,34 @@ export function makeClient(loaded, getCore) {
       const o = await this.#json("POST", "/api/auth/passkeys/login/options/");
       const credential = await this.#webauthn(1, o.publicKey);
       return (await this.#pair("/api/auth/passkeys/login/", { challenge_id: o.challenge_id, credential }))[1];
+    }
+    // Social sign-in (docs/CONTRACT.md "Social sign-in"): the PKCE verifier and
+    // our state wait in sessionStorage (this tab, this origin) for the return page.
+    /** Sends the browser to the provider's sign-in page (resolves as it leaves;
+     *  S256 is the server's default method).
+     *  `redirectUri`: the page that calls `completeSignIn`, as registered. */
+    async signInWith(provider, o) {
+      const r = () => b64u(crypto.getRandomValues(new Uint8Array(32)));
+      const v = r(), state = r();
+      const code_challenge = b64u(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(v)));
+      const a = await this.#json("POST", `/api/auth/social/${encodeURIComponent(provider)}/start/`, { redirect_uri: o.redirectUri, code_challenge, state });
+      sessionStorage.setItem(PKCE, JSON.stringify([v, state]));
+      location.assign(a.authorization_url);
+    }
+    /** On the return page: exchanges the `code` in the URL (then removed from it
+     *  with history.replaceState) for the session, as `login` does (and rejects
+     *  like it: `mfa_required`…). Null when the URL has no code. */
+    async completeSignIn() {
+      const u = new URL(location.href), q = u.searchParams, code = q.get("code"), state = q.get("state");
+      const [v, s] = JSON.parse(sessionStorage.getItem(PKCE) || "[]");
+      if (!code) return null;
+      sessionStorage.removeItem(PKCE);
+      q.delete("code");
+      q.delete("state");
+      history.replaceState(history.state, "", u);
+      // Another tab's or a forged return (login CSRF): not this tab's sign-in.
+      if (!v || state !== s) throw new GatehouseError(0, "invalid_state", "This sign-in was not started here.");
+      return this.#pair("/api/auth/social/token/", { code, code_verifier: v }).then(enrol);
     }
     listPasskeys() { return this.#json("GET", "/api/auth/passkeys/", undefined, true); }
     renamePasskey(id, name) { return this.#json("PATCH", `/api/auth/passkeys/${encodeURIComponent(id)}/`, { name }, true); }

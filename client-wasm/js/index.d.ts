@@ -122,7 +122,10 @@ export type GatehouseErrorCode =
   // cancelled; `detail` is the DOMException's name, e.g. "NotAllowedError")
   | "passkey_cancelled" | "passkeys_unavailable" | "passkey_exists" | "passkey_limit" | "passkey_unknown"
   | "webauthn_challenge_invalid" | "webauthn_wrong_credential" | "webauthn_counter" | "webauthn_origin"
-  | "webauthn_rp_id" | "webauthn_signature" | "webauthn_malformed" | "webauthn_user_verification";
+  | "webauthn_rp_id" | "webauthn_signature" | "webauthn_malformed" | "webauthn_user_verification"
+  // social sign-in ("invalid_state": the return page's state is not this tab's)
+  | "provider_not_found" | "redirect_uri_not_allowed" | "provider_error" | "provider_timeout"
+  | "social_not_configured" | "invalid_state";
 
 /** Every rejection of the client's methods. `status` 0 means the request did not
  *  reach the server (`code` "network_error") or the client is closed (`code`
@@ -251,6 +254,18 @@ export class GatehouseClient {
   /** Signs in with the mailed code, like `login` ("invalid_code" when wrong,
    *  expired or spent; the 5th wrong guess kills the code). */
   signInWithCode(email: string, code: string): Promise<Session>;
+  /** Social sign-in: asks the server for the provider's sign-in URL (with a
+   *  PKCE S256 challenge and a state, kept in sessionStorage) and sends the
+   *  browser there. `redirectUri`: the page that calls `completeSignIn`,
+   *  registered for this API client with the provider. Rejects with
+   *  "provider_not_found", "redirect_uri_not_allowed"… */
+  signInWith(provider: string, options: { redirectUri: string }): Promise<void>;
+  /** On the return page: exchanges the one-time `code` in the URL (removed
+   *  from it) with the stored verifier and stores the session like `login`
+   *  (and rejects like it: "mfa_required"). Null when the URL has no code;
+   *  "invalid_state" when the sign-in was not started in this tab; the
+   *  server's "invalid_code" when spent or expired. */
+  completeSignIn(): Promise<(Session & { mfaEnrollmentRequired?: true }) | null>;
   /** Completes a login that rejected with "mfa_required" (`e.mfaToken`) with
    *  an authenticator code, a recovery code or (`{ passkey: true }`, when
    *  `methods` has "passkey") one of the user's passkeys; stores the session like `login`.

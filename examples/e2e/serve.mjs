@@ -5,7 +5,8 @@
 //   index.html (SPA fallback), so /login, /register and /profile load the app.
 // - GET /config.json answers with the API's origin and this frontend's
 //   credentials, taken from GATEHOUSE_URL, GATEHOUSE_CLIENT_ID and
-//   GATEHOUSE_API_KEY: every example reads its configuration at run time from
+//   GATEHOUSE_API_KEY (and socialProviders from GATEHOUSE_SOCIAL_PROVIDERS,
+//   which the React example shows as buttons): every example reads its configuration at run time from
 //   there, so one build works against any server.
 // Prints "serving <dir> on http://127.0.0.1:<port>" once listening.
 import { createServer } from 'node:http';
@@ -38,7 +39,11 @@ const types = {
 function config() {
   const { GATEHOUSE_URL, GATEHOUSE_CLIENT_ID, GATEHOUSE_API_KEY } = process.env;
   if (!GATEHOUSE_URL || !GATEHOUSE_CLIENT_ID || !GATEHOUSE_API_KEY) return null;
-  return { baseUrl: GATEHOUSE_URL, clientId: GATEHOUSE_CLIENT_ID, apiKey: GATEHOUSE_API_KEY };
+  const c = { baseUrl: GATEHOUSE_URL, clientId: GATEHOUSE_CLIENT_ID, apiKey: GATEHOUSE_API_KEY };
+  // The social sign-in providers enabled for the client (comma-separated ids).
+  const social = (process.env.GATEHOUSE_SOCIAL_PROVIDERS || '').split(',').filter(Boolean);
+  if (social.length) c.socialProviders = social;
+  return c;
 }
 
 async function fileAt(path) {

@@ -64,6 +64,28 @@ function parseStored(raw) {
   }
 }
 
+// Passkeys: the server speaks WebAuthn's JSON (base64url); navigator.credentials
+// takes and gives ArrayBuffers. Converted by hand: parseCreationOptionsFromJSON
+// and toJSON() are missing from browsers still in use.
+const b64u = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const buf = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+const ids = (l) => l && l.map((c) => ({ ...c, id: buf(c.id) }));
+
+/** Runs a ceremony with the server's `publicKey` options; the credential as its JSON. */
+async function ceremony(get, o) {
+  const k = { ...o, challenge: buf(o.challenge), allowCredentials: ids(o.allowCredentials), excludeCredentials: ids(o.excludeCredentials) };
+  if (o.user) k.user = { ...o.user, id: buf(o.user.id) };
+  const c = await navigator.credentials[get ? "get" : "create"]({ publicKey: k });
+  const r = c.response, j = {};
+  for (const f of ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"]) if (r[f]) j[f] = b64u(r[f]);
+  return { id: c.id, rawId: b64u(c.rawId), type: c.type, response: j, clientExtensionResults: c.getClientExtensionResults() };
+}
+
+const PKCE = "gatehouse.social";
+/** A sign-in's [body, session] as login resolves: the session, flagged when the
+ *  server asks this staff login to enrol a second factor. */
+const enrol = ([r, s]) => (r.mfa_enrollment_required ? { ...s, mfaEnrollmentRequired: true } : s);
+
 /** Builds the public class around the core class once `loaded` (the wasm) settles. */
 export function makeClient(loaded, getCore) {
   return class GatehouseClient {
@@ -224,7 +246,7 @@ export function makeClient(loaded, getCore) {
     /** The session; with `mfaEnrollmentRequired: true` when the server asks
      *  this staff login to enrol a second factor. */
     login(email, password) {
-      return this.#pair("/api/auth/token/", { email, password }).then(([r, s]) => (r.mfa_enrollment_required ? { ...s, mfaEnrollmentRequired: true } : s));
+      return this.#pair("/api/auth/token/", { email, password }).then(enrol);
     }
     changePassword(old_password, new_password, new_password2) {
       return this.#pair("/api/auth/change-password/", { old_password, new_password, new_password2 }, true).then((x) => x[0]);
@@ -264,12 +286,75 @@ export function makeClient(loaded, getCore) {
     /** Signs in like `login`: the pair becomes the session. */
     signInWithCode(email, code) { return this.#pair("/api/auth/code/verify/", { email, code }).then((x) => x[1]); }
     // Second factors (docs/CONTRACT.md "Second factors").
-    /** Completes a login that rejected with `mfa_required`: `{code}` or
-     *  `{recoveryCode}`; the pair becomes the session. */
-    verifyMfa(mfa_token, a) {
-      const b = a.recoveryCode != null ? { mfa_token, recovery_code: a.recoveryCode } : { mfa_token, code: a.code };
-      return this.#pair("/api/auth/mfa/verify/", b).then((x) => x[1]);
+    /** Completes a login that rejected with `mfa_required`: `{code}`,
+     *  `{recoveryCode}` or `{passkey: true}` (asks the browser for one of the
+     *  user's passkeys); the pair becomes the session. */
+    async verifyMfa(mfa_token, a) {
+      let b = a.recoveryCode != null ? { mfa_token, recovery_code: a.recoveryCode } : { mfa_token, code: a.code };
+      if (a.passkey) {
+        const o = await this.#json("POST", "/api/auth/mfa/passkey/options/", { mfa_token });
+        b = { mfa_token, challenge_id: o.challenge_id, credential: await this.#webauthn(1, o.publicKey) };
+      }
+      return (await this.#pair("/api/auth/mfa/verify/", b))[1];
     }
+    /** Renews this login's second factor (routes answering
+     *  `mfa_step_up_required`): `{code}`, `{recoveryCode}` or `{passkey: true}`. */
+    async stepUp(a) {
+      let b = a.recoveryCode != null ? { recovery_code: a.recoveryCode } : { code: a.code };
+      if (a.passkey) {
+        const o = await this.#json("POST", "/api/auth/mfa/step-up/passkey/options/", undefined, true);
+        b = { challenge_id: o.challenge_id, credential: await this.#webauthn(1, o.publicKey) };
+      }
+      return this.#json("POST", "/api/auth/mfa/step-up/", b, true);
+    }
+    /** A ceremony; the browser's refusal (the user cancelled, no authenticator…)
+     *  as a GatehouseError `passkey_cancelled` with the DOMException's name. */
+    #webauthn(get, o) {
+      return ceremony(get, o).catch((e) => Promise.reject(new GatehouseError(0, "passkey_cancelled", (e && e.name) || "Passkey ceremony failed.")));
+    }
+    /** Registers a passkey for the signed-in user (the browser asks for it). */
+    async registerPasskey(name) {
+      const o = await this.#json("POST", "/api/auth/passkeys/register/options/", undefined, true);
+      const credential = await this.#webauthn(0, o.publicKey);
+      return this.#json("POST", "/api/auth/passkeys/register/", { challenge_id: o.challenge_id, credential, name }, true);
+    }
+    /** Passwordless sign-in with a discoverable passkey; the pair becomes the session. */
+    async signInWithPasskey() {
+      const o = await this.#json("POST", "/api/auth/passkeys/login/options/");
+      const credential = await this.#webauthn(1, o.publicKey);
+      return (await this.#pair("/api/auth/passkeys/login/", { challenge_id: o.challenge_id, credential }))[1];
+    }
+    // Social sign-in (docs/CONTRACT.md "Social sign-in"): the PKCE verifier and
+    // our state wait in sessionStorage (this tab, this origin) for the return page.
+    /** Sends the browser to the provider's sign-in page (resolves as it leaves;
+     *  S256 is the server's default method).
+     *  `redirectUri`: the page that calls `completeSignIn`, as registered. */
+    async signInWith(provider, o) {
+      const r = () => b64u(crypto.getRandomValues(new Uint8Array(32)));
+      const v = r(), state = r();
+      const code_challenge = b64u(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(v)));
+      const a = await this.#json("POST", `/api/auth/social/${encodeURIComponent(provider)}/start/`, { redirect_uri: o.redirectUri, code_challenge, state });
+      sessionStorage.setItem(PKCE, JSON.stringify([v, state]));
+      location.assign(a.authorization_url);
+    }
+    /** On the return page: exchanges the `code` in the URL (then removed from it
+     *  with history.replaceState) for the session, as `login` does (and rejects
+     *  like it: `mfa_required`…). Null when the URL has no code. */
+    async completeSignIn() {
+      const u = new URL(location.href), q = u.searchParams, code = q.get("code"), state = q.get("state");
+      const [v, s] = JSON.parse(sessionStorage.getItem(PKCE) || "[]");
+      if (!code) return null;
+      sessionStorage.removeItem(PKCE);
+      q.delete("code");
+      q.delete("state");
+      history.replaceState(history.state, "", u);
+      // Another tab's or a forged return (login CSRF): not this tab's sign-in.
+      if (!v || state !== s) throw new GatehouseError(0, "invalid_state", "This sign-in was not started here.");
+      return this.#pair("/api/auth/social/token/", { code, code_verifier: v }).then(enrol);
+    }
+    listPasskeys() { return this.#json("GET", "/api/auth/passkeys/", undefined, true); }
+    renamePasskey(id, name) { return this.#json("PATCH", `/api/auth/passkeys/${encodeURIComponent(id)}/`, { name }, true); }
+    deletePasskey(id) { return this.#json("DELETE", `/api/auth/passkeys/${encodeURIComponent(id)}/`, undefined, true); }
     enrollTotp() { return this.#json("POST", "/api/auth/mfa/totp/enroll/", undefined, true); }
     confirmTotp(code) { return this.#json("POST", "/api/auth/mfa/totp/confirm/", { code }, true); }
     mfaFactors() { return this.#json("GET", "/api/auth/mfa/factors/", undefined, true); }

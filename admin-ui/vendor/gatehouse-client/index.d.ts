@@ -117,7 +117,15 @@ export type GatehouseErrorCode =
   | "signin_code_disabled" | "mail_not_configured" | "email_throttled" | "login_throttled" | "password_reset_required"
   // second factors
   | "mfa_required" | "invalid_mfa_code" | "mfa_token_invalid" | "mfa_throttled" | "mfa_step_up_required"
-  | "mfa_not_configured" | "mfa_already_enrolled" | "mfa_not_enrolling" | "mfa_not_enrolled" | "unsupported_method";
+  | "mfa_not_configured" | "mfa_already_enrolled" | "mfa_not_enrolling" | "mfa_not_enrolled" | "unsupported_method"
+  // passkeys ("passkey_cancelled": the browser's ceremony failed or was
+  // cancelled; `detail` is the DOMException's name, e.g. "NotAllowedError")
+  | "passkey_cancelled" | "passkeys_unavailable" | "passkey_exists" | "passkey_limit" | "passkey_unknown"
+  | "webauthn_challenge_invalid" | "webauthn_wrong_credential" | "webauthn_counter" | "webauthn_origin"
+  | "webauthn_rp_id" | "webauthn_signature" | "webauthn_malformed" | "webauthn_user_verification"
+  // social sign-in ("invalid_state": the return page's state is not this tab's)
+  | "provider_not_found" | "redirect_uri_not_allowed" | "provider_error" | "provider_timeout"
+  | "social_not_configured" | "invalid_state";
 
 /** Every rejection of the client's methods. `status` 0 means the request did not
  *  reach the server (`code` "network_error") or the client is closed (`code`
@@ -138,7 +146,21 @@ export class GatehouseError extends Error {
   readonly methods?: MfaMethod[];
 }
 
-export type MfaMethod = "totp" | "recovery_code";
+export type MfaMethod = "totp" | "recovery_code" | "passkey";
+
+/** A registered passkey (`listPasskeys()`, `registerPasskey()`). */
+export interface Passkey {
+  id: string;
+  name: string;
+  /** COSE algorithm: -7 (ES256) or -8 (EdDSA). */
+  alg: number;
+  backup_eligible: boolean;
+  backed_up: boolean;
+  /** RFC 3339 */
+  created_at: string;
+  /** RFC 3339, or null when never used to sign in. */
+  last_used_at: string | null;
+}
 
 /** `enrollTotp()`: the pending factor, to show as a QR code or a typed secret. */
 export interface TotpEnrollment {
@@ -232,11 +254,40 @@ export class GatehouseClient {
   /** Signs in with the mailed code, like `login` ("invalid_code" when wrong,
    *  expired or spent; the 5th wrong guess kills the code). */
   signInWithCode(email: string, code: string): Promise<Session>;
+  /** Social sign-in: asks the server for the provider's sign-in URL (with a
+   *  PKCE S256 challenge and a state, kept in sessionStorage) and sends the
+   *  browser there. `redirectUri`: the page that calls `completeSignIn`,
+   *  registered for this API client with the provider. Rejects with
+   *  "provider_not_found", "redirect_uri_not_allowed"… */
+  signInWith(provider: string, options: { redirectUri: string }): Promise<void>;
+  /** On the return page: exchanges the one-time `code` in the URL (removed
+   *  from it) with the stored verifier and stores the session like `login`
+   *  (and rejects like it: "mfa_required"). Null when the URL has no code;
+   *  "invalid_state" when the sign-in was not started in this tab; the
+   *  server's "invalid_code" when spent or expired. */
+  completeSignIn(): Promise<(Session & { mfaEnrollmentRequired?: true }) | null>;
   /** Completes a login that rejected with "mfa_required" (`e.mfaToken`) with
-   *  an authenticator code or a recovery code; stores the session like `login`.
+   *  an authenticator code, a recovery code or (`{ passkey: true }`, when
+   *  `methods` has "passkey") one of the user's passkeys; stores the session like `login`.
    *  Wrong → "invalid_mfa_code"; token spent, expired or out of attempts →
    *  "mfa_token_invalid"; too many wrong answers → "mfa_throttled". */
-  verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string }): Promise<Session>;
+  verifyMfa(mfaToken: string, answer: { code: string } | { recoveryCode: string } | { passkey: true }): Promise<Session>;
+  /** Renews this login's second factor on the spot, for the calls that
+   *  reject with "mfa_step_up_required" (403: none passed in the last 15
+   *  minutes): a code, a recovery code or a passkey. Wrong →
+   *  "invalid_mfa_code" (or a passkey's refusal); "mfa_throttled" after 10 an hour. */
+  stepUp(answer: { code: string } | { recoveryCode: string } | { passkey: true }): Promise<{ detail: string; mfa_at: string; valid_for: number }>;
+  /** Registers a passkey for the signed-in user: the browser asks for it
+   *  (`navigator.credentials.create`, a discoverable credential with user
+   *  verification). `name`: at most 64 characters (default "Passkey"). */
+  registerPasskey(name?: string): Promise<Passkey>;
+  /** Passwordless sign-in: the browser offers the user's passkeys for this
+   *  site; stores the session like `login`. */
+  signInWithPasskey(): Promise<Session>;
+  /** The signed-in user's passkeys, oldest first. */
+  listPasskeys(): Promise<Passkey[]>;
+  renamePasskey(id: string, name: string): Promise<Passkey>;
+  deletePasskey(id: string): Promise<void>;
   /** Starts a TOTP enrolment (pending until `confirmTotp`; "mfa_already_enrolled"
    *  when on, "mfa_not_configured" without a data key on the server). */
   enrollTotp(): Promise<TotpEnrollment>;

@@ -103,6 +103,15 @@ async function main(): Promise<void> {
   // @ts-expect-error passkey is a flag, not a credential
   await gh.verifyMfa("tok", { passkey: {} });
   void [algs, viaPasskey, second, m, cancelled, pk.last_used_at];
+  // Social sign-in.
+  await gh.signInWith("google", { redirectUri: "https://app.example/auth/return" });
+  const back = await gh.completeSignIn();
+  const backSession: Session | null = back;
+  const enrolNow: boolean = !!back?.mfaEnrollmentRequired;
+  const badState: GatehouseErrorCode = "invalid_state";
+  // @ts-expect-error the return page is required
+  await gh.signInWith("google");
+  void [backSession, enrolNow, badState];
   gh.close();
   // @ts-expect-error no Symbol.dispose/free on the public class
   gh.free();

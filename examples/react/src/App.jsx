@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router-dom';
 import { RequireAuth, useAuth, useSubmit } from './auth.jsx';
 import { Field, OtherErrors } from './forms.jsx';
@@ -23,6 +23,8 @@ export default function App() {
         {/* Reached from a mailed link: open whether or not this browser is signed in. */}
         <Route path="/reset" element={<ResetPassword />} />
         <Route path="/verify" element={<VerifyEmail />} />
+        {/* The social sign-in's redirect URI (registered with the provider for this API client). */}
+        <Route path="/auth/return" element={<SocialReturn />} />
         <Route path="/profile" element={<RequireAuth><Profile /></RequireAuth>} />
         <Route path="*" element={<Navigate to="/profile" replace />} />
       </Routes>
@@ -44,8 +46,11 @@ function useFormState(initial) {
   return [values, set, setValues];
 }
 
+// The page the provider's sign-in comes back to, through Gatehouse's callback.
+const RETURN_PATH = '/auth/return';
+
 function Login() {
-  const { client } = useAuth();
+  const { client, providers } = useAuth();
   const [v, set] = useFormState({ email: '', password: '' });
   const { busy, fields, detail, run } = useSubmit();
   // A user with a second factor: the password was right, the second step follows.
@@ -69,10 +74,55 @@ function Login() {
         <button type="submit" data-testid="login-submit" disabled={busy}>Log in</button>
         {/* Passwordless: the browser offers this site's passkeys. */}
         <button type="button" data-testid="login-passkey" disabled={busy} onClick={() => run(() => client.signInWithPasskey())}>Sign in with a passkey</button>
+        {/* Social sign-in: the browser leaves for the provider and comes back to RETURN_PATH. */}
+        {providers.map((id) => (
+          <button type="button" key={id} data-testid={`login-social-${id}`} disabled={busy}
+            onClick={() => run(() => client.signInWith(id, { redirectUri: window.location.origin + RETURN_PATH }))}>
+            Sign in with {id}
+          </button>
+        ))}
       </form>
       <p><Link to="/forgot" data-testid="nav-forgot">Forgot password?</Link></p>
       <p><Link to="/code" data-testid="nav-code">Sign in with a code</Link> (if this app's API client enables codes)</p>
       <p>No account? <Link to="/register" data-testid="nav-register">Register</Link></p>
+    </section>
+  );
+}
+
+// Back from the provider: completeSignIn exchanges the one-time code in the URL
+// (and removes it) for the session, like a login; a user with a second factor
+// gets the second step. Once only: Strict Mode runs effects twice, and the
+// code is single use (the ref survives the second run).
+function SocialReturn() {
+  const { client, status } = useAuth();
+  const navigate = useNavigate();
+  const started = useRef(false);
+  const [mfa, setMfa] = useState(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    client.completeSignIn().then(
+      (s) => navigate(s ? '/profile' : '/login', { replace: true }),
+      (e) => {
+        if (isGatehouseError(e) && e.code === 'mfa_required') setMfa({ token: e.mfaToken, methods: e.methods });
+        else setError(isGatehouseError(e) ? e.detail : String(e));
+      },
+    );
+  }, [client, navigate]);
+  // The second step passed: on to the profile.
+  if (mfa && status === 'signedIn') return <Navigate to="/profile" replace />;
+  if (mfa) return <SecondStep mfa={mfa} onRestart={() => navigate('/login', { replace: true })} />;
+  return (
+    <section data-testid="social-return-page">
+      {error ? (
+        <>
+          <p className="error" data-testid="social-error">{error}</p>
+          <p><Link to="/login" data-testid="nav-login">Back to log in</Link></p>
+        </>
+      ) : (
+        <p className="muted">Signing in…</p>
+      )}
     </section>
   );
 }

@@ -7,7 +7,7 @@ import { isGatehouseError } from '@gatehouse/client';
 
 const AuthContext = createContext(null);
 
-export function AuthProvider({ client, children }) {
+export function AuthProvider({ client, providers = [], children }) {
   // 'loading' until the stored session has been read, then 'signedIn' | 'signedOut'.
   const [status, setStatus] = useState('loading');
   const [refreshes, setRefreshes] = useState(0);
@@ -25,7 +25,7 @@ export function AuthProvider({ client, children }) {
     return () => { live = false; off(); };
   }, [client]);
 
-  const value = { client, status, refreshes };
+  const value = { client, providers, status, refreshes };
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 
