@@ -375,6 +375,21 @@ impl Drop for Server {
     fn drop(&mut self) {
         if let Some(child) = &self.child {
             let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+            // SIGTERM first, as an operator stops a host: a server killed
+            // mid-transaction would leave locks or outbox claims on a
+            // database other test servers share (sqld), and delay them.
+            // SIGKILL only if it has not stopped within 3 s.
+            if let Ok(pid) = i32::try_from(child.id()) {
+                // SAFETY: a plain signal to our own child process.
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+                while std::time::Instant::now() < deadline {
+                    if matches!(child.try_wait(), Ok(Some(_))) {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -17,7 +17,11 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long a test waits for deliveries (retries included).
-pub const WAIT: Duration = Duration::from_secs(60);
+/// How long a delivery may take. Every server on a shared database runs the
+/// outbox, so a test server stopped while it held a claim delays that
+/// message until the claim's lease (90 s) ends — at least once, later: the
+/// wait covers the lease and a retry.
+pub const WAIT: Duration = Duration::from_secs(120);
 
 /// The running receiver.
 pub struct Receiver {
