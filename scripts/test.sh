@@ -96,7 +96,9 @@ stage_client-wasm() { scripts/test-client-wasm.sh; }
 # Every example app built (npm ci && npm run build) and driven through the shared
 # browser flow against one gatehouse with --access-ttl 3 (examples/README.md).
 stage_examples() { scripts/test-examples.sh; }
-stage_worker() { scripts/with-oidc.sh scripts/test-worker.sh; }
+# The Worker under `wrangler dev` (scripts/test-worker.sh runs itself under
+# scripts/with-oidc.sh, with the Worker's own callback registered there).
+stage_worker() { scripts/test-worker.sh; }
 # Crash safety, a 60 s soak at 1,000 connections, slow clients, secrets in logs.
 # It builds and drives the release binary, not the debug one the others use.
 stage_robustness() { env -u GATEHOUSE_BIN scripts/test-robustness.sh; }
