@@ -20,7 +20,9 @@ source "$ROOT/scripts/lib.sh"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
-ALL=(install fmt clippy wasm32 unit remote replica multihost django worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
+# worker after client-wasm and examples: its browser tests (passkeys, the
+# React social sign-in) use the packed client and the React build they make.
+ALL=(install fmt clippy wasm32 unit remote replica multihost django openapi schemathesis quickstart admin-ui client-wasm examples worker robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
