@@ -4,10 +4,19 @@
 # (its Hrana client), builds, starts sqld and wrangler on their own ports,
 # waits for /healthz, runs `cargo test -p gatehouse-contract` against them,
 # then the passkey browser test (client-wasm/e2e/passkey.test.mjs, when the
-# client package is packed), stops both by pid. Prints each stage's seconds; exits non-zero when any
-# stage fails.
+# client package is packed) and the React example's social sign-in through a
+# real OpenID Provider (examples/e2e/social-flow.mjs, when examples/react/dist
+# is built), stops them by pid. Prints each stage's seconds; exits non-zero
+# when any stage fails.
 #
-# Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481).
+# Runs itself under scripts/with-oidc.sh (unless GATEHOUSE_TEST_OIDC_ISSUER
+# is set), with the Worker's callback registered there: the Worker's
+# GATEHOUSE_PUBLIC_URL is its own address, so the provider sends the browser
+# back to it. Under a provider started elsewhere, register
+# http://127.0.0.1:$GATEHOUSE_TEST_WORKER_PORT/api/auth/social/callback/.
+#
+# Ports: GATEHOUSE_TEST_WORKER_PORT (28482), GATEHOUSE_TEST_SQLD_PORT (28481),
+# GATEHOUSE_TEST_WORKER_APP_PORT (28483: the React build, served).
 # GATEHOUSE_WORKER_TEST_FILTER: only the contract tests whose names contain it.
 # Mail: the send_email binding's emulation writes each message to an .eml
 # file whose path wrangler logs; the suite reads them through the log
@@ -19,6 +28,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 wport="${GATEHOUSE_TEST_WORKER_PORT:-28482}"
 sport="${GATEHOUSE_TEST_SQLD_PORT:-28481}"
+aport="${GATEHOUSE_TEST_WORKER_APP_PORT:-28483}"
+# A real OpenID Provider for the contract suite's social test and the React
+# social flow, allowing the callback under this Worker's address.
+if [ -z "${GATEHOUSE_TEST_OIDC_ISSUER:-}" ]; then
+    GATEHOUSE_TEST_OIDC_EXTRA_REDIRECT_URIS="http://127.0.0.1:$wport/api/auth/social/callback/" \
+        exec bash scripts/with-oidc.sh bash "$ROOT/scripts/test-worker.sh" "$@"
+fi
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 work="$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-worker-test.XXXXXX")"
 
@@ -41,7 +57,7 @@ cleanup() {
     for t in "${timings[@]}"; do echo "   $t"; done
     if [ "$status" -ne 0 ]; then
         echo "== test-worker: FAILED (exit $status); last lines of the logs:" >&2
-        tail -n 30 "$work/sqld.log" "$work/wrangler.log" 2>/dev/null >&2 || true
+        tail -n 30 "$work/sqld.log" "$work/wrangler.log" "$work/serve.log" 2>/dev/null >&2 || true
     fi
     rm -rf "$work"
     exit "$status"
@@ -92,6 +108,9 @@ reuse_grace=2
 # A short key cache, so a key the CLI retires stops verifying within the
 # bound tests/tests/key_rotation.rs waits for (the suite is told below).
 key_cache=2
+# The key sealing second-factor and provider secrets: the CLI, which adds
+# the provider below, uses the same.
+data_key="$(head -c 32 /dev/urandom | base64)"
 # wrangler.toml without its [build] section, so wrangler serves the worker
 # just built instead of rebuilding it and watching core/src for changes;
 # its paths made absolute, as the copy lives elsewhere.
@@ -105,7 +124,7 @@ node_modules/.bin/wrangler dev --config "$work/wrangler.toml" --ip 127.0.0.1 --p
     --var "GATEHOUSE_DASHBOARD_CLIENT_ID:$dash_id" --var "GATEHOUSE_DASHBOARD_API_KEY:$dash_key" \
     --var "GATEHOUSE_DJANGO_SIGNING_KEY:$legacy_key" --var "GATEHOUSE_LEGACY_TOKENS_UNTIL:$legacy_until" \
     --var "GATEHOUSE_MAIL_FROM:Gatehouse Tests <gatehouse@tests.example>" \
-    --var "GATEHOUSE_DATA_KEY:$(head -c 32 /dev/urandom | base64)" \
+    --var "GATEHOUSE_DATA_KEY:$data_key" --var "GATEHOUSE_PUBLIC_URL:$base_url" \
     --var "GATEHOUSE_OUTBOUND_ALLOW:127.0.0.1" --var "GATEHOUSE_MAIL_RETRY_SECS:1" \
     </dev/null >"$work/wrangler.log" 2>&1 &
 pids+=("$!")
@@ -147,6 +166,43 @@ if [ -f client-wasm/pkg/npm/index.js ] && [ -x "${CHROMIUM_BIN:-/usr/bin/chromiu
         timeout 300 node --test client-wasm/e2e/passkey.test.mjs
 else
     echo "skipped: no client-wasm/pkg/npm (scripts/pack-client.sh) or no chromium"
+fi
+stage_done
+
+# The React example's social sign-in on the Worker, in headless Chromium: its
+# build served (examples/e2e/serve.mjs) against the Worker, the button → the
+# provider's login form → the Worker's callback → the app's /auth/return →
+# /profile (examples/e2e/social-flow.mjs), when the build is there (the
+# examples stage; scripts/test-examples.sh) and Chromium is.
+stage "social sign-in in Chromium"
+react_dist="examples/react/dist"
+if [ -f "$react_dist/index.html" ] && [ -d examples/e2e/node_modules/playwright-core ] &&
+    [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    app_url="http://127.0.0.1:$aport"
+    "$gatehouse" --database-url "$db_url" create-api-client --name "React example (worker)" --type web \
+        --rate-limit 100000 --serves creator --origins "$app_url" --json >"$work/react-client.json"
+    app_id="$(json_field "$work/react-client.json" client_id)"
+    app_key="$(json_field "$work/react-client.json" api_key)"
+    # Its secret sealed with the Worker's data key; outbound HTTP to the
+    # provider (loopback) is allowed by GATEHOUSE_OUTBOUND_ALLOW above.
+    GATEHOUSE_DATA_KEY="$data_key" GATEHOUSE_PROVIDER_CLIENT_SECRET="$GATEHOUSE_TEST_OIDC_CLIENT_SECRET" \
+        "$gatehouse" --database-url "$db_url" providers add --id dev-oidc \
+        --issuer "$GATEHOUSE_TEST_OIDC_ISSUER" --client-id "$GATEHOUSE_TEST_OIDC_CLIENT_ID" \
+        --client "$app_id=$app_url/auth/return" >/dev/null
+    GATEHOUSE_URL="$base_url" GATEHOUSE_CLIENT_ID="$app_id" GATEHOUSE_API_KEY="$app_key" \
+        GATEHOUSE_SOCIAL_PROVIDERS=dev-oidc node examples/e2e/serve.mjs "$react_dist" "$aport" \
+        </dev/null >"$work/serve.log" 2>&1 &
+    pids+=("$!")
+    for _ in $(seq 1 200); do
+        grep -q serving "$work/serve.log" && break
+        kill -0 "${pids[-1]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    grep -q serving "$work/serve.log" || { cat "$work/serve.log" >&2; echo "serve.mjs did not start" >&2; exit 1; }
+    GATEHOUSE_SOCIAL_PROVIDER=dev-oidc SCREENSHOT_DIR="$ROOT/examples/e2e/screenshots/worker" \
+        timeout 120 node examples/e2e/social-flow.mjs "$app_url"
+else
+    echo "skipped: no examples/react/dist (scripts/test-examples.sh react), no examples/e2e/node_modules or no chromium"
 fi
 stage_done
 echo "== test-worker: passed"

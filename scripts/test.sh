@@ -20,7 +20,9 @@ source "$ROOT/scripts/lib.sh"
 export CARGO_TERM_COLOR=never
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
-ALL=(install fmt clippy wasm32 unit remote replica multihost django worker openapi schemathesis quickstart admin-ui client-wasm examples robustness fuzz)
+# worker after client-wasm and examples: its browser tests (passkeys, the
+# React social sign-in) use the packed client and the React build they make.
+ALL=(install fmt clippy wasm32 unit remote replica multihost django openapi schemathesis quickstart admin-ui client-wasm examples worker robustness fuzz)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 
@@ -96,7 +98,9 @@ stage_client-wasm() { scripts/test-client-wasm.sh; }
 # Every example app built (npm ci && npm run build) and driven through the shared
 # browser flow against one gatehouse with --access-ttl 3 (examples/README.md).
 stage_examples() { scripts/test-examples.sh; }
-stage_worker() { scripts/with-oidc.sh scripts/test-worker.sh; }
+# The Worker under `wrangler dev` (scripts/test-worker.sh runs itself under
+# scripts/with-oidc.sh, with the Worker's own callback registered there).
+stage_worker() { scripts/test-worker.sh; }
 # Crash safety, a 60 s soak at 1,000 connections, slow clients, secrets in logs.
 # It builds and drives the release binary, not the debug one the others use.
 stage_robustness() { env -u GATEHOUSE_BIN scripts/test-robustness.sh; }
