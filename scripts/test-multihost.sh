@@ -207,13 +207,21 @@ if [ "${MULTIHOST_SKIP_CONTRACT:-}" != 1 ]; then
   # identity provider, the webhook receiver) listen on this machine's
   # loopback, which is not the namespaced hosts' loopback; both run on the
   # embedded file, sqld, replicas and the Worker (unit/remote/replica/worker).
+  # Nor two tests that assert one host's exactness, where several hosts have
+  # documented bounds (docs/SCALING.md) that the scenarios below measure: a
+  # burst admitted to exactly its budget (across hosts: the budget plus at
+  # most one slice per host), and a client setting changed on one host
+  # seen by the next login on another at once (across hosts: within 1 s).
   GATEHOUSE_TEST_BASE_URL="$LB_BY_CLIENT" GATEHOUSE_TEST_DATABASE_URL="$DB_URL" GATEHOUSE_TEST_BEHIND_NGINX=1 \
     GATEHOUSE_TEST_DASHBOARD_CLIENT_ID="$(jf "$dash" client_id)" \
     GATEHOUSE_TEST_DASHBOARD_API_KEY="$(jf "$dash" api_key)" \
     GATEHOUSE_TEST_REFRESH_REUSE_GRACE="$REUSE_GRACE" GATEHOUSE_TEST_LEGACY_TOKENS=1 \
     GATEHOUSE_BIN="$BIN" \
     timeout 600 cargo test -q -p gatehouse-contract -- --test-threads=4 \
-      --skip social:: --skip webhooks:: >"$work/contract.log" 2>&1 ||
+      --skip social:: --skip webhooks:: \
+      --skip rate_limits::a_concurrent_burst_gets_exactly_the_budget \
+      --skip mfa_totp::admin_clients_ask_staff_without_a_factor_to_enrol \
+      >"$work/contract.log" 2>&1 ||
     { grep -E -A4 "panicked at|^failures:" "$work/contract.log" | grep -v "^   *[0-9]*: \|^  *at " | tail -n 80
       fail "the contract suite through nginx"; }
   grep -E "^test result" "$work/contract.log" | tail -n 3
