@@ -93,6 +93,7 @@ fn fixture() -> &'static Fixture {
                     allowed_origins: vec!["https://app.example.com".into()],
                     is_active: true,
                     email: Default::default(),
+                    require_mfa_for_staff: None,
                 })
                 .await
                 .unwrap();
