@@ -3,12 +3,13 @@
 //! (`mfa/verify/`). Pure rules in `crate::mfa`, SQL in `store/mfa.rs`.
 
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
+use super::passkeys::MfaAssertion;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{DetailOut, ErrorOut, NotAuthenticated, TokenPair};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, push, StrField};
+use crate::json::{check, push, JsonBody, StrField};
 use crate::mfa::{self, amr, seal, totp, DataKey};
 use crate::rate_limit::Quota;
 use crate::store::mfa::{Factors, PasskeyFinish};
@@ -267,26 +268,32 @@ pub(crate) async fn regenerate(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiErro
     ))
 }
 
-/// `POST /api/auth/mfa/verify/`: the second step of a sign-in.
-pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    let body = ctx.body()?;
-    let mut errors = FieldErrors::new();
-    let token = body.str(StrField::required("mfa_token", 128), &mut errors);
-    let code = body.str(
-        StrField::required("code", 16).required_when(false),
-        &mut errors,
-    );
+/// One answer to a second-factor check (a sign-in's second step, or a
+/// step-up of the current login).
+pub(super) enum Answer {
+    Code(String),
+    Recovery(String),
+    /// The credential's JSON (re-serialised: the verifier reads bytes) and
+    /// the `challenge_id` of the matching passkey options route.
+    Passkey {
+        challenge_id: String,
+        credential: Vec<u8>,
+    },
+}
+
+/// Reads the one answer of `body` — `code`, `recovery_code`, or
+/// `challenge_id` with `credential` — its field errors into `errors`.
+pub(super) fn read_answer(body: &JsonBody, errors: &mut FieldErrors) -> Option<Answer> {
+    let code = body.str(StrField::required("code", 16).required_when(false), errors);
     let recovery = body.str(
         StrField::required("recovery_code", 64).required_when(false),
-        &mut errors,
+        errors,
     );
-    // A passkey answer: the credential's JSON (re-serialised: the verifier
-    // reads bytes) and the challenge of `mfa/passkey/options/`.
     let credential = match body.value("credential") {
         Some(v @ serde_json::Value::Object(_)) => serde_json::to_vec(v).ok(),
         Some(_) => {
             push(
-                &mut errors,
+                errors,
                 "credential",
                 "Must be the credential's JSON object.",
             );
@@ -296,18 +303,107 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     };
     let challenge_id = body.str(
         StrField::required("challenge_id", 128).required_when(credential.is_some()),
-        &mut errors,
+        errors,
     );
-    let given = [code.is_some(), recovery.is_some(), credential.is_some()];
-    if errors.is_empty() && given.iter().filter(|g| **g).count() != 1 {
-        push(
-            &mut errors,
-            "code",
-            "Give exactly one of code, recovery_code and credential.",
-        );
+    if !errors.is_empty() {
+        return None;
     }
+    match (code, recovery, credential) {
+        (Some(c), None, None) => Some(Answer::Code(c)),
+        (None, Some(r), None) => Some(Answer::Recovery(r)),
+        (None, None, Some(credential)) => Some(Answer::Passkey {
+            challenge_id: challenge_id.unwrap_or_default(),
+            credential,
+        }),
+        _ => {
+            push(
+                errors,
+                "code",
+                "Give exactly one of code, recovery_code and credential.",
+            );
+            None
+        }
+    }
+}
+
+/// Checks `answer` for `user`, spending what it uses (a TOTP step, a
+/// recovery code, a passkey challenge bound to `binding`): the method it
+/// counts as (`amr`), and the refusal or, for a passkey, the assertion to
+/// write with the change it allows.
+pub(super) async fn check_answer(
+    ctx: &Ctx<'_>,
+    user: &User,
+    answer: &Answer,
+    binding: &str,
+) -> Result<(&'static str, Result<Option<MfaAssertion>, ApiError>), ApiError> {
+    Ok(match answer {
+        Answer::Code(code) => (
+            amr::OTP,
+            match totp_matches(ctx, user, code).await? {
+                true => Ok(None),
+                false => Err(invalid_code()),
+            },
+        ),
+        Answer::Recovery(rc) => (
+            amr::RECOVERY,
+            match ctx
+                .store()
+                .use_recovery_code(user.id, &mfa::recovery_hash(rc), ctx.now)
+                .await?
+            {
+                true => Ok(None),
+                false => Err(invalid_code()),
+            },
+        ),
+        Answer::Passkey {
+            challenge_id,
+            credential,
+        } => (
+            amr::HWK,
+            super::passkeys::mfa_assertion(ctx, user, binding, challenge_id, credential)
+                .await?
+                .map(Some),
+        ),
+    })
+}
+
+/// Audits a refused answer (`mfa.failed`) with the method and one more
+/// detail of the caller's (`attempt`, `step_up`).
+pub(super) async fn record_failure(
+    ctx: &Ctx<'_>,
+    user: &User,
+    method: &str,
+    (key, value): (&str, serde_json::Value),
+) -> Result<(), ApiError> {
+    let mut detail = serde_json::json!({"method": method, "user_agent": ctx.user_agent()});
+    detail[key] = value;
+    let failed = ctx
+        .audit(event::MFA_FAILED, None)
+        .target_user(UserRef::Id(user.id))
+        .detail(detail);
+    Ok(ctx.store().insert_audit(&failed).await?)
+}
+
+/// Audits a spent recovery code, with how many are left.
+pub(super) async fn record_recovery_code_used(ctx: &Ctx<'_>, user: &User) -> Result<(), ApiError> {
+    let left = ctx.store().factors(user.id).await?.recovery_codes_left;
+    let used = ctx
+        .audit(event::MFA_RECOVERY_CODE_USED, Some(user.id))
+        .target_user(UserRef::Id(user.id))
+        .detail(serde_json::json!({"left": left}));
+    Ok(ctx.store().insert_audit(&used).await?)
+}
+
+/// `POST /api/auth/mfa/verify/`: the second step of a sign-in.
+pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
+    let body = ctx.body()?;
+    let mut errors = FieldErrors::new();
+    let token = body.str(StrField::required("mfa_token", 128), &mut errors);
+    let answer = read_answer(&body, &mut errors);
     check(errors)?;
-    let token = token.unwrap_or_default();
+    let (Some(token), Some(answer)) = (token, answer) else {
+        return Err(invalid_code());
+    };
     let hash = mfa::challenge_hash(&token);
     // The attempt is counted before the answer is looked at: parallel
     // guesses each take one of the challenge's attempts, or are refused.
@@ -330,44 +426,18 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         Some(u) if u.is_active && ctx.client.serves(u.user_type) => u,
         _ => return Err(token_invalid()),
     };
-    let mut passkey = None;
-    let (failure, method) = match (&code, &recovery, &credential) {
-        (Some(code), _, _) => (
-            (!totp_matches(ctx, &user, code).await?).then(invalid_code),
-            amr::OTP,
-        ),
-        (None, Some(rc), _) => (
-            (!ctx
-                .store()
-                .use_recovery_code(user.id, &mfa::recovery_hash(rc), ctx.now)
-                .await?)
-                .then(invalid_code),
-            amr::RECOVERY,
-        ),
-        (None, None, Some(cred)) => {
-            let id = challenge_id.as_deref().unwrap_or_default();
-            match super::passkeys::mfa_assertion(ctx, &user, &hash, id, cred).await? {
-                Ok(a) => {
-                    passkey = Some(a);
-                    (None, amr::HWK)
-                }
-                Err(e) => (Some(e), amr::HWK),
-            }
+    let (method, outcome) = check_answer(ctx, &user, &answer, &hash).await?;
+    let passkey = match outcome {
+        Ok(passkey) => passkey,
+        Err(err) => {
+            record_failure(ctx, &user, method, ("attempt", ch.attempts.into())).await?;
+            ctx.env()
+                .rate_limits
+                .check(&throttle, FAILURES_PER_USER, ctx.now, true)
+                .await?;
+            return Err(err);
         }
-        (None, None, None) => (Some(invalid_code()), amr::OTP),
     };
-    if let Some(err) = failure {
-        let failed = ctx
-            .audit(event::MFA_FAILED, None)
-            .target_user(UserRef::Id(user.id))
-            .detail(serde_json::json!({"method": method, "attempt": ch.attempts, "user_agent": ctx.user_agent()}));
-        ctx.store().insert_audit(&failed).await?;
-        ctx.env()
-            .rate_limits
-            .check(&throttle, FAILURES_PER_USER, ctx.now, true)
-            .await?;
-        return Err(err);
-    }
     let methods = format!("{},{method}", ch.amr);
     let s = new_session(ctx, &methods);
     let insert = session_insert(ctx, &s);
@@ -406,12 +476,7 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         return Err(token_invalid());
     }
     if method == amr::RECOVERY {
-        let left = ctx.store().factors(user.id).await?.recovery_codes_left;
-        let used = ctx
-            .audit(event::MFA_RECOVERY_CODE_USED, Some(user.id))
-            .target_user(UserRef::Id(user.id))
-            .detail(serde_json::json!({"left": left}));
-        ctx.store().insert_audit(&used).await?;
+        record_recovery_code_used(ctx, &user).await?;
     }
     let pair = token_pair(ctx, &user, &s.id, &s.jti, first_refresh_ttl(ctx), &s.amr);
     Ok(json_response(StatusCode::OK, &pair))

@@ -4,12 +4,15 @@
 //! (`mfa::STEP_UP_WINDOW_SECS`); `POST /api/auth/mfa/step-up/` passes one
 //! now (a TOTP code, a recovery code or a passkey), without a new sign-in.
 
-use super::mfa::{invalid_code, totp_matches, FAILURES_PER_USER};
+use super::mfa::{
+    check_answer, invalid_code, read_answer, record_failure, record_recovery_code_used,
+    FAILURES_PER_USER,
+};
 use super::types::{ErrorOut, NotAuthenticated};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, push, StrField};
+use crate::json::check;
 use crate::mfa::{self, amr};
 use crate::rate_limit::Quota;
 use crate::store::passkeys::PasskeyUse;
@@ -51,39 +54,11 @@ pub(crate) async fn step_up(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
     let user = caller.user.clone();
     let body = ctx.body()?;
     let mut errors = FieldErrors::new();
-    let code = body.str(
-        StrField::required("code", 16).required_when(false),
-        &mut errors,
-    );
-    let recovery = body.str(
-        StrField::required("recovery_code", 64).required_when(false),
-        &mut errors,
-    );
-    let credential = match body.value("credential") {
-        Some(v @ serde_json::Value::Object(_)) => serde_json::to_vec(v).ok(),
-        Some(_) => {
-            push(
-                &mut errors,
-                "credential",
-                "Must be the credential's JSON object.",
-            );
-            None
-        }
-        None => None,
-    };
-    let challenge_id = body.str(
-        StrField::required("challenge_id", 128).required_when(credential.is_some()),
-        &mut errors,
-    );
-    let given = [code.is_some(), recovery.is_some(), credential.is_some()];
-    if errors.is_empty() && given.iter().filter(|g| **g).count() != 1 {
-        push(
-            &mut errors,
-            "code",
-            "Give exactly one of code, recovery_code and credential.",
-        );
-    }
+    let answer = read_answer(&body, &mut errors);
     check(errors)?;
+    let Some(answer) = answer else {
+        return Err(invalid_code());
+    };
     // The attempt is spent before the answer is looked at.
     let limits = &ctx.env().rate_limits;
     let tries = format!("mfa-step-up:user:{}", user.id.0);
@@ -97,54 +72,27 @@ pub(crate) async fn step_up(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
             return Err(ApiError::throttled("mfa_throttled", d.retry_after_secs));
         }
     }
-    let mut first = None;
-    let (failure, method) = match (&code, &recovery, &credential) {
-        (Some(code), _, _) => (
-            (!totp_matches(ctx, &user, code).await?).then(invalid_code),
-            amr::OTP,
-        ),
-        (None, Some(rc), _) => (
-            (!ctx
-                .store()
-                .use_recovery_code(user.id, &mfa::recovery_hash(rc), ctx.now)
-                .await?)
-                .then(invalid_code),
-            amr::RECOVERY,
-        ),
-        (None, None, Some(cred)) => {
-            let id = challenge_id.as_deref().unwrap_or_default();
-            let hash = binding(ctx)?;
-            match super::passkeys::mfa_assertion(ctx, &user, &hash, id, cred).await? {
-                Ok(a) => {
-                    first = Some(
-                        PasskeyUse {
-                            id: &a.passkey_id,
-                            user: user.id,
-                            verified_count: a.verified_count,
-                            new_count: a.new_count,
-                            backed_up: a.backed_up,
-                            now: ctx.now,
-                        }
-                        .statement(),
-                    );
-                    (None, amr::HWK)
-                }
-                Err(e) => (Some(e), amr::HWK),
+    let (method, outcome) = check_answer(ctx, &user, &answer, &binding(ctx)?).await?;
+    let first = match outcome {
+        Ok(assertion) => assertion.map(|a| {
+            PasskeyUse {
+                id: &a.passkey_id,
+                user: user.id,
+                verified_count: a.verified_count,
+                new_count: a.new_count,
+                backed_up: a.backed_up,
+                now: ctx.now,
             }
+            .statement()
+        }),
+        Err(err) => {
+            record_failure(ctx, &user, method, ("step_up", true.into())).await?;
+            limits
+                .check(&fails, FAILURES_PER_USER, ctx.now, true)
+                .await?;
+            return Err(err);
         }
-        (None, None, None) => (Some(invalid_code()), amr::OTP),
     };
-    if let Some(err) = failure {
-        let failed = ctx
-            .audit(event::MFA_FAILED, None)
-            .target_user(UserRef::Id(user.id))
-            .detail(serde_json::json!({"method": method, "step_up": true, "user_agent": ctx.user_agent()}));
-        ctx.store().insert_audit(&failed).await?;
-        limits
-            .check(&fails, FAILURES_PER_USER, ctx.now, true)
-            .await?;
-        return Err(err);
-    }
     let passkey = first.is_some();
     let audit = ctx
         .audit(event::MFA_STEPPED_UP, Some(user.id))
@@ -164,12 +112,7 @@ pub(crate) async fn step_up(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
         });
     }
     if method == amr::RECOVERY {
-        let left = ctx.store().factors(user.id).await?.recovery_codes_left;
-        let used = ctx
-            .audit(event::MFA_RECOVERY_CODE_USED, Some(user.id))
-            .target_user(UserRef::Id(user.id))
-            .detail(serde_json::json!({"left": left}));
-        ctx.store().insert_audit(&used).await?;
+        record_recovery_code_used(ctx, &user).await?;
     }
     Ok(json_response(
         StatusCode::OK,
