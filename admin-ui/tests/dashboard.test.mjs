@@ -306,18 +306,22 @@ describe('an admin', () => {
     await page.click('a[href="#/audit"]');
     await page.locator('#audit-table').waitFor();
     await shot(page, 'audit');
+    const audit = (r) => r.url().includes('/api/admin/audit/');
     const eventsFor = async (filters) => {
-      await page.click('#audit-filters button[type=button]'); // reset
+      // Reset first, and let its (unfiltered) answer land: it must not be drawn over the filtered one.
+      const reset = page.waitForResponse((r) => audit(r) && !r.url().includes('event='));
+      await page.click('#audit-filters button[type=button]');
+      await reset;
       for (const [name, value] of Object.entries(filters)) await page.fill(`#audit-filters input[name=${name}]`, value);
       const wanted = Object.entries(filters).map(([k, v]) => `${k}=${v}`);
-      const answered = page.waitForResponse((r) => {
-        const url = decodeURIComponent(r.url());
-        return url.includes('/api/admin/audit/') && wanted.every((w) => url.includes(w));
-      });
+      const answered = page.waitForResponse((r) => audit(r) && wanted.every((w) => decodeURIComponent(r.url()).includes(w)));
       await page.click('#audit-filters button[type=submit]');
-      await answered;
-      await page.waitForTimeout(150); // the table is drawn right after the answer
-      await page.locator('#audit-table, .table-box .empty').first().waitFor();
+      const shown = (await (await answered).json()).results.map((e) => e.event);
+      // The table is drawn once the page has read the answer: wait until it shows exactly those events.
+      await page.waitForFunction((want) => {
+        const rows = [...document.querySelectorAll('#audit-table tbody tr')].map((r) => r.dataset.event);
+        return want.length ? rows.join() === want.join() : !!document.querySelector('.table-box .empty');
+      }, shown);
       return page.locator('#audit-table tbody tr').evaluateAll((rows) => rows.map((r) => [r.dataset.event, r.textContent]));
     };
     const has = (events, name, text = '') => events.some(([e, t]) => e === name && t.includes(text));

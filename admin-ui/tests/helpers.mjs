@@ -1,5 +1,6 @@
 // Shared set-up for the browser tests: the server and accounts come from
 // scripts/test-admin-ui.sh through environment variables.
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -91,4 +92,16 @@ export async function signIn(page, who) {
 
 export async function shotOf(locator, name) {
   await locator.screenshot({ path: join(env.shots, `${name}.png`) });
+}
+
+/** A new admin made through the admin API (as the shared admin), for a test
+ *  that gives it second factors: the shared accounts stay without. Its
+ *  username is its address's local part. */
+export async function freshAdmin(tag, password) {
+  const login = await call(env.dashboard, 'POST', '/api/auth/token/', env.admin);
+  assert.equal(login.status, 200);
+  const n = `${tag}${Date.now().toString(36)}`;
+  const made = await call(env.dashboard, 'POST', '/api/admin/users/', { email: `${n}@example.com`, username: n, password, user_type: 'admin' }, login.body.access);
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  return { email: `${n}@example.com`, password }; // the username: the address's local part
 }

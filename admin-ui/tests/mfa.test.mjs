@@ -4,19 +4,14 @@
 // authenticator app would (RFC 6238).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, cspProblems, env, pages, shot, signIn } from './helpers.mjs';
+import { call, cspProblems, env, freshAdmin, pages, shot, signIn } from './helpers.mjs';
 import { totp } from '../../client-wasm/e2e/totp.mjs';
 
 const openPage = pages();
 
 describe('two-factor', () => {
   it('an admin enrols from the banner, then signs in with a code and with a recovery code', async () => {
-    const login = await call(env.dashboard, 'POST', '/api/auth/token/', env.admin);
-    assert.equal(login.status, 200);
-    const n = `mfa${Date.now().toString(36)}`;
-    const who = { email: `${n}@example.com`, password: 'Saffron-Harbour-6620' };
-    const made = await call(env.dashboard, 'POST', '/api/admin/users/', { email: who.email, username: n, password: who.password, user_type: 'admin' }, login.body.access);
-    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const who = await freshAdmin('mfa', 'Saffron-Harbour-6620');
 
     // No factor yet: signed in, with the banner the login answer asked for.
     const page = await openPage();
@@ -28,7 +23,8 @@ describe('two-factor', () => {
     const qr = page.locator('dialog img.mfa-qr');
     await qr.waitFor();
     assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
-    assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR image renders');
+    // Attached is not decoded yet: wait until the image has rendered.
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await qr.elementHandle());
     const secret = (await page.locator('#totp-secret').textContent()).trim();
     const now = Date.now();
     await page.fill('input[name=totp_code]', totp(secret, 0, now));

@@ -7,19 +7,11 @@
 // allowed origin (the rp id's host) is that one.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, cspProblems, env, pages, shot } from './helpers.mjs';
+import { addVirtualAuthenticator } from '../../client-wasm/e2e/webauthn.mjs';
+import { call, cspProblems, env, freshAdmin, pages, shot } from './helpers.mjs';
 
 const openPage = pages();
 const base = process.env.GATEHOUSE_PASSKEY_URL || env.base.replace('127.0.0.1', 'localhost');
-
-async function withAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  return async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
-}
 
 async function signInHere(page, who) {
   await page.goto(`${base}/admin/`);
@@ -30,15 +22,11 @@ async function signInHere(page, who) {
 
 describe('passkeys', () => {
   it('an admin adds a passkey, then signs in with it as the second step and without a password', async () => {
-    const login = await call(env.dashboard, 'POST', '/api/auth/token/', env.admin);
-    assert.equal(login.status, 200);
-    const n = `pk${Date.now().toString(36)}`;
-    const who = { email: `${n}@example.com`, password: 'Cobalt-Meadow-4471' };
-    const made = await call(env.dashboard, 'POST', '/api/admin/users/', { email: who.email, username: n, password: who.password, user_type: 'admin' }, login.body.access);
-    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const who = await freshAdmin('pk', 'Cobalt-Meadow-4471');
+    const n = who.email.split('@')[0];
 
     const page = await openPage();
-    const credentials = await withAuthenticator(page);
+    const { credentials } = await addVirtualAuthenticator(page.context(), page);
     await signInHere(page, who);
     await page.locator('#mfa-banner').waitFor();
     // The banner's passkey link opens the account page.
