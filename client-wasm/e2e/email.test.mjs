@@ -5,7 +5,7 @@
 // SMTP capture (run through scripts/test-client-wasm.sh e2e).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clientPage, e2eSetup } from "./site.mjs";
+import { assertSignedInLikeLogin, clientPage, e2eSetup, openClient } from "./site.mjs";
 import { newUser } from "./harness.mjs";
 import { linkOf, maildir, tokenOf, waitForMail } from "./mailbox.mjs";
 
@@ -25,16 +25,9 @@ e2eSetup(PAGE, { skip, stack: { clientArgs: ["--signin-codes"] } }, async (live)
 
 /** A fresh page (own storage) with a client, and a registered user. */
 async function pageWithUser(tag) {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(site.url + "/");
-  await page.waitForFunction(() => typeof window.start == "function");
-  await page.evaluate((c) => window.start(c), cfg);
+  const { ctx, page } = await openClient(await browser.newContext(), site.url + "/", cfg);
   const user = newUser(tag);
   await page.evaluate((u) => gh.register(u).then(() => true), user);
-  page.errors = errors;
   return { page, user, close: () => ctx.close() };
 }
 
@@ -126,11 +119,7 @@ test("sign-in code: request → the mailed code → signInWithCode stores the se
   await page.evaluate(() => (events.length = 0));
   const ok = await page.evaluate(([e, c]) => run(gh.signInWithCode(e, c).then((s) => !!s.access)), [user.email, code]);
   assert.deepEqual(ok, ["ok", true]);
-  assert.deepEqual(await page.evaluate(() => events), ["signedIn"]);
-  const stored = await page.evaluate(() => localStorage.getItem("gatehouse.session"));
-  assert.ok(stored && stored.includes("refresh"), "stored like a login");
-  const me = await page.evaluate(() => gh.profile());
-  assert.equal(me.email, user.email);
+  const me = await assertSignedInLikeLogin(page, user.email);
   assert.equal(me.email_verified, true, "a code proves the address");
   // Spent.
   const reuse = await page.evaluate(([e, c]) => run(gh.signInWithCode(e, c)), [user.email, code]);

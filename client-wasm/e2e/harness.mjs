@@ -71,7 +71,7 @@ export function remoteStack({ origins = [] } = {}) {
 
 /** A transparent HTTP proxy that counts refresh requests and their outcomes. */
 export async function countingProxy(upstream) {
-  const stats = { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, byPath: {} };
+  const stats = { requests: 0, refresh: 0, refreshOk: 0, refreshRejected: 0, refreshDown: 0, byPath: {} };
   // Fault controls: `down` drops every connection (the server is unreachable);
   // `hold` keeps refresh requests unanswered and unforwarded (in `held`) until
   // their client goes away or `releaseHeld()`.
@@ -80,7 +80,7 @@ export async function countingProxy(upstream) {
   const srv = http.createServer((req, res) => {
     if (ctl.down) {
       // A browser's refresh dies at its CORS preflight: count either.
-      if (/token\/refresh\/$/.test(req.url)) stats.refreshDown = (stats.refreshDown || 0) + 1;
+      if (/token\/refresh\/$/.test(req.url)) stats.refreshDown += 1;
       return req.socket.destroy();
     }
     stats.requests += 1;
@@ -128,6 +128,18 @@ export async function countingProxy(upstream) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with `cond()`'s first truthy value (sync or async), polling every
+ *  20 ms; fails after `ms` (generous: CI runs on a loaded 2-core machine). */
+export async function until(cond, what, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 export function newUser(tag) {
   const n = `${tag}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

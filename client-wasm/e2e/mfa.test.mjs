@@ -3,7 +3,7 @@
 // codes are computed here (e2e/totp.mjs), as an authenticator app would.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clientPage, e2eSetup } from "./site.mjs";
+import { assertSignedInLikeLogin, clientPage, e2eSetup, openClient } from "./site.mjs";
 import { newUser } from "./harness.mjs";
 import { totp } from "./totp.mjs";
 
@@ -20,13 +20,7 @@ e2eSetup(PAGE, {}, async (live) => {
 });
 
 test("TOTP: enrol (code computed here) → login rejects mfa_required with mfaToken → verifyMfa signs in", async () => {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(site.url + "/");
-  await page.waitForFunction(() => typeof window.start == "function");
-  await page.evaluate((c) => window.start(c), cfg);
+  const { ctx, page, errors } = await openClient(await browser.newContext(), site.url + "/", cfg);
   const user = newUser("mfa");
   await page.evaluate((u) => gh.register(u).then(() => true), user);
 
@@ -61,11 +55,7 @@ test("TOTP: enrol (code computed here) → login rejects mfa_required with mfaTo
   assert.equal(bad.code, "invalid_mfa_code");
   const ok = await page.evaluate(([t, c]) => run(gh.verifyMfa(t, { code: c }).then((s) => !!s.access)), [rej.mfaToken, totp(en.secret, 1, now)]);
   assert.deepEqual(ok, ["ok", true]);
-  assert.deepEqual(await page.evaluate(() => events), ["signedIn"]);
-  const stored = await page.evaluate(() => localStorage.getItem("gatehouse.session"));
-  assert.ok(stored && stored.includes("refresh"), "stored like a login");
-  const me = await page.evaluate(() => gh.profile());
-  assert.equal(me.email, user.email);
+  await assertSignedInLikeLogin(page, user.email);
   // Single use.
   const again = await page.evaluate(([t, c]) => run(gh.verifyMfa(t, { code: c })), [rej.mfaToken, totp(en.secret, 1, now)]);
   assert.equal(again.code, "mfa_token_invalid");

@@ -2,7 +2,7 @@
 // native gatehouse with a 3-second access lifetime, through a counting proxy.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ACCESS_TTL, newUser, sleep, startStack } from "./harness.mjs";
+import { ACCESS_TTL, newUser, startStack, until } from "./harness.mjs";
 
 // The package's Node entry (pkg/npm, as packed by scripts/pack-client.sh).
 const { GatehouseClient, GatehouseError, isGatehouseError } = await import(new URL("../pkg/npm/node.js", import.meta.url).href);
@@ -15,6 +15,9 @@ const make = (extra = {}) => {
   clients.push(c);
   return c;
 };
+
+/** Real time must pass: until the client's access token `s` has expired. */
+const expired = (s) => until(() => Date.now() > s.expiresAt, "the access token to expire");
 
 before(async () => {
   stack = await startStack();
@@ -62,7 +65,7 @@ test("typed errors carry the server's DRF-shaped bodies", async () => {
 test("automatic refresh after the access token expired", async () => {
   const c = make();
   const s = await c.login(user.email, user.password);
-  await sleep(ACCESS_TTL * 1000 + 800);
+  await expired(s);
   stack.proxy.reset();
   const p = await c.profile();
   assert.equal(p.email, user.email);
@@ -72,8 +75,7 @@ test("automatic refresh after the access token expired", async () => {
 
 test("20 concurrent fetches at expiry cause exactly one refresh request", async () => {
   const c = make();
-  await c.login(user.email, user.password);
-  await sleep(ACCESS_TTL * 1000 + 800);
+  await expired(await c.login(user.email, user.password));
   stack.proxy.reset();
   const rs = await Promise.all(Array.from({ length: 20 }, () => c.fetch("/api/auth/profile/")));
   assert.deepEqual(rs.map((r) => r.status), Array(20).fill(200));
@@ -102,7 +104,7 @@ test("freshSession: the live token as is, an expired one refreshed once for conc
   const live = await c.freshSession();
   assert.equal(live.access, s.access, "a live token is returned as is");
   assert.equal(stack.proxy.stats.refresh, 0);
-  await sleep(ACCESS_TTL * 1000 + 800);
+  await expired(s);
   const got = await Promise.all(Array.from({ length: 5 }, () => c.freshSession()));
   assert.equal(stack.proxy.stats.refresh, 1, JSON.stringify(stack.proxy.stats));
   assert.equal(new Set(got.map((g) => g.access)).size, 1, "every caller gets the one new token");
@@ -116,9 +118,13 @@ test("freshSession: the live token as is, an expired one refreshed once for conc
 
 test("the timer refreshes before expiry with no request made", async () => {
   const c = make({ autoRefresh: true });
+  const refreshed = [];
+  c.onChange((ev) => ev === "refreshed" && refreshed.push(ev));
   await c.login(user.email, user.password);
   stack.proxy.reset();
-  await sleep(ACCESS_TTL * 1000 * 2 + 500);
+  // Two timer cycles (each at half the 3 s lifetime); the client's event, not
+  // the proxy's count, which moves before the client has taken the pair.
+  await until(() => refreshed.length >= 2, "two refreshes on the timer");
   assert.ok(stack.proxy.stats.refreshOk >= 2, JSON.stringify(stack.proxy.stats));
   assert.equal(stack.proxy.stats.refreshRejected, 0);
   assert.ok(c.session.expiresAt > Date.now(), "still holds a live access token");

@@ -8,8 +8,9 @@
 // default; the Worker when GATEHOUSE_E2E_BASE_URL/_DATABASE_URL name one.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { clientPage, launchChromium, staticServer } from "./site.mjs";
+import { clientPage, launchChromium, openClient, staticServer } from "./site.mjs";
 import { newUser, remoteStack, startStack } from "./harness.mjs";
+import { addVirtualAuthenticator } from "./webauthn.mjs";
 
 const PAGE = clientPage(
   "gatehouse passkey e2e",
@@ -38,31 +39,8 @@ after(async () => {
 const claims = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
 
 /** A fresh context and page with a virtual platform authenticator; `creds`: credentials to put on it. */
-async function openPage(creds = []) {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  const cdp = await ctx.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  for (const credential of creds) await cdp.send("WebAuthn.addCredential", { authenticatorId, credential });
-  await page.goto(origin + "/");
-  await page.waitForFunction(() => typeof window.start == "function");
-  await page.evaluate((c) => window.start(c), cfg);
-  const credentials = async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
-  const setVerified = (isUserVerified) => cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified });
-  return { ctx, page, errors, credentials, setVerified };
-}
+const openPage = async (creds = []) =>
+  openClient(await browser.newContext(), origin + "/", cfg, (ctx, page) => addVirtualAuthenticator(ctx, page, creds));
 
 test("register a passkey, sign in without a password, then as the second factor after a password", async () => {
   const { ctx, page, errors, credentials } = await openPage();

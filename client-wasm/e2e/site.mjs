@@ -1,6 +1,7 @@
 // What the browser tests share: the test page and the packed package
 // (pkg/npm, what `npm pack` ships) served from one small static server, and
 // headless Chromium.
+import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -72,20 +73,59 @@ export function e2eSetup(page, { headersFor, stack: stackOptions = {}, skip = fa
 }
 
 /**
- * A test page: `window.start(cfg)` makes `window.gh` (a GatehouseClient
- * recording its events in `window.events`) and resolves once it is loaded;
- * `script` adds the page's own helpers.
+ * A test page: `window.start(cfg)` makes `window.gh` (a GatehouseClient with
+ * `cfg` and the page's own `window.pageOptions`) and resolves, once both
+ * `ready` and `loaded` have, with whether there is a session (or
+ * "rejected:<is a GatehouseError>:<code>" when the wasm cannot load).
+ * `window.early` is the session `gh.session` knew at construction;
+ * `window.events` the client's events by name, `window.timeline` each as
+ * [name, has a session, Date.now()]. `script` adds the page's own helpers.
  */
-export function clientPage(title, script) {
+export function clientPage(title, script = "") {
   return `<!doctype html><meta charset="utf-8"><title>${title}</title>
 <script type="module">
-import { GatehouseClient } from "/pkg/index.js";
+import { GatehouseClient, GatehouseError, isGatehouseError } from "/pkg/index.js";
+Object.assign(window, { GatehouseError, isGatehouseError });
 window.start = (cfg) => {
   window.events = [];
-  window.gh = new GatehouseClient(cfg);
-  gh.onChange((ev) => events.push(ev));
-  return gh.loaded.then(() => true);
+  window.timeline = [];
+  window.gh = new GatehouseClient({ ...cfg, ...window.pageOptions });
+  window.early = gh.session;
+  gh.onChange((e, s) => {
+    events.push(e);
+    timeline.push([e, !!s, Date.now()]);
+  });
+  return Promise.all([gh.ready, gh.loaded]).then(([s]) => !!s, (e) => "rejected:" + (e instanceof GatehouseError) + ":" + e.code);
 };
 ${script}
 </script>`;
+}
+
+/**
+ * A new page in browser context `ctx` at `url` (a `clientPage`), its client
+ * started with `cfg` (`page.readyResult`: what `start` resolved with);
+ * `page.errors` collects its uncaught errors. `prepare(ctx, page)` runs before
+ * the page loads; what it returns is merged into the result.
+ */
+export async function openClient(ctx, url, cfg, prepare) {
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  const extra = prepare ? await prepare(ctx, page) : {};
+  await page.goto(url);
+  await page.waitForFunction(() => typeof window.start == "function");
+  page.readyResult = await page.evaluate((c) => window.start(c), cfg);
+  return { ctx, page, errors: page.errors, ...extra };
+}
+
+/** After a sign-in other than `login` (a mailed code, a second factor): it was
+ *  announced (`signedIn`) and stored like a login, and the profile is `email`'s
+ *  (returned). */
+export async function assertSignedInLikeLogin(page, email) {
+  assert.deepEqual(await page.evaluate(() => events), ["signedIn"]);
+  const stored = await page.evaluate(() => localStorage.getItem("gatehouse.session"));
+  assert.ok(stored && stored.includes("refresh"), "stored like a login");
+  const me = await page.evaluate(() => gh.profile());
+  assert.equal(me.email, email);
+  return me;
 }
