@@ -17,21 +17,30 @@ report_result() {
   fi
 }
 
+# The example apps' ports: fetch, React, Vue, Angular at EXAMPLES_APP_PORT_BASE
+# (5100) + 1, 2, 3, 4 (moved together when another run holds them).
+example_port() {
+  local n
+  case "$1" in fetch) n=1 ;; react) n=2 ;; vue) n=3 ;; angular) n=4 ;; *) return 1 ;; esac
+  echo $((${EXAMPLES_APP_PORT_BASE:-5100} + n))
+}
+
 # An API client for the example apps (web, serving creators, every example's
 # origin on 127.0.0.1 and localhost), written as JSON to FILE unless FILE
 # already holds one; exports GATEHOUSE_CLIENT_ID and GATEHOUSE_API_KEY from it.
 #   examples_client BIN FILE NAME
 examples_client() {
-  local bin=$1 file=$2 name=$3 origins="" p
+  local bin=$1 file=$2 name=$3 origins="" p react
+  react=$(example_port react)
   if [ ! -s "$file" ]; then
     # localhost first: the first origin names the passkeys' relying party, and
     # WebAuthn refuses an IP address (examples/e2e/mfa-flow.mjs opens localhost).
-    for p in 5101 5102 5103 5104; do origins+="http://localhost:$p,http://127.0.0.1:$p,"; done
+    for p in fetch react vue angular; do p=$(example_port $p); origins+="http://localhost:$p,http://127.0.0.1:$p,"; done
     # Reset links open the React example's /reset page; sign-in codes on, their
     # mails linking to its /code page.
     "$bin" create-api-client --name "$name" --type web --rate-limit 100000 \
-      --serves creator --origins "${origins%,}" --reset-url "http://127.0.0.1:5102/reset" \
-      --signin-codes --signin-url "http://127.0.0.1:5102/code" --json >"$file"
+      --serves creator --origins "${origins%,}" --reset-url "http://127.0.0.1:$react/reset" \
+      --signin-codes --signin-url "http://127.0.0.1:$react/code" --json >"$file"
   fi
   GATEHOUSE_CLIENT_ID=$(json_field "$file" client_id)
   GATEHOUSE_API_KEY=$(json_field "$file" api_key)

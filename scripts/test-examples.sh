@@ -18,7 +18,8 @@
 # React example's /auth/return page; GATEHOUSE_SOCIAL_PROVIDERS puts its button
 # on the React login page), and the client's reset_url is the React example's
 # /reset page. Example ports: fetch 5101, react 5102, vue 5103,
-# angular 5104. The examples run in parallel (EXAMPLES_PARALLEL=0: one by one).
+# angular 5104 (all moved by EXAMPLES_APP_PORT_BASE, default 5100). The examples
+# run in parallel (EXAMPLES_PARALLEL=0: one by one).
 # Prints each example's seconds; stops everything it started on exit.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -109,7 +110,7 @@ server() {
   export GATEHOUSE_SOCIAL_PROVIDER=dev-oidc GATEHOUSE_SOCIAL_PROVIDERS=dev-oidc
   GATEHOUSE_PROVIDER_CLIENT_SECRET="$GATEHOUSE_TEST_OIDC_CLIENT_SECRET" "$GATEHOUSE_BIN" providers add \
     --id dev-oidc --issuer "$GATEHOUSE_TEST_OIDC_ISSUER" --client-id "$GATEHOUSE_TEST_OIDC_CLIENT_ID" \
-    --client "$GATEHOUSE_CLIENT_ID=http://127.0.0.1:5102/auth/return,http://localhost:5102/auth/return" >/dev/null
+    --client "$GATEHOUSE_CLIENT_ID=http://127.0.0.1:$(example_port react)/auth/return,http://localhost:$(example_port react)/auth/return" >/dev/null
   # Outbound HTTP refuses loopback unless allowed: the provider's host:port only.
   "$GATEHOUSE_BIN" serve --addr "127.0.0.1:$PORT" --public-url "http://127.0.0.1:$PORT" --access-ttl 3 \
     --outbound-allow "${GATEHOUSE_TEST_OIDC_ISSUER#http://}" \

@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 export NG_CLI_ANALYTICS=false
 export EXAMPLE_EXTRA_TEST="node interceptor.test.mjs"  # run-app.sh runs in this folder
-exec ../e2e/run-app.sh angular 5104 dist/browser
+exec ../e2e/run-app.sh angular "$((${EXAMPLES_APP_PORT_BASE:-5100} + 4))" dist/browser

@@ -16,35 +16,18 @@
 //     link is refused.
 //  5. sign in with a code: /code → the mailed six-digit code → /profile.
 // Saves screenshots/react-reset.png (react-reset-failure.png on failure).
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { linkOf, tokenOf, waitForMail } from '../../client-wasm/e2e/mailbox.mjs';
+import { SHOTS, appUrl, assert, logIn, openPage, register, runSteps, stamp, testIds } from './lib.mjs';
 
-const base = (process.argv[2] || '').replace(/\/+$/, '');
-if (!base) {
-  console.error('usage: node reset-flow.mjs <app-base-url>');
-  process.exit(2);
-}
+const base = appUrl('reset-flow.mjs');
 if (!process.env.GATEHOUSE_TEST_MAILDIR) {
   console.error('reset-flow: GATEHOUSE_TEST_MAILDIR is unset (run under scripts/with-smtp.sh)');
   process.exit(1);
 }
-const SHOTS = process.env.SCREENSHOT_DIR || join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
-const WAIT = Number(process.env.FLOW_TIMEOUT_MS || 15000);
-mkdirSync(SHOTS, { recursive: true });
-
-const assert = (ok, msg) => { if (!ok) throw new Error(msg); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
-const page = await (await browser.newContext()).newPage();
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(String(e)));
-const tid = (id) => page.getByTestId(id).first();
-const shown = (id) => tid(id).waitFor({ state: 'visible', timeout: WAIT });
+const browser = await openPage();
+const { page } = browser;
+const { tid, shown, text } = testIds(page);
 // Log out, follow the login page's link `nav` to the `form` page, submit
 // the address: the one answer is shown.
 async function askByMail(nav, form) {
@@ -62,31 +45,14 @@ async function submitReset(password) {
   await tid('reset-password2').fill(password);
   await tid('reset-submit').click();
 }
-const text = async (id) => (await tid(id).textContent()).trim();
 
-const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const email = `reset-${stamp}@example.com`;
 const oldPassword = `Violet-Harbor-${stamp}-41`;
 const newPassword = `Amber-Quarry-${stamp}-77`;
-let current = 'start';
-const t0 = Date.now();
-async function step(label, fn) {
-  current = label;
-  const t = Date.now();
-  await fn();
-  console.log(`reset-flow[react]: ${label} ok (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-}
 
-try {
+await runSteps('reset-flow[react]', 'react-reset', browser, async (step) => {
   await step('register shows the unverified banner', async () => {
-    await page.goto(base + '/register');
-    await shown('register-page');
-    await tid('register-email').fill(email);
-    await tid('register-username').fill(`reset_${stamp}`);
-    await tid('register-password').fill(oldPassword);
-    await tid('register-password2').fill(oldPassword);
-    await tid('register-submit').click();
-    await shown('profile-page');
+    await register(page, base, { email, username: `reset_${stamp}`, password: oldPassword });
     await shown('verify-banner');
   });
 
@@ -102,7 +68,7 @@ try {
     await shown('verify-done');
     await page.goto(base + '/profile');
     await shown('profile-page');
-    await tid('profile-email').waitFor({ state: 'visible', timeout: WAIT });
+    await shown('profile-email');
     assert(!(await tid('verify-banner').isVisible()), 'the banner is still shown after verification');
   });
 
@@ -132,9 +98,7 @@ try {
   await step('the old password is refused; the new one signs in', async () => {
     await tid('nav-login').click();
     await shown('login-page');
-    await tid('login-email').fill(email);
-    await tid('login-password').fill(oldPassword);
-    await tid('login-submit').click();
+    await logIn(page, email, oldPassword);
     await shown('login-error');
     await tid('login-password').fill(newPassword);
     await tid('login-submit').click();
@@ -167,13 +131,4 @@ try {
     await tid('code-submit').click();
     await shown('profile-page');
   });
-
-  assert(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
-  console.log(`reset-flow[react]: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await browser.close();
-} catch (e) {
-  console.error(`reset-flow[react]: FAILED at "${current}": ${e.message}`);
-  await page.screenshot({ path: join(SHOTS, 'react-reset-failure.png'), fullPage: true }).catch(() => {});
-  await browser.close();
-  process.exit(1);
-}
+});

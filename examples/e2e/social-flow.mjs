@@ -19,48 +19,22 @@
 //  4. the return URL with the spent code, opened again → the app shows the
 //     refusal (this tab started no sign-in: invalid_state), no session.
 // Saves screenshots/react-social.png (react-social-failure.png on failure).
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { totp } from '../../client-wasm/e2e/totp.mjs';
+import { join } from 'node:path';
+import { SHOTS, WAIT, appUrl, assert, enrolTotp, openPage, runSteps, stamp, testIds, totp } from './lib.mjs';
 
-const base = (process.argv[2] || '').replace(/\/+$/, '');
+const base = appUrl('social-flow.mjs');
 const provider = process.env.GATEHOUSE_SOCIAL_PROVIDER;
-if (!base || !provider) {
+if (!provider) {
   console.error('usage: GATEHOUSE_SOCIAL_PROVIDER=ID node social-flow.mjs <app-base-url>');
   process.exit(2);
 }
-const SHOTS = process.env.SCREENSHOT_DIR || join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
-const WAIT = Number(process.env.FLOW_TIMEOUT_MS || 15000);
-mkdirSync(SHOTS, { recursive: true });
-
-const assert = (ok, msg) => { if (!ok) throw new Error(msg); };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
-const ctx = await browser.newContext();
-const page = await ctx.newPage();
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(String(e)));
+const browser = await openPage();
+const { page } = browser;
 // Every navigation to the return page, as the browser made it (with the code).
 const returns = [];
 page.on('request', (r) => { if (r.isNavigationRequest() && new URL(r.url()).pathname === '/auth/return') returns.push(r.url()); });
-const tid = (id) => page.getByTestId(id).first();
-const shown = (id) => tid(id).waitFor({ state: 'visible', timeout: WAIT });
-const text = async (id) => (await tid(id).textContent()).trim();
-
-const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+const { tid, shown, text } = testIds(page);
 const email = `social-${stamp}@example.com`;
-let current = 'start';
-const t0 = Date.now();
-async function step(label, fn) {
-  current = label;
-  const t = Date.now();
-  await fn();
-  console.log(`social-flow[react]: ${label} ok (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-}
 
 /** The button, then (`form`) the provider's own development login form: any
  *  password signs in as the account named by the login. Without `form` the
@@ -80,7 +54,7 @@ async function viaProvider(form) {
   assert((await text('profile-email')) === email, `signed in as ${email}`);
 }
 
-try {
+await runSteps('social-flow[react]', 'react-social', browser, async (step) => {
   await step(`"Sign in with ${provider}" → the provider's login form → /profile (a new account)`, async () => {
     await page.goto(base + '/login');
     await viaProvider(true);
@@ -101,15 +75,7 @@ try {
   });
 
   await step('with an authenticator app, the provider\'s sign-in asks for the second step', async () => {
-    await tid('totp-enroll').click();
-    await shown('totp-secret');
-    const secret = (await tid('totp-secret').textContent()).trim();
-    const now = Date.now();
-    await tid('totp-code').fill(totp(secret, 0, now));
-    await tid('totp-confirm').click();
-    await shown('recovery-codes');
-    await tid('recovery-done').click();
-    await shown('totp-on');
+    const { secret, now } = await enrolTotp(page);
     await tid('logout').click();
     await shown('login-page');
     await tid(`login-social-${provider}`).click();
@@ -133,12 +99,4 @@ try {
     await shown('login-page');
   });
 
-  assert(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
-  console.log(`social-flow[react]: ok in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await browser.close();
-} catch (e) {
-  console.error(`social-flow[react]: FAILED at "${current}": ${e.message}`);
-  await page.screenshot({ path: join(SHOTS, 'react-social-failure.png'), fullPage: true }).catch(() => {});
-  await browser.close();
-  process.exit(1);
-}
+});

@@ -4,4 +4,4 @@
 # single-flight test: 10 calls at once after expiry → exactly one refresh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-EXAMPLE_EXTRA_TEST="node single-flight.test.mjs" exec ../e2e/run-app.sh fetch 5101 .
+EXAMPLE_EXTRA_TEST="node single-flight.test.mjs" exec ../e2e/run-app.sh fetch "$((${EXAMPLES_APP_PORT_BASE:-5100} + 1))" .

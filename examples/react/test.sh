@@ -5,4 +5,4 @@
 # sign-in through a real OpenID Provider (../e2e/social-flow.mjs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-EXAMPLE_EXTRA_TEST="bash ../e2e/extras.sh reset-flow.mjs mfa-flow.mjs social-flow.mjs" exec ../e2e/run-app.sh react 5102 dist
+EXAMPLE_EXTRA_TEST="bash ../e2e/extras.sh reset-flow.mjs mfa-flow.mjs social-flow.mjs" exec ../e2e/run-app.sh react "$((${EXAMPLES_APP_PORT_BASE:-5100} + 2))" dist

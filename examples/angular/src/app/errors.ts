@@ -1,5 +1,5 @@
 import { HttpErrorResponse } from '@angular/common/http';
-import { Component, input } from '@angular/core';
+import { Component, input, signal } from '@angular/core';
 import { isGatehouseError } from '@gatehouse/client';
 
 export interface ShownError {
@@ -23,6 +23,28 @@ export function toShownError(e: unknown): ShownError {
     return { detail: body?.detail ?? (e.status === 0 ? 'Network error.' : e.message), fields: {} };
   }
   return { detail: e instanceof Error ? e.message : String(e), fields: {} };
+}
+
+/** A form's state: what it shows of a refusal, and whether its call is running. */
+export class FormState {
+  readonly error = signal<ShownError>({ detail: null, fields: {} });
+  readonly busy = signal(false);
+
+  /** Runs the form's call (busy meanwhile): true when it succeeded (the
+   *  error is cleared), false when it failed (its messages are shown). */
+  async run(call: () => Promise<unknown>): Promise<boolean> {
+    this.busy.set(true);
+    try {
+      await call();
+      this.error.set({ detail: null, fields: {} });
+      return true;
+    } catch (e) {
+      this.error.set(toShownError(e));
+      return false;
+    } finally {
+      this.busy.set(false);
+    }
+  }
 }
 
 /** Every server message for one field, under its input: data-testid="error-<name>". */

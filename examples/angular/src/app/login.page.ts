@@ -1,7 +1,7 @@
-import { Component, inject, signal } from '@angular/core';
+import { Component, inject } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import { AuthService } from './auth.service';
-import { FieldErrors, ShownError, toShownError } from './errors';
+import { FieldErrors, FormState } from './errors';
 
 @Component({
   selector: 'app-login-page',
@@ -12,13 +12,13 @@ import { FieldErrors, ShownError, toShownError } from './errors';
       <!-- novalidate: the server judges the input and the page shows its messages. -->
       <form novalidate (submit)="submit($event, email.value, password.value)">
         <label>Email <input #email data-testid="login-email" type="email" autocomplete="username" /></label>
-        <app-field-errors [errors]="error().fields" name="email" />
+        <app-field-errors [errors]="form.error().fields" name="email" />
         <label>Password <input #password data-testid="login-password" type="password" autocomplete="current-password" /></label>
-        <app-field-errors [errors]="error().fields" name="password" />
-        @if (error().detail) {
-          <p class="error" data-testid="login-error">{{ error().detail }}</p>
+        <app-field-errors [errors]="form.error().fields" name="password" />
+        @if (form.error().detail) {
+          <p class="error" data-testid="login-error">{{ form.error().detail }}</p>
         }
-        <button type="submit" data-testid="login-submit" [disabled]="busy()">Log in</button>
+        <button type="submit" data-testid="login-submit" [disabled]="form.busy()">Log in</button>
       </form>
       <p>No account yet? <a routerLink="/register" data-testid="nav-register">Register</a></p>
     </section>
@@ -27,20 +27,11 @@ import { FieldErrors, ShownError, toShownError } from './errors';
 export class LoginPage {
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
-  readonly error = signal<ShownError>({ detail: null, fields: {} });
-  readonly busy = signal(false);
+  readonly form = new FormState();
 
   async submit(event: Event, email: string, password: string) {
     event.preventDefault();
-    this.busy.set(true);
-    try {
-      await this.auth.login(email, password);
-      await this.router.navigateByUrl('/profile');
-    } catch (e) {
-      // Wrong credentials: 401 {"detail": "No active account…", "code": "no_active_account"}.
-      this.error.set(toShownError(e));
-    } finally {
-      this.busy.set(false);
-    }
+    // Wrong credentials: 401 {"detail": "No active account…", "code": "no_active_account"}.
+    if (await this.form.run(() => this.auth.login(email, password))) await this.router.navigateByUrl('/profile');
   }
 }
