@@ -148,6 +148,16 @@ function opts(server, extra = {}) {
   return { baseUrl: BASE + "/", apiKey: "sk_test", clientId: "cid", fetch: server.fetch, autoRefresh: false, ...extra };
 }
 
+/** A mock server and a client of it (`extra`: more options); `events`: the
+ *  client's events by name. */
+function setup(make, extra = {}) {
+  const s = mockServer();
+  const c = make(opts(s, extra));
+  const events = [];
+  c.onChange((ev) => events.push(ev));
+  return { s, c, events };
+}
+
 function mapStorage(asyncish = false) {
   const m = new Map();
   const wrap = (v) => (asyncish ? sleep(1).then(() => v) : v);
@@ -169,8 +179,7 @@ const scenarios = {
   },
 
   async login_attaches_headers(make) {
-    const s = mockServer();
-    const c = make(opts(s));
+    const { s, c } = setup(make);
     eq(c.session, null, "no session before login");
     const sess = await c.login("a@example.com", "pw");
     ok(typeof sess.access === "string" && typeof sess.refresh === "string", "login returns the pair");
@@ -194,8 +203,7 @@ const scenarios = {
   },
 
   async fetch_keeps_caller_headers_and_requests(make) {
-    const s = mockServer();
-    const c = make(opts(s));
+    const { s, c } = setup(make);
     await c.login("a@example.com", "pw");
     let r = await c.fetch(BASE + "/api/echo/", { method: "POST", headers: { "X-Trace": "t1", "Content-Type": "application/json" }, body: '{"a":1}' });
     let j = await r.json();
@@ -211,8 +219,7 @@ const scenarios = {
   },
 
   async typed_errors(make, api) {
-    const s = mockServer();
-    const c = make(opts(s));
+    const { s, c } = setup(make);
     const e = await rejects(c.login("a@example.com", "wrong"), "bad password");
     ok(e instanceof Error, "an Error");
     ok(api.isGatehouseError(e), "isGatehouseError");
@@ -243,10 +250,7 @@ const scenarios = {
   },
 
   async register_signs_in(make) {
-    const s = mockServer();
-    const c = make(opts(s));
-    const events = [];
-    c.onChange((ev) => events.push(ev));
+    const { s, c, events } = setup(make);
     const r = await c.register({ email: "n@example.com", username: "n", password: "pw", password2: "pw", first_name: "N", last_name: "M" });
     eq(r.user.email, "n@example.com", "user returned");
     eq(c.session.access, r.access, "signed in with the pair");
@@ -255,9 +259,8 @@ const scenarios = {
   },
 
   async proactive_refresh_single_flight(make) {
-    const s = mockServer();
+    const { s, c } = setup(make);
     s.st.ttl = 0; // an access token that is already due
-    const c = make(opts(s));
     await c.login("a@example.com", "pw");
     s.st.ttl = 60;
     const rs = await Promise.all(Array.from({ length: 20 }, () => c.fetch("/api/auth/profile/")));
@@ -269,8 +272,7 @@ const scenarios = {
   },
 
   async retry_once_on_401_single_flight(make) {
-    const s = mockServer();
-    const c = make(opts(s));
+    const { s, c } = setup(make);
     await c.login("a@example.com", "pw");
     s.st.liveAccess.clear(); // the server no longer takes the access token
     const rs = await Promise.all(Array.from({ length: 20 }, () => c.fetch("/api/auth/profile/")));
@@ -305,10 +307,7 @@ const scenarios = {
   },
 
   async network_failure_keeps_session(make) {
-    const s = mockServer();
-    const c = make(opts(s));
-    const events = [];
-    c.onChange((ev) => events.push(ev));
+    const { s, c, events } = setup(make);
     const sess = await c.login("a@example.com", "pw");
     s.st.refreshFailure = "network";
     const e = await rejects(c.refresh(), "network failure");
@@ -343,8 +342,7 @@ const scenarios = {
   },
 
   async on_change_events(make) {
-    const s = mockServer();
-    const c = make(opts(s));
+    const { s, c } = setup(make);
     const events = [];
     const off = c.onChange((ev, sess) => events.push(ev + ":" + (sess ? "s" : "null")));
     const other = [];
@@ -361,8 +359,7 @@ const scenarios = {
   },
 
   async logout_clears_even_if_server_fails(make) {
-    const s = mockServer();
-    const c = make(opts(s));
+    const { s, c } = setup(make);
     await c.login("a@example.com", "pw");
     s.st.logoutStatus = 500;
     await c.logout();
@@ -373,8 +370,7 @@ const scenarios = {
   },
 
   async change_password_takes_new_pair(make) {
-    const s = mockServer();
-    const c = make(opts(s));
+    const { s, c } = setup(make);
     const old = await c.login("a@example.com", "pw");
     const e = await rejects(c.changePassword("nope", "a", "a"), "wrong old");
     eq(e.fields.old_password[0], "Old password is not correct.", "field error");
@@ -387,11 +383,8 @@ const scenarios = {
   },
 
   async auto_refresh_timer(make) {
-    const s = mockServer();
+    const { s, c, events } = setup(make, { autoRefresh: true, refreshMargin: 30 });
     s.st.ttl = 2; // margin becomes 1 s (half the lifetime)
-    const c = make(opts(s, { autoRefresh: true, refreshMargin: 30 }));
-    const events = [];
-    c.onChange((ev) => events.push(ev));
     await c.login("a@example.com", "pw");
     // The event, not the server's counter: the counter moves before the client
     // has taken the new pair and told its listeners.
