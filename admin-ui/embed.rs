@@ -8,16 +8,16 @@
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/gatehouse_client_bg-C4eKP10t.wasm")),
     },
     Asset {
+        path: "/admin/assets/index-ClKRX65i.js",
+        content_type: "text/javascript; charset=utf-8",
+        etag: "\"b300230cb7b41f2096e9\"",
+        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-ClKRX65i.js")),
+    },
+    Asset {
         path: "/admin/assets/index-DH_ZGQj3.css",
         content_type: "text/css; charset=utf-8",
         etag: "\"19914d1c68698daa3fef\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DH_ZGQj3.css")),
-    },
-    Asset {
-        path: "/admin/assets/index-DT5tKyfh.js",
-        content_type: "text/javascript; charset=utf-8",
-        etag: "\"866ac9a05ca81d83242a\"",
-        body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/assets/index-DT5tKyfh.js")),
     },
     Asset {
         path: "/admin/favicon.svg",
@@ -28,7 +28,7 @@
     Asset {
         path: "/admin/index.html",
         content_type: "text/html; charset=utf-8",
-        etag: "\"a75bd3cd92c83aea89f2\"",
+        etag: "\"ec5186cde18b1afa699e\"",
         body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../admin-ui/dist/admin/index.html")),
     },
     Asset {

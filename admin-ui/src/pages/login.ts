@@ -48,21 +48,10 @@ export function loginPage(root: HTMLElement, done: () => void): void {
     }
   };
   // Passwordless: no email or password; the browser offers this site's passkeys.
-  const passkeyBtn = h('button', { class: 'btn btn-block', type: 'button', id: 'passkey-sign-in' }, 'Sign in with a passkey');
-  passkeyBtn.onclick = async () => {
-    error.hidden = true;
-    passkeyBtn.disabled = true;
-    try {
-      if (askClient) setCredentials({ clientId: clientId.value.trim(), apiKey: apiKey.value.trim() }, remember.checked);
-      await signInWithPasskey();
-      done();
-    } catch (e) {
-      error.textContent = message(e);
-      error.hidden = false;
-    } finally {
-      passkeyBtn.disabled = false;
-    }
-  };
+  const passkeyBtn = passkeyButton({ class: 'btn btn-block', id: 'passkey-sign-in' }, 'Sign in with a passkey', error, done, () => {
+    if (askClient) setCredentials({ clientId: clientId.value.trim(), apiKey: apiKey.value.trim() }, remember.checked);
+    return signInWithPasskey();
+  });
   const form = asyncForm('login-card', submit, error, send, [
     brand(),
     h('p', { class: 'muted' }, 'Sign in to the admin dashboard.'),
@@ -115,23 +104,9 @@ function mfaStep(root: HTMLElement, mfaToken: string, methods: string[], done: (
       submit.textContent = 'Verify';
     }
   };
-  let usePasskey: HTMLButtonElement | null = null;
-  if (methods.includes('passkey')) {
-    const b = (usePasskey = h('button', { class: 'btn btn-ghost btn-sm', type: 'button', id: 'use-passkey' }, 'Use a passkey instead'));
-    b.onclick = async () => {
-      error.hidden = true;
-      b.disabled = true;
-      try {
-        await verifyMfa(mfaToken, { passkey: true });
-        done();
-      } catch (e) {
-        error.textContent = message(e);
-        error.hidden = false;
-      } finally {
-        b.disabled = false;
-      }
-    };
-  }
+  const usePasskey = methods.includes('passkey')
+    ? passkeyButton({ class: 'btn btn-ghost btn-sm', id: 'use-passkey' }, 'Use a passkey instead', error, done, () => verifyMfa(mfaToken, { passkey: true }))
+    : null;
   append(root, [
     asyncForm('login-card', submit, error, send, [
       brand(),
@@ -142,6 +117,26 @@ function mfaStep(root: HTMLElement, mfaToken: string, methods: string[], done: (
       h('div', { class: 'login-alt' }, toggle, usePasskey, backLink(root, done)),
     ], message),
   ]);
+}
+
+/** A button beside a form that signs in with a passkey (`ceremony`), then
+ *  `done()`; disabled meanwhile, a failure shown in the form's `error`. */
+function passkeyButton(attrs: Record<string, string>, label: string, error: HTMLElement, done: () => void, ceremony: () => Promise<unknown>): HTMLButtonElement {
+  const b = h('button', { ...attrs, type: 'button' }, label);
+  b.onclick = async () => {
+    error.hidden = true;
+    b.disabled = true;
+    try {
+      await ceremony();
+      done();
+    } catch (e) {
+      error.textContent = message(e);
+      error.hidden = false;
+    } finally {
+      b.disabled = false;
+    }
+  };
+  return b;
 }
 
 const backLink = (root: HTMLElement, done: () => void) =>
