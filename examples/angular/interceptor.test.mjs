@@ -44,12 +44,19 @@ const page = await (await browser.newContext()).newPage();
 const calls = [];
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(String(e)));
+// Recorded in the order the answers came; `auth` is filled in a moment later.
 page.on('response', async (r) => {
   const req = r.request();
   const u = new URL(r.url());
   if (!u.pathname.startsWith('/api/') || req.method() === 'OPTIONS') return;
-  calls.push({ method: req.method(), path: u.pathname, status: r.status(), auth: await req.headerValue('authorization') });
+  const call = { method: req.method(), path: u.pathname, status: r.status(), auth: undefined };
+  calls.push(call);
+  call.auth = await req.headerValue('authorization');
 });
+// The calls since `from` once `n` have been recorded in full: the page may show
+// the outcome before this process has heard of the last answer.
+const recorded = (from, n) =>
+  until(() => { const c = calls.slice(from); return c.length >= n && c.every((x) => x.auth !== undefined) && c; }, `${n} answers recorded`);
 const tid = (id) => page.getByTestId(id);
 const show = (c) => c.map((x) => `${x.method} ${x.path} ${x.status}`).join(', ');
 
@@ -91,7 +98,7 @@ try {
   await tid('profile-first_name').fill('Retried');
   await tid('profile-save').click();
   await tid('profile-saved').waitFor({ timeout: WAIT });
-  let c = calls.slice(from);
+  let c = await recorded(from, 3);
   assert(c.length === 3, `expected PATCH 401, refresh 200, PATCH 200; got: ${show(c)}`);
   assert(c[0].method === 'PATCH' && c[0].status === 401 && c[0].auth === `Bearer ${forged}`, `first: ${show(c)}`);
   assert(c[1].path === '/api/auth/token/refresh/' && c[1].status === 200, `second: ${show(c)}`);
@@ -105,7 +112,7 @@ try {
   await tid('profile-save').click();
   await tid('login-page').waitFor({ timeout: WAIT });
   await until(async () => new URL(page.url()).pathname === '/login', 'the path /login');
-  c = calls.slice(from);
+  c = await recorded(from, 2);
   assert(c.length === 2 && c[0].status === 401 && c[1].path === '/api/auth/token/refresh/' && c[1].status === 401,
     `expected PATCH 401, refresh 401; got: ${show(c)}`);
   // The client leaves a tombstone (not a session) so that other tabs see the expiry too.
