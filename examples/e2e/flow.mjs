@@ -78,31 +78,31 @@ const browser = await chromium.launch({
 const context = await browser.newContext();
 const page = await context.newPage();
 
-// Every API call the page makes: method, path (/api/v1/ folded into /api/), status,
-// the Authorization header, and for token-issuing calls the access token returned.
+// Every API call the page makes, in the order the answers came: method, path
+// (/api/v1/ folded into /api/), status, and a moment later (`ready`) the
+// Authorization header and, for token-issuing calls, the access token returned.
 const calls = [];
 const pageErrors = [];
 const consoleLines = [];
 page.on('pageerror', (e) => pageErrors.push(String(e)));
 page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-page.on('response', async (r) => {
+page.on('response', (r) => {
   const req = r.request();
   const u = new URL(r.url());
   if (!u.pathname.startsWith('/api/') || req.method() === 'OPTIONS') return;
-  const call = {
-    method: req.method(),
-    path: u.pathname.replace(/^\/api\/v\d+\//, '/api/'),
-    status: r.status(),
-    auth: (await req.headerValue('authorization')) || null,
-    access: null,
-    at: Date.now(),
-  };
+  const call = { method: req.method(), path: u.pathname.replace(/^\/api\/v\d+\//, '/api/'), status: r.status(), auth: null, access: null, at: Date.now() };
   calls.push(call);
-  if (call.status < 300 && /\/api\/auth\/(register|token)\/$/.test(call.path)) {
-    call.access = await r.json().then((b) => b.access || null, () => null);
-  }
+  call.ready = (async () => {
+    call.auth = (await req.headerValue('authorization')) || null;
+    if (call.status < 300 && /\/api\/auth\/(register|token)\/$/.test(call.path)) {
+      call.access = await r.json().then((b) => b.access || null, () => null);
+    }
+  })().catch(() => {}); // the browser closed meanwhile
 });
 const callsTo = (path, from = 0) => calls.slice(from).filter((c) => c.path === path);
+// The page may show an outcome before this process has read the headers and
+// bodies of the answers that led to it.
+const recorded = () => Promise.all(calls.map((c) => c.ready));
 
 const tid = (id) => page.getByTestId(id);
 const shown = (id, ms = WAIT) => tid(id).first().waitFor({ state: 'visible', timeout: ms });
@@ -163,6 +163,7 @@ try {
     await onPage('profile-page', '/profile');
     await until(async () => (await valueOf('profile-email')) === email, `profile-email = ${email}`);
     await until(async () => (await valueOf('profile-username')) === username, `profile-username = ${username}`);
+    await recorded();
     const issued = calls.filter((c) => c.access);
     assert(issued.length > 0, 'no access token seen from /api/auth/register/ or /api/auth/token/');
     firstAccess = issued[issued.length - 1].access;
@@ -185,6 +186,7 @@ try {
     await shown('profile-saved');
     const save = await until(() => calls.slice(before).find((c) => /^(PATCH|PUT)$/.test(c.method) && c.path === '/api/auth/profile/' && c.status === 200),
       'a 200 PATCH/PUT /api/auth/profile/');
+    await recorded();
     assert(save.auth && save.auth !== `Bearer ${firstAccess}`, 'the profile save used the expired token');
     const refreshes = callsTo('/api/auth/token/refresh/');
     assert(refreshes.some((c) => c.status === 200), 'no successful refresh before the save');
