@@ -62,18 +62,14 @@ impl World {
 
     async fn rotate(&self) -> Resp {
         self.admin
-            .post("/api/admin/keys/rotate/")
-            .bearer(&self.admin_access)
-            .send()
+            .post_empty_as("/api/admin/keys/rotate/", &self.admin_access)
             .await
     }
 
     async fn keys(&self) -> Value {
         let r = self
             .admin
-            .get("/api/admin/keys/")
-            .bearer(&self.admin_access)
-            .send()
+            .get_as("/api/admin/keys/", &self.admin_access)
             .await;
         r.expect(200);
         r.json()
@@ -169,9 +165,10 @@ async fn a_token_from_before_a_rotation_verifies_and_refreshes_after_it() {
     // Audited, with the admin as actor and the kids (never a secret).
     let audit = w
         .admin
-        .get("/api/admin/audit/?event=signing_key.rotated")
-        .bearer(&w.admin_access)
-        .send()
+        .get_as(
+            "/api/admin/audit/?event=signing_key.rotated",
+            &w.admin_access,
+        )
         .await;
     audit.expect(200);
     let audit = audit.json();
@@ -337,27 +334,15 @@ async fn the_keys_routes_are_for_admins_only() {
     let staff = w.ctx.server.create_user("staff");
     let access = staff_api.login_ok(&staff).await.access;
     for r in [
+        staff_api.get_as("/api/admin/keys/", &access).await,
         staff_api
-            .get("/api/admin/keys/")
-            .bearer(&access)
-            .send()
-            .await,
-        staff_api
-            .post("/api/admin/keys/rotate/")
-            .bearer(&access)
-            .send()
+            .post_empty_as("/api/admin/keys/rotate/", &access)
             .await,
     ] {
         r.expect_error(403, "permission_denied");
     }
     // A creator's token through a web client never reaches the admin API.
     let (_, t) = w.ctx.api.new_creator().await;
-    let r = w
-        .ctx
-        .api
-        .get("/api/admin/keys/")
-        .bearer(&t.access)
-        .send()
-        .await;
+    let r = w.ctx.api.get_as("/api/admin/keys/", &t.access).await;
     assert!(r.status == 403 || r.status == 401, "{}", r.status);
 }
