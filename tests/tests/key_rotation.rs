@@ -20,7 +20,7 @@ use gatehouse_contract::harness::*;
 use gatehouse_contract::jwt;
 use serde_json::Value;
 use std::time::Duration;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 static TURN: Mutex<()> = Mutex::const_new(());
 
@@ -31,9 +31,14 @@ struct World {
     admin: Api,
     admin_user: TestUser,
     admin_access: String,
+    /// This test's turn on the server: held for its whole run.
+    _turn: MutexGuard<'static, ()>,
 }
 
+/// Waits for this test's turn, then its [`World`]; `None` (the test is
+/// skipped, and says why) without the key-rotation server.
 async fn world(test: &str) -> Option<World> {
+    let turn = TURN.lock().await;
     let server = server_or_skip(ServerConfig::KeyRotation, test)?;
     if server.database_url.is_none() {
         eprintln!("SKIP {test}: no GATEHOUSE_TEST_DATABASE_URL for the CLI");
@@ -48,6 +53,7 @@ async fn world(test: &str) -> Option<World> {
         admin,
         admin_user,
         admin_access,
+        _turn: turn,
     })
 }
 
@@ -116,7 +122,6 @@ fn in_state(keys: &Value, state: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_token_from_before_a_rotation_verifies_and_refreshes_after_it() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("a_token_from_before_a_rotation_verifies_and_refreshes_after_it").await
     else {
         return;
@@ -197,7 +202,6 @@ async fn a_token_from_before_a_rotation_verifies_and_refreshes_after_it() {
 
 #[tokio::test]
 async fn a_token_signed_with_a_retired_key_is_refused() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("a_token_signed_with_a_retired_key_is_refused").await else {
         return;
     };
@@ -259,7 +263,6 @@ async fn a_token_signed_with_a_retired_key_is_refused() {
 
 #[tokio::test]
 async fn two_hosts_rotating_at_once_end_with_one_current_and_one_next() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("two_hosts_rotating_at_once_end_with_one_current_and_one_next").await
     else {
         return;
@@ -326,7 +329,6 @@ async fn two_hosts_rotating_at_once_end_with_one_current_and_one_next() {
 
 #[tokio::test]
 async fn the_keys_routes_are_for_admins_only() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("the_keys_routes_are_for_admins_only").await else {
         return;
     };

@@ -117,12 +117,8 @@ async fn enroll(api: &Api, tokens: Tokens, user: TestUser) -> Enrolled {
         )
         .await;
     r.expect(200);
-    let recovery: Vec<String> = r.json()["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
+    let codes = r.json()["recovery_codes"].as_array().unwrap().clone();
+    let recovery: Vec<String> = codes.iter().map(|c| c.as_str().unwrap().into()).collect();
     assert_eq!(recovery.len(), 10);
     Enrolled {
         user,

@@ -63,9 +63,16 @@ async fn login_with(api: &Api, options: &Value, credential: &Value) -> Resp {
     .await
 }
 
+/// The default server and [`rp_client`] on it.
+fn rp_ctx() -> (Ctx, Api) {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    (ctx, api)
+}
+
 /// [`rp_client`] on the default server.
 fn rp_api() -> Api {
-    rp_client(&Ctx::new())
+    rp_ctx().1
 }
 
 /// A passwordless sign-in with `key`: fresh options, and its answer.
@@ -293,8 +300,7 @@ async fn malformed_and_huge_credentials_are_clear_4xx() {
 
 #[tokio::test]
 async fn challenges_are_bound_to_their_ceremony_user_and_client() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let (ctx, api) = rp_ctx();
     let (_, t) = api.new_creator().await;
     let (_, other) = api.new_creator().await;
     let mut key = new_key();
@@ -379,6 +385,13 @@ async fn mfa_verify(api: &Api, token: &str, options: &Value, credential: &Value)
     api.post_json("/api/auth/mfa/verify/", &json!({"mfa_token": token, "challenge_id": options["challenge_id"], "credential": credential})).await
 }
 
+/// The second step with `key`: fresh passkey options for `token`, and
+/// its answer.
+async fn mfa_answer(api: &Api, token: &str, key: &mut SoftKey) -> Resp {
+    let o = mfa_options(api, token).await.json();
+    mfa_verify(api, token, &o, &key.get(&o)).await
+}
+
 #[tokio::test]
 async fn a_passkey_is_a_second_factor_after_the_password() {
     let (api, u, t, mut key) = rp_enrolled().await;
@@ -421,8 +434,7 @@ async fn a_second_step_passkey_must_be_the_users_and_its_challenge_the_sign_ins(
 
     // Another user's passkey, on a challenge issued for this sign-in.
     let token = mfa_token(&api, &u).await;
-    let o = mfa_options(&api, &token).await.json();
-    mfa_verify(&api, &token, &o, &other_key.get(&o))
+    mfa_answer(&api, &token, &mut other_key)
         .await
         .expect_error(400, "webauthn_wrong_credential");
     // The right passkey with a passwordless sign-in's challenge.
@@ -443,28 +455,22 @@ async fn a_second_step_passkey_must_be_the_users_and_its_challenge_the_sign_ins(
         .await
         .expect_error(400, "webauthn_challenge_mismatch");
     // Four wrong answers and a fifth attempt: a right one still signs in.
-    let o5 = mfa_options(&api, &token).await.json();
-    mfa_verify(&api, &token, &o5, &key.get(&o5))
-        .await
-        .expect(200);
+    mfa_answer(&api, &token, &mut key).await.expect(200);
     // Out of attempts: the next sign-in challenge after 5 wrong answers is dead.
     let token3 = mfa_token(&api, &u).await;
     for _ in 0..5 {
-        let o = mfa_options(&api, &token3).await.json();
-        mfa_verify(&api, &token3, &o, &other_key.get(&o))
+        mfa_answer(&api, &token3, &mut other_key)
             .await
             .expect_error(400, "webauthn_wrong_credential");
     }
-    let o = mfa_options(&api, &token3).await.json();
-    mfa_verify(&api, &token3, &o, &key.get(&o))
+    mfa_answer(&api, &token3, &mut key)
         .await
         .expect_error(401, "mfa_token_invalid");
 }
 
 #[tokio::test]
 async fn passkey_options_need_a_live_sign_in_challenge_of_this_client() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let (ctx, api) = rp_ctx();
     let (u, _, _) = enrolled(&api).await;
     let token = mfa_token(&api, &u).await;
     mfa_options(&api, "not-a-token")
@@ -495,8 +501,7 @@ async fn passkey_options_need_a_live_sign_in_challenge_of_this_client() {
 
 #[tokio::test]
 async fn admins_see_passkeys_in_mfa_and_their_reset_removes_them() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let (ctx, api) = rp_ctx();
     let (u, t, mut key) = enrolled(&api).await;
     let id = api.profile(&t.access).await.json()["id"].as_i64().unwrap();
     let (_, admin_api) = ctx.client(&ClientSpec::admin());
