@@ -16,7 +16,7 @@ use gatehouse_core::{Config, Gatehouse};
 use http::{Method, Request};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use support::{create_user, Reply, PASSWORD};
+use support::{create_user, Reply, Via, PASSWORD};
 
 type Client = (ApiClient, ApiKey);
 
@@ -56,16 +56,25 @@ async fn world() -> World {
     }
 }
 
+/// [`support::web_client`] of another type.
+/// `r` is a page of `len` results with these links.
+fn assert_page(r: &Reply, len: usize, previous: &Value, next: &Value) {
+    assert_eq!(r.body["results"].as_array().unwrap().len(), len);
+    assert_eq!(&r.body["previous"], previous);
+    assert_eq!(&r.body["next"], next);
+}
+
+/// A fresh world with `name` of type `t` signed in: its access token.
+async fn world_as(name: &str, t: UserType) -> (World, String) {
+    let w = world().await;
+    let (_, access, _) = w.token(name, t).await;
+    (w, access)
+}
+
 fn new_client(name: &str, client_type: &str, rate_limit: u32) -> NewApiClient {
     NewApiClient {
-        name: name.into(),
         client_type: client_type.into(),
-        rate_limit,
-        serves: None,
-        allowed_origins: vec![],
-        is_active: true,
-        email: Default::default(),
-        require_mfa_for_staff: None,
+        ..support::web_client(name, rate_limit)
     }
 }
 
@@ -76,20 +85,11 @@ fn s(v: &Value) -> String {
 }
 
 impl World {
-    async fn call(
-        &self,
-        client: &Client,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        bearer: Option<&str>,
-    ) -> Reply {
-        support::send(&self.gh, client, method, path, body, bearer).await
-    }
-
     /// A call through the dashboard client.
     async fn admin(&self, method: Method, path: &str, body: Option<Value>, bearer: &str) -> Reply {
-        self.call(&self.dash, method, path, body, Some(bearer))
+        self.gh
+            .via(&self.dash)
+            .call(method, path, body, Some(bearer))
             .await
     }
 
@@ -115,14 +115,10 @@ impl World {
     }
 
     async fn login_via(&self, client: &Client, name: &str) -> Reply {
-        self.call(
-            client,
-            Method::POST,
-            "/api/auth/token/",
-            Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
-            None,
-        )
-        .await
+        self.gh
+            .via(client)
+            .login(&format!("{name}@example.com"), PASSWORD)
+            .await
     }
 
     /// Creates a user and returns its access token, logged in through the
@@ -139,6 +135,26 @@ impl World {
         (u, s(&r.body["access"]), s(&r.body["refresh"]))
     }
 
+    /// `POST /api/admin/users/{id}/{action}/` without a body.
+    async fn user_action(&self, id: impl std::fmt::Display, action: &str, bearer: &str) -> Reply {
+        let path = format!("/api/admin/users/{id}/{action}/");
+        self.post(&path, None, bearer).await
+    }
+
+    /// GETs `path` and asserts a 400 that names exactly `fields`.
+    async fn assert_refused(&self, path: &str, bearer: &str, fields: &[&str]) -> Reply {
+        let r = self.get(path, bearer).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(keys(&r.body), fields, "{path}: {}", r.body);
+        r
+    }
+
+    /// The names of the audit events that `query` selects.
+    async fn audit_names(&self, admin: &str, query: &str) -> Vec<String> {
+        let events = self.audit(admin, query).await;
+        events.iter().map(|e| s(&e["event"])).collect()
+    }
+
     async fn audit(&self, admin: &str, query: &str) -> Vec<Value> {
         let r = self
             .get(&format!("/api/admin/audit/?page_size=200&{query}"), admin)
@@ -152,8 +168,7 @@ impl World {
 /// on fresh targets, so a change made by one caller does not decide another.
 #[tokio::test]
 async fn permission_matrix_of_every_admin_endpoint() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staff0", UserType::Staff).await;
+    let (w, staff) = world_as("staff0", UserType::Staff).await;
     let (_, admin, _) = w.token("admin0", UserType::Admin).await;
     let (_, creator, _) = w.token("creator0", UserType::Creator).await;
     let callers: [(&str, Option<&str>); 4] = [
@@ -229,7 +244,10 @@ GET    /api/admin/audit/                               | 401 403 200 200
             };
             let path = fill(path);
             let body = body.map(|b| serde_json::from_str::<Value>(&fill(b)).unwrap());
-            let r = w.call(&w.dash, method.clone(), &path, body, *token).await;
+            let r =
+                w.gh.via(&w.dash)
+                    .call(method.clone(), &path, body, *token)
+                    .await;
             assert_eq!(
                 r.status.as_u16(),
                 *want,
@@ -240,9 +258,7 @@ GET    /api/admin/audit/                               | 401 403 200 200
     }
     // The admin API is for admin clients only, whoever calls.
     for token in [&creator, &staff, &admin] {
-        let r = w
-            .call(&w.web, Method::GET, "/api/admin/users/", None, Some(token))
-            .await;
+        let r = w.gh.via(&w.web).get("/api/admin/users/", token).await;
         r.assert_error(403, "admin_client_required");
     }
     // A creator's token through the dashboard's client: the client does not
@@ -263,8 +279,7 @@ GET    /api/admin/audit/                               | 401 403 200 200
 
 #[tokio::test]
 async fn user_list_searches_filters_and_pages_like_drf() {
-    let w = world().await;
-    let (_, admin, _) = w.token("boss", UserType::Admin).await;
+    let (w, admin) = world_as("boss", UserType::Admin).await;
     for i in 0..5 {
         w.user(&format!("Writer{i}"), UserType::Creator).await;
     }
@@ -275,21 +290,12 @@ async fn user_list_searches_filters_and_pages_like_drf() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["count"], 5);
-    assert_eq!(r.body["results"].as_array().unwrap().len(), 2);
-    assert_eq!(r.body["previous"], Value::Null);
-    assert_eq!(
-        r.body["next"],
-        "/api/admin/users/?search=WRITER&page_size=2&page=2"
-    );
+    let page2 = json!("/api/admin/users/?search=WRITER&page_size=2&page=2");
+    assert_page(&r, 2, &Value::Null, &page2);
     let r = w
         .get("/api/admin/users/?search=WRITER&page_size=2&page=3", &admin)
         .await;
-    assert_eq!(r.body["results"].as_array().unwrap().len(), 1);
-    assert_eq!(r.body["next"], Value::Null);
-    assert_eq!(
-        r.body["previous"],
-        "/api/admin/users/?search=WRITER&page_size=2&page=2"
-    );
+    assert_page(&r, 1, &page2, &Value::Null);
     let r = w
         .get("/api/admin/users/?search=WRITER&page_size=2&page=4", &admin)
         .await;
@@ -306,12 +312,8 @@ async fn user_list_searches_filters_and_pages_like_drf() {
     let r = w.get("/api/admin/users/?user_type=staff", &admin).await;
     assert_eq!(r.body["count"], 1);
     assert_eq!(r.first_error("results")["username"], "someone");
-    let r = w
-        .get(
-            "/api/admin/users/?user_type=overlord&is_active=maybe",
-            &admin,
-        )
-        .await;
+    let path = "/api/admin/users/?user_type=overlord&is_active=maybe";
+    let r = w.get(path, &admin).await;
     assert_eq!(r.status, 400);
     assert_eq!(
         r.first_error("user_type"),
@@ -327,13 +329,7 @@ async fn user_list_searches_filters_and_pages_like_drf() {
 
     // Deactivated users are found by the filter.
     let victim = w.user("victim", UserType::Creator).await;
-    let r = w
-        .post(
-            &format!("/api/admin/users/{}/deactivate/", victim.id),
-            None,
-            &admin,
-        )
-        .await;
+    let r = w.user_action(victim.id, "deactivate", &admin).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["is_active"], false);
     let r = w.get("/api/admin/users/?is_active=false", &admin).await;
@@ -343,27 +339,21 @@ async fn user_list_searches_filters_and_pages_like_drf() {
 
 #[tokio::test]
 async fn create_and_update_users_with_field_errors() {
-    let w = world().await;
-    let (_, admin, _) = w.token("boss", UserType::Admin).await;
-    let r = w
-        .post(
-            "/api/admin/users/",
-            json!({"email": "bad", "username": "a b", "password": "short", "user_type": "wizard"}),
-            &admin,
-        )
-        .await;
+    let (w, admin) = world_as("boss", UserType::Admin).await;
+    let create = |body: Value| w.post("/api/admin/users/", body, &admin);
+    let r = create(
+        json!({"email": "bad", "username": "a b", "password": "short", "user_type": "wizard"}),
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert_eq!(
         r.first_error("user_type"),
         "\"wizard\" is not a valid choice."
     );
-    let r = w
-        .post(
-            "/api/admin/users/",
-            json!({"email": "bad", "username": "a b", "password": "short", "user_type": "staff"}),
-            &admin,
-        )
-        .await;
+    let r = create(
+        json!({"email": "bad", "username": "a b", "password": "short", "user_type": "staff"}),
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert!(
         r.body["email"].is_array()
@@ -477,15 +467,14 @@ async fn staff_manage_creators_only_and_cannot_grant_staff() {
     let r = w.login_via(&w.web, "crafty").await;
     let token = s(&r.body["access"]);
     for client in [&w.web, &w.dash] {
-        let r = w
-            .call(
-                client,
-                Method::PATCH,
-                &format!("/api/admin/users/{}/", creator.id),
-                Some(json!({"user_type": "admin"})),
-                Some(&token),
-            )
-            .await;
+        let r =
+            w.gh.via(client)
+                .patch_as(
+                    &format!("/api/admin/users/{}/", creator.id),
+                    json!({"user_type": "admin"}),
+                    &token,
+                )
+                .await;
         assert_eq!(r.status, 403);
     }
     let r = w
@@ -518,23 +507,11 @@ async fn nobody_removes_the_last_active_superuser() {
     // The type change ended root's logins: their old token is dead at once.
     let r = w.get("/api/admin/users/", &admin).await;
     assert_eq!(r.status, 401);
-    let r = w
-        .post(
-            &format!("/api/admin/users/{}/deactivate/", second.id),
-            None,
-            &admin2,
-        )
-        .await;
+    let r = w.user_action(second.id, "deactivate", &admin2).await;
     assert_eq!(r.body["code"], "last_superuser");
     // An inactive admin does not count as the remaining superuser.
     let third = w.user("third", UserType::Admin).await;
-    let r = w
-        .post(
-            &format!("/api/admin/users/{}/deactivate/", third.id),
-            None,
-            &admin2,
-        )
-        .await;
+    let r = w.user_action(third.id, "deactivate", &admin2).await;
     assert_eq!(r.status, 200);
     let r = w
         .patch(
@@ -548,8 +525,7 @@ async fn nobody_removes_the_last_active_superuser() {
 
 #[tokio::test]
 async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
     let (victim, access, refresh) = w.token("victim", UserType::Creator).await;
     // A second login, to see both listed and both ended.
     assert_eq!(w.login_via(&w.web, "victim").await.status, 200);
@@ -559,33 +535,11 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     assert_eq!(r.body.as_array().unwrap().len(), 2, "{}", r.body);
     assert_eq!(r.body[0]["client_name"], "web");
 
-    let r = w
-        .post(
-            &format!("/api/admin/users/{}/deactivate/", victim.id),
-            None,
-            &staff,
-        )
-        .await;
+    let r = w.user_action(victim.id, "deactivate", &staff).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = w
-        .call(
-            &w.web,
-            Method::POST,
-            "/api/auth/token/refresh/",
-            Some(json!({"refresh": refresh})),
-            None,
-        )
-        .await;
+    let r = w.gh.via(&w.web).refresh(&refresh).await;
     assert_eq!(r.status, 401);
-    let r = w
-        .call(
-            &w.web,
-            Method::GET,
-            "/api/auth/profile/",
-            None,
-            Some(&access),
-        )
-        .await;
+    let r = w.gh.via(&w.web).profile(&access).await;
     assert_eq!(r.status, 401);
     assert_eq!(w.login_via(&w.web, "victim").await.status, 401);
     let r = w
@@ -593,13 +547,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
         .await;
     assert_eq!(r.body, json!([]));
 
-    let r = w
-        .post(
-            &format!("/api/admin/users/{}/reactivate/", victim.id),
-            None,
-            &staff,
-        )
-        .await;
+    let r = w.user_action(victim.id, "reactivate", &staff).await;
     assert_eq!(r.body["is_active"], true);
     let r = w.login_via(&w.web, "victim").await;
     assert_eq!(r.status, 200);
@@ -613,15 +561,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     let path = format!("/api/admin/users/{}/sessions/{sid}/", victim.id);
     assert_eq!(w.delete(&path, &staff).await.status, 204);
     assert_eq!(w.delete(&path, &staff).await.status, 404);
-    let r = w
-        .call(
-            &w.web,
-            Method::POST,
-            "/api/auth/token/refresh/",
-            Some(json!({"refresh": refresh})),
-            None,
-        )
-        .await;
+    let r = w.gh.via(&w.web).refresh(&refresh).await;
     assert_eq!(r.status, 401);
     w.login_via(&w.web, "victim").await;
     w.login_via(&w.web, "victim").await;
@@ -631,12 +571,9 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
     assert_eq!(r.body, json!({"ended": 2}));
 
     // Each of those is in the audit log, by whom, to whom.
-    let events: Vec<String> = w
-        .audit(&staff, &format!("target_user={}", victim.id))
-        .await
-        .iter()
-        .map(|e| s(&e["event"]))
-        .collect();
+    let events = w
+        .audit_names(&staff, &format!("target_user={}", victim.id))
+        .await;
     for e in [
         "user.deactivated",
         "user.reactivated",
@@ -655,8 +592,7 @@ async fn deactivation_ends_logins_at_once_and_reactivation_restores_login() {
 
 #[tokio::test]
 async fn clients_create_with_key_once_update_rotate_deactivate() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
     let r = w
         .post("/api/admin/clients/", json!({"name": "", "client_type": "web site", "rate_limit": 0, "serves": ["gods"], "allowed_origins": ["ftp://x"]}), &staff)
         .await;
@@ -689,15 +625,10 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     );
     let reg = json!({"email": "m@example.com", "username": "m", "password": PASSWORD, "password2": PASSWORD});
     assert_eq!(
-        w.call(
-            &mobile,
-            Method::POST,
-            "/api/auth/register/",
-            Some(reg),
-            None
-        )
-        .await
-        .status,
+        w.gh.via(&mobile)
+            .post("/api/auth/register/", reg)
+            .await
+            .status,
         201
     );
     // Never shown again.
@@ -744,9 +675,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     assert_eq!(r.status, 200);
     let new_key = s(&r.body["api_key"]);
     assert_ne!(new_key, key);
-    let r = w
-        .call(&mobile, Method::GET, "/api/auth/profile/", None, None)
-        .await;
+    let r = w.gh.via(&mobile).anonymous_profile().await;
     assert_eq!(r.body["code"], "api_key_invalid");
     let mobile = (mobile.0, ApiKey(new_key));
     assert_eq!(w.login_via(&mobile, "m").await.status, 200);
@@ -781,12 +710,7 @@ async fn clients_create_with_key_once_update_rotate_deactivate() {
     let r = w.get("/api/admin/clients/cl_nope/", &staff).await;
     assert_eq!(r.status, 404);
 
-    let events: Vec<String> = w
-        .audit(&staff, &format!("client={id}"))
-        .await
-        .iter()
-        .map(|e| s(&e["event"]))
-        .collect();
+    let events = w.audit_names(&staff, &format!("client={id}")).await;
     for e in [
         "client.created",
         "client.updated",
@@ -817,7 +741,8 @@ async fn usage_counts_requests_by_client_and_hour() {
     // web: a registration, a login, two failed logins, a refresh.
     let reg = json!({"email": "bob@example.com", "username": "bob", "password": PASSWORD, "password2": PASSWORD});
     assert_eq!(
-        w.call(&w.web, Method::POST, "/api/auth/register/", Some(reg), None)
+        w.gh.via(&w.web)
+            .post("/api/auth/register/", reg)
             .await
             .status,
         201
@@ -825,30 +750,11 @@ async fn usage_counts_requests_by_client_and_hour() {
     let r = w.login_via(&w.web, "ann").await;
     let refresh = s(&r.body["refresh"]);
     for _ in 0..2 {
-        let r = w
-            .call(
-                &w.web,
-                Method::POST,
-                "/api/auth/token/",
-                Some(json!({"email": "ann@example.com", "password": "wrong"})),
-                None,
-            )
-            .await;
+        let r = w.gh.via(&w.web).login("ann@example.com", "wrong").await;
         assert_eq!(r.status, 401);
     }
     w.clock.advance_millis(3);
-    assert_eq!(
-        w.call(
-            &w.web,
-            Method::POST,
-            "/api/auth/token/refresh/",
-            Some(json!({"refresh": refresh})),
-            None
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(w.gh.via(&w.web).refresh(&refresh).await.status, 200);
     // Next hour: the other client, throttled after 2 of 3.
     w.clock.advance_secs(3600);
     let tight =
@@ -856,11 +762,9 @@ async fn usage_counts_requests_by_client_and_hour() {
             .await
             .unwrap();
     for _ in 0..3 {
-        w.call(&tight, Method::GET, "/api/auth/profile/", None, None)
-            .await;
+        w.gh.via(&tight).anonymous_profile().await;
     }
-    w.call(&other, Method::GET, "/api/auth/profile/", None, None)
-        .await;
+    w.gh.via(&other).anonymous_profile().await;
     let admin = s(&w.login_via(&w.dash, "boss").await.body["access"]);
 
     let web_id = &w.web.0.id.0;
@@ -914,12 +818,8 @@ async fn usage_counts_requests_by_client_and_hour() {
     assert_eq!(r.body["bucket"], "day");
     assert_eq!(r.body["series"].as_array().unwrap().len(), 8);
     assert!(r.body["totals"]["requests"].as_u64().unwrap() >= 9);
-    let r = w
-        .get(
-            "/api/admin/usage/?from=2027-01-15T10:00:00Z&to=2027-01-15T09:00:00Z",
-            &admin,
-        )
-        .await;
+    let path = "/api/admin/usage/?from=2027-01-15T10:00:00Z&to=2027-01-15T09:00:00Z";
+    let r = w.get(path, &admin).await;
     assert_eq!(r.status, 400);
     assert!(r.body["from"].is_array());
     let r = w.get("/api/admin/usage/?from=soon", &admin).await;
@@ -932,14 +832,11 @@ async fn usage_counts_requests_by_client_and_hour() {
 async fn flush_adds_to_stored_counts_and_is_free_when_empty() {
     let w = world().await;
     assert_eq!(w.gh.flush_usage().await.unwrap(), 0);
-    w.call(&w.web, Method::GET, "/api/auth/profile/", None, None)
-        .await;
-    w.call(&w.dash, Method::GET, "/api/auth/profile/", None, None)
-        .await;
+    w.gh.via(&w.web).anonymous_profile().await;
+    w.gh.via(&w.dash).anonymous_profile().await;
     assert_eq!(w.gh.flush_usage().await.unwrap(), 2);
     assert_eq!(w.gh.flush_usage().await.unwrap(), 0);
-    w.call(&w.web, Method::GET, "/api/auth/profile/", None, None)
-        .await;
+    w.gh.via(&w.web).anonymous_profile().await;
     assert_eq!(w.gh.flush_usage().await.unwrap(), 1);
     let r = w
         .sql
@@ -971,44 +868,20 @@ async fn flush_adds_to_stored_counts_and_is_free_when_empty() {
 
 #[tokio::test]
 async fn audit_log_records_auth_events_with_client_and_ip() {
-    let w = world().await;
-    let (_, admin, _) = w.token("boss", UserType::Admin).await;
+    let (w, admin) = world_as("boss", UserType::Admin).await;
     let reg = json!({"email": "eve@example.com", "username": "eve", "password": PASSWORD, "password2": PASSWORD});
-    let r = w
-        .call(&w.web, Method::POST, "/api/auth/register/", Some(reg), None)
-        .await;
+    let r = w.gh.via(&w.web).post("/api/auth/register/", reg).await;
     let eve = r.body["user"]["id"].as_i64().unwrap();
     let access = s(&r.body["access"]);
     let first_refresh = s(&r.body["refresh"]);
     // Failed logins: unknown email, wrong password, type not served.
-    w.call(
-        &w.web,
-        Method::POST,
-        "/api/auth/token/",
-        Some(json!({"email": "nobody@example.com", "password": "x"})),
-        None,
-    )
-    .await;
-    w.call(
-        &w.web,
-        Method::POST,
-        "/api/auth/token/",
-        Some(json!({"email": "eve@example.com", "password": "x"})),
-        None,
-    )
-    .await;
+    w.gh.via(&w.web).login("nobody@example.com", "x").await;
+    w.gh.via(&w.web).login("eve@example.com", "x").await;
     assert_eq!(w.login_via(&w.dash, "eve").await.status, 403);
     // Refresh; the spent token again inside the reuse grace (a retry, a
     // reissue), then after it (a replay).
-    let refresh = |token: String| {
-        w.call(
-            &w.web,
-            Method::POST,
-            "/api/auth/token/refresh/",
-            Some(json!({ "refresh": token })),
-            None,
-        )
-    };
+    let web = w.gh.via(&w.web);
+    let refresh = |token: String| async move { web.refresh(&token).await };
     assert_eq!(refresh(first_refresh.clone()).await.status, 200);
     assert_eq!(refresh(first_refresh.clone()).await.status, 200);
     w.clock.advance_secs(31);
@@ -1016,70 +889,38 @@ async fn audit_log_records_auth_events_with_client_and_ip() {
     // Password change, logout, ending a session, logout-all.
     let r = w.login_via(&w.web, "eve").await;
     let access2 = s(&r.body["access"]);
-    let r = w
-        .call(&w.web, Method::POST, "/api/auth/change-password/", Some(json!({"old_password": PASSWORD, "new_password": "another fine password", "new_password2": "another fine password"})), Some(&access2))
+    let r = w.gh.via(&w.web).post_as("/api/auth/change-password/", json!({"old_password": PASSWORD, "new_password": "another fine password", "new_password2": "another fine password"}), &access2)
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
-        w.call(
-            &w.web,
-            Method::GET,
-            "/api/auth/profile/",
-            None,
-            Some(&access)
-        )
-        .await
-        .status,
+        w.gh.via(&w.web).profile(&access).await.status,
         401,
         "the password change ended the first login"
     );
     let (access3, refresh3) = (s(&r.body["access"]), s(&r.body["refresh"]));
-    let r = w
-        .call(
-            &w.web,
-            Method::POST,
-            "/api/auth/logout/",
-            Some(json!({"refresh": refresh3})),
-            Some(&access3),
-        )
-        .await;
+    let r =
+        w.gh.via(&w.web)
+            .post_as("/api/auth/logout/", json!({"refresh": refresh3}), &access3)
+            .await;
     assert_eq!(r.status, 200);
     let login = |pw: &'static str| {
         let w = &w;
         async move {
-            let r = w
-                .call(
-                    &w.web,
-                    Method::POST,
-                    "/api/auth/token/",
-                    Some(json!({"email": "eve@example.com", "password": pw})),
-                    None,
-                )
-                .await;
+            let r = w.gh.via(&w.web).login("eve@example.com", pw).await;
             s(&r.body["access"])
         }
     };
     let a = login("another fine password").await;
-    let r = w
-        .call(
-            &w.web,
-            Method::DELETE,
-            "/api/auth/sessions/nope/",
-            None,
-            Some(&a),
-        )
-        .await;
+    let r =
+        w.gh.via(&w.web)
+            .delete("/api/auth/sessions/nope/", &a)
+            .await;
     assert_eq!(r.status, 404);
     login("another fine password").await;
-    let r = w
-        .call(
-            &w.web,
-            Method::POST,
-            "/api/auth/logout-all/",
-            None,
-            Some(&a),
-        )
-        .await;
+    let r =
+        w.gh.via(&w.web)
+            .post_empty_as("/api/auth/logout-all/", &a)
+            .await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     let all = w.audit(&admin, &format!("user={eve}")).await;
@@ -1239,20 +1080,11 @@ async fn usage_cost() {
     }
     let record_ns = t.elapsed().as_nanos() as f64 / f64::from(n);
 
-    let w = world().await;
-    let (_, access, _) = w.token("ann", UserType::Creator).await;
+    let (w, access) = world_as("ann", UserType::Creator).await;
     let rounds = 3000u32;
     let t = Instant::now();
     for _ in 0..rounds {
-        let r = w
-            .call(
-                &w.web,
-                Method::GET,
-                "/api/auth/profile/",
-                None,
-                Some(&access),
-            )
-            .await;
+        let r = w.gh.via(&w.web).profile(&access).await;
         assert_eq!(r.status, 200);
     }
     let handle_us = t.elapsed().as_micros() as f64 / f64::from(rounds);
@@ -1269,8 +1101,7 @@ async fn usage_cost() {
         );
     }
     for c in &many {
-        w.call(c, Method::GET, "/api/auth/profile/", None, None)
-            .await;
+        w.gh.via(c).anonymous_profile().await;
     }
     let t = Instant::now();
     let rows_many = w.gh.flush_usage().await.unwrap();
@@ -1306,8 +1137,7 @@ const OUT_OF_WINDOW: &str =
 /// allocates until OOM in a release build), and the server answers after.
 #[tokio::test]
 async fn usage_times_out_of_range_are_400_on_both_usage_routes() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
     let web_id = w.web.0.id.0.clone();
     for route in [
         "/api/admin/usage/".to_owned(),
@@ -1328,16 +1158,12 @@ async fn usage_times_out_of_range_are_400_on_both_usage_routes() {
             ("from=0000-01-01T00:00:00Z", "from"),
         ] {
             let path = format!("{route}?{query}");
-            let r = w.get(&path, &staff).await;
-            assert_eq!(r.status, 400, "{path}: {}", r.body);
-            assert_eq!(keys(&r.body), [field], "{path}: {}", r.body);
+            let r = w.assert_refused(&path, &staff, &[field]).await;
             assert_eq!(r.body[field], json!([OUT_OF_WINDOW]), "{path}");
         }
         // Both bad at once: both named.
         let path = format!("{route}?from=-9223372036854775808&to=9223372036854775807");
-        let r = w.get(&path, &staff).await;
-        assert_eq!(r.status, 400, "{path}: {}", r.body);
-        assert_eq!(keys(&r.body), ["from", "to"], "{path}: {}", r.body);
+        w.assert_refused(&path, &staff, &["from", "to"]).await;
         // Still serving.
         let r = w.get(&route, &staff).await;
         assert_eq!(r.status, 200, "{route}: {}", r.body);
@@ -1349,52 +1175,29 @@ async fn usage_times_out_of_range_are_400_on_both_usage_routes() {
 /// the window's last second is served in both forms, and one past it is not.
 #[tokio::test]
 async fn usage_series_length_is_bounded_and_the_window_edges_hold() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
-    let get = |q: String| {
-        let w = &w;
-        let staff = staff.clone();
-        async move { w.get(&format!("/api/admin/usage/?{q}"), &staff).await }
-    };
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
+    let (w, staff) = (&w, staff.as_str());
+    let get = move |q: String| async move { w.get(&format!("/api/admin/usage/?{q}"), staff).await };
+    let between = |from: i64, to: i64, extra: &str| get(format!("from={from}&to={to}{extra}"));
     let t0 = T0.as_secs();
     assert_eq!(t0 % 3600, 0);
     // Hourly: 31 days, from and to mid-hour → 745 buckets, the most.
-    let r = get(format!(
-        "from={}&to={}&bucket=hour",
-        t0 - 31 * 86400 + 1800,
-        t0 + 1800
-    ))
-    .await;
+    let r = between(t0 - 31 * 86400 + 1800, t0 + 1800, "&bucket=hour").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["series"].as_array().unwrap().len(), 31 * 24 + 1);
     // One second more is refused, not built.
-    let r = get(format!(
-        "from={}&to={}&bucket=hour",
-        t0 - 31 * 86400 + 1800,
-        t0 + 1801
-    ))
-    .await;
+    let r = between(t0 - 31 * 86400 + 1800, t0 + 1801, "&bucket=hour").await;
     assert_eq!(
         (r.status.as_u16(), keys(&r.body)),
         (400, vec!["bucket".to_owned()])
     );
     // Daily: 366 days, from mid-day → 367 buckets.
     let day0 = t0 - t0 % 86400;
-    let r = get(format!(
-        "from={}&to={}",
-        day0 - 366 * 86400 + 43200,
-        day0 + 43200
-    ))
-    .await;
+    let r = between(day0 - 366 * 86400 + 43200, day0 + 43200, "").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["bucket"], "day");
     assert_eq!(r.body["series"].as_array().unwrap().len(), 367);
-    let r = get(format!(
-        "from={}&to={}",
-        day0 - 366 * 86400 + 43200,
-        day0 + 43201
-    ))
-    .await;
+    let r = between(day0 - 366 * 86400 + 43200, day0 + 43201, "").await;
     assert_eq!(
         (r.status.as_u16(), keys(&r.body)),
         (400, vec!["to".to_owned()])
@@ -1450,8 +1253,7 @@ async fn usage_series_length_is_bounded_and_the_window_edges_hold() {
 /// field error. (A regression guard: today's main already holds this.)
 #[tokio::test]
 async fn usage_limit_edges() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
     for bad in [
         "0",
         "101",
@@ -1462,9 +1264,7 @@ async fn usage_limit_edges() {
         "x",
     ] {
         let path = format!("/api/admin/usage/?limit={bad}");
-        let r = w.get(&path, &staff).await;
-        assert_eq!(r.status, 400, "{path}: {}", r.body);
-        assert_eq!(keys(&r.body), ["limit"], "{path}: {}", r.body);
+        w.assert_refused(&path, &staff, &["limit"]).await;
     }
     for ok in ["1", "100"] {
         let path = format!("/api/admin/usage/?limit={ok}");
@@ -1479,8 +1279,7 @@ async fn usage_limit_edges() {
 /// any query; sizes are clamped; audit times obey the same window.
 #[tokio::test]
 async fn list_paging_extremes_and_audit_times() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
     for list in ["users", "clients", "audit"] {
         for q in [
             "page=18446744073709551615",
@@ -1516,9 +1315,7 @@ async fn list_paging_extremes_and_audit_times() {
         ("actor=9223372036854775808", "actor"),
     ] {
         let path = format!("/api/admin/audit/?{q}");
-        let r = w.get(&path, &staff).await;
-        assert_eq!(r.status, 400, "{path}: {}", r.body);
-        assert_eq!(keys(&r.body), [field], "{path}: {}", r.body);
+        w.assert_refused(&path, &staff, &[field]).await;
     }
     let r = w
         .get(
@@ -1533,8 +1330,7 @@ async fn list_paging_extremes_and_audit_times() {
 /// the 200 newest.
 #[tokio::test]
 async fn admin_session_list_is_capped_at_the_newest_200() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
     let ann = w.user("ann", UserType::Creator).await;
     let mut newest = String::new();
     for _ in 0..205 {
@@ -1562,15 +1358,10 @@ async fn admin_session_list_is_capped_at_the_newest_200() {
 /// the CLI uses.
 #[tokio::test]
 async fn client_origins_allow_plain_http_only_on_loopback() {
-    let w = world().await;
-    let (_, staff, _) = w.token("staffer", UserType::Staff).await;
+    let (w, staff) = world_as("staffer", UserType::Staff).await;
     let create = |origins: Value| {
-        let w = &w;
-        let staff = staff.clone();
-        async move {
-            w.post("/api/admin/clients/", json!({"name": "Site", "client_type": "web", "rate_limit": 10, "allowed_origins": origins}), &staff)
-            .await
-        }
+        let body = json!({"name": "Site", "client_type": "web", "rate_limit": 10, "allowed_origins": origins});
+        w.post("/api/admin/clients/", body, &staff)
     };
     for bad in [
         "http://evil.example",
@@ -1605,22 +1396,11 @@ async fn client_origins_allow_plain_http_only_on_loopback() {
     assert_eq!(r.body["allowed_origins"], good);
     let id = s(&r.body["client_id"]);
     let path = format!("/api/admin/clients/{id}/");
-    let r = w
-        .patch(
-            &path,
-            json!({"allowed_origins": ["http://evil.example"]}),
-            &staff,
-        )
-        .await;
+    let patch_origins = |o: Value| w.patch(&path, json!({ "allowed_origins": o }), &staff);
+    let r = patch_origins(json!(["http://evil.example"])).await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(keys(&r.body), ["allowed_origins"]);
-    let r = w
-        .patch(
-            &path,
-            json!({"allowed_origins": ["http://127.0.0.1:9000"]}),
-            &staff,
-        )
-        .await;
+    let r = patch_origins(json!(["http://127.0.0.1:9000"])).await;
     assert_eq!(r.status, 200, "{}", r.body);
     // The operator path (`create-api-client --origins`).
     let mut bad = new_client("cli", "web", 10);

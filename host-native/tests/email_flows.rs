@@ -7,6 +7,7 @@ mod support;
 
 use gatehouse_core::api_client::{ApiClient, ApiKey, EmailOptions, NewApiClient};
 use gatehouse_core::sql::{SqlExecutor, Statement, Value};
+use gatehouse_core::user::UserType;
 use gatehouse_core::Config;
 use http::{Method, StatusCode};
 use serde_json::{json, Value as Json};
@@ -39,7 +40,39 @@ async fn flows_with(config: Config, email: EmailOptions) -> Flows {
 }
 
 async fn flows() -> Flows {
-    flows_with(mail_config(), EmailOptions::default()).await
+    flows_where(|_| {}).await
+}
+
+/// Flows with `ada` registered and a reset link mailed to her: its token.
+async fn ada_with_reset_token() -> (Flows, String) {
+    let f = flows().await;
+    f.register("ada").await;
+    f.request_reset("ada@example.com").await;
+    let token = f.token_mailed_to("ada@example.com").await;
+    (f, token)
+}
+
+/// Flows with `ada` registered: her access token.
+async fn ada_signed_in() -> (Flows, String) {
+    let f = flows().await;
+    let reg = f.register("ada").await;
+    (f, s(&reg.body["access"]))
+}
+
+/// Flows with sign-in codes, `ada` registered and a code mailed to her.
+async fn ada_with_code() -> (Flows, String) {
+    let f = flows_where(codes).await;
+    f.register("ada").await;
+    f.request_code("ada@example.com").await;
+    let code = f.last_mail_to("ada@example.com").await.code();
+    (f, code)
+}
+
+/// Mail on, and the shop's email options as `set` leaves them.
+async fn flows_where(set: impl FnOnce(&mut EmailOptions)) -> Flows {
+    let mut email = EmailOptions::default();
+    set(&mut email);
+    flows_with(mail_config(), email).await
 }
 
 /// A queued mail.
@@ -63,54 +96,72 @@ impl Mail {
 }
 
 impl Flows {
-    async fn post(&self, path: &str, body: Json, bearer: Option<&str>) -> Reply {
-        self.post_as(&self.web, path, body, bearer).await
+    /// The calls as the shop's web client.
+    fn api(&self) -> Caller<'_> {
+        self.svc.gh.via(&self.web)
     }
-    async fn post_as(
+    /// An anonymous POST of `body`.
+    async fn post(&self, path: &str, body: Json) -> Reply {
+        self.api().post(path, body).await
+    }
+    async fn post_with(&self, path: &str, body: Json, bearer: Option<&str>) -> Reply {
+        self.api()
+            .call(Method::POST, path, Some(body), bearer)
+            .await
+    }
+    /// `POST password/reset/confirm/` with `token` and the new password twice.
+    async fn confirm_reset(
         &self,
-        client: &(ApiClient, ApiKey),
-        path: &str,
-        body: Json,
-        bearer: Option<&str>,
+        token: impl AsRef<str>,
+        password: &str,
+        password2: &str,
     ) -> Reply {
-        send(&self.svc.gh, client, Method::POST, path, Some(body), bearer).await
+        let body = json!({"token": token.as_ref(), "password": password, "password2": password2});
+        self.post("/api/auth/password/reset/confirm/", body).await
+    }
+    /// `POST email/verify/` with `token`.
+    async fn verify_email(&self, token: impl AsRef<str>) -> Reply {
+        let body = json!({ "token": token.as_ref() });
+        self.post("/api/auth/email/verify/", body).await
+    }
+    /// `POST email/change/` to `new_email`, confirmed with `password`.
+    async fn change_email(&self, access: &str, new_email: &str, password: &str) -> Reply {
+        let body = json!({"new_email": new_email, "password": password});
+        self.post_with("/api/auth/email/change/", body, Some(access))
+            .await
+    }
+    /// `POST email/change/confirm/` with `token`.
+    async fn confirm_change(&self, token: impl AsRef<str>) -> Reply {
+        let body = json!({ "token": token.as_ref() });
+        self.post("/api/auth/email/change/confirm/", body).await
+    }
+    /// The token of the last mail to `to`.
+    async fn token_mailed_to(&self, to: &str) -> String {
+        self.last_mail_to(to).await.token()
     }
     /// `POST code/request/` for `email`.
     async fn request_code(&self, email: impl AsRef<str>) -> Reply {
         let body = json!({"email": email.as_ref()});
-        self.post("/api/auth/code/request/", body, None).await
+        self.post("/api/auth/code/request/", body).await
     }
 
     /// `POST code/verify/` with `email` and `code`.
     async fn verify_code(&self, email: impl AsRef<str>, code: impl AsRef<str>) -> Reply {
         let body = json!({"email": email.as_ref(), "code": code.as_ref()});
-        self.post("/api/auth/code/verify/", body, None).await
+        self.post("/api/auth/code/verify/", body).await
     }
 
     /// `POST password/reset/` for `email`.
     async fn request_reset(&self, email: impl AsRef<str>) -> Reply {
         let body = json!({"email": email.as_ref()});
-        self.post("/api/auth/password/reset/", body, None).await
+        self.post("/api/auth/password/reset/", body).await
     }
 
     async fn register(&self, name: &str) -> Reply {
-        let r = self
-            .post(
-                "/api/auth/register/",
-                json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD, "password2": PASSWORD}),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        r
+        self.api().register(name).await
     }
     async fn login(&self, email: &str, password: &str) -> Reply {
-        self.post(
-            "/api/auth/token/",
-            json!({"email": email, "password": password}),
-            None,
-        )
-        .await
+        self.api().login(email, password).await
     }
     async fn rows(&self, sql: &str) -> Vec<Vec<Value>> {
         self.svc
@@ -179,31 +230,17 @@ async fn a_reset_link_sets_a_new_password_and_ends_every_login() {
     assert!(mail.text.contains("Shop"));
     let token = mail.token();
     let new = "a brand new passphrase";
-    let r = f
-        .post(
-            "/api/auth/password/reset/confirm/",
-            json!({"token": token, "password": new, "password2": new}),
-            None,
-        )
-        .await;
+    let r = f.confirm_reset(&token, new, new).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 401);
     assert_eq!(f.login("ada@example.com", new).await.status, 200);
     let refreshed = f
-        .post(
-            "/api/auth/token/refresh/",
-            json!({"refresh": old_refresh}),
-            None,
-        )
+        .post("/api/auth/token/refresh/", json!({"refresh": old_refresh}))
         .await;
     assert_eq!(refreshed.status, 401, "{}", refreshed.body);
     // Single use.
     let again = f
-        .post(
-            "/api/auth/password/reset/confirm/",
-            json!({"token": token, "password": "yet another passphrase", "password2": "yet another passphrase"}),
-            None,
-        )
+        .confirm_reset(&token, "yet another passphrase", "yet another passphrase")
         .await;
     assert_eq!(again.status, 400);
     assert_eq!(code_of(&again), "invalid_token");
@@ -237,41 +274,27 @@ async fn reset_tokens_expire_and_a_newer_request_spends_the_older() {
     let f = flows().await;
     f.register("ada").await;
     let ask = || f.request_reset("ada@example.com");
-    let confirm = |token: String| {
-        f.post(
-            "/api/auth/password/reset/confirm/",
-            json!({"token": token, "password": "a brand new passphrase", "password2": "a brand new passphrase"}),
-            None,
-        )
-    };
+    let confirm =
+        |token: String| f.confirm_reset(token, "a brand new passphrase", "a brand new passphrase");
     ask().await;
-    let first = f.last_mail_to("ada@example.com").await.token();
+    let first = f.token_mailed_to("ada@example.com").await;
     ask().await;
-    let second = f.last_mail_to("ada@example.com").await.token();
+    let second = f.token_mailed_to("ada@example.com").await;
     assert_ne!(first, second);
     assert_eq!(code_of(&confirm(first).await), "invalid_token");
     // One hour (the default): valid a second before, not at it.
     f.svc.clock.advance_secs(3600);
     assert_eq!(code_of(&confirm(second).await), "invalid_token");
     ask().await;
-    let third = f.last_mail_to("ada@example.com").await.token();
+    let third = f.token_mailed_to("ada@example.com").await;
     f.svc.clock.advance_secs(3599);
     assert_eq!(confirm(third).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn two_concurrent_confirms_of_one_token_have_one_winner() {
-    let f = flows().await;
-    f.register("ada").await;
-    f.request_reset("ada@example.com").await;
-    let token = f.last_mail_to("ada@example.com").await.token();
-    let confirm = |p: &'static str| {
-        f.post(
-            "/api/auth/password/reset/confirm/",
-            json!({"token": token, "password": p, "password2": p}),
-            None,
-        )
-    };
+    let (f, token) = ada_with_reset_token().await;
+    let confirm = |p: &'static str| f.confirm_reset(&token, p, p);
     let (a, b) = tokio::join!(
         confirm("first racing passphrase"),
         confirm("second racing passphrase")
@@ -290,17 +313,8 @@ async fn two_concurrent_confirms_of_one_token_have_one_winner() {
 
 #[tokio::test]
 async fn a_weak_new_password_is_refused_with_the_register_errors_and_the_token_survives() {
-    let f = flows().await;
-    f.register("ada").await;
-    f.request_reset("ada@example.com").await;
-    let token = f.last_mail_to("ada@example.com").await.token();
-    let weak = f
-        .post(
-            "/api/auth/password/reset/confirm/",
-            json!({"token": token, "password": "12345", "password2": "12345"}),
-            None,
-        )
-        .await;
+    let (f, token) = ada_with_reset_token().await;
+    let weak = f.confirm_reset(&token, "12345", "12345").await;
     assert_eq!(weak.status, 400);
     assert!(
         weak.body["password"].as_array().unwrap().len() >= 2,
@@ -308,22 +322,14 @@ async fn a_weak_new_password_is_refused_with_the_register_errors_and_the_token_s
         weak.body
     );
     let mismatch = f
-        .post(
-            "/api/auth/password/reset/confirm/",
-            json!({"token": token, "password": "a brand new passphrase", "password2": "another one"}),
-            None,
-        )
+        .confirm_reset(&token, "a brand new passphrase", "another one")
         .await;
     assert_eq!(
         mismatch.first_error("password"),
         "Password fields didn't match."
     );
     let ok = f
-        .post(
-            "/api/auth/password/reset/confirm/",
-            json!({"token": token, "password": "a brand new passphrase", "password2": "a brand new passphrase"}),
-            None,
-        )
+        .confirm_reset(&token, "a brand new passphrase", "a brand new passphrase")
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
 }
@@ -338,24 +344,21 @@ async fn bad_input_is_a_clear_400_and_writes_nothing() {
         json!({"token": "a".repeat(5000), "password": "p", "password2": "p"}),
         json!({"token": "a".repeat(43), "password": "a brand new passphrase", "password2": "a brand new passphrase"}),
     ] {
-        let r = f
-            .post("/api/auth/password/reset/confirm/", body, None)
-            .await;
+        let r = f.post("/api/auth/password/reset/confirm/", body).await;
         assert_eq!(r.status, 400, "{}", r.body);
     }
     let wrong_type = f
         .post(
             "/api/auth/password/reset/confirm/",
             json!({"token": 5, "password": [], "password2": null}),
-            None,
         )
         .await;
     assert_eq!(wrong_type.status, 400);
     assert!(wrong_type.body["token"].is_array(), "{}", wrong_type.body);
-    let missing = f.post("/api/auth/email/verify/", json!({}), None).await;
+    let missing = f.post("/api/auth/email/verify/", json!({})).await;
     assert_eq!(missing.first_error("token"), "This field is required.");
     let email_type = f
-        .post("/api/auth/password/reset/", json!({"email": 1}), None)
+        .post("/api/auth/password/reset/", json!({"email": 1}))
         .await;
     assert_eq!(email_type.status, 400);
     assert_eq!(f.count("SELECT count(*) FROM audit_events").await, before);
@@ -384,7 +387,7 @@ async fn without_mail_the_flows_answer_503_and_register_sends_nothing() {
             Some(access.as_str()),
         ),
     ] {
-        let r = f.post(path, body, bearer).await;
+        let r = f.post_with(path, body, bearer).await;
         assert_eq!(r.status, 503, "{path}: {}", r.body);
         assert_eq!(code_of(&r), "mail_not_configured");
     }
@@ -408,14 +411,8 @@ async fn reset_requests_are_throttled_per_address_whether_or_not_it_has_an_accou
 
 #[tokio::test]
 async fn a_client_reset_url_gets_the_token_as_a_query_parameter() {
-    let f = flows_with(
-        mail_config(),
-        EmailOptions {
-            reset_url: Some("https://app.example.com/reset?lang=fr".into()),
-            ..EmailOptions::default()
-        },
-    )
-    .await;
+    let f =
+        flows_where(|e| e.reset_url = Some("https://app.example.com/reset?lang=fr".into())).await;
     f.register("ada").await;
     f.request_reset("ada@example.com").await;
     let mail = f.last_mail_to("ada@example.com").await;
@@ -442,39 +439,19 @@ async fn register_mails_a_verification_link_that_verifies_once() {
     assert!(mail
         .text
         .contains("https://auth.example.com/auth/verify/?token="));
-    let r = f
-        .post(
-            "/api/auth/email/verify/",
-            json!({"token": mail.token()}),
-            None,
-        )
-        .await;
+    let r = f.verify_email(mail.token()).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.body,
         json!({"detail": "Email verified.", "email_verified": true})
     );
-    let again = f
-        .post(
-            "/api/auth/email/verify/",
-            json!({"token": mail.token()}),
-            None,
-        )
-        .await;
+    let again = f.verify_email(mail.token()).await;
     assert_eq!(code_of(&again), "invalid_token");
-    let profile = send(
-        &f.svc.gh,
-        &f.web,
-        Method::GET,
-        "/api/auth/profile/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let profile = f.svc.gh.via(&f.web).profile(&access).await;
     assert_eq!(profile.body["email_verified"], true);
     assert!(profile.body["email_verified_at"].is_string());
     let resend = f
-        .post("/api/auth/email/verify/resend/", json!({}), Some(&access))
+        .post_with("/api/auth/email/verify/resend/", json!({}), Some(&access))
         .await;
     assert_eq!(resend.status, 400);
     assert_eq!(code_of(&resend), "already_verified");
@@ -483,52 +460,25 @@ async fn register_mails_a_verification_link_that_verifies_once() {
 
 #[tokio::test]
 async fn a_resend_spends_the_older_link_and_a_reset_token_does_not_verify() {
-    let f = flows().await;
-    let reg = f.register("ada").await;
-    let access = s(&reg.body["access"]);
-    let first = f.last_mail_to("ada@example.com").await.token();
+    let (f, access) = ada_signed_in().await;
+    let first = f.token_mailed_to("ada@example.com").await;
     let r = f
-        .post("/api/auth/email/verify/resend/", json!({}), Some(&access))
+        .post_with("/api/auth/email/verify/resend/", json!({}), Some(&access))
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let second = f.last_mail_to("ada@example.com").await.token();
-    assert_eq!(
-        code_of(
-            &f.post("/api/auth/email/verify/", json!({"token": first}), None)
-                .await
-        ),
-        "invalid_token"
-    );
+    let second = f.token_mailed_to("ada@example.com").await;
+    assert_eq!(code_of(&f.verify_email(&first).await), "invalid_token");
     f.request_reset("ada@example.com").await;
-    let reset = f.last_mail_to("ada@example.com").await.token();
-    assert_eq!(
-        code_of(
-            &f.post("/api/auth/email/verify/", json!({"token": reset}), None)
-                .await
-        ),
-        "invalid_token"
-    );
+    let reset = f.token_mailed_to("ada@example.com").await;
+    assert_eq!(code_of(&f.verify_email(&reset).await), "invalid_token");
     // 24 hours by default.
     f.svc.clock.advance_secs(24 * 3600);
-    assert_eq!(
-        code_of(
-            &f.post("/api/auth/email/verify/", json!({"token": second}), None)
-                .await
-        ),
-        "invalid_token"
-    );
+    assert_eq!(code_of(&f.verify_email(&second).await), "invalid_token");
 }
 
 #[tokio::test]
 async fn a_client_requiring_verified_emails_refuses_the_right_password_until_verified() {
-    let f = flows_with(
-        mail_config(),
-        EmailOptions {
-            require_verified_email: true,
-            ..EmailOptions::default()
-        },
-    )
-    .await;
+    let f = flows_where(|e| e.require_verified_email = true).await;
     f.register("ada").await;
     let r = f.login("ada@example.com", PASSWORD).await;
     assert_eq!(r.status, 403);
@@ -537,24 +487,20 @@ async fn a_client_requiring_verified_emails_refuses_the_right_password_until_ver
         f.login("ada@example.com", "wrong password").await.status,
         401
     );
-    let token = f.last_mail_to("ada@example.com").await.token();
-    f.post("/api/auth/email/verify/", json!({"token": token}), None)
-        .await;
+    let token = f.token_mailed_to("ada@example.com").await;
+    f.verify_email(&token).await;
     assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 200);
 }
 
 // ---- sign-in codes
 
-fn codes() -> EmailOptions {
-    EmailOptions {
-        signin_codes: true,
-        ..EmailOptions::default()
-    }
+fn codes(e: &mut EmailOptions) {
+    e.signin_codes = true;
 }
 
 #[tokio::test]
 async fn a_mailed_code_signs_in_once() {
-    let f = flows_with(mail_config(), codes()).await;
+    let f = flows_where(codes).await;
     f.register("ada").await;
     let r = f.request_code("ada@example.com").await;
     assert_eq!(r.status, 202, "{}", r.body);
@@ -579,13 +525,10 @@ async fn a_mailed_code_signs_in_once() {
 
 #[tokio::test]
 async fn a_client_signin_url_gets_the_address_and_code_as_query_parameters() {
-    let f = flows_with(
-        mail_config(),
-        EmailOptions {
-            signin_url: Some("https://app.example.com/code?lang=fr".into()),
-            ..codes()
-        },
-    )
+    let f = flows_where(|e| {
+        codes(e);
+        e.signin_url = Some("https://app.example.com/code?lang=fr".into());
+    })
     .await;
     f.register("ada").await;
     f.request_code("ada@example.com").await;
@@ -595,18 +538,15 @@ async fn a_client_signin_url_gets_the_address_and_code_as_query_parameters() {
     assert!(mail.text.contains(&url), "{}", mail.text);
     // The link is the typed code: it signs in once.
     let body = json!({"email": "ada@example.com", "code": code});
-    let ok = f.post("/api/auth/code/verify/", body.clone(), None).await;
+    let ok = f.post("/api/auth/code/verify/", body.clone()).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
-    let again = f.post("/api/auth/code/verify/", body, None).await;
+    let again = f.post("/api/auth/code/verify/", body).await;
     assert_eq!(code_of(&again), "invalid_code");
 }
 
 #[tokio::test]
 async fn five_wrong_codes_kill_it_even_for_the_right_one_and_expiry_does_too() {
-    let f = flows_with(mail_config(), codes()).await;
-    f.register("ada").await;
-    f.request_code("ada@example.com").await;
-    let code = f.last_mail_to("ada@example.com").await.code();
+    let (f, code) = ada_with_code().await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
         let r = f.verify_code("ada@example.com", wrong).await;
@@ -624,10 +564,7 @@ async fn five_wrong_codes_kill_it_even_for_the_right_one_and_expiry_does_too() {
 
 #[tokio::test]
 async fn parallel_guesses_never_count_past_five() {
-    let f = flows_with(mail_config(), codes()).await;
-    f.register("ada").await;
-    f.request_code("ada@example.com").await;
-    let code = f.last_mail_to("ada@example.com").await.code();
+    let (f, code) = ada_with_code().await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let guess = || f.verify_code("ada@example.com", wrong);
     let (a, b, c, d, e, g, h, i) = tokio::join!(
@@ -666,7 +603,7 @@ async fn a_client_without_sign_in_codes_refuses_them() {
             json!({"email": "ada@example.com", "code": "123456"}),
         ),
     ] {
-        let r = f.post(path, body, None).await;
+        let r = f.post(path, body).await;
         assert_eq!(r.status, 403);
         assert_eq!(code_of(&r), "signin_code_disabled");
     }
@@ -676,24 +613,14 @@ async fn a_client_without_sign_in_codes_refuses_them() {
 
 #[tokio::test]
 async fn an_email_change_is_confirmed_from_the_new_address_and_noticed_at_the_old() {
-    let f = flows().await;
-    let reg = f.register("ada").await;
-    let access = s(&reg.body["access"]);
+    let (f, access) = ada_signed_in().await;
     let wrong = f
-        .post(
-            "/api/auth/email/change/",
-            json!({"new_email": "ada.new@example.com", "password": "not it"}),
-            Some(&access),
-        )
+        .change_email(&access, "ada.new@example.com", "not it")
         .await;
     assert_eq!(wrong.status, 400);
     assert!(wrong.body["password"].is_array(), "{}", wrong.body);
     let r = f
-        .post(
-            "/api/auth/email/change/",
-            json!({"new_email": "ada.new@example.com", "password": PASSWORD}),
-            Some(&access),
-        )
+        .change_email(&access, "ada.new@example.com", PASSWORD)
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
     let notice = f.last_mail_to("ada@example.com").await;
@@ -702,97 +629,64 @@ async fn an_email_change_is_confirmed_from_the_new_address_and_noticed_at_the_ol
     assert!(link
         .text
         .contains("https://auth.example.com/auth/email-change/?token="));
-    let ok = f
-        .post(
-            "/api/auth/email/change/confirm/",
-            json!({"token": link.token()}),
-            None,
-        )
-        .await;
+    let ok = f.confirm_change(link.token()).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["email"], "ada.new@example.com");
     assert_eq!(f.login("ada.new@example.com", PASSWORD).await.status, 200);
     assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 401);
-    let profile = send(
-        &f.svc.gh,
-        &f.web,
-        Method::GET,
-        "/api/auth/profile/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let profile = f.svc.gh.via(&f.web).profile(&access).await;
     assert_eq!(profile.body["email_verified"], true);
     assert_eq!(f.audit_count("email.changed").await, 1);
 }
 
 #[tokio::test]
 async fn an_address_taken_before_the_confirmation_is_refused_and_nothing_changes() {
-    let f = flows().await;
-    let reg = f.register("ada").await;
-    let access = s(&reg.body["access"]);
-    f.post(
-        "/api/auth/email/change/",
-        json!({"new_email": "grace@example.com", "password": PASSWORD}),
-        Some(&access),
-    )
-    .await;
-    let token = f.last_mail_to("grace@example.com").await.token();
+    let (f, access) = ada_signed_in().await;
+    f.change_email(&access, "grace@example.com", PASSWORD).await;
+    let token = f.token_mailed_to("grace@example.com").await;
     f.register("grace").await;
-    let r = f
-        .post(
-            "/api/auth/email/change/confirm/",
-            json!({"token": token}),
-            None,
-        )
-        .await;
+    let r = f.confirm_change(&token).await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body["email"].is_array(), "{}", r.body);
     assert_eq!(f.login("ada@example.com", PASSWORD).await.status, 200);
     assert_eq!(f.audit_count("email.changed").await, 0);
-    let taken = f
-        .post(
-            "/api/auth/email/change/",
-            json!({"new_email": "grace@example.com", "password": PASSWORD}),
-            Some(&access),
-        )
-        .await;
+    let taken = f.change_email(&access, "grace@example.com", PASSWORD).await;
     assert!(taken.body["new_email"].is_array(), "{}", taken.body);
 }
 
 #[tokio::test]
 async fn an_email_change_spends_earlier_links_of_the_old_address() {
-    let f = flows().await;
-    let reg = f.register("ada").await;
-    let access = s(&reg.body["access"]);
-    let verify = f.last_mail_to("ada@example.com").await.token();
-    f.post(
-        "/api/auth/email/change/",
-        json!({"new_email": "ada.new@example.com", "password": PASSWORD}),
-        Some(&access),
-    )
-    .await;
-    let change = f.last_mail_to("ada.new@example.com").await.token();
-    f.post(
-        "/api/auth/email/change/confirm/",
-        json!({"token": change}),
-        None,
-    )
-    .await;
-    let r = f
-        .post("/api/auth/email/verify/", json!({"token": verify}), None)
+    let (f, access) = ada_signed_in().await;
+    let verify = f.token_mailed_to("ada@example.com").await;
+    f.change_email(&access, "ada.new@example.com", PASSWORD)
         .await;
+    let change = f.token_mailed_to("ada.new@example.com").await;
+    f.confirm_change(&change).await;
+    let r = f.verify_email(&verify).await;
     assert_eq!(code_of(&r), "invalid_token");
 }
 
 // ---- Gatehouse's own pages
 
-async fn page(
-    f: &Flows,
-    method: Method,
-    uri: &str,
-    form: Option<String>,
-) -> (StatusCode, http::HeaderMap, String) {
+type Page = (StatusCode, http::HeaderMap, String);
+
+/// GETs one of Gatehouse's own pages.
+async fn get_page(f: &Flows, uri: &str) -> Page {
+    page(f, Method::GET, uri, None).await
+}
+
+/// POSTs the reset page's form: `token` and the new password twice.
+async fn post_reset_form(f: &Flows, token: &str, password: &str, password2: &str) -> Page {
+    let form = format!("token={token}&password={password}&password2={password2}");
+    post_form(f, "/auth/reset/", form).await
+}
+
+/// POSTs `form` (urlencoded) to one of Gatehouse's own pages.
+async fn post_form(f: &Flows, uri: &str, form: String) -> Page {
+    page(f, Method::POST, uri, Some(form)).await
+}
+
+async fn page(f: &Flows, method: Method, uri: &str, form: Option<String>) -> Page {
     let mut b = http::Request::builder().method(method).uri(uri);
     if form.is_some() {
         b = b.header("content-type", "application/x-www-form-urlencoded");
@@ -810,17 +704,8 @@ async fn page(
 
 #[tokio::test]
 async fn the_reset_page_shows_a_form_and_its_post_sets_the_password() {
-    let f = flows().await;
-    f.register("ada").await;
-    f.request_reset("ada@example.com").await;
-    let token = f.last_mail_to("ada@example.com").await.token();
-    let (status, headers, body) = page(
-        &f,
-        Method::GET,
-        &format!("/auth/reset/?token={token}"),
-        None,
-    )
-    .await;
+    let (f, token) = ada_with_reset_token().await;
+    let (status, headers, body) = get_page(&f, &format!("/auth/reset/?token={token}")).await;
     assert_eq!(status, 200);
     assert!(body.contains("name=\"password2\""), "{body}");
     assert!(body.contains(&format!("value=\"{token}\"")));
@@ -830,22 +715,14 @@ async fn the_reset_page_shows_a_form_and_its_post_sets_the_password() {
     assert_eq!(headers["referrer-policy"], "no-referrer");
     assert_eq!(headers["cache-control"], "no-store");
     // A weak password shows the form again with the reasons.
-    let (status, _, body) = page(
-        &f,
-        Method::POST,
-        "/auth/reset/",
-        Some(format!("token={token}&password=12345&password2=12345")),
-    )
-    .await;
+    let (status, _, body) = post_reset_form(&f, &token, "12345", "12345").await;
     assert_eq!(status, 400);
     assert!(body.contains("too short"), "{body}");
-    let (status, _, body) = page(
+    let (status, _, body) = post_reset_form(
         &f,
-        Method::POST,
-        "/auth/reset/",
-        Some(format!(
-            "token={token}&password=a+brand+new%20passphrase&password2=a+brand+new+passphrase"
-        )),
+        &token,
+        "a+brand+new%20passphrase",
+        "a+brand+new+passphrase",
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -856,13 +733,7 @@ async fn the_reset_page_shows_a_form_and_its_post_sets_the_password() {
             .status,
         200
     );
-    let (status, _, body) = page(
-        &f,
-        Method::POST,
-        "/auth/reset/",
-        Some(format!("token={token}&password=x&password2=x")),
-    )
-    .await;
+    let (status, _, body) = post_reset_form(&f, &token, "x", "x").await;
     assert_eq!(status, 400);
     assert!(body.contains("invalid or has expired"), "{body}");
 }
@@ -871,32 +742,14 @@ async fn the_reset_page_shows_a_form_and_its_post_sets_the_password() {
 async fn the_verify_page_confirms_only_on_post_and_escapes_what_it_shows() {
     let f = flows().await;
     f.register("ada").await;
-    let token = f.last_mail_to("ada@example.com").await.token();
-    let (status, _, _) = page(
-        &f,
-        Method::GET,
-        &format!("/auth/verify/?token={token}"),
-        None,
-    )
-    .await;
+    let token = f.token_mailed_to("ada@example.com").await;
+    let (status, _, _) = get_page(&f, &format!("/auth/verify/?token={token}")).await;
     assert_eq!(status, 200);
     // GET changed nothing: the token still works once.
-    let (status, _, body) = page(
-        &f,
-        Method::POST,
-        "/auth/verify/",
-        Some(format!("token={token}")),
-    )
-    .await;
+    let (status, _, body) = post_form(&f, "/auth/verify/", format!("token={token}")).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Email verified."));
-    let (_, _, body) = page(
-        &f,
-        Method::GET,
-        "/auth/verify/?token=%22%3E%3Cscript%3E",
-        None,
-    )
-    .await;
+    let (_, _, body) = get_page(&f, "/auth/verify/?token=%22%3E%3Cscript%3E").await;
     assert!(
         !body.contains("<script>") && body.contains("&quot;&gt;&lt;script&gt;"),
         "{body}"
@@ -908,23 +761,11 @@ async fn the_verify_page_confirms_only_on_post_and_escapes_what_it_shows() {
 
 #[tokio::test]
 async fn the_email_change_page_confirms_the_new_address() {
-    let f = flows().await;
-    let reg = f.register("ada").await;
-    let access = s(&reg.body["access"]);
-    f.post(
-        "/api/auth/email/change/",
-        json!({"new_email": "ada.new@example.com", "password": PASSWORD}),
-        Some(&access),
-    )
-    .await;
-    let token = f.last_mail_to("ada.new@example.com").await.token();
-    let (status, _, body) = page(
-        &f,
-        Method::POST,
-        "/auth/email-change/",
-        Some(format!("token={token}")),
-    )
-    .await;
+    let (f, access) = ada_signed_in().await;
+    f.change_email(&access, "ada.new@example.com", PASSWORD)
+        .await;
+    let token = f.token_mailed_to("ada.new@example.com").await;
+    let (status, _, body) = post_form(&f, "/auth/email-change/", format!("token={token}")).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("ada.new@example.com"));
     assert_eq!(f.login("ada.new@example.com", PASSWORD).await.status, 200);
@@ -932,11 +773,37 @@ async fn the_email_change_page_confirms_the_new_address() {
 
 // ---- the admin API
 
-#[tokio::test]
-async fn staff_send_verification_and_reset_links_to_creators_audited() {
-    use gatehouse_core::user::UserType;
-    let f = flows().await;
-    let dash = f
+/// The dashboard (an `admin` client) with one staff member or admin
+/// signed in through it.
+struct Dashboard<'a> {
+    f: &'a Flows,
+    client: Client,
+    access: String,
+}
+
+impl Dashboard<'_> {
+    fn api(&self) -> Caller<'_> {
+        self.f.svc.gh.via(&self.client)
+    }
+    /// `POST /api/admin/users/{id}/{action}/` with an empty body.
+    async fn user_action(&self, id: i64, action: &str) -> Reply {
+        let path = format!("/api/admin/users/{id}/{action}/");
+        self.api().post_as(&path, json!({}), &self.access).await
+    }
+    async fn get(&self, path: &str) -> Reply {
+        self.api().get(path, &self.access).await
+    }
+    async fn post(&self, path: &str, body: Json) -> Reply {
+        self.api().post_as(path, body, &self.access).await
+    }
+    async fn patch(&self, path: &str, body: Json) -> Reply {
+        self.api().patch_as(path, body, &self.access).await
+    }
+}
+
+/// Creates the dashboard client and `name` of type `t`, signed in there.
+async fn dashboard<'a>(f: &'a Flows, name: &str, t: UserType) -> Dashboard<'a> {
+    let client = f
         .svc
         .gh
         .create_api_client(NewApiClient {
@@ -945,48 +812,26 @@ async fn staff_send_verification_and_reset_links_to_creators_audited() {
         })
         .await
         .unwrap();
-    for (name, t) in [("sam", UserType::Staff), ("root", UserType::Admin)] {
-        create_user(&f.svc.gh, name, t).await;
-    }
-    let staff = f
-        .post_as(
-            &dash,
-            "/api/auth/token/",
-            json!({"email": "sam@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
-    let staff = s(&staff.body["access"]);
+    create_user(&f.svc.gh, name, t).await;
+    let email = format!("{name}@example.com");
+    let r = f.svc.gh.via(&client).login(&email, PASSWORD).await;
+    let access = s(&r.body["access"]);
+    Dashboard { f, client, access }
+}
+
+#[tokio::test]
+async fn staff_send_verification_and_reset_links_to_creators_audited() {
+    let f = flows().await;
+    let dash = dashboard(&f, "sam", UserType::Staff).await;
+    create_user(&f.svc.gh, "root", UserType::Admin).await;
     let ada = f.register("ada").await.body["user"]["id"].as_i64().unwrap();
-    let verify = f
-        .post_as(
-            &dash,
-            &format!("/api/admin/users/{ada}/send-verification/"),
-            json!({}),
-            Some(&staff),
-        )
-        .await;
+    let verify = dash.user_action(ada, "send-verification").await;
     assert_eq!(verify.status, 202, "{}", verify.body);
-    let token = f.last_mail_to("ada@example.com").await.token();
-    f.post("/api/auth/email/verify/", json!({"token": token}), None)
-        .await;
-    let again = f
-        .post_as(
-            &dash,
-            &format!("/api/admin/users/{ada}/send-verification/"),
-            json!({}),
-            Some(&staff),
-        )
-        .await;
+    let token = f.token_mailed_to("ada@example.com").await;
+    f.verify_email(&token).await;
+    let again = dash.user_action(ada, "send-verification").await;
     assert_eq!(code_of(&again), "already_verified");
-    let reset = f
-        .post_as(
-            &dash,
-            &format!("/api/admin/users/{ada}/send-password-reset/"),
-            json!({}),
-            Some(&staff),
-        )
-        .await;
+    let reset = dash.user_action(ada, "send-password-reset").await;
     assert_eq!(reset.status, 202, "{}", reset.body);
     let mail = f.last_mail_to("ada@example.com").await;
     assert_eq!(mail.subject, "Reset your password");
@@ -999,57 +844,21 @@ async fn staff_send_verification_and_reset_links_to_creators_audited() {
     let root = f
         .count("SELECT id FROM users WHERE username = 'root'")
         .await;
-    let refused = f
-        .post_as(
-            &dash,
-            &format!("/api/admin/users/{root}/send-password-reset/"),
-            json!({}),
-            Some(&staff),
-        )
-        .await;
+    let refused = dash.user_action(root, "send-password-reset").await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     // The admin user JSON shows the state.
-    let got = send(
-        &f.svc.gh,
-        &dash,
-        Method::GET,
-        &format!("/api/admin/users/{ada}/"),
-        None,
-        Some(&staff),
-    )
-    .await;
+    let got = dash.get(&format!("/api/admin/users/{ada}/")).await;
     assert_eq!(got.body["email_verified"], true, "{}", got.body);
 }
 
 #[tokio::test]
 async fn client_email_options_are_set_through_the_admin_api() {
-    use gatehouse_core::user::UserType;
     let f = flows().await;
-    let dash = f
-        .svc
-        .gh
-        .create_api_client(NewApiClient {
-            client_type: "admin".into(),
-            ..web_client("Dashboard", 100_000)
-        })
-        .await
-        .unwrap();
-    create_user(&f.svc.gh, "root", UserType::Admin).await;
-    let root = f
-        .post_as(
-            &dash,
-            "/api/auth/token/",
-            json!({"email": "root@example.com", "password": PASSWORD}),
-            None,
-        )
-        .await;
-    let root = s(&root.body["access"]);
-    let created = f
-        .post_as(
-            &dash,
+    let dash = dashboard(&f, "root", UserType::Admin).await;
+    let created = dash
+        .post(
             "/api/admin/clients/",
             json!({"name": "app", "client_type": "web", "rate_limit": 100, "signin_codes": true, "reset_url": "https://app.example.com/reset", "signin_url": "https://app.example.com/code"}),
-            Some(&root),
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -1057,16 +866,13 @@ async fn client_email_options_are_set_through_the_admin_api() {
     assert_eq!(created.body["require_verified_email"], false);
     assert_eq!(created.body["reset_url"], "https://app.example.com/reset");
     assert_eq!(created.body["signin_url"], "https://app.example.com/code");
-    let id = s(&created.body["client_id"]);
-    let patched = send(
-        &f.svc.gh,
-        &dash,
-        Method::PATCH,
-        &format!("/api/admin/clients/{id}/"),
-        Some(json!({"require_verified_email": true, "reset_url": null, "signin_url": null})),
-        Some(&root),
-    )
-    .await;
+    let path = format!("/api/admin/clients/{}/", s(&created.body["client_id"]));
+    let patched = dash
+        .patch(
+            &path,
+            json!({"require_verified_email": true, "reset_url": null, "signin_url": null}),
+        )
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["require_verified_email"], true);
     assert_eq!(patched.body["reset_url"], Json::Null);
@@ -1078,15 +884,7 @@ async fn client_email_options_are_set_through_the_admin_api() {
         json!({"signin_url": 7}),
         json!({"signin_codes": "yes"}),
     ] {
-        let r = send(
-            &f.svc.gh,
-            &dash,
-            Method::PATCH,
-            &format!("/api/admin/clients/{id}/"),
-            Some(bad.clone()),
-            Some(&root),
-        )
-        .await;
+        let r = dash.patch(&path, bad.clone()).await;
         assert_eq!(r.status, 400, "{bad}: {}", r.body);
     }
 }
@@ -1138,7 +936,7 @@ async fn reset_requests_take_as_long_for_unknown_addresses_as_for_known_ones() {
 
 #[tokio::test]
 async fn a_newer_code_spends_the_older_one() {
-    let f = flows_with(mail_config(), codes()).await;
+    let f = flows_where(codes).await;
     f.register("ada").await;
     let ask = || f.request_code("ada@example.com");
     ask().await;
@@ -1173,7 +971,6 @@ async fn requests_are_throttled_per_ip_across_addresses() {
             .post(
                 "/api/auth/password/reset/",
                 json!({"email": format!("n{n}@example.com")}),
-                None,
             )
             .await;
         assert_eq!(r.status, 202);

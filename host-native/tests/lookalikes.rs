@@ -17,7 +17,7 @@ use gatehouse_core::user::{NewUser, UserType};
 use gatehouse_core::Config;
 use http::{Method, StatusCode};
 use serde_json::json;
-use support::{s, PASSWORD};
+use support::{s, Via, PASSWORD};
 
 async fn rows(sql: &LibsqlExecutor, q: &str) -> Vec<Vec<Value>> {
     sql.run(Statement::plain(q)).await.unwrap().rows
@@ -269,7 +269,7 @@ async fn unicode_local_parts_when_configured() {
     let w = support::world_with(config, |g| g).await;
     let register = |email: &str, username: &str| {
         let body = json!({"email": email, "username": username, "password": PASSWORD, "password2": PASSWORD});
-        w.call(Method::POST, "/api/auth/register/", Some(body), None)
+        w.gh.via(&w.client).post("/api/auth/register/", body)
     };
     let r = register("jos\u{e9}@example.com", "jose").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

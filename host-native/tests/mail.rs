@@ -2,22 +2,16 @@
 //! that an SMTP password never reaches the log), `mail test` through the
 //! development log, and the refusals.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
+use std::process::{Command, Output};
+use support::binary;
+
 const PASSWORD: &str = "hunter2-Secret";
 
 fn gatehouse(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("GATEHOUSE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("GATEHOUSE_LOG", "trace")
-        .arg("--database-url")
-        .arg(dir.join("gh.db"));
+    let mut cmd = binary::gatehouse(dir);
+    cmd.env("GATEHOUSE_LOG", "trace");
     cmd
 }
 
@@ -26,21 +20,10 @@ fn gatehouse(dir: &std::path::Path) -> Command {
 fn serve_log(flags: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("err");
-    let mut child = gatehouse(dir.path())
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(flags)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let stderr = std::fs::File::create(&log).unwrap();
+    let mut child = binary::serve(gatehouse(dir.path()), flags, stderr.into());
     let _ = child.kill();
     let _ = child.wait();
-    assert!(line.starts_with("gatehouse listening on"), "{line}");
     std::fs::read_to_string(&log).unwrap()
 }
 

@@ -8,7 +8,7 @@ use gatehouse_core::clock::UnixMillis;
 use gatehouse_core::mfa::totp::{base32_decode, code_at, step_of};
 use gatehouse_core::mfa::DataKey;
 use gatehouse_core::Config;
-use http::{Method, StatusCode};
+use http::StatusCode;
 use serde_json::{json, Value};
 use support::*;
 
@@ -23,28 +23,29 @@ fn now(w: &World) -> UnixMillis {
     UnixMillis(w.clock.now_ms())
 }
 
+/// `POST totp/enroll/` as `access`.
+async fn start_totp(w: &World, access: &str) -> Reply {
+    w.api()
+        .post_empty_as("/api/auth/mfa/totp/enroll/", access)
+        .await
+}
+
+/// `POST totp/confirm/` with `code` as `access`.
+async fn confirm_totp(w: &World, access: &str, code: &str) -> Reply {
+    let body = json!({ "code": code });
+    w.api()
+        .post_as("/api/auth/mfa/totp/confirm/", body, access)
+        .await
+}
+
 /// Registers `name`, enrols and confirms TOTP; the secret.
 async fn enrolled(w: &World, name: &str) -> Vec<u8> {
     let access = s(&w.register(name).await.body["access"]);
-    let r = w
-        .call(
-            Method::POST,
-            "/api/auth/mfa/totp/enroll/",
-            None,
-            Some(&access),
-        )
-        .await;
+    let r = start_totp(w, &access).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let secret = base32_decode(r.body["secret"].as_str().unwrap()).unwrap();
     let code = code_at(&secret, step_of(now(w)));
-    let r = w
-        .call(
-            Method::POST,
-            "/api/auth/mfa/totp/confirm/",
-            Some(json!({ "code": code })),
-            Some(&access),
-        )
-        .await;
+    let r = confirm_totp(w, &access, &code).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     secret
 }
@@ -58,11 +59,10 @@ async fn challenge(w: &World, name: &str) -> String {
 
 async fn answer(w: &World, token: &str, code: &str) -> (StatusCode, Value) {
     let r = w
-        .call(
-            Method::POST,
+        .api()
+        .post(
             "/api/auth/mfa/verify/",
-            Some(json!({"mfa_token": token, "code": code})),
-            None,
+            json!({"mfa_token": token, "code": code}),
         )
         .await;
     (r.status, r.body)
@@ -129,14 +129,7 @@ async fn a_challenge_lives_five_minutes() {
 async fn without_a_data_key_totp_enrolment_is_503() {
     let w = world().await;
     let access = s(&w.register("cyd").await.body["access"]);
-    let r = w
-        .call(
-            Method::POST,
-            "/api/auth/mfa/totp/enroll/",
-            None,
-            Some(&access),
-        )
-        .await;
+    let r = start_totp(&w, &access).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.body["code"], "mfa_not_configured");
     // Nothing else changes: the password still signs in.
@@ -163,23 +156,15 @@ fn claims(access: &str) -> Value {
 }
 
 async fn regenerate(w: &World, access: &str) -> Reply {
-    w.call(
-        Method::POST,
-        "/api/auth/mfa/recovery-codes/regenerate/",
-        None,
-        Some(access),
-    )
-    .await
+    w.api()
+        .post_empty_as("/api/auth/mfa/recovery-codes/regenerate/", access)
+        .await
 }
 
 async fn step_up(w: &World, access: &str, body: Value) -> Reply {
-    w.call(
-        Method::POST,
-        "/api/auth/mfa/step-up/",
-        Some(body),
-        Some(access),
-    )
-    .await
+    w.api()
+        .post_as("/api/auth/mfa/step-up/", body, access)
+        .await
 }
 
 /// The code of the current step, moved to the start of a fresh step first
@@ -215,14 +200,10 @@ async fn a_second_factor_counts_as_recent_for_fifteen_minutes_then_a_step_up_ren
         .await
         .assert_error(403, "mfa_step_up_required");
     let pw = json!({"old_password": PASSWORD, "new_password": "Brass-Otter-5521", "new_password2": "Brass-Otter-5521"});
-    w.call(
-        Method::POST,
-        "/api/auth/change-password/",
-        Some(pw.clone()),
-        Some(&access),
-    )
-    .await
-    .assert_error(403, "mfa_step_up_required");
+    w.api()
+        .post_as("/api/auth/change-password/", pw.clone(), &access)
+        .await
+        .assert_error(403, "mfa_step_up_required");
 
     // A wrong code, then the right one: recent again, for 15 minutes.
     step_up(&w, &access, json!({"code": "000000"}))
@@ -240,12 +221,8 @@ async fn a_second_factor_counts_as_recent_for_fifteen_minutes_then_a_step_up_ren
     assert_eq!(regenerate(&w, &access).await.status, StatusCode::OK);
     // Change-password opens a new login that keeps the step-up's time.
     let r = w
-        .call(
-            Method::POST,
-            "/api/auth/change-password/",
-            Some(pw),
-            Some(&access),
-        )
+        .api()
+        .post_as("/api/auth/change-password/", pw, &access)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let access = s(&r.body["access"]);
@@ -262,24 +239,10 @@ async fn a_login_from_before_the_enrolment_steps_up_and_its_refresh_carries_the_
     let w = world_with(config(), |g| g).await;
     let reg = w.register("fay").await;
     let (access, refresh) = (s(&reg.body["access"]), s(&reg.body["refresh"]));
-    let enroll = w
-        .call(
-            Method::POST,
-            "/api/auth/mfa/totp/enroll/",
-            None,
-            Some(&access),
-        )
-        .await;
+    let enroll = start_totp(&w, &access).await;
     let secret = base32_decode(enroll.body["secret"].as_str().unwrap()).unwrap();
     let code = fresh_code(&w, &secret);
-    let r = w
-        .call(
-            Method::POST,
-            "/api/auth/mfa/totp/confirm/",
-            Some(json!({ "code": code })),
-            Some(&access),
-        )
-        .await;
+    let r = confirm_totp(&w, &access, &code).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let codes = r.body["recovery_codes"].clone();
     // This login never passed the factor.
@@ -306,12 +269,8 @@ async fn a_login_from_before_the_enrolment_steps_up_and_its_refresh_carries_the_
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
     // Signed out: 401.
     let r = w
-        .call(
-            Method::POST,
-            "/api/auth/mfa/step-up/",
-            Some(json!({"code": "123456"})),
-            None,
-        )
+        .api()
+        .post("/api/auth/mfa/step-up/", json!({"code": "123456"}))
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }

@@ -125,31 +125,16 @@ async fn client_rate_limit_recovers_at_its_steady_rate() {
     let w = world().await;
     let tiny = w.gh.create_api_client(web_client("tiny", 3)).await.unwrap();
     for _ in 0..3 {
-        assert_eq!(
-            send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None)
-                .await
-                .status,
-            401
-        );
+        assert_eq!(w.gh.via(&tiny).anonymous_profile().await.status, 401);
     }
-    let r = send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None).await;
+    let r = w.gh.via(&tiny).anonymous_profile().await;
     assert_eq!(r.status, 429);
     assert_eq!(r.headers["retry-after"], "1200");
     assert_eq!(r.headers["x-ratelimit-remaining"], "0");
     // Another client is untouched.
-    assert_eq!(
-        w.call(Method::GET, "/api/auth/profile/", None, None)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(w.api().anonymous_profile().await.status, 401);
     w.clock.advance_secs(1200);
-    assert_eq!(
-        send(&w.gh, &tiny, Method::GET, "/api/auth/profile/", None, None)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(w.gh.via(&tiny).anonymous_profile().await.status, 401);
 }
 
 #[tokio::test]
@@ -268,15 +253,10 @@ async fn embedder_routes_apply_the_guard_matrix() {
     for t in UserType::ALL {
         let name = format!("{t}user");
         create_user(&w.gh, &name, t).await;
-        let r = send(
-            &w.gh,
-            &admin_client,
-            Method::POST,
-            "/api/auth/token/",
-            Some(json!({"email": format!("{name}@example.com"), "password": PASSWORD})),
-            None,
-        )
-        .await;
+        let r =
+            w.gh.via(&admin_client)
+                .login(&format!("{name}@example.com"), PASSWORD)
+                .await;
         assert_eq!(r.status, 200, "{}", r.body);
         tokens.push((Some(s(&r.body["access"])), t.as_str()));
     }
@@ -288,12 +268,16 @@ async fn embedder_routes_apply_the_guard_matrix() {
     ];
     for (path, expected) in matrix {
         for ((token, who), want) in tokens.iter().zip(expected) {
-            let r = w.call(Method::GET, path, None, token.as_deref()).await;
+            let r = w
+                .api()
+                .call(Method::GET, path, None, token.as_deref())
+                .await;
             assert_eq!(r.status.as_u16(), want, "{who} on {path}: {}", r.body);
         }
     }
     // A wrong method on a custom path is 405 with Allow.
     let r = w
+        .api()
         .call(Method::POST, "/api/example/staff/", None, None)
         .await;
     assert_eq!(r.status, 405);
@@ -381,27 +365,13 @@ async fn users_list_and_end_their_own_logins() {
 async fn logout_all_ends_every_login() {
     let (w, first, second) = two_logins("lea").await;
     let r = w
-        .call(
-            Method::POST,
-            "/api/auth/logout-all/",
-            None,
-            Some(&s(&second.body["access"])),
-        )
+        .api()
+        .post_empty_as("/api/auth/logout-all/", &s(&second.body["access"]))
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["ended"], 2);
     for reply in [&first, &second] {
-        assert_eq!(
-            w.call(
-                Method::GET,
-                "/api/auth/profile/",
-                None,
-                Some(&s(&reply.body["access"]))
-            )
-            .await
-            .status,
-            401
-        );
+        assert_eq!(w.api().profile(&s(&reply.body["access"])).await.status, 401);
         assert_eq!(w.refresh(&s(&reply.body["refresh"])).await.status, 401);
     }
     assert_eq!(w.login("lea@example.com", PASSWORD).await.status, 200);

@@ -7,7 +7,6 @@
 
 mod support;
 
-use http::Method;
 use proptest::prelude::*;
 use serde_json::json;
 use support::*;
@@ -113,12 +112,8 @@ async fn run(ops: Vec<Op>) {
                 let access = s(&other.body["access"]);
                 let expected = if now() > exp + SKEW_MS { 401 } else { 200 };
                 let r = w
-                    .call(
-                        Method::POST,
-                        "/api/auth/logout/",
-                        Some(json!({"refresh": token})),
-                        Some(&access),
-                    )
+                    .api()
+                    .post_as("/api/auth/logout/", json!({"refresh": token}), &access)
                     .await;
                 assert_eq!(
                     r.status.as_u16(),

@@ -14,12 +14,12 @@ use gatehouse_core::sql::{SqlExecutor, Statement};
 use gatehouse_core::testing::{StubHttp, TestEnv};
 use gatehouse_core::user::UserType;
 use gatehouse_core::{Config, Gatehouse};
-use http::{Method, Request, StatusCode};
+use http::{Request, StatusCode};
 use jwt_simple::prelude::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use support::{create_user, send, web_client, ClockMs, Reply};
+use support::{create_user, web_client, Caller, ClockMs, Reply, Via};
 
 const ISS: &str = "https://idp.test";
 const CB: &str = "https://app.test/cb";
@@ -55,6 +55,13 @@ fn query_param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+/// The `state` and `nonce` of the provider URL that `r` answered with.
+fn state_and_nonce(r: &Reply) -> (String, String) {
+    let url = r.body["authorization_url"].as_str().unwrap();
+    let param = |name| query_param(url, name).unwrap();
+    (param("state"), param("nonce"))
+}
+
 async fn world() -> W {
     let dir = tempfile::tempdir().unwrap();
     let sql = support::open(&dir).await;
@@ -74,15 +81,10 @@ async fn world() -> W {
     dash_spec.client_type = "admin".into();
     let dash = gh.create_api_client(dash_spec).await.unwrap();
     create_user(&gh, "root", UserType::Admin).await;
-    let r = send(
-        &gh,
-        &dash,
-        Method::POST,
-        "/api/auth/token/",
-        Some(json!({"email": "root@example.com", "password": support::PASSWORD})),
-        None,
-    )
-    .await;
+    let r = gh
+        .via(&dash)
+        .login("root@example.com", support::PASSWORD)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let admin = r.body["access"].as_str().unwrap().to_owned();
     for body in [
@@ -92,15 +94,10 @@ async fn world() -> W {
         json!({"id": "github", "preset": "github", "issuer": "https://gh.test", "client_id": "gh-app",
                "client_secret": "gh-s3cret", "clients": [{"client_id": web.0.id.0, "redirect_uris": [CB]}]}),
     ] {
-        let r = send(
-            &gh,
-            &dash,
-            Method::POST,
-            "/api/admin/providers/",
-            Some(body),
-            Some(&admin),
-        )
-        .await;
+        let r = gh
+            .via(&dash)
+            .post_as("/api/admin/providers/", body, &admin)
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert!(r.body.get("client_secret").is_none());
         assert_eq!(
@@ -108,15 +105,7 @@ async fn world() -> W {
             "https://gatehouse.test/api/auth/social/callback/"
         );
     }
-    let r = send(
-        &gh,
-        &dash,
-        Method::GET,
-        "/api/admin/providers/",
-        None,
-        Some(&admin),
-    )
-    .await;
+    let r = gh.via(&dash).get("/api/admin/providers/", &admin).await;
     assert_eq!(r.body.as_array().unwrap().len(), 2);
     assert!(!r.body.to_string().contains("s3cret"));
     let key = ES256KeyPair::generate().with_key_id("k1");
@@ -140,6 +129,49 @@ async fn world() -> W {
 }
 
 impl W {
+    /// Calls as the web client.
+    fn as_web(&self) -> Caller<'_> {
+        self.gh.via(&self.web)
+    }
+    /// Calls as the admin-type client.
+    fn as_dash(&self) -> Caller<'_> {
+        self.gh.via(&self.dash)
+    }
+    /// The provider signs `email` in (`verified` or not) for the flow that
+    /// `r` started: the callback's answer.
+    async fn come_back(
+        &self,
+        r: &Reply,
+        email: &str,
+        verified: bool,
+    ) -> (StatusCode, String, Value) {
+        self.answer_as(state_and_nonce(r), email, verified).await
+    }
+    /// The provider signs `email` in for the flow of `state` and `nonce`:
+    /// the callback's answer.
+    async fn answer_as(
+        &self,
+        (state, nonce): (String, String),
+        email: &str,
+        verified: bool,
+    ) -> (StatusCode, String, Value) {
+        let now = self.now_secs();
+        let id_token = self.id_token(&self.key, email, verified, &nonce, now);
+        self.token_endpoint_says(&id_token);
+        self.callback(&state).await
+    }
+    async fn mark_verified(&self, email: &str) {
+        let sql = format!("UPDATE users SET email_verified_at = 1 WHERE email = '{email}'");
+        self.sql.run(Statement::new(sql, vec![])).await.unwrap();
+    }
+    /// `POST idp/link/` as `access`, confirmed with `password`.
+    async fn start_link(&self, access: &str, password: &str) -> Reply {
+        let body =
+            json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "password": password});
+        self.as_web()
+            .post_as("/api/auth/social/idp/link/", body, access)
+            .await
+    }
     fn now_secs(&self) -> u64 {
         (self.clock.now_ms() / 1000) as u64
     }
@@ -167,17 +199,12 @@ impl W {
     }
 
     async fn start(&self, provider: &str, redirect: &str) -> Reply {
-        send(
-            &self.gh,
-            &self.web,
-            Method::POST,
-            &format!("/api/auth/social/{provider}/start/"),
-            Some(
+        self.as_web()
+            .post(
+                &format!("/api/auth/social/{provider}/start/"),
                 json!({"redirect_uri": redirect, "code_challenge": s256(VERIFIER), "state": "fs1"}),
-            ),
-            None,
-        )
-        .await
+            )
+            .await
     }
 
     /// Starts; `(state, nonce)` from the authorization URL.
@@ -226,15 +253,12 @@ impl W {
     }
 
     async fn exchange(&self, code: &str, verifier: &str) -> Reply {
-        send(
-            &self.gh,
-            &self.web,
-            Method::POST,
-            "/api/auth/social/token/",
-            Some(json!({"code": code, "code_verifier": verifier})),
-            None,
-        )
-        .await
+        self.as_web()
+            .post(
+                "/api/auth/social/token/",
+                json!({"code": code, "code_verifier": verifier}),
+            )
+            .await
     }
 
     async fn count(&self, sql: &str) -> i64 {
@@ -247,15 +271,8 @@ impl W {
 
     /// A whole sign-in as `email`: the Gatehouse code.
     async fn sign_in(&self, email: &str, verified: bool) -> (StatusCode, String, Value) {
-        let (state, nonce) = self.started("idp").await;
-        self.token_endpoint_says(&self.id_token(
-            &self.key,
-            email,
-            verified,
-            &nonce,
-            self.now_secs(),
-        ));
-        self.callback(&state).await
+        let started = self.started("idp").await;
+        self.answer_as(started, email, verified).await
     }
 }
 
@@ -294,15 +311,7 @@ async fn a_new_user_signs_in_end_to_end_and_nothing_replays() {
     assert_eq!(r.status, 200, "{}", r.body);
     let access = r.body["access"].as_str().unwrap().to_owned();
     assert!(r.body["refresh"].is_string());
-    let me = send(
-        &w.gh,
-        &w.web,
-        Method::GET,
-        "/api/auth/profile/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let me = w.as_web().profile(&access).await;
     assert_eq!(me.body["email"], "new@example.com", "{}", me.body);
     assert_eq!(me.body["user_type"], "creator");
     // The code is spent.
@@ -310,25 +319,15 @@ async fn a_new_user_signs_in_end_to_end_and_nothing_replays() {
         .await
         .assert_error(400, "invalid_code");
     // The profile lists the identity; it is the only way in: no unlinking.
-    let ids = send(
-        &w.gh,
-        &w.web,
-        Method::GET,
-        "/api/auth/social/identities/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let ids = w
+        .as_web()
+        .get("/api/auth/social/identities/", &access)
+        .await;
     assert_eq!(ids.body[0]["provider"], "idp", "{}", ids.body);
-    let r = send(
-        &w.gh,
-        &w.web,
-        Method::DELETE,
-        "/api/auth/social/identities/idp/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let r = w
+        .as_web()
+        .delete("/api/auth/social/identities/idp/", &access)
+        .await;
     r.assert_error(409, "last_sign_in_method");
     // The next sign-in finds the same account.
     let (status, location, _) = w.sign_in("new@example.com", true).await;
@@ -355,13 +354,11 @@ async fn a_wrong_verifier_or_an_expired_code_signs_no_one_in() {
     let (_, location, _) = w.sign_in("v@example.com", true).await;
     let code = query_param(&location, "code").unwrap();
     let wrong = "another-verifier-0123456789-0123456789-0123456789";
-    w.exchange(&code, wrong)
-        .await
-        .assert_error(400, "invalid_code");
-    // A wrong guess burns the code.
-    w.exchange(&code, VERIFIER)
-        .await
-        .assert_error(400, "invalid_code");
+    // Refused, and the wrong guess burns the code.
+    for verifier in [wrong, VERIFIER] {
+        let r = w.exchange(&code, verifier).await;
+        r.assert_error(400, "invalid_code");
+    }
     let (_, location, _) = w.sign_in("v@example.com", true).await;
     w.clock.advance_millis(61_000);
     w.exchange(&query_param(&location, "code").unwrap(), VERIFIER)
@@ -455,13 +452,7 @@ async fn accounts_link_automatically_only_with_both_emails_verified() {
         "{body}"
     );
     assert_eq!(w.count("SELECT count(*) FROM user_identities").await, 0);
-    w.sql
-        .run(Statement::new(
-            "UPDATE users SET email_verified_at = 1 WHERE email = 'bob@example.com'",
-            vec![],
-        ))
-        .await
-        .unwrap();
+    w.mark_verified("bob@example.com").await;
     // Provider's not verified: refused.
     let (status, _, _) = w.sign_in("bob@example.com", false).await;
     assert_eq!(status.as_u16(), 409);
@@ -472,26 +463,13 @@ async fn accounts_link_automatically_only_with_both_emails_verified() {
         .exchange(&query_param(&location, "code").unwrap(), VERIFIER)
         .await;
     let access = r.body["access"].as_str().unwrap().to_owned();
-    let me = send(
-        &w.gh,
-        &w.web,
-        Method::GET,
-        "/api/auth/profile/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let me = w.as_web().profile(&access).await;
     assert_eq!(me.body["username"], "bob");
     // Bob has a password: the identity can go.
-    let r = send(
-        &w.gh,
-        &w.web,
-        Method::DELETE,
-        "/api/auth/social/identities/idp/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let r = w
+        .as_web()
+        .delete("/api/auth/social/identities/idp/", &access)
+        .await;
     assert_eq!(r.status, 204, "{}", r.body);
     assert_eq!(w.count("SELECT count(*) FROM user_identities").await, 0);
 }
@@ -569,15 +547,7 @@ async fn github_signs_in_through_its_user_api() {
         .headers
         .iter()
         .any(|(n, v)| n == "authorization" && v == "Bearer gho_x"));
-    let me = send(
-        &w.gh,
-        &w.web,
-        Method::GET,
-        "/api/auth/profile/",
-        None,
-        Some(r.body["access"].as_str().unwrap()),
-    )
-    .await;
+    let me = w.as_web().profile(r.body["access"].as_str().unwrap()).await;
     assert_eq!(me.body["email"], "octo@example.com");
     assert_eq!(me.body["first_name"], "Octo");
 }
@@ -592,27 +562,21 @@ async fn a_user_with_a_second_factor_gets_mfa_required() {
         .exchange(&query_param(&location, "code").unwrap(), VERIFIER)
         .await;
     let access = r.body["access"].as_str().unwrap().to_owned();
-    let r = send(
-        &w.gh,
-        &w.web,
-        Method::POST,
-        "/api/auth/mfa/totp/enroll/",
-        None,
-        Some(&access),
-    )
-    .await;
+    let r = w
+        .as_web()
+        .post_empty_as("/api/auth/mfa/totp/enroll/", &access)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let secret = base32_decode(r.body["secret"].as_str().unwrap()).unwrap();
     let code = code_at(&secret, step_of(UnixMillis(w.clock.now_ms())));
-    let r = send(
-        &w.gh,
-        &w.web,
-        Method::POST,
-        "/api/auth/mfa/totp/confirm/",
-        Some(json!({"code": code})),
-        Some(&access),
-    )
-    .await;
+    let r = w
+        .as_web()
+        .post_as(
+            "/api/auth/mfa/totp/confirm/",
+            json!({"code": code}),
+            &access,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let (_, location, _) = w.sign_in("two@example.com", true).await;
     let r = w
@@ -630,88 +594,40 @@ async fn a_signed_in_user_links_from_the_profile_with_the_password() {
     // Carol's email is not verified: no automatic link.
     let (status, _, _) = w.sign_in("carol@example.com", true).await;
     assert_eq!(status.as_u16(), 409);
-    let r = send(
-        &w.gh,
-        &w.web,
-        Method::POST,
-        "/api/auth/token/",
-        Some(json!({"email": "carol@example.com", "password": support::PASSWORD})),
-        None,
-    )
-    .await;
+    let r = w
+        .as_web()
+        .login("carol@example.com", support::PASSWORD)
+        .await;
     let access = r.body["access"].as_str().unwrap().to_owned();
     let link = |password: &'static str| {
         let access = access.clone();
         let w = &w;
-        async move {
-            send(
-                &w.gh,
-                &w.web,
-                Method::POST,
-                "/api/auth/social/idp/link/",
-                Some(json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "password": password})),
-                Some(&access),
-            )
-            .await
-        }
+        async move { w.start_link(&access, password).await }
     };
     let r = link("wrong password").await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body["password"].is_array());
     let r = link(support::PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let url = r.body["authorization_url"].as_str().unwrap();
-    let (state, nonce) = (
-        query_param(url, "state").unwrap(),
-        query_param(url, "nonce").unwrap(),
-    );
-    w.token_endpoint_says(&w.id_token(&w.key, "carol@example.com", false, &nonce, w.now_secs()));
-    let (status, location, body) = w.callback(&state).await;
+    let (status, location, body) = w.come_back(&r, "carol@example.com", false).await;
     assert_eq!(status, StatusCode::FOUND, "{body}");
     let r = w
         .exchange(&query_param(&location, "code").unwrap(), VERIFIER)
         .await;
-    let me = send(
-        &w.gh,
-        &w.web,
-        Method::GET,
-        "/api/auth/profile/",
-        None,
-        Some(r.body["access"].as_str().unwrap()),
-    )
-    .await;
+    let me = w.as_web().profile(r.body["access"].as_str().unwrap()).await;
     assert_eq!(me.body["username"], "carol");
     // From now on the provider signs carol in directly.
     let (status, _, _) = w.sign_in("carol@example.com", false).await;
     assert_eq!(status, StatusCode::FOUND);
     // Another account cannot take the same identity.
     create_user(&w.gh, "dave", UserType::Creator).await;
-    let r = send(
-        &w.gh,
-        &w.web,
-        Method::POST,
-        "/api/auth/token/",
-        Some(json!({"email": "dave@example.com", "password": support::PASSWORD})),
-        None,
-    )
-    .await;
+    let r = w
+        .as_web()
+        .login("dave@example.com", support::PASSWORD)
+        .await;
     let dave = r.body["access"].as_str().unwrap().to_owned();
-    let r = send(
-        &w.gh,
-        &w.web,
-        Method::POST,
-        "/api/auth/social/idp/link/",
-        Some(json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "password": support::PASSWORD})),
-        Some(&dave),
-    )
-    .await;
-    let url = r.body["authorization_url"].as_str().unwrap();
-    let (state, nonce) = (
-        query_param(url, "state").unwrap(),
-        query_param(url, "nonce").unwrap(),
-    );
-    w.token_endpoint_says(&w.id_token(&w.key, "carol@example.com", true, &nonce, w.now_secs()));
-    let (status, _, body) = w.callback(&state).await;
+    let r = w.start_link(&dave, support::PASSWORD).await;
+    let (status, _, body) = w.come_back(&r, "carol@example.com", true).await;
     assert_eq!(
         (status.as_u16(), body["code"].as_str()),
         (409, Some("identity_in_use"))
@@ -722,40 +638,24 @@ async fn a_signed_in_user_links_from_the_profile_with_the_password() {
 async fn staff_without_a_second_factor_are_told_to_enrol_through_an_admin_client() {
     let w = world().await;
     create_user(&w.gh, "sam", UserType::Staff).await;
-    w.sql
-        .run(Statement::new(
-            "UPDATE users SET email_verified_at = 1 WHERE email = 'sam@example.com'",
-            vec![],
-        ))
-        .await
-        .unwrap();
-    let r = send(
-        &w.gh,
-        &w.dash,
-        Method::POST,
-        "/api/auth/social/idp/start/",
-        Some(json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER)})),
-        None,
-    )
-    .await;
+    w.mark_verified("sam@example.com").await;
+    let r = w
+        .as_dash()
+        .post(
+            "/api/auth/social/idp/start/",
+            json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER)}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let url = r.body["authorization_url"].as_str().unwrap();
-    let (state, nonce) = (
-        query_param(url, "state").unwrap(),
-        query_param(url, "nonce").unwrap(),
-    );
-    w.token_endpoint_says(&w.id_token(&w.key, "sam@example.com", true, &nonce, w.now_secs()));
-    let (status, location, body) = w.callback(&state).await;
+    let (status, location, body) = w.come_back(&r, "sam@example.com", true).await;
     assert_eq!(status, StatusCode::FOUND, "{body}");
-    let r = send(
-        &w.gh,
-        &w.dash,
-        Method::POST,
-        "/api/auth/social/token/",
-        Some(json!({"code": query_param(&location, "code").unwrap(), "code_verifier": VERIFIER})),
-        None,
-    )
-    .await;
+    let r = w
+        .as_dash()
+        .post(
+            "/api/auth/social/token/",
+            json!({"code": query_param(&location, "code").unwrap(), "code_verifier": VERIFIER}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["mfa_enrollment_required"], true);
 }

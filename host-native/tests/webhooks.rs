@@ -3,25 +3,16 @@
 //! the server is back — signed, each with its own stable id. And the CLI's
 //! `webhooks add|list|remove`.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
-
-fn gatehouse(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("GATEHOUSE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.arg("--database-url").arg(dir.join("gh.db"));
-    cmd
-}
+use support::binary::gatehouse;
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
     let out = gatehouse(dir).args(args).output().unwrap();
@@ -34,20 +25,8 @@ fn run(dir: &std::path::Path, args: &[&str]) -> Output {
 }
 
 fn serve(dir: &std::path::Path) -> Child {
-    let mut child = gatehouse(dir)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(["--outbound-allow", "127.0.0.1", "--mail-retry-secs", "1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("gatehouse listening on"), "{line}");
-    child
+    let flags = ["--outbound-allow", "127.0.0.1", "--mail-retry-secs", "1"];
+    support::binary::serve(gatehouse(dir), &flags, Stdio::null())
 }
 
 /// Received `(webhook-id, body)` by the minimal receiver on `listener`,

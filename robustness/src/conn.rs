@@ -181,6 +181,12 @@ impl Conn {
         self.post("/api/auth/token/", None, &body).await
     }
 
+    /// Refreshes with the refresh token `token`.
+    pub async fn refresh(&mut self, token: &str) -> Result<Resp, Failure> {
+        let body = serde_json::json!({ "refresh": token });
+        self.post("/api/auth/token/refresh/", None, &body).await
+    }
+
     /// Registers `username` (email `username@example.com`) with `password`.
     pub async fn register(&mut self, username: &str, password: &str) -> Result<Resp, Failure> {
         let email = format!("{username}@example.com");

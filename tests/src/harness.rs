@@ -954,27 +954,30 @@ pub struct Req<'a> {
     with_key: bool,
 }
 
+/// A keep-alive client pool over `connector` (idle connections close
+/// after 5 s).
+fn pooled(connector: HttpConnector) -> HyperClient<HttpConnector, Full<Bytes>> {
+    HyperClient::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(5))
+        .build(connector)
+}
+
 impl Api {
     /// A client for `server` without API credentials.
     pub fn anonymous(server: &Server) -> Api {
-        let http = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build_http();
         Api {
-            http,
-            base_url: server.base_url.clone(),
-            creds: None,
             log: server.log.clone(),
+            ..Api::at(&server.base_url)
         }
     }
 
     /// A plain client for another HTTP service (the webhook receiver).
     pub fn at(base_url: &str) -> Api {
-        let http = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build_http();
+        // TCP keep-alive as hyper's `build_http` sets it.
+        let mut connector = HttpConnector::new();
+        connector.set_keepalive(Some(Duration::from_secs(5)));
         Api {
-            http,
+            http: pooled(connector),
             base_url: base_url.to_owned(),
             creds: None,
             log: None,
@@ -996,11 +999,8 @@ impl Api {
     pub fn from_address(&self, ip: std::net::IpAddr) -> Api {
         let mut connector = HttpConnector::new();
         connector.set_local_address(Some(ip));
-        let http = HyperClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build(connector);
         Api {
-            http,
+            http: pooled(connector),
             ..self.clone()
         }
     }
@@ -1052,6 +1052,22 @@ impl Api {
             .json(body)
             .send()
             .await
+    }
+    /// POSTs `body` as JSON to `path` with `access` as bearer.
+    pub async fn post_as(&self, path: &str, access: &str, body: &Value) -> Resp {
+        self.send_as(Method::POST, path, access, body).await
+    }
+    /// POSTs to `path` with `access` as bearer and no body.
+    pub async fn post_empty_as(&self, path: &str, access: &str) -> Resp {
+        self.call_as(Method::POST, path, access).await
+    }
+    /// GETs `path` with `access` as bearer.
+    pub async fn get_as(&self, path: &str, access: &str) -> Resp {
+        self.call_as(Method::GET, path, access).await
+    }
+    /// `method` on `path` with `access` as bearer and no body.
+    pub async fn call_as(&self, method: Method, path: &str, access: &str) -> Resp {
+        self.req(method, path).bearer(access).send().await
     }
     pub async fn register(&self, body: &Value) -> Resp {
         self.post_json("/api/auth/register/", body).await
@@ -1479,6 +1495,16 @@ impl Ctx {
             ..self.api.clone()
         }
     }
+}
+
+/// An admin (superuser) logged in through a fresh admin client of
+/// `server`: the client and the access token.
+pub async fn admin_on(server: &'static Server) -> (Api, String) {
+    let ctx = Ctx::on(server);
+    let (_, api) = ctx.client(&ClientSpec::admin());
+    let user = server.create_user("admin");
+    let tokens = api.login_ok(&user).await;
+    (api, tokens.access)
 }
 
 /// Asserts that `path` does not tell which emails have accounts: posted

@@ -20,7 +20,7 @@ use gatehouse_contract::harness::*;
 use gatehouse_contract::jwt;
 use serde_json::Value;
 use std::time::Duration;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 static TURN: Mutex<()> = Mutex::const_new(());
 
@@ -31,9 +31,14 @@ struct World {
     admin: Api,
     admin_user: TestUser,
     admin_access: String,
+    /// This test's turn on the server: held for its whole run.
+    _turn: MutexGuard<'static, ()>,
 }
 
+/// Waits for this test's turn, then its [`World`]; `None` (the test is
+/// skipped, and says why) without the key-rotation server.
 async fn world(test: &str) -> Option<World> {
+    let turn = TURN.lock().await;
     let server = server_or_skip(ServerConfig::KeyRotation, test)?;
     if server.database_url.is_none() {
         eprintln!("SKIP {test}: no GATEHOUSE_TEST_DATABASE_URL for the CLI");
@@ -48,6 +53,7 @@ async fn world(test: &str) -> Option<World> {
         admin,
         admin_user,
         admin_access,
+        _turn: turn,
     })
 }
 
@@ -62,18 +68,14 @@ impl World {
 
     async fn rotate(&self) -> Resp {
         self.admin
-            .post("/api/admin/keys/rotate/")
-            .bearer(&self.admin_access)
-            .send()
+            .post_empty_as("/api/admin/keys/rotate/", &self.admin_access)
             .await
     }
 
     async fn keys(&self) -> Value {
         let r = self
             .admin
-            .get("/api/admin/keys/")
-            .bearer(&self.admin_access)
-            .send()
+            .get_as("/api/admin/keys/", &self.admin_access)
             .await;
         r.expect(200);
         r.json()
@@ -120,7 +122,6 @@ fn in_state(keys: &Value, state: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_token_from_before_a_rotation_verifies_and_refreshes_after_it() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("a_token_from_before_a_rotation_verifies_and_refreshes_after_it").await
     else {
         return;
@@ -169,9 +170,10 @@ async fn a_token_from_before_a_rotation_verifies_and_refreshes_after_it() {
     // Audited, with the admin as actor and the kids (never a secret).
     let audit = w
         .admin
-        .get("/api/admin/audit/?event=signing_key.rotated")
-        .bearer(&w.admin_access)
-        .send()
+        .get_as(
+            "/api/admin/audit/?event=signing_key.rotated",
+            &w.admin_access,
+        )
         .await;
     audit.expect(200);
     let audit = audit.json();
@@ -200,7 +202,6 @@ async fn a_token_from_before_a_rotation_verifies_and_refreshes_after_it() {
 
 #[tokio::test]
 async fn a_token_signed_with_a_retired_key_is_refused() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("a_token_signed_with_a_retired_key_is_refused").await else {
         return;
     };
@@ -262,7 +263,6 @@ async fn a_token_signed_with_a_retired_key_is_refused() {
 
 #[tokio::test]
 async fn two_hosts_rotating_at_once_end_with_one_current_and_one_next() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("two_hosts_rotating_at_once_end_with_one_current_and_one_next").await
     else {
         return;
@@ -329,7 +329,6 @@ async fn two_hosts_rotating_at_once_end_with_one_current_and_one_next() {
 
 #[tokio::test]
 async fn the_keys_routes_are_for_admins_only() {
-    let _turn = TURN.lock().await;
     let Some(w) = world("the_keys_routes_are_for_admins_only").await else {
         return;
     };
@@ -337,27 +336,15 @@ async fn the_keys_routes_are_for_admins_only() {
     let staff = w.ctx.server.create_user("staff");
     let access = staff_api.login_ok(&staff).await.access;
     for r in [
+        staff_api.get_as("/api/admin/keys/", &access).await,
         staff_api
-            .get("/api/admin/keys/")
-            .bearer(&access)
-            .send()
-            .await,
-        staff_api
-            .post("/api/admin/keys/rotate/")
-            .bearer(&access)
-            .send()
+            .post_empty_as("/api/admin/keys/rotate/", &access)
             .await,
     ] {
         r.expect_error(403, "permission_denied");
     }
     // A creator's token through a web client never reaches the admin API.
     let (_, t) = w.ctx.api.new_creator().await;
-    let r = w
-        .ctx
-        .api
-        .get("/api/admin/keys/")
-        .bearer(&t.access)
-        .send()
-        .await;
+    let r = w.ctx.api.get_as("/api/admin/keys/", &t.access).await;
     assert!(r.status == 403 || r.status == 401, "{}", r.status);
 }

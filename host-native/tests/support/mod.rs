@@ -4,6 +4,8 @@
 //! seeded randomness, cheap Argon2).
 #![allow(dead_code)]
 
+pub mod binary;
+
 use bytes::Bytes;
 use gatehouse::db::LibsqlExecutor;
 use gatehouse_core::api_client::{ApiClient, ApiKey, NewApiClient};
@@ -183,56 +185,113 @@ pub async fn send(
     }
 }
 
-impl World {
+/// An API client (its record and key).
+pub type Client = (ApiClient, ApiKey);
+
+/// One client's calls into the service, each short enough for one line.
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    gh: &'a Gatehouse,
+    client: &'a Client,
+}
+
+/// `gh.via(&client)`: the calls below as that client.
+pub trait Via {
+    fn via<'a>(&'a self, client: &'a Client) -> Caller<'a>;
+}
+
+impl Via for Gatehouse {
+    fn via<'a>(&'a self, client: &'a Client) -> Caller<'a> {
+        Caller { gh: self, client }
+    }
+}
+
+// By value (a `Caller` is two references): the futures then outlive a
+// temporary `gh.via(..)`.
+impl Caller<'_> {
     pub async fn call(
-        &self,
+        self,
         method: Method,
         path: &str,
         body: Option<Value>,
         bearer: Option<&str>,
     ) -> Reply {
-        send(&self.gh, &self.client, method, path, body, bearer).await
+        send(self.gh, self.client, method, path, body, bearer).await
     }
-
-    pub async fn get(&self, path: &str, bearer: &str) -> Reply {
-        self.call(Method::GET, path, None, Some(bearer)).await
+    pub async fn get(self, path: &str, access: &str) -> Reply {
+        self.call(Method::GET, path, None, Some(access)).await
     }
-
-    pub async fn delete(&self, path: &str, bearer: &str) -> Reply {
-        self.call(Method::DELETE, path, None, Some(bearer)).await
+    pub async fn delete(self, path: &str, access: &str) -> Reply {
+        self.call(Method::DELETE, path, None, Some(access)).await
     }
-
-    pub async fn register(&self, name: &str) -> Reply {
-        let r = self
-            .call(
-                Method::POST,
-                "/api/auth/register/",
-                Some(json!({"email": format!("{name}@example.com"), "username": name, "password": PASSWORD, "password2": PASSWORD})),
-                None,
-            )
-            .await;
+    /// An anonymous POST of `body`.
+    pub async fn post(self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body), None).await
+    }
+    pub async fn post_as(self, path: &str, body: Value, access: &str) -> Reply {
+        self.call(Method::POST, path, Some(body), Some(access))
+            .await
+    }
+    /// A POST without a body.
+    pub async fn post_empty_as(self, path: &str, access: &str) -> Reply {
+        self.call(Method::POST, path, None, Some(access)).await
+    }
+    pub async fn patch_as(self, path: &str, body: Value, access: &str) -> Reply {
+        self.call(Method::PATCH, path, Some(body), Some(access))
+            .await
+    }
+    /// The profile without a token (a 401 unless throttled).
+    pub async fn anonymous_profile(self) -> Reply {
+        self.call(Method::GET, "/api/auth/profile/", None, None)
+            .await
+    }
+    pub async fn profile(self, access: &str) -> Reply {
+        self.get("/api/auth/profile/", access).await
+    }
+    pub async fn login(self, email: &str, password: &str) -> Reply {
+        let body = json!({"email": email, "password": password});
+        self.post("/api/auth/token/", body).await
+    }
+    /// Registers `name@example.com` (username `name`) with [`PASSWORD`];
+    /// panics unless 201.
+    pub async fn register(self, name: &str) -> Reply {
+        let email = format!("{name}@example.com");
+        let body =
+            json!({"email": email, "username": name, "password": PASSWORD, "password2": PASSWORD});
+        let r = self.post("/api/auth/register/", body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r
     }
+    pub async fn refresh(self, token: &str) -> Reply {
+        let body = json!({ "refresh": token });
+        self.post("/api/auth/token/refresh/", body).await
+    }
+}
+
+impl World {
+    /// The calls as this world's web client.
+    pub fn api(&self) -> Caller<'_> {
+        self.gh.via(&self.client)
+    }
+
+    pub async fn get(&self, path: &str, bearer: &str) -> Reply {
+        self.api().get(path, bearer).await
+    }
+
+    pub async fn delete(&self, path: &str, bearer: &str) -> Reply {
+        self.api().delete(path, bearer).await
+    }
+
+    pub async fn register(&self, name: &str) -> Reply {
+        self.api().register(name).await
+    }
 
     pub async fn refresh(&self, token: &str) -> Reply {
-        self.call(
-            Method::POST,
-            "/api/auth/token/refresh/",
-            Some(json!({"refresh": token})),
-            None,
-        )
-        .await
+        self.api().refresh(token).await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        self.call(
-            Method::POST,
-            "/api/auth/token/",
-            Some(json!({"email": email, "password": password})),
-            None,
-        )
-        .await
+        self.api().login(email, password).await
     }
 }
 

@@ -17,7 +17,6 @@
 //! ```
 
 use gatehouse_robustness::*;
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -412,9 +411,7 @@ async fn connection(
                 let family = shared.families.lock().unwrap().pop();
                 match family {
                     Some(f) => {
-                        let r = conn
-                            .post("/api/auth/token/refresh/", None, &json!({"refresh": f}))
-                            .await;
+                        let r = conn.refresh(&f).await;
                         if let Ok(resp) = &r {
                             if let Some(new) = resp.field("refresh") {
                                 shared.families.lock().unwrap().push(new);

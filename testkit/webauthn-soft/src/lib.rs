@@ -216,15 +216,20 @@ impl SoftAuthenticator {
     }
 
     pub fn registration_json(&self, cd: &[u8], att: &[u8]) -> serde_json::Value {
+        self.credential_json(serde_json::json!({
+            "clientDataJSON": b64url_encode(cd),
+            "attestationObject": b64url_encode(att),
+            "transports": ["internal"],
+        }))
+    }
+
+    /// The `PublicKeyCredential` JSON around one authenticator `response`.
+    fn credential_json(&self, response: serde_json::Value) -> serde_json::Value {
         serde_json::json!({
             "id": b64url_encode(&self.credential_id),
             "rawId": b64url_encode(&self.credential_id),
             "type": "public-key",
-            "response": {
-                "clientDataJSON": b64url_encode(cd),
-                "attestationObject": b64url_encode(att),
-                "transports": ["internal"],
-            },
+            "response": response,
             "clientExtensionResults": {},
         })
     }
@@ -255,17 +260,11 @@ impl SoftAuthenticator {
         let mut msg = ad.to_vec();
         msg.extend(Sha256::digest(cd));
         let sig = self.sign(&msg);
-        serde_json::json!({
-            "id": b64url_encode(&self.credential_id),
-            "rawId": b64url_encode(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64url_encode(cd),
-                "authenticatorData": b64url_encode(ad),
-                "signature": b64url_encode(&sig),
-                "userHandle": b64url_encode(&self.user_handle),
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential_json(serde_json::json!({
+            "clientDataJSON": b64url_encode(cd),
+            "authenticatorData": b64url_encode(ad),
+            "signature": b64url_encode(&sig),
+            "userHandle": b64url_encode(&self.user_handle),
+        }))
     }
 }

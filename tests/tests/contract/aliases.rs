@@ -31,20 +31,17 @@ async fn the_whole_flow_works_under_api_v1() {
     r.expect(200);
     let t = Tokens::from_json(&r.json());
 
-    let r = ctx
-        .api
-        .get("/api/v1/auth/profile/")
-        .bearer(&t.access)
-        .send()
-        .await;
+    let r = ctx.api.get_as("/api/v1/auth/profile/", &t.access).await;
     r.expect(200);
     assert_user_shape(&r.json());
     for m in [Method::PATCH, Method::PUT] {
         ctx.api
-            .req(m, "/api/v1/auth/profile/")
-            .bearer(&t.access)
-            .json(&json!({"username": unique("v1"), "first_name": "V", "last_name": "One"}))
-            .send()
+            .send_as(
+                m,
+                "/api/v1/auth/profile/",
+                &t.access,
+                &json!({"username": unique("v1"), "first_name": "V", "last_name": "One"}),
+            )
             .await
             .expect(200);
     }
@@ -52,19 +49,21 @@ async fn the_whole_flow_works_under_api_v1() {
     let new_pw = "Version-One-Pass-77";
     let r = ctx
         .api
-        .post("/api/v1/auth/change-password/")
-        .bearer(&t.access)
-        .json(&json!({"old_password": u.password, "new_password": new_pw, "new_password2": new_pw}))
-        .send()
+        .post_as(
+            "/api/v1/auth/change-password/",
+            &t.access,
+            &json!({"old_password": u.password, "new_password": new_pw, "new_password2": new_pw}),
+        )
         .await;
     r.expect(200);
     let t = Tokens::from_json(&r.json());
 
     ctx.api
-        .post("/api/v1/auth/logout/")
-        .bearer(&t.access)
-        .json(&json!({"refresh": t.refresh}))
-        .send()
+        .post_as(
+            "/api/v1/auth/logout/",
+            &t.access,
+            &json!({"refresh": t.refresh}),
+        )
         .await
         .expect_body(200, &json!({}));
     ctx.api.refresh_refused(&t.refresh).await;
@@ -74,9 +73,10 @@ async fn the_whole_flow_works_under_api_v1() {
 async fn api_v1_applies_the_same_gatekeeping() {
     let ctx = Ctx::new();
     ctx.anonymous()
-        .post("/api/v1/auth/token/")
-        .json(&json!({"email": unique_email(), "password": GOOD_PASSWORD}))
-        .send()
+        .post_json(
+            "/api/v1/auth/token/",
+            &json!({"email": unique_email(), "password": GOOD_PASSWORD}),
+        )
         .await
         .expect_error(401, "api_key_missing");
     ctx.api

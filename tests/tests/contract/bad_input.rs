@@ -199,9 +199,7 @@ async fn an_unknown_route_is_a_json_404_before_the_key_check() {
     ] {
         ctx.api.get(path).send().await.expect_body(404, &expected);
         ctx.anonymous()
-            .post(path)
-            .json(&json!({}))
-            .send()
+            .post_json(path, &json!({}))
             .await
             .expect_body(404, &expected);
     }

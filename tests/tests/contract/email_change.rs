@@ -50,10 +50,11 @@ async fn an_address_taken_before_the_confirmation_is_refused() {
     };
     let other = TestUser::fresh();
     ctx.api
-        .post("/api/auth/email/change/")
-        .bearer(&t.access)
-        .json(&json!({"new_email": other.email, "password": u.password}))
-        .send()
+        .post_as(
+            "/api/auth/email/change/",
+            &t.access,
+            &json!({"new_email": other.email, "password": u.password}),
+        )
         .await
         .expect(202);
     let link = mailbox::last_mail_to(&other.email).await.unwrap();

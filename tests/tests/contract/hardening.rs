@@ -26,9 +26,10 @@ async fn admin_api(ctx: &Ctx) -> (Api, Tokens) {
 
 async fn audit_events(api: &Api, access: &str, event: &str, user: i64) -> Vec<Value> {
     let r = api
-        .get(&format!("/api/admin/audit/?event={event}&user={user}"))
-        .bearer(access)
-        .send()
+        .get_as(
+            &format!("/api/admin/audit/?event={event}&user={user}"),
+            access,
+        )
         .await;
     r.expect(200);
     r.json()["results"].as_array().cloned().unwrap_or_default()
@@ -185,9 +186,7 @@ async fn anonymous_callers_cannot_spend_a_clients_budget_for_its_users() {
         .expect_error(429, "throttled");
     // …and so are forged or expired tokens: they count as anonymous.
     anonymous
-        .get("/api/auth/profile/")
-        .bearer("eyJhbGciOiJub25lIn0.e30.")
-        .send()
+        .get_as("/api/auth/profile/", "eyJhbGciOiJub25lIn0.e30.")
         .await
         .expect_error(429, "throttled");
     // The signed-in user is not affected, from any address.

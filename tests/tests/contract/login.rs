@@ -200,10 +200,11 @@ async fn a_deactivated_user_is_locked_out() {
     let at = admin_api.login_ok(&admin).await;
     let id = u.id.expect("registered user id");
     let r = admin_api
-        .post(&format!("/api/admin/users/{id}/deactivate/"))
-        .bearer(&at.access)
-        .json(&json!({}))
-        .send()
+        .post_as(
+            &format!("/api/admin/users/{id}/deactivate/"),
+            &at.access,
+            &json!({}),
+        )
         .await;
     if r.status == 404 {
         eprintln!(

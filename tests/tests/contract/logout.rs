@@ -59,17 +59,11 @@ async fn logout_without_authentication_is_401() {
 async fn logout_requires_the_refresh_field() {
     let (ctx, _, t) = Ctx::creator().await;
     ctx.api
-        .post("/api/auth/logout/")
-        .bearer(&t.access)
-        .json(&json!({}))
-        .send()
+        .post_as("/api/auth/logout/", &t.access, &json!({}))
         .await
         .expect_fields(&[("refresh", Some("This field is required."))]);
     ctx.api
-        .post("/api/auth/logout/")
-        .bearer(&t.access)
-        .json(&json!({"refresh": ["x"]}))
-        .send()
+        .post_as("/api/auth/logout/", &t.access, &json!({"refresh": ["x"]}))
         .await
         .expect_fields(&[("refresh", Some("Not a valid string."))]);
 }

@@ -14,21 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// An admin (superuser) logged in through a fresh admin client of `server`.
-async fn admin(server: &'static Server) -> (Api, String) {
-    let ctx = Ctx::on(server);
-    let (_, api) = ctx.client(&ClientSpec::admin());
-    let user = server.create_user("admin");
-    let tokens = api.login_ok(&user).await;
-    (api, tokens.access)
-}
-
 async fn queue_test_mail(api: &Api, access: &str, to: &str) -> String {
     let r = api
-        .post("/api/admin/mail/test/")
-        .bearer(access)
-        .json(&json!({ "to": to }))
-        .send()
+        .post_as("/api/admin/mail/test/", access, &json!({ "to": to }))
         .await;
     assert_eq!(r.status, 202, "{}", r.text());
     let v = r.json();
@@ -59,7 +47,7 @@ async fn an_admin_test_mail_arrives_once_with_both_parts() {
             return eprintln!("SKIP an_admin_test_mail_arrives_once_with_both_parts: {why}")
         }
     };
-    let (api, access) = admin(default_server()).await;
+    let (api, access) = admin_on(default_server()).await;
     let to = unique_email();
     let started = Instant::now();
     let id = queue_test_mail(&api, &access, &to).await;
@@ -82,14 +70,9 @@ async fn an_admin_test_mail_arrives_once_with_both_parts() {
 #[tokio::test]
 async fn the_test_mail_is_for_admins_and_checks_its_address() {
     let server = default_server();
-    let (api, access) = admin(server).await;
+    let (api, access) = admin_on(server).await;
     for body in [json!({}), json!({"to": "not an address"}), json!({"to": 7})] {
-        let r = api
-            .post("/api/admin/mail/test/")
-            .bearer(&access)
-            .json(&body)
-            .send()
-            .await;
+        let r = api.post_as("/api/admin/mail/test/", &access, &body).await;
         assert_eq!(r.status, 400, "{body}: {}", r.text());
         assert!(r.json()["to"].is_array(), "{}", r.text());
     }
@@ -108,11 +91,12 @@ async fn the_test_mail_is_for_admins_and_checks_its_address() {
 
 /// Asks for a test mail to a fresh address with `access` as bearer.
 async fn test_mail(api: &Api, access: &str) -> Resp {
-    api.post("/api/admin/mail/test/")
-        .bearer(access)
-        .json(&json!({"to": unique_email()}))
-        .send()
-        .await
+    api.post_as(
+        "/api/admin/mail/test/",
+        access,
+        &json!({"to": unique_email()}),
+    )
+    .await
 }
 
 /// An aiosmtpd writing into `dir`, stopped (by its pid) when dropped.
@@ -178,7 +162,7 @@ async fn mail_queued_while_smtp_is_down_arrives_once_when_it_is_back() {
         return;
     };
     let log = server.log.clone().expect("a harness-started server logs");
-    let (api, access) = admin(server).await;
+    let (api, access) = admin_on(server).await;
     let to: Vec<String> = (0..3).map(|_| unique_email()).collect();
     let mut ids = Vec::new();
     for t in &to {

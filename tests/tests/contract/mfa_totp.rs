@@ -80,9 +80,7 @@ struct Enrolled {
 
 async fn enroll(api: &Api, tokens: Tokens, user: TestUser) -> Enrolled {
     let r = api
-        .post("/api/auth/mfa/totp/enroll/")
-        .bearer(&tokens.access)
-        .send()
+        .post_empty_as("/api/auth/mfa/totp/enroll/", &tokens.access)
         .await;
     r.expect(200);
     let v = r.json();
@@ -104,25 +102,23 @@ async fn enroll(api: &Api, tokens: Tokens, user: TestUser) -> Enrolled {
     // Not on until confirmed: a login still gets tokens.
     api.login(&user.email, &user.password).await.expect(200);
     let wrong = auth.wrong();
-    api.post("/api/auth/mfa/totp/confirm/")
-        .bearer(&tokens.access)
-        .json(&json!({ "code": wrong }))
-        .send()
-        .await
-        .expect_error(400, "invalid_mfa_code");
+    api.post_as(
+        "/api/auth/mfa/totp/confirm/",
+        &tokens.access,
+        &json!({ "code": wrong }),
+    )
+    .await
+    .expect_error(400, "invalid_mfa_code");
     let r = api
-        .post("/api/auth/mfa/totp/confirm/")
-        .bearer(&tokens.access)
-        .json(&json!({ "code": auth.code() }))
-        .send()
+        .post_as(
+            "/api/auth/mfa/totp/confirm/",
+            &tokens.access,
+            &json!({ "code": auth.code() }),
+        )
         .await;
     r.expect(200);
-    let recovery: Vec<String> = r.json()["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
+    let codes = r.json()["recovery_codes"].as_array().unwrap().clone();
+    let recovery: Vec<String> = codes.iter().map(|c| c.as_str().unwrap().into()).collect();
     assert_eq!(recovery.len(), 10);
     Enrolled {
         user,
@@ -135,6 +131,14 @@ async fn enroll(api: &Api, tokens: Tokens, user: TestUser) -> Enrolled {
 async fn enrolled_creator(api: &Api) -> Enrolled {
     let (user, tokens) = api.new_creator().await;
     enroll(api, tokens, user).await
+}
+
+/// The default server, a fresh web client, and a creator enrolled
+/// through it.
+async fn enrolled_ctx() -> (Ctx, Enrolled) {
+    let ctx = Ctx::new();
+    let e = enrolled_creator(&ctx.api).await;
+    (ctx, e)
 }
 
 /// Password login of an enrolled user: 401 `mfa_required`, its token.
@@ -154,18 +158,15 @@ async fn challenge(api: &Api, user: &TestUser) -> String {
 }
 
 async fn verify(api: &Api, body: Value) -> Resp {
-    api.post("/api/auth/mfa/verify/").json(&body).send().await
+    api.post_json("/api/auth/mfa/verify/", &body).await
 }
 
 #[tokio::test]
 async fn enrol_then_sign_in_with_a_code_gives_aal2_tokens_that_refresh_keeps() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     let f = ctx
         .api
-        .get("/api/auth/mfa/factors/")
-        .bearer(&e.tokens.access)
-        .send()
+        .get_as("/api/auth/mfa/factors/", &e.tokens.access)
         .await;
     f.expect(200);
     assert_eq!(f.json()["recovery_codes_left"], 10);
@@ -199,8 +200,7 @@ async fn enrol_then_sign_in_with_a_code_gives_aal2_tokens_that_refresh_keeps() {
 
 #[tokio::test]
 async fn a_code_is_accepted_once_and_a_token_only_through_its_client() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     let code = e.auth.code();
     let first = challenge(&ctx.api, &e.user).await;
     verify(&ctx.api, json!({"mfa_token": first, "code": code}))
@@ -226,8 +226,7 @@ async fn a_code_is_accepted_once_and_a_token_only_through_its_client() {
 
 #[tokio::test]
 async fn five_wrong_codes_kill_the_challenge() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     let token = challenge(&ctx.api, &e.user).await;
     let wrong = e.auth.wrong();
     for _ in 0..5 {
@@ -242,8 +241,7 @@ async fn five_wrong_codes_kill_the_challenge() {
 
 #[tokio::test]
 async fn parallel_guesses_never_exceed_the_attempts_cap() {
-    let ctx = Ctx::new();
-    let e = enrolled_creator(&ctx.api).await;
+    let (ctx, e) = enrolled_ctx().await;
     let token = challenge(&ctx.api, &e.user).await;
     let wrong = e.auth.wrong();
     let mut tasks = tokio::task::JoinSet::new();
@@ -269,8 +267,7 @@ async fn parallel_guesses_never_exceed_the_attempts_cap() {
 
 #[tokio::test]
 async fn the_per_user_throttle_answers_429_across_challenges() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     let wrong = e.auth.wrong();
     // 10 wrong answers an hour per user, over any number of challenges.
     for round in 0..2 {
@@ -290,8 +287,7 @@ async fn the_per_user_throttle_answers_429_across_challenges() {
 
 #[tokio::test]
 async fn a_recovery_code_signs_in_once() {
-    let ctx = Ctx::new();
-    let e = enrolled_creator(&ctx.api).await;
+    let (ctx, e) = enrolled_ctx().await;
     let rc = e.recovery[3].clone();
     let token = challenge(&ctx.api, &e.user).await;
     // Typed loosely: case and dashes do not matter.
@@ -309,19 +305,13 @@ async fn a_recovery_code_signs_in_once() {
     verify(&ctx.api, json!({"mfa_token": token, "recovery_code": rc}))
         .await
         .expect_error(400, "invalid_mfa_code");
-    let f = ctx
-        .api
-        .get("/api/auth/mfa/factors/")
-        .bearer(&access)
-        .send()
-        .await;
+    let f = ctx.api.get_as("/api/auth/mfa/factors/", &access).await;
     assert_eq!(f.json()["recovery_codes_left"], 9);
 }
 
 #[tokio::test]
 async fn bad_second_steps_are_clear_4xx() {
-    let ctx = Ctx::new();
-    let e = enrolled_creator(&ctx.api).await;
+    let (ctx, e) = enrolled_ctx().await;
     let token = challenge(&ctx.api, &e.user).await;
     for body in [
         json!({"mfa_token": token}),
@@ -338,27 +328,28 @@ async fn bad_second_steps_are_clear_4xx() {
     }
     // No passkey: no passkey options.
     ctx.api
-        .post("/api/auth/mfa/passkey/options/")
-        .json(&json!({"mfa_token": token}))
-        .send()
+        .post_json(
+            "/api/auth/mfa/passkey/options/",
+            &json!({"mfa_token": token}),
+        )
         .await
         .expect_error(400, "unsupported_method");
 }
 
 #[tokio::test]
 async fn disable_and_regenerate_need_a_second_factor_login() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     // The enrolling login is aal1: step-up required.
     for path in [
         "/api/auth/mfa/totp/disable/",
         "/api/auth/mfa/recovery-codes/regenerate/",
     ] {
         ctx.api
-            .post(path)
-            .bearer(&e.tokens.access)
-            .json(&json!({"password": e.user.password}))
-            .send()
+            .post_as(
+                path,
+                &e.tokens.access,
+                &json!({"password": e.user.password}),
+            )
             .await
             .expect_error(403, "mfa_step_up_required");
     }
@@ -367,9 +358,7 @@ async fn disable_and_regenerate_need_a_second_factor_login() {
     let aal2 = Tokens::from_json(&r.json());
     let regen = ctx
         .api
-        .post("/api/auth/mfa/recovery-codes/regenerate/")
-        .bearer(&aal2.access)
-        .send()
+        .post_empty_as("/api/auth/mfa/recovery-codes/regenerate/", &aal2.access)
         .await;
     regen.expect(200);
     let fresh = regen.json()["recovery_codes"][0]
@@ -386,17 +375,19 @@ async fn disable_and_regenerate_need_a_second_factor_login() {
     .await
     .expect_error(400, "invalid_mfa_code");
     ctx.api
-        .post("/api/auth/mfa/totp/disable/")
-        .bearer(&aal2.access)
-        .json(&json!({"password": "not-the-password"}))
-        .send()
+        .post_as(
+            "/api/auth/mfa/totp/disable/",
+            &aal2.access,
+            &json!({"password": "not-the-password"}),
+        )
         .await
         .expect_error(400, "invalid_credentials");
     ctx.api
-        .post("/api/auth/mfa/totp/disable/")
-        .bearer(&aal2.access)
-        .json(&json!({"password": e.user.password}))
-        .send()
+        .post_as(
+            "/api/auth/mfa/totp/disable/",
+            &aal2.access,
+            &json!({"password": e.user.password}),
+        )
         .await
         .expect(200);
     // A password is enough again.
@@ -408,45 +399,40 @@ async fn disable_and_regenerate_need_a_second_factor_login() {
 
 #[tokio::test]
 async fn enrolment_is_refused_while_totp_is_on() {
-    let ctx = Ctx::new();
-    let e = enrolled_creator(&ctx.api).await;
+    let (ctx, e) = enrolled_ctx().await;
     ctx.api
-        .post("/api/auth/mfa/totp/enroll/")
-        .bearer(&e.tokens.access)
-        .send()
+        .post_empty_as("/api/auth/mfa/totp/enroll/", &e.tokens.access)
         .await
         .expect_error(409, "mfa_already_enrolled");
 }
 
 #[tokio::test]
 async fn admins_see_factor_kinds_and_reset_them_audited() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     let me = ctx.api.profile(&e.tokens.access).await;
     let id = me.json()["id"].as_i64().unwrap();
     let (_, admin_api) = ctx.client(&ClientSpec::admin());
     let admin = admin_api.login_ok(&ctx.server.create_user("admin")).await;
     let staff = admin_api.login_ok(&ctx.server.create_user("staff")).await;
     let path = format!("/api/admin/users/{id}/");
-    let shown = admin_api.get(&path).bearer(&staff.access).send().await;
+    let shown = admin_api.get_as(&path, &staff.access).await;
     shown.expect(200);
     assert_eq!(shown.json()["mfa"], json!(["totp"]));
     let reset = format!("/api/admin/users/{id}/mfa/reset/");
     admin_api
-        .post(&reset)
-        .bearer(&staff.access)
-        .send()
+        .post_empty_as(&reset, &staff.access)
         .await
         .expect_error(403, "permission_denied");
-    let r = admin_api.post(&reset).bearer(&admin.access).send().await;
+    let r = admin_api.post_empty_as(&reset, &admin.access).await;
     r.expect(200);
     assert_eq!(r.json()["mfa"], json!([]));
     // The user signs in with the password alone, and may enrol again.
     let t = ctx.api.login_ok(&e.user).await;
     let log = admin_api
-        .get(&format!("/api/admin/audit/?event=mfa.*&target_user={id}"))
-        .bearer(&admin.access)
-        .send()
+        .get_as(
+            &format!("/api/admin/audit/?event=mfa.*&target_user={id}"),
+            &admin.access,
+        )
         .await;
     log.expect(200);
     let events: Vec<String> = log.json()["results"]
@@ -461,9 +447,7 @@ async fn admins_see_factor_kinds_and_reset_them_audited() {
     e.auth.last = 0;
     let again = ctx
         .api
-        .post("/api/auth/mfa/totp/enroll/")
-        .bearer(&t.access)
-        .send()
+        .post_empty_as("/api/auth/mfa/totp/enroll/", &t.access)
         .await;
     again.expect(200);
 }
@@ -478,9 +462,7 @@ async fn an_emailed_sign_in_code_is_a_first_factor_only() {
     gatehouse_contract::mailbox::wait_for_mails(&e.user.email, 1)
         .await
         .unwrap();
-    api.post("/api/auth/code/request/")
-        .json(&json!({ "email": e.user.email }))
-        .send()
+    api.post_json("/api/auth/code/request/", &json!({ "email": e.user.email }))
         .await
         .expect(202);
     let mails = gatehouse_contract::mailbox::wait_for_mails(&e.user.email, 2)
@@ -488,19 +470,21 @@ async fn an_emailed_sign_in_code_is_a_first_factor_only() {
         .unwrap();
     let code: String = mails.last().unwrap().subject.chars().take(6).collect();
     let r = api
-        .post("/api/auth/code/verify/")
-        .json(&json!({ "email": e.user.email, "code": code }))
-        .send()
+        .post_json(
+            "/api/auth/code/verify/",
+            &json!({ "email": e.user.email, "code": code }),
+        )
         .await;
     r.expect(401);
     assert_eq!(r.json()["code"], "mfa_required", "{}", r.text());
     let token = r.json()["mfa_token"].as_str().unwrap().to_owned();
     // The emailed code was spent by the first step.
-    api.post("/api/auth/code/verify/")
-        .json(&json!({ "email": e.user.email, "code": code }))
-        .send()
-        .await
-        .expect_error(400, "invalid_code");
+    api.post_json(
+        "/api/auth/code/verify/",
+        &json!({ "email": e.user.email, "code": code }),
+    )
+    .await
+    .expect_error(400, "invalid_code");
     let ok = verify(&api, json!({"mfa_token": token, "code": e.auth.code()})).await;
     ok.expect(200);
     let access = ok.json()["access"].as_str().unwrap().to_owned();
@@ -517,9 +501,10 @@ async fn a_password_reset_neither_signs_in_nor_removes_the_factor() {
         .await
         .unwrap();
     ctx.api
-        .post("/api/auth/password/reset/")
-        .json(&json!({ "email": e.user.email }))
-        .send()
+        .post_json(
+            "/api/auth/password/reset/",
+            &json!({ "email": e.user.email }),
+        )
         .await
         .expect(202);
     let mails = gatehouse_contract::mailbox::wait_for_mails(&e.user.email, 2)
@@ -534,9 +519,10 @@ async fn a_password_reset_neither_signs_in_nor_removes_the_factor() {
     let password = "Fresh-Lantern-84-Orbit";
     let r = ctx
         .api
-        .post("/api/auth/password/reset/confirm/")
-        .json(&json!({"token": token, "password": password, "password2": password}))
-        .send()
+        .post_json(
+            "/api/auth/password/reset/confirm/",
+            &json!({"token": token, "password": password, "password2": password}),
+        )
         .await;
     r.expect(200);
     assert!(r.json().get("access").is_none(), "{}", r.text());
@@ -564,7 +550,7 @@ async fn admin_clients_ask_staff_without_a_factor_to_enrol() {
     let admin_creds = ctx.server.create_client(&ClientSpec::admin());
     let other = ctx.api.with_creds(&admin_creds);
     let path = format!("/api/admin/clients/{}/", admin_creds.client_id);
-    let shown = admin_api.get(&path).bearer(&t.access).send().await;
+    let shown = admin_api.get_as(&path, &t.access).await;
     assert_eq!(
         shown.json()["require_mfa_for_staff"],
         true,
@@ -572,10 +558,12 @@ async fn admin_clients_ask_staff_without_a_factor_to_enrol() {
         shown.text()
     );
     let off = admin_api
-        .req(http::Method::PATCH, &path)
-        .bearer(&t.access)
-        .json(&json!({"require_mfa_for_staff": false}))
-        .send()
+        .send_as(
+            http::Method::PATCH,
+            &path,
+            &t.access,
+            &json!({"require_mfa_for_staff": false}),
+        )
         .await;
     off.expect(200);
     assert_eq!(off.json()["require_mfa_for_staff"], false);
@@ -588,8 +576,7 @@ async fn admin_clients_ask_staff_without_a_factor_to_enrol() {
 
 #[tokio::test]
 async fn changing_the_password_needs_the_second_factor_once_there_is_one() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     let new_password = "Fresh-Lantern-84-Orbit";
     let body = json!({
         "old_password": e.user.password,
@@ -693,15 +680,12 @@ async fn require_mfa_for_staff_is_set_at_creation() {
 
 #[tokio::test]
 async fn a_login_without_a_recent_factor_steps_up_on_the_spot() {
-    let ctx = Ctx::new();
-    let mut e = enrolled_creator(&ctx.api).await;
+    let (ctx, mut e) = enrolled_ctx().await;
     let access = e.tokens.access.clone();
     let regenerate = "/api/auth/mfa/recovery-codes/regenerate/";
     // The login that enrolled never passed the factor.
     ctx.api
-        .post(regenerate)
-        .bearer(&access)
-        .send()
+        .post_empty_as(regenerate, &access)
         .await
         .expect_error(403, "mfa_step_up_required");
     let step_up = |body: Value| {
@@ -722,21 +706,14 @@ async fn a_login_without_a_recent_factor_steps_up_on_the_spot() {
         .expect(400);
     // This client has no passkey setup, and the user no passkey.
     ctx.api
-        .post("/api/auth/mfa/step-up/passkey/options/")
-        .bearer(&access)
-        .send()
+        .post_empty_as("/api/auth/mfa/step-up/passkey/options/", &access)
         .await
         .expect(400);
     let r = step_up(json!({ "code": e.auth.code() })).await;
     r.expect(200);
     assert_eq!(r.json()["valid_for"], 900, "{}", r.text());
     assert!(r.json()["mfa_at"].is_string());
-    ctx.api
-        .post(regenerate)
-        .bearer(&access)
-        .send()
-        .await
-        .expect(200);
+    ctx.api.post_empty_as(regenerate, &access).await.expect(200);
     // The login's next refresh carries the factor.
     let t = ctx.api.refresh_ok(&e.tokens.refresh).await;
     let claims = jwt::claims(&t.access);
@@ -744,9 +721,7 @@ async fn a_login_without_a_recent_factor_steps_up_on_the_spot() {
     assert_eq!(claims["aal"], 2);
     // Signed out: 401.
     ctx.api
-        .post("/api/auth/mfa/step-up/")
-        .json(&json!({"code": "123456"}))
-        .send()
+        .post_json("/api/auth/mfa/step-up/", &json!({"code": "123456"}))
         .await
         .expect(401);
 }

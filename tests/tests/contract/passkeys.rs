@@ -29,44 +29,70 @@ fn rp_client(ctx: &Ctx) -> Api {
 
 async fn register_options(api: &Api, access: &str) -> Value {
     let r = api
-        .post("/api/auth/passkeys/register/options/")
-        .bearer(access)
-        .json(&json!({}))
-        .send()
+        .post_as("/api/auth/passkeys/register/options/", access, &json!({}))
         .await;
     r.expect(200);
     r.json()
 }
 
 async fn register_with(api: &Api, access: &str, options: &Value, credential: &Value) -> Resp {
-    api.post("/api/auth/passkeys/register/")
-        .bearer(access)
-        .json(&json!({"challenge_id": options["challenge_id"], "credential": credential, "name": "My laptop"}))
-        .send()
+    let body = json!({"challenge_id": options["challenge_id"], "credential": credential, "name": "My laptop"});
+    api.post_as("/api/auth/passkeys/register/", access, &body)
         .await
 }
 
 async fn list(api: &Api, access: &str) -> Vec<Value> {
-    let r = api.get("/api/auth/passkeys/").bearer(access).send().await;
+    let r = api.get_as("/api/auth/passkeys/", access).await;
     r.expect(200);
     r.json().as_array().unwrap().clone()
 }
 
 async fn login_options(api: &Api) -> Value {
     let r = api
-        .post("/api/auth/passkeys/login/options/")
-        .json(&json!({}))
-        .send()
+        .post_json("/api/auth/passkeys/login/options/", &json!({}))
         .await;
     r.expect(200);
     r.json()
 }
 
 async fn login_with(api: &Api, options: &Value, credential: &Value) -> Resp {
-    api.post("/api/auth/passkeys/login/")
-        .json(&json!({"challenge_id": options["challenge_id"], "credential": credential}))
-        .send()
-        .await
+    api.post_json(
+        "/api/auth/passkeys/login/",
+        &json!({"challenge_id": options["challenge_id"], "credential": credential}),
+    )
+    .await
+}
+
+/// The default server and [`rp_client`] on it.
+fn rp_ctx() -> (Ctx, Api) {
+    let ctx = Ctx::new();
+    let api = rp_client(&ctx);
+    (ctx, api)
+}
+
+/// [`rp_client`] on the default server.
+fn rp_api() -> Api {
+    rp_ctx().1
+}
+
+/// A passwordless sign-in with `key`: fresh options, and its answer.
+async fn sign_in(api: &Api, key: &mut SoftKey) -> Resp {
+    let o = login_options(api).await;
+    login_with(api, &o, &key.get(&o)).await
+}
+
+/// Registers `key` for the holder of `access`: fresh options, and its answer.
+async fn register_key(api: &Api, access: &str, key: &mut SoftKey) -> Resp {
+    let o = register_options(api, access).await;
+    let cred = key.create(&o);
+    register_with(api, access, &o, &cred).await
+}
+
+/// [`rp_api`] and a creator with one registered passkey.
+async fn rp_enrolled() -> (Api, TestUser, Tokens, SoftKey) {
+    let api = rp_api();
+    let (u, t, key) = enrolled(&api).await;
+    (api, u, t, key)
 }
 
 /// A creator with one registered passkey.
@@ -81,8 +107,7 @@ async fn enrolled(api: &Api) -> (TestUser, Tokens, SoftKey) {
 
 #[tokio::test]
 async fn register_list_rename_delete() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let api = rp_api();
     let (_, t) = api.new_creator().await;
     let o = register_options(&api, &t.access).await;
     let pk = &o["publicKey"];
@@ -124,29 +149,29 @@ async fn register_list_rename_delete() {
     // Rename; another user cannot see, rename or delete it.
     let path = format!("/api/auth/passkeys/{}/", created["id"].as_str().unwrap());
     let r = api
-        .req(http::Method::PATCH, &path)
-        .bearer(&t.access)
-        .json(&json!({"name": "Phone"}))
-        .send()
+        .send_as(
+            http::Method::PATCH,
+            &path,
+            &t.access,
+            &json!({"name": "Phone"}),
+        )
         .await;
     r.expect(200);
     assert_eq!(r.json()["name"], "Phone");
     let (_, other) = api.new_creator().await;
     assert!(list(&api, &other.access).await.is_empty());
-    api.req(http::Method::PATCH, &path)
-        .bearer(&other.access)
-        .json(&json!({"name": "Mine"}))
-        .send()
+    api.send_as(
+        http::Method::PATCH,
+        &path,
+        &other.access,
+        &json!({"name": "Mine"}),
+    )
+    .await
+    .expect_error(404, "not_found");
+    api.call_as(http::Method::DELETE, &path, &other.access)
         .await
         .expect_error(404, "not_found");
-    api.req(http::Method::DELETE, &path)
-        .bearer(&other.access)
-        .send()
-        .await
-        .expect_error(404, "not_found");
-    api.req(http::Method::DELETE, &path)
-        .bearer(&t.access)
-        .send()
+    api.call_as(http::Method::DELETE, &path, &t.access)
         .await
         .expect(204);
     assert!(list(&api, &t.access).await.is_empty());
@@ -160,9 +185,7 @@ async fn register_list_rename_delete() {
 
 #[tokio::test]
 async fn passwordless_sign_in() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
-    let (u, _, mut key) = enrolled(&api).await;
+    let (api, u, _, mut key) = rp_enrolled().await;
     let o = login_options(&api).await;
     assert_eq!(o["publicKey"]["rpId"], RP);
     assert_eq!(o["publicKey"]["userVerification"], "required");
@@ -184,56 +207,44 @@ async fn passwordless_sign_in() {
 
 #[tokio::test]
 async fn a_cloned_authenticator_with_a_lower_counter_is_refused() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
-    let (_, _, mut key) = enrolled(&api).await;
+    let (api, _, _, mut key) = rp_enrolled().await;
     for _ in 0..3 {
-        let o = login_options(&api).await;
-        login_with(&api, &o, &key.get(&o)).await.expect(200);
+        sign_in(&api, &mut key).await.expect(200);
     }
     // The clone's counter is behind the original's (3).
     key.sign_count = 1;
-    let o = login_options(&api).await;
-    login_with(&api, &o, &key.get(&o))
+    sign_in(&api, &mut key)
         .await
         .expect_error(400, "webauthn_counter");
     // The refusal stored nothing: the original goes on from 3.
     key.sign_count = 3;
-    let o = login_options(&api).await;
-    login_with(&api, &o, &key.get(&o)).await.expect(200);
+    sign_in(&api, &mut key).await.expect(200);
 }
 
 #[tokio::test]
 async fn wrong_origin_and_wrong_rp_id_are_refused_and_store_nothing() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let api = rp_api();
     let (_, t) = api.new_creator().await;
     let mut evil = new_key();
     evil.origin = "https://login.example.com.evil.test".into();
-    let o = register_options(&api, &t.access).await;
-    let cred = evil.create(&o);
-    register_with(&api, &t.access, &o, &cred)
+    register_key(&api, &t.access, &mut evil)
         .await
         .expect_error(400, "webauthn_origin");
     let mut other_rp = new_key();
     other_rp.rp_id = "example.net".into();
-    let o = register_options(&api, &t.access).await;
-    let cred = other_rp.create(&o);
-    register_with(&api, &t.access, &o, &cred)
+    register_key(&api, &t.access, &mut other_rp)
         .await
         .expect_error(400, "webauthn_rp_id");
     assert!(list(&api, &t.access).await.is_empty());
     // The same at sign-in, with an enrolled key.
     let (_, t2, mut key) = enrolled(&api).await;
     key.origin = "https://evil.test".into();
-    let o = login_options(&api).await;
-    login_with(&api, &o, &key.get(&o))
+    sign_in(&api, &mut key)
         .await
         .expect_error(400, "webauthn_origin");
     key.origin = ORIGIN.into();
     key.rp_id = "evil.test".into();
-    let o = login_options(&api).await;
-    login_with(&api, &o, &key.get(&o))
+    sign_in(&api, &mut key)
         .await
         .expect_error(400, "webauthn_rp_id");
     assert!(list(&api, &t2.access).await[0]["last_used_at"].is_null());
@@ -241,8 +252,7 @@ async fn wrong_origin_and_wrong_rp_id_are_refused_and_store_nothing() {
 
 #[tokio::test]
 async fn malformed_and_huge_credentials_are_clear_4xx() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let api = rp_api();
     let (_, t) = api.new_creator().await;
     let key = new_key();
     // Not CBOR, truncated CBOR, CBOR of the wrong shape.
@@ -270,9 +280,7 @@ async fn malformed_and_huge_credentials_are_clear_4xx() {
     // A credential id over 1023 bytes.
     let mut long = new_key();
     long.credential_id = vec![7; 1024];
-    let o = register_options(&api, &t.access).await;
-    let cred = long.create(&o);
-    register_with(&api, &t.access, &o, &cred)
+    register_key(&api, &t.access, &mut long)
         .await
         .expect_error(400, "webauthn_credential_id_too_long");
     assert!(list(&api, &t.access).await.is_empty());
@@ -292,8 +300,7 @@ async fn malformed_and_huge_credentials_are_clear_4xx() {
 
 #[tokio::test]
 async fn challenges_are_bound_to_their_ceremony_user_and_client() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let (ctx, api) = rp_ctx();
     let (_, t) = api.new_creator().await;
     let (_, other) = api.new_creator().await;
     let mut key = new_key();
@@ -330,30 +337,26 @@ async fn a_client_without_a_concrete_origin_offers_no_passkeys() {
     let ctx = Ctx::new();
     let (_, api) = ctx.client(&ClientSpec::web().origins("*"));
     let (_, t) = api.new_creator().await;
-    api.post("/api/auth/passkeys/register/options/")
-        .bearer(&t.access)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect_error(403, "passkeys_unavailable");
-    api.post("/api/auth/passkeys/login/options/")
-        .json(&json!({}))
-        .send()
+    api.post_as(
+        "/api/auth/passkeys/register/options/",
+        &t.access,
+        &json!({}),
+    )
+    .await
+    .expect_error(403, "passkeys_unavailable");
+    api.post_json("/api/auth/passkeys/login/options/", &json!({}))
         .await
         .expect_error(403, "passkeys_unavailable");
 }
 
 #[tokio::test]
 async fn passkey_routes_need_a_signed_in_user() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let api = rp_api();
     api.get("/api/auth/passkeys/")
         .send()
         .await
         .expect_error(401, "not_authenticated");
-    api.post("/api/auth/passkeys/register/options/")
-        .json(&json!({}))
-        .send()
+    api.post_json("/api/auth/passkeys/register/options/", &json!({}))
         .await
         .expect_error(401, "not_authenticated");
 }
@@ -371,29 +374,28 @@ async fn mfa_token(api: &Api, u: &TestUser) -> String {
 }
 
 async fn mfa_options(api: &Api, token: &str) -> Resp {
-    api.post("/api/auth/mfa/passkey/options/")
-        .json(&json!({"mfa_token": token}))
-        .send()
-        .await
+    api.post_json(
+        "/api/auth/mfa/passkey/options/",
+        &json!({"mfa_token": token}),
+    )
+    .await
 }
 
 async fn mfa_verify(api: &Api, token: &str, options: &Value, credential: &Value) -> Resp {
-    api.post("/api/auth/mfa/verify/")
-        .json(&json!({"mfa_token": token, "challenge_id": options["challenge_id"], "credential": credential}))
-        .send()
-        .await
+    api.post_json("/api/auth/mfa/verify/", &json!({"mfa_token": token, "challenge_id": options["challenge_id"], "credential": credential})).await
+}
+
+/// The second step with `key`: fresh passkey options for `token`, and
+/// its answer.
+async fn mfa_answer(api: &Api, token: &str, key: &mut SoftKey) -> Resp {
+    let o = mfa_options(api, token).await.json();
+    mfa_verify(api, token, &o, &key.get(&o)).await
 }
 
 #[tokio::test]
 async fn a_passkey_is_a_second_factor_after_the_password() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
-    let (u, t, mut key) = enrolled(&api).await;
-    let f = api
-        .get("/api/auth/mfa/factors/")
-        .bearer(&t.access)
-        .send()
-        .await;
+    let (api, u, t, mut key) = rp_enrolled().await;
+    let f = api.get_as("/api/auth/mfa/factors/", &t.access).await;
     f.expect(200);
     assert_eq!(f.json()["methods"], json!(["passkey"]));
 
@@ -427,15 +429,12 @@ async fn a_passkey_is_a_second_factor_after_the_password() {
 
 #[tokio::test]
 async fn a_second_step_passkey_must_be_the_users_and_its_challenge_the_sign_ins() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
-    let (u, _, mut key) = enrolled(&api).await;
+    let (api, u, _, mut key) = rp_enrolled().await;
     let (_, _, mut other_key) = enrolled(&api).await;
 
     // Another user's passkey, on a challenge issued for this sign-in.
     let token = mfa_token(&api, &u).await;
-    let o = mfa_options(&api, &token).await.json();
-    mfa_verify(&api, &token, &o, &other_key.get(&o))
+    mfa_answer(&api, &token, &mut other_key)
         .await
         .expect_error(400, "webauthn_wrong_credential");
     // The right passkey with a passwordless sign-in's challenge.
@@ -456,28 +455,22 @@ async fn a_second_step_passkey_must_be_the_users_and_its_challenge_the_sign_ins(
         .await
         .expect_error(400, "webauthn_challenge_mismatch");
     // Four wrong answers and a fifth attempt: a right one still signs in.
-    let o5 = mfa_options(&api, &token).await.json();
-    mfa_verify(&api, &token, &o5, &key.get(&o5))
-        .await
-        .expect(200);
+    mfa_answer(&api, &token, &mut key).await.expect(200);
     // Out of attempts: the next sign-in challenge after 5 wrong answers is dead.
     let token3 = mfa_token(&api, &u).await;
     for _ in 0..5 {
-        let o = mfa_options(&api, &token3).await.json();
-        mfa_verify(&api, &token3, &o, &other_key.get(&o))
+        mfa_answer(&api, &token3, &mut other_key)
             .await
             .expect_error(400, "webauthn_wrong_credential");
     }
-    let o = mfa_options(&api, &token3).await.json();
-    mfa_verify(&api, &token3, &o, &key.get(&o))
+    mfa_answer(&api, &token3, &mut key)
         .await
         .expect_error(401, "mfa_token_invalid");
 }
 
 #[tokio::test]
 async fn passkey_options_need_a_live_sign_in_challenge_of_this_client() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let (ctx, api) = rp_ctx();
     let (u, _, _) = enrolled(&api).await;
     let token = mfa_token(&api, &u).await;
     mfa_options(&api, "not-a-token")
@@ -488,44 +481,42 @@ async fn passkey_options_need_a_live_sign_in_challenge_of_this_client() {
         .await
         .expect_error(401, "mfa_token_invalid");
     mfa_options(&api, &token).await.expect(200);
-    api.post("/api/auth/mfa/passkey/options/")
-        .json(&json!({}))
-        .send()
+    api.post_json("/api/auth/mfa/passkey/options/", &json!({}))
         .await
         .expect(400);
     // A credential that is not an object, and no challenge_id with one.
-    api.post("/api/auth/mfa/verify/")
-        .json(&json!({"mfa_token": token, "challenge_id": "x", "credential": "x"}))
-        .send()
-        .await
-        .expect(400);
-    api.post("/api/auth/mfa/verify/")
-        .json(&json!({"mfa_token": token, "credential": {}}))
-        .send()
-        .await
-        .expect(400);
+    api.post_json(
+        "/api/auth/mfa/verify/",
+        &json!({"mfa_token": token, "challenge_id": "x", "credential": "x"}),
+    )
+    .await
+    .expect(400);
+    api.post_json(
+        "/api/auth/mfa/verify/",
+        &json!({"mfa_token": token, "credential": {}}),
+    )
+    .await
+    .expect(400);
 }
 
 #[tokio::test]
 async fn admins_see_passkeys_in_mfa_and_their_reset_removes_them() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let (ctx, api) = rp_ctx();
     let (u, t, mut key) = enrolled(&api).await;
     let id = api.profile(&t.access).await.json()["id"].as_i64().unwrap();
     let (_, admin_api) = ctx.client(&ClientSpec::admin());
     let admin = admin_api.login_ok(&ctx.server.create_user("admin")).await;
     let shown = admin_api
-        .get(&format!("/api/admin/users/{id}/"))
-        .bearer(&admin.access)
-        .send()
+        .get_as(&format!("/api/admin/users/{id}/"), &admin.access)
         .await;
     shown.expect(200);
     assert_eq!(shown.json()["mfa"], json!(["passkey"]));
     // The list (one query for the page) says the same.
     let page = admin_api
-        .get(&format!("/api/admin/users/?search={}", u.email))
-        .bearer(&admin.access)
-        .send()
+        .get_as(
+            &format!("/api/admin/users/?search={}", u.email),
+            &admin.access,
+        )
         .await;
     page.expect(200);
     let row = page.json()["results"]
@@ -539,24 +530,20 @@ async fn admins_see_passkeys_in_mfa_and_their_reset_removes_them() {
 
     // A lost device: the reset removes the passkey; the password alone signs in.
     let r = admin_api
-        .post(&format!("/api/admin/users/{id}/mfa/reset/"))
-        .bearer(&admin.access)
-        .send()
+        .post_empty_as(&format!("/api/admin/users/{id}/mfa/reset/"), &admin.access)
         .await;
     r.expect(200);
     assert_eq!(r.json()["mfa"], json!([]));
     let t2 = api.login_ok(&u).await;
     assert!(list(&api, &t2.access).await.is_empty());
-    let o = login_options(&api).await;
-    login_with(&api, &o, &key.get(&o))
+    sign_in(&api, &mut key)
         .await
         .expect_error(400, "passkey_unknown");
 }
 
 #[tokio::test]
 async fn a_passkey_steps_up_the_current_login_for_a_password_change() {
-    let ctx = Ctx::new();
-    let api = rp_client(&ctx);
+    let api = rp_api();
     // The login that registered the passkey never passed it.
     let (u, t, mut key) = enrolled(&api).await;
     let new_password = "Harbor-Quill-7730-Moss";
@@ -566,9 +553,7 @@ async fn a_passkey_steps_up_the_current_login_for_a_password_change() {
         .expect_error(403, "mfa_step_up_required");
     let options = || async {
         let r = api
-            .post("/api/auth/mfa/step-up/passkey/options/")
-            .bearer(&t.access)
-            .send()
+            .post_empty_as("/api/auth/mfa/step-up/passkey/options/", &t.access)
             .await;
         r.expect(200);
         r.json()

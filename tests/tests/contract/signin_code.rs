@@ -17,9 +17,7 @@ async fn a_client_without_sign_in_codes_refuses_them() {
         ),
     ] {
         ctx.api
-            .post(path)
-            .json(&body)
-            .send()
+            .post_json(path, &body)
             .await
             .expect_error(403, "signin_code_disabled");
     }
@@ -48,9 +46,10 @@ async fn a_mailed_code_signs_in_once_and_five_wrong_guesses_kill_it() {
     let asked = ask().await;
     asked.expect(202);
     let unknown = api
-        .post("/api/auth/code/request/")
-        .json(&json!({ "email": unique_email() }))
-        .send()
+        .post_json(
+            "/api/auth/code/request/",
+            &json!({ "email": unique_email() }),
+        )
         .await;
     assert_eq!((unknown.status, unknown.json()), (202, asked.json()));
     let mails = mailbox::wait_for_mails(&u.email, 2).await.unwrap();
@@ -82,9 +81,7 @@ async fn a_client_signin_url_links_the_code_and_the_link_signs_in_once() {
     else {
         return;
     };
-    api.post("/api/auth/code/request/")
-        .json(&json!({ "email": u.email }))
-        .send()
+    api.post_json("/api/auth/code/request/", &json!({ "email": u.email }))
         .await
         .expect(202);
     let mails = mailbox::wait_for_mails(&u.email, 2).await.unwrap();

@@ -54,10 +54,7 @@ async fn social(github: bool) -> Social {
         body["preset"] = json!("github");
     }
     let r = admin_api
-        .post("/api/admin/providers/")
-        .bearer(&tokens.access)
-        .json(&body)
-        .send()
+        .post_as("/api/admin/providers/", &tokens.access, &body)
         .await;
     r.expect(201);
     assert!(!r.text().contains("contract-secret"));
@@ -73,11 +70,7 @@ async fn social(github: bool) -> Social {
 impl Social {
     async fn start(&self, redirect: &str) -> Resp {
         self.ctx
-            .api
-            .post(&format!("/api/auth/social/{}/start/", self.provider))
-            .json(&json!({"redirect_uri": redirect, "code_challenge": s256(VERIFIER), "state": "front"}))
-            .send()
-            .await
+            .api.post_json(&format!("/api/auth/social/{}/start/", self.provider), &json!({"redirect_uri": redirect, "code_challenge": s256(VERIFIER), "state": "front"})).await
     }
 
     /// `(state, nonce)` of a started sign-in.
@@ -114,9 +107,10 @@ impl Social {
     async fn exchange(&self, code: &str, verifier: &str) -> Resp {
         self.ctx
             .api
-            .post("/api/auth/social/token/")
-            .json(&json!({"code": code, "code_verifier": verifier}))
-            .send()
+            .post_json(
+                "/api/auth/social/token/",
+                &json!({"code": code, "code_verifier": verifier}),
+            )
             .await
     }
 
@@ -172,19 +166,16 @@ async fn a_creator_signs_in_with_an_openid_provider_and_nothing_replays() {
     let ids = s
         .ctx
         .api
-        .get("/api/auth/social/identities/")
-        .bearer(&access)
-        .send()
+        .get_as("/api/auth/social/identities/", &access)
         .await;
     assert_eq!(ids.json()[0]["provider"], s.provider.as_str());
     s.ctx
         .api
-        .req(
+        .call_as(
             http::Method::DELETE,
             &format!("/api/auth/social/identities/{}/", s.provider),
+            &access,
         )
-        .bearer(&access)
-        .send()
         .await
         .expect_error(409, "last_sign_in_method");
 }
@@ -394,19 +385,15 @@ async fn a_creator_signs_in_with_a_real_openid_provider() {
     let admin = ctx.server.create_user("admin");
     let tokens = admin_api.login_ok(&admin).await;
     let provider = unique("op");
-    admin_api
-        .post("/api/admin/providers/")
-        .bearer(&tokens.access)
-        .json(&json!({"id": provider, "issuer": issuer, "client_id": client_id, "client_secret": secret,
-            "clients": [{"client_id": ctx.creds.client_id, "redirect_uris": [CB]}]}))
-        .send()
-        .await
+    admin_api.post_as("/api/admin/providers/", &tokens.access, &json!({"id": provider, "issuer": issuer, "client_id": client_id, "client_secret": secret,
+            "clients": [{"client_id": ctx.creds.client_id, "redirect_uris": [CB]}]})).await
         .expect(201);
     let r = ctx
         .api
-        .post(&format!("/api/auth/social/{provider}/start/"))
-        .json(&json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "state": "front"}))
-        .send()
+        .post_json(
+            &format!("/api/auth/social/{provider}/start/"),
+            &json!({"redirect_uri": CB, "code_challenge": s256(VERIFIER), "state": "front"}),
+        )
         .await;
     r.expect(200);
     let mut url = r.json()["authorization_url"].as_str().unwrap().to_owned();
@@ -451,9 +438,10 @@ async fn a_creator_signs_in_with_a_real_openid_provider() {
     let code = code_of(&r);
     let r = ctx
         .api
-        .post("/api/auth/social/token/")
-        .json(&json!({"code": code, "code_verifier": VERIFIER}))
-        .send()
+        .post_json(
+            "/api/auth/social/token/",
+            &json!({"code": code, "code_verifier": VERIFIER}),
+        )
         .await;
     r.expect(200);
     let me = ctx.api.profile(r.json()["access"].as_str().unwrap()).await;

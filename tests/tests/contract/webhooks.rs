@@ -10,33 +10,54 @@
 //! out its own by user or client id.
 
 use gatehouse_contract::harness::*;
-use gatehouse_contract::webhooks::{now_ms, receiver, Delivery, Hook};
+use gatehouse_contract::webhooks::{now_ms, receiver, Delivery, Hook, Receiver};
 use serde_json::{json, Value};
 
-/// An admin (superuser) logged in through a fresh admin client.
-async fn admin(server: &'static Server) -> (Api, String) {
-    let ctx = Ctx::on(server);
-    let (_, api) = ctx.client(&ClientSpec::admin());
-    let user = server.create_user("admin");
-    let tokens = api.login_ok(&user).await;
-    (api, tokens.access)
+/// An endpoint created for a test, and its hook on the receiver.
+struct Endpoint {
+    hook: Hook,
+    id: String,
+    /// The creation's answer (with the secret, shown this once).
+    json: Value,
 }
 
-/// Creates an endpoint for `hook` taking `types`; configures the receiver
-/// with its secret. Returns the endpoint.
-async fn endpoint(api: &Api, access: &str, hook: &Hook, types: &[&str], fail_first: u32) -> Value {
-    let r = api
-        .post("/api/admin/webhooks/")
-        .bearer(access)
-        .json(&json!({ "url": hook.url, "event_types": types, "description": hook.name }))
-        .send()
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let v = r.json();
-    let secret = v["secret"].as_str().expect("the secret, shown once");
+/// Creates an endpoint for a new hook `name` on `r`, taking `types`;
+/// configures the receiver with its secret (refusing `fail_first`).
+async fn endpoint(
+    api: &Api,
+    access: &str,
+    r: &Receiver,
+    name: &str,
+    types: &[&str],
+    fail_first: u32,
+) -> Endpoint {
+    let hook = Hook::new(r, name);
+    let body = json!({ "url": hook.url, "event_types": types, "description": hook.name });
+    let created = create(api, access, body).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let json = created.json();
+    let secret = json["secret"].as_str().expect("the secret, shown once");
     assert!(secret.starts_with("whsec_"), "{secret}");
     hook.configure(secret, fail_first).await;
-    v
+    let id = json["id"].as_str().unwrap().to_owned();
+    Endpoint { hook, id, json }
+}
+
+/// `POST webhooks/` with `body`, as the admin.
+async fn create(api: &Api, access: &str, body: Value) -> Resp {
+    api.post_as("/api/admin/webhooks/", access, &body).await
+}
+
+/// A test ping to endpoint `id`, accepted.
+async fn ping(api: &Api, access: &str, id: &str) {
+    let path = format!("/api/admin/webhooks/{id}/test/");
+    api.post_empty_as(&path, access).await.expect(202);
+}
+
+/// The delivery log of endpoint `id`.
+async fn deliveries(api: &Api, access: &str, id: &str) -> Value {
+    let path = format!("/api/admin/webhooks/{id}/deliveries/");
+    api.get_as(&path, access).await.json()
 }
 
 macro_rules! receiver_or_skip {
@@ -63,10 +84,9 @@ fn about(d: &Delivery, key: &str, id: &Value) -> bool {
 async fn every_event_type_arrives_verified_and_without_secrets() {
     let r = receiver_or_skip!("every_event_type_arrives_verified_and_without_secrets");
     let server = default_server();
-    let (admin_api, access) = admin(server).await;
-    let hook = Hook::new(r, "all");
-    let created = endpoint(&admin_api, &access, &hook, &["*"], 0).await;
-    let whsec = created["secret"].as_str().unwrap().to_owned();
+    let (admin_api, access) = admin_on(server).await;
+    let Endpoint { hook, json, .. } = endpoint(&admin_api, &access, r, "all", &["*"], 0).await;
+    let whsec = json["secret"].as_str().unwrap().to_owned();
 
     // A user's life: registration, logins, a failure, an admin update,
     // a password change, a logout, a refresh replay, deactivation.
@@ -108,9 +128,7 @@ async fn every_event_type_arrives_verified_and_without_secrets() {
     ctx.api.logout(&t6.access, &t6.refresh).await;
     for action in ["deactivate", "reactivate"] {
         admin_api
-            .post(&format!("/api/admin/users/{uid}/{action}/"))
-            .bearer(&access)
-            .send()
+            .post_empty_as(&format!("/api/admin/users/{uid}/{action}/"), &access)
             .await
             .expect(200);
     }
@@ -182,26 +200,16 @@ async fn every_event_type_arrives_verified_and_without_secrets() {
 #[tokio::test]
 async fn failed_deliveries_are_retried_with_the_same_id_and_logged() {
     let r = receiver_or_skip!("failed_deliveries_are_retried_with_the_same_id_and_logged");
-    let (api, access) = admin(default_server()).await;
-    let hook = Hook::new(r, "retry");
+    let (api, access) = admin_on(default_server()).await;
     // Subscribed to an event no other test causes through this endpoint:
     // only the ping reaches it.
-    let e = endpoint(&api, &access, &hook, &["mfa.enrolled"], 2).await;
-    let id = e["id"].as_str().unwrap();
-    api.post(&format!("/api/admin/webhooks/{id}/test/"))
-        .bearer(&access)
-        .send()
-        .await
-        .expect(202);
+    let Endpoint { hook, id, .. } = endpoint(&api, &access, r, "retry", &["mfa.enrolled"], 2).await;
+    let id = id.as_str();
+    ping(&api, &access, id).await;
     // Polling the log (requests to the server: the Worker retries after
     // responses) until the ping is delivered.
     let delivered = eventually(WAIT, "the ping delivered after two refusals", || async {
-        let v = api
-            .get(&format!("/api/admin/webhooks/{id}/deliveries/"))
-            .bearer(&access)
-            .send()
-            .await
-            .json();
+        let v = deliveries(&api, &access, id).await;
         v["messages"]
             .as_array()
             .and_then(|m| {
@@ -227,12 +235,7 @@ async fn failed_deliveries_are_retried_with_the_same_id_and_logged() {
     assert_eq!(mine.len(), 3, "refused twice, then accepted: {attempts:?}");
     // The log: three attempts, 503, 503, 200 (newest first), delivered.
     let log = eventually(WAIT_LOG, "the delivery log", || async {
-        let v = api
-            .get(&format!("/api/admin/webhooks/{id}/deliveries/"))
-            .bearer(&access)
-            .send()
-            .await
-            .json();
+        let v = deliveries(&api, &access, id).await;
         let n = v["attempts"].as_array().map_or(0, |a| {
             a.iter()
                 .filter(|a| a["message_id"] == ping.id.as_str())
@@ -259,12 +262,10 @@ async fn failed_deliveries_are_retried_with_the_same_id_and_logged() {
     assert_eq!(message["state"], "delivered");
     assert_eq!(message["attempts"], 3);
     // "Send again": the same message, the same id, once more.
-    api.post(&format!(
-        "/api/admin/webhooks/{id}/deliveries/{}/resend/",
-        ping.id
-    ))
-    .bearer(&access)
-    .send()
+    api.post_empty_as(
+        &format!("/api/admin/webhooks/{id}/deliveries/{}/resend/", ping.id),
+        &access,
+    )
     .await
     .expect(202);
     let again = hook
@@ -280,26 +281,20 @@ const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[tokio::test]
 async fn a_private_address_is_refused_and_the_endpoint_disabled() {
-    let (api, access) = admin(default_server()).await;
+    let (api, access) = admin_on(default_server()).await;
     // 10.0.0.0/8: not allowed by the test servers' policy (loopback only).
-    let r = api
-        .post("/api/admin/webhooks/")
-        .bearer(&access)
-        .json(&json!({ "url": "http://10.255.255.1:9/hook", "event_types": ["mfa.enrolled"] }))
-        .send()
-        .await;
+    let r = create(
+        &api,
+        &access,
+        json!({ "url": "http://10.255.255.1:9/hook", "event_types": ["mfa.enrolled"] }),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_owned();
-    api.post(&format!("/api/admin/webhooks/{id}/test/"))
-        .bearer(&access)
-        .send()
-        .await
-        .expect(202);
+    ping(&api, &access, &id).await;
     let e = eventually(WAIT_LOG, "the endpoint disabled", || async {
         let v = api
-            .get(&format!("/api/admin/webhooks/{id}/"))
-            .bearer(&access)
-            .send()
+            .get_as(&format!("/api/admin/webhooks/{id}/"), &access)
             .await
             .json();
         (v["disabled"] == true)
@@ -314,12 +309,7 @@ async fn a_private_address_is_refused_and_the_endpoint_disabled() {
             .contains("refused"),
         "{e}"
     );
-    let log = api
-        .get(&format!("/api/admin/webhooks/{id}/deliveries/"))
-        .bearer(&access)
-        .send()
-        .await
-        .json();
+    let log = deliveries(&api, &access, &id).await;
     assert_eq!(log["messages"][0]["state"], "dead", "{log}");
     assert_eq!(log["attempts"][0]["status"], Value::Null);
     // Turning it on again clears the flag.
@@ -338,31 +328,30 @@ async fn a_private_address_is_refused_and_the_endpoint_disabled() {
 async fn endpoints_are_admin_only_validated_and_their_secret_shown_once() {
     let r = receiver_or_skip!("endpoints_are_admin_only_validated_and_their_secret_shown_once");
     let server = default_server();
-    let (api, access) = admin(server).await;
+    let (api, access) = admin_on(server).await;
     // Staff may not.
     let staff = server.create_user("staff");
     let (_, staff_api) = Ctx::on(server).client(&ClientSpec::admin());
     let st = staff_api.login_ok(&staff).await;
     staff_api
-        .get("/api/admin/webhooks/")
-        .bearer(&st.access)
-        .send()
+        .get_as("/api/admin/webhooks/", &st.access)
         .await
         .expect(403);
     // Bad input: 400 with the field.
-    let bad = api
-        .post("/api/admin/webhooks/")
-        .bearer(&access)
-        .json(&json!({ "url": "ftp://x", "event_types": ["user.nope"] }))
-        .send()
-        .await;
+    let bad = create(
+        &api,
+        &access,
+        json!({ "url": "ftp://x", "event_types": ["user.nope"] }),
+    )
+    .await;
     bad.expect(400);
     // Not ASCII (schemathesis found this one): a 400, not a dropped connection.
     let odd = api
-        .post("/api/admin/webhooks/")
-        .bearer(&access)
-        .json(&json!({ "url": "\u{80}\u{80}\u{80}\u{80}", "event_types": ["*"] }))
-        .send()
+        .post_as(
+            "/api/admin/webhooks/",
+            &access,
+            &json!({ "url": "\u{80}\u{80}\u{80}\u{80}", "event_types": ["*"] }),
+        )
         .await;
     odd.expect(400);
     assert!(odd.json()["url"].is_array(), "{}", odd.text());
@@ -371,52 +360,38 @@ async fn endpoints_are_admin_only_validated_and_their_secret_shown_once() {
         "{}",
         bad.text()
     );
-    let hook = Hook::new(r, "rotate");
-    let e = endpoint(&api, &access, &hook, &["mfa.enrolled"], 0).await;
-    let id = e["id"].as_str().unwrap();
+    let e = endpoint(&api, &access, r, "rotate", &["mfa.enrolled"], 0).await;
+    let (hook, id) = (&e.hook, e.id.as_str());
     let got = api
-        .get(&format!("/api/admin/webhooks/{id}/"))
-        .bearer(&access)
-        .send()
+        .get_as(&format!("/api/admin/webhooks/{id}/"), &access)
         .await
         .json();
     assert!(got.get("secret").is_none(), "never shown again: {got}");
-    let listed = api
-        .get("/api/admin/webhooks/")
-        .bearer(&access)
-        .send()
-        .await
-        .json();
+    let listed = api.get_as("/api/admin/webhooks/", &access).await.json();
     assert!(!listed.to_string().contains("whsec_"));
     // A new secret: the next message verifies with it (the receiver knows
     // only the new one).
     let rotated = api
-        .post(&format!("/api/admin/webhooks/{id}/rotate-secret/"))
-        .bearer(&access)
-        .send()
+        .post_empty_as(&format!("/api/admin/webhooks/{id}/rotate-secret/"), &access)
         .await;
     assert_eq!(rotated.status, 200, "{}", rotated.text());
     let secret = rotated.json()["secret"].as_str().unwrap().to_owned();
-    assert_ne!(secret, e["secret"].as_str().unwrap());
+    assert_ne!(secret, e.json["secret"].as_str().unwrap());
     hook.configure(&secret, 0).await;
-    api.post(&format!("/api/admin/webhooks/{id}/test/"))
-        .bearer(&access)
-        .send()
-        .await
-        .expect(202);
+    ping(&api, &access, id).await;
     hook.wait_until(&api, "a ping signed with the new secret", |g| {
         !pings(g).is_empty()
     })
     .await;
     // Removed: gone.
-    api.req(http::Method::DELETE, &format!("/api/admin/webhooks/{id}/"))
-        .bearer(&access)
-        .send()
-        .await
-        .expect(204);
-    api.get(&format!("/api/admin/webhooks/{id}/"))
-        .bearer(&access)
-        .send()
+    api.call_as(
+        http::Method::DELETE,
+        &format!("/api/admin/webhooks/{id}/"),
+        &access,
+    )
+    .await
+    .expect(204);
+    api.get_as(&format!("/api/admin/webhooks/{id}/"), &access)
         .await
         .expect(404);
 }
@@ -426,20 +401,15 @@ async fn endpoints_are_admin_only_validated_and_their_secret_shown_once() {
 #[tokio::test]
 async fn delivery_latency_is_measured() {
     let r = receiver_or_skip!("delivery_latency_is_measured");
-    let (api, access) = admin(default_server()).await;
-    let hook = Hook::new(r, "latency");
-    let e = endpoint(&api, &access, &hook, &["mfa.enrolled"], 0).await;
-    let id = e["id"].as_str().unwrap();
+    let (api, access) = admin_on(default_server()).await;
+    let e = endpoint(&api, &access, r, "latency", &["mfa.enrolled"], 0).await;
     const N: usize = 10;
     let mut latencies = Vec::new();
     for i in 0..N {
         let start = now_ms();
-        api.post(&format!("/api/admin/webhooks/{id}/test/"))
-            .bearer(&access)
-            .send()
-            .await
-            .expect(202);
-        let got = hook
+        ping(&api, &access, &e.id).await;
+        let got = e
+            .hook
             .wait_until(&api, "the ping", |g| pings(g).len() > i)
             .await;
         latencies.push(pings(&got)[i].at.saturating_sub(start));
