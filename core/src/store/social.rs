@@ -278,23 +278,19 @@ impl Store {
     }
 
     pub(crate) async fn identities_of(&self, user: UserId) -> Result<Vec<IdentityOut>, SqlError> {
-        self.rows(
+        self.all(
             "SELECT provider_id, email, created_at FROM user_identities WHERE user_id = ? ORDER BY created_at, provider_id",
             vec![user.0.into()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            let f = || -> Option<IdentityOut> {
+            "identity",
+            |r| {
                 Some(IdentityOut {
                     provider: text(r.first()?)?,
                     email: opt_text(r.get(1)?)?,
                     created_at: int(r.get(2)?)?,
                 })
-            };
-            f().ok_or_else(|| bad_row("identity"))
-        })
-        .collect()
+            },
+        )
+        .await
     }
 
     /// How many ways besides identities the user has to sign in: a usable
