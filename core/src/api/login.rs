@@ -1,5 +1,6 @@
 //! `POST /api/auth/token/`: log in with email and password.
 
+use super::throttle::check_counter;
 use super::tokens::Rehash;
 use super::types::{ErrorOut, LoginIn, TokenPair};
 use crate::audit::{event, UserRef};
@@ -262,14 +263,7 @@ pub(crate) async fn check_failure_throttles(
     keys: &[(String, Quota)],
 ) -> Result<(), ApiError> {
     for (key, quota) in keys {
-        let d = ctx
-            .env()
-            .rate_limits
-            .check(key, *quota, ctx.now, false)
-            .await?;
-        if !d.allowed {
-            return Err(ApiError::throttled("login_throttled", d.retry_after_secs));
-        }
+        check_counter(ctx, key, *quota, false, "login_throttled").await?;
     }
     Ok(())
 }
