@@ -75,12 +75,17 @@ impl Claim {
 impl Inner {
     pub(crate) fn post(&self, kind: f64, fp: &JsValue) {
         let t = now();
+        self.post_at(kind, fp, t, t);
+    }
+
+    /// Posts this instance's claim on `fp`, made `at`, with heartbeat `beat`.
+    fn post_at(&self, kind: f64, fp: &JsValue, at: f64, beat: f64) {
         self.send_msg(
             &Claim {
                 id: self.me,
-                at: t,
+                at,
                 fp: fp.clone(),
-                beat: t,
+                beat,
             }
             .to_js(kind),
         );
@@ -236,15 +241,6 @@ impl Inner {
         }
         self.held.set(None);
         self.store.write(&self.lock_key, &JsValue::NULL).await;
-        let t = now();
-        self.send_msg(
-            &Claim {
-                id: self.me,
-                at: t,
-                fp: fp.clone(),
-                beat: retry_at,
-            }
-            .to_js(kind),
-        );
+        self.post_at(kind, fp, now(), retry_at);
     }
 }

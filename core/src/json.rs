@@ -145,6 +145,21 @@ impl JsonBody {
         }
         Some(s.to_owned())
     }
+
+    /// Reads the string `fields` in order: their field errors (400) if any,
+    /// else their values (None when one may be absent and is).
+    pub fn strs<const N: usize>(
+        &self,
+        fields: [StrField; N],
+    ) -> Result<Option<[String; N]>, ApiError> {
+        let mut errors = FieldErrors::new();
+        let values = fields.map(|f| self.str(f, &mut errors));
+        check(errors)?;
+        Ok(values
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .and_then(|v| v.try_into().ok()))
+    }
 }
 
 impl JsonBody {

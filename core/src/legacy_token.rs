@@ -125,9 +125,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api_client::ClientId;
-    use crate::session::SessionId;
-    use crate::token::{Issue, SigningKey, TokenCodec};
+    use crate::token::{SigningKey, TokenCodec};
     use crate::user::{User, UserType};
     use serde_json::{json, Value};
 
@@ -300,16 +298,7 @@ mod tests {
         );
         let user = User::sample(42, UserType::Creator);
         for tt in [TokenType::Access, TokenType::Refresh] {
-            let t = codec.issue(Issue {
-                token_type: tt,
-                user: &user,
-                client_id: &ClientId("cl_1".into()),
-                sid: &SessionId("s1".into()),
-                jti: "j1",
-                now: T0,
-                ttl_secs: 60,
-                amr: "pwd",
-            });
+            let t = crate::testing::sample_token(&codec, tt, &user, T0, 60);
             assert!(check(&t, tt, T0).is_none());
         }
     }

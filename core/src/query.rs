@@ -182,9 +182,15 @@ fn decode(s: &str) -> String {
 
 /// Form encoding of a value: unreserved characters stay, the rest is `%XX`.
 pub(crate) fn encode(s: &str) -> String {
+    percent_encode(s, b"-._~*")
+}
+
+/// `s` with every byte but ASCII letters, digits and those of `keep` as
+/// `%XX`.
+pub(crate) fn percent_encode(s: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~*".contains(&b) {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -14,12 +14,16 @@
 //! native test builds only; the core without it has no I/O and builds for
 //! wasm32.
 
+use crate::api_client::ClientId;
 use crate::clock::{FixedClock, UnixMillis};
 use crate::outbound::{HttpClient, OutboundError, OutboundRequest, OutboundResponse};
 use crate::password::{Argon2Params, InlineHasher};
 use crate::random::SeededRandom;
 use crate::rate_limit::MemoryRateLimitStore;
+use crate::session::SessionId;
 use crate::sql::{Row, SqlError, SqlExecutor, Statement, StatementResult, Value};
+use crate::token::{Issue, TokenCodec, TokenType};
+use crate::user::User;
 use crate::{Config, Env, Gatehouse};
 use std::sync::Arc;
 
@@ -47,6 +51,27 @@ pub fn cheap(config: Config) -> Config {
         argon2: CHEAP_ARGON2,
         ..config
     }
+}
+
+/// `codec`'s token of `token_type` for `user` on the test login `s1` of
+/// client `cl_1` (`jti` j1, `amr` pwd), issued `now` for `ttl_secs`.
+pub fn sample_token(
+    codec: &TokenCodec,
+    token_type: TokenType,
+    user: &User,
+    now: UnixMillis,
+    ttl_secs: i64,
+) -> String {
+    codec.issue(Issue {
+        token_type,
+        user,
+        client_id: &ClientId("cl_1".into()),
+        sid: &SessionId("s1".into()),
+        jti: "j1",
+        now,
+        ttl_secs,
+        amr: "pwd",
+    })
 }
 
 /// An [`Env`] for tests, with handles on the parts tests steer or look at.

@@ -500,16 +500,7 @@ mod tests {
     }
 
     fn issue(c: &TokenCodec, t: TokenType, now: UnixMillis) -> String {
-        c.issue(Issue {
-            token_type: t,
-            user: &user(),
-            client_id: &ClientId("cl_1".into()),
-            sid: &SessionId("s1".into()),
-            jti: "j1",
-            now,
-            ttl_secs: 60,
-            amr: "pwd",
-        })
+        crate::testing::sample_token(c, t, &user(), now, 60)
     }
 
     const T0: UnixMillis = UnixMillis(1_800_000_000_000);

@@ -813,23 +813,20 @@ pub enum ClientsCommand {
         json: bool,
     },
     /// Deactivate a client; every refresh token it issued is revoked.
-    Deactivate {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
+    Deactivate(ClientArgs),
     /// Activate a client.
-    Activate {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
+    Activate(ClientArgs),
     /// Replace a client's key; the old key stops working at once.
-    RotateKey {
-        id: String,
-        #[arg(long)]
-        json: bool,
-    },
+    RotateKey(ClientArgs),
+}
+
+// The flags of a `clients` command on one client (no doc comment: the
+// subcommand's own is its help).
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    pub id: String,
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keys …`.
@@ -1065,17 +1062,14 @@ mod tests {
         ));
         let (cmd, _, _) = parse(&["clients", "deactivate", "cl_x"]).into_parts();
         assert!(
-            matches!(cmd, Command::Clients(ClientsCommand::Deactivate { ref id, .. }) if id == "cl_x")
+            matches!(cmd, Command::Clients(ClientsCommand::Deactivate(ref a)) if a.id == "cl_x")
         );
         let (cmd, _, _) = parse(&["clients", "activate", "cl_x"]).into_parts();
-        assert!(matches!(
-            cmd,
-            Command::Clients(ClientsCommand::Activate { .. })
-        ));
+        assert!(matches!(cmd, Command::Clients(ClientsCommand::Activate(_))));
         let (cmd, _, _) = parse(&["clients", "rotate-key", "cl_x", "--json"]).into_parts();
         assert!(matches!(
             cmd,
-            Command::Clients(ClientsCommand::RotateKey { json: true, .. })
+            Command::Clients(ClientsCommand::RotateKey(ClientArgs { json: true, .. }))
         ));
         let (cmd, _, _) = parse(&["keys", "generate"]).into_parts();
         assert!(matches!(cmd, Command::Keys(KeysCommand::Generate)));

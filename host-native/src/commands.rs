@@ -2,8 +2,8 @@
 //! service, call one operator action, print its result.
 
 use crate::cli::{
-    ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs, CreateUserArgs,
-    DatabaseArgs, ImportDjangoArgs, KeysCommand, MailCommand, WebhooksCommand,
+    ClientArgs, ClientsCommand, Command, ConfigArgs, CreateApiClientArgs, CreateSuperuserArgs,
+    CreateUserArgs, DatabaseArgs, ImportDjangoArgs, KeysCommand, MailCommand, WebhooksCommand,
 };
 use crate::runtime::{native_env, OsRandom};
 use crate::server;
@@ -427,9 +427,11 @@ async fn clients(gh: &Gatehouse, cmd: ClientsCommand) -> Result<(), CommandError
                 }
             }
         }
-        ClientsCommand::Deactivate { id, json } => set_active(gh, id, false, json).await?,
-        ClientsCommand::Activate { id, json } => set_active(gh, id, true, json).await?,
-        ClientsCommand::RotateKey { id, json } => {
+        ClientsCommand::Deactivate(ClientArgs { id, json }) => {
+            set_active(gh, id, false, json).await?
+        }
+        ClientsCommand::Activate(ClientArgs { id, json }) => set_active(gh, id, true, json).await?,
+        ClientsCommand::RotateKey(ClientArgs { id, json }) => {
             let id = ClientId(id);
             let key = gh
                 .rotate_api_key(&id)

@@ -4,7 +4,8 @@
 
 use gatehouse_core::config::{SmtpTls, SmtpUrl};
 use gatehouse_core::mail::mime;
-use gatehouse_core::mail::sender::{MailTransport, Outgoing, SendError};
+use gatehouse_core::mail::sender::{DeliveryReport, MailTransport, Outgoing, SendError};
+use gatehouse_core::sql::SqlError;
 use gatehouse_core::{Config, Gatehouse};
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::Credentials;
@@ -202,46 +203,47 @@ impl Sender {
 
 /// Mail passes until the due mail is done (each pass claims a batch).
 async fn mail_passes(gatehouse: &Gatehouse, transport: &dyn MailTransport) {
-    loop {
-        match gatehouse.deliver_mail(transport).await {
-            Ok(r) => {
-                for (id, error) in &r.errors {
-                    tracing::warn!(mail_id = %id, %error, "a mail was not sent");
-                }
-                if r.claimed > 0 {
-                    tracing::info!(
-                        sent = r.sent,
-                        retrying = r.retrying,
-                        dead = r.dead,
-                        "mail outbox pass"
-                    );
-                }
-                if !r.full() {
-                    return;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "mail outbox pass failed; will retry");
-                return;
-            }
-        }
-    }
+    outbox_passes(
+        "mail",
+        || gatehouse.deliver_mail(transport),
+        |id, error| {
+            tracing::warn!(mail_id = %id, %error, "a mail was not sent");
+        },
+    )
+    .await
 }
 
 /// Webhook passes until the due messages are done.
 async fn webhook_passes(gatehouse: &Gatehouse) {
+    outbox_passes(
+        "webhook",
+        || gatehouse.deliver_webhooks(),
+        |id, error| {
+            tracing::warn!(webhook_id = %id, %error, "a webhook was not delivered");
+        },
+    )
+    .await
+}
+
+/// Passes of one kind of outbox row (`what`) while each claims a full
+/// batch; `failed` logs a row's failed attempt (its own field name).
+async fn outbox_passes<F, Fut>(what: &str, mut pass: F, failed: impl Fn(&str, &str))
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<DeliveryReport, SqlError>>,
+{
     loop {
-        match gatehouse.deliver_webhooks().await {
+        match pass().await {
             Ok(r) => {
                 for (id, error) in &r.errors {
-                    tracing::warn!(webhook_id = %id, %error, "a webhook was not delivered");
+                    failed(id, error);
                 }
                 if r.claimed > 0 {
                     tracing::info!(
                         sent = r.sent,
                         retrying = r.retrying,
                         dead = r.dead,
-                        "webhook outbox pass"
+                        "{what} outbox pass"
                     );
                 }
                 if !r.full() {
@@ -249,7 +251,7 @@ async fn webhook_passes(gatehouse: &Gatehouse) {
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, "webhook outbox pass failed; will retry");
+                tracing::warn!(error = %e, "{what} outbox pass failed; will retry");
                 return;
             }
         }

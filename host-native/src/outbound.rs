@@ -196,6 +196,19 @@ mod tests {
         NativeHttp::new(OutboundPolicy::parse("127.0.0.0/8").unwrap())
     }
 
+    /// A GET of `/` on a [`server`] answering `reply` after `delay_ms`,
+    /// with loopback allowed; `limit` sets the request's bounds.
+    async fn get_from(
+        reply: Vec<u8>,
+        delay_ms: u64,
+        limit: impl FnOnce(&mut OutboundRequest),
+    ) -> Result<OutboundResponse, OutboundError> {
+        let port = server(reply, delay_ms).await;
+        let mut req = OutboundRequest::get(&format!("http://127.0.0.1:{port}/"));
+        limit(&mut req);
+        allow_loopback().send(req).await
+    }
+
     #[tokio::test]
     async fn loopback_is_refused_unless_allowed() {
         let port = server(
@@ -228,16 +241,14 @@ mod tests {
 
     #[tokio::test]
     async fn redirects_are_answers() {
-        let port = server(
+        let r = get_from(
             b"HTTP/1.1 302 Found\r\nlocation: http://169.254.169.254/\r\ncontent-length: 0\r\n\r\n"
                 .to_vec(),
             0,
+            |_| {},
         )
-        .await;
-        let r = allow_loopback()
-            .send(OutboundRequest::get(&format!("http://127.0.0.1:{port}/")))
-            .await
-            .unwrap();
+        .await
+        .unwrap();
         assert_eq!(r.status, 302);
         assert_eq!(r.header("location"), Some("http://169.254.169.254/"));
     }
@@ -247,38 +258,24 @@ mod tests {
         let body = vec![b'a'; 5000];
         let mut reply = b"HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n".to_vec();
         reply.extend(&body);
-        let port = server(reply, 0).await;
-        let mut req = OutboundRequest::get(&format!("http://127.0.0.1:{port}/"));
-        req.max_response_bytes = 4096;
-        assert_eq!(
-            allow_loopback().send(req).await,
-            Err(OutboundError::TooLarge)
-        );
+        let r = get_from(reply, 0, |req| req.max_response_bytes = 4096).await;
+        assert_eq!(r, Err(OutboundError::TooLarge));
         // Without a length (chunked until close), counted as it comes.
         let mut reply = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
         reply.extend(&body);
-        let port = server(reply, 0).await;
-        let mut req = OutboundRequest::get(&format!("http://127.0.0.1:{port}/"));
-        req.max_response_bytes = 4096;
-        assert_eq!(
-            allow_loopback().send(req).await,
-            Err(OutboundError::TooLarge)
-        );
+        let r = get_from(reply, 0, |req| req.max_response_bytes = 4096).await;
+        assert_eq!(r, Err(OutboundError::TooLarge));
     }
 
     #[tokio::test]
     async fn slow_servers_time_out() {
-        let port = server(
+        let r = get_from(
             b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec(),
             5_000,
+            |req| req.timeout_ms = 200,
         )
         .await;
-        let mut req = OutboundRequest::get(&format!("http://127.0.0.1:{port}/"));
-        req.timeout_ms = 200;
-        assert_eq!(
-            allow_loopback().send(req).await,
-            Err(OutboundError::Timeout)
-        );
+        assert_eq!(r, Err(OutboundError::Timeout));
     }
 
     #[tokio::test]

@@ -27,8 +27,9 @@ use gatehouse_core::rate_limit::sql::SqlRateLimitStore;
 use gatehouse_core::service::StartError;
 use gatehouse_core::sql::{SqlError, SqlExecutor};
 use gatehouse_core::{Env as CoreEnv, Gatehouse};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::thread::LocalKey;
 use worker::{
     event, js_sys, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent,
 };
@@ -38,9 +39,9 @@ thread_local! {
     /// Isolates are single-threaded, so a thread-local is the isolate.
     static SERVICE: RefCell<Option<Gatehouse>> = const { RefCell::new(None) };
     /// When this isolate last ran a mail pass (ms since the epoch).
-    static LAST_MAIL_PASS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    static LAST_MAIL_PASS: Cell<f64> = const { Cell::new(0.0) };
     /// When this isolate last ran a webhook pass (ms since the epoch).
-    static LAST_WEBHOOK_PASS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+    static LAST_WEBHOOK_PASS: Cell<f64> = const { Cell::new(0.0) };
 }
 
 /// Each isolate runs a webhook pass after a response at most this often
@@ -51,14 +52,7 @@ const WEBHOOK_PASS_EVERY_MS: f64 = 1_000.0;
 
 /// Whether this response should be followed by a webhook pass.
 fn webhook_pass_due(queued: bool) -> bool {
-    let now = js_sys::Date::now();
-    LAST_WEBHOOK_PASS.with(|last| {
-        let due = queued || now - last.get() >= WEBHOOK_PASS_EVERY_MS;
-        if due {
-            last.set(now);
-        }
-        due
-    })
+    pass_due(&LAST_WEBHOOK_PASS, WEBHOOK_PASS_EVERY_MS, queued)
 }
 
 /// Besides the cron, each isolate runs a mail pass after a response at
@@ -68,9 +62,15 @@ const MAIL_PASS_EVERY_MS: f64 = 30_000.0;
 /// Whether this response should be followed by a mail pass: it queued mail,
 /// or the isolate's last pass is older than [`MAIL_PASS_EVERY_MS`].
 fn mail_pass_due(queued: bool) -> bool {
+    pass_due(&LAST_MAIL_PASS, MAIL_PASS_EVERY_MS, queued)
+}
+
+/// Whether a pass is due (`queued`, or the `last` one is `every_ms` old),
+/// noting it as the last one if so.
+fn pass_due(last: &'static LocalKey<Cell<f64>>, every_ms: f64, queued: bool) -> bool {
     let now = js_sys::Date::now();
-    LAST_MAIL_PASS.with(|last| {
-        let due = queued || now - last.get() >= MAIL_PASS_EVERY_MS;
+    last.with(|last| {
+        let due = queued || now - last.get() >= every_ms;
         if due {
             last.set(now);
         }

@@ -7,7 +7,8 @@
 //! address, as the binding requires.
 
 use gatehouse_core::mail::mime;
-use gatehouse_core::mail::sender::{MailTransport, Outgoing, SendError};
+use gatehouse_core::mail::sender::{DeliveryReport, MailTransport, Outgoing, SendError};
+use gatehouse_core::sql::SqlError;
 use gatehouse_core::Gatehouse;
 use wasm_bindgen::prelude::*;
 use worker::js_sys;
@@ -138,40 +139,34 @@ pub fn transport(env: &worker::Env, mail_dev: bool) -> Option<Box<dyn MailTransp
 
 /// Delivery passes until the due rows are done (each pass claims a batch).
 pub async fn deliver(service: &Gatehouse, transport: &dyn MailTransport) {
-    // A bound on passes: the Worker's time after a response is limited.
-    for _ in 0..8 {
-        match service.deliver_mail(transport).await {
-            Ok(r) => {
-                for (id, error) in &r.errors {
-                    worker::console_error!("mail {id} was not sent: {error}");
-                }
-                if !r.full() {
-                    return;
-                }
-            }
-            Err(e) => {
-                worker::console_error!("mail outbox pass failed: {e}");
-                return;
-            }
-        }
-    }
+    passes("mail", "sent", || service.deliver_mail(transport)).await
 }
 
-/// Webhook passes until the due messages are done (a bound on passes, as
-/// for mail). The Cron Trigger retries what stays due.
+/// Webhook passes until the due messages are done. The Cron Trigger
+/// retries what stays due.
 pub async fn deliver_webhooks(service: &Gatehouse) {
+    passes("webhook", "delivered", || service.deliver_webhooks()).await
+}
+
+/// Passes of one kind of outbox row (`what`) while each claims a full
+/// batch. A bound on passes: the Worker's time after a response is limited.
+async fn passes<F, Fut>(what: &str, done: &str, mut pass: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<DeliveryReport, SqlError>>,
+{
     for _ in 0..8 {
-        match service.deliver_webhooks().await {
+        match pass().await {
             Ok(r) => {
                 for (id, error) in &r.errors {
-                    worker::console_error!("webhook {id} was not delivered: {error}");
+                    worker::console_error!("{what} {id} was not {done}: {error}");
                 }
                 if !r.full() {
                     return;
                 }
             }
             Err(e) => {
-                worker::console_error!("webhook outbox pass failed: {e}");
+                worker::console_error!("{what} outbox pass failed: {e}");
                 return;
             }
         }

@@ -315,21 +315,14 @@ pub(crate) async fn create_api_client_as(
             "A client must serve at least one user type.",
         );
     }
-    if let Some(msg) = new
-        .email
-        .reset_url
-        .as_deref()
-        .and_then(crate::api_client::reset_url_error)
-    {
-        push(&mut errors, "reset_url", msg);
-    }
-    if let Some(msg) = new
-        .email
-        .signin_url
-        .as_deref()
-        .and_then(crate::api_client::reset_url_error)
-    {
-        push(&mut errors, "signin_url", msg);
+    // The client's own pages: the same rule for both.
+    for (field, url) in [
+        ("reset_url", &new.email.reset_url),
+        ("signin_url", &new.email.signin_url),
+    ] {
+        if let Some(msg) = url.as_deref().and_then(crate::api_client::reset_url_error) {
+            push(&mut errors, field, msg);
+        }
     }
     validated(errors)?;
     let rng = shared.env.random.as_ref();

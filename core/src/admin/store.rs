@@ -8,7 +8,7 @@ use crate::clock::UnixMillis;
 use crate::sql::{Row, SqlError, Statement, Value};
 use crate::store::clients::{client_from_row, end_sessions_of_inactive_client, CLIENT_COLUMNS};
 use crate::store::users::{user_from_row, USER_COLUMNS};
-use crate::store::{bad_row, int, text, Store};
+use crate::store::{bad_row, decode_rows, int, text, Store};
 use crate::usage::{column_names, Counters, Pending};
 use crate::user::{User, UserId, UserType};
 
@@ -93,6 +93,23 @@ pub(crate) struct ClientTotals {
     pub(crate) name: Option<String>,
     pub(crate) client_type: Option<String>,
     pub(crate) counts: Counters,
+}
+
+/// A client's settings as `admin_update_client` sets and compares them, in
+/// its column order.
+fn settings_values(c: &ApiClient) -> Vec<Value> {
+    vec![
+        c.name.clone().into(),
+        i64::from(c.rate_limit).into(),
+        serves_text(c).into(),
+        c.allowed_origins.join("\n").into(),
+        c.is_active.into(),
+        c.email.require_verified_email.into(),
+        c.email.signin_codes.into(),
+        c.email.reset_url.clone().into(),
+        c.require_mfa_for_staff.into(),
+        c.email.signin_url.clone().into(),
+    ]
 }
 
 fn serves_text(c: &ApiClient) -> String {
@@ -304,29 +321,12 @@ impl Store {
     ) -> Result<bool, SqlError> {
         let change = Statement::new(
             "UPDATE api_clients SET name = ?, rate_limit = ?, serves = ?, allowed_origins = ?, is_active = ?, require_verified_email = ?, signin_codes = ?, reset_url = ?, require_mfa_for_staff = ?, signin_url = ? WHERE id = ? AND name = ? AND rate_limit = ? AND serves = ? AND allowed_origins = ? AND is_active = ? AND require_verified_email = ? AND signin_codes = ? AND reset_url IS ? AND require_mfa_for_staff = ? AND signin_url IS ?",
-            vec![
-                after.name.clone().into(),
-                i64::from(after.rate_limit).into(),
-                serves_text(after).into(),
-                after.allowed_origins.join("\n").into(),
-                after.is_active.into(),
-                after.email.require_verified_email.into(),
-                after.email.signin_codes.into(),
-                after.email.reset_url.clone().into(),
-                after.require_mfa_for_staff.into(),
-                after.email.signin_url.clone().into(),
-                before.id.0.clone().into(),
-                before.name.clone().into(),
-                i64::from(before.rate_limit).into(),
-                serves_text(before).into(),
-                before.allowed_origins.join("\n").into(),
-                before.is_active.into(),
-                before.email.require_verified_email.into(),
-                before.email.signin_codes.into(),
-                before.email.reset_url.clone().into(),
-                before.require_mfa_for_staff.into(),
-                before.email.signin_url.clone().into(),
-            ],
+            [
+                settings_values(after),
+                vec![before.id.0.clone().into()],
+                settings_values(before),
+            ]
+            .concat(),
         );
         let end_logins =
             (!after.is_active).then(|| end_sessions_of_inactive_client(&before.id, now));
@@ -369,25 +369,19 @@ impl Store {
                 offset,
             )
             .await?;
-        let events = rows
-            .iter()
-            .map(|r| {
-                let f = || -> Option<AuditRow> {
-                    Some(AuditRow {
-                        id: int(r.first()?)?,
-                        at: UnixMillis(int(r.get(1)?)?),
-                        event: text(r.get(2)?)?,
-                        actor_user_id: r.get(3).and_then(int),
-                        actor_client_id: opt_text(r.get(4)),
-                        ip: opt_text(r.get(5)),
-                        target_user_id: r.get(6).and_then(int),
-                        target_client_id: opt_text(r.get(7)),
-                        detail: text(r.get(8)?)?,
-                    })
-                };
-                f().ok_or_else(|| bad_row("audit event"))
+        let events = decode_rows(&rows, "audit event", |r| {
+            Some(AuditRow {
+                id: int(r.first()?)?,
+                at: UnixMillis(int(r.get(1)?)?),
+                event: text(r.get(2)?)?,
+                actor_user_id: r.get(3).and_then(int),
+                actor_client_id: opt_text(r.get(4)),
+                ip: opt_text(r.get(5)),
+                target_user_id: r.get(6).and_then(int),
+                target_client_id: opt_text(r.get(7)),
+                detail: text(r.get(8)?)?,
             })
-            .collect::<Result<Vec<_>, _>>()?;
+        })?;
         Ok((count, events))
     }
 

@@ -1,6 +1,6 @@
 //! The JSON shapes of the admin API, also the OpenAPI document's schemas.
 
-use crate::api::types::UserOut;
+use crate::api::types::{profile_in, UserOut};
 use crate::api_client::ApiClient;
 use crate::store::sessions::SessionInfo;
 use crate::usage::Counters;
@@ -55,20 +55,15 @@ pub struct AdminUserCreateIn {
     pub last_name: Option<String>,
 }
 
-/// A partial update of a user; absent fields stay as they are.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AdminUserPatchIn {
-    #[schema(nullable = false, min_length = 1)]
-    pub username: Option<String>,
-    #[schema(nullable = false)]
-    pub first_name: Option<String>,
-    #[schema(nullable = false)]
-    pub last_name: Option<String>,
-    /// Only admins may set or leave `staff` / `admin`.
-    #[schema(nullable = false)]
-    pub user_type: Option<UserType>,
-    #[schema(nullable = false)]
-    pub is_active: Option<bool>,
+profile_in! {
+    /// A partial update of a user; absent fields stay as they are.
+    AdminUserPatchIn {
+        /// Only admins may set or leave `staff` / `admin`.
+        #[schema(nullable = false)]
+        pub user_type: Option<UserType>,
+        #[schema(nullable = false)]
+        pub is_active: Option<bool>,
+    }
 }
 
 /// A live login of a user.
@@ -163,76 +158,66 @@ pub struct ClientWithKeyOut {
     pub api_key: String,
 }
 
-/// A new API client.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ClientCreateIn {
-    #[schema(min_length = 1)]
-    pub name: String,
-    #[schema(min_length = 1)]
-    pub client_type: String,
-    pub rate_limit: u32,
-    /// Default: `admin` → staff and admin; any other type → creator.
-    #[schema(nullable = false)]
-    pub serves: Option<Vec<UserType>>,
-    /// `*`, `https://HOST[:PORT]`, or `http://` on `localhost`, `127.0.0.1`
-    /// or `[::1]` only.
-    #[schema(nullable = false)]
-    pub allowed_origins: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    pub is_active: Option<bool>,
-    /// Refuse logins of users whose email is not verified (default false).
-    #[schema(nullable = false)]
-    pub require_verified_email: Option<bool>,
-    /// Offer sign-in with an emailed code (default false).
-    #[schema(nullable = false)]
-    pub signin_codes: Option<bool>,
-    /// The client's password-reset page (`token=…` is added); null:
-    /// Gatehouse's own page.
-    #[schema(max_length = 2000)]
-    pub reset_url: Option<String>,
-    /// The client's page for sign-in with an emailed code (`email=…&code=…`
-    /// is added); null: the code mail carries the code only.
-    #[schema(max_length = 2000)]
-    pub signin_url: Option<String>,
-    /// Tell staff and admins without a second factor to enrol at sign-in
-    /// (default: on for `admin`-type clients, off for the others).
-    #[schema(nullable = false)]
-    pub require_mfa_for_staff: Option<bool>,
+/// An API client's settings in a create or a patch: the fields of `head`,
+/// then those both take alike (absent: the default, or unchanged).
+macro_rules! client_in {
+    ($(#[$doc:meta])* $name:ident { $($head:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+        pub struct $name {
+            $($head)*
+            /// `*`, `https://HOST[:PORT]`, or `http://` on `localhost`, `127.0.0.1`
+            /// or `[::1]` only.
+            #[schema(nullable = false)]
+            pub allowed_origins: Option<Vec<String>>,
+            #[schema(nullable = false)]
+            pub is_active: Option<bool>,
+            /// Refuse logins of users whose email is not verified (default false).
+            #[schema(nullable = false)]
+            pub require_verified_email: Option<bool>,
+            /// Offer sign-in with an emailed code (default false).
+            #[schema(nullable = false)]
+            pub signin_codes: Option<bool>,
+            /// The client's password-reset page (`token=…` is added); null:
+            /// Gatehouse's own page.
+            #[schema(max_length = 2000)]
+            pub reset_url: Option<String>,
+            /// The client's page for sign-in with an emailed code (`email=…&code=…`
+            /// is added); null: the code mail carries the code only.
+            #[schema(max_length = 2000)]
+            pub signin_url: Option<String>,
+            /// Tell staff and admins without a second factor to enrol at sign-in
+            /// (default: on for `admin`-type clients, off for the others).
+            #[schema(nullable = false)]
+            pub require_mfa_for_staff: Option<bool>,
+        }
+    };
 }
 
-/// A partial update of a client.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ClientPatchIn {
-    #[schema(nullable = false, min_length = 1)]
-    pub name: Option<String>,
-    #[schema(nullable = false)]
-    pub rate_limit: Option<u32>,
-    #[schema(nullable = false)]
-    pub serves: Option<Vec<UserType>>,
-    /// `*`, `https://HOST[:PORT]`, or `http://` on `localhost`, `127.0.0.1`
-    /// or `[::1]` only.
-    #[schema(nullable = false)]
-    pub allowed_origins: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    pub is_active: Option<bool>,
-    /// Refuse logins of users whose email is not verified (default false).
-    #[schema(nullable = false)]
-    pub require_verified_email: Option<bool>,
-    /// Offer sign-in with an emailed code (default false).
-    #[schema(nullable = false)]
-    pub signin_codes: Option<bool>,
-    /// The client's password-reset page (`token=…` is added); null:
-    /// Gatehouse's own page.
-    #[schema(max_length = 2000)]
-    pub reset_url: Option<String>,
-    /// The client's page for sign-in with an emailed code (`email=…&code=…`
-    /// is added); null: the code mail carries the code only.
-    #[schema(max_length = 2000)]
-    pub signin_url: Option<String>,
-    /// Tell staff and admins without a second factor to enrol at sign-in
-    /// (default: on for `admin`-type clients, off for the others).
-    #[schema(nullable = false)]
-    pub require_mfa_for_staff: Option<bool>,
+client_in! {
+    /// A new API client.
+    ClientCreateIn {
+        #[schema(min_length = 1)]
+        pub name: String,
+        #[schema(min_length = 1)]
+        pub client_type: String,
+        pub rate_limit: u32,
+        /// Default: `admin` → staff and admin; any other type → creator.
+        #[schema(nullable = false)]
+        pub serves: Option<Vec<UserType>>,
+    }
+}
+
+client_in! {
+    /// A partial update of a client.
+    ClientPatchIn {
+        #[schema(nullable = false, min_length = 1)]
+        pub name: Option<String>,
+        #[schema(nullable = false)]
+        pub rate_limit: Option<u32>,
+        #[schema(nullable = false)]
+        pub serves: Option<Vec<UserType>>,
+    }
 }
 
 /// Usage figures over a bucket or a range.

@@ -3,6 +3,7 @@
 //! throttles, issuing a token with its mail, reading a presented token, and
 //! the mails' texts.
 
+use super::throttle::check_counter;
 use crate::audit::UserRef;
 use crate::context::Ctx;
 use crate::email_token::{self, Purpose};
@@ -64,14 +65,7 @@ pub(crate) async fn throttle(
         keys.push((format!("email:{p}:ip:{ip}"), cfg.email_requests_per_ip));
     }
     for (key, quota) in keys {
-        let d = ctx
-            .env()
-            .rate_limits
-            .check(&key, quota, ctx.now, true)
-            .await?;
-        if !d.allowed {
-            return Err(ApiError::throttled("email_throttled", d.retry_after_secs));
-        }
+        check_counter(ctx, &key, quota, true, "email_throttled").await?;
     }
     Ok(())
 }

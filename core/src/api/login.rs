@@ -1,11 +1,12 @@
 //! `POST /api/auth/token/`: log in with email and password.
 
+use super::throttle::check_counter;
 use super::tokens::Rehash;
 use super::types::{ErrorOut, LoginIn, TokenPair};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
-use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, StrField};
+use crate::error::{json_response, ApiError};
+use crate::json::StrField;
 use crate::password::django::{self, Kind};
 use crate::rate_limit::Quota;
 use crate::user::{normalize_email, User};
@@ -13,12 +14,11 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    let body = ctx.body()?;
-    let mut errors = FieldErrors::new();
-    let email = body.str(StrField::required("email", 254), &mut errors);
-    let password = body.str(StrField::password("password"), &mut errors);
-    check(errors)?;
-    let (Some(email), Some(password)) = (email, password) else {
+    let fields = [
+        StrField::required("email", 254),
+        StrField::password("password"),
+    ];
+    let Some([email, password]) = ctx.body()?.strs(fields)? else {
         return Err(ApiError::no_active_account());
     };
     let email = normalize_email(&email);
@@ -262,14 +262,7 @@ pub(crate) async fn check_failure_throttles(
     keys: &[(String, Quota)],
 ) -> Result<(), ApiError> {
     for (key, quota) in keys {
-        let d = ctx
-            .env()
-            .rate_limits
-            .check(key, *quota, ctx.now, false)
-            .await?;
-        if !d.allowed {
-            return Err(ApiError::throttled("login_throttled", d.retry_after_secs));
-        }
+        check_counter(ctx, key, *quota, false, "login_throttled").await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
 use super::passkeys::MfaAssertion;
+use super::throttle::check_counter;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{DetailOut, ErrorOut, NotAuthenticated, TokenPair};
 use crate::audit::{event, UserRef};
@@ -13,7 +14,6 @@ use crate::json::{check, push, JsonBody, StrField};
 use crate::mfa::{self, amr, seal, totp, DataKey};
 use crate::rate_limit::Quota;
 use crate::store::mfa::{Factors, PasskeyFinish};
-use crate::store::passkeys::PasskeyUse;
 use crate::token::new_jti;
 use crate::user::User;
 use bytes::Bytes;
@@ -413,15 +413,8 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if !mfa::challenge_usable(&ch, &ctx.client.id, ctx.now) {
         return Err(token_invalid());
     }
-    let throttle = format!("mfa-fail:user:{}", ch.user_id.0);
-    let d = ctx
-        .env()
-        .rate_limits
-        .check(&throttle, FAILURES_PER_USER, ctx.now, false)
-        .await?;
-    if !d.allowed {
-        return Err(ApiError::throttled("mfa_throttled", d.retry_after_secs));
-    }
+    let failures = format!("mfa-fail:user:{}", ch.user_id.0);
+    check_counter(ctx, &failures, FAILURES_PER_USER, false, "mfa_throttled").await?;
     let user = match ctx.store().user(ch.user_id).await? {
         Some(u) if u.is_active && ctx.client.serves(u.user_type) => u,
         _ => return Err(token_invalid()),
@@ -433,7 +426,7 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
             record_failure(ctx, &user, method, ("attempt", ch.attempts.into())).await?;
             ctx.env()
                 .rate_limits
-                .check(&throttle, FAILURES_PER_USER, ctx.now, true)
+                .check(&failures, FAILURES_PER_USER, ctx.now, true)
                 .await?;
             return Err(err);
         }
@@ -451,14 +444,7 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
         .detail(detail);
     let mark = new_jti(ctx.env().random.as_ref());
     if let Some(a) = &passkey {
-        let used = PasskeyUse {
-            id: &a.passkey_id,
-            user: user.id,
-            verified_count: a.verified_count,
-            new_count: a.new_count,
-            backed_up: a.backed_up,
-            now: ctx.now,
-        };
+        let used = a.passkey_use(user.id, ctx.now);
         match ctx
             .store()
             .finish_challenge_with_passkey(&hash, &used, &insert, &audit, &mark)
@@ -552,25 +538,55 @@ pub struct MfaDisableIn {
     pub code: Option<String>,
 }
 
-/// The second step of a sign-in: the challenge and one answer.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct MfaVerifyIn {
-    #[schema(min_length = 1, max_length = 128)]
-    pub mfa_token: String,
-    /// A TOTP code.
-    #[schema(max_length = 16)]
-    pub code: Option<String>,
-    /// A recovery code.
-    #[schema(max_length = 64)]
-    pub recovery_code: Option<String>,
-    /// A passkey's assertion: `PublicKeyCredential.toJSON()` of
-    /// `navigator.credentials.get` with the options of
-    /// `mfa/passkey/options/` (with `challenge_id`).
-    #[schema(value_type = Option<Object>)]
-    pub credential: Option<serde_json::Value>,
-    /// The `challenge_id` of `mfa/passkey/options/` (with `credential`).
-    #[schema(max_length = 128)]
-    pub challenge_id: Option<String>,
+/// A body of `head`'s fields and the answer fields [`read_answer`] reads,
+/// each with the docs given in `answer { … }` (the sign-in's second step
+/// and the step-up word them apart).
+macro_rules! answer_in {
+    ($(#[$doc:meta])* $name:ident { $($head:tt)* } answer {
+        $(#[$code:meta])* code;
+        $(#[$recovery:meta])* recovery_code;
+        $(#[$credential:meta])* credential;
+        $(#[$challenge:meta])* challenge_id;
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+        pub struct $name {
+            $($head)*
+            $(#[$code])*
+            #[schema(max_length = 16)]
+            pub code: Option<String>,
+            $(#[$recovery])*
+            #[schema(max_length = 64)]
+            pub recovery_code: Option<String>,
+            $(#[$credential])*
+            #[schema(value_type = Option<Object>)]
+            pub credential: Option<serde_json::Value>,
+            $(#[$challenge])*
+            #[schema(max_length = 128)]
+            pub challenge_id: Option<String>,
+        }
+    };
+}
+pub(super) use answer_in;
+
+answer_in! {
+    /// The second step of a sign-in: the challenge and one answer.
+    MfaVerifyIn {
+        #[schema(min_length = 1, max_length = 128)]
+        pub mfa_token: String,
+    }
+    answer {
+        /// A TOTP code.
+        code;
+        /// A recovery code.
+        recovery_code;
+        /// A passkey's assertion: `PublicKeyCredential.toJSON()` of
+        /// `navigator.credentials.get` with the options of
+        /// `mfa/passkey/options/` (with `challenge_id`).
+        credential;
+        /// The `challenge_id` of `mfa/passkey/options/` (with `credential`).
+        challenge_id;
+    }
 }
 
 /// A sign-in challenge, for a passkey's request options.

@@ -20,5 +20,6 @@ pub(crate) mod sessions;
 pub(crate) mod signin_code;
 pub(crate) mod social;
 pub(crate) mod step_up;
+pub(crate) mod throttle;
 pub(crate) mod tokens;
 pub mod types;

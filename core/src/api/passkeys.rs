@@ -12,6 +12,7 @@
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{ErrorOut, NotAuthenticated, TokenPair};
 use crate::audit::{event, UserRef};
+use crate::clock::UnixMillis;
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::{check, StrField};
@@ -20,7 +21,7 @@ use crate::store::passkeys::{
     TakenChallenge,
 };
 use crate::token::new_jti;
-use crate::user::User;
+use crate::user::{User, UserId};
 use crate::webauthn::{
     self, b64url_encode, Challenge, RelyingParty, StoredCredential, WebauthnError,
 };
@@ -208,6 +209,30 @@ fn stored_challenge(t: &TakenChallenge) -> Result<Challenge, ApiError> {
     })
 }
 
+/// Spends this client's challenge `id` of `purpose` (for `user`, or for
+/// no one at sign-in); None when it is unknown, spent or expired.
+async fn take(
+    ctx: &Ctx<'_>,
+    id: &str,
+    purpose: ChallengePurpose,
+    user: Option<UserId>,
+) -> Result<Option<TakenChallenge>, ApiError> {
+    Ok(ctx
+        .store()
+        .take_challenge(id, purpose, &ctx.client.id.0, user, ctx.now)
+        .await?)
+}
+
+/// The stored passkey `row` as the verifier reads it.
+fn stored_credential(credential_id: &[u8], row: &PasskeyRow) -> Result<StoredCredential, ApiError> {
+    Ok(StoredCredential {
+        credential_id: credential_id.to_vec(),
+        public_key_cose: webauthn::b64url_decode(&row.public_key).map_err(ceremony_error)?,
+        sign_count: u32::try_from(row.sign_count).unwrap_or(u32::MAX),
+        backup_eligible: row.backup_eligible,
+    })
+}
+
 fn passkey_out(p: &PasskeyRow) -> PasskeyOut {
     PasskeyOut {
         id: p.id.clone(),
@@ -302,17 +327,14 @@ pub(crate) async fn register(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError>
     let (rp_id, origins) = relying_party(ctx)?;
     let (challenge_id, credential, name) = ceremony_fields(ctx)?;
     // Spent before the verification: a failed attempt burns it too.
-    let taken = ctx
-        .store()
-        .take_challenge(
-            &challenge_id,
-            ChallengePurpose::Register,
-            &ctx.client.id.0,
-            Some(caller.user.id),
-            ctx.now,
-        )
-        .await?
-        .ok_or_else(challenge_invalid)?;
+    let taken = take(
+        ctx,
+        &challenge_id,
+        ChallengePurpose::Register,
+        Some(caller.user.id),
+    )
+    .await?
+    .ok_or_else(challenge_invalid)?;
     let rp = RelyingParty {
         rp_id: &rp_id,
         origins: &origins,
@@ -514,6 +536,20 @@ pub(super) struct MfaAssertion {
     pub(super) backed_up: bool,
 }
 
+impl MfaAssertion {
+    /// The passkey's use by `user` at `now`: its counter's compare-and-swap.
+    pub(super) fn passkey_use(&self, user: UserId, now: UnixMillis) -> PasskeyUse<'_> {
+        PasskeyUse {
+            id: &self.passkey_id,
+            user,
+            verified_count: self.verified_count,
+            new_count: self.new_count,
+            backed_up: self.backed_up,
+            now,
+        }
+    }
+}
+
 /// Checks a second-step assertion for `user`: the challenge (spent here,
 /// bound to `mfa_hash`, the user and the client), a passkey of `user`'s,
 /// and the verifier's checks. Outer error: the store; inner: the answer is
@@ -529,17 +565,7 @@ pub(super) async fn mfa_assertion(
     if !challenge_id.starts_with(&format!("{}.", mfa_bind(mfa_hash))) {
         return Ok(Err(challenge_invalid()));
     }
-    let Some(taken) = ctx
-        .store()
-        .take_challenge(
-            challenge_id,
-            ChallengePurpose::Mfa,
-            &ctx.client.id.0,
-            Some(user.id),
-            ctx.now,
-        )
-        .await?
-    else {
+    let Some(taken) = take(ctx, challenge_id, ChallengePurpose::Mfa, Some(user.id)).await? else {
         return Ok(Err(challenge_invalid()));
     };
     let parts = match webauthn::parse_assertion(credential) {
@@ -562,12 +588,7 @@ pub(super) async fn mfa_assertion(
     {
         return Ok(Err(ceremony_error(WebauthnError::WrongCredential)));
     }
-    let stored = StoredCredential {
-        credential_id: parts.credential_id.clone(),
-        public_key_cose: webauthn::b64url_decode(&row.public_key).map_err(ceremony_error)?,
-        sign_count: u32::try_from(row.sign_count).unwrap_or(u32::MAX),
-        backup_eligible: row.backup_eligible,
-    };
+    let stored = stored_credential(&parts.credential_id, &row)?;
     let rp = RelyingParty {
         rp_id: &rp_id,
         origins: &origins,
@@ -607,15 +628,7 @@ fn unknown_passkey() -> ApiError {
 pub(crate) async fn login(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let (rp_id, origins) = relying_party(ctx)?;
     let (challenge_id, credential, _) = ceremony_fields(ctx)?;
-    let taken = ctx
-        .store()
-        .take_challenge(
-            &challenge_id,
-            ChallengePurpose::Login,
-            &ctx.client.id.0,
-            None,
-            ctx.now,
-        )
+    let taken = take(ctx, &challenge_id, ChallengePurpose::Login, None)
         .await?
         .ok_or_else(challenge_invalid)?;
     let parts = webauthn::parse_assertion(&credential).map_err(ceremony_error)?;
@@ -636,12 +649,7 @@ pub(crate) async fn login(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     {
         return Err(ceremony_error(WebauthnError::WrongCredential));
     }
-    let stored = StoredCredential {
-        credential_id: parts.credential_id.clone(),
-        public_key_cose: webauthn::b64url_decode(&row.public_key).map_err(ceremony_error)?,
-        sign_count: u32::try_from(row.sign_count).unwrap_or(u32::MAX),
-        backup_eligible: row.backup_eligible,
-    };
+    let stored = stored_credential(&parts.credential_id, &row)?;
     let rp = RelyingParty {
         rp_id: &rp_id,
         origins: &origins,

@@ -11,8 +11,8 @@ use super::types::{
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::email_token::{self, CodeOutcome, Purpose};
-use crate::error::{json_response, ApiError, FieldErrors};
-use crate::json::{check, StrField};
+use crate::error::{json_response, ApiError};
+use crate::json::StrField;
 use crate::mail;
 use crate::store::email_tokens::TokenIssue;
 use crate::user::normalize_email;
@@ -103,12 +103,11 @@ pub(crate) async fn verify(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if !ctx.client.email.signin_codes {
         return Err(disabled());
     }
-    let body = ctx.body()?;
-    let mut errors = FieldErrors::new();
-    let email = body.str(StrField::required("email", 254), &mut errors);
-    let code = body.str(StrField::required("code", 32), &mut errors);
-    check(errors)?;
-    let (Some(email), Some(code)) = (email, code) else {
+    let fields = [
+        StrField::required("email", 254),
+        StrField::required("code", 32),
+    ];
+    let Some([email, code]) = ctx.body()?.strs(fields)? else {
         return Err(invalid_code());
     };
     let normalized = normalize_email(&email);

@@ -559,12 +559,11 @@ fn invalid_code() -> ApiError {
 }
 
 pub(crate) async fn token(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
-    let body = ctx.body()?;
-    let mut errors = FieldErrors::new();
-    let code = body.str(StrField::required("code", 128), &mut errors);
-    let verifier = body.str(StrField::required("code_verifier", 128), &mut errors);
-    check(errors)?;
-    let (Some(code), Some(verifier)) = (code, verifier) else {
+    let fields = [
+        StrField::required("code", 128),
+        StrField::required("code_verifier", 128),
+    ];
+    let Some([code, verifier]) = ctx.body()?.strs(fields)? else {
         return Err(invalid_code());
     };
     // Spent before the verifier is compared: a wrong guess burns the code.

@@ -5,9 +5,10 @@
 //! now (a TOTP code, a recovery code or a passkey), without a new sign-in.
 
 use super::mfa::{
-    check_answer, invalid_code, read_answer, record_failure, record_recovery_code_used,
+    answer_in, check_answer, invalid_code, read_answer, record_failure, record_recovery_code_used,
     FAILURES_PER_USER,
 };
+use super::throttle::check_counter;
 use super::types::{ErrorOut, NotAuthenticated};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
@@ -15,7 +16,6 @@ use crate::error::{json_response, ApiError, FieldErrors};
 use crate::json::check;
 use crate::mfa::{self, amr};
 use crate::rate_limit::Quota;
-use crate::store::passkeys::PasskeyUse;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -60,34 +60,21 @@ pub(crate) async fn step_up(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
         return Err(invalid_code());
     };
     // The attempt is spent before the answer is looked at.
-    let limits = &ctx.env().rate_limits;
     let tries = format!("mfa-step-up:user:{}", user.id.0);
     let fails = format!("mfa-fail:user:{}", user.id.0);
     for (key, quota, spend) in [
         (&tries, ATTEMPTS_PER_USER, true),
         (&fails, FAILURES_PER_USER, false),
     ] {
-        let d = limits.check(key, quota, ctx.now, spend).await?;
-        if !d.allowed {
-            return Err(ApiError::throttled("mfa_throttled", d.retry_after_secs));
-        }
+        check_counter(ctx, key, quota, spend, "mfa_throttled").await?;
     }
     let (method, outcome) = check_answer(ctx, &user, &answer, &binding(ctx)?).await?;
     let first = match outcome {
-        Ok(assertion) => assertion.map(|a| {
-            PasskeyUse {
-                id: &a.passkey_id,
-                user: user.id,
-                verified_count: a.verified_count,
-                new_count: a.new_count,
-                backed_up: a.backed_up,
-                now: ctx.now,
-            }
-            .statement()
-        }),
+        Ok(assertion) => assertion.map(|a| a.passkey_use(user.id, ctx.now).statement()),
         Err(err) => {
             record_failure(ctx, &user, method, ("step_up", true.into())).await?;
-            limits
+            ctx.env()
+                .rate_limits
                 .check(&fails, FAILURES_PER_USER, ctx.now, true)
                 .await?;
             return Err(err);
@@ -124,19 +111,17 @@ pub(crate) async fn step_up(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> 
     ))
 }
 
-/// One answer: a TOTP code, a recovery code, or a passkey's assertion (with
-/// the `challenge_id` of `mfa/step-up/passkey/options/`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct StepUpIn {
-    #[schema(max_length = 16)]
-    pub code: Option<String>,
-    #[schema(max_length = 64)]
-    pub recovery_code: Option<String>,
-    /// `PublicKeyCredential.toJSON()` of `navigator.credentials.get`.
-    #[schema(value_type = Option<Object>)]
-    pub credential: Option<serde_json::Value>,
-    #[schema(max_length = 128)]
-    pub challenge_id: Option<String>,
+answer_in! {
+    /// One answer: a TOTP code, a recovery code, or a passkey's assertion (with
+    /// the `challenge_id` of `mfa/step-up/passkey/options/`).
+    StepUpIn {}
+    answer {
+        code;
+        recovery_code;
+        /// `PublicKeyCredential.toJSON()` of `navigator.credentials.get`.
+        credential;
+        challenge_id;
+    }
 }
 
 /// A step-up done.

@@ -103,15 +103,28 @@ pub struct RefreshIn {
     pub refresh: String,
 }
 
-/// The writable profile fields (PUT: all required; PATCH: any).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ProfileIn {
-    #[schema(nullable = false, min_length = 1)]
-    pub username: Option<String>,
-    #[schema(nullable = false)]
-    pub first_name: Option<String>,
-    #[schema(nullable = false)]
-    pub last_name: Option<String>,
+/// A body of the writable profile fields, then those of `tail` (the admin
+/// API's patch of a user takes the same three first).
+macro_rules! profile_in {
+    ($(#[$doc:meta])* $name:ident { $($tail:tt)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+        pub struct $name {
+            #[schema(nullable = false, min_length = 1)]
+            pub username: Option<String>,
+            #[schema(nullable = false)]
+            pub first_name: Option<String>,
+            #[schema(nullable = false)]
+            pub last_name: Option<String>,
+            $($tail)*
+        }
+    };
+}
+pub(crate) use profile_in;
+
+profile_in! {
+    /// The writable profile fields (PUT: all required; PATCH: any).
+    ProfileIn {}
 }
 
 /// A password change.

@@ -2,27 +2,16 @@
 //! and codec (the HTTP side is the contract suite's key_rotation tests).
 
 use super::*;
-use crate::api_client::ClientId;
 use crate::audit::Actor;
 use crate::service::Gatehouse;
-use crate::session::SessionId;
 use crate::sql::SqlExecutor;
-use crate::testing::{TestEnv, T0};
-use crate::token::{Issue, TokenType};
+use crate::testing::{sample_token, TestEnv, T0};
+use crate::token::TokenType;
 use crate::user::{User, UserType};
 
 fn sign(gh: &Gatehouse, token_type: TokenType, ttl_secs: i64) -> String {
     let user = User::sample(7, UserType::Creator);
-    gh.shared().codec.issue(Issue {
-        token_type,
-        user: &user,
-        client_id: &ClientId("cl_1".into()),
-        sid: &SessionId("s1".into()),
-        jti: "j1",
-        now: gh.now(),
-        ttl_secs,
-        amr: "pwd",
-    })
+    sample_token(&gh.shared().codec, token_type, &user, gh.now(), ttl_secs)
 }
 
 fn access(gh: &Gatehouse) -> String {
@@ -102,16 +91,7 @@ async fn the_seed_era_default_key_becomes_current_with_its_kid_unchanged() {
         Config::default().audience,
     );
     let user = User::sample(7, UserType::Creator);
-    let before = old.issue(Issue {
-        token_type: TokenType::Refresh,
-        user: &user,
-        client_id: &ClientId("cl_1".into()),
-        sid: &SessionId("s1".into()),
-        jti: "j1",
-        now: T0,
-        ttl_secs: 3600,
-        amr: "pwd",
-    });
+    let before = sample_token(&old, TokenType::Refresh, &user, T0, 3600);
     crate::schema::migrate(sql.as_ref()).await.unwrap();
     let gh = TestEnv::with_sql(sql).start(Config::default()).await;
     assert!(accepts(&gh, &before, TokenType::Refresh));

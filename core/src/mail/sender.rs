@@ -221,14 +221,20 @@ fn claim_due(claim: &str, now: UnixMillis) -> Statement {
              AND (claimed_until IS NULL OR claimed_until <= ?) \
            ORDER BY next_attempt_at LIMIT ?) \
          RETURNING id, to_addr, subject, text_body, html_body, created_at, attempts",
-        vec![
-            claim.into(),
-            now.0.saturating_add(LEASE_MS).into(),
-            now.0.into(),
-            now.0.into(),
-            BATCH.into(),
-        ],
+        claim_params(claim, now),
     )
+}
+
+/// The parameters of a claim of due outbox rows (mail's or webhooks'):
+/// the claim and its lease's end, `now` twice (due, lease over), the batch.
+pub(crate) fn claim_params(claim: &str, now: UnixMillis) -> Vec<Value> {
+    vec![
+        claim.into(),
+        now.0.saturating_add(LEASE_MS).into(),
+        now.0.into(),
+        now.0.into(),
+        BATCH.into(),
+    ]
 }
 
 /// Sent, whoever holds the claim now: the mail left, so no one should send

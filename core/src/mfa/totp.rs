@@ -122,16 +122,10 @@ pub(crate) fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> Stri
     )
 }
 
+/// Percent-encoding of a URI path or query part (RFC 3986's unreserved
+/// characters stay).
 fn percent(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::query::percent_encode(s, b"-._~")
 }
 
 /// The URI as a QR code in SVG (a standalone document).

@@ -16,6 +16,7 @@
 //! SQL, and falls back to this host's own memory GCRA while the primary is
 //! unreachable (so reads keep being served; each host then limits alone).
 
+use super::sql::{add_to_tat, interval_and_period};
 use super::{gcra, MemoryRateLimitStore, Quota, RateDecision, RateLimitStore};
 use crate::async_trait_decl;
 use crate::clock::UnixMillis;
@@ -31,13 +32,6 @@ pub const FAST_MS: i64 = 1_000;
 /// The largest slice a host reserves: 1 % of the limit (at least one).
 pub fn max_slice(quota: Quota) -> u32 {
     (quota.limit / 100).max(1)
-}
-
-/// The GCRA interval and period of `quota`, in milliseconds.
-fn interval_and_period(quota: Quota) -> (i64, i64) {
-    let period_ms = i64::from(quota.period_secs.max(1)) * 1000;
-    let interval = (period_ms / i64::from(quota.limit.max(1))).max(1);
-    (interval, period_ms)
 }
 
 /// What the primary does with a reservation of `k` requests, as a pure
@@ -223,14 +217,7 @@ impl SharedRateLimitStore {
         let step = i64::from(k) * interval;
         // `reserve` in SQL, atomic on the primary. A fresh key always fits:
         // a slice is at most 1 % of the limit.
-        let r = self
-            .sql
-            .run(Statement::new(
-                "INSERT INTO rate_limits (key, tat) VALUES (?1, ?2 + ?3) ON CONFLICT(key) DO UPDATE SET tat = max(tat, ?2) + ?3 WHERE max(tat, ?2) + ?3 - ?4 <= ?2 RETURNING tat",
-                vec![key.into(), now.0.into(), step.into(), period_ms.into()],
-            ))
-            .await?;
-        Ok(r.rows.first().and_then(|r| r.first()).and_then(int))
+        add_to_tat(self.sql.as_ref(), key, now, step, period_ms).await
     }
 
     /// The primary's tat for `key`. A batch, so that a replica reads it on

@@ -34,6 +34,18 @@ pub(crate) fn bad_row(what: &str) -> SqlError {
     SqlError::Other(format!("unexpected {what} row shape"))
 }
 
+/// Each of `rows` decoded; a row `decode` cannot read is a [`bad_row`] of
+/// `what`.
+pub(crate) fn decode_rows<T>(
+    rows: &[Row],
+    what: &str,
+    decode: fn(&Row) -> Option<T>,
+) -> Result<Vec<T>, SqlError> {
+    rows.iter()
+        .map(|r| decode(r).ok_or_else(|| bad_row(what)))
+        .collect()
+}
+
 pub(crate) fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Integer(i) => Some(*i),
@@ -97,6 +109,18 @@ impl Store {
 
     pub(crate) async fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, SqlError> {
         Ok(self.sql.run(Statement::new(sql, params)).await?.rows)
+    }
+
+    /// Every row `sql` answers, decoded; a row `decode` cannot read is a
+    /// [`bad_row`] of `what`.
+    pub(crate) async fn all<T>(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        what: &str,
+        decode: fn(&Row) -> Option<T>,
+    ) -> Result<Vec<T>, SqlError> {
+        decode_rows(&self.rows(sql, params).await?, what, decode)
     }
 
     /// The first row `sql` answers, decoded, if any.

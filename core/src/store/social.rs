@@ -140,13 +140,8 @@ impl Store {
         now: UnixMillis,
     ) -> Result<(), SqlError> {
         let text = serde_json::to_string(d).unwrap_or_default();
-        self.sql
-            .run(Statement::new(
-                "UPDATE social_providers SET discovery = ?, discovery_fetched_at = ? WHERE id = ?",
-                vec![text.into(), now.0.into(), id.into()],
-            ))
-            .await?;
-        Ok(())
+        self.cache_provider_document("discovery", id, text, now)
+            .await
     }
 
     pub(crate) async fn cache_jwks(
@@ -155,10 +150,25 @@ impl Store {
         jwks: &str,
         now: UnixMillis,
     ) -> Result<(), SqlError> {
+        self.cache_provider_document("jwks", id, jwks.to_owned(), now)
+            .await
+    }
+
+    /// Keeps a provider's fetched document `column` (`discovery` or `jwks`)
+    /// with the time it was fetched (`<column>_fetched_at`).
+    async fn cache_provider_document(
+        &self,
+        column: &'static str,
+        id: &str,
+        text: String,
+        now: UnixMillis,
+    ) -> Result<(), SqlError> {
         self.sql
             .run(Statement::new(
-                "UPDATE social_providers SET jwks = ?, jwks_fetched_at = ? WHERE id = ?",
-                vec![jwks.into(), now.0.into(), id.into()],
+                format!(
+                    "UPDATE social_providers SET {column} = ?, {column}_fetched_at = ? WHERE id = ?"
+                ),
+                vec![text.into(), now.0.into(), id.into()],
             ))
             .await?;
         Ok(())
@@ -278,23 +288,19 @@ impl Store {
     }
 
     pub(crate) async fn identities_of(&self, user: UserId) -> Result<Vec<IdentityOut>, SqlError> {
-        self.rows(
+        self.all(
             "SELECT provider_id, email, created_at FROM user_identities WHERE user_id = ? ORDER BY created_at, provider_id",
             vec![user.0.into()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            let f = || -> Option<IdentityOut> {
+            "identity",
+            |r| {
                 Some(IdentityOut {
                     provider: text(r.first()?)?,
                     email: opt_text(r.get(1)?)?,
                     created_at: int(r.get(2)?)?,
                 })
-            };
-            f().ok_or_else(|| bad_row("identity"))
-        })
-        .collect()
+            },
+        )
+        .await
     }
 
     /// How many ways besides identities the user has to sign in: a usable

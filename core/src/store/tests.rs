@@ -259,22 +259,16 @@ async fn one_current_and_one_next_key_at_most() {
         alg: "EdDSA".into(),
         secret: vec![1; 32],
     };
-    assert!(s
-        .add_signing_key(&key("a"), KeyState::Current, T0)
-        .await
-        .unwrap());
-    assert!(!s
-        .add_signing_key(&key("b"), KeyState::Current, T0)
-        .await
-        .unwrap());
-    assert!(s
-        .add_signing_key(&key("c"), KeyState::Next, T0)
-        .await
-        .unwrap());
-    assert!(!s
-        .add_signing_key(&key("a"), KeyState::Previous, T0)
-        .await
-        .unwrap());
+    // Whether each key was added: one current, one next, a kid once.
+    for (kid, state, added) in [
+        ("a", KeyState::Current, true),
+        ("b", KeyState::Current, false),
+        ("c", KeyState::Next, true),
+        ("a", KeyState::Previous, false),
+    ] {
+        let got = s.add_signing_key(&key(kid), state, T0).await.unwrap();
+        assert_eq!(got, added, "{kid} {state:?}");
+    }
     let kids: Vec<_> = s
         .signing_keys()
         .await

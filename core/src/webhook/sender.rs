@@ -13,7 +13,7 @@
 use super::Secret;
 use crate::clock::{Clock, UnixMillis};
 use crate::mail::sender::{
-    after_failure, mark_failed, mark_sent, DeliveryReport, Next, SendError, BATCH, LEASE_MS,
+    after_failure, claim_params, mark_failed, mark_sent, DeliveryReport, Next, SendError,
 };
 use crate::mfa::DataKey;
 use crate::outbound::{HttpClient, OutboundError, OutboundRequest};
@@ -49,9 +49,10 @@ struct Claimed {
     attempt: u32,
 }
 
-/// One delivery pass: claims up to [`BATCH`] due webhook rows of active
-/// endpoints (a lease of [`LEASE_MS`]), signs and POSTs each, records the
-/// attempt in the log and the outcome in the outbox and on the endpoint.
+/// One delivery pass: claims up to [`BATCH`](crate::mail::sender::BATCH)
+/// due webhook rows of active endpoints (a lease of
+/// [`LEASE_MS`](crate::mail::sender::LEASE_MS)), signs and POSTs each,
+/// records the attempt in the log and the outcome in the outbox and on the endpoint.
 /// The clock is read per attempt (the log's latency and time).
 pub async fn deliver(
     sql: &dyn SqlExecutor,
@@ -233,8 +234,9 @@ fn flag_failing(
     ]
 }
 
-/// Claims due webhook rows of active, enabled endpoints for [`LEASE_MS`],
-/// counting the attempt; returns them.
+/// Claims due webhook rows of active, enabled endpoints for
+/// [`LEASE_MS`](crate::mail::sender::LEASE_MS), counting the attempt;
+/// returns them.
 fn claim_due(claim: &str, now: UnixMillis) -> Statement {
     Statement::new(
         "UPDATE mail_outbox SET claim = ?, claimed_until = ?, attempts = attempts + 1 \
@@ -244,13 +246,7 @@ fn claim_due(claim: &str, now: UnixMillis) -> Statement {
              AND e.active = 1 AND e.disabled_at IS NULL \
            ORDER BY o.next_attempt_at LIMIT ?) \
          RETURNING id, endpoint_id, event_type, payload, created_at, attempts",
-        vec![
-            claim.into(),
-            now.0.saturating_add(LEASE_MS).into(),
-            now.0.into(),
-            now.0.into(),
-            BATCH.into(),
-        ],
+        claim_params(claim, now),
     )
 }
 

@@ -177,15 +177,12 @@ impl Store {
         endpoint_id: &str,
         limit: i64,
     ) -> Result<Vec<Message>, SqlError> {
-        self.rows(
+        self.all(
             "SELECT id, event_type, created_at, attempts, sent_at, dead_at, next_attempt_at, last_error \
              FROM mail_outbox WHERE kind = 'webhook' AND endpoint_id = ? ORDER BY created_at DESC, id LIMIT ?",
             vec![endpoint_id.into(), limit.into()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            let f = || -> Option<Message> {
+            "mail_outbox",
+            |r| {
                 Some(Message {
                     id: text(r.first()?)?,
                     event_type: text(r.get(1)?)?,
@@ -196,10 +193,9 @@ impl Store {
                     next_attempt_at: UnixMillis(int(r.get(6)?)?),
                     last_error: opt_text(r.get(7)?)?,
                 })
-            };
-            f().ok_or_else(|| bad_row("mail_outbox"))
-        })
-        .collect()
+            },
+        )
+        .await
     }
 
     /// The endpoint's newest attempts (at most `limit`).
@@ -208,15 +204,12 @@ impl Store {
         endpoint_id: &str,
         limit: i64,
     ) -> Result<Vec<Attempt>, SqlError> {
-        self.rows(
+        self.all(
             "SELECT message_id, event_type, attempt, at, status, latency_ms, response_excerpt, error, outcome \
              FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY id DESC LIMIT ?",
             vec![endpoint_id.into(), limit.into()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            let f = || -> Option<Attempt> {
+            "webhook_deliveries",
+            |r| {
                 Some(Attempt {
                     message_id: text(r.first()?)?,
                     event_type: text(r.get(1)?)?,
@@ -228,10 +221,9 @@ impl Store {
                     error: opt_text(r.get(7)?)?,
                     outcome: text(r.get(8)?)?,
                 })
-            };
-            f().ok_or_else(|| bad_row("webhook_deliveries"))
-        })
-        .collect()
+            },
+        )
+        .await
     }
 }
 

@@ -50,6 +50,23 @@ async fn pass(t: &TestEnv) -> DeliveryReport {
     .unwrap()
 }
 
+/// A pass whose one message dies and disables endpoint `wh_a`; the endpoint.
+async fn dead_pass_disables(t: &TestEnv) -> Endpoint {
+    assert_eq!(pass(t).await.dead, 1);
+    let e = stored_endpoint(t, "wh_a").await;
+    assert!(e.disabled_at.is_some());
+    e
+}
+
+/// The endpoint `id` as stored now.
+async fn stored_endpoint(t: &TestEnv, id: &str) -> Endpoint {
+    crate::store::Store::new(t.sql.clone())
+        .webhook_endpoint(id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 fn ok(status: u16, body: &str) -> Result<OutboundResponse, OutboundError> {
     Ok(OutboundResponse {
         status,
@@ -129,11 +146,7 @@ async fn failures_retry_with_the_same_id_until_a_2xx() {
         ("retrying", Some(500))
     );
     assert_eq!(log[1].response_excerpt.as_deref(), Some("down"));
-    let e = crate::store::Store::new(t.sql.clone())
-        .webhook_endpoint("wh_a")
-        .await
-        .unwrap()
-        .unwrap();
+    let e = stored_endpoint(&t, "wh_a").await;
     assert_eq!(e.failing_since, None);
 }
 
@@ -148,14 +161,7 @@ async fn a_refused_address_is_dead_at_once_and_disables_the_endpoint() {
         }),
     );
     audit(&t, event::USER_DEACTIVATED).await;
-    let r = pass(&t).await;
-    assert_eq!(r.dead, 1);
-    let e = crate::store::Store::new(t.sql.clone())
-        .webhook_endpoint("wh_a")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(e.disabled_at.is_some());
+    let e = dead_pass_disables(&t).await;
     assert!(e.disabled_reason.unwrap().contains("private address"));
     // A disabled endpoint gets no new messages.
     audit(&t, event::USER_DEACTIVATED).await;
@@ -170,14 +176,7 @@ async fn an_endpoint_failing_for_a_day_is_disabled() {
     audit(&t, event::LOGIN_SUCCEEDED).await;
     pass(&t).await;
     t.clock.advance_millis(DISABLE_AFTER_MS);
-    let r = pass(&t).await;
-    assert_eq!(r.dead, 1);
-    let e = crate::store::Store::new(t.sql.clone())
-        .webhook_endpoint("wh_a")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(e.disabled_at.is_some());
+    dead_pass_disables(&t).await;
 }
 
 #[test]
