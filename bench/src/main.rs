@@ -7,6 +7,7 @@
 //! and runs this against it; `--base-url`, `--api-key`, `--client-id` point
 //! it at any other host (the Worker under `wrangler dev`, say).
 
+mod callgrind;
 mod client;
 mod cpu;
 mod report;
@@ -94,6 +95,12 @@ struct Args {
     /// Pid of the baseline server, for its CPU time per request.
     #[arg(long)]
     baseline_pid: Option<u32>,
+    /// The servers run under `valgrind --tool=callgrind --instr-atstart=no`:
+    /// count their instructions per answer in each window (and dump each
+    /// window's profile). Use few connections: a request in flight at a
+    /// window's edge is counted but not answered inside it.
+    #[arg(long)]
+    callgrind: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -394,6 +401,7 @@ async fn run_split_pid(
         pid,
         start + args.warmup,
         start + args.warmup + args.duration,
+        args.callgrind,
     ));
     let results = scenario::run(target, jobs, args.warmup, args.duration).await;
     // CPU time is per scenario; with two kinds of request in one window it

@@ -120,6 +120,8 @@ pub struct Row {
     /// cores / (server + generator CPU per answer): the rate with the
     /// cores to themselves, if CPU is what bounds it.
     pub cpu_bound_rps: Option<f64>,
+    /// The server's instructions per answer (under callgrind).
+    pub instructions: Option<f64>,
 }
 
 impl Row {
@@ -134,6 +136,13 @@ impl Row {
             (Some(s), Some(g)) if s + g > 0.0 => Some(cores as f64 * 1e6 / (s + g)),
             _ => None,
         };
+        // Answers in the part of the window that was counted, at the
+        // window's average rate.
+        let instructions = o
+            .cpu
+            .instructions
+            .filter(|&(_, covered)| o.stats.requests > 0 && covered > 0.0)
+            .map(|(n, covered)| n as f64 / (o.stats.requests as f64 * covered));
         let (p50, p99) = (o.p50_ms(), o.p99_ms());
         // Errors fail a row: a fast stream of 4xx proves nothing.
         let clean = o.stats.requests > 0 && o.stats.errors == 0;
@@ -164,6 +173,7 @@ impl Row {
             server_us,
             generator_us,
             cpu_bound_rps,
+            instructions,
         }
     }
 }
@@ -324,6 +334,17 @@ impl Summary {
                 let _ = writeln!(s, "  {}: {} reconnects", r.name, r.reconnects);
             }
         }
+        if self.rows.iter().any(|r| r.instructions.is_some()) {
+            let _ = writeln!(
+                s,
+                "\nServer instructions per answer (callgrind, the window only):"
+            );
+            for r in &self.rows {
+                if let Some(n) = r.instructions {
+                    let _ = writeln!(s, "  {:<34} {n:>12.0}", r.name);
+                }
+            }
+        }
         if let Some(shares) = self.shares() {
             let _ = writeln!(s, "\nAs a share of the {BASELINE} (same run, same load):");
             for (name, share) in shares {
@@ -382,6 +403,7 @@ impl Summary {
                 "server_cpu_us_per_req": r.server_us.map(finite),
                 "generator_cpu_us_per_req": r.generator_us.map(finite),
                 "cpu_bound_rps": r.cpu_bound_rps.map(finite),
+                "server_instructions_per_req": r.instructions.map(finite),
                 "met": r.met,
             })).collect::<Vec<_>>(),
             "all_met": self.all_met(),

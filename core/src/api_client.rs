@@ -44,10 +44,17 @@ impl ApiKey {
     }
 }
 
-/// SHA-256 of a presented key, hex.
+/// SHA-256 of a presented key, hex (every request computes it: one
+/// string, not one per byte).
 pub fn key_hash(presented: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(presented.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(2 * digest.len());
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// A fresh client id: `cl_` + 16 random bytes, base64url.
@@ -146,5 +153,17 @@ pub fn default_serves(client_type: &str) -> Vec<UserType> {
     match client_type {
         "admin" => vec![UserType::Staff, UserType::Admin],
         _ => vec![UserType::Creator],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn key_hash_is_lowercase_hex_sha256() {
+        // FIPS 180-2's "abc" example.
+        assert_eq!(
+            super::key_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -84,6 +84,13 @@ pub(crate) struct Inner {
     pub(crate) count_usage: bool,
 }
 
+/// Put on a response by a handler that wrote no audit event, so no webhook
+/// message (the audit trigger's fan-out): the host's outbox sender is not
+/// cued. A refresh's rotation is one, and the most frequent write; its cue
+/// cost a claim pass (an UPDATE on the outbox) per refresh.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoEvent;
+
 /// Where a request goes: a built-in route (with its path parameters) or an
 /// embedder's.
 enum Target<'p> {
@@ -370,8 +377,9 @@ impl Gatehouse {
         // A change may have queued webhook messages (the audit trigger's
         // fan-out is invisible here): cue the host's outbox sender.
         let may_change = !matches!(*req.method(), Method::GET | Method::HEAD);
-        let resp = self.serve_client(req, target, client, origin, now).await;
-        if may_change && resp.status() != StatusCode::TOO_MANY_REQUESTS {
+        let mut resp = self.serve_client(req, target, client, origin, now).await;
+        let no_event = resp.extensions_mut().remove::<NoEvent>().is_some();
+        if may_change && !no_event && resp.status() != StatusCode::TOO_MANY_REQUESTS {
             self.shared()
                 .event_queued
                 .store(true, std::sync::atomic::Ordering::Release);

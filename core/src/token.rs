@@ -336,6 +336,7 @@ impl TokenCodec {
     /// Signs a token.
     pub fn issue(&self, i: Issue<'_>) -> String {
         let now = secs(i.now.as_secs());
+        let amr = crate::mfa::amr_list(i.amr);
         let claims = JWTClaims {
             issued_at: Some(now),
             expires_at: Some(secs(i.now.as_secs().saturating_add(i.ttl_secs))),
@@ -353,8 +354,8 @@ impl TokenCodec {
                 is_superuser: i.user.is_superuser,
                 client_id: i.client_id.clone(),
                 sid: i.sid.clone(),
-                amr: crate::mfa::amr_list(i.amr),
-                aal: crate::mfa::aal(&crate::mfa::amr_list(i.amr)),
+                aal: crate::mfa::aal(&amr),
+                amr,
             },
         };
         // Signing only fails on serialisation errors, which these claims cannot have.

@@ -263,10 +263,11 @@ impl LibsqlExecutor {
     }
 }
 
-/// An embedded connection and its prepared statements.
+/// An embedded connection and its prepared statements, each with whether
+/// it returns rows (classified once, not per run).
 struct LocalConn {
     conn: libsql::Connection,
-    statements: HashMap<String, libsql::Statement>,
+    statements: HashMap<String, (libsql::Statement, bool)>,
 }
 
 enum Conn {
@@ -368,19 +369,20 @@ impl SqlExecutor for LibsqlExecutor {
 impl LocalConn {
     /// Runs one statement through the statement cache.
     async fn run(&mut self, stmt: Statement) -> Result<StatementResult, SqlError> {
-        let with_rows = returns_rows(&stmt.sql);
         if self.statements.len() >= MAX_CACHED_STATEMENTS
             && !self.statements.contains_key(&stmt.sql)
         {
             self.statements.clear();
         }
-        let prepared = match self.statements.entry(stmt.sql) {
+        let (prepared, with_rows) = match self.statements.entry(stmt.sql) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 let p = self.conn.prepare(e.key()).await.map_err(map_err)?;
-                e.insert(p)
+                let with_rows = returns_rows(e.key());
+                e.insert((p, with_rows))
             }
         };
+        let with_rows = *with_rows;
         let params: Vec<libsql::Value> = stmt.params.into_iter().map(to_libsql).collect();
         let result = if with_rows {
             // `changes()` keeps the count of the last INSERT/UPDATE/DELETE

@@ -48,22 +48,34 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     // Signed by a key another host just made current? Re-read the keys.
     ctx.keys().refresh(ctx.now, Some(&token)).await;
     let presented = verified(ctx, &token)?;
-    let mut session = ctx.store().session(&presented.claims.sid).await?;
+    let (mut session, mut user) = read(ctx, &presented).await?;
     let mut decision = decide_for(ctx, session.as_ref(), &presented);
     // Anything but a plain rotation may come from a replica behind the
     // primary (a login or rotation made through another host): look again
     // on data caught up with the primary before reissuing, refusing, or
     // revoking a family as a replay.
     if decision != RefreshDecision::Rotate && ctx.env().sql.catch_up().await? {
-        session = ctx.store().session(&presented.claims.sid).await?;
+        (session, user) = read(ctx, &presented).await?;
         decision = decide_for(ctx, session.as_ref(), &presented);
     }
     match (decision, &session) {
-        (RefreshDecision::Rotate, Some(s)) => rotate(ctx, s, &presented).await,
-        (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, &presented).await,
+        (RefreshDecision::Rotate, Some(s)) => rotate(ctx, s, active(user)?, &presented).await,
+        (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, active(user)?).await,
         (RefreshDecision::Reuse, _) => revoke_replayed(ctx, &presented).await,
         _ => Err(ApiError::token_not_valid()),
     }
+}
+
+/// The presented token's login and its user, in one read.
+async fn read(
+    ctx: &Ctx<'_>,
+    presented: &VerifiedToken,
+) -> Result<(Option<SessionRow>, Option<User>), ApiError> {
+    let store = ctx.store();
+    let sid = &presented.claims.sid;
+    Ok(store
+        .session_and_user(sid, presented.claims.user_id)
+        .await?)
 }
 
 /// What `session::decide` says, with this deployment's reuse grace.
@@ -77,8 +89,8 @@ fn decide_for(
 }
 
 /// The login's user, if still active.
-async fn active_user(ctx: &Ctx<'_>, presented: &VerifiedToken) -> Result<User, ApiError> {
-    match ctx.store().user(presented.claims.user_id).await? {
+fn active(user: Option<User>) -> Result<User, ApiError> {
+    match user {
         Some(u) if u.is_active => Ok(u),
         _ => Err(ApiError::token_not_valid()),
     }
@@ -89,9 +101,9 @@ async fn active_user(ctx: &Ctx<'_>, presented: &VerifiedToken) -> Result<User, A
 async fn rotate(
     ctx: &Ctx<'_>,
     session: &SessionRow,
+    user: User,
     presented: &VerifiedToken,
 ) -> Result<Response<Bytes>, ApiError> {
-    let user = active_user(ctx, presented).await?;
     let ttl = ctx
         .config()
         .refresh_ttl_secs
@@ -104,16 +116,19 @@ async fn rotate(
         .await?
     {
         let pair = super::tokens::token_pair(ctx, &user, &session.id, &next_jti, ttl, &session.amr);
-        return Ok(json_response(StatusCode::OK, &pair));
+        let mut answer = json_response(StatusCode::OK, &pair);
+        // A rotation is not audited: nothing for the webhook sender.
+        answer.extensions_mut().insert(crate::service::NoEvent);
+        return Ok(answer);
     }
     // A concurrent refresh of this token won: its rotation made this token
     // the parent, which the grace answers. Anything else is a lost race,
     // not a replay: refused, nothing revoked.
     // The compare-and-swap ran on the primary; the look again must too.
     ctx.env().sql.catch_up().await?;
-    let now_stored = store.session(&session.id).await?;
+    let (now_stored, user) = read(ctx, presented).await?;
     match (decide_for(ctx, now_stored.as_ref(), presented), &now_stored) {
-        (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, presented).await,
+        (RefreshDecision::Reissue, Some(s)) => reissue(ctx, s, active(user)?).await,
         _ => Err(ApiError::token_not_valid()),
     }
 }
@@ -123,9 +138,8 @@ async fn rotate(
 async fn reissue(
     ctx: &Ctx<'_>,
     session: &SessionRow,
-    presented: &VerifiedToken,
+    user: User,
 ) -> Result<Response<Bytes>, ApiError> {
-    let user = active_user(ctx, presented).await?;
     let pair =
         super::tokens::reissued_pair(ctx, &user, session).ok_or_else(ApiError::token_not_valid)?;
     let audit = ctx

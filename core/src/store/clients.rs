@@ -44,12 +44,11 @@ pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
 
 impl Store {
     pub async fn client(&self, id: &str) -> Result<Option<ApiClient>, SqlError> {
-        self.first(
-            &format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?"),
-            vec![id.into()],
-            client_from_row,
-        )
-        .await
+        // Every request with an API key runs it: the text is built once.
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?")
+        });
+        self.first(&SQL, vec![id.into()], client_from_row).await
     }
 
     pub async fn clients(&self) -> Result<Vec<ApiClient>, SqlError> {

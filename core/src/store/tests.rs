@@ -196,6 +196,29 @@ async fn sessions_insert_rotate_once_and_revoke() {
     assert!(s.newest_live_sessions(u, end, 10).await.unwrap().is_empty());
 }
 
+/// A refresh's one read: the login and the token's user, each as the
+/// single-table lookups give it, or None when missing.
+#[tokio::test]
+async fn a_session_and_its_user_are_read_in_one_statement() {
+    let (_t, s, c, u) = with_user().await;
+    let sid = SessionId("s1".into());
+    login(&s, u, &sid, &c, "j1").await;
+    let (row, user) = s.session_and_user(&sid, u).await.unwrap();
+    let (row, user) = (row.unwrap(), user.unwrap());
+    assert_eq!(Some(&row), s.session(&sid).await.unwrap().as_ref());
+    assert_eq!(Some(&user), s.user(u).await.unwrap().as_ref());
+    assert_eq!((row.amr.as_str(), row.previous_jti), ("pwd,otp", None));
+
+    let other = UserId(u.0 + 1000);
+    let (row, user) = s.session_and_user(&sid, other).await.unwrap();
+    assert!(row.is_some() && user.is_none(), "no such user");
+    let nowhere = SessionId("s404".into());
+    let (row, user) = s.session_and_user(&nowhere, u).await.unwrap();
+    assert!(row.is_none() && user.is_some(), "no such login");
+    let (row, user) = s.session_and_user(&nowhere, other).await.unwrap();
+    assert!(row.is_none() && user.is_none());
+}
+
 #[tokio::test]
 async fn clients_insert_look_up_change_key_and_deactivate() {
     let (_t, s, c, u) = with_user().await;

@@ -11,6 +11,11 @@ use crate::user::{User, UserId, UserType};
 pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, user_type, is_staff, is_superuser, is_active, date_joined, last_login, email_verified_at";
 
 pub(crate) fn user_from_row(r: &Row) -> Result<User, SqlError> {
+    user_from_values(r)
+}
+
+/// A user from `USER_COLUMNS` in order (a row, or part of a wider one).
+pub(crate) fn user_from_values(r: &[Value]) -> Result<User, SqlError> {
     let f = || -> Option<User> {
         Some(User {
             id: UserId(int(r.first()?)?),
