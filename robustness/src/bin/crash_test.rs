@@ -234,10 +234,6 @@ fn counts(ledger: &Mutex<Ledger>) -> (u64, u64, u64) {
     (l.ok_register, l.ok_refresh, l.ok_change)
 }
 
-fn password(rng: &mut Rng) -> String {
-    format!("Pw-{}-{}", rng.token(10), rng.token(6))
-}
-
 /// Round 0: users for the refreshers and changers, one family each.
 async fn setup(
     ctx: &Ctx,
@@ -252,7 +248,7 @@ async fn setup(
         let kind = if i < refreshers { "rf" } else { "pw" };
         let username = format!("crash{}{kind}{i}", ctx.run);
         let email = format!("{username}@example.com");
-        let pw = password(&mut rng);
+        let pw = rng.password();
         let r = conn
             .register(&username, &pw)
             .await
@@ -346,7 +342,7 @@ async fn register_loop(load: Load, prefix: String, round: u32) {
         let username = format!("{prefix}{n}");
         n += 1;
         let email = format!("{username}@example.com");
-        let pw = password(&mut rng);
+        let pw = rng.password();
         let idx = {
             let mut l = ledger.lock().unwrap();
             l.registered.push(Registered {
@@ -414,7 +410,7 @@ async fn change_loop(load: Load, who: usize, seed: u64) {
     let (ledger, mut conn) = (&load.ledger, Conn::new(&load.target));
     let mut rng = Rng::new(seed ^ Rng::fresh_seed());
     while load.running() {
-        let new = password(&mut rng);
+        let new = rng.password();
         let (old, access) = {
             let mut l = ledger.lock().unwrap();
             let c = &mut l.changers[who];

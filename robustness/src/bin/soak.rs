@@ -319,15 +319,7 @@ async fn setup(target: &Target, users: usize, seed: u64) -> Result<Shared, Error
         let t = target.clone();
         let mine: Vec<(String, String)> = (0..users)
             .filter(|i| i % 4 == chunk)
-            .map(|i| {
-                (
-                    format!("soak{run}u{i}"),
-                    // Nothing shared with the username: a "Soak-…-{i}" password
-                    // shared "soak" and the index with it, and about one run in
-                    // twelve was refused as too similar (a CI failure).
-                    format!("Pw#{}", rng.token(20).to_uppercase()),
-                )
-            })
+            .map(|i| (format!("soak{run}u{i}"), rng.password()))
             .collect();
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::new(&t);
