@@ -6,7 +6,6 @@ use crate::user::UserType;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// A client's public identifier, sent as `X-Client-ID` (e.g. `cl_4f9a…`).
@@ -47,14 +46,7 @@ impl ApiKey {
 /// SHA-256 of a presented key, hex (every request computes it: one
 /// string, not one per byte).
 pub fn key_hash(presented: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(presented.as_bytes());
-    let mut out = String::with_capacity(2 * digest.len());
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
+    crate::digest::sha256_hex(presented.as_bytes())
 }
 
 /// A fresh client id: `cl_` + 16 random bytes, base64url.

@@ -103,7 +103,7 @@ pub fn code_hash(salt: &str, code: &str) -> String {
     h.update(salt.as_bytes());
     h.update(b":");
     h.update(code.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&h.finalize())
 }
 
 /// Is `code` six ASCII digits? Anything else cannot match and costs no

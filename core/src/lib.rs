@@ -50,6 +50,7 @@ mod audit;
 pub mod clock;
 pub mod config;
 mod context;
+mod digest;
 pub mod django_import;
 pub mod email_token;
 mod env;

@@ -12,7 +12,6 @@ use crate::random::Random;
 use crate::user::{User, UserId, UserType};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 pub use seal::DataKey;
 
@@ -93,7 +92,7 @@ pub(crate) fn new_challenge_token(rng: &dyn Random) -> (String, String) {
 
 /// What is stored of an `mfa_token`.
 pub(crate) fn challenge_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    crate::digest::sha256_hex(token.as_bytes())
 }
 
 /// A stored sign-in challenge.
@@ -140,11 +139,7 @@ pub(crate) fn recovery_hash(code: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    hex(&Sha256::digest(normal.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(normal.as_bytes())
 }
 
 #[cfg(test)]

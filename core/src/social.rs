@@ -158,8 +158,7 @@ pub(crate) fn random_token(rng: &dyn Random) -> String {
 
 /// The stored form of a state or code: SHA-256, hex.
 pub(crate) fn hash(token: &str) -> String {
-    let d = Sha256::digest(token.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(token.as_bytes())
 }
 
 /// PKCE S256: base64url(SHA-256(verifier)).

@@ -249,11 +249,7 @@ pub fn kid_of(token: &str) -> Option<String> {
 
 /// A key id: the first 16 hex digits of SHA-256 of the public material.
 fn kid_for(public: &[u8]) -> String {
-    Sha256::digest(public)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&Sha256::digest(public)[..8])
 }
 
 /// A new Ed25519 private key, base64 (standard alphabet) of its 32-byte

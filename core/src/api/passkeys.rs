@@ -28,7 +28,6 @@ use crate::webauthn::{
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 /// How long a ceremony's challenge lives (WebAuthn's default timeout is 5 min).
@@ -172,7 +171,7 @@ async fn issue_bound(
         Some(b) => format!("{b}.{}", new_jti(rng)),
         None => new_jti(rng),
     };
-    let hex = hex_sha256(&value);
+    let hex = crate::digest::sha256_hex(&value);
     ctx.store()
         .insert_passkey_challenge(&ChallengeInsert {
             id: &id,
@@ -185,13 +184,6 @@ async fn issue_bound(
         })
         .await?;
     Ok((id, value))
-}
-
-fn hex_sha256(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
 }
 
 fn stored_challenge(t: &TakenChallenge) -> Result<Challenge, ApiError> {

@@ -19,7 +19,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 /// PBKDF2 iterations accepted (Django 5.2 writes 1,000,000: ~0.1 s natively,
@@ -259,7 +259,7 @@ impl Parsed<'_> {
                 // bytes, under bcrypt's 72-byte limit). `bcrypt::verify`
                 // compares in constant time.
                 let input: Vec<u8> = if *sha256 {
-                    hex(&Sha256::digest(password)).into_bytes()
+                    crate::digest::sha256_hex(password).into_bytes()
                 } else {
                     password.to_vec()
                 };
@@ -283,16 +283,6 @@ impl Parsed<'_> {
             }
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]
@@ -407,7 +397,7 @@ mod tests {
             .find(|(h, _)| *h == Hasher::BcryptSha256)
             .unwrap();
         let bcrypt = &stored["bcrypt_sha256".len() + 1..];
-        let hex_digest = hex(&Sha256::digest(PASSWORD.as_bytes()));
+        let hex_digest = crate::digest::sha256_hex(PASSWORD.as_bytes());
         assert!(bcrypt::verify(hex_digest, bcrypt).unwrap());
         assert!(!bcrypt::verify(PASSWORD, bcrypt).unwrap());
     }
