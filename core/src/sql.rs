@@ -8,6 +8,7 @@
 
 use crate::async_trait_decl;
 
+pub mod busy;
 pub mod classify;
 pub mod hrana;
 

@@ -2,6 +2,7 @@
 //! embedded database file or a remote libSQL server (`sqld`, Turso) by URL.
 
 use async_trait::async_trait;
+use gatehouse_core::sql::busy;
 use gatehouse_core::sql::classify::{may_write, returns_rows, ErrorCode};
 use gatehouse_core::sql::{Row, SqlError, SqlExecutor, Statement, StatementResult, Value};
 use std::collections::HashMap;
@@ -44,10 +45,19 @@ pub enum OpenError {
 /// Remote server: a connection per call. A remote connection is a handle on
 /// a shared HTTP client, and one connection's requests are serialised on its
 /// stream, so sharing one would queue unrelated requests behind each other.
+/// Transactions take the same in-process lock (one transaction of this
+/// process at a time holds the server's write lock over its round trips),
+/// and a write the server still answers busy is tried again by the core's
+/// policy.
 pub struct LibsqlExecutor {
     db: libsql::Database,
     local: Option<LocalState>,
     replica: Option<ReplicaState>,
+    /// Taken by every call that may write to an embedded file, and by every
+    /// transaction that may write to a server: SQLite has one writer at a
+    /// time, and a remote transaction holds the server's write lock over
+    /// several round trips, so concurrent ones would make each other busy.
+    writer: tokio::sync::Mutex<()>,
 }
 
 /// An embedded replica of a remote primary (`--replica-path`): reads run
@@ -75,7 +85,6 @@ pub const DEFAULT_REPLICA_SYNC: Duration = Duration::from_millis(100);
 
 struct LocalState {
     idle: Mutex<Vec<LocalConn>>,
-    writer: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for LibsqlExecutor {
@@ -112,6 +121,7 @@ impl LibsqlExecutor {
                 db,
                 local: None,
                 replica: None,
+                writer: tokio::sync::Mutex::new(()),
             });
         }
         let db = libsql::Builder::new_local(url)
@@ -122,9 +132,9 @@ impl LibsqlExecutor {
             db,
             local: Some(LocalState {
                 idle: Mutex::new(Vec::new()),
-                writer: tokio::sync::Mutex::new(()),
             }),
             replica: None,
+            writer: tokio::sync::Mutex::new(()),
         };
         // WAL lets readers run beside the one writer and turns a commit into
         // an append; it is a property of the file, so setting it once is
@@ -190,9 +200,9 @@ impl LibsqlExecutor {
                 .map_err(open_err)?,
             local: Some(LocalState {
                 idle: Mutex::new(Vec::new()),
-                writer: tokio::sync::Mutex::new(()),
             }),
             replica: None,
+            writer: tokio::sync::Mutex::new(()),
         };
         Ok(LibsqlExecutor {
             db,
@@ -203,6 +213,7 @@ impl LibsqlExecutor {
                 sync_lock: tokio::sync::Mutex::new(()),
                 synced: std::sync::atomic::AtomicU64::new(0),
             }),
+            writer: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -253,12 +264,11 @@ impl LibsqlExecutor {
         }
     }
 
-    /// Takes the in-process write lock when `writes` and the database is an
-    /// embedded file.
+    /// Takes the in-process write lock when `writes`.
     async fn write_guard(&self, writes: bool) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.local {
-            Some(local) if writes => Some(local.writer.lock().await),
-            _ => None,
+        match writes {
+            true => Some(self.writer.lock().await),
+            false => None,
         }
     }
 }
@@ -326,7 +336,10 @@ impl SqlExecutor for LibsqlExecutor {
         if let (Some(replica), false) = (&self.replica, writes) {
             return replica.reads.run(stmt).await;
         }
-        let _write = self.write_guard(writes).await;
+        // On a server, one statement holds its lock for one round trip
+        // only, and the server queues those itself; only an embedded file
+        // needs the lock for it.
+        let _write = self.write_guard(writes && self.local.is_some()).await;
         let mut pooled = self.pooled().await?;
         match pooled.conn() {
             Conn::Local(conn) => conn.run(stmt).await,
@@ -445,12 +458,48 @@ impl LocalConn {
     }
 }
 
-/// Runs one statement on a remote server.
+/// Runs one statement on a remote server (plain, or a replica's primary),
+/// again after SQLITE_BUSY (the core's [`busy`] policy, shared with the
+/// Worker); logs the failure it ends with.
 async fn run_remote(
     conn: &libsql::Connection,
     stmt: Statement,
 ) -> Result<StatementResult, SqlError> {
-    let params: Vec<libsql::Value> = stmt.params.into_iter().map(to_libsql).collect();
+    busy::retrying_when_busy(|| run_remote_once(conn, &stmt), pause)
+        .await
+        .inspect_err(log_failure)
+}
+
+/// Runs the statements in one remote transaction (its own stream), again
+/// after SQLITE_BUSY: a busy transaction was rolled back whole.
+async fn batch_remote(
+    conn: &libsql::Connection,
+    stmts: Vec<Statement>,
+) -> Result<Vec<StatementResult>, SqlError> {
+    busy::retrying_when_busy(|| batch_remote_once(conn, &stmts), pause)
+        .await
+        .inspect_err(log_failure)
+}
+
+/// Says why, then waits `ms` before the next try.
+fn pause(ms: u64, e: &SqlError) -> tokio::time::Sleep {
+    tracing::debug!(error = %e, ms, "database busy, trying again");
+    tokio::time::sleep(Duration::from_millis(ms))
+}
+
+/// A storage failure becomes the core's 503; the reason goes to the log. A
+/// unique violation is an expected answer, not logged.
+fn log_failure(e: &SqlError) {
+    if let SqlError::Other(m) = e {
+        tracing::warn!(error = %m, "database failure");
+    }
+}
+
+async fn run_remote_once(
+    conn: &libsql::Connection,
+    stmt: &Statement,
+) -> Result<StatementResult, SqlError> {
+    let params: Vec<libsql::Value> = stmt.params.iter().cloned().map(to_libsql).collect();
     if !returns_rows(&stmt.sql) {
         // One round trip: a query costs two (the client has the server
         // describe the statement first).
@@ -470,10 +519,9 @@ async fn run_remote(
     })
 }
 
-/// Runs the statements in one remote transaction (its own stream).
-async fn batch_remote(
+async fn batch_remote_once(
     conn: &libsql::Connection,
-    stmts: Vec<Statement>,
+    stmts: &[Statement],
 ) -> Result<Vec<StatementResult>, SqlError> {
     let tx = conn
         .transaction_with_behavior(libsql::TransactionBehavior::Immediate)
@@ -481,7 +529,7 @@ async fn batch_remote(
         .map_err(map_err)?;
     let mut results = Vec::with_capacity(stmts.len());
     for stmt in stmts {
-        match run_remote(&tx, stmt).await {
+        match run_remote_once(&tx, stmt).await {
             Ok(r) => results.push(r),
             Err(e) => {
                 if let Err(rollback) = tx.rollback().await {
@@ -491,7 +539,12 @@ async fn batch_remote(
             }
         }
     }
-    tx.commit().await.map_err(map_err)?;
+    if let Err(e) = tx.commit().await {
+        // A COMMIT that failed (busy) leaves the transaction open: end it,
+        // so that a try again starts clean.
+        let _ = conn.execute("ROLLBACK", ()).await;
+        return Err(map_err(e));
+    }
     Ok(results)
 }
 
@@ -696,6 +749,26 @@ mod tests {
                 .unwrap();
             assert_eq!(r.rows_affected, 1);
             assert_eq!(r.rows, vec![vec![Value::Integer(2)]]);
+        })
+        .await;
+    }
+
+    /// Many transactions at once, as a burst of logins makes them: every one
+    /// commits. On a server they used to meet each other's write lock and
+    /// answer busy (503 to the logins); now one process runs one at a time
+    /// and a busy answer is tried again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_transactions_all_commit() {
+        on_each_backend(|db| async move {
+            let db = &db;
+            let calls = (0..40).map(|i| async move {
+                let stmts = (0..3).map(|j| db.insert(&format!("n{i}-{j}"))).collect();
+                db.exec.batch(stmts).await
+            });
+            for r in futures::future::join_all(calls).await {
+                r.unwrap();
+            }
+            assert_eq!(db.count().await, 120);
         })
         .await;
     }

@@ -20,7 +20,7 @@
 //! SQL parser (~95 KB of wasm). See docs/worker.md.
 
 use gatehouse_core::async_trait_decl;
-use gatehouse_core::sql::hrana;
+use gatehouse_core::sql::{busy, hrana};
 use gatehouse_core::sql::{SqlError, SqlExecutor, Statement, StatementResult};
 use std::future::Future;
 
@@ -108,39 +108,30 @@ impl SqlExecutor for HranaExecutor {
 }
 }
 
-/// How long to wait before each new try after SQLITE_BUSY (about 1 s in
-/// all). sqld waits for a busy lock itself, but under concurrent writers a
-/// statement still now and then gets "database is locked" at once (seen
-/// with 8 contract tests at a time against one sqld). Trying again is safe:
-/// a busy statement changed nothing, and a busy batch was rolled back (its
-/// ROLLBACK step runs whenever COMMIT did not succeed).
-const BUSY_WAITS_MS: [u64; 6] = [5, 20, 50, 100, 250, 500];
-
-/// Makes `attempt` once, and again after each of [`BUSY_WAITS_MS`] while
-/// the database answers busy; logs the failure it ends with.
-async fn retrying_when_busy<T, F, Fut>(mut attempt: F) -> Result<T, SqlError>
+/// [`busy::retrying_when_busy`] with this host's timer; logs the failure
+/// it ends with.
+async fn retrying_when_busy<T, F, Fut>(attempt: F) -> Result<T, SqlError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SqlError>>,
 {
-    let mut waits = BUSY_WAITS_MS.iter();
-    loop {
-        match (attempt().await, waits.next()) {
-            (Err(e), Some(ms)) if e.is_busy() => pause(*ms, &e).await,
-            (r, _) => return r.inspect_err(log),
-        }
-    }
+    busy::retrying_when_busy(attempt, pause)
+        .await
+        .inspect_err(log)
 }
 
-/// Waits `ms` (a timer: no CPU) before the next try.
-async fn pause(ms: u64, e: &SqlError) {
+/// Says why, then waits `ms` (a timer: no CPU) before the next try.
+fn pause(ms: u64, e: &SqlError) -> impl Future<Output = ()> {
     #[cfg(target_arch = "wasm32")]
-    {
-        worker::console_warn!("gatehouse sql: busy, trying again in {ms} ms: {e}");
-        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
-    }
+    worker::console_warn!("gatehouse sql: busy, trying again in {ms} ms: {e}");
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = (ms, e);
+    let _ = e;
+    async move {
+        #[cfg(target_arch = "wasm32")]
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = ms;
+    }
 }
 
 /// A storage failure becomes the core's 503; the reason goes to the log
@@ -151,71 +142,5 @@ fn log(e: &SqlError) {
         worker::console_error!("gatehouse sql: {m}");
         #[cfg(not(target_arch = "wasm32"))]
         let _ = m;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::Cell;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    /// Natively `pause` does not wait, so the future is ready at once.
-    fn ready<T>(f: impl Future<Output = T>) -> T {
-        match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("pending"),
-        }
-    }
-
-    fn busy() -> SqlError {
-        SqlError::Other("SQLITE_BUSY: SQLite error: database is locked".into())
-    }
-
-    #[test]
-    fn busy_is_tried_again_after_each_wait_then_given_up() {
-        let tries = Cell::new(0);
-        let r: Result<(), _> = ready(retrying_when_busy(|| {
-            tries.set(tries.get() + 1);
-            async { Err(busy()) }
-        }));
-        assert!(r.unwrap_err().is_busy());
-        assert_eq!(tries.get(), 1 + BUSY_WAITS_MS.len());
-    }
-
-    #[test]
-    fn a_try_after_busy_can_succeed() {
-        let tries = Cell::new(0);
-        let r = ready(retrying_when_busy(|| {
-            tries.set(tries.get() + 1);
-            let n = tries.get();
-            async move {
-                if n < 3 {
-                    Err(busy())
-                } else {
-                    Ok(n)
-                }
-            }
-        }));
-        assert_eq!(r.unwrap(), 3);
-    }
-
-    #[test]
-    fn other_failures_are_not_tried_again() {
-        for e in [
-            SqlError::UniqueViolation("t.b".into()),
-            SqlError::Other("hrana: HTTP 429: DbCreateTimeout".into()),
-        ] {
-            let tries = Cell::new(0);
-            let once = Cell::new(Some(e));
-            let r: Result<(), _> = ready(retrying_when_busy(|| {
-                tries.set(tries.get() + 1);
-                let e = once.take().expect("one try");
-                async move { Err(e) }
-            }));
-            assert!(r.is_err());
-            assert_eq!(tries.get(), 1);
-        }
     }
 }

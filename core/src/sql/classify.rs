@@ -16,6 +16,8 @@ const UNIQUE_MESSAGE: &str = "UNIQUE constraint failed: ";
 
 /// The code of SQLite's "database is locked".
 const BUSY_CODE: &str = "SQLITE_BUSY";
+/// SQLITE_BUSY's primary result code (an extended code's low byte).
+const SQLITE_BUSY: i32 = 5;
 
 /// Whether a statement may change the database. Only a plain `SELECT`
 /// (without `RETURNING`, which no SELECT has) is known to be read-only.
@@ -71,6 +73,14 @@ impl SqlError {
                 SqlError::UniqueViolation(message)
             }
             ErrorCode::Name(name) => SqlError::Other(format!("{name}: {message}")),
+            // The embedded engine's code, or a remote client that wrote the
+            // server's code into its message (libsql's Hrana errors).
+            ErrorCode::Extended(c) if c & 0xff == SQLITE_BUSY => {
+                SqlError::Other(format!("{BUSY_CODE}: {message}"))
+            }
+            ErrorCode::None if message.contains(BUSY_CODE) => {
+                SqlError::Other(format!("{BUSY_CODE}: {message}"))
+            }
             ErrorCode::None | ErrorCode::Extended(_) => SqlError::Other(message),
         }
     }
@@ -207,7 +217,20 @@ mod tests {
             ErrorCode::Name("SQLITE_BUSY"),
         );
         assert!(busy.is_busy());
+        // The embedded engine's extended codes (SQLITE_BUSY, BUSY_SNAPSHOT),
+        // and a remote client's message that carries the server's code.
+        for busy in [
+            SqlError::from_failure("database is locked".into(), ErrorCode::Extended(5)),
+            SqlError::from_failure("database is locked".into(), ErrorCode::Extended(517)),
+            SqlError::from_failure(
+                "Hrana: `stream error: `Error { message: \"database is locked\", code: \"SQLITE_BUSY\" }``".into(),
+                ErrorCode::None,
+            ),
+        ] {
+            assert!(busy.is_busy(), "{busy:?}");
+        }
         let not_busy = [
+            SqlError::from_failure("disk I/O error".into(), ErrorCode::Extended(10)),
             SqlError::Other("hrana: HTTP 503: SQLITE_BUSY".into()),
             SqlError::UniqueViolation("SQLITE_BUSY".into()),
             SqlError::from_failure(
