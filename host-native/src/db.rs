@@ -322,17 +322,28 @@ impl LibsqlExecutor {
             });
         }
         let v = version.as_mut().expect("opened above");
-        let rows = v.pragma.query(()).await.map_err(map_err);
-        let value = match rows {
-            Ok(mut rows) => match rows.next().await.map_err(map_err)? {
-                Some(row) => row.get::<i64>(0).map_err(map_err),
-                None => Err(SqlError::Other("data_version: no row".into())),
-            },
-            Err(e) => Err(e),
-        };
-        // Ends the statement's read transaction.
+        let read = async {
+            let mut rows = v.pragma.query(()).await?;
+            match rows.next().await? {
+                Some(row) => row.get::<i64>(0).map(Some),
+                None => Ok(None),
+            }
+        }
+        .await;
+        // On every path: a statement left unfinished would hold its read
+        // transaction, and a replica's sync could then never apply frames.
         v.pragma.reset();
-        Ok(value? as u64)
+        match read {
+            Ok(Some(n)) => Ok(n as u64),
+            Ok(None) => Err(SqlError::Other("data_version: no row".into())),
+            Err(e) => {
+                // A fresh connection next time: closing this one releases
+                // whatever it may still hold.
+                *version = None;
+                tracing::warn!(error = %e, "reading the data version failed");
+                Err(map_err(e))
+            }
+        }
     }
 
     /// Takes the in-process write lock when `writes` and the database is an
