@@ -47,6 +47,7 @@ mod admin;
 mod api;
 pub mod api_client;
 mod audit;
+mod cache;
 pub mod clock;
 pub mod config;
 mod context;

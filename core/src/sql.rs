@@ -120,5 +120,18 @@ pub trait SqlExecutor: crate::MaybeSendSync {
     async fn catch_up(&self) -> Result<bool, SqlError> {
         Ok(false)
     }
+
+    /// The data generation, for in-memory caches of rows (`crate::cache`).
+    /// Contract: if two calls return the same `Some(g)`, no write visible
+    /// to this executor's reads happened between them: not by this process
+    /// (through any of its connections), not by another process on the same
+    /// database (the CLI while the server runs), not by a replica's sync
+    /// bringing in other hosts' writes. A reader takes the generation
+    /// *before* its query and tags what it read with it, so a write landing
+    /// during the query leaves a stale tag, never a stale hit.
+    /// `None` (the default) means "cannot tell": nothing is cached.
+    async fn generation(&self) -> Result<Option<u64>, SqlError> {
+        Ok(None)
+    }
 }
 }

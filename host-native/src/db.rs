@@ -6,6 +6,7 @@ use gatehouse_core::sql::busy;
 use gatehouse_core::sql::classify::{may_write, returns_rows, ErrorCode};
 use gatehouse_core::sql::{Row, SqlError, SqlExecutor, Statement, StatementResult, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -77,7 +78,11 @@ struct ReplicaState {
     /// One catch-up at a time; a caller that waited for another's finds the
     /// replica already caught up (`synced` moved on) and returns at once.
     sync_lock: tokio::sync::Mutex<()>,
-    synced: std::sync::atomic::AtomicU64,
+    synced: AtomicU64,
+    /// Moved after every write sent to the primary and every sync this
+    /// executor ran: part of the generation (`SqlExecutor::generation`),
+    /// with `reads`' data version.
+    writes: AtomicU64,
 }
 
 /// How often a replica pulls the primary's changes unless told otherwise.
@@ -85,6 +90,50 @@ pub const DEFAULT_REPLICA_SYNC: Duration = Duration::from_millis(100);
 
 struct LocalState {
     idle: Mutex<Vec<LocalConn>>,
+    /// Moved after every statement or batch that may write, through any
+    /// pooled connection: this process's half of the generation.
+    writes: AtomicU64,
+    /// A connection that only reads `PRAGMA data_version`, which changes
+    /// when any other connection (pooled here, another process, a
+    /// replica's sync) committed: the other half. Opened on first use;
+    /// one connection, as the values of two are not comparable.
+    version: tokio::sync::Mutex<Option<VersionConn>>,
+}
+
+impl LocalState {
+    fn new() -> Self {
+        LocalState {
+            idle: Mutex::new(Vec::new()),
+            writes: AtomicU64::new(0),
+            version: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+/// The data-version connection and its prepared pragma.
+struct VersionConn {
+    _conn: libsql::Connection,
+    pragma: libsql::Statement,
+}
+
+/// Moves a write counter when dropped: after the write it guards has ended,
+/// however it ended (a failed or cancelled write moves it too; that only
+/// costs a cache miss).
+struct BumpOnDrop<'a>(Option<&'a AtomicU64>);
+
+impl Drop for BumpOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(counter) = self.0 {
+            counter.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// One generation from this process's write count and the data version:
+/// equal pairs give equal values, and a pair repeats only after 2^32 of
+/// either between two reads.
+fn generation_of(writes: u64, data_version: u64) -> u64 {
+    (writes << 32) ^ (data_version & 0xffff_ffff)
 }
 
 impl std::fmt::Debug for LibsqlExecutor {
@@ -130,9 +179,7 @@ impl LibsqlExecutor {
             .map_err(open_err)?;
         let exec = LibsqlExecutor {
             db,
-            local: Some(LocalState {
-                idle: Mutex::new(Vec::new()),
-            }),
+            local: Some(LocalState::new()),
             replica: None,
             writer: tokio::sync::Mutex::new(()),
         };
@@ -198,9 +245,7 @@ impl LibsqlExecutor {
                 .build()
                 .await
                 .map_err(open_err)?,
-            local: Some(LocalState {
-                idle: Mutex::new(Vec::new()),
-            }),
+            local: Some(LocalState::new()),
             replica: None,
             writer: tokio::sync::Mutex::new(()),
         };
@@ -211,7 +256,8 @@ impl LibsqlExecutor {
                 reads: Box::new(reads),
                 idle: Mutex::new(Vec::new()),
                 sync_lock: tokio::sync::Mutex::new(()),
-                synced: std::sync::atomic::AtomicU64::new(0),
+                synced: AtomicU64::new(0),
+                writes: AtomicU64::new(0),
             }),
             writer: tokio::sync::Mutex::new(()),
         })
@@ -261,6 +307,54 @@ impl LibsqlExecutor {
         let mut idle = local.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE_LOCAL {
             idle.push(conn);
+        }
+    }
+
+    /// The write counter a write through this executor moves (none for a
+    /// plain remote server: it has no generation).
+    fn write_counter(&self, writes: bool) -> BumpOnDrop<'_> {
+        let counter = match (&self.replica, &self.local) {
+            (Some(replica), _) => Some(&replica.writes),
+            (None, Some(local)) => Some(&local.writes),
+            (None, None) => None,
+        };
+        BumpOnDrop(counter.filter(|_| writes))
+    }
+
+    /// `PRAGMA data_version` on the dedicated connection (embedded file).
+    async fn data_version(&self, local: &LocalState) -> Result<u64, SqlError> {
+        let mut version = local.version.lock().await;
+        if version.is_none() {
+            let conn = self.db.connect().map_err(map_err)?;
+            conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+            let pragma = conn.prepare("PRAGMA data_version").await.map_err(map_err)?;
+            *version = Some(VersionConn {
+                _conn: conn,
+                pragma,
+            });
+        }
+        let v = version.as_mut().expect("opened above");
+        let read = async {
+            let mut rows = v.pragma.query(()).await?;
+            match rows.next().await? {
+                Some(row) => row.get::<i64>(0).map(Some),
+                None => Ok(None),
+            }
+        }
+        .await;
+        // On every path: a statement left unfinished would hold its read
+        // transaction, and a replica's sync could then never apply frames.
+        v.pragma.reset();
+        match read {
+            Ok(Some(n)) => Ok(n as u64),
+            Ok(None) => Err(SqlError::Other("data_version: no row".into())),
+            Err(e) => {
+                // A fresh connection next time: closing this one releases
+                // whatever it may still hold.
+                *version = None;
+                tracing::warn!(error = %e, "reading the data version failed");
+                Err(map_err(e))
+            }
         }
     }
 
@@ -340,6 +434,7 @@ impl SqlExecutor for LibsqlExecutor {
         // only, and the server queues those itself; only an embedded file
         // needs the lock for it.
         let _write = self.write_guard(writes && self.local.is_some()).await;
+        let _bump = self.write_counter(writes);
         let mut pooled = self.pooled().await?;
         match pooled.conn() {
             Conn::Local(conn) => conn.run(stmt).await,
@@ -353,6 +448,7 @@ impl SqlExecutor for LibsqlExecutor {
         }
         let writes = stmts.iter().any(|s| may_write(&s.sql));
         let _write = self.write_guard(writes).await;
+        let _bump = self.write_counter(writes);
         let mut pooled = self.pooled().await?;
         match pooled.conn() {
             Conn::Local(conn) => conn.batch(stmts).await,
@@ -361,7 +457,6 @@ impl SqlExecutor for LibsqlExecutor {
     }
 
     async fn catch_up(&self) -> Result<bool, SqlError> {
-        use std::sync::atomic::Ordering;
         let Some(replica) = &self.replica else {
             return Ok(false);
         };
@@ -374,8 +469,30 @@ impl SqlExecutor for LibsqlExecutor {
             return Ok(true);
         }
         replica.synced.fetch_add(1, Ordering::AcqRel);
+        let _bump = BumpOnDrop(Some(&replica.writes));
         self.db.sync().await.map_err(map_err)?;
         Ok(true)
+    }
+
+    /// Embedded file: this process's write count and the file's data
+    /// version. Replica: the writes and syncs this executor ran, and the
+    /// replica file's data version (the background sync's frames move
+    /// it). Plain remote server: none.
+    async fn generation(&self) -> Result<Option<u64>, SqlError> {
+        let (writes, local, on) = match (&self.replica, &self.local) {
+            (Some(replica), _) => {
+                let reads = &replica.reads;
+                (&replica.writes, reads.local.as_ref(), reads.as_ref())
+            }
+            (None, Some(local)) => (&local.writes, Some(local), self),
+            (None, None) => return Ok(None),
+        };
+        let Some(local) = local else { return Ok(None) };
+        // The count first: a write that ends after this read moves the
+        // count after its commit, which the data version then also shows.
+        let count = writes.load(Ordering::Acquire);
+        let version = on.data_version(local).await?;
+        Ok(Some(generation_of(count, version)))
     }
 }
 
@@ -962,6 +1079,123 @@ mod tests {
         assert!(matches!(err, SqlError::UniqueViolation(_)), "{err:?}");
         assert_eq!(count(&replica).await, 3, "the failed batch left nothing");
         assert_eq!(primary.count().await, 3);
+    }
+
+    async fn generation(exec: &LibsqlExecutor) -> u64 {
+        exec.generation().await.unwrap().expect("a generation")
+    }
+
+    #[tokio::test]
+    async fn the_generation_moves_with_every_write_and_not_with_reads() {
+        let db = Db::local().await;
+        let g = generation(&db.exec).await;
+        assert_eq!(db.count().await, 0);
+        let read = db.exec.batch(vec![db.stmt("SELECT 1", vec![])]);
+        read.await.unwrap();
+        assert_eq!(generation(&db.exec).await, g, "reads change nothing");
+        db.exec.run(db.insert("a")).await.unwrap();
+        let after_run = generation(&db.exec).await;
+        assert_ne!(after_run, g);
+        db.exec.batch(vec![db.insert("b")]).await.unwrap();
+        let after_batch = generation(&db.exec).await;
+        assert_ne!(after_batch, after_run);
+        // A write that failed may have done nothing: it moves it anyway.
+        assert!(db.exec.run(db.insert("a")).await.is_err());
+        assert_ne!(generation(&db.exec).await, after_batch);
+    }
+
+    /// The CLI while the server runs: another process (here another
+    /// executor, with its own connections) on the same file.
+    #[tokio::test]
+    async fn a_write_by_another_connection_on_the_file_moves_the_generation() {
+        let db = Db::local().await;
+        let dir = db._dir.as_ref().unwrap();
+        let path = dir.path().join("t.db");
+        let other = LibsqlExecutor::open(path.to_str().unwrap(), None)
+            .await
+            .unwrap();
+        let g = generation(&db.exec).await;
+        let read = other.run(db.stmt("SELECT count(*) FROM {t}", vec![]));
+        read.await.unwrap();
+        assert_eq!(generation(&db.exec).await, g, "another's read");
+        other.run(db.insert("theirs")).await.unwrap();
+        let after_run = generation(&db.exec).await;
+        assert_ne!(after_run, g, "another's write");
+        other.batch(vec![db.insert("batched")]).await.unwrap();
+        assert_ne!(generation(&db.exec).await, after_run, "another's batch");
+        assert_eq!(db.count().await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_plain_remote_server_has_no_generation() {
+        let Ok(url) = std::env::var(REMOTE_VAR) else {
+            eprintln!("SKIP: no {REMOTE_VAR}");
+            return;
+        };
+        let db = Db::remote(&url).await;
+        assert_eq!(db.exec.generation().await.unwrap(), None);
+    }
+
+    /// Against a real primary: a replica's generation moves with its own
+    /// writes, with its catch-up, and with a sync bringing another client's
+    /// write, whether this executor ran the sync or libSQL's background
+    /// task did.
+    #[tokio::test]
+    async fn a_replica_generation_moves_when_a_sync_brings_frames() {
+        let Ok(url) = std::env::var(REMOTE_VAR) else {
+            eprintln!("SKIP: no {REMOTE_VAR}");
+            return;
+        };
+        let token = std::env::var(AUTH_TOKEN_VAR).ok();
+        let primary = Db::remote(&url).await;
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str, every: Duration| {
+            let path = dir.path().join(name);
+            let (url, token) = (url.clone(), token.clone());
+            async move {
+                LibsqlExecutor::open_replica(path.to_str().unwrap(), &url, token, every)
+                    .await
+                    .unwrap()
+            }
+        };
+        async fn count_in(exec: &LibsqlExecutor, stmt: Statement) -> i64 {
+            match exec.run(stmt).await.unwrap().rows[0][0] {
+                Value::Integer(n) => n,
+                ref other => panic!("count: {other:?}"),
+            }
+        }
+        let count = |exec| count_in(exec, primary.stmt("SELECT count(*) FROM {t}", vec![]));
+        // No background sync within this part: only what the test runs.
+        let replica = open("still.db", Duration::from_secs(3600)).await;
+        let g = generation(&replica).await;
+        assert_eq!(count(&replica).await, 0);
+        assert_eq!(generation(&replica).await, g, "a read");
+        replica.run(primary.insert("mine")).await.unwrap();
+        let mine = generation(&replica).await;
+        assert_ne!(mine, g, "its own write");
+
+        primary.exec.run(primary.insert("theirs")).await.unwrap();
+        // libSQL's own sync, as its background task runs it: only the
+        // replica file's data version can tell.
+        replica.db.sync().await.unwrap();
+        assert_eq!(count(&replica).await, 2);
+        let synced = generation(&replica).await;
+        assert_ne!(synced, mine, "the sync's frames");
+        assert!(replica.catch_up().await.unwrap());
+        assert_ne!(generation(&replica).await, synced, "a catch-up");
+
+        // The background task, every 20 ms: once the row is readable here,
+        // the generation has moved.
+        let replica = open("moving.db", Duration::from_millis(20)).await;
+        let before = count(&replica).await;
+        let g = generation(&replica).await;
+        primary.exec.run(primary.insert("later")).await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count(&replica).await == before {
+            assert!(std::time::Instant::now() < deadline, "never synced");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_ne!(generation(&replica).await, g, "the background sync");
     }
 
     #[test]

@@ -43,12 +43,24 @@ pub(crate) fn client_from_row(r: &Row) -> Result<ApiClient, SqlError> {
 }
 
 impl Store {
+    /// The client `id`. Every request with an API key asks: answered from
+    /// the cache while the executor's generation has not moved
+    /// (`crate::cache`); the key is still compared by the caller.
     pub async fn client(&self, id: &str) -> Result<Option<ApiClient>, SqlError> {
-        // Every request with an API key runs it: the text is built once.
+        // Before the query: a write during it leaves a stale tag.
+        let generation = self.generation().await;
+        if let Some(hit) = generation.and_then(|g| self.cache.clients.get(id, g)) {
+            return Ok(Some(hit));
+        }
+        // The text is built once.
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?")
         });
-        self.first(&SQL, vec![id.into()], client_from_row).await
+        let found = self.first(&SQL, vec![id.into()], client_from_row).await?;
+        if let (Some(g), Some(client)) = (generation, &found) {
+            self.cache.clients.put(id, g, client.clone());
+        }
+        Ok(found)
     }
 
     pub async fn clients(&self) -> Result<Vec<ApiClient>, SqlError> {

@@ -100,11 +100,22 @@ impl Guard {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) sql: Arc<dyn SqlExecutor>,
+    /// Clients and live logins, as of the executor's generation.
+    pub(crate) cache: Arc<crate::cache::Caches>,
 }
 
 impl Store {
     pub fn new(sql: Arc<dyn SqlExecutor>) -> Self {
-        Store { sql }
+        Store {
+            sql,
+            cache: Arc::default(),
+        }
+    }
+
+    /// The executor's data generation; `None` (no caching) when it cannot
+    /// tell or failed to say (the query that follows reports the failure).
+    pub(crate) async fn generation(&self) -> Option<u64> {
+        self.sql.generation().await.unwrap_or(None)
     }
 
     pub(crate) async fn rows(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, SqlError> {

@@ -3,6 +3,7 @@
 use super::sessions::SessionInsert;
 use super::{bad_row, int, opt_int, text, Guard, Store};
 use crate::audit::AuditEvent;
+use crate::cache::LiveLogin;
 use crate::clock::UnixMillis;
 use crate::session::SessionId;
 use crate::sql::{Row, SqlError, Statement, StatementResult, Value};
@@ -33,6 +34,15 @@ pub(crate) fn user_from_values(r: &[Value]) -> Result<User, SqlError> {
         })
     };
     f().ok_or_else(|| bad_row("user"))
+}
+
+/// A user (`USER_COLUMNS`) followed by its login's `absolute_expires_at`.
+fn live_login_from_row(r: &Row) -> Result<LiveLogin, SqlError> {
+    let expires = r.get(12).and_then(int).ok_or_else(|| bad_row("login"))?;
+    Ok(LiveLogin {
+        user: user_from_values(r)?,
+        absolute_expires_at: UnixMillis(expires),
+    })
 }
 
 /// The user in the first row of the `i`th result of a batch.
@@ -78,14 +88,23 @@ impl Store {
     }
 
     /// The user, if the login `sid` is theirs and still live: what an
-    /// access token needs on every request, in one query.
+    /// access token needs on every request, in one query, or from the cache
+    /// while the executor's generation has not moved (`crate::cache`).
     pub async fn user_in_session(
         &self,
         id: UserId,
         sid: &SessionId,
         now: UnixMillis,
     ) -> Result<Option<User>, SqlError> {
-        // Every authenticated request runs it: the text is built once.
+        // Before the query: a write during it leaves a stale tag.
+        let generation = self.generation().await;
+        if let Some(hit) = generation.and_then(|g| self.cache.logins.get(&sid.0, g)) {
+            // Past its expiry: the query decides (and finds nothing).
+            if let Some(user) = hit.user_at(id, now) {
+                return Ok(Some(user));
+            }
+        }
+        // The text is built once.
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             let cols = USER_COLUMNS
                 .split(", ")
@@ -93,11 +112,23 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
-                "SELECT {cols} FROM users u JOIN sessions s ON s.id = ? AND s.user_id = u.id WHERE u.id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ?"
+                "SELECT {cols}, s.absolute_expires_at FROM users u JOIN sessions s ON s.id = ? AND s.user_id = u.id WHERE u.id = ? AND s.revoked_at IS NULL AND s.absolute_expires_at > ?"
             )
         });
-        self.one_user(&SQL, vec![sid.0.clone().into(), id.0.into(), now.0.into()])
-            .await
+        let found = self
+            .first(
+                &SQL,
+                vec![sid.0.clone().into(), id.0.into(), now.0.into()],
+                live_login_from_row,
+            )
+            .await?;
+        let Some(login) = found else {
+            return Ok(None);
+        };
+        if let Some(g) = generation {
+            self.cache.logins.put(&sid.0, g, login.clone());
+        }
+        Ok(Some(login.user))
     }
 
     pub async fn user_by_email(&self, normalized: &str) -> Result<Option<UserWithHash>, SqlError> {
