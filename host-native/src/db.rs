@@ -326,7 +326,10 @@ impl LibsqlExecutor {
         let mut version = local.version.lock().await;
         if version.is_none() {
             let conn = self.db.connect().map_err(map_err)?;
-            conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+            // Never wait for a lock here: every request reads this one
+            // connection in turn, so one wait would stall them all. A busy
+            // read means "cannot tell": those requests skip the caches.
+            conn.busy_timeout(Duration::ZERO).map_err(map_err)?;
             let pragma = conn.prepare("PRAGMA data_version").await.map_err(map_err)?;
             *version = Some(VersionConn {
                 _conn: conn,
@@ -349,11 +352,14 @@ impl LibsqlExecutor {
             Ok(Some(n)) => Ok(n as u64),
             Ok(None) => Err(SqlError::Other("data_version: no row".into())),
             Err(e) => {
-                // A fresh connection next time: closing this one releases
-                // whatever it may still hold.
-                *version = None;
-                tracing::warn!(error = %e, "reading the data version failed");
-                Err(map_err(e))
+                let e = map_err(e);
+                if !e.is_busy() {
+                    // A fresh connection next time: closing this one
+                    // releases whatever it may still hold.
+                    *version = None;
+                    tracing::warn!(error = %e, "reading the data version failed");
+                }
+                Err(e)
             }
         }
     }
