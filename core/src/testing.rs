@@ -53,6 +53,25 @@ pub fn cheap(config: Config) -> Config {
     }
 }
 
+/// An active web client `id` serving creators, created at [`T0`], with
+/// key hash `key-0` and 100 requests a minute.
+pub fn sample_client(id: &str) -> crate::api_client::ApiClient {
+    crate::api_client::ApiClient {
+        id: ClientId(id.into()),
+        name: format!("client {id}"),
+        client_type: "web".into(),
+        key_hash: "key-0".into(),
+        rate_limit: 100,
+        rate_period_secs: 60,
+        is_active: true,
+        serves: vec![crate::user::UserType::Creator],
+        allowed_origins: vec![],
+        created_at: T0,
+        email: Default::default(),
+        require_mfa_for_staff: false,
+    }
+}
+
 /// `codec`'s token of `token_type` for `user` on the test login `s1` of
 /// client `cl_1` (`jti` j1, `amr` pwd), issued `now` for `ttl_secs`.
 pub fn sample_token(

@@ -1023,35 +1023,61 @@ mod tests {
         assert_eq!(db.count().await, 400);
     }
 
-    /// Against a real primary: a replica reads its own writes at once, sees
-    /// another client's only after catching up, and a batch through it is
-    /// one transaction on the primary.
-    #[tokio::test]
-    async fn a_replica_reads_its_own_writes_and_catches_up_on_others() {
-        let Ok(url) = std::env::var(REMOTE_VAR) else {
-            eprintln!("SKIP: no {REMOTE_VAR}");
-            return;
-        };
-        let token = std::env::var(AUTH_TOKEN_VAR).ok();
-        let primary = Db::remote(&url).await;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("replica.db");
-        // No background sync within the test: only writes and catch_up move it.
-        let replica = LibsqlExecutor::open_replica(
-            path.to_str().unwrap(),
-            &url,
-            token,
-            Duration::from_secs(3600),
-        )
-        .await
-        .unwrap();
-        async fn count_in(exec: &LibsqlExecutor, stmt: Statement) -> i64 {
+    /// A real primary (the server `REMOTE_VAR` names) with a table of its
+    /// own, and a folder for replicas of it; `None` (the test is skipped)
+    /// without one.
+    struct Primary {
+        url: String,
+        token: Option<String>,
+        db: Db,
+        dir: tempfile::TempDir,
+    }
+
+    impl Primary {
+        async fn new() -> Option<Primary> {
+            let Ok(url) = std::env::var(REMOTE_VAR) else {
+                eprintln!("SKIP: no {REMOTE_VAR}");
+                return None;
+            };
+            Some(Primary {
+                token: std::env::var(AUTH_TOKEN_VAR).ok(),
+                db: Db::remote(&url).await,
+                dir: tempfile::tempdir().unwrap(),
+                url,
+            })
+        }
+
+        /// A replica in the folder that pulls the primary's changes `every`.
+        async fn replica(&self, name: &str, every: Duration) -> LibsqlExecutor {
+            let path = self.dir.path().join(name);
+            let token = self.token.clone();
+            LibsqlExecutor::open_replica(path.to_str().unwrap(), &self.url, token, every)
+                .await
+                .unwrap()
+        }
+
+        /// The rows of the primary's table as `exec` reads them.
+        async fn count_on(&self, exec: &LibsqlExecutor) -> i64 {
+            let stmt = self.db.stmt("SELECT count(*) FROM {t}", vec![]);
             match exec.run(stmt).await.unwrap().rows[0][0] {
                 Value::Integer(n) => n,
                 ref other => panic!("count: {other:?}"),
             }
         }
-        let count = |exec| count_in(exec, primary.stmt("SELECT count(*) FROM {t}", vec![]));
+    }
+
+    /// Against a real primary: a replica reads its own writes at once, sees
+    /// another client's only after catching up, and a batch through it is
+    /// one transaction on the primary.
+    #[tokio::test]
+    async fn a_replica_reads_its_own_writes_and_catches_up_on_others() {
+        let Some(p) = Primary::new().await else {
+            return;
+        };
+        let primary = &p.db;
+        // No background sync within the test: only writes and catch_up move it.
+        let replica = p.replica("replica.db", Duration::from_secs(3600)).await;
+        let count = |exec| p.count_on(exec);
         assert_eq!(
             count(&replica).await,
             0,
@@ -1148,29 +1174,12 @@ mod tests {
     /// task did.
     #[tokio::test]
     async fn a_replica_generation_moves_when_a_sync_brings_frames() {
-        let Ok(url) = std::env::var(REMOTE_VAR) else {
-            eprintln!("SKIP: no {REMOTE_VAR}");
+        let Some(p) = Primary::new().await else {
             return;
         };
-        let token = std::env::var(AUTH_TOKEN_VAR).ok();
-        let primary = Db::remote(&url).await;
-        let dir = tempfile::tempdir().unwrap();
-        let open = |name: &str, every: Duration| {
-            let path = dir.path().join(name);
-            let (url, token) = (url.clone(), token.clone());
-            async move {
-                LibsqlExecutor::open_replica(path.to_str().unwrap(), &url, token, every)
-                    .await
-                    .unwrap()
-            }
-        };
-        async fn count_in(exec: &LibsqlExecutor, stmt: Statement) -> i64 {
-            match exec.run(stmt).await.unwrap().rows[0][0] {
-                Value::Integer(n) => n,
-                ref other => panic!("count: {other:?}"),
-            }
-        }
-        let count = |exec| count_in(exec, primary.stmt("SELECT count(*) FROM {t}", vec![]));
+        let primary = &p.db;
+        let open = |name, every| p.replica(name, every);
+        let count = |exec| p.count_on(exec);
         // No background sync within this part: only what the test runs.
         let replica = open("still.db", Duration::from_secs(3600)).await;
         let g = generation(&replica).await;

@@ -32,6 +32,14 @@ async fn signed_in() -> (Service, World, String) {
     (svc, w, access)
 }
 
+/// `access` is refused now: its login or its user changed.
+async fn refused(w: &World, access: &str) {
+    w.api()
+        .profile(access)
+        .await
+        .assert_error(401, "token_not_valid");
+}
+
 async fn generation(sql: &LibsqlExecutor) -> u64 {
     sql.generation()
         .await
@@ -82,10 +90,7 @@ async fn a_user_deactivated_or_a_login_ended_by_another_connection_is_refused_at
     ))
     .await
     .unwrap();
-    w.api()
-        .profile(&access)
-        .await
-        .assert_error(401, "token_not_valid");
+    refused(&w, &access).await;
 
     let access = s(&w.register("bob").await.body["access"]);
     for _ in 0..2 {
@@ -98,10 +103,7 @@ async fn a_user_deactivated_or_a_login_ended_by_another_connection_is_refused_at
     )])
     .await
     .unwrap();
-    w.api()
-        .profile(&access)
-        .await
-        .assert_error(401, "token_not_valid");
+    refused(&w, &access).await;
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use crate::sql::{SqlError, SqlExecutor, Statement, StatementResult};
 use crate::store::sessions::SessionInsert;
 use crate::store::users::UserInsert;
 use crate::store::Store;
-use crate::testing::{TestEnv, T0};
+use crate::testing::{sample_client, TestEnv, T0};
 use crate::user::{UserId, UserType};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -101,23 +101,6 @@ fn audit(name: &'static str) -> AuditEvent {
     AuditEvent::new(name, &Actor::operator(), T0)
 }
 
-fn client(id: &str) -> ApiClient {
-    ApiClient {
-        id: ClientId(id.into()),
-        name: format!("client {id}"),
-        client_type: "web".into(),
-        key_hash: "key-0".into(),
-        rate_limit: 100,
-        rate_period_secs: 60,
-        is_active: true,
-        serves: vec![UserType::Creator],
-        allowed_origins: vec![],
-        created_at: T0,
-        email: Default::default(),
-        require_mfa_for_staff: false,
-    }
-}
-
 /// A login that ends absolutely at `T0 + 30 days`.
 const LIFETIME_SECS: i64 = 30 * 86400;
 
@@ -135,7 +118,7 @@ async fn world(blind: bool) -> World {
     let t = TestEnv::in_memory().await;
     let exec = Arc::new(Generational::over(t.sql.clone(), blind));
     let store = Store::new(exec.clone());
-    let c = client("c");
+    let c = sample_client("c");
     store
         .insert_client(&c, &audit(event::CLIENT_CREATED))
         .await
@@ -208,7 +191,7 @@ async fn a_second_lookup_runs_no_statement_until_a_write() {
     assert_eq!(w.exec.ran(), ran, "both answered from memory");
 
     // Any write moves the generation: both are read again.
-    let other = client("other");
+    let other = sample_client("other");
     w.store
         .insert_client(&other, &audit(event::CLIENT_CREATED))
         .await
@@ -288,7 +271,7 @@ async fn an_absent_row_is_never_cached() {
     w.exec.frozen.store(true, Ordering::SeqCst);
     assert!(w.store.client("late").await.unwrap().is_none());
     w.store
-        .insert_client(&client("late"), &audit(event::CLIENT_CREATED))
+        .insert_client(&sample_client("late"), &audit(event::CLIENT_CREATED))
         .await
         .unwrap();
     assert!(w.store.client("late").await.unwrap().is_some());

@@ -10,7 +10,7 @@ use crate::audit::{event, Actor, AuditEvent, UserRef};
 use crate::clock::UnixMillis;
 use crate::session::SessionId;
 use crate::sql::{Statement, Value};
-use crate::testing::{TestEnv, T0};
+use crate::testing::{sample_client, TestEnv, T0};
 use crate::user::{Taken, UserId, UserType};
 
 async fn store() -> (TestEnv, Store) {
@@ -37,18 +37,8 @@ fn user<'a>(email: &'a str, username: &'a str) -> UserInsert<'a> {
 
 fn client(id: &str) -> ApiClient {
     ApiClient {
-        id: ClientId(id.into()),
-        name: format!("client {id}"),
-        client_type: "web".into(),
-        key_hash: "key-0".into(),
-        rate_limit: 100,
-        rate_period_secs: 60,
-        is_active: true,
-        serves: vec![UserType::Creator],
         allowed_origins: vec!["https://app.example.com".into()],
-        created_at: T0,
-        email: Default::default(),
-        require_mfa_for_staff: false,
+        ..sample_client(id)
     }
 }
 
