@@ -15,7 +15,7 @@ use std::future::Future;
 pub const BUSY_WAITS_MS: [u64; 6] = [5, 20, 50, 100, 250, 500];
 
 /// Makes `attempt` once, and again after each of [`BUSY_WAITS_MS`] while
-/// the database answers busy, waiting with `pause(ms, &error)` (a timer: no
+/// the database answers busy (or interrupted: [`SqlError::may_try_again`]), waiting with `pause(ms, &error)` (a timer: no
 /// CPU) in between. Returns the last answer.
 pub async fn retrying_when_busy<T, F, Fut, P, PFut>(mut attempt: F, pause: P) -> Result<T, SqlError>
 where
@@ -27,7 +27,7 @@ where
     let mut waits = BUSY_WAITS_MS.iter();
     loop {
         match (attempt().await, waits.next()) {
-            (Err(e), Some(ms)) if e.is_busy() => pause(*ms, &e).await,
+            (Err(e), Some(ms)) if e.may_try_again() => pause(*ms, &e).await,
             (r, _) => return r,
         }
     }

@@ -18,6 +18,12 @@ const UNIQUE_MESSAGE: &str = "UNIQUE constraint failed: ";
 const BUSY_CODE: &str = "SQLITE_BUSY";
 /// SQLITE_BUSY's primary result code (an extended code's low byte).
 const SQLITE_BUSY: i32 = 5;
+/// The code of SQLite's "interrupted". sqld interrupts a transaction that
+/// held the write lock too long while another connection waited for it,
+/// and rolls it back (seen once in the contract suite against sqld).
+const INTERRUPT_CODE: &str = "SQLITE_INTERRUPT";
+/// SQLITE_INTERRUPT's primary result code.
+const SQLITE_INTERRUPT: i32 = 9;
 
 /// Whether a statement may change the database. Only a plain `SELECT`
 /// (without `RETURNING`, which no SELECT has) is known to be read-only.
@@ -81,6 +87,12 @@ impl SqlError {
             ErrorCode::None if message.contains(BUSY_CODE) => {
                 SqlError::Other(format!("{BUSY_CODE}: {message}"))
             }
+            ErrorCode::Extended(c) if c & 0xff == SQLITE_INTERRUPT => {
+                SqlError::Other(format!("{INTERRUPT_CODE}: {message}"))
+            }
+            ErrorCode::None if message.contains(INTERRUPT_CODE) => {
+                SqlError::Other(format!("{INTERRUPT_CODE}: {message}"))
+            }
             ErrorCode::None | ErrorCode::Extended(_) => SqlError::Other(message),
         }
     }
@@ -89,6 +101,13 @@ impl SqlError {
     /// statement changed nothing, so trying it again is safe.
     pub fn is_busy(&self) -> bool {
         matches!(self, SqlError::Other(m) if m.starts_with(BUSY_CODE))
+    }
+
+    /// Whether the statement or transaction changed nothing and may be
+    /// tried again: the database was busy, or it interrupted the
+    /// transaction (and rolled it back) to hand its lock to another.
+    pub fn may_try_again(&self) -> bool {
+        self.is_busy() || matches!(self, SqlError::Other(m) if m.starts_with(INTERRUPT_CODE))
     }
 }
 
@@ -228,6 +247,19 @@ mod tests {
             ),
         ] {
             assert!(busy.is_busy(), "{busy:?}");
+        }
+        // sqld interrupting a transaction to hand its lock on: tried again,
+        // but not "busy".
+        for interrupted in [
+            SqlError::from_failure("interrupted".into(), ErrorCode::Extended(9)),
+            SqlError::from_failure(
+                "Hrana: `stream error: `Error { message: \"SQLite error: interrupted\", code: \"SQLITE_INTERRUPT\" }``".into(),
+                ErrorCode::None,
+            ),
+            SqlError::from_failure("interrupted".into(), ErrorCode::Name("SQLITE_INTERRUPT")),
+        ] {
+            assert!(interrupted.may_try_again(), "{interrupted:?}");
+            assert!(!interrupted.is_busy(), "{interrupted:?}");
         }
         let not_busy = [
             SqlError::from_failure("disk I/O error".into(), ErrorCode::Extended(10)),
