@@ -23,11 +23,19 @@ export const env = {
 };
 mkdirSync(env.shots, { recursive: true });
 
+// Chromium has crashed at launch on this machine (SIGSEGV before any
+// page), once in many runs: a second launch is tried before failing.
 export async function launch() {
-  return chromium.launch({
+  const open = () => chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+  try {
+    return await open();
+  } catch (e) {
+    console.error(`chromium did not start (${e.message.split('\n')[0]}); trying once more`);
+    return open();
+  }
 }
 
 /**
