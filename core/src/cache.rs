@@ -62,14 +62,16 @@ impl LiveLogin {
 
 /// A bounded map from a text key to a value read under a generation.
 pub(crate) struct GenerationCache<V> {
-    entries: Mutex<HashMap<String, (u64, V)>>,
+    /// Only ids of rows found are kept (a caller's guess is looked up,
+    /// never stored): SipHash's flood resistance would buy nothing.
+    entries: Mutex<HashMap<String, (u64, V), foldhash::fast::RandomState>>,
     cap: usize,
 }
 
 impl<V: Clone> GenerationCache<V> {
     pub(crate) fn new(cap: usize) -> Self {
         GenerationCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
             cap: cap.max(1),
         }
     }

@@ -192,10 +192,13 @@ pub(crate) fn verified_access(
 }
 
 /// The user behind `Authorization: Bearer <access>`, with a live login.
+/// `generation`: the store's data generation, read once by the service
+/// before the request's first read (`Store::generation`).
 pub(crate) async fn authenticate(
     shared: &Shared,
     req: &Request<Bytes>,
     now: UnixMillis,
+    generation: Option<u64>,
 ) -> Result<Caller, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Err(ApiError::not_authenticated());
@@ -216,9 +219,10 @@ pub(crate) async fn authenticate(
     };
     let mut found = shared
         .store
-        .user_in_session(claims.user_id, &claims.sid, now)
+        .user_in_session_as_of(claims.user_id, &claims.sid, now, generation)
         .await?;
-    // A login opened through another host may not be on this replica yet.
+    // A login opened through another host may not be on this replica yet
+    // (after a catch-up, under the generation it moved to).
     if found.is_none() && shared.env.sql.catch_up().await? {
         found = shared
             .store

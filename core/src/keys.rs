@@ -233,10 +233,11 @@ impl Keys<'_> {
     /// Before a request: re-reads the keys when the cache is older than
     /// `key_cache_secs`, or when `token` names a kid this host does not
     /// know (at most once a second, so junk kids cannot hammer the
-    /// database). A failed read keeps the old keys.
-    pub(crate) async fn refresh(&self, now: UnixMillis, token: Option<&str>) {
+    /// database). A failed read keeps the old keys. True when the keys were
+    /// read again (a token that failed before may verify now).
+    pub(crate) async fn refresh(&self, now: UnixMillis, token: Option<&str>) -> bool {
         if managed_alg(self.config).is_none() {
-            return;
+            return false;
         }
         let stale = now.0 - self.cache.loaded_at.load(Ordering::Acquire)
             >= self.config.key_cache_secs * 1000;
@@ -253,9 +254,7 @@ impl Keys<'_> {
                         .compare_exchange(last, now.0, Ordering::AcqRel, Ordering::Acquire)
                         .is_ok()
             };
-        if stale || unknown {
-            let _ = self.reload(now).await;
-        }
+        (stale || unknown) && self.reload(now).await.is_ok()
     }
 
     /// Rotates: next → current, current → previous (accepted until

@@ -16,7 +16,7 @@ use crate::token::{KeyRing, SigningKey, TokenCodec};
 use crate::usage::RequestKind;
 use crate::user::User;
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -321,7 +321,7 @@ impl Gatehouse {
     pub async fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
         let now = self.shared().env.clock.now();
         let path = normalize_path(req.uri().path());
-        let origin = header_str(req.headers(), header::ORIGIN.as_str()).map(str::to_owned);
+        let origin = header_str(req.headers(), header::ORIGIN).map(str::to_owned);
 
         if req.method() == Method::OPTIONS
             && origin.is_some()
@@ -342,12 +342,9 @@ impl Gatehouse {
             Ok(t) => t,
             Err(e) => return e.into_response(),
         };
-        // The key set is re-read within its bound, or at once for a bearer
-        // token whose kid this host has not seen (another host rotated).
-        let bearer = header_str(req.headers(), header::AUTHORIZATION.as_str())
-            .and_then(|v| v.split_once(' '))
-            .map(|(_, t)| t);
-        self.shared().keys().refresh(now, bearer).await;
+        // The key set is re-read within its bound (and at once for a bearer
+        // token of a kid this host has not seen: `serve_client`).
+        self.shared().keys().refresh(now, None).await;
         if let Target::Builtin(route, _) = &target {
             if let Serve::Open(meta) = route.serve {
                 return match meta {
@@ -361,7 +358,10 @@ impl Gatehouse {
             }
         }
 
-        let client = match self.gate(&req).await {
+        // Read once, before the request's first read: every cached read of
+        // the request (its client, its login) answers as of this generation.
+        let generation = self.shared().store.generation().await;
+        let client = match self.gate(&req, generation).await {
             Ok(c) => c,
             Err(e) => return e.into_response(),
         };
@@ -377,7 +377,9 @@ impl Gatehouse {
         // A change may have queued webhook messages (the audit trigger's
         // fan-out is invisible here): cue the host's outbox sender.
         let may_change = !matches!(*req.method(), Method::GET | Method::HEAD);
-        let mut resp = self.serve_client(req, target, client, origin, now).await;
+        let mut resp = self
+            .serve_client(req, target, client, origin, now, generation)
+            .await;
         let no_event = resp.extensions_mut().remove::<NoEvent>().is_some();
         if may_change && !no_event && resp.status() != StatusCode::TOO_MANY_REQUESTS {
             self.shared()
@@ -406,6 +408,7 @@ impl Gatehouse {
         client: ApiClient,
         origin: Option<String>,
         now: UnixMillis,
+        generation: Option<u64>,
     ) -> Response<Bytes> {
         if let Some(o) = &origin {
             if !client.allows_origin(o) {
@@ -422,7 +425,18 @@ impl Gatehouse {
         // valid access token (checked here without a database read, and
         // kept for the endpoint) counts against its user; everything else
         // against its IP address.
-        let access = verified_access(&self.shared().codec, &req, now);
+        let codec = &self.shared().codec;
+        let access = match verified_access(codec, &req, now) {
+            Some(v) => Some(v),
+            // Signed by a key another host just made current? Re-read the
+            // keys (at most once a second for unknown kids) and look again.
+            None => match bearer_token(&req) {
+                Some(t) if self.shared().keys().refresh(now, Some(t)).await => {
+                    verified_access(codec, &req, now)
+                }
+                _ => None,
+            },
+        };
         let (bucket, limit) = match &access {
             Some(v) => (
                 format!("client:{}:user:{}", client.id, v.claims.user_id),
@@ -458,9 +472,10 @@ impl Gatehouse {
         let mut resp = match decision {
             d if !d.allowed => ApiError::throttled("throttled", d.retry_after_secs).into_response(),
             _ => match target {
-                Target::Custom(i) => self.custom(i, req, client, now).await,
+                Target::Custom(i) => self.custom(i, req, client, now, generation).await,
                 Target::Builtin(route, params) => {
-                    self.builtin(route, params, &req, client, now).await
+                    self.builtin(route, params, &req, client, now, generation)
+                        .await
                 }
             }
             .unwrap_or_else(ApiError::into_response),
@@ -522,15 +537,16 @@ impl Gatehouse {
         req: &Request<Bytes>,
         client: ApiClient,
         now: UnixMillis,
+        generation: Option<u64>,
     ) -> Result<Response<Bytes>, ApiError> {
         let Serve::Gated(guard, handler) = route.serve else {
             return Err(ApiError::not_found()); // open routes never get here
         };
         let caller = match guard {
             Guard::Client => None,
-            Guard::Authenticated => Some(authenticate(self.shared(), req, now).await?),
+            Guard::Authenticated => Some(authenticate(self.shared(), req, now, generation).await?),
             Guard::RequireMfa => {
-                let caller = authenticate(self.shared(), req, now).await?;
+                let caller = authenticate(self.shared(), req, now, generation).await?;
                 // A second factor, and a recent one: this login passed it
                 // at sign-in or by a step-up, at most 15 minutes ago.
                 let at = self.shared().store.session_mfa_at(&caller.sid).await?;
@@ -548,7 +564,7 @@ impl Gatehouse {
                         "The admin API is served only to API clients of type admin.",
                     ));
                 }
-                let caller = authenticate(self.shared(), req, now).await?;
+                let caller = authenticate(self.shared(), req, now, generation).await?;
                 if !client.serves(caller.user.user_type) {
                     return Err(ApiError::user_type_not_allowed());
                 }
@@ -580,6 +596,7 @@ impl Gatehouse {
         req: Request<Bytes>,
         client: ApiClient,
         now: UnixMillis,
+        generation: Option<u64>,
     ) -> Result<Response<Bytes>, ApiError> {
         let route = self
             .inner
@@ -587,7 +604,11 @@ impl Gatehouse {
             .get(index)
             .ok_or_else(ApiError::not_found)?;
         let user = if req.headers().contains_key(header::AUTHORIZATION) {
-            Some(authenticate(self.shared(), &req, now).await?.user)
+            Some(
+                authenticate(self.shared(), &req, now, generation)
+                    .await?
+                    .user,
+            )
         } else {
             None
         };
@@ -607,10 +628,14 @@ impl Gatehouse {
     }
 
     /// Checks `X-API-Key` + `X-Client-ID` and returns the active client.
-    async fn gate(&self, req: &Request<Bytes>) -> Result<ApiClient, ApiError> {
+    async fn gate(
+        &self,
+        req: &Request<Bytes>,
+        generation: Option<u64>,
+    ) -> Result<ApiClient, ApiError> {
         refuse_repeated_headers(req.headers())?;
-        let key = header_str(req.headers(), "x-api-key");
-        let id = header_str(req.headers(), "x-client-id");
+        let key = header_str(req.headers(), X_API_KEY);
+        let id = header_str(req.headers(), X_CLIENT_ID);
         let (Some(key), Some(id)) = (key, id) else {
             return Err(ApiError::detail(
                 StatusCode::UNAUTHORIZED,
@@ -627,7 +652,7 @@ impl Gatehouse {
         };
         let presented = key_hash(key);
         let mut client = if id.len() <= 64 {
-            self.shared().store.client(id).await?
+            self.shared().store.client_as_of(id, generation).await?
         } else {
             None
         };
@@ -719,7 +744,7 @@ impl Gatehouse {
     }
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str(h: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     h.get(name)
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty())
@@ -729,14 +754,14 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// value with commas, as the Fetch API and proxies join repeats): which
 /// copy counts must never depend on the parser.
 fn refuse_repeated_headers(h: &HeaderMap) -> Result<(), ApiError> {
-    for name in ["x-api-key", "x-client-id", "authorization"] {
-        let mut values = h.get_all(name).iter();
+    for name in [X_API_KEY, X_CLIENT_ID, header::AUTHORIZATION] {
+        let mut values = h.get_all(&name).iter();
         let first = values.next();
         // A JWT, key or client id has no comma; another auth scheme may.
         let folded = first.is_some_and(|v| {
             let v = v.as_bytes();
             let bearer = v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ");
-            (name != "authorization" || bearer) && v.contains(&b',')
+            (name != header::AUTHORIZATION || bearer) && v.contains(&b',')
         });
         let repeated = values.next().is_some() || folded;
         if repeated {
@@ -750,8 +775,22 @@ fn refuse_repeated_headers(h: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The token of `Authorization: Bearer …`, unverified.
+fn bearer_token(req: &Request<Bytes>) -> Option<&str> {
+    header_str(req.headers(), header::AUTHORIZATION)?
+        .split_once(' ')
+        .map(|(_, t)| t.trim())
+}
+
+// Parsed once here, not from text on every request.
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const X_CLIENT_ID: HeaderName = HeaderName::from_static("x-client-id");
+const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
 fn add_rate_headers(h: &mut HeaderMap, d: &RateDecision) {
-    h.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
-    h.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
-    h.insert("x-ratelimit-reset", HeaderValue::from(d.reset_after_secs));
+    h.insert(X_RATELIMIT_LIMIT, HeaderValue::from(d.limit));
+    h.insert(X_RATELIMIT_REMAINING, HeaderValue::from(d.remaining));
+    h.insert(X_RATELIMIT_RESET, HeaderValue::from(d.reset_after_secs));
 }

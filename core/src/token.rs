@@ -283,7 +283,7 @@ pub struct TokenCodec {
     /// frontend presents the same access token for its whole lifetime. Only
     /// the time checks are repeated on a hit; revocation is checked per
     /// request elsewhere (the login and the user), so caching loses nothing.
-    verified: Mutex<HashMap<String, VerifiedToken>>,
+    verified: Mutex<HashMap<String, VerifiedToken, foldhash::fast::RandomState>>,
 }
 
 /// Most access tokens remembered as verified; the cache starts over beyond.
@@ -299,7 +299,7 @@ impl TokenCodec {
             keys: RwLock::new(Arc::new(ring)),
             issuer,
             audience,
-            verified: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::default()),
         }
     }
 

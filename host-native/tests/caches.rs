@@ -134,3 +134,18 @@ async fn a_password_change_or_logout_all_through_the_service_ends_cached_logins_
         .await
         .assert_error(401, "token_not_valid");
 }
+
+#[tokio::test]
+async fn a_token_signed_with_a_key_another_process_just_made_current_is_accepted_at_once() {
+    let (svc, w, _) = signed_in().await;
+    let (_, cli) = other_process(&svc).await;
+    // Twice: the new current key was never this service's `next`, so its
+    // key cache (fresh, far from its bound) has not seen it.
+    cli.rotate_keys().await.unwrap();
+    cli.rotate_keys().await.unwrap();
+    let r = cli.via(&w.client).login("ann@example.com", PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let access = s(&r.body["access"]);
+    // The unknown kid makes the service read the keys again at once.
+    assert_eq!(w.api().profile(&access).await.status, 200);
+}

@@ -48,7 +48,16 @@ impl Store {
     /// (`crate::cache`); the key is still compared by the caller.
     pub async fn client(&self, id: &str) -> Result<Option<ApiClient>, SqlError> {
         // Before the query: a write during it leaves a stale tag.
-        let generation = self.generation().await;
+        self.client_as_of(id, self.generation().await).await
+    }
+
+    /// [`Store::client`] under a `generation` the caller read before this
+    /// call (once per request, for every cached read of the request).
+    pub(crate) async fn client_as_of(
+        &self,
+        id: &str,
+        generation: Option<u64>,
+    ) -> Result<Option<ApiClient>, SqlError> {
         if let Some(hit) = generation.and_then(|g| self.cache.clients.get(id, g)) {
             return Ok(Some(hit));
         }

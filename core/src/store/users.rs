@@ -99,7 +99,19 @@ impl Store {
         now: UnixMillis,
     ) -> Result<Option<User>, SqlError> {
         // Before the query: a write during it leaves a stale tag.
-        let generation = self.generation().await;
+        self.user_in_session_as_of(id, sid, now, self.generation().await)
+            .await
+    }
+
+    /// [`Store::user_in_session`] under a `generation` the caller read
+    /// before this call (once per request, for every cached read of it).
+    pub(crate) async fn user_in_session_as_of(
+        &self,
+        id: UserId,
+        sid: &SessionId,
+        now: UnixMillis,
+        generation: Option<u64>,
+    ) -> Result<Option<User>, SqlError> {
         if let Some(hit) = generation.and_then(|g| self.cache.logins.get(&sid.0, g)) {
             // Past its expiry: the query decides (and finds nothing).
             if let Some(user) = hit.user_at(id, now) {
