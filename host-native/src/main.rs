@@ -5,9 +5,6 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     gatehouse::runtime::tune_allocator();
     let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
