@@ -191,15 +191,30 @@ pub(crate) fn verified_access(
     codec.verify(token.trim(), TokenType::Access, now)
 }
 
+/// What the service reads of a request once, before the route's guard.
+pub(crate) struct Admission {
+    /// The request's time.
+    pub(crate) now: UnixMillis,
+    /// The store's data generation, read before the request's first read:
+    /// every cached read of the request answers as of it
+    /// (`Store::generation`).
+    pub(crate) generation: Option<u64>,
+    /// The bearer access token, if it verified (without a database read:
+    /// the rate limit step counts the request against its user).
+    pub(crate) access: Option<VerifiedToken>,
+}
+
 /// The user behind `Authorization: Bearer <access>`, with a live login.
-/// `generation`: the store's data generation, read once by the service
-/// before the request's first read (`Store::generation`).
 pub(crate) async fn authenticate(
     shared: &Shared,
     req: &Request<Bytes>,
-    now: UnixMillis,
-    generation: Option<u64>,
+    seen: Admission,
 ) -> Result<Caller, ApiError> {
+    let Admission {
+        now,
+        generation,
+        access,
+    } = seen;
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Err(ApiError::not_authenticated());
     };
@@ -208,14 +223,11 @@ pub(crate) async fn authenticate(
         Some((scheme, _)) if scheme.eq_ignore_ascii_case("bearer") => {}
         _ => return Err(ApiError::token_not_valid()),
     }
-    let claims = match req.extensions().get::<VerifiedToken>() {
+    let claims = match access {
         // Verified by the rate-limit step, from this same header.
-        Some(v) => v.claims.clone(),
-        None => match verified_access(&shared.codec, req, now) {
-            Some(v) => v.claims,
-            // Only when Gatehouse's own verification failed: a seed token?
-            None => return legacy_caller(shared, value, now).await,
-        },
+        Some(v) => v.claims,
+        // Gatehouse's own verification failed: a seed token?
+        None => return legacy_caller(shared, value, now).await,
     };
     let mut found = shared
         .store

@@ -5,7 +5,7 @@
 use crate::api_client::{key_hash, ApiClient};
 use crate::clock::UnixMillis;
 use crate::config::{Config, SigningConfig};
-use crate::context::{authenticate, verified_access, Ctx, Shared};
+use crate::context::{authenticate, verified_access, Admission, Ctx, Shared};
 use crate::env::Env;
 use crate::error::ApiError;
 use crate::permission::{IsStaffUser, Permission};
@@ -403,7 +403,7 @@ impl Gatehouse {
     /// Everything after the API-key gate: origin, rate limit, guard, handler.
     async fn serve_client(
         &self,
-        mut req: Request<Bytes>,
+        req: Request<Bytes>,
         target: Target<'_>,
         client: ApiClient,
         origin: Option<String>,
@@ -452,9 +452,6 @@ impl Gatehouse {
                 (format!("client:{}:ip:{ip}", client.id), limit)
             }
         };
-        if let Some(v) = access {
-            req.extensions_mut().insert(v);
-        }
         let quota = Quota {
             limit,
             period_secs: client.rate_period_secs,
@@ -472,10 +469,21 @@ impl Gatehouse {
         let mut resp = match decision {
             d if !d.allowed => ApiError::throttled("throttled", d.retry_after_secs).into_response(),
             _ => match target {
-                Target::Custom(i) => self.custom(i, req, client, now, generation).await,
+                Target::Custom(i) => {
+                    let seen = Admission {
+                        now,
+                        generation,
+                        access,
+                    };
+                    self.custom(i, req, client, seen).await
+                }
                 Target::Builtin(route, params) => {
-                    self.builtin(route, params, &req, client, now, generation)
-                        .await
+                    let seen = Admission {
+                        now,
+                        generation,
+                        access,
+                    };
+                    self.builtin(route, params, &req, client, seen).await
                 }
             }
             .unwrap_or_else(ApiError::into_response),
@@ -536,17 +544,17 @@ impl Gatehouse {
         params: Vec<&str>,
         req: &Request<Bytes>,
         client: ApiClient,
-        now: UnixMillis,
-        generation: Option<u64>,
+        seen: Admission,
     ) -> Result<Response<Bytes>, ApiError> {
+        let now = seen.now;
         let Serve::Gated(guard, handler) = route.serve else {
             return Err(ApiError::not_found()); // open routes never get here
         };
         let caller = match guard {
             Guard::Client => None,
-            Guard::Authenticated => Some(authenticate(self.shared(), req, now, generation).await?),
+            Guard::Authenticated => Some(authenticate(self.shared(), req, seen).await?),
             Guard::RequireMfa => {
-                let caller = authenticate(self.shared(), req, now, generation).await?;
+                let caller = authenticate(self.shared(), req, seen).await?;
                 // A second factor, and a recent one: this login passed it
                 // at sign-in or by a step-up, at most 15 minutes ago.
                 let at = self.shared().store.session_mfa_at(&caller.sid).await?;
@@ -564,7 +572,7 @@ impl Gatehouse {
                         "The admin API is served only to API clients of type admin.",
                     ));
                 }
-                let caller = authenticate(self.shared(), req, now, generation).await?;
+                let caller = authenticate(self.shared(), req, seen).await?;
                 if !client.serves(caller.user.user_type) {
                     return Err(ApiError::user_type_not_allowed());
                 }
@@ -595,8 +603,7 @@ impl Gatehouse {
         index: usize,
         req: Request<Bytes>,
         client: ApiClient,
-        now: UnixMillis,
-        generation: Option<u64>,
+        seen: Admission,
     ) -> Result<Response<Bytes>, ApiError> {
         let route = self
             .inner
@@ -604,11 +611,7 @@ impl Gatehouse {
             .get(index)
             .ok_or_else(ApiError::not_found)?;
         let user = if req.headers().contains_key(header::AUTHORIZATION) {
-            Some(
-                authenticate(self.shared(), &req, now, generation)
-                    .await?
-                    .user,
-            )
+            Some(authenticate(self.shared(), &req, seen).await?.user)
         } else {
             None
         };
