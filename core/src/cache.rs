@@ -29,7 +29,7 @@ const MAX_LOGINS: usize = 16 * 1024;
 /// Both caches of a [`Store`](crate::store::Store) (shared by its clones).
 pub(crate) struct Caches {
     /// Client id → its row.
-    pub(crate) clients: GenerationCache<ApiClient>,
+    pub(crate) clients: GenerationCache<std::sync::Arc<ApiClient>>,
     /// Login id (`sid`) → its user, while the login is live.
     pub(crate) logins: GenerationCache<LiveLogin>,
 }

@@ -89,7 +89,7 @@ impl AdminCaller {
 pub(crate) struct Ctx<'a> {
     pub(crate) shared: &'a Shared,
     pub(crate) req: &'a Request<Bytes>,
-    pub(crate) client: ApiClient,
+    pub(crate) client: std::sync::Arc<ApiClient>,
     /// The request's time, read once by the service.
     pub(crate) now: UnixMillis,
     /// The path's `{…}` segments, in order, as the route table checked them.

@@ -133,7 +133,7 @@ async fn post(
     let ctx = Ctx {
         shared,
         req,
-        client,
+        client: std::sync::Arc::new(client),
         now,
         params: Vec::new(),
         caller: None,

@@ -405,7 +405,7 @@ impl Gatehouse {
         &self,
         req: Request<Bytes>,
         target: Target<'_>,
-        client: ApiClient,
+        client: Arc<ApiClient>,
         origin: Option<String>,
         now: UnixMillis,
         generation: Option<u64>,
@@ -543,7 +543,7 @@ impl Gatehouse {
         route: &'static Route,
         params: Vec<&str>,
         req: &Request<Bytes>,
-        client: ApiClient,
+        client: Arc<ApiClient>,
         seen: Admission,
     ) -> Result<Response<Bytes>, ApiError> {
         let now = seen.now;
@@ -602,7 +602,7 @@ impl Gatehouse {
         &self,
         index: usize,
         req: Request<Bytes>,
-        client: ApiClient,
+        client: Arc<ApiClient>,
         seen: Admission,
     ) -> Result<Response<Bytes>, ApiError> {
         let route = self
@@ -624,7 +624,7 @@ impl Gatehouse {
         }
         (route.handler)(RouteRequest {
             request: req,
-            client,
+            client: Arc::unwrap_or_clone(client),
             user,
         })
         .await
@@ -635,7 +635,7 @@ impl Gatehouse {
         &self,
         req: &Request<Bytes>,
         generation: Option<u64>,
-    ) -> Result<ApiClient, ApiError> {
+    ) -> Result<Arc<ApiClient>, ApiError> {
         refuse_repeated_headers(req.headers())?;
         let key = header_str(req.headers(), X_API_KEY);
         let id = header_str(req.headers(), X_CLIENT_ID);
@@ -662,7 +662,8 @@ impl Gatehouse {
         // A client just created through another host may not have reached
         // this host's replica yet.
         if client.is_none() && id.len() <= 64 && self.shared().env.sql.catch_up().await? {
-            client = self.shared().store.client(id).await?;
+            let generation = self.shared().store.generation().await;
+            client = self.shared().store.client_as_of(id, generation).await?;
         }
         let Some(client) = client else {
             return Err(invalid());

@@ -6,6 +6,7 @@ use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::sql::{Row, SqlError, Statement};
 use crate::user::UserType;
+use std::sync::Arc;
 
 pub(crate) const CLIENT_COLUMNS: &str =
     "id, name, client_type, key_hash, rate_limit, rate_period_secs, is_active, serves, allowed_origins, created_at, require_verified_email, signin_codes, reset_url, require_mfa_for_staff, signin_url";
@@ -48,16 +49,18 @@ impl Store {
     /// (`crate::cache`); the key is still compared by the caller.
     pub async fn client(&self, id: &str) -> Result<Option<ApiClient>, SqlError> {
         // Before the query: a write during it leaves a stale tag.
-        self.client_as_of(id, self.generation().await).await
+        let found = self.client_as_of(id, self.generation().await).await?;
+        Ok(found.map(Arc::unwrap_or_clone))
     }
 
     /// [`Store::client`] under a `generation` the caller read before this
-    /// call (once per request, for every cached read of the request).
+    /// call (once per request, for every cached read of the request);
+    /// shared with the cache, so a hit copies nothing.
     pub(crate) async fn client_as_of(
         &self,
         id: &str,
         generation: Option<u64>,
-    ) -> Result<Option<ApiClient>, SqlError> {
+    ) -> Result<Option<Arc<ApiClient>>, SqlError> {
         if let Some(hit) = generation.and_then(|g| self.cache.clients.get(id, g)) {
             return Ok(Some(hit));
         }
@@ -66,6 +69,7 @@ impl Store {
             format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = ?")
         });
         let found = self.first(&SQL, vec![id.into()], client_from_row).await?;
+        let found = found.map(Arc::new);
         if let (Some(g), Some(client)) = (generation, &found) {
             self.cache.clients.put(id, g, client.clone());
         }
