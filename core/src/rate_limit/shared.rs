@@ -10,8 +10,10 @@
 //! SCALING.md: the error over any window is at most one slice per host).
 //!
 //! Slices start at one request and double while a host spends them within
-//! [`FAST_MS`] of their grant, up to [`max_slice`] (1 % of the limit): a
-//! quiet key costs one primary write per request, a hot one one per slice.
+//! [`FAST_MS`] of their grant, up to [`max_slice`] (1 % of the limit); a
+//! slice that lasted longer is followed by one sized to last about
+//! [`FAST_MS`] at the rate it was spent ([`next_slice`]): a quiet key costs
+//! one primary write per request, a busy one about one a second.
 //! [`SliceBook`] is the pure bookkeeping; [`SharedRateLimitStore`] adds the
 //! SQL, and falls back to this host's own memory GCRA while the primary is
 //! unreachable (so reads keep being served; each host then limits alone).
@@ -26,8 +28,23 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// A slice spent within this long of its grant makes the next one twice as
-/// large.
+/// large; a slower one, one that would last about this long.
 pub const FAST_MS: i64 = 1_000;
+
+/// The next reservation after a slice of `size` that was spent
+/// `elapsed_ms` after its grant: twice as large if that was quick,
+/// otherwise what the same rate spends in [`FAST_MS`] (at least one), never
+/// over [`max_slice`]. The held error stays at most one slice per host;
+/// a key that was busy then quiet rebuilds from one.
+pub fn next_slice(size: u32, elapsed_ms: i64, quota: Quota) -> u32 {
+    let k = if elapsed_ms <= FAST_MS {
+        size.saturating_mul(2)
+    } else {
+        let k = i64::from(size) * FAST_MS / elapsed_ms.max(1);
+        u32::try_from(k).unwrap_or(u32::MAX)
+    };
+    k.clamp(1, max_slice(quota))
+}
 
 /// The largest slice a host reserves: 1 % of the limit (at least one).
 pub fn max_slice(quota: Quota) -> u32 {
@@ -95,13 +112,7 @@ impl SliceBook {
         if !d.allowed {
             return Take::Decided(d);
         }
-        let fast = now.0 - slice.granted_at <= FAST_MS;
-        let k = if fast {
-            slice.size.saturating_mul(2).clamp(1, max_slice(quota))
-        } else {
-            1
-        };
-        Take::Reserve(k)
+        Take::Reserve(next_slice(slice.size, now.0 - slice.granted_at, quota))
     }
 
     /// The primary granted `k` (its tat is now `tat`): one is spent on this
@@ -419,6 +430,48 @@ mod tests {
         // After one interval (3 minutes) one more is admitted, on either host.
         assert!(c.hit(1, "login:ip", five, T0 + 180_000 + 20));
         assert!(!c.hit(0, "login:ip", five, T0 + 180_000 + 21));
+    }
+
+    #[test]
+    fn a_slice_spent_slowly_is_followed_by_one_that_lasts_about_a_second() {
+        let big = Quota {
+            limit: 1_000_000,
+            period_secs: 3600,
+        };
+        assert_eq!(max_slice(big), 10_000);
+        // Quick: doubled, up to the cap.
+        assert_eq!(next_slice(64, 300, big), 128);
+        assert_eq!(next_slice(8_000, 900, big), 10_000);
+        // 2,048 spent in 2 s: 1,024 lasts a second at that rate.
+        assert_eq!(next_slice(2_048, 2_000, big), 1_024);
+        // A quiet key: one at a time.
+        assert_eq!(next_slice(1, 60_000, big), 1);
+        assert_eq!(next_slice(5, 10_000, big), 1);
+    }
+
+    #[test]
+    fn a_steady_key_costs_about_one_primary_write_a_second() {
+        let big = Quota {
+            limit: 1_000_000,
+            period_secs: 3600,
+        };
+        let mut c = Cluster::new(1);
+        // 1.5 requests a millisecond for 20 s (the budget is not reached).
+        let mut admitted = 0;
+        for i in 0..30_000i64 {
+            if c.hit(0, "client:a:user:1", big, T0 + i * 2 / 3) {
+                admitted += 1;
+            }
+        }
+        assert_eq!(admitted, 30_000);
+        // The climb to a second's worth (about 11 reservations), then about
+        // one a second; restarting from one after every slow slice cost
+        // about 4 a second.
+        assert!(
+            c.primary_writes <= 40,
+            "{} primary writes",
+            c.primary_writes
+        );
     }
 
     #[test]
