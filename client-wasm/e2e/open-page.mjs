@@ -5,6 +5,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
+import { launchWithRetry } from "./launch.mjs";
 
 const dir = process.argv[2];
 const require = createRequire(import.meta.url);
@@ -23,7 +24,7 @@ const srv = http.createServer(async (req, res) => {
   }
 });
 await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+const browser = await launchWithRetry(chromium, { executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
 try {
   const page = await browser.newPage();
   const errors = [];

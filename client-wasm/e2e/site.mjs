@@ -9,6 +9,7 @@ import { extname, join, normalize } from "node:path";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startStack } from "./harness.mjs";
+import { launchWithRetry } from "./launch.mjs";
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -41,7 +42,7 @@ export async function staticServer(page, headersFor = () => ({})) {
 /** Headless Chromium (Debian's, or CHROMIUM_BIN) through playwright-core. */
 export function launchChromium() {
   const { chromium } = require(join(root, "node_modules", "playwright-core"));
-  return chromium.launch({
+  return launchWithRetry(chromium, {
     executablePath: process.env.CHROMIUM_BIN || "/usr/bin/chromium",
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],

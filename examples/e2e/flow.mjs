@@ -27,6 +27,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchWithRetry } from '../../client-wasm/e2e/launch.mjs';
 
 const [baseArg, name] = process.argv.slice(2);
 if (!baseArg || !name) {
@@ -69,7 +70,7 @@ function assert(ok, msg) {
   if (!ok) throw new Error(msg);
 }
 
-const browser = await chromium.launch({
+const browser = await launchWithRetry(chromium, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

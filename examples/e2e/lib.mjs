@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { totp } from '../../client-wasm/e2e/totp.mjs';
+import { launchWithRetry } from '../../client-wasm/e2e/launch.mjs';
 
 export { totp };
 
@@ -32,7 +33,7 @@ export function appUrl(script) {
 
 /** Chromium, one context and one page; `pageErrors` collects its uncaught errors. */
 export async function openPage() {
-  const browser = await chromium.launch({
+  const browser = await launchWithRetry(chromium, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
