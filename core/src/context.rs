@@ -178,8 +178,8 @@ impl Ctx<'_> {
 /// The access token of `Authorization: Bearer …` if its signature, type,
 /// audience and lifetime check out (no database read: a revoked login still
 /// passes here and is refused by [`authenticate`]).
-pub(crate) fn verified_access(
-    codec: &TokenCodec,
+pub(crate) async fn verified_access(
+    shared: &Shared,
     req: &Request<Bytes>,
     now: UnixMillis,
 ) -> Option<VerifiedToken> {
@@ -188,7 +188,10 @@ pub(crate) fn verified_access(
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    codec.verify(token.trim(), TokenType::Access, now)
+    shared
+        .keys()
+        .verify(token.trim(), TokenType::Access, now)
+        .await
 }
 
 /// What the service reads of a request once, before the route's guard.

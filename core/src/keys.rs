@@ -18,7 +18,9 @@ use crate::random::Random;
 use crate::sql::SqlError;
 use crate::store::keys::{NewKey, StoredKey};
 use crate::store::Store;
-use crate::token::{KeyError, KeyRing, SigningKey, TokenCodec, ALG_EDDSA, ALG_HS256};
+use crate::token::{
+    KeyError, KeyRing, SigningKey, TokenCodec, TokenType, VerifiedToken, ALG_EDDSA, ALG_HS256,
+};
 use std::sync::atomic::{AtomicI64, Ordering};
 
 pub use crate::store::keys::KeyState;
@@ -255,6 +257,23 @@ impl Keys<'_> {
                         .is_ok()
             };
         (stale || unknown) && self.reload(now).await.is_ok()
+    }
+
+    /// `token` verified as `expected`. When it fails, the keys are re-read
+    /// first if it names a kid this host does not know (another host made
+    /// a new key current: [`Keys::refresh`]'s rule, at most once a second)
+    /// and it is tried again; a token that verifies costs no header parse.
+    pub(crate) async fn verify(
+        &self,
+        token: &str,
+        expected: TokenType,
+        now: UnixMillis,
+    ) -> Option<VerifiedToken> {
+        match self.codec.verify(token, expected, now) {
+            Some(v) => Some(v),
+            None if self.refresh(now, Some(token)).await => self.codec.verify(token, expected, now),
+            None => None,
+        }
     }
 
     /// Rotates: next → current, current → previous (accepted until

@@ -342,8 +342,8 @@ impl Gatehouse {
             Ok(t) => t,
             Err(e) => return e.into_response(),
         };
-        // The key set is re-read within its bound (and at once for a bearer
-        // token of a kid this host has not seen: `serve_client`).
+        // The key set is re-read within its bound (and at once for a token
+        // of a kid this host has not seen: `Keys::verify`).
         self.shared().keys().refresh(now, None).await;
         if let Target::Builtin(route, _) = &target {
             if let Serve::Open(meta) = route.serve {
@@ -425,18 +425,7 @@ impl Gatehouse {
         // valid access token (checked here without a database read, and
         // kept for the endpoint) counts against its user; everything else
         // against its IP address.
-        let codec = &self.shared().codec;
-        let access = match verified_access(codec, &req, now) {
-            Some(v) => Some(v),
-            // Signed by a key another host just made current? Re-read the
-            // keys (at most once a second for unknown kids) and look again.
-            None => match bearer_token(&req) {
-                Some(t) if self.shared().keys().refresh(now, Some(t)).await => {
-                    verified_access(codec, &req, now)
-                }
-                _ => None,
-            },
-        };
+        let access = verified_access(self.shared(), &req, now).await;
         let (bucket, limit) = match &access {
             Some(v) => (
                 format!("client:{}:user:{}", client.id, v.claims.user_id),
@@ -466,23 +455,16 @@ impl Gatehouse {
             Ok(d) => d,
             Err(e) => return ApiError::from(e).into_response(),
         };
+        let seen = Admission {
+            now,
+            generation,
+            access,
+        };
         let mut resp = match decision {
             d if !d.allowed => ApiError::throttled("throttled", d.retry_after_secs).into_response(),
             _ => match target {
-                Target::Custom(i) => {
-                    let seen = Admission {
-                        now,
-                        generation,
-                        access,
-                    };
-                    self.custom(i, req, client, seen).await
-                }
+                Target::Custom(i) => self.custom(i, req, client, seen).await,
                 Target::Builtin(route, params) => {
-                    let seen = Admission {
-                        now,
-                        generation,
-                        access,
-                    };
                     self.builtin(route, params, &req, client, seen).await
                 }
             }
@@ -777,13 +759,6 @@ fn refuse_repeated_headers(h: &HeaderMap) -> Result<(), ApiError> {
         }
     }
     Ok(())
-}
-
-/// The token of `Authorization: Bearer …`, unverified.
-fn bearer_token(req: &Request<Bytes>) -> Option<&str> {
-    header_str(req.headers(), header::AUTHORIZATION)?
-        .split_once(' ')
-        .map(|(_, t)| t.trim())
 }
 
 // Parsed once here, not from text on every request.

@@ -8,7 +8,7 @@ use http::{Response, StatusCode};
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     let user = ctx.caller()?.user.clone();
-    let presented = super::refresh::refresh_from_body(ctx)?;
+    let presented = super::refresh::refresh_from_body(ctx).await?;
     if presented.claims.user_id != user.id {
         return Err(ApiError::detail(
             StatusCode::FORBIDDEN,

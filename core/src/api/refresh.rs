@@ -28,16 +28,18 @@ fn refresh_field(ctx: &Ctx<'_>) -> Result<String, ApiError> {
     token.ok_or_else(ApiError::token_not_valid)
 }
 
-/// Verifies a refresh token's text.
-fn verified(ctx: &Ctx<'_>, token: &str) -> Result<VerifiedToken, ApiError> {
-    ctx.codec()
+/// Verifies a refresh token's text (re-reading the keys first if another
+/// host made its key current: `Keys::verify`).
+async fn verified(ctx: &Ctx<'_>, token: &str) -> Result<VerifiedToken, ApiError> {
+    ctx.keys()
         .verify(token, TokenType::Refresh, ctx.now)
+        .await
         .ok_or_else(ApiError::token_not_valid)
 }
 
 /// Reads and verifies the `refresh` field of the body.
-pub(crate) fn refresh_from_body(ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError> {
-    verified(ctx, &refresh_field(ctx)?)
+pub(crate) async fn refresh_from_body(ctx: &Ctx<'_>) -> Result<VerifiedToken, ApiError> {
+    verified(ctx, &refresh_field(ctx)?).await
 }
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
@@ -45,9 +47,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
     if let Some(answer) = super::legacy_exchange::exchange(ctx, &token).await? {
         return Ok(answer); // a seed token during the cutover (docs/LEGACY_TOKENS.md)
     }
-    // Signed by a key another host just made current? Re-read the keys.
-    ctx.keys().refresh(ctx.now, Some(&token)).await;
-    let presented = verified(ctx, &token)?;
+    let presented = verified(ctx, &token).await?;
     let (mut session, mut user) = read(ctx, &presented).await?;
     let mut decision = decide_for(ctx, session.as_ref(), &presented);
     // Anything but a plain rotation may come from a replica behind the

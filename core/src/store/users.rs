@@ -38,9 +38,11 @@ pub(crate) fn user_from_values(r: &[Value]) -> Result<User, SqlError> {
 
 /// A user (`USER_COLUMNS`) followed by its login's `absolute_expires_at`.
 fn live_login_from_row(r: &Row) -> Result<LiveLogin, SqlError> {
-    // The column after the user's: counted, so a new user column moves it.
-    let at = USER_COLUMNS.split(", ").count();
-    let expires = r.get(at).and_then(int).ok_or_else(|| bad_row("login"))?;
+    // The column after the user's: counted (once), so a new user column
+    // moves it.
+    static AT: std::sync::LazyLock<usize> =
+        std::sync::LazyLock::new(|| USER_COLUMNS.split(", ").count());
+    let expires = r.get(*AT).and_then(int).ok_or_else(|| bad_row("login"))?;
     Ok(LiveLogin {
         user: user_from_values(r)?,
         absolute_expires_at: UnixMillis(expires),
