@@ -145,4 +145,12 @@ async fn a_token_signed_with_a_key_another_process_just_made_current_is_accepted
     let access = s(&r.body["access"]);
     // The unknown kid makes the service read the keys again at once.
     assert_eq!(w.api().profile(&access).await.status, 200);
+
+    // A refresh token does the same (a second later: once a second at most).
+    cli.rotate_keys().await.unwrap();
+    cli.rotate_keys().await.unwrap();
+    svc.clock.advance_secs(1);
+    let r = cli.via(&w.client).login("ann@example.com", PASSWORD).await;
+    let r = w.api().refresh(&s(&r.body["refresh"])).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
