@@ -15,13 +15,16 @@ use crate::user::{User, UserId, UserType};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use jwt_simple::prelude::{
-    Audiences, Duration, Ed25519KeyPair, Ed25519PublicKey, EdDSAPublicKeyLike, HS256Key, JWTClaims,
-    MACLike, VerificationOptions,
+    Audiences, Duration, Ed25519PublicKey, EdDSAPublicKeyLike, HS256Key, JWTClaims, MACLike,
+    VerificationOptions,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
+
+mod ed25519;
+use ed25519::Ed25519Key;
 
 /// Clock skew tolerated between hosts when checking `exp`, `nbf` and `iat`.
 pub const CLOCK_SKEW_SECS: u64 = 5;
@@ -82,7 +85,7 @@ impl PresentedRefresh for VerifiedToken {
 /// The signing key in use.
 pub enum SigningKey {
     EdDsa {
-        pair: ed25519_compact::KeyPair,
+        pair: Ed25519Key,
         public: Ed25519PublicKey,
         kid: String,
         public_bytes: Vec<u8>,
@@ -101,28 +104,29 @@ pub struct KeyError(pub String);
 impl SigningKey {
     /// An Ed25519 key from its 32-byte seed or 64-byte secret key.
     pub fn ed25519_from_bytes(raw: &[u8]) -> Result<SigningKey, KeyError> {
-        let kp = match raw.len() {
-            32 => {
-                let seed = ed25519_compact::Seed::from_slice(raw)
-                    .map_err(|e| KeyError(format!("bad Ed25519 seed: {e}")))?;
-                ed25519_compact::KeyPair::from_seed(seed)
-            }
-            64 => ed25519_compact::KeyPair::from_slice(raw)
-                .map_err(|e| KeyError(format!("bad Ed25519 key: {e}")))?,
+        let (seed, stated_public) = match raw.len() {
+            32 => (raw, None),
+            64 => (&raw[..32], Some(&raw[32..])),
             n => {
                 return Err(KeyError(format!(
                     "an Ed25519 key has 32 or 64 bytes, not {n}"
                 )))
             }
         };
-        let public_bytes = kp.pk.to_vec();
+        let seed: &[u8; 32] = seed.try_into().expect("32 bytes");
+        let pair = Ed25519Key::from_seed(seed);
+        if stated_public.is_some_and(|p| p != pair.public()) {
+            return Err(KeyError(
+                "bad Ed25519 key: its public half is not its seed's".into(),
+            ));
+        }
+        let public_bytes = pair.public().to_vec();
         let kid = kid_for(&public_bytes);
-        let public = Ed25519KeyPair::from_bytes(kp.as_ref())
+        let public = Ed25519PublicKey::from_bytes(&public_bytes)
             .map_err(|e| KeyError(e.to_string()))?
-            .public_key()
             .with_key_id(&kid);
         Ok(SigningKey::EdDsa {
-            pair: kp,
+            pair,
             public,
             kid,
             public_bytes,
@@ -466,7 +470,7 @@ struct EdDsaHeader<'a> {
 /// A compact JWS over `claims`, signed with Ed25519 without noise, so the
 /// same claims always give the same token.
 fn sign_ed25519(
-    pair: &ed25519_compact::KeyPair,
+    pair: &Ed25519Key,
     kid: &str,
     claims: &JWTClaims<GatehouseClaims>,
 ) -> Option<String> {
@@ -478,9 +482,9 @@ fn sign_ed25519(
     let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).ok()?);
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).ok()?));
-    let signature = pair.sk.sign(token.as_bytes(), None);
+    let signature = pair.sign(token.as_bytes());
     token.push('.');
-    token.push_str(&URL_SAFE_NO_PAD.encode(signature.as_ref()));
+    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
     Some(token)
 }
 
