@@ -363,32 +363,26 @@ async fn webhooks(gh: &Gatehouse, cmd: WebhooksCommand) -> Result<(), CommandErr
         }
         WebhooksCommand::List { json } => {
             let all = gh.list_webhooks().await.map_err(CommandError)?;
-            if json {
-                print_json(&Value::Array(all));
-            } else if all.is_empty() {
-                println!("no webhook endpoints");
-            } else {
-                for e in &all {
-                    let state = if e["disabled"] == true {
-                        "DISABLED"
-                    } else if e["active"] == true {
-                        "active"
-                    } else {
-                        "inactive"
-                    };
-                    let types: Vec<&str> = e["event_types"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|t| t.as_str()).collect())
-                        .unwrap_or_default();
-                    println!(
-                        "{}  {}  {}  {}",
-                        e["id"].as_str().unwrap_or(""),
-                        state,
-                        e["url"].as_str().unwrap_or(""),
-                        types.join(",")
-                    );
-                }
-            }
+            print_list(json, &all, Value::clone, "no webhook endpoints", |e| {
+                let state = if e["disabled"] == true {
+                    "DISABLED"
+                } else if e["active"] == true {
+                    "active"
+                } else {
+                    "inactive"
+                };
+                let types: Vec<&str> = e["event_types"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|t| t.as_str()).collect())
+                    .unwrap_or_default();
+                format!(
+                    "{}  {}  {}  {}",
+                    e["id"].as_str().unwrap_or(""),
+                    state,
+                    e["url"].as_str().unwrap_or(""),
+                    types.join(",")
+                )
+            });
         }
         WebhooksCommand::Remove { id } => {
             if gh.remove_webhook(&id).await.map_err(CommandError)? {
@@ -408,24 +402,18 @@ async fn clients(gh: &Gatehouse, cmd: ClientsCommand) -> Result<(), CommandError
                 .list_api_clients()
                 .await
                 .map_err(CommandError::from_display)?;
-            if json {
-                print_json(&Value::Array(clients.iter().map(client_json).collect()));
-            } else if clients.is_empty() {
-                println!("no API clients");
-            } else {
-                for c in &clients {
-                    println!(
-                        "{}  {}  {}  {}/{}s  serves {}  {}",
-                        c.id,
-                        c.client_type,
-                        if c.is_active { "active" } else { "inactive" },
-                        c.rate_limit,
-                        c.rate_period_secs,
-                        join_types(&c.serves),
-                        c.name
-                    );
-                }
-            }
+            print_list(json, &clients, client_json, "no API clients", |c| {
+                format!(
+                    "{}  {}  {}  {}/{}s  serves {}  {}",
+                    c.id,
+                    c.client_type,
+                    if c.is_active { "active" } else { "inactive" },
+                    c.rate_limit,
+                    c.rate_period_secs,
+                    join_types(&c.serves),
+                    c.name
+                )
+            });
         }
         ClientsCommand::Deactivate(ClientArgs { id, json }) => {
             set_active(gh, id, false, json).await?
@@ -530,21 +518,16 @@ async fn providers(gh: &Gatehouse, cmd: crate::cli::ProvidersCommand) -> Result<
                 .social_providers()
                 .await
                 .map_err(CommandError::from_display)?;
-            if json {
-                print_json(&list);
-            } else if list.as_array().is_none_or(|l| l.is_empty()) {
-                println!("no providers");
-            } else {
-                for p in list.as_array().into_iter().flatten() {
-                    println!(
-                        "{}  {}  {}  clients {}",
-                        p["id"].as_str().unwrap_or_default(),
-                        p["kind"].as_str().unwrap_or_default(),
-                        p["issuer"].as_str().unwrap_or_default(),
-                        p["clients"].as_array().map_or(0, |c| c.len())
-                    );
-                }
-            }
+            let all = list.as_array().map_or(&[][..], Vec::as_slice);
+            print_list(json, all, Value::clone, "no providers", |p| {
+                format!(
+                    "{}  {}  {}  clients {}",
+                    p["id"].as_str().unwrap_or_default(),
+                    p["kind"].as_str().unwrap_or_default(),
+                    p["issuer"].as_str().unwrap_or_default(),
+                    p["clients"].as_array().map_or(0, |c| c.len())
+                )
+            });
             Ok(())
         }
         ProvidersCommand::Add {
@@ -600,6 +583,26 @@ async fn providers(gh: &Gatehouse, cmd: crate::cli::ProvidersCommand) -> Result<
 
 fn print_json(v: &Value) {
     println!("{v}");
+}
+
+/// A `list` command's output: the items as one JSON array, or a line each
+/// (`none` when there are none).
+fn print_list<T>(
+    json: bool,
+    items: &[T],
+    to_json: impl Fn(&T) -> Value,
+    none: &str,
+    line: impl Fn(&T) -> String,
+) {
+    if json {
+        print_json(&Value::Array(items.iter().map(to_json).collect()));
+    } else if items.is_empty() {
+        println!("{none}");
+    } else {
+        for item in items {
+            println!("{}", line(item));
+        }
+    }
 }
 
 fn print_user(u: &User, json: bool) {

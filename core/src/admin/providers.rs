@@ -3,7 +3,7 @@
 //! returned), delete. Audited.
 
 use super::common::StaffErrors;
-use crate::api::types::ErrorOut;
+use crate::api::types::{ErrorOut, FieldErrorsOut};
 use crate::context::Ctx;
 use crate::error::FieldErrors;
 use crate::error::{json_response, ApiError};
@@ -254,7 +254,7 @@ operation! { admin providers_list, get "/api/admin/providers/",
 operation! { admin providers_create, post "/api/admin/providers/", request_body = ProviderCreateIn,
     responses(
         (status = 201, description = "Created", body = ProviderOut),
-        (status = 400, description = "Field errors"),
+        FieldErrorsOut,
         StaffErrors,
         (status = 503, description = "`social_not_configured`: no data key", body = ErrorOut),
     )

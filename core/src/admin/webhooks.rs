@@ -498,6 +498,13 @@ pub(crate) struct MessagePath {
     message_id: String,
 }
 
+/// The refusal of a route that seals a secret, on a deployment without a
+/// data key (see [`data_key`]).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 503, description = "`data_key_not_configured`")]
+#[allow(dead_code)] // OpenAPI only
+struct NoDataKey(ErrorOut);
+
 /// The refusals of a route on one endpoint.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // OpenAPI only
@@ -519,7 +526,7 @@ operation! { admin webhooks_create, post "/api/admin/webhooks/", request_body = 
         (status = 201, description = "Created; `secret` is shown once", body = WebhookWithSecretOut),
         FieldErrorsOut,
         StaffErrors,
-        (status = 503, description = "`data_key_not_configured`", body = ErrorOut),
+        NoDataKey,
     )
 }
 
@@ -540,7 +547,7 @@ operation! { admin webhook_rotate_secret, post "/api/admin/webhooks/{endpoint_id
     responses(
         (status = 200, description = "A new secret, shown once; the old one stops at once", body = WebhookWithSecretOut),
         EndpointErrors,
-        (status = 503, description = "`data_key_not_configured`", body = ErrorOut),
+        NoDataKey,
     )
 }
 

@@ -2,7 +2,7 @@
 
 use super::throttle::check_counter;
 use super::tokens::Rehash;
-use super::types::{ErrorOut, LoginIn, TokenPair};
+use super::types::{ErrorOut, FieldErrorsOut, LoginIn, TokenPair};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError};
@@ -283,17 +283,15 @@ pub(crate) async fn spend_failure_throttles(
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
-#[allow(dead_code)] // carries the OpenAPI operation that routes.rs reads
-#[utoipa::path(post, path = "/api/auth/token/", tag = "auth", request_body = LoginIn,
-    security(("api_key" = [], "client_id" = [])),
+operation! { client token, post "/api/auth/token/", "auth", request_body = LoginIn,
     responses(
         (status = 200, description = "Logged in; a staff user without a second factor signing in through an admin client also gets `mfa_enrollment_required: true`", body = TokenPair),
-        (status = 400, description = "Field errors"),
+        FieldErrorsOut,
         (status = 401, description = "Bad credentials or API key, the account must reset its password (`password_reset_required`), or a second factor is required (`mfa_required`, with an `mfa_token`)", body = ErrorOut),
         (status = 403, description = "This client does not serve the user's type", body = ErrorOut),
         (status = 429, description = "Too many failed logins or requests", body = ErrorOut),
-    ))]
-fn token() {}
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,10 @@
 //! (`mfa/verify/`). Pure rules in `crate::mfa`, SQL in `store/mfa.rs`.
 
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
-use super::passkeys::MfaAssertion;
+use super::passkeys::{MfaAssertion, PasskeysUnavailable};
 use super::throttle::check_counter;
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{DetailOut, ErrorOut, NotAuthenticated, TokenPair};
+use super::types::{DetailOut, ErrorOut, NotAuthenticated, SignedIn};
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
 use crate::error::{json_response, ApiError, FieldErrors};
@@ -598,12 +598,39 @@ pub struct MfaTokenIn {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
+/// The refusals of both steps of TOTP enrolment.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // OpenAPI only
+enum TotpEnrolRefusals {
+    #[response(status = 409, description = "TOTP is already on")]
+    AlreadyOn(ErrorOut),
+    #[response(status = 503, description = "No data key (`mfa_not_configured`)")]
+    NoDataKey(ErrorOut),
+}
+
+/// The refusal of a change that needs a recent second factor.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "The login did not pass a second factor in the last 15 minutes (`mfa_step_up_required`: step up at `mfa/step-up/`)"
+)]
+#[allow(dead_code)] // OpenAPI only
+struct StepUpRequired(ErrorOut);
+
+/// The refusal of an answer that is a code, on a deployment without a data key.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 503,
+    description = "A code given, and no data key (`mfa_not_configured`)"
+)]
+#[allow(dead_code)] // OpenAPI only
+pub(super) struct CodeWithoutDataKey(ErrorOut);
+
 operation! { bearer mfa_totp_enroll, post "/api/auth/mfa/totp/enroll/", "mfa",
     responses(
         (status = 200, description = "A pending TOTP factor", body = TotpEnrollOut),
         NotAuthenticated,
-        (status = 409, description = "TOTP is already on", body = ErrorOut),
-        (status = 503, description = "No data key (`mfa_not_configured`)", body = ErrorOut),
+        TotpEnrolRefusals,
     )
 }
 
@@ -612,8 +639,7 @@ operation! { bearer mfa_totp_confirm, post "/api/auth/mfa/totp/confirm/", "mfa",
         (status = 200, description = "TOTP is on; the recovery codes, shown once", body = RecoveryCodesOut),
         (status = 400, description = "Wrong code, or nothing to confirm"),
         NotAuthenticated,
-        (status = 409, description = "TOTP is already on", body = ErrorOut),
-        (status = 503, description = "No data key (`mfa_not_configured`)", body = ErrorOut),
+        TotpEnrolRefusals,
     )
 }
 
@@ -626,9 +652,9 @@ operation! { bearer mfa_totp_disable, post "/api/auth/mfa/totp/disable/", "mfa",
         (status = 200, description = "Second factors removed", body = DetailOut),
         (status = 400, description = "Wrong password or code"),
         NotAuthenticated,
-        (status = 403, description = "The login did not pass a second factor in the last 15 minutes (`mfa_step_up_required`: step up at `mfa/step-up/`)", body = ErrorOut),
+        StepUpRequired,
         (status = 429, description = "Too many wrong passwords (`login_throttled`)", body = ErrorOut),
-        (status = 503, description = "A code given, and no data key (`mfa_not_configured`)", body = ErrorOut),
+        CodeWithoutDataKey,
     )
 }
 
@@ -637,13 +663,13 @@ operation! { bearer mfa_recovery_regenerate, post "/api/auth/mfa/recovery-codes/
         (status = 200, description = "A new set; the old one no longer works", body = RecoveryCodesOut),
         (status = 400, description = "No second factor", body = ErrorOut),
         NotAuthenticated,
-        (status = 403, description = "The login did not pass a second factor in the last 15 minutes (`mfa_step_up_required`: step up at `mfa/step-up/`)", body = ErrorOut),
+        StepUpRequired,
     )
 }
 
 operation! { client mfa_verify, post "/api/auth/mfa/verify/", "mfa", request_body = MfaVerifyIn,
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        SignedIn,
         (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey answer that failed (`webauthn_*`, `webauthn_challenge_invalid`)"),
         (status = 401, description = "The challenge is unknown, spent, expired, out of attempts or another client's (`mfa_token_invalid`)", body = ErrorOut),
         (status = 429, description = "Too many wrong answers for this user (`mfa_throttled`)", body = ErrorOut),
@@ -655,6 +681,6 @@ operation! { client mfa_passkey_options, post "/api/auth/mfa/passkey/options/", 
         (status = 200, description = "PublicKeyCredentialRequestOptions (JSON, allowCredentials: the user's passkeys) and the challenge's id", body = crate::api::passkeys::PasskeyOptionsOut),
         (status = 400, description = "Field errors, or the user has no passkey (`unsupported_method`)"),
         (status = 401, description = "The challenge is unknown, spent, expired or another client's (`mfa_token_invalid`), or a missing or invalid API key", body = ErrorOut),
-        (status = 403, description = "`passkeys_unavailable`", body = ErrorOut),
+        PasskeysUnavailable,
     )
 }

@@ -10,7 +10,7 @@
 //! site ask for this client's passkeys).
 
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use super::types::{ErrorOut, NotAuthenticated, TokenPair};
+use super::types::{BadApiKey, ErrorOut, FieldErrorsOut, NotAuthenticated, SignedIn, TokenPair};
 use crate::audit::{event, UserRef};
 use crate::clock::UnixMillis;
 use crate::context::Ctx;
@@ -707,6 +707,13 @@ pub(crate) async fn login(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
+/// The refusal of a passkey ceremony for a client with no concrete allowed
+/// origin.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 403, description = "`passkeys_unavailable`")]
+#[allow(dead_code)] // OpenAPI only
+pub(crate) struct PasskeysUnavailable(ErrorOut);
+
 operation! { bearer passkey_register_options, post "/api/auth/passkeys/register/options/", "passkeys",
     responses(
         (status = 200, description = "PublicKeyCredentialCreationOptions (JSON) and the challenge's id", body = PasskeyOptionsOut),
@@ -720,7 +727,7 @@ operation! { bearer passkey_register, post "/api/auth/passkeys/register/", "pass
         (status = 201, description = "Registered", body = PasskeyOut),
         (status = 400, description = "`webauthn_*` (the credential failed a check), `webauthn_challenge_invalid`, `passkey_exists`, `passkey_limit`, or field errors", body = ErrorOut),
         NotAuthenticated,
-        (status = 403, description = "`passkeys_unavailable`", body = ErrorOut),
+        PasskeysUnavailable,
     )
 }
 
@@ -732,7 +739,7 @@ operation! { bearer passkey_rename, patch "/api/auth/passkeys/{id}/", "passkeys"
     params(("id" = String, Path, description = "A passkey id from the list")),
     responses(
         (status = 200, description = "Renamed", body = PasskeyOut),
-        (status = 400, description = "Field errors"),
+        FieldErrorsOut,
         NotAuthenticated,
         (status = 404, description = "No such passkey of the caller", body = ErrorOut),
     )
@@ -746,14 +753,14 @@ operation! { bearer passkey_delete, delete "/api/auth/passkeys/{id}/", "passkeys
 operation! { client passkey_login_options, post "/api/auth/passkeys/login/options/", "passkeys",
     responses(
         (status = 200, description = "PublicKeyCredentialRequestOptions (JSON, no allowCredentials) and the challenge's id", body = PasskeyOptionsOut),
-        (status = 401, description = "Missing or invalid API key", body = ErrorOut),
-        (status = 403, description = "`passkeys_unavailable`", body = ErrorOut),
+        BadApiKey,
+        PasskeysUnavailable,
     )
 }
 
 operation! { client passkey_login, post "/api/auth/passkeys/login/", "passkeys", request_body = PasskeyLoginIn,
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        SignedIn,
         (status = 400, description = "`webauthn_*` (the assertion failed a check; `webauthn_counter`: a cloned authenticator), `webauthn_challenge_invalid`, `passkey_unknown`, or field errors", body = ErrorOut),
         (status = 401, description = "Missing or invalid API key, or an inactive account (`no_active_account`)", body = ErrorOut),
         (status = 403, description = "`passkeys_unavailable`, `user_type_not_allowed`, `email_not_verified`", body = ErrorOut),

@@ -6,7 +6,7 @@ use super::email_flow::{accepted, enqueue, mail_request, minutes, reset_target, 
 use super::login::{check_failure_throttles, failure_throttle_keys, spend_failure_throttles};
 use super::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
 use super::types::{
-    BadApiKey, CodeRequestIn, CodeVerifyIn, ErrorOut, MailRequestResponses, TokenPair,
+    BadApiKey, CodeRequestIn, CodeVerifyIn, ErrorOut, MailRequestResponses, SignedIn,
 };
 use crate::audit::{event, UserRef};
 use crate::context::Ctx;
@@ -186,7 +186,7 @@ operation! { client code_request, post "/api/auth/code/request/", "auth", reques
 
 operation! { client code_verify, post "/api/auth/code/verify/", "auth", request_body = CodeVerifyIn,
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        SignedIn,
         (status = 400, description = "`invalid_code` (wrong, expired, spent, or past its 5 attempts), or field errors"),
         BadApiKey,
         CodesDisabled,

@@ -19,7 +19,7 @@
 //! server-side, and never stored.
 
 use crate::api::tokens::{first_refresh_ttl, new_session, session_insert, token_pair};
-use crate::api::types::{BadApiKey, ErrorOut, NotAuthenticated, TokenPair};
+use crate::api::types::{BadApiKey, ErrorOut, NotAuthenticated, SignedIn, TokenPair};
 use crate::audit::{Actor, AuditEvent, UserRef};
 use crate::clock::UnixMillis;
 use crate::context::{Ctx, Shared};
@@ -655,6 +655,18 @@ pub(crate) async fn unlink(ctx: &Ctx<'_>) -> Result<Response<Bytes>, ApiError> {
 
 // ---- OpenAPI: the operation(s) of this file's route(s)
 
+/// The refusals of a route that talks to the provider.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // OpenAPI only
+enum ProviderErrors {
+    #[response(status = 502, description = "`provider_error`")]
+    Provider(ErrorOut),
+    #[response(status = 503, description = "`social_not_configured`")]
+    NotConfigured(ErrorOut),
+    #[response(status = 504, description = "`provider_timeout`")]
+    Timeout(ErrorOut),
+}
+
 operation! { client social_start, post "/api/auth/social/{provider}/start/", "social",
     params(("provider" = String, Path, description = "The provider's id")),
     request_body = SocialStartIn,
@@ -679,9 +691,7 @@ operation! { bearer social_link, post "/api/auth/social/{provider}/link/", "soci
         (status = 403, description = "`mfa_step_up_required`", body = ErrorOut),
         (status = 404, description = "`provider_not_found`", body = ErrorOut),
         (status = 429, description = "Too many wrong passwords", body = ErrorOut),
-        (status = 502, description = "`provider_error`", body = ErrorOut),
-        (status = 503, description = "`social_not_configured`", body = ErrorOut),
-        (status = 504, description = "`provider_timeout`", body = ErrorOut),
+        ProviderErrors,
     )
 }
 
@@ -696,16 +706,14 @@ operation! { open social_callback, get "/api/auth/social/callback/", "social",
         (status = 400, description = "`invalid_state`, `provider_refused`, `invalid_id_token`, `email_required`"),
         (status = 404, description = "`provider_not_found`: removed since the start", body = ErrorOut),
         (status = 409, description = "`account_exists` (an account has the email, not verified on both sides), `identity_in_use`, `account_conflict`", body = ErrorOut),
-        (status = 502, description = "`provider_error`", body = ErrorOut),
-        (status = 503, description = "`social_not_configured`", body = ErrorOut),
-        (status = 504, description = "`provider_timeout`", body = ErrorOut),
+        ProviderErrors,
     )
 }
 
 operation! { client social_token, post "/api/auth/social/token/", "social",
     request_body = SocialTokenIn,
     responses(
-        (status = 200, description = "Signed in", body = TokenPair),
+        SignedIn,
         (status = 400, description = "`invalid_code`: unknown, expired, used, another client's, or a wrong verifier"),
         (status = 401, description = "`mfa_required` (with `mfa_token`), no active account, or a missing or invalid API key", body = ErrorOut),
     )

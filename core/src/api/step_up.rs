@@ -6,8 +6,9 @@
 
 use super::mfa::{
     answer_in, check_answer, invalid_code, read_answer, record_failure, record_recovery_code_used,
-    FAILURES_PER_USER,
+    CodeWithoutDataKey, FAILURES_PER_USER,
 };
+use super::passkeys::PasskeysUnavailable;
 use super::throttle::check_counter;
 use super::types::{ErrorOut, NotAuthenticated};
 use crate::audit::{event, UserRef};
@@ -146,7 +147,7 @@ operation! { bearer mfa_step_up, post "/api/auth/mfa/step-up/", "mfa", request_b
         (status = 400, description = "Field errors, a wrong code (`invalid_mfa_code`), a passkey answer that failed (`webauthn_*`)"),
         NotAuthenticated,
         (status = 429, description = "Too many answers for this user (`mfa_throttled`)", body = ErrorOut),
-        (status = 503, description = "A code given, and no data key (`mfa_not_configured`)", body = ErrorOut),
+        CodeWithoutDataKey,
     )
 }
 
@@ -155,6 +156,6 @@ operation! { bearer mfa_step_up_passkey_options, post "/api/auth/mfa/step-up/pas
         (status = 200, description = "PublicKeyCredentialRequestOptions (JSON, allowCredentials: the caller's passkeys) and the challenge's id", body = crate::api::passkeys::PasskeyOptionsOut),
         (status = 400, description = "The user has no passkey (`unsupported_method`)"),
         NotAuthenticated,
-        (status = 403, description = "`passkeys_unavailable`", body = ErrorOut),
+        PasskeysUnavailable,
     )
 }

@@ -262,6 +262,12 @@ pub struct BadApiKey(ErrorOut);
 #[allow(dead_code)] // OpenAPI only
 pub struct MailNotConfigured(ErrorOut);
 
+/// The answer of every route that signs a user in.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 200, description = "Signed in")]
+#[allow(dead_code)] // OpenAPI only
+pub struct SignedIn(TokenPair);
+
 /// A body whose fields do not validate: `{"field": ["message", …]}`.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 400, description = "Field errors")]
