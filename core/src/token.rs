@@ -282,18 +282,28 @@ pub struct TokenCodec {
     keys: RwLock<Arc<KeyRing>>,
     issuer: String,
     audience: String,
-    /// Tokens whose signature and claims already checked out, or that this
-    /// codec signed itself. An Ed25519 verification is ~50 µs, over half of
-    /// a profile GET's CPU; a frontend presents the same access token for
-    /// its whole lifetime, and a refresh token comes back to the host that
-    /// issued it. Only the type and time checks are repeated on a hit;
-    /// revocation is checked per request elsewhere (the login and the
-    /// user, the refresh token's `jti` against its login), so caching
+    /// Access tokens whose signature and claims already checked out. An
+    /// Ed25519 verification is ~50 µs, over half of a profile GET's CPU; a
+    /// frontend presents the same access token for its whole lifetime. Only
+    /// the type and time checks are repeated on a hit; revocation is
+    /// checked per request elsewhere (the login and the user), so caching
     /// loses nothing.
-    verified: Mutex<HashMap<String, VerifiedToken, foldhash::fast::RandomState>>,
+    verified: Mutex<TokenMap<String>>,
+    /// Refresh tokens this codec signed and has not seen back, by the
+    /// SHA-256 of their text: a refresh token comes back to the host that
+    /// issued it to be rotated, and verifying it was half of a refresh's
+    /// CPU. An entry is taken on that one use, so the map holds about one
+    /// entry per login this host last served, not every token it issued;
+    /// a second presentation (a retry, the reuse grace, a replay) is
+    /// verified in full. Its `jti` is still checked against its login.
+    issued: Mutex<TokenMap<[u8; 32]>>,
 }
 
-/// Most access tokens remembered as verified; the cache starts over beyond.
+/// Verified tokens by a key of their text.
+type TokenMap<K> = HashMap<K, VerifiedToken, foldhash::fast::RandomState>;
+
+/// Most tokens remembered in each map; a full map keeps only the tokens
+/// still valid, or starts over.
 const VERIFIED_CACHE_CAP: usize = 50_000;
 
 impl TokenCodec {
@@ -307,6 +317,7 @@ impl TokenCodec {
             issuer,
             audience,
             verified: Mutex::new(HashMap::default()),
+            issued: Mutex::new(HashMap::default()),
         }
     }
 
@@ -329,10 +340,8 @@ impl TokenCodec {
         let dropped = old.all().any(|k| ring.find(k.kid()).is_none());
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(ring);
         if dropped {
-            self.verified
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            lock(&self.verified).clear();
+            lock(&self.issued).clear();
         }
     }
 
@@ -368,32 +377,16 @@ impl TokenCodec {
             SigningKey::Hs256 { key, .. } => key.authenticate(claims.clone()).ok(),
         }
         .unwrap_or_default();
-        // This host signed it: when it comes back (the refresh token at the
-        // next refresh, the access token at the next request) there is no
-        // signature to check, only the times. Half a refresh's CPU was
-        // verifying the token this host had issued a moment before.
-        if !token.is_empty() {
+        if i.token_type == TokenType::Refresh && !token.is_empty() {
             let verified = VerifiedToken {
                 jti: i.jti.to_owned(),
                 issued_at: UnixMillis::from_secs(i.now.as_secs()),
                 expires_at: UnixMillis::from_secs(i.now.as_secs().saturating_add(i.ttl_secs)),
                 claims: claims.custom,
             };
-            self.remember(&token, verified, i.now);
+            remember(&self.issued, digest(&token), verified, i.now);
         }
         token
-    }
-
-    /// Records `token` as verified, making room when the cache is full.
-    fn remember(&self, token: &str, verified: VerifiedToken, now: UnixMillis) {
-        let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= VERIFIED_CACHE_CAP {
-            cache.retain(|_, v| Self::still_valid(v, now));
-            if cache.len() >= VERIFIED_CACHE_CAP {
-                cache.clear();
-            }
-        }
-        cache.insert(token.to_owned(), verified);
     }
 
     /// Verifies a token of the expected type; None for anything wrong.
@@ -403,15 +396,17 @@ impl TokenCodec {
         expected: TokenType,
         now: UnixMillis,
     ) -> Option<VerifiedToken> {
-        {
-            let cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(v) = cache.get(token) {
-                return (v.claims.token_type == expected && Self::still_valid(v, now))
-                    .then(|| v.clone());
-            }
+        let remembered = match expected {
+            TokenType::Access => lock(&self.verified).get(token).cloned(),
+            TokenType::Refresh => lock(&self.issued).remove(&digest(token)),
+        };
+        if let Some(v) = remembered {
+            return (v.claims.token_type == expected && Self::still_valid(&v, now)).then_some(v);
         }
         let verified = self.verify_signed(token, expected, now)?;
-        self.remember(token, verified.clone(), now);
+        if expected == TokenType::Access {
+            remember(&self.verified, token.to_owned(), verified.clone(), now);
+        }
         Some(verified)
     }
 
@@ -486,6 +481,32 @@ fn sign_ed25519(
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(signature));
     Some(token)
+}
+
+fn lock<K>(map: &Mutex<TokenMap<K>>) -> std::sync::MutexGuard<'_, TokenMap<K>> {
+    map.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records a verified token, making room when the map is full.
+fn remember<K: std::hash::Hash + Eq>(
+    map: &Mutex<TokenMap<K>>,
+    key: K,
+    verified: VerifiedToken,
+    now: UnixMillis,
+) {
+    let mut map = lock(map);
+    if map.len() >= VERIFIED_CACHE_CAP {
+        map.retain(|_, v| TokenCodec::still_valid(v, now));
+        if map.len() >= VERIFIED_CACHE_CAP {
+            map.clear();
+        }
+    }
+    map.insert(key, verified);
+}
+
+/// The key of a token in the map of issued refresh tokens.
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 fn secs(s: i64) -> Duration {
@@ -595,36 +616,36 @@ mod tests {
     }
 
     #[test]
-    fn an_issued_token_is_remembered_with_its_type_and_forgotten_with_its_key() {
+    fn a_refresh_token_it_issued_is_remembered_for_one_use_and_forgotten_with_its_key() {
         let c = codec(&SeededRandom::new(9));
+        let remembered = |t: &str| lock(&c.issued).contains_key(&digest(t));
         let refresh = issue(&c, TokenType::Refresh, T0);
-        assert!(c.verified.lock().unwrap().contains_key(&refresh));
-        // Remembered as a refresh token: never a bearer access token.
+        assert!(remembered(&refresh));
+        assert!(!remembered(&issue(&c, TokenType::Access, T0)));
+        // Never a bearer access token.
         assert!(c.verify(&refresh, TokenType::Access, T0).is_none());
+        // The first use answers from the map and takes the entry.
         let v = c.verify(&refresh, TokenType::Refresh, T0).unwrap();
+        assert!(!remembered(&refresh));
         assert_eq!((v.jti.as_str(), v.claims.user_id), ("j1", UserId(7)));
-        assert!(c
-            .verify(&refresh, TokenType::Refresh, T0.plus_secs(61 + 5))
-            .is_none());
-        // The same answer a codec that never saw it gives after checking the signature.
-        let other = TokenCodec::with_ring(
-            KeyRing::new(
-                SigningKey::ed25519_from_base64(&generate_ed25519_private_key(&SeededRandom::new(
-                    9,
-                )))
-                .unwrap(),
-                Vec::new(),
-            ),
-            "iss".into(),
-            "aud".into(),
-        );
+        // The same answer a full verification gives: here, and in a codec
+        // with the same key that never saw the token.
+        assert_eq!(c.verify(&refresh, TokenType::Refresh, T0), Some(v.clone()));
+        let other = codec(&SeededRandom::new(9));
         assert_eq!(other.verify(&refresh, TokenType::Refresh, T0), Some(v));
+        // Expired while remembered: refused.
+        let late = issue(&c, TokenType::Refresh, T0.plus_secs(1));
+        assert!(remembered(&late));
+        let expired = T0.plus_secs(1 + 61 + CLOCK_SKEW_SECS as i64);
+        assert!(c.verify(&late, TokenType::Refresh, expired).is_none());
         // Its key retired: the remembered token goes with it.
+        let again = issue(&c, TokenType::Refresh, T0.plus_secs(2));
         c.set_keys(KeyRing::new(
             SigningKey::hs256(&"r".repeat(32)).unwrap(),
             Vec::new(),
         ));
-        assert!(c.verify(&refresh, TokenType::Refresh, T0).is_none());
+        assert!(!remembered(&again));
+        assert!(c.verify(&again, TokenType::Refresh, T0).is_none());
     }
 
     #[test]
