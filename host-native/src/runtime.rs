@@ -49,9 +49,15 @@ impl Random for OsRandom {
 /// thread, but a stored hash costlier than the pool's parameters (after the
 /// cost was lowered) is verified in a fresh allocation: in `login-storm`
 /// with such hashes, RSS was 204 MiB during and 185 MiB after without this,
-/// 52 MiB and 14 MiB with it (docs/ROBUSTNESS.md). Two arenas and a fixed
-/// 128 KiB threshold (large blocks mmapped, unmapped on free) do that
-/// without a new allocator dependency.
+/// 52 MiB and 14 MiB with it (docs/ROBUSTNESS.md). A fixed 128 KiB
+/// threshold (large blocks mmapped, unmapped on free) does that without a
+/// new allocator dependency. Arenas: two per core, so the request threads
+/// and the hash threads each have one. With two in all (as before), the
+/// two request threads shared one in about a third of the benchmark runs,
+/// and their allocations then queued on its lock: a chained refresh spent
+/// 120–126 µs of CPU instead of 93–103 µs, with a core left idle, and
+/// half of the server's context switches were waits for that lock
+/// (docs/SCALING.md, "Session 11").
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -63,7 +69,8 @@ pub fn tune_allocator() {
         // SAFETY: mallopt only sets allocator parameters; it is called
         // before the runtime starts other threads.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
+            let arenas = (2 * available_cores()).clamp(2, 64) as libc::c_int;
+            libc::mallopt(libc::M_ARENA_MAX, arenas);
             libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
         }
     }
