@@ -649,6 +649,22 @@ mod tests {
     }
 
     #[test]
+    fn a_64_byte_key_must_carry_its_own_public_half() {
+        let seed = [7u8; 32];
+        let from_seed = SigningKey::ed25519_from_bytes(&seed).unwrap();
+        let SigningKey::EdDsa { public_bytes, .. } = &from_seed else {
+            panic!("an EdDSA key")
+        };
+        let mut full = seed.to_vec();
+        full.extend_from_slice(public_bytes);
+        let from_full = SigningKey::ed25519_from_bytes(&full).unwrap();
+        assert_eq!(from_full.kid(), from_seed.kid());
+        full[40] ^= 1;
+        assert!(SigningKey::ed25519_from_bytes(&full).is_err());
+        assert!(SigningKey::ed25519_from_bytes(&[0u8; 33]).is_err());
+    }
+
+    #[test]
     fn the_same_claims_sign_to_the_same_token() {
         let eddsa = codec(&SeededRandom::new(7));
         let hs = hs256(&"k".repeat(40));
