@@ -76,6 +76,23 @@ pub fn tune_allocator() {
     }
 }
 
+/// The request runtime: one thread more than the cores, unless the
+/// operator set `TOKIO_WORKER_THREADS`.
+///
+/// Why one more: a request thread blocks in SQLite (its mutexes, the WAL's
+/// `fcntl` locks and writes), and its core then sits idle while requests
+/// wait. With a spare thread on two cores a chained refresh went from
+/// 12,331 to 14,303/s (99 → 82 µs of server CPU each: fewer parks and
+/// wake-ups too); four, six and eight threads gave no more (14,394–14,518/s),
+/// and profile GET stayed within noise (docs/SCALING.md, "Session 11").
+pub fn request_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(available_cores() + 1);
+    }
+    builder.enable_all().build()
+}
+
 /// Cores this process may use (1 if unknown).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
