@@ -347,11 +347,11 @@ impl TokenCodec {
 
     /// Signs a token.
     pub fn issue(&self, i: Issue<'_>) -> String {
-        let now = secs(i.now.as_secs());
+        let expires_secs = i.now.as_secs().saturating_add(i.ttl_secs);
         let amr = crate::mfa::amr_list(i.amr);
         let claims = JWTClaims {
-            issued_at: Some(now),
-            expires_at: Some(secs(i.now.as_secs().saturating_add(i.ttl_secs))),
+            issued_at: Some(secs(i.now.as_secs())),
+            expires_at: Some(secs(expires_secs)),
             invalid_before: None,
             issuer: Some(self.issuer.clone()),
             subject: None,
@@ -370,20 +370,21 @@ impl TokenCodec {
                 amr,
             },
         };
+        // What a full verification of a refresh token would give back.
+        let remembered = (i.token_type == TokenType::Refresh).then(|| VerifiedToken {
+            jti: i.jti.to_owned(),
+            issued_at: UnixMillis::from_secs(i.now.as_secs()),
+            expires_at: UnixMillis::from_secs(expires_secs),
+            claims: claims.custom.clone(),
+        });
         // Signing only fails on serialisation errors, which these claims cannot have.
         let ring = self.keys();
         let token = match ring.current() {
             SigningKey::EdDsa { pair, kid, .. } => sign_ed25519(pair, kid, &claims),
-            SigningKey::Hs256 { key, .. } => key.authenticate(claims.clone()).ok(),
+            SigningKey::Hs256 { key, .. } => key.authenticate(claims).ok(),
         }
         .unwrap_or_default();
-        if i.token_type == TokenType::Refresh && !token.is_empty() {
-            let verified = VerifiedToken {
-                jti: i.jti.to_owned(),
-                issued_at: UnixMillis::from_secs(i.now.as_secs()),
-                expires_at: UnixMillis::from_secs(i.now.as_secs().saturating_add(i.ttl_secs)),
-                claims: claims.custom,
-            };
+        if let (Some(verified), false) = (remembered, token.is_empty()) {
             remember(&self.issued, digest(&token), verified, i.now);
         }
         token
