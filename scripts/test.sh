@@ -18,6 +18,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 export CARGO_TERM_COLOR=never
+# No incremental caches: the suite builds each crate once, and they were
+# 1.7 GB of the debug build's 8.8 GB.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export GATEHOUSE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gatehouse"
 
 # worker after client-wasm and examples: its browser tests (passkeys, the
@@ -37,13 +40,16 @@ summary() {
 }
 trap summary EXIT
 
+# Free disk after each stage, beside its time: the builds are the suite's
+# biggest cost in disk, and a full disk fails a link, not a test.
+disk_free() { df -Pk "$ROOT" | awk 'NR==2 {printf "%.1f GiB", $4/1048576}'; }
 run_stage() {
   current="$1"
   echo
-  echo "=== stage: $current ($(date +%T))"
+  echo "=== stage: $current ($(date +%T), $(disk_free) free)"
   local t0=$SECONDS
   "stage_$1"
-  REPORT+=("$(printf '%-12s %5ss' "$1" $((SECONDS - t0)))")
+  REPORT+=("$(printf '%-12s %5ss   %s free after' "$1" $((SECONDS - t0)) "$(disk_free)")")
 }
 
 stage_install() { scripts/install-tools.sh; }
