@@ -1,6 +1,7 @@
 //! [`LibsqlExecutor`]: the core's [`SqlExecutor`] over libSQL, either an
 //! embedded database file or a remote libSQL server (`sqld`, Turso) by URL.
 
+use crate::wal_index::{Header, WalIndex};
 use async_trait::async_trait;
 use gatehouse_core::sql::busy;
 use gatehouse_core::sql::classify::{may_write, returns_rows, ErrorCode};
@@ -95,20 +96,74 @@ struct LocalState {
     writes: AtomicU64,
     /// The database file.
     path: String,
-    /// A connection that only reads `PRAGMA data_version`, which changes
-    /// when any other connection (pooled here, another process, a
-    /// replica's sync) committed: the other half. Opened on first use;
-    /// one connection, as the values of two are not comparable.
-    version: Mutex<Option<rusqlite::Connection>>,
+    /// What tells that another connection (pooled here, another process,
+    /// a replica's sync) committed: the other half. Opened on first use.
+    version: Mutex<Option<VersionSource>>,
+    /// Whether the WAL-index header may answer (the embedded file; a
+    /// replica's file is written by libsql's sync, so it asks SQLite).
+    header: bool,
+}
+
+/// Where the data version comes from.
+enum VersionSource {
+    /// `PRAGMA data_version` on a connection of its own; its values are
+    /// not comparable with another connection's.
+    Pragma(rusqlite::Connection),
+    /// The file's WAL-index header (`wal_index`): `epoch` moves whenever
+    /// the header read differs from `last` (`None`: a header caught
+    /// mid-write, which counts as a change). `keeper` stays open so the
+    /// `-shm` file stays mapped (it read once, which opened it).
+    Header {
+        index: WalIndex,
+        last: Option<Header>,
+        epoch: u64,
+        _keeper: rusqlite::Connection,
+    },
+}
+
+impl VersionSource {
+    /// The header source if the file has one, else the pragma's.
+    fn open(path: &str, header: bool) -> rusqlite::Result<VersionSource> {
+        let conn = open_version_conn(path)?;
+        // The first read opens (or creates) the -shm file.
+        read_data_version(&conn)?;
+        Ok(match header.then(|| WalIndex::open(path)).flatten() {
+            Some(index) => VersionSource::Header {
+                last: index.header(),
+                index,
+                epoch: 0,
+                _keeper: conn,
+            },
+            None => VersionSource::Pragma(conn),
+        })
+    }
+
+    /// The current value: the pragma's, or the header's epoch.
+    fn read(&mut self) -> rusqlite::Result<u64> {
+        match self {
+            VersionSource::Pragma(conn) => read_data_version(conn),
+            VersionSource::Header {
+                index, last, epoch, ..
+            } => {
+                let now = index.header();
+                if now.is_none() || now != *last {
+                    *epoch += 1;
+                    *last = now;
+                }
+                Ok(*epoch)
+            }
+        }
+    }
 }
 
 impl LocalState {
-    fn new(path: &str) -> Self {
+    fn new(path: &str, header: bool) -> Self {
         LocalState {
             idle: Mutex::new(Vec::new()),
             writes: AtomicU64::new(0),
             path: path.to_owned(),
             version: Mutex::new(None),
+            header,
         }
     }
 }
@@ -200,7 +255,7 @@ impl LibsqlExecutor {
             .map_err(open_err)?;
         let exec = LibsqlExecutor {
             db,
-            local: Some(LocalState::new(url)),
+            local: Some(LocalState::new(url, true)),
             replica: None,
             writer: tokio::sync::Mutex::new(()),
         };
@@ -266,7 +321,7 @@ impl LibsqlExecutor {
                 .build()
                 .await
                 .map_err(open_err)?,
-            local: Some(LocalState::new(path)),
+            local: Some(LocalState::new(path, false)),
             replica: None,
             writer: tokio::sync::Mutex::new(()),
         };
@@ -342,14 +397,14 @@ impl LibsqlExecutor {
         BumpOnDrop(counter.filter(|_| writes))
     }
 
-    /// `PRAGMA data_version` on the dedicated connection (embedded file).
+    /// The data version (embedded file, replica): `VersionSource`.
     fn data_version(local: &LocalState) -> Result<u64, SqlError> {
         let mut version = local.version.lock().unwrap_or_else(|e| e.into_inner());
         let read = match &mut *version {
-            Some(conn) => read_data_version(conn),
-            slot => open_version_conn(&local.path).and_then(|conn| {
-                let conn = slot.insert(conn);
-                read_data_version(conn)
+            Some(source) => source.read(),
+            slot => VersionSource::open(&local.path, local.header).and_then(|source| {
+                let source = slot.insert(source);
+                source.read()
             }),
         };
         read.map_err(|e| {

@@ -20,3 +20,4 @@ pub mod mail;
 pub mod outbound;
 pub mod runtime;
 pub mod server;
+pub mod wal_index;
