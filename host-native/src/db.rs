@@ -109,15 +109,14 @@ enum VersionSource {
     /// `PRAGMA data_version` on a connection of its own; its values are
     /// not comparable with another connection's.
     Pragma(rusqlite::Connection),
-    /// The file's WAL-index header (`wal_index`): `epoch` moves whenever
-    /// the header read differs from `last` (`None`: a header caught
-    /// mid-write, which counts as a change). `keeper` stays open so the
-    /// `-shm` file stays mapped (it read once, which opened it).
+    /// The file's WAL-index header (`wal_index`, which keeps its own
+    /// connection open): `epoch` moves whenever the header read differs
+    /// from `last` (`None`: a header caught mid-write, which counts as a
+    /// change).
     Header {
         index: WalIndex,
         last: Option<Header>,
         epoch: u64,
-        _keeper: rusqlite::Connection,
     },
 }
 
@@ -125,16 +124,16 @@ impl VersionSource {
     /// The header source if the file has one, else the pragma's.
     fn open(path: &str, header: bool) -> rusqlite::Result<VersionSource> {
         let conn = open_version_conn(path)?;
-        // The first read opens (or creates) the -shm file.
-        read_data_version(&conn)?;
-        Ok(match header.then(|| WalIndex::open(path)).flatten() {
-            Some(index) => VersionSource::Header {
+        if !header {
+            return Ok(VersionSource::Pragma(conn));
+        }
+        Ok(match WalIndex::open(conn) {
+            Ok(index) => VersionSource::Header {
                 last: index.header(),
                 index,
                 epoch: 0,
-                _keeper: conn,
             },
-            None => VersionSource::Pragma(conn),
+            Err(conn) => VersionSource::Pragma(*conn),
         })
     }
 
