@@ -43,6 +43,18 @@ trap summary EXIT
 # Free disk after each stage, beside its time: the builds are the suite's
 # biggest cost in disk, and a full disk fails a link, not a test.
 disk_free() { df -Pk "$ROOT" | awk 'NR==2 {printf "%.1f GiB", $4/1048576}'; }
+# robustness and fuzz use release and fuzz builds only: where the disk is
+# short (under GATEHOUSE_TEST_MIN_FREE_GIB, default 8), the debug build goes
+# before them, with a line saying so (the next debug stage builds it again).
+free_debug_build_if_low() {
+  local debug="${CARGO_TARGET_DIR:-$ROOT/target}/debug" free_kib
+  free_kib=$(df -Pk "$ROOT" | awk 'NR==2 {print $4}')
+  if [ "$free_kib" -lt $((${GATEHOUSE_TEST_MIN_FREE_GIB:-8} * 1048576)) ] && [ -d "$debug" ]; then
+    echo "test.sh: $(disk_free) free, under ${GATEHOUSE_TEST_MIN_FREE_GIB:-8} GiB: removing the debug build ($debug)"
+    rm -rf "$debug"
+    echo "test.sh: $(disk_free) free now"
+  fi
+}
 run_stage() {
   current="$1"
   echo
@@ -109,8 +121,8 @@ stage_examples() { scripts/test-examples.sh; }
 stage_worker() { scripts/test-worker.sh; }
 # Crash safety, a 60 s soak at 1,000 connections, slow clients, secrets in logs.
 # It builds and drives the release binary, not the debug one the others use.
-stage_robustness() { env -u GATEHOUSE_BIN scripts/test-robustness.sh; }
+stage_robustness() { free_debug_build_if_low && env -u GATEHOUSE_BIN scripts/test-robustness.sh; }
 # libFuzzer on the core's service for 2 minutes (skipped without nightly).
-stage_fuzz() { scripts/fuzz.sh 120; }
+stage_fuzz() { free_debug_build_if_low && scripts/fuzz.sh 120; }
 
 for s in "${STAGES[@]}"; do run_stage "$s"; done

@@ -124,6 +124,9 @@ impl VersionSource {
     /// The header source if the file has one, else the pragma's.
     fn open(path: &str, header: bool) -> rusqlite::Result<VersionSource> {
         let conn = open_version_conn(path)?;
+        // A busy file is "cannot tell" for this request, and the next one
+        // tries again, rather than the pragma for the life of the process.
+        read_data_version(&conn)?;
         if !header {
             return Ok(VersionSource::Pragma(conn));
         }
