@@ -42,14 +42,14 @@ trap summary EXIT
 
 # Free disk after each stage, beside its time: the builds are the suite's
 # biggest cost in disk, and a full disk fails a link, not a test.
-disk_free() { df -Pk "$ROOT" | awk 'NR==2 {printf "%.1f GiB", $4/1048576}'; }
+free_kib() { df -Pk "$ROOT" | awk 'NR==2 {print $4}'; }
+disk_free() { awk -v k="$(free_kib)" 'BEGIN {printf "%.1f GiB", k / 1048576}'; }
 # robustness and fuzz use release and fuzz builds only: where the disk is
 # short (under GATEHOUSE_TEST_MIN_FREE_GIB, default 8), the debug build goes
 # before them, with a line saying so (the next debug stage builds it again).
 free_debug_build_if_low() {
-  local debug="${CARGO_TARGET_DIR:-$ROOT/target}/debug" free_kib
-  free_kib=$(df -Pk "$ROOT" | awk 'NR==2 {print $4}')
-  if [ "$free_kib" -lt $((${GATEHOUSE_TEST_MIN_FREE_GIB:-8} * 1048576)) ] && [ -d "$debug" ]; then
+  local debug="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
+  if [ "$(free_kib)" -lt $((${GATEHOUSE_TEST_MIN_FREE_GIB:-8} * 1048576)) ] && [ -d "$debug" ]; then
     echo "test.sh: $(disk_free) free, under ${GATEHOUSE_TEST_MIN_FREE_GIB:-8} GiB: removing the debug build ($debug)"
     rm -rf "$debug"
     echo "test.sh: $(disk_free) free now"

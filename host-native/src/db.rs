@@ -144,9 +144,7 @@ impl VersionSource {
     fn read(&mut self) -> rusqlite::Result<u64> {
         match self {
             VersionSource::Pragma(conn) => read_data_version(conn),
-            VersionSource::Header {
-                index, last, epoch, ..
-            } => {
+            VersionSource::Header { index, last, epoch } => {
                 let now = index.header();
                 if now.is_none() || now != *last {
                     *epoch += 1;
