@@ -46,6 +46,9 @@ nginx_pid=""
 cleanup() {
   local rc=$?
   for h in "${!host_pid[@]}"; do kill "${host_pid[$h]}" 2>/dev/null || true; done
+  # The hosts first, to their end: each flushes its usage counts through
+  # the primary as it stops, which fails once sqld is going down.
+  for h in "${!host_pid[@]}"; do wait "${host_pid[$h]}" 2>/dev/null || true; done
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
   [ -n "$sqld_pid" ] && kill "$sqld_pid" 2>/dev/null || true
   wait 2>/dev/null || true

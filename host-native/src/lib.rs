@@ -12,6 +12,7 @@
 //! - [`hash_pool`]: Argon2 on one thread per core, each with its own memory, behind a bounded queue.
 
 pub mod assets;
+pub mod body;
 pub mod cli;
 pub mod commands;
 pub mod db;

@@ -2,14 +2,14 @@
 //! `http::Request<Bytes>`, hands it to [`Gatehouse::handle`], and sends the
 //! answer back. Every route and error body is the core's.
 
+use crate::body::ReadBody;
 use crate::cli::ServeArgs;
 use bytes::Bytes;
-use gatehouse_core::config::MAX_BODY_BYTES;
 use gatehouse_core::json::BodyTooLarge;
 use gatehouse_core::service::ClientIp;
 use gatehouse_core::Gatehouse;
 use http::{header, HeaderMap, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -25,7 +25,8 @@ use tokio::sync::Semaphore;
 
 /// A client gets this long to send the request line and headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// And this long for the body (at most 64 KiB: slower is an attack or dead).
+/// And this long for the body (at most 1 MiB is read: slower is an attack
+/// or dead).
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(15);
 /// In-flight requests get this long to finish after SIGINT/SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -306,35 +307,22 @@ impl Handler {
         {
             return r;
         }
-        // A body over the limit is not read: the core is told, and answers
+        // A body over the limit is not kept: the core is told, and answers
         // 413 in the contract's order (after route, key and content type).
-        // The unread rest would be taken for the next request, so the
-        // connection is closed after the answer.
-        let too_large = declared_length(req.headers()).is_some_and(|n| n > MAX_BODY_BYTES as u64);
+        // Up to 1 MiB of it is still read, so the answer is not lost to a
+        // reset (crate::body); past that, the unread rest would be taken
+        // for the next request, so the connection is closed after the answer.
         let (mut parts, body) = req.into_parts();
-        let body = if too_large {
-            parts.extensions.insert(BodyTooLarge);
-            Bytes::new()
-        } else {
-            match tokio::time::timeout(
-                BODY_READ_TIMEOUT,
-                Limited::new(body, MAX_BODY_BYTES).collect(),
-            )
-            .await
-            {
-                Ok(Ok(collected)) => collected.to_bytes(),
-                Ok(Err(e)) if e.is::<LengthLimitError>() => {
-                    parts.extensions.insert(BodyTooLarge);
-                    Bytes::new()
-                }
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "request body read failed");
-                    return bad_body();
-                }
-                Err(_) => return request_timeout(),
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, crate::body::read(&parts.headers, body));
+        let (body, unread) = match read.await {
+            Ok(ReadBody::Within(bytes)) => (bytes, false),
+            Ok(ReadBody::TooLarge { drained }) => {
+                parts.extensions.insert(BodyTooLarge);
+                (Bytes::new(), !drained)
             }
+            Ok(ReadBody::Broken) => return bad_body(),
+            Err(_) => return request_timeout(),
         };
-        let unread = parts.extensions.get::<BodyTooLarge>().is_some();
         let ip = client_ip(&parts.headers, peer.ip(), self.trusted_proxies);
         parts.extensions.insert(ClientIp(ip));
         let mut response = self
@@ -349,17 +337,6 @@ impl Handler {
         }
         response
     }
-}
-
-/// The `Content-Length` the client declared, if any and well-formed.
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// The caller's address: the socket peer or, behind `trusted_proxies`
@@ -490,16 +467,6 @@ mod tests {
     fn client_ip_unmaps_ipv4_in_ipv6() {
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
         assert_eq!(client_ip(&HeaderMap::new(), mapped, None), PEER);
-    }
-
-    #[test]
-    fn declared_length_parses() {
-        assert_eq!(
-            declared_length(&headers(&[("content-length", "70000")])),
-            Some(70000)
-        );
-        assert_eq!(declared_length(&headers(&[("content-length", "x")])), None);
-        assert_eq!(declared_length(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -22,7 +22,12 @@ pub fn gatehouse(dir: &Path) -> Command {
 
 /// Spawns `cmd serve` on a free loopback port with `flags`, its stderr to
 /// `stderr`, and returns it once it has said it listens (its first line).
-pub fn serve(mut cmd: Command, flags: &[&str], stderr: Stdio) -> Child {
+pub fn serve(cmd: Command, flags: &[&str], stderr: Stdio) -> Child {
+    serve_at(cmd, flags, stderr).0
+}
+
+/// [`serve`], with the address it listens on (`127.0.0.1:port`).
+pub fn serve_at(mut cmd: Command, flags: &[&str], stderr: Stdio) -> (Child, String) {
     let mut child = cmd
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(flags)
@@ -33,10 +38,11 @@ pub fn serve(mut cmd: Command, flags: &[&str], stderr: Stdio) -> Child {
         .unwrap();
     let mut line = String::new();
     let read = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-    if read.is_err() || !line.starts_with("gatehouse listening on") {
+    let Some(addr) = line.trim().strip_prefix("gatehouse listening on http://") else {
         let _ = child.kill();
         let _ = child.wait();
         panic!("serve did not start: {line:?} {read:?}");
-    }
-    child
+    };
+    let addr = addr.to_owned();
+    (child, addr)
 }
