@@ -1055,6 +1055,30 @@ mod tests {
         assert_eq!(r.rows, vec![vec!["wal".into()]]);
     }
 
+    /// `.cargo/config.toml` builds SQLite without
+    /// SQLITE_ENABLE_MEMORY_MANAGEMENT (one global page-cache mutex). A
+    /// build that misses the setting fails here, not only in a benchmark.
+    #[tokio::test]
+    async fn sqlite_is_built_without_the_global_page_cache() {
+        let db = Db::local().await;
+        let r = db
+            .exec
+            .run(Statement::plain("pragma compile_options"))
+            .await
+            .unwrap();
+        let options: Vec<String> = r.rows.iter().map(|row| format!("{:?}", row[0])).collect();
+        assert!(
+            options.iter().any(|o| o.contains("THREADSAFE=1")),
+            "the list is read: {options:?}"
+        );
+        assert!(
+            !options
+                .iter()
+                .any(|o| o.contains("ENABLE_MEMORY_MANAGEMENT")),
+            "{options:?}"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writers_do_not_fail() {
         let db = std::sync::Arc::new(Db::local().await);
