@@ -1044,15 +1044,18 @@ mod tests {
         .await;
     }
 
+    /// The first column of each row `pragma {name}` gives on a fresh file.
+    async fn pragma(name: &str) -> Vec<String> {
+        let db = Db::local().await;
+        let sql = format!("pragma {name}");
+        let r = db.exec.run(Statement::plain(sql)).await.unwrap();
+        r.rows.iter().map(|row| format!("{:?}", row[0])).collect()
+    }
+
     #[tokio::test]
     async fn embedded_database_is_in_wal_mode() {
-        let db = Db::local().await;
-        let r = db
-            .exec
-            .run(Statement::plain("pragma journal_mode"))
-            .await
-            .unwrap();
-        assert_eq!(r.rows, vec![vec!["wal".into()]]);
+        let mode = pragma("journal_mode").await;
+        assert_eq!(mode, vec![format!("{:?}", Value::from("wal"))]);
     }
 
     /// `.cargo/config.toml` builds SQLite without
@@ -1060,23 +1063,10 @@ mod tests {
     /// build that misses the setting fails here, not only in a benchmark.
     #[tokio::test]
     async fn sqlite_is_built_without_the_global_page_cache() {
-        let db = Db::local().await;
-        let r = db
-            .exec
-            .run(Statement::plain("pragma compile_options"))
-            .await
-            .unwrap();
-        let options: Vec<String> = r.rows.iter().map(|row| format!("{:?}", row[0])).collect();
-        assert!(
-            options.iter().any(|o| o.contains("THREADSAFE=1")),
-            "the list is read: {options:?}"
-        );
-        assert!(
-            !options
-                .iter()
-                .any(|o| o.contains("ENABLE_MEMORY_MANAGEMENT")),
-            "{options:?}"
-        );
+        let options = pragma("compile_options").await;
+        let has = |o: &str| options.iter().any(|x| x.contains(o));
+        assert!(has("THREADSAFE=1"), "the list is read: {options:?}");
+        assert!(!has("ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
