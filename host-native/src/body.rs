@@ -16,6 +16,9 @@ use http::{header, HeaderMap};
 use http_body_util::BodyExt;
 use hyper::body::Body;
 
+/// The core's limit, as the byte counts below count.
+const LIMIT: u64 = MAX_BODY_BYTES as u64;
+
 /// How much of a body over the limit is read and discarded before the
 /// answer. Past this the connection is closed instead: reading more would
 /// spend bandwidth on a client that is not using the API.
@@ -41,7 +44,7 @@ where
     B: Body<Data = Bytes> + Unpin,
 {
     let declared = declared_length(headers);
-    if let Some(n) = declared.filter(|&n| n > MAX_BODY_BYTES as u64) {
+    if let Some(n) = declared.filter(|&n| n > LIMIT) {
         if n > MAX_DRAINED_BYTES || expects_continue(headers) {
             return ReadBody::TooLarge { drained: false };
         }
@@ -60,13 +63,13 @@ where
         if seen > MAX_DRAINED_BYTES {
             return ReadBody::TooLarge { drained: false };
         }
-        if seen <= MAX_BODY_BYTES as u64 {
+        if seen <= LIMIT {
             kept.push(data);
         } else {
             kept = Kept::default(); // over: nothing is kept
         }
     }
-    if seen > MAX_BODY_BYTES as u64 {
+    if seen > LIMIT {
         ReadBody::TooLarge { drained: true }
     } else {
         ReadBody::Within(kept.into_bytes())
@@ -74,7 +77,10 @@ where
 }
 
 /// The body's pieces so far, at most [`MAX_BODY_BYTES`]: one piece is kept
-/// as it came (the usual case: no copy), more are joined.
+/// as it came (the usual case: no copy), more are joined. By hand because
+/// http-body-util's `Collected` takes frames only inside its crate, and its
+/// `Limited` drops the body at the limit, where the drain must go on
+/// counting every byte.
 #[derive(Default)]
 enum Kept {
     #[default]
