@@ -7,7 +7,7 @@ use crate::audit::AuditEvent;
 use crate::clock::UnixMillis;
 use crate::sql::{Row, SqlError, Statement, Value};
 use crate::store::clients::{client_from_row, end_sessions_of_inactive_client, CLIENT_COLUMNS};
-use crate::store::users::{user_from_row, USER_COLUMNS};
+use crate::store::user_row::{user_from_row, USER_COLUMNS};
 use crate::store::{bad_row, decode_rows, int, text, Store};
 use crate::usage::{column_names, Counters, Pending};
 use crate::user::{User, UserId, UserType};

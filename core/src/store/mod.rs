@@ -18,6 +18,7 @@ pub(crate) mod mfa;
 pub(crate) mod passkeys;
 pub(crate) mod sessions;
 pub(crate) mod social;
+pub(crate) mod user_row;
 pub(crate) mod users;
 
 // Needs the test kit's embedded libSQL (`cargo test` turns `testing` on

@@ -1,6 +1,6 @@
 //! Sessions (logins): insert, rotate, list and revoke.
 
-use super::users::{user_from_values, USER_COLUMNS};
+use super::user_row::{user_from_values, USER_COLUMNS};
 use super::{bad_row, int, opt_int, opt_text, text, Store};
 use crate::api_client::ClientId;
 use crate::audit::AuditEvent;
