@@ -116,17 +116,6 @@ impl HashPool {
         }
     }
 
-    /// One worker per core, [`DEFAULT_QUEUE_PER_WORKER`] queued per worker
-    /// unless `queue_limit` says otherwise.
-    pub fn per_core(params: Argon2Params, queue_limit: Option<usize>) -> Self {
-        let workers = crate::runtime::available_cores();
-        Self::new(
-            params,
-            workers,
-            queue_limit.unwrap_or(workers * DEFAULT_QUEUE_PER_WORKER),
-        )
-    }
-
     /// Hashes queued or running now.
     pub fn admitted(&self) -> usize {
         self.inner.admitted.load(Ordering::Acquire)

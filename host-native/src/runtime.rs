@@ -2,7 +2,7 @@
 //! the OS random generator, and Argon2 on a bounded pool
 //! ([`crate::hash_pool`]); and the allocator setting that goes with it.
 
-use crate::hash_pool::HashPool;
+use crate::hash_pool::{HashPool, DEFAULT_QUEUE_PER_WORKER};
 use gatehouse_core::clock::{Clock, UnixMillis};
 use gatehouse_core::password::Argon2Params;
 use gatehouse_core::random::Random;
@@ -93,6 +93,17 @@ pub fn request_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     builder.enable_all().build()
 }
 
+/// One hashing worker per core, [`DEFAULT_QUEUE_PER_WORKER`] queued per
+/// worker unless `queue_limit` says otherwise.
+fn hash_pool_per_core(params: Argon2Params, queue_limit: Option<usize>) -> HashPool {
+    let workers = available_cores();
+    HashPool::new(
+        params,
+        workers,
+        queue_limit.unwrap_or(workers * DEFAULT_QUEUE_PER_WORKER),
+    )
+}
+
 /// Cores this process may use (1 if unknown).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -100,7 +111,7 @@ pub fn available_cores() -> usize {
 
 /// The native [`Env`] over `sql`, hashing new passwords with `argon2` on a
 /// [`HashPool`] of one thread per core and `hash_queue` waiting hashes
-/// (default: [`crate::hash_pool::DEFAULT_QUEUE_PER_WORKER`] per thread),
+/// (default: [`DEFAULT_QUEUE_PER_WORKER`] per thread),
 /// sending outbound HTTP under `outbound`. `shared_limits`: the database is
 /// a server other hosts may share, so rate limits are reserved from it,
 /// through this executor, a slice at a time (docs/SCALING.md) rather than
@@ -120,7 +131,7 @@ pub fn native_env(
         clock: Arc::new(SystemClock),
         random: Arc::new(OsRandom),
         sql,
-        hasher: Arc::new(HashPool::per_core(argon2, hash_queue)),
+        hasher: Arc::new(hash_pool_per_core(argon2, hash_queue)),
         rate_limits,
         http: Arc::new(crate::outbound::NativeHttp::new(outbound)),
     }
