@@ -1,16 +1,18 @@
 //! The cross-tab claim protocol: before spending a refresh token, an instance
 //! that shares its storage claims it on the `BroadcastChannel` and in a lock
 //! entry of the storage; the earliest claim wins and the others wait for its
-//! result. The refresh itself is in `client.rs` (`refresh_claimed`).
+//! result. The refresh itself is in `client.rs` (`refresh_claimed`), whose
+//! state holds this instance's [`Coordinator`].
 
-use alloc::rc::Rc;
+use core::cell::Cell;
 
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::client::Inner;
-use crate::host::{clear_interval, json_parse, json_stringify, now, peek, set_interval, sleep};
-use crate::session::Session;
+use crate::host::{
+    clear_interval, json_parse, json_stringify, now, peek, set_interval, sleep, BroadcastChannel,
+    Callback, Store,
+};
 
 /// A claim is dead when its holder has not renewed it (heartbeat) for this long:
 /// a tab that closed or froze mid-refresh blocks the others for at most this.
@@ -20,7 +22,7 @@ pub(crate) const BEAT_MS: f64 = 300.0;
 /// How long a claimant listens for competing claims before it decides.
 const CLAIM_WINDOW_MS: f64 = 80.0;
 /// How often a tab that lost a claim looks at the storage for the winner's result.
-const POLL_MS: f64 = 40.0;
+pub(crate) const POLL_MS: f64 = 40.0;
 /// Channel message kinds.
 const CLAIM: f64 = 1.0;
 pub(crate) const DONE: f64 = 2.0;
@@ -42,7 +44,8 @@ impl Claim {
     fn before(&self, o: &Claim) -> bool {
         self.at < o.at || (self.at == o.at && self.id < o.id)
     }
-    fn live(&self, fp: &JsValue) -> bool {
+    /// A claim on `fp` whose holder renewed it lately.
+    pub(crate) fn live(&self, fp: &JsValue) -> bool {
         self.fp == *fp && now() - self.beat < DEAD_MS
     }
     /// As a message or lock value: `[kind, id, at, fp, beat]`.
@@ -70,9 +73,43 @@ impl Claim {
     }
 }
 
-/// The protocol's steps: methods of the client's state, whose storage, channel
-/// and heard claims they use.
-impl Inner {
+/// This instance's side of the protocol: its id, the channel, the storage
+/// lock, the claims heard from the others, and the claim it holds (renewed by
+/// `beat`) with its interval timer.
+pub(crate) struct Coordinator {
+    me: f64,
+    pub(crate) chan: Option<BroadcastChannel>,
+    store: Store,
+    lock_key: JsValue,
+    /// The latest claim heard from each other instance, by id (raw messages).
+    claims: js_sys::Map,
+    held: Cell<Option<Claim>>,
+    beat_timer: Cell<JsValue>,
+    /// The client's callback, which `beat`s when called with 1.
+    cb: Cell<Option<Callback>>,
+    closed: Cell<bool>,
+}
+
+impl Coordinator {
+    pub(crate) fn new(store: Store, lock_key: JsValue, chan: Option<BroadcastChannel>) -> Self {
+        Coordinator {
+            me: js_sys::Math::random(),
+            chan,
+            store,
+            lock_key,
+            claims: js_sys::Map::new(),
+            held: Cell::new(None),
+            beat_timer: Cell::new(JsValue::UNDEFINED),
+            cb: Cell::new(None),
+            closed: Cell::new(false),
+        }
+    }
+
+    /// Sets the callback that the heartbeat's interval timer calls.
+    pub(crate) fn set_callback(&self, cb: Callback) {
+        self.cb.set(Some(cb));
+    }
+
     pub(crate) fn post(&self, kind: f64, fp: &JsValue) {
         let t = now();
         self.post_at(kind, fp, t, t);
@@ -91,7 +128,7 @@ impl Inner {
         );
     }
 
-    /// Posts on the channel unless the client is closed (a closed channel throws).
+    /// Posts on the channel unless closed (a closed channel throws).
     fn send_msg(&self, msg: &JsValue) {
         if let (Some(c), false) = (&self.chan, self.closed.get()) {
             let _ = c.post_message(msg);
@@ -109,13 +146,17 @@ impl Inner {
         }
     }
 
-    /// Stops the heartbeat and gives up the claim at once (`pagehide`, `close`):
-    /// the other tabs take over without waiting for it to die.
-    pub(crate) fn drop_claim(&self) {
+    fn stop_beating(&self) {
         let id = self.beat_timer.take();
         if !id.is_undefined() {
             clear_interval(&id);
         }
+    }
+
+    /// Stops the heartbeat and gives up the claim at once (`pagehide`, `close`):
+    /// the other tabs take over without waiting for it to die.
+    pub(crate) fn drop_claim(&self) {
+        self.stop_beating();
         if let Some(c) = self.held.take() {
             drop(self.store.write_now(&self.lock_key, &JsValue::NULL));
             let msg = c.to_js(DONE);
@@ -123,31 +164,44 @@ impl Inner {
         }
     }
 
-    pub(crate) fn on_message(self: &Rc<Self>, data: JsValue) {
+    /// Gives up any claim and closes the channel, for good.
+    pub(crate) fn close(&self) {
+        self.drop_claim();
+        self.closed.set(true);
+        if let Some(c) = &self.chan {
+            c.close();
+        }
+    }
+
+    /// Records a message from the channel. `Some(until)`: another instance
+    /// refreshed, signed in or out (look at the storage), or its refresh failed
+    /// and it backs off until then (0 when it did not fail).
+    pub(crate) fn hear(&self, data: JsValue) -> Option<f64> {
         if !Array::is_array(&data) {
-            return;
+            return None;
         }
         let a: &Array = data.unchecked_ref();
         let id = a.get(1);
-        if a.get(0).as_f64() == Some(CLAIM) {
+        let kind = a.get(0).as_f64();
+        if kind == Some(CLAIM) {
             self.claims.set(&id, &data);
-        } else {
-            // DONE: that instance refreshed, signed in or out: look at the storage.
-            // FAIL: its refresh failed: back off as it does.
-            self.claims.delete(&id);
-            if a.get(0).as_f64() == Some(FAIL) {
-                self.backoff_until(a.get(4).as_f64().unwrap_or(0.0));
-            }
-            self.background(false);
+            return None;
         }
+        self.claims.delete(&id);
+        Some(if kind == Some(FAIL) {
+            a.get(4).as_f64().unwrap_or(0.0)
+        } else {
+            0.0
+        })
     }
 
-    async fn read_lock(&self) -> Option<Claim> {
+    /// The claim in the storage lock, if any.
+    pub(crate) async fn read_lock(&self) -> Option<Claim> {
         Claim::from_js(&json_parse(&self.store.read(&self.lock_key).await).ok()?)
     }
 
-    /// Runs the claim protocol for the refresh token `fp`. `None`: this instance
-    /// may refresh. `Some(winner)`: another instance is refreshing it.
+    /// Runs the claim protocol for the refresh token `fp`. `None`: this
+    /// instance may refresh. `Some(winner)`: another instance is refreshing it.
     pub(crate) async fn contest(&self, fp: &JsValue) -> Option<Claim> {
         if let Some(l) = self.read_lock().await {
             if l.id != self.me && l.live(fp) {
@@ -201,44 +255,30 @@ impl Inner {
             None
         } else {
             // Lost: stop renewing (the winner's lock replaces ours).
-            let id = self.beat_timer.take();
-            if !id.is_undefined() {
-                clear_interval(&id);
-            }
+            self.stop_beating();
             self.held.set(None);
             Some(best)
         }
     }
 
-    /// Waits until the winner of a claim has published a new session (or gave up,
-    /// or its claim ran out).
-    /// Returns within `DEAD_MS` of the winner's last heartbeat when it died.
-    pub(crate) async fn wait_for(&self, old: &Session, w: &Claim) {
-        let mut w = w.clone();
-        while w.live(&old.refresh) && !self.closed.get() {
-            let _ = sleep(POLL_MS).await;
-            match self.load().await {
-                Some(cur) if cur.refresh == old.refresh => {}
-                _ => return,
-            }
-            let heard = Claim::from_js(&self.claims.get(&JsValue::from_f64(w.id)));
-            let locked = self.read_lock().await.filter(|l| l.id == w.id);
-            if heard.is_none() && locked.is_none() {
-                return;
-            }
-            for c in [heard, locked].into_iter().flatten() {
-                w.beat = w.beat.max(c.beat);
-            }
+    /// Whether winner `w` still holds its claim, as heard on the channel or
+    /// seen in the lock (`lock`, just read); its heartbeat is brought up to date.
+    pub(crate) fn still_held(&self, w: &mut Claim, lock: Option<Claim>) -> bool {
+        let heard = Claim::from_js(&self.claims.get(&JsValue::from_f64(w.id)));
+        let locked = lock.filter(|l| l.id == w.id);
+        if heard.is_none() && locked.is_none() {
+            return false;
         }
+        for c in [heard, locked].into_iter().flatten() {
+            w.beat = w.beat.max(c.beat);
+        }
+        true
     }
 
     /// The winner removes the lock (whoever wrote it last: the others lost to it);
     /// a loser's lock names the old token and is dead once the winner is done.
     pub(crate) async fn release(&self, fp: &JsValue, kind: f64, retry_at: f64) {
-        let id = self.beat_timer.take();
-        if !id.is_undefined() {
-            clear_interval(&id);
-        }
+        self.stop_beating();
         self.held.set(None);
         self.store.write(&self.lock_key, &JsValue::NULL).await;
         self.post_at(kind, fp, now(), retry_at);

@@ -13,16 +13,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use crate::claim::{Claim, DONE, FAIL};
+use crate::claim::{Claim, Coordinator, DONE, FAIL, POLL_MS};
 use crate::error::{backoff_error, bad_response, closed_error, no_session, status_of};
 use crate::host::{
-    clear_timeout, now, peek, s, set_timeout, unref, BroadcastChannel, Response, Shell, Store,
+    clear_timeout, now, peek, s, set_timeout, sleep, unref, Callback, Response, Shell, Store,
 };
 use crate::session::{opt_js, Session};
 use crate::storage::TOMBSTONE;
-
-/// The timer's and the channel's shared callback (see `Inner::cb`).
-type Callback = Rc<Closure<dyn FnMut(JsValue)>>;
 
 /// The state behind one `GatehouseClient`. Futures in flight share it by `Rc`;
 /// the callback holds only a `Weak`, so it does not keep the client alive.
@@ -30,7 +27,6 @@ pub(crate) struct Inner {
     /// The JS shell: events go out through it, refresh requests too.
     pub(crate) shell: Shell,
     pub(crate) key: JsValue,
-    pub(crate) lock_key: JsValue,
     pub(crate) margin: f64,
     pub(crate) auto: bool,
     pub(crate) store: Store,
@@ -41,18 +37,13 @@ pub(crate) struct Inner {
     pub(crate) raw: Cell<JsValue>,
     /// The refresh in flight in this instance: every caller awaits this one promise.
     pub(crate) inflight: Cell<Option<Promise>>,
-    pub(crate) me: f64,
-    pub(crate) chan: Option<BroadcastChannel>,
-    /// The latest claim heard from each other instance, by id (raw messages).
-    pub(crate) claims: js_sys::Map,
+    /// This instance's side of the cross-tab claims (`claim.rs`).
+    pub(crate) coord: Coordinator,
     pub(crate) timer: Cell<JsValue>,
-    /// The one callback of both the refresh timer (called with no argument) and
-    /// the channel (called with a `MessageEvent`).
+    /// The one callback of the refresh timer, the claim's heartbeat and the
+    /// channel.
     pub(crate) cb: Cell<Option<Callback>>,
     pub(crate) closed: Cell<bool>,
-    /// The claim this instance holds (renewed by `beat`) and its interval timer.
-    pub(crate) held: Cell<Option<Claim>>,
-    pub(crate) beat_timer: Cell<JsValue>,
     /// Refresh failures in a row (network, 5xx) and when the next may go out:
     /// the backoff shared, through `FAIL` messages, by the tabs.
     pub(crate) fails: Cell<u32>,
@@ -128,6 +119,15 @@ impl Inner {
         at
     }
 
+    /// A message from another instance on the channel.
+    pub(crate) fn on_message(self: &Rc<Self>, data: JsValue) {
+        // DONE: look at the storage. FAIL: back off as that instance does.
+        if let Some(until) = self.coord.hear(data) {
+            self.backoff_until(until);
+            self.background(false);
+        }
+    }
+
     /// Another tab's refresh failed: honour its backoff.
     pub(crate) fn backoff_until(&self, at: f64) {
         if at > self.retry_at.get() {
@@ -140,7 +140,7 @@ impl Inner {
     /// up a held claim at once.
     pub(crate) fn signal(self: &Rc<Self>, kind: u32) {
         if kind == 1 {
-            self.drop_claim();
+            self.coord.drop_claim();
         } else if !self.closed.get() {
             self.retry_at.set(0.0);
             self.background(true);
@@ -168,7 +168,8 @@ impl Inner {
         let failed = self.fails.get() > f0;
         if self.coordinated() && won.get() {
             let kind = if failed { FAIL } else { DONE };
-            self.release(&old.refresh, kind, self.retry_at.get()).await;
+            let retry_at = self.retry_at.get();
+            self.coord.release(&old.refresh, kind, retry_at).await;
         }
         r
     }
@@ -192,8 +193,8 @@ impl Inner {
                 _ => {}
             }
             // Won the claim: one last look at the storage (above) before spending the token.
-            match self.contest(&old.refresh).await {
-                Some(w) => self.wait_for(old, &w).await,
+            match self.coord.contest(&old.refresh).await {
+                Some(w) => self.wait_for(old, w).await,
                 None => won.set(true),
             }
         }
@@ -217,6 +218,22 @@ impl Inner {
             Err(e) => {
                 self.failed();
                 Err(e)
+            }
+        }
+    }
+
+    /// Waits until the winner of a claim has published a new session (or gave up,
+    /// or its claim ran out): within `DEAD_MS` of its last heartbeat when it died.
+    async fn wait_for(&self, old: &Session, mut w: Claim) {
+        while w.live(&old.refresh) && !self.closed.get() {
+            let _ = sleep(POLL_MS).await;
+            match self.load().await {
+                Some(cur) if cur.refresh == old.refresh => {}
+                _ => return,
+            }
+            let lock = self.coord.read_lock().await;
+            if !self.coord.still_held(&mut w, lock) {
+                return;
             }
         }
     }
@@ -352,14 +369,14 @@ impl Inner {
                 Op::Take(event) => {
                     let s = Session::from_js(&a).ok_or_else(bad_response)?;
                     i.commit(Some(s.clone()), false, Some(event)).await;
-                    i.post(DONE, &s.refresh);
+                    i.coord.post(DONE, &s.refresh);
                     Ok(s.to_js())
                 }
                 // Logged out (the shell told the server first).
                 Op::Forget => {
                     if let Some(s) = i.load().await {
                         i.commit(None, false, Some("signedOut")).await;
-                        i.post(DONE, &s.refresh);
+                        i.coord.post(DONE, &s.refresh);
                     }
                     Ok(JsValue::UNDEFINED)
                 }
@@ -369,13 +386,10 @@ impl Inner {
 
     /// Stops the timer and the channel, for good.
     pub(crate) fn close(&self) {
-        self.drop_claim();
+        self.coord.close();
         self.closed.set(true);
         self.schedule();
         self.inflight.set(None);
-        if let Some(c) = &self.chan {
-            c.close();
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! package's JS shell (`Shell`: the checked options, the storage adapter, the
 //! event and refresh-request functions); and small helpers for JS values.
 
+use alloc::rc::Rc;
 use core::cell::Cell;
 
 use js_sys::{Function, JsString, Promise, Reflect};
@@ -93,6 +94,10 @@ pub(crate) fn s(v: &str) -> JsValue {
 pub(crate) fn jstr(v: &JsValue) -> &JsString {
     v.unchecked_ref()
 }
+
+/// The one callback of a client's refresh timer (called with no argument),
+/// its claim's heartbeat (with 1) and its channel (with a `MessageEvent`).
+pub(crate) type Callback = Rc<Closure<dyn FnMut(JsValue)>>;
 
 pub(crate) fn now() -> f64 {
     js_sys::Date::now()

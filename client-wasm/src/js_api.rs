@@ -9,6 +9,7 @@ use js_sys::{JsString, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::claim::Coordinator;
 use crate::client::{Inner, Op};
 use crate::host::{get, s, BroadcastChannel, Shell};
 use crate::session::{opt_js, Session};
@@ -28,29 +29,25 @@ impl GatehouseClient {
         let shell: Shell = shell.unchecked_into();
         let key = shell.key();
         let chan = shell.chan();
+        let lock_key = JsString::from(key.clone()).concat(&s(".lock")).into();
+        let chan = chan
+            .is_object()
+            .then(|| chan.unchecked_into::<BroadcastChannel>());
+        let store = shell.store();
         let inner = Rc::new(Inner {
-            lock_key: JsString::from(key.clone()).concat(&s(".lock")).into(),
+            coord: Coordinator::new(store.clone().unchecked_into(), lock_key, chan),
             key,
             margin: shell.margin(),
             auto: shell.auto(),
-            store: shell.store(),
+            store,
             shared: shell.shared(),
-            chan: if chan.is_object() {
-                Some(chan.unchecked_into::<BroadcastChannel>())
-            } else {
-                None
-            },
             shell,
             cache: Cell::new(None),
             raw: Cell::new(JsValue::NULL),
             inflight: Cell::new(None),
-            me: js_sys::Math::random(),
-            claims: js_sys::Map::new(),
             timer: Cell::new(JsValue::UNDEFINED),
             cb: Cell::new(None),
             closed: Cell::new(false),
-            held: Cell::new(None),
-            beat_timer: Cell::new(JsValue::UNDEFINED),
             fails: Cell::new(0),
             retry_at: Cell::new(0.0),
         });
@@ -60,15 +57,16 @@ impl GatehouseClient {
                 if ev.is_undefined() {
                     i.background(true);
                 } else if ev.as_f64().is_some() {
-                    i.beat();
+                    i.coord.beat();
                 } else {
                     i.on_message(get(&ev, "data"));
                 }
             }
         }));
-        if let Some(c) = &inner.chan {
+        if let Some(c) = &inner.coord.chan {
             c.set_onmessage((*cb).as_ref().unchecked_ref());
         }
+        inner.coord.set_callback(cb.clone());
         inner.cb.set(Some(cb));
         // A synchronous storage (Web Storage, memory) is read now, so `session`
         // is right as soon as the client exists; a custom adapter that returns a

@@ -23,7 +23,8 @@
 //! - `client`: the state behind the class: session events, single-flight
 //!   refresh, the refresh timer, the token for a `fetch` and its one retry after
 //!   a 401, and what each async method does (`Op`, one future for all).
-//! - `claim`: the cross-tab claim protocol run before spending a refresh token.
+//! - `claim`: the cross-tab claim protocol run before spending a refresh token
+//!   (`Coordinator`: this instance's id, channel, lock and claims).
 //! - `session`: the token pair and its expiry (`jwt_times`).
 //! - `storage`: reads and writes through the shell's storage adapter.
 //! - `error`: the core's own rejections (bare codes the shell turns into
