@@ -2,7 +2,8 @@
 """Import cycles among one crate's files: which files `use` (or name by a
 crate::/super:: path) a file that uses them back. Usage:
     scripts/import-cycles.py core/src [--with-tests]
-Uses of crate-root items (lib.rs: macros, MaybeSendSync) are not counted;
+Exits 1 when there is a cycle. Uses of crate-root items (lib.rs: macros,
+MaybeSendSync) are not counted;
 root re-exports (`pub use x::Item`) count as uses of x."""
 import os, re, sys, itertools
 args = [a for a in sys.argv[1:] if not a.startswith('--')]
@@ -133,3 +134,5 @@ print("mutual imports (A uses B and B uses A):")
 for a, b in pairs: print("  ", a, "<->", b)
 print("strongly connected groups (cycles of any length):")
 for comp in sccs: print("  ", sorted(name(m) for m in comp))
+# A cycle fails the check (scripts/test.sh's fmt stage runs it on every crate).
+sys.exit(1 if sccs else 0)

@@ -70,6 +70,10 @@ stage_fmt() {
   for ws in client-wasm host-worker; do
     [ -f "$ws/Cargo.toml" ] && cargo fmt --manifest-path "$ws/Cargo.toml" --all -- --check
   done
+  # No file imports a file that imports it back (docs/ARCHITECTURE.md).
+  for src in core/src host-native/src host-worker/src client-wasm/src tests/src robustness/src testkit/webauthn-soft/src; do
+    python3 scripts/import-cycles.py "$src" >/dev/null || { python3 scripts/import-cycles.py "$src"; echo "import cycle in $src"; return 1; }
+  done
   return 0
 }
 stage_clippy() { cargo clippy --workspace --all-targets -- -D warnings; }
