@@ -24,5 +24,4 @@ mod store;
 pub mod types;
 pub(crate) mod usage;
 pub(crate) mod users;
-mod webhook_cli;
 pub(crate) mod webhooks;
