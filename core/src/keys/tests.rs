@@ -18,6 +18,24 @@ fn access(gh: &Gatehouse) -> String {
     sign(gh, TokenType::Access, gh.config().access_ttl_secs)
 }
 
+/// Two hosts over one database and one fake clock (`seed`: the second
+/// host's randomness); `env` is the first host's, which keeps the database.
+struct TwoHosts {
+    env: TestEnv,
+    a: Gatehouse,
+    b: Gatehouse,
+}
+
+async fn two_hosts(seed: u64, config: Config) -> TwoHosts {
+    let env = TestEnv::new().await;
+    let b_env = TestEnv::with_sql(env.sql.clone())
+        .seeded(seed)
+        .with_clock(env.clock.clone());
+    let a = env.start(config.clone()).await;
+    let b = b_env.start(config).await;
+    TwoHosts { env, a, b }
+}
+
 fn accepts(gh: &Gatehouse, token: &str, t: TokenType) -> bool {
     gh.shared().codec.verify(token, t, gh.now()).is_some()
 }
@@ -176,12 +194,7 @@ async fn a_retired_keys_cached_access_token_is_refused_too() {
 
 #[tokio::test]
 async fn another_host_sees_a_rotation_within_its_cache_bound_and_at_once_for_a_new_kid() {
-    let a_env = TestEnv::new().await;
-    let b_env = TestEnv::with_sql(a_env.sql.clone())
-        .seeded(2)
-        .with_clock(a_env.clock.clone());
-    let a = a_env.start(Config::default()).await;
-    let b = b_env.start(Config::default()).await;
+    let TwoHosts { env: a_env, a, b } = two_hosts(2, Config::default()).await;
     let b_before = access(&b);
     a.rotate_keys().await.unwrap();
     // A signs with the former next key, which B already accepts.
@@ -217,12 +230,7 @@ async fn another_host_sees_a_rotation_within_its_cache_bound_and_at_once_for_a_n
 
 #[tokio::test]
 async fn two_hosts_rotating_at_once_end_with_one_current_and_one_next() {
-    let a_env = TestEnv::new().await;
-    let b_env = TestEnv::with_sql(a_env.sql.clone())
-        .seeded(3)
-        .with_clock(a_env.clock.clone());
-    let a = a_env.start(Config::default()).await;
-    let b = b_env.start(Config::default()).await;
+    let TwoHosts { env: a_env, a, b } = two_hosts(3, Config::default()).await;
     let before = states(&a).await;
     let old_current = before
         .iter()
@@ -257,16 +265,11 @@ async fn two_hosts_rotating_at_once_end_with_one_current_and_one_next() {
 
 #[tokio::test]
 async fn the_schedule_rotates_when_due_and_once_across_hosts() {
-    let a_env = TestEnv::new().await;
-    let b_env = TestEnv::with_sql(a_env.sql.clone())
-        .seeded(4)
-        .with_clock(a_env.clock.clone());
     let config = Config {
         key_rotation_days: Some(30),
         ..Config::default()
     };
-    let a = a_env.start(config.clone()).await;
-    let b = b_env.start(config).await;
+    let TwoHosts { env: a_env, a, b } = two_hosts(4, config).await;
     a_env.clock.advance_secs(30 * 86_400 - 1);
     assert!(!a.maintain_keys(None).await.unwrap().rotated);
     a_env.clock.advance_secs(1);
