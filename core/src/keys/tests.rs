@@ -66,6 +66,11 @@ fn count(states: &[(String, KeyState)], s: KeyState) -> usize {
     states.iter().filter(|(_, x)| *x == s).count()
 }
 
+/// The kid of the (first) key in state `s`.
+fn kid_in(states: &[(String, KeyState)], s: KeyState) -> String {
+    states.iter().find(|(_, x)| *x == s).unwrap().0.clone()
+}
+
 #[tokio::test]
 async fn first_start_makes_a_current_and_a_next_key_and_publishes_both() {
     let t = TestEnv::new().await;
@@ -127,12 +132,7 @@ async fn rotation_keeps_old_tokens_until_the_previous_key_retires() {
     let old_access = access(&gh);
     let old_refresh = sign(&gh, TokenType::Refresh, gh.config().refresh_ttl_secs);
     let before = states(&gh).await;
-    let next_kid = before
-        .iter()
-        .find(|(_, s)| *s == KeyState::Next)
-        .unwrap()
-        .0
-        .clone();
+    let next_kid = kid_in(&before, KeyState::Next);
 
     let after = gh.rotate_keys().await.unwrap();
     let s: Vec<_> = after.iter().map(|k| (k.kid.clone(), k.state)).collect();
@@ -232,12 +232,7 @@ async fn another_host_sees_a_rotation_within_its_cache_bound_and_at_once_for_a_n
 async fn two_hosts_rotating_at_once_end_with_one_current_and_one_next() {
     let TwoHosts { env: a_env, a, b } = two_hosts(3, Config::default()).await;
     let before = states(&a).await;
-    let old_current = before
-        .iter()
-        .find(|(_, s)| *s == KeyState::Current)
-        .unwrap()
-        .0
-        .clone();
+    let old_current = kid_in(&before, KeyState::Current);
     // Both read the same state before either writes.
     let (ka, kb, actor) = (a.shared().keys(), b.shared().keys(), Actor::operator());
     let (ra, rb) = tokio::join!(ka.rotate(a.now(), &actor), kb.rotate(b.now(), &actor));
