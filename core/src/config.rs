@@ -132,39 +132,39 @@ pub struct Config {
     pub key_cache_secs: i64,
 }
 
+/// A secret setting's text: `Debug` (and so a logged `Config` or flag set)
+/// does not print it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HiddenText(pub String);
+
+impl std::str::FromStr for HiddenText {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(HiddenText(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for HiddenText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HiddenText(..)")
+    }
+}
+
 /// The seed's HS256 signing key and the end of the cutover.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyTokens {
     /// The seed's `SIMPLE_JWT["SIGNING_KEY"]` (Django's `SECRET_KEY`), as
     /// text: PyJWT uses its UTF-8 bytes as the HMAC key.
-    pub signing_key: String,
+    pub signing_key: HiddenText,
     /// From this instant on, seed tokens are refused.
     pub until: UnixMillis,
 }
 
-/// Without the key.
-impl fmt::Debug for LegacyTokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LegacyTokens")
-            .field("until", &self.until)
-            .finish_non_exhaustive()
-    }
-}
-
 /// The API client the dashboard uses: an `admin`-type client's id and key.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dashboard {
     pub client_id: String,
-    pub api_key: String,
-}
-
-/// Without the key.
-impl fmt::Debug for Dashboard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Dashboard")
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
+    pub api_key: HiddenText,
 }
 
 impl Default for Config {

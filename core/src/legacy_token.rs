@@ -99,7 +99,7 @@ pub fn verify(
     }
     let signature = URL_SAFE_NO_PAD.decode(s).ok()?;
     let signing_input = &token[..h.len() + 1 + c.len()];
-    let mac = hmac_sha256::HMAC::mac(signing_input.as_bytes(), legacy.signing_key.as_bytes());
+    let mac = hmac_sha256::HMAC::mac(signing_input.as_bytes(), legacy.signing_key.0.as_bytes());
     if signature.len() != mac.len() || !bool::from(mac.ct_eq(&signature[..])) {
         return None;
     }
@@ -125,6 +125,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HiddenText;
     use crate::token::{SigningKey, TokenCodec};
     use crate::user::{User, UserType};
     use serde_json::{json, Value};
@@ -134,7 +135,7 @@ mod tests {
 
     fn legacy() -> LegacyTokens {
         LegacyTokens {
-            signing_key: KEY.into(),
+            signing_key: HiddenText(KEY.into()),
             until: T0.plus_secs(3600),
         }
     }

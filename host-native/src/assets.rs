@@ -50,7 +50,7 @@ pub fn respond(
 ) -> Option<Response<Bytes>> {
     let (page, csp) = pages::route(method, path)?;
     let Page::File(lookup) = &page else {
-        let dashboard = || dashboard.map(|d| (d.client_id.clone(), d.api_key.clone()));
+        let dashboard = || dashboard.map(|d| (d.client_id.clone(), d.api_key.0.clone()));
         return Some(page.answer(method, csp, dashboard));
     };
     let Ok(index) = FILES.binary_search_by(|a| a.path.cmp(lookup.as_str())) else {
@@ -208,6 +208,7 @@ fn crc32(data: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatehouse_core::config::HiddenText;
 
     fn get(path: &str, pairs: &[(&'static str, &str)]) -> Option<Response<Bytes>> {
         let mut h = HeaderMap::new();
@@ -262,7 +263,7 @@ mod tests {
     fn config_json_is_the_configured_dashboard() {
         let d = Dashboard {
             client_id: "cl_dash".into(),
-            api_key: "k".into(),
+            api_key: HiddenText("k".into()),
         };
         let r = respond(
             &Method::GET,

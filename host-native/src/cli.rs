@@ -5,6 +5,7 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use gatehouse_core::config::vars::{self, ConfigError, Naming};
+use gatehouse_core::config::HiddenText;
 use gatehouse_core::user::UserType;
 use gatehouse_core::Config;
 use std::net::SocketAddr;
@@ -454,24 +455,6 @@ pub struct ConfigArgs {
         global = true
     )]
     pub email_requests_per_ip: Option<u32>,
-}
-
-/// A secret flag value: `Debug` (and so a logged `ConfigArgs`) does not
-/// print it.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct HiddenText(pub String);
-
-impl std::str::FromStr for HiddenText {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(HiddenText(s.to_owned()))
-    }
-}
-
-impl std::fmt::Debug for HiddenText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HiddenText(..)")
-    }
 }
 
 /// How tokens are signed.
@@ -1127,7 +1110,7 @@ mod tests {
         };
         assert!(!format!("{cfg:?}").contains("seed-secret-key"));
         let c = cfg.to_config().unwrap();
-        assert_eq!(c.legacy_tokens.unwrap().signing_key, "seed-secret-key");
+        assert_eq!(c.legacy_tokens.unwrap().signing_key.0, "seed-secret-key");
         let half = ConfigArgs {
             legacy_tokens_until: Some("2027-01-31T00:00:00Z".into()),
             ..ConfigArgs::default()

@@ -55,7 +55,7 @@ impl Settings {
 pub fn dashboard(env: &Env) -> Option<(String, String)> {
     let vars = Vars(env);
     match Dashboard::from_vars(|name| vars.get(name)) {
-        Ok(d) => d.map(|d| (d.client_id, d.api_key)),
+        Ok(d) => d.map(|d| (d.client_id, d.api_key.0)),
         Err(e) => {
             worker::console_error!("{e}");
             None

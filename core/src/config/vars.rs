@@ -5,7 +5,9 @@
 //! the flag is not given). The defaults, the check of each value and the
 //! cross-checks between values live here only.
 
-use super::{Config, Dashboard, LegacyTokens, SigningConfig, MAX_REFRESH_REUSE_GRACE_SECS};
+use super::{
+    Config, Dashboard, HiddenText, LegacyTokens, SigningConfig, MAX_REFRESH_REUSE_GRACE_SECS,
+};
 use crate::clock::UnixMillis;
 use crate::password::Argon2Params;
 use crate::rate_limit::Quota;
@@ -401,7 +403,10 @@ impl Dashboard {
             DASHBOARD_API_KEY,
             |set, missing| ConfigError::HalfDashboard { set, missing },
         )?;
-        Ok(pair.map(|(client_id, api_key)| Dashboard { client_id, api_key }))
+        Ok(pair.map(|(client_id, api_key)| Dashboard {
+            client_id,
+            api_key: HiddenText(api_key),
+        }))
     }
 }
 
@@ -449,7 +454,7 @@ fn legacy_tokens(
             let ms =
                 i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| not_a_time())?;
             Ok(Some(LegacyTokens {
-                signing_key,
+                signing_key: HiddenText(signing_key),
                 until: UnixMillis(ms),
             }))
         }
@@ -592,7 +597,7 @@ mod tests {
             (LEGACY_TOKENS_UNTIL, "2027-01-31T12:00:00+01:00"),
         ]);
         let l = c.legacy_tokens.clone().unwrap();
-        assert_eq!(l.signing_key, "django-insecure-key");
+        assert_eq!(l.signing_key.0, "django-insecure-key");
         assert_eq!(l.until, UnixMillis(1_801_393_200_000));
         hides(&c, "django-insecure-key");
         for (set, value, missing) in [
@@ -951,7 +956,7 @@ mod tests {
             both.dashboard,
             Some(Dashboard {
                 client_id: "cl_1".into(),
-                api_key: "key".into()
+                api_key: HiddenText("key".into())
             })
         );
         hides(&both, "\"key\"");
