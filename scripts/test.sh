@@ -85,12 +85,26 @@ stage_wasm32() { cargo build -p gatehouse-core --target wasm32-unknown-unknown; 
 # The social sign-in tests' real OpenID Provider (npm oidc-provider) runs
 # beside it (scripts/with-oidc.sh).
 stage_unit() { scripts/with-smtp.sh scripts/with-oidc.sh cargo test --workspace; }
+# Runs a stage's contract tests with the servers' logs kept in a folder of
+# the stage's own; when it fails, prints their warnings (a 503's cause is in
+# its server's log only), and removes the folder either way.
+with_server_logs() {
+  local logs rc=0
+  logs=$(mktemp -d)
+  TMPDIR="$logs" GATEHOUSE_TEST_KEEP_LOGS=1 "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "--- warnings and errors in the servers' logs (the last 40):"
+    find "$logs" -name server.log -exec grep -h -E 'WARN|ERROR' {} + | tail -40 || true
+  fi
+  rm -rf "$logs"
+  return "$rc"
+}
 # The same contract suite against the native host on a real libSQL server.
 # A remote database gets no data-key file beside it (docs/CONTRACT.md, "Second
 # factors"), so the servers are given one, as a deployment would be.
 stage_remote() {
   GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" \
-    scripts/with-smtp.sh scripts/with-sqld.sh scripts/with-oidc.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
+    with_server_logs scripts/with-smtp.sh scripts/with-sqld.sh scripts/with-oidc.sh bash -c 'GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract'
 }
 # The contract suite's groups where a replica could answer differently (a
 # row written through the CLI or another server, then read here), on sqld,
@@ -99,7 +113,7 @@ stage_remote() {
 REPLICA_GROUPS=(api_clients cors login logout profile refresh refresh_grace rate_limits tokens change_password)
 stage_replica() {
   GATEHOUSE_DATA_KEY="$(head -c 32 /dev/urandom | base64)" GATEHOUSE_TEST_REPLICA=1 \
-    scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_LIBSQL_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse --lib db:: &&
+    with_server_logs scripts/with-smtp.sh scripts/with-sqld.sh bash -c 'GATEHOUSE_TEST_LIBSQL_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse --lib db:: &&
       GATEHOUSE_TEST_DATABASE_URL=$GATEHOUSE_SQLD_URL cargo test -p gatehouse-contract -- "$@"' _ "${REPLICA_GROUPS[@]}"
 }
 # Three native hosts (network namespaces, replicas of one sqld) behind nginx:
