@@ -10,6 +10,7 @@
 //! dashboard's API client, see `admin-ui/README.md`), and the 404 for a path
 //! no file matches.
 
+use crate::config::Dashboard;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 
@@ -76,7 +77,7 @@ impl Page {
         &self,
         method: &Method,
         csp: &'static str,
-        dashboard: impl FnOnce() -> Option<(String, String)>,
+        dashboard: impl FnOnce() -> Option<Dashboard>,
     ) -> Response<Bytes> {
         let r = match self {
             Page::MethodNotAllowed => {
@@ -101,7 +102,9 @@ impl Page {
             }
             Page::DashboardConfig => {
                 let body = match dashboard() {
-                    Some((id, key)) => serde_json::json!({ "client_id": id, "api_key": key }),
+                    Some(d) => {
+                        serde_json::json!({ "client_id": d.client_id, "api_key": d.api_key.0 })
+                    }
                     None => serde_json::json!({}),
                 };
                 let mut r = json(StatusCode::OK, body.to_string());
@@ -207,7 +210,10 @@ mod tests {
     #[test]
     fn dashboard_config_is_never_cached_and_empty_when_unset() {
         let set = Page::DashboardConfig.answer(&Method::GET, CSP_ADMIN, || {
-            Some(("cl_1".into(), "sk_1".into()))
+            Some(Dashboard {
+                client_id: "cl_1".into(),
+                api_key: crate::config::HiddenText("sk_1".into()),
+            })
         });
         assert_eq!(set.status(), 200);
         assert_eq!(set.headers()[header::CACHE_CONTROL], "no-store");

@@ -50,8 +50,7 @@ pub fn respond(
 ) -> Option<Response<Bytes>> {
     let (page, csp) = pages::route(method, path)?;
     let Page::File(lookup) = &page else {
-        let dashboard = || dashboard.map(|d| (d.client_id.clone(), d.api_key.0.clone()));
-        return Some(page.answer(method, csp, dashboard));
+        return Some(page.answer(method, csp, || dashboard.cloned()));
     };
     let Ok(index) = FILES.binary_search_by(|a| a.path.cmp(lookup.as_str())) else {
         return Some(Page::not_found(method, csp));

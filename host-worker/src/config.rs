@@ -52,10 +52,10 @@ impl Settings {
 /// `GATEHOUSE_DASHBOARD_CLIENT_ID` and `GATEHOUSE_DASHBOARD_API_KEY`, both
 /// set. Read on its own, as that page needs no service; only one of them
 /// set is logged here, and stops the service's start.
-pub fn dashboard(env: &Env) -> Option<(String, String)> {
+pub fn dashboard(env: &Env) -> Option<Dashboard> {
     let vars = Vars(env);
     match Dashboard::from_vars(|name| vars.get(name)) {
-        Ok(d) => d.map(|d| (d.client_id, d.api_key.0)),
+        Ok(d) => d,
         Err(e) => {
             worker::console_error!("{e}");
             None

@@ -11,18 +11,16 @@
 //! Everything else goes to the core's service.
 
 use bytes::Bytes;
+use gatehouse_core::config::Dashboard;
 use gatehouse_core::pages;
 use http::{Method, Response};
-
-/// The dashboard's API client (id, key), when both are configured.
-pub type Dashboard = Option<(String, String)>;
 
 /// The answer for `path` when it is under a page prefix, else `None`.
 /// `dashboard` is only called for `/admin/config.json`.
 pub fn respond(
     method: &Method,
     path: &str,
-    dashboard: impl FnOnce() -> Dashboard,
+    dashboard: impl FnOnce() -> Option<Dashboard>,
 ) -> Option<Response<Bytes>> {
     let (page, csp) = pages::route(method, path)?;
     // A `Page::File` here is one the assets layer did not have: a 404.
@@ -34,7 +32,7 @@ mod tests {
     use super::*;
     use http::header;
 
-    fn none() -> Dashboard {
+    fn none() -> Option<Dashboard> {
         None
     }
 
@@ -56,7 +54,10 @@ mod tests {
     #[test]
     fn config_json_names_the_dashboard_client_when_configured() {
         let r = respond(&Method::GET, "/admin/config.json", || {
-            Some(("c1".into(), "k1".into()))
+            Some(Dashboard {
+                client_id: "c1".into(),
+                api_key: gatehouse_core::config::HiddenText("k1".into()),
+            })
         })
         .unwrap();
         assert_eq!(r.status(), 200);
